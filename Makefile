@@ -1,0 +1,52 @@
+# Two commands for a fresh Debian/Ubuntu machine:
+#   make run   - installs what is missing, builds demo data once, starts the counter app
+#   make test  - installs what is missing, runs ruff, mypy (strict on hall_app/) and the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEMO_DB ?= var/demo.sqlite3
+DEMO_CUSTOMERS ?= 20000
+DEMO_DAYS ?= 30
+export QT_QPA_PLATFORM ?= $(if $(DISPLAY),xcb,offscreen)
+
+.PHONY: run test system venv lint typecheck pytest demo screenshot bench clean
+
+system:
+	@bash scripts/setup-system.sh
+
+$(STAMP): pyproject.toml
+	@echo "venv: creating $(VENV) and installing hall-app with its [test] extra"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+$(DEMO_DB): | venv
+	@mkdir -p $(dir $(DEMO_DB))
+	$(VENV)/bin/hall-app --db sqlite:///$(DEMO_DB) demo --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --seed 1
+
+demo: system venv $(DEMO_DB)
+
+run: system venv $(DEMO_DB)
+	HALL_DB_URL=sqlite:///$(abspath $(DEMO_DB)) $(VENV)/bin/hall-app
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+pytest: venv
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+test: system venv lint typecheck pytest
+
+screenshot: system venv
+	bash scripts/screenshot.sh
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

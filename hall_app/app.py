@@ -1,0 +1,57 @@
+"""The composition root: builds the engine, migrates, and wires the services together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from sqlalchemy.exc import SQLAlchemyError
+
+from hall_app.clock import Clock, system_clock
+from hall_app.config import Settings
+from hall_app.db.engine import Database, make_engine
+from hall_app.db.migrate import upgrade_to_head
+from hall_app.domain.errors import StorageError
+from hall_app.services.auth import AuthService
+from hall_app.services.customers import CustomerService
+
+
+@dataclass(frozen=True)
+class HallApp:
+    settings: Settings
+    db: Database
+    clock: Clock
+    auth: AuthService
+    customers: CustomerService
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    migrate: bool = True,
+    hasher: PasswordHasher | None = None,
+) -> HallApp:
+    """Everything the app needs, from its settings. Upgrades the schema first unless told not to."""
+    engine = make_engine(settings.db_url)
+    if migrate:
+        try:
+            upgrade_to_head(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise StorageError(
+                f"无法打开或升级数据库（{engine.url.render_as_string(hide_password=True)}）："
+                f"{type(exc).__name__}。请检查 HALL_DB_URL 和数据库服务",
+                "数据库",
+            ) from exc
+    db = Database(engine)
+    return HallApp(
+        settings=settings,
+        db=db,
+        clock=clock,
+        auth=AuthService(db, settings.rules, clock, hasher, settings.counter_code),
+        customers=CustomerService(db, settings.rules, clock),
+    )

@@ -1,0 +1,74 @@
+"""Command line: ``hall-app demo``, ``hall-app migrate``. (The GUI starts from main.py.)"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from sqlalchemy import Engine
+from tqdm import tqdm
+
+from hall_app.clock import business_date, system_clock
+from hall_app.config import Settings
+from hall_app.db.engine import make_engine
+from hall_app.db.migrate import upgrade_to_head
+from hall_app.domain.errors import HallError
+
+COMMANDS = ("demo", "migrate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hall-app", description="营业厅前台受理系统")
+    parser.add_argument("--db", help="database URL (default: HALL_DB_URL or the user data dir)")
+    sub = parser.add_subparsers(dest="command")
+    demo = sub.add_parser("demo", help="fill an empty database with realistic demo data")
+    demo.add_argument("--customers", type=int, default=20_000)
+    demo.add_argument("--days", type=int, default=30, help="past business days of history")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--today", type=date.fromisoformat, help="anchor date (default: today)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("migrate", help="upgrade the database schema to the latest version")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.load(db_url=args.db)
+    engine = make_engine(settings.db_url)
+    try:
+        if args.command == "migrate":
+            ran = upgrade_to_head(engine)
+            print("数据库已升级到最新版本" if ran else "数据库已是最新版本")
+            return 0
+        if args.command == "demo":
+            return _demo(engine, args)
+        build_parser().print_help()
+        return 2
+    except HallError as exc:
+        print(f"错误：{exc.text}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+
+
+def _demo(engine: Engine, args: argparse.Namespace) -> int:
+    from hall_app.demo.builder import DemoBuilder
+
+    upgrade_to_head(engine)
+    today = args.today or business_date(system_clock())
+    builder = DemoBuilder(engine, seed=args.seed, today=today)
+    with tqdm(
+        total=args.customers, unit="客户", desc="生成演示数据", disable=args.quiet, file=sys.stderr
+    ) as bar:
+
+        def progress(n: int) -> None:
+            bar.update(n)
+
+        summary = builder.build(args.customers, args.days, progress=progress)
+    print(
+        f"演示数据已生成：客户 {summary.customers:,}，业务号码 {summary.subscriptions:,}，"
+        f"号池 {summary.numbers:,}，SIM 卡 {summary.sims:,}，排队票 {summary.tickets:,}，"
+        f"受理单 {summary.orders:,}；用时 {summary.seconds:.1f} 秒"
+    )
+    return 0

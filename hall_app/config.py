@@ -1,0 +1,79 @@
+"""Settings: where the data lives and the configurable business rules, with the defaults of
+../shared/domain-rules.md. Values come from the environment and an optional TOML file; nothing
+configurable is a literal in the services."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "hall-app"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'hall.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class BusinessRules:
+    operator: str = "telecom"
+    max_numbers_per_id: int = 5
+    recent_open_window_days: int = 30
+    min_age_alone: int = 16
+    min_age_with_guardian: int = 10
+    min_age_installments: int = 18
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    number_reservation_minutes: int = 30
+    search_result_limit: int = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = field(default_factory=default_db_url)
+    hall_code: str | None = None
+    counter_code: str | None = None
+    rules: BusinessRules = field(default_factory=BusinessRules)
+
+    @classmethod
+    def load(cls, env: dict[str, str] | None = None, db_url: str | None = None) -> Settings:
+        """Defaults, then the TOML file named by HALL_CONFIG, then HALL_* variables."""
+        env = dict(os.environ) if env is None else env
+        settings = cls()
+        config_path = env.get("HALL_CONFIG")
+        if config_path:
+            settings = settings._merge_toml(Path(config_path))
+        if env.get("HALL_DB_URL"):
+            settings = replace(settings, db_url=env["HALL_DB_URL"])
+        if env.get("HALL_HALL"):
+            settings = replace(settings, hall_code=env["HALL_HALL"])
+        if env.get("HALL_COUNTER"):
+            settings = replace(settings, counter_code=env["HALL_COUNTER"])
+        if db_url:
+            settings = replace(settings, db_url=db_url)
+        return settings
+
+    def _merge_toml(self, path: Path) -> Settings:
+        with path.open("rb") as fh:
+            data: dict[str, Any] = tomllib.load(fh)
+        rules_data = data.get("rules", {})
+        known = {f.name for f in fields(BusinessRules)}
+        unknown = set(rules_data) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown rules {sorted(unknown)}")
+        return replace(
+            self,
+            db_url=data.get("db_url", self.db_url),
+            hall_code=data.get("hall_code", self.hall_code),
+            counter_code=data.get("counter_code", self.counter_code),
+            rules=replace(self.rules, **rules_data),
+        )

@@ -1,0 +1,90 @@
+"""Engine creation and the unit of work every service runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hall_app.domain.errors import HallError, StorageError
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA cache_size=-65536")
+    cur.close()
+
+
+class Database:
+    """Owns the engine and hands out units of work."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction: commits if the block returns, rolls back on any exception.
+
+        Database failures become a clerk-facing ``StorageError``; domain errors pass through.
+        """
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except HallError:
+            session.rollback()
+            raise
+        except OperationalError as exc:
+            session.rollback()
+            raise StorageError(
+                "数据库无法访问或繁忙，本次操作未保存，请稍后重试", "数据库"
+            ) from exc
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise StorageError(
+                f"数据库拒绝了本次操作，未保存任何内容（{type(exc).__name__}）", "数据库"
+            ) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (rolled back at the end)."""
+        session = self._sessions()
+        try:
+            yield session
+        except OperationalError as exc:
+            raise StorageError("数据库无法访问或繁忙，请稍后重试", "数据库") from exc
+        finally:
+            session.rollback()
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

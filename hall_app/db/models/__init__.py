@@ -1,0 +1,62 @@
+"""All models, imported so that ``Base.metadata`` is complete."""
+
+from hall_app.db.models.audit import AuditEntry
+from hall_app.db.models.base import Base, SyncedMixin
+from hall_app.db.models.billing import (
+    CashSession,
+    Invoice,
+    InvoiceLine,
+    InvoiceSegment,
+    Payment,
+    PrintRecord,
+)
+from hall_app.db.models.catalog import Product, Promotion, VatCategory
+from hall_app.db.models.customers import Customer
+from hall_app.db.models.inventory import Device, PhoneNumber, PrettyTier, SimCard
+from hall_app.db.models.orders import (
+    Approval,
+    InstallAppointment,
+    InstallmentContract,
+    Instalment,
+    Order,
+    OrderLine,
+)
+from hall_app.db.models.org import Counter, Hall, ServiceType, Staff, counter_service_types
+from hall_app.db.models.queue import QueueTicket
+from hall_app.db.models.service import ServiceTicket
+from hall_app.db.models.subscriptions import Subscription, SubscriptionAddon
+
+__all__ = [
+    "Approval",
+    "AuditEntry",
+    "Base",
+    "CashSession",
+    "Counter",
+    "Customer",
+    "Device",
+    "Hall",
+    "InstallAppointment",
+    "InstallmentContract",
+    "Instalment",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceSegment",
+    "Order",
+    "OrderLine",
+    "Payment",
+    "PhoneNumber",
+    "PrettyTier",
+    "PrintRecord",
+    "Product",
+    "Promotion",
+    "QueueTicket",
+    "ServiceTicket",
+    "ServiceType",
+    "SimCard",
+    "Staff",
+    "Subscription",
+    "SubscriptionAddon",
+    "SyncedMixin",
+    "VatCategory",
+    "counter_service_types",
+]

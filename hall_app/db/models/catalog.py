@@ -1,0 +1,74 @@
+"""The product catalog: plans, value-added services, handsets, promotions, VAT categories."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hall_app.db.models.base import Base, SyncedMixin
+from hall_app.db.models.org import str_enum
+from hall_app.domain.enums import ProductKind
+
+
+class VatCategory(SyncedMixin, Base):
+    """An invoice category: ``*电信服务*基础电信服务`` at 9%, configurable per catalog item."""
+
+    __tablename__ = "vat_categories"
+
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    category: Mapped[str] = mapped_column(String(32))  # 电信服务
+    item_name: Mapped[str] = mapped_column(String(64))  # 基础电信服务
+    rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+
+    @property
+    def invoice_label(self) -> str:
+        return f"*{self.category}*{self.item_name}"
+
+
+class Product(SyncedMixin, Base):
+    __tablename__ = "products"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[ProductKind] = mapped_column(str_enum(ProductKind), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Monthly fee for plans and services, sale price for goods; tax-inclusive, in fen.
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    one_time_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    vat_category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vat_categories.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Mobile plan allowances
+    data_mb: Mapped[int | None]
+    voice_minutes: Mapped[int | None]
+    sms_count: Mapped[int | None]
+    lock_in_months: Mapped[int] = mapped_column(default=0)
+    # Broadband
+    bandwidth_mbps: Mapped[int | None]
+    # Handsets
+    brand: Mapped[str | None] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(64))
+
+    vat_category: Mapped[VatCategory] = relationship()
+
+
+class Promotion(SyncedMixin, Base):
+    __tablename__ = "promotions"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("products.id"))
+    monthly_discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    discount_months: Mapped[int] = mapped_column(default=0)
+    # Contract phones: subsidy earned back monthly over the commitment.
+    subsidy_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    commitment_months: Mapped[int] = mapped_column(default=0)
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+    product: Mapped[Product | None] = relationship()

@@ -1,0 +1,122 @@
+"""Orders (受理单) with their lines, approvals, install appointments and installment contracts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hall_app.db.models.base import Base, SyncedMixin
+from hall_app.db.models.org import Staff, str_enum
+from hall_app.domain.enums import AppointmentStatus, ApprovalState, OrderState, OrderType
+
+
+class Order(SyncedMixin, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_customer_created", "customer_id", "created_at"),
+        Index("ix_orders_hall_created", "hall_id", "created_at"),
+    )
+
+    order_no: Mapped[str] = mapped_column(String(24), unique=True)
+    order_type: Mapped[OrderType] = mapped_column(str_enum(OrderType))
+    state: Mapped[OrderState] = mapped_column(str_enum(OrderState))
+    hall_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("halls.id"))
+    counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
+    ticket_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("queue_tickets.id"), index=True)
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subscriptions.id"))
+    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    terms_text: Mapped[str] = mapped_column(Text, default="")
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    proxy_name: Mapped[str | None] = mapped_column(String(32))
+    proxy_id_number: Mapped[str | None] = mapped_column(String(32))
+    submitted_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    notes: Mapped[str] = mapped_column(String(500), default="")
+
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order")
+    staff: Mapped[Staff] = relationship()
+
+
+class OrderLine(SyncedMixin, Base):
+    __tablename__ = "order_lines"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("products.id"))
+    description: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int] = mapped_column(default=1)
+    unit_price_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # tax-inclusive line total
+    vat_category_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vat_categories.id"))
+    vat_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    invoiceable: Mapped[bool] = mapped_column(default=True)  # prepaid top-ups are not
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class Approval(SyncedMixin, Base):
+    """A supervisor's decision on a risky operation."""
+
+    __tablename__ = "approvals"
+
+    kind: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    approver_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    state: Mapped[ApprovalState] = mapped_column(str_enum(ApprovalState))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    decided_at: Mapped[datetime | None]
+
+
+class InstallAppointment(SyncedMixin, Base):
+    __tablename__ = "install_appointments"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subscriptions.id"))
+    address: Mapped[str] = mapped_column(String(200))
+    slot_start: Mapped[datetime]
+    slot_end: Mapped[datetime]
+    technician: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[AppointmentStatus] = mapped_column(str_enum(AppointmentStatus))
+    installation_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    completed_at: Mapped[datetime | None]
+
+
+class InstallmentContract(SyncedMixin, Base):
+    __tablename__ = "installment_contracts"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    down_payment_fen: Mapped[int] = mapped_column(BigInteger)
+    financed_fen: Mapped[int] = mapped_column(BigInteger)
+    fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    months: Mapped[int]
+    credit_approved: Mapped[bool]
+    credit_reasons: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+    instalments: Mapped[list[Instalment]] = relationship(back_populates="contract")
+
+
+class Instalment(SyncedMixin, Base):
+    __tablename__ = "instalments"
+
+    contract_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("installment_contracts.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int]
+    due_date: Mapped[date]
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_at: Mapped[datetime | None]
+
+    contract: Mapped[InstallmentContract] = relationship(back_populates="instalments")

@@ -1,0 +1,43 @@
+"""Queue tickets: A001 per service type per day, with calls, recalls, transfers and no-shows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hall_app.db.models.base import Base, SyncedMixin
+from hall_app.db.models.org import Counter, ServiceType, Staff, str_enum
+from hall_app.domain.enums import TicketStatus
+
+
+class QueueTicket(SyncedMixin, Base):
+    __tablename__ = "queue_tickets"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "business_date", "ticket_no"),
+        Index("ix_queue_tickets_waiting", "hall_id", "business_date", "status", "issued_at"),
+    )
+
+    hall_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("halls.id"))
+    service_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_types.id"))
+    business_date: Mapped[date]
+    seq: Mapped[int]
+    ticket_no: Mapped[str] = mapped_column(String(8))  # A001
+    status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus))
+    is_walk_in: Mapped[bool] = mapped_column(default=False)
+    issued_at: Mapped[datetime]
+    called_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    recall_count: Mapped[int] = mapped_column(default=0)
+    counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
+    transferred_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("queue_tickets.id"))
+    target_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+
+    service_type: Mapped[ServiceType] = relationship()
+    counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
+    staff: Mapped[Staff | None] = relationship()

@@ -1,0 +1,54 @@
+"""Services a customer holds: mobile numbers, broadband and landlines, with their add-ons."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hall_app.db.models.base import Base, SyncedMixin
+from hall_app.db.models.catalog import Product
+from hall_app.db.models.org import str_enum
+from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus
+
+
+class Subscription(SyncedMixin, Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        Index("ix_subscriptions_service_number", "service_number"),
+        Index("ix_subscriptions_customer_id", "customer_id"),
+    )
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[SubscriptionKind] = mapped_column(str_enum(SubscriptionKind))
+    service_number: Mapped[str] = mapped_column(String(32))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
+    sim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sim_cards.id"))
+    status: Mapped[SubscriptionStatus] = mapped_column(str_enum(SubscriptionStatus))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    hall_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("halls.id"))
+    activated_at: Mapped[datetime | None]
+    lock_in_until: Mapped[date | None]
+    cancelled_at: Mapped[datetime | None]
+    balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    product: Mapped[Product] = relationship()
+    addons: Mapped[list[SubscriptionAddon]] = relationship(back_populates="subscription")
+
+
+class SubscriptionAddon(SyncedMixin, Base):
+    """A value-added service on a subscription."""
+
+    __tablename__ = "subscription_addons"
+
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
+    active_from: Mapped[date]
+    active_to: Mapped[date | None]
+
+    subscription: Mapped[Subscription] = relationship(back_populates="addons")
+    product: Mapped[Product] = relationship()

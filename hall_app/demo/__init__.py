@@ -1,0 +1,1 @@
+"""Deterministic, realistic demo data: ``hall-app demo --customers N --days D --seed S``."""

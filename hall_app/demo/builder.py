@@ -1,0 +1,352 @@
+"""Builds the demo database: reference data, N customers with their services, stock, and
+D past days of queue tickets, orders, payments, invoices and service tickets.
+
+Deterministic for a given seed and day: every random draw and every UUID comes from one RNG.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+
+from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from hall_app.clock import HALL_TZ
+from hall_app.db.models import (
+    Customer,
+    Device,
+    InvoiceSegment,
+    PhoneNumber,
+    SimCard,
+    Subscription,
+)
+from hall_app.demo.bulk import BulkWriter
+from hall_app.demo.customers import (
+    CUSTOMER_COLUMNS,
+    SUBSCRIPTION_COLUMNS,
+    ChunkResult,
+    ChunkSpec,
+    IdDeduplicator,
+    generate_chunk,
+)
+from hall_app.demo.customers import (
+    Sample as SampleCustomer,
+)
+from hall_app.demo.history import HistoryBuilder
+from hall_app.demo.people import POOL_PREFIXES
+from hall_app.demo.reference import Reference, build_reference
+from hall_app.domain.enums import DeviceStatus, NumberStatus, ProductKind, SimStatus
+from hall_app.domain.errors import ValidationError
+from hall_app.domain.telecom import has_digit_four, luhn_check_digit, pretty_pattern
+
+CHUNK = 20_000
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    customers: int
+    subscriptions: int
+    numbers: int
+    sims: int
+    tickets: int
+    orders: int
+    seconds: float
+
+
+class DemoBuilder:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        seed: int,
+        today: date,
+        chunk: int = CHUNK,
+        workers: int | None = None,
+    ) -> None:
+        self._engine = engine
+        self._seed = seed
+        self._rng = random.Random(seed)
+        self._today = today
+        self._chunk = chunk
+        self._workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        self._anchor = datetime.combine(today, dtime(7, 30), HALL_TZ).astimezone(UTC)
+
+    def uid(self) -> uuid.UUID:
+        return uuid.UUID(int=self._rng.getrandbits(128), version=4)
+
+    def build(self, customers: int, days: int, progress: Progress | None = None) -> DemoSummary:
+        if customers < 1 or days < 0:
+            raise ValidationError("客户数至少为 1，天数不能为负", "演示数据参数")
+        started = time.perf_counter()
+        with Session(self._engine, expire_on_commit=False) as session:
+            if session.scalar(select(func.count()).select_from(Customer)):
+                raise ValidationError("数据库中已有客户数据；演示数据只能写入空数据库", "数据库")
+            ref = build_reference(session, self._rng, self._today)
+            session.commit()
+            session.expunge_all()
+        with self._engine.begin() as conn:
+            dropped = self._drop_bulk_indexes(conn)
+            samples, subs = self._customers(conn, ref, customers, progress)
+            numbers = self._number_pool(conn, ref, max(3000, customers // 20))
+            sims = self._sims(conn, ref, max(1000, customers // 100))
+            self._devices(conn, ref)
+            history = HistoryBuilder(conn, ref, self._rng, self.uid, self._today)
+            tickets, orders = history.build(days, samples)
+            self._invoice_segment(conn, ref, history.invoice_seq)
+            self._restore_indexes(conn, dropped)
+        with self._engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+        return DemoSummary(
+            customers=customers,
+            subscriptions=subs,
+            numbers=numbers,
+            sims=sims,
+            tickets=tickets,
+            orders=orders,
+            seconds=time.perf_counter() - started,
+        )
+
+    # -- customers --------------------------------------------------------------------------
+    def _customers(
+        self, conn: Connection, ref: Reference, total: int, progress: Progress | None
+    ) -> tuple[list[SampleCustomer], int]:
+        cust_w = BulkWriter(conn, Customer, CUSTOMER_COLUMNS)
+        sub_w = BulkWriter(conn, Subscription, SUBSCRIPTION_COLUMNS)
+        plans = ref.products[ProductKind.MOBILE_PLAN]
+        weighted = tuple(
+            (plans[i].id, plans[i].lock_in_months)
+            for i in (0, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 5, 5, 6, 7, 8, 9)
+        )
+        sqlite_raw = conn.dialect.name == "sqlite"
+        specs = [
+            ChunkSpec(
+                seed=self._seed,
+                index=k,
+                count=min(self._chunk, total - start),
+                today=self._today,
+                anchor=self._anchor,
+                hall_id=ref.hall.id,
+                mobile_plans=weighted,
+                broadband_plans=tuple(
+                    (p.id, p.lock_in_months) for p in ref.products[ProductKind.BROADBAND_PLAN]
+                ),
+                landline_plan=ref.products[ProductKind.LANDLINE_PLAN][0].id,
+                manual_checker=ref.staff[0].full_name,
+                sample_every=max(1, total // 50_000),
+                convert_for_sqlite=sqlite_raw,
+            )
+            for k, start in enumerate(range(0, total, self._chunk))
+        ]
+        dedupe = IdDeduplicator()
+        samples: list[SampleCustomer] = []
+        for result in self._generate(specs):
+            write = cust_w.write_converted if sqlite_raw else cust_w.write
+            write(dedupe.fix(result.customers))
+            (sub_w.write_converted if sqlite_raw else sub_w.write)(result.subscriptions)
+            samples.extend(result.samples)
+            if progress:
+                progress(len(result.customers))
+        return samples, sub_w.count
+
+    def _generate(self, specs: list[ChunkSpec]) -> Iterator[ChunkResult]:
+        """Chunks in order; in worker processes when there is enough work to pay for them."""
+        if len(specs) < 3 or self._workers < 2:
+            yield from map(generate_chunk, specs)
+            return
+        with ProcessPoolExecutor(max_workers=self._workers) as pool:
+            yield from pool.map(generate_chunk, specs)
+
+    # -- stock -------------------------------------------------------------------------------
+    def _number_pool(self, conn: Connection, ref: Reference, count: int) -> int:
+        rng = self._rng
+        writer = BulkWriter(
+            conn,
+            PhoneNumber,
+            (
+                "id",
+                "created_at",
+                "updated_at",
+                "number",
+                "status",
+                "pretty_tier_id",
+                "has_four",
+                "hall_id",
+                "reserved_until",
+                "reserved_by_counter_id",
+                "quarantined_until",
+            ),
+        )
+        # The pool holds the newer segments (POOL_PREFIXES), so it never meets a customer's number.
+        seen: set[str] = set()
+        numbers: list[str] = []
+        crafted = max(200, count // 50)  # pretty numbers do not happen often by chance
+        tails = [d * 4 for d in "0123456789"] + [
+            "1234",
+            "2345",
+            "5678",
+            "6789",
+            "1122",
+            "5566",
+            "6688",
+            "1212",
+            "1688",
+            "8899",
+            "6666",
+            "8888",
+        ]
+        while len(numbers) < count:
+            tail = rng.choice(tails) if len(numbers) < crafted else f"{rng.randrange(10_000):04d}"
+            number = f"{rng.choice(POOL_PREFIXES)}{rng.randrange(10_000):04d}{tail}"
+            if number not in seen:
+                seen.add(number)
+                numbers.append(number)
+        rows = []
+        for number in numbers:
+            match = pretty_pattern(number)
+            tier = ref.tiers.get(match.code) if match else None
+            r = rng.random()
+            status = NumberStatus.AVAILABLE if r < 0.93 else NumberStatus.QUARANTINED
+            rows.append(
+                (
+                    self.uid(),
+                    self._anchor,
+                    self._anchor,
+                    number,
+                    status,
+                    tier.id if tier else None,
+                    has_digit_four(number),
+                    ref.hall.id,
+                    None,
+                    None,
+                    self._anchor + timedelta(days=90)
+                    if status is NumberStatus.QUARANTINED
+                    else None,
+                )
+            )
+        for start in range(0, len(rows), CHUNK):
+            writer.write(rows[start : start + CHUNK])
+        return len(rows)
+
+    def _sims(self, conn: Connection, ref: Reference, count: int) -> int:
+        rng = self._rng
+        writer = BulkWriter(
+            conn,
+            SimCard,
+            (
+                "id",
+                "created_at",
+                "updated_at",
+                "iccid",
+                "imsi",
+                "status",
+                "hall_id",
+            ),
+        )
+        batch = rng.randrange(1000, 9999)
+        rows = []
+        for i in range(count):
+            body = f"898603{self._today:%y}{batch:04d}{i:07d}"
+            iccid = body + luhn_check_digit(body)
+            imsi = f"46011{rng.randrange(10**10):010d}"
+            status = SimStatus.IN_STOCK if rng.random() < 0.98 else SimStatus.DEFECTIVE
+            rows.append((self.uid(), self._anchor, self._anchor, iccid, imsi, status, ref.hall.id))
+        writer.write(rows)
+        return count
+
+    def _devices(self, conn: Connection, ref: Reference) -> None:
+        rng = self._rng
+        writer = BulkWriter(
+            conn,
+            Device,
+            (
+                "id",
+                "created_at",
+                "updated_at",
+                "product_id",
+                "imei",
+                "status",
+                "hall_id",
+            ),
+        )
+        rows = []
+        for k, product in enumerate(ref.products[ProductKind.HANDSET]):
+            tac = f"86{k + 10:02d}{rng.randrange(10_000):04d}"
+            for serial in range(25):
+                body = f"{tac}{serial + 100_000:06d}"
+                rows.append(
+                    (
+                        self.uid(),
+                        self._anchor,
+                        self._anchor,
+                        product.id,
+                        body + luhn_check_digit(body),
+                        DeviceStatus.IN_STOCK,
+                        ref.hall.id,
+                    )
+                )
+        writer.write(rows)
+
+    def _invoice_segment(self, conn: Connection, ref: Reference, used: int) -> None:
+        writer = BulkWriter(
+            conn,
+            InvoiceSegment,
+            (
+                "id",
+                "created_at",
+                "updated_at",
+                "hall_id",
+                "counter_id",
+                "year2",
+                "province_code",
+                "channel",
+                "first_seq",
+                "last_seq",
+                "next_seq",
+            ),
+        )
+        writer.write(
+            [
+                (
+                    self.uid(),
+                    self._anchor,
+                    self._anchor,
+                    ref.hall.id,
+                    None,
+                    f"{self._today:%y}",
+                    ref.hall.province_code,
+                    "1",
+                    1,
+                    999_999_999,
+                    used + 1,
+                )
+            ]
+        )
+
+    # -- bulk-load index handling (SQLite) ------------------------------------------------------
+    @staticmethod
+    def _drop_bulk_indexes(conn: Connection) -> list[str]:
+        """Drop the secondary indexes of the big tables; rebuilding them once is much faster."""
+        if conn.dialect.name != "sqlite":
+            return []
+        rows = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
+            "AND tbl_name IN ('customers', 'subscriptions')"
+        ).all()
+        for name, _ in rows:
+            conn.exec_driver_sql(f"DROP INDEX {name}")
+        return [sql for _, sql in rows]
+
+    @staticmethod
+    def _restore_indexes(conn: Connection, statements: list[str]) -> None:
+        for sql in statements:
+            conn.exec_driver_sql(sql)

@@ -1,0 +1,337 @@
+"""Customer chunks: generated independently (in worker processes for large builds), written in
+order by the parent, which also keeps ID numbers unique across chunks."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import sqlite
+
+from hall_app.db.models import Customer, Subscription
+from hall_app.demo.bulk import model_table, sqlite_converter
+from hall_app.demo.people import PeopleFactory, check_char
+from hall_app.domain.enums import (
+    CustomerKind,
+    FaceCheckMethod,
+    IdDocType,
+    SubscriptionKind,
+    SubscriptionStatus,
+)
+from hall_app.domain.pinyin import name_initials
+
+CUSTOMER_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "kind",
+    "name",
+    "name_initials",
+    "id_doc_type",
+    "id_number",
+    "gender",
+    "birth_date",
+    "address",
+    "contact_phone",
+    "alt_phone",
+    "guardian_id",
+    "real_name_verified_at",
+    "face_check_method",
+    "face_check_by",
+    "uscc",
+    "contact_person",
+    "is_vip",
+    "registered_hall_id",
+    "notes",
+)
+SUBSCRIPTION_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "customer_id",
+    "kind",
+    "service_number",
+    "product_id",
+    "sim_id",
+    "status",
+    "address",
+    "hall_id",
+    "activated_at",
+    "lock_in_until",
+    "cancelled_at",
+    "balance_fen",
+)
+ID_NUMBER_COL = CUSTOMER_COLUMNS.index("id_number")
+USCC_COL = CUSTOMER_COLUMNS.index("uscc")
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    seed: int
+    index: int
+    count: int
+    today: date
+    anchor: datetime
+    hall_id: uuid.UUID
+    mobile_plans: tuple[tuple[uuid.UUID, int], ...]  # (product id, lock-in months), weighted
+    broadband_plans: tuple[tuple[uuid.UUID, int], ...]
+    landline_plan: uuid.UUID
+    manual_checker: str
+    sample_every: int
+    convert_for_sqlite: bool
+
+
+@dataclass(frozen=True)
+class Sample:
+    id: uuid.UUID
+    name: str
+    vip: bool
+    subscription_id: uuid.UUID | None
+    subscription_kind: SubscriptionKind | None
+
+
+@dataclass
+class ChunkResult:
+    index: int
+    customers: list[tuple[Any, ...]]
+    subscriptions: list[tuple[Any, ...]]
+    samples: list[Sample]
+
+
+def generate_chunk(spec: ChunkSpec) -> ChunkResult:
+    """Pure function of the spec: same spec, same rows (whatever process runs it)."""
+    rng = random.Random(f"{spec.seed}:{spec.index}")
+    people = PeopleFactory(rng, spec.today, namespace=spec.index)
+
+    def uid() -> uuid.UUID:
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+    customers: list[tuple[Any, ...]] = []
+    subs: list[tuple[Any, ...]] = []
+    samples: list[Sample] = []
+    last_adult: uuid.UUID | None = None
+    account_seq = 0
+
+    def subscription(
+        cid: uuid.UUID,
+        kind: SubscriptionKind,
+        number: str,
+        plan: tuple[uuid.UUID, int],
+        address: str,
+        registered: datetime,
+    ) -> None:
+        span = max(1, (spec.anchor - registered).days)
+        activated = registered + timedelta(days=rng.randrange(span), seconds=rng.randrange(36000))
+        r = rng.random()
+        status = (
+            SubscriptionStatus.ACTIVE
+            if r < 0.92
+            else SubscriptionStatus.SUSPENDED
+            if r < 0.97
+            else SubscriptionStatus.CANCELLED
+        )
+        lock_months = plan[1]
+        lock_until = (activated + timedelta(days=30 * lock_months)).date() if lock_months else None
+        cancelled = (
+            activated + timedelta(days=400) if status is SubscriptionStatus.CANCELLED else None
+        )
+        subs.append(
+            (
+                uid(),
+                activated,
+                activated,
+                cid,
+                kind,
+                number,
+                plan[0],
+                None,
+                status,
+                address,
+                spec.hall_id,
+                activated,
+                lock_until,
+                cancelled,
+                rng.randrange(-5000, 30000),
+            )
+        )
+
+    for i in range(spec.count):
+        cid = uid()
+        registered = spec.anchor - timedelta(days=rng.randrange(30, 7300))
+        enterprise = rng.random() < 0.04
+        if enterprise:
+            mobiles = rng.randint(1, 5)
+        else:
+            r = rng.random()
+            mobiles = 0 if r < 0.18 else 1 if r < 0.82 else 2 if r < 0.97 else 3
+        numbers = [people.phone(telecom=True) for _ in range(mobiles)]
+        contact = numbers[0] if numbers else people.phone(telecom=False)
+        alt = people.phone(telecom=False) if rng.random() < 0.15 else None
+        vip = rng.random() < 0.03
+        if enterprise:
+            company, uscc = people.company()
+            address = people.address()
+            customers.append(
+                (
+                    cid,
+                    registered,
+                    registered,
+                    CustomerKind.ENTERPRISE,
+                    company,
+                    name_initials(company),
+                    None,
+                    None,
+                    None,
+                    None,
+                    address,
+                    contact,
+                    alt,
+                    None,
+                    registered,
+                    None,
+                    None,
+                    uscc,
+                    people.person().name,
+                    vip,
+                    spec.hall_id,
+                    "",
+                )
+            )
+        else:
+            minor = last_adult is not None and rng.random() < 0.01
+            person = people.person(10, 15) if minor else people.person()
+            address = person.address
+            if not minor:
+                last_adult = cid
+            face = FaceCheckMethod.DEVICE if rng.random() < 0.9 else FaceCheckMethod.MANUAL
+            customers.append(
+                (
+                    cid,
+                    registered,
+                    registered,
+                    CustomerKind.INDIVIDUAL,
+                    person.name,
+                    name_initials(person.name),
+                    IdDocType.RESIDENT_ID,
+                    person.id_number,
+                    person.gender,
+                    person.birth_date,
+                    address,
+                    contact,
+                    alt,
+                    last_adult if minor else None,
+                    registered,
+                    face,
+                    "HK-FR-200" if face is FaceCheckMethod.DEVICE else spec.manual_checker,
+                    None,
+                    None,
+                    vip,
+                    spec.hall_id,
+                    "",
+                )
+            )
+        first_sub = len(subs)
+        plans = spec.mobile_plans
+        for number in numbers:
+            subscription(
+                cid,
+                SubscriptionKind.MOBILE,
+                number,
+                plans[rng.randrange(len(plans))],
+                address,
+                registered,
+            )
+        if rng.random() < (0.6 if enterprise else 0.25):
+            account_seq += 1
+            bb = spec.broadband_plans[rng.randrange(len(spec.broadband_plans))]
+            subscription(
+                cid,
+                SubscriptionKind.BROADBAND,
+                f"0591{spec.index:03d}{account_seq:05d}",
+                bb,
+                address,
+                registered,
+            )
+        if rng.random() < 0.08:
+            account_seq += 1
+            subscription(
+                cid,
+                SubscriptionKind.LANDLINE,
+                f"05918{spec.index:03d}{account_seq:05d}",
+                (spec.landline_plan, 0),
+                address,
+                registered,
+            )
+        if i % spec.sample_every == 0:
+            own = subs[first_sub] if len(subs) > first_sub else None
+            samples.append(
+                Sample(
+                    id=cid,
+                    name=customers[-1][4],
+                    vip=vip,
+                    subscription_id=own[0] if own else None,
+                    subscription_kind=own[4] if own else None,
+                )
+            )
+    if spec.convert_for_sqlite:
+        customers = convert_rows(model_table(Customer), CUSTOMER_COLUMNS, customers)
+        subs = convert_rows(model_table(Subscription), SUBSCRIPTION_COLUMNS, subs)
+    return ChunkResult(spec.index, customers, subs, samples)
+
+
+def convert_rows(
+    table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Convert to SQLite storage values in the worker, so the parent only writes."""
+    dialect = sqlite.dialect()
+    procs = [
+        sqlite_converter(table.c[c].type) or table.c[c].type._cached_bind_processor(dialect)
+        for c in columns
+    ]
+    return [
+        tuple(
+            p(v) if (p is not None and v is not None) else v
+            for p, v in zip(procs, row, strict=True)
+        )
+        for row in rows
+    ]
+
+
+class IdDeduplicator:
+    """Keeps resident ID numbers and USCCs unique across chunks: on a clash, the sequence part
+    is stepped (keeping the gender parity) and the check character recomputed. Deterministic,
+    because chunks are always handed over in order."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def fix(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        out = rows
+        for n, row in enumerate(rows):
+            number = row[ID_NUMBER_COL]
+            if number is not None:
+                unique = self._unique_id(number)
+                if unique != number:
+                    if out is rows:
+                        out = list(rows)
+                    fixed = list(row)
+                    fixed[ID_NUMBER_COL] = unique
+                    out[n] = tuple(fixed)
+            uscc = row[USCC_COL]
+            if uscc is not None:
+                if uscc in self._seen:
+                    raise RuntimeError(f"duplicate USCC {uscc}")  # 31**9 space: not expected
+                self._seen.add(uscc)
+        return out
+
+    def _unique_id(self, number: str) -> str:
+        while number in self._seen:
+            seq = (int(number[14:17]) + 2) % 1000
+            first17 = number[:14] + f"{seq:03d}"
+            number = first17 + check_char(first17)
+        self._seen.add(number)
+        return number

@@ -1,0 +1,628 @@
+"""Past business days for reports: queue tickets served at the counters, with their orders,
+payments, invoices, receipts printed, cash sessions, and fault and complaint tickets."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+
+from hall_app.clock import HALL_TZ
+from hall_app.db.models import (
+    CashSession,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderLine,
+    Payment,
+    PrintRecord,
+    QueueTicket,
+    ServiceTicket,
+)
+from hall_app.demo.bulk import BulkWriter
+from hall_app.demo.customers import Sample as SampleCustomer
+from hall_app.demo.reference import Reference
+from hall_app.domain.enums import (
+    AreaType,
+    CashSessionStatus,
+    InvoiceKind,
+    InvoiceStatus,
+    OrderState,
+    OrderType,
+    PaymentMethod,
+    ProductKind,
+    Role,
+    ServiceTicketKind,
+    ServiceTicketStatus,
+    TicketStatus,
+)
+from hall_app.domain.money import split_tax
+
+
+@dataclass(frozen=True)
+class _Line:
+    description: str
+    product_id: uuid.UUID | None
+    amount_fen: int
+    vat_code: str | None  # None: not invoiceable (prepaid top-up)
+
+
+ORDER_TYPES_BY_SERVICE = {
+    "general": (
+        OrderType.OPEN_MOBILE,
+        OrderType.ADD_VALUE_ADDED,
+        OrderType.CHANGE_CUSTOMER,
+        OrderType.HANDSET_SALE,
+        OrderType.OPEN_MOBILE,
+        OrderType.TRANSFER_OWNERSHIP,
+    ),
+    "billing": (OrderType.BILL_PAYMENT, OrderType.BILL_PAYMENT, OrderType.TOP_UP),
+    "fixed": (OrderType.BROADBAND_INSTALL, OrderType.LANDLINE_INSTALL, OrderType.RELOCATE),
+    "vip": (
+        OrderType.OPEN_MOBILE,
+        OrderType.HANDSET_SALE,
+        OrderType.BILL_PAYMENT,
+        OrderType.BROADBAND_INSTALL,
+    ),
+}
+FAULT_CATEGORIES = ("宽带无法上网", "网速慢", "固话无拨号音", "手机无信号", "光猫故障")
+COMPLAINT_CATEGORIES = ("资费争议", "服务态度", "装机超时", "话费异常", "营销短信骚扰")
+
+
+def _cols(*names: str) -> tuple[str, ...]:
+    return ("id", "created_at", "updated_at", *names)
+
+
+class HistoryBuilder:
+    def __init__(
+        self,
+        conn: Connection,
+        ref: Reference,
+        rng: random.Random,
+        uid: Callable[[], uuid.UUID],
+        today: date,
+    ) -> None:
+        self._ref = ref
+        self._rng = rng
+        self._uid = uid
+        self._today = today
+        self.invoice_seq = 0
+        self._order_seq = 0
+        self._st_seq = 0
+        self._w_ticket = BulkWriter(
+            conn,
+            QueueTicket,
+            _cols(
+                "hall_id",
+                "service_type_id",
+                "business_date",
+                "seq",
+                "ticket_no",
+                "status",
+                "is_walk_in",
+                "issued_at",
+                "called_at",
+                "started_at",
+                "finished_at",
+                "recall_count",
+                "counter_id",
+                "staff_id",
+                "customer_id",
+            ),
+        )
+        self._w_order = BulkWriter(
+            conn,
+            Order,
+            _cols(
+                "order_no",
+                "order_type",
+                "state",
+                "hall_id",
+                "counter_id",
+                "staff_id",
+                "customer_id",
+                "ticket_id",
+                "subscription_id",
+                "total_fen",
+                "terms_text",
+                "submitted_at",
+                "completed_at",
+                "notes",
+            ),
+        )
+        self._w_line = BulkWriter(
+            conn,
+            OrderLine,
+            _cols(
+                "order_id",
+                "product_id",
+                "description",
+                "quantity",
+                "unit_price_fen",
+                "amount_fen",
+                "vat_category_id",
+                "vat_rate",
+                "invoiceable",
+            ),
+        )
+        self._w_pay = BulkWriter(
+            conn,
+            Payment,
+            _cols(
+                "order_id",
+                "customer_id",
+                "staff_id",
+                "cash_session_id",
+                "method",
+                "amount_fen",
+                "tendered_fen",
+                "change_fen",
+                "reference",
+                "paid_at",
+            ),
+        )
+        self._w_inv = BulkWriter(
+            conn,
+            Invoice,
+            _cols(
+                "invoice_no",
+                "kind",
+                "status",
+                "order_id",
+                "customer_id",
+                "issued_at",
+                "buyer_name",
+                "buyer_tax_id",
+                "seller_name",
+                "seller_tax_id",
+                "total_fen",
+                "amount_fen",
+                "tax_fen",
+                "issuer_id",
+                "remarks",
+            ),
+        )
+        self._w_inv_line = BulkWriter(
+            conn,
+            InvoiceLine,
+            _cols(
+                "invoice_id",
+                "item_name",
+                "quantity",
+                "unit_price_fen",
+                "amount_fen",
+                "rate",
+                "tax_fen",
+            ),
+        )
+        self._w_print = BulkWriter(
+            conn,
+            PrintRecord,
+            _cols(
+                "document_type",
+                "document_ref",
+                "order_id",
+                "staff_id",
+                "copy_no",
+                "reason",
+                "printed_at",
+            ),
+        )
+        self._w_cash = BulkWriter(
+            conn,
+            CashSession,
+            _cols(
+                "counter_id",
+                "staff_id",
+                "business_date",
+                "status",
+                "opened_at",
+                "closed_at",
+                "opening_float_fen",
+                "expected_cash_fen",
+                "counted_cash_fen",
+                "difference_fen",
+                "closed_by_id",
+            ),
+        )
+        self._w_st = BulkWriter(
+            conn,
+            ServiceTicket,
+            _cols(
+                "ticket_no",
+                "kind",
+                "customer_id",
+                "subscription_id",
+                "category",
+                "description",
+                "area",
+                "status",
+                "opened_at",
+                "deadline_at",
+                "resolved_at",
+                "resolution",
+                "staff_id",
+                "hall_id",
+            ),
+        )
+        self._rows: dict[BulkWriter, list[tuple[Any, ...]]] = {}
+
+    def _add(self, writer: BulkWriter, row: tuple[Any, ...]) -> None:
+        self._rows.setdefault(writer, []).append(row)
+
+    def _flush(self) -> None:
+        """Write the buffered rows, parents before children (foreign keys are enforced)."""
+        order = (
+            self._w_cash,
+            self._w_ticket,
+            self._w_order,
+            self._w_line,
+            self._w_pay,
+            self._w_inv,
+            self._w_inv_line,
+            self._w_print,
+            self._w_st,
+        )
+        for writer in order:
+            writer.write(self._rows.pop(writer, []))
+        assert not self._rows
+
+    def build(self, days: int, samples: list[SampleCustomer]) -> tuple[int, int]:
+        for back in range(days, 0, -1):
+            self._day(self._today - timedelta(days=back), samples)
+            self._flush()
+        self._service_tickets(samples)
+        self._flush()
+        return self._w_ticket.count, self._w_order.count
+
+    # -- one business day ------------------------------------------------------------------------
+    def _day(self, day: date, samples: list[SampleCustomer]) -> None:
+        rng = self._rng
+        ref = self._ref
+        workers = [s for s in ref.staff if s.role in (Role.CLERK, Role.SUPERVISOR)]
+        served_by = {  # staff member -> counter for the day
+            s.id: (s.default_counter_id or ref.counters[0].id) for s in workers
+        }
+        opening = datetime.combine(day, dtime(8, 30), HALL_TZ)
+        sessions: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
+        for staff in workers:
+            sessions[staff.id] = (self._uid(), 0)
+        types = list(ref.service_types.values())
+        weights = [50, 25, 15, 10]
+        seqs = {t.id: 0 for t in types}
+        count = rng.randint(160, 240) if day.weekday() < 5 else rng.randint(220, 300)
+        issued_times = sorted(rng.randrange(0, 9 * 3600) for _ in range(count))
+        for offset in issued_times:
+            stype = rng.choices(types, weights=weights)[0]
+            seqs[stype.id] += 1
+            issued = opening + timedelta(seconds=offset)
+            wait = timedelta(seconds=rng.randrange(60, (10 if stype.is_vip else 25) * 60))
+            called = issued + wait
+            staff = workers[rng.randrange(len(workers))]
+            counter_id = served_by[staff.id]
+            no_show = rng.random() < 0.05
+            sample = samples[rng.randrange(len(samples))]
+            tid = self._uid()
+            started = None if no_show else called + timedelta(seconds=rng.randrange(20, 90))
+            finished = (
+                None if started is None else started + timedelta(seconds=rng.randrange(180, 1500))
+            )
+            self._add(
+                self._w_ticket,
+                (
+                    tid,
+                    issued,
+                    finished or called,
+                    ref.hall.id,
+                    stype.id,
+                    day,
+                    seqs[stype.id],
+                    f"{stype.letter}{seqs[stype.id]:03d}",
+                    TicketStatus.NO_SHOW if no_show else TicketStatus.DONE,
+                    False,
+                    issued,
+                    called,
+                    started,
+                    finished,
+                    2 if no_show else 0,
+                    counter_id,
+                    staff.id,
+                    None if no_show else sample.id,
+                ),
+            )
+            if no_show or finished is None:
+                continue
+            session_id, cash = sessions[staff.id]
+            kind = rng.choice(ORDER_TYPES_BY_SERVICE[stype.code])
+            cash += self._order(day, kind, sample, staff.id, counter_id, tid, session_id, finished)
+            sessions[staff.id] = (session_id, cash)
+        closing = datetime.combine(day, dtime(18, 0), HALL_TZ)
+        for staff in workers:
+            session_id, cash = sessions[staff.id]
+            diff = 0 if rng.random() < 0.9 else rng.choice((-1000, -500, 500))
+            self._add(
+                self._w_cash,
+                (
+                    session_id,
+                    opening,
+                    closing,
+                    served_by[staff.id],
+                    staff.id,
+                    day,
+                    CashSessionStatus.CLOSED,
+                    opening,
+                    closing,
+                    50000,
+                    50000 + cash,
+                    50000 + cash + diff,
+                    diff,
+                    staff.id,
+                ),
+            )
+
+    def _lines(self, kind: OrderType) -> list[_Line]:
+        rng = self._rng
+        p = self._ref.products
+        if kind is OrderType.OPEN_MOBILE:
+            plan = rng.choice(p[ProductKind.MOBILE_PLAN])
+            return [
+                _Line("预存话费", None, 10000, None),
+                _Line(f"{plan.name} 首月月租", plan.id, plan.price_fen, "basic"),
+            ]
+        if kind is OrderType.ADD_VALUE_ADDED:
+            vas = rng.choice(p[ProductKind.VALUE_ADDED])
+            return [_Line(vas.name, vas.id, vas.price_fen, "value_added")]
+        if kind is OrderType.HANDSET_SALE:
+            phone = rng.choice(p[ProductKind.HANDSET])
+            return [_Line(phone.name, phone.id, phone.price_fen, "handset")]
+        if kind is OrderType.BILL_PAYMENT:
+            return [_Line("缴纳话费", None, rng.randrange(30, 400) * 100, "basic")]
+        if kind is OrderType.TOP_UP:
+            return [_Line("预存话费", None, rng.choice((50, 100, 200, 300, 500)) * 100, None)]
+        if kind is OrderType.BROADBAND_INSTALL:
+            plan = rng.choice(p[ProductKind.BROADBAND_PLAN])
+            return [
+                _Line("宽带安装调测费", None, plan.one_time_fee_fen, "basic"),
+                _Line(f"{plan.name} 首月", plan.id, plan.price_fen, "basic"),
+            ]
+        if kind is OrderType.LANDLINE_INSTALL:
+            plan = p[ProductKind.LANDLINE_PLAN][0]
+            return [
+                _Line("固话安装费", None, plan.one_time_fee_fen, "basic"),
+                _Line(f"{plan.name} 首月", plan.id, plan.price_fen, "basic"),
+            ]
+        if kind is OrderType.RELOCATE:
+            return [_Line("移机调测费", None, 5000, "basic")]
+        return []
+
+    def _order(
+        self,
+        day: date,
+        kind: OrderType,
+        customer: SampleCustomer,
+        staff_id: uuid.UUID,
+        counter_id: uuid.UUID,
+        ticket_id: uuid.UUID,
+        session_id: uuid.UUID,
+        at: datetime,
+    ) -> int:
+        """Writes one completed order with its lines, payment, invoice and receipt print.
+        Returns the cash taken."""
+        rng = self._rng
+        ref = self._ref
+        self._order_seq += 1
+        oid = self._uid()
+        order_no = f"SL{day:%Y%m%d}{self._order_seq:06d}"
+        lines = self._lines(kind)
+        total = sum(line.amount_fen for line in lines)
+        self._add(
+            self._w_order,
+            (
+                oid,
+                at,
+                at,
+                order_no,
+                kind,
+                OrderState.COMPLETED,
+                ref.hall.id,
+                counter_id,
+                staff_id,
+                customer.id,
+                ticket_id,
+                customer.subscription_id,
+                total,
+                "",
+                at,
+                at,
+                "",
+            ),
+        )
+        for line in lines:
+            vat = ref.vat[line.vat_code] if line.vat_code else None
+            self._add(
+                self._w_line,
+                (
+                    self._uid(),
+                    at,
+                    at,
+                    oid,
+                    line.product_id,
+                    line.description,
+                    1,
+                    line.amount_fen,
+                    line.amount_fen,
+                    vat.id if vat else None,
+                    vat.rate if vat else None,
+                    vat is not None,
+                ),
+            )
+        self._add(
+            self._w_print,
+            (
+                self._uid(),
+                at,
+                at,
+                "receipt",
+                order_no,
+                oid,
+                staff_id,
+                1,
+                "",
+                at,
+            ),
+        )
+        if total == 0:
+            return 0
+        r = rng.random()
+        method = (
+            PaymentMethod.CASH
+            if r < 0.3
+            else PaymentMethod.QR_WALLET
+            if r < 0.8
+            else PaymentMethod.BANK_CARD
+        )
+        tendered = change = None
+        if method is PaymentMethod.CASH:
+            step = 10000 if total > 5000 else 5000
+            tendered = -(-total // step) * step
+            change = tendered - total
+        self._add(
+            self._w_pay,
+            (
+                self._uid(),
+                at,
+                at,
+                oid,
+                customer.id,
+                staff_id,
+                session_id,
+                method,
+                total,
+                tendered,
+                change or 0,
+                None if method is PaymentMethod.CASH else f"{rng.randrange(10**12):012d}",
+                at,
+            ),
+        )
+        invoiceable = [line for line in lines if line.vat_code]
+        if invoiceable:
+            self._invoice(customer, oid, staff_id, at, invoiceable)
+        return total if method is PaymentMethod.CASH else 0
+
+    def _invoice(
+        self,
+        customer: SampleCustomer,
+        order_id: uuid.UUID,
+        staff_id: uuid.UUID,
+        at: datetime,
+        lines: list[_Line],
+    ) -> None:
+        ref = self._ref
+        self.invoice_seq += 1
+        inv_id = self._uid()
+        local_day = at.astimezone(HALL_TZ)
+        invoice_no = f"{local_day:%y}{ref.hall.province_code}1{self.invoice_seq:015d}"
+        amount_total = tax_total = total = 0
+        for line in lines:
+            assert line.vat_code is not None
+            vat = ref.vat[line.vat_code]
+            split = split_tax(line.amount_fen, Decimal(vat.rate))
+            amount_total += split.amount_fen
+            tax_total += split.tax_fen
+            total += line.amount_fen
+            self._add(
+                self._w_inv_line,
+                (
+                    self._uid(),
+                    at,
+                    at,
+                    inv_id,
+                    vat.invoice_label,
+                    1,
+                    split.amount_fen,
+                    split.amount_fen,
+                    vat.rate,
+                    split.tax_fen,
+                ),
+            )
+        self._add(
+            self._w_inv,
+            (
+                inv_id,
+                at,
+                at,
+                invoice_no,
+                InvoiceKind.BLUE,
+                InvoiceStatus.ISSUED,
+                order_id,
+                customer.id,
+                at,
+                customer.name,
+                "",
+                ref.hall.seller_name,
+                ref.hall.seller_tax_id,
+                total,
+                amount_total,
+                tax_total,
+                staff_id,
+                "",
+            ),
+        )
+
+    # -- faults and complaints ------------------------------------------------------------------
+    def _service_tickets(self, samples: list[SampleCustomer]) -> None:
+        rng = self._rng
+        ref = self._ref
+        now = datetime.combine(self._today, dtime(7, 30), HALL_TZ).astimezone(UTC)
+        for sample in samples[: max(20, len(samples) // 20)]:
+            fault = rng.random() < 0.6
+            self._st_seq += 1
+            opened = now - timedelta(hours=rng.randrange(1, 24 * 20))
+            area = AreaType.TOWN if rng.random() < 0.8 else AreaType.RURAL
+            if fault:
+                deadline = opened + timedelta(hours=48 if area is AreaType.TOWN else 72)
+                category = rng.choice(FAULT_CATEGORIES)
+            else:
+                deadline = opened + timedelta(days=15)
+                category = rng.choice(COMPLAINT_CATEGORIES)
+            r = rng.random()
+            status = (
+                ServiceTicketStatus.OPEN
+                if r < 0.3
+                else ServiceTicketStatus.IN_PROGRESS
+                if r < 0.5
+                else ServiceTicketStatus.RESOLVED
+            )
+            resolved = None
+            if status is ServiceTicketStatus.RESOLVED:
+                resolved = opened + (deadline - opened) * rng.uniform(0.1, 1.2)
+            prefix = "GZ" if fault else "TS"
+            self._add(
+                self._w_st,
+                (
+                    self._uid(),
+                    opened,
+                    resolved or opened,
+                    f"{prefix}{opened.astimezone(HALL_TZ):%Y%m%d}{self._st_seq:05d}",
+                    ServiceTicketKind.FAULT if fault else ServiceTicketKind.COMPLAINT,
+                    sample.id,
+                    sample.subscription_id,
+                    category,
+                    f"客户反映：{category}",
+                    area,
+                    status,
+                    opened,
+                    deadline,
+                    resolved,
+                    "已上门处理" if resolved else "",
+                    ref.staff[rng.randrange(len(ref.staff))].id,
+                    ref.hall.id,
+                ),
+            )

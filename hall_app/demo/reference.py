@@ -1,0 +1,277 @@
+"""The hall's reference data: hall, service types, counters, staff, VAT categories, catalog,
+promotions and pretty-number tiers. Small, so it is written through the ORM."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
+
+from hall_app.db.models import (
+    Counter,
+    Hall,
+    PrettyTier,
+    Product,
+    Promotion,
+    ServiceType,
+    Staff,
+    VatCategory,
+)
+from hall_app.domain.enums import ProductKind, Role
+
+DEMO_PASSWORD = "hall1234"
+DEMO_STAFF: tuple[tuple[str, str, Role, str], ...] = (
+    ("clerk1", "林晓燕", Role.CLERK, "01"),
+    ("clerk2", "陈志强", Role.CLERK, "02"),
+    ("super1", "黄丽华", Role.SUPERVISOR, "05"),
+    ("super2", "郑建国", Role.SUPERVISOR, "06"),
+    ("admin1", "王海涛", Role.ADMIN, "03"),
+    ("admin2", "刘敏", Role.ADMIN, "04"),
+)
+
+# (code, letter, name, target minutes, vip)
+SERVICE_TYPES = (
+    ("general", "A", "综合业务", 15, False),
+    ("billing", "B", "缴费业务", 15, False),
+    ("fixed", "C", "宽带固话", 15, False),
+    ("vip", "V", "VIP 业务", 10, True),
+)
+# (code, window name, service type codes)
+COUNTERS = (
+    ("01", "1号窗口", ("general", "billing")),
+    ("02", "2号窗口", ("general", "fixed")),
+    ("03", "3号窗口", ("general",)),
+    ("04", "4号窗口", ("billing",)),
+    ("05", "5号窗口", ("fixed", "general")),
+    ("06", "6号窗口（VIP）", ("vip", "general")),
+)
+VAT = (
+    ("basic", "电信服务", "基础电信服务", Decimal("0.09")),
+    ("value_added", "电信服务", "增值电信服务", Decimal("0.06")),
+    ("handset", "通信设备", "手机", Decimal("0.13")),
+    ("equipment", "通信设备", "光猫", Decimal("0.13")),
+)
+# 5G plans like an operator's tiers: (code, name, monthly yuan, data GB, voice min, sms, lock-in)
+MOBILE_PLANS = (
+    ("5G029", "5G 畅享 29 元套餐", 29, 5, 100, 0, 0),
+    ("5G059", "5G 畅享 59 元套餐", 59, 30, 200, 50, 0),
+    ("5G079", "5G 畅享 79 元套餐", 79, 60, 300, 100, 12),
+    ("5G099", "5G 畅享 99 元套餐", 99, 80, 500, 100, 12),
+    ("5G129", "5G 畅享 129 元套餐", 129, 100, 700, 200, 12),
+    ("5G169", "5G 畅享 169 元套餐", 169, 150, 1000, 200, 24),
+    ("5G199", "5G 畅享 199 元套餐", 199, 200, 1500, 300, 24),
+    ("5G299", "5G 畅享 299 元套餐", 299, 300, 3000, 500, 24),
+    ("5G399", "5G 畅享 399 元套餐", 399, 500, 5000, 1000, 24),
+    ("KID019", "亲情守护 19 元套餐", 19, 2, 200, 50, 0),
+)
+BROADBAND = (
+    ("BB300", "300M 光宽带（包年）", 100, 300, 12),
+    ("BB500", "500M 光宽带（包年）", 120, 500, 12),
+    ("BB1000", "千兆光宽带 FTTR", 199, 1000, 24),
+)
+LANDLINE = (("LL20", "固定电话 20 元包月", 20, 0),)
+VALUE_ADDED = (
+    ("VAS_CID", "来电显示", 6),
+    ("VAS_RING", "视频彩铃", 5),
+    ("VAS_CLOUD", "天翼云盘 100G 会员", 10),
+    ("VAS_VIDEO", "视频会员月包", 15),
+    ("VAS_DATA10", "10GB 流量月包", 20),
+    ("VAS_SAFE", "防骚扰拦截", 3),
+)
+HANDSETS = (
+    ("HW_MATE70", "华为 Mate 70 12+256GB", "华为", "Mate 70", 5499),
+    ("HW_NOVA13", "华为 nova 13 12+256GB", "华为", "nova 13", 2699),
+    ("APL_IP17", "Apple iPhone 17 256GB", "Apple", "iPhone 17", 5999),
+    ("MI_15", "小米 15 12+256GB", "小米", "15", 4499),
+    ("OPPO_R13", "OPPO Reno13 12+256GB", "OPPO", "Reno13", 2999),
+    ("VIVO_Y300", "vivo Y300 8+256GB", "vivo", "Y300", 1599),
+)
+# (code, name, rank, patterns, prepayment yuan, minimum monthly yuan, lock-in months)
+PRETTY_TIERS = (
+    ("T1", "一级靓号", 1, "AAAAA,8888", 5000, 299, 36),
+    ("T2", "二级靓号", 2, "AAAA,ABCDE", 2000, 199, 24),
+    ("T3", "三级靓号", 3, "ABCD,AABB", 500, 129, 24),
+    ("T4", "四级靓号", 4, "ABAB,AAA", 100, 79, 12),
+)
+
+
+@dataclass
+class Reference:
+    hall: Hall
+    counters: list[Counter]
+    staff: list[Staff]
+    service_types: dict[str, ServiceType]
+    vat: dict[str, VatCategory]
+    products: dict[ProductKind, list[Product]]
+    tiers: dict[str, PrettyTier]  # pattern code -> tier
+
+
+def _uid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def build_reference(session: Session, rng: random.Random, today: date) -> Reference:
+    hall = Hall(
+        id=_uid(rng),
+        code="FZ-GL-01",
+        name="福州鼓楼五四路营业厅",
+        region_code="350102",
+        province_code="35",
+        address="福建省福州市鼓楼区五四路 128 号",
+        seller_name="中国电信股份有限公司福州分公司",
+        seller_tax_id="91350100M000100Y43",
+    )
+    session.add(hall)
+    types = {
+        code: ServiceType(
+            id=_uid(rng),
+            code=code,
+            letter=letter,
+            name=name,
+            target_minutes=minutes,
+            is_vip=vip,
+            sort_order=i,
+        )
+        for i, (code, letter, name, minutes, vip) in enumerate(SERVICE_TYPES)
+    }
+    session.add_all(types.values())
+    counters = [
+        Counter(
+            id=_uid(rng),
+            hall_id=hall.id,
+            code=code,
+            name=name,
+            service_types=[types[t] for t in served],
+        )
+        for code, name, served in COUNTERS
+    ]
+    session.add_all(counters)
+    by_code = {c.code: c for c in counters}
+    password_hash = PasswordHasher().hash(DEMO_PASSWORD)
+    staff = [
+        Staff(
+            id=_uid(rng),
+            hall_id=hall.id,
+            username=username,
+            full_name=full_name,
+            employee_no=f"FZ{i + 1:04d}",
+            role=role,
+            password_hash=password_hash,
+            default_counter_id=by_code[counter].id,
+        )
+        for i, (username, full_name, role, counter) in enumerate(DEMO_STAFF)
+    ]
+    session.add_all(staff)
+    vat = {
+        code: VatCategory(id=_uid(rng), code=code, category=cat, item_name=item, rate=rate)
+        for code, cat, item, rate in VAT
+    }
+    session.add_all(vat.values())
+    products: dict[ProductKind, list[Product]] = {k: [] for k in ProductKind}
+
+    def add(kind: ProductKind, vat_code: str, **kw: object) -> Product:
+        product = Product(id=_uid(rng), kind=kind, vat_category_id=vat[vat_code].id, **kw)
+        products[kind].append(product)
+        session.add(product)
+        return product
+
+    for code, name, fee, gb, minutes, sms, lock in MOBILE_PLANS:
+        add(
+            ProductKind.MOBILE_PLAN,
+            "basic",
+            code=code,
+            name=name,
+            price_fen=fee * 100,
+            data_mb=gb * 1024,
+            voice_minutes=minutes,
+            sms_count=sms,
+            lock_in_months=lock,
+            description=f"国内通用流量 {gb}GB，国内通话 {minutes} 分钟，短信 {sms} 条",
+        )
+    for code, name, fee, mbps, lock in BROADBAND:
+        add(
+            ProductKind.BROADBAND_PLAN,
+            "basic",
+            code=code,
+            name=name,
+            price_fen=fee * 100,
+            bandwidth_mbps=mbps,
+            lock_in_months=lock,
+            one_time_fee_fen=10000,
+            description=f"下行 {mbps}Mbps，含光猫，安装调测费 100 元",
+        )
+    for code, name, fee, lock in LANDLINE:
+        add(
+            ProductKind.LANDLINE_PLAN,
+            "basic",
+            code=code,
+            name=name,
+            price_fen=fee * 100,
+            lock_in_months=lock,
+            one_time_fee_fen=5000,
+        )
+    for code, name, fee in VALUE_ADDED:
+        add(ProductKind.VALUE_ADDED, "value_added", code=code, name=name, price_fen=fee * 100)
+    for code, name, brand, model, price in HANDSETS:
+        add(
+            ProductKind.HANDSET,
+            "handset",
+            code=code,
+            name=name,
+            brand=brand,
+            model=model,
+            price_fen=price * 100,
+        )
+    plans = {p.code: p for p in products[ProductKind.MOBILE_PLAN]}
+    session.add_all(
+        [
+            Promotion(
+                id=_uid(rng),
+                code="NEW5G",
+                name="新入网 5G 套餐前 6 个月半价",
+                product_id=plans["5G129"].id,
+                monthly_discount_fen=6450,
+                discount_months=6,
+                valid_from=date(today.year, 1, 1),
+            ),
+            Promotion(
+                id=_uid(rng),
+                code="CONTRACT24",
+                name="合约购机 24 个月每月返 50 元",
+                subsidy_fen=120000,
+                commitment_months=24,
+                valid_from=date(today.year, 1, 1),
+                description="承诺在网 24 个月，提前解约按剩余月数每月 50 元退还补贴",
+            ),
+        ]
+    )
+    tiers: dict[str, PrettyTier] = {}
+    for code, name, rank, patterns, prepay, monthly, lock in PRETTY_TIERS:
+        tier = PrettyTier(
+            id=_uid(rng),
+            code=code,
+            name=name,
+            rank=rank,
+            patterns=patterns,
+            prepayment_fen=prepay * 100,
+            min_monthly_fen=monthly * 100,
+            lock_in_months=lock,
+        )
+        session.add(tier)
+        for pattern in patterns.split(","):
+            tiers[pattern] = tier
+    session.flush()
+    return Reference(
+        hall=hall,
+        counters=counters,
+        staff=staff,
+        service_types=types,
+        vat=vat,
+        products=products,
+        tiers=tiers,
+    )

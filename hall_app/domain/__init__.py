@@ -1,0 +1,1 @@
+"""Pure business rules and values: validators, money, tax, masking. No I/O, no ORM, no Qt."""

@@ -1,0 +1,181 @@
+"""Closed vocabularies of the hall, each member with its Chinese label for screens and documents."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+
+class LabelledEnum(StrEnum):
+    """A string enum whose members are declared as ``NAME = ("value", "中文标签")``."""
+
+    _label: str
+
+    def __new__(cls, value: str, label: str = "") -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._label = label or value
+        return member
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @classmethod
+    def from_label(cls, label: str) -> Self:
+        for member in cls:
+            if member.label == label:
+                return member
+        raise ValueError(label)
+
+
+class Role(LabelledEnum):
+    CLERK = ("clerk", "营业员")
+    SUPERVISOR = ("supervisor", "值班主管")
+    ADMIN = ("admin", "系统管理员")
+
+
+class TicketStatus(LabelledEnum):
+    WAITING = ("waiting", "等候中")
+    CALLED = ("called", "已叫号")
+    SERVING = ("serving", "办理中")
+    DONE = ("done", "已完成")
+    NO_SHOW = ("no_show", "过号")
+    TRANSFERRED = ("transferred", "已转移")
+
+
+class CustomerKind(LabelledEnum):
+    INDIVIDUAL = ("individual", "个人客户")
+    ENTERPRISE = ("enterprise", "政企客户")
+
+
+class IdDocType(LabelledEnum):
+    RESIDENT_ID = ("resident_id", "居民身份证")
+    TEMP_RESIDENT_ID = ("temp_resident_id", "临时居民身份证")
+    HOUSEHOLD_REGISTER = ("household_register", "户口簿")
+    MILITARY_ID = ("military_id", "军人/武警证件")
+    HK_MACAU_PERMIT = ("hk_macau_permit", "港澳居民来往内地通行证")
+    TAIWAN_PERMIT = ("taiwan_permit", "台湾居民来往大陆通行证")
+    PASSPORT = ("passport", "外国护照")
+
+
+class ProductKind(LabelledEnum):
+    MOBILE_PLAN = ("mobile_plan", "移动套餐")
+    BROADBAND_PLAN = ("broadband_plan", "宽带套餐")
+    LANDLINE_PLAN = ("landline_plan", "固话套餐")
+    VALUE_ADDED = ("value_added", "增值业务")
+    HANDSET = ("handset", "终端")
+    ACCESSORY = ("accessory", "配件")
+
+
+class NumberStatus(LabelledEnum):
+    AVAILABLE = ("available", "可选")
+    RESERVED = ("reserved", "预占")
+    ASSIGNED = ("assigned", "已使用")
+    QUARANTINED = ("quarantined", "冷冻期")
+
+
+class SimStatus(LabelledEnum):
+    IN_STOCK = ("in_stock", "库存")
+    RESERVED = ("reserved", "预占")
+    ASSIGNED = ("assigned", "已使用")
+    DEFECTIVE = ("defective", "坏卡")
+
+
+class DeviceStatus(LabelledEnum):
+    IN_STOCK = ("in_stock", "库存")
+    SOLD = ("sold", "已售")
+    RETURNED = ("returned", "已退回")
+
+
+class SubscriptionKind(LabelledEnum):
+    MOBILE = ("mobile", "移动电话")
+    BROADBAND = ("broadband", "宽带")
+    LANDLINE = ("landline", "固定电话")
+
+
+class SubscriptionStatus(LabelledEnum):
+    PENDING = ("pending", "待开通")
+    ACTIVE = ("active", "正常")
+    SUSPENDED = ("suspended", "停机")
+    CANCELLED = ("cancelled", "已拆机")
+
+
+class OrderType(LabelledEnum):
+    OPEN_MOBILE = ("open_mobile", "新装移动电话")
+    BROADBAND_INSTALL = ("broadband_install", "新装宽带")
+    LANDLINE_INSTALL = ("landline_install", "新装固话")
+    ADD_VALUE_ADDED = ("add_value_added", "订购增值业务")
+    CHANGE_CUSTOMER = ("change_customer", "客户资料变更")
+    TRANSFER_OWNERSHIP = ("transfer_ownership", "过户")
+    RELOCATE = ("relocate", "移机")
+    TOP_UP = ("top_up", "预存话费")
+    BILL_PAYMENT = ("bill_payment", "缴纳话费")
+    HANDSET_SALE = ("handset_sale", "终端销售")
+
+
+class OrderState(LabelledEnum):
+    DRAFT = ("draft", "草稿")
+    SUBMITTED = ("submitted", "已提交")
+    PENDING_APPROVAL = ("pending_approval", "待审批")
+    APPROVED = ("approved", "已审批")
+    REJECTED = ("rejected", "已驳回")
+    COMPLETED = ("completed", "已完成")
+    CANCELLED = ("cancelled", "已撤销")
+
+
+class PaymentMethod(LabelledEnum):
+    CASH = ("cash", "现金")
+    BANK_CARD = ("bank_card", "银行卡")
+    QR_WALLET = ("qr_wallet", "扫码支付")
+    PREPAID_CARD = ("prepaid_card", "充值卡")
+
+
+class InvoiceKind(LabelledEnum):
+    BLUE = ("blue", "蓝字发票")
+    RED = ("red", "红字发票")
+
+
+class InvoiceStatus(LabelledEnum):
+    ISSUED = ("issued", "已开具")
+    RED_LETTERED = ("red_lettered", "已红冲")
+
+
+class ApprovalState(LabelledEnum):
+    PENDING = ("pending", "待审批")
+    APPROVED = ("approved", "已批准")
+    REJECTED = ("rejected", "已驳回")
+
+
+class CashSessionStatus(LabelledEnum):
+    OPEN = ("open", "营业中")
+    CLOSED = ("closed", "已日结")
+
+
+class AppointmentStatus(LabelledEnum):
+    SCHEDULED = ("scheduled", "已预约")
+    COMPLETED = ("completed", "已装机")
+    MISSED = ("missed", "超时未装")
+    CANCELLED = ("cancelled", "已取消")
+
+
+class ServiceTicketKind(LabelledEnum):
+    FAULT = ("fault", "故障申告")
+    COMPLAINT = ("complaint", "投诉")
+
+
+class ServiceTicketStatus(LabelledEnum):
+    OPEN = ("open", "待处理")
+    IN_PROGRESS = ("in_progress", "处理中")
+    RESOLVED = ("resolved", "已解决")
+    CLOSED = ("closed", "已关闭")
+
+
+class AreaType(LabelledEnum):
+    TOWN = ("town", "城镇")
+    RURAL = ("rural", "农村")
+
+
+class FaceCheckMethod(LabelledEnum):
+    DEVICE = ("device", "人像比对设备")
+    MANUAL = ("manual", "人工核验")

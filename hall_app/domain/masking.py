@@ -1,0 +1,49 @@
+"""Masking of personal data for screens, receipts and logs (display only, no validation).
+
+Every function strips surrounding whitespace and returns "" for an empty input. A masked value
+keeps its length: one ``*`` per hidden character.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_STAR: Final = "*"
+
+
+def mask_id_number(number: str) -> str:
+    """Keep the first 4 and last 4 characters: 11010519491231002X -> 1101**********002X.
+
+    At least 4 characters are always hidden: from 8 to 11 characters only the first 2 and last
+    2 are kept (E1234567 -> E1****67); below 8 characters everything is starred.
+    """
+    value = number.strip()
+    n = len(value)
+    if n < 8:
+        return _STAR * n
+    keep = 4 if n >= 12 else 2
+    return value[:keep] + _STAR * (n - 2 * keep) + value[-keep:]
+
+
+def mask_phone(number: str) -> str:
+    """An 11-character number keeps its first 3 and last 4: 13312345678 -> 133****5678.
+
+    Any other length keeps only the last 4 (12345678 -> ****5678); 4 characters or fewer are
+    fully starred.
+    """
+    value = number.strip()
+    n = len(value)
+    if n == 11:
+        return value[:3] + _STAR * 4 + value[-4:]
+    if n <= 4:
+        return _STAR * n
+    return _STAR * (n - 4) + value[-4:]
+
+
+def mask_name(name: str) -> str:
+    """Keep the first character and star the rest: 张三 -> 张*, 欧阳娜娜 -> 欧***.
+
+    A one-character name is returned as it is.
+    """
+    value = name.strip()
+    return value[:1] + _STAR * (len(value) - 1) if value else ""

@@ -1,0 +1,1 @@
+"""One module per business area; plain values in, frozen dataclasses out."""

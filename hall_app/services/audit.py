@@ -1,0 +1,41 @@
+"""Writing audit entries inside the caller's unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hall_app.db.models import AuditEntry
+from hall_app.services.actor import Actor
+
+
+def record(
+    session: Session,
+    *,
+    at: datetime,
+    actor: Actor | None,
+    action: str,
+    entity: str,
+    entity_id: uuid.UUID | str | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    actor_name: str | None = None,
+    staff_id: uuid.UUID | None = None,
+) -> None:
+    """Add an audit entry: who, when, what, before and after. Never holds unmasked IDs."""
+    session.add(
+        AuditEntry(
+            at=at,
+            staff_id=actor.staff_id if actor else staff_id,
+            actor_name=actor.username if actor else (actor_name or "system"),
+            counter_id=actor.counter_id if actor else None,
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id) if entity_id is not None else None,
+            before=before,
+            after=after,
+        )
+    )

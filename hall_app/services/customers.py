@@ -1,0 +1,414 @@
+"""Finding customers and opening their full record."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from hall_app.clock import Clock
+from hall_app.config import BusinessRules
+from hall_app.db.engine import Database
+from hall_app.db.models import (
+    Customer,
+    Invoice,
+    Order,
+    Payment,
+    Product,
+    ServiceTicket,
+    Staff,
+    Subscription,
+)
+from hall_app.domain.enums import (
+    CustomerKind,
+    IdDocType,
+    InvoiceKind,
+    InvoiceStatus,
+    OrderState,
+    OrderType,
+    PaymentMethod,
+    ServiceTicketKind,
+    ServiceTicketStatus,
+    SubscriptionKind,
+    SubscriptionStatus,
+)
+from hall_app.domain.errors import NotFound, ValidationError
+from hall_app.domain.masking import mask_id_number, mask_phone
+from hall_app.domain.permissions import Permission
+from hall_app.services import audit
+from hall_app.services.actor import Actor
+
+QUERY_FIELD = "查询条件"
+_SEPARATORS = re.compile(r"[\s\-]")
+_CJK = re.compile(r"^[\u3400-\u9fff·]+$")
+_LETTERS = re.compile(r"^[A-Za-z]+$")
+_ID_OR_USCC = re.compile(r"^[0-9A-Za-z]{18}$|^\d{15}$")
+
+
+class QueryKind(StrEnum):
+    PHONE = "phone"
+    ID_OR_USCC = "id_or_uscc"
+    SERVICE_NUMBER = "service_number"
+    NAME = "name"
+    INITIALS = "initials"
+
+
+QUERY_KIND_LABELS = {
+    QueryKind.PHONE: "手机号码",
+    QueryKind.ID_OR_USCC: "证件号码/统一社会信用代码",
+    QueryKind.SERVICE_NUMBER: "业务号码",
+    QueryKind.NAME: "姓名/名称",
+    QueryKind.INITIALS: "拼音首字母",
+}
+
+
+def classify_query(text: str) -> tuple[QueryKind, str]:
+    """Decide what the clerk typed or scanned, and normalise it for the lookup."""
+    raw = text.strip()
+    if not raw:
+        raise ValidationError(
+            "请输入手机号、证件号码、姓名、拼音首字母或统一社会信用代码", QUERY_FIELD
+        )
+    compact = _SEPARATORS.sub("", raw)
+    if compact.startswith("+86"):
+        compact = compact[3:]
+    if compact.isdigit() and len(compact) == 11 and compact.startswith("1"):
+        return QueryKind.PHONE, compact
+    if _ID_OR_USCC.match(compact):
+        return QueryKind.ID_OR_USCC, compact.upper()
+    if compact.isdigit() and 7 <= len(compact) <= 20:
+        return QueryKind.SERVICE_NUMBER, compact
+    if _CJK.match(raw):
+        return QueryKind.NAME, raw
+    if _LETTERS.match(compact) and len(compact) <= 12:
+        return QueryKind.INITIALS, compact.lower()
+    if compact.isdigit():
+        raise ValidationError(
+            f"“{raw}”不是完整的号码：手机号 11 位，身份证 18 位，宽带/固话账号 7 至 20 位",
+            QUERY_FIELD,
+        )
+    raise ValidationError(
+        f"无法识别“{raw}”：请输入手机号、证件号码、姓名、拼音首字母或统一社会信用代码", QUERY_FIELD
+    )
+
+
+def _prefix_upper_bound(prefix: str) -> str:
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    id: uuid.UUID
+    kind: CustomerKind
+    name: str
+    id_label: str  # document type or 统一社会信用代码
+    id_display: str  # masked unless the actor may see it
+    phone_display: str
+    address: str
+    is_vip: bool
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    kind: QueryKind
+    rows: tuple[CustomerSummary, ...]
+    truncated: bool
+
+    @property
+    def kind_label(self) -> str:
+        return QUERY_KIND_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    kind: SubscriptionKind
+    number_display: str
+    plan_name: str
+    monthly_fee_fen: int
+    status: SubscriptionStatus
+    address: str
+    activated_at: datetime | None
+    lock_in_until: date | None
+    balance_fen: int
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order_no: str
+    order_type: OrderType
+    state: OrderState
+    total_fen: int
+    created_at: datetime
+    staff_name: str
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    paid_at: datetime
+    method: PaymentMethod
+    amount_fen: int
+    reference: str
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    invoice_no: str
+    kind: InvoiceKind
+    status: InvoiceStatus
+    issued_at: datetime
+    total_fen: int
+    tax_fen: int
+
+
+@dataclass(frozen=True)
+class ServiceTicketView:
+    ticket_no: str
+    kind: ServiceTicketKind
+    category: str
+    status: ServiceTicketStatus
+    opened_at: datetime
+    deadline_at: datetime
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    id: uuid.UUID
+    kind: CustomerKind
+    name: str
+    id_doc_type: IdDocType | None
+    id_display: str
+    uscc: str | None
+    gender: str | None
+    birth_date: date | None
+    address: str
+    contact_phone_display: str
+    alt_phone_display: str
+    contact_person: str | None
+    guardian_name: str | None
+    is_vip: bool
+    real_name_verified_at: datetime | None
+    sensitive_shown: bool
+    subscriptions: tuple[SubscriptionView, ...]
+    orders: tuple[OrderView, ...]
+    payments: tuple[PaymentView, ...]
+    invoices: tuple[InvoiceView, ...]
+    open_tickets: tuple[ServiceTicketView, ...]
+
+
+class CustomerService:
+    RECENT = 20
+
+    def __init__(self, db: Database, rules: BusinessRules, clock: Clock) -> None:
+        self._db = db
+        self._rules = rules
+        self._clock = clock
+
+    # -- search ---------------------------------------------------------------------------
+    def search_customers(self, actor: Actor, text: str) -> SearchResult:
+        """Find customers by phone, ID number, USCC, name prefix or pinyin-initials prefix."""
+        actor.require(Permission.CUSTOMER_SEARCH)
+        kind, value = classify_query(text)
+        limit = self._rules.search_result_limit
+        stmt = self._search_statement(kind, value).limit(limit + 1)
+        show = actor.can(Permission.VIEW_SENSITIVE)
+        with self._db.read() as session:
+            customers = list(session.scalars(stmt))
+            rows = tuple(self._summary(c, show) for c in customers[:limit])
+        return SearchResult(kind=kind, rows=rows, truncated=len(customers) > limit)
+
+    @staticmethod
+    def _search_statement(kind: QueryKind, value: str) -> Select[Customer]:
+        stmt = select(Customer)
+        if kind in (QueryKind.PHONE, QueryKind.SERVICE_NUMBER):
+            holders = select(Subscription.customer_id).where(Subscription.service_number == value)
+            return stmt.where(
+                or_(
+                    Customer.contact_phone == value,
+                    Customer.alt_phone == value,
+                    Customer.id.in_(holders),
+                )
+            ).order_by(Customer.name)
+        if kind is QueryKind.ID_OR_USCC:
+            return stmt.where(or_(Customer.id_number == value, Customer.uscc == value)).order_by(
+                Customer.name
+            )
+        if kind is QueryKind.NAME:
+            return stmt.where(
+                Customer.name >= value, Customer.name < _prefix_upper_bound(value)
+            ).order_by(Customer.name)
+        return stmt.where(
+            Customer.name_initials >= value,
+            Customer.name_initials < _prefix_upper_bound(value),
+        ).order_by(Customer.name_initials)
+
+    @staticmethod
+    def _summary(c: Customer, show: bool) -> CustomerSummary:
+        if c.kind is CustomerKind.ENTERPRISE:
+            id_label, id_value = "统一社会信用代码", c.uscc or ""
+            id_display = id_value  # a company's USCC is public information
+        else:
+            id_label = c.id_doc_type.label if c.id_doc_type else "证件"
+            id_value = c.id_number or ""
+            id_display = id_value if show else mask_id_number(id_value)
+        phone = c.contact_phone or ""
+        return CustomerSummary(
+            id=c.id,
+            kind=c.kind,
+            name=c.name,
+            id_label=id_label,
+            id_display=id_display,
+            phone_display=phone if show else mask_phone(phone) if phone else "",
+            address=c.address,
+            is_vip=c.is_vip,
+        )
+
+    # -- record ---------------------------------------------------------------------------
+    def get_customer_record(self, actor: Actor, customer_id: uuid.UUID) -> CustomerRecord:
+        """The customer's full record. Unmasked views are audited."""
+        actor.require(Permission.CUSTOMER_VIEW)
+        show = actor.can(Permission.VIEW_SENSITIVE)
+        with self._db.unit_of_work() as session:
+            customer = session.get(Customer, customer_id)
+            if customer is None:
+                raise NotFound("该客户不存在或已被删除", "客户")
+            record = self._record(session, customer, show)
+            if show:
+                audit.record(
+                    session,
+                    at=self._clock(),
+                    actor=actor,
+                    action="customer.view_sensitive",
+                    entity="customer",
+                    entity_id=customer.id,
+                )
+        return record
+
+    def _record(self, session: Session, c: Customer, show: bool) -> CustomerRecord:
+        def phone(value: str | None) -> str:
+            if not value:
+                return ""
+            return value if show else mask_phone(value)
+
+        now = self._clock()
+        subs = session.execute(
+            select(Subscription, Product.name, Product.price_fen)
+            .join(Product, Product.id == Subscription.product_id)
+            .where(Subscription.customer_id == c.id)
+            .order_by(Subscription.activated_at.desc())
+        ).all()
+        orders = session.execute(
+            select(Order, Staff.full_name)
+            .join(Staff, Staff.id == Order.staff_id)
+            .where(Order.customer_id == c.id)
+            .order_by(Order.created_at.desc())
+            .limit(self.RECENT)
+        ).all()
+        payments = session.scalars(
+            select(Payment)
+            .where(Payment.customer_id == c.id)
+            .order_by(Payment.paid_at.desc())
+            .limit(self.RECENT)
+        ).all()
+        invoices = session.scalars(
+            select(Invoice)
+            .where(Invoice.customer_id == c.id)
+            .order_by(Invoice.issued_at.desc())
+            .limit(self.RECENT)
+        ).all()
+        tickets = session.scalars(
+            select(ServiceTicket)
+            .where(
+                ServiceTicket.customer_id == c.id,
+                ServiceTicket.status.in_(
+                    [ServiceTicketStatus.OPEN, ServiceTicketStatus.IN_PROGRESS]
+                ),
+            )
+            .order_by(ServiceTicket.deadline_at)
+        ).all()
+        guardian = session.get(Customer, c.guardian_id) if c.guardian_id else None
+        id_value = c.id_number or ""
+        return CustomerRecord(
+            id=c.id,
+            kind=c.kind,
+            name=c.name,
+            id_doc_type=c.id_doc_type,
+            id_display=(id_value if show else mask_id_number(id_value)) if id_value else "",
+            uscc=c.uscc,
+            gender=c.gender,
+            birth_date=c.birth_date,
+            address=c.address,
+            contact_phone_display=phone(c.contact_phone),
+            alt_phone_display=phone(c.alt_phone),
+            contact_person=c.contact_person,
+            guardian_name=guardian.name if guardian else None,
+            is_vip=c.is_vip,
+            real_name_verified_at=c.real_name_verified_at,
+            sensitive_shown=show,
+            subscriptions=tuple(
+                SubscriptionView(
+                    kind=s.kind,
+                    number_display=(
+                        phone(s.service_number)
+                        if s.kind is SubscriptionKind.MOBILE
+                        else s.service_number
+                    ),
+                    plan_name=name,
+                    monthly_fee_fen=fee,
+                    status=s.status,
+                    address=s.address,
+                    activated_at=s.activated_at,
+                    lock_in_until=s.lock_in_until,
+                    balance_fen=s.balance_fen,
+                )
+                for s, name, fee in subs
+            ),
+            orders=tuple(
+                OrderView(
+                    order_no=o.order_no,
+                    order_type=o.order_type,
+                    state=o.state,
+                    total_fen=o.total_fen,
+                    created_at=o.created_at,
+                    staff_name=staff_name,
+                )
+                for o, staff_name in orders
+            ),
+            payments=tuple(
+                PaymentView(
+                    paid_at=p.paid_at,
+                    method=p.method,
+                    amount_fen=p.amount_fen,
+                    reference=p.reference or "",
+                )
+                for p in payments
+            ),
+            invoices=tuple(
+                InvoiceView(
+                    invoice_no=i.invoice_no,
+                    kind=i.kind,
+                    status=i.status,
+                    issued_at=i.issued_at,
+                    total_fen=i.total_fen,
+                    tax_fen=i.tax_fen,
+                )
+                for i in invoices
+            ),
+            open_tickets=tuple(
+                ServiceTicketView(
+                    ticket_no=t.ticket_no,
+                    kind=t.kind,
+                    category=t.category,
+                    status=t.status,
+                    opened_at=t.opened_at,
+                    deadline_at=t.deadline_at,
+                    overdue=t.deadline_at < now,
+                )
+                for t in tickets
+            ),
+        )

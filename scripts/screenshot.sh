@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Screenshots of the real windows on a virtual X screen (Xvfb), for docs/ and the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DB="${DEMO_DB:-var/demo.sqlite3}"
+[ -f "$DB" ] || .venv/bin/hall-app --db "sqlite:///$DB" demo --customers 20000 --days 30 --seed 1
+QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" \
+  .venv/bin/python scripts/screenshot.py --db "sqlite:///$PWD/$DB" --out docs "$@"

@@ -1,0 +1,111 @@
+"""Masking of ID numbers, phone numbers and names for display."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hall_app.domain.masking import mask_id_number, mask_name, mask_phone
+
+SETTINGS = settings(max_examples=200, deadline=None, database=None)
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("11010519491231002X", "1101**********002X"),
+        ("110105491231002", "1101*******1002"),  # legacy 15-digit number
+        (" 11010519491231002X ", "1101**********002X"),
+        ("123456789012", "1234****9012"),
+        ("E12345678", "E1*****78"),  # passport: at least 4 characters stay hidden
+        ("H1234567", "H1****67"),
+        ("12345678901", "12*******01"),
+        ("1234567", "*******"),
+        ("1", "*"),
+        ("", ""),
+        ("   ", ""),
+    ],
+)
+def test_mask_id_number(number: str, masked: str) -> None:
+    assert mask_id_number(number) == masked
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("13312345678", "133****5678"),
+        (" 13312345678\n", "133****5678"),
+        ("02512345678", "025****5678"),
+        ("12345678", "****5678"),
+        ("+8613312345678", "**********5678"),
+        ("0571-87654321", "*********4321"),
+        ("12345", "*2345"),
+        ("1234", "****"),
+        ("12", "**"),
+        ("", ""),
+    ],
+)
+def test_mask_phone(number: str, masked: str) -> None:
+    assert mask_phone(number) == masked
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张三", "张*"),
+        ("欧阳娜娜", "欧***"),
+        ("李小龙", "李**"),
+        ("张", "张"),
+        (" 王五 ", "王*"),
+        ("阿卜杜拉·买买提", "阿*******"),
+        ("John Smith", "J*********"),
+        ("", ""),
+        ("  ", ""),
+    ],
+)
+def test_mask_name(name: str, masked: str) -> None:
+    assert mask_name(name) == masked
+
+
+printable = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+    max_size=30,
+)
+
+
+@SETTINGS
+@given(printable)
+def test_id_masking_keeps_length_and_hides_at_least_four(number: str) -> None:
+    masked = mask_id_number(number)
+    assert len(masked) == len(number)
+    hidden = sum(1 for a, b in zip(number, masked, strict=True) if a != b or b == "*")
+    assert hidden >= min(4, len(number))
+    if len(number) >= 12:
+        assert masked[:4] == number[:4]
+        assert masked[-4:] == number[-4:]
+        assert masked[4:-4] == "*" * (len(number) - 8)
+
+
+@SETTINGS
+@given(printable)
+def test_phone_masking_keeps_length_and_never_shows_everything(number: str) -> None:
+    masked = mask_phone(number)
+    assert len(masked) == len(number)
+    if number:
+        assert masked.count("*") >= 1
+    if len(number) == 11:
+        assert masked == number[:3] + "****" + number[-4:]
+    elif len(number) > 4:
+        assert masked == "*" * (len(number) - 4) + number[-4:]
+    else:
+        assert masked == "*" * len(number)
+
+
+@SETTINGS
+@given(printable)
+def test_name_masking_keeps_first_character_and_length(name: str) -> None:
+    masked = mask_name(name)
+    assert len(masked) == len(name)
+    assert masked[:1] == name[:1]
+    assert masked[1:] == "*" * (len(name) - 1)

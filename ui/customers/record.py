@@ -1,0 +1,158 @@
+"""A customer's full record: identity, services, orders, payments, invoices, open tickets."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall_app.domain.enums import CustomerKind
+from hall_app.services.customers import CustomerRecord
+from ui import format as fmt
+from ui.table import RowsModel, make_table
+
+
+class CustomerRecordView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("customerRecord")
+        self.title = QLabel("请在左侧查询并打开客户")
+        self.title.setObjectName("recordTitle")
+        self.title.setStyleSheet("font-size: 15pt; font-weight: bold; color: #1f4e8c;")
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("recordTabs")
+
+        self._identity = QWidget()
+        self._identity_form = QFormLayout(self._identity)
+        self.subscriptions = RowsModel(
+            ["类型", "号码/账号", "套餐", "月费", "状态", "开通时间", "合约到期", "余额", "地址"]
+        )
+        self.orders = RowsModel(["受理单号", "业务", "状态", "金额", "受理时间", "受理人"])
+        self.payments = RowsModel(["缴费时间", "方式", "金额", "交易参考号"])
+        self.invoices = RowsModel(["发票号码", "类型", "状态", "开票时间", "价税合计", "税额"])
+        self.tickets = RowsModel(["工单号", "类型", "类别", "状态", "受理时间", "处理时限", "超时"])
+
+        self.tabs.addTab(self._identity, "基本资料")
+        for model, label in (
+            (self.subscriptions, "业务号码"),
+            (self.orders, "受理记录"),
+            (self.payments, "缴费记录"),
+            (self.invoices, "发票"),
+            (self.tickets, "未结故障/投诉"),
+        ):
+            self.tabs.addTab(make_table(model), label)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tabs)
+        self.tabs.setEnabled(False)
+
+    def show_record(self, r: CustomerRecord) -> None:
+        vip = "（VIP）" if r.is_vip else ""
+        self.title.setText(f"{r.name}{vip}")
+        self.tabs.setEnabled(True)
+        while self._identity_form.rowCount():
+            self._identity_form.removeRow(0)
+        rows: list[tuple[str, str]] = [
+            ("客户类型", r.kind.label),
+            ("名称" if r.kind is CustomerKind.ENTERPRISE else "姓名", r.name),
+        ]
+        if r.kind is CustomerKind.ENTERPRISE:
+            rows += [("统一社会信用代码", r.uscc or ""), ("联系人", r.contact_person or "")]
+        else:
+            rows += [
+                ("证件类型", r.id_doc_type.label if r.id_doc_type else ""),
+                ("证件号码", r.id_display),
+                ("性别", {"M": "男", "F": "女"}.get(r.gender or "", "")),
+                ("出生日期", fmt.day(r.birth_date)),
+            ]
+            if r.guardian_name:
+                rows.append(("监护人", r.guardian_name))
+        rows += [
+            ("联系电话", r.contact_phone_display),
+            ("备用电话", r.alt_phone_display or "—"),
+            ("地址", r.address),
+            ("实名登记时间", fmt.when(r.real_name_verified_at)),
+        ]
+        if not r.sensitive_shown:
+            rows.append(("说明", "证件号码和电话号码已脱敏显示；查看完整信息需值班主管权限"))
+        for label, value in rows:
+            field = QLabel(value)
+            field.setObjectName(f"field_{label}")
+            field.setWordWrap(True)
+            self._identity_form.addRow(f"{label}：", field)
+
+        self.subscriptions.set_rows(
+            [
+                (
+                    s.kind.label,
+                    s.number_display,
+                    s.plan_name,
+                    fmt.money(s.monthly_fee_fen),
+                    s.status.label,
+                    fmt.when(s.activated_at),
+                    fmt.day(s.lock_in_until),
+                    fmt.money(s.balance_fen),
+                    s.address,
+                )
+                for s in r.subscriptions
+            ]
+        )
+        self.orders.set_rows(
+            [
+                (
+                    o.order_no,
+                    o.order_type.label,
+                    o.state.label,
+                    fmt.money(o.total_fen),
+                    fmt.when(o.created_at),
+                    o.staff_name,
+                )
+                for o in r.orders
+            ]
+        )
+        self.payments.set_rows(
+            [
+                (fmt.when(p.paid_at), p.method.label, fmt.money(p.amount_fen), p.reference)
+                for p in r.payments
+            ]
+        )
+        self.invoices.set_rows(
+            [
+                (
+                    i.invoice_no,
+                    i.kind.label,
+                    i.status.label,
+                    fmt.when(i.issued_at),
+                    fmt.money(i.total_fen),
+                    fmt.money(i.tax_fen),
+                )
+                for i in r.invoices
+            ]
+        )
+        self.tickets.set_rows(
+            [
+                (
+                    t.ticket_no,
+                    t.kind.label,
+                    t.category,
+                    t.status.label,
+                    fmt.when(t.opened_at),
+                    fmt.when(t.deadline_at),
+                    "已超时" if t.overdue else "",
+                )
+                for t in r.open_tickets
+            ]
+        )
+        counts = (
+            len(r.subscriptions),
+            len(r.orders),
+            len(r.payments),
+            len(r.invoices),
+            len(r.open_tickets),
+        )
+        for i, n in enumerate(counts, start=1):
+            self.tabs.setTabText(i, f"{self.tabs.tabText(i).split('（')[0]}（{n}）")

@@ -1,0 +1,152 @@
+"""Customer search: type or scan, Enter, pick a result, Enter again to open the record."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall_app.domain.errors import HallError
+from hall_app.services.actor import Actor
+from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
+from ui import messages
+from ui.customers.record import CustomerRecordView
+from ui.ops import Operations
+from ui.table import RowsModel, make_table
+
+
+class CustomerSearchPage(QWidget):
+    record_opened = Signal(object)  # CustomerRecord
+
+    def __init__(
+        self,
+        service: CustomerService,
+        actor: Actor,
+        ops: Operations,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._actor = actor
+        self._ops = ops
+        self._search_seq = 0  # only the newest search's answer is shown
+
+        self.query = QLineEdit()
+        self.query.setObjectName("customerQuery")
+        self.query.setPlaceholderText(
+            "手机号 / 证件号码 / 姓名 / 拼音首字母 / 统一社会信用代码，回车查询"
+        )
+        self.query.setClearButtonEnabled(True)
+        self.query.returnPressed.connect(self.search)
+        self.search_button = QPushButton("查询")
+        self.search_button.setObjectName("searchButton")
+        self.search_button.clicked.connect(self.search)
+        self.hint = QLabel("输入后按回车；扫码枪扫描证件也可以")
+        self.hint.setObjectName("searchHint")
+        self.field_error = QLabel("")
+        self.field_error.setObjectName("queryError")
+        self.field_error.setStyleSheet("color: #c0392b;")
+
+        self.results = RowsModel(["姓名/名称", "证件类型", "证件号码", "联系电话", "地址"])
+        self.table = make_table(self.results)
+        self.table.setObjectName("searchResults")
+        self.table.activated.connect(self._open_index)
+        self.record = CustomerRecordView()
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.query, 1)
+        bar.addWidget(self.search_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(bar)
+        left_layout.addWidget(self.field_error)
+        left_layout.addWidget(self.hint)
+        left_layout.addWidget(self.table, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.record)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def focus_query(self) -> None:
+        self.query.setFocus()
+        self.query.selectAll()
+
+    # -- search -----------------------------------------------------------------------------
+    def search(self) -> None:
+        text = self.query.text()
+        self.field_error.clear()
+        self.hint.setText("正在查询…")
+        service, actor = self._service, self._actor
+        self._search_seq += 1
+        seq = self._search_seq
+        self._ops.run(
+            lambda: service.search_customers(actor, text),
+            lambda result: self._show_results(result) if seq == self._search_seq else None,
+            lambda exc: self._search_failed(exc) if seq == self._search_seq else None,
+            parent=self,
+        )
+
+    def _show_results(self, result: SearchResult) -> None:
+        self.results.set_rows(
+            [
+                (
+                    r.name + ("（VIP）" if r.is_vip else ""),
+                    r.id_label,
+                    r.id_display,
+                    r.phone_display,
+                    r.address,
+                )
+                for r in result.rows
+            ],
+            [r.id for r in result.rows],
+        )
+        n = len(result.rows)
+        if n == 0:
+            self.hint.setText(f"按{result.kind_label}未找到客户")
+            return
+        more = f"，结果较多只显示前 {n} 条，请输入更完整的条件" if result.truncated else ""
+        self.hint.setText(f"按{result.kind_label}找到 {n} 位客户{more}；↑↓ 选择，回车打开")
+        self.table.selectRow(0)
+        self.table.setFocus()
+        if n == 1:
+            self.open_customer(result.rows[0].id)
+
+    def _search_failed(self, exc: BaseException) -> None:
+        self.hint.setText("")
+        if isinstance(exc, HallError) and exc.field == "查询条件":
+            self.field_error.setText(exc.text)
+            self.query.setFocus()
+            return
+        messages.failure(self, exc)
+
+    # -- record -----------------------------------------------------------------------------
+    def _open_index(self, index: QModelIndex) -> None:
+        customer_id = self.results.payload(index.row())
+        if customer_id is not None:
+            self.open_customer(customer_id)
+
+    def open_customer(self, customer_id: uuid.UUID) -> None:
+        service, actor = self._service, self._actor
+        self._ops.run(
+            lambda: service.get_customer_record(actor, customer_id),
+            self._show_record,
+            parent=self,
+            label="正在打开客户资料…",
+        )
+
+    def _show_record(self, record: CustomerRecord) -> None:
+        self.record.show_record(record)
+        self.record_opened.emit(record)

@@ -1,0 +1,100 @@
+"""The login window: user name and password, checked off the GUI thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall_app.domain.errors import HallError
+from hall_app.services.actor import Actor
+from hall_app.services.auth import AuthService
+from ui import messages
+from ui.ops import Operations
+
+
+class LoginDialog(QDialog):
+    def __init__(
+        self, auth: AuthService, ops: Operations, subtitle: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._auth = auth
+        self._ops = ops
+        self.actor: Actor | None = None
+        self.setWindowTitle("营业厅前台受理系统 — 登录")
+        self.setObjectName("loginDialog")
+        self.setMinimumWidth(420)
+
+        title = QLabel("营业厅前台受理系统")
+        title.setObjectName("loginTitle")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title.setStyleSheet("font-size: 20pt; font-weight: bold; color: #1f4e8c;")
+        sub = QLabel(subtitle)
+        sub.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        sub.setStyleSheet("color: #555;")
+
+        self.username = QLineEdit()
+        self.username.setObjectName("username")
+        self.username.setPlaceholderText("工号或用户名")
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("密码")
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("loginError")
+        self.error_label.setStyleSheet("color: #c0392b;")
+        self.error_label.setWordWrap(True)
+        self.login_button = QPushButton("登录 (Enter)")
+        self.login_button.setObjectName("loginButton")
+        self.login_button.setDefault(True)
+        self.login_button.clicked.connect(self._submit)
+        self.username.returnPressed.connect(self.password.setFocus)
+        self.password.returnPressed.connect(self._submit)
+
+        form = QFormLayout()
+        form.addRow("用户名", self.username)
+        form.addRow("密码", self.password)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(sub)
+        layout.addSpacing(12)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.login_button)
+
+    def _submit(self) -> None:
+        if not self.login_button.isEnabled():
+            return
+        self.error_label.clear()
+        self.login_button.setEnabled(False)
+        self.login_button.setText("正在验证…")
+        username, password = self.username.text(), self.password.text()
+        self._ops.run(
+            lambda: self._auth.log_in(username, password),
+            self._logged_in,
+            self._failed,
+            parent=self,
+        )
+
+    def _logged_in(self, actor: Actor) -> None:
+        self.actor = actor
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.login_button.setEnabled(True)
+        self.login_button.setText("登录 (Enter)")
+        if isinstance(exc, HallError):
+            self.error_label.setText(exc.text)
+            target = self.username if exc.field == "用户名" else self.password
+            if target is self.password:
+                self.password.selectAll()
+            target.setFocus()
+            return
+        messages.failure(self, exc)

@@ -1,0 +1,124 @@
+"""The main window: who is at which counter, today's date, navigation, and the work area."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall_app.app import HallApp
+from hall_app.clock import business_date
+from hall_app.services.actor import Actor
+from ui import format as fmt
+from ui.customers.search import CustomerSearchPage
+from ui.ops import Operations
+
+
+class MainWindow(QMainWindow):
+    logout_requested = Signal()
+
+    def __init__(self, app: HallApp, actor: Actor, ops: Operations) -> None:
+        super().__init__()
+        self._app = app
+        self.actor = actor
+        self._ops = ops
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"营业厅前台受理系统 — {actor.hall_name}")
+        self.resize(1366, 800)
+
+        self.customers = CustomerSearchPage(app.customers, actor, ops)
+        self.pages = QStackedWidget()
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(170)
+        self._add_page("客户查询", "F3", self.customers, self.customers.focus_query)
+        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self._header())
+        body = QHBoxLayout()
+        body.addWidget(self.nav)
+        body.addWidget(self.pages, 1)
+        layout.addLayout(body, 1)
+        self.setCentralWidget(central)
+
+        self._busy = QLabel("")
+        self.statusBar().addPermanentWidget(self._busy)
+        self.statusBar().showMessage(self._storage_label())
+        ops.busy_changed.connect(lambda busy: self._busy.setText("处理中…" if busy else ""))
+
+        self._clock_timer = QTimer(self)
+        self._clock_timer.timeout.connect(self._tick)
+        self._clock_timer.start(30_000)
+        self._tick()
+        QShortcut(QKeySequence("F3"), self, activated=self._go_customers)
+        QShortcut(QKeySequence("Ctrl+Shift+L"), self, activated=self.logout_requested.emit)
+
+    def _add_page(
+        self, label: str, key: str, page: QWidget, on_show: Callable[[], None] | None = None
+    ) -> None:
+        item = QListWidgetItem(f"{label}  ({key})")
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        self.nav.addItem(item)
+        self.pages.addWidget(page)
+
+    def _header(self) -> QWidget:
+        frame = QFrame()
+        frame.setObjectName("header")
+        frame.setStyleSheet(
+            "#header { background: #1f4e8c; border-radius: 4px; } #header QLabel { color: white; }"
+        )
+        row = QHBoxLayout(frame)
+        title = QLabel(f"营业厅前台受理系统 · {self.actor.hall_name}")
+        title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        self.staff_label = QLabel(
+            f"{self.actor.role.label}：{self.actor.full_name}（工号 {self.actor.employee_no}）"
+        )
+        self.staff_label.setObjectName("staffLabel")
+        self.counter_label = QLabel(f"窗口：{self.actor.counter_name}")
+        self.counter_label.setObjectName("counterLabel")
+        self.date_label = QLabel("")
+        self.date_label.setObjectName("dateLabel")
+        logout = QPushButton("退出登录")
+        logout.setObjectName("logoutButton")
+        logout.clicked.connect(self.logout_requested.emit)
+        row.addWidget(title)
+        row.addStretch(1)
+        for widget in (self.staff_label, self.counter_label, self.date_label):
+            row.addWidget(widget)
+            row.addSpacing(16)
+        row.addWidget(logout)
+        return frame
+
+    def _tick(self) -> None:
+        self.date_label.setText(fmt.today_label(business_date(self._app.clock())))
+
+    def _go_customers(self) -> None:
+        self.nav.setCurrentRow(0)
+        self.customers.focus_query()
+
+    def _storage_label(self) -> str:
+        url = self._app.db.engine.url
+        if url.get_backend_name() == "sqlite":
+            return f"单机模式 · 本地数据库 {url.database}"
+        return f"数据库 {url.render_as_string(hide_password=True)}"
+
+    def closeEvent(self, event: object) -> None:
+        self._ops.wait_idle()
+        super().closeEvent(event)  # type: ignore[arg-type]

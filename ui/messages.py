@@ -1,0 +1,66 @@
+"""All user-facing messages go through here, so tests can capture them (patch ``_show``)."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from enum import StrEnum
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from hall_app.domain.errors import HallError
+
+log = logging.getLogger("hall.ui")
+
+
+class Kind(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    QUESTION = "question"
+
+
+def _show(kind: Kind, parent: QWidget | None, title: str, text: str) -> bool:
+    if kind is Kind.ERROR:
+        QMessageBox.critical(parent, title, text)
+    elif kind is Kind.WARNING:
+        QMessageBox.warning(parent, title, text)
+    elif kind is Kind.QUESTION:
+        answer = QMessageBox.question(parent, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+    else:
+        QMessageBox.information(parent, title, text)
+    return True
+
+
+def error(parent: QWidget | None, text: str, title: str = "错误") -> None:
+    log.info("error shown: %s", text)
+    _show(Kind.ERROR, parent, title, text)
+
+
+def warning(parent: QWidget | None, text: str, title: str = "提示") -> None:
+    _show(Kind.WARNING, parent, title, text)
+
+
+def info(parent: QWidget | None, text: str, title: str = "信息") -> None:
+    _show(Kind.INFO, parent, title, text)
+
+
+def confirm(parent: QWidget | None, text: str, title: str = "请确认") -> bool:
+    return _show(Kind.QUESTION, parent, title, text)
+
+
+def failure(parent: QWidget | None, exc: BaseException) -> None:
+    """Show an operation's failure: a clerk-facing message for expected errors, a crash report
+    (also logged with its traceback) for anything else."""
+    if isinstance(exc, HallError):
+        error(parent, exc.text)
+        return
+    details = "".join(traceback.format_exception(exc))
+    log.error("unexpected error:\n%s", details)
+    error(
+        parent,
+        f"程序发生了意外错误，本次操作未完成。\n请联系系统管理员，并提供日志中的错误信息。\n\n"
+        f"{type(exc).__name__}: {exc}",
+        title="程序错误",
+    )
