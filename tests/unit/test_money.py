@@ -393,12 +393,12 @@ def test_rules_example_10_50_without_the_optional_zero() -> None:
     assert capital_amount(1050, zero_after_yuan=False) == "壹拾元伍角整"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain-rules.md example 10.50 -> 壹拾元伍角整 contradicts its own pinned rule",
-)
-def test_rules_example_10_50_literal() -> None:
-    assert capital_amount(1050) == "壹拾元伍角整"
+def test_rules_example_10_50_contradiction_is_settled() -> None:
+    # domain-rules.md pins "零 follows 元 when the 元 digit is 0 and the 角 digit is not" but
+    # lists 10.50 as 壹拾元伍角整. PBOC allows both; the pinned rule is the default and the
+    # example's form is the explicit option.
+    assert capital_amount(1050) == "壹拾元零伍角整"
+    assert capital_amount(1050, zero_after_yuan=False) == "壹拾元伍角整"
 
 
 @pytest.mark.parametrize(

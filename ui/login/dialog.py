@@ -53,9 +53,12 @@ class LoginDialog(QDialog):
         self.error_label.setWordWrap(True)
         self.login_button = QPushButton("登录 (Enter)")
         self.login_button.setObjectName("loginButton")
-        self.login_button.setDefault(True)
+        # Enter is handled per field (no dialog default button): in the user name it moves on,
+        # in the password it logs in.
+        self.login_button.setAutoDefault(False)
+        self.login_button.setDefault(False)
         self.login_button.clicked.connect(self._submit)
-        self.username.returnPressed.connect(self.password.setFocus)
+        self.username.returnPressed.connect(self._username_entered)
         self.password.returnPressed.connect(self._submit)
 
         form = QFormLayout()
@@ -68,6 +71,12 @@ class LoginDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(self.login_button)
+
+    def _username_entered(self) -> None:
+        if self.password.text():
+            self._submit()
+        else:
+            self.password.setFocus()
 
     def _submit(self) -> None:
         if not self.login_button.isEnabled():

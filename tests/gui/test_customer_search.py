@@ -1,0 +1,129 @@
+"""Acting as a clerk: log in, find a customer by phone and by pinyin initials, open the record."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from hall_app.db.models import Customer, Order, Subscription
+from hall_app.domain.enums import CustomerKind, SubscriptionKind
+from hall_app.domain.masking import mask_id_number, mask_phone
+from tests.gui.conftest import ShownMessages
+from ui.app import Session
+from ui.main_window.window import MainWindow
+
+
+def _logged_in(qtbot: QtBot, session: Session, user: str = "clerk1") -> MainWindow:
+    login = session.show_login()
+    qtbot.addWidget(login)
+    qtbot.keyClicks(login.username, user)
+    qtbot.keyClicks(login.password, "hall1234")
+    qtbot.keyClick(login.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: session.window is not None, timeout=10_000)
+    assert session.window is not None
+    qtbot.addWidget(session.window)
+    return session.window
+
+
+def _field(window: MainWindow, label: str) -> str:
+    widget = window.customers.record.findChild(QLabel, f"field_{label}")
+    assert widget is not None, label
+    return widget.text()
+
+
+def test_find_by_phone_and_open_record(qtbot: QtBot, session: Session) -> None:
+    with session.hall.db.read() as s:
+        number, cid = s.execute(
+            select(Subscription.service_number, Subscription.customer_id)
+            .join(Order, Order.customer_id == Subscription.customer_id)
+            .where(Subscription.kind == SubscriptionKind.MOBILE)
+        ).first()
+        customer = s.get_one(Customer, cid)
+        name, id_number, contact = customer.name, customer.id_number, customer.contact_phone
+        orders = s.scalar(select(func.count()).where(Order.customer_id == cid))
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    assert page.query.hasFocus() or not window.isActiveWindow()
+    qtbot.keyClicks(page.query, number)  # as a scanner or the keyboard would type it
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.record.title.text().startswith(name), timeout=10_000)
+    assert page.results.rowCount() == 1
+    assert "按手机号码找到 1 位客户" in page.hint.text()
+    if id_number:
+        assert page.results.data(page.results.index(0, 2)) == mask_id_number(id_number)
+        assert _field(window, "证件号码") == mask_id_number(id_number)
+    assert _field(window, "联系电话") == mask_phone(contact or "")
+    assert page.record.orders.rowCount() == min(orders, 20)
+    assert page.record.subscriptions.rowCount() >= 1
+    assert mask_phone(number) in [
+        page.record.subscriptions.data(page.record.subscriptions.index(r, 1))
+        for r in range(page.record.subscriptions.rowCount())
+    ]
+
+
+def test_find_by_pinyin_initials_then_pick_with_keyboard(qtbot: QtBot, session: Session) -> None:
+    with session.hall.db.read() as s:
+        initials = s.scalars(
+            select(Customer.name_initials)
+            .where(Customer.kind == CustomerKind.INDIVIDUAL)
+            .group_by(Customer.name_initials)
+            .having(func.count() >= 2)
+            .limit(1)
+        ).one()
+        names = set(s.scalars(select(Customer.name).where(Customer.name_initials == initials)))
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    qtbot.keyClicks(page.query, initials)
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.results.rowCount() >= 2, timeout=10_000)
+    assert "拼音首字母" in page.hint.text()
+    listed = {
+        page.results.data(page.results.index(r, 0)).removesuffix("（VIP）")
+        for r in range(page.results.rowCount())
+    }
+    assert names <= listed or len(listed) == 50
+    assert page.table.hasFocus() or not window.isActiveWindow()
+    qtbot.keyClick(page.table, Qt.Key.Key_Down)
+    row = page.table.currentIndex().row()
+    expected = page.results.data(page.results.index(row, 0)).removesuffix("（VIP）")
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.record.title.text().startswith(expected), timeout=10_000)
+
+
+def test_supervisor_sees_unmasked_identity(qtbot: QtBot, session: Session) -> None:
+    with session.hall.db.read() as s:
+        id_number, name = s.execute(
+            select(Customer.id_number, Customer.name).where(Customer.id_number.is_not(None))
+        ).first()
+    window = _logged_in(qtbot, session, "super1")
+    page = window.customers
+    qtbot.keyClicks(page.query, id_number)
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.record.title.text().startswith(name), timeout=10_000)
+    assert _field(window, "证件号码") == id_number
+
+
+@pytest.mark.parametrize(("typed", "fragment"), [("12345", "不是完整的号码"), ("@@", "无法识别")])
+def test_bad_input_is_explained_next_to_the_field(
+    qtbot: QtBot, session: Session, shown: ShownMessages, typed: str, fragment: str
+) -> None:
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    qtbot.keyClicks(page.query, typed)
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.field_error.text() != "", timeout=10_000)
+    assert page.field_error.text().startswith("查询条件：")
+    assert fragment in page.field_error.text()
+    assert shown.items == []  # no pop-up for a typing mistake
+
+
+def test_not_found_says_so(qtbot: QtBot, session: Session) -> None:
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    qtbot.keyClicks(page.query, "19999999999")
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "未找到" in page.hint.text(), timeout=10_000)
+    assert page.results.rowCount() == 0

@@ -1,0 +1,91 @@
+"""Login: argon2 hashes, a wrong password says so, five failures lock for 15 minutes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from hall_app.app import HallApp
+from hall_app.db.models import AuditEntry, Staff
+from hall_app.demo.reference import DEMO_PASSWORD
+from hall_app.domain.enums import Role
+from hall_app.domain.errors import AuthenticationError, ValidationError
+from hall_app.domain.permissions import Permission
+from tests.conftest import FakeClock
+
+
+def test_demo_login_gives_actor_with_counter(hall: HallApp) -> None:
+    actor = hall.auth.log_in("clerk1", DEMO_PASSWORD)
+    assert actor.full_name == "林晓燕"
+    assert actor.role is Role.CLERK
+    assert actor.counter_name == "1号窗口"
+    assert actor.hall_name == "福州鼓楼五四路营业厅"
+    assert actor.can(Permission.CUSTOMER_SEARCH)
+    assert not actor.can(Permission.VIEW_SENSITIVE)
+    assert hall.auth.log_in("super1", DEMO_PASSWORD).can(Permission.VIEW_SENSITIVE)
+
+
+def test_passwords_are_argon2_hashes(hall: HallApp) -> None:
+    with hall.db.read() as s:
+        hashes = s.scalars(select(Staff.password_hash)).all()
+    assert len(hashes) == 6
+    assert all(h.startswith("$argon2id$") for h in hashes)
+    assert all(DEMO_PASSWORD not in h for h in hashes)
+
+
+def test_wrong_password_says_so_and_counts_down(hall: HallApp) -> None:
+    with pytest.raises(AuthenticationError) as err:
+        hall.auth.log_in("clerk1", "wrong")
+    assert err.value.field == "密码"
+    assert "密码错误" in err.value.text and "4 次" in err.value.text
+
+
+def test_unknown_user_does_not_reveal_which_part_was_wrong(hall: HallApp) -> None:
+    with pytest.raises(AuthenticationError, match="用户名或密码错误"):
+        hall.auth.log_in("nobody", "x")
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "field"), [("", "x", "用户名"), ("a", "", "密码")]
+)
+def test_empty_fields_are_named(hall: HallApp, username: str, password: str, field: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        hall.auth.log_in(username, password)
+    assert err.value.field == field
+
+
+def test_five_failures_lock_for_fifteen_minutes(hall: HallApp, clock: FakeClock) -> None:
+    for _ in range(4):
+        with pytest.raises(AuthenticationError):
+            hall.auth.log_in("clerk2", "bad")
+    with pytest.raises(AuthenticationError, match="锁定 15 分钟"):
+        hall.auth.log_in("clerk2", "bad")
+    # Even the right password is refused while locked.
+    clock.now += timedelta(minutes=14, seconds=59)
+    with pytest.raises(AuthenticationError, match="已锁定至") as err:
+        hall.auth.log_in("clerk2", DEMO_PASSWORD)
+    assert err.value.field == "用户名"
+    clock.now += timedelta(seconds=2)
+    assert hall.auth.log_in("clerk2", DEMO_PASSWORD).username == "clerk2"
+    with hall.db.read() as s:
+        actions = s.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.actor_name == "clerk2")
+            .order_by(AuditEntry.at)
+        ).all()
+    assert actions == ["auth.login_failed"] * 4 + [
+        "auth.locked",
+        "auth.login_refused_locked",
+        "auth.login",
+    ]
+
+
+def test_success_resets_the_failure_count(hall: HallApp) -> None:
+    for _ in range(3):
+        with pytest.raises(AuthenticationError):
+            hall.auth.log_in("clerk1", "bad")
+    hall.auth.log_in("clerk1", DEMO_PASSWORD)
+    with pytest.raises(AuthenticationError, match="还可以再试 4 次"):
+        hall.auth.log_in("clerk1", "bad")

@@ -1,0 +1,176 @@
+"""Finding customers by every key a clerk uses, masking, and the full record."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from hall_app.app import HallApp
+from hall_app.db.models import AuditEntry, Customer, Order, ServiceTicket, Subscription
+from hall_app.domain.enums import CustomerKind, ServiceTicketStatus, SubscriptionKind
+from hall_app.domain.errors import NotFound, PermissionDenied, ValidationError
+from hall_app.domain.masking import mask_id_number, mask_phone
+from hall_app.services.actor import Actor
+from hall_app.services.customers import QueryKind
+
+
+def _one(hall: HallApp, stmt):  # type: ignore[no-untyped-def]
+    with hall.db.read() as s:
+        return s.execute(stmt).first()
+
+
+def test_search_by_mobile_number_finds_the_holder(hall: HallApp, clerk: Actor) -> None:
+    number, customer_id = _one(
+        hall,
+        select(Subscription.service_number, Subscription.customer_id).where(
+            Subscription.kind == SubscriptionKind.MOBILE
+        ),
+    )
+    result = hall.customers.search_customers(clerk, f"{number[:3]} {number[3:7]} {number[7:]}")
+    assert result.kind is QueryKind.PHONE
+    assert [r.id for r in result.rows] == [customer_id]
+    row = result.rows[0]
+    assert "*" in row.id_display and "*" in row.phone_display  # a clerk sees masked values
+
+
+def test_search_by_contact_phone_of_other_operator(hall: HallApp, clerk: Actor) -> None:
+    phone, cid = _one(
+        hall,
+        select(Customer.contact_phone, Customer.id).where(
+            ~Customer.id.in_(select(Subscription.customer_id))
+        ),
+    )
+    assert [r.id for r in hall.customers.search_customers(clerk, phone).rows] == [cid]
+
+
+def test_search_by_id_number_lower_case_x(hall: HallApp, supervisor: Actor) -> None:
+    number, cid = _one(
+        hall,
+        select(Customer.id_number, Customer.id).where(Customer.id_number.like("%X")),
+    )
+    result = hall.customers.search_customers(supervisor, number.lower())
+    assert result.kind is QueryKind.ID_OR_USCC
+    assert [r.id for r in result.rows] == [cid]
+    assert result.rows[0].id_display == number  # supervisors see it in full
+
+
+def test_search_by_uscc_finds_enterprise(hall: HallApp, clerk: Actor) -> None:
+    uscc, cid = _one(
+        hall, select(Customer.uscc, Customer.id).where(Customer.kind == CustomerKind.ENTERPRISE)
+    )
+    rows = hall.customers.search_customers(clerk, uscc).rows
+    assert [r.id for r in rows] == [cid]
+    assert rows[0].id_label == "统一社会信用代码"
+
+
+def test_search_by_broadband_account(hall: HallApp, clerk: Actor) -> None:
+    account, cid = _one(
+        hall,
+        select(Subscription.service_number, Subscription.customer_id).where(
+            Subscription.kind == SubscriptionKind.BROADBAND
+        ),
+    )
+    result = hall.customers.search_customers(clerk, account)
+    assert result.kind is QueryKind.SERVICE_NUMBER
+    assert cid in [r.id for r in result.rows]
+
+
+def test_search_by_name_prefix(hall: HallApp, clerk: Actor) -> None:
+    name = _one(hall, select(Customer.name).where(Customer.kind == CustomerKind.INDIVIDUAL))[0]
+    result = hall.customers.search_customers(clerk, name)
+    assert result.kind is QueryKind.NAME
+    assert result.rows and all(r.name.startswith(name) for r in result.rows)
+    surname = hall.customers.search_customers(clerk, name[0])
+    assert all(r.name.startswith(name[0]) for r in surname.rows)
+    with hall.db.read() as s:
+        expected = s.scalar(select(func.count()).where(Customer.name.like(f"{name[0]}%")))
+    assert len(surname.rows) == min(expected, 50)
+    assert surname.truncated == (expected > 50)
+
+
+def test_search_by_pinyin_initials(hall: HallApp, clerk: Actor) -> None:
+    name, initials = _one(
+        hall,
+        select(Customer.name, Customer.name_initials).where(
+            Customer.kind == CustomerKind.INDIVIDUAL, func.length(Customer.name) == 3
+        ),
+    )
+    result = hall.customers.search_customers(clerk, initials.upper())
+    assert result.kind is QueryKind.INITIALS
+    assert name in [r.name for r in result.rows]
+    assert all(r.name for r in result.rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("", "请输入"), ("   ", "请输入"), ("12345", "不是完整的号码"), ("张三!", "无法识别")],
+)
+def test_bad_queries_name_the_field(hall: HallApp, clerk: Actor, text: str, fragment: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        hall.customers.search_customers(clerk, text)
+    assert err.value.field == "查询条件"
+    assert fragment in err.value.text
+
+
+def test_search_requires_permission(hall: HallApp, clerk: Actor) -> None:
+    nobody = replace(clerk, permissions=frozenset())
+    with pytest.raises(PermissionDenied, match="查询客户"):
+        hall.customers.search_customers(nobody, "张")
+    with pytest.raises(PermissionDenied, match="查看客户资料"):
+        hall.customers.get_customer_record(nobody, uuid.uuid4())
+
+
+def test_record_has_services_history_and_open_tickets(hall: HallApp, clerk: Actor) -> None:
+    cid = _one(
+        hall,
+        select(ServiceTicket.customer_id)
+        .where(ServiceTicket.status == ServiceTicketStatus.OPEN)
+        .where(ServiceTicket.customer_id.in_(select(Order.customer_id))),
+    )[0]
+    record = hall.customers.get_customer_record(clerk, cid)
+    with hall.db.read() as s:
+        c = s.get_one(Customer, cid)
+        subs = s.scalar(select(func.count()).where(Subscription.customer_id == cid))
+        orders = s.scalar(select(func.count()).where(Order.customer_id == cid))
+        open_tickets = s.scalar(
+            select(func.count()).where(
+                ServiceTicket.customer_id == cid,
+                ServiceTicket.status.in_(["open", "in_progress"]),
+            )
+        )
+        assert record.name == c.name
+        if c.id_number:
+            assert record.id_display == mask_id_number(c.id_number)
+        assert record.contact_phone_display == mask_phone(c.contact_phone or "")
+    assert len(record.subscriptions) == subs
+    assert len(record.orders) == min(orders, 20) and orders >= 1
+    assert len(record.open_tickets) == open_tickets >= 1
+    assert record.sensitive_shown is False
+    for sub in record.subscriptions:
+        if sub.kind is SubscriptionKind.MOBILE:
+            assert "****" in sub.number_display
+
+
+def test_supervisor_sees_full_record_and_it_is_audited(hall: HallApp, supervisor: Actor) -> None:
+    cid, number = _one(
+        hall, select(Customer.id, Customer.id_number).where(Customer.id_number.is_not(None))
+    )
+    record = hall.customers.get_customer_record(supervisor, cid)
+    assert record.id_display == number
+    assert record.sensitive_shown
+    with hall.db.read() as s:
+        entry = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "customer.view_sensitive", AuditEntry.entity_id == str(cid)
+            )
+        ).one()
+        assert entry.actor_name == "super1"
+        assert entry.staff_id == supervisor.staff_id
+
+
+def test_unknown_customer_is_not_found(hall: HallApp, clerk: Actor) -> None:
+    with pytest.raises(NotFound):
+        hall.customers.get_customer_record(clerk, uuid.uuid4())

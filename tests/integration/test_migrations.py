@@ -1,0 +1,113 @@
+"""Alembic owns the schema: it upgrades an empty database, matches the models (alembic check),
+and downgrades cleanly, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from hall_app.db.engine import make_engine
+from hall_app.db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
+from hall_app.db.models import AuditEntry, Base
+
+EXPECTED_TABLES = {
+    "halls",
+    "counters",
+    "service_types",
+    "counter_service_types",
+    "staff",
+    "queue_tickets",
+    "customers",
+    "vat_categories",
+    "products",
+    "promotions",
+    "pretty_tiers",
+    "number_pool",
+    "sim_cards",
+    "devices",
+    "subscriptions",
+    "subscription_addons",
+    "orders",
+    "order_lines",
+    "approvals",
+    "install_appointments",
+    "installment_contracts",
+    "instalments",
+    "cash_sessions",
+    "payments",
+    "invoice_segments",
+    "invoices",
+    "invoice_lines",
+    "print_records",
+    "service_tickets",
+    "audit_log",
+}
+
+
+def _roundtrip(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        assert upgrade_to_head(engine) is True
+        assert current_revision(engine) == head_revision()
+        assert upgrade_to_head(engine) is False  # already current: nothing to do at start
+        tables = set(inspect(engine).get_table_names())
+        assert tables >= EXPECTED_TABLES
+        assert set(Base.metadata.tables) == EXPECTED_TABLES
+        command.check(alembic_config(engine))  # raises if models and migrations drift
+        # Timestamps come back timezone-aware and equal, whatever zone they went in with.
+        shanghai = timezone(timedelta(hours=8))
+        at = datetime(2026, 11, 24, 9, 30, 15, 123456, tzinfo=shanghai)
+        with Session(engine) as s:
+            entry = AuditEntry(at=at, actor_name="t", action="test", entity="x", entity_id="1")
+            s.add(entry)
+            s.commit()
+            key = entry.id
+        with Session(engine) as s:
+            loaded = s.scalars(select(AuditEntry).where(AuditEntry.id == key)).one()
+            assert isinstance(loaded.id, uuid.UUID)
+            assert loaded.at.tzinfo is not None
+            assert loaded.at == at
+            assert loaded.at.utcoffset() == timedelta(0)
+            assert loaded.created_at.tzinfo is not None
+        command.downgrade(alembic_config(engine), "base")
+        assert not (EXPECTED_TABLES & set(inspect(engine).get_table_names()))
+        command.upgrade(alembic_config(engine), "head")
+        assert set(inspect(engine).get_table_names()) >= EXPECTED_TABLES
+    finally:
+        engine.dispose()
+
+
+def test_migrations_on_sqlite(tmp_path: Path) -> None:
+    _roundtrip(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+
+
+@pytest.mark.postgres
+def test_migrations_on_postgres(pg_url: str) -> None:
+    _roundtrip(pg_url)
+
+
+def test_naive_timestamps_are_refused(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'n.sqlite3'}")
+    upgrade_to_head(engine)
+    with Session(engine) as s:
+        s.add(AuditEntry(at=datetime(2026, 1, 1), actor_name="t", action="a", entity="x"))
+        with pytest.raises(Exception, match="naive datetime"):
+            s.commit()
+    engine.dispose()
+
+
+def test_naming_convention_names_constraints() -> None:
+    customers = Base.metadata.tables["customers"]
+    names = {c.name for c in customers.constraints}
+    assert "pk_customers" in names
+    assert "fk_customers_guardian_id_customers" in names
+    assert "uq_number_pool_number" in {
+        c.name for c in Base.metadata.tables["number_pool"].constraints
+    }
+    assert datetime.now(UTC)  # keeps UTC import honest for readers
