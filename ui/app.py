@@ -66,24 +66,34 @@ class Session:
         self.show_login()
 
 
-def run_gui(argv: list[str]) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def start_gui(
+    argv: list[str], settings: Settings | None = None
+) -> tuple[QApplication, Session] | int:
+    """Everything up to the login window on screen; an exit code when start-up cannot go on."""
     qt_app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     assert isinstance(qt_app, QApplication)
     qt_app.setApplicationName("营业厅前台受理系统")
     if not ensure_chinese_font(qt_app):
         return 3
     try:
-        hall = build_app(Settings.load())
+        hall = build_app(settings or Settings.load())
     except HallError as exc:
         messages.error(None, exc.text, title="无法打开数据库")
         return 2
-    ops = Operations()
-    session = Session(hall, ops)
+    session = Session(hall, Operations())
     session.show_login()
+    return qt_app, session
+
+
+def run_gui(argv: list[str]) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    started = start_gui(argv)
+    if isinstance(started, int):
+        return started
+    qt_app, session = started
     code = qt_app.exec()  # closing the login window without logging in quits
-    ops.wait_idle()
-    hall.close()
+    session.ops.wait_idle()
+    session.hall.close()
     return code

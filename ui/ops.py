@@ -25,7 +25,14 @@ BUSY_DIALOG_DELAY_MS = 500
 class _Bridge(QObject):
     """Lives on the GUI thread; worker threads emit, Qt queues the call to the GUI thread."""
 
-    finished = Signal(int, bool, object)
+    finished = Signal(int, int, object)  # token, ok (0/1: no Python bools through signals), payload
+
+
+@dataclass(frozen=True)
+class _Boxed:
+    """Results travel boxed, so a bare bool never crosses a signal."""
+
+    value: Any
 
 
 class _Job(QRunnable):
@@ -40,9 +47,9 @@ class _Job(QRunnable):
         try:
             result = self._fn()
         except BaseException as exc:  # delivered to the failure callback on the GUI thread
-            self._bridge.finished.emit(self._token, False, exc)
+            self._bridge.finished.emit(self._token, 0, exc)
             return
-        self._bridge.finished.emit(self._token, True, result)
+        self._bridge.finished.emit(self._token, 1, _Boxed(result))
 
 
 @dataclass
@@ -57,7 +64,7 @@ class _Pending:
 class Operations(QObject):
     """Submit work with ``run``; ``busy_changed`` tells screens when something is under way."""
 
-    busy_changed = Signal(bool)
+    busy_changed = Signal(int)  # 1 busy, 0 idle
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -91,7 +98,7 @@ class Operations(QObject):
         was_idle = not self._pending
         self._pending[token] = pending
         if was_idle:
-            self.busy_changed.emit(True)
+            self.busy_changed.emit(1)
         (self._writes if write else self._reads).start(_Job(token, fn, self._bridge))
         return token
 
@@ -115,8 +122,8 @@ class Operations(QObject):
         dialog.show()
         pending.busy = dialog
 
-    @Slot(int, bool, object)
-    def _on_finished(self, token: int, ok: bool, payload: object) -> None:
+    @Slot(int, int, object)
+    def _on_finished(self, token: int, ok: int, payload: object) -> None:
         pending = self._pending.pop(token, None)
         if pending is None:
             return
@@ -127,9 +134,10 @@ class Operations(QObject):
             pending.busy.close()
             pending.busy.deleteLater()
         if not self._pending:
-            self.busy_changed.emit(False)
+            self.busy_changed.emit(0)
         if ok:
-            pending.on_success(payload)
+            assert isinstance(payload, _Boxed)
+            pending.on_success(payload.value)
             return
         assert isinstance(payload, BaseException)
         if pending.on_failure is not None:
