@@ -12,6 +12,8 @@ export QT_QPA_PLATFORM ?= $(if $(DISPLAY),xcb,offscreen)
 
 .PHONY: run test system venv lint typecheck pytest demo screenshot bench clean
 
+QUICK ?=
+
 system:
 	@bash scripts/setup-system.sh
 
@@ -24,9 +26,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Built under a temporary name and renamed when complete, so an interrupted build is never used.
 $(DEMO_DB): | venv
 	@mkdir -p $(dir $(DEMO_DB))
-	$(VENV)/bin/hall-app --db sqlite:///$(DEMO_DB) demo --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --seed 1
+	@rm -f $(DEMO_DB).building*
+	$(VENV)/bin/hall-app --db sqlite:///$(DEMO_DB).building demo --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --seed 1
+	@mv $(DEMO_DB).building $(DEMO_DB)
 
 demo: system venv $(DEMO_DB)
 
@@ -47,6 +52,11 @@ test: system venv lint typecheck pytest
 
 screenshot: system venv
 	bash scripts/screenshot.sh
+
+# Benchmarks: a cached 1,000,000-customer database (built once), every scenario with its
+# same-run baseline; `make bench QUICK=1` runs them all on a tiny database (the tests do).
+bench: system venv
+	QT_QPA_PLATFORM=offscreen $(PY) -m bench $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from hall_app.clock import Clock, system_clock
@@ -27,6 +28,17 @@ class HallApp:
     def close(self) -> None:
         self.db.dispose()
 
+    @property
+    def is_local(self) -> bool:
+        return self.db.engine.url.get_backend_name() == "sqlite"
+
+    def storage_label(self) -> str:
+        """Where the data is, for the status bar (no password)."""
+        url = self.db.engine.url
+        if self.is_local:
+            return f"单机模式 · 本地数据库 {url.database}"
+        return f"数据库 {url.render_as_string(hide_password=True)}"
+
 
 def build_app(
     settings: Settings,
@@ -36,15 +48,23 @@ def build_app(
     hasher: PasswordHasher | None = None,
 ) -> HallApp:
     """Everything the app needs, from its settings. Upgrades the schema first unless told not to."""
-    engine = make_engine(settings.db_url)
+    shown_url = make_url(settings.db_url).render_as_string(hide_password=True)
+    try:
+        engine = make_engine(settings.db_url)
+    except (OSError, SQLAlchemyError) as exc:
+        raise StorageError(
+            f"无法打开或升级数据库（{shown_url}）：{type(exc).__name__}。"
+            "请检查 HALL_DB_URL 和数据所在的文件夹",
+            "数据库",
+        ) from exc
     if migrate:
         try:
             upgrade_to_head(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
             raise StorageError(
-                f"无法打开或升级数据库（{engine.url.render_as_string(hide_password=True)}）："
-                f"{type(exc).__name__}。请检查 HALL_DB_URL 和数据库服务",
+                f"无法打开或升级数据库（{shown_url}）：{type(exc).__name__}。"
+                "请检查 HALL_DB_URL 和数据库服务",
                 "数据库",
             ) from exc
     db = Database(engine)

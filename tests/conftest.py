@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -110,9 +111,11 @@ def _throwaway_cluster(base: Path) -> tuple[str, list[str]] | None:
     data = base / "pgdata"
     port = _free_port()
     as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        as_user = ["runuser", "-u", "postgres", "--"]
-        base.chmod(0o777)
+    if os.geteuid() == 0:  # initdb refuses to run as root: run it as postgres, in a folder
+        as_user = ["runuser", "-u", "postgres", "--"]  # that user can reach (not pytest's 0700)
+        base = Path(tempfile.mkdtemp(prefix="hall-pg-", dir="/tmp"))
+        shutil.chown(base, "postgres")
+        data = base / "pgdata"
     subprocess.run(
         [*as_user, str(initdb), "-D", str(data), "-U", "postgres", "-A", "trust"],
         check=True,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtWidgets import QApplication
 
 from hall_app.app import HallApp, build_app
-from hall_app.config import Settings
+from hall_app.config import Settings, default_data_dir
 from hall_app.domain.errors import HallError
 from ui import messages
 from ui.fonts import MISSING_FONT_MESSAGE, apply_chinese_font, pick_chinese_font
@@ -46,6 +49,8 @@ class Session:
         )
 
     def show_login(self) -> LoginDialog:
+        if self.login is not None:  # the previous dialog, still holding its fields
+            self.login.deleteLater()
         self.login = LoginDialog(self.hall.auth, self.ops, self.subtitle())
         self.login.accepted.connect(self._open_main)
         self.login.show()
@@ -53,6 +58,7 @@ class Session:
 
     def _open_main(self) -> None:
         assert self.login is not None and self.login.actor is not None
+        self.login.password.clear()
         self.window = MainWindow(self.hall, self.login.actor, self.ops)
         self.window.logout_requested.connect(self._logout)
         self.window.show()
@@ -60,6 +66,9 @@ class Session:
 
     def _logout(self) -> None:
         if self.window is not None:
+            actor = self.window.actor
+            auth = self.hall.auth
+            self.ops.run(lambda: auth.log_out(actor), lambda _: None, write=True)
             self.window.close()
             self.window.deleteLater()
             self.window = None
@@ -76,7 +85,12 @@ def start_gui(
     if not ensure_chinese_font(qt_app):
         return 3
     try:
-        hall = build_app(settings or Settings.load())
+        settings = settings or Settings.load()
+    except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
+        messages.error(None, f"配置文件有误，无法启动：{exc}", title="配置错误")
+        return 2
+    try:
+        hall = build_app(settings)
     except HallError as exc:
         messages.error(None, exc.text, title="无法打开数据库")
         return 2
@@ -85,10 +99,39 @@ def start_gui(
     return qt_app, session
 
 
+def setup_logging() -> Path | None:
+    """Log to stderr and to a rotating file in the user data folder."""
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=logging.INFO, format=fmt)
+    try:
+        folder = default_data_dir() / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(
+            folder / "hall.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+        )
+    except OSError:
+        log.warning("no log file: the data folder is not writable")
+        return None
+    handler.setFormatter(logging.Formatter(fmt))
+    logging.getLogger().addHandler(handler)
+    return folder / "hall.log"
+
+
+def install_excepthook() -> None:
+    """Exceptions escaping a slot are bugs: log them and show the crash dialog."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        messages.failure(None, exc.with_traceback(tb))
+
+    sys.excepthook = hook
+
+
 def run_gui(argv: list[str]) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging()
+    install_excepthook()
     started = start_gui(argv)
     if isinstance(started, int):
         return started

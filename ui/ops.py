@@ -13,13 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ui import messages
 
 log = logging.getLogger("hall.ui.ops")
 BUSY_DIALOG_DELAY_MS = 500
+
+
+def _alive(widget: QWidget | None) -> bool:
+    return widget is not None and shiboken6.isValid(widget)
 
 
 class _Bridge(QObject):
@@ -115,7 +120,9 @@ class Operations(QObject):
         pending = self._pending.get(token)
         if pending is None:
             return
-        dialog = QProgressDialog(text, "", 0, 0, pending.parent)
+        parent = pending.parent if _alive(pending.parent) else None
+        dialog = QProgressDialog(text, "", 0, 0, parent)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setWindowTitle("请稍候")
         dialog.setCancelButton(None)
         dialog.setMinimumDuration(0)
@@ -135,6 +142,9 @@ class Operations(QObject):
             pending.busy.deleteLater()
         if not self._pending:
             self.busy_changed.emit(0)
+        if pending.parent is not None and not _alive(pending.parent):
+            log.info("operation finished after its screen was closed; result dropped")
+            return
         if ok:
             assert isinstance(payload, _Boxed)
             pending.on_success(payload.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hall_app.domain.errors import HallError, StorageError
 
+log = logging.getLogger("hall.db")
+
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
@@ -21,12 +24,13 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 15})
+        engine = create_engine(url, connect_args={"timeout": 15}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True)
+    # hide_parameters: ID and phone numbers must never reach a log through an exception text
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -60,11 +64,13 @@ class Database:
             raise
         except OperationalError as exc:
             session.rollback()
+            log.warning("database unavailable: %s", type(exc).__name__, exc_info=True)
             raise StorageError(
                 "数据库无法访问或繁忙，本次操作未保存，请稍后重试", "数据库"
             ) from exc
         except SQLAlchemyError as exc:
             session.rollback()
+            log.error("database refused an operation", exc_info=True)  # parameters are hidden
             raise StorageError(
                 f"数据库拒绝了本次操作，未保存任何内容（{type(exc).__name__}）", "数据库"
             ) from exc
@@ -81,6 +87,7 @@ class Database:
         try:
             yield session
         except OperationalError as exc:
+            log.warning("database unavailable: %s", type(exc).__name__, exc_info=True)
             raise StorageError("数据库无法访问或繁忙，请稍后重试", "数据库") from exc
         finally:
             session.rollback()

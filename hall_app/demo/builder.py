@@ -23,6 +23,7 @@ from hall_app.clock import HALL_TZ
 from hall_app.db.models import (
     Customer,
     Device,
+    Hall,
     InvoiceSegment,
     PhoneNumber,
     SimCard,
@@ -88,9 +89,13 @@ class DemoBuilder:
             raise ValidationError("客户数至少为 1，天数不能为负", "演示数据参数")
         started = time.perf_counter()
         with Session(self._engine, expire_on_commit=False) as session:
-            if session.scalar(select(func.count()).select_from(Customer)):
-                raise ValidationError("数据库中已有客户数据；演示数据只能写入空数据库", "数据库")
-            ref = build_reference(session, self._rng, self._today)
+            if session.scalar(select(func.count()).select_from(Customer)) or session.scalar(
+                select(func.count()).select_from(Hall)
+            ):
+                raise ValidationError(
+                    "数据库中已有数据（营业厅或客户）；演示数据只能写入空数据库", "数据库"
+                )
+            ref = build_reference(session, self._rng, self._today, self._anchor)
             session.commit()
             session.expunge_all()
         with self._engine.begin() as conn:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from argon2 import PasswordHasher
@@ -20,6 +20,7 @@ from hall_app.db.models import (
     Promotion,
     ServiceType,
     Staff,
+    SyncedMixin,
     VatCategory,
 )
 from hall_app.domain.enums import ProductKind, Role
@@ -115,7 +116,10 @@ def _uid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def build_reference(session: Session, rng: random.Random, today: date) -> Reference:
+def build_reference(
+    session: Session, rng: random.Random, today: date, anchor: datetime
+) -> Reference:
+    """Reference rows, stamped with the anchor time so the build is deterministic."""
     hall = Hall(
         id=_uid(rng),
         code="FZ-GL-01",
@@ -265,6 +269,9 @@ def build_reference(session: Session, rng: random.Random, today: date) -> Refere
         session.add(tier)
         for pattern in patterns.split(","):
             tiers[pattern] = tier
+    for obj in session.new:
+        if isinstance(obj, SyncedMixin):
+            obj.created_at = obj.updated_at = anchor
     session.flush()
     return Reference(
         hall=hall,

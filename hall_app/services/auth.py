@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, local
@@ -18,6 +19,8 @@ from hall_app.domain.errors import AuthenticationError, ValidationError
 from hall_app.domain.permissions import ROLE_PERMISSIONS
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+
+MAX_USERNAME = 32
 
 
 def hash_password(password: str, hasher: PasswordHasher | None = None) -> str:
@@ -53,6 +56,8 @@ class AuthService:
         username = username.strip()
         if not username:
             raise ValidationError("请输入用户名", "用户名")
+        if len(username) > MAX_USERNAME:
+            raise ValidationError(f"用户名最长 {MAX_USERNAME} 个字符，请检查是否输入错位", "用户名")
         if not password:
             raise ValidationError("请输入密码", "密码")
         with self._db.unit_of_work() as session:
@@ -64,13 +69,18 @@ class AuthService:
 
     def _check(self, session: Session, username: str, password: str) -> _Outcome:
         now = self._clock()
-        staff = session.scalars(select(Staff).where(Staff.username == username)).one_or_none()
+        # The row lock makes concurrent attempts (two counters) count every failure.
+        staff = session.scalars(
+            select(Staff).where(Staff.username == username).with_for_update()
+        ).one_or_none()
         if staff is None or not staff.active:
+            # What was typed is not stored: it may be a password typed into the wrong field.
+            digest = hashlib.sha256(username.encode()).hexdigest()[:12]
             audit.record(
                 session,
                 at=now,
                 actor=None,
-                actor_name=username,
+                actor_name=f"unknown:{digest}",
                 action="auth.login_failed",
                 entity="staff",
                 entity_id=None,
@@ -140,8 +150,14 @@ class AuthService:
 
     def _count_failure(self, session: Session, staff: Staff, now: datetime) -> AuthenticationError:
         before = {"failed_logins": staff.failed_logins}
-        staff.failed_logins += 1
-        remaining = self._rules.login_max_failures - staff.failed_logins
+        failures = session.execute(
+            update(Staff)
+            .where(Staff.id == staff.id)
+            .values(failed_logins=Staff.failed_logins + 1)
+            .returning(Staff.failed_logins)
+        ).scalar_one()
+        session.refresh(staff)
+        remaining = self._rules.login_max_failures - failures
         if remaining <= 0:
             staff.locked_until = now + timedelta(minutes=self._rules.login_lock_minutes)
             staff.failed_logins = 0
@@ -183,3 +199,15 @@ class AuthService:
         if staff.default_counter_id is not None:
             return session.get(Counter, staff.default_counter_id)
         return None
+
+    def log_out(self, actor: Actor) -> None:
+        """Record that the staff member left the counter."""
+        with self._db.unit_of_work() as session:
+            audit.record(
+                session,
+                at=self._clock(),
+                actor=actor,
+                action="auth.logout",
+                entity="staff",
+                entity_id=actor.staff_id,
+            )

@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from hall_app.clock import Clock
+from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import (
@@ -40,6 +40,7 @@ from hall_app.domain.enums import (
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_phone
 from hall_app.domain.permissions import Permission
+from hall_app.domain.resident_id import parse_resident_id
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 
@@ -67,7 +68,7 @@ QUERY_KIND_LABELS = {
 }
 
 
-def classify_query(text: str) -> tuple[QueryKind, str]:
+def classify_query(text: str, today: date | None = None) -> tuple[QueryKind, str]:
     """Decide what the clerk typed or scanned, and normalise it for the lookup."""
     raw = text.strip()
     if not raw:
@@ -79,6 +80,11 @@ def classify_query(text: str) -> tuple[QueryKind, str]:
         compact = compact[3:]
     if compact.isdigit() and len(compact) == 11 and compact.startswith("1"):
         return QueryKind.PHONE, compact
+    if len(compact) == 15 and compact.isdigit():
+        try:  # a legacy 15-digit ID is stored upgraded to 18 characters
+            return QueryKind.ID_OR_USCC, parse_resident_id(compact, today=today).number
+        except ValidationError:
+            return QueryKind.SERVICE_NUMBER, compact
     if _ID_OR_USCC.match(compact):
         return QueryKind.ID_OR_USCC, compact.upper()
     if compact.isdigit() and 7 <= len(compact) <= 20:
@@ -185,7 +191,7 @@ class CustomerRecord:
     id_display: str
     uscc: str | None
     gender: str | None
-    birth_date: date | None
+    birth_display: str  # the full date only with VIEW_SENSITIVE: with it, a masked ID is no mask
     address: str
     contact_phone_display: str
     alt_phone_display: str
@@ -213,13 +219,12 @@ class CustomerService:
     def search_customers(self, actor: Actor, text: str) -> SearchResult:
         """Find customers by phone, ID number, USCC, name prefix or pinyin-initials prefix."""
         actor.require(Permission.CUSTOMER_SEARCH)
-        kind, value = classify_query(text)
+        kind, value = classify_query(text, today=business_date(self._clock()))
         limit = self._rules.search_result_limit
         stmt = self._search_statement(kind, value).limit(limit + 1)
-        show = actor.can(Permission.VIEW_SENSITIVE)
-        with self._db.read() as session:
+        with self._db.read() as session:  # result lists are always masked, for every role
             customers = list(session.scalars(stmt))
-            rows = tuple(self._summary(c, show) for c in customers[:limit])
+            rows = tuple(self._summary(c) for c in customers[:limit])
         return SearchResult(kind=kind, rows=rows, truncated=len(customers) > limit)
 
     @staticmethod
@@ -248,14 +253,14 @@ class CustomerService:
         ).order_by(Customer.name_initials)
 
     @staticmethod
-    def _summary(c: Customer, show: bool) -> CustomerSummary:
+    def _summary(c: Customer) -> CustomerSummary:
         if c.kind is CustomerKind.ENTERPRISE:
             id_label, id_value = "统一社会信用代码", c.uscc or ""
             id_display = id_value  # a company's USCC is public information
         else:
             id_label = c.id_doc_type.label if c.id_doc_type else "证件"
             id_value = c.id_number or ""
-            id_display = id_value if show else mask_id_number(id_value)
+            id_display = mask_id_number(id_value) if id_value else ""
         phone = c.contact_phone or ""
         return CustomerSummary(
             id=c.id,
@@ -263,7 +268,7 @@ class CustomerService:
             name=c.name,
             id_label=id_label,
             id_display=id_display,
-            phone_display=phone if show else mask_phone(phone) if phone else "",
+            phone_display=mask_phone(phone) if phone else "",
             address=c.address,
             is_vip=c.is_vip,
         )
@@ -341,7 +346,13 @@ class CustomerService:
             id_display=(id_value if show else mask_id_number(id_value)) if id_value else "",
             uscc=c.uscc,
             gender=c.gender,
-            birth_date=c.birth_date,
+            birth_display=(
+                ""
+                if c.birth_date is None
+                else c.birth_date.isoformat()
+                if show
+                else f"{c.birth_date.year}-**-**"
+            ),
             address=c.address,
             contact_phone_display=phone(c.contact_phone),
             alt_phone_display=phone(c.alt_phone),

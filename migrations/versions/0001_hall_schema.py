@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 19:39:01.242992
+Create Date: 2026-11-24 20:27:12.206033
 """
 
 from collections.abc import Sequence
@@ -111,15 +111,15 @@ def upgrade() -> None:
     sa.Column('updated_at', hall_app.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['guardian_id'], ['customers.id'], name=op.f('fk_customers_guardian_id_customers')),
     sa.ForeignKeyConstraint(['registered_hall_id'], ['halls.id'], name=op.f('fk_customers_registered_hall_id_halls')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_customers'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customers')),
+    sa.UniqueConstraint('id_number', 'id_doc_type', name=op.f('uq_customers_id_number_id_doc_type')),
+    sa.UniqueConstraint('uscc', name=op.f('uq_customers_uscc'))
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.create_index('ix_customers_alt_phone', ['alt_phone'], unique=False)
         batch_op.create_index('ix_customers_contact_phone', ['contact_phone'], unique=False)
-        batch_op.create_index('ix_customers_id_number', ['id_number'], unique=False)
         batch_op.create_index('ix_customers_name_initials', ['name_initials'], unique=False)
         batch_op.create_index('ix_customers_name_search', ['name'], unique=False)
-        batch_op.create_index('ix_customers_uscc', ['uscc'], unique=False)
 
     op.create_table('products',
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -730,10 +730,8 @@ def downgrade() -> None:
 
     op.drop_table('products')
     with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.drop_index('ix_customers_uscc')
         batch_op.drop_index('ix_customers_name_search')
         batch_op.drop_index('ix_customers_name_initials')
-        batch_op.drop_index('ix_customers_id_number')
         batch_op.drop_index('ix_customers_contact_phone')
         batch_op.drop_index('ix_customers_alt_phone')
 

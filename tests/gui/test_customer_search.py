@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from hall_app.db.models import Customer, Order, Subscription
+from hall_app.db.models import AuditEntry, Customer, Order, Subscription
 from hall_app.domain.enums import CustomerKind, SubscriptionKind
 from hall_app.domain.masking import mask_id_number, mask_phone
 from tests.gui.conftest import ShownMessages
@@ -39,22 +39,23 @@ def test_find_by_phone_and_open_record(qtbot: QtBot, session: Session) -> None:
         number, cid = s.execute(
             select(Subscription.service_number, Subscription.customer_id)
             .join(Order, Order.customer_id == Subscription.customer_id)
-            .where(Subscription.kind == SubscriptionKind.MOBILE)
+            .join(Customer, Customer.id == Subscription.customer_id)
+            .where(Subscription.kind == SubscriptionKind.MOBILE, Customer.id_number.is_not(None))
         ).first()
         customer = s.get_one(Customer, cid)
         name, id_number, contact = customer.name, customer.id_number, customer.contact_phone
         orders = s.scalar(select(func.count()).where(Order.customer_id == cid))
     window = _logged_in(qtbot, session)
     page = window.customers
-    assert page.query.hasFocus() or not window.isActiveWindow()
+    assert window.focusWidget() is page.query
     qtbot.keyClicks(page.query, number)  # as a scanner or the keyboard would type it
     qtbot.keyClick(page.query, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: page.record.title.text().startswith(name), timeout=10_000)
     assert page.results.rowCount() == 1
     assert "按手机号码找到 1 位客户" in page.hint.text()
-    if id_number:
-        assert page.results.data(page.results.index(0, 2)) == mask_id_number(id_number)
-        assert _field(window, "证件号码") == mask_id_number(id_number)
+    assert id_number is not None
+    assert page.results.data(page.results.index(0, 2)) == mask_id_number(id_number)
+    assert _field(window, "证件号码") == mask_id_number(id_number)
     assert _field(window, "联系电话") == mask_phone(contact or "")
     assert page.record.orders.rowCount() == min(orders, 20)
     assert page.record.subscriptions.rowCount() >= 1
@@ -85,7 +86,7 @@ def test_find_by_pinyin_initials_then_pick_with_keyboard(qtbot: QtBot, session: 
         for r in range(page.results.rowCount())
     }
     assert names <= listed or len(listed) == 50
-    assert page.table.hasFocus() or not window.isActiveWindow()
+    assert window.focusWidget() is page.table
     qtbot.keyClick(page.table, Qt.Key.Key_Down)
     row = page.table.currentIndex().row()
     expected = page.results.data(page.results.index(row, 0)).removesuffix("（VIP）")
@@ -104,6 +105,8 @@ def test_supervisor_sees_unmasked_identity(qtbot: QtBot, session: Session) -> No
     qtbot.keyClick(page.query, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: page.record.title.text().startswith(name), timeout=10_000)
     assert _field(window, "证件号码") == id_number
+    # The result list stays masked even for a supervisor.
+    assert page.results.data(page.results.index(0, 2)) == mask_id_number(id_number)
 
 
 @pytest.mark.parametrize(("typed", "fragment"), [("12345", "不是完整的号码"), ("@@", "无法识别")])
@@ -127,3 +130,73 @@ def test_not_found_says_so(qtbot: QtBot, session: Session) -> None:
     qtbot.keyClick(page.query, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "未找到" in page.hint.text(), timeout=10_000)
     assert page.results.rowCount() == 0
+
+
+def _all_screen_text(window: MainWindow) -> str:
+    parts = [label.text() for label in window.findChildren(QLabel)]
+    for model in (
+        window.customers.results,
+        window.customers.record.subscriptions,
+        window.customers.record.orders,
+        window.customers.record.payments,
+        window.customers.record.invoices,
+        window.customers.record.tickets,
+    ):
+        for r in range(model.rowCount()):
+            for c in range(model.columnCount()):
+                parts.append(str(model.data(model.index(r, c))))
+    return "\n".join(parts)
+
+
+def test_a_clerk_screen_shows_no_full_id_phone_or_birth_date(
+    qtbot: QtBot, session: Session
+) -> None:
+    with session.hall.db.read() as s:
+        c = s.scalars(
+            select(Customer)
+            .join(Subscription, Subscription.customer_id == Customer.id)
+            .where(Customer.id_number.is_not(None), Subscription.kind == SubscriptionKind.MOBILE)
+            .limit(1)
+        ).one()
+        secrets = {c.id_number, c.contact_phone, c.birth_date.isoformat()}
+        secrets |= set(
+            s.scalars(
+                select(Subscription.service_number).where(
+                    Subscription.customer_id == c.id, Subscription.kind == SubscriptionKind.MOBILE
+                )
+            )
+        )
+        name, id_number = c.name, c.id_number
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    qtbot.keyClicks(page.query, id_number)
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.record.title.text().startswith(name), timeout=10_000)
+    page.query.clear()  # what the clerk typed is theirs; everything the app shows is checked
+    shown = _all_screen_text(window)
+    leaked = [x for x in secrets if x and x in shown]
+    assert leaked == []
+
+
+def test_logout_with_a_search_in_flight_then_log_in_again(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    window = _logged_in(qtbot, session, "super1")
+    page = window.customers
+    page.query.setText("王")
+    page.search()
+    window.logout_requested.emit()  # before the answer arrives
+    qtbot.waitUntil(lambda: not session.ops.busy, timeout=10_000)
+    session.ops.wait_idle()
+    assert session.window is None and session.login is not None
+    login = session.login
+    qtbot.keyClicks(login.username, "clerk1")
+    qtbot.keyClicks(login.password, "hall1234")
+    qtbot.keyClick(login.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: session.window is not None, timeout=10_000)
+    assert session.window is not None and session.window.actor.username == "clerk1"
+    qtbot.addWidget(session.window)
+    assert shown.items == []  # no crash dialog from callbacks into the closed window
+    with session.hall.db.read() as s:
+        actions = s.scalars(select(AuditEntry.action).where(AuditEntry.actor_name == "super1"))
+        assert "auth.logout" in list(actions)

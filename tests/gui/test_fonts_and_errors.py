@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import ShownMessages
 from ui import app as app_module
-from ui import fonts, messages
+from ui import fonts
 from ui.ops import Operations
 
 
@@ -59,4 +61,40 @@ def test_work_runs_off_the_gui_thread(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
     ops.wait_idle()
     assert seen == [False]
-    assert messages.Kind.ERROR == "error"
+
+
+def test_an_unopenable_database_is_explained_at_start(
+    qapp: QApplication, shown: ShownMessages, tmp_path
+) -> None:
+    from hall_app.config import Settings
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    started = app_module.start_gui([], Settings.load(env={}, db_url=f"sqlite:///{blocker}/db"))
+    assert started == 2
+    ((kind, title, text),) = shown.items
+    assert kind == "error" and title == "无法打开数据库"
+    assert text.startswith("数据库：无法打开或升级数据库")
+
+
+def test_a_bad_config_file_is_explained_at_start(
+    qapp: QApplication, shown: ShownMessages, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "hall.toml"
+    bad.write_text("[rules]\nmax_numbers = 3\n", encoding="utf-8")
+    monkeypatch.setenv("HALL_CONFIG", str(bad))
+    assert app_module.start_gui([]) == 2
+    assert "配置文件有误" in shown.texts()[0]
+
+
+def test_slot_exceptions_reach_the_crash_dialog(
+    shown: ShownMessages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.excepthook", sys.excepthook)
+    app_module.install_excepthook()
+    try:
+        raise ValueError("bug in a slot")
+    except ValueError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    assert shown.items[0][1] == "程序错误"
+    assert "ValueError: bug in a slot" in shown.items[0][2]

@@ -17,7 +17,7 @@ def _type_login(qtbot: QtBot, session: Session, user: str, password: str) -> Non
     login.password.clear()
     qtbot.keyClicks(login.username, user)
     qtbot.keyClick(login.username, Qt.Key.Key_Return)  # Enter moves to the password
-    assert login.password.hasFocus() or not login.isActiveWindow()
+    assert login.focusWidget() is login.password
     qtbot.keyClicks(login.password, password)
     qtbot.keyClick(login.password, Qt.Key.Key_Return)
 

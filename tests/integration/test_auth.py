@@ -60,6 +60,7 @@ def test_five_failures_lock_for_fifteen_minutes(hall: HallApp, clock: FakeClock)
     for _ in range(4):
         with pytest.raises(AuthenticationError):
             hall.auth.log_in("clerk2", "bad")
+        clock.now += timedelta(seconds=1)
     with pytest.raises(AuthenticationError, match="锁定 15 分钟"):
         hall.auth.log_in("clerk2", "bad")
     # Even the right password is refused while locked.
@@ -89,3 +90,66 @@ def test_success_resets_the_failure_count(hall: HallApp) -> None:
     hall.auth.log_in("clerk1", DEMO_PASSWORD)
     with pytest.raises(AuthenticationError, match="还可以再试 4 次"):
         hall.auth.log_in("clerk1", "bad")
+
+
+def test_overlong_user_name_is_refused_before_any_lookup(hall: HallApp) -> None:
+    with pytest.raises(ValidationError, match="最长 32"):
+        hall.auth.log_in("x" * 33, "pw")
+
+
+def test_unknown_user_name_is_not_stored_as_typed(hall: HallApp) -> None:
+    typed = "hall1234-wrong-field"
+    with pytest.raises(AuthenticationError):
+        hall.auth.log_in(typed, "x")
+    with hall.db.read() as s:
+        names = s.scalars(select(AuditEntry.actor_name)).all()
+    assert typed not in names
+    assert any(n.startswith("unknown:") for n in names)
+
+
+def test_logout_is_audited(hall: HallApp) -> None:
+    actor = hall.auth.log_in("clerk1", DEMO_PASSWORD)
+    hall.auth.log_out(actor)
+    with hall.db.read() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "auth.logout")).one()
+        assert entry.staff_id == actor.staff_id
+
+
+@pytest.mark.postgres
+def test_concurrent_failures_all_count_on_postgres(pg_url: str) -> None:
+    """Two counters guessing at once: every failure counts, so exactly five get through."""
+    from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hall_app.app import build_app
+    from hall_app.config import Settings
+    from hall_app.db.engine import make_engine
+    from hall_app.db.migrate import upgrade_to_head
+    from hall_app.demo.builder import DemoBuilder
+    from tests.conftest import DEMO_TODAY
+
+    engine = make_engine(pg_url)
+    upgrade_to_head(engine)
+    DemoBuilder(engine, seed=3, today=DEMO_TODAY, chunk=50, workers=1).build(50, 0)
+    engine.dispose()
+    hall = build_app(Settings.load(env={}, db_url=pg_url))
+    try:
+
+        def attempt(i: int) -> str:
+            try:
+                hall.auth.log_in("clerk1", f"wrong{i}")
+            except AuthenticationError as exc:
+                return exc.message
+            return "ok"
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(attempt, range(12)))
+        with hall.db.read() as s:
+            actions = Counter(
+                s.scalars(select(AuditEntry.action).where(AuditEntry.actor_name == "clerk1"))
+            )
+        assert actions["auth.login_failed"] == 4
+        assert actions["auth.locked"] == 1
+        assert actions["auth.login_refused_locked"] == 7
+    finally:
+        hall.close()

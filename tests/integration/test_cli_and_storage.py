@@ -28,7 +28,7 @@ def test_demo_command_builds_then_refuses_to_overwrite(
         assert s.scalar(select(func.count()).select_from(Customer)) == 300
     engine.dispose()
     assert entry.main(args) == 1
-    assert "已有客户数据" in capsys.readouterr().err
+    assert "已有数据" in capsys.readouterr().err
 
 
 def test_migrate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

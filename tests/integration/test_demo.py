@@ -144,7 +144,7 @@ def test_same_seed_same_data_serial_or_parallel(tmp_path: Path) -> None:
 
 
 def test_refuses_a_database_that_has_customers(demo_engine: Engine) -> None:
-    with pytest.raises(ValidationError, match="已有客户数据"):
+    with pytest.raises(ValidationError, match="已有数据"):
         DemoBuilder(demo_engine, seed=1, today=DEMO_TODAY).build(10, 1)
 
 

@@ -14,7 +14,7 @@ from hall_app.services.customers import QueryKind, classify_query
         ("138-0013-8000", QueryKind.PHONE, "13800138000"),
         ("+8613800138000", QueryKind.PHONE, "13800138000"),
         ("11010519491231002x", QueryKind.ID_OR_USCC, "11010519491231002X"),
-        ("110105491231002", QueryKind.ID_OR_USCC, "110105491231002"),
+        ("110105491231002", QueryKind.ID_OR_USCC, "11010519491231002X"),  # legacy, upgraded
         ("91350100m000100y43", QueryKind.ID_OR_USCC, "91350100M000100Y43"),
         ("059100012345", QueryKind.SERVICE_NUMBER, "059100012345"),
         ("张", QueryKind.NAME, "张"),

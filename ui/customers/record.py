@@ -37,18 +37,28 @@ class CustomerRecordView(QWidget):
         self.tickets = RowsModel(["工单号", "类型", "类别", "状态", "受理时间", "处理时限", "超时"])
 
         self.tabs.addTab(self._identity, "基本资料")
-        for model, label in (
-            (self.subscriptions, "业务号码"),
-            (self.orders, "受理记录"),
-            (self.payments, "缴费记录"),
-            (self.invoices, "发票"),
-            (self.tickets, "未结故障/投诉"),
+        for model, label, widths in (
+            (self.subscriptions, "业务号码", (4, 7, 9, 4, 3, 8, 5, 4, 20)),
+            (self.orders, "受理记录", (10, 7, 4, 5, 8, 5)),
+            (self.payments, "缴费记录", (8, 4, 5, 8)),
+            (self.invoices, "发票", (12, 5, 4, 8, 5, 4)),
+            (self.tickets, "未结故障/投诉", (9, 4, 6, 4, 8, 8, 3)),
         ):
-            self.tabs.addTab(make_table(model), label)
+            self.tabs.addTab(make_table(model, widths), label)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs)
         self.tabs.setEnabled(False)
+
+    def clear(self) -> None:
+        self.title.setText("请在左侧查询并打开客户")
+        self.tabs.setEnabled(False)
+        while self._identity_form.rowCount():
+            self._identity_form.removeRow(0)
+        for model in (self.subscriptions, self.orders, self.payments, self.invoices, self.tickets):
+            model.set_rows([])
+        for i in range(1, self.tabs.count()):
+            self.tabs.setTabText(i, self.tabs.tabText(i).split("（")[0])
 
     def show_record(self, r: CustomerRecord) -> None:
         vip = "（VIP）" if r.is_vip else ""
@@ -67,7 +77,7 @@ class CustomerRecordView(QWidget):
                 ("证件类型", r.id_doc_type.label if r.id_doc_type else ""),
                 ("证件号码", r.id_display),
                 ("性别", {"M": "男", "F": "女"}.get(r.gender or "", "")),
-                ("出生日期", fmt.day(r.birth_date)),
+                ("出生日期", r.birth_display),
             ]
             if r.guardian_name:
                 rows.append(("监护人", r.guardian_name))

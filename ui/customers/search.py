@@ -39,6 +39,7 @@ class CustomerSearchPage(QWidget):
         self._actor = actor
         self._ops = ops
         self._search_seq = 0  # only the newest search's answer is shown
+        self._open_seq = 0  # only the newest record opened is shown
 
         self.query = QLineEdit()
         self.query.setObjectName("customerQuery")
@@ -57,7 +58,7 @@ class CustomerSearchPage(QWidget):
         self.field_error.setStyleSheet("color: #c0392b;")
 
         self.results = RowsModel(["姓名/名称", "证件类型", "证件号码", "联系电话", "地址"])
-        self.table = make_table(self.results)
+        self.table = make_table(self.results, widths=(6, 5, 10, 7, 20))
         self.table.setObjectName("searchResults")
         self.table.activated.connect(self._open_index)
         self.record = CustomerRecordView()
@@ -88,6 +89,8 @@ class CustomerSearchPage(QWidget):
     def search(self) -> None:
         text = self.query.text()
         self.field_error.clear()
+        self._open_seq += 1  # a record still loading belongs to the previous customer
+        self.record.clear()
         self.hint.setText("正在查询…")
         service, actor = self._service, self._actor
         self._search_seq += 1
@@ -140,11 +143,14 @@ class CustomerSearchPage(QWidget):
 
     def open_customer(self, customer_id: uuid.UUID) -> None:
         service, actor = self._service, self._actor
+        self._open_seq += 1
+        seq = self._open_seq
         self._ops.run(
             lambda: service.get_customer_record(actor, customer_id),
-            self._show_record,
+            lambda record: self._show_record(record) if seq == self._open_seq else None,
             parent=self,
             label="正在打开客户资料…",
+            write=True,  # an unmasked view writes an audit entry
         )
 
     def _show_record(self, record: CustomerRecord) -> None:

@@ -90,6 +90,7 @@ class LoginDialog(QDialog):
             self._logged_in,
             self._failed,
             parent=self,
+            write=True,  # a login writes: failure counts, lockouts, audit
         )
 
     def _logged_in(self, actor: Actor) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -60,8 +61,8 @@ class MainWindow(QMainWindow):
 
         self._busy = QLabel("")
         self.statusBar().addPermanentWidget(self._busy)
-        self.statusBar().showMessage(self._storage_label())
-        ops.busy_changed.connect(lambda busy: self._busy.setText("处理中…" if busy else ""))
+        self.statusBar().showMessage(app.storage_label())
+        ops.busy_changed.connect(self._on_busy)
 
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick)
@@ -113,12 +114,11 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
         self.customers.focus_query()
 
-    def _storage_label(self) -> str:
-        url = self._app.db.engine.url
-        if url.get_backend_name() == "sqlite":
-            return f"单机模式 · 本地数据库 {url.database}"
-        return f"数据库 {url.render_as_string(hide_password=True)}"
+    def _on_busy(self, busy: int) -> None:
+        self._busy.setText("处理中…" if busy else "")
 
-    def closeEvent(self, event: object) -> None:
-        self._ops.wait_idle()
-        super().closeEvent(event)  # type: ignore[arg-type]
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._clock_timer.stop()
+        with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
+            self._ops.busy_changed.disconnect(self._on_busy)
+        super().closeEvent(event)

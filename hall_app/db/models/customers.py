@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall_app.db.models.base import Base, SyncedMixin
@@ -22,10 +22,12 @@ class Customer(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_customers_name_search", "name"),
         Index("ix_customers_name_initials", "name_initials"),
-        Index("ix_customers_id_number", "id_number"),
+        # One customer per identity document (real-name registration); id_number leads, so
+        # the same index serves the lookup by ID number.
+        UniqueConstraint("id_number", "id_doc_type"),
         Index("ix_customers_contact_phone", "contact_phone"),
         Index("ix_customers_alt_phone", "alt_phone"),
-        Index("ix_customers_uscc", "uscc"),
+        UniqueConstraint("uscc"),
     )
 
     kind: Mapped[CustomerKind] = mapped_column(str_enum(CustomerKind))

@@ -1,0 +1,305 @@
+"""`python -m bench [--quick]`: build (or reuse) the benchmark database, run every scenario in
+its own process, print the table, write bench/results.json, and (full runs) update the README."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FULL = {
+    "customers": 1_000_000,
+    "days": 30,
+    "start_runs": 7,
+    "queries": 200,
+    "stall": 10,
+    "memory": 100,
+}
+QUICK = {"customers": 2_000, "days": 2, "start_runs": 2, "queries": 20, "stall": 3, "memory": 20}
+README_START = "<!-- bench:start -->"
+README_END = "<!-- bench:end -->"
+
+
+@dataclass
+class Row:
+    id: str
+    scenario: str
+    median_ms: float | None
+    p95_ms: float | None
+    baseline: str
+    baseline_median_ms: float | None
+    ratio: float | None
+    peak_rss_mb: float | None
+    target: str
+    met: bool | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def probe(name: str, db: str | None = None, n: int | None = None) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "bench.probes", name]
+    if db:
+        cmd += ["--db", db]
+    if n is not None:
+        cmd += ["-n", str(n)]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    started = time.time()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"probe {name} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if "shown_at" in result:
+        result["elapsed_ms"] = (result["shown_at"] - started) * 1000
+    return result
+
+
+def _stats(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    return statistics.median(ordered), p95
+
+
+def ensure_database(cache: Path, cfg: dict[str, int]) -> str:
+    path = cache / f"bench-{cfg['customers']}-{cfg['days']}.sqlite3"
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".building")
+        for stale in cache.glob(tmp.name + "*"):
+            stale.unlink()
+        print(
+            f"building the benchmark database ({cfg['customers']:,} customers) once …", flush=True
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "--db",
+                f"sqlite:///{tmp}",
+                "demo",
+                "--customers",
+                str(cfg["customers"]),
+                "--days",
+                str(cfg["days"]),
+                "--seed",
+                "1",
+                "--today",
+                "2026-11-24",
+            ],
+            check=True,
+            cwd=ROOT,
+        )
+        tmp.rename(path)
+    return f"sqlite:///{path}"
+
+
+def start_rows(db: str, runs: int) -> list[Row]:
+    bare, login, main = [], [], []
+    rss: dict[str, float] = {}
+    for _ in range(runs):  # interleaved, so machine noise hits all three alike
+        for name, bucket in (("bare", bare), ("login", login), ("main", main)):
+            result = probe(name, db if name != "bare" else None)
+            bucket.append(result["elapsed_ms"])
+            rss[name] = max(rss.get(name, 0.0), result["peak_rss_mb"])
+    base_med, _ = _stats(bare)
+    rows = []
+    for rid, label, values, key, limit in (
+        ("S1", "冷启动到登录窗口 cold start to login window", login, "login", 3.0),
+        ("S2", "启动+登录+主窗口就绪 start, log in, main window ready", main, "main", 4.0),
+    ):
+        med, p95 = _stats(values)
+        ratio = med / base_med
+        rows.append(
+            Row(
+                rid,
+                label,
+                round(med, 1),
+                round(p95, 1),
+                "bare PySide6 QMainWindow",
+                round(base_med, 1),
+                round(ratio, 2),
+                rss[key],
+                f"≤ {limit:g}× baseline",
+                ratio <= limit,
+                {"runs": runs},
+            )
+        )
+    return rows
+
+
+def search_rows(db: str, n: int) -> list[Row]:
+    result = probe("search", db, n)
+    rows = []
+    labels = {
+        "phone": "精确手机号 exact phone",
+        "id": "精确证件号 exact ID",
+        "name": "姓名前缀 name prefix",
+        "pinyin": "拼音首字母 pinyin initials",
+    }
+    for kind, label in labels.items():
+        r = result["kinds"][kind]
+        p95 = r["app"]["p95_ms"]
+        base = r["raw"]["p95_ms"]
+        ratio = p95 / base if base else None
+        exact = kind in ("phone", "id")
+        met = p95 <= 5 and (ratio is not None and ratio <= 3) if exact else p95 <= 30
+        target = "p95 ≤ 5 ms and ≤ 3× raw" if exact else "p95 ≤ 30 ms"
+        rows.append(
+            Row(
+                f"S3 {kind}",
+                f"客户查询 {label}",
+                r["app"]["median_ms"],
+                p95,
+                "raw sqlite3, same SQL, p95",
+                base,
+                round(ratio, 2) if ratio else None,
+                result["peak_rss_mb"],
+                target,
+                met,
+                {"queries": r["n"]},
+            )
+        )
+    return rows
+
+
+def stall_row(db: str, n: int) -> Row:
+    r = probe("stall", db, n)
+    return Row(
+        "S4",
+        "查询/打开客户时事件循环最长停顿 longest event-loop stall (search + open)",
+        r["max_stall_ms"],
+        r["p95_gap_ms"],
+        "—",
+        None,
+        None,
+        r["peak_rss_mb"],
+        "≤ 50 ms",
+        r["max_stall_ms"] <= 50,
+        {"searches": r["searches"], "documents": "none yet (front-desk issue)"},
+    )
+
+
+def memory_row(db: str, n: int) -> Row:
+    r = probe("memory", db, n)
+    return Row(
+        "S5",
+        f"登录并查询 {r['searches']} 次后的峰值内存 peak RSS",
+        None,
+        None,
+        "—",
+        None,
+        None,
+        r["peak_rss_mb"],
+        "≤ 300 MB",
+        r["peak_rss_mb"] <= 300,
+        {"searches": r["searches"]},
+    )
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GB"
+    except (OSError, ValueError, IndexError):
+        pass
+    from PySide6 import __version__ as pyside
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "pyside6": pyside,
+    }
+
+
+def fmt(v: float | None, unit: str = "") -> str:
+    return "—" if v is None else f"{v:g}{unit}"
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| # | scenario | median | p95 | baseline (same run) | ratio | peak RSS | target | met |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        base = (
+            f"{r.baseline}: {fmt(r.baseline_median_ms, ' ms')}"
+            if r.baseline_median_ms
+            else r.baseline
+        )
+        lines.append(
+            f"| {r.id} | {r.scenario} | {fmt(r.median_ms, ' ms')} "
+            f"| {fmt(r.p95_ms, ' ms')} | {base} "
+            f"| {fmt(r.ratio, '×')} | {fmt(r.peak_rss_mb, ' MB')} | {r.target} "
+            f"| {'yes' if r.met else 'no' if r.met is not None else '—'} |"
+        )
+    return "\n".join(lines)
+
+
+def update_readme(text: str) -> None:
+    readme = ROOT / "README.md"
+    content = readme.read_text(encoding="utf-8")
+    if README_START not in content:
+        return
+    head, rest = content.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_START}\n{text}\n{README_END}{tail}", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="every scenario on a tiny database")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / "bench" / "cache")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    cfg = QUICK if args.quick else FULL
+    out = args.out or (ROOT / "bench" / ("results-quick.json" if args.quick else "results.json"))
+    db = ensure_database(args.cache_dir, cfg)
+    rows = start_rows(db, cfg["start_runs"])
+    rows += search_rows(db, cfg["queries"])
+    rows.append(stall_row(db, cfg["stall"]))
+    rows.append(memory_row(db, cfg["memory"]))
+    info = machine()
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "database": {"customers": cfg["customers"], "days": cfg["days"]},
+        "machine": info,
+        "scenarios": [asdict(r) for r in rows],
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    text = table(rows)
+    print(text)
+    print(f"\nwritten to {out}")
+    if not args.quick:
+        when = report["when"][:10]
+        update_readme(
+            f"Latest full run, {when}, on {info['cpu']} ({info['cores']} cores, {info['memory']}), "
+            f"Python {info['python']}, PySide6 {info['pyside6']}, "
+            f"{cfg['customers']:,}-customer database:\n\n{text}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
