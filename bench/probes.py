@@ -55,6 +55,12 @@ def probe_bare() -> None:
     app.exec()
 
 
+def _close(session: Any) -> None:
+    session.ops.wait_idle()
+    if session.hall is not None:
+        session.hall.close()
+
+
 def _start(db: str) -> tuple[Any, Any]:
     from hall_app.config import Settings
     from ui.app import start_gui
@@ -80,7 +86,7 @@ def probe_login(db: str) -> None:
     app, session = _start(db)
     QTimer.singleShot(0, lambda: (emit(shown_at=time.time()), app.quit()))
     app.exec()
-    session.hall.close()
+    _close(session)
 
 
 def probe_main(db: str) -> None:
@@ -89,7 +95,7 @@ def probe_main(db: str) -> None:
     app.processEvents()
     emit(shown_at=time.time())
     session.ops.wait_idle()
-    session.hall.close()
+    _close(session)
 
 
 def sample_queries(db_path: str, n: int) -> dict[str, list[str]]:
@@ -236,7 +242,7 @@ def probe_stall(db: str, n: int) -> None:
     gaps = gaps[1:]
     emit(max_stall_ms=round(max(gaps), 2), p95_gap_ms=_stats(gaps)["p95_ms"], searches=len(mixed))
     session.ops.wait_idle()
-    session.hall.close()
+    _close(session)
 
 
 def probe_memory(db: str, n: int) -> None:
@@ -247,7 +253,7 @@ def probe_memory(db: str, n: int) -> None:
     _drive_in_event_loop(app, window, session.ops, _search_steps(window, mixed, open_first=False))
     session.ops.wait_idle()
     emit(searches=len(mixed))
-    session.hall.close()
+    _close(session)
 
 
 def main() -> None:

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
-from hall_app.app import HallApp, build_app
 from hall_app.config import Settings, default_data_dir
 from hall_app.domain.errors import HallError
 from ui import messages
 from ui.fonts import MISSING_FONT_MESSAGE, apply_chinese_font, pick_chinese_font
 from ui.login.dialog import LoginDialog
-from ui.main_window.window import MainWindow
 from ui.ops import Operations
+
+if TYPE_CHECKING:  # the database layer is imported off the GUI thread, after the window shows
+    from hall_app.app import HallApp
+    from ui.main_window.window import MainWindow
 
 log = logging.getLogger("hall.ui")
 
@@ -35,29 +39,33 @@ def ensure_chinese_font(app: QApplication) -> bool:
 class Session:
     """One clerk's sign-in cycle: login dialog, then the main window until logout."""
 
-    def __init__(self, hall: HallApp, ops: Operations) -> None:
-        self.hall = hall
+    def __init__(self, hall: HallApp | None, ops: Operations) -> None:
+        self.hall = hall  # None until the background start-up has opened the database
         self.ops = ops
+        self.exit_code: int | None = None
+        self.quit: Callable[[int], None] | None = None  # set by run_gui: ends the event loop
         self.window: MainWindow | None = None
         self.login: LoginDialog | None = None
 
     def subtitle(self) -> str:
-        return (
-            "单机模式（本地数据库）"
-            if self.hall.db.engine.url.get_backend_name() == "sqlite"
-            else ""
-        )
+        if self.hall is None:
+            return "正在打开数据库…"
+        return "单机模式（本地数据库）" if self.hall.is_local else "联网模式"
 
     def show_login(self) -> LoginDialog:
         if self.login is not None:  # the previous dialog, still holding its fields
             self.login.deleteLater()
-        self.login = LoginDialog(self.hall.auth, self.ops, self.subtitle())
+        auth = self.hall.auth if self.hall is not None else None
+        self.login = LoginDialog(auth, self.ops, self.subtitle())
         self.login.accepted.connect(self._open_main)
         self.login.show()
         return self.login
 
     def _open_main(self) -> None:
+        from ui.main_window.window import MainWindow
+
         assert self.login is not None and self.login.actor is not None
+        assert self.hall is not None
         self.login.password.clear()
         self.window = MainWindow(self.hall, self.login.actor, self.ops)
         self.window.logout_requested.connect(self._logout)
@@ -67,6 +75,7 @@ class Session:
     def _logout(self) -> None:
         if self.window is not None:
             actor = self.window.actor
+            assert self.hall is not None
             auth = self.hall.auth
             self.ops.run(lambda: auth.log_out(actor), lambda _: None, write=True)
             self.window.close()
@@ -89,14 +98,31 @@ def start_gui(
     except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         messages.error(None, f"配置文件有误，无法启动：{exc}", title="配置错误")
         return 2
-    try:
-        hall = build_app(settings)
-    except HallError as exc:
-        messages.error(None, exc.text, title="无法打开数据库")
-        return 2
-    session = Session(hall, Operations())
-    session.show_login()
+    session = Session(None, Operations())
+    login = session.show_login()
+
+    def ready(hall: HallApp) -> None:
+        session.hall = hall
+        login.set_auth(hall.auth, session.subtitle())
+
+    def failed(exc: BaseException) -> None:
+        session.exit_code = 2
+        if isinstance(exc, HallError):
+            messages.error(login, exc.text, title="无法打开数据库")
+        else:
+            messages.failure(login, exc)
+        if session.quit is not None:
+            session.quit(2)
+
+    # Opening the database (imports, migration check) runs while the clerk types.
+    session.ops.run(lambda: _open_database(settings), ready, failed, write=True)
     return qt_app, session
+
+
+def _open_database(settings: Settings) -> HallApp:
+    from hall_app.app import build_app
+
+    return build_app(settings)
 
 
 def setup_logging() -> Path | None:
@@ -136,7 +162,9 @@ def run_gui(argv: list[str]) -> int:
     if isinstance(started, int):
         return started
     qt_app, session = started
+    session.quit = qt_app.exit
     code = qt_app.exec()  # closing the login window without logging in quits
     session.ops.wait_idle()
-    session.hall.close()
+    if session.hall is not None:
+        session.hall.close()
     return code

@@ -64,14 +64,19 @@ def test_work_runs_off_the_gui_thread(qtbot: QtBot) -> None:
 
 
 def test_an_unopenable_database_is_explained_at_start(
-    qapp: QApplication, shown: ShownMessages, tmp_path
+    qapp: QApplication, qtbot: QtBot, shown: ShownMessages, tmp_path
 ) -> None:
     from hall_app.config import Settings
 
     blocker = tmp_path / "file"
     blocker.write_text("x")
     started = app_module.start_gui([], Settings.load(env={}, db_url=f"sqlite:///{blocker}/db"))
-    assert started == 2
+    assert not isinstance(started, int)
+    _, session = started
+    assert session.login is not None and session.login.isVisible()  # shown at once
+    qtbot.waitUntil(lambda: session.exit_code == 2, timeout=10_000)
+    session.ops.wait_idle()
+    session.login.close()
     ((kind, title, text),) = shown.items
     assert kind == "error" and title == "无法打开数据库"
     assert text.startswith("数据库：无法打开或升级数据库")

@@ -55,3 +55,24 @@ def test_five_wrong_passwords_lock_the_account(qtbot: QtBot, session: Session) -
     _type_login(qtbot, session, "clerk2", "hall1234")
     qtbot.waitUntil(lambda: "已锁定至" in login.error_label.text(), timeout=10_000)
     assert session.window is None
+
+
+def test_login_pressed_while_starting_goes_ahead_when_ready(qtbot: QtBot, session: Session) -> None:
+    hall = session.hall
+    session.hall = None  # as right after start: the database is still being opened
+    login = session.show_login()
+    qtbot.addWidget(login)
+    assert "正在打开数据库" in login.subtitle.text()
+    qtbot.keyClicks(login.username, "clerk1")
+    qtbot.keyClicks(login.password, "hall1234")
+    qtbot.keyClick(login.password, Qt.Key.Key_Return)
+    assert "系统启动中" in login.login_button.text()
+    assert not login.login_button.isEnabled()
+    assert session.window is None
+    session.hall = hall
+    assert hall is not None
+    login.set_auth(hall.auth, session.subtitle())
+    qtbot.waitUntil(lambda: session.window is not None, timeout=10_000)
+    assert session.window is not None
+    qtbot.addWidget(session.window)
+    assert session.window.actor.username == "clerk1"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -14,18 +16,25 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.domain.errors import HallError
-from hall_app.services.actor import Actor
-from hall_app.services.auth import AuthService
 from ui import messages
 from ui.ops import Operations
+
+if TYPE_CHECKING:  # the dialog shows before the database layer has been imported
+    from hall_app.services.actor import Actor
+    from hall_app.services.auth import AuthService
 
 
 class LoginDialog(QDialog):
     def __init__(
-        self, auth: AuthService, ops: Operations, subtitle: str, parent: QWidget | None = None
+        self,
+        auth: AuthService | None,
+        ops: Operations,
+        subtitle: str,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._auth = auth
+        self._auth = auth  # None while the app is still starting: a login waits for it
+        self._waiting = False
         self._ops = ops
         self.actor: Actor | None = None
         self.setWindowTitle("营业厅前台受理系统 — 登录")
@@ -36,7 +45,7 @@ class LoginDialog(QDialog):
         title.setObjectName("loginTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title.setStyleSheet("font-size: 20pt; font-weight: bold; color: #1f4e8c;")
-        sub = QLabel(subtitle)
+        sub = self.subtitle = QLabel(subtitle)
         sub.setAlignment(Qt.AlignmentFlag.AlignCenter)
         sub.setStyleSheet("color: #555;")
 
@@ -78,15 +87,30 @@ class LoginDialog(QDialog):
         else:
             self.password.setFocus()
 
+    def set_auth(self, auth: AuthService, subtitle: str) -> None:
+        """The app has finished starting; a login pressed meanwhile goes ahead now."""
+        self._auth = auth
+        self.subtitle.setText(subtitle)
+        if self._waiting:
+            self._waiting = False
+            self.login_button.setEnabled(True)
+            self._submit()
+
     def _submit(self) -> None:
         if not self.login_button.isEnabled():
             return
         self.error_label.clear()
+        if self._auth is None:
+            self._waiting = True
+            self.login_button.setEnabled(False)
+            self.login_button.setText("系统启动中，请稍候…")
+            return
         self.login_button.setEnabled(False)
         self.login_button.setText("正在验证…")
         username, password = self.username.text(), self.password.text()
+        auth = self._auth
         self._ops.run(
-            lambda: self._auth.log_in(username, password),
+            lambda: auth.log_in(username, password),
             self._logged_in,
             self._failed,
             parent=self,
