@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -92,6 +92,16 @@ class Database:
         finally:
             session.rollback()
             session.close()
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A plain connection for hot read paths (searches): no ORM session."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            log.warning("database unavailable: %s", type(exc).__name__, exc_info=True)
+            raise StorageError("数据库无法访问或繁忙，请稍后重试", "数据库") from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

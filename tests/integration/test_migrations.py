@@ -13,7 +13,13 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from hall_app.db.engine import make_engine
-from hall_app.db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
+from hall_app.db.migrate import (
+    HEAD_REVISION,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade_to_head,
+)
 from hall_app.db.models import AuditEntry, Base
 
 EXPECTED_TABLES = {
@@ -90,6 +96,12 @@ def test_migrations_on_sqlite(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_migrations_on_postgres(pg_url: str) -> None:
     _roundtrip(pg_url)
+
+
+def test_head_constant_matches_alembic() -> None:
+    # The app skips importing Alembic when the database is at HEAD_REVISION: a new migration
+    # must move this constant too.
+    assert head_revision() == HEAD_REVISION
 
 
 def test_naive_timestamps_are_refused(tmp_path: Path) -> None:
