@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
 from hall_app.app import HallApp, build_app
@@ -68,7 +67,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def hall(demo_url: str, clock: FakeClock) -> Iterator[HallApp]:
-    app = build_app(Settings.load(env={}, db_url=demo_url), clock=clock, hasher=PasswordHasher())
+    app = build_app(Settings.load(env={}, db_url=demo_url), clock=clock)
     yield app
     app.close()
 

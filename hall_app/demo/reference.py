@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from hall_app.db.models import (
@@ -24,6 +23,7 @@ from hall_app.db.models import (
     VatCategory,
 )
 from hall_app.domain.enums import ProductKind, Role
+from hall_app.services.auth import hash_password
 
 DEMO_PASSWORD = "hall1234"
 DEMO_STAFF: tuple[tuple[str, str, Role, str], ...] = (
@@ -156,7 +156,7 @@ def build_reference(
     ]
     session.add_all(counters)
     by_code = {c.code: c for c in counters}
-    password_hash = PasswordHasher().hash(DEMO_PASSWORD)
+    password_hash = hash_password(DEMO_PASSWORD)
     staff = [
         Staff(
             id=_uid(rng),

@@ -153,3 +153,16 @@ def test_concurrent_failures_all_count_on_postgres(pg_url: str) -> None:
         assert actions["auth.login_refused_locked"] == 7
     finally:
         hall.close()
+
+
+def test_old_hash_parameters_are_upgraded_at_login(hall: HallApp) -> None:
+    from argon2 import PasswordHasher
+
+    heavy = PasswordHasher(time_cost=3, memory_cost=65_536, parallelism=4).hash(DEMO_PASSWORD)
+    with hall.db.unit_of_work() as s:
+        s.scalars(select(Staff).where(Staff.username == "admin2")).one().password_hash = heavy
+    hall.auth.log_in("admin2", DEMO_PASSWORD)
+    with hall.db.read() as s:
+        stored = s.scalars(select(Staff.password_hash).where(Staff.username == "admin2")).one()
+    assert stored != heavy
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
