@@ -122,7 +122,12 @@ def start_gui(
 def _open_database(settings: Settings) -> HallApp:
     from hall_app.app import build_app
 
-    return build_app(settings)
+    hall = build_app(settings)
+    # Import (only import: no widgets off the GUI thread) the screens the main window needs,
+    # so opening it after the login does not wait for them.
+    import ui.main_window.window  # noqa: F401
+
+    return hall
 
 
 def setup_logging() -> Path | None:

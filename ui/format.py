@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from hall_app.clock import fmt_local
+from hall_app.clock import business_date, fmt_local
 from hall_app.domain.money import format_yuan
 
 WEEKDAYS = "一二三四五六日"
@@ -16,6 +16,10 @@ def money(fen: int) -> str:
 
 def when(dt: datetime | None) -> str:
     return fmt_local(dt)
+
+
+def local_day(dt: datetime | None) -> str:
+    return "" if dt is None else business_date(dt).isoformat()
 
 
 def day(d: date | None) -> str:

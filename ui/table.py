@@ -49,11 +49,12 @@ class RowsModel(QAbstractTableModel):
 
 
 def make_table(
-    model: RowsModel, widths: Sequence[int] | None = None, parent: QWidget | None = None
+    model: RowsModel, samples: Sequence[str] | None = None, parent: QWidget | None = None
 ) -> QTableView:
-    """A read-only table. Column widths are set once, in characters (``widths``), and rows have
-    a fixed height: ResizeToContents would measure every cell again on each layout, which
-    stalled the event loop for up to 200 ms on 50 rows of Chinese text."""
+    """A read-only table. Each column is sized once, from a sample of its typical content (or
+    its header, if wider), and rows have a fixed height: ResizeToContents would measure every
+    cell again on each layout, which stalled the event loop for up to 200 ms on 50 rows of
+    Chinese text."""
     view = QTableView(parent)
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -68,7 +69,9 @@ def make_table(
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
-    char = view.fontMetrics().horizontalAdvance("中")
-    for column, chars in enumerate(widths or ()):
-        view.setColumnWidth(column, chars * char + 12)
+    metrics = view.fontMetrics()
+    for column, sample in enumerate(samples or ()):
+        title = str(model.headerData(column, Qt.Orientation.Horizontal))
+        width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title) + 8)
+        view.setColumnWidth(column, width + 16)
     return view

@@ -29,7 +29,7 @@ class CustomerRecordView(QWidget):
         self._identity = QWidget()
         self._identity_form = QFormLayout(self._identity)
         self.subscriptions = RowsModel(
-            ["类型", "号码/账号", "套餐", "月费", "状态", "开通时间", "合约到期", "余额", "地址"]
+            ["类型", "号码/账号", "套餐", "月费", "状态", "开通日期", "合约到期", "余额", "地址"]
         )
         self.orders = RowsModel(["受理单号", "业务", "状态", "金额", "受理时间", "受理人"])
         self.payments = RowsModel(["缴费时间", "方式", "金额", "交易参考号"])
@@ -37,14 +37,40 @@ class CustomerRecordView(QWidget):
         self.tickets = RowsModel(["工单号", "类型", "类别", "状态", "受理时间", "处理时限", "超时"])
 
         self.tabs.addTab(self._identity, "基本资料")
-        for model, label, widths in (
-            (self.subscriptions, "业务号码", (4, 7, 9, 4, 3, 8, 5, 4, 20)),
-            (self.orders, "受理记录", (10, 7, 4, 5, 8, 5)),
-            (self.payments, "缴费记录", (8, 4, 5, 8)),
-            (self.invoices, "发票", (12, 5, 4, 8, 5, 4)),
-            (self.tickets, "未结故障/投诉", (9, 4, 6, 4, 8, 8, 3)),
+        day_time = "2026-11-24 10:30"
+        for model, label, samples in (
+            (
+                self.subscriptions,
+                "业务号码",
+                (
+                    "移动电话",
+                    "059100000024",
+                    "5G 畅享 99 元套餐",
+                    "¥199.00",
+                    "待开通",
+                    "2026-11-24",
+                    "2026-11-24",
+                    "¥1,154.43",
+                ),
+            ),
+            (
+                self.orders,
+                "受理记录",
+                ("SL20261124000123", "新装移动电话", "待审批", "¥5,999.00", day_time),
+            ),
+            (self.payments, "缴费记录", (day_time, "扫码支付", "¥5,999.00")),
+            (
+                self.invoices,
+                "发票",
+                ("26351000000000012345", "蓝字发票", "已红冲", day_time, "¥5,999.00"),
+            ),
+            (
+                self.tickets,
+                "未结故障/投诉",
+                ("GZ2026112400012", "故障申告", "宽带无法上网", "处理中", day_time, day_time),
+            ),
         ):
-            self.tabs.addTab(make_table(model, widths), label)
+            self.tabs.addTab(make_table(model, samples), label)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs)
@@ -103,7 +129,7 @@ class CustomerRecordView(QWidget):
                     s.plan_name,
                     fmt.money(s.monthly_fee_fen),
                     s.status.label,
-                    fmt.when(s.activated_at),
+                    fmt.local_day(s.activated_at),
                     fmt.day(s.lock_in_until),
                     fmt.money(s.balance_fen),
                     s.address,

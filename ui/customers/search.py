@@ -58,7 +58,9 @@ class CustomerSearchPage(QWidget):
         self.field_error.setStyleSheet("color: #c0392b;")
 
         self.results = RowsModel(["姓名/名称", "证件类型", "证件号码", "联系电话", "地址"])
-        self.table = make_table(self.results, widths=(6, 5, 10, 7, 20))
+        self.table = make_table(
+            self.results, ("欧阳娜娜", "居民身份证", "3501**********2223", "133****5807")
+        )
         self.table.setObjectName("searchResults")
         self.table.activated.connect(self._open_index)
         self.record = CustomerRecordView()
@@ -78,6 +80,7 @@ class CustomerSearchPage(QWidget):
         splitter.addWidget(self.record)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([520, 800])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 

@@ -44,7 +44,7 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
-        self.nav.setFixedWidth(170)
+        self.nav.setFixedWidth(140)
         self._add_page("客户查询", "F3", self.customers, self.customers.focus_query)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.nav.setCurrentRow(0)
