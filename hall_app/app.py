@@ -15,6 +15,7 @@ from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import StorageError
 from hall_app.services.auth import AuthService
 from hall_app.services.customers import CustomerService
+from hall_app.services.queue import QueueService
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class HallApp:
     clock: Clock
     auth: AuthService
     customers: CustomerService
+    queue: QueueService
 
     def close(self) -> None:
         self.db.dispose()
@@ -74,4 +76,5 @@ def build_app(
         clock=clock,
         auth=AuthService(db, settings.rules, clock, hasher, settings.counter_code),
         customers=CustomerService(db, settings.rules, clock),
+        queue=QueueService(db, settings.rules, clock),
     )

@@ -35,6 +35,8 @@ class BusinessRules:
     login_lock_minutes: int = 15
     number_reservation_minutes: int = 30
     search_result_limit: int = 50
+    queue_recalls_before_no_show: int = 2
+    queue_default_service_minutes: float = 8.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,440 @@
+"""The queue: issuing tickets, calling the next one at a counter, recalls, no-shows,
+transfers, walk-ins, and finishing a visit.
+
+Two counters never get the same ticket: ``call_next`` is one UPDATE whose WHERE picks the next
+waiting ticket and re-checks that it is still waiting. On SQLite that statement opens the
+transaction and takes the write lock before it reads; on PostgreSQL the subquery locks the row
+with FOR UPDATE SKIP LOCKED, so a central server enforces the same rule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hall_app.clock import Clock, business_date
+from hall_app.config import BusinessRules
+from hall_app.db.engine import Database
+from hall_app.db.models import Counter, QueueTicket, ServiceType, counter_service_types
+from hall_app.domain.enums import TicketStatus
+from hall_app.domain.errors import NotFound, StorageError, ValidationError
+from hall_app.domain.permissions import Permission
+from hall_app.domain.queue import estimated_wait_minutes, ticket_number
+from hall_app.services import audit
+from hall_app.services.actor import Actor
+
+TICKET_FIELD = "排队号"
+Changes = Callable[[Session, QueueTicket, datetime], dict[str, object]]
+
+
+@dataclass(frozen=True)
+class TicketView:
+    id: uuid.UUID
+    ticket_no: str
+    service_code: str
+    service_name: str
+    is_vip: bool
+    status: TicketStatus
+    is_walk_in: bool
+    issued_at: datetime
+    called_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    recall_count: int
+    counter_name: str | None
+    waiting_ahead: int
+    estimated_wait_minutes: int
+
+
+@dataclass(frozen=True)
+class WaitingCount:
+    service_code: str
+    service_name: str
+    letter: str
+    waiting: int
+
+
+class QueueService:
+    ISSUE_ATTEMPTS = 5
+
+    def __init__(self, db: Database, rules: BusinessRules, clock: Clock) -> None:
+        self._db = db
+        self._rules = rules
+        self._clock = clock
+
+    # -- reception ------------------------------------------------------------------------
+    def issue_ticket(self, actor: Actor, service_code: str) -> TicketView:
+        """A new ticket for today, numbered per service type (A001, A002 …)."""
+        actor.require(Permission.QUEUE_WORK)
+        for attempt in range(self.ISSUE_ATTEMPTS):
+            try:
+                with self._db.unit_of_work() as session:
+                    ticket_id = self._insert_ticket(session, actor, service_code, walk_in=False)
+                    view = self._view(session, ticket_id)
+                    audit.record(
+                        session,
+                        at=self._clock(),
+                        actor=actor,
+                        action="queue.issue",
+                        entity="queue_ticket",
+                        entity_id=ticket_id,
+                        after={"ticket_no": view.ticket_no},
+                    )
+                return view
+            except StorageError as exc:
+                # Two receptions numbering at the same moment: the unique number decides,
+                # the loser numbers again.
+                if (
+                    not isinstance(exc.__cause__, IntegrityError)
+                    or attempt == self.ISSUE_ATTEMPTS - 1
+                ):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _insert_ticket(
+        self, session: Session, actor: Actor, service_code: str, *, walk_in: bool
+    ) -> uuid.UUID:
+        now = self._clock()
+        today = business_date(now)
+        stype = session.scalars(
+            select(ServiceType).where(ServiceType.code == service_code)
+        ).one_or_none()
+        if stype is None:
+            raise ValidationError(f"没有“{service_code}”这种业务类型", "业务类型")
+        next_seq = (
+            select(func.coalesce(func.max(QueueTicket.seq), 0) + 1)
+            .where(
+                QueueTicket.hall_id == actor.hall_id,
+                QueueTicket.business_date == today,
+                QueueTicket.service_type_id == stype.id,
+            )
+            .scalar_subquery()
+        )
+        ticket_id = uuid.uuid4()
+        seq = session.execute(
+            insert(QueueTicket)
+            .values(
+                id=ticket_id,
+                created_at=now,
+                updated_at=now,
+                hall_id=actor.hall_id,
+                service_type_id=stype.id,
+                business_date=today,
+                seq=next_seq,
+                ticket_no="",
+                status=TicketStatus.WAITING,
+                is_walk_in=walk_in,
+                issued_at=now,
+                recall_count=0,
+            )
+            .returning(QueueTicket.seq)
+        ).scalar_one()
+        session.execute(
+            update(QueueTicket)
+            .where(QueueTicket.id == ticket_id)
+            .values(ticket_no=ticket_number(stype.letter, seq))
+        )
+        return ticket_id
+
+    def waiting_counts(self, actor: Actor) -> list[WaitingCount]:
+        actor.require(Permission.QUEUE_WORK)
+        today = business_date(self._clock())
+        with self._db.read() as session:
+            rows = session.execute(
+                select(
+                    ServiceType.code,
+                    ServiceType.name,
+                    ServiceType.letter,
+                    func.count(QueueTicket.id),
+                )
+                .outerjoin(
+                    QueueTicket,
+                    (QueueTicket.service_type_id == ServiceType.id)
+                    & (QueueTicket.hall_id == actor.hall_id)
+                    & (QueueTicket.business_date == today)
+                    & (QueueTicket.status == TicketStatus.WAITING),
+                )
+                .group_by(ServiceType.id, ServiceType.code, ServiceType.name, ServiceType.letter)
+                .order_by(ServiceType.sort_order)
+            ).all()
+        return [WaitingCount(code, name, letter, n) for code, name, letter, n in rows]
+
+    # -- the counter --------------------------------------------------------------------------
+    def call_next(self, actor: Actor) -> TicketView | None:
+        """Call the next waiting ticket this counter serves: VIP first, then oldest first.
+        Returns None when nobody is waiting."""
+        actor.require(Permission.QUEUE_WORK)
+        counter_id = self._require_counter(actor)
+        now = self._clock()
+        today = business_date(now)
+        served = select(counter_service_types.c.service_type_id).where(
+            counter_service_types.c.counter_id == counter_id
+        )
+        vip = select(ServiceType.is_vip).where(ServiceType.id == QueueTicket.service_type_id)
+        next_id = (
+            select(QueueTicket.id)
+            .where(
+                QueueTicket.hall_id == actor.hall_id,
+                QueueTicket.business_date == today,
+                QueueTicket.status == TicketStatus.WAITING,
+                (
+                    (QueueTicket.target_counter_id == counter_id)
+                    | (
+                        QueueTicket.target_counter_id.is_(None)
+                        & QueueTicket.service_type_id.in_(served)
+                    )
+                ),
+            )
+            .order_by(vip.scalar_subquery().desc(), QueueTicket.issued_at, QueueTicket.seq)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        with self._db.unit_of_work() as session:
+            ticket_id = session.execute(
+                update(QueueTicket)
+                .where(QueueTicket.id == next_id, QueueTicket.status == TicketStatus.WAITING)
+                .values(
+                    status=TicketStatus.CALLED,
+                    called_at=now,
+                    updated_at=now,
+                    counter_id=counter_id,
+                    staff_id=actor.staff_id,
+                )
+                .returning(QueueTicket.id)
+            ).scalar_one_or_none()
+            if ticket_id is None:
+                return None
+            view = self._view(session, ticket_id)
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="queue.call",
+                entity="queue_ticket",
+                entity_id=ticket_id,
+                before={"status": "waiting"},
+                after={"status": "called", "ticket_no": view.ticket_no},
+            )
+        return view
+
+    def serve_walk_in(self, actor: Actor, service_code: str) -> TicketView:
+        """A customer who came straight to the window: a ticket, called here at once."""
+        actor.require(Permission.QUEUE_WORK)
+        counter_id = self._require_counter(actor)
+        now = self._clock()
+        with self._db.unit_of_work() as session:
+            ticket_id = self._insert_ticket(session, actor, service_code, walk_in=True)
+            session.execute(
+                update(QueueTicket)
+                .where(QueueTicket.id == ticket_id)
+                .values(
+                    status=TicketStatus.SERVING,
+                    called_at=now,
+                    started_at=now,
+                    counter_id=counter_id,
+                    staff_id=actor.staff_id,
+                )
+            )
+            view = self._view(session, ticket_id)
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="queue.walk_in",
+                entity="queue_ticket",
+                entity_id=ticket_id,
+                after={"ticket_no": view.ticket_no},
+            )
+        return view
+
+    def recall(self, actor: Actor, ticket_id: uuid.UUID) -> TicketView:
+        """Call the same ticket again (the customer did not come to the window)."""
+        return self._change(
+            actor,
+            ticket_id,
+            "queue.recall",
+            {TicketStatus.CALLED},
+            lambda _s, t, now: {"recall_count": t.recall_count + 1, "called_at": now},
+        )
+
+    def mark_no_show(self, actor: Actor, ticket_id: uuid.UUID) -> TicketView:
+        limit = self._rules.queue_recalls_before_no_show
+
+        def values(_s: Session, t: QueueTicket, now: datetime) -> dict[str, object]:
+            if t.recall_count < limit:
+                raise ValidationError(
+                    f"需先重呼 {limit} 次才能标记过号（已重呼 {t.recall_count} 次）", TICKET_FIELD
+                )
+            return {"status": TicketStatus.NO_SHOW}
+
+        return self._change(actor, ticket_id, "queue.no_show", {TicketStatus.CALLED}, values)
+
+    def start_service(self, actor: Actor, ticket_id: uuid.UUID) -> TicketView:
+        return self._change(
+            actor,
+            ticket_id,
+            "queue.start",
+            {TicketStatus.CALLED},
+            lambda _s, t, now: {"status": TicketStatus.SERVING, "started_at": now},
+        )
+
+    def finish(
+        self, actor: Actor, ticket_id: uuid.UUID, customer_id: uuid.UUID | None = None
+    ) -> TicketView:
+        """End the visit; the service time runs from the call to now."""
+
+        def values(_s: Session, t: QueueTicket, now: datetime) -> dict[str, object]:
+            out: dict[str, object] = {"status": TicketStatus.DONE, "finished_at": now}
+            if t.started_at is None:
+                out["started_at"] = t.called_at or now
+            if customer_id is not None:
+                out["customer_id"] = customer_id
+            return out
+
+        return self._change(
+            actor, ticket_id, "queue.finish", {TicketStatus.CALLED, TicketStatus.SERVING}, values
+        )
+
+    def transfer(
+        self,
+        actor: Actor,
+        ticket_id: uuid.UUID,
+        *,
+        service_code: str | None = None,
+        counter_code: str | None = None,
+    ) -> TicketView:
+        """Send a called ticket back to the queue of another service type or window; it keeps
+        its number and its place by issue time."""
+        if (service_code is None) == (counter_code is None):
+            raise ValidationError("请选择转往的业务类型或窗口（二选一）", "转移")
+
+        def values(session: Session, t: QueueTicket, now: datetime) -> dict[str, object]:
+            out: dict[str, object] = {
+                "status": TicketStatus.WAITING,
+                "called_at": None,
+                "counter_id": None,
+                "staff_id": None,
+                "recall_count": 0,
+            }
+            if service_code is not None:
+                stype = session.scalars(
+                    select(ServiceType).where(ServiceType.code == service_code)
+                ).one_or_none()
+                if stype is None:
+                    raise ValidationError(f"没有“{service_code}”这种业务类型", "业务类型")
+                out["service_type_id"] = stype.id
+                out["target_counter_id"] = None
+            else:
+                counter = session.scalars(
+                    select(Counter).where(
+                        Counter.hall_id == actor.hall_id, Counter.code == counter_code
+                    )
+                ).one_or_none()
+                if counter is None:
+                    raise ValidationError(f"没有编号为“{counter_code}”的窗口", "窗口")
+                out["target_counter_id"] = counter.id
+            return out
+
+        return self._change(actor, ticket_id, "queue.transfer", {TicketStatus.CALLED}, values)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _change(
+        self,
+        actor: Actor,
+        ticket_id: uuid.UUID,
+        action: str,
+        allowed: set[TicketStatus],
+        values: Changes,
+    ) -> TicketView:
+        """Lock the ticket, check its state and counter, apply ``values``, audit."""
+        actor.require(Permission.QUEUE_WORK)
+        now = self._clock()
+        with self._db.unit_of_work() as session:
+            ticket = session.get(QueueTicket, ticket_id, with_for_update=True)
+            if ticket is None:
+                raise NotFound("没有这张排队号", TICKET_FIELD)
+            if ticket.status not in allowed:
+                raise ValidationError(
+                    f"{ticket.ticket_no} 当前状态为“{ticket.status.label}”，不能进行此操作",
+                    TICKET_FIELD,
+                )
+            if ticket.counter_id is not None and ticket.counter_id != actor.counter_id:
+                raise ValidationError(f"{ticket.ticket_no} 正由其他窗口办理", TICKET_FIELD)
+            before = {"status": ticket.status.value, "recall_count": ticket.recall_count}
+            changes = values(session, ticket, now)
+            for key, value in changes.items():
+                setattr(ticket, key, value)
+            session.flush()
+            view = self._view(session, ticket.id)
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action=action,
+                entity="queue_ticket",
+                entity_id=ticket.id,
+                before=before,
+                after={"status": view.status.value, "recall_count": view.recall_count},
+            )
+        return view
+
+    @staticmethod
+    def _require_counter(actor: Actor) -> uuid.UUID:
+        if actor.counter_id is None:
+            raise ValidationError("当前登录未分配窗口，不能叫号；请在配置中设置本机窗口", "窗口")
+        return actor.counter_id
+
+    def _view(self, session: Session, ticket_id: uuid.UUID) -> TicketView:
+        t, stype, counter_name = session.execute(
+            select(QueueTicket, ServiceType, Counter.name)
+            .join(ServiceType, ServiceType.id == QueueTicket.service_type_id)
+            .outerjoin(Counter, Counter.id == QueueTicket.counter_id)
+            .where(QueueTicket.id == ticket_id)
+        ).one()
+        ahead = 0
+        if t.status is TicketStatus.WAITING:
+            ahead = (
+                session.scalar(
+                    select(func.count()).where(
+                        QueueTicket.hall_id == t.hall_id,
+                        QueueTicket.business_date == t.business_date,
+                        QueueTicket.service_type_id == t.service_type_id,
+                        QueueTicket.status == TicketStatus.WAITING,
+                        (QueueTicket.issued_at < t.issued_at)
+                        | ((QueueTicket.issued_at == t.issued_at) & (QueueTicket.seq < t.seq)),
+                    )
+                )
+                or 0
+            )
+        counters = (
+            session.scalar(
+                select(func.count()).where(counter_service_types.c.service_type_id == stype.id)
+            )
+            or 1
+        )
+        return TicketView(
+            id=t.id,
+            ticket_no=t.ticket_no,
+            service_code=stype.code,
+            service_name=stype.name,
+            is_vip=stype.is_vip,
+            status=t.status,
+            is_walk_in=t.is_walk_in,
+            issued_at=t.issued_at,
+            called_at=t.called_at,
+            started_at=t.started_at,
+            finished_at=t.finished_at,
+            recall_count=t.recall_count,
+            counter_name=counter_name,
+            waiting_ahead=ahead,
+            estimated_wait_minutes=estimated_wait_minutes(
+                ahead, self._rules.queue_default_service_minutes, counters
+            ),
+        )
