@@ -60,6 +60,9 @@ def main() -> int:
             phone = s.scalars(
                 select(Subscription.service_number).where(Subscription.kind == "mobile").limit(1)
             ).one()
+    reception = hall.auth.log_in("super2", "hall1234")  # reception issues a few tickets
+    for code in ("general", "general", "billing", "vip", "fixed"):
+        hall.queue.issue_ticket(reception, code)
     ops = Operations()
     session = Session(hall, ops)
     login = session.show_login()
@@ -71,6 +74,8 @@ def main() -> int:
     window = session.window
     assert window is not None
     window.resize(1400, 820)
+    window.queue.call_next()
+    wait_until(app, lambda: window.queue.current is not None)
     page = window.customers
     page.query.setText(phone)
     page.search()

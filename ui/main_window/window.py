@@ -26,6 +26,7 @@ from hall_app.services.actor import Actor
 from ui import format as fmt
 from ui.customers.search import CustomerSearchPage
 from ui.ops import Operations
+from ui.queue.panel import QueuePanel
 
 
 class MainWindow(QMainWindow):
@@ -53,6 +54,8 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self._header())
+        self.queue = QueuePanel(app.queue, actor, ops)
+        layout.addWidget(self.queue)
         body = QHBoxLayout()
         body.addWidget(self.nav)
         body.addWidget(self.pages, 1)
@@ -119,6 +122,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._clock_timer.stop()
+        self.queue.stop()
         with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
             self._ops.busy_changed.disconnect(self._on_busy)
         super().closeEvent(event)

@@ -1,0 +1,59 @@
+"""Working the queue from the keyboard: F2 calls, F4 recalls, F6 no-show, F8 finishes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from hall_app.db.models import QueueTicket
+from hall_app.domain.enums import TicketStatus
+from tests.gui.conftest import ShownMessages
+from tests.gui.test_customer_search import _logged_in
+from ui.app import Session
+
+
+def test_call_recall_no_show_then_finish_the_next(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    reception = hall.auth.log_in("super2", "hall1234")
+    first = hall.queue.issue_ticket(reception, "general")
+    second = hall.queue.issue_ticket(reception, "billing")
+    window = _logged_in(qtbot, session)  # clerk1 at window 1: general and billing
+    panel = window.queue
+    qtbot.waitUntil(lambda: "A 1" in panel.waiting_label.text(), timeout=10_000)
+
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: panel.current is not None, timeout=10_000)
+    assert panel.ticket_label.text() == "A001 综合业务"
+    for expected in (1, 2):
+        qtbot.keyClick(window, Qt.Key.Key_F4)
+        qtbot.waitUntil(lambda e=expected: panel.current.recall_count == e, timeout=10_000)
+    assert "已重呼 2 次" in panel.detail_label.text()
+    qtbot.keyClick(window, Qt.Key.Key_F6)
+    qtbot.waitUntil(lambda: panel.current.status is TicketStatus.NO_SHOW, timeout=10_000)
+    assert panel.ticket_label.text() == "当前无顾客"
+
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: panel.current.ticket_no == "B001", timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_F2)  # still serving B001: refused, nothing called
+    qtbot.waitUntil(lambda: bool(shown.items), timeout=10_000)
+    assert "请先办结或过号当前的 B001" in shown.texts()[-1]
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: panel.current.status is TicketStatus.DONE, timeout=10_000)
+    session.ops.wait_idle()
+    with hall.db.read() as s:
+        missed = s.get_one(QueueTicket, first.id)
+        done = s.get_one(QueueTicket, second.id)
+        assert (missed.ticket_no, missed.status) == ("A001", TicketStatus.NO_SHOW)
+        assert missed.recall_count == 2
+        assert (done.ticket_no, done.status) == ("B001", TicketStatus.DONE)
+        assert done.finished_at is not None and done.counter_id == window.actor.counter_id
+
+
+def test_f2_with_nobody_waiting_says_so(qtbot: QtBot, session: Session) -> None:
+    window = _logged_in(qtbot, session)
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: "没有等候" in window.queue.detail_label.text(), timeout=10_000)
+    assert window.queue.current is None

@@ -1,0 +1,175 @@
+"""The counter's queue bar: call next (F2), recall (F4), start (F5), no-show (F6),
+walk-in (F7), finish (F8), and how many wait for each service type."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
+
+from hall_app.domain.enums import TicketStatus
+from hall_app.domain.errors import HallError
+from ui import messages
+from ui.ops import Operations
+
+if TYPE_CHECKING:
+    from hall_app.services.actor import Actor
+    from hall_app.services.queue import QueueService, TicketView, WaitingCount
+
+REFRESH_MS = 10_000
+
+
+class QueuePanel(QFrame):
+    ticket_changed = Signal(object)  # the current TicketView, or None
+
+    def __init__(
+        self, service: QueueService, actor: Actor, ops: Operations, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("queuePanel")
+        self.setStyleSheet("#queuePanel { background: #eef3fa; border-radius: 4px; }")
+        self._service = service
+        self._actor = actor
+        self._ops = ops
+        self.current: TicketView | None = None
+
+        self.ticket_label = QLabel("当前无顾客")
+        self.ticket_label.setObjectName("currentTicket")
+        self.ticket_label.setStyleSheet("font-size: 16pt; font-weight: bold; color: #1f4e8c;")
+        self.detail_label = QLabel("")
+        self.detail_label.setObjectName("ticketDetail")
+        self.waiting_label = QLabel("")
+        self.waiting_label.setObjectName("waitingCounts")
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout(self)
+        row.addWidget(self.ticket_label)
+        row.addWidget(self.detail_label)
+        row.addStretch(1)
+        row.addWidget(self.waiting_label)
+        for key, text, slot in (
+            ("F2", "叫号", self.call_next),
+            ("F4", "重呼", self.recall),
+            ("F5", "开始办理", self.start),
+            ("F6", "过号", self.no_show),
+            ("F7", "散客", self.walk_in),
+            ("F8", "办结", self.finish),
+        ):
+            button = QPushButton(f"{text} ({key})")
+            button.setObjectName(f"queue{key}")
+            button.clicked.connect(slot)
+            row.addWidget(button)
+            self.buttons[key] = button
+            QShortcut(QKeySequence(key), self, activated=slot)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.refresh_counts)
+        self._timer.start(REFRESH_MS)
+        self._render()
+        self.refresh_counts()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    # -- actions ------------------------------------------------------------------------------
+    def call_next(self) -> None:
+        if self.current is not None and self.current.status in (
+            TicketStatus.CALLED,
+            TicketStatus.SERVING,
+        ):
+            messages.warning(self, f"请先办结或过号当前的 {self.current.ticket_no}")
+            return
+        service, actor = self._service, self._actor
+        self._run(lambda: service.call_next(actor), empty_text="目前没有等候的顾客")
+
+    def recall(self) -> None:
+        self._on_current(lambda s, a, t: s.recall(a, t))
+
+    def start(self) -> None:
+        self._on_current(lambda s, a, t: s.start_service(a, t))
+
+    def no_show(self) -> None:
+        self._on_current(lambda s, a, t: s.mark_no_show(a, t))
+
+    def finish(self) -> None:
+        self._on_current(lambda s, a, t: s.finish(a, t))
+
+    def walk_in(self) -> None:
+        if self.current is not None and self.current.status in (
+            TicketStatus.CALLED,
+            TicketStatus.SERVING,
+        ):
+            messages.warning(self, f"请先办结或过号当前的 {self.current.ticket_no}")
+            return
+        names = {
+            "综合业务": "general",
+            "缴费业务": "billing",
+            "宽带固话": "fixed",
+            "VIP 业务": "vip",
+        }
+        choice, ok = QInputDialog.getItem(self, "散客", "办理业务类型：", list(names), 0, False)
+        if not ok:
+            return
+        service, actor, code = self._service, self._actor, names[choice]
+        self._run(lambda: service.serve_walk_in(actor, code))
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _on_current(self, action: object) -> None:
+        if self.current is None:
+            messages.warning(self, "当前没有叫到的顾客，请先叫号 (F2)")
+            return
+        service, actor, ticket_id = self._service, self._actor, self.current.id
+        assert callable(action)
+        self._run(lambda: action(service, actor, ticket_id))
+
+    def _run(self, fn: object, empty_text: str = "") -> None:
+        assert callable(fn)
+        for button in self.buttons.values():
+            button.setEnabled(False)
+
+        def done(ticket: TicketView | None) -> None:
+            self._enable()
+            if ticket is None:
+                self.detail_label.setText(empty_text)
+            else:
+                self.current = ticket
+                self.ticket_changed.emit(ticket)
+            self._render()
+            self.refresh_counts()
+
+        def failed(exc: BaseException) -> None:
+            self._enable()
+            if isinstance(exc, HallError):
+                messages.warning(self, exc.text)
+            else:
+                messages.failure(self, exc)
+
+        self._ops.run(fn, done, failed, parent=self, write=True)
+
+    def _enable(self) -> None:
+        for button in self.buttons.values():
+            button.setEnabled(True)
+
+    def _render(self) -> None:
+        t = self.current
+        if t is None or t.status in (TicketStatus.DONE, TicketStatus.NO_SHOW):
+            if t is not None:
+                self.detail_label.setText(f"{t.ticket_no} {t.status.label}")
+            self.ticket_label.setText("当前无顾客")
+            return
+        self.ticket_label.setText(f"{t.ticket_no} {t.service_name}")
+        recalls = f"，已重呼 {t.recall_count} 次" if t.recall_count else ""
+        walk = "散客，" if t.is_walk_in else ""
+        self.detail_label.setText(f"{walk}{t.status.label}{recalls}")
+
+    def refresh_counts(self) -> None:
+        service, actor = self._service, self._actor
+        self._ops.run(
+            lambda: service.waiting_counts(actor),
+            self._show_counts,
+            lambda exc: None,
+            parent=self,
+        )
+
+    def _show_counts(self, counts: list[WaitingCount]) -> None:
+        self.waiting_label.setText("等候：" + "  ".join(f"{c.letter} {c.waiting}" for c in counts))
