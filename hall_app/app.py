@@ -15,6 +15,7 @@ from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import StorageError
 from hall_app.services.auth import AuthService
 from hall_app.services.customers import CustomerService
+from hall_app.services.numbers import NumberService
 from hall_app.services.queue import QueueService
 
 
@@ -26,6 +27,7 @@ class HallApp:
     auth: AuthService
     customers: CustomerService
     queue: QueueService
+    numbers: NumberService
 
     def close(self) -> None:
         self.db.dispose()
@@ -77,4 +79,5 @@ def build_app(
         auth=AuthService(db, settings.rules, clock, hasher, settings.counter_code),
         customers=CustomerService(db, settings.rules, clock),
         queue=QueueService(db, settings.rules, clock),
+        numbers=NumberService(db, settings.rules, clock),
     )

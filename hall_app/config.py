@@ -12,6 +12,8 @@ from typing import Any
 
 import platformdirs
 
+from hall_app.domain.eligibility import EligibilityRules
+
 APP_NAME = "hall-app"
 
 
@@ -37,6 +39,14 @@ class BusinessRules:
     search_result_limit: int = 50
     queue_recalls_before_no_show: int = 2
     queue_default_service_minutes: float = 8.0
+
+    def eligibility(self) -> EligibilityRules:
+        return EligibilityRules(
+            min_age_alone=self.min_age_alone,
+            min_age_with_guardian=self.min_age_with_guardian,
+            max_numbers_per_id=self.max_numbers_per_id,
+            recent_open_window_days=self.recent_open_window_days,
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,258 @@
+"""Choosing a new number: search the pool, reserve for a while, release; and whether the
+customer may open one at all.
+
+A reservation is one UPDATE that succeeds only while the number is free (available, or its
+reservation has run out), so two counters can never hold the same number. An abandoned
+reservation simply expires: searches treat it as free, and ``release_expired`` tidies up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+
+from hall_app.clock import Clock, business_date
+from hall_app.config import BusinessRules
+from hall_app.db.engine import Database
+from hall_app.db.models import Customer, PhoneNumber, PrettyTier, Subscription
+from hall_app.domain.eligibility import Eligibility, check_mobile_eligibility
+from hall_app.domain.enums import NumberStatus, SubscriptionKind, SubscriptionStatus
+from hall_app.domain.errors import NotFound, ValidationError
+from hall_app.domain.permissions import Permission
+from hall_app.domain.resident_id import parse_resident_id
+from hall_app.services import audit
+from hall_app.services.actor import Actor
+
+NUMBER_FIELD = "号码"
+
+
+@dataclass(frozen=True)
+class NumberView:
+    number: str
+    tier_code: str | None
+    tier_name: str  # 普通号码 when not pretty
+    prepayment_fen: int
+    min_monthly_fen: int
+    lock_in_months: int
+    has_four: bool
+
+
+@dataclass(frozen=True)
+class Reservation:
+    number: NumberView
+    reserved_until: datetime
+
+
+@dataclass(frozen=True)
+class NumberFilter:
+    prefix: str = ""
+    contains: str = ""
+    ends_with: str = ""
+    tier_code: str | None = None  # "" for ordinary numbers only
+    no_four: bool = False
+
+
+def _digits(value: str, field: str, max_len: int) -> str:
+    value = value.strip()
+    if value and (not value.isdigit() or len(value) > max_len):
+        raise ValidationError(f"只能输入不超过 {max_len} 位数字", field)
+    return value
+
+
+class NumberService:
+    SEARCH_LIMIT = 100
+
+    def __init__(self, db: Database, rules: BusinessRules, clock: Clock) -> None:
+        self._db = db
+        self._rules = rules
+        self._clock = clock
+
+    def _free(self, now: datetime) -> ColumnElement[bool]:
+        return or_(
+            PhoneNumber.status == NumberStatus.AVAILABLE,
+            and_(
+                PhoneNumber.status == NumberStatus.RESERVED,
+                PhoneNumber.reserved_until < now,
+            ),
+        )
+
+    def find_numbers(self, actor: Actor, f: NumberFilter) -> list[NumberView]:
+        actor.require(Permission.ORDER_CREATE)
+        prefix = _digits(f.prefix, "号段", 11)
+        contains = _digits(f.contains, "包含", 8)
+        ends = _digits(f.ends_with, "尾号", 8)
+        stmt = (
+            select(PhoneNumber, PrettyTier)
+            .outerjoin(PrettyTier, PrettyTier.id == PhoneNumber.pretty_tier_id)
+            .where(self._free(self._clock()), PhoneNumber.hall_id == actor.hall_id)
+        )
+        if prefix:
+            stmt = stmt.where(PhoneNumber.number.startswith(prefix, autoescape=True))
+        if contains:
+            stmt = stmt.where(PhoneNumber.number.contains(contains, autoescape=True))
+        if ends:
+            stmt = stmt.where(PhoneNumber.number.endswith(ends, autoescape=True))
+        if f.tier_code == "":
+            stmt = stmt.where(PhoneNumber.pretty_tier_id.is_(None))
+        elif f.tier_code is not None:
+            stmt = stmt.where(PrettyTier.code == f.tier_code)
+        if f.no_four:
+            stmt = stmt.where(PhoneNumber.has_four.is_(False))
+        stmt = stmt.order_by(func.coalesce(PrettyTier.rank, 99), PhoneNumber.number).limit(
+            self.SEARCH_LIMIT
+        )
+        with self._db.read() as session:
+            return [_view(n, t) for n, t in session.execute(stmt).all()]
+
+    def reserve_number(self, actor: Actor, number: str) -> Reservation:
+        """Hold a number for this counter for the configured minutes."""
+        actor.require(Permission.ORDER_CREATE)
+        if actor.counter_id is None:
+            raise ValidationError("当前登录未分配窗口，不能预占号码", "窗口")
+        now = self._clock()
+        until = now + timedelta(minutes=self._rules.number_reservation_minutes)
+        with self._db.unit_of_work() as session:
+            got = session.execute(
+                update(PhoneNumber)
+                .where(PhoneNumber.number == number, self._free(now))
+                .values(
+                    status=NumberStatus.RESERVED,
+                    reserved_until=until,
+                    reserved_by_counter_id=actor.counter_id,
+                    updated_at=now,
+                )
+                .returning(PhoneNumber.id)
+            ).scalar_one_or_none()
+            if got is None:
+                exists = session.scalar(select(func.count()).where(PhoneNumber.number == number))
+                if not exists:
+                    raise NotFound(f"号池中没有 {number}", NUMBER_FIELD)
+                raise ValidationError(
+                    f"{number} 已被其他窗口预占或已使用，请另选号码", NUMBER_FIELD
+                )
+            n, t = session.execute(
+                select(PhoneNumber, PrettyTier)
+                .outerjoin(PrettyTier, PrettyTier.id == PhoneNumber.pretty_tier_id)
+                .where(PhoneNumber.id == got)
+            ).one()
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="number.reserve",
+                entity="phone_number",
+                entity_id=got,
+                before={"status": "available"},
+                after={"status": "reserved", "until": until.isoformat()},
+            )
+            return Reservation(_view(n, t), until)
+
+    def release_number(self, actor: Actor, number: str) -> None:
+        """Give a number back (the customer chose another, or the wizard was abandoned)."""
+        actor.require(Permission.ORDER_CREATE)
+        now = self._clock()
+        with self._db.unit_of_work() as session:
+            got = session.execute(
+                update(PhoneNumber)
+                .where(
+                    PhoneNumber.number == number,
+                    PhoneNumber.status == NumberStatus.RESERVED,
+                    PhoneNumber.reserved_by_counter_id == actor.counter_id,
+                )
+                .values(
+                    status=NumberStatus.AVAILABLE,
+                    reserved_until=None,
+                    reserved_by_counter_id=None,
+                    updated_at=now,
+                )
+                .returning(PhoneNumber.id)
+            ).scalar_one_or_none()
+            if got is None:
+                raise ValidationError(f"{number} 不是本窗口预占的号码", NUMBER_FIELD)
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="number.release",
+                entity="phone_number",
+                entity_id=got,
+                before={"status": "reserved"},
+                after={"status": "available"},
+            )
+
+    def release_expired(self) -> int:
+        """Housekeeping: reservations past their time become available again."""
+        now = self._clock()
+        with self._db.unit_of_work() as session:
+            ids = session.scalars(
+                update(PhoneNumber)
+                .where(
+                    PhoneNumber.status == NumberStatus.RESERVED, PhoneNumber.reserved_until < now
+                )
+                .values(
+                    status=NumberStatus.AVAILABLE,
+                    reserved_until=None,
+                    reserved_by_counter_id=None,
+                    updated_at=now,
+                )
+                .returning(PhoneNumber.id)
+            ).all()
+            for number_id in ids:
+                audit.record(
+                    session,
+                    at=now,
+                    actor=None,
+                    actor_name="system",
+                    action="number.reservation_expired",
+                    entity="phone_number",
+                    entity_id=number_id,
+                    before={"status": "reserved"},
+                    after={"status": "available"},
+                )
+            return len(ids)
+
+    def check_eligibility(self, actor: Actor, customer_id: uuid.UUID) -> Eligibility:
+        """May this customer open a new mobile number here, and on what conditions?"""
+        actor.require(Permission.ORDER_CREATE)
+        now = self._clock()
+        since = now - timedelta(days=self._rules.recent_open_window_days)
+        with self._db.read() as session:
+            customer = session.get(Customer, customer_id)
+            if customer is None:
+                raise NotFound("该客户不存在", "客户")
+            if customer.id_number is None:
+                raise ValidationError("政企客户请按政企流程办理", "客户")
+            parsed = parse_resident_id(customer.id_number, today=business_date(now))
+            mobile_active = (
+                Subscription.customer_id == customer_id,
+                Subscription.kind == SubscriptionKind.MOBILE,
+                Subscription.status.in_([SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED]),
+            )
+            active = session.scalar(select(func.count()).where(*mobile_active)) or 0
+            recent = (
+                session.scalar(
+                    select(func.count()).where(*mobile_active, Subscription.activated_at >= since)
+                )
+                or 0
+            )
+        return check_mobile_eligibility(
+            age=parsed.age_on(business_date(now)),
+            active_numbers=active,
+            recent_opens=recent,
+            rules=self._rules.eligibility(),
+        )
+
+
+def _view(n: PhoneNumber, t: PrettyTier | None) -> NumberView:
+    return NumberView(
+        number=n.number,
+        tier_code=t.code if t else None,
+        tier_name=t.name if t else "普通号码",
+        prepayment_fen=t.prepayment_fen if t else 0,
+        min_monthly_fen=t.min_monthly_fen if t else 0,
+        lock_in_months=t.lock_in_months if t else 0,
+        has_four=n.has_four,
+    )
