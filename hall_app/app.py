@@ -16,6 +16,7 @@ from hall_app.domain.errors import StorageError
 from hall_app.services.auth import AuthService
 from hall_app.services.customers import CustomerService
 from hall_app.services.numbers import NumberService
+from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
 
 
@@ -28,6 +29,7 @@ class HallApp:
     customers: CustomerService
     queue: QueueService
     numbers: NumberService
+    orders: OrderService
 
     def close(self) -> None:
         self.db.dispose()
@@ -72,6 +74,7 @@ def build_app(
                 "数据库",
             ) from exc
     db = Database(engine)
+    numbers = NumberService(db, settings.rules, clock)
     return HallApp(
         settings=settings,
         db=db,
@@ -79,5 +82,6 @@ def build_app(
         auth=AuthService(db, settings.rules, clock, hasher, settings.counter_code),
         customers=CustomerService(db, settings.rules, clock),
         queue=QueueService(db, settings.rules, clock),
-        numbers=NumberService(db, settings.rules, clock),
+        numbers=numbers,
+        orders=OrderService(db, settings.rules, clock, numbers),
     )

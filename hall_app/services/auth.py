@@ -15,8 +15,8 @@ from hall_app.clock import Clock, local
 from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import Counter, Hall, Staff
-from hall_app.domain.errors import AuthenticationError, ValidationError
-from hall_app.domain.permissions import ROLE_PERMISSIONS
+from hall_app.domain.errors import AuthenticationError, PermissionDenied, ValidationError
+from hall_app.domain.permissions import ROLE_PERMISSIONS, Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 
@@ -206,6 +206,16 @@ class AuthService:
         if staff.default_counter_id is not None:
             return session.get(Counter, staff.default_counter_id)
         return None
+
+    def authorize(self, username: str, password: str, permission: Permission) -> Actor:
+        """A supervisor approves at this counter by entering their own credentials. Failures
+        count towards their lockout like any login."""
+        approver = self.log_in(username, password)
+        if not approver.can(permission):
+            raise PermissionDenied(
+                f"{approver.full_name}（{approver.role.label}）无权授权此业务", "授权"
+            )
+        return approver
 
     def log_out(self, actor: Actor) -> None:
         """Record that the staff member left the counter."""

@@ -1,0 +1,464 @@
+"""Opening a new mobile number (开户), completed in one transaction.
+
+Everything the order touches changes together or not at all: the reserved number becomes
+assigned, the SIM leaves stock, the subscription and its add-ons are created, and the order,
+its lines, the payments, the invoice (with the next gap-free number of the hall's segment)
+and the audit entries are written. Any failure rolls all of it back; the number stays reserved
+for this counter and the SIM stays in stock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hall_app.clock import Clock, business_date
+from hall_app.config import BusinessRules
+from hall_app.db.engine import Database
+from hall_app.db.models import (
+    Approval,
+    Customer,
+    Hall,
+    Invoice,
+    InvoiceLine,
+    InvoiceSegment,
+    Order,
+    OrderLine,
+    Payment,
+    PhoneNumber,
+    PrettyTier,
+    Product,
+    QueueTicket,
+    SimCard,
+    Subscription,
+    SubscriptionAddon,
+    VatCategory,
+)
+from hall_app.domain.enums import (
+    ApprovalState,
+    FaceCheckMethod,
+    InvoiceKind,
+    InvoiceStatus,
+    NumberStatus,
+    OrderState,
+    OrderType,
+    ProductKind,
+    SimStatus,
+    SubscriptionKind,
+    SubscriptionStatus,
+)
+from hall_app.domain.errors import NotFound, StorageError, ValidationError
+from hall_app.domain.money import split_tax
+from hall_app.domain.payments import PaymentInput, SettledPayment, settle
+from hall_app.domain.permissions import Permission
+from hall_app.domain.telecom import parse_iccid
+from hall_app.services import audit
+from hall_app.services.actor import Actor
+from hall_app.services.numbers import NumberService
+
+
+@dataclass(frozen=True)
+class SimView:
+    iccid: str
+    imsi: str
+
+
+@dataclass(frozen=True)
+class OpenMobileRequest:
+    customer_id: uuid.UUID
+    number: str
+    plan_code: str
+    iccid: str
+    payments: tuple[PaymentInput, ...]
+    face_check: FaceCheckMethod
+    face_checked_by: str  # the device id, or the clerk's name for a manual check
+    addon_codes: tuple[str, ...] = ()
+    ticket_id: uuid.UUID | None = None
+    guardian_id: uuid.UUID | None = None
+    supervisor: Actor | None = None  # from AuthService.authorize, when the rules require it
+    signature_png: bytes | None = None
+    terms_text: str = ""
+
+
+@dataclass(frozen=True)
+class LineView:
+    description: str
+    amount_fen: int
+    invoiceable: bool
+    vat_rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class OpenedNumber:
+    order_id: uuid.UUID
+    order_no: str
+    subscription_id: uuid.UUID
+    number: str
+    total_fen: int
+    lines: tuple[LineView, ...]
+    payments: tuple[SettledPayment, ...]
+    invoice_no: str | None
+    invoice_total_fen: int
+    invoice_tax_fen: int
+    completed_at: datetime
+
+
+@dataclass
+class _Priced:
+    lines: list[tuple[OrderLine, VatCategory | None]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(line.amount_fen for line, _ in self.lines)
+
+
+class OrderService:
+    ATTEMPTS = 5
+
+    def __init__(
+        self, db: Database, rules: BusinessRules, clock: Clock, numbers: NumberService
+    ) -> None:
+        self._db = db
+        self._rules = rules
+        self._clock = clock
+        self._numbers = numbers
+
+    def check_sim(self, actor: Actor, scanned: str) -> SimView:
+        """A scanned ICCID: valid (Luhn), known to the stock, and not used."""
+        actor.require(Permission.ORDER_CREATE)
+        iccid = parse_iccid(scanned).value
+        with self._db.read() as session:
+            sim = session.scalars(select(SimCard).where(SimCard.iccid == iccid)).one_or_none()
+            if sim is None:
+                raise ValidationError(f"库存中没有 ICCID {iccid} 的卡，请核对或换一张", "ICCID")
+            if sim.status is not SimStatus.IN_STOCK:
+                raise ValidationError(f"这张卡{sim.status.label}，不能再用于开户", "ICCID")
+            return SimView(sim.iccid, sim.imsi)
+
+    def open_mobile_number(self, actor: Actor, req: OpenMobileRequest) -> OpenedNumber:
+        actor.require(Permission.ORDER_CREATE)
+        actor.require(Permission.PAYMENT_TAKE)
+        eligibility = self._numbers.check_eligibility(actor, req.customer_id)
+        if not eligibility.allowed:
+            raise ValidationError("；".join(eligibility.reasons), "办理资格")
+        if eligibility.needs_guardian and req.guardian_id is None:
+            raise ValidationError(eligibility.reasons[0], "监护人")
+        if eligibility.needs_supervisor and (
+            req.supervisor is None or not req.supervisor.can(Permission.APPROVE)
+        ):
+            raise ValidationError(eligibility.reasons[-1], "主管授权")
+        if not req.face_checked_by.strip():
+            raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
+        iccid = parse_iccid(req.iccid).value
+        for attempt in range(self.ATTEMPTS):
+            try:
+                with self._db.unit_of_work() as session:
+                    return self._open(session, actor, req, iccid, eligibility.needs_supervisor)
+            except StorageError as exc:
+                # Two counters numbering an order in the same instant: number again.
+                if not isinstance(exc.__cause__, IntegrityError) or attempt == self.ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    # -- the transaction ------------------------------------------------------------------------
+    def _open(
+        self,
+        session: Session,
+        actor: Actor,
+        req: OpenMobileRequest,
+        iccid: str,
+        approved: bool,
+    ) -> OpenedNumber:
+        now = self._clock()
+        customer = session.get(Customer, req.customer_id)
+        if customer is None:
+            raise NotFound("该客户不存在", "客户")
+        number_row = session.execute(
+            update(PhoneNumber)
+            .where(
+                PhoneNumber.number == req.number,
+                PhoneNumber.status == NumberStatus.RESERVED,
+                PhoneNumber.reserved_by_counter_id == actor.counter_id,
+                PhoneNumber.reserved_until >= now,
+            )
+            .values(status=NumberStatus.ASSIGNED, reserved_until=None, updated_at=now)
+            .returning(PhoneNumber.id, PhoneNumber.pretty_tier_id)
+        ).one_or_none()
+        if number_row is None:
+            raise ValidationError(f"{req.number} 的预占已过期或不属于本窗口，请重新选号", "号码")
+        sim = session.execute(
+            update(SimCard)
+            .where(SimCard.iccid == iccid, SimCard.status == SimStatus.IN_STOCK)
+            .values(status=SimStatus.ASSIGNED, updated_at=now)
+            .returning(SimCard.id)
+        ).scalar_one_or_none()
+        if sim is None:
+            raise ValidationError(f"ICCID {iccid} 不在库存或已被使用", "ICCID")
+        plan = self._product(session, req.plan_code, ProductKind.MOBILE_PLAN)
+        addons = [self._product(session, c, ProductKind.VALUE_ADDED) for c in req.addon_codes]
+        tier = (
+            session.get(PrettyTier, number_row.pretty_tier_id)
+            if number_row.pretty_tier_id
+            else None
+        )
+        priced = self._price(session, plan, addons, tier)
+        settled = settle(priced.total, list(req.payments))
+
+        order_id = uuid.uuid4()
+        order = Order(
+            id=order_id,
+            order_no=self._order_no(session, actor, now),
+            order_type=OrderType.OPEN_MOBILE,
+            state=OrderState.COMPLETED,
+            hall_id=actor.hall_id,
+            counter_id=actor.counter_id,
+            staff_id=actor.staff_id,
+            customer_id=customer.id,
+            ticket_id=req.ticket_id,
+            total_fen=priced.total,
+            terms_text=req.terms_text,
+            signature_png=req.signature_png,
+            submitted_at=now,
+            completed_at=now,
+        )
+        session.add(order)
+        session.flush()
+        for line, _ in priced.lines:
+            line.order_id = order_id
+            session.add(line)
+        lock_months = max(plan.lock_in_months, tier.lock_in_months if tier else 0)
+        subscription = Subscription(
+            customer_id=customer.id,
+            kind=SubscriptionKind.MOBILE,
+            service_number=req.number,
+            product_id=plan.id,
+            sim_id=sim,
+            status=SubscriptionStatus.ACTIVE,
+            address=customer.address,
+            hall_id=actor.hall_id,
+            activated_at=now,
+            lock_in_until=(business_date(now) + timedelta(days=30 * lock_months))
+            if lock_months
+            else None,
+            balance_fen=sum(line.amount_fen for line, _ in priced.lines if not line.invoiceable),
+        )
+        session.add(subscription)
+        session.flush()
+        order.subscription_id = subscription.id
+        for addon in addons:
+            session.add(
+                SubscriptionAddon(
+                    subscription_id=subscription.id,
+                    product_id=addon.id,
+                    active_from=business_date(now),
+                )
+            )
+        for p in settled:
+            session.add(
+                Payment(
+                    order_id=order_id,
+                    customer_id=customer.id,
+                    staff_id=actor.staff_id,
+                    method=p.method,
+                    amount_fen=p.amount_fen,
+                    tendered_fen=p.tendered_fen,
+                    change_fen=p.change_fen,
+                    reference=p.reference or None,
+                    paid_at=now,
+                )
+            )
+        invoice_no, inv_total, inv_tax = self._invoice(
+            session, actor, order_id, customer, priced, now
+        )
+        if req.ticket_id is not None:
+            session.execute(
+                update(QueueTicket)
+                .where(QueueTicket.id == req.ticket_id)
+                .values(customer_id=customer.id, updated_at=now)
+            )
+        if approved and req.supervisor is not None:
+            session.add(
+                Approval(
+                    kind="second_number_30d",
+                    order_id=order_id,
+                    customer_id=customer.id,
+                    requested_by_id=actor.staff_id,
+                    approver_id=req.supervisor.staff_id,
+                    state=ApprovalState.APPROVED,
+                    reason="30 天内再次开户，主管现场授权",
+                    decided_at=now,
+                )
+            )
+        customer.face_check_method = req.face_check
+        customer.face_check_by = req.face_checked_by.strip()
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="order.open_mobile",
+            entity="order",
+            entity_id=order_id,
+            after={
+                "order_no": order.order_no,
+                "total_fen": priced.total,
+                "invoice_no": invoice_no,
+                "face_check": req.face_check.value,
+                "approved_by": req.supervisor.username if approved and req.supervisor else None,
+            },
+        )
+        return OpenedNumber(
+            order_id=order_id,
+            order_no=order.order_no,
+            subscription_id=subscription.id,
+            number=req.number,
+            total_fen=priced.total,
+            lines=tuple(
+                LineView(line.description, line.amount_fen, line.invoiceable, line.vat_rate)
+                for line, _ in priced.lines
+            ),
+            payments=tuple(settled),
+            invoice_no=invoice_no,
+            invoice_total_fen=inv_total,
+            invoice_tax_fen=inv_tax,
+            completed_at=now,
+        )
+
+    @staticmethod
+    def _product(session: Session, code: str, kind: ProductKind) -> Product:
+        product = session.scalars(
+            select(Product).where(Product.code == code, Product.kind == kind, Product.active)
+        ).one_or_none()
+        if product is None:
+            raise ValidationError(f"没有在售的{kind.label}“{code}”", "套餐")
+        return product
+
+    @staticmethod
+    def _price(
+        session: Session, plan: Product, addons: list[Product], tier: PrettyTier | None
+    ) -> _Priced:
+        priced = _Priced()
+        if tier is not None and tier.prepayment_fen:
+            # Prepaid calls: a receipt now, the VAT invoice follows consumption.
+            priced.lines.append(
+                (
+                    OrderLine(
+                        description=f"{tier.name}预存话费",
+                        quantity=1,
+                        unit_price_fen=tier.prepayment_fen,
+                        amount_fen=tier.prepayment_fen,
+                        invoiceable=False,
+                    ),
+                    None,
+                )
+            )
+        for product, label in [(plan, "首月月租"), *((a, "首月") for a in addons)]:
+            vat = session.get_one(VatCategory, product.vat_category_id)
+            priced.lines.append(
+                (
+                    OrderLine(
+                        product_id=product.id,
+                        description=f"{product.name} {label}",
+                        quantity=1,
+                        unit_price_fen=product.price_fen,
+                        amount_fen=product.price_fen,
+                        vat_category_id=vat.id,
+                        vat_rate=vat.rate,
+                        invoiceable=True,
+                    ),
+                    vat,
+                )
+            )
+        return priced
+
+    @staticmethod
+    def _order_no(session: Session, actor: Actor, now: datetime) -> str:
+        day = business_date(now)
+        prefix = f"SL{day:%Y%m%d}"
+        last = session.scalar(
+            select(func.max(Order.order_no)).where(
+                Order.hall_id == actor.hall_id, Order.order_no.startswith(prefix)
+            )
+        )
+        seq = int(last[len(prefix) :]) + 1 if last else 1
+        return f"{prefix}{seq:06d}"
+
+    def _invoice(
+        self,
+        session: Session,
+        actor: Actor,
+        order_id: uuid.UUID,
+        customer: Customer,
+        priced: _Priced,
+        now: datetime,
+    ) -> tuple[str | None, int, int]:
+        lines = [(line, vat) for line, vat in priced.lines if line.invoiceable and vat]
+        if not lines:
+            return None, 0, 0
+        segment = session.scalars(
+            select(InvoiceSegment)
+            .where(
+                InvoiceSegment.hall_id == actor.hall_id,
+                (InvoiceSegment.counter_id == actor.counter_id)
+                | InvoiceSegment.counter_id.is_(None),
+                InvoiceSegment.next_seq <= InvoiceSegment.last_seq,
+            )
+            .order_by(InvoiceSegment.counter_id.is_(None), InvoiceSegment.first_seq)
+            .limit(1)
+        ).first()
+        if segment is None:
+            raise ValidationError("本窗口的发票号段已用完，请联系管理员领用新号段", "发票号段")
+        # The increment rolls back with the order, so no number is ever skipped.
+        seq = (
+            session.execute(
+                update(InvoiceSegment)
+                .where(InvoiceSegment.id == segment.id)
+                .values(next_seq=InvoiceSegment.next_seq + 1, updated_at=now)
+                .returning(InvoiceSegment.next_seq)
+            ).scalar_one()
+            - 1
+        )
+        invoice_no = f"{segment.year2}{segment.province_code}{segment.channel}{seq:015d}"
+        hall = session.get_one(Hall, actor.hall_id)
+        invoice = Invoice(
+            invoice_no=invoice_no,
+            kind=InvoiceKind.BLUE,
+            status=InvoiceStatus.ISSUED,
+            order_id=order_id,
+            customer_id=customer.id,
+            segment_id=segment.id,
+            issued_at=now,
+            buyer_name=customer.name,
+            buyer_tax_id=customer.uscc or "",
+            seller_name=hall.seller_name,
+            seller_tax_id=hall.seller_tax_id,
+            total_fen=0,
+            amount_fen=0,
+            tax_fen=0,
+            issuer_id=actor.staff_id,
+        )
+        session.add(invoice)
+        session.flush()
+        for line, vat in lines:
+            assert vat is not None
+            split = split_tax(line.amount_fen, Decimal(vat.rate))
+            session.add(
+                InvoiceLine(
+                    invoice_id=invoice.id,
+                    item_name=vat.invoice_label,
+                    quantity=line.quantity,
+                    unit_price_fen=split.amount_fen,
+                    amount_fen=split.amount_fen,
+                    rate=vat.rate,
+                    tax_fen=split.tax_fen,
+                )
+            )
+            invoice.total_fen += line.amount_fen
+            invoice.amount_fen += split.amount_fen
+            invoice.tax_fen += split.tax_fen
+        return invoice_no, invoice.total_fen, invoice.tax_fen
