@@ -15,6 +15,7 @@ from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import StorageError
 from hall_app.services.auth import AuthService
 from hall_app.services.customers import CustomerService
+from hall_app.services.documents import DocumentService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
@@ -30,6 +31,7 @@ class HallApp:
     queue: QueueService
     numbers: NumberService
     orders: OrderService
+    documents: DocumentService
 
     def close(self) -> None:
         self.db.dispose()
@@ -84,4 +86,5 @@ def build_app(
         queue=QueueService(db, settings.rules, clock),
         numbers=numbers,
         orders=OrderService(db, settings.rules, clock, numbers),
+        documents=DocumentService(db, clock),
     )

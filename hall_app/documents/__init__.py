@@ -1,0 +1,1 @@
+"""Printed documents built with reportlab: receipt, acceptance form, invoice."""

@@ -1,0 +1,76 @@
+"""What a document shows: plain values, masked where they must be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class DocLine:
+    description: str
+    quantity: int
+    unit_price_fen: int
+    amount_fen: int
+    invoiceable: bool
+
+
+@dataclass(frozen=True)
+class DocPayment:
+    method: str
+    amount_fen: int
+    tendered_fen: int | None
+    change_fen: int
+    reference: str
+
+
+@dataclass(frozen=True)
+class DocInvoiceLine:
+    item_name: str
+    quantity: int
+    unit_price_fen: int
+    amount_fen: int
+    rate: Decimal
+    tax_fen: int
+
+
+@dataclass(frozen=True)
+class DocInvoice:
+    invoice_no: str
+    kind: str
+    issued_at: datetime
+    buyer_name: str
+    buyer_tax_id: str
+    seller_name: str
+    seller_tax_id: str
+    lines: tuple[DocInvoiceLine, ...]
+    amount_fen: int
+    tax_fen: int
+    total_fen: int
+    issuer: str
+    remarks: str
+
+
+@dataclass(frozen=True)
+class OrderDocument:
+    hall_name: str
+    hall_address: str
+    counter_name: str
+    clerk_name: str
+    clerk_no: str
+    order_no: str
+    order_type: str
+    created_at: datetime
+    customer_name: str
+    customer_id_masked: str
+    customer_phone_masked: str
+    service_number_masked: str
+    plan_name: str
+    lines: tuple[DocLine, ...]
+    payments: tuple[DocPayment, ...]
+    total_fen: int
+    terms: str
+    signature_png: bytes | None
+    invoice: DocInvoice | None
+    copy_no: int  # 1 for the original; more is a reprint, stamped 重打

@@ -1,0 +1,58 @@
+"""Small drawing helpers shared by the layouts."""
+
+from __future__ import annotations
+
+import barcode
+import segno
+from reportlab.pdfgen.canvas import Canvas
+
+
+def code128(c: Canvas, x: float, y: float, data: str, width: float, height: float) -> None:
+    """A Code128 barcode: python-barcode encodes, reportlab draws the bars."""
+    modules = barcode.get("code128", data).build()[0]
+    bar = width / len(modules)
+    c.saveState()
+    c.setFillColorRGB(0, 0, 0)
+    run_start = None
+    for i, module in enumerate(modules + "0"):
+        if module == "1" and run_start is None:
+            run_start = i
+        elif module != "1" and run_start is not None:
+            c.rect(x + run_start * bar, y, (i - run_start) * bar, height, stroke=0, fill=1)
+            run_start = None
+    c.restoreState()
+
+
+def qr_code(c: Canvas, x: float, y: float, size: float, data: str) -> None:
+    """A QR code: segno encodes (fast), reportlab draws one rectangle per run of dark modules."""
+    matrix = segno.make(data, error="m", micro=False).matrix
+    quiet = 2
+    cell = size / (len(matrix) + 2 * quiet)
+    c.saveState()
+    c.setFillColorRGB(0, 0, 0)
+    for row_no, row in enumerate(matrix):
+        top = y + size - (row_no + quiet + 1) * cell
+        start = None
+        for col, dark in enumerate((*row, 0)):
+            if dark and start is None:
+                start = col
+            elif not dark and start is not None:
+                c.rect(
+                    x + (start + quiet) * cell, top, (col - start) * cell, cell, stroke=0, fill=1
+                )
+                start = None
+    c.restoreState()
+
+
+def reprint_stamp(c: Canvas, font: str, x: float, y: float, copy_no: int) -> None:
+    """A red 重打 stamp with the copy number."""
+    c.saveState()
+    c.setStrokeColorRGB(0.8, 0.1, 0.1)
+    c.setFillColorRGB(0.8, 0.1, 0.1)
+    c.setLineWidth(1.5)
+    label = f"重打 第{copy_no}次"
+    c.setFont(font, 12)
+    width = c.stringWidth(label, font, 12) + 12
+    c.roundRect(x, y, width, 22, 4, stroke=1, fill=0)
+    c.drawString(x + 6, y + 7, label)
+    c.restoreState()

@@ -1,0 +1,248 @@
+"""The three layouts. Each returns PDF bytes with the Chinese font embedded."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from reportlab.lib.pagesizes import A4, A5, landscape
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+
+from hall_app.clock import fmt_local
+from hall_app.documents.data import OrderDocument
+from hall_app.documents.drawing import code128, qr_code, reprint_stamp
+from hall_app.documents.fonts import register_cjk_font
+from hall_app.domain.money import capital_amount, format_yuan
+
+
+def _canvas(size: tuple[float, float], title: str) -> tuple[Canvas, io.BytesIO, str]:
+    font = register_cjk_font()
+    buffer = io.BytesIO()
+    c = Canvas(buffer, pagesize=size, invariant=True)
+    c.setTitle(title)
+    c.setAuthor("营业厅前台受理系统")
+    return c, buffer, font
+
+
+def _rate(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+def render_receipt(doc: OrderDocument) -> bytes:
+    """80 mm receipt: lines, payment methods, change, the clerk, and a barcode."""
+    lines = len(doc.lines) + 2 * len(doc.payments)
+    height = (120 + 6 * lines) * mm
+    width = 80 * mm
+    c, buffer, font = _canvas((width, height), f"收费小票 {doc.order_no}")
+    left, right = 5 * mm, width - 5 * mm
+    y = height - 10 * mm
+
+    def text(value: str, size: float = 8.5, centre: bool = False, gap: float = 4.6) -> None:
+        nonlocal y
+        c.setFont(font, size)
+        if centre:
+            c.drawCentredString(width / 2, y, value)
+        else:
+            c.drawString(left, y, value)
+        y -= gap * mm
+
+    def pair(label: str, value: str) -> None:
+        nonlocal y
+        c.setFont(font, 8.5)
+        c.drawString(left, y, label)
+        c.drawRightString(right, y, value)
+        y -= 4.6 * mm
+
+    text(doc.hall_name, 11, centre=True, gap=5.5)
+    text("业务收费小票", 10, centre=True, gap=6)
+    text(f"受理单号：{doc.order_no}")
+    text(f"业务：{doc.order_type}")
+    text(f"时间：{fmt_local(doc.created_at, with_seconds=True)}")
+    text(f"客户：{doc.customer_name}  证件：{doc.customer_id_masked}")
+    if doc.service_number_masked:
+        text(f"号码：{doc.service_number_masked}")
+    c.line(left, y + 2 * mm, right, y + 2 * mm)
+    y -= 1 * mm
+    for line in doc.lines:
+        pair(line.description[:20], format_yuan(line.amount_fen))
+    c.line(left, y + 2 * mm, right, y + 2 * mm)
+    y -= 1 * mm
+    pair("合计", format_yuan(doc.total_fen))
+    text(f"大写：{capital_amount(doc.total_fen)}")
+    for p in doc.payments:
+        pair(p.method, format_yuan(p.amount_fen))
+        if p.tendered_fen is not None:
+            pair("  实收 / 找零", f"{format_yuan(p.tendered_fen)} / {format_yuan(p.change_fen)}")
+        elif p.reference:
+            text(f"  参考号：{p.reference}")
+    if doc.invoice is not None:
+        text(f"发票号码：{doc.invoice.invoice_no}")
+    text(f"营业员：{doc.clerk_name}（{doc.clerk_no}） {doc.counter_name}")
+    code128(c, left, y - 12 * mm, doc.order_no, right - left, 11 * mm)
+    y -= 15 * mm
+    text(doc.order_no, 7, centre=True)
+    text("请妥善保管本小票，预存话费发票随消费开具", 7.5, centre=True)
+    if doc.copy_no > 1:
+        reprint_stamp(c, font, right - 82, height - 30 * mm, doc.copy_no)
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def render_acceptance(doc: OrderDocument) -> bytes:
+    """A4 business acceptance form: customer (ID masked), order, fees, terms, signature,
+    Code128 of the order number."""
+    width, height = A4
+    c, buffer, font = _canvas(A4, f"业务受理单 {doc.order_no}")
+    left = 18 * mm
+    y = height - 22 * mm
+    c.setFont(font, 18)
+    c.drawCentredString(width / 2, y, "业务受理单")
+    code128(c, width - 78 * mm, y - 4 * mm, doc.order_no, 60 * mm, 12 * mm)
+    c.setFont(font, 8)
+    c.drawCentredString(width - 48 * mm, y - 8 * mm, doc.order_no)
+    y -= 16 * mm
+
+    def row(label: str, value: str, size: float = 10.5) -> None:
+        nonlocal y
+        c.setFont(font, size)
+        c.drawString(left, y, f"{label}：")
+        c.drawString(left + 32 * mm, y, value)
+        y -= 7 * mm
+
+    def heading(value: str) -> None:
+        nonlocal y
+        y -= 2 * mm
+        c.setFont(font, 12)
+        c.drawString(left, y, value)
+        c.line(left, y - 2 * mm, width - left, y - 2 * mm)
+        y -= 9 * mm
+
+    heading("一、客户信息")
+    row("客户名称", doc.customer_name)
+    row("证件号码", doc.customer_id_masked)
+    row("联系电话", doc.customer_phone_masked)
+    heading("二、业务信息")
+    row("受理业务", doc.order_type)
+    row("业务号码", doc.service_number_masked)
+    row("套餐", doc.plan_name)
+    row("受理时间", fmt_local(doc.created_at, with_seconds=True))
+    row("受理营业厅", f"{doc.hall_name} {doc.counter_name}")
+    row("营业员", f"{doc.clerk_name}（工号 {doc.clerk_no}）")
+    heading("三、费用")
+    amount_x = left + 110 * mm
+    for line in doc.lines:
+        c.setFont(font, 10)
+        c.drawString(left, y, line.description)
+        c.drawRightString(amount_x, y, format_yuan(line.amount_fen))
+        if not line.invoiceable:
+            c.drawString(amount_x + 4 * mm, y, "预存，不开具增值税发票")
+        y -= 7 * mm
+    c.setFont(font, 10.5)
+    c.drawString(left, y, "合计")
+    c.drawRightString(amount_x, y, format_yuan(doc.total_fen))
+    c.drawString(amount_x + 4 * mm, y, capital_amount(doc.total_fen))
+    y -= 7 * mm
+    heading("四、业务条款")
+    c.setFont(font, 9)
+    for paragraph in (doc.terms or "").splitlines() or ["—"]:
+        for start in range(0, len(paragraph), 48):
+            c.drawString(left, y, paragraph[start : start + 48])
+            y -= 5.2 * mm
+    y -= 4 * mm
+    c.setFont(font, 10.5)
+    c.drawString(left, y, "客户签名：")
+    if doc.signature_png:
+        c.drawImage(
+            ImageReader(io.BytesIO(doc.signature_png)),
+            left + 22 * mm,
+            y - 8 * mm,
+            width=55 * mm,
+            height=18 * mm,
+            mask="auto",
+            preserveAspectRatio=True,
+        )
+    c.drawString(width / 2 + 10 * mm, y, f"日期：{fmt_local(doc.created_at)[:10]}")
+    if doc.copy_no > 1:
+        reprint_stamp(c, font, width - 40 * mm, height - 40 * mm, doc.copy_no)
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def render_invoice(doc: OrderDocument) -> bytes:
+    """Laid out like a fully digital e-invoice (数电票)."""
+    inv = doc.invoice
+    assert inv is not None, "the order has no invoice"
+    size = landscape(A5)
+    width, height = size
+    c, buffer, font = _canvas(size, f"电子发票 {inv.invoice_no}")
+    left, right = 12 * mm, width - 12 * mm
+    c.setFont(font, 16)
+    c.setFillColorRGB(0.55, 0.1, 0.1)
+    title = "电子发票（普通发票）" if inv.kind == "蓝字发票" else "电子发票（红字发票）"
+    c.drawCentredString(width / 2, height - 16 * mm, title)
+    c.setFillColorRGB(0, 0, 0)
+    c.setFont(font, 9)
+    c.drawRightString(right, height - 12 * mm, f"发票号码：{inv.invoice_no}")
+    c.drawRightString(right, height - 17 * mm, f"开票日期：{fmt_local(inv.issued_at)[:10]}")
+    qr_code(
+        c,
+        left,
+        height - 30 * mm,
+        20 * mm,
+        f"01,32,,{inv.invoice_no},{inv.total_fen / 100:.2f},{fmt_local(inv.issued_at)[:10]}",
+    )
+    y = height - 38 * mm
+    c.rect(left, y - 14 * mm, right - left, 16 * mm)
+    c.line(width / 2, y - 14 * mm, width / 2, y + 2 * mm)
+    c.drawString(left + 2 * mm, y - 3 * mm, f"购买方名称：{inv.buyer_name}")
+    c.drawString(left + 2 * mm, y - 9 * mm, f"统一社会信用代码/纳税人识别号：{inv.buyer_tax_id}")
+    c.drawString(width / 2 + 2 * mm, y - 3 * mm, f"销售方名称：{inv.seller_name}")
+    c.drawString(
+        width / 2 + 2 * mm, y - 9 * mm, f"统一社会信用代码/纳税人识别号：{inv.seller_tax_id}"
+    )
+    y -= 22 * mm
+    columns = (
+        ("项目名称", 0),
+        ("数量", 64),
+        ("单价", 82),
+        ("金额", 104),
+        ("税率/征收率", 128),
+        ("税额", 156),
+    )
+    c.setFont(font, 8.5)
+    for label, offset in columns:
+        c.drawString(left + 2 * mm + offset * mm, y, label)
+    y -= 6 * mm
+    for line in inv.lines:
+        values = (
+            line.item_name,
+            str(line.quantity),
+            format_yuan(line.unit_price_fen)[1:],
+            format_yuan(line.amount_fen)[1:],
+            _rate(line.rate),
+            format_yuan(line.tax_fen)[1:],
+        )
+        for (_, offset), value in zip(columns, values, strict=True):
+            c.drawString(left + 2 * mm + offset * mm, y, value)
+        y -= 5.5 * mm
+    c.drawString(left + 2 * mm, y, "合　　计")
+    c.drawString(left + 2 * mm + 104 * mm, y, format_yuan(inv.amount_fen))
+    c.drawString(left + 2 * mm + 156 * mm, y, format_yuan(inv.tax_fen))
+    y -= 8 * mm
+    c.setFont(font, 9.5)
+    c.drawString(left + 2 * mm, y, f"价税合计（大写）：{capital_amount(inv.total_fen)}")
+    c.drawString(width / 2 + 30 * mm, y, f"（小写）{format_yuan(inv.total_fen)}")
+    y -= 8 * mm
+    c.setFont(font, 8.5)
+    c.drawString(left + 2 * mm, y, f"备注：受理单号 {doc.order_no} {inv.remarks}")
+    c.drawString(left + 2 * mm, 10 * mm, f"开票人：{inv.issuer}")
+    c.rect(left, y - 4 * mm, right - left, height - 38 * mm - y + 6 * mm)
+    if doc.copy_no > 1:
+        reprint_stamp(c, font, right - 64, 8 * mm, doc.copy_no)
+    c.showPage()
+    c.save()
+    return buffer.getvalue()

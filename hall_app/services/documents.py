@@ -1,0 +1,218 @@
+"""Printing an order's documents, with reprints stamped 重打, counted and reasoned."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hall_app.clock import Clock
+from hall_app.db.engine import Database
+from hall_app.db.models import (
+    Counter,
+    Customer,
+    Hall,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderLine,
+    Payment,
+    PrintRecord,
+    Product,
+    Staff,
+    Subscription,
+)
+from hall_app.documents.data import DocInvoice, DocInvoiceLine, DocLine, DocPayment, OrderDocument
+from hall_app.domain.errors import NotFound, ValidationError
+from hall_app.domain.masking import mask_id_number, mask_phone
+from hall_app.domain.permissions import Permission
+from hall_app.services import audit
+from hall_app.services.actor import Actor
+
+
+class DocumentKind(StrEnum):
+    RECEIPT = "receipt"
+    ACCEPTANCE_FORM = "acceptance_form"
+    INVOICE = "invoice"
+
+
+LABELS = {
+    DocumentKind.RECEIPT: "收费小票",
+    DocumentKind.ACCEPTANCE_FORM: "业务受理单",
+    DocumentKind.INVOICE: "电子发票",
+}
+
+
+@dataclass(frozen=True)
+class PrintedDocument:
+    kind: DocumentKind
+    pdf: bytes
+    copy_no: int
+    filename: str
+
+
+class DocumentService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def print_document(
+        self, actor: Actor, order_id: uuid.UUID, kind: DocumentKind, reprint_reason: str = ""
+    ) -> PrintedDocument:
+        """Build the PDF and record the print. A second print is a reprint: it needs a
+        reason, is stamped 重打 with its copy number, and is audited."""
+        actor.require(Permission.ORDER_CREATE)
+        now = self._clock()
+        with self._db.unit_of_work() as session:
+            doc_ref, document = self._load(session, order_id, kind)
+            printed = (
+                session.scalar(
+                    select(func.count()).where(
+                        PrintRecord.document_type == kind.value, PrintRecord.document_ref == doc_ref
+                    )
+                )
+                or 0
+            )
+            copy_no = printed + 1
+            if copy_no > 1 and not reprint_reason.strip():
+                raise ValidationError(f"{LABELS[kind]}已打印过，重打须填写原因", "重打原因")
+            document = _with_copy(document, copy_no)
+            pdf = _render(kind, document)
+            session.add(
+                PrintRecord(
+                    document_type=kind.value,
+                    document_ref=doc_ref,
+                    order_id=order_id,
+                    staff_id=actor.staff_id,
+                    copy_no=copy_no,
+                    reason=reprint_reason.strip(),
+                    printed_at=now,
+                )
+            )
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="document.reprint" if copy_no > 1 else "document.print",
+                entity="order",
+                entity_id=order_id,
+                after={
+                    "document": kind.value,
+                    "ref": doc_ref,
+                    "copy_no": copy_no,
+                    "reason": reprint_reason.strip() or None,
+                },
+            )
+        return PrintedDocument(kind, pdf, copy_no, f"{doc_ref}-{kind.value}-{copy_no}.pdf")
+
+    def _load(
+        self, session: Session, order_id: uuid.UUID, kind: DocumentKind
+    ) -> tuple[str, OrderDocument]:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise NotFound("没有这张受理单", "受理单")
+        hall = session.get_one(Hall, order.hall_id)
+        staff = session.get_one(Staff, order.staff_id)
+        counter = session.get(Counter, order.counter_id) if order.counter_id else None
+        customer = session.get(Customer, order.customer_id) if order.customer_id else None
+        subscription = (
+            session.get(Subscription, order.subscription_id) if order.subscription_id else None
+        )
+        plan = session.get(Product, subscription.product_id) if subscription else None
+        lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)).all()
+        payments = session.scalars(select(Payment).where(Payment.order_id == order_id)).all()
+        invoice = session.scalars(select(Invoice).where(Invoice.order_id == order_id)).first()
+        doc_invoice = None
+        if invoice is not None:
+            inv_lines = session.scalars(
+                select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
+            ).all()
+            issuer = session.get_one(Staff, invoice.issuer_id)
+            doc_invoice = DocInvoice(
+                invoice_no=invoice.invoice_no,
+                kind=invoice.kind.label,
+                issued_at=invoice.issued_at,
+                buyer_name=invoice.buyer_name,
+                buyer_tax_id=invoice.buyer_tax_id,
+                seller_name=invoice.seller_name,
+                seller_tax_id=invoice.seller_tax_id,
+                lines=tuple(
+                    DocInvoiceLine(
+                        li.item_name,
+                        li.quantity,
+                        li.unit_price_fen,
+                        li.amount_fen,
+                        Decimal(li.rate),
+                        li.tax_fen,
+                    )
+                    for li in inv_lines
+                ),
+                amount_fen=invoice.amount_fen,
+                tax_fen=invoice.tax_fen,
+                total_fen=invoice.total_fen,
+                issuer=issuer.full_name,
+                remarks=invoice.remarks,
+            )
+        if kind is DocumentKind.INVOICE and doc_invoice is None:
+            raise ValidationError("这张受理单没有开具发票（预存话费随消费开票）", "发票")
+        number = subscription.service_number if subscription else ""
+        document = OrderDocument(
+            hall_name=hall.name,
+            hall_address=hall.address,
+            counter_name=counter.name if counter else "",
+            clerk_name=staff.full_name,
+            clerk_no=staff.employee_no,
+            order_no=order.order_no,
+            order_type=order.order_type.label,
+            created_at=order.created_at,
+            customer_name=customer.name if customer else "",
+            customer_id_masked=mask_id_number(customer.id_number)
+            if customer and customer.id_number
+            else (customer.uscc or "" if customer else ""),
+            customer_phone_masked=mask_phone(customer.contact_phone)
+            if customer and customer.contact_phone
+            else "",
+            service_number_masked=mask_phone(number) if len(number) == 11 else number,
+            plan_name=plan.name if plan else "",
+            lines=tuple(
+                DocLine(
+                    li.description, li.quantity, li.unit_price_fen, li.amount_fen, li.invoiceable
+                )
+                for li in lines
+            ),
+            payments=tuple(
+                DocPayment(
+                    p.method.label, p.amount_fen, p.tendered_fen, p.change_fen, p.reference or ""
+                )
+                for p in payments
+            ),
+            total_fen=order.total_fen,
+            terms=order.terms_text,
+            signature_png=order.signature_png,
+            invoice=doc_invoice,
+            copy_no=1,
+        )
+        ref = invoice.invoice_no if kind is DocumentKind.INVOICE and invoice else order.order_no
+        return ref, document
+
+
+def _render(kind: DocumentKind, document: OrderDocument) -> bytes:
+    # reportlab loads on the first print, not at start-up
+    from hall_app.documents import layouts
+
+    render = {
+        DocumentKind.RECEIPT: layouts.render_receipt,
+        DocumentKind.ACCEPTANCE_FORM: layouts.render_acceptance,
+        DocumentKind.INVOICE: layouts.render_invoice,
+    }[kind]
+    return render(document)
+
+
+def _with_copy(document: OrderDocument, copy_no: int) -> OrderDocument:
+    from dataclasses import replace
+
+    return replace(document, copy_no=copy_no)
