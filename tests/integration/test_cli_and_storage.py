@@ -57,3 +57,24 @@ def test_database_dying_mid_session(tmp_path: Path, demo_url: str) -> None:
     with pytest.raises(StorageError, match="数据库无法访问"):
         hall.customers.search_customers(actor, "张")
     hall.close()
+
+
+def test_wal_is_checkpointed_in_the_background_not_by_commits(demo_url: str) -> None:
+    import sqlite3
+
+    from hall_app.db.engine import Database
+
+    hall = build_app(Settings.load(env={}, db_url=demo_url))
+    with hall.db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    actor = hall.auth.log_in("clerk1", "hall1234")  # a write
+    wal = Path(demo_url.removeprefix("sqlite:///") + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    assert isinstance(hall.db, Database) and hall.db._checkpointer is not None
+    hall.db._checkpointer.checkpoint()
+    raw = sqlite3.connect(demo_url.removeprefix("sqlite:///"))
+    busy, log_frames, checkpointed = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    raw.close()
+    assert busy == 0 and log_frames == checkpointed  # everything was moved into the database
+    hall.close()
+    assert actor.username == "clerk1"
