@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hall_app.domain.errors import HallError, StorageError
 
 log = logging.getLogger("hall.db")
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -124,6 +125,19 @@ class Database:
             raise
         finally:
             session.close()
+
+    def write_numbered(self, work: Callable[[Session], T], attempts: int = 5) -> T:
+        """Run ``work`` in a unit of work, again if it lost a race for a unique number (two
+        counters numbering a ticket or an order in the same instant): the unique constraint
+        decides, the loser numbers again."""
+        for attempt in range(attempts):
+            try:
+                with self.unit_of_work() as session:
+                    return work(session)
+            except StorageError as exc:
+                if not isinstance(exc.__cause__, IntegrityError) or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -162,12 +162,7 @@ class NumberService:
                     PhoneNumber.status == NumberStatus.RESERVED,
                     PhoneNumber.reserved_by_counter_id == actor.counter_id,
                 )
-                .values(
-                    status=NumberStatus.AVAILABLE,
-                    reserved_until=None,
-                    reserved_by_counter_id=None,
-                    updated_at=now,
-                )
+                .values(**_released(now))
                 .returning(PhoneNumber.id)
             ).scalar_one_or_none()
             if got is None:
@@ -192,12 +187,7 @@ class NumberService:
                 .where(
                     PhoneNumber.status == NumberStatus.RESERVED, PhoneNumber.reserved_until < now
                 )
-                .values(
-                    status=NumberStatus.AVAILABLE,
-                    reserved_until=None,
-                    reserved_by_counter_id=None,
-                    updated_at=now,
-                )
+                .values(**_released(now))
                 .returning(PhoneNumber.id)
             ).all()
             for number_id in ids:
@@ -244,6 +234,15 @@ class NumberService:
             recent_opens=recent,
             rules=self._rules.eligibility(),
         )
+
+
+def _released(now: datetime) -> dict[str, object]:
+    return {
+        "status": NumberStatus.AVAILABLE,
+        "reserved_until": None,
+        "reserved_by_counter_id": None,
+        "updated_at": now,
+    }
 
 
 def _view(n: PhoneNumber, t: PrettyTier | None) -> NumberView:

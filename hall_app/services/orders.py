@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
@@ -53,7 +52,7 @@ from hall_app.domain.enums import (
     SubscriptionKind,
     SubscriptionStatus,
 )
-from hall_app.domain.errors import NotFound, StorageError, ValidationError
+from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.money import split_tax
 from hall_app.domain.payments import PaymentInput, SettledPayment, settle
 from hall_app.domain.permissions import Permission
@@ -119,8 +118,6 @@ class _Priced:
 
 
 class OrderService:
-    ATTEMPTS = 5
-
     def __init__(
         self, db: Database, rules: BusinessRules, clock: Clock, numbers: NumberService
     ) -> None:
@@ -156,15 +153,9 @@ class OrderService:
         if not req.face_checked_by.strip():
             raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
         iccid = parse_iccid(req.iccid).value
-        for attempt in range(self.ATTEMPTS):
-            try:
-                with self._db.unit_of_work() as session:
-                    return self._open(session, actor, req, iccid, eligibility.needs_supervisor)
-            except StorageError as exc:
-                # Two counters numbering an order in the same instant: number again.
-                if not isinstance(exc.__cause__, IntegrityError) or attempt == self.ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return self._db.write_numbered(
+            lambda session: self._open(session, actor, req, iccid, eligibility.needs_supervisor)
+        )
 
     # -- the transaction ------------------------------------------------------------------------
     def _open(

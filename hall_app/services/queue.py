@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
@@ -23,7 +22,7 @@ from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import Counter, QueueTicket, ServiceType, counter_service_types
 from hall_app.domain.enums import TicketStatus
-from hall_app.domain.errors import NotFound, StorageError, ValidationError
+from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.queue import estimated_wait_minutes, ticket_number
 from hall_app.services import audit
@@ -61,8 +60,6 @@ class WaitingCount:
 
 
 class QueueService:
-    ISSUE_ATTEMPTS = 5
-
     def __init__(self, db: Database, rules: BusinessRules, clock: Clock) -> None:
         self._db = db
         self._rules = rules
@@ -72,30 +69,22 @@ class QueueService:
     def issue_ticket(self, actor: Actor, service_code: str) -> TicketView:
         """A new ticket for today, numbered per service type (A001, A002 …)."""
         actor.require(Permission.QUEUE_WORK)
-        for attempt in range(self.ISSUE_ATTEMPTS):
-            try:
-                with self._db.unit_of_work() as session:
-                    ticket_id = self._insert_ticket(session, actor, service_code, walk_in=False)
-                    view = self._view(session, ticket_id)
-                    audit.record(
-                        session,
-                        at=self._clock(),
-                        actor=actor,
-                        action="queue.issue",
-                        entity="queue_ticket",
-                        entity_id=ticket_id,
-                        after={"ticket_no": view.ticket_no},
-                    )
-                return view
-            except StorageError as exc:
-                # Two receptions numbering at the same moment: the unique number decides,
-                # the loser numbers again.
-                if (
-                    not isinstance(exc.__cause__, IntegrityError)
-                    or attempt == self.ISSUE_ATTEMPTS - 1
-                ):
-                    raise
-        raise AssertionError("unreachable")
+
+        def work(session: Session) -> TicketView:
+            ticket_id = self._insert_ticket(session, actor, service_code, walk_in=False)
+            view = self._view(session, ticket_id)
+            audit.record(
+                session,
+                at=self._clock(),
+                actor=actor,
+                action="queue.issue",
+                entity="queue_ticket",
+                entity_id=ticket_id,
+                after={"ticket_no": view.ticket_no},
+            )
+            return view
+
+        return self._db.write_numbered(work)
 
     def _insert_ticket(
         self, session: Session, actor: Actor, service_code: str, *, walk_in: bool
