@@ -27,6 +27,7 @@ from hall_app.db.models import (
 )
 from hall_app.domain.enums import (
     CustomerKind,
+    FaceCheckMethod,
     IdDocType,
     InvoiceKind,
     InvoiceStatus,
@@ -41,7 +42,9 @@ from hall_app.domain.enums import (
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_phone
 from hall_app.domain.permissions import Permission
+from hall_app.domain.pinyin import name_initials
 from hall_app.domain.resident_id import parse_resident_id
+from hall_app.domain.telecom import parse_mobile_number
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 
@@ -257,6 +260,21 @@ def _search_statements() -> dict[QueryKind, Executable]:
 _SEARCH = _search_statements()
 
 
+@dataclass(frozen=True)
+class RegisterIndividual:
+    """A new individual customer under real-name registration."""
+
+    name: str
+    id_number: str
+    address: str
+    contact_phone: str
+    face_check: FaceCheckMethod
+    face_checked_by: str  # device id, or the clerk who compared face and photo
+    id_doc_type: IdDocType = IdDocType.RESIDENT_ID
+    card_valid_to: date | None = None  # None: long-term card
+    guardian_id: uuid.UUID | None = None
+
+
 class CustomerService:
     RECENT = 20
 
@@ -298,6 +316,89 @@ class CustomerService:
             address=c.address,
             is_vip=c.is_vip,
         )
+
+    # -- registration ---------------------------------------------------------------------
+    def register_individual(self, actor: Actor, req: RegisterIndividual) -> uuid.UUID:
+        """Register a person: a valid, unexpired resident ID, a contact number, the face check,
+        and a guardian (an adult customer) for ages 10 to 15. One customer per document."""
+        actor.require(Permission.CUSTOMER_EDIT)
+        now = self._clock()
+        today = business_date(now)
+        name = req.name.strip()
+        if not 2 <= len(name) <= 30:
+            raise ValidationError("姓名应为 2 至 30 个字", "姓名")
+        if req.id_doc_type is not IdDocType.RESIDENT_ID:
+            raise ValidationError("目前仅支持居民身份证登记", "证件类型")
+        person = parse_resident_id(req.id_number, today=today)
+        if req.card_valid_to is not None and req.card_valid_to < today:
+            raise ValidationError(
+                f"证件已于 {req.card_valid_to} 过期，请客户持有效证件办理", "证件有效期"
+            )
+        phone = parse_mobile_number(req.contact_phone).number
+        address = req.address.strip()
+        if len(address) < 6:
+            raise ValidationError("请填写完整地址", "地址")
+        if not req.face_checked_by.strip():
+            raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
+        rules = self._rules
+        age = person.age_on(today)
+        if age < rules.min_age_with_guardian:
+            raise ValidationError(
+                f"未满 {rules.min_age_with_guardian} 周岁，不能登记入网", "证件号码"
+            )
+        with self._db.unit_of_work() as session:
+            if age < rules.min_age_alone:
+                guardian = session.get(Customer, req.guardian_id) if req.guardian_id else None
+                if (
+                    guardian is None
+                    or guardian.birth_date is None
+                    or _age(guardian.birth_date, today) < 18
+                ):
+                    raise ValidationError(
+                        f"未满 {rules.min_age_alone} 周岁：须登记成年监护人（先查询并选定监护人）",
+                        "监护人",
+                    )
+            exists = session.scalar(
+                select(Customer.id).where(
+                    Customer.id_number == person.number,
+                    Customer.id_doc_type == IdDocType.RESIDENT_ID,
+                )
+            )
+            if exists is not None:
+                raise ValidationError("该证件已登记为客户，请直接查询办理", "证件号码")
+            customer = Customer(
+                kind=CustomerKind.INDIVIDUAL,
+                name=name,
+                name_initials=name_initials(name),
+                id_doc_type=IdDocType.RESIDENT_ID,
+                id_number=person.number,
+                gender=person.gender,
+                birth_date=person.birth_date,
+                address=address,
+                contact_phone=phone,
+                guardian_id=req.guardian_id if age < rules.min_age_alone else None,
+                real_name_verified_at=now,
+                face_check_method=req.face_check,
+                face_check_by=req.face_checked_by.strip(),
+                registered_hall_id=actor.hall_id,
+            )
+            session.add(customer)
+            session.flush()
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="customer.register",
+                entity="customer",
+                entity_id=customer.id,
+                after={
+                    "name": name,
+                    "id_number": mask_id_number(person.number),
+                    "phone": mask_phone(phone),
+                    "face_check": req.face_check.value,
+                },
+            )
+            return customer.id
 
     # -- record ---------------------------------------------------------------------------
     def get_customer_record(self, actor: Actor, customer_id: uuid.UUID) -> CustomerRecord:
@@ -449,3 +550,7 @@ class CustomerService:
                 for t in tickets
             ),
         )
+
+
+def _age(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))

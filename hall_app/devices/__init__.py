@@ -1,0 +1,1 @@
+"""Counter devices behind small interfaces, each with a simulated one for the demo and tests."""
