@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from hall_app.domain.enums import Role
-from hall_app.domain.errors import PermissionDenied
+from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.domain.permissions import PERMISSION_LABELS, Permission
 
 
@@ -32,3 +32,11 @@ class Actor:
                 f"{self.full_name}（{self.role.label}）没有“{PERMISSION_LABELS[permission]}”的权限",
                 "权限",
             )
+
+    def require_counter(self, doing: str) -> uuid.UUID:
+        """The window this login works at; work tied to a window refuses without one."""
+        if self.counter_id is None:
+            raise ValidationError(
+                f"当前登录未分配窗口，不能{doing}；请在配置中设置本机窗口（HALL_COUNTER）", "窗口"
+            )
+        return self.counter_id

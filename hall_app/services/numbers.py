@@ -110,8 +110,7 @@ class NumberService:
     def reserve_number(self, actor: Actor, number: str) -> Reservation:
         """Hold a number for this counter for the configured minutes."""
         actor.require(Permission.ORDER_CREATE)
-        if actor.counter_id is None:
-            raise ValidationError("当前登录未分配窗口，不能预占号码", "窗口")
+        counter_id = actor.require_counter("预占号码")
         now = self._clock()
         until = now + timedelta(minutes=self._rules.number_reservation_minutes)
         with self._db.unit_of_work() as session:
@@ -121,7 +120,7 @@ class NumberService:
                 .values(
                     status=NumberStatus.RESERVED,
                     reserved_until=until,
-                    reserved_by_counter_id=actor.counter_id,
+                    reserved_by_counter_id=counter_id,
                     updated_at=now,
                 )
                 .returning(PhoneNumber.id)

@@ -159,7 +159,7 @@ class QueueService:
         """Call the next waiting ticket this counter serves: VIP first, then oldest first.
         Returns None when nobody is waiting."""
         actor.require(Permission.QUEUE_WORK)
-        counter_id = self._require_counter(actor)
+        counter_id = actor.require_counter("叫号")
         now = self._clock()
         today = business_date(now)
         served = select(counter_service_types.c.service_type_id).where(
@@ -216,7 +216,7 @@ class QueueService:
     def serve_walk_in(self, actor: Actor, service_code: str) -> TicketView:
         """A customer who came straight to the window: a ticket, called here at once."""
         actor.require(Permission.QUEUE_WORK)
-        counter_id = self._require_counter(actor)
+        counter_id = actor.require_counter("叫号")
         now = self._clock()
         with self._db.unit_of_work() as session:
             ticket_id = self._insert_ticket(session, actor, service_code, walk_in=True)
@@ -373,12 +373,6 @@ class QueueService:
                 after={"status": view.status.value, "recall_count": view.recall_count},
             )
         return view
-
-    @staticmethod
-    def _require_counter(actor: Actor) -> uuid.UUID:
-        if actor.counter_id is None:
-            raise ValidationError("当前登录未分配窗口，不能叫号；请在配置中设置本机窗口", "窗口")
-        return actor.counter_id
 
     def _view(self, session: Session, ticket_id: uuid.UUID) -> TicketView:
         t, stype, counter_name = session.execute(
