@@ -14,6 +14,7 @@ from hall_app.db.engine import Database, make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import StorageError
 from hall_app.services.auth import AuthService
+from hall_app.services.catalog import CatalogService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
 from hall_app.services.numbers import NumberService
@@ -27,6 +28,7 @@ class HallApp:
     db: Database
     clock: Clock
     auth: AuthService
+    catalog: CatalogService
     customers: CustomerService
     queue: QueueService
     numbers: NumberService
@@ -82,6 +84,7 @@ def build_app(
         db=db,
         clock=clock,
         auth=AuthService(db, settings.rules, clock, hasher, settings.counter_code),
+        catalog=CatalogService(db, clock),
         customers=CustomerService(db, settings.rules, clock),
         queue=QueueService(db, settings.rules, clock),
         numbers=numbers,

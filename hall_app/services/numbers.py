@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
@@ -206,27 +207,33 @@ class NumberService:
     def check_eligibility(self, actor: Actor, customer_id: uuid.UUID) -> Eligibility:
         """May this customer open a new mobile number here, and on what conditions?"""
         actor.require(Permission.ORDER_CREATE)
-        now = self._clock()
-        since = now - timedelta(days=self._rules.recent_open_window_days)
         with self._db.read() as session:
-            customer = session.get(Customer, customer_id)
-            if customer is None:
-                raise NotFound("该客户不存在", "客户")
-            if customer.id_number is None:
-                raise ValidationError("政企客户请按政企流程办理", "客户")
-            parsed = parse_resident_id(customer.id_number, today=business_date(now))
-            mobile_active = (
-                Subscription.customer_id == customer_id,
-                Subscription.kind == SubscriptionKind.MOBILE,
-                Subscription.status.in_([SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED]),
+            return self.eligibility_in(session, customer_id, self._clock())
+
+    def eligibility_in(
+        self, session: Session, customer_id: uuid.UUID, now: datetime
+    ) -> Eligibility:
+        """The eligibility check inside a caller's transaction. Order completion calls it after
+        locking the customer row, so two counters cannot both pass the card limit."""
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound("该客户不存在", "客户")
+        if customer.id_number is None:
+            raise ValidationError("政企客户请按政企流程办理", "客户")
+        parsed = parse_resident_id(customer.id_number, today=business_date(now))
+        since = now - timedelta(days=self._rules.recent_open_window_days)
+        mobile_active = (
+            Subscription.customer_id == customer_id,
+            Subscription.kind == SubscriptionKind.MOBILE,
+            Subscription.status.in_([SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED]),
+        )
+        active = session.scalar(select(func.count()).where(*mobile_active)) or 0
+        recent = (
+            session.scalar(
+                select(func.count()).where(*mobile_active, Subscription.activated_at >= since)
             )
-            active = session.scalar(select(func.count()).where(*mobile_active)) or 0
-            recent = (
-                session.scalar(
-                    select(func.count()).where(*mobile_active, Subscription.activated_at >= since)
-                )
-                or 0
-            )
+            or 0
+        )
         return check_mobile_eligibility(
             age=parsed.age_on(business_date(now)),
             active_numbers=active,

@@ -39,6 +39,7 @@ from hall_app.db.models import (
     SubscriptionAddon,
     VatCategory,
 )
+from hall_app.domain.eligibility import Eligibility
 from hall_app.domain.enums import (
     ApprovalState,
     FaceCheckMethod,
@@ -53,9 +54,11 @@ from hall_app.domain.enums import (
     SubscriptionStatus,
 )
 from hall_app.domain.errors import NotFound, ValidationError
-from hall_app.domain.money import split_tax
+from hall_app.domain.masking import mask_id_number
+from hall_app.domain.money import format_yuan, split_tax
 from hall_app.domain.payments import PaymentInput, SettledPayment, settle
 from hall_app.domain.permissions import Permission
+from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_iccid
 from hall_app.services import audit
 from hall_app.services.actor import Actor
@@ -108,6 +111,32 @@ class OpenedNumber:
     completed_at: datetime
 
 
+@dataclass(frozen=True)
+class OpenContext:
+    """What the first wizard page shows: who is opening, and whether they may."""
+
+    customer_id: uuid.UUID
+    name: str
+    id_masked: str
+    age: int
+    eligibility: Eligibility
+    guardian_id: uuid.UUID | None
+    guardian_name: str | None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The price of an order before it is taken, with the terms the customer will sign."""
+
+    lines: tuple[LineView, ...]
+    total_fen: int
+    invoice_amount_fen: int  # invoiceable lines without tax
+    tax_fen: int
+    lock_in_months: int
+    min_monthly_fen: int
+    terms: str
+
+
 @dataclass
 class _Priced:
     lines: list[tuple[OrderLine, VatCategory | None]] = field(default_factory=list)
@@ -126,6 +155,64 @@ class OrderService:
         self._clock = clock
         self._numbers = numbers
 
+    def prepare_open(self, actor: Actor, customer_id: uuid.UUID) -> OpenContext:
+        """The customer as the wizard shows them (masked), and their eligibility."""
+        actor.require(Permission.ORDER_CREATE)
+        now = self._clock()
+        with self._db.read() as session:
+            eligibility = self._numbers.eligibility_in(session, customer_id, now)
+            customer = session.get_one(Customer, customer_id)
+            assert customer.id_number is not None  # eligibility_in refuses enterprises
+            guardian = session.get(Customer, customer.guardian_id) if customer.guardian_id else None
+            return OpenContext(
+                customer_id=customer.id,
+                name=customer.name,
+                id_masked=mask_id_number(customer.id_number),
+                age=parse_resident_id(customer.id_number, today=business_date(now)).age_on(
+                    business_date(now)
+                ),
+                eligibility=eligibility,
+                guardian_id=guardian.id if guardian else None,
+                guardian_name=guardian.name if guardian else None,
+            )
+
+    def quote(
+        self, actor: Actor, number: str, plan_code: str, addon_codes: tuple[str, ...] = ()
+    ) -> Quote:
+        """What the chosen number, plan and services cost today, priced exactly as
+        ``open_mobile_number`` will price them."""
+        actor.require(Permission.ORDER_CREATE)
+        with self._db.read() as session:
+            tier = session.scalar(
+                select(PrettyTier)
+                .join(PhoneNumber, PhoneNumber.pretty_tier_id == PrettyTier.id)
+                .where(PhoneNumber.number == number)
+            )
+            plan = self._product(session, plan_code, ProductKind.MOBILE_PLAN)
+            addons = [self._product(session, c, ProductKind.VALUE_ADDED) for c in addon_codes]
+            priced = self._price(session, plan, addons, tier)
+            lock = max(plan.lock_in_months, tier.lock_in_months if tier else 0)
+            min_monthly = tier.min_monthly_fen if tier else 0
+            splits = [
+                split_tax(line.amount_fen, Decimal(vat.rate))
+                for line, vat in priced.lines
+                if line.invoiceable and vat is not None
+            ]
+            return Quote(
+                lines=tuple(
+                    LineView(line.description, line.amount_fen, line.invoiceable, line.vat_rate)
+                    for line, _ in priced.lines
+                ),
+                total_fen=priced.total,
+                invoice_amount_fen=sum(x.amount_fen for x in splits),
+                tax_fen=sum(x.tax_fen for x in splits),
+                lock_in_months=lock,
+                min_monthly_fen=min_monthly,
+                terms=open_mobile_terms(
+                    number, plan.name, plan.price_fen, lock, min_monthly, [a.name for a in addons]
+                ),
+            )
+
     def check_sim(self, actor: Actor, scanned: str) -> SimView:
         """A scanned ICCID: valid (Luhn), known to the stock, and not used."""
         actor.require(Permission.ORDER_CREATE)
@@ -141,21 +228,39 @@ class OrderService:
     def open_mobile_number(self, actor: Actor, req: OpenMobileRequest) -> OpenedNumber:
         actor.require(Permission.ORDER_CREATE)
         actor.require(Permission.PAYMENT_TAKE)
-        eligibility = self._numbers.check_eligibility(actor, req.customer_id)
+        if not req.face_checked_by.strip():
+            raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
+        iccid = parse_iccid(req.iccid).value
+        return self._db.write_numbered(lambda session: self._open(session, actor, req, iccid))
+
+    def _check_eligible(self, session: Session, req: OpenMobileRequest, now: datetime) -> bool:
+        """Lock the customer's row first, then count their numbers: a second counter opening
+        a number for the same person waits here, and then sees this one (the card limit can
+        not be passed twice). Returns whether a supervisor's approval is part of the order."""
+        locked = session.execute(
+            update(Customer)
+            .where(Customer.id == req.customer_id)
+            .values(updated_at=now)
+            .returning(Customer.id)
+        ).scalar_one_or_none()
+        if locked is None:
+            raise NotFound("该客户不存在", "客户")
+        eligibility = self._numbers.eligibility_in(session, req.customer_id, now)
         if not eligibility.allowed:
             raise ValidationError("；".join(eligibility.reasons), "办理资格")
-        if eligibility.needs_guardian and req.guardian_id is None:
-            raise ValidationError(eligibility.reasons[0], "监护人")
+        if eligibility.needs_guardian:
+            registered = session.scalar(
+                select(Customer.guardian_id).where(Customer.id == req.customer_id)
+            )
+            if req.guardian_id is None or req.guardian_id != registered:
+                raise ValidationError(
+                    eligibility.reasons[0] + "（须为实名登记的监护人本人）", "监护人"
+                )
         if eligibility.needs_supervisor and (
             req.supervisor is None or not req.supervisor.can(Permission.APPROVE)
         ):
             raise ValidationError(eligibility.reasons[-1], "主管授权")
-        if not req.face_checked_by.strip():
-            raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
-        iccid = parse_iccid(req.iccid).value
-        return self._db.write_numbered(
-            lambda session: self._open(session, actor, req, iccid, eligibility.needs_supervisor)
-        )
+        return eligibility.needs_supervisor
 
     # -- the transaction ------------------------------------------------------------------------
     def _open(
@@ -164,9 +269,9 @@ class OrderService:
         actor: Actor,
         req: OpenMobileRequest,
         iccid: str,
-        approved: bool,
     ) -> OpenedNumber:
         now = self._clock()
+        approved = self._check_eligible(session, req, now)
         customer = session.get(Customer, req.customer_id)
         if customer is None:
             raise NotFound("该客户不存在", "客户")
@@ -453,3 +558,36 @@ class OrderService:
             invoice.amount_fen += split.amount_fen
             invoice.tax_fen += split.tax_fen
         return invoice_no, invoice.total_fen, invoice.tax_fen
+
+
+def open_mobile_terms(
+    number: str,
+    plan_name: str,
+    monthly_fen: int,
+    lock_in_months: int,
+    min_monthly_fen: int,
+    addon_names: list[str],
+) -> str:
+    """The terms the customer reads on the confirmation screen and signs; printed on the
+    acceptance form word for word."""
+    terms = [
+        f"1. 本人申请开通号码 {number}，办理“{plan_name}”，月费 {format_yuan(monthly_fen)}，"
+        "自开通之日起按月计费，首月费用于开户时收取。",
+    ]
+    if addon_names:
+        terms.append(f"2. 同时开通增值业务：{'、'.join(addon_names)}，可随时申请退订，次月生效。")
+    if lock_in_months:
+        terms.append(
+            f"{len(terms) + 1}. 在网期限 {lock_in_months} 个月，期满前不得办理销户、过户或"
+            "降档；提前解约须按协议承担违约责任。"
+        )
+    if min_monthly_fen:
+        terms.append(
+            f"{len(terms) + 1}. 靓号最低月消费 {format_yuan(min_monthly_fen)}，"
+            "当月消费不足部分按最低消费补足。预存话费不退现，按月抵扣。"
+        )
+    terms.append(
+        f"{len(terms) + 1}. 本人承诺所提供证件真实有效，号码仅供本人使用，不出租、出借、转售，"
+        "不用于电信网络诈骗等违法活动（《反电信网络诈骗法》）。"
+    )
+    return "\n".join(terms)
