@@ -12,6 +12,8 @@ from hall_app.clock import Clock, system_clock
 from hall_app.config import Settings
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.migrate import upgrade_to_head
+from hall_app.demo.reader import DemoIdCardReader
+from hall_app.devices.id_reader import IdCardReader
 from hall_app.domain.errors import StorageError
 from hall_app.services.auth import AuthService
 from hall_app.services.catalog import CatalogService
@@ -34,6 +36,7 @@ class HallApp:
     numbers: NumberService
     orders: OrderService
     documents: DocumentService
+    id_reader: IdCardReader
 
     def close(self) -> None:
         self.db.dispose()
@@ -90,4 +93,6 @@ def build_app(
         numbers=numbers,
         orders=OrderService(db, settings.rules, clock, numbers),
         documents=DocumentService(db, clock),
+        # No vendor SDK is bundled yet: the counter reads cards through the demo reader.
+        id_reader=DemoIdCardReader(db, clock),
     )

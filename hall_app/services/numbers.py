@@ -42,6 +42,15 @@ class NumberView:
 
 
 @dataclass(frozen=True)
+class TierView:
+    code: str
+    name: str
+    prepayment_fen: int
+    min_monthly_fen: int
+    lock_in_months: int
+
+
+@dataclass(frozen=True)
 class Reservation:
     number: NumberView
     reserved_until: datetime
@@ -107,6 +116,15 @@ class NumberService:
         )
         with self._db.read() as session:
             return [_view(n, t) for n, t in session.execute(stmt).all()]
+
+    def list_tiers(self, actor: Actor) -> list[TierView]:
+        """The pretty-number tiers, most valuable first, for the number picker's filter."""
+        actor.require(Permission.ORDER_CREATE)
+        with self._db.read() as session:
+            return [
+                TierView(t.code, t.name, t.prepayment_fen, t.min_monthly_fen, t.lock_in_months)
+                for t in session.scalars(select(PrettyTier).order_by(PrettyTier.rank))
+            ]
 
     def reserve_number(self, actor: Actor, number: str) -> Reservation:
         """Hold a number for this counter for the configured minutes."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -15,27 +16,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hall_app.devices.id_reader import IdCardData, IdCardReader
+from hall_app.domain.enums import CustomerKind
 from hall_app.domain.errors import HallError
+from hall_app.domain.masking import mask_id_number
 from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
 from ui import messages
 from ui.customers.record import CustomerRecordView
+from ui.customers.register import RegisterDialog
 from ui.ops import Operations
 from ui.table import RowsModel, make_table
 
 
 class CustomerSearchPage(QWidget):
     record_opened = Signal(object)  # CustomerRecord
+    open_mobile_requested = Signal(object)  # the customer's id
 
     def __init__(
         self,
         service: CustomerService,
         actor: Actor,
         ops: Operations,
+        reader: IdCardReader | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
+        self._reader = reader
+        self.current: CustomerRecord | None = None
+        self.register_dialog: RegisterDialog | None = None
         self._actor = actor
         self._ops = ops
         self._search_seq = 0  # only the newest search's answer is shown
@@ -51,6 +61,16 @@ class CustomerSearchPage(QWidget):
         self.search_button = QPushButton("查询")
         self.search_button.setObjectName("searchButton")
         self.search_button.clicked.connect(self.search)
+        self.read_button = QPushButton("读身份证 (F9)")
+        self.read_button.setObjectName("readIdCard")
+        self.read_button.clicked.connect(self.read_card)
+        self.read_button.setEnabled(reader is not None)
+        QShortcut(QKeySequence("F9"), self, activated=self.read_card)
+        self.open_mobile_button = QPushButton("新开移动号码 (Ctrl+N)")
+        self.open_mobile_button.setObjectName("openMobile")
+        self.open_mobile_button.setEnabled(False)
+        self.open_mobile_button.clicked.connect(self._request_open_mobile)
+        QShortcut(QKeySequence("Ctrl+N"), self, activated=self._request_open_mobile)
         self.hint = QLabel("输入后按回车；扫码枪扫描证件也可以")
         self.hint.setObjectName("searchHint")
         self.field_error = QLabel("")
@@ -68,6 +88,7 @@ class CustomerSearchPage(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.query, 1)
         bar.addWidget(self.search_button)
+        bar.addWidget(self.read_button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -77,7 +98,15 @@ class CustomerSearchPage(QWidget):
         left_layout.addWidget(self.table, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
-        splitter.addWidget(self.record)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.open_mobile_button)
+        right_layout.addLayout(actions)
+        right_layout.addWidget(self.record, 1)
+        splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([520, 800])
@@ -94,6 +123,8 @@ class CustomerSearchPage(QWidget):
         self.field_error.clear()
         self._open_seq += 1  # a record still loading belongs to the previous customer
         self.record.clear()
+        self.current = None
+        self.open_mobile_button.setEnabled(False)
         self.hint.setText("正在查询…")
         service, actor = self._service, self._actor
         self._search_seq += 1
@@ -157,5 +188,51 @@ class CustomerSearchPage(QWidget):
         )
 
     def _show_record(self, record: CustomerRecord) -> None:
+        self.current = record
         self.record.show_record(record)
+        self.open_mobile_button.setEnabled(record.kind is CustomerKind.INDIVIDUAL)
         self.record_opened.emit(record)
+
+    def _request_open_mobile(self) -> None:
+        if self.current is not None and self.open_mobile_button.isEnabled():
+            self.open_mobile_requested.emit(self.current.id)
+
+    # -- ID-card reader ---------------------------------------------------------------------
+    def read_card(self) -> None:
+        """Read the card on the reader, then open that customer, or register them."""
+        reader, service, actor = self._reader, self._service, self._actor
+        if reader is None:
+            return
+        self.hint.setText("正在读取身份证…")
+        self.read_button.setEnabled(False)
+
+        def work() -> tuple[IdCardData, SearchResult]:
+            card = reader.read()
+            return card, service.search_customers(actor, card.id_number)
+
+        def failed(exc: BaseException) -> None:
+            self.read_button.setEnabled(True)
+            self.hint.setText("")
+            if isinstance(exc, HallError):
+                self.field_error.setText(exc.text)
+                return
+            messages.failure(self, exc)
+
+        self._ops.run(work, self._card_read, failed, parent=self)
+
+    def _card_read(self, result: tuple[IdCardData, SearchResult]) -> None:
+        card, found = result
+        self.read_button.setEnabled(True)
+        self.field_error.clear()
+        self.query.clear()
+        if found.rows:
+            self.hint.setText(f"已读取 {card.name} 的身份证")
+            self._show_results(found)
+            return
+        self.hint.setText(
+            f"{card.name}（{mask_id_number(card.id_number)}）尚未登记，请办理实名登记"
+        )
+        dialog = RegisterDialog(card, self._service, self._actor, self._ops, self)
+        dialog.registered.connect(self.open_customer)
+        self.register_dialog = dialog
+        dialog.open()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -22,9 +23,11 @@ from PySide6.QtWidgets import (
 
 from hall_app.app import HallApp
 from hall_app.clock import business_date
+from hall_app.domain.enums import TicketStatus
 from hall_app.services.actor import Actor
 from ui import format as fmt
 from ui.customers.search import CustomerSearchPage
+from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Operations
 from ui.queue.panel import QueuePanel
 
@@ -41,7 +44,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"营业厅前台受理系统 — {actor.hall_name}")
         self.resize(1366, 800)
 
-        self.customers = CustomerSearchPage(app.customers, actor, ops)
+        self.customers = CustomerSearchPage(app.customers, actor, ops, app.id_reader)
+        self.customers.open_mobile_requested.connect(self.open_mobile)
+        self.wizard: OpenMobileWizard | None = None
         self.pages = QStackedWidget()
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -112,6 +117,23 @@ class MainWindow(QMainWindow):
 
     def _tick(self) -> None:
         self.date_label.setText(fmt.today_label(business_date(self._app.clock())))
+
+    def open_mobile(self, customer_id: uuid.UUID) -> None:
+        """The 开户 wizard for this customer, tied to the ticket being served."""
+        if self.wizard is not None and self.wizard.isVisible():
+            self.wizard.raise_()
+            return
+        ticket = self.queue.current
+        ticket_id = (
+            ticket.id
+            if ticket is not None and ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING)
+            else None
+        )
+        wizard = OpenMobileWizard(self._app, self.actor, self._ops, customer_id, ticket_id, self)
+        wizard.completed.connect(lambda _opened: self.customers.open_customer(customer_id))
+        wizard.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
+        self.wizard = wizard
+        wizard.open()
 
     def _go_customers(self) -> None:
         self.nav.setCurrentRow(0)

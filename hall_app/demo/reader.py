@@ -1,0 +1,86 @@
+"""The demo's ID-card reader: each read "places" a card on the reader. Most cards belong to
+adult customers already in the database; every fourth is a new person, not yet registered,
+so the registration screen can be tried too. Deterministic for a given database."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from hall_app.clock import Clock, business_date
+from hall_app.db.engine import Database
+from hall_app.db.models import Customer
+from hall_app.demo.people import PeopleFactory
+from hall_app.devices.id_reader import DeviceError, IdCardData
+from hall_app.domain.enums import CustomerKind, IdDocType
+
+NEW_PERSON_EVERY = 4
+
+
+def _card(
+    name: str, gender: str, birth: date, address: str, number: str, today: date
+) -> IdCardData:
+    issued = today - timedelta(days=365 * 3 + int(number[-4:-1]) % 300)
+    if (issued.month, issued.day) == (2, 29):  # a 20-year card issued on 29 February
+        issued -= timedelta(days=1)
+    return IdCardData(
+        name=name,
+        gender=gender,
+        ethnicity="汉",
+        birth_date=birth,
+        address=address,
+        id_number=number,
+        issuer=f"{address[:3]}公安局",
+        valid_from=issued,
+        valid_to=issued.replace(year=issued.year + 20),
+    )
+
+
+class DemoIdCardReader:
+    def __init__(self, db: Database, clock: Clock, seed: int = 11) -> None:
+        self._db = db
+        self._clock = clock
+        self._rng = random.Random(seed)
+        self._reads = 0
+        self._lock = threading.Lock()
+
+    def read(self) -> IdCardData:
+        with self._lock:
+            self._reads += 1
+            today = business_date(self._clock())
+            if self._reads % NEW_PERSON_EVERY == 0:
+                p = PeopleFactory(self._rng, today, namespace=900 + self._reads).person(20, 60)
+                return _card(p.name, p.gender, p.birth_date, p.address, p.id_number, today)
+            adult_born_before = today.replace(year=today.year - 18)
+            row = self._db_pick(adult_born_before, self._reads)
+            if row is None:
+                raise DeviceError("读卡失败：演示数据中没有可用的证件", "读卡器")
+            return _card(*row, today=today)
+
+    def _db_pick(self, born_before: date, n: int) -> tuple[str, str, date, str, str] | None:
+        with self._db.read() as session:
+            got = session.execute(
+                select(
+                    Customer.name,
+                    Customer.gender,
+                    Customer.birth_date,
+                    Customer.address,
+                    Customer.id_number,
+                )
+                .where(
+                    Customer.kind == CustomerKind.INDIVIDUAL,
+                    Customer.id_doc_type == IdDocType.RESIDENT_ID,
+                    Customer.birth_date < born_before,
+                )
+                .order_by(Customer.id_number)
+                .offset((n * 37) % 500)
+                .limit(1)
+            ).one_or_none()
+        if got is None:
+            return None
+        name, gender, birth, address, number = got
+        assert birth is not None and number is not None
+        return name, gender or "M", birth, address, number

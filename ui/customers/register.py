@@ -1,0 +1,176 @@
+"""New customer registration (实名登记) from a card on the ID reader: the card's data is read
+only; the clerk adds the contact number and address, records the face check, and for ages 10
+to 15 names the guardian (an adult customer, found by their ID number)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall_app.devices.id_reader import IdCardData
+from hall_app.domain.enums import FaceCheckMethod
+from hall_app.domain.errors import HallError, ValidationError
+from hall_app.domain.masking import mask_id_number
+from hall_app.domain.telecom import parse_mobile_number
+from hall_app.services.actor import Actor
+from hall_app.services.customers import CustomerService, RegisterIndividual
+from ui import messages
+from ui.ops import Operations
+
+FACE_DEVICE_ID = "HK-FR-200"
+ERROR_STYLE = "color: #c0392b;"
+
+
+class RegisterDialog(QDialog):
+    registered = Signal(object)  # the new customer's id
+
+    def __init__(
+        self,
+        card: IdCardData,
+        service: CustomerService,
+        actor: Actor,
+        ops: Operations,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("registerDialog")
+        self.setWindowTitle("新客户实名登记")
+        self.resize(620, 520)
+        self._card, self._service, self._actor, self._ops = card, service, actor, ops
+        form = QFormLayout()
+        valid = f"{card.valid_from} 至 {card.valid_to or '长期'}"
+        for label, value in (
+            ("姓名", card.name),
+            ("性别", {"M": "男", "F": "女"}.get(card.gender, card.gender)),
+            ("民族", card.ethnicity),
+            ("出生", f"{card.birth_date.year} 年"),
+            ("证件号码", mask_id_number(card.id_number)),
+            ("签发机关", card.issuer),
+            ("有效期限", valid),
+        ):
+            shown = QLabel(value)
+            shown.setObjectName(f"card_{label}")
+            form.addRow(f"{label}：", shown)
+        self.phone = QLineEdit()
+        self.phone.setObjectName("regPhone")
+        self.phone.setPlaceholderText("11 位手机号码")
+        self.phone.setMaxLength(11)
+        self.phone.textEdited.connect(self._check_phone)
+        self.phone_error = self._error("regPhoneError")
+        self.address = QLineEdit(card.address)
+        self.address.setObjectName("regAddress")
+        self.address_error = self._error("regAddressError")
+        self.guardian = QLineEdit()
+        self.guardian.setObjectName("regGuardian")
+        self.guardian.setPlaceholderText("仅 10 至 15 周岁须填写：监护人的身份证号码")
+        self.guardian_error = self._error("regGuardianError")
+        self.face_method = QComboBox()
+        self.face_method.setObjectName("regFaceMethod")
+        self.face_method.addItem(f"人像比对设备（{FACE_DEVICE_ID}）", FaceCheckMethod.DEVICE.value)
+        self.face_method.addItem(f"人工核验（{actor.full_name}）", FaceCheckMethod.MANUAL.value)
+        self.face_passed = QCheckBox("人证比对通过：本人与证件照片一致")
+        self.face_passed.setObjectName("regFacePassed")
+        self.face_error = self._error("regFaceError")
+        form.addRow("联系电话：", self.phone)
+        form.addRow("", self.phone_error)
+        form.addRow("联系地址：", self.address)
+        form.addRow("", self.address_error)
+        form.addRow("监护人证件：", self.guardian)
+        form.addRow("", self.guardian_error)
+        form.addRow("人像比对：", self.face_method)
+        form.addRow("", self.face_passed)
+        form.addRow("", self.face_error)
+        self.save_button = QPushButton("登记 (Ctrl+S)")
+        self.save_button.setObjectName("regSave")
+        self.save_button.setShortcut("Ctrl+S")
+        self.save_button.clicked.connect(self.save)
+        cancel = QPushButton("取消 (Esc)")
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        self._errors = {
+            "联系电话": self.phone_error,
+            "手机号码": self.phone_error,
+            "地址": self.address_error,
+            "监护人": self.guardian_error,
+            "人像比对": self.face_error,
+        }
+
+    @staticmethod
+    def _error(name: str) -> QLabel:
+        label = QLabel("")
+        label.setObjectName(name)
+        label.setStyleSheet(ERROR_STYLE)
+        return label
+
+    def _check_phone(self, text: str) -> None:
+        if not text or (len(text) < 11 and text.isdigit()):
+            self.phone_error.clear()
+            return
+        try:
+            parse_mobile_number(text)
+        except ValidationError as exc:
+            self.phone_error.setText(f"联系电话：{exc.message}")
+            return
+        self.phone_error.clear()
+
+    def save(self) -> None:
+        for label in self._errors.values():
+            label.clear()
+        if not self.face_passed.isChecked():
+            self.face_error.setText("人像比对：请先完成人证比对并勾选确认")
+            return
+        method = FaceCheckMethod(self.face_method.currentData())
+        card, service, actor = self._card, self._service, self._actor
+        guardian_text = self.guardian.text().strip()
+        req = RegisterIndividual(
+            name=card.name,
+            id_number=card.id_number,
+            address=self.address.text(),
+            contact_phone=self.phone.text(),
+            face_check=method,
+            face_checked_by=FACE_DEVICE_ID if method is FaceCheckMethod.DEVICE else actor.full_name,
+            card_valid_to=card.valid_to,
+        )
+
+        def work() -> uuid.UUID:
+            guardian_id = None
+            if guardian_text:
+                found = service.search_customers(actor, guardian_text)
+                if len(found.rows) != 1:
+                    raise ValidationError("没有找到这位监护人，请先为监护人登记", "监护人")
+                guardian_id = found.rows[0].id
+            return service.register_individual(actor, replace(req, guardian_id=guardian_id))
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, HallError):
+                label = self._errors.get(exc.field or "")
+                if label is not None:
+                    label.setText(exc.text)
+                    return
+            messages.failure(self, exc)
+
+        def done(customer_id: uuid.UUID) -> None:
+            self.registered.emit(customer_id)
+            self.accept()
+
+        self._ops.run(work, done, failed, parent=self, write=True, label="正在登记…")

@@ -1,0 +1,105 @@
+"""What the 开户 wizard's pages share: the order being built, and the page contract."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QWidget
+
+from hall_app.app import HallApp
+from hall_app.domain.enums import FaceCheckMethod
+from hall_app.domain.errors import HallError
+from hall_app.services.actor import Actor
+from hall_app.services.numbers import Reservation
+from hall_app.services.orders import OpenContext, OpenedNumber, Quote, SimView
+from ui import messages
+from ui.ops import Operations
+
+ERROR_STYLE = "color: #c0392b;"
+OK_STYLE = "color: #1e7e34;"
+
+
+@dataclass
+class OrderDraft:
+    """Everything chosen so far; the wizard turns it into an ``OpenMobileRequest``."""
+
+    customer_id: uuid.UUID
+    ticket_id: uuid.UUID | None = None
+    context: OpenContext | None = None
+    face_check: FaceCheckMethod = FaceCheckMethod.DEVICE
+    face_checked_by: str = ""
+    guardian_id: uuid.UUID | None = None
+    supervisor: Actor | None = None
+    reservation: Reservation | None = None
+    plan_code: str = ""
+    plan_name: str = ""
+    addon_codes: tuple[str, ...] = ()
+    quote: Quote | None = None
+    sim: SimView | None = None
+    signature_png: bytes | None = None
+    opened: OpenedNumber | None = None
+    scanned: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WizardEnv:
+    app: HallApp
+    actor: Actor
+    ops: Operations
+    draft: OrderDraft
+
+
+def error_label(name: str) -> QLabel:
+    label = QLabel("")
+    label.setObjectName(name)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    return label
+
+
+class WizardPage(QWidget):
+    """A page says when it is complete; ``leave`` may do work (off the GUI thread) before the
+    wizard moves on, and calls ``proceed`` when it may."""
+
+    complete_changed = Signal()
+    title = ""
+
+    def __init__(self, env: WizardEnv) -> None:
+        super().__init__()
+        self.env = env
+
+    @property
+    def draft(self) -> OrderDraft:
+        return self.env.draft
+
+    def enter(self) -> None:
+        """Called each time the page is shown."""
+
+    def is_complete(self) -> bool:
+        return True
+
+    def leave(self, proceed: Callable[[], None]) -> None:
+        proceed()
+
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None],
+        on_error: Callable[[HallError], bool] | None = None,
+        *,
+        write: bool = False,
+        label: str | None = None,
+    ) -> None:
+        """Work off the GUI thread; a domain error goes to ``on_error`` (which returns whether
+        it placed the message next to a field), anything else to the crash dialog."""
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, HallError) and on_error is not None and on_error(exc):
+                return
+            messages.failure(self, exc)
+
+        self.env.ops.run(fn, on_success, failed, parent=self, write=write, label=label)

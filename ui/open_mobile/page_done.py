@@ -1,0 +1,96 @@
+"""Step 7: the number is open. Print (preview, print, save) the receipt, the acceptance form
+and the invoice; a second print of the same document is a reprint and needs a reason."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from hall_app.services.documents import LABELS, DocumentKind, PrintedDocument
+from ui import format as fmt
+from ui.documents.preview import DocumentPreview
+from ui.open_mobile.base import WizardEnv, WizardPage
+
+KEYS = {
+    DocumentKind.RECEIPT: "F10",
+    DocumentKind.ACCEPTANCE_FORM: "F11",
+    DocumentKind.INVOICE: "F12",
+}
+
+
+def _ask_reason(parent: QWidget, label: str) -> str:
+    """Why a document is printed again (patched in tests); empty when cancelled."""
+    text, ok = QInputDialog.getText(parent, "重打", f"{label}已打印过，请填写重打原因：")
+    return text.strip() if ok else ""
+
+
+class DonePage(WizardPage):
+    title = "办结"
+
+    def __init__(self, env: WizardEnv) -> None:
+        super().__init__(env)
+        self.result = QLabel("")
+        self.result.setObjectName("openResult")
+        self.result.setStyleSheet("font-size: 14pt;")
+        self.result.setWordWrap(True)
+        self.buttons: dict[DocumentKind, QPushButton] = {}
+        row = QHBoxLayout()
+        for kind, key in KEYS.items():
+            button = QPushButton(f"{LABELS[kind]} ({key})")
+            button.setObjectName(f"print_{kind.value}")
+            button.clicked.connect(lambda _c=False, k=kind: self.print_document(k))
+            QShortcut(QKeySequence(key), self, activated=lambda k=kind: self.print_document(k))
+            row.addWidget(button)
+            self.buttons[kind] = button
+        self.printed: dict[DocumentKind, int] = {}
+        self.preview: DocumentPreview | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.result)
+        layout.addLayout(row)
+        layout.addStretch(1)
+
+    def enter(self) -> None:
+        o = self.draft.opened
+        assert o is not None
+        change = sum(p.change_fen for p in o.payments)
+        paid = "、".join(f"{p.method.label} {fmt.money(p.amount_fen)}" for p in o.payments)
+        invoice = (
+            f"电子发票 {o.invoice_no}（税额 {fmt.money(o.invoice_tax_fen)}）"
+            if o.invoice_no
+            else "无发票"
+        )
+        self.result.setText(
+            f"<b>开户成功：{o.number} 已开通</b><br>受理单号 {o.order_no}<br>"
+            f"合计 {fmt.money(o.total_fen)}：{paid}<br>"
+            f"<span style='font-size:18pt;color:#1e7e34'>找零 {fmt.money(change)}</span>"
+            f"<br>{invoice}"
+        )
+        self.buttons[DocumentKind.INVOICE].setEnabled(o.invoice_no is not None)
+        self.buttons[DocumentKind.ACCEPTANCE_FORM].setFocus()
+
+    def print_document(self, kind: DocumentKind) -> None:
+        o = self.draft.opened
+        if o is None or not self.buttons[kind].isEnabled():
+            return
+        reason = ""
+        if self.printed.get(kind):
+            reason = _ask_reason(self, LABELS[kind])
+            if not reason:
+                return
+        documents, actor, order_id = self.env.app.documents, self.env.actor, o.order_id
+        self.run(
+            lambda: documents.print_document(actor, order_id, kind, reason),
+            self._show,
+            write=True,
+            label=f"正在生成{LABELS[kind]}…",
+        )
+
+    def _show(self, printed: PrintedDocument) -> None:
+        self.printed[printed.kind] = printed.copy_no
+        if self.preview is not None:
+            self.preview.close()
+        self.preview = DocumentPreview(printed, LABELS[printed.kind], self.env.ops, self)
+        # back to the wizard once the preview has gone (after its own deactivation)
+        self.preview.finished.connect(lambda _r: QTimer.singleShot(0, self.window().activateWindow))
+        self.preview.show()

@@ -1,0 +1,166 @@
+"""Step 1: who is opening the number, and may they (age, guardian, card limit, 30-day rule)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from hall_app.domain.enums import FaceCheckMethod
+from hall_app.domain.errors import HallError
+from hall_app.domain.permissions import Permission
+from hall_app.services.actor import Actor
+from hall_app.services.orders import OpenContext
+from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, WizardEnv, WizardPage, error_label
+
+FACE_DEVICE_ID = "HK-FR-200"  # the counter's face-comparison terminal
+
+
+class EligibilityPage(WizardPage):
+    title = "资格核验"
+
+    def __init__(self, env: WizardEnv) -> None:
+        super().__init__(env)
+        self.customer_label = QLabel("正在读取客户资料…")
+        self.customer_label.setObjectName("eligCustomer")
+        self.customer_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
+        self.verdict = QLabel("")
+        self.verdict.setObjectName("eligVerdict")
+        self.verdict.setWordWrap(True)
+
+        self.face_method = QComboBox()
+        self.face_method.setObjectName("faceMethod")
+        self.face_method.addItem(f"人像比对设备（{FACE_DEVICE_ID}）", FaceCheckMethod.DEVICE.value)
+        self.face_method.addItem(
+            f"人工核验（核验人：{env.actor.full_name}）", FaceCheckMethod.MANUAL.value
+        )
+        self.face_passed = QCheckBox("人证比对通过：本人与证件照片一致")
+        self.face_passed.setObjectName("facePassed")
+        self.face_passed.toggled.connect(lambda _on: self.complete_changed.emit())
+        face = QGroupBox("人像比对")
+        face_form = QFormLayout(face)
+        face_form.addRow("方式：", self.face_method)
+        face_form.addRow("", self.face_passed)
+
+        self.guardian_box = QGroupBox("监护人")
+        self.guardian_present = QCheckBox("")
+        self.guardian_present.setObjectName("guardianPresent")
+        self.guardian_present.toggled.connect(lambda _on: self.complete_changed.emit())
+        QVBoxLayout(self.guardian_box).addWidget(self.guardian_present)
+        self.guardian_box.hide()
+
+        self.supervisor_box = QGroupBox("值班主管现场授权")
+        self.sup_user = QLineEdit()
+        self.sup_user.setObjectName("supervisorUser")
+        self.sup_user.setPlaceholderText("主管工号/用户名")
+        self.sup_password = QLineEdit()
+        self.sup_password.setObjectName("supervisorPassword")
+        self.sup_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.sup_password.returnPressed.connect(self.authorize)
+        self.sup_button = QPushButton("授权")
+        self.sup_button.setObjectName("supervisorAuthorize")
+        self.sup_button.clicked.connect(self.authorize)
+        self.sup_result = error_label("supervisorResult")
+        row = QHBoxLayout()
+        for w in (self.sup_user, self.sup_password, self.sup_button):
+            row.addWidget(w)
+        sup_layout = QVBoxLayout(self.supervisor_box)
+        sup_layout.addLayout(row)
+        sup_layout.addWidget(self.sup_result)
+        self.supervisor_box.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.customer_label)
+        layout.addWidget(self.verdict)
+        layout.addWidget(face)
+        layout.addWidget(self.guardian_box)
+        layout.addWidget(self.supervisor_box)
+        layout.addStretch(1)
+        self._loaded = False
+
+    def enter(self) -> None:
+        if self._loaded:
+            return
+        orders, actor, customer_id = self.env.app.orders, self.env.actor, self.draft.customer_id
+        self.run(lambda: orders.prepare_open(actor, customer_id), self._show, self._refused)
+
+    def _refused(self, exc: HallError) -> bool:
+        self.verdict.setStyleSheet(ERROR_STYLE)
+        self.verdict.setText(f"不能办理：{exc.text}")
+        return True
+
+    def _show(self, ctx: OpenContext) -> None:
+        self._loaded = True
+        self.draft.context = ctx
+        self.customer_label.setText(f"{ctx.name}　{ctx.id_masked}　{ctx.age} 周岁")
+        e = ctx.eligibility
+        if not e.allowed:
+            self.verdict.setStyleSheet(ERROR_STYLE)
+            self.verdict.setText("不能办理：" + "；".join(e.reasons))
+        else:
+            self.verdict.setStyleSheet(OK_STYLE if not e.reasons else "color: #b35c00;")
+            self.verdict.setText(
+                "可以办理" + ("，但须：" + "；".join(e.reasons) if e.reasons else "")
+            )
+        if e.needs_guardian:
+            self.guardian_box.show()
+            if ctx.guardian_id is None:
+                self.guardian_present.setEnabled(False)
+                self.guardian_present.setText("未登记监护人：请先在客户资料中登记监护人")
+            else:
+                self.guardian_present.setText(f"监护人 {ctx.guardian_name} 已到场，证件已核验")
+        if e.needs_supervisor:
+            self.supervisor_box.show()
+        self.complete_changed.emit()
+
+    def authorize(self) -> None:
+        auth, user, password = self.env.app.auth, self.sup_user.text(), self.sup_password.text()
+        self.sup_password.clear()
+
+        def ok(boss: Actor) -> None:
+            self.draft.supervisor = boss
+            self.sup_result.setStyleSheet(OK_STYLE)
+            self.sup_result.setText(f"已由 {boss.full_name} 授权")
+            self.complete_changed.emit()
+
+        def refused(exc: HallError) -> bool:
+            self.draft.supervisor = None
+            self.sup_result.setStyleSheet(ERROR_STYLE)
+            self.sup_result.setText(exc.text)
+            self.complete_changed.emit()
+            return True
+
+        self.run(
+            lambda: auth.authorize(user, password, Permission.APPROVE), ok, refused, write=True
+        )
+
+    def is_complete(self) -> bool:
+        ctx = self.draft.context
+        if ctx is None or not ctx.eligibility.allowed or not self.face_passed.isChecked():
+            return False
+        if ctx.eligibility.needs_guardian and not (
+            ctx.guardian_id is not None and self.guardian_present.isChecked()
+        ):
+            return False
+        return not (ctx.eligibility.needs_supervisor and self.draft.supervisor is None)
+
+    def leave(self, proceed: Callable[[], None]) -> None:
+        ctx = self.draft.context
+        assert ctx is not None
+        method = FaceCheckMethod(self.face_method.currentData())
+        self.draft.face_check = method
+        self.draft.face_checked_by = (
+            FACE_DEVICE_ID if method is FaceCheckMethod.DEVICE else self.env.actor.full_name
+        )
+        self.draft.guardian_id = ctx.guardian_id if ctx.eligibility.needs_guardian else None
+        proceed()

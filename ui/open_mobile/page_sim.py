@@ -1,0 +1,94 @@
+"""Step 4: bind the SIM. The scanner types the ICCID and Enter; the scan is checked (Luhn,
+in stock, not used) as it arrives, and every problem is named next to the field."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout
+
+from hall_app.domain.errors import HallError, ValidationError
+from hall_app.domain.telecom import parse_iccid
+from hall_app.services.orders import SimView
+from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, WizardEnv, WizardPage, error_label
+
+
+class SimPage(WizardPage):
+    title = "绑定 SIM 卡"
+
+    def __init__(self, env: WizardEnv) -> None:
+        super().__init__(env)
+        self.iccid = QLineEdit()
+        self.iccid.setObjectName("iccidInput")
+        self.iccid.setPlaceholderText("用扫码枪扫描 SIM 卡上的 ICCID 条码，或手工输入 20 位后回车")
+        self.iccid.setMaxLength(24)
+        self.iccid.textEdited.connect(self._typing)
+        self.iccid.returnPressed.connect(self.scan)
+        self.error = error_label("iccidError")
+        self.result = QLabel("尚未扫描")
+        self.result.setObjectName("simResult")
+        self.result.setStyleSheet("font-size: 13pt;")
+        form = QFormLayout()
+        form.addRow("ICCID：", self.iccid)
+        form.addRow("", self.error)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.result)
+        layout.addStretch(1)
+
+    def enter(self) -> None:
+        self.iccid.setFocus()
+        self.iccid.selectAll()
+
+    def _typing(self, text: str) -> None:
+        """As the clerk types: name what is wrong so far, without waiting for Enter."""
+        text = text.strip()
+        if not text:
+            self.error.clear()
+            return
+        try:
+            parse_iccid(text)
+        except ValidationError as exc:
+            if len(text) < 20 and "位" in exc.message:
+                self.error.setText(f"ICCID：已输入 {len(text)} 位，共 20 位")
+                self.error.setStyleSheet("color: #666;")
+            else:
+                self.error.setText(exc.text)
+                self.error.setStyleSheet(ERROR_STYLE)
+            return
+        self.error.setText("格式正确，按回车核对库存")
+        self.error.setStyleSheet("color: #666;")
+
+    def scan(self) -> None:
+        scanned = self.iccid.text().strip()
+        self.iccid.selectAll()  # the next scan replaces this one
+        current = self.draft.sim
+        if current is not None and scanned.upper() == current.iccid:
+            self.error.setStyleSheet("color: #666;")
+            self.error.setText("这张卡已扫描并核对过，无需重复扫描")
+            return
+        try:
+            parse_iccid(scanned)
+        except ValidationError as exc:
+            self._refuse(exc)
+            return
+        orders, actor = self.env.app.orders, self.env.actor
+        self.result.setText("正在核对库存…")
+        self.run(lambda: orders.check_sim(actor, scanned), self._accepted, self._refuse)
+
+    def _refuse(self, exc: HallError) -> bool:
+        self.draft.sim = None
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setText(exc.text)
+        self.result.setStyleSheet("font-size: 13pt;" + ERROR_STYLE)
+        self.result.setText("未绑定：请换一张卡或重新扫描")
+        self.complete_changed.emit()
+        return True
+
+    def _accepted(self, sim: SimView) -> None:
+        self.draft.sim = sim
+        self.error.clear()
+        self.result.setStyleSheet("font-size: 13pt;" + OK_STYLE)
+        self.result.setText(f"可用：ICCID {sim.iccid}　IMSI {sim.imsi}")
+        self.complete_changed.emit()
+
+    def is_complete(self) -> bool:
+        return self.draft.sim is not None
