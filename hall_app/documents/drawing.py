@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import barcode
 import segno
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 
@@ -56,3 +59,30 @@ def reprint_stamp(c: Canvas, font: str, x: float, y: float, copy_no: int) -> Non
     c.roundRect(x, y, width, 22, 4, stroke=1, fill=0)
     c.drawString(x + 6, y + 7, label)
     c.restoreState()
+
+
+# Runs kept whole at a line break (amounts, numbers, Latin words), and punctuation that must
+# not begin a line (禁则).
+_UNBREAKABLE = re.compile(r"[A-Za-z0-9¥.,%:/\-]+|.", re.DOTALL)
+_NO_LINE_START = set("，。、；：！？）》」』”’%")
+
+
+def wrap_text(text: str, font: str, size: float, max_width: float) -> list[str]:
+    """Break ``text`` into lines no wider than ``max_width`` points: between Chinese
+    characters, never inside a number or a Latin word, never before closing punctuation."""
+    lines: list[str] = []
+    line = ""
+    for token in _UNBREAKABLE.findall(text):
+        candidate = line + token
+        if (
+            not line
+            or stringWidth(candidate, font, size) <= max_width
+            or (token[0] in _NO_LINE_START)
+        ):
+            line = candidate
+            continue
+        lines.append(line)
+        line = token
+    if line or not lines:
+        lines.append(line)
+    return lines

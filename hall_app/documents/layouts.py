@@ -12,7 +12,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from hall_app.clock import fmt_local
 from hall_app.documents.data import OrderDocument
-from hall_app.documents.drawing import code128, qr_code, reprint_stamp
+from hall_app.documents.drawing import code128, qr_code, reprint_stamp, wrap_text
 from hall_app.documents.fonts import register_cjk_font
 from hall_app.domain.money import capital_amount, format_yuan
 
@@ -148,8 +148,8 @@ def render_acceptance(doc: OrderDocument) -> bytes:
     heading("四、业务条款")
     c.setFont(font, 9)
     for paragraph in (doc.terms or "").splitlines() or ["—"]:
-        for start in range(0, len(paragraph), 48):
-            c.drawString(left, y, paragraph[start : start + 48])
+        for text in wrap_text(paragraph, font, 9, width - 2 * left):
+            c.drawString(left, y, text)
             y -= 5.2 * mm
     y -= 4 * mm
     c.setFont(font, 10.5)
