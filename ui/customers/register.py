@@ -98,7 +98,9 @@ class RegisterDialog(QDialog):
         self.save_button.setObjectName("regSave")
         self.save_button.setShortcut("Ctrl+S")
         self.save_button.clicked.connect(self.save)
+        self.save_button.setDefault(True)  # Enter in any field registers
         cancel = QPushButton("取消 (Esc)")
+        cancel.setAutoDefault(False)
         cancel.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addStretch(1)

@@ -89,11 +89,7 @@ class OpenMobileWizard(QDialog):
         self.back_button.clicked.connect(self.back)
         self.next_button = QPushButton("下一步 (Ctrl+Enter)")
         self.next_button.setObjectName("wizardNext")
-        self.next_button.setDefault(False)
-        self.next_button.setAutoDefault(False)
         self.next_button.clicked.connect(self.next)
-        for button in (self.cancel_button, self.back_button):
-            button.setAutoDefault(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
@@ -106,6 +102,11 @@ class OpenMobileWizard(QDialog):
         for key in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(key), self, activated=self.next)
         QShortcut(QKeySequence("Alt+Left"), self, activated=self.back)
+        # Enter belongs to the focused field (scanner input, search, authorize), never to a
+        # dialog default button.
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
         self._moving = False
         self.go_to(self.eligibility)
 

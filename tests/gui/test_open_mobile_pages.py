@@ -1,0 +1,285 @@
+"""The wizard's pages on their own: what each refuses, and what abandoning leaves behind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from hall_app.app import HallApp
+from hall_app.db.models import Customer, Order, Payment, PhoneNumber, SimCard
+from hall_app.devices.id_reader import IdCardData, SimulatedIdCardReader
+from hall_app.domain.enums import NumberStatus, SimStatus
+from hall_app.services.actor import Actor
+from tests.conftest import FakeClock
+from tests.gui.conftest import ShownMessages
+from tests.gui.test_open_mobile_wizard import WAIT, next_page, sign, tick
+from tests.integration.test_open_mobile import _customer_without_mobile, _request, _sim
+from ui.customers.search import CustomerSearchPage
+from ui.open_mobile.wizard import OpenMobileWizard
+from ui.ops import Operations
+
+
+def _wizard(qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, customer_id: object):  # type: ignore[no-untyped-def]
+    wizard = OpenMobileWizard(hall, clerk, ops, customer_id)  # type: ignore[arg-type]
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitUntil(lambda: wizard.draft.context is not None, timeout=WAIT)
+    return wizard
+
+
+def _to_number_page(qtbot: QtBot, wizard: OpenMobileWizard, ordinary: bool = True) -> str:
+    tick(qtbot, wizard.eligibility.face_passed)
+    next_page(qtbot, wizard)
+    numbers = wizard.number
+    qtbot.waitUntil(lambda: numbers.tier.count() > 2, timeout=WAIT)
+    if ordinary:
+        numbers.tier.setFocus()
+        qtbot.keyClick(numbers.tier, Qt.Key.Key_Down)  # 普通号码
+    qtbot.keyClick(numbers.fields["prefix"], Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: numbers.results.rowCount() > 0, timeout=WAIT)
+    qtbot.keyClick(numbers.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.draft.reservation is not None, timeout=WAIT)
+    assert wizard.draft.reservation is not None
+    return wizard.draft.reservation.number.number
+
+
+def _status(hall: HallApp, number: str) -> NumberStatus:
+    with hall.db.read() as s:
+        return s.scalars(select(PhoneNumber.status).where(PhoneNumber.number == number)).one()
+
+
+def test_abandoning_the_wizard_gives_the_number_back(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
+    number = _to_number_page(qtbot, wizard)
+    assert _status(hall, number) is NumberStatus.RESERVED
+    numbers = wizard.number  # choosing another number gives the first one back
+    qtbot.keyClick(numbers.table, Qt.Key.Key_Down)
+    qtbot.keyClick(numbers.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: (
+            wizard.draft.reservation is not None
+            and wizard.draft.reservation.number.number != number
+        ),
+        timeout=WAIT,
+    )
+    second = wizard.draft.reservation.number.number  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: _status(hall, number) is NumberStatus.AVAILABLE, timeout=WAIT)
+    qtbot.keyClick(wizard, Qt.Key.Key_Escape)
+    assert f"已预占的号码 {second} 将立即释放" in shown.texts()[-1]
+    ops.wait_idle()
+    assert not wizard.isVisible()
+    assert _status(hall, second) is NumberStatus.AVAILABLE
+
+
+def test_digits_only_in_the_number_filters(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
+    tick(qtbot, wizard.eligibility.face_passed)
+    next_page(qtbot, wizard)
+    numbers = wizard.number
+    qtbot.keyClicks(numbers.fields["ends"], "88a")
+    assert numbers.field_errors["ends"].text() == "尾号只能输入数字"
+    assert not wizard.next_button.isEnabled()
+
+
+def test_an_expired_reservation_at_payment_takes_no_money(
+    qtbot: QtBot,
+    hall: HallApp,
+    clerk: Actor,
+    ops: Operations,
+    clock: FakeClock,
+    shown: ShownMessages,
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
+    _to_number_page(qtbot, wizard)
+    next_page(qtbot, wizard)
+    plans = wizard.plan
+    qtbot.waitUntil(lambda: plans.plan_combo.count() > 1, timeout=WAIT)
+    plans.plan_combo.setCurrentIndex(2)
+    next_page(qtbot, wizard)
+    qtbot.keyClicks(wizard.sim.iccid, _sim(hall))
+    qtbot.keyClick(wizard.sim.iccid, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.draft.sim is not None, timeout=WAIT)
+    next_page(qtbot, wizard)
+    dialog = wizard.confirm.customer_dialog
+    assert dialog is not None
+    sign(dialog.pad, [(40, 40), (200, 120)])
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    next_page(qtbot, wizard)
+    with hall.db.read() as s:
+        before = (
+            s.scalar(select(func.count()).select_from(Order)),
+            s.scalar(select(func.count()).select_from(Payment)),
+        )
+    clock.now += timedelta(minutes=31)  # the customer hesitated
+    qtbot.keyClicks(wizard.payment.tendered, "500")
+    qtbot.keyClick(wizard.payment.tendered, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.current is wizard.number, timeout=WAIT)
+    assert "预占已过期" in shown.texts()[-1] and "本次未收费" in shown.texts()[-1]
+    assert wizard.draft.reservation is None and not wizard.next_button.isEnabled()
+    with hall.db.read() as s:
+        after = (
+            s.scalar(select(func.count()).select_from(Order)),
+            s.scalar(select(func.count()).select_from(Payment)),
+        )
+    assert after == before
+
+
+def test_payment_fields_name_what_is_wrong(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
+    _to_number_page(qtbot, wizard)
+    next_page(qtbot, wizard)
+    plans = wizard.plan
+    qtbot.waitUntil(lambda: plans.plan_combo.count() > 1, timeout=WAIT)
+    plans.plan_combo.setCurrentIndex(1)
+    next_page(qtbot, wizard)
+    wizard.go_to(wizard.payment)  # the payment page checks on its own what is typed
+    pay = wizard.payment
+    qtbot.keyClicks(pay.tendered, "12.345")
+    assert pay.error.text() == "实收现金：金额最多两位小数"
+    pay.tendered.clear()
+    qtbot.keyClicks(pay.tendered, "1")
+    assert pay.error.text().startswith("实收现金：实收 ¥1.00 少于应收现金")
+    qtbot.keyClicks(pay.card_amount, "10")
+    assert pay.error.text().startswith("实收现金") or "交易参考号" in pay.error.text()
+    pay.tendered.clear()
+    qtbot.keyClicks(pay.tendered, "1000")
+    assert pay.error.text() == "交易参考号：银行卡须录入交易参考号（至少 6 位字母或数字）"
+    qtbot.keyClicks(pay.card_ref, "POS123456")
+    assert pay.error.text() == "" and pay.is_complete()
+    qtbot.keyClicks(pay.qr_amount, "100000")
+    assert pay.error.text() == "支付金额：银行卡与扫码金额合计超过应收"
+
+
+def test_used_and_unknown_sims_are_refused(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk))
+    with hall.db.read() as s:
+        used = s.scalars(
+            select(SimCard.iccid).where(SimCard.status == SimStatus.ASSIGNED).limit(1)
+        ).one()
+    wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
+    wizard.go_to(wizard.sim)
+    sim = wizard.sim
+    qtbot.keyClicks(sim.iccid, used)
+    qtbot.keyClick(sim.iccid, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "不能再用于开户" in sim.error.text(), timeout=WAIT)
+    unknown = "89860311" + "0" * 11
+    from hall_app.domain.telecom import luhn_check_digit
+
+    sim.iccid.clear()
+    qtbot.keyClicks(sim.iccid, unknown + luhn_check_digit(unknown))
+    qtbot.keyClick(sim.iccid, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "库存中没有" in sim.error.text(), timeout=WAIT)
+    sim.iccid.clear()
+    qtbot.keyClicks(sim.iccid, used[:19] + str((int(used[19]) + 1) % 10))  # a misread digit
+    qtbot.keyClick(sim.iccid, Qt.Key.Key_Return)
+    assert sim.error.text().startswith("ICCID：校验位错误")
+    assert wizard.draft.sim is None and not sim.is_complete()
+
+
+def test_second_number_within_30_days_needs_a_supervisor_at_the_counter(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    first = _request(hall, clerk)
+    hall.orders.open_mobile_number(clerk, first)
+    wizard = _wizard(qtbot, hall, clerk, ops, first.customer_id)
+    elig = wizard.eligibility
+    assert "须值班主管在本窗口授权" in elig.verdict.text()
+    assert elig.supervisor_box.isVisible()
+    tick(qtbot, elig.face_passed)
+    assert not wizard.next_button.isEnabled()
+    qtbot.keyClicks(elig.sup_user, "clerk2")
+    qtbot.keyClicks(elig.sup_password, "hall1234")
+    qtbot.keyClick(elig.sup_password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "无权授权" in elig.sup_result.text(), timeout=WAIT)
+    elig.sup_user.clear()
+    qtbot.keyClicks(elig.sup_user, "super1")
+    qtbot.keyClicks(elig.sup_password, "wrong-password")
+    qtbot.keyClick(elig.sup_password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "密码" in elig.sup_result.text(), timeout=WAIT)
+    assert elig.sup_password.text() == ""  # never left in the field
+    qtbot.keyClicks(elig.sup_password, "hall1234")
+    qtbot.keyClick(elig.sup_password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "已由" in elig.sup_result.text(), timeout=WAIT)
+    assert wizard.draft.supervisor is not None and wizard.next_button.isEnabled()
+
+
+def test_a_minor_needs_the_guardian_present(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    with hall.db.read() as s:
+        minor = s.scalars(select(Customer.id).where(Customer.guardian_id.is_not(None))).first()
+    wizard = _wizard(qtbot, hall, clerk, ops, minor)
+    elig = wizard.eligibility
+    assert "须监护人到场" in elig.verdict.text() and elig.guardian_box.isVisible()
+    tick(qtbot, elig.face_passed)
+    assert not wizard.next_button.isEnabled()
+    tick(qtbot, elig.guardian_present)
+    assert wizard.next_button.isEnabled()
+
+
+def test_an_unregistered_card_opens_registration(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    card = IdCardData(
+        name="测试新客",
+        gender="F",
+        ethnicity="汉",
+        birth_date=__import__("datetime").date(1990, 3, 7),
+        address="福建省福州市鼓楼区五四路 88 号",
+        id_number="350102199003070020",
+        issuer="福州市公安局鼓楼分局",
+        valid_from=__import__("datetime").date(2020, 1, 1),
+        valid_to=None,
+    )
+    page = CustomerSearchPage(hall.customers, clerk, ops, SimulatedIdCardReader([card]))
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.mouseClick(page.read_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.register_dialog is not None, timeout=WAIT)
+    dialog = page.register_dialog
+    assert dialog is not None
+    assert (
+        dialog.findChild(type(dialog.phone_error), "card_证件号码").text() == "3501**********0020"
+    )
+    qtbot.keyClicks(dialog.phone, "1234")
+    qtbot.keyClicks(dialog.phone, "5678901")
+    assert dialog.phone_error.text().startswith("联系电话：")
+    dialog.phone.clear()
+    qtbot.keyClicks(dialog.phone, "13912345678")
+    assert dialog.phone_error.text() == ""
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert "人像比对" in dialog.face_error.text()  # not yet compared: nothing saved
+    tick(qtbot, dialog.face_passed)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.current is not None or bool(shown.items), timeout=WAIT)
+    assert not shown.items
+    assert page.current is not None and page.current.name == "测试新客"
+    with hall.db.read() as s:
+        c = s.scalars(select(Customer).where(Customer.id_number == card.id_number)).one()
+        assert c.contact_phone == "13912345678" and c.face_check_by == "HK-FR-200"
+
+
+@pytest.mark.parametrize("present", [None])
+def test_an_empty_reader_says_so(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, present: None
+) -> None:
+    reader = SimulatedIdCardReader([])
+    reader.present(present)
+    page = CustomerSearchPage(hall.customers, clerk, ops, reader)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.mouseClick(page.read_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "未检测到身份证" in page.field_error.text(), timeout=WAIT)
+    assert page.read_button.isEnabled()
