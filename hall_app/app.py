@@ -19,6 +19,7 @@ from hall_app.services.auth import AuthService
 from hall_app.services.catalog import CatalogService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
+from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
@@ -36,6 +37,7 @@ class HallApp:
     numbers: NumberService
     orders: OrderService
     documents: DocumentService
+    invoices: InvoiceService
     id_reader: IdCardReader
 
     def close(self) -> None:
@@ -93,6 +95,7 @@ def build_app(
         numbers=numbers,
         orders=OrderService(db, settings.rules, clock, numbers),
         documents=DocumentService(db, clock),
+        invoices=InvoiceService(db, clock),
         # No vendor SDK is bundled yet: the counter reads cards through the demo reader.
         id_reader=DemoIdCardReader(db, clock),
     )

@@ -221,10 +221,10 @@ def render_invoice(doc: OrderDocument) -> bytes:
         values = (
             line.item_name,
             str(line.quantity),
-            format_yuan(line.unit_price_fen)[1:],
-            format_yuan(line.amount_fen)[1:],
+            format_yuan(line.unit_price_fen).replace("¥", ""),
+            format_yuan(line.amount_fen).replace("¥", ""),
             _rate(line.rate),
-            format_yuan(line.tax_fen)[1:],
+            format_yuan(line.tax_fen).replace("¥", ""),
         )
         for (_, offset), value in zip(columns, values, strict=True):
             c.drawString(left + 2 * mm + offset * mm, y, value)

@@ -27,6 +27,7 @@ from hall_app.db.models import (
     Subscription,
 )
 from hall_app.documents.data import DocInvoice, DocInvoiceLine, DocLine, DocPayment, OrderDocument
+from hall_app.domain.enums import InvoiceKind
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_phone
 from hall_app.domain.permissions import Permission
@@ -38,12 +39,14 @@ class DocumentKind(StrEnum):
     RECEIPT = "receipt"
     ACCEPTANCE_FORM = "acceptance_form"
     INVOICE = "invoice"
+    RED_INVOICE = "red_invoice"
 
 
 LABELS = {
     DocumentKind.RECEIPT: "收费小票",
     DocumentKind.ACCEPTANCE_FORM: "业务受理单",
     DocumentKind.INVOICE: "电子发票",
+    DocumentKind.RED_INVOICE: "红字发票",
 }
 
 
@@ -125,7 +128,13 @@ class DocumentService:
         plan = session.get(Product, subscription.product_id) if subscription else None
         lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)).all()
         payments = session.scalars(select(Payment).where(Payment.order_id == order_id)).all()
-        invoice = session.scalars(select(Invoice).where(Invoice.order_id == order_id)).first()
+        wanted = InvoiceKind.RED if kind is DocumentKind.RED_INVOICE else InvoiceKind.BLUE
+        invoice = session.scalars(
+            select(Invoice)
+            .where(Invoice.order_id == order_id, Invoice.kind == wanted)
+            .order_by(Invoice.issued_at.desc())
+            .limit(1)
+        ).first()
         doc_invoice = None
         if invoice is not None:
             inv_lines = session.scalars(
@@ -159,6 +168,8 @@ class DocumentService:
             )
         if kind is DocumentKind.INVOICE and doc_invoice is None:
             raise ValidationError("这张受理单没有开具发票（预存话费随消费开票）", "发票")
+        if kind is DocumentKind.RED_INVOICE and doc_invoice is None:
+            raise ValidationError("这张受理单的发票没有红冲过", "发票")
         number = subscription.service_number if subscription else ""
         document = OrderDocument(
             hall_name=hall.name,
@@ -196,7 +207,8 @@ class DocumentService:
             invoice=doc_invoice,
             copy_no=1,
         )
-        ref = invoice.invoice_no if kind is DocumentKind.INVOICE and invoice else order.order_no
+        is_invoice = kind in (DocumentKind.INVOICE, DocumentKind.RED_INVOICE)
+        ref = invoice.invoice_no if is_invoice and invoice else order.order_no
         return ref, document
 
 
@@ -208,6 +220,7 @@ def _render(kind: DocumentKind, document: OrderDocument) -> bytes:
         DocumentKind.RECEIPT: layouts.render_receipt,
         DocumentKind.ACCEPTANCE_FORM: layouts.render_acceptance,
         DocumentKind.INVOICE: layouts.render_invoice,
+        DocumentKind.RED_INVOICE: layouts.render_invoice,
     }[kind]
     return render(document)
 

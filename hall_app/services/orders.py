@@ -26,7 +26,6 @@ from hall_app.db.models import (
     Hall,
     Invoice,
     InvoiceLine,
-    InvoiceSegment,
     Order,
     OrderLine,
     Payment,
@@ -62,6 +61,7 @@ from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_iccid
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.invoicing import next_invoice_number
 from hall_app.services.numbers import NumberService
 
 
@@ -496,30 +496,7 @@ class OrderService:
         lines = [(line, vat) for line, vat in priced.lines if line.invoiceable and vat]
         if not lines:
             return None, 0, 0
-        segment = session.scalars(
-            select(InvoiceSegment)
-            .where(
-                InvoiceSegment.hall_id == actor.hall_id,
-                (InvoiceSegment.counter_id == actor.counter_id)
-                | InvoiceSegment.counter_id.is_(None),
-                InvoiceSegment.next_seq <= InvoiceSegment.last_seq,
-            )
-            .order_by(InvoiceSegment.counter_id.is_(None), InvoiceSegment.first_seq)
-            .limit(1)
-        ).first()
-        if segment is None:
-            raise ValidationError("本窗口的发票号段已用完，请联系管理员领用新号段", "发票号段")
-        # The increment rolls back with the order, so no number is ever skipped.
-        seq = (
-            session.execute(
-                update(InvoiceSegment)
-                .where(InvoiceSegment.id == segment.id)
-                .values(next_seq=InvoiceSegment.next_seq + 1, updated_at=now)
-                .returning(InvoiceSegment.next_seq)
-            ).scalar_one()
-            - 1
-        )
-        invoice_no = f"{segment.year2}{segment.province_code}{segment.channel}{seq:015d}"
+        invoice_no, segment_id = next_invoice_number(session, actor, now)
         hall = session.get_one(Hall, actor.hall_id)
         invoice = Invoice(
             invoice_no=invoice_no,
@@ -527,7 +504,7 @@ class OrderService:
             status=InvoiceStatus.ISSUED,
             order_id=order_id,
             customer_id=customer.id,
-            segment_id=segment.id,
+            segment_id=segment_id,
             issued_at=now,
             buyer_name=customer.name,
             buyer_tax_id=customer.uscc or "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
+    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -37,6 +38,7 @@ class CustomerRecordView(QWidget):
         self.tickets = RowsModel(["工单号", "类型", "类别", "状态", "受理时间", "处理时限", "超时"])
 
         self.tabs.addTab(self._identity, "基本资料")
+        self.tables: dict[str, QTableView] = {}
         day_time = "2026-11-24 10:30"
         for model, label, samples in (
             (
@@ -70,7 +72,9 @@ class CustomerRecordView(QWidget):
                 ("GZ2026112400012", "故障申告", "宽带无法上网", "处理中", day_time, day_time),
             ),
         ):
-            self.tabs.addTab(make_table(model, samples), label)
+            table = make_table(model, samples)
+            self.tables[label] = table
+            self.tabs.addTab(table, label)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -17,16 +18,25 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.devices.id_reader import IdCardData, IdCardReader
-from hall_app.domain.enums import CustomerKind
+from hall_app.domain.enums import CustomerKind, InvoiceKind, InvoiceStatus
 from hall_app.domain.errors import HallError
 from hall_app.domain.masking import mask_id_number
+from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
+from hall_app.services.invoicing import InvoiceService, RedLetterResult
+from ui import format as fmt
 from ui import messages
 from ui.customers.record import CustomerRecordView
 from ui.customers.register import RegisterDialog
 from ui.ops import Operations
 from ui.table import RowsModel, make_table
+
+
+def _ask_red_letter_reason(parent: QWidget, invoice_no: str) -> str:
+    """The supervisor's reason for the red-letter invoice (patched in tests)."""
+    text, ok = QInputDialog.getText(parent, "红冲发票", f"红冲发票 {invoice_no}，请填写原因：")
+    return text.strip() if ok else ""
 
 
 class CustomerSearchPage(QWidget):
@@ -39,11 +49,13 @@ class CustomerSearchPage(QWidget):
         actor: Actor,
         ops: Operations,
         reader: IdCardReader | None = None,
+        invoices: InvoiceService | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
         self._reader = reader
+        self._invoices = invoices
         self.current: CustomerRecord | None = None
         self.register_dialog: RegisterDialog | None = None
         self._actor = actor
@@ -101,8 +113,14 @@ class CustomerSearchPage(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        self.red_letter_button = QPushButton("红冲所选发票")
+        self.red_letter_button.setObjectName("redLetter")
+        self.red_letter_button.setVisible(actor.can(Permission.APPROVE))
+        self.red_letter_button.setEnabled(False)
+        self.red_letter_button.clicked.connect(self.red_letter_selected)
         actions = QHBoxLayout()
         actions.addStretch(1)
+        actions.addWidget(self.red_letter_button)
         actions.addWidget(self.open_mobile_button)
         right_layout.addLayout(actions)
         right_layout.addWidget(self.record, 1)
@@ -125,6 +143,7 @@ class CustomerSearchPage(QWidget):
         self.record.clear()
         self.current = None
         self.open_mobile_button.setEnabled(False)
+        self.red_letter_button.setEnabled(False)
         self.hint.setText("正在查询…")
         service, actor = self._service, self._actor
         self._search_seq += 1
@@ -191,11 +210,47 @@ class CustomerSearchPage(QWidget):
         self.current = record
         self.record.show_record(record)
         self.open_mobile_button.setEnabled(record.kind is CustomerKind.INDIVIDUAL)
+        self.red_letter_button.setEnabled(bool(record.invoices))
         self.record_opened.emit(record)
 
     def _request_open_mobile(self) -> None:
         if self.current is not None and self.open_mobile_button.isEnabled():
             self.open_mobile_requested.emit(self.current.id)
+
+    # -- red-letter invoices (supervisors) ---------------------------------------------------
+    def red_letter_selected(self) -> None:
+        record = self.current
+        table = self.record.tables["发票"]
+        rows = table.selectionModel().selectedRows() if table.selectionModel() else []
+        if record is None or not rows:
+            messages.warning(self, "请先在“发票”页选中要红冲的发票")
+            return
+        invoice = record.invoices[rows[0].row()]
+        if invoice.kind is not InvoiceKind.BLUE or invoice.status is not InvoiceStatus.ISSUED:
+            messages.warning(self, f"发票 {invoice.invoice_no} {invoice.status.label}，不能红冲")
+            return
+        reason = _ask_red_letter_reason(self, invoice.invoice_no)
+        if not reason:
+            return
+        invoices, actor, customer_id = self._invoices, self._actor, record.id
+        if invoices is None:
+            return
+
+        def done(result: RedLetterResult) -> None:
+            messages.info(
+                self,
+                f"已开具红字发票 {result.red_invoice_no}，"
+                f"冲销发票 {result.original_invoice_no}（{fmt.money(result.total_fen)}）",
+            )
+            self.open_customer(customer_id)
+
+        self._ops.run(
+            lambda: invoices.issue_red_letter(actor, invoice.invoice_no, reason),
+            done,
+            parent=self,
+            write=True,
+            label="正在开具红字发票…",
+        )
 
     # -- ID-card reader ---------------------------------------------------------------------
     def read_card(self) -> None:

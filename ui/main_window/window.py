@@ -44,7 +44,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"营业厅前台受理系统 — {actor.hall_name}")
         self.resize(1366, 800)
 
-        self.customers = CustomerSearchPage(app.customers, actor, ops, app.id_reader)
+        self.customers = CustomerSearchPage(app.customers, actor, ops, app.id_reader, app.invoices)
         self.customers.open_mobile_requested.connect(self.open_mobile)
         self.wizard: OpenMobileWizard | None = None
         self.pages = QStackedWidget()

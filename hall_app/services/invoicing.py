@@ -1,0 +1,142 @@
+"""Invoices: gap-free numbers from the counter's segment, and red-letter invoices that cancel a
+mistaken one. Both kinds keep their numbers for ever; nothing is deleted."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hall_app.clock import Clock
+from hall_app.db.engine import Database
+from hall_app.db.models import Invoice, InvoiceLine, InvoiceSegment
+from hall_app.domain.enums import InvoiceKind, InvoiceStatus
+from hall_app.domain.errors import NotFound, ValidationError
+from hall_app.domain.permissions import Permission
+from hall_app.services import audit
+from hall_app.services.actor import Actor
+
+INVOICE_FIELD = "发票号码"
+
+
+def next_invoice_number(session: Session, actor: Actor, now: datetime) -> tuple[str, uuid.UUID]:
+    """Take the next number of this counter's segment (or the hall's shared one) inside the
+    caller's transaction: if the transaction rolls back, so does the number, so none is lost."""
+    segment = session.scalars(
+        select(InvoiceSegment)
+        .where(
+            InvoiceSegment.hall_id == actor.hall_id,
+            (InvoiceSegment.counter_id == actor.counter_id) | InvoiceSegment.counter_id.is_(None),
+            InvoiceSegment.next_seq <= InvoiceSegment.last_seq,
+        )
+        .order_by(InvoiceSegment.counter_id.is_(None), InvoiceSegment.first_seq)
+        .limit(1)
+    ).first()
+    if segment is None:
+        raise ValidationError("本窗口的发票号段已用完，请联系管理员领用新号段", "发票号段")
+    seq = (
+        session.execute(
+            update(InvoiceSegment)
+            .where(InvoiceSegment.id == segment.id)
+            .values(next_seq=InvoiceSegment.next_seq + 1, updated_at=now)
+            .returning(InvoiceSegment.next_seq)
+        ).scalar_one()
+        - 1
+    )
+    return f"{segment.year2}{segment.province_code}{segment.channel}{seq:015d}", segment.id
+
+
+@dataclass(frozen=True)
+class RedLetterResult:
+    red_invoice_no: str
+    original_invoice_no: str
+    order_id: uuid.UUID | None
+    total_fen: int  # negative
+
+
+class InvoiceService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def issue_red_letter(self, actor: Actor, invoice_no: str, reason: str) -> RedLetterResult:
+        """Cancel a blue invoice by a red-letter one: the same lines with negative amounts, a
+        new number from the segment, the original marked 已红冲. Supervisors only."""
+        actor.require(Permission.APPROVE)
+        reason = reason.strip()
+        if len(reason) < 2:
+            raise ValidationError("请填写红冲原因", "红冲原因")
+        now = self._clock()
+
+        def work(session: Session) -> RedLetterResult:
+            original = session.scalars(
+                select(Invoice).where(Invoice.invoice_no == invoice_no.strip()).with_for_update()
+            ).one_or_none()
+            if original is None:
+                raise NotFound(f"没有发票 {invoice_no}", INVOICE_FIELD)
+            if original.kind is not InvoiceKind.BLUE:
+                raise ValidationError("红字发票不能再红冲", INVOICE_FIELD)
+            if original.status is InvoiceStatus.RED_LETTERED:
+                raise ValidationError(f"发票 {original.invoice_no} 已红冲过", INVOICE_FIELD)
+            # Marked first: a second supervisor red-lettering the same invoice waits on this
+            # row and then finds it already red-lettered.
+            marked = session.execute(
+                update(Invoice)
+                .where(Invoice.id == original.id, Invoice.status == InvoiceStatus.ISSUED)
+                .values(status=InvoiceStatus.RED_LETTERED, updated_at=now)
+                .returning(Invoice.id)
+            ).scalar_one_or_none()
+            if marked is None:
+                raise ValidationError(f"发票 {original.invoice_no} 已红冲过", INVOICE_FIELD)
+            number, segment_id = next_invoice_number(session, actor, now)
+            red = Invoice(
+                invoice_no=number,
+                kind=InvoiceKind.RED,
+                status=InvoiceStatus.ISSUED,
+                order_id=original.order_id,
+                customer_id=original.customer_id,
+                original_invoice_id=original.id,
+                segment_id=segment_id,
+                issued_at=now,
+                buyer_name=original.buyer_name,
+                buyer_tax_id=original.buyer_tax_id,
+                seller_name=original.seller_name,
+                seller_tax_id=original.seller_tax_id,
+                total_fen=-original.total_fen,
+                amount_fen=-original.amount_fen,
+                tax_fen=-original.tax_fen,
+                issuer_id=actor.staff_id,
+                remarks=f"被红冲蓝字数电发票号码：{original.invoice_no}　红冲原因：{reason}"[:200],
+            )
+            session.add(red)
+            session.flush()
+            for line in session.scalars(
+                select(InvoiceLine).where(InvoiceLine.invoice_id == original.id)
+            ):
+                session.add(
+                    InvoiceLine(
+                        invoice_id=red.id,
+                        item_name=line.item_name,
+                        quantity=-line.quantity,
+                        unit_price_fen=line.unit_price_fen,
+                        amount_fen=-line.amount_fen,
+                        rate=line.rate,
+                        tax_fen=-line.tax_fen,
+                    )
+                )
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="invoice.red_letter",
+                entity="invoice",
+                entity_id=original.id,
+                before={"invoice_no": original.invoice_no, "status": "issued"},
+                after={"status": "red_lettered", "red_invoice_no": number, "reason": reason},
+            )
+            return RedLetterResult(number, original.invoice_no, original.order_id, red.total_fen)
+
+        return self._db.write_numbered(work)
