@@ -40,7 +40,12 @@ def _to_number_page(qtbot: QtBot, wizard: OpenMobileWizard, ordinary: bool = Tru
         numbers.tier.setFocus()
         qtbot.keyClick(numbers.tier, Qt.Key.Key_Down)  # 普通号码
     qtbot.keyClick(numbers.fields["prefix"], Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: numbers.results.rowCount() > 0, timeout=WAIT)
+
+    def listed() -> bool:  # the answer to this search, not to the one the page ran on entry
+        tiers = {numbers.results.data(numbers.results.index(r, 1)) for r in range(5)}
+        return numbers.results.rowCount() > 0 and (not ordinary or tiers == {"普通号码"})
+
+    qtbot.waitUntil(listed, timeout=WAIT)
     qtbot.keyClick(numbers.table, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: wizard.draft.reservation is not None, timeout=WAIT)
     assert wizard.draft.reservation is not None
