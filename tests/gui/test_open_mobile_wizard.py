@@ -176,11 +176,14 @@ def test_a_whole_visit_from_ticket_to_printed_documents(
     assert numbers.tier.currentData() == "T3"
     tick(qtbot, numbers.no_four)
     qtbot.keyClick(numbers.fields["prefix"], Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "找到" in numbers.hint.text(), timeout=WAIT)
-    shown_tiers = {
-        numbers.results.data(numbers.results.index(r, 1)) for r in range(numbers.results.rowCount())
-    }
-    assert shown_tiers == {"三级靓号"}
+
+    def shown_tiers() -> set[str]:
+        rows = range(numbers.results.rowCount())
+        return {numbers.results.data(numbers.results.index(r, 1)) for r in rows}
+
+    # the page listed all numbers on entry; wait for the answer to this search
+    qtbot.waitUntil(lambda: shown_tiers() == {"三级靓号"}, timeout=WAIT)
+    assert "找到" in numbers.hint.text()
     qtbot.keyClick(numbers.table, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: wizard.draft.reservation is not None, timeout=WAIT)
     chosen = wizard.draft.reservation
