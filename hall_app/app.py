@@ -16,6 +16,7 @@ from hall_app.demo.reader import DemoIdCardReader
 from hall_app.devices.id_reader import IdCardReader
 from hall_app.domain.errors import StorageError
 from hall_app.services.auth import AuthService
+from hall_app.services.cash import CashService
 from hall_app.services.catalog import CatalogService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
@@ -38,6 +39,7 @@ class HallApp:
     orders: OrderService
     documents: DocumentService
     invoices: InvoiceService
+    cash: CashService
     id_reader: IdCardReader
 
     def close(self) -> None:
@@ -96,6 +98,7 @@ def build_app(
         orders=OrderService(db, settings.rules, clock, numbers),
         documents=DocumentService(db, clock),
         invoices=InvoiceService(db, clock),
+        cash=CashService(db, clock),
         # No vendor SDK is bundled yet: the counter reads cards through the demo reader.
         id_reader=DemoIdCardReader(db, clock),
     )

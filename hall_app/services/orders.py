@@ -61,6 +61,7 @@ from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_iccid
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.cash import open_session_for_payment
 from hall_app.services.invoicing import next_invoice_number
 from hall_app.services.numbers import NumberService
 
@@ -355,10 +356,12 @@ class OrderService:
                     active_from=business_date(now),
                 )
             )
+        till = open_session_for_payment(session, actor, now) if settled else None
         for p in settled:
             session.add(
                 Payment(
                     order_id=order_id,
+                    cash_session_id=till,
                     customer_id=customer.id,
                     staff_id=actor.staff_id,
                     method=p.method,

@@ -26,6 +26,7 @@ from hall_app.clock import business_date
 from hall_app.domain.enums import TicketStatus
 from hall_app.services.actor import Actor
 from ui import format as fmt
+from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Operations
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
         self.customers = CustomerSearchPage(app.customers, actor, ops, app.id_reader, app.invoices)
         self.customers.open_mobile_requested.connect(self.open_mobile)
         self.wizard: OpenMobileWizard | None = None
+        self.cash_dialog: CashDialog | None = None
         self.pages = QStackedWidget()
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -77,6 +79,7 @@ class MainWindow(QMainWindow):
         self._clock_timer.start(30_000)
         self._tick()
         QShortcut(QKeySequence("F3"), self, activated=self._go_customers)
+        QShortcut(QKeySequence("F10"), self, activated=self.open_cash)
         QShortcut(QKeySequence("Ctrl+Shift+L"), self, activated=self.logout_requested.emit)
 
     def _add_page(
@@ -104,6 +107,9 @@ class MainWindow(QMainWindow):
         self.counter_label.setObjectName("counterLabel")
         self.date_label = QLabel("")
         self.date_label.setObjectName("dateLabel")
+        till = QPushButton("开班/日结 (F10)")
+        till.setObjectName("cashButton")
+        till.clicked.connect(self.open_cash)
         logout = QPushButton("退出登录")
         logout.setObjectName("logoutButton")
         logout.clicked.connect(self.logout_requested.emit)
@@ -112,6 +118,7 @@ class MainWindow(QMainWindow):
         for widget in (self.staff_label, self.counter_label, self.date_label):
             row.addWidget(widget)
             row.addSpacing(16)
+        row.addWidget(till)
         row.addWidget(logout)
         return frame
 
@@ -134,6 +141,11 @@ class MainWindow(QMainWindow):
         wizard.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
         self.wizard = wizard
         wizard.open()
+
+    def open_cash(self) -> None:
+        dialog = CashDialog(self._app.cash, self.actor, self._ops, self)
+        self.cash_dialog = dialog
+        dialog.open()
 
     def _go_customers(self) -> None:
         self.nav.setCurrentRow(0)

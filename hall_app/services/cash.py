@@ -1,0 +1,217 @@
+"""The clerk's till: a cash session per clerk, counter and business day. Every payment taken
+at the counter belongs to the open session (one is opened with no float at the first payment
+if the clerk has not opened one); closing counts the drawer against what the payments say."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hall_app.clock import Clock, business_date
+from hall_app.db.engine import Database
+from hall_app.db.models import CashSession, Counter, Payment, Staff
+from hall_app.domain.enums import CashSessionStatus, PaymentMethod
+from hall_app.domain.errors import ValidationError
+from hall_app.domain.money import format_yuan
+from hall_app.domain.permissions import Permission
+from hall_app.services import audit
+from hall_app.services.actor import Actor
+
+FLOAT_FIELD = "备用金"
+COUNTED_FIELD = "实点现金"
+
+
+@dataclass(frozen=True)
+class CashSessionView:
+    id: uuid.UUID
+    counter_name: str
+    staff_name: str
+    business_date: date
+    status: CashSessionStatus
+    opened_at: datetime
+    closed_at: datetime | None
+    opening_float_fen: int
+    cash_fen: int  # cash kept from payments (amount paid; change already given back)
+    card_fen: int
+    qr_fen: int
+    payments: int
+    expected_cash_fen: int  # float + cash: what the drawer should hold
+    counted_cash_fen: int | None
+    difference_fen: int | None  # counted - expected: positive is over, negative short
+
+
+def open_session_for_payment(session: Session, actor: Actor, now: datetime) -> uuid.UUID:
+    """The clerk's open session today, opened (no float, audited) if there is none. Runs in
+    the caller's transaction, so it is rolled back with a failed order."""
+    counter_id = actor.require_counter("收款")
+    day = business_date(now)
+    found = session.scalar(
+        select(CashSession.id).where(
+            CashSession.counter_id == counter_id,
+            CashSession.staff_id == actor.staff_id,
+            CashSession.business_date == day,
+            CashSession.status == CashSessionStatus.OPEN,
+        )
+    )
+    if found is not None:
+        return found
+    till = CashSession(
+        counter_id=counter_id,
+        staff_id=actor.staff_id,
+        business_date=day,
+        status=CashSessionStatus.OPEN,
+        opened_at=now,
+        opening_float_fen=0,
+    )
+    session.add(till)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="cash_session.open",
+        entity="cash_session",
+        entity_id=till.id,
+        after={"float_fen": 0, "opened_by": "first payment"},
+    )
+    return till.id
+
+
+class CashService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def open_session(self, actor: Actor, float_fen: int) -> CashSessionView:
+        """Start the day with a counted float in the drawer."""
+        actor.require(Permission.PAYMENT_TAKE)
+        counter_id = actor.require_counter("开班")
+        if float_fen < 0:
+            raise ValidationError("备用金不能为负数", FLOAT_FIELD)
+        now = self._clock()
+        with self._db.unit_of_work() as session:
+            if self._open_id(session, actor, business_date(now)) is not None:
+                raise ValidationError("今天已开班，请先日结再重新开班", FLOAT_FIELD)
+            till = CashSession(
+                counter_id=counter_id,
+                staff_id=actor.staff_id,
+                business_date=business_date(now),
+                status=CashSessionStatus.OPEN,
+                opened_at=now,
+                opening_float_fen=float_fen,
+            )
+            session.add(till)
+            session.flush()
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="cash_session.open",
+                entity="cash_session",
+                entity_id=till.id,
+                after={"float_fen": float_fen},
+            )
+            return self._view(session, till)
+
+    def current_session(self, actor: Actor) -> CashSessionView | None:
+        actor.require(Permission.PAYMENT_TAKE)
+        with self._db.read() as session:
+            found = self._open_id(session, actor, business_date(self._clock()))
+            if found is None:
+                return None
+            return self._view(session, session.get_one(CashSession, found))
+
+    def close_session(self, actor: Actor, counted_fen: int) -> CashSessionView:
+        """Count the drawer: the difference against float + cash payments is recorded."""
+        actor.require(Permission.PAYMENT_TAKE)
+        if counted_fen < 0:
+            raise ValidationError("实点现金不能为负数", COUNTED_FIELD)
+        now = self._clock()
+        with self._db.unit_of_work() as session:
+            found = self._open_id(session, actor, business_date(now))
+            if found is None:
+                raise ValidationError("今天没有未日结的收款", COUNTED_FIELD)
+            till = session.get_one(CashSession, found, with_for_update=True)
+            before = self._view(session, till)
+            till.status = CashSessionStatus.CLOSED
+            till.closed_at = now
+            till.closed_by_id = actor.staff_id
+            till.expected_cash_fen = before.expected_cash_fen
+            till.counted_cash_fen = counted_fen
+            till.difference_fen = counted_fen - before.expected_cash_fen
+            till.updated_at = now
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="cash_session.close",
+                entity="cash_session",
+                entity_id=till.id,
+                before={"status": "open", "expected_fen": before.expected_cash_fen},
+                after={
+                    "status": "closed",
+                    "counted_fen": counted_fen,
+                    "difference_fen": till.difference_fen,
+                    "difference": format_yuan(till.difference_fen),
+                },
+            )
+            session.flush()
+            return self._view(session, till)
+
+    def day_sessions(self, actor: Actor, day: date) -> list[CashSessionView]:
+        """Every till of the hall on ``day``, for the supervisor's reconciliation."""
+        actor.require(Permission.CASH_RECONCILE)
+        with self._db.read() as session:
+            tills = session.scalars(
+                select(CashSession)
+                .join(Counter, Counter.id == CashSession.counter_id)
+                .where(CashSession.business_date == day, Counter.hall_id == actor.hall_id)
+                .order_by(Counter.code, CashSession.opened_at)
+            ).all()
+            return [self._view(session, t) for t in tills]
+
+    @staticmethod
+    def _open_id(session: Session, actor: Actor, day: date) -> uuid.UUID | None:
+        return session.scalar(
+            select(CashSession.id).where(
+                CashSession.counter_id == actor.counter_id,
+                CashSession.staff_id == actor.staff_id,
+                CashSession.business_date == day,
+                CashSession.status == CashSessionStatus.OPEN,
+            )
+        )
+
+    @staticmethod
+    def _view(session: Session, till: CashSession) -> CashSessionView:
+        totals = dict(
+            session.execute(
+                select(Payment.method, func.sum(Payment.amount_fen))
+                .where(Payment.cash_session_id == till.id)
+                .group_by(Payment.method)
+            ).all()
+        )
+        count = session.scalar(select(func.count()).where(Payment.cash_session_id == till.id))
+        cash = int(totals.get(PaymentMethod.CASH, 0) or 0)
+        counter = session.get_one(Counter, till.counter_id)
+        staff = session.get_one(Staff, till.staff_id)
+        return CashSessionView(
+            id=till.id,
+            counter_name=counter.name,
+            staff_name=staff.full_name,
+            business_date=till.business_date,
+            status=till.status,
+            opened_at=till.opened_at,
+            closed_at=till.closed_at,
+            opening_float_fen=till.opening_float_fen,
+            cash_fen=cash,
+            card_fen=int(totals.get(PaymentMethod.BANK_CARD, 0) or 0),
+            qr_fen=int(totals.get(PaymentMethod.QR_WALLET, 0) or 0),
+            payments=count or 0,
+            expected_cash_fen=till.opening_float_fen + cash,
+            counted_cash_fen=till.counted_cash_fen,
+            difference_fen=till.difference_fen,
+        )

@@ -1,0 +1,48 @@
+"""开班 and 日结 from the keyboard: F10, type the amount, Enter."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from hall_app.domain.enums import CashSessionStatus
+from tests.gui.conftest import ShownMessages
+from tests.gui.test_customer_search import _logged_in
+from tests.gui.test_open_mobile_wizard import WAIT
+from tests.integration.test_open_mobile import _request
+from ui.app import Session
+
+
+def test_open_the_till_take_money_then_close_it(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    window = _logged_in(qtbot, session)
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    dialog = window.cash_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.action.text() == "开班", timeout=WAIT)
+    qtbot.keyClicks(dialog.amount, "2OO")  # letters O for zeros: refused, field named
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    assert dialog.error.text().startswith("备用金：")
+    dialog.amount.clear()
+    qtbot.keyClicks(dialog.amount, "200")
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.action.text() == "日结", timeout=WAIT)
+    assert "备用金 ¥200.00" in dialog.state.text()
+
+    clerk = window.actor
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk))  # 134 yuan in cash
+    dialog.refresh()
+    qtbot.waitUntil(lambda: "¥334.00" in dialog.state.text(), timeout=WAIT)
+    qtbot.keyClicks(dialog.amount, "335")
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "已日结" in dialog.state.text(), timeout=WAIT)
+    assert "长款 ¥1.00" in dialog.state.text()
+    closed = hall.cash.day_sessions(
+        hall.auth.log_in("super1", "hall1234"), dialog._closed.business_date
+    )  # type: ignore[union-attr]
+    mine = [t for t in closed if t.staff_name == clerk.full_name and t.counted_cash_fen == 33_500]
+    assert len(mine) == 1 and mine[0].status is CashSessionStatus.CLOSED
+    assert not shown.items
