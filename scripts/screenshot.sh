@@ -8,3 +8,5 @@ QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" \
   .venv/bin/python scripts/screenshot.py --db "sqlite:///$PWD/$DB" --out docs "$@"
 QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" \
   .venv/bin/python scripts/screenshot_wizard.py --db "$PWD/$DB" --out docs
+QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" \
+  .venv/bin/python scripts/screenshot_extras.py --db "$PWD/$DB" --out docs

@@ -21,6 +21,7 @@ from ui.ops import Operations
 
 if TYPE_CHECKING:  # the database layer is imported off the GUI thread, after the window shows
     from hall_app.app import HallApp
+    from ui.kiosk.window import KioskWindow
     from ui.main_window.window import MainWindow
 
 log = logging.getLogger("hall.ui")
@@ -39,9 +40,11 @@ def ensure_chinese_font(app: QApplication) -> bool:
 class Session:
     """One clerk's sign-in cycle: login dialog, then the main window until logout."""
 
-    def __init__(self, hall: HallApp | None, ops: Operations) -> None:
+    def __init__(self, hall: HallApp | None, ops: Operations, kiosk: bool = False) -> None:
         self.hall = hall  # None until the background start-up has opened the database
         self.ops = ops
+        self.kiosk = kiosk  # after login, the self-service ticket screen instead
+        self.kiosk_window: KioskWindow | None = None
         self.exit_code: int | None = None
         self.quit: Callable[[int], None] | None = None  # set by run_gui: ends the event loop
         self.window: MainWindow | None = None
@@ -67,12 +70,24 @@ class Session:
         assert self.login is not None and self.login.actor is not None
         assert self.hall is not None
         self.login.password.clear()
+        if self.kiosk:
+            from ui.kiosk.window import KioskWindow
+
+            self.kiosk_window = KioskWindow(self.hall, self.login.actor, self.ops)
+            self.kiosk_window.logout_requested.connect(self._logout)
+            self.kiosk_window.showFullScreen()
+            return
         self.window = MainWindow(self.hall, self.login.actor, self.ops)
         self.window.logout_requested.connect(self._logout)
         self.window.show()
         self.window.customers.focus_query()
 
     def _logout(self) -> None:
+        if self.kiosk_window is not None:
+            self.kiosk_window.stop()
+            self.kiosk_window.close()
+            self.kiosk_window.deleteLater()
+            self.kiosk_window = None
         if self.window is not None:
             actor = self.window.actor
             assert self.hall is not None
@@ -98,7 +113,7 @@ def start_gui(
     except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         messages.error(None, f"配置文件有误，无法启动：{exc}", title="配置错误")
         return 2
-    session = Session(None, Operations())
+    session = Session(None, Operations(), kiosk="--kiosk" in argv)
     login = session.show_login()
 
     def ready(hall: HallApp) -> None:

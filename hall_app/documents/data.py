@@ -74,3 +74,16 @@ class OrderDocument:
     signature_png: bytes | None
     invoice: DocInvoice | None
     copy_no: int  # 1 for the original; more is a reprint, stamped 重打
+
+
+@dataclass(frozen=True)
+class TicketSlip:
+    """The kiosk's ticket slip."""
+
+    hall_name: str
+    ticket_no: str
+    service_name: str
+    issued_at: datetime
+    waiting_ahead: int
+    estimated_wait_minutes: int
+    barcode: str  # what the barcode carries: business date and ticket number

@@ -11,7 +11,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from hall_app.clock import fmt_local
-from hall_app.documents.data import OrderDocument
+from hall_app.documents.data import OrderDocument, TicketSlip
 from hall_app.documents.drawing import code128, qr_code, reprint_stamp, wrap_text
 from hall_app.documents.fonts import register_cjk_font
 from hall_app.domain.money import capital_amount, format_yuan
@@ -243,6 +243,45 @@ def render_invoice(doc: OrderDocument) -> bytes:
     c.rect(left, y - 4 * mm, right - left, height - 38 * mm - y + 6 * mm)
     if doc.copy_no > 1:
         reprint_stamp(c, font, right - 64, 8 * mm, doc.copy_no)
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def render_ticket_slip(slip: TicketSlip) -> bytes:
+    """80 mm queue ticket: the number large, the service, who is ahead, the estimated wait,
+    and a barcode the counter can scan."""
+    width, height = 80 * mm, 105 * mm
+    c, buffer, font = _canvas((width, height), f"排队号 {slip.ticket_no}")
+    y = height - 11 * mm
+    c.setFont(font, 11)
+    c.drawCentredString(width / 2, y, slip.hall_name)
+    y -= 7 * mm
+    c.setFont(font, 9)
+    c.drawCentredString(width / 2, y, f"取号时间：{fmt_local(slip.issued_at)}")
+    y -= 17 * mm
+    c.setFont(font, 34)
+    c.drawCentredString(width / 2, y, slip.ticket_no)
+    y -= 9 * mm
+    c.setFont(font, 12)
+    c.drawCentredString(width / 2, y, slip.service_name)
+    y -= 9 * mm
+    c.setFont(font, 10)
+    c.drawCentredString(width / 2, y, f"您前面还有 {slip.waiting_ahead} 人等候")
+    y -= 6 * mm
+    wait = (
+        "预计等候：即将叫号"
+        if slip.estimated_wait_minutes <= 0
+        else f"预计等候约 {slip.estimated_wait_minutes} 分钟"
+    )
+    c.drawCentredString(width / 2, y, wait)
+    y -= 16 * mm
+    code128(c, 10 * mm, y, slip.barcode, width - 20 * mm, 12 * mm)
+    y -= 4 * mm
+    c.setFont(font, 7.5)
+    c.drawCentredString(width / 2, y, slip.barcode)
+    y -= 6 * mm
+    c.drawCentredString(width / 2, y, "请留意叫号屏幕与语音提示，过号请重新取号")
     c.showPage()
     c.save()
     return buffer.getvalue()

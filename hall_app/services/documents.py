@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hall_app.clock import Clock
+from hall_app.clock import Clock, business_date
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Counter,
@@ -26,13 +26,21 @@ from hall_app.db.models import (
     Staff,
     Subscription,
 )
-from hall_app.documents.data import DocInvoice, DocInvoiceLine, DocLine, DocPayment, OrderDocument
+from hall_app.documents.data import (
+    DocInvoice,
+    DocInvoiceLine,
+    DocLine,
+    DocPayment,
+    OrderDocument,
+    TicketSlip,
+)
 from hall_app.domain.enums import InvoiceKind
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_phone
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.queue import TicketView
 
 
 class DocumentKind(StrEnum):
@@ -111,6 +119,23 @@ class DocumentService:
                 },
             )
         return PrintedDocument(kind, pdf, copy_no, f"{doc_ref}-{kind.value}-{copy_no}.pdf")
+
+    def ticket_slip(self, actor: Actor, ticket: TicketView) -> bytes:
+        """The kiosk's slip for a ticket just issued (not an order document: no print record)."""
+        actor.require(Permission.QUEUE_WORK)
+        from hall_app.documents import layouts
+
+        return layouts.render_ticket_slip(
+            TicketSlip(
+                hall_name=actor.hall_name,
+                ticket_no=ticket.ticket_no,
+                service_name=ticket.service_name,
+                issued_at=ticket.issued_at,
+                waiting_ahead=ticket.waiting_ahead,
+                estimated_wait_minutes=ticket.estimated_wait_minutes,
+                barcode=f"{business_date(ticket.issued_at):%Y%m%d}{ticket.ticket_no}",
+            )
+        )
 
     def _load(
         self, session: Session, order_id: uuid.UUID, kind: DocumentKind

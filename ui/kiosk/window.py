@@ -1,0 +1,161 @@
+"""Kiosk mode (取号机): the customer touches a service and takes a printed ticket slip with a
+barcode, the number of people ahead and the estimated wait. Big targets, no keyboard needed.
+Staff leave kiosk mode with Ctrl+Shift+L."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from hall_app.app import HallApp
+from hall_app.domain.errors import HallError
+from hall_app.services.actor import Actor
+from hall_app.services.queue import TicketView, WaitingCount
+from ui.documents.preview import print_pdf
+from ui.ops import Operations
+
+log = logging.getLogger("hall.ui.kiosk")
+REFRESH_MS = 10_000
+RESULT_SHOWN_MS = 8_000
+
+
+def default_printer() -> QPrinter:
+    """The kiosk's own slip printer: the system default, no dialog."""
+    return QPrinter(QPrinter.PrinterMode.HighResolution)
+
+
+class KioskWindow(QWidget):
+    logout_requested = Signal()
+
+    def __init__(
+        self,
+        app: HallApp,
+        actor: Actor,
+        ops: Operations,
+        printer_factory: Callable[[], QPrinter] = default_printer,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("kioskWindow")
+        self.setWindowTitle(f"自助取号 — {actor.hall_name}")
+        self.setStyleSheet(
+            "#kioskWindow { background: #f4f8fd; }"
+            "QPushButton[service='1'] { font-size: 22pt; padding: 18px; border-radius: 14px;"
+            " background: #1f4e8c; color: white; min-height: 130px; }"
+            "QPushButton[service='1']:disabled { background: #9bb2d1; }"
+        )
+        self._app, self._actor, self._ops = app, actor, ops
+        self._printer_factory = printer_factory
+        title = QLabel(f"欢迎光临 {actor.hall_name}")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title.setStyleSheet("font-size: 26pt; font-weight: bold; color: #1f4e8c;")
+        hint = QLabel("请选择您要办理的业务，取号后请留意叫号")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setStyleSheet("font-size: 15pt; color: #444;")
+        self.grid = QGridLayout()
+        self.grid.setSpacing(24)
+        self.buttons: dict[str, QPushButton] = {}
+        self.result = QLabel("")
+        self.result.setObjectName("kioskResult")
+        self.result.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.result.setWordWrap(True)
+        self.result.setStyleSheet("font-size: 20pt; color: #1e7e34; min-height: 120px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(60, 40, 60, 40)
+        layout.addWidget(title)
+        layout.addWidget(hint)
+        layout.addSpacing(24)
+        layout.addLayout(self.grid, 1)
+        layout.addWidget(self.result)
+        self.last_slip: bytes | None = None
+        self.last_ticket: TicketView | None = None
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start(REFRESH_MS)
+        self._clear = QTimer(self)
+        self._clear.setSingleShot(True)
+        self._clear.timeout.connect(self.result.clear)
+        QShortcut(QKeySequence("Ctrl+Shift+L"), self, activated=self.logout_requested.emit)
+        self.refresh()
+
+    def refresh(self) -> None:
+        queue, actor = self._app.queue, self._actor
+        self._ops.run(lambda: queue.waiting_counts(actor), self._show_counts, lambda _e: None)
+
+    def _show_counts(self, counts: list[WaitingCount]) -> None:
+        for i, c in enumerate(counts):
+            button = self.buttons.get(c.service_code)
+            if button is None:
+                button = QPushButton()
+                button.setObjectName(f"kiosk_{c.service_code}")
+                button.setProperty("service", "1")
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                button.clicked.connect(lambda _c=False, code=c.service_code: self.take(code))
+                self.grid.addWidget(button, i // 2, i % 2)
+                self.buttons[c.service_code] = button
+            button.setText(f"{c.service_name}\n等候 {c.waiting} 人")
+
+    def take(self, service_code: str) -> None:
+        """Issue the ticket, render its slip and print it, all off the GUI thread."""
+        for button in self.buttons.values():
+            button.setEnabled(False)
+        self.result.setStyleSheet("font-size: 20pt; color: #1f4e8c; min-height: 120px;")
+        self.result.setText("正在出票，请稍候…")
+        app, actor = self._app, self._actor
+        printer = self._printer_factory()
+        self._printer = printer  # alive until the worker has printed
+
+        def work() -> tuple[TicketView, bytes, int]:
+            ticket = app.queue.issue_ticket(actor, service_code)
+            slip = app.documents.ticket_slip(actor, ticket)
+            try:
+                print_pdf(slip, printer)
+            except OSError:
+                log.warning("ticket slip printer failed", exc_info=True)
+                return ticket, slip, 0  # the ticket stands: the screen shows its number
+            return ticket, slip, 1
+
+        def done(result: tuple[TicketView, bytes, int]) -> None:
+            ticket, slip, printed = result
+            self.last_ticket, self.last_slip = ticket, slip
+            self._enable()
+            wait = (
+                "即将叫号"
+                if ticket.estimated_wait_minutes <= 0
+                else f"预计等候约 {ticket.estimated_wait_minutes} 分钟"
+            )
+            take = "请取走号票" if printed else "号票打印失败，请记下您的号码"
+            colour = "#1e7e34" if printed else "#b35c00"
+            self.result.setStyleSheet(f"font-size: 20pt; color: {colour}; min-height: 120px;")
+            self.result.setText(
+                f"您的号码 {ticket.ticket_no}（{ticket.service_name}）\n"
+                f"前面还有 {ticket.waiting_ahead} 人，{wait}。{take}"
+            )
+            self._clear.start(RESULT_SHOWN_MS)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self._enable()
+            self.result.setStyleSheet("font-size: 18pt; color: #c0392b; min-height: 120px;")
+            if isinstance(exc, HallError):
+                self.result.setText(f"暂时无法取号：{exc.message}。请到咨询台取号")
+            else:
+                self.result.setText("取号机故障，请到咨询台取号")
+                from ui import messages
+
+                messages.failure(self, exc)
+            self._clear.start(RESULT_SHOWN_MS)
+
+        self._ops.run(work, done, failed, parent=self, write=True)
+
+    def _enable(self) -> None:
+        for button in self.buttons.values():
+            button.setEnabled(True)
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._clear.stop()
