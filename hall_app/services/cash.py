@@ -44,28 +44,28 @@ class CashSessionView:
     difference_fen: int | None  # counted - expected: positive is over, negative short
 
 
-def open_session_for_payment(session: Session, actor: Actor, now: datetime) -> uuid.UUID:
-    """The clerk's open session today, opened (no float, audited) if there is none. Runs in
-    the caller's transaction, so it is rolled back with a failed order."""
-    counter_id = actor.require_counter("收款")
-    day = business_date(now)
-    found = session.scalar(
+def _open_till_id(session: Session, actor: Actor, day: date) -> uuid.UUID | None:
+    """The clerk's open till at this counter on ``day``."""
+    return session.scalar(
         select(CashSession.id).where(
-            CashSession.counter_id == counter_id,
+            CashSession.counter_id == actor.counter_id,
             CashSession.staff_id == actor.staff_id,
             CashSession.business_date == day,
             CashSession.status == CashSessionStatus.OPEN,
         )
     )
-    if found is not None:
-        return found
+
+
+def _new_till(
+    session: Session, actor: Actor, counter_id: uuid.UUID, now: datetime, float_fen: int, by: str
+) -> CashSession:
     till = CashSession(
         counter_id=counter_id,
         staff_id=actor.staff_id,
-        business_date=day,
+        business_date=business_date(now),
         status=CashSessionStatus.OPEN,
         opened_at=now,
-        opening_float_fen=0,
+        opening_float_fen=float_fen,
     )
     session.add(till)
     session.flush()
@@ -76,9 +76,19 @@ def open_session_for_payment(session: Session, actor: Actor, now: datetime) -> u
         action="cash_session.open",
         entity="cash_session",
         entity_id=till.id,
-        after={"float_fen": 0, "opened_by": "first payment"},
+        after={"float_fen": float_fen, "opened_by": by},
     )
-    return till.id
+    return till
+
+
+def open_session_for_payment(session: Session, actor: Actor, now: datetime) -> uuid.UUID:
+    """The clerk's open session today, opened (no float, audited) if there is none. Runs in
+    the caller's transaction, so it is rolled back with a failed order."""
+    counter_id = actor.require_counter("收款")
+    found = _open_till_id(session, actor, business_date(now))
+    if found is not None:
+        return found
+    return _new_till(session, actor, counter_id, now, 0, "first payment").id
 
 
 class CashService:
@@ -94,33 +104,15 @@ class CashService:
             raise ValidationError("备用金不能为负数", FLOAT_FIELD)
         now = self._clock()
         with self._db.unit_of_work() as session:
-            if self._open_id(session, actor, business_date(now)) is not None:
+            if _open_till_id(session, actor, business_date(now)) is not None:
                 raise ValidationError("今天已开班，请先日结再重新开班", FLOAT_FIELD)
-            till = CashSession(
-                counter_id=counter_id,
-                staff_id=actor.staff_id,
-                business_date=business_date(now),
-                status=CashSessionStatus.OPEN,
-                opened_at=now,
-                opening_float_fen=float_fen,
-            )
-            session.add(till)
-            session.flush()
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="cash_session.open",
-                entity="cash_session",
-                entity_id=till.id,
-                after={"float_fen": float_fen},
-            )
+            till = _new_till(session, actor, counter_id, now, float_fen, "clerk")
             return self._view(session, till)
 
     def current_session(self, actor: Actor) -> CashSessionView | None:
         actor.require(Permission.PAYMENT_TAKE)
         with self._db.read() as session:
-            found = self._open_id(session, actor, business_date(self._clock()))
+            found = _open_till_id(session, actor, business_date(self._clock()))
             if found is None:
                 return None
             return self._view(session, session.get_one(CashSession, found))
@@ -132,7 +124,7 @@ class CashService:
             raise ValidationError("实点现金不能为负数", COUNTED_FIELD)
         now = self._clock()
         with self._db.unit_of_work() as session:
-            found = self._open_id(session, actor, business_date(now))
+            found = _open_till_id(session, actor, business_date(now))
             if found is None:
                 raise ValidationError("今天没有未日结的收款", COUNTED_FIELD)
             till = session.get_one(CashSession, found, with_for_update=True)
@@ -173,17 +165,6 @@ class CashService:
                 .order_by(Counter.code, CashSession.opened_at)
             ).all()
             return [self._view(session, t) for t in tills]
-
-    @staticmethod
-    def _open_id(session: Session, actor: Actor, day: date) -> uuid.UUID | None:
-        return session.scalar(
-            select(CashSession.id).where(
-                CashSession.counter_id == actor.counter_id,
-                CashSession.staff_id == actor.staff_id,
-                CashSession.business_date == day,
-                CashSession.status == CashSessionStatus.OPEN,
-            )
-        )
 
     @staticmethod
     def _view(session: Session, till: CashSession) -> CashSessionView:

@@ -52,6 +52,16 @@ def _to_number_page(qtbot: QtBot, wizard: OpenMobileWizard, ordinary: bool = Tru
     return wizard.draft.reservation.number.number
 
 
+def _to_sim_page(qtbot: QtBot, wizard: OpenMobileWizard, plan_row: int) -> None:
+    """An ordinary number, then the plan in row ``plan_row`` of the choice (cheapest first)."""
+    _to_number_page(qtbot, wizard)
+    next_page(qtbot, wizard)
+    plans = wizard.plan
+    qtbot.waitUntil(lambda: plans.plan_combo.count() > 1, timeout=WAIT)
+    plans.plan_combo.setCurrentIndex(plan_row)
+    next_page(qtbot, wizard)
+
+
 def _status(hall: HallApp, number: str) -> NumberStatus:
     with hall.db.read() as s:
         return s.scalars(select(PhoneNumber.status).where(PhoneNumber.number == number)).one()
@@ -103,12 +113,7 @@ def test_an_expired_reservation_at_payment_takes_no_money(
     shown: ShownMessages,
 ) -> None:
     wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
-    _to_number_page(qtbot, wizard)
-    next_page(qtbot, wizard)
-    plans = wizard.plan
-    qtbot.waitUntil(lambda: plans.plan_combo.count() > 1, timeout=WAIT)
-    plans.plan_combo.setCurrentIndex(2)
-    next_page(qtbot, wizard)
+    _to_sim_page(qtbot, wizard, plan_row=2)
     qtbot.keyClicks(wizard.sim.iccid, _sim(hall))
     qtbot.keyClick(wizard.sim.iccid, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: wizard.draft.sim is not None, timeout=WAIT)
@@ -141,12 +146,7 @@ def test_payment_fields_name_what_is_wrong(
     qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
 ) -> None:
     wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
-    _to_number_page(qtbot, wizard)
-    next_page(qtbot, wizard)
-    plans = wizard.plan
-    qtbot.waitUntil(lambda: plans.plan_combo.count() > 1, timeout=WAIT)
-    plans.plan_combo.setCurrentIndex(1)
-    next_page(qtbot, wizard)
+    _to_sim_page(qtbot, wizard, plan_row=1)
     wizard.go_to(wizard.payment)  # the payment page checks on its own what is typed
     pay = wizard.payment
     qtbot.keyClicks(pay.tendered, "12.345")

@@ -24,13 +24,12 @@ from hall_app.db.models import (
     SimCard,
     Subscription,
 )
+from hall_app.demo.picks import customers_without_mobile, sims_in_stock
 from hall_app.domain.enums import (
-    CustomerKind,
     FaceCheckMethod,
     NumberStatus,
     PaymentMethod,
     SimStatus,
-    SubscriptionKind,
     SubscriptionStatus,
 )
 from hall_app.domain.errors import PermissionDenied, StorageError, ValidationError
@@ -44,33 +43,11 @@ from tests.conftest import FakeClock
 
 
 def _customer_without_mobile(hall: HallApp, skip: int = 0) -> uuid.UUID:
-    with hall.db.read() as s:
-        return s.scalars(
-            select(Customer.id)
-            .where(
-                Customer.kind == CustomerKind.INDIVIDUAL,
-                Customer.guardian_id.is_(None),
-                ~Customer.id.in_(
-                    select(Subscription.customer_id).where(
-                        Subscription.kind == SubscriptionKind.MOBILE
-                    )
-                ),
-            )
-            .order_by(Customer.id)
-            .offset(skip)
-            .limit(1)
-        ).one()
+    return customers_without_mobile(hall.db, 1, skip)[0]
 
 
 def _sim(hall: HallApp, skip: int = 0) -> str:
-    with hall.db.read() as s:
-        return s.scalars(
-            select(SimCard.iccid)
-            .where(SimCard.status == SimStatus.IN_STOCK)
-            .order_by(SimCard.iccid)
-            .offset(skip)
-            .limit(1)
-        ).one()
+    return sims_in_stock(hall.db, 1, skip)[0]
 
 
 def _request(
