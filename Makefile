@@ -36,7 +36,7 @@ $(DEMO_DB): | venv
 demo: system venv $(DEMO_DB)
 
 run: system venv $(DEMO_DB)
-	HALL_DB_URL=sqlite:///$(abspath $(DEMO_DB)) $(VENV)/bin/hall-app
+	HALL_DB_URL=sqlite:///$(abspath $(DEMO_DB)) HALL_ID_READER=demo $(VENV)/bin/hall-app
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -40,7 +40,7 @@ class HallApp:
     documents: DocumentService
     invoices: InvoiceService
     cash: CashService
-    id_reader: IdCardReader
+    id_reader: IdCardReader | None  # None: no reader at this counter
 
     def close(self) -> None:
         self.db.dispose()
@@ -99,6 +99,6 @@ def build_app(
         documents=DocumentService(db, clock),
         invoices=InvoiceService(db, clock),
         cash=CashService(db, clock),
-        # No vendor SDK is bundled yet: the counter reads cards through the demo reader.
-        id_reader=DemoIdCardReader(db, clock),
+        # No vendor SDK is bundled: the demo reader only where the settings ask for it.
+        id_reader=DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None,
     )

@@ -49,12 +49,18 @@ class BusinessRules:
         )
 
 
+ID_READERS = ("none", "demo")
+
+
 @dataclass(frozen=True)
 class Settings:
     db_url: str = field(default_factory=default_db_url)
     hall_code: str | None = None
     counter_code: str | None = None
     rules: BusinessRules = field(default_factory=BusinessRules)
+    # The ID-card reader: "none" (no reader attached) or "demo" (cards of demo customers and,
+    # every fourth read, a new person). A vendor's reader gets its own adapter and value.
+    id_reader: str = "none"
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, db_url: str | None = None) -> Settings:
@@ -70,6 +76,12 @@ class Settings:
             settings = replace(settings, hall_code=env["HALL_HALL"])
         if env.get("HALL_COUNTER"):
             settings = replace(settings, counter_code=env["HALL_COUNTER"])
+        if env.get("HALL_ID_READER"):
+            settings = replace(settings, id_reader=env["HALL_ID_READER"])
+        if settings.id_reader not in ID_READERS:
+            raise ValueError(
+                f"HALL_ID_READER 应为 {' / '.join(ID_READERS)}，实际为 “{settings.id_reader}”"
+            )
         if db_url:
             settings = replace(settings, db_url=db_url)
         return settings

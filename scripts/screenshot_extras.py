@@ -11,7 +11,7 @@ from PySide6.QtPrintSupport import QPrinter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hall_app.demo.reader import NEW_PERSON_EVERY
+from hall_app.demo.reader import NEW_PERSON_EVERY, DemoIdCardReader
 from scripts.shots import start
 from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
@@ -60,7 +60,7 @@ def main() -> int:
     kiosk.stop()
     kiosk.close()
 
-    page = CustomerSearchPage(hall.customers, clerk, ops, hall.id_reader)
+    page = CustomerSearchPage(hall.customers, clerk, ops, DemoIdCardReader(hall.db, hall.clock))
     page.resize(1200, 700)
     page.show()
     for _ in range(NEW_PERSON_EVERY):  # the demo reader's fourth card is a new person

@@ -44,16 +44,17 @@ class CashSessionView:
     difference_fen: int | None  # counted - expected: positive is over, negative short
 
 
-def _open_till_id(session: Session, actor: Actor, day: date) -> uuid.UUID | None:
-    """The clerk's open till at this counter on ``day``."""
-    return session.scalar(
-        select(CashSession.id).where(
-            CashSession.counter_id == actor.counter_id,
-            CashSession.staff_id == actor.staff_id,
-            CashSession.business_date == day,
-            CashSession.status == CashSessionStatus.OPEN,
-        )
+def _open_till_id(session: Session, actor: Actor, day: date | None) -> uuid.UUID | None:
+    """The clerk's open till at this counter on ``day``; with no day, the oldest one still
+    open (a till left open yesterday is closed before today's)."""
+    stmt = select(CashSession.id).where(
+        CashSession.counter_id == actor.counter_id,
+        CashSession.staff_id == actor.staff_id,
+        CashSession.status == CashSessionStatus.OPEN,
     )
+    if day is not None:
+        stmt = stmt.where(CashSession.business_date == day)
+    return session.scalar(stmt.order_by(CashSession.business_date, CashSession.opened_at).limit(1))
 
 
 def _new_till(
@@ -104,15 +105,18 @@ class CashService:
             raise ValidationError("备用金不能为负数", FLOAT_FIELD)
         now = self._clock()
         with self._db.unit_of_work() as session:
-            if _open_till_id(session, actor, business_date(now)) is not None:
-                raise ValidationError("今天已开班，请先日结再重新开班", FLOAT_FIELD)
+            still_open = _open_till_id(session, actor, None)
+            if still_open is not None:
+                day = session.get_one(CashSession, still_open).business_date
+                raise ValidationError(f"{day} 的收款尚未日结，请先日结再开班", FLOAT_FIELD)
             till = _new_till(session, actor, counter_id, now, float_fen, "clerk")
             return self._view(session, till)
 
     def current_session(self, actor: Actor) -> CashSessionView | None:
+        """The till to close next: the oldest one still open (normally today's)."""
         actor.require(Permission.PAYMENT_TAKE)
         with self._db.read() as session:
-            found = _open_till_id(session, actor, business_date(self._clock()))
+            found = _open_till_id(session, actor, None)
             if found is None:
                 return None
             return self._view(session, session.get_one(CashSession, found))
@@ -124,9 +128,9 @@ class CashService:
             raise ValidationError("实点现金不能为负数", COUNTED_FIELD)
         now = self._clock()
         with self._db.unit_of_work() as session:
-            found = _open_till_id(session, actor, business_date(now))
+            found = _open_till_id(session, actor, None)
             if found is None:
-                raise ValidationError("今天没有未日结的收款", COUNTED_FIELD)
+                raise ValidationError("没有未日结的收款", COUNTED_FIELD)
             till = session.get_one(CashSession, found, with_for_update=True)
             before = self._view(session, till)
             till.status = CashSessionStatus.CLOSED

@@ -71,6 +71,29 @@ class DocumentService:
         self._db = db
         self._clock = clock
 
+    def preview_document(
+        self, actor: Actor, order_id: uuid.UUID, kind: DocumentKind
+    ) -> PrintedDocument:
+        """The document as the next print would come out (stamped 重打 if it would be a
+        reprint), for the screen only: nothing is recorded until it is printed or saved."""
+        actor.require(Permission.ORDER_CREATE)
+        with self._db.read() as session:
+            doc_ref, document = self._load(session, order_id, kind)
+            copy_no = self._printed(session, kind, doc_ref) + 1
+        pdf = _render(kind, _with_copy(document, copy_no))
+        return PrintedDocument(kind, pdf, copy_no, f"{doc_ref}-{kind.value}-{copy_no}.pdf")
+
+    @staticmethod
+    def _printed(session: Session, kind: DocumentKind, doc_ref: str) -> int:
+        return (
+            session.scalar(
+                select(func.count()).where(
+                    PrintRecord.document_type == kind.value, PrintRecord.document_ref == doc_ref
+                )
+            )
+            or 0
+        )
+
     def print_document(
         self, actor: Actor, order_id: uuid.UUID, kind: DocumentKind, reprint_reason: str = ""
     ) -> PrintedDocument:
@@ -80,15 +103,7 @@ class DocumentService:
         now = self._clock()
         with self._db.unit_of_work() as session:
             doc_ref, document = self._load(session, order_id, kind)
-            printed = (
-                session.scalar(
-                    select(func.count()).where(
-                        PrintRecord.document_type == kind.value, PrintRecord.document_ref == doc_ref
-                    )
-                )
-                or 0
-            )
-            copy_no = printed + 1
+            copy_no = self._printed(session, kind, doc_ref) + 1
             if copy_no > 1 and not reprint_reason.strip():
                 raise ValidationError(f"{LABELS[kind]}已打印过，重打须填写原因", "重打原因")
             document = _with_copy(document, copy_no)

@@ -24,29 +24,37 @@ INVOICE_FIELD = "发票号码"
 
 def next_invoice_number(session: Session, actor: Actor, now: datetime) -> tuple[str, uuid.UUID]:
     """Take the next number of this counter's segment (or the hall's shared one) inside the
-    caller's transaction: if the transaction rolls back, so does the number, so none is lost."""
-    segment = session.scalars(
-        select(InvoiceSegment)
-        .where(
-            InvoiceSegment.hall_id == actor.hall_id,
-            (InvoiceSegment.counter_id == actor.counter_id) | InvoiceSegment.counter_id.is_(None),
-            InvoiceSegment.next_seq <= InvoiceSegment.last_seq,
-        )
-        .order_by(InvoiceSegment.counter_id.is_(None), InvoiceSegment.first_seq)
-        .limit(1)
-    ).first()
-    if segment is None:
-        raise ValidationError("本窗口的发票号段已用完，请联系管理员领用新号段", "发票号段")
-    seq = (
-        session.execute(
+    caller's transaction: if the transaction rolls back, so does the number, so none is lost.
+    The increment is conditional, so a segment's last number is never given out twice: a
+    counter that loses the race for it moves on to the next segment."""
+    for _ in range(8):
+        segment = session.scalars(
+            select(InvoiceSegment)
+            .where(
+                InvoiceSegment.hall_id == actor.hall_id,
+                (InvoiceSegment.counter_id == actor.counter_id)
+                | InvoiceSegment.counter_id.is_(None),
+                InvoiceSegment.next_seq <= InvoiceSegment.last_seq,
+            )
+            .order_by(InvoiceSegment.counter_id.is_(None), InvoiceSegment.first_seq)
+            .limit(1)
+        ).first()
+        if segment is None:
+            break
+        taken = session.execute(
             update(InvoiceSegment)
-            .where(InvoiceSegment.id == segment.id)
+            .where(
+                InvoiceSegment.id == segment.id,
+                InvoiceSegment.next_seq <= InvoiceSegment.last_seq,
+            )
             .values(next_seq=InvoiceSegment.next_seq + 1, updated_at=now)
             .returning(InvoiceSegment.next_seq)
-        ).scalar_one()
-        - 1
-    )
-    return f"{segment.year2}{segment.province_code}{segment.channel}{seq:015d}", segment.id
+        ).scalar_one_or_none()
+        if taken is not None:
+            seq = taken - 1
+            return f"{segment.year2}{segment.province_code}{segment.channel}{seq:015d}", segment.id
+        session.expire(segment)  # used up by another counter meanwhile: look again
+    raise ValidationError("本窗口的发票号段已用完，请联系管理员领用新号段", "发票号段")
 
 
 @dataclass(frozen=True)
@@ -72,25 +80,30 @@ class InvoiceService:
         now = self._clock()
 
         def work(session: Session) -> RedLetterResult:
-            original = session.scalars(
-                select(Invoice).where(Invoice.invoice_no == invoice_no.strip()).with_for_update()
-            ).one_or_none()
-            if original is None:
-                raise NotFound(f"没有发票 {invoice_no}", INVOICE_FIELD)
-            if original.kind is not InvoiceKind.BLUE:
-                raise ValidationError("红字发票不能再红冲", INVOICE_FIELD)
-            if original.status is InvoiceStatus.RED_LETTERED:
-                raise ValidationError(f"发票 {original.invoice_no} 已红冲过", INVOICE_FIELD)
-            # Marked first: a second supervisor red-lettering the same invoice waits on this
-            # row and then finds it already red-lettered.
+            number_typed = invoice_no.strip()
+            # Marked first, by one conditional UPDATE (the write lock on SQLite, the row lock
+            # on PostgreSQL): a second supervisor red-lettering the same invoice at the same
+            # moment waits, then finds it already red-lettered.
             marked = session.execute(
                 update(Invoice)
-                .where(Invoice.id == original.id, Invoice.status == InvoiceStatus.ISSUED)
+                .where(
+                    Invoice.invoice_no == number_typed,
+                    Invoice.kind == InvoiceKind.BLUE,
+                    Invoice.status == InvoiceStatus.ISSUED,
+                )
                 .values(status=InvoiceStatus.RED_LETTERED, updated_at=now)
                 .returning(Invoice.id)
             ).scalar_one_or_none()
             if marked is None:
-                raise ValidationError(f"发票 {original.invoice_no} 已红冲过", INVOICE_FIELD)
+                found = session.scalars(
+                    select(Invoice).where(Invoice.invoice_no == number_typed)
+                ).one_or_none()
+                if found is None:
+                    raise NotFound(f"没有发票 {number_typed}", INVOICE_FIELD)
+                if found.kind is not InvoiceKind.BLUE:
+                    raise ValidationError("红字发票不能再红冲", INVOICE_FIELD)
+                raise ValidationError(f"发票 {number_typed} 已红冲过", INVOICE_FIELD)
+            original = session.get_one(Invoice, marked)
             number, segment_id = next_invoice_number(session, actor, now)
             red = Invoice(
                 invoice_no=number,

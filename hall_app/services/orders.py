@@ -53,7 +53,7 @@ from hall_app.domain.enums import (
     SubscriptionStatus,
 )
 from hall_app.domain.errors import NotFound, ValidationError
-from hall_app.domain.masking import mask_id_number
+from hall_app.domain.masking import mask_id_number, mask_phone
 from hall_app.domain.money import format_yuan, split_tax
 from hall_app.domain.payments import PaymentInput, SettledPayment, settle
 from hall_app.domain.permissions import Permission
@@ -234,7 +234,9 @@ class OrderService:
         iccid = parse_iccid(req.iccid).value
         return self._db.write_numbered(lambda session: self._open(session, actor, req, iccid))
 
-    def _check_eligible(self, session: Session, req: OpenMobileRequest, now: datetime) -> bool:
+    def _check_eligible(
+        self, session: Session, actor: Actor, req: OpenMobileRequest, now: datetime
+    ) -> bool:
         """Lock the customer's row first, then count their numbers: a second counter opening
         a number for the same person waits here, and then sees this one (the card limit can
         not be passed twice). Returns whether a supervisor's approval is part of the order."""
@@ -261,6 +263,12 @@ class OrderService:
             req.supervisor is None or not req.supervisor.can(Permission.APPROVE)
         ):
             raise ValidationError(eligibility.reasons[-1], "主管授权")
+        if (
+            eligibility.needs_supervisor
+            and req.supervisor is not None
+            and req.supervisor.staff_id == actor.staff_id
+        ):
+            raise ValidationError("不能为自己受理的业务授权，请另一位值班主管授权", "主管授权")
         return eligibility.needs_supervisor
 
     # -- the transaction ------------------------------------------------------------------------
@@ -272,7 +280,7 @@ class OrderService:
         iccid: str,
     ) -> OpenedNumber:
         now = self._clock()
-        approved = self._check_eligible(session, req, now)
+        approved = self._check_eligible(session, actor, req, now)
         customer = session.get(Customer, req.customer_id)
         if customer is None:
             raise NotFound("该客户不存在", "客户")
@@ -306,6 +314,18 @@ class OrderService:
         )
         priced = self._price(session, plan, addons, tier)
         settled = settle(priced.total, list(req.payments))
+        lock_months = max(plan.lock_in_months, tier.lock_in_months if tier else 0)
+        terms = open_mobile_terms(
+            req.number,
+            plan.name,
+            plan.price_fen,
+            lock_months,
+            tier.min_monthly_fen if tier else 0,
+            [a.name for a in addons],
+        )
+        if req.terms_text and req.terms_text != terms:
+            # What the customer signed must be what is sold: prices or the choice changed.
+            raise ValidationError("业务内容与客户签字确认的不一致，请客户重新确认签名", "客户确认")
 
         order_id = uuid.uuid4()
         order = Order(
@@ -319,7 +339,7 @@ class OrderService:
             customer_id=customer.id,
             ticket_id=req.ticket_id,
             total_fen=priced.total,
-            terms_text=req.terms_text,
+            terms_text=terms,
             signature_png=req.signature_png,
             submitted_at=now,
             completed_at=now,
@@ -329,7 +349,6 @@ class OrderService:
         for line, _ in priced.lines:
             line.order_id = order_id
             session.add(line)
-        lock_months = max(plan.lock_in_months, tier.lock_in_months if tier else 0)
         subscription = Subscription(
             customer_id=customer.id,
             kind=SubscriptionKind.MOBILE,
@@ -551,7 +570,8 @@ def open_mobile_terms(
     """The terms the customer reads on the confirmation screen and signs; printed on the
     acceptance form word for word."""
     terms = [
-        f"1. 本人申请开通号码 {number}，办理“{plan_name}”，月费 {format_yuan(monthly_fen)}，"
+        f"1. 本人申请开通号码 {mask_phone(number)}，办理“{plan_name}”，"
+        f"月费 {format_yuan(monthly_fen)}，"
         "自开通之日起按月计费，首月费用于开户时收取。",
     ]
     if addon_names:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -129,7 +130,9 @@ def test_an_expired_reservation_at_payment_takes_no_money(
             s.scalar(select(func.count()).select_from(Payment)),
         )
     clock.now += timedelta(minutes=31)  # the customer hesitated
+    wizard.number._tick()  # the number page's countdown notices, while the clerk is elsewhere
     qtbot.keyClicks(wizard.payment.tendered, "500")
+    assert wizard.payment.is_complete()  # the order decides, not the countdown
     qtbot.keyClick(wizard.payment.tendered, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: wizard.current is wizard.number, timeout=WAIT)
     assert "预占已过期" in shown.texts()[-1] and "本次未收费" in shown.texts()[-1]
@@ -288,3 +291,47 @@ def test_an_empty_reader_says_so(
     qtbot.mouseClick(page.read_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "未检测到身份证" in page.field_error.text(), timeout=WAIT)
     assert page.read_button.isEnabled()
+
+
+def _to_confirm_page(qtbot: QtBot, hall: HallApp, wizard: OpenMobileWizard) -> None:
+    _to_sim_page(qtbot, wizard, plan_row=2)
+    qtbot.keyClicks(wizard.sim.iccid, _sim(hall))
+    qtbot.keyClick(wizard.sim.iccid, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.draft.sim is not None, timeout=WAIT)
+    next_page(qtbot, wizard)
+
+
+def test_abandoning_at_confirmation_clears_the_customer_screen(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
+    _to_confirm_page(qtbot, hall, wizard)
+    dialog = wizard.confirm.customer_dialog
+    assert dialog is not None and dialog.isVisible()
+    number = wizard.draft.reservation.number.number  # type: ignore[union-attr]
+    wizard.reject()  # Esc
+    assert not dialog.isVisible() and wizard.confirm.customer_dialog is None
+    ops.wait_idle()
+    qtbot.waitUntil(lambda: _status(hall, number) is NumberStatus.AVAILABLE, timeout=WAIT)
+
+
+def test_the_wizard_cannot_be_closed_while_the_order_is_being_taken(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
+    _to_confirm_page(qtbot, hall, wizard)
+    dialog = wizard.confirm.customer_dialog
+    assert dialog is not None
+    sign(dialog.pad, [(40, 40), (200, 120)])
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    next_page(qtbot, wizard)
+    gate = threading.Event()
+    ops.run(gate.wait, lambda _r: None, write=True)  # the write worker is busy for now
+    qtbot.keyClicks(wizard.payment.tendered, "100")
+    qtbot.keyClick(wizard.payment.tendered, Qt.Key.Key_Return)  # the order waits its turn
+    wizard.reject()  # Esc while the money is being taken
+    assert shown.texts()[-1] == "正在办理，请稍候完成后再关闭"
+    assert wizard.isVisible()
+    gate.set()
+    qtbot.waitUntil(lambda: wizard.current is wizard.done_page, timeout=WAIT)
+    assert wizard.draft.opened is not None

@@ -37,7 +37,7 @@ from hall_app.domain.enums import (
     SubscriptionStatus,
     TicketStatus,
 )
-from hall_app.domain.masking import mask_id_number
+from hall_app.domain.masking import mask_id_number, mask_phone
 from hall_app.domain.money import capital_amount
 from hall_app.services.documents import DocumentKind
 from tests.gui.conftest import ShownMessages
@@ -265,13 +265,23 @@ def test_a_whole_visit_from_ticket_to_printed_documents(
 
     monkeypatch.setattr(preview, "_choose_printer", printer_ok)
     done = wizard.done_page
+
+    def prints(kind: DocumentKind) -> list[tuple[int, str]]:
+        with hall.db.read() as s:
+            rows = s.execute(
+                select(PrintRecord.copy_no, PrintRecord.reason)
+                .where(PrintRecord.order_id == opened.order_id, PrintRecord.document_type == kind)
+                .order_by(PrintRecord.copy_no)
+            ).all()
+        return [(n, r) for n, r in rows]
+
     texts: dict[str, str] = {}
     for key, name, kind in (
         (Qt.Key.Key_F11, "form", DocumentKind.ACCEPTANCE_FORM),
         (Qt.Key.Key_F12, "invoice", DocumentKind.INVOICE),
     ):
         qtbot.keyClick(done, key)
-        qtbot.waitUntil(lambda k=kind: k in done.printed, timeout=WAIT)
+        qtbot.waitUntil(lambda k=kind: k in done.previewed, timeout=WAIT)
         view = done.preview
         assert view is not None and view.document.pageCount() >= 1
         qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
@@ -280,18 +290,36 @@ def test_a_whole_visit_from_ticket_to_printed_documents(
         qtbot.keyClick(view, Qt.Key.Key_Escape)
         qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard, timeout=WAIT)
     qtbot.keyClick(done, Qt.Key.Key_F10)
-    qtbot.waitUntil(lambda: len(done.printed) == 3, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(done.previewed) == 3, timeout=WAIT)
     receipt_view = done.preview
     assert receipt_view is not None
+    assert prints(DocumentKind.RECEIPT) == []  # shown, not printed: nothing recorded
     qtbot.keyClick(receipt_view, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: "已发送到打印机" in receipt_view.info.text(), timeout=WAIT)
-    assert printed_pdf.read_bytes().startswith(b"%PDF")
+    qtbot.waitUntil(lambda: "已发送到打印机：第 1 份" in receipt_view.info.text(), timeout=WAIT)
+    assert printed_pdf.read_bytes().startswith(b"%PDF")  # the pages went to the printer
+    first_copy = tmp_path / "receipt-1.pdf"
+    first_copy.write_bytes(receipt_view.issued[-1].pdf)
+    assert "重打" not in pdf_text(first_copy)
+    reasons: list[str] = []
+
+    def reason(_parent: QWidget, _label: str) -> str:
+        reasons.append("卡纸")
+        return "卡纸"
+
+    monkeypatch.setattr(preview, "_ask_reason", reason)
+    qtbot.keyClick(receipt_view, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "已发送到打印机：第 2 份" in receipt_view.info.text(), timeout=WAIT)
+    second_copy = tmp_path / "receipt-2.pdf"
+    second_copy.write_bytes(receipt_view.issued[-1].pdf)
+    assert reasons == ["卡纸"] and "重打" in pdf_text(second_copy)  # the second is stamped
+    assert prints(DocumentKind.RECEIPT) == [(1, ""), (2, "卡纸")]
 
     id_number = card_of(hall, customer_id).id_number
     form = texts["form"]
     assert mask_id_number(id_number) in form and id_number not in form
     assert capital_amount(quote.total_fen) in form
     assert opened.order_no in form
+    assert opened.number not in form and mask_phone(opened.number) in form  # masked, terms too
     invoice = texts["invoice"]
     assert opened.invoice_no is not None and opened.invoice_no in invoice
     assert capital_amount(opened.invoice_total_fen) in invoice
@@ -336,6 +364,7 @@ def test_a_whole_visit_from_ticket_to_printed_documents(
         assert sorted(p.document_type for p in prints) == [
             "acceptance_form",
             "invoice",
+            "receipt",
             "receipt",
         ]
         t = s.get_one(QueueTicket, ticket.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from hall_app.domain.enums import CashSessionStatus, PaymentMethod
 from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
+from tests.conftest import FakeClock
 from tests.integration.test_open_mobile import _request
 
 
@@ -22,7 +24,7 @@ def test_payments_count_in_the_till_and_closing_records_the_difference(
 ) -> None:
     assert hall.cash.current_session(clerk) is None
     opened = hall.cash.open_session(clerk, 20_000)  # a 200 yuan float
-    with pytest.raises(ValidationError, match="已开班"):
+    with pytest.raises(ValidationError, match="尚未日结，请先日结再开班"):
         hall.cash.open_session(clerk, 0)
     req = _request(hall, clerk)  # 134 yuan in cash, 200 handed over
     hall.orders.open_mobile_number(clerk, req)
@@ -81,3 +83,31 @@ def test_a_failed_order_opens_no_till(hall: HallApp, clerk: Actor) -> None:
             )
             == 0
         )
+
+
+def test_a_till_left_open_yesterday_is_closed_first(
+    hall: HallApp, clerk: Actor, clock: FakeClock
+) -> None:
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk))  # opens the till
+    first = hall.cash.current_session(clerk)
+    assert first is not None
+    clock.now += timedelta(days=1)  # the clerk forgot 日结
+    with pytest.raises(ValidationError, match=f"{first.business_date} 的收款尚未日结"):
+        hall.cash.open_session(clerk, 10_000)
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk, skip=1))  # today's own till
+    still = hall.cash.current_session(clerk)
+    assert still is not None and still.id == first.id  # the old one comes up to be closed
+    closed = hall.cash.close_session(clerk, first.expected_cash_fen)
+    assert closed.difference_fen == 0 and closed.business_date == first.business_date
+    today = hall.cash.current_session(clerk)
+    assert today is not None and today.business_date == first.business_date + timedelta(days=1)
+    assert today.cash_fen == 13_400
+
+
+def test_payment_after_closing_opens_a_new_till(hall: HallApp, clerk: Actor) -> None:
+    hall.cash.open_session(clerk, 0)
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk))
+    closed = hall.cash.close_session(clerk, 13_400)
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk, skip=1))
+    again = hall.cash.current_session(clerk)
+    assert again is not None and again.id != closed.id and again.cash_fen == 13_400

@@ -38,7 +38,7 @@ def opened(hall: HallApp, clerk: Actor):  # type: ignore[no-untyped-def]
     req = replace(
         req,
         payments=(PaymentInput(PaymentMethod.CASH, 63_400, 70_000),),
-        terms_text="靓号承诺最低消费每月 129 元，在网 24 个月。",
+        terms_text=hall.orders.quote(clerk, req.number, req.plan_code, req.addon_codes).terms,
     )
     return req, hall.orders.open_mobile_number(clerk, req)
 
@@ -82,7 +82,7 @@ def test_acceptance_form_masks_the_id_and_shows_terms(
     req, done = opened
     printed = hall.documents.print_document(clerk, done.order_id, DocumentKind.ACCEPTANCE_FORM)
     text = _text(printed.pdf, tmp_path, "form")
-    assert "业务受理单" in text and "在网 24 个月" in text
+    assert "业务受理单" in text and "在网期限 24 个月" in text and "最低月消费 ¥129.00" in text
     assert req.number not in text  # the new number is masked too
     fonts = subprocess.run(
         ["pdffonts", str(tmp_path / "form.pdf")], capture_output=True, text=True, check=True

@@ -19,8 +19,10 @@ from hall_app.demo.builder import DemoBuilder
 from hall_app.demo.reference import DEMO_PASSWORD
 from hall_app.domain.enums import PaymentMethod, SubscriptionKind
 from hall_app.domain.errors import HallError, ValidationError
+from hall_app.domain.masking import mask_phone
 from hall_app.domain.money import split_tax
 from hall_app.domain.payments import PaymentInput
+from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.catalog import allowance_text
 from hall_app.services.numbers import NumberFilter
@@ -48,7 +50,8 @@ def test_the_quote_is_what_the_order_charges(hall: HallApp, clerk: Actor) -> Non
     assert quote.lines[0].description.endswith("预存话费") and not quote.lines[0].invoiceable
     assert quote.min_monthly_fen > 0 and quote.lock_in_months >= 12
     assert "最低月消费" in quote.terms and f"在网期限 {quote.lock_in_months} 个月" in quote.terms
-    assert req.number in quote.terms and "反电信网络诈骗法" in quote.terms
+    assert mask_phone(req.number) in quote.terms and req.number not in quote.terms
+    assert "反电信网络诈骗法" in quote.terms
     expected_tax = sum(
         split_tax(line.amount_fen, line.vat_rate).tax_fen
         for line in quote.lines
@@ -175,3 +178,31 @@ def test_card_limit_holds_when_two_counters_race_postgres(pg_url: str, clock: Fa
             assert "上限" in refused[0].text
     finally:
         hall.close()
+
+
+def test_the_signed_terms_must_match_what_is_sold(hall: HallApp, clerk: Actor) -> None:
+    req = _request(hall, clerk)
+    quote = hall.orders.quote(clerk, req.number, "5G099", req.addon_codes)  # shown for 5G099
+    with pytest.raises(ValidationError) as err:  # …but the order says 5G129
+        hall.orders.open_mobile_number(clerk, replace(req, terms_text=quote.terms))
+    assert err.value.field == "客户确认"
+    right = hall.orders.quote(clerk, req.number, req.plan_code, req.addon_codes)
+    done = hall.orders.open_mobile_number(clerk, replace(req, terms_text=right.terms))
+    with hall.db.read() as s:
+        from hall_app.db.models import Order
+
+        stored = s.get_one(Order, done.order_id).terms_text
+    assert stored == right.terms and req.number not in stored  # the number is masked
+
+
+def test_a_supervisor_cannot_approve_their_own_order(hall: HallApp, clerk: Actor) -> None:
+    boss = hall.auth.log_in("super1", "hall1234")
+    boss_at_counter = replace(boss, counter_id=clerk.counter_id, counter_name=clerk.counter_name)
+    first = _request(hall, boss_at_counter)
+    hall.orders.open_mobile_number(boss_at_counter, first)
+    again = replace(_request(hall, boss_at_counter, skip=1), customer_id=first.customer_id)
+    with pytest.raises(ValidationError) as err:
+        hall.orders.open_mobile_number(boss_at_counter, replace(again, supervisor=boss))
+    assert err.value.field == "主管授权" and "自己" in err.value.text
+    other = hall.auth.authorize("super2", "hall1234", Permission.APPROVE)
+    assert hall.orders.open_mobile_number(boss_at_counter, replace(again, supervisor=other))

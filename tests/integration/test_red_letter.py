@@ -90,7 +90,8 @@ def test_two_supervisors_red_lettering_at_once_make_one_red_invoice(
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(red, (supervisor, other)))
-    assert sum(isinstance(r, HallError) for r in results) == 1, results
+    refused = [r for r in results if isinstance(r, HallError)]
+    assert len(refused) == 1 and "已红冲过" in refused[0].text, results
     with hall.db.read() as s:
         reds = s.scalars(select(Invoice).where(Invoice.kind == InvoiceKind.RED)).all()
         assert len(reds) == 1

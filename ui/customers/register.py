@@ -25,6 +25,7 @@ from hall_app.devices.id_reader import IdCardData
 from hall_app.domain.enums import FaceCheckMethod
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.masking import mask_id_number
+from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_mobile_number
 from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerService, RegisterIndividual
@@ -157,7 +158,11 @@ class RegisterDialog(QDialog):
         def work() -> uuid.UUID:
             guardian_id = None
             if guardian_text:
-                found = service.search_customers(actor, guardian_text)
+                try:  # the guardian's own ID number, nothing looser
+                    guardian_number = parse_resident_id(guardian_text).number
+                except ValidationError as exc:
+                    raise ValidationError(f"监护人证件号码{exc.message}", "监护人") from exc
+                found = service.search_customers(actor, guardian_number)
                 if len(found.rows) != 1:
                     raise ValidationError("没有找到这位监护人，请先为监护人登记", "监护人")
                 guardian_id = found.rows[0].id

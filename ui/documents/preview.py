@@ -5,6 +5,7 @@ the pages in a worker thread (QPainter may paint on a QPrinter outside the GUI t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSize
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -78,20 +80,37 @@ def print_pdf(pdf: bytes, printer: QPrinter) -> int:
         document.close()
 
 
+def _ask_reason(parent: QWidget, label: str) -> str:
+    """Why a document is printed again (patched in tests); empty when cancelled."""
+    text, ok = QInputDialog.getText(parent, "重打", f"{label}已打印过，请填写重打原因：")
+    return text.strip() if ok else ""
+
+
 class DocumentPreview(QDialog):
-    """One document: the pages on screen, 打印 (Ctrl+P), 另存为 (Ctrl+S), 关闭 (Esc)."""
+    """One document: the pages on screen, 打印 (Ctrl+P), 另存为 (Ctrl+S), 关闭 (Esc).
+
+    Showing records nothing. Every print and every save goes through ``issue``, which records
+    the copy (a reprint needs a reason and comes out stamped 重打) and returns the PDF to send."""
 
     def __init__(
-        self, printed: PrintedDocument, title: str, ops: Operations, parent: QWidget | None = None
+        self,
+        shown: PrintedDocument,
+        title: str,
+        ops: Operations,
+        issue: Callable[[str], PrintedDocument],
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("documentPreview")
         self.setWindowTitle(f"{title} — 预览")
         self.resize(760, 900)
-        self.printed = printed
+        self.shown = shown
+        self.title = title
+        self.issued: list[PrintedDocument] = []
+        self._issue = issue
         self._ops = ops
         self._buffer = QBuffer(self)
-        self._buffer.setData(QByteArray(printed.pdf))
+        self._buffer.setData(QByteArray(shown.pdf))
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self.document = QPdfDocument(self)
         self.document.load(self._buffer)
@@ -101,7 +120,7 @@ class DocumentPreview(QDialog):
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
         self.view.setDocument(self.document)
 
-        copy = f"（第 {printed.copy_no} 次打印，已加盖“重打”）" if printed.copy_no > 1 else ""
+        copy = f"（将是第 {shown.copy_no} 份，加盖“重打”）" if shown.copy_no > 1 else ""
         self.info = QLabel(f"{title}{copy}，共 {self.document.pageCount()} 页")
         self.info.setObjectName("previewInfo")
         self.print_button = QPushButton("打印 (Ctrl+P)")
@@ -122,43 +141,72 @@ class DocumentPreview(QDialog):
         QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_document)
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save_pdf)
 
+    def _reason(self) -> str | None:
+        """The reprint reason when this copy would not be the first; None when cancelled."""
+        if self.shown.copy_no == 1 and not self.issued:
+            return ""
+        reason = _ask_reason(self, self.title)
+        return reason or None
+
+    def _busy(self, busy: bool) -> None:
+        self.print_button.setEnabled(not busy)
+        self.save_button.setEnabled(not busy)
+
     def print_document(self) -> None:
+        if not self.print_button.isEnabled():
+            return
+        reason = self._reason()
+        if reason is None:
+            return
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setDocName(self.printed.filename)
+        printer.setDocName(self.shown.filename)
         if not _choose_printer(self, printer):
             return
-        pdf = self.printed.pdf
-        self.print_button.setEnabled(False)
+        issue = self._issue
+        self._busy(True)
 
-        def done(pages: int) -> None:
-            self.print_button.setEnabled(True)
-            self.info.setText(f"已发送到打印机，共 {pages} 页")
+        def work() -> tuple[PrintedDocument, int]:
+            issued = issue(reason)
+            return issued, print_pdf(issued.pdf, printer)
 
-        def failed(exc: BaseException) -> None:
-            self.print_button.setEnabled(True)
-            if isinstance(exc, OSError):
-                messages.error(self, f"打印失败：{exc}")
-            else:
-                messages.failure(self, exc)
+        def done(result: tuple[PrintedDocument, int]) -> None:
+            issued, pages = result
+            self.issued.append(issued)
+            self._busy(False)
+            self.info.setText(f"已发送到打印机：第 {issued.copy_no} 份，共 {pages} 页")
 
         self.printer = printer  # kept alive until the worker is done with it
-        self._ops.run(lambda: print_pdf(pdf, printer), done, failed, parent=self, label="正在打印…")
+        self._ops.run(work, done, self._failed, parent=self, label="正在打印…", write=True)
 
     def save_pdf(self) -> None:
-        path = _ask_save_path(self, self.printed.filename)
+        if not self.save_button.isEnabled():
+            return
+        reason = self._reason()
+        if reason is None:
+            return
+        path = _ask_save_path(self, self.shown.filename)
         if not path:
             return
         target = Path(path if path.lower().endswith(".pdf") else f"{path}.pdf")
-        pdf = self.printed.pdf
+        issue = self._issue
+        self._busy(True)
 
-        def failed(exc: BaseException) -> None:
-            messages.error(
-                self, f"保存失败（{target}）：{exc.strerror if isinstance(exc, OSError) else exc}"
-            )
+        def work() -> PrintedDocument:
+            issued = issue(reason)
+            target.write_bytes(issued.pdf)
+            return issued
 
-        self._ops.run(
-            lambda: target.write_bytes(pdf),
-            lambda _n: self.info.setText(f"已保存到 {target}"),
-            failed,
-            parent=self,
-        )
+        def done(issued: PrintedDocument) -> None:
+            self.issued.append(issued)
+            self._busy(False)
+            self.info.setText(f"已保存到 {target}（第 {issued.copy_no} 份）")
+
+        self._ops.run(work, done, self._failed, parent=self, write=True)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy(False)
+        if isinstance(exc, OSError):
+            detail = exc.strerror or str(exc)
+            messages.error(self, f"打印或保存失败：{detail}。本份已登记，再打须填写重打原因")
+        else:
+            messages.failure(self, exc)

@@ -84,7 +84,9 @@ class KioskWindow(QWidget):
 
     def refresh(self) -> None:
         queue, actor = self._app.queue, self._actor
-        self._ops.run(lambda: queue.waiting_counts(actor), self._show_counts, lambda _e: None)
+        self._ops.run(
+            lambda: queue.waiting_counts(actor), self._show_counts, lambda _e: None, parent=self
+        )
 
     def _show_counts(self, counts: list[WaitingCount]) -> None:
         for i, c in enumerate(counts):
@@ -111,17 +113,18 @@ class KioskWindow(QWidget):
 
         def work() -> tuple[TicketView, bytes, int]:
             ticket = app.queue.issue_ticket(actor, service_code)
-            slip = app.documents.ticket_slip(actor, ticket)
+            # From here on the ticket stands: whatever fails, the screen shows its number.
             try:
+                slip = app.documents.ticket_slip(actor, ticket)
                 print_pdf(slip, printer)
-            except OSError:
-                log.warning("ticket slip printer failed", exc_info=True)
-                return ticket, slip, 0  # the ticket stands: the screen shows its number
+            except Exception:
+                log.exception("ticket slip could not be printed")
+                return ticket, b"", 0
             return ticket, slip, 1
 
         def done(result: tuple[TicketView, bytes, int]) -> None:
             ticket, slip, printed = result
-            self.last_ticket, self.last_slip = ticket, slip
+            self.last_ticket, self.last_slip = ticket, slip or None
             self._enable()
             wait = (
                 "即将叫号"

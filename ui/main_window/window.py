@@ -127,9 +127,11 @@ class MainWindow(QMainWindow):
 
     def open_mobile(self, customer_id: uuid.UUID) -> None:
         """The 开户 wizard for this customer, tied to the ticket being served."""
-        if self.wizard is not None and self.wizard.isVisible():
-            self.wizard.raise_()
-            return
+        if self.wizard is not None:
+            if self.wizard.isVisible():
+                self.wizard.raise_()
+                return
+            self.wizard.deleteLater()  # the previous visit's wizard, with its previews
         ticket = self.queue.current
         ticket_id = (
             ticket.id
@@ -143,6 +145,8 @@ class MainWindow(QMainWindow):
         wizard.open()
 
     def open_cash(self) -> None:
+        if self.cash_dialog is not None:
+            self.cash_dialog.deleteLater()
         dialog = CashDialog(self._app.cash, self.actor, self._ops, self)
         self.cash_dialog = dialog
         dialog.open()

@@ -147,9 +147,15 @@ class ConfirmPage(WizardPage):
         if self.draft.signature_png is None:
             self.ask_customer()
 
-    def ask_customer(self) -> None:
+    def close_customer_view(self) -> None:
+        """Take the confirmation off the customer's screen (abandoned or finished)."""
         if self.customer_dialog is not None:
             self.customer_dialog.close()
+            self.customer_dialog.deleteLater()
+            self.customer_dialog = None
+
+    def ask_customer(self) -> None:
+        self.close_customer_view()
         dialog = CustomerConfirmDialog(self.draft, self)
         dialog.signed.connect(self._signed)
         self.customer_dialog = dialog

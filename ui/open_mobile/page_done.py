@@ -1,11 +1,14 @@
 """Step 7: the number is open. Print (preview, print, save) the receipt, the acceptance form
-and the invoice; a second print of the same document is a reprint and needs a reason."""
+and the invoice. Each print or save is recorded; a second copy is a reprint and needs a
+reason."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from hall_app.services.documents import LABELS, DocumentKind, PrintedDocument
 from ui import format as fmt
@@ -17,12 +20,6 @@ KEYS = {
     DocumentKind.ACCEPTANCE_FORM: "F11",
     DocumentKind.INVOICE: "F12",
 }
-
-
-def _ask_reason(parent: QWidget, label: str) -> str:
-    """Why a document is printed again (patched in tests); empty when cancelled."""
-    text, ok = QInputDialog.getText(parent, "重打", f"{label}已打印过，请填写重打原因：")
-    return text.strip() if ok else ""
 
 
 class DonePage(WizardPage):
@@ -43,7 +40,7 @@ class DonePage(WizardPage):
             QShortcut(QKeySequence(key), self, activated=lambda k=kind: self.print_document(k))
             row.addWidget(button)
             self.buttons[kind] = button
-        self.printed: dict[DocumentKind, int] = {}
+        self.previewed: set[DocumentKind] = set()
         self.preview: DocumentPreview | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.result)
@@ -70,27 +67,25 @@ class DonePage(WizardPage):
         self.buttons[DocumentKind.ACCEPTANCE_FORM].setFocus()
 
     def print_document(self, kind: DocumentKind) -> None:
+        """Preview the document; printing and saving from the preview record each copy."""
         o = self.draft.opened
         if o is None or not self.buttons[kind].isEnabled():
             return
-        reason = ""
-        if self.printed.get(kind):
-            reason = _ask_reason(self, LABELS[kind])
-            if not reason:
-                return
         documents, actor, order_id = self.env.app.documents, self.env.actor, o.order_id
         self.run(
-            lambda: documents.print_document(actor, order_id, kind, reason),
-            self._show,
-            write=True,
+            lambda: documents.preview_document(actor, order_id, kind),
+            lambda shown: self._show(
+                shown, lambda reason: documents.print_document(actor, order_id, kind, reason)
+            ),
             label=f"正在生成{LABELS[kind]}…",
         )
 
-    def _show(self, printed: PrintedDocument) -> None:
-        self.printed[printed.kind] = printed.copy_no
+    def _show(self, shown: PrintedDocument, issue: Callable[[str], PrintedDocument]) -> None:
+        self.previewed.add(shown.kind)
         if self.preview is not None:
             self.preview.close()
-        self.preview = DocumentPreview(printed, LABELS[printed.kind], self.env.ops, self)
+            self.preview.deleteLater()
+        self.preview = DocumentPreview(shown, LABELS[shown.kind], self.env.ops, issue, self)
         # back to the wizard once the preview has gone (after its own deactivation)
         self.preview.finished.connect(lambda _r: QTimer.singleShot(0, self.window().activateWindow))
         self.preview.show()

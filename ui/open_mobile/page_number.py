@@ -78,11 +78,13 @@ class NumberPage(WizardPage):
         layout.addWidget(self.terms)
         self._tiers_loaded = False
         self._search_seq = 0
+        self._reserving = False  # one reservation at a time: the release follows the reply
+        self.expired = False
         self._countdown = QTimer(self)
         self._countdown.timeout.connect(self._tick)
         self._countdown.start(15_000)
 
-    def enter(self) -> None:
+    def _enter(self) -> None:
         if not self._tiers_loaded:
             numbers, actor = self.env.app.numbers, self.env.actor
             self.run(lambda: numbers.list_tiers(actor), self._add_tiers)
@@ -155,8 +157,12 @@ class NumberPage(WizardPage):
     def choose(self, number: str) -> None:
         numbers, actor = self.env.app.numbers, self.env.actor
         previous = self.draft.reservation
-        if previous is not None and previous.number.number == number:
+        if self._reserving or (
+            previous is not None and previous.number.number == number and not self.expired
+        ):
             return
+        self._reserving = True
+        self.complete_changed.emit()
 
         def work() -> Reservation:
             got = numbers.reserve_number(actor, number)
@@ -167,13 +173,17 @@ class NumberPage(WizardPage):
             return got
 
         def refused(exc: HallError) -> bool:
+            self._reserving = False
             self.chosen.setStyleSheet(ERROR_STYLE)
             self.chosen.setText(exc.text)
+            self.complete_changed.emit()
             return True
 
         self.run(work, self._reserved, refused, write=True)
 
     def _reserved(self, r: Reservation) -> None:
+        self._reserving = False
+        self.expired = False
         self.draft.reservation = r
         self.draft.quote = None  # the price depends on the number
         self.chosen.setStyleSheet(OK_STYLE + "font-size: 13pt; font-weight: bold;")
@@ -189,19 +199,26 @@ class NumberPage(WizardPage):
         self.complete_changed.emit()
 
     def _tick(self) -> None:
+        """The time left. An expired reservation stays in the draft (the order would be
+        refused and the clerk sent back here); this page just asks for a new choice."""
         r = self.draft.reservation
         if r is None:
             return
         left = r.reserved_until - self.env.app.clock()
         minutes = int(left.total_seconds() // 60)
-        if minutes < 0:
+        if left.total_seconds() < 0:
             self.chosen.setStyleSheet(ERROR_STYLE)
             self.chosen.setText(f"{r.number.number} 的预占已过期，请重新选号")
-            self.draft.reservation = None
-            self.complete_changed.emit()
+            if not self.expired:
+                self.expired = True
+                self.complete_changed.emit()
             return
         until = fmt.when(r.reserved_until)[-5:]
         self.chosen.setText(f"已预占 {r.number.number}，保留至 {until}（约 {minutes} 分钟）")
 
+    def enter(self) -> None:
+        self._tick()
+        self._enter()
+
     def is_complete(self) -> bool:
-        return self.draft.reservation is not None
+        return self.draft.reservation is not None and not self.expired and not self._reserving

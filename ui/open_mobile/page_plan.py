@@ -169,15 +169,17 @@ class PlanPage(WizardPage):
         reservation = self.draft.reservation
         assert reservation is not None
         orders, actor = self.env.app.orders, self.env.actor
+        # What the customer will see is captured now, with the codes the quote is for.
         number, plan, addons = (
             reservation.number.number,
             self.plan_combo.currentData(),
-            (self.addon_codes()),
+            self.addon_codes(),
         )
+        plan_name = next(p.name for p in self.plans if p.code == plan)
 
         def priced(quote: Quote) -> None:
             self.draft.plan_code = plan
-            self.draft.plan_name = self.plan_combo.currentText().split("（")[0]
+            self.draft.plan_name = plan_name
             self.draft.addon_codes = addons
             self.draft.quote = quote
             proceed()

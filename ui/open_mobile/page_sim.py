@@ -33,6 +33,7 @@ class SimPage(WizardPage):
         layout.addLayout(form)
         layout.addWidget(self.result)
         layout.addStretch(1)
+        self._scan_seq = 0
 
     def enter(self) -> None:
         self.iccid.setFocus()
@@ -68,11 +69,18 @@ class SimPage(WizardPage):
         try:
             parse_iccid(scanned)
         except ValidationError as exc:
+            self._scan_seq += 1
             self._refuse(exc)
             return
         orders, actor = self.env.app.orders, self.env.actor
         self.result.setText("正在核对库存…")
-        self.run(lambda: orders.check_sim(actor, scanned), self._accepted, self._refuse)
+        self._scan_seq += 1
+        seq = self._scan_seq  # only the newest scan's answer counts
+        self.run(
+            lambda: orders.check_sim(actor, scanned),
+            lambda sim: self._accepted(sim) if seq == self._scan_seq else None,
+            lambda exc: self._refuse(exc) if seq == self._scan_seq else True,
+        )
 
     def _refuse(self, exc: HallError) -> bool:
         self.draft.sim = None

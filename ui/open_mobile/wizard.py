@@ -166,9 +166,14 @@ class OpenMobileWizard(QDialog):
                 if following is self.done_page and self.draft.opened is not None:
                     self.completed.emit(self.draft.opened)
 
-        page.leave(proceed)
+        try:
+            page.leave(proceed)
+        except BaseException:
+            self._moving = False
+            self._update_buttons()
+            raise
         # A page whose work failed stays; let the clerk try again.
-        if self.current is page:
+        if self.current is page and self._moving:
             self.env.ops.busy_changed.connect(self._unlock_after_work)
 
     def _unlock_after_work(self, busy: int) -> None:
@@ -187,6 +192,9 @@ class OpenMobileWizard(QDialog):
 
     # -- abandoning ------------------------------------------------------------------------------
     def reject(self) -> None:
+        if self._moving:  # the order may be committing: it must finish on screen
+            messages.warning(self, "正在办理，请稍候完成后再关闭")
+            return
         if self.draft.opened is None and self.draft.reservation is not None:
             number = self.draft.reservation.number.number
             if not messages.confirm(self, f"放弃本次开户？已预占的号码 {number} 将立即释放。"):
@@ -195,6 +203,7 @@ class OpenMobileWizard(QDialog):
         super().reject()
 
     def _release(self) -> None:
+        self.confirm.close_customer_view()
         r = self.draft.reservation
         if r is None or self.draft.opened is not None:
             return
@@ -203,10 +212,15 @@ class OpenMobileWizard(QDialog):
         self.env.ops.run(
             lambda: numbers.release_number(actor, number),
             lambda _r: log.info("wizard abandoned; reserved number released"),
-            lambda exc: log.warning("could not release a reserved number: %s", exc),
+            # the number is not logged: it may be a customer's from now on
+            lambda exc: log.warning("could not release a reserved number (%s)", type(exc).__name__),
             write=True,
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._moving:
+            messages.warning(self, "正在办理，请稍候完成后再关闭")
+            event.ignore()
+            return
         self._release()
         super().closeEvent(event)
