@@ -1,11 +1,17 @@
-"""开班 and 日结 from the keyboard: F10, type the amount, Enter."""
+"""开班 and 日结 from the keyboard (F10, the amount, Enter), and the main window's housekeeping."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
-from hall_app.domain.enums import CashSessionStatus
+from hall_app.db.models import PhoneNumber
+from hall_app.domain.enums import CashSessionStatus, NumberStatus
+from hall_app.services.numbers import NumberFilter
+from tests.conftest import FakeClock
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_open_mobile_wizard import WAIT
@@ -46,3 +52,22 @@ def test_open_the_till_take_money_then_close_it(
     mine = [t for t in closed if t.staff_name == clerk.full_name and t.counted_cash_fen == 33_500]
     assert len(mine) == 1 and mine[0].status is CashSessionStatus.CLOSED
     assert not shown.items
+
+
+def test_the_main_window_gives_lapsed_reservations_back(
+    qtbot: QtBot, session: Session, clock: FakeClock
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    window = _logged_in(qtbot, session)
+    number = hall.numbers.find_numbers(window.actor, NumberFilter())[0].number
+    hall.numbers.reserve_number(window.actor, number)
+    clock.now += timedelta(minutes=31)
+    window.release_lapsed_numbers()  # what its timer does every few minutes
+    session.ops.wait_idle()
+
+    def status() -> NumberStatus:
+        with hall.db.read() as s:
+            return s.scalars(select(PhoneNumber.status).where(PhoneNumber.number == number)).one()
+
+    qtbot.waitUntil(lambda: status() is NumberStatus.AVAILABLE, timeout=WAIT)

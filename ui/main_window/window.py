@@ -32,6 +32,8 @@ from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Operations
 from ui.queue.panel import QueuePanel
 
+HOUSEKEEPING_MS = 5 * 60_000
+
 
 class MainWindow(QMainWindow):
     logout_requested = Signal()
@@ -77,6 +79,11 @@ class MainWindow(QMainWindow):
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick)
         self._clock_timer.start(30_000)
+        # Housekeeping: lapsed number reservations go back to the pool (audited as "system").
+        self._housekeeping = QTimer(self)
+        self._housekeeping.timeout.connect(self.release_lapsed_numbers)
+        self._housekeeping.start(HOUSEKEEPING_MS)
+        QTimer.singleShot(0, self.release_lapsed_numbers)
         self._tick()
         QShortcut(QKeySequence("F3"), self, activated=self._go_customers)
         QShortcut(QKeySequence("F10"), self, activated=self.open_cash)
@@ -144,6 +151,10 @@ class MainWindow(QMainWindow):
         self.wizard = wizard
         wizard.open()
 
+    def release_lapsed_numbers(self) -> None:
+        numbers = self._app.numbers
+        self._ops.run(numbers.release_expired, lambda _n: None, lambda _e: None, write=True)
+
     def open_cash(self) -> None:
         if self.cash_dialog is not None:
             self.cash_dialog.deleteLater()
@@ -160,6 +171,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._clock_timer.stop()
+        self._housekeeping.stop()
         self.queue.stop()
         with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
             self._ops.busy_changed.disconnect(self._on_busy)
