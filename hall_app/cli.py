@@ -15,7 +15,7 @@ from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import HallError
 
-COMMANDS = ("demo", "migrate")
+COMMANDS = ("demo", "migrate", "central", "sync")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--today", type=date.fromisoformat, help="anchor date (default: today)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("migrate", help="upgrade the database schema to the latest version")
+    central = sub.add_parser("central", help="the hall's central PostgreSQL")
+    central.add_argument("action", choices=["init"], help="init: create or upgrade its schema")
+    central.add_argument("--central", help="central database URL (default: HALL_CENTRAL_URL)")
+    sync = sub.add_parser("sync", help="push this counter's waiting records once, for scripts")
+    sync.add_argument("--central", help="central database URL (default: HALL_CENTRAL_URL)")
+    sync.add_argument("--full", action="store_true", help="queue every record first (first load)")
+    sync.add_argument("--retry-quarantined", action="store_true", help="queue refused rows again")
+    sync.add_argument("--batch", type=int, default=500)
     return parser
 
 
@@ -43,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "demo":
             return _demo(engine, args)
+        if args.command in ("central", "sync"):
+            return _central(engine, settings, args)
         build_parser().print_help()
         return 2
     except HallError as exc:
@@ -72,3 +82,41 @@ def _demo(engine: Engine, args: argparse.Namespace) -> int:
         f"受理单 {summary.orders:,}；用时 {summary.seconds:.1f} 秒"
     )
     return 0
+
+
+def _central(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    url = args.central or settings.central_url
+    if not url:
+        print("错误：中心数据库：请用 --central 或 HALL_CENTRAL_URL 指定", file=sys.stderr)
+        return 2
+    central = make_engine(url)
+    try:
+        if args.command == "central":
+            ran = upgrade_to_head(central)
+            print("中心数据库已建立或升级到最新版本" if ran else "中心数据库已是最新版本")
+            return 0
+        from hall_app.db.engine import Database
+        from hall_app.sync.push import Pusher
+
+        upgrade_to_head(engine)
+        local = Database(engine)
+        try:
+            pusher = Pusher(local, central, system_clock, batch_size=args.batch)
+            if args.retry_quarantined:
+                print(f"已重新排队被拒记录 {pusher.retry_quarantined():,} 条")
+            if args.full:
+                print(f"已排队全部记录 {pusher.enqueue_all():,} 条")
+            report = pusher.push()
+        finally:
+            local.dispose()
+        print(
+            f"同步完成：发送 {report.sent:,} 条，隔离 {report.quarantined:,} 条，"
+            f"仍待发送 {report.pending:,} 条；{report.batches} 批，用时 {report.seconds:.1f} 秒"
+        )
+        return 0 if report.quarantined == 0 else 3
+    finally:
+        central.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

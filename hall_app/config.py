@@ -61,6 +61,8 @@ class Settings:
     # The ID-card reader: "none" (no reader attached) or "demo" (cards of demo customers and,
     # every fourth read, a new person). A vendor's reader gets its own adapter and value.
     id_reader: str = "none"
+    # The hall's central PostgreSQL (HALL_CENTRAL_URL); None: this counter works alone.
+    central_url: str | None = None
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, db_url: str | None = None) -> Settings:
@@ -76,6 +78,8 @@ class Settings:
             settings = replace(settings, hall_code=env["HALL_HALL"])
         if env.get("HALL_COUNTER"):
             settings = replace(settings, counter_code=env["HALL_COUNTER"])
+        if env.get("HALL_CENTRAL_URL"):
+            settings = replace(settings, central_url=env["HALL_CENTRAL_URL"])
         if env.get("HALL_ID_READER"):
             settings = replace(settings, id_reader=env["HALL_ID_READER"])
         if settings.id_reader not in ID_READERS:

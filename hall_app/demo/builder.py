@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from hall_app.clock import HALL_TZ
@@ -28,7 +28,9 @@ from hall_app.db.models import (
     PhoneNumber,
     SimCard,
     Subscription,
+    SyncOutbox,
 )
+from hall_app.db.outbox import create_triggers, drop_triggers, synced_tables
 from hall_app.demo.bulk import BulkWriter
 from hall_app.demo.customers import (
     CUSTOMER_COLUMNS,
@@ -98,7 +100,9 @@ class DemoBuilder:
             ref = build_reference(session, self._rng, self._today, self._anchor)
             session.commit()
             session.expunge_all()
+        tables = synced_tables()
         with self._engine.begin() as conn:
+            drop_triggers(conn, tables)  # bulk loading does not queue millions of rows
             dropped = self._drop_bulk_indexes(conn)
             samples, subs = self._customers(conn, ref, customers, progress)
             numbers = self._number_pool(conn, ref, max(3000, customers // 20))
@@ -108,6 +112,10 @@ class DemoBuilder:
             tickets, orders = history.build(days, samples)
             self._invoice_segment(conn, ref, history.invoice_seq)
             self._restore_indexes(conn, dropped)
+            # The demo data is the starting point, not news: `hall-app sync --full` queues it
+            # all for a first load into an empty central database.
+            conn.execute(delete(SyncOutbox))
+            create_triggers(conn, tables)
         with self._engine.connect() as conn:
             conn.execute(text("ANALYZE"))
             conn.commit()

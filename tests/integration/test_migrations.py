@@ -38,6 +38,8 @@ EXPECTED_TABLES = {
     "sim_cards",
     "devices",
     "subscriptions",
+    "sync_outbox",
+    "sync_state",
     "subscription_addons",
     "orders",
     "order_lines",
@@ -123,3 +125,41 @@ def test_naming_convention_names_constraints() -> None:
         c.name for c in Base.metadata.tables["number_pool"].constraints
     }
     assert "uq_customers_id_number_id_doc_type" in names  # one customer per ID document
+
+
+def test_the_counter_queues_every_change_of_a_synced_table(tmp_path: Path) -> None:
+    """Migration 0002's triggers: an insert and an update of a synced table are queued once,
+    in the same transaction; a rolled-back change queues nothing."""
+    from sqlalchemy import select, update
+
+    from hall_app.db.engine import Database
+    from hall_app.db.models import ServiceType, SyncOutbox
+    from hall_app.db.outbox import synced_tables
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'q.sqlite3'}")
+    upgrade_to_head(engine)
+    db = Database(engine)
+    try:
+        with db.unit_of_work() as s:
+            kind = ServiceType(code="x", name="测试", letter="X", sort_order=9, target_minutes=5)
+            s.add(kind)
+        with db.unit_of_work() as s:
+            s.execute(update(ServiceType).where(ServiceType.code == "x").values(name="改"))
+        try:
+            with db.unit_of_work() as s:
+                s.execute(update(ServiceType).values(name="不会保存"))
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        with db.read() as s:
+            queued = s.execute(select(SyncOutbox.table_name, SyncOutbox.row_id)).all()
+        assert queued == [("service_types", kind.id)]
+        with engine.connect() as conn:
+            triggers = set(
+                conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")
+                .scalars()
+                .all()
+            )
+        assert len(triggers) == 2 * len(synced_tables())
+    finally:
+        db.dispose()

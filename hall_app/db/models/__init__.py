@@ -25,6 +25,7 @@ from hall_app.db.models.org import Counter, Hall, ServiceType, Staff, counter_se
 from hall_app.db.models.queue import QueueTicket
 from hall_app.db.models.service import ServiceTicket
 from hall_app.db.models.subscriptions import Subscription, SubscriptionAddon
+from hall_app.db.models.sync import SyncOutbox, SyncState
 
 __all__ = [
     "Approval",
@@ -56,6 +57,8 @@ __all__ = [
     "Staff",
     "Subscription",
     "SubscriptionAddon",
+    "SyncOutbox",
+    "SyncState",
     "SyncedMixin",
     "VatCategory",
     "counter_service_types",

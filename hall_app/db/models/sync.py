@@ -1,0 +1,37 @@
+"""The counter's sync outbox: one row per business row changed locally and not yet at the
+central database. SQLite triggers fill it in the same transaction as the change itself
+(``hall_app.db.outbox``), so ORM and Core writes alike are captured and nothing is lost."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hall_app.db.models.base import Base
+
+
+class SyncOutbox(Base):
+    __tablename__ = "sync_outbox"
+    __table_args__ = (UniqueConstraint("table_name", "row_id"),)
+
+    # Increasing: a row changed again is re-queued (a new seq), so an older push of it can
+    # never mark the newer change as sent.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(48))
+    row_id: Mapped[uuid.UUID]
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending / sent / quarantined
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+
+class SyncState(Base):
+    """Small facts about sync: the last successful round, the last error."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

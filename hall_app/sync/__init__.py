@@ -1,0 +1,1 @@
+"""Hall sync: counters push their outbox to the central PostgreSQL."""

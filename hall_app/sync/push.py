@@ -1,0 +1,241 @@
+"""Pushing the counter's outbox to the central PostgreSQL.
+
+- **Idempotent**: every row is an upsert keyed by its client-generated UUID, so pushing a row
+  twice (a retry after a lost connection, a killed process) never duplicates it.
+- **Ordered**: tables go parents first (customer before order before payment).
+- **Batched**: one multi-row upsert per table and batch.
+- **Last writer wins** on ``updated_at``: an older copy never overwrites a newer one.
+- **Poison rows are quarantined**: when a batch is refused, its rows are retried one by one;
+  a row the server refuses is marked quarantined with the server's reason (constraint and
+  message, never the values, which may hold ID numbers) and the rest go through.
+- **A dead link stops the round**: what was not sent stays pending for the next round.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Engine, Table, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from hall_app.db.engine import Database
+from hall_app.db.models import Base, SyncOutbox
+from hall_app.db.outbox import synced_tables
+from hall_app.domain.errors import StorageError
+
+log = logging.getLogger("hall.sync")
+T = TypeVar("T")
+LINK_LOST = "与中心数据库的连接中断，未发送的记录保留待下次同步"
+
+PENDING, SENT, QUARANTINED = "pending", "sent", "quarantined"
+FOREIGN_KEY_VIOLATION = "23503"
+
+
+class SyncUnavailable(StorageError):
+    """The central database could not be reached or the link dropped; nothing is lost."""
+
+
+@dataclass(frozen=True)
+class PushReport:
+    sent: int
+    quarantined: int
+    pending: int  # still waiting after this round
+    batches: int
+    seconds: float
+
+
+def _reason(exc: DBAPIError) -> str:
+    """The server's reason without the row's values (PostgreSQL's detail line holds them)."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) or type(orig).__name__
+    code = getattr(orig, "sqlstate", None) or ""
+    return f"{code} {primary}".strip()[:500]
+
+
+class Pusher:
+    def __init__(
+        self,
+        local: Database,
+        central: Engine,
+        clock: Callable[[], datetime],
+        batch_size: int = 500,
+        after_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        self._local = local
+        self._central = central
+        self._clock = clock
+        self._batch = batch_size
+        self._after_batch = after_batch  # tests kill the link here
+        self._tables: dict[str, Table] = {
+            name: Base.metadata.tables[name] for name in synced_tables()
+        }
+
+    def waiting(self) -> int:
+        with self._local.read() as s:
+            return len(s.scalars(select(SyncOutbox.seq).where(SyncOutbox.status == PENDING)).all())
+
+    def enqueue_all(self) -> int:
+        """Queue every synced row (a first load into an empty central database)."""
+        queued = 0
+        with self._local.unit_of_work() as s:
+            for name, table in self._tables.items():
+                ids = s.scalars(select(table.c.id)).all()
+                for chunk in _chunks(list(ids), 2000):
+                    s.execute(
+                        insert(SyncOutbox).prefix_with("OR REPLACE"),
+                        [
+                            {"table_name": name, "row_id": i, "status": PENDING, "attempts": 0}
+                            for i in chunk
+                        ],
+                    )
+                queued += len(ids)
+        return queued
+
+    def retry_quarantined(self) -> int:
+        with self._local.unit_of_work() as s:
+            result = s.execute(
+                update(SyncOutbox)
+                .where(SyncOutbox.status == QUARANTINED)
+                .values(status=PENDING, last_error=None)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def push(self) -> PushReport:
+        started = time.perf_counter()
+        sent = quarantined = batches = 0
+        with self._local.read() as s:
+            queue = s.execute(
+                select(SyncOutbox.seq, SyncOutbox.table_name, SyncOutbox.row_id)
+                .where(SyncOutbox.status == PENDING)
+                .order_by(SyncOutbox.seq)
+            ).all()
+        by_table: dict[str, list[tuple[int, uuid.UUID]]] = {}
+        for seq, name, row_id in queue:
+            by_table.setdefault(name, []).append((seq, row_id))
+        self._deferred: list[tuple[Table, int, uuid.UUID]] = []
+        for name, table in self._tables.items():  # parents first
+            entries = self._parents_first(table, by_table.get(name, []))
+            for chunk in _chunks(entries, self._batch):
+                ok, bad = self._push_batch(table, chunk)
+                sent += ok
+                quarantined += bad
+                batches += 1
+                if self._after_batch is not None:
+                    self._after_batch(batches)
+        # Rows that referred to a row not yet sent (a cycle between tables): once more, now
+        # that everything else is there; what still fails is quarantined.
+        deferred, self._deferred = self._deferred, []
+        for table, seq, row_id in deferred:
+            with self._local.read() as s:
+                row = s.execute(select(table).where(table.c.id == row_id)).mappings().first()
+            ok, bad = self._one_by_one(
+                table, [(seq, row_id)], [dict(row)] if row else [], final=True
+            )
+            sent += ok
+            quarantined += bad
+        return PushReport(sent, quarantined, self.waiting(), batches, time.perf_counter() - started)
+
+    def _parents_first(
+        self, table: Table, entries: list[tuple[int, uuid.UUID]]
+    ) -> list[tuple[int, uuid.UUID]]:
+        """Within a table that refers to itself (a minor's guardian is a customer too), the
+        rows that refer to nobody go first."""
+        self_refs = [fk.parent for fk in table.foreign_keys if fk.column.table is table]
+        if not self_refs or not entries:
+            return entries
+        with self._local.read() as s:
+            dependent = set(
+                s.scalars(select(table.c.id).where(or_(*(c.is_not(None) for c in self_refs))))
+            )
+        return sorted(entries, key=lambda e: (e[1] in dependent, e[0]))
+
+    # -- one batch ---------------------------------------------------------------------------
+    def _push_batch(self, table: Table, chunk: list[tuple[int, uuid.UUID]]) -> tuple[int, int]:
+        seqs = [seq for seq, _ in chunk]
+        with self._local.read() as s:
+            rows = [
+                dict(r._mapping)
+                for r in s.execute(
+                    select(table).where(table.c.id.in_([row_id for _, row_id in chunk]))
+                )
+            ]
+        try:
+            with self._central.begin() as conn:
+                if rows:
+                    conn.execute(_upsert(table), rows)
+        except OperationalError as exc:
+            raise SyncUnavailable(
+                "与中心数据库的连接中断，未发送的记录保留待下次同步", "同步"
+            ) from exc
+        except DBAPIError as exc:
+            if getattr(exc, "connection_invalidated", False):
+                raise SyncUnavailable(LINK_LOST, "同步") from exc
+            return self._one_by_one(table, chunk, rows)
+        self._mark(seqs, SENT)
+        return len(seqs), 0
+
+    def _one_by_one(
+        self,
+        table: Table,
+        chunk: list[tuple[int, uuid.UUID]],
+        rows: list[dict[str, object]],
+        final: bool = False,
+    ) -> tuple[int, int]:
+        by_id = {row["id"]: row for row in rows}
+        ok = bad = 0
+        for seq, row_id in chunk:
+            row = by_id.get(row_id)
+            try:
+                if row is not None:
+                    with self._central.begin() as conn:
+                        conn.execute(_upsert(table), [row])
+            except OperationalError as exc:
+                raise SyncUnavailable(LINK_LOST, "同步") from exc
+            except DBAPIError as exc:
+                if not final and getattr(exc.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
+                    self._deferred.append((table, seq, row_id))
+                    continue
+                reason = _reason(exc)
+                log.warning("sync: %s row quarantined: %s", table.name, reason)
+                self._mark([seq], QUARANTINED, reason)
+                bad += 1
+                continue
+            self._mark([seq], SENT)
+            ok += 1
+        return ok, bad
+
+    def _mark(self, seqs: list[int], status: str, error: str | None = None) -> None:
+        now = self._clock()
+        with self._local.unit_of_work() as s:
+            s.execute(
+                update(SyncOutbox)
+                .where(SyncOutbox.seq.in_(seqs), SyncOutbox.status == PENDING)
+                .values(
+                    status=status,
+                    last_error=error,
+                    attempts=SyncOutbox.attempts + 1,
+                    sent_at=now if status == SENT else None,
+                )
+            )
+
+
+def _upsert(table: Table):  # type: ignore[no-untyped-def]
+    stmt = pg_insert(table)
+    columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"}
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_=columns,
+        where=table.c.updated_at <= stmt.excluded.updated_at,  # last writer wins
+    )
+
+
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,248 @@
+"""Counters on their own SQLite files push to a real central PostgreSQL: nothing lost, nothing
+twice, a poison row quarantined while the rest arrive, a dead link or a killed client costs
+nothing but a retry."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text, update
+
+from hall_app.app import HallApp, build_app
+from hall_app.cli import main as cli_main
+from hall_app.config import Settings
+from hall_app.db.engine import make_engine
+from hall_app.db.migrate import HEAD_REVISION, current_revision
+from hall_app.db.models import (
+    Customer,
+    InvoiceSegment,
+    Order,
+    Payment,
+    Subscription,
+    SyncOutbox,
+)
+from hall_app.services.actor import Actor
+from hall_app.sync.push import PENDING, QUARANTINED, Pusher, SyncUnavailable
+from tests.conftest import FakeClock
+from tests.integration.test_open_mobile import _request
+
+pytestmark = pytest.mark.postgres
+
+
+def _counter(template: Path, tmp_path: Path, name: str, clock: FakeClock) -> HallApp:
+    path = tmp_path / f"{name}.sqlite3"
+    shutil.copyfile(template, path)
+    return build_app(Settings.load(env={}, db_url=f"sqlite:///{path}"), clock=clock)
+
+
+@pytest.fixture
+def central(pg_url: str) -> Iterator[Engine]:
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
+    engine = make_engine(pg_url)
+    yield engine
+    engine.dispose()
+
+
+def _count(engine: Engine, model: type) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def _ids(engine: Engine, model: type) -> set[object]:
+    with engine.connect() as conn:
+        return set(conn.execute(select(model.id)).scalars())  # type: ignore[attr-defined]
+
+
+def test_two_counters_arrive_whole_and_once(
+    central: Engine, demo_template: Path, tmp_path: Path
+) -> None:
+    assert current_revision(central) == HEAD_REVISION
+    a_clock = FakeClock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))
+    b_clock = FakeClock(datetime(2026, 11, 25, 2, 0, tzinfo=UTC))  # B's orders: the next day
+    a = _counter(demo_template, tmp_path, "a", a_clock)
+    b = _counter(demo_template, tmp_path, "b", b_clock)
+    try:
+        first = Pusher(a.db, central, a_clock).enqueue_all()
+        assert Pusher(a.db, central, a_clock).push().sent == first  # the first load
+        assert Pusher(b.db, central, b_clock).enqueue_all() == first
+        again = Pusher(b.db, central, b_clock).push()  # the same rows again: no duplicates
+        assert again.quarantined == 0 and again.pending == 0
+        base_orders = _count(central, Order)
+        clerk_a = a.auth.log_in("clerk1", "hall1234")
+        clerk_b = b.auth.log_in("clerk2", "hall1234")
+        _lease_segment(a, clerk_a, 10_000_000)  # each counter numbers invoices from its own
+        _lease_segment(b, clerk_b, 20_000_000)  # segment, as a lease from the central would
+        for i in range(2):
+            a.orders.open_mobile_number(clerk_a, _request(a, clerk_a, skip=i))
+            b.orders.open_mobile_number(clerk_b, _request(b, clerk_b, skip=10 + i))
+        assert Pusher(a.db, central, a_clock).waiting() > 0
+        for hall, clock in ((a, a_clock), (b, b_clock)):
+            report = Pusher(hall.db, central, clock, batch_size=7).push()
+            assert report.quarantined == 0 and report.pending == 0
+        assert _count(central, Order) == base_orders + 4
+        for model in (Order, Payment, Subscription, Customer):
+            union = _ids(a.db.engine, model) | _ids(b.db.engine, model)
+            assert _ids(central, model) == union, model
+        Pusher(a.db, central, a_clock).enqueue_all()
+        Pusher(a.db, central, a_clock).push()  # a full re-push changes nothing
+        assert _count(central, Order) == base_orders + 4
+    finally:
+        a.close()
+        b.close()
+
+
+def _lease_segment(hall: HallApp, actor: Actor, first: int) -> None:
+    with hall.db.unit_of_work() as s:
+        shared = s.scalars(select(InvoiceSegment)).first()
+        assert shared is not None
+        s.add(
+            InvoiceSegment(
+                hall_id=actor.hall_id,
+                counter_id=actor.counter_id,
+                year2=shared.year2,
+                province_code=shared.province_code,
+                channel=shared.channel,
+                first_seq=first,
+                last_seq=first + 999,
+                next_seq=first,
+            )
+        )
+
+
+def test_two_counters_on_one_shared_segment_clash_and_are_quarantined(
+    central: Engine, demo_template: Path, tmp_path: Path
+) -> None:
+    """Without per-counter segments two offline counters give out the same invoice number:
+    the second to arrive is quarantined (with its lines), never merged or lost."""
+    a_clock = FakeClock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))
+    b_clock = FakeClock(datetime(2026, 11, 25, 2, 0, tzinfo=UTC))
+    a = _counter(demo_template, tmp_path, "a", a_clock)
+    b = _counter(demo_template, tmp_path, "b", b_clock)
+    try:
+        Pusher(a.db, central, a_clock).enqueue_all()
+        Pusher(a.db, central, a_clock).push()
+        clerk_a = a.auth.log_in("clerk1", "hall1234")
+        clerk_b = b.auth.log_in("clerk2", "hall1234")
+        done_a = a.orders.open_mobile_number(clerk_a, _request(a, clerk_a))
+        done_b = b.orders.open_mobile_number(clerk_b, _request(b, clerk_b, skip=10))
+        assert done_a.invoice_no == done_b.invoice_no  # the clash leases exist to prevent
+        assert Pusher(a.db, central, a_clock).push().quarantined == 0
+        report = Pusher(b.db, central, b_clock).push()
+        assert report.quarantined >= 1 and report.pending == 0
+        with b.db.read() as s:
+            errors = s.scalars(
+                select(SyncOutbox.last_error).where(SyncOutbox.status == QUARANTINED)
+            ).all()
+        assert any("uq_invoices_invoice_no" in (e or "") for e in errors)
+        assert done_b.order_id in _ids(central, Order)  # the order itself arrived
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_poison_row_is_quarantined_and_the_rest_arrive(
+    central: Engine, demo_template: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    a = _counter(demo_template, tmp_path, "a", clock)
+    try:
+        pusher = Pusher(a.db, central, clock, batch_size=50)
+        pusher.enqueue_all()
+        pusher.push()
+        with a.db.unit_of_work() as s:  # SQLite takes it, the central VARCHAR(64) will not
+            ids = s.scalars(select(Customer.id).order_by(Customer.id).limit(3)).all()
+            s.execute(update(Customer).where(Customer.id == ids[0]).values(name="长" * 80))
+            s.execute(update(Customer).where(Customer.id.in_(ids[1:])).values(address="新地址"))
+        report = pusher.push()
+        assert (report.sent, report.quarantined, report.pending) == (2, 1, 0)
+        with a.db.read() as s:
+            bad = s.scalars(select(SyncOutbox).where(SyncOutbox.status == QUARANTINED)).one()
+            assert bad.row_id == ids[0] and bad.last_error and "22001" in bad.last_error
+            assert "长长" not in bad.last_error  # the server's reason, not the values
+        with central.connect() as conn:
+            addresses = conn.execute(select(Customer.address).where(Customer.id.in_(ids[1:])))
+            assert set(addresses.scalars()) == {"新地址"}
+        with a.db.unit_of_work() as s:  # a supervisor corrects it: queued again by the trigger
+            s.execute(update(Customer).where(Customer.id == ids[0]).values(name="更正后"))
+        assert pusher.push().sent == 1
+        with central.connect() as conn:
+            assert conn.execute(select(Customer.name).where(Customer.id == ids[0])).scalar() == (
+                "更正后"
+            )
+    finally:
+        a.close()
+
+
+def test_a_dead_link_loses_nothing(
+    central: Engine, demo_template: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    a = _counter(demo_template, tmp_path, "a", clock)
+    nowhere = make_engine("postgresql://hall@127.0.0.1:1/none?connect_timeout=2")
+    try:
+        queued = Pusher(a.db, central, clock).enqueue_all()
+        with pytest.raises(SyncUnavailable):
+            Pusher(a.db, nowhere, clock).push()
+        assert Pusher(a.db, central, clock).waiting() == queued
+
+        def kill_link(batch: int) -> None:  # the server drops every connection mid-round
+            if batch == 3:
+                with central.connect() as conn:
+                    conn.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    )
+                    conn.commit()
+
+        # the round may stop (what was sent is marked, the rest waits) or reconnect and go on
+        with contextlib.suppress(SyncUnavailable):
+            Pusher(a.db, central, clock, batch_size=200, after_batch=kill_link).push()
+        report = Pusher(a.db, central, clock).push()
+        assert report.pending == 0 and report.quarantined == 0
+        for model in (Customer, Order, Payment):
+            assert _ids(central, model) == _ids(a.db.engine, model)
+    finally:
+        nowhere.dispose()
+        a.close()
+
+
+def test_a_killed_client_resumes_without_doubles(
+    pg_url: str, central: Engine, demo_template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "counter.sqlite3"
+    shutil.copyfile(demo_template, path)
+    db = f"sqlite:///{path}"
+    env = {**os.environ, "HALL_CENTRAL_URL": pg_url}
+    cmd = [sys.executable, "-m", "hall_app.cli", "--db", db, "sync", "--full", "--batch", "20"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2.0)  # somewhere in the middle of the round
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    with make_engine(db).connect() as conn:
+        left = conn.execute(select(func.count()).where(SyncOutbox.status == PENDING)).scalar_one()
+    resumed = subprocess.run(
+        [sys.executable, "-m", "hall_app.cli", "--db", db, "sync"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    local = make_engine(db)
+    try:
+        assert left > 0  # the kill did interrupt the round
+        for model in (Customer, Order, Payment, Subscription):
+            assert _ids(central, model) == _ids(local, model)
+            assert _count(central, model) == _count(local, model)
+    finally:
+        local.dispose()
