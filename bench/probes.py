@@ -358,11 +358,103 @@ def probe_documents(db: str, n: int) -> None:
     emit(kinds=out)
 
 
+def probe_push(db: str, n: int) -> None:
+    """Push n waiting customer records to a fresh central PostgreSQL database, then insert the
+    same rows with a raw psycopg ``executemany`` into an emptied table, in the same run."""
+    import uuid as uuid_mod
+    from enum import Enum
+
+    import psycopg
+    from sqlalchemy import create_engine, delete, select, text
+
+    from hall_app.clock import system_clock
+    from hall_app.db.engine import Database, make_engine
+    from hall_app.db.migrate import upgrade_to_head
+    from hall_app.db.models import Base, Customer, SyncOutbox
+    from hall_app.sync.push import PENDING, Pusher
+
+    server = os.environ.get("HALL_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"hall_bench_{uuid_mod.uuid4().hex[:8]}"
+    admin = create_engine(
+        server.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    central_url = f"{server.rsplit('/', 1)[0]}/{name}"
+    central = make_engine(central_url)
+    local = Database(make_engine(db))
+    try:
+        upgrade_to_head(central)
+        upgrade_to_head(local.engine)
+        pusher = Pusher(local, central, system_clock)
+        reference = ("halls", "counters", "staff")
+        with local.unit_of_work() as s:  # the parents the customers need, not timed
+            s.execute(delete(SyncOutbox))
+            for table in reference:
+                t = Base.metadata.tables[table]
+                for row_id in s.scalars(select(t.c.id)):
+                    s.add(SyncOutbox(table_name=table, row_id=row_id, status=PENDING))
+        pusher.push()
+        with local.unit_of_work() as s:
+            ids = s.scalars(
+                select(Customer.id).where(Customer.guardian_id.is_(None)).limit(n)
+            ).all()
+            s.add_all(
+                SyncOutbox(table_name="customers", row_id=i, status=PENDING, attempts=0)
+                for i in ids
+            )
+        t0 = time.perf_counter()
+        report = pusher.push()
+        push_s = time.perf_counter() - t0
+        table = Customer.__table__
+        with local.read() as s:
+            rows = [dict(r._mapping) for r in s.execute(select(table).where(table.c.id.in_(ids)))]
+        cols = [c.name for c in table.columns]
+        values = [
+            tuple(v.value if isinstance(v, Enum) else v for v in (r[c] for c in cols)) for r in rows
+        ]
+        with central.begin() as conn:
+            conn.execute(text("TRUNCATE customers CASCADE"))
+        raw_url = central_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(raw_url) as raw:
+            t0 = time.perf_counter()
+            with raw.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO customers ({', '.join(cols)}) "
+                    f"VALUES ({', '.join(['%s'] * len(cols))})",
+                    values,
+                )
+            raw.commit()
+            raw_s = time.perf_counter() - t0
+        emit(
+            records=report.sent,
+            quarantined=report.quarantined,
+            push_ms=round(push_s * 1000, 1),
+            raw_ms=round(raw_s * 1000, 1),
+        )
+    finally:
+        local.dispose()
+        central.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
         "probe",
-        choices=["bare", "login", "main", "search", "stall", "memory", "order", "documents"],
+        choices=[
+            "bare",
+            "login",
+            "main",
+            "search",
+            "stall",
+            "memory",
+            "order",
+            "documents",
+            "push",
+        ],
     )
     parser.add_argument("--db")
     parser.add_argument("-n", type=int, default=100)
@@ -381,6 +473,8 @@ def main() -> None:
         probe_order(args.db, args.n)
     elif args.probe == "documents":
         probe_documents(args.db, args.n)
+    elif args.probe == "push":
+        probe_push(args.db, args.n)
     else:
         probe_memory(args.db, args.n)
 
