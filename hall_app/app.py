@@ -24,6 +24,7 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
+from hall_app.sync.service import SyncService
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,11 @@ class HallApp:
     documents: DocumentService
     invoices: InvoiceService
     cash: CashService
+    sync: SyncService
     id_reader: IdCardReader | None  # None: no reader at this counter
 
     def close(self) -> None:
+        self.sync.close()
         self.db.dispose()
 
     @property
@@ -86,6 +89,7 @@ def build_app(
             ) from exc
     db = Database(engine)
     numbers = NumberService(db, settings.rules, clock)
+    sync = SyncService(db, settings.central_url, clock)
     return HallApp(
         settings=settings,
         db=db,
@@ -98,7 +102,9 @@ def build_app(
         orders=OrderService(db, settings.rules, clock, numbers),
         documents=DocumentService(db, clock),
         invoices=InvoiceService(db, clock),
-        cash=CashService(db, clock),
+        # Day close waits for the central database to have everything (when there is one).
+        cash=CashService(db, clock, unsynced=lambda: sync.waiting() if sync.configured else 0),
+        sync=sync,
         # No vendor SDK is bundled: the demo reader only where the settings ask for it.
         id_reader=DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None,
     )

@@ -5,6 +5,7 @@ if the clerk has not opened one); closing counts the drawer against what the pay
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -93,9 +94,10 @@ def open_session_for_payment(session: Session, actor: Actor, now: datetime) -> u
 
 
 class CashService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, unsynced: Callable[[], int] = lambda: 0) -> None:
         self._db = db
         self._clock = clock
+        self._unsynced = unsynced  # records not yet at the central database
 
     def open_session(self, actor: Actor, float_fen: int) -> CashSessionView:
         """Start the day with a counted float in the drawer."""
@@ -126,6 +128,11 @@ class CashService:
         actor.require(Permission.PAYMENT_TAKE)
         if counted_fen < 0:
             raise ValidationError("实点现金不能为负数", COUNTED_FIELD)
+        waiting = self._unsynced()
+        if waiting:
+            raise ValidationError(
+                f"还有 {waiting:,} 条记录未同步到中心数据库，请联网同步后再日结", "日结"
+            )
         now = self._clock()
         with self._db.unit_of_work() as session:
             found = _open_till_id(session, actor, None)

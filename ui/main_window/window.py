@@ -31,6 +31,7 @@ from ui.customers.search import CustomerSearchPage
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Operations
 from ui.queue.panel import QueuePanel
+from ui.sync.status import SyncStatusLabel
 
 HOUSEKEEPING_MS = 5 * 60_000
 
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
 
         self._busy = QLabel("")
         self.statusBar().addPermanentWidget(self._busy)
+        self.sync_status = SyncStatusLabel(app.sync, ops, self)
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().showMessage(app.storage_label())
         ops.busy_changed.connect(self._on_busy)
 
@@ -172,6 +175,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._clock_timer.stop()
         self._housekeeping.stop()
+        self.sync_status.stop()
         self.queue.stop()
         with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
             self._ops.busy_changed.disconnect(self._on_busy)

@@ -1,0 +1,143 @@
+"""Sync as the counter sees it: is a central database configured, how many records wait, when
+did the last round succeed, what did the server refuse; and one round on demand."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from hall_app.clock import Clock
+from hall_app.db.engine import Database, make_engine
+from hall_app.db.models import SyncOutbox, SyncState
+from hall_app.domain.errors import ValidationError
+from hall_app.domain.permissions import Permission
+from hall_app.services import audit
+from hall_app.services.actor import Actor
+from hall_app.sync.push import PENDING, QUARANTINED, Pusher, PushReport, SyncUnavailable
+
+MAX_DELAY_S = 300
+
+
+def next_delay(failures: int, base_s: float = 15) -> float:
+    """Seconds until the next round: the base interval while all is well, then doubling with
+    each failure in a row, capped at five minutes."""
+    return float(min(MAX_DELAY_S, base_s * (2 ** max(0, failures))))
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    configured: bool
+    waiting: int
+    quarantined: int
+    last_success_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class QuarantinedRecord:
+    table_name: str
+    row_id: uuid.UUID
+    error: str
+    attempts: int
+
+
+class SyncService:
+    def __init__(self, db: Database, central_url: str | None, clock: Clock) -> None:
+        self._db = db
+        self._url = central_url
+        self._clock = clock
+        self._central: Engine | None = None
+        self._lock = threading.Lock()  # one round at a time
+
+    @property
+    def configured(self) -> bool:
+        return self._url is not None and self._db.engine.dialect.name == "sqlite"
+
+    def status(self) -> SyncStatus:
+        with self._db.read() as s:
+            counts = dict(
+                s.execute(
+                    select(SyncOutbox.status, func.count())
+                    .where(SyncOutbox.status.in_([PENDING, QUARANTINED]))
+                    .group_by(SyncOutbox.status)
+                ).all()
+            )
+            state = dict(s.execute(select(SyncState.key, SyncState.value)).all())
+        last = state.get("last_success_at")
+        return SyncStatus(
+            configured=self.configured,
+            waiting=int(counts.get(PENDING, 0)),
+            quarantined=int(counts.get(QUARANTINED, 0)),
+            last_success_at=datetime.fromisoformat(last) if last else None,
+            last_error=state.get("last_error") or None,
+        )
+
+    def waiting(self) -> int:
+        with self._db.read() as s:
+            return int(s.scalar(select(func.count()).where(SyncOutbox.status == PENDING)) or 0)
+
+    def run_round(self) -> PushReport:
+        """Push what waits. A dead link raises ``SyncUnavailable`` and is remembered."""
+        if not self.configured or self._url is None:
+            raise ValidationError("未配置中心数据库（HALL_CENTRAL_URL），本窗口单机运行", "同步")
+        with self._lock:
+            if self._central is None:
+                self._central = make_engine(self._url)
+            try:
+                report = Pusher(self._db, self._central, self._clock).push()
+            except SyncUnavailable as exc:
+                self._remember(last_error=exc.message)
+                raise
+            self._remember(last_success_at=self._clock().isoformat(), last_error="")
+            return report
+
+    def quarantined(self, actor: Actor) -> list[QuarantinedRecord]:
+        """What the central database refused, for the supervisor."""
+        actor.require(Permission.APPROVE)
+        with self._db.read() as s:
+            return [
+                QuarantinedRecord(o.table_name, o.row_id, o.last_error or "", o.attempts)
+                for o in s.scalars(
+                    select(SyncOutbox)
+                    .where(SyncOutbox.status == QUARANTINED)
+                    .order_by(SyncOutbox.seq)
+                )
+            ]
+
+    def retry_quarantined(self, actor: Actor) -> int:
+        actor.require(Permission.APPROVE)
+        now = self._clock()
+        with self._db.unit_of_work() as s:
+            seqs = s.scalars(select(SyncOutbox.seq).where(SyncOutbox.status == QUARANTINED)).all()
+            if seqs:
+                s.execute(
+                    update(SyncOutbox)
+                    .where(SyncOutbox.seq.in_(seqs))
+                    .values(status=PENDING, last_error=None)
+                )
+                audit.record(
+                    s,
+                    at=now,
+                    actor=actor,
+                    action="sync.retry_quarantined",
+                    entity="sync_outbox",
+                    entity_id=None,
+                    after={"records": len(seqs)},
+                )
+            return len(seqs)
+
+    def close(self) -> None:
+        if self._central is not None:
+            self._central.dispose()
+            self._central = None
+
+    def _remember(self, **values: str) -> None:
+        with self._db.unit_of_work() as s:
+            for key, value in values.items():
+                stmt = sqlite_insert(SyncState).values(key=key, value=value)
+                s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))

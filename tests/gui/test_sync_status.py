@@ -1,0 +1,97 @@
+"""The status bar tells the clerk whether the counter is online, what waits, and when it last
+synced; offline, it keeps trying with growing pauses."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from hall_app.app import HallApp, build_app
+from hall_app.cli import main as cli_main
+from hall_app.config import Settings
+from hall_app.db.engine import make_engine
+from hall_app.sync.push import Pusher
+from tests.conftest import FakeClock
+from tests.gui.conftest import ShownMessages
+from tests.gui.test_customer_search import _logged_in
+from tests.gui.test_open_mobile_wizard import WAIT
+from tests.integration.test_open_mobile import _request
+from ui.app import Session
+from ui.ops import Operations
+
+
+def _session(
+    template: Path, tmp_path: Path, central: str, clock: FakeClock, ops: Operations
+) -> tuple[HallApp, Session]:
+    path = tmp_path / "counter.sqlite3"
+    shutil.copyfile(template, path)
+    env = {"HALL_CENTRAL_URL": central}
+    hall = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
+    return hall, Session(hall, ops)
+
+
+@pytest.fixture
+def closing() -> Iterator[list[tuple[HallApp, Session, Operations]]]:
+    opened: list[tuple[HallApp, Session, Operations]] = []
+    yield opened
+    for hall, session, ops in opened:
+        ops.wait_idle()
+        if session.window is not None:
+            session.window.close()
+        hall.close()
+
+
+@pytest.mark.postgres
+def test_online_counter_shows_what_waits_and_syncs(
+    qtbot: QtBot,
+    pg_url: str,
+    demo_template: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    ops: Operations,
+    shown: ShownMessages,
+    closing: list[tuple[HallApp, Session, Operations]],
+) -> None:
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
+    hall, session = _session(demo_template, tmp_path, pg_url, clock, ops)
+    closing.append((hall, session, ops))
+    central = make_engine(pg_url)
+    Pusher(hall.db, central, clock).enqueue_all()  # the first load goes with the first round
+    central.dispose()
+    window = _logged_in(qtbot, session)
+    status = window.sync_status
+    qtbot.waitUntil(lambda: status.text().startswith("联网 · 待同步 0 条"), timeout=WAIT)
+    hall.orders.open_mobile_number(window.actor, _request(hall, window.actor))
+    status.sync_now()
+    qtbot.waitUntil(lambda: not status.running, timeout=WAIT)
+    assert status.text().startswith("联网 · 待同步 0 条 · 上次同步 11-24 10:00")
+    assert status.next_delay_s == 15 and hall.sync.status().waiting == 0
+    assert "拒收" not in status.text() and hall.sync.status().quarantined == 0
+
+
+def test_offline_counter_says_so_and_backs_off(
+    qtbot: QtBot,
+    demo_template: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    ops: Operations,
+    shown: ShownMessages,
+    closing: list[tuple[HallApp, Session, Operations]],
+) -> None:
+    hall, session = _session(demo_template, tmp_path, "postgresql://x@127.0.0.1:1/none", clock, ops)
+    closing.append((hall, session, ops))
+    window = _logged_in(qtbot, session)
+    status = window.sync_status
+    qtbot.waitUntil(lambda: status.text().startswith("离线"), timeout=WAIT)
+    assert status.failures == 1 and status.next_delay_s == 30
+    hall.orders.open_mobile_number(window.actor, _request(hall, window.actor))
+    status.sync_now()
+    qtbot.waitUntil(lambda: status.failures == 2 and not status.running, timeout=WAIT)
+    waiting = hall.sync.status().waiting
+    assert waiting > 0 and f"待同步 {waiting:,} 条" in status.text()
+    assert "上次同步 从未" in status.text() and status.next_delay_s == 60
+    assert not shown.items  # offline is a state, not an error dialog

@@ -1,0 +1,81 @@
+"""The status bar's sync corner: online or offline, how many records wait, the last successful
+sync. Rounds run in a worker; after a failure the next try waits longer (15 s doubling up to
+5 minutes); Ctrl+Shift+S syncs now."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QWidget
+
+from hall_app.clock import fmt_local
+from hall_app.domain.errors import HallError
+from hall_app.sync.push import PushReport
+from hall_app.sync.service import SyncService, SyncStatus, next_delay
+from ui.ops import Operations
+
+
+class SyncStatusLabel(QLabel):
+    def __init__(
+        self, service: SyncService, ops: Operations, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("syncStatus")
+        self._service = service
+        self._ops = ops
+        self.failures = 0
+        self.online: bool | None = None  # unknown until the first round
+        self.running = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.sync_now)
+        if not service.configured:
+            self.setText("单机模式：未配置中心数据库")
+            return
+        QShortcut(QKeySequence("Ctrl+Shift+S"), self.window(), activated=self.sync_now)
+        self.setText("正在连接中心数据库…")
+        QTimer.singleShot(0, self.sync_now)
+
+    @property
+    def next_delay_s(self) -> float:
+        return next_delay(self.failures)
+
+    def sync_now(self) -> None:
+        if self.running or not self._service.configured:
+            return
+        self.running = True
+        self._timer.stop()
+        service = self._service
+        self._ops.run(service.run_round, self._done, self._failed, parent=self)
+
+    def _done(self, _report: PushReport) -> None:
+        self.failures = 0
+        self.online = True
+        self._after_round()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.failures += 1
+        self.online = False
+        self._after_round()
+        if not isinstance(exc, HallError):
+            from ui import messages
+
+            messages.failure(self, exc)
+
+    def _after_round(self) -> None:
+        service = self._service
+        self._ops.run(service.status, self._show, lambda _e: None, parent=self)
+
+    def _show(self, status: SyncStatus) -> None:
+        self.running = False
+        last = fmt_local(status.last_success_at)[5:] if status.last_success_at else "从未"
+        state = "联网" if self.online else "离线（暂存本机，恢复后自动补传）"
+        text = f"{state} · 待同步 {status.waiting:,} 条 · 上次同步 {last}"
+        if status.quarantined:
+            text += f" · 中心拒收 {status.quarantined} 条待主管处理"
+        self.setText(text)
+        self.setStyleSheet("" if self.online else "color: #b35c00;")
+        self._timer.start(int(self.next_delay_s * 1000))
+
+    def stop(self) -> None:
+        self._timer.stop()
