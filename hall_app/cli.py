@@ -96,6 +96,7 @@ def _central(engine: Engine, settings: Settings, args: argparse.Namespace) -> in
             print("中心数据库已建立或升级到最新版本" if ran else "中心数据库已是最新版本")
             return 0
         from hall_app.db.engine import Database
+        from hall_app.sync.pull import Puller
         from hall_app.sync.push import Pusher
 
         upgrade_to_head(engine)
@@ -107,11 +108,13 @@ def _central(engine: Engine, settings: Settings, args: argparse.Namespace) -> in
             if args.full:
                 print(f"已排队全部记录 {pusher.enqueue_all():,} 条")
             report = pusher.push()
+            pulled = Puller(local, central, system_clock).pull()
         finally:
             local.dispose()
         print(
             f"同步完成：发送 {report.sent:,} 条，隔离 {report.quarantined:,} 条，"
-            f"仍待发送 {report.pending:,} 条；{report.batches} 批，用时 {report.seconds:.1f} 秒"
+            f"仍待发送 {report.pending:,} 条；{report.batches} 批，用时 {report.seconds:.1f} 秒；"
+            f"从中心更新 {pulled.rows:,} 条"
         )
         return 0 if report.quarantined == 0 else 3
     finally:

@@ -2,7 +2,7 @@
 
 They run inside the writing transaction: a rolled-back order queues nothing, a committed one
 queues every row it touched, whether written through the ORM or a Core UPDATE. A row changed
-again before it is pushed is queued once, with a new sequence number (INSERT OR REPLACE).
+again before it is pushed is queued once, with a new sequence number.
 Tables added by later migrations must call ``create_triggers`` for themselves."""
 
 from __future__ import annotations
@@ -25,10 +25,13 @@ def synced_tables() -> list[str]:
 
 
 def _trigger_sql(table: str, when: str) -> str:
+    # Delete, then insert: not INSERT OR REPLACE, whose conflict policy an outer UPSERT (the
+    # pull) would override.
     return (
         f"CREATE TRIGGER IF NOT EXISTS trg_outbox_{when.lower()}_{table} "
         f"AFTER {when} ON {table} BEGIN "
-        "INSERT OR REPLACE INTO sync_outbox (table_name, row_id, status, attempts) "
+        f"DELETE FROM sync_outbox WHERE table_name = '{table}' AND row_id = NEW.id; "
+        "INSERT INTO sync_outbox (table_name, row_id, status, attempts) "
         f"VALUES ('{table}', NEW.id, 'pending', 0); END"
     )
 

@@ -18,6 +18,7 @@ from hall_app.domain.errors import ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.sync.pull import Puller
 from hall_app.sync.push import PENDING, QUARANTINED, Pusher, PushReport, SyncUnavailable
 
 MAX_DELAY_S = 300
@@ -82,7 +83,8 @@ class SyncService:
             return int(s.scalar(select(func.count()).where(SyncOutbox.status == PENDING)) or 0)
 
     def run_round(self) -> PushReport:
-        """Push what waits. A dead link raises ``SyncUnavailable`` and is remembered."""
+        """Push what waits, then pull the hall's changes. A dead link raises
+        ``SyncUnavailable`` and is remembered."""
         if not self.configured or self._url is None:
             raise ValidationError("未配置中心数据库（HALL_CENTRAL_URL），本窗口单机运行", "同步")
         with self._lock:
@@ -90,6 +92,7 @@ class SyncService:
                 self._central = make_engine(self._url)
             try:
                 report = Pusher(self._db, self._central, self._clock).push()
+                Puller(self._db, self._central, self._clock).pull()
             except SyncUnavailable as exc:
                 self._remember(last_error=exc.message)
                 raise

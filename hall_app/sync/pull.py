@@ -1,0 +1,102 @@
+"""Pulling what the hall decides centrally into the counter: halls and counters, service types,
+VAT categories, the catalog with prices and promotions, pretty-number tiers, staff (new
+accounts, passwords, roles) and invoice segments.
+
+Each table is read from the central database from its watermark (the newest ``updated_at``
+seen last time) and upserted locally, last writer wins on ``updated_at``. The boundary is read
+inclusively, so nothing updated in the same instant is missed; re-applying a row is harmless.
+Rows written by the pull are not queued for pushing back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+
+from hall_app.db.engine import Database
+from hall_app.db.models import Base, SyncOutbox, SyncState
+from hall_app.sync.push import LINK_LOST, SyncUnavailable
+
+PULLED = (
+    "halls",
+    "counters",
+    "service_types",
+    "vat_categories",
+    "products",
+    "promotions",
+    "pretty_tiers",
+    "staff",
+    "invoice_segments",
+)
+
+
+@dataclass(frozen=True)
+class PullReport:
+    rows: int
+    tables: int
+    seconds: float
+
+
+class Puller:
+    def __init__(self, local: Database, central: Engine, clock: Callable[[], datetime]) -> None:
+        self._local = local
+        self._central = central
+        self._clock = clock
+        order = [t.name for t in Base.metadata.sorted_tables]
+        self._tables: list[Table] = [
+            Base.metadata.tables[name] for name in sorted(PULLED, key=order.index)
+        ]
+
+    def pull(self) -> PullReport:
+        started = time.perf_counter()
+        rows = tables = 0
+        for table in self._tables:
+            got = self._pull_table(table)
+            rows += got
+            tables += 1 if got else 0
+        return PullReport(rows, tables, time.perf_counter() - started)
+
+    def _pull_table(self, table: Table) -> int:
+        key = f"pull:{table.name}"
+        with self._local.read() as s:
+            mark = s.scalar(select(SyncState.value).where(SyncState.key == key))
+        stmt = select(table).order_by(table.c.updated_at)
+        if mark:
+            stmt = stmt.where(table.c.updated_at >= datetime.fromisoformat(mark))
+        try:
+            with self._central.connect() as conn:
+                rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        except OperationalError as exc:
+            raise SyncUnavailable(LINK_LOST, "同步") from exc
+        if not rows:
+            return 0
+        newest = max(r["updated_at"] for r in rows)
+        with self._local.unit_of_work() as s:
+            before = s.scalar(select(func.max(SyncOutbox.seq))) or 0
+            for start in range(0, len(rows), 500):
+                upsert = sqlite_insert(table).values(rows[start : start + 500])
+                s.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=[table.c.id],
+                        set_={c.name: upsert.excluded[c.name] for c in table.c if c.name != "id"},
+                        where=table.c.updated_at < upsert.excluded.updated_at,
+                    )
+                )
+            # What the pull wrote was queued by the triggers: it is the central's own news.
+            s.execute(
+                delete(SyncOutbox).where(
+                    SyncOutbox.seq > before, SyncOutbox.table_name == table.name
+                )
+            )
+            state = sqlite_insert(SyncState).values(key=key, value=newest.isoformat())
+            s.execute(
+                state.on_conflict_do_update(
+                    index_elements=["key"], set_={"value": newest.isoformat()}
+                )
+            )
+        return len(rows)

@@ -1,0 +1,93 @@
+"""What the hall changes centrally reaches the counter on the next round: a price, a password.
+A newer local change is not overwritten, and nothing pulled is pushed back."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select, update
+
+from hall_app.app import build_app
+from hall_app.cli import main as cli_main
+from hall_app.config import Settings
+from hall_app.db.engine import make_engine
+from hall_app.db.models import Product, Staff, SyncOutbox
+from hall_app.domain.errors import AuthenticationError
+from hall_app.services.numbers import NumberFilter
+from hall_app.sync.push import Pusher
+from tests.conftest import FakeClock
+
+pytestmark = pytest.mark.postgres
+
+
+def test_central_changes_reach_the_counter(
+    pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
+    path = tmp_path / "counter.sqlite3"
+    shutil.copyfile(demo_template, path)
+    hall = build_app(
+        Settings.load(env={"HALL_CENTRAL_URL": pg_url}, db_url=f"sqlite:///{path}"), clock=clock
+    )
+    central = make_engine(pg_url)
+    try:
+        Pusher(hall.db, central, clock).enqueue_all()
+        hall.sync.run_round()  # the first load; the pull finds its own rows, changes nothing
+        assert hall.sync.status().waiting == 0
+        later = clock() + timedelta(hours=1)
+        with central.begin() as conn:  # the hall's admin changes a price and a password
+            conn.execute(
+                update(Product)
+                .where(Product.code == "5G099")
+                .values(price_fen=8_900, updated_at=later)
+            )
+            conn.execute(
+                update(Staff)
+                .where(Staff.username == "clerk2")
+                .values(password_hash=PasswordHasher().hash("new-pass-2026"), updated_at=later)
+            )
+            conn.execute(
+                update(Product)
+                .where(Product.code == "5G129")
+                .values(description="中心改的说明", updated_at=later)
+            )
+        with hall.db.unit_of_work() as s:  # …while this counter changed 5G129 even later
+            s.execute(
+                update(Product)
+                .where(Product.code == "5G129")
+                .values(description="本窗口更新的说明", updated_at=later + timedelta(hours=1))
+            )
+        hall.sync.run_round()
+        with hall.db.read() as s:  # what was pulled is not queued to go back
+            echoed = s.scalars(
+                select(SyncOutbox.table_name).where(
+                    SyncOutbox.status == "pending",
+                    SyncOutbox.table_name.in_(["products", "staff"]),
+                )
+            ).all()
+        assert echoed == []
+        clerk = hall.auth.log_in("clerk1", "hall1234")
+        number = hall.numbers.find_numbers(clerk, NumberFilter(tier_code=""))[0].number
+        assert hall.orders.quote(clerk, number, "5G099").total_fen == 8_900
+        assert hall.auth.log_in("clerk2", "new-pass-2026").username == "clerk2"
+        with pytest.raises(AuthenticationError):
+            hall.auth.log_in("clerk2", "hall1234")
+        with hall.db.read() as s:
+            local = s.scalars(select(Product.description).where(Product.code == "5G129")).one()
+        assert local == "本窗口更新的说明"  # last writer wins
+        with central.connect() as conn:
+            pushed = conn.execute(
+                select(Product.description).where(Product.code == "5G129")
+            ).scalar_one()
+        assert pushed == "本窗口更新的说明"  # …and it went to the central database
+        hall.sync.run_round()
+        with hall.db.read() as s:
+            price = s.scalars(select(Product.price_fen).where(Product.code == "5G099")).one()
+        assert price == 8_900
+    finally:
+        central.dispose()
+        hall.close()
