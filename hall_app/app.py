@@ -89,7 +89,9 @@ def build_app(
             ) from exc
     db = Database(engine)
     numbers = NumberService(db, settings.rules, clock)
-    sync = SyncService(db, settings.central_url, clock)
+    sync = SyncService(db, settings.central_url, clock, settings.counter_code)
+    # A synced counter numbers invoices only from the blocks the central database leased it.
+    shared = not sync.configured
     return HallApp(
         settings=settings,
         db=db,
@@ -99,9 +101,11 @@ def build_app(
         customers=CustomerService(db, settings.rules, clock),
         queue=QueueService(db, settings.rules, clock),
         numbers=numbers,
-        orders=OrderService(db, settings.rules, clock, numbers),
+        orders=OrderService(
+            db, settings.rules, clock, numbers, shared_segments=not sync.configured
+        ),
         documents=DocumentService(db, clock),
-        invoices=InvoiceService(db, clock),
+        invoices=InvoiceService(db, clock, shared_segments=shared),
         # Day close waits for the central database to have everything (when there is one).
         cash=CashService(db, clock, unsynced=lambda: sync.waiting() if sync.configured else 0),
         sync=sync,

@@ -22,18 +22,23 @@ from hall_app.services.actor import Actor
 INVOICE_FIELD = "发票号码"
 
 
-def next_invoice_number(session: Session, actor: Actor, now: datetime) -> tuple[str, uuid.UUID]:
-    """Take the next number of this counter's segment (or the hall's shared one) inside the
-    caller's transaction: if the transaction rolls back, so does the number, so none is lost.
-    The increment is conditional, so a segment's last number is never given out twice: a
-    counter that loses the race for it moves on to the next segment."""
+def next_invoice_number(
+    session: Session, actor: Actor, now: datetime, shared: bool = True
+) -> tuple[str, uuid.UUID]:
+    """Take the next number of this counter's segment (or, when ``shared``, the hall's shared
+    one) inside the caller's transaction: if the transaction rolls back, so does the number,
+    so none is lost. The increment is conditional, so a segment's last number is never given
+    out twice: a counter that loses the race for it moves on to the next segment.
+
+    A counter synced with a central database numbers only from the blocks leased to it
+    (``shared=False``): the hall's shared segment belongs to the central database."""
+    mine = InvoiceSegment.counter_id == actor.counter_id
     for _ in range(8):
         segment = session.scalars(
             select(InvoiceSegment)
             .where(
                 InvoiceSegment.hall_id == actor.hall_id,
-                (InvoiceSegment.counter_id == actor.counter_id)
-                | InvoiceSegment.counter_id.is_(None),
+                (mine | InvoiceSegment.counter_id.is_(None)) if shared else mine,
                 InvoiceSegment.next_seq <= InvoiceSegment.last_seq,
             )
             .order_by(InvoiceSegment.counter_id.is_(None), InvoiceSegment.first_seq)
@@ -54,6 +59,10 @@ def next_invoice_number(session: Session, actor: Actor, now: datetime) -> tuple[
             seq = taken - 1
             return f"{segment.year2}{segment.province_code}{segment.channel}{seq:015d}", segment.id
         session.expire(segment)  # used up by another counter meanwhile: look again
+    if not shared:
+        raise ValidationError(
+            "本窗口领用的发票号段已用完：联网同步时自动领用新号段，请检查与中心的连接", "发票号段"
+        )
     raise ValidationError("本窗口的发票号段已用完，请联系管理员领用新号段", "发票号段")
 
 
@@ -66,9 +75,10 @@ class RedLetterResult:
 
 
 class InvoiceService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, shared_segments: bool = True) -> None:
         self._db = db
         self._clock = clock
+        self._shared = shared_segments
 
     def issue_red_letter(self, actor: Actor, invoice_no: str, reason: str) -> RedLetterResult:
         """Cancel a blue invoice by a red-letter one: the same lines with negative amounts, a
@@ -104,7 +114,7 @@ class InvoiceService:
                     raise ValidationError("红字发票不能再红冲", INVOICE_FIELD)
                 raise ValidationError(f"发票 {number_typed} 已红冲过", INVOICE_FIELD)
             original = session.get_one(Invoice, marked)
-            number, segment_id = next_invoice_number(session, actor, now)
+            number, segment_id = next_invoice_number(session, actor, now, self._shared)
             red = Invoice(
                 invoice_no=number,
                 kind=InvoiceKind.RED,

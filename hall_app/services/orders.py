@@ -149,12 +149,18 @@ class _Priced:
 
 class OrderService:
     def __init__(
-        self, db: Database, rules: BusinessRules, clock: Clock, numbers: NumberService
+        self,
+        db: Database,
+        rules: BusinessRules,
+        clock: Clock,
+        numbers: NumberService,
+        shared_segments: bool = True,
     ) -> None:
         self._db = db
         self._rules = rules
         self._clock = clock
         self._numbers = numbers
+        self._shared_segments = shared_segments  # False: only invoice blocks leased to us
 
     def prepare_open(self, actor: Actor, customer_id: uuid.UUID) -> OpenContext:
         """The customer as the wizard shows them (masked), and their eligibility."""
@@ -518,7 +524,7 @@ class OrderService:
         lines = [(line, vat) for line, vat in priced.lines if line.invoiceable and vat]
         if not lines:
             return None, 0, 0
-        invoice_no, segment_id = next_invoice_number(session, actor, now)
+        invoice_no, segment_id = next_invoice_number(session, actor, now, self._shared_segments)
         hall = session.get_one(Hall, actor.hall_id)
         invoice = Invoice(
             invoice_no=invoice_no,

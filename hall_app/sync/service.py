@@ -14,10 +14,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from hall_app.clock import Clock
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.models import SyncOutbox, SyncState
-from hall_app.domain.errors import ValidationError
+from hall_app.domain.errors import StorageError, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.sync.leases import (
+    BLOCK,
+    LOW_WATER,
+    counter_id_for,
+    grant_invoice_block,
+    invoice_numbers_left,
+)
 from hall_app.sync.pull import Puller
 from hall_app.sync.push import PENDING, QUARANTINED, Pusher, PushReport, SyncUnavailable
 
@@ -48,10 +55,17 @@ class QuarantinedRecord:
 
 
 class SyncService:
-    def __init__(self, db: Database, central_url: str | None, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        central_url: str | None,
+        clock: Clock,
+        counter_code: str | None = None,
+    ) -> None:
         self._db = db
         self._url = central_url
         self._clock = clock
+        self._counter_code = counter_code  # leases go to this machine's window
         self._central: Engine | None = None
         self._lock = threading.Lock()  # one round at a time
 
@@ -92,12 +106,26 @@ class SyncService:
                 self._central = make_engine(self._url)
             try:
                 report = Pusher(self._db, self._central, self._clock).push()
+                self._top_up_leases(self._central)
                 Puller(self._db, self._central, self._clock).pull()
             except SyncUnavailable as exc:
                 self._remember(last_error=exc.message)
                 raise
             self._remember(last_success_at=self._clock().isoformat(), last_error="")
             return report
+
+    def _top_up_leases(self, central: Engine) -> None:
+        """While online: make sure this counter holds enough invoice numbers for a day off
+        line. The new block arrives with the pull that follows."""
+        if not self._counter_code:
+            return
+        counter_id = counter_id_for(self._db, self._counter_code)
+        if counter_id is None or invoice_numbers_left(self._db, counter_id) >= LOW_WATER:
+            return
+        try:
+            grant_invoice_block(Database(central), counter_id, BLOCK, self._clock())
+        except StorageError as exc:
+            raise SyncUnavailable(exc.message, "同步") from exc
 
     def quarantined(self, actor: Actor) -> list[QuarantinedRecord]:
         """What the central database refused, for the supervisor."""

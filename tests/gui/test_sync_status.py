@@ -20,6 +20,7 @@ from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_open_mobile_wizard import WAIT
 from tests.integration.test_open_mobile import _request
+from tests.integration.test_sync_push import _lease_segment
 from ui.app import Session
 from ui.ops import Operations
 
@@ -29,7 +30,7 @@ def _session(
 ) -> tuple[HallApp, Session]:
     path = tmp_path / "counter.sqlite3"
     shutil.copyfile(template, path)
-    env = {"HALL_CENTRAL_URL": central}
+    env = {"HALL_CENTRAL_URL": central, "HALL_COUNTER": "01"}  # clerk1's window
     hall = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
     return hall, Session(hall, ops)
 
@@ -88,6 +89,7 @@ def test_offline_counter_says_so_and_backs_off(
     status = window.sync_status
     qtbot.waitUntil(lambda: status.text().startswith("离线"), timeout=WAIT)
     assert status.failures == 1 and status.next_delay_s == 30
+    _lease_segment(hall, window.actor, 30_000_000)  # leased on an earlier, online day
     hall.orders.open_mobile_number(window.actor, _request(hall, window.actor))
     status.sync_now()
     qtbot.waitUntil(lambda: status.failures == 2 and not status.running, timeout=WAIT)

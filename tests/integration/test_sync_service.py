@@ -20,6 +20,7 @@ from hall_app.sync.push import Pusher, SyncUnavailable
 from hall_app.sync.service import next_delay
 from tests.conftest import FakeClock
 from tests.integration.test_open_mobile import _request
+from tests.integration.test_sync_push import _lease_segment
 
 
 def test_backoff_doubles_to_five_minutes() -> None:
@@ -30,7 +31,7 @@ def test_backoff_doubles_to_five_minutes() -> None:
 def _counter(template: Path, tmp_path: Path, central: str, clock: FakeClock) -> HallApp:
     path = tmp_path / "counter.sqlite3"
     shutil.copyfile(template, path)
-    env = {"HALL_CENTRAL_URL": central}
+    env = {"HALL_CENTRAL_URL": central, "HALL_COUNTER": "01"}  # clerk1's window
     return build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
 
 
@@ -68,6 +69,7 @@ def test_a_dead_link_is_remembered(demo_template: Path, tmp_path: Path, clock: F
     hall = _counter(demo_template, tmp_path, "postgresql://x@127.0.0.1:1/none", clock)
     try:
         clerk = hall.auth.log_in("clerk1", "hall1234")
+        _lease_segment(hall, clerk, 30_000_000)  # leased on an earlier, online day
         hall.orders.open_mobile_number(clerk, _request(hall, clerk))
         with pytest.raises(SyncUnavailable):
             hall.sync.run_round()
