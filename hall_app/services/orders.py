@@ -22,6 +22,7 @@ from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Approval,
+    Counter,
     Customer,
     Hall,
     Invoice,
@@ -502,15 +503,21 @@ class OrderService:
 
     @staticmethod
     def _order_no(session: Session, actor: Actor, now: datetime) -> str:
+        """SL, the business day, the window's code, then a sequence of that window's day:
+        counters number their own orders, so two of them working off line never clash."""
         day = business_date(now)
-        prefix = f"SL{day:%Y%m%d}"
+        counter = session.get_one(Counter, actor.require_counter("受理"))
+        prefix = f"SL{day:%Y%m%d}{counter.code}"
         last = session.scalar(
             select(func.max(Order.order_no)).where(
-                Order.hall_id == actor.hall_id, Order.order_no.startswith(prefix)
+                Order.hall_id == actor.hall_id,
+                Order.counter_id == counter.id,
+                Order.order_no.startswith(prefix),
+                func.length(Order.order_no) == len(prefix) + 4,
             )
         )
         seq = int(last[len(prefix) :]) + 1 if last else 1
-        return f"{prefix}{seq:06d}"
+        return f"{prefix}{seq:04d}"
 
     def _invoice(
         self,

@@ -36,7 +36,7 @@ def test_an_offline_day_on_leased_invoice_numbers(
     assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
     clocks = {
         "01": FakeClock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC)),
-        "02": FakeClock(datetime(2026, 11, 25, 2, 0, tzinfo=UTC)),  # order numbers: by day
+        "02": FakeClock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC)),  # the same day
     }
     files = {code: tmp_path / f"counter-{code}.sqlite3" for code in clocks}
     for path in files.values():
@@ -70,6 +70,7 @@ def test_an_offline_day_on_leased_invoice_numbers(
             for i in range(3):
                 done = hall.orders.open_mobile_number(clerk, _request(hall, clerk, skip=skip + i))
                 assert done.invoice_no is not None
+                assert done.order_no == f"SL20261124{code}{i + 1:04d}"  # the window's own
                 issued[code].append(done.invoice_no)
                 opened.add(done.order_id)
             assert hall.sync.status().waiting > 0

@@ -68,7 +68,7 @@ def test_two_counters_arrive_whole_and_once(
 ) -> None:
     assert current_revision(central) == HEAD_REVISION
     a_clock = FakeClock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))
-    b_clock = FakeClock(datetime(2026, 11, 25, 2, 0, tzinfo=UTC))  # B's orders: the next day
+    b_clock = FakeClock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))  # the same day
     a = _counter(demo_template, tmp_path, "a", a_clock)
     b = _counter(demo_template, tmp_path, "b", b_clock)
     try:
