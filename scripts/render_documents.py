@@ -74,11 +74,7 @@ done = hall.orders.open_mobile_number(
         face_check=FaceCheckMethod.DEVICE,
         face_checked_by="HK-FR-200",
         signature_png=buf.getvalue(),
-        terms_text=(
-            "1. 本号码为三级靓号，承诺每月最低消费 129 元，在网 24 个月。\n"
-            "2. 预存话费 500 元分月返还至话费账户，预存部分随消费开具发票。\n"
-            "3. 客户已确认上述资费及协议内容。"
-        ),
+        terms_text=hall.orders.quote(clerk, number, "5G129", ("VAS_RING",)).terms,
     ),
 )
 assert done.invoice_no is not None
