@@ -31,8 +31,14 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    # hide_parameters: ID and phone numbers must never reach a log through an exception text
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # hide_parameters: ID and phone numbers must never reach a log through an exception text.
+    # Timeouts: a half-open link must fail a sync round, not hang it for minutes.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"connect_timeout": 10, "options": "-c statement_timeout=120000"},
+    )
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

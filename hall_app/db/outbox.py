@@ -2,7 +2,8 @@
 
 They run inside the writing transaction: a rolled-back order queues nothing, a committed one
 queues every row it touched, whether written through the ORM or a Core UPDATE. A row changed
-again before it is pushed is queued once, with a new sequence number.
+again before it is pushed is queued once; its version tells a push whether what it sent is
+still the latest.
 Tables added by later migrations must call ``create_triggers`` for themselves."""
 
 from __future__ import annotations
@@ -24,15 +25,25 @@ def synced_tables() -> list[str]:
     return [t.name for t in Base.metadata.sorted_tables if t.name in synced]
 
 
+PULLING = "applying_pull"  # a sync_state key, present only inside a pull's transaction
+
+
 def _trigger_sql(table: str, when: str) -> str:
-    # Delete, then insert: not INSERT OR REPLACE, whose conflict policy an outer UPSERT (the
-    # pull) would override.
+    """One entry per row: inserted the first time, then each change bumps its version and sets
+    it pending again, so a push marks an entry sent only if it sent that very version. No
+    conflict clauses (an outer UPSERT would override them). Silent while the counter applies
+    a pull in the same transaction: what the central database sent is not news for it."""
+    key = f"table_name = '{table}' AND row_id = NEW.id"
     return (
         f"CREATE TRIGGER IF NOT EXISTS trg_outbox_{when.lower()}_{table} "
-        f"AFTER {when} ON {table} BEGIN "
-        f"DELETE FROM sync_outbox WHERE table_name = '{table}' AND row_id = NEW.id; "
-        "INSERT INTO sync_outbox (table_name, row_id, status, attempts) "
-        f"VALUES ('{table}', NEW.id, 'pending', 0); END"
+        f"AFTER {when} ON {table} "
+        f"WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = '{PULLING}') BEGIN "
+        "INSERT INTO sync_outbox (table_name, row_id, status, attempts, version) "
+        f"SELECT '{table}', NEW.id, 'pending', 0, 0 "
+        f"WHERE NOT EXISTS (SELECT 1 FROM sync_outbox WHERE {key}); "
+        "UPDATE sync_outbox SET status = 'pending', version = version + 1, attempts = 0, "
+        "last_error = NULL "
+        f"WHERE {key}; END"
     )
 
 

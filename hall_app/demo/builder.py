@@ -101,6 +101,21 @@ class DemoBuilder:
             session.commit()
             session.expunge_all()
         tables = synced_tables()
+        try:
+            return self._bulk(ref, customers, days, progress, tables, started)
+        finally:  # DDL commits at once on SQLite: the triggers come back even after a failure
+            with self._engine.begin() as conn:
+                create_triggers(conn, tables)
+
+    def _bulk(
+        self,
+        ref: Reference,
+        customers: int,
+        days: int,
+        progress: Progress | None,
+        tables: list[str],
+        started: float,
+    ) -> DemoSummary:
         with self._engine.begin() as conn:
             drop_triggers(conn, tables)  # bulk loading does not queue millions of rows
             dropped = self._drop_bulk_indexes(conn)
@@ -115,7 +130,6 @@ class DemoBuilder:
             # The demo data is the starting point, not news: `hall-app sync --full` queues it
             # all for a first load into an empty central database.
             conn.execute(delete(SyncOutbox))
-            create_triggers(conn, tables)
         with self._engine.connect() as conn:
             conn.execute(text("ANALYZE"))
             conn.commit()

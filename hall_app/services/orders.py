@@ -244,14 +244,13 @@ class OrderService:
     def _check_eligible(
         self, session: Session, actor: Actor, req: OpenMobileRequest, now: datetime
     ) -> bool:
-        """Lock the customer's row first, then count their numbers: a second counter opening
-        a number for the same person waits here, and then sees this one (the card limit can
-        not be passed twice). Returns whether a supervisor's approval is part of the order."""
+        """Lock the customer's row, then count their numbers: a second counter opening a
+        number for the same person waits here, and then sees this one (the card limit can not
+        be passed twice). The row is locked, not written, so the order does not make this
+        counter's copy of the customer look newer than an edit made elsewhere. Returns
+        whether a supervisor's approval is part of the order."""
         locked = session.execute(
-            update(Customer)
-            .where(Customer.id == req.customer_id)
-            .values(updated_at=now)
-            .returning(Customer.id)
+            select(Customer.id).where(Customer.id == req.customer_id).with_for_update()
         ).scalar_one_or_none()
         if locked is None:
             raise NotFound("该客户不存在", "客户")
@@ -287,10 +286,8 @@ class OrderService:
         iccid: str,
     ) -> OpenedNumber:
         now = self._clock()
-        approved = self._check_eligible(session, actor, req, now)
-        customer = session.get(Customer, req.customer_id)
-        if customer is None:
-            raise NotFound("该客户不存在", "客户")
+        # The first write: on SQLite it takes the database's write lock before anything is
+        # read, so the counts below see every order committed before this one.
         number_row = session.execute(
             update(PhoneNumber)
             .where(
@@ -304,6 +301,10 @@ class OrderService:
         ).one_or_none()
         if number_row is None:
             raise ValidationError(f"{req.number} 的预占已过期或不属于本窗口，请重新选号", "号码")
+        approved = self._check_eligible(session, actor, req, now)
+        customer = session.get(Customer, req.customer_id)
+        if customer is None:
+            raise NotFound("该客户不存在", "客户")
         sim = session.execute(
             update(SimCard)
             .where(SimCard.iccid == iccid, SimCard.status == SimStatus.IN_STOCK)
@@ -420,8 +421,9 @@ class OrderService:
                     decided_at=now,
                 )
             )
-        customer.face_check_method = req.face_check
-        customer.face_check_by = req.face_checked_by.strip()
+        # The face check of this visit belongs to the order (the customer row keeps the one
+        # made at registration).
+        order.notes = f"人像比对：{req.face_check.label}（{req.face_checked_by.strip()}）"
         audit.record(
             session,
             at=now,
@@ -434,6 +436,7 @@ class OrderService:
                 "total_fen": priced.total,
                 "invoice_no": invoice_no,
                 "face_check": req.face_check.value,
+                "face_checked_by": req.face_checked_by.strip(),
                 "approved_by": req.supervisor.username if approved and req.supervisor else None,
             },
         )

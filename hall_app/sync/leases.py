@@ -71,7 +71,7 @@ def grant_invoice_block(
                     InvoiceSegment.id == shared.id,
                     InvoiceSegment.next_seq + size - 1 <= InvoiceSegment.last_seq,
                 )
-                .values(next_seq=InvoiceSegment.next_seq + size, updated_at=now)
+                .values(next_seq=InvoiceSegment.next_seq + size, updated_at=func.now())
                 .returning(InvoiceSegment.next_seq)
             ).scalar_one_or_none()
             if taken is None:
@@ -89,7 +89,7 @@ def grant_invoice_block(
                     last_seq=first + size - 1,
                     next_seq=first,
                     created_at=now,
-                    updated_at=now,
+                    updated_at=s.scalar(select(func.now())),  # the central clock
                 )
             )
             return first, first + size - 1

@@ -12,16 +12,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy import Engine, Table, delete, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from hall_app.db.engine import Database
-from hall_app.db.models import Base, SyncOutbox, SyncState
-from hall_app.sync.push import LINK_LOST, SyncUnavailable
+from hall_app.db.models import Base, Hall, SyncState
+from hall_app.db.outbox import PULLING
+from hall_app.sync.push import CENTRAL_OWNED, LINK_LOST, SyncUnavailable
 
+LAG = timedelta(minutes=10)
 PULLED = (
     "halls",
     "counters",
@@ -51,6 +53,8 @@ class Puller:
         self._tables: list[Table] = [
             Base.metadata.tables[name] for name in sorted(PULLED, key=order.index)
         ]
+        with local.read() as s:
+            self._halls = list(s.scalars(select(Hall.id)))
 
     def pull(self) -> PullReport:
         started = time.perf_counter()
@@ -66,8 +70,12 @@ class Puller:
         with self._local.read() as s:
             mark = s.scalar(select(SyncState.value).where(SyncState.key == key))
         stmt = select(table).order_by(table.c.updated_at)
-        if mark:
-            stmt = stmt.where(table.c.updated_at >= datetime.fromisoformat(mark))
+        if mark:  # re-read a window behind the mark: skewed clocks, late commits
+            stmt = stmt.where(table.c.updated_at >= datetime.fromisoformat(mark) - LAG)
+        if "hall_id" in table.c and self._halls:  # only this counter's hall
+            stmt = stmt.where(table.c.hall_id.in_(self._halls))
+        elif table.name == "halls" and self._halls:
+            stmt = stmt.where(table.c.id.in_(self._halls))
         try:
             with self._central.connect() as conn:
                 rows = [dict(r._mapping) for r in conn.execute(stmt)]
@@ -77,22 +85,26 @@ class Puller:
             return 0
         newest = max(r["updated_at"] for r in rows)
         with self._local.unit_of_work() as s:
-            before = s.scalar(select(func.max(SyncOutbox.seq))) or 0
+            # The outbox triggers are silent while this transaction holds the flag: what the
+            # central database sent is not news for it. Other connections never see the flag.
+            s.execute(insert(SyncState).values(key=PULLING, value="1"))
             for start in range(0, len(rows), 500):
                 upsert = sqlite_insert(table).values(rows[start : start + 500])
+                # The central database is the authority for what it owns (the catalog,
+                # staff): its copy always wins. Otherwise, the newer copy wins.
+                newer = (
+                    None
+                    if table.name in CENTRAL_OWNED
+                    else table.c.updated_at < upsert.excluded.updated_at
+                )
                 s.execute(
                     upsert.on_conflict_do_update(
                         index_elements=[table.c.id],
                         set_={c.name: upsert.excluded[c.name] for c in table.c if c.name != "id"},
-                        where=table.c.updated_at < upsert.excluded.updated_at,
+                        where=newer,
                     )
                 )
-            # What the pull wrote was queued by the triggers: it is the central's own news.
-            s.execute(
-                delete(SyncOutbox).where(
-                    SyncOutbox.seq > before, SyncOutbox.table_name == table.name
-                )
-            )
+            s.execute(delete(SyncState).where(SyncState.key == PULLING))
             state = sqlite_insert(SyncState).values(key=key, value=newest.isoformat())
             s.execute(
                 state.on_conflict_do_update(

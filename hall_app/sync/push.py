@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine, Table, insert, or_, select, update
+from sqlalchemy import Engine, Table, bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -35,6 +35,21 @@ T = TypeVar("T")
 LINK_LOST = "与中心数据库的连接中断，未发送的记录保留待下次同步"
 
 PENDING, SENT, QUARANTINED = "pending", "sent", "quarantined"
+# Owned by the central database: counters receive them by pull; pushing only adds a row the
+# central database does not have yet (a first load), never overwrites one (a login at a
+# counter must not undo a password reset or a deactivation made centrally).
+CENTRAL_OWNED = frozenset(
+    {
+        "halls",
+        "counters",
+        "service_types",
+        "vat_categories",
+        "products",
+        "promotions",
+        "pretty_tiers",
+        "staff",
+    }
+)
 FOREIGN_KEY_VIOLATION = "23503"
 
 
@@ -73,7 +88,8 @@ class Pusher:
         self._central = central
         self._clock = clock
         self._batch = batch_size
-        self._after_batch = after_batch  # tests kill the link here
+        self._after_batch = after_batch  # tests kill the link or change rows here
+        self._versions: dict[int, int] = {}
         self._tables: dict[str, Table] = {
             name: Base.metadata.tables[name] for name in synced_tables()
         }
@@ -113,12 +129,13 @@ class Pusher:
         sent = quarantined = batches = 0
         with self._local.read() as s:
             queue = s.execute(
-                select(SyncOutbox.seq, SyncOutbox.table_name, SyncOutbox.row_id)
+                select(SyncOutbox.seq, SyncOutbox.version, SyncOutbox.table_name, SyncOutbox.row_id)
                 .where(SyncOutbox.status == PENDING)
                 .order_by(SyncOutbox.seq)
             ).all()
         by_table: dict[str, list[tuple[int, uuid.UUID]]] = {}
-        for seq, name, row_id in queue:
+        self._versions = {seq: version for seq, version, _, _ in queue}
+        for seq, _version, name, row_id in queue:
             by_table.setdefault(name, []).append((seq, row_id))
         self._deferred: list[tuple[Table, int, uuid.UUID]] = []
         for name, table in self._tables.items():  # parents first
@@ -200,7 +217,10 @@ class Pusher:
             except OperationalError as exc:
                 raise SyncUnavailable(LINK_LOST, "同步") from exc
             except DBAPIError as exc:
-                if not final and getattr(exc.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
+                state = getattr(exc.orig, "sqlstate", None) or ""
+                if not state.startswith(("22", "23")):  # not this row's data: the whole round
+                    raise SyncUnavailable(f"中心数据库拒绝同步（{_reason(exc)}）", "同步") from exc
+                if not final and state == FOREIGN_KEY_VIOLATION:
                     self._deferred.append((table, seq, row_id))
                     continue
                 reason = _reason(exc)
@@ -213,22 +233,33 @@ class Pusher:
         return ok, bad
 
     def _mark(self, seqs: list[int], status: str, error: str | None = None) -> None:
+        """Mark entries, but only at the version this round read: an entry changed meanwhile
+        stays pending and goes out with its new version next round."""
         now = self._clock()
-        with self._local.unit_of_work() as s:
-            s.execute(
-                update(SyncOutbox)
-                .where(SyncOutbox.seq.in_(seqs), SyncOutbox.status == PENDING)
-                .values(
-                    status=status,
-                    last_error=error,
-                    attempts=SyncOutbox.attempts + 1,
-                    sent_at=now if status == SENT else None,
-                )
+        outbox = Base.metadata.tables["sync_outbox"]
+        stmt = (
+            update(outbox)
+            .where(
+                outbox.c.seq == bindparam("b_seq"),
+                outbox.c.status == PENDING,
+                outbox.c.version == bindparam("b_version"),
             )
+            .values(
+                status=status,
+                last_error=error,
+                attempts=outbox.c.attempts + 1,
+                sent_at=now if status == SENT else None,
+            )
+        )
+        params = [{"b_seq": seq, "b_version": self._versions.get(seq, -1)} for seq in seqs]
+        with self._local.unit_of_work() as s:
+            s.connection().execute(stmt, params)  # one executemany
 
 
 def _upsert(table: Table):  # type: ignore[no-untyped-def]
     stmt = pg_insert(table)
+    if table.name in CENTRAL_OWNED:
+        return stmt.on_conflict_do_nothing(index_elements=[table.c.id])
     columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"}
     return stmt.on_conflict_do_update(
         index_elements=[table.c.id],

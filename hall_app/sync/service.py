@@ -106,26 +106,30 @@ class SyncService:
                 self._central = make_engine(self._url)
             try:
                 report = Pusher(self._db, self._central, self._clock).push()
-                self._top_up_leases(self._central)
+                lease_error = self._top_up_leases(self._central)
                 Puller(self._db, self._central, self._clock).pull()
             except SyncUnavailable as exc:
                 self._remember(last_error=exc.message)
                 raise
-            self._remember(last_success_at=self._clock().isoformat(), last_error="")
+            self._remember(last_success_at=self._clock().isoformat(), last_error=lease_error)
             return report
 
-    def _top_up_leases(self, central: Engine) -> None:
+    def _top_up_leases(self, central: Engine) -> str:
         """While online: make sure this counter holds enough invoice numbers for a day off
-        line. The new block arrives with the pull that follows."""
+        line. The new block arrives with the pull that follows. A refusal (the hall's numbers
+        are used up) does not stop the round; it is returned to be shown."""
         if not self._counter_code:
-            return
+            return ""
         counter_id = counter_id_for(self._db, self._counter_code)
         if counter_id is None or invoice_numbers_left(self._db, counter_id) >= LOW_WATER:
-            return
+            return ""
         try:
             grant_invoice_block(Database(central), counter_id, BLOCK, self._clock())
         except StorageError as exc:
             raise SyncUnavailable(exc.message, "同步") from exc
+        except ValidationError as exc:
+            return exc.text
+        return ""
 
     def quarantined(self, actor: Actor) -> list[QuarantinedRecord]:
         """What the central database refused, for the supervisor."""

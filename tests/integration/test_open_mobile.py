@@ -104,7 +104,8 @@ def test_open_with_cash_and_change(hall: HallApp, clerk: Actor) -> None:
         }
         assert invoice.total_fen == 13_400 == invoice.amount_fen + invoice.tax_fen
         assert s.scalar(select(func.count()).where(AuditEntry.action == "order.open_mobile")) == 1
-        assert s.get_one(Customer, req.customer_id).face_check_by == "HK-FR-200"
+        order = s.scalars(select(Order).where(Order.order_no == done.order_no)).one()
+        assert order.notes == "人像比对：人像比对设备（HK-FR-200）"
 
 
 def test_pretty_number_prepayment_is_on_the_receipt_not_the_invoice(

@@ -1,5 +1,5 @@
 """What the hall changes centrally reaches the counter on the next round: a price, a password.
-A newer local change is not overwritten, and nothing pulled is pushed back."""
+The central database's own data wins over a counter's copy, and nothing pulled is pushed back."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_central_changes_reach_the_counter(
                 .where(Product.code == "5G129")
                 .values(description="中心改的说明", updated_at=later)
             )
-        with hall.db.unit_of_work() as s:  # …while this counter changed 5G129 even later
+        with hall.db.unit_of_work() as s:  # …while this counter changed its copy, even later
             s.execute(
                 update(Product)
                 .where(Product.code == "5G129")
@@ -78,12 +78,12 @@ def test_central_changes_reach_the_counter(
             hall.auth.log_in("clerk2", "hall1234")
         with hall.db.read() as s:
             local = s.scalars(select(Product.description).where(Product.code == "5G129")).one()
-        assert local == "本窗口更新的说明"  # last writer wins
+        assert local == "中心改的说明"  # the catalog is the central database's: it wins
         with central.connect() as conn:
-            pushed = conn.execute(
+            kept = conn.execute(
                 select(Product.description).where(Product.code == "5G129")
             ).scalar_one()
-        assert pushed == "本窗口更新的说明"  # …and it went to the central database
+        assert kept == "中心改的说明"  # a counter's copy never overwrites it
         hall.sync.run_round()
         with hall.db.read() as s:
             price = s.scalars(select(Product.price_fen).where(Product.code == "5G099")).one()

@@ -225,7 +225,17 @@ def test_a_killed_client_resumes_without_doubles(
     env = {**os.environ, "HALL_CENTRAL_URL": pg_url}
     cmd = [sys.executable, "-m", "hall_app.cli", "--db", db, "sync", "--full", "--batch", "20"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(2.0)  # somewhere in the middle of the round
+    probe = make_engine(db)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # kill it in the middle of the round
+        with probe.connect() as conn:
+            sent = conn.execute(
+                select(func.count()).where(SyncOutbox.status == "sent")
+            ).scalar_one()
+        if sent >= 200:
+            break
+        time.sleep(0.02)
+    probe.dispose()
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     with make_engine(db).connect() as conn:
@@ -246,3 +256,43 @@ def test_a_killed_client_resumes_without_doubles(
             assert _count(central, model) == _count(local, model)
     finally:
         local.dispose()
+
+
+def test_a_change_made_during_the_push_goes_out_next_round(
+    central: Engine,
+    demo_template: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a = _counter(demo_template, tmp_path, "a", clock)
+    try:
+        first = Pusher(a.db, central, clock)
+        first.enqueue_all()
+        first.push()
+        with a.db.read() as s:
+            cid = s.scalars(select(Customer.id).order_by(Customer.id).limit(1)).one()
+        with a.db.unit_of_work() as s:
+            s.execute(update(Customer).where(Customer.id == cid).values(address="旧地址 1 号"))
+        original = Pusher._mark
+        changed = []
+
+        def clerk_edits_meanwhile(self: Pusher, seqs: list[int], *args: object) -> None:
+            if not changed:  # between the upsert and the mark, a clerk edits the row again
+                changed.append(1)
+                with a.db.unit_of_work() as s:
+                    s.execute(
+                        update(Customer).where(Customer.id == cid).values(address="新地址 2 号")
+                    )
+            original(self, seqs, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Pusher, "_mark", clerk_edits_meanwhile)
+        report = Pusher(a.db, central, clock).push()
+        assert report.pending == 1  # the newer version was not marked sent
+        monkeypatch.setattr(Pusher, "_mark", original)
+        Pusher(a.db, central, clock).push()
+        with central.connect() as conn:
+            address = conn.execute(select(Customer.address).where(Customer.id == cid)).scalar()
+        assert address == "新地址 2 号"
+    finally:
+        a.close()

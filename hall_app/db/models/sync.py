@@ -17,13 +17,14 @@ class SyncOutbox(Base):
     __tablename__ = "sync_outbox"
     __table_args__ = (UniqueConstraint("table_name", "row_id"),)
 
-    # Increasing: a row changed again is re-queued (a new seq), so an older push of it can
-    # never mark the newer change as sent.
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     table_name: Mapped[str] = mapped_column(String(48))
     row_id: Mapped[uuid.UUID]
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending / sent / quarantined
     attempts: Mapped[int] = mapped_column(default=0)
+    # Bumped by every change of the row: a push marks the entry sent only if the version it
+    # read is still the current one, so a change made during the push goes out next round.
+    version: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
 
