@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from hall_app.app import HallApp
 from hall_app.clock import business_date
 from hall_app.domain.enums import TicketStatus
+from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from ui import format as fmt
 from ui.cash.dialog import CashDialog
@@ -31,6 +32,7 @@ from ui.customers.search import CustomerSearchPage
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Operations
 from ui.queue.panel import QueuePanel
+from ui.sync.quarantine import QuarantineDialog
 from ui.sync.status import SyncStatusLabel
 
 HOUSEKEEPING_MS = 5 * 60_000
@@ -76,6 +78,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._busy)
         self.sync_status = SyncStatusLabel(app.sync, ops, self)
         self.statusBar().addPermanentWidget(self.sync_status)
+        self.quarantine_button = QPushButton("拒收记录")
+        self.quarantine_button.setObjectName("quarantineButton")
+        self.quarantine_button.setVisible(app.sync.configured and actor.can(Permission.APPROVE))
+        self.quarantine_button.clicked.connect(self.open_quarantine)
+        self.statusBar().addPermanentWidget(self.quarantine_button)
+        self.quarantine_dialog: QuarantineDialog | None = None
         self.statusBar().showMessage(app.storage_label())
         ops.busy_changed.connect(self._on_busy)
 
@@ -157,6 +165,13 @@ class MainWindow(QMainWindow):
     def release_lapsed_numbers(self) -> None:
         numbers = self._app.numbers
         self._ops.run(numbers.release_expired, lambda _n: None, lambda _e: None, write=True)
+
+    def open_quarantine(self) -> None:
+        if self.quarantine_dialog is not None:
+            self.quarantine_dialog.deleteLater()
+        dialog = QuarantineDialog(self._app.sync, self.actor, self._ops, self)
+        self.quarantine_dialog = dialog
+        dialog.open()
 
     def open_cash(self) -> None:
         if self.cash_dialog is not None:

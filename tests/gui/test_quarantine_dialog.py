@@ -1,0 +1,69 @@
+"""A supervisor sees what the central database refused and queues it again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select, update
+
+from hall_app.app import build_app
+from hall_app.config import Settings
+from hall_app.db.models import AuditEntry, Customer, SyncOutbox
+from hall_app.domain.errors import PermissionDenied
+from hall_app.sync.push import PENDING, QUARANTINED
+from tests.conftest import FakeClock
+from tests.gui.conftest import ShownMessages
+from tests.gui.test_open_mobile_wizard import WAIT
+from ui.ops import Operations
+from ui.sync.quarantine import QuarantineDialog
+
+
+def test_supervisor_lists_and_requeues_refused_records(
+    qtbot: QtBot,
+    demo_template: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    ops: Operations,
+    shown: ShownMessages,
+) -> None:
+    path = tmp_path / "counter.sqlite3"
+    shutil.copyfile(demo_template, path)
+    env = {"HALL_CENTRAL_URL": "postgresql://x@127.0.0.1:1/none"}
+    hall = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
+    try:
+        with hall.db.unit_of_work() as s:  # a customer edited here, then refused centrally
+            cid = s.scalars(select(Customer.id).limit(1)).one()
+            s.execute(update(Customer).where(Customer.id == cid).values(address="新地址"))
+        with hall.db.unit_of_work() as s:
+            s.execute(
+                update(SyncOutbox)
+                .where(SyncOutbox.row_id == cid)
+                .values(status=QUARANTINED, last_error="22001 value too long", attempts=1)
+            )
+        with pytest.raises(PermissionDenied):
+            hall.sync.quarantined(hall.auth.log_in("clerk1", "hall1234"))
+        boss = hall.auth.log_in("super1", "hall1234")
+        dialog = QuarantineDialog(hall.sync, boss, ops)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: dialog.rows.rowCount() == 1, timeout=WAIT)
+        assert dialog.rows.data(dialog.rows.index(0, 0)) == "客户"
+        assert dialog.rows.data(dialog.rows.index(0, 1)) == str(cid)
+        assert "22001" in dialog.rows.data(dialog.rows.index(0, 2))
+        assert dialog.retry_button.isEnabled()
+        dialog.retry_button.click()
+        qtbot.waitUntil(lambda: dialog.rows.rowCount() == 0, timeout=WAIT)
+        assert "已重新排队 1 条" in shown.texts()[-1]
+        assert not dialog.retry_button.isEnabled() and "没有被拒收" in dialog.summary.text()
+        with hall.db.read() as s:
+            status = s.scalar(select(SyncOutbox.status).where(SyncOutbox.row_id == cid))
+            audited = s.scalars(
+                select(AuditEntry.staff_id).where(AuditEntry.action == "sync.retry_quarantined")
+            ).one()
+        assert status == PENDING and audited == boss.staff_id
+    finally:
+        ops.wait_idle()
+        hall.close()
