@@ -24,17 +24,8 @@ from hall_app.db.outbox import PULLING
 from hall_app.sync.push import CENTRAL_OWNED, LINK_LOST, SyncUnavailable
 
 LAG = timedelta(minutes=10)
-PULLED = (
-    "halls",
-    "counters",
-    "service_types",
-    "vat_categories",
-    "products",
-    "promotions",
-    "pretty_tiers",
-    "staff",
-    "invoice_segments",
-)
+# What the central database owns, and the invoice segments it leases to counters.
+PULLED = CENTRAL_OWNED | {"invoice_segments"}
 
 
 @dataclass(frozen=True)
