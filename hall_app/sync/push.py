@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Engine, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database
 from hall_app.db.models import Base, SyncOutbox
@@ -96,7 +97,7 @@ class Pusher:
 
     def waiting(self) -> int:
         with self._local.read() as s:
-            return len(s.scalars(select(SyncOutbox.seq).where(SyncOutbox.status == PENDING)).all())
+            return waiting_count(s)
 
     def enqueue_all(self) -> int:
         """Queue every synced row (a first load into an empty central database)."""
@@ -117,12 +118,7 @@ class Pusher:
 
     def retry_quarantined(self) -> int:
         with self._local.unit_of_work() as s:
-            result = s.execute(
-                update(SyncOutbox)
-                .where(SyncOutbox.status == QUARANTINED)
-                .values(status=PENDING, last_error=None)
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
+            return requeue_quarantined(s)
 
     def push(self) -> PushReport:
         started = time.perf_counter()
@@ -254,6 +250,22 @@ class Pusher:
         params = [{"b_seq": seq, "b_version": self._versions.get(seq, -1)} for seq in seqs]
         with self._local.unit_of_work() as s:
             s.connection().execute(stmt, params)  # one executemany
+
+
+def waiting_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).where(SyncOutbox.status == PENDING)) or 0)
+
+
+def requeue_quarantined(session: Session) -> int:
+    """Refused records pending again (after the cause was fixed); how many."""
+    seqs = session.scalars(select(SyncOutbox.seq).where(SyncOutbox.status == QUARANTINED)).all()
+    if seqs:
+        session.execute(
+            update(SyncOutbox)
+            .where(SyncOutbox.seq.in_(seqs))
+            .values(status=PENDING, last_error=None)
+        )
+    return len(seqs)
 
 
 def _upsert(table: Table):  # type: ignore[no-untyped-def]

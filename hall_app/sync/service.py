@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hall_app.clock import Clock
@@ -26,7 +26,15 @@ from hall_app.sync.leases import (
     invoice_numbers_left,
 )
 from hall_app.sync.pull import Puller
-from hall_app.sync.push import PENDING, QUARANTINED, Pusher, PushReport, SyncUnavailable
+from hall_app.sync.push import (
+    PENDING,
+    QUARANTINED,
+    Pusher,
+    PushReport,
+    SyncUnavailable,
+    requeue_quarantined,
+    waiting_count,
+)
 
 MAX_DELAY_S = 300
 
@@ -94,7 +102,7 @@ class SyncService:
 
     def waiting(self) -> int:
         with self._db.read() as s:
-            return int(s.scalar(select(func.count()).where(SyncOutbox.status == PENDING)) or 0)
+            return waiting_count(s)
 
     def run_round(self) -> PushReport:
         """Push what waits, then pull the hall's changes. A dead link raises
@@ -148,13 +156,8 @@ class SyncService:
         actor.require(Permission.APPROVE)
         now = self._clock()
         with self._db.unit_of_work() as s:
-            seqs = s.scalars(select(SyncOutbox.seq).where(SyncOutbox.status == QUARANTINED)).all()
-            if seqs:
-                s.execute(
-                    update(SyncOutbox)
-                    .where(SyncOutbox.seq.in_(seqs))
-                    .values(status=PENDING, last_error=None)
-                )
+            requeued = requeue_quarantined(s)
+            if requeued:
                 audit.record(
                     s,
                     at=now,
@@ -162,9 +165,9 @@ class SyncService:
                     action="sync.retry_quarantined",
                     entity="sync_outbox",
                     entity_id=None,
-                    after={"records": len(seqs)},
+                    after={"records": requeued},
                 )
-            return len(seqs)
+            return requeued
 
     def close(self) -> None:
         if self._central is not None:

@@ -9,8 +9,6 @@ from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -22,7 +20,6 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.devices.id_reader import IdCardData
-from hall_app.domain.enums import FaceCheckMethod
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.masking import mask_id_number
 from hall_app.domain.resident_id import parse_resident_id
@@ -31,9 +28,7 @@ from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerService, RegisterIndividual
 from ui import messages
 from ui.ops import Operations
-
-FACE_DEVICE_ID = "HK-FR-200"
-ERROR_STYLE = "color: #c0392b;"
+from ui.widgets.fields import FaceCheck, error_label
 
 
 class RegisterDialog(QDialog):
@@ -71,21 +66,17 @@ class RegisterDialog(QDialog):
         self.phone.setPlaceholderText("11 位手机号码")
         self.phone.setMaxLength(11)
         self.phone.textEdited.connect(self._check_phone)
-        self.phone_error = self._error("regPhoneError")
+        self.phone_error = error_label("regPhoneError")
         self.address = QLineEdit(card.address)
         self.address.setObjectName("regAddress")
-        self.address_error = self._error("regAddressError")
+        self.address_error = error_label("regAddressError")
         self.guardian = QLineEdit()
         self.guardian.setObjectName("regGuardian")
         self.guardian.setPlaceholderText("仅 10 至 15 周岁须填写：监护人的身份证号码")
-        self.guardian_error = self._error("regGuardianError")
-        self.face_method = QComboBox()
-        self.face_method.setObjectName("regFaceMethod")
-        self.face_method.addItem(f"人像比对设备（{FACE_DEVICE_ID}）", FaceCheckMethod.DEVICE.value)
-        self.face_method.addItem(f"人工核验（{actor.full_name}）", FaceCheckMethod.MANUAL.value)
-        self.face_passed = QCheckBox("人证比对通过：本人与证件照片一致")
-        self.face_passed.setObjectName("regFacePassed")
-        self.face_error = self._error("regFaceError")
+        self.guardian_error = error_label("regGuardianError")
+        self.face = FaceCheck(actor.full_name, name="regFace")
+        self.face_method, self.face_passed = self.face.method_box, self.face.passed
+        self.face_error = error_label("regFaceError")
         form.addRow("联系电话：", self.phone)
         form.addRow("", self.phone_error)
         form.addRow("联系地址：", self.address)
@@ -118,13 +109,6 @@ class RegisterDialog(QDialog):
             "人像比对": self.face_error,
         }
 
-    @staticmethod
-    def _error(name: str) -> QLabel:
-        label = QLabel("")
-        label.setObjectName(name)
-        label.setStyleSheet(ERROR_STYLE)
-        return label
-
     def _check_phone(self, text: str) -> None:
         if not text or (len(text) < 11 and text.isdigit()):
             self.phone_error.clear()
@@ -142,7 +126,6 @@ class RegisterDialog(QDialog):
         if not self.face_passed.isChecked():
             self.face_error.setText("人像比对：请先完成人证比对并勾选确认")
             return
-        method = FaceCheckMethod(self.face_method.currentData())
         card, service, actor = self._card, self._service, self._actor
         guardian_text = self.guardian.text().strip()
         req = RegisterIndividual(
@@ -150,8 +133,8 @@ class RegisterDialog(QDialog):
             id_number=card.id_number,
             address=self.address.text(),
             contact_phone=self.phone.text(),
-            face_check=method,
-            face_checked_by=FACE_DEVICE_ID if method is FaceCheckMethod.DEVICE else actor.full_name,
+            face_check=self.face.method,
+            face_checked_by=self.face.checked_by,
             card_valid_to=card.valid_to,
         )
 

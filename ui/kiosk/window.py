@@ -16,6 +16,7 @@ from hall_app.app import HallApp
 from hall_app.domain.errors import HallError
 from hall_app.services.actor import Actor
 from hall_app.services.queue import TicketView, WaitingCount
+from ui import messages
 from ui.documents.preview import print_pdf
 from ui.ops import Operations
 
@@ -148,8 +149,6 @@ class KioskWindow(QWidget):
                 self.result.setText(f"暂时无法取号：{exc.message}。请到咨询台取号")
             else:
                 self.result.setText("取号机故障，请到咨询台取号")
-                from ui import messages
-
                 messages.failure(self, exc)
             self._clear.start(RESULT_SHOWN_MS)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from hall_app.app import HallApp
 from hall_app.domain.enums import FaceCheckMethod
@@ -18,9 +18,9 @@ from hall_app.services.numbers import Reservation
 from hall_app.services.orders import OpenContext, OpenedNumber, Quote, SimView
 from ui import messages
 from ui.ops import Operations
+from ui.widgets.fields import ERROR_STYLE, OK_STYLE, error_label
 
-ERROR_STYLE = "color: #c0392b;"
-OK_STYLE = "color: #1e7e34;"
+__all__ = ["ERROR_STYLE", "OK_STYLE", "OrderDraft", "WizardEnv", "WizardPage", "error_label"]
 
 
 @dataclass
@@ -51,14 +51,6 @@ class WizardEnv:
     actor: Actor
     ops: Operations
     draft: OrderDraft
-
-
-def error_label(name: str) -> QLabel:
-    label = QLabel("")
-    label.setObjectName(name)
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    return label
 
 
 class WizardPage(QWidget):

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -16,14 +15,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from hall_app.domain.enums import FaceCheckMethod
 from hall_app.domain.errors import HallError
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.orders import OpenContext
 from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, WizardEnv, WizardPage, error_label
-
-FACE_DEVICE_ID = "HK-FR-200"  # the counter's face-comparison terminal
+from ui.widgets.fields import FaceCheck
 
 
 class EligibilityPage(WizardPage):
@@ -38,14 +35,8 @@ class EligibilityPage(WizardPage):
         self.verdict.setObjectName("eligVerdict")
         self.verdict.setWordWrap(True)
 
-        self.face_method = QComboBox()
-        self.face_method.setObjectName("faceMethod")
-        self.face_method.addItem(f"人像比对设备（{FACE_DEVICE_ID}）", FaceCheckMethod.DEVICE.value)
-        self.face_method.addItem(
-            f"人工核验（核验人：{env.actor.full_name}）", FaceCheckMethod.MANUAL.value
-        )
-        self.face_passed = QCheckBox("人证比对通过：本人与证件照片一致")
-        self.face_passed.setObjectName("facePassed")
+        self.face = FaceCheck(env.actor.full_name)
+        self.face_method, self.face_passed = self.face.method_box, self.face.passed
         self.face_passed.toggled.connect(lambda _on: self.complete_changed.emit())
         face = QGroupBox("人像比对")
         face_form = QFormLayout(face)
@@ -157,10 +148,7 @@ class EligibilityPage(WizardPage):
     def leave(self, proceed: Callable[[], None]) -> None:
         ctx = self.draft.context
         assert ctx is not None
-        method = FaceCheckMethod(self.face_method.currentData())
-        self.draft.face_check = method
-        self.draft.face_checked_by = (
-            FACE_DEVICE_ID if method is FaceCheckMethod.DEVICE else self.env.actor.full_name
-        )
+        self.draft.face_check = self.face.method
+        self.draft.face_checked_by = self.face.checked_by
         self.draft.guardian_id = ctx.guardian_id if ctx.eligibility.needs_guardian else None
         proceed()
