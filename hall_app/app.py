@@ -24,6 +24,7 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
+from hall_app.sync.central import CentralLink
 from hall_app.sync.service import SyncService
 
 
@@ -42,9 +43,11 @@ class HallApp:
     invoices: InvoiceService
     cash: CashService
     sync: SyncService
+    link: CentralLink  # the live link for tickets, numbers and SIMs (when configured)
     id_reader: IdCardReader | None  # None: no reader at this counter
 
     def close(self) -> None:
+        self.link.close()
         self.sync.close()
         self.db.dispose()
 
@@ -88,8 +91,10 @@ def build_app(
                 "数据库",
             ) from exc
     db = Database(engine)
-    numbers = NumberService(db, settings.rules, clock)
-    sync = SyncService(db, settings.central_url, clock, settings.counter_code)
+    local = engine.dialect.name == "sqlite"
+    link = CentralLink(settings.central_url if local else None, settings.counter_code)
+    numbers = NumberService(db, settings.rules, clock, link)
+    sync = SyncService(db, settings.central_url, clock, settings.counter_code, link)
     # A synced counter numbers invoices only from the blocks the central database leased it.
     shared = not sync.configured
     return HallApp(
@@ -99,16 +104,17 @@ def build_app(
         auth=AuthService(db, settings.rules, clock, hasher, settings.counter_code),
         catalog=CatalogService(db, clock),
         customers=CustomerService(db, settings.rules, clock),
-        queue=QueueService(db, settings.rules, clock),
+        queue=QueueService(db, settings.rules, clock, link),
         numbers=numbers,
         orders=OrderService(
-            db, settings.rules, clock, numbers, shared_segments=not sync.configured
+            db, settings.rules, clock, numbers, shared_segments=not sync.configured, link=link
         ),
         documents=DocumentService(db, clock),
         invoices=InvoiceService(db, clock, shared_segments=shared),
         # Day close waits for the central database to have everything (when there is one).
         cash=CashService(db, clock, unsynced=lambda: sync.waiting() if sync.configured else 0),
         sync=sync,
+        link=link,
         # No vendor SDK is bundled: the demo reader only where the settings ask for it.
         id_reader=DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None,
     )

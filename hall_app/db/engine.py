@@ -20,7 +20,7 @@ log = logging.getLogger("hall.db")
 T = TypeVar("T")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, connect_timeout_s: int = 10, statement_timeout_s: int = 120) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -37,7 +37,10 @@ def make_engine(url: str) -> Engine:
         url,
         pool_pre_ping=True,
         hide_parameters=True,
-        connect_args={"connect_timeout": 10, "options": "-c statement_timeout=120000"},
+        connect_args={
+            "connect_timeout": connect_timeout_s,
+            "options": f"-c statement_timeout={statement_timeout_s * 1000}",
+        },
     )
 
 

@@ -34,14 +34,13 @@ def customers_without_mobile(db: Database, n: int = 1, skip: int = 0) -> list[uu
         )
 
 
-def sims_in_stock(db: Database, n: int = 1, skip: int = 0) -> list[str]:
+def sims_in_stock(
+    db: Database, n: int = 1, skip: int = 0, counter_id: uuid.UUID | None = None
+) -> list[str]:
+    """SIMs in stock; for a synced counter, those leased to it first and never another's."""
+    stmt = select(SimCard.iccid).where(SimCard.status == SimStatus.IN_STOCK)
+    if counter_id is not None:
+        mine = SimCard.lease_counter_id == counter_id
+        stmt = stmt.where(mine | SimCard.lease_counter_id.is_(None)).order_by(mine.desc())
     with db.read() as session:
-        return list(
-            session.scalars(
-                select(SimCard.iccid)
-                .where(SimCard.status == SimStatus.IN_STOCK)
-                .order_by(SimCard.iccid)
-                .offset(skip)
-                .limit(n)
-            )
-        )
+        return list(session.scalars(stmt.order_by(SimCard.iccid).offset(skip).limit(n)))

@@ -4,15 +4,21 @@ customer may open one at all.
 A reservation is one UPDATE that succeeds only while the number is free (available, or its
 reservation has run out), so two counters can never hold the same number. An abandoned
 reservation simply expires: searches treat it as free, and ``release_expired`` tidies up.
+
+A counter synced with a central database searches and reserves there (the central database is
+the authority for the hall's pool; a number leased to another counter is not offered), and
+mirrors the reservation locally. Offline it offers and reserves only the numbers leased to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
@@ -26,8 +32,10 @@ from hall_app.domain.permissions import Permission
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.sync.central import CentralLink, Offline, free_to, leased_here, mirror
 
 NUMBER_FIELD = "号码"
+POOL: Table = PhoneNumber.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -75,10 +83,17 @@ def _digits(value: str, field: str, max_len: int) -> str:
 class NumberService:
     SEARCH_LIMIT = 100
 
-    def __init__(self, db: Database, rules: BusinessRules, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        rules: BusinessRules,
+        clock: Clock,
+        link: CentralLink | None = None,
+    ) -> None:
         self._db = db
         self._rules = rules
         self._clock = clock
+        self._link = link if link is not None and link.configured else None
 
     def _free(self, now: datetime) -> ColumnElement[bool]:
         return or_(
@@ -114,6 +129,18 @@ class NumberService:
         stmt = stmt.order_by(func.coalesce(PrettyTier.rank, 99), PhoneNumber.number).limit(
             self.SEARCH_LIMIT
         )
+        counter_id = actor.counter_id
+        if self._link is not None and counter_id is not None:
+            now = self._clock()
+
+            def search(central: Session) -> list[NumberView]:
+                online = stmt.where(free_to(POOL, counter_id, now))
+                return [_view(n, t) for n, t in central.execute(online).all()]
+
+            try:
+                return self._link.run(search)
+            except Offline:  # only what is leased to this counter
+                stmt = stmt.where(leased_here(POOL, counter_id, now))
         with self._db.read() as session:
             return [_view(n, t) for n, t in session.execute(stmt).all()]
 
@@ -132,25 +159,39 @@ class NumberService:
         counter_id = actor.require_counter("预占号码")
         now = self._clock()
         until = now + timedelta(minutes=self._rules.number_reservation_minutes)
+        held = None
+        if self._link is not None:
+
+            def reserve(central: Session) -> dict[str, Any]:
+                row = (
+                    central.execute(
+                        self._reserve_stmt(number, counter_id, now, until).where(
+                            free_to(POOL, counter_id, now)
+                        )
+                    )
+                    .mappings()
+                    .one_or_none()
+                )
+                if row is None:
+                    self._refuse(central, number, now)
+                return dict(row)
+
+            try:
+                held = self._link.run(reserve)
+            except Offline:
+                held = None
         with self._db.unit_of_work() as session:
-            got = session.execute(
-                update(PhoneNumber)
-                .where(PhoneNumber.number == number, self._free(now))
-                .values(
-                    status=NumberStatus.RESERVED,
-                    reserved_until=until,
-                    reserved_by_counter_id=counter_id,
-                    updated_at=now,
-                )
-                .returning(PhoneNumber.id)
-            ).scalar_one_or_none()
-            if got is None:
-                exists = session.scalar(select(func.count()).where(PhoneNumber.number == number))
-                if not exists:
-                    raise NotFound(f"号池中没有 {number}", NUMBER_FIELD)
-                raise ValidationError(
-                    f"{number} 已被其他窗口预占或已使用，请另选号码", NUMBER_FIELD
-                )
+            if held is not None:
+                mirror(session, [(POOL, held)])
+                got = held["id"]
+            else:
+                stmt = self._reserve_stmt(number, counter_id, now, until)
+                if self._link is not None:  # offline: only its own leased numbers
+                    stmt = stmt.where(leased_here(POOL, counter_id, now))
+                row = session.execute(stmt).mappings().one_or_none()
+                if row is None:
+                    self._refuse(session, number, now)
+                got = row["id"]
             n, t = session.execute(
                 select(PhoneNumber, PrettyTier)
                 .outerjoin(PrettyTier, PrettyTier.id == PhoneNumber.pretty_tier_id)
@@ -168,21 +209,61 @@ class NumberService:
             )
             return Reservation(_view(n, t), until)
 
+    def _reserve_stmt(
+        self, number: str, counter_id: uuid.UUID, now: datetime, until: datetime
+    ) -> Any:
+        return (
+            update(PhoneNumber)
+            .where(PhoneNumber.number == number, self._free(now))
+            .values(
+                status=NumberStatus.RESERVED,
+                reserved_until=until,
+                reserved_by_counter_id=counter_id,
+                updated_at=now,
+            )
+            .returning(*POOL.c)
+        )
+
+    def _refuse(self, session: Session, number: str, now: datetime) -> NoReturn:
+        """Why a reservation failed, named for the clerk."""
+        row = session.execute(
+            select(PhoneNumber.status, PhoneNumber.reserved_until, PhoneNumber.lease_until).where(
+                PhoneNumber.number == number
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"号池中没有 {number}", NUMBER_FIELD)
+        status, until, _lease = row
+        free = status is NumberStatus.AVAILABLE or (
+            status is NumberStatus.RESERVED and until is not None and until < now
+        )
+        if free and self._link is not None:
+            if not self._link.online:
+                raise ValidationError(
+                    f"离线时只能选用本窗口租用的号码，{number} 不在其中", NUMBER_FIELD
+                )
+            raise ValidationError(f"{number} 已租给其他窗口离线销售，请另选号码", NUMBER_FIELD)
+        raise ValidationError(f"{number} 已被其他窗口预占或已使用，请另选号码", NUMBER_FIELD)
+
     def release_number(self, actor: Actor, number: str) -> None:
         """Give a number back (the customer chose another, or the wizard was abandoned)."""
         actor.require(Permission.ORDER_CREATE)
         now = self._clock()
+        release = (
+            update(PhoneNumber)
+            .where(
+                PhoneNumber.number == number,
+                PhoneNumber.status == NumberStatus.RESERVED,
+                PhoneNumber.reserved_by_counter_id == actor.counter_id,
+            )
+            .values(**_released(now))
+            .returning(PhoneNumber.id)
+        )
+        if self._link is not None:  # at once for the others; offline, with the next push
+            with contextlib.suppress(Offline):
+                self._link.run(lambda central: central.execute(release).all())
         with self._db.unit_of_work() as session:
-            got = session.execute(
-                update(PhoneNumber)
-                .where(
-                    PhoneNumber.number == number,
-                    PhoneNumber.status == NumberStatus.RESERVED,
-                    PhoneNumber.reserved_by_counter_id == actor.counter_id,
-                )
-                .values(**_released(now))
-                .returning(PhoneNumber.id)
-            ).scalar_one_or_none()
+            got = session.execute(release).scalar_one_or_none()
             if got is None:
                 raise ValidationError(f"{number} 不是本窗口预占的号码", NUMBER_FIELD)
             audit.record(

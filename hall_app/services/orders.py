@@ -9,12 +9,13 @@ for this counter and the SIM stays in stock.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
@@ -65,6 +66,11 @@ from hall_app.services.actor import Actor
 from hall_app.services.cash import open_session_for_payment
 from hall_app.services.invoicing import next_invoice_number
 from hall_app.services.numbers import NumberService
+from hall_app.sync.central import CentralLink, Offline, free_to, leased_here
+
+log = logging.getLogger("hall.orders")
+NUMBERS: Table = PhoneNumber.__table__  # type: ignore[assignment]
+SIMS: Table = SimCard.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,9 @@ class OrderService:
         clock: Clock,
         numbers: NumberService,
         shared_segments: bool = True,
+        link: CentralLink | None = None,
     ) -> None:
+        self._link = link if link is not None and link.configured else None
         self._db = db
         self._rules = rules
         self._clock = clock
@@ -225,13 +233,38 @@ class OrderService:
         """A scanned ICCID: valid (Luhn), known to the stock, and not used."""
         actor.require(Permission.ORDER_CREATE)
         iccid = parse_iccid(scanned).value
+        counter_id = actor.counter_id
+        now = self._clock()
+        if self._link is not None and counter_id is not None:  # the hall's stock is central
+            try:
+                return self._link.run(
+                    lambda central: self._sim_in_stock(central, iccid, counter_id, now, True)
+                )
+            except Offline:
+                pass
         with self._db.read() as session:
-            sim = session.scalars(select(SimCard).where(SimCard.iccid == iccid)).one_or_none()
-            if sim is None:
-                raise ValidationError(f"库存中没有 ICCID {iccid} 的卡，请核对或换一张", "ICCID")
-            if sim.status is not SimStatus.IN_STOCK:
-                raise ValidationError(f"这张卡{sim.status.label}，不能再用于开户", "ICCID")
-            return SimView(sim.iccid, sim.imsi)
+            return self._sim_in_stock(session, iccid, counter_id, now, False)
+
+    def _sim_in_stock(
+        self,
+        session: Session,
+        iccid: str,
+        counter_id: uuid.UUID | None,
+        now: datetime,
+        central: bool,
+    ) -> SimView:
+        sim = session.scalars(select(SimCard).where(SimCard.iccid == iccid)).one_or_none()
+        if sim is None:
+            raise ValidationError(f"库存中没有 ICCID {iccid} 的卡，请核对或换一张", "ICCID")
+        if sim.status is not SimStatus.IN_STOCK:
+            raise ValidationError(f"这张卡{sim.status.label}，不能再用于开户", "ICCID")
+        if self._link is not None and counter_id is not None:
+            leased = sim.lease_until is not None and sim.lease_until >= now
+            if central and leased and sim.lease_counter_id != counter_id:
+                raise ValidationError("这张卡已租给其他窗口离线销售，请换一张", "ICCID")
+            if not central and not (leased and sim.lease_counter_id == counter_id):
+                raise ValidationError("离线时只能使用本窗口租用的卡，这张卡不在其中", "ICCID")
+        return SimView(sim.iccid, sim.imsi)
 
     def open_mobile_number(self, actor: Actor, req: OpenMobileRequest) -> OpenedNumber:
         actor.require(Permission.ORDER_CREATE)
@@ -239,7 +272,105 @@ class OrderService:
         if not req.face_checked_by.strip():
             raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
         iccid = parse_iccid(req.iccid).value
-        return self._db.write_numbered(lambda session: self._open(session, actor, req, iccid))
+        claimed = self._claim_central(actor, req.number, iccid)
+        offline = self._link is not None and claimed is None
+        try:
+            return self._db.write_numbered(
+                lambda session: self._open(session, actor, req, iccid, offline)
+            )
+        except BaseException:
+            if claimed is not None:
+                self._unclaim_central(actor, req.number, iccid, claimed)
+            raise
+
+    def _claim_central(self, actor: Actor, number: str, iccid: str) -> datetime | None:
+        """Online: the number and the SIM become this counter's at the central database
+        before the order is written, so no other counter can sell them meanwhile. Returns the
+        claim's stamp; None when offline (the order then sells only from this counter's
+        leases)."""
+        counter_id = actor.counter_id
+        if self._link is None or counter_id is None:
+            return None
+        now = self._clock()
+
+        def claim(central: Session) -> None:
+            got = central.execute(
+                update(PhoneNumber)
+                .where(
+                    PhoneNumber.number == number,
+                    or_(
+                        (PhoneNumber.status == NumberStatus.RESERVED)
+                        & (PhoneNumber.reserved_by_counter_id == counter_id),
+                        # reserved here while offline: the lease kept it for this counter
+                        (PhoneNumber.status == NumberStatus.AVAILABLE)
+                        & leased_here(NUMBERS, counter_id, now),
+                    ),
+                )
+                .values(
+                    status=NumberStatus.ASSIGNED,
+                    reserved_until=None,
+                    reserved_by_counter_id=counter_id,
+                    updated_at=now,
+                )
+                .returning(PhoneNumber.id)
+            ).scalar_one_or_none()
+            if got is None:
+                raise ValidationError(
+                    f"{number} 在中心已不再为本窗口预占（已过期被其他窗口选用），请重新选号",
+                    "号码",
+                )
+            sim = central.execute(
+                update(SimCard)
+                .where(
+                    SimCard.iccid == iccid,
+                    SimCard.status == SimStatus.IN_STOCK,
+                    free_to(SIMS, counter_id, now),
+                )
+                .values(status=SimStatus.ASSIGNED, taken_by_counter_id=counter_id, updated_at=now)
+                .returning(SimCard.id)
+            ).scalar_one_or_none()
+            if sim is None:
+                raise ValidationError(f"ICCID {iccid} 已被其他窗口使用或租用，请换一张", "ICCID")
+
+        try:
+            self._link.run(claim)
+        except Offline:
+            return None
+        return now
+
+    def _unclaim_central(self, actor: Actor, number: str, iccid: str, now: datetime) -> None:
+        """The order failed after the central claim: give both back (the number stays
+        reserved for this counter, as it was)."""
+        assert self._link is not None
+        counter_id = actor.counter_id
+        until = self._clock() + timedelta(minutes=self._rules.number_reservation_minutes)
+
+        def undo(central: Session) -> None:
+            central.execute(
+                update(PhoneNumber)
+                .where(
+                    PhoneNumber.number == number,
+                    PhoneNumber.status == NumberStatus.ASSIGNED,
+                    PhoneNumber.reserved_by_counter_id == counter_id,
+                    PhoneNumber.updated_at == now,
+                )
+                .values(status=NumberStatus.RESERVED, reserved_until=until)
+            )
+            central.execute(
+                update(SimCard)
+                .where(
+                    SimCard.iccid == iccid,
+                    SimCard.status == SimStatus.ASSIGNED,
+                    SimCard.taken_by_counter_id == counter_id,
+                    SimCard.updated_at == now,
+                )
+                .values(status=SimStatus.IN_STOCK, taken_by_counter_id=None)
+            )
+
+        try:
+            self._link.run(undo)
+        except Offline:
+            log.warning("order failed and the link dropped: number and SIM stay claimed")
 
     def _check_eligible(
         self, session: Session, actor: Actor, req: OpenMobileRequest, now: datetime
@@ -284,6 +415,7 @@ class OrderService:
         actor: Actor,
         req: OpenMobileRequest,
         iccid: str,
+        offline: bool = False,
     ) -> OpenedNumber:
         now = self._clock()
         # The first write: on SQLite it takes the database's write lock before anything is
@@ -305,14 +437,21 @@ class OrderService:
         customer = session.get(Customer, req.customer_id)
         if customer is None:
             raise NotFound("该客户不存在", "客户")
-        sim = session.execute(
+        take = (
             update(SimCard)
             .where(SimCard.iccid == iccid, SimCard.status == SimStatus.IN_STOCK)
-            .values(status=SimStatus.ASSIGNED, updated_at=now)
+            .values(status=SimStatus.ASSIGNED, taken_by_counter_id=actor.counter_id, updated_at=now)
             .returning(SimCard.id)
-        ).scalar_one_or_none()
+        )
+        if offline and actor.counter_id is not None:  # only a SIM leased to this counter
+            take = take.where(leased_here(SIMS, actor.counter_id, now))
+        sim = session.execute(take).scalar_one_or_none()
         if sim is None:
-            raise ValidationError(f"ICCID {iccid} 不在库存或已被使用", "ICCID")
+            raise ValidationError(
+                f"ICCID {iccid} 不在库存或已被使用"
+                + ("（离线时只能使用本窗口租用的卡）" if offline else ""),
+                "ICCID",
+            )
         plan = self._product(session, req.plan_code, ProductKind.MOBILE_PLAN)
         addons = [self._product(session, c, ProductKind.VALUE_ADDED) for c in req.addon_codes]
         tier = (

@@ -5,6 +5,12 @@ Two counters never get the same ticket: ``call_next`` is one UPDATE whose WHERE 
 waiting ticket and re-checks that it is still waiting. On SQLite that statement opens the
 transaction and takes the write lock before it reads; on PostgreSQL the subquery locks the row
 with FOR UPDATE SKIP LOCKED, so a central server enforces the same rule.
+
+A counter synced with a central database (``CentralLink``) takes tickets there: issuing,
+calling the next one and serving a walk-in run on the central database, and the ticket is
+mirrored locally. Offline, it serves only walk-ins (numbered with its own window code, A01-001,
+so they never clash with the hall's) and tickets addressed to it: never one that another
+counter may call.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
@@ -22,11 +30,12 @@ from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import Counter, QueueTicket, ServiceType, counter_service_types
 from hall_app.domain.enums import TicketStatus
-from hall_app.domain.errors import NotFound, ValidationError
+from hall_app.domain.errors import NotFound, StorageError, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.queue import estimated_wait_minutes, ticket_number
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.sync.central import CentralLink, Offline, Row, fetch_with_parents, mirror
 
 TICKET_FIELD = "排队号"
 Changes = Callable[[Session, QueueTicket, datetime], dict[str, object]]
@@ -59,16 +68,71 @@ class WaitingCount:
     waiting: int
 
 
+OFFLINE_NO_TICKETS = "与中心数据库断开：离线时不能发放全厅的排队号，请直接在窗口办理（现场办理）"
+TICKETS: Table = QueueTicket.__table__  # type: ignore[assignment]
+
+
 class QueueService:
-    def __init__(self, db: Database, rules: BusinessRules, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        rules: BusinessRules,
+        clock: Clock,
+        link: CentralLink | None = None,
+    ) -> None:
         self._db = db
         self._rules = rules
         self._clock = clock
+        self._link = link if link is not None and link.configured else None
+
+    def _central(
+        self, work: Callable[[Session], list[tuple[Table, Row]] | None]
+    ) -> list[tuple[Table, Row]] | None:
+        """``work`` on the central database, again if it lost a race for a ticket number."""
+        assert self._link is not None
+        for attempt in range(5):
+            try:
+                return self._link.run(work)
+            except StorageError as exc:
+                if not isinstance(exc.__cause__, IntegrityError) or attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _mirrored(
+        self, actor: Actor, rows: list[tuple[Table, Row]], action: str, after: dict[str, object]
+    ) -> TicketView:
+        """The ticket the central database gave this counter, written locally, audited."""
+        ticket_id = rows[-1][1]["id"]
+        with self._db.unit_of_work() as session:
+            mirror(session, rows)
+            view = self._view(session, ticket_id)
+            audit.record(
+                session,
+                at=self._clock(),
+                actor=actor,
+                action=action,
+                entity="queue_ticket",
+                entity_id=ticket_id,
+                after={**after, "ticket_no": view.ticket_no},
+            )
+        return view
 
     # -- reception ------------------------------------------------------------------------
     def issue_ticket(self, actor: Actor, service_code: str) -> TicketView:
         """A new ticket for today, numbered per service type (A001, A002 …)."""
         actor.require(Permission.QUEUE_WORK)
+        if self._link is not None:
+
+            def issue(central: Session) -> list[tuple[Table, Row]]:
+                ticket_id = self._insert_ticket(central, actor, service_code, walk_in=False)
+                return self._fetch(central, ticket_id)
+
+            try:
+                rows = self._central(issue)
+            except Offline:
+                raise ValidationError(OFFLINE_NO_TICKETS, TICKET_FIELD) from None
+            assert rows is not None
+            return self._mirrored(actor, rows, "queue.issue", {"status": "waiting"})
 
         def work(session: Session) -> TicketView:
             ticket_id = self._insert_ticket(session, actor, service_code, walk_in=False)
@@ -86,8 +150,19 @@ class QueueService:
 
         return self._db.write_numbered(work)
 
+    @staticmethod
+    def _fetch(central: Session, ticket_id: uuid.UUID) -> list[tuple[Table, Row]]:
+        row = central.execute(select(TICKETS).where(TICKETS.c.id == ticket_id)).mappings().one()
+        return fetch_with_parents(central, TICKETS, dict(row))
+
     def _insert_ticket(
-        self, session: Session, actor: Actor, service_code: str, *, walk_in: bool
+        self,
+        session: Session,
+        actor: Actor,
+        service_code: str,
+        *,
+        walk_in: bool,
+        offline_code: str | None = None,
     ) -> uuid.UUID:
         now = self._clock()
         today = business_date(now)
@@ -124,17 +199,27 @@ class QueueService:
             )
             .returning(QueueTicket.seq)
         ).scalar_one()
+        number = ticket_number(stype.letter, seq)
+        if offline_code is not None:  # the window's own series: A01-001
+            prefix = f"{number[0]}{offline_code}-"
+            mine = session.scalar(
+                select(func.count()).where(
+                    QueueTicket.hall_id == actor.hall_id,
+                    QueueTicket.business_date == today,
+                    QueueTicket.ticket_no.startswith(prefix, autoescape=True),
+                )
+            )
+            number = f"{prefix}{(mine or 0) + 1:03d}"
         session.execute(
-            update(QueueTicket)
-            .where(QueueTicket.id == ticket_id)
-            .values(ticket_no=ticket_number(stype.letter, seq))
+            update(QueueTicket).where(QueueTicket.id == ticket_id).values(ticket_no=number)
         )
         return ticket_id
 
     def waiting_counts(self, actor: Actor) -> list[WaitingCount]:
         actor.require(Permission.QUEUE_WORK)
         today = business_date(self._clock())
-        with self._db.read() as session:
+
+        def count(session: Session) -> list[WaitingCount]:
             rows = session.execute(
                 select(
                     ServiceType.code,
@@ -152,28 +237,59 @@ class QueueService:
                 .group_by(ServiceType.id, ServiceType.code, ServiceType.name, ServiceType.letter)
                 .order_by(ServiceType.sort_order)
             ).all()
-        return [WaitingCount(code, name, letter, n) for code, name, letter, n in rows]
+            return [WaitingCount(code, name, letter, n) for code, name, letter, n in rows]
+
+        if self._link is not None:  # the hall's queue is the central one
+            try:
+                return self._link.run(count)
+            except Offline:
+                pass  # what this counter knows
+        with self._db.read() as session:
+            return count(session)
 
     # -- the counter --------------------------------------------------------------------------
     def call_next(self, actor: Actor) -> TicketView | None:
-        """Call the next waiting ticket this counter serves: VIP first, then oldest first.
+        """The next waiting ticket this counter serves (VIP first, then by issue time).
         Returns None when nobody is waiting."""
         actor.require(Permission.QUEUE_WORK)
         counter_id = actor.require_counter("叫号")
         now = self._clock()
-        today = business_date(now)
+        if self._link is not None:
+
+            def claim(central: Session) -> list[tuple[Table, Row]] | None:
+                got = central.execute(self._claim_next(actor, counter_id, now, own_only=False))
+                ticket_id = got.scalar_one_or_none()
+                return None if ticket_id is None else self._fetch(central, ticket_id)
+
+            try:
+                rows = self._central(claim)
+            except Offline:
+                return self._call_here(actor, counter_id, now, own_only=True)
+            if rows is None:
+                return None
+            return self._mirrored(actor, rows, "queue.call", {"status": "called"})
+        return self._call_here(actor, counter_id, now, own_only=False)
+
+    def _claim_next(
+        self, actor: Actor, counter_id: uuid.UUID, now: datetime, *, own_only: bool
+    ) -> Any:
+        """One UPDATE taking the next ticket. ``own_only`` (offline): only tickets addressed
+        to this counter, never one another counter may call."""
         served = select(counter_service_types.c.service_type_id).where(
             counter_service_types.c.counter_id == counter_id
         )
         vip = select(ServiceType.is_vip).where(ServiceType.id == QueueTicket.service_type_id)
+        mine = QueueTicket.target_counter_id == counter_id
         next_id = (
             select(QueueTicket.id)
             .where(
                 QueueTicket.hall_id == actor.hall_id,
-                QueueTicket.business_date == today,
+                QueueTicket.business_date == business_date(now),
                 QueueTicket.status == TicketStatus.WAITING,
-                (
-                    (QueueTicket.target_counter_id == counter_id)
+                mine
+                if own_only
+                else (
+                    mine
                     | (
                         QueueTicket.target_counter_id.is_(None)
                         & QueueTicket.service_type_id.in_(served)
@@ -185,18 +301,25 @@ class QueueService:
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
+        return (
+            update(QueueTicket)
+            .where(QueueTicket.id == next_id, QueueTicket.status == TicketStatus.WAITING)
+            .values(
+                status=TicketStatus.CALLED,
+                called_at=now,
+                updated_at=now,
+                counter_id=counter_id,
+                staff_id=actor.staff_id,
+            )
+            .returning(QueueTicket.id)
+        )
+
+    def _call_here(
+        self, actor: Actor, counter_id: uuid.UUID, now: datetime, *, own_only: bool
+    ) -> TicketView | None:
         with self._db.unit_of_work() as session:
             ticket_id = session.execute(
-                update(QueueTicket)
-                .where(QueueTicket.id == next_id, QueueTicket.status == TicketStatus.WAITING)
-                .values(
-                    status=TicketStatus.CALLED,
-                    called_at=now,
-                    updated_at=now,
-                    counter_id=counter_id,
-                    staff_id=actor.staff_id,
-                )
-                .returning(QueueTicket.id)
+                self._claim_next(actor, counter_id, now, own_only=own_only)
             ).scalar_one_or_none()
             if ticket_id is None:
                 return None
@@ -218,19 +341,26 @@ class QueueService:
         actor.require(Permission.QUEUE_WORK)
         counter_id = actor.require_counter("叫号")
         now = self._clock()
+        offline_code: str | None = None
+        if self._link is not None:
+
+            def walk_in(central: Session) -> list[tuple[Table, Row]]:
+                ticket_id = self._insert_ticket(central, actor, service_code, walk_in=True)
+                central.execute(self._serving_here(ticket_id, actor, counter_id, now))
+                return self._fetch(central, ticket_id)
+
+            try:
+                rows = self._central(walk_in)
+            except Offline:
+                offline_code = self._link.counter_code
+            else:
+                assert rows is not None
+                return self._mirrored(actor, rows, "queue.walk_in", {"status": "serving"})
         with self._db.unit_of_work() as session:
-            ticket_id = self._insert_ticket(session, actor, service_code, walk_in=True)
-            session.execute(
-                update(QueueTicket)
-                .where(QueueTicket.id == ticket_id)
-                .values(
-                    status=TicketStatus.SERVING,
-                    called_at=now,
-                    started_at=now,
-                    counter_id=counter_id,
-                    staff_id=actor.staff_id,
-                )
+            ticket_id = self._insert_ticket(
+                session, actor, service_code, walk_in=True, offline_code=offline_code
             )
+            session.execute(self._serving_here(ticket_id, actor, counter_id, now))
             view = self._view(session, ticket_id)
             audit.record(
                 session,
@@ -239,9 +369,25 @@ class QueueService:
                 action="queue.walk_in",
                 entity="queue_ticket",
                 entity_id=ticket_id,
-                after={"ticket_no": view.ticket_no},
+                after={"status": "serving", "ticket_no": view.ticket_no},
             )
         return view
+
+    @staticmethod
+    def _serving_here(
+        ticket_id: uuid.UUID, actor: Actor, counter_id: uuid.UUID, now: datetime
+    ) -> Any:
+        return (
+            update(QueueTicket)
+            .where(QueueTicket.id == ticket_id)
+            .values(
+                status=TicketStatus.SERVING,
+                called_at=now,
+                started_at=now,
+                counter_id=counter_id,
+                staff_id=actor.staff_id,
+            )
+        )
 
     def recall(self, actor: Actor, ticket_id: uuid.UUID) -> TicketView:
         """Call the same ticket again (the customer did not come to the window)."""

@@ -1,24 +1,45 @@
 """Leases: blocks of the hall's shared resources handed to one counter, so that it can keep
 selling while the link is down without clashing with the others.
 
-Implemented so far: invoice-number blocks. The central database carves a block off the hall's
-shared segment (one conditional UPDATE, so two counters never get overlapping blocks) and
-records it as a segment of the counter; the next pull brings it to the counter, which then
-numbers its invoices from it, gap-free, online or not."""
+- **Invoice-number blocks.** The central database carves a block off the hall's shared segment
+  (one conditional UPDATE, so two counters never get overlapping blocks) and records it as a
+  segment of the counter; the next pull brings it to the counter, which then numbers its
+  invoices from it, gap-free, online or not.
+- **Numbers and SIMs.** Each online round keeps the counter holding a few ordinary numbers,
+  a few pretty numbers and a few SIMs, leased for ``LEASE_HOURS``: what it holds is renewed,
+  what is missing is picked with ``FOR UPDATE SKIP LOCKED`` among the hall's free, unleased
+  (or lapsed) ones, so two counters never hold the same. Offline, the counter sells only
+  these; online, nobody else may sell them while the lease runs. A lease that lapses (the
+  counter stayed offline too long) frees the number for the others, and the counter stops
+  offering it."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Table, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database
-from hall_app.db.models import Counter, InvoiceSegment
+from hall_app.db.models import Counter, InvoiceSegment, PhoneNumber, SimCard
+from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
 
 LOW_WATER = 100  # top up when fewer numbers than this are left
 BLOCK = 500
+LEASE_HOURS = 24
+ORDINARY_NUMBERS = 20
+PRETTY_NUMBERS = 5
+SIMS = 20
+
+
+@dataclass(frozen=True)
+class Leased:
+    ordinary: int
+    pretty: int
+    sims: int
 
 
 def invoice_numbers_left(db: Database, counter_id: uuid.UUID) -> int:
@@ -94,3 +115,73 @@ def grant_invoice_block(
             )
             return first, first + size - 1
     raise ValidationError("营业厅的发票号段已不足，请联系管理员", "发票号段")
+
+
+def lease_resources(
+    central: Database,
+    counter_id: uuid.UUID,
+    now: datetime,
+    *,
+    ordinary: int = ORDINARY_NUMBERS,
+    pretty: int = PRETTY_NUMBERS,
+    sims: int = SIMS,
+) -> Leased:
+    """On the central database: renew this counter's leases of numbers and SIMs and top them
+    up to the given sizes. Returns what it holds afterwards."""
+    until = now + timedelta(hours=LEASE_HOURS)
+    pool: Table = PhoneNumber.__table__  # type: ignore[assignment]
+    stock: Table = SimCard.__table__  # type: ignore[assignment]
+    with central.unit_of_work() as s:
+        hall_id = s.scalar(select(Counter.hall_id).where(Counter.id == counter_id))
+        if hall_id is None:
+            raise ValidationError("中心数据库中没有这个窗口，请先完成首次同步", "号码租用")
+        held = {}
+        for name, table, free, kind, size in (
+            ("ordinary", pool, NumberStatus.AVAILABLE, pool.c.pretty_tier_id.is_(None), ordinary),
+            ("pretty", pool, NumberStatus.AVAILABLE, pool.c.pretty_tier_id.is_not(None), pretty),
+            ("sims", stock, SimStatus.IN_STOCK, None, sims),
+        ):
+            held[name] = _top_up(s, table, hall_id, counter_id, free, kind, size, now, until)
+        return Leased(**held)
+
+
+def _top_up(
+    s: Session,
+    table: Table,
+    hall_id: uuid.UUID,
+    counter_id: uuid.UUID,
+    free: object,
+    kind: ColumnElement[bool] | None,
+    size: int,
+    now: datetime,
+    until: datetime,
+) -> int:
+    of_kind = [table.c.hall_id == hall_id, table.c.status == free]
+    if kind is not None:
+        of_kind.append(kind)
+    stamp = {"lease_until": until, "updated_at": func.now()}  # the central clock: pulls see it
+    renewed = len(
+        s.execute(
+            update(table)
+            .where(*of_kind, table.c.lease_counter_id == counter_id)
+            .values(**stamp)
+            .returning(table.c.id)
+        ).all()
+    )
+    missing = size - renewed
+    if missing <= 0:
+        return renewed
+    pick = (
+        select(table.c.id)
+        .where(*of_kind, or_(table.c.lease_counter_id.is_(None), table.c.lease_until < now))
+        .order_by(table.c.id)
+        .limit(missing)
+        .with_for_update(skip_locked=True)
+    )
+    added = s.execute(
+        update(table)
+        .where(table.c.id.in_(pick.scalar_subquery()))
+        .values(lease_counter_id=counter_id, **stamp)
+        .returning(table.c.id)
+    ).all()
+    return renewed + len(added)

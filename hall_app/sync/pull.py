@@ -1,6 +1,7 @@
 """Pulling what the hall decides centrally into the counter: halls and counters, service types,
 VAT categories, the catalog with prices and promotions, pretty-number tiers, staff (new
-accounts, passwords, roles) and invoice segments.
+accounts, passwords, roles), invoice segments, the number pool and SIM stock (with their
+leases), and resource clashes.
 
 Each table is read from the central database from its watermark (the newest ``updated_at``
 seen last time) and upserted locally, last writer wins on ``updated_at``. The boundary is read
@@ -24,8 +25,9 @@ from hall_app.db.outbox import PULLING
 from hall_app.sync.push import CENTRAL_OWNED, LINK_LOST, SyncUnavailable
 
 LAG = timedelta(minutes=10)
-# What the central database owns, and the invoice segments it leases to counters.
-PULLED = CENTRAL_OWNED | {"invoice_segments"}
+# What the central database owns; the invoice segments, numbers and SIMs it leases to counters
+# (and whose state it arbitrates); the resource clashes it found, for the hall's supervisors.
+PULLED = CENTRAL_OWNED | {"invoice_segments", "number_pool", "sim_cards", "resource_clashes"}
 
 
 @dataclass(frozen=True)

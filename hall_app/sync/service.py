@@ -18,12 +18,14 @@ from hall_app.domain.errors import StorageError, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.sync.central import CentralLink
 from hall_app.sync.leases import (
     BLOCK,
     LOW_WATER,
     counter_id_for,
     grant_invoice_block,
     invoice_numbers_left,
+    lease_resources,
 )
 from hall_app.sync.pull import Puller
 from hall_app.sync.push import (
@@ -69,7 +71,9 @@ class SyncService:
         central_url: str | None,
         clock: Clock,
         counter_code: str | None = None,
+        link: CentralLink | None = None,
     ) -> None:
+        self._link = link  # told when the link comes back or drops
         self._db = db
         self._url = central_url
         self._clock = clock
@@ -118,7 +122,11 @@ class SyncService:
                 Puller(self._db, self._central, self._clock).pull()
             except SyncUnavailable as exc:
                 self._remember(last_error=exc.message)
+                if self._link is not None:
+                    self._link.mark_offline()
                 raise
+            if self._link is not None:
+                self._link.mark_online()
             self._remember(last_success_at=self._clock().isoformat(), last_error=lease_error)
             return report
 
@@ -129,10 +137,12 @@ class SyncService:
         if not self._counter_code:
             return ""
         counter_id = counter_id_for(self._db, self._counter_code)
-        if counter_id is None or invoice_numbers_left(self._db, counter_id) >= LOW_WATER:
+        if counter_id is None:
             return ""
         try:
-            grant_invoice_block(Database(central), counter_id, BLOCK, self._clock())
+            lease_resources(Database(central), counter_id, self._clock())
+            if invoice_numbers_left(self._db, counter_id) < LOW_WATER:
+                grant_invoice_block(Database(central), counter_id, BLOCK, self._clock())
         except StorageError as exc:
             raise SyncUnavailable(exc.message, "同步") from exc
         except ValidationError as exc:

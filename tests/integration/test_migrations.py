@@ -35,6 +35,7 @@ EXPECTED_TABLES = {
     "promotions",
     "pretty_tiers",
     "number_pool",
+    "resource_clashes",
     "sim_cards",
     "devices",
     "subscriptions",

@@ -46,8 +46,10 @@ def _customer_without_mobile(hall: HallApp, skip: int = 0) -> uuid.UUID:
     return customers_without_mobile(hall.db, 1, skip)[0]
 
 
-def _sim(hall: HallApp, skip: int = 0) -> str:
-    return sims_in_stock(hall.db, 1, skip)[0]
+def _sim(hall: HallApp, skip: int = 0, clerk: Actor | None = None) -> str:
+    """A SIM in stock; at a synced counter, one leased to it (or nobody's)."""
+    counter_id = clerk.counter_id if clerk is not None and hall.link.configured else None
+    return sims_in_stock(hall.db, 1, skip, counter_id)[0]
 
 
 def _request(
@@ -60,7 +62,7 @@ def _request(
         customer_id=_customer_without_mobile(hall, skip),
         number=number,
         plan_code="5G129",
-        iccid=_sim(hall, skip),
+        iccid=_sim(hall, skip, clerk),
         addon_codes=("VAS_RING",),
         payments=(PaymentInput(PaymentMethod.CASH, 13_400, tendered_fen=20_000),),
         face_check=FaceCheckMethod.DEVICE,

@@ -20,6 +20,7 @@ from hall_app.sync.leases import BLOCK
 from hall_app.sync.push import Pusher
 from tests.conftest import FakeClock
 from tests.integration.test_open_mobile import _request
+from tests.integration.test_sync_push import _lease_resources
 
 pytestmark = pytest.mark.postgres
 DEAD = "postgresql://x@127.0.0.1:1/none"
@@ -103,6 +104,7 @@ def test_without_a_lease_a_synced_counter_does_not_invoice(
     hall = _open(path, "01", DEAD, clock)  # never online: no block of its own
     try:
         clerk = hall.auth.log_in("clerk1", "hall1234")
+        _lease_resources(hall, clerk)  # numbers and SIMs, but no invoice numbers
         with pytest.raises(ValidationError) as err:
             hall.orders.open_mobile_number(clerk, _request(hall, clerk))
         assert err.value.field == "发票号段" and "联网同步时自动领用" in err.value.text

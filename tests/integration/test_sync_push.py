@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,9 +28,12 @@ from hall_app.db.models import (
     InvoiceSegment,
     Order,
     Payment,
+    PhoneNumber,
+    SimCard,
     Subscription,
     SyncOutbox,
 )
+from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.services.actor import Actor
 from hall_app.sync.push import PENDING, QUARANTINED, Pusher, SyncUnavailable
 from tests.conftest import FakeClock
@@ -102,6 +105,9 @@ def test_two_counters_arrive_whole_and_once(
 
 
 def _lease_segment(hall: HallApp, actor: Actor, first: int) -> None:
+    """Invoice numbers, ordinary and pretty numbers and SIMs leased to the counter, as an
+    earlier online day would have left it."""
+    _lease_resources(hall, actor)
     with hall.db.unit_of_work() as s:
         shared = s.scalars(select(InvoiceSegment)).first()
         assert shared is not None
@@ -117,6 +123,25 @@ def _lease_segment(hall: HallApp, actor: Actor, first: int) -> None:
                 next_seq=first,
             )
         )
+
+
+def _lease_resources(hall: HallApp, actor: Actor) -> None:
+    """Ordinary and pretty numbers and SIMs leased to the counter for a day."""
+    until = hall.clock() + timedelta(hours=24)
+    with hall.db.unit_of_work() as s:
+        for table, kind, free, n in (
+            (PhoneNumber, PhoneNumber.pretty_tier_id.is_(None), NumberStatus.AVAILABLE, 20),
+            (PhoneNumber, PhoneNumber.pretty_tier_id.is_not(None), NumberStatus.AVAILABLE, 5),
+            (SimCard, None, SimStatus.IN_STOCK, 20),
+        ):
+            pick = select(table.id).where(table.status == free).order_by(table.id).limit(n)
+            if kind is not None:
+                pick = pick.where(kind)
+            s.execute(
+                update(table)
+                .where(table.id.in_(pick.scalar_subquery()))
+                .values(lease_counter_id=actor.counter_id, lease_until=until)
+            )
 
 
 def test_two_counters_on_one_shared_segment_clash_and_are_quarantined(

@@ -25,7 +25,7 @@ from hall_app.db.models.org import Counter, Hall, ServiceType, Staff, counter_se
 from hall_app.db.models.queue import QueueTicket
 from hall_app.db.models.service import ServiceTicket
 from hall_app.db.models.subscriptions import Subscription, SubscriptionAddon
-from hall_app.db.models.sync import SyncOutbox, SyncState
+from hall_app.db.models.sync import ResourceClash, SyncOutbox, SyncState
 
 __all__ = [
     "Approval",
@@ -51,6 +51,7 @@ __all__ = [
     "Product",
     "Promotion",
     "QueueTicket",
+    "ResourceClash",
     "ServiceTicket",
     "ServiceType",
     "SimCard",

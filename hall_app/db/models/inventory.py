@@ -39,6 +39,9 @@ class PhoneNumber(SyncedMixin, Base):
     reserved_until: Mapped[datetime | None]
     reserved_by_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
     quarantined_until: Mapped[datetime | None]
+    # Leased to one counter to sell while its link is down (hall_app/sync/leases.py).
+    lease_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    lease_until: Mapped[datetime | None]
 
     pretty_tier: Mapped[PrettyTier | None] = relationship()
 
@@ -50,6 +53,10 @@ class SimCard(SyncedMixin, Base):
     imsi: Mapped[str] = mapped_column(String(15), unique=True)
     status: Mapped[SimStatus] = mapped_column(str_enum(SimStatus), index=True)
     hall_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("halls.id"))
+    lease_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    lease_until: Mapped[datetime | None]
+    # The counter that sold it: a clash between two counters is told apart by this.
+    taken_by_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
 
 
 class Device(SyncedMixin, Base):

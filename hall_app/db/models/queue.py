@@ -24,7 +24,7 @@ class QueueTicket(SyncedMixin, Base):
     service_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_types.id"))
     business_date: Mapped[date]
     seq: Mapped[int]
-    ticket_no: Mapped[str] = mapped_column(String(8))  # A001
+    ticket_no: Mapped[str] = mapped_column(String(16))  # A001; offline walk-ins A01-001
     status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus))
     is_walk_in: Mapped[bool] = mapped_column(default=False)
     issued_at: Mapped[datetime]

@@ -7,10 +7,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hall_app.db.models.base import Base
+from hall_app.db.models.base import Base, SyncedMixin
 
 
 class SyncOutbox(Base):
@@ -36,3 +36,22 @@ class SyncState(Base):
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ResourceClash(SyncedMixin, Base):
+    """A number or SIM two counters both sold (one of them offline on an expired lease, say).
+    The central database's copy wins; the losing counter's order is flagged here for a
+    supervisor, who settles it with the customer and marks it resolved."""
+
+    __tablename__ = "resource_clashes"
+
+    hall_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("halls.id"))
+    counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
+    resource: Mapped[str] = mapped_column(String(16))  # number / sim
+    resource_key: Mapped[str] = mapped_column(String(20))  # the number or ICCID
+    detail: Mapped[str] = mapped_column(Text)
+    detected_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,183 @@
+"""The counter's live link to the central database, for what only the central database may
+decide: who gets the next ticket, a number, a SIM.
+
+Online, these operations run on the central database as one conditional UPDATE each (row
+locks, ``FOR UPDATE SKIP LOCKED`` for the queue), so two counters can never get the same
+ticket, number or SIM; the result is then mirrored into the counter's own database. When the
+link is down they raise ``Offline`` and the services fall back to what the counter may do on
+its own: its leased numbers and SIMs, its walk-ins and the tickets addressed to it.
+
+After a failure the link is not tried again for ``RETRY_S`` seconds (or until a sync round
+gets through), so a clerk never waits for a dead link's timeout twice in a row."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Table, and_, delete, insert, or_, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from hall_app.db.engine import Database, make_engine
+from hall_app.db.models import Base, Counter, SyncState
+from hall_app.db.outbox import PULLING, synced_tables
+from hall_app.domain.errors import StorageError
+
+log = logging.getLogger("hall.sync")
+T = TypeVar("T")
+Row = dict[str, Any]
+
+
+class Offline(Exception):
+    """The central database can not be reached now; the counter works on its own."""
+
+
+def _link_failure(exc: BaseException) -> bool:
+    cause = exc.__cause__ if isinstance(exc, StorageError) else exc
+    return isinstance(cause, OperationalError) or bool(
+        isinstance(cause, DBAPIError) and cause.connection_invalidated
+    )
+
+
+class CentralLink:
+    RETRY_S = 30.0
+
+    def __init__(
+        self,
+        url: str | None,
+        counter_code: str | None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = url
+        self.counter_code = counter_code
+        self._monotonic = monotonic
+        self._db: Database | None = None
+        self._offline_until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def configured(self) -> bool:
+        """A central database and this machine's window are both named."""
+        return bool(self._url and self.counter_code)
+
+    @property
+    def online(self) -> bool:
+        return self.configured and self._monotonic() >= self._offline_until
+
+    def mark_online(self) -> None:
+        self._offline_until = 0.0
+
+    def mark_offline(self) -> None:
+        self._offline_until = self._monotonic() + self.RETRY_S
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        """``work`` in one transaction on the central database. Business refusals pass
+        through; a dead link raises ``Offline``."""
+        if not self.online:
+            raise Offline
+        try:
+            with self._database().unit_of_work() as session:
+                result = work(session)
+        except (StorageError, OperationalError, DBAPIError) as exc:
+            if not _link_failure(exc):
+                raise
+            log.warning("central database unreachable; working offline")
+            self.mark_offline()
+            raise Offline from exc
+        self.mark_online()
+        return result
+
+    def _database(self) -> Database:
+        with self._lock:
+            if self._db is None:
+                assert self._url is not None
+                # A clerk is waiting: give up on a dead link quickly.
+                self._db = Database(
+                    make_engine(self._url, connect_timeout_s=3, statement_timeout_s=15)
+                )
+            return self._db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.dispose()
+                self._db = None
+
+
+def held_elsewhere(table: Table, counter_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
+    """The row is leased to another counter and the lease still runs."""
+    return and_(
+        table.c.lease_counter_id.is_not(None),
+        table.c.lease_counter_id != counter_id,
+        table.c.lease_until >= now,
+    )
+
+
+def free_to(table: Table, counter_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
+    """Online: not leased, leased to this counter, or the lease has run out."""
+    return or_(
+        table.c.lease_counter_id.is_(None),
+        table.c.lease_counter_id == counter_id,
+        table.c.lease_until < now,
+    )
+
+
+def leased_here(table: Table, counter_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
+    """Offline: only what is leased to this counter, while the lease runs."""
+    return and_(table.c.lease_counter_id == counter_id, table.c.lease_until >= now)
+
+
+def counter_id(session: Session, code: str | None) -> uuid.UUID | None:
+    if not code:
+        return None
+    return session.scalar(select(Counter.id).where(Counter.code == code))
+
+
+def fetch_with_parents(central: Session, table: Table, row: Row) -> list[tuple[Table, Row]]:
+    """``row`` and the business rows it refers to (a ticket's customer), parents first, so
+    the counter can mirror a row it never had."""
+    synced = set(synced_tables())
+    out: list[tuple[Table, Row]] = []
+    for fk in table.foreign_keys:
+        parent = fk.column.table
+        value = row.get(fk.parent.name)
+        if value is None or parent.name not in synced or parent is table:
+            continue
+        got = central.execute(select(parent).where(parent.c.id == value)).mappings().first()
+        if got is not None:
+            out.append((parent, dict(got)))
+    out.append((table, row))
+    return out
+
+
+def mirror(session: Session, rows: list[tuple[Table, Row]], *, only_missing: bool = False) -> None:
+    """Write rows the central database decided into the counter's database, silently: the
+    outbox triggers do not queue them to go back. ``only_missing`` leaves rows the counter
+    already has alone (a parent it may have changed itself)."""
+    if not rows:
+        return
+    session.execute(insert(SyncState).values(key=PULLING, value="1"))
+    for i, (table, row) in enumerate(rows):
+        stmt = sqlite_insert(table).values(row)
+        last = i == len(rows) - 1
+        if only_missing or not last:
+            session.execute(stmt.on_conflict_do_nothing(index_elements=[table.c.id]))
+        else:
+            session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[table.c.id],
+                    set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != "id"},
+                )
+            )
+    session.execute(delete(SyncState).where(SyncState.key == PULLING))
+
+
+def table_of(name: str) -> Table:
+    return Base.metadata.tables[name]
