@@ -274,10 +274,16 @@ class QueueService:
         self, actor: Actor, counter_id: uuid.UUID, now: datetime, *, own_only: bool
     ) -> Any:
         """One UPDATE taking the next ticket. ``own_only`` (offline): only tickets addressed
-        to this counter, never one another counter may call."""
-        served = select(counter_service_types.c.service_type_id).where(
-            counter_service_types.c.counter_id == counter_id
-        )
+        to this counter, never one another counter may call. What the counter serves is its
+        own setting, read locally (the central database may be the one running this)."""
+        with self._db.read() as session:
+            served = list(
+                session.scalars(
+                    select(counter_service_types.c.service_type_id).where(
+                        counter_service_types.c.counter_id == counter_id
+                    )
+                )
+            )
         vip = select(ServiceType.is_vip).where(ServiceType.id == QueueTicket.service_type_id)
         mine = QueueTicket.target_counter_id == counter_id
         next_id = (

@@ -1,0 +1,344 @@
+"""Shared resources decided by the central database: three counters, each on its own SQLite
+file, against a real PostgreSQL. Online, tickets, numbers and SIMs are taken there (zero
+doubles under concurrency); offline, each counter sells only its leases and serves only its
+walk-ins and the tickets addressed to it."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from hall_app.app import HallApp, build_app
+from hall_app.cli import main as cli_main
+from hall_app.config import Settings
+from hall_app.db.engine import make_engine
+from hall_app.db.models import (
+    Counter,
+    PhoneNumber,
+    QueueTicket,
+    ServiceType,
+    SimCard,
+    SyncOutbox,
+)
+from hall_app.domain.enums import NumberStatus, SimStatus, TicketStatus
+from hall_app.domain.errors import ValidationError
+from hall_app.domain.payments import PaymentInput
+from hall_app.services.actor import Actor
+from hall_app.services.numbers import NumberFilter
+from hall_app.sync.leases import ORDINARY_NUMBERS, PRETTY_NUMBERS, SIMS
+from hall_app.sync.push import QUARANTINED, Pusher
+from tests.conftest import FakeClock
+from tests.integration.test_open_mobile import _request
+
+pytestmark = pytest.mark.postgres
+DEAD = "postgresql://x@127.0.0.1:1/none"
+CODES = ("01", "02", "03")  # all three serve 综合业务 (general)
+
+
+class Hall:
+    """Three counters of one hall and their central database."""
+
+    def __init__(self, pg_url: str, template: Path, tmp_path: Path, clock: FakeClock) -> None:
+        self.url = pg_url
+        self.clock = clock
+        self.files = {c: tmp_path / f"counter-{c}.sqlite3" for c in CODES}
+        for path in self.files.values():
+            shutil.copyfile(template, path)
+        self.central = make_engine(pg_url)
+        self.apps: dict[str, HallApp] = {}
+
+    def open(self, code: str, url: str | None = None) -> HallApp:
+        if code in self.apps:
+            self.apps.pop(code).close()
+        env = {"HALL_CENTRAL_URL": url or self.url, "HALL_COUNTER": code}
+        app = build_app(
+            Settings.load(env=env, db_url=f"sqlite:///{self.files[code]}"), clock=self.clock
+        )
+        self.apps[code] = app
+        return app
+
+    def clerk(self, code: str) -> Actor:
+        actor = self.apps[code].auth.log_in("clerk1", "hall1234")
+        assert actor.counter_id == self.counter_id(code)
+        return actor
+
+    def counter_id(self, code: str) -> uuid.UUID:
+        with self.central.connect() as conn:
+            return conn.execute(select(Counter.id).where(Counter.code == code)).scalar_one()
+
+    def close(self) -> None:
+        for app in self.apps.values():
+            app.close()
+        self.central.dispose()
+
+
+@pytest.fixture
+def hall(pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock) -> Iterator[Hall]:
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
+    h = Hall(pg_url, demo_template, tmp_path, clock)
+    try:
+        first = h.open("01")
+        Pusher(first.db, h.central, clock).enqueue_all()  # the first load
+        for code in CODES:  # the morning round: push, leases, pull
+            (h.apps.get(code) or h.open(code)).sync.run_round()
+        yield h
+    finally:
+        h.close()
+
+
+def _in_threads(workers: list[Callable[[], None]]) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(workers))
+
+    def run(work: Callable[[], None]) -> None:
+        start.wait()
+        try:
+            work()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+
+
+def test_concurrent_calls_across_counters_never_double(hall: Hall) -> None:
+    clerks = {code: hall.clerk(code) for code in CODES}
+    issued = {hall.apps["01"].queue.issue_ticket(clerks["01"], "general").id for _ in range(45)}
+    with hall.central.connect() as conn:  # issued at the central database
+        assert conn.scalar(select(func.count()).select_from(QueueTicket).where(
+            QueueTicket.id.in_(issued), QueueTicket.status == TicketStatus.WAITING
+        )) == 45  # fmt: skip
+    called: dict[str, list[uuid.UUID]] = {code: [] for code in CODES}
+
+    def caller(code: str) -> Callable[[], None]:
+        def work() -> None:
+            while (ticket := hall.apps[code].queue.call_next(clerks[code])) is not None:
+                called[code].append(ticket.id)
+
+        return work
+
+    _in_threads([caller(code) for code in CODES for _ in range(3)])  # 9 callers, 3 counters
+    every = [t for ids in called.values() for t in ids]
+    assert len(every) == len(set(every)) == 45 and set(every) == issued  # zero doubles
+    with hall.central.connect() as conn:
+        holder = dict(conn.execute(select(QueueTicket.id, QueueTicket.counter_id).where(
+            QueueTicket.id.in_(issued)
+        )).all())  # fmt: skip
+    for code, ids in called.items():
+        assert ids, f"counter {code} called nothing"
+        assert {holder[t] for t in ids} == {hall.counter_id(code)}
+        with hall.apps[code].db.read() as s:  # mirrored locally, as called here
+            local = s.scalars(select(QueueTicket).where(QueueTicket.id.in_(ids))).all()
+            assert len(local) == len(ids)
+            assert {t.status for t in local} == {TicketStatus.CALLED}
+
+
+def test_concurrent_reservations_across_counters_never_double(hall: Hall) -> None:
+    clerks = {code: hall.clerk(code) for code in CODES}
+    with hall.central.connect() as conn:
+        wanted = list(conn.scalars(select(PhoneNumber.number).where(
+            PhoneNumber.status == NumberStatus.AVAILABLE, PhoneNumber.lease_counter_id.is_(None)
+        ).order_by(PhoneNumber.number).limit(12)))  # fmt: skip
+    won: dict[str, list[str]] = {code: [] for code in CODES}
+    lost: list[str] = []
+
+    def reserver(code: str) -> Callable[[], None]:
+        def work() -> None:
+            for number in wanted:
+                try:
+                    hall.apps[code].numbers.reserve_number(clerks[code], number)
+                except ValidationError as exc:
+                    assert exc.field == "号码" and "已被其他窗口预占" in exc.text
+                    lost.append(number)
+                else:
+                    won[code].append(number)
+
+        return work
+
+    _in_threads([reserver(code) for code in CODES for _ in range(3)])
+    every = [n for numbers in won.values() for n in numbers]
+    assert sorted(every) == sorted(wanted)  # each number exactly once
+    assert len(lost) == 9 * len(wanted) - len(wanted)
+    with hall.central.connect() as conn:
+        held = dict(conn.execute(select(PhoneNumber.number, PhoneNumber.reserved_by_counter_id)
+                                 .where(PhoneNumber.number.in_(wanted))).all())  # fmt: skip
+    for code, numbers in won.items():
+        assert {held[n] for n in numbers} <= {hall.counter_id(code)}
+
+
+def test_leases_are_disjoint_and_renewed(hall: Hall) -> None:
+    with hall.central.connect() as conn:
+        numbers = conn.execute(
+            select(PhoneNumber.lease_counter_id, PhoneNumber.pretty_tier_id.is_(None), func.count())
+            .where(PhoneNumber.lease_counter_id.is_not(None))
+            .group_by(PhoneNumber.lease_counter_id, PhoneNumber.pretty_tier_id.is_(None))
+        ).all()
+        sims = dict(conn.execute(
+            select(SimCard.lease_counter_id, func.count())
+            .where(SimCard.lease_counter_id.is_not(None)).group_by(SimCard.lease_counter_id)
+        ).all())  # fmt: skip
+    # Every counter holds its share; a row has one lease column, so the sets are disjoint.
+    for code in CODES:
+        cid = hall.counter_id(code)
+        assert (cid, True, ORDINARY_NUMBERS) in numbers and (cid, False, PRETTY_NUMBERS) in numbers
+        assert sims[cid] == SIMS
+    # The next round renews (no new rows), and the counter has its leases locally.
+    before = hall.clock.now
+    hall.clock.now = before + timedelta(hours=2)
+    hall.apps["02"].sync.run_round()
+    cid = hall.counter_id("02")
+    with hall.apps["02"].db.read() as s:
+        mine = s.scalars(select(PhoneNumber.lease_until).where(
+            PhoneNumber.lease_counter_id == cid
+        )).all()  # fmt: skip
+    assert len(mine) == ORDINARY_NUMBERS + PRETTY_NUMBERS
+    assert set(mine) == {before + timedelta(hours=26)}
+
+
+def test_offline_a_counter_sells_only_its_leases_until_they_lapse(hall: Hall) -> None:
+    offline = hall.open("02", DEAD)
+    clerk = hall.clerk("02")
+    cid = clerk.counter_id
+    found = offline.numbers.find_numbers(clerk, NumberFilter(tier_code=""))
+    with offline.db.read() as s:
+        leased = set(s.scalars(select(PhoneNumber.number).where(
+            PhoneNumber.lease_counter_id == cid
+        )))  # fmt: skip
+        other = s.scalars(select(PhoneNumber.number).where(
+            PhoneNumber.status == NumberStatus.AVAILABLE, PhoneNumber.lease_counter_id.is_(None)
+        ).limit(1)).one()  # fmt: skip
+    assert len(found) == ORDINARY_NUMBERS and {n.number for n in found} <= leased
+    with pytest.raises(ValidationError) as err:
+        offline.numbers.reserve_number(clerk, other)
+    assert err.value.field == "号码" and "离线时只能选用本窗口租用的号码" in err.value.text
+    # An order on the lease works offline; a SIM outside the lease is refused by name.
+    done = offline.orders.open_mobile_number(clerk, _request(offline, clerk))
+    assert done.order_no.startswith("SL20261124" + "02")
+    with offline.db.read() as s:
+        foreign_sim = s.scalars(select(SimCard.iccid).where(
+            SimCard.status == SimStatus.IN_STOCK, SimCard.lease_counter_id.is_(None)
+        ).limit(1)).one()  # fmt: skip
+    with pytest.raises(ValidationError) as err:
+        offline.orders.check_sim(clerk, foreign_sim)
+    assert err.value.field == "ICCID" and "离线时只能使用本窗口租用的卡" in err.value.text
+
+    # A day and more offline: the leases lapse, the counter stops offering the numbers ...
+    hall.clock.now += timedelta(hours=25)
+    assert offline.numbers.find_numbers(clerk, NumberFilter(tier_code="")) == []
+    # ... and an online counter may now take one of them.
+    lapsed = sorted(leased - {done.number})[0]
+    online = hall.apps["01"]
+    reservation = online.numbers.reserve_number(hall.clerk("01"), lapsed)
+    assert reservation.number.number == lapsed
+
+
+def test_online_a_number_leased_to_another_counter_is_refused(hall: Hall) -> None:
+    clerk = hall.clerk("01")
+    with hall.central.connect() as conn:
+        theirs = conn.scalars(select(PhoneNumber.number).where(
+            PhoneNumber.lease_counter_id == hall.counter_id("02"),
+            PhoneNumber.pretty_tier_id.is_(None),
+        ).limit(1)).one()  # fmt: skip
+    offered = hall.apps["01"].numbers.find_numbers(clerk, NumberFilter(contains=theirs[-8:]))
+    assert theirs not in {n.number for n in offered}
+    with pytest.raises(ValidationError) as err:
+        hall.apps["01"].numbers.reserve_number(clerk, theirs)
+    assert "已租给其他窗口离线销售" in err.value.text
+
+
+def test_a_sim_is_taken_once_and_given_back_when_the_order_fails(hall: Hall) -> None:
+    a, b = hall.apps["01"], hall.apps["02"]
+    clerk_a, clerk_b = hall.clerk("01"), hall.clerk("02")
+    with hall.central.connect() as conn:
+        sim = conn.scalars(select(SimCard.iccid).where(
+            SimCard.status == SimStatus.IN_STOCK, SimCard.lease_counter_id.is_(None)
+        ).order_by(SimCard.iccid).limit(1)).one()  # fmt: skip
+    req_a = _request(a, clerk_a, iccid=sim)
+    # A failed order (too little cash) takes nothing: the SIM stays in stock centrally and
+    # the number stays reserved for this counter.
+    short = (PaymentInput(req_a.payments[0].method, 100, tendered_fen=100),)
+    with pytest.raises(ValidationError):
+        a.orders.open_mobile_number(clerk_a, replace(req_a, payments=short))
+    with hall.central.connect() as conn:
+        assert conn.scalar(select(SimCard.status).where(SimCard.iccid == sim)) == "in_stock"
+        assert conn.execute(
+            select(PhoneNumber.status, PhoneNumber.reserved_by_counter_id).where(
+                PhoneNumber.number == req_a.number
+            )
+        ).one() == ("reserved", clerk_a.counter_id)
+    a.orders.open_mobile_number(clerk_a, req_a)
+    # Counter 02's copy still shows the SIM in stock; the central database says otherwise.
+    with pytest.raises(ValidationError) as err:
+        b.orders.check_sim(clerk_b, sim)
+    assert err.value.field == "ICCID" and "已使用" in err.value.text
+    req_b = _request(b, clerk_b, skip=1, iccid=sim)
+    with pytest.raises(ValidationError) as err:
+        b.orders.open_mobile_number(clerk_b, req_b)
+    assert err.value.field == "ICCID"
+    with hall.central.connect() as conn:  # the refused order took nothing centrally
+        assert (
+            conn.execute(
+                select(PhoneNumber.status).where(PhoneNumber.number == req_b.number)
+            ).scalar_one()
+            == "reserved"
+        )
+        assert (
+            conn.execute(
+                select(SimCard.taken_by_counter_id).where(SimCard.iccid == sim)
+            ).scalar_one()
+            == clerk_a.counter_id
+        )
+
+
+def test_offline_the_queue_serves_walk_ins_and_tickets_addressed_here(hall: Hall) -> None:
+    online = hall.apps["01"]
+    clerk_a = hall.clerk("01")
+    first = online.queue.issue_ticket(clerk_a, "general")  # A001, at the central database
+    offline = hall.open("02", DEAD)
+    clerk = hall.clerk("02")
+    # Its database holds a waiting ticket any counter may call, and one addressed to it.
+    general = _general(offline)
+    with offline.db.unit_of_work() as s:
+        for seq, target in ((900, None), (901, clerk.counter_id)):
+            s.add(QueueTicket(
+                hall_id=clerk.hall_id, service_type_id=general,
+                business_date=hall.clock.now.date(), seq=seq, ticket_no=f"A{seq}",
+                status=TicketStatus.WAITING, issued_at=hall.clock.now, target_counter_id=target,
+            ))  # fmt: skip
+    called = offline.queue.call_next(clerk)
+    assert called is not None and called.ticket_no == "A901"  # the one addressed here
+    assert offline.queue.call_next(clerk) is None  # never the hall's ticket
+    with pytest.raises(ValidationError) as err:
+        offline.queue.issue_ticket(clerk, "general")
+    assert err.value.field == "排队号" and "离线时不能发放全厅的排队号" in err.value.text
+    walk_in = offline.queue.serve_walk_in(clerk, "general")
+    assert walk_in.ticket_no == "A02-001" and walk_in.status is TicketStatus.SERVING
+    assert offline.queue.serve_walk_in(clerk, "general").ticket_no == "A02-002"
+    # The link is back: the walk-ins arrive beside the hall's own A001, no clash.
+    back = hall.open("02")
+    report = back.sync.run_round()
+    assert report.quarantined == 0
+    with back.db.read() as s:
+        assert s.scalar(select(func.count()).where(SyncOutbox.status == QUARANTINED)) == 0
+    with hall.central.connect() as conn:
+        numbers = set(conn.scalars(select(QueueTicket.ticket_no).where(
+            QueueTicket.business_date == hall.clock.now.date()
+        )))  # fmt: skip
+    assert {first.ticket_no, "A02-001", "A02-002"} <= numbers
+
+
+def _general(app: HallApp) -> uuid.UUID:
+    with app.db.read() as s:
+        return s.scalars(select(ServiceType.id).where(ServiceType.code == "general")).one()
