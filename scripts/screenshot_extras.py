@@ -11,11 +11,24 @@ from PySide6.QtPrintSupport import QPrinter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import select
+
+from hall_app.db.models import (
+    Counter,
+    Customer,
+    Order,
+    PhoneNumber,
+    ResourceClash,
+    SyncOutbox,
+)
 from hall_app.demo.reader import NEW_PERSON_EVERY, DemoIdCardReader
+from hall_app.domain.enums import NumberStatus
+from hall_app.domain.masking import mask_phone
 from scripts.shots import start
 from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
 from ui.kiosk.window import KioskWindow
+from ui.sync.quarantine import QuarantineDialog
 
 
 def main() -> int:
@@ -82,6 +95,48 @@ def main() -> int:
     till.submit()
     wait(lambda: till.action.text() == "日结")
     shot(till, "cash.png")
+
+    # A clash the central database found, as a pull brings it to the hall's supervisors.
+    with hall.db.unit_of_work() as s:
+        counters = {c.code: c for c in s.scalars(select(Counter))}
+        number = s.scalars(
+            select(PhoneNumber.number).where(PhoneNumber.status == NumberStatus.AVAILABLE)
+        ).first()
+        assert number is not None
+        order = s.scalars(select(Order).where(Order.counter_id == counters["02"].id)).first()
+        s.add(
+            ResourceClash(
+                hall_id=counters["02"].hall_id,
+                counter_id=counters["02"].id,
+                order_id=order.id if order else None,
+                resource="number",
+                resource_key=number,
+                detected_at=hall.clock(),
+                detail=f"号码 {mask_phone(number)} 已由1号窗口办理，2号窗口的受理单 "
+                f"{order.order_no if order else ''} 同时使用了它。"
+                "以中心为准：请主管联系客户，换号或换卡后标记已处理。",
+            )
+        )
+        # ... and a record the central database refused (a value too long for its column).
+        customer = s.scalars(select(Customer.id)).first()
+        s.add(
+            SyncOutbox(
+                table_name="customers",
+                row_id=customer,
+                status="quarantined",
+                attempts=1,
+                version=0,
+                last_error="22001 value too long for type character varying(128)",
+            )
+        )
+    boss = hall.auth.log_in("super1", "hall1234")
+    review = QuarantineDialog(hall.sync, boss, ops)
+    review.show()
+    wait(lambda: review.clash_rows.rowCount() == 1 and review.rows.rowCount() == 1)
+    shot(review, "quarantine.png")
+    review.tabs.setCurrentIndex(1)
+    review.resolution.setText("已联系客户，改选新号码并重新开户")
+    shot(review, "resource-clash.png")
     return run.close()
 
 

@@ -8,6 +8,10 @@
 - **Poison rows are quarantined**: when a batch is refused, its rows are retried one by one;
   a row the server refuses is marked quarantined with the server's reason (constraint and
   message, never the values, which may hold ID numbers) and the rest go through.
+- **Resource clashes: the central database wins.** A number or SIM this counter sold (or
+  holds) that the central database already gives to another counter is not overwritten;
+  the counter takes the central copy, and the clash is recorded centrally with the order
+  that used it, flagged for a supervisor (``resource_clashes``).
 - **A dead link stops the round**: what was not sent stays pending for the next round.
 """
 
@@ -19,17 +23,34 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database
-from hall_app.db.models import Base, SyncOutbox
+from hall_app.db.models import Base, Counter, Order, SyncOutbox
 from hall_app.db.outbox import synced_tables
 from hall_app.domain.errors import StorageError
+from hall_app.domain.masking import mask_phone
+from hall_app.services import audit
+from hall_app.sync.central import mirror
 
 log = logging.getLogger("hall.sync")
 T = TypeVar("T")
@@ -52,6 +73,19 @@ CENTRAL_OWNED = frozenset(
     }
 )
 FOREIGN_KEY_VIOLATION = "23503"
+# Shared resources: which column names the counter holding the row, and which states hold it.
+RESOURCES = {
+    "number_pool": ("reserved_by_counter_id", ("reserved", "assigned"), "number", "号码"),
+    "sim_cards": ("taken_by_counter_id", ("reserved", "assigned"), "iccid", "SIM 卡"),
+}
+CLASH_NS = uuid.UUID("6f1d8a52-3c4e-4b8e-9a51-2f0c7d9e1b44")
+
+
+@dataclass(frozen=True)
+class Clash:
+    table: str
+    row: dict[str, Any]  # the counter's copy
+    central: dict[str, Any]  # the copy that wins
 
 
 class SyncUnavailable(StorageError):
@@ -65,6 +99,7 @@ class PushReport:
     pending: int  # still waiting after this round
     batches: int
     seconds: float
+    clashes: int = 0
 
 
 def _reason(exc: DBAPIError) -> str:
@@ -84,7 +119,10 @@ class Pusher:
         clock: Callable[[], datetime],
         batch_size: int = 500,
         after_batch: Callable[[int], None] | None = None,
+        counter_id: uuid.UUID | None = None,
     ) -> None:
+        self._counter_id = counter_id  # the counter pushing: releases it makes are its own
+        self._clashes: list[Clash] = []
         self._local = local
         self._central = central
         self._clock = clock
@@ -154,7 +192,17 @@ class Pusher:
             )
             sent += ok
             quarantined += bad
-        return PushReport(sent, quarantined, self.waiting(), batches, time.perf_counter() - started)
+        clashes, self._clashes = self._clashes, []
+        if clashes:
+            settle_clashes(self._local, self._central, clashes, self._clock())
+        return PushReport(
+            sent,
+            quarantined,
+            self.waiting(),
+            batches,
+            time.perf_counter() - started,
+            len(clashes),
+        )
 
     def _parents_first(
         self, table: Table, entries: list[tuple[int, uuid.UUID]]
@@ -183,7 +231,7 @@ class Pusher:
         try:
             with self._central.begin() as conn:
                 if rows:
-                    conn.execute(_upsert(table), rows)
+                    self._upsert(conn, table, rows)
         except OperationalError as exc:
             raise SyncUnavailable(
                 "与中心数据库的连接中断，未发送的记录保留待下次同步", "同步"
@@ -209,7 +257,7 @@ class Pusher:
             try:
                 if row is not None:
                     with self._central.begin() as conn:
-                        conn.execute(_upsert(table), [row])
+                        self._upsert(conn, table, [row])
             except OperationalError as exc:
                 raise SyncUnavailable(LINK_LOST, "同步") from exc
             except DBAPIError as exc:
@@ -227,6 +275,40 @@ class Pusher:
             self._mark([seq], SENT)
             ok += 1
         return ok, bad
+
+    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if table.name not in RESOURCES:
+            conn.execute(_upsert(table), rows)
+            return
+        applied = set(
+            conn.execute(
+                _upsert(table, self._counter_id).returning(table.c.id),
+                rows,
+            ).scalars()
+        )
+        skipped = [r for r in rows if r["id"] not in applied]
+        if not skipped:
+            return
+        # Not applied: an older copy (harmless), or a resource the central database gives to
+        # another counter (a clash). Told apart by who holds it on each side.
+        holder, held, _key, _label = RESOURCES[table.name]
+        central = {
+            r["id"]: dict(r)
+            for r in conn.execute(
+                select(table).where(table.c.id.in_([r["id"] for r in skipped]))
+            ).mappings()
+        }
+        for row in skipped:
+            there = central.get(row["id"])
+            mine = row[holder] or self._counter_id
+            if (
+                there is not None
+                and row["status"] in held
+                and there["status"] in held
+                and there[holder] is not None
+                and there[holder] != mine
+            ):
+                self._clashes.append(Clash(table.name, row, there))
 
     def _mark(self, seqs: list[int], status: str, error: str | None = None) -> None:
         """Mark entries, but only at the version this round read: an entry changed meanwhile
@@ -268,16 +350,123 @@ def requeue_quarantined(session: Session) -> int:
     return len(seqs)
 
 
-def _upsert(table: Table):  # type: ignore[no-untyped-def]
+def _upsert(table: Table, counter_id: uuid.UUID | None = None):  # type: ignore[no-untyped-def]
     stmt = pg_insert(table)
     if table.name in CENTRAL_OWNED:
         return stmt.on_conflict_do_nothing(index_elements=[table.c.id])
     columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"}
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_=columns,
-        where=table.c.updated_at <= stmt.excluded.updated_at,  # last writer wins
+    newer = table.c.updated_at <= stmt.excluded.updated_at  # last writer wins
+    if table.name in RESOURCES:
+        # ... but never over a number or SIM the central database gives another counter.
+        holder, held, _key, _label = RESOURCES[table.name]
+        pusher: ColumnElement[Any] = stmt.excluded[holder]
+        if counter_id is not None:
+            pusher = func.coalesce(pusher, literal(counter_id, table.c[holder].type))
+        # (no IN lists: expanding parameters do not go with executemany)
+        theirs = and_(
+            or_(*(table.c.status == h for h in held)),
+            table.c[holder].is_not(None),
+            table.c[holder].is_distinct_from(pusher),
+        )
+        # Blocked: claiming what another counter holds, or undoing its reservation. A change
+        # that claims nothing (a cancelled number going to its cooling-off) still applies.
+        claims = or_(*(stmt.excluded.status == h for h in held))
+        blocked = and_(theirs, or_(claims, table.c.status == "reserved"))
+        newer = and_(newer, not_(blocked))
+    return stmt.on_conflict_do_update(index_elements=[table.c.id], set_=columns, where=newer)
+
+
+def settle_clashes(local: Database, central: Engine, clashes: list[Clash], now: datetime) -> None:
+    """The central copy wins: the counter takes it (silently, it is not news centrally), and
+    each clash is recorded centrally with the order that used the resource, for a
+    supervisor. Recording is idempotent (a key derived from the clash), so a round cut short
+    and run again records it once."""
+    records = []
+    with local.unit_of_work() as s:
+        for clash in clashes:
+            table = Base.metadata.tables[clash.table]
+            holder, _held, key, label = RESOURCES[clash.table]
+            order = _order_using(s, clash)
+            names = dict(
+                s.execute(
+                    select(Counter.id, Counter.name).where(
+                        Counter.id.in_([clash.row[holder], clash.central[holder]])
+                    )
+                ).all()
+            )
+            ours = names.get(clash.row[holder], "本窗口")
+            theirs = names.get(clash.central[holder], "其他窗口")
+            value = str(clash.row[key])
+            shown = mask_phone(value) if clash.table == "number_pool" else value
+            detail = (
+                f"{label} {shown} 已由{theirs}办理，{ours}"
+                + (f"的受理单 {order[1]} " if order else "")
+                + "同时使用了它。以中心为准：请主管联系客户，换号或换卡后标记已处理。"
+            )
+            mirror(s, [(table, clash.central)])
+            records.append(
+                {
+                    "id": uuid.uuid5(
+                        CLASH_NS, f"{clash.table}:{clash.row['id']}:{clash.row['updated_at']}"
+                    ),
+                    "hall_id": clash.row["hall_id"] or clash.central["hall_id"],
+                    "counter_id": clash.row[holder],
+                    "order_id": order[0] if order else None,
+                    "resource": "number" if clash.table == "number_pool" else "sim",
+                    "resource_key": value,
+                    "detail": detail,
+                    "detected_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            audit.record(
+                s,
+                at=now,
+                actor=None,
+                action="sync.resource_clash",
+                entity=clash.table,
+                entity_id=clash.row["id"],
+                before={"status": clash.row["status"]},
+                after={"status": clash.central["status"], "central_wins": True},
+            )
+    clashes_table = Base.metadata.tables["resource_clashes"]
+    orders = Base.metadata.tables["orders"]
+    try:
+        with central.begin() as conn:
+            present = set(
+                conn.execute(
+                    select(orders.c.id).where(
+                        orders.c.id.in_([r["order_id"] for r in records if r["order_id"]])
+                    )
+                ).scalars()
+            )
+            for r in records:  # an order still on its way (or refused) is named in the text
+                if r["order_id"] not in present:
+                    r["order_id"] = None
+            conn.execute(
+                pg_insert(clashes_table).on_conflict_do_nothing(index_elements=["id"]), records
+            )
+    except OperationalError as exc:
+        raise SyncUnavailable(LINK_LOST, "同步") from exc
+
+
+def _order_using(s: Session, clash: Clash) -> tuple[uuid.UUID, str] | None:
+    """The counter's order that sold the clashing number or SIM."""
+    sub = Base.metadata.tables["subscriptions"]
+    cond = (
+        sub.c.service_number == clash.row["number"]
+        if clash.table == "number_pool"
+        else sub.c.sim_id == clash.row["id"]
     )
+    row = s.execute(
+        select(Order.id, Order.order_no)
+        .join(sub, sub.c.id == Order.subscription_id)
+        .where(cond)
+        .order_by(Order.created_at.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:

@@ -13,8 +13,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hall_app.clock import Clock
 from hall_app.db.engine import Database, make_engine
-from hall_app.db.models import SyncOutbox, SyncState
+from hall_app.db.models import Counter, Order, ResourceClash, SyncOutbox, SyncState
 from hall_app.domain.errors import StorageError, ValidationError
+from hall_app.domain.masking import mask_phone
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
@@ -54,6 +55,20 @@ class SyncStatus:
     quarantined: int
     last_success_at: datetime | None
     last_error: str | None
+    clashes: int = 0  # numbers and SIMs two counters sold, not yet settled
+
+
+@dataclass(frozen=True)
+class ClashView:
+    id: uuid.UUID
+    resource: str  # 号码 / SIM 卡
+    key_shown: str  # masked unless the viewer may see full numbers
+    counter_name: str
+    order_no: str | None
+    detail: str
+    detected_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,7 @@ class SyncService:
                 ).all()
             )
             state = dict(s.execute(select(SyncState.key, SyncState.value)).all())
+            clashes = s.scalar(select(func.count()).where(ResourceClash.resolved_at.is_(None)))
         last = state.get("last_success_at")
         return SyncStatus(
             configured=self.configured,
@@ -102,6 +118,7 @@ class SyncService:
             quarantined=int(counts.get(QUARANTINED, 0)),
             last_success_at=datetime.fromisoformat(last) if last else None,
             last_error=state.get("last_error") or None,
+            clashes=int(clashes or 0),
         )
 
     def waiting(self) -> int:
@@ -117,7 +134,10 @@ class SyncService:
             if self._central is None:
                 self._central = make_engine(self._url)
             try:
-                report = Pusher(self._db, self._central, self._clock).push()
+                counter_id = (
+                    counter_id_for(self._db, self._counter_code) if self._counter_code else None
+                )
+                report = Pusher(self._db, self._central, self._clock, counter_id=counter_id).push()
                 lease_error = self._top_up_leases(self._central)
                 Puller(self._db, self._central, self._clock).pull()
             except SyncUnavailable as exc:
@@ -161,6 +181,68 @@ class SyncService:
                     .order_by(SyncOutbox.seq)
                 )
             ]
+
+    def clashes(self, actor: Actor, *, include_resolved: bool = False) -> list[ClashView]:
+        """Numbers and SIMs two counters both sold, as the central database found them (the
+        central copy won); for the supervisor to settle with the customer."""
+        actor.require(Permission.APPROVE)
+        stmt = (
+            select(ResourceClash, Counter.name, Order.order_no)
+            .outerjoin(Counter, Counter.id == ResourceClash.counter_id)
+            .outerjoin(Order, Order.id == ResourceClash.order_id)
+            .order_by(ResourceClash.detected_at.desc())
+        )
+        if not include_resolved:
+            stmt = stmt.where(ResourceClash.resolved_at.is_(None))
+        full = actor.can(Permission.VIEW_SENSITIVE)
+        with self._db.read() as s:
+            return [
+                ClashView(
+                    id=c.id,
+                    resource="号码" if c.resource == "number" else "SIM 卡",
+                    key_shown=c.resource_key
+                    if full or c.resource != "number"
+                    else mask_phone(c.resource_key),
+                    counter_name=name or "",
+                    order_no=order_no,
+                    detail=c.detail,
+                    detected_at=c.detected_at,
+                    resolved_at=c.resolved_at,
+                    resolution=c.resolution,
+                )
+                for c, name, order_no in s.execute(stmt).all()
+            ]
+
+    def resolve_clash(self, actor: Actor, clash_id: uuid.UUID, resolution: str) -> None:
+        """The supervisor settled it (new number or SIM, refund …): recorded, audited, and
+        sent to the central database with the next round."""
+        actor.require(Permission.APPROVE)
+        text = resolution.strip()
+        if not text:
+            raise ValidationError("请填写处理结果（例如：已为客户换号 …）", "处理结果")
+        if len(text) > 500:
+            raise ValidationError("处理结果不能超过 500 字", "处理结果")
+        now = self._clock()
+        with self._db.unit_of_work() as s:
+            clash = s.get(ResourceClash, clash_id, with_for_update=True)
+            if clash is None:
+                raise ValidationError("没有这条资源冲突记录", "资源冲突")
+            if clash.resolved_at is not None:
+                raise ValidationError("这条冲突已处理过", "资源冲突")
+            clash.resolved_at = now
+            clash.resolved_by_id = actor.staff_id
+            clash.resolution = text
+            clash.updated_at = now
+            audit.record(
+                s,
+                at=now,
+                actor=actor,
+                action="sync.resolve_clash",
+                entity="resource_clash",
+                entity_id=clash_id,
+                before={"resolved": False},
+                after={"resolved": True, "resolution": text},
+            )
 
     def retry_quarantined(self, actor: Actor) -> int:
         actor.require(Permission.APPROVE)

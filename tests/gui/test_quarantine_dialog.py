@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from hall_app.app import build_app
 from hall_app.config import Settings
-from hall_app.db.models import AuditEntry, Customer, SyncOutbox
+from hall_app.db.models import AuditEntry, Counter, Customer, ResourceClash, SyncOutbox
 from hall_app.domain.errors import PermissionDenied
 from hall_app.sync.push import PENDING, QUARANTINED
 from tests.conftest import FakeClock
@@ -64,6 +64,57 @@ def test_supervisor_lists_and_requeues_refused_records(
                 select(AuditEntry.staff_id).where(AuditEntry.action == "sync.retry_quarantined")
             ).one()
         assert status == PENDING and audited == boss.staff_id
+    finally:
+        ops.wait_idle()
+        hall.close()
+
+
+def test_supervisor_settles_a_resource_clash(
+    qtbot: QtBot,
+    demo_template: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    ops: Operations,
+    shown: ShownMessages,
+) -> None:
+    path = tmp_path / "counter.sqlite3"
+    shutil.copyfile(demo_template, path)
+    env = {"HALL_CENTRAL_URL": "postgresql://x@127.0.0.1:1/none"}
+    hall = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
+    try:
+        with hall.db.unit_of_work() as s:  # as a pull brings it from the central database
+            counter = s.scalars(select(Counter).where(Counter.code == "02")).one()
+            clash = ResourceClash(
+                hall_id=counter.hall_id, counter_id=counter.id, resource="number",
+                resource_key="13800001111", detected_at=clock(),
+                detail="号码 138****1111 已由1号窗口办理，2号窗口同时使用了它。以中心为准。",
+            )  # fmt: skip
+            s.add(clash)
+            s.flush()
+            clash_id = clash.id
+        boss = hall.auth.log_in("super1", "hall1234")
+        dialog = QuarantineDialog(hall.sync, boss, ops)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: dialog.clash_rows.rowCount() == 1, timeout=WAIT)
+        assert dialog.tabs.tabText(1) == "资源冲突（1）"
+        assert dialog.clash_rows.data(dialog.clash_rows.index(0, 2)) == "2号窗口"
+        dialog.tabs.setCurrentIndex(1)
+        dialog.resolve_button.click()  # no result written yet
+        qtbot.waitUntil(lambda: bool(shown.items), timeout=WAIT)
+        assert "处理结果" in shown.texts()[-1]
+        dialog.resolution.setText("已联系客户改选 13800002222")
+        dialog.resolve_button.click()
+        qtbot.waitUntil(lambda: dialog.clash_rows.rowCount() == 0, timeout=WAIT)
+        assert dialog.tabs.tabText(1) == "资源冲突" and "没有待处理" in dialog.clash_summary.text()
+        with hall.db.read() as s:
+            done = s.get_one(ResourceClash, clash_id)
+            by, resolution = done.resolved_by_id, done.resolution
+            audited = s.scalars(
+                select(AuditEntry.staff_id).where(AuditEntry.action == "sync.resolve_clash")
+            ).one()
+        assert by == boss.staff_id and audited == boss.staff_id
+        assert resolution == "已联系客户改选 13800002222"
     finally:
         ops.wait_idle()
         hall.close()

@@ -21,15 +21,17 @@ from hall_app.cli import main as cli_main
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.models import (
+    AuditEntry,
     Counter,
     PhoneNumber,
     QueueTicket,
+    ResourceClash,
     ServiceType,
     SimCard,
     SyncOutbox,
 )
 from hall_app.domain.enums import NumberStatus, SimStatus, TicketStatus
-from hall_app.domain.errors import ValidationError
+from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
 from hall_app.services.numbers import NumberFilter
@@ -342,3 +344,75 @@ def test_offline_the_queue_serves_walk_ins_and_tickets_addressed_here(hall: Hall
 def _general(app: HallApp) -> uuid.UUID:
     with app.db.read() as s:
         return s.scalars(select(ServiceType.id).where(ServiceType.code == "general")).one()
+
+
+def test_a_number_and_sim_sold_twice_central_wins_and_the_order_is_flagged(hall: Hall) -> None:
+    """Counter 02 sells a leased number and SIM offline, then stays offline past its lease;
+    counter 01 sells the same number and SIM online. When 02 comes back, the central copy
+    wins and 02's order is flagged for a supervisor, once."""
+    offline = hall.open("02", DEAD)
+    clerk_b = hall.clerk("02")
+    sold = offline.orders.open_mobile_number(clerk_b, _request(offline, clerk_b))
+    with offline.db.read() as s:
+        sim = s.scalars(
+            select(SimCard.iccid).where(SimCard.taken_by_counter_id == clerk_b.counter_id)
+        ).one()
+    hall.clock.now += timedelta(hours=25)  # the lease lapses while 02 is still offline
+    online, clerk_a = hall.apps["01"], hall.clerk("01")
+    online.numbers.reserve_number(clerk_a, sold.number)
+    req = replace(_request(online, clerk_a, skip=3), number=sold.number, iccid=sim)
+    theirs = online.orders.open_mobile_number(clerk_a, req)
+    online.sync.run_round()
+
+    back = hall.open("02")
+    report = back.sync.run_round()
+    assert report.clashes == 2 and report.quarantined == 0
+    assert back.sync.status().waiting == 2  # the two audit entries of the clash: next round
+    with hall.central.connect() as conn:
+        number_holder = conn.execute(
+            select(PhoneNumber.status, PhoneNumber.reserved_by_counter_id).where(
+                PhoneNumber.number == sold.number
+            )
+        ).one()
+        sim_holder = conn.execute(
+            select(SimCard.taken_by_counter_id).where(SimCard.iccid == sim)
+        ).scalar_one()
+        clashes = conn.execute(select(ResourceClash)).all()
+    assert number_holder == ("assigned", clerk_a.counter_id)  # the central copy stayed
+    assert sim_holder == clerk_a.counter_id
+    assert len(clashes) == 2
+    assert {c.order_id for c in clashes} == {sold.order_id}  # 02's order, flagged
+    assert {c.counter_id for c in clashes} == {clerk_b.counter_id}
+    number_clash = next(c for c in clashes if c.resource == "number")
+    assert sold.order_no in number_clash.detail and "1号窗口" in number_clash.detail
+    assert sold.number not in number_clash.detail  # masked in the text
+    assert theirs.order_no not in number_clash.detail
+    with back.db.read() as s:  # 02 took the central copy and recorded what happened
+        local = s.execute(
+            select(PhoneNumber.reserved_by_counter_id).where(PhoneNumber.number == sold.number)
+        ).scalar_one()
+        audited = s.scalar(select(func.count()).where(AuditEntry.action == "sync.resource_clash"))
+    assert local == clerk_a.counter_id and audited == 2
+
+    # Once more: nothing new. The clash reached the counter's supervisors with the pull.
+    again = back.sync.run_round()
+    assert again.clashes == 0 and again.sent == 2 and back.sync.status().waiting == 0
+    boss = back.auth.log_in("super1", "hall1234")
+    views = back.sync.clashes(boss)
+    assert len(views) == 2 and {v.order_no for v in views} == {sold.order_no}
+    assert back.sync.status().clashes == 2
+    with pytest.raises(PermissionDenied):
+        back.sync.clashes(clerk_b)
+    with pytest.raises(ValidationError) as err:
+        back.sync.resolve_clash(boss, views[0].id, "  ")
+    assert err.value.field == "处理结果"
+    hall.clock.now += timedelta(minutes=20)  # the supervisor calls the customer
+    for v in views:
+        back.sync.resolve_clash(boss, v.id, "已联系客户改选新号码并换卡")
+    assert back.sync.clashes(boss) == [] and back.sync.status().clashes == 0
+    back.sync.run_round()
+    with hall.central.connect() as conn:  # settled centrally too
+        assert (
+            conn.scalar(select(func.count()).where(ResourceClash.resolved_by_id == boss.staff_id))
+            == 2
+        )

@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._busy)
         self.sync_status = SyncStatusLabel(app.sync, ops, self)
         self.statusBar().addPermanentWidget(self.sync_status)
-        self.quarantine_button = QPushButton("拒收记录")
+        self.quarantine_button = QPushButton("拒收与冲突")
         self.quarantine_button.setObjectName("quarantineButton")
         self.quarantine_button.setVisible(app.sync.configured and actor.can(Permission.APPROVE))
         self.quarantine_button.clicked.connect(self.open_quarantine)

@@ -81,6 +81,8 @@ class SyncStatusLabel(QLabel):
         text = f"{state} · 待同步 {status.waiting:,} 条 · 上次同步 {last}"
         if status.quarantined:
             text += f" · 中心拒收 {status.quarantined} 条待主管处理"
+        if status.clashes:
+            text += f" · 资源冲突 {status.clashes} 条待主管处理"
         self.setText(text)
         self.setStyleSheet("" if self.online else "color: #b35c00;")
         self._timer.start(int(self.next_delay_s * 1000))
