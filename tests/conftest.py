@@ -11,6 +11,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -100,8 +101,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _throwaway_cluster(base: Path) -> tuple[str, list[str]] | None:
-    """Start a private PostgreSQL with initdb/pg_ctl; returns (url, stop command)."""
+@dataclass(frozen=True)
+class Cluster:
+    """A private PostgreSQL: its URL and the commands that start and stop it."""
+
+    url: str
+    start: list[str]
+    stop: list[str]
+
+
+def _throwaway_cluster(base: Path) -> Cluster | None:
+    """Start a private PostgreSQL with initdb/pg_ctl."""
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
     initdb = shutil.which("initdb") or (str(candidates[0]) if candidates else None)
     if initdb is None:
@@ -120,24 +130,35 @@ def _throwaway_cluster(base: Path) -> tuple[str, list[str]] | None:
         check=True,
         capture_output=True,
     )
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-w",
-            "-l",
-            str(base / "pg.log"),
-            "-o",
-            f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    stop = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]
-    return f"postgresql://postgres@127.0.0.1:{port}/postgres", stop
+    start = [
+        *as_user,
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-w",
+        "-l",
+        str(base / "pg.log"),
+        "-o",
+        f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
+        "start",
+    ]
+    subprocess.run(start, check=True, capture_output=True)
+    stop = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"]
+    return Cluster(f"postgresql://postgres@127.0.0.1:{port}/postgres", start, stop)
+
+
+@pytest.fixture
+def own_cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """A PostgreSQL of the test's own, to stop and start at will (never skipped: the machine
+    and CI have the server binaries; without them this fails)."""
+    cluster = _throwaway_cluster(tmp_path)
+    assert cluster is not None, "PostgreSQL server binaries (initdb, pg_ctl) are needed"
+    for _ in range(50):
+        if _can_connect(cluster.url):
+            break
+        time.sleep(0.1)
+    yield cluster
+    subprocess.run(cluster.stop, check=False, capture_output=True)
 
 
 @pytest.fixture(scope="session")
@@ -161,13 +182,12 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required under CI: {reason}")
         pytest.skip(reason)
-    pg_url, stop = started
     for _ in range(50):
-        if _can_connect(pg_url):
+        if _can_connect(started.url):
             break
         time.sleep(0.1)
-    yield pg_url
-    subprocess.run(stop, check=False, capture_output=True)
+    yield started.url
+    subprocess.run(started.stop, check=False, capture_output=True)
 
 
 @pytest.fixture

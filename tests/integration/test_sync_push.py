@@ -24,6 +24,7 @@ from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import HEAD_REVISION, current_revision
 from hall_app.db.models import (
+    Base,
     Customer,
     InvoiceSegment,
     Order,
@@ -33,10 +34,11 @@ from hall_app.db.models import (
     Subscription,
     SyncOutbox,
 )
+from hall_app.db.outbox import synced_tables
 from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.services.actor import Actor
 from hall_app.sync.push import PENDING, QUARANTINED, Pusher, SyncUnavailable
-from tests.conftest import FakeClock
+from tests.conftest import Cluster, FakeClock
 from tests.integration.test_open_mobile import _request
 
 pytestmark = pytest.mark.postgres
@@ -320,4 +322,45 @@ def test_a_change_made_during_the_push_goes_out_next_round(
             address = conn.execute(select(Customer.address).where(Customer.id == cid)).scalar()
         assert address == "新地址 2 号"
     finally:
+        a.close()
+
+
+def test_the_server_stopped_and_restarted_mid_push_loses_nothing(
+    own_cluster: Cluster, demo_template: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    """pg_ctl stops the central server in the middle of a round and starts it again: what was
+    committed before the stop is there, the round resumes, and the central data is exactly
+    the counter's, once."""
+    url = own_cluster.url
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", url]) == 0
+    central = make_engine(url)
+    a = _counter(demo_template, tmp_path, "a", clock)
+    try:
+        queued = Pusher(a.db, central, clock).enqueue_all()
+        stopped: list[int] = []
+
+        def stop_server(batch: int) -> None:
+            if batch == 3:
+                subprocess.run(own_cluster.stop, check=True, capture_output=True)
+                stopped.append(batch)
+
+        with pytest.raises(SyncUnavailable):
+            Pusher(a.db, central, clock, batch_size=200, after_batch=stop_server).push()
+        assert stopped == [3]
+        waiting = Pusher(a.db, central, clock).waiting()
+        assert 0 < waiting < queued  # some batches went before the stop, the rest waits
+        subprocess.run(own_cluster.start, check=True, capture_output=True)
+        with central.connect() as conn:  # the batches committed before the stop survived it
+            arrived = sum(
+                conn.execute(select(func.count()).select_from(Base.metadata.tables[t])).scalar_one()
+                for t in synced_tables()
+            )
+        assert arrived == queued - waiting
+        report = Pusher(a.db, central, clock).push()
+        assert report.pending == 0 and report.quarantined == 0
+        for model in (Customer, Order, Payment, Subscription):
+            assert _ids(central, model) == _ids(a.db.engine, model)
+            assert _count(central, model) == _count(a.db.engine, model)
+    finally:
+        central.dispose()
         a.close()
