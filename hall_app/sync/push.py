@@ -120,7 +120,9 @@ class Pusher:
         batch_size: int = 500,
         after_batch: Callable[[int], None] | None = None,
         counter_id: uuid.UUID | None = None,
+        page_size: int = 20_000,
     ) -> None:
+        self._page_size = page_size
         self._counter_id = counter_id  # the counter pushing: releases it makes are its own
         self._clashes: list[Clash] = []
         self._local = local
@@ -137,21 +139,30 @@ class Pusher:
         with self._local.read() as s:
             return waiting_count(s)
 
-    def enqueue_all(self) -> int:
-        """Queue every synced row (a first load into an empty central database)."""
+    def enqueue_all(self, page: int = 5000) -> int:
+        """Queue every synced row (a first load into an empty central database), a page of
+        ids at a time, each page its own transaction: memory stays flat on a million rows,
+        and a load cut short is simply run again (queuing a row twice queues it once)."""
         queued = 0
-        with self._local.unit_of_work() as s:
-            for name, table in self._tables.items():
-                ids = s.scalars(select(table.c.id)).all()
-                for chunk in _chunks(list(ids), 2000):
+        for name, table in self._tables.items():
+            last: uuid.UUID | None = None
+            while True:
+                stmt = select(table.c.id).order_by(table.c.id).limit(page)
+                if last is not None:
+                    stmt = stmt.where(table.c.id > last)
+                with self._local.unit_of_work() as s:
+                    ids = list(s.scalars(stmt))
+                    if not ids:
+                        break
                     s.execute(
                         insert(SyncOutbox).prefix_with("OR REPLACE"),
                         [
                             {"table_name": name, "row_id": i, "status": PENDING, "attempts": 0}
-                            for i in chunk
+                            for i in ids
                         ],
                     )
                 queued += len(ids)
+                last = ids[-1]
         return queued
 
     def retry_quarantined(self) -> int:
@@ -161,26 +172,34 @@ class Pusher:
     def push(self) -> PushReport:
         started = time.perf_counter()
         sent = quarantined = batches = 0
-        with self._local.read() as s:
-            queue = s.execute(
-                select(SyncOutbox.seq, SyncOutbox.version, SyncOutbox.table_name, SyncOutbox.row_id)
-                .where(SyncOutbox.status == PENDING)
-                .order_by(SyncOutbox.seq)
-            ).all()
-        by_table: dict[str, list[tuple[int, uuid.UUID]]] = {}
-        self._versions = {seq: version for seq, version, _, _ in queue}
-        for seq, _version, name, row_id in queue:
-            by_table.setdefault(name, []).append((seq, row_id))
+        self._versions = {}
         self._deferred: list[tuple[Table, int, uuid.UUID]] = []
+        with self._local.read() as s:
+            waiting_tables = set(
+                s.scalars(
+                    select(SyncOutbox.table_name).where(SyncOutbox.status == PENDING).distinct()
+                )
+            )
         for name, table in self._tables.items():  # parents first
-            entries = self._parents_first(table, by_table.get(name, []))
-            for chunk in _chunks(entries, self._batch):
-                ok, bad = self._push_batch(table, chunk)
-                sent += ok
-                quarantined += bad
-                batches += 1
-                if self._after_batch is not None:
-                    self._after_batch(batches)
+            if name not in waiting_tables:
+                continue
+            # A page of the table's queue at a time (memory stays flat on a first load of a
+            # million rows); within a page, rows that refer to another row of the same
+            # table go last, and one whose parent is on a later page is tried again at the
+            # end of the round.
+            after = 0
+            while page := self._page(name, after):
+                after = page[-1][0]
+                entries = self._parents_first(table, page)
+                for chunk in _chunks(entries, self._batch):
+                    ok, bad = self._push_batch(table, chunk)
+                    sent += ok
+                    quarantined += bad
+                    batches += 1
+                    if self._after_batch is not None:
+                        self._after_batch(batches)
+                keep = {seq for _, seq, _ in self._deferred}  # marked at the end of the round
+                self._versions = {q: v for q, v in self._versions.items() if q in keep}
         # Rows that referred to a row not yet sent (a cycle between tables): once more, now
         # that everything else is there; what still fails is quarantined.
         deferred, self._deferred = self._deferred, []
@@ -203,6 +222,21 @@ class Pusher:
             time.perf_counter() - started,
             len(clashes),
         )
+
+    def _page(self, table_name: str, after: int) -> list[tuple[int, uuid.UUID]]:
+        with self._local.read() as s:
+            rows = s.execute(
+                select(SyncOutbox.seq, SyncOutbox.version, SyncOutbox.row_id)
+                .where(
+                    SyncOutbox.table_name == table_name,
+                    SyncOutbox.status == PENDING,
+                    SyncOutbox.seq > after,
+                )
+                .order_by(SyncOutbox.seq)
+                .limit(self._page_size)
+            ).all()
+        self._versions.update({seq: version for seq, version, _ in rows})
+        return [(seq, row_id) for seq, _version, row_id in rows]
 
     def _parents_first(
         self, table: Table, entries: list[tuple[int, uuid.UUID]]

@@ -364,3 +364,24 @@ def test_the_server_stopped_and_restarted_mid_push_loses_nothing(
     finally:
         central.dispose()
         a.close()
+
+
+def test_a_first_load_pushed_in_small_pages_arrives_whole(
+    central: Engine, demo_template: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The queue is read a page at a time: a minor on an earlier page than their guardian
+    waits for the guardian (tried again at the end of the round), nothing is refused."""
+    a = _counter(demo_template, tmp_path, "a", clock)
+    try:
+        with a.db.read() as s:
+            minors = s.scalar(select(func.count()).where(Customer.guardian_id.is_not(None)))
+        assert minors  # the demo has minors with guardians
+        queued = Pusher(a.db, central, clock).enqueue_all(page=97)
+        with a.db.read() as s:
+            assert s.scalar(select(func.count()).select_from(SyncOutbox)) == queued
+        report = Pusher(a.db, central, clock, batch_size=10, page_size=37).push()
+        assert report.pending == 0 and report.quarantined == 0 and report.sent == queued
+        for model in (Customer, Order, Payment, Subscription):
+            assert _ids(central, model) == _ids(a.db.engine, model)
+    finally:
+        a.close()
