@@ -6,7 +6,9 @@ leases), and resource clashes.
 Each table is read from the central database from its watermark (the newest ``updated_at``
 seen last time) and upserted locally, last writer wins on ``updated_at``. The boundary is read
 inclusively, so nothing updated in the same instant is missed; re-applying a row is harmless.
-Rows written by the pull are not queued for pushing back."""
+Rows written by the pull are not queued for pushing back. What the central database decides
+for the hall (a price, a password, a role, a deactivation) is audited at the counter as it
+arrives: which row, which fields, before and after (a password only as changed)."""
 
 from __future__ import annotations
 
@@ -14,17 +16,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, Table, delete, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database
 from hall_app.db.models import Base, Hall, SyncState
 from hall_app.db.outbox import PULLING
+from hall_app.services import audit
 from hall_app.sync.push import CENTRAL_OWNED, LINK_LOST, SyncUnavailable
 
 LAG = timedelta(minutes=10)
+UNAUDITED = frozenset({"id", "created_at", "updated_at"})
+# The counter's own state on a row the central database owns: sign-in attempts and lockouts
+# happen at the counter, and a pull must not reset them (nor audit them as the hall's change).
+COUNTER_STATE = {"staff": frozenset({"failed_logins", "locked_until", "last_login_at"})}
+SECRET = {"password_hash"}  # audited as changed, never its value
 # What the central database owns; the invoice segments, numbers and SIMs it leases to counters
 # (and whose state it arbitrates); the resource clashes it found, for the hall's supervisors.
 PULLED = CENTRAL_OWNED | {"invoice_segments", "number_pool", "sim_cards", "resource_clashes"}
@@ -77,12 +87,16 @@ class Puller:
         if not rows:
             return 0
         newest = max(r["updated_at"] for r in rows)
+        own = COUNTER_STATE.get(table.name, frozenset())
         with self._local.unit_of_work() as s:
             # The outbox triggers are silent while this transaction holds the flag: what the
             # central database sent is not news for it. Other connections never see the flag.
             s.execute(insert(SyncState).values(key=PULLING, value="1"))
             for start in range(0, len(rows), 500):
-                upsert = sqlite_insert(table).values(rows[start : start + 500])
+                page = rows[start : start + 500]
+                if table.name in CENTRAL_OWNED:
+                    self._audit(s, table, page)
+                upsert = sqlite_insert(table).values(page)
                 # The central database is the authority for what it owns (the catalog,
                 # staff): its copy always wins. Otherwise, the newer copy wins.
                 newer = (
@@ -93,7 +107,11 @@ class Puller:
                 s.execute(
                     upsert.on_conflict_do_update(
                         index_elements=[table.c.id],
-                        set_={c.name: upsert.excluded[c.name] for c in table.c if c.name != "id"},
+                        set_={
+                            c.name: upsert.excluded[c.name]
+                            for c in table.c
+                            if c.name != "id" and c.name not in own
+                        },
                         where=newer,
                     )
                 )
@@ -105,3 +123,38 @@ class Puller:
                 )
             )
         return len(rows)
+
+    def _audit(self, s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+        """One audit entry per row the central database changed (or added) for the hall."""
+        known = {
+            r["id"]: dict(r)
+            for r in s.execute(
+                select(table).where(table.c.id.in_([r["id"] for r in rows]))
+            ).mappings()
+        }
+        now = self._clock()
+        for row in rows:
+            old = known.get(row["id"])
+            skip = UNAUDITED | COUNTER_STATE.get(table.name, frozenset())
+            changed = [c for c in row if c not in skip and (old is None or old.get(c) != row[c])]
+            if old is not None and not changed:
+                continue  # re-read inside the window: nothing new
+            audit.record(
+                s,
+                at=now,
+                actor=None,
+                actor_name="中心数据库",
+                action="sync.pulled" if old is not None else "sync.pulled_new",
+                entity=table.name,
+                entity_id=row["id"],
+                before=None if old is None else {c: _shown(c, old.get(c)) for c in changed},
+                after={c: _shown(c, row[c]) for c in changed},
+            )
+
+
+def _shown(column: str, value: object) -> object:
+    if column in SECRET:
+        return "（已更改）" if value else None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

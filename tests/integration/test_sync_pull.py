@@ -8,15 +8,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
-from hall_app.app import build_app
+from hall_app.app import HallApp, build_app
 from hall_app.cli import main as cli_main
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
-from hall_app.db.models import Product, Staff, SyncOutbox
+from hall_app.db.models import AuditEntry, Product, Staff, SyncOutbox
 from hall_app.domain.errors import AuthenticationError
+from hall_app.services.auth import hash_password
 from hall_app.services.numbers import NumberFilter
 from hall_app.sync.push import Pusher
 from tests.conftest import FakeClock
@@ -38,6 +38,7 @@ def test_central_changes_reach_the_counter(
         Pusher(hall.db, central, clock).enqueue_all()
         hall.sync.run_round()  # the first load; the pull finds its own rows, changes nothing
         assert hall.sync.status().waiting == 0
+        assert _pulled_audits(hall) == []
         later = clock() + timedelta(hours=1)
         with central.begin() as conn:  # the hall's admin changes a price and a password
             conn.execute(
@@ -48,7 +49,7 @@ def test_central_changes_reach_the_counter(
             conn.execute(
                 update(Staff)
                 .where(Staff.username == "clerk2")
-                .values(password_hash=PasswordHasher().hash("new-pass-2026"), updated_at=later)
+                .values(password_hash=hash_password("new-pass-2026"), updated_at=later)
             )
             conn.execute(
                 update(Product)
@@ -88,6 +89,30 @@ def test_central_changes_reach_the_counter(
         with hall.db.read() as s:
             price = s.scalars(select(Product.price_fen).where(Product.code == "5G099")).one()
         assert price == 8_900
+        # Each change that arrived is audited at the counter, once: the row, the fields,
+        # before and after; a password only as changed.
+        audits = _pulled_audits(hall)
+        with hall.db.read() as s:
+            p099 = str(s.scalars(select(Product.id).where(Product.code == "5G099")).one())
+            clerk2 = str(s.scalars(select(Staff.id).where(Staff.username == "clerk2")).one())
+        by_row = {(a.entity, a.entity_id): a for a in audits}
+        print([(a.entity, a.action, a.before, a.after) for a in audits])
+        assert len(audits) == 3  # the price, the password, the description; not again
+        price_change = by_row[("products", p099)]
+        assert price_change.actor_name == "中心数据库"
+        assert price_change.after == {"price_fen": 8_900}
+        assert price_change.before is not None and price_change.before["price_fen"] != 8_900
+        assert by_row[("staff", clerk2)].after == {"password_hash": "（已更改）"}
+        with hall.db.read() as s:  # the failed sign-in here is this counter's: not reset
+            failed = s.scalars(select(Staff.failed_logins).where(Staff.username == "clerk2")).one()
+        assert failed == 1
     finally:
         central.dispose()
         hall.close()
+
+
+def _pulled_audits(hall: HallApp) -> list[AuditEntry]:
+    with hall.db.read() as s:
+        rows = list(s.scalars(select(AuditEntry).where(AuditEntry.action.like("sync.pulled%"))))
+        s.expunge_all()
+        return rows
