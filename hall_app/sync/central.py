@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Table, and_, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Table, and_, delete, insert, or_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -140,7 +140,9 @@ def counter_id(session: Session, code: str | None) -> uuid.UUID | None:
     return session.scalar(select(Counter.id).where(Counter.code == code))
 
 
-def fetch_with_parents(central: Session, table: Table, row: Row) -> list[tuple[Table, Row]]:
+def fetch_with_parents(
+    central: Session | Connection, table: Table, row: Row
+) -> list[tuple[Table, Row]]:
     """``row`` and the business rows it refers to (a ticket's customer), parents first, so
     the counter can mirror a row it never had."""
     synced = set(synced_tables())
@@ -148,7 +150,7 @@ def fetch_with_parents(central: Session, table: Table, row: Row) -> list[tuple[T
     for fk in table.foreign_keys:
         parent = fk.column.table
         value = row.get(fk.parent.name)
-        if value is None or parent.name not in synced or parent is table:
+        if value is None or parent.name not in synced:
             continue
         got = central.execute(select(parent).where(parent.c.id == value)).mappings().first()
         if got is not None:
@@ -157,10 +159,18 @@ def fetch_with_parents(central: Session, table: Table, row: Row) -> list[tuple[T
     return out
 
 
-def mirror(session: Session, rows: list[tuple[Table, Row]], *, only_missing: bool = False) -> None:
+def mirror(
+    session: Session,
+    rows: list[tuple[Table, Row]],
+    *,
+    only_missing: bool = False,
+    if_stamped: datetime | None = None,
+) -> None:
     """Write rows the central database decided into the counter's database, silently: the
-    outbox triggers do not queue them to go back. ``only_missing`` leaves rows the counter
-    already has alone (a parent it may have changed itself)."""
+    outbox triggers do not queue them to go back. Rows before the last are its parents and
+    are only added when missing; ``only_missing`` treats the last row so too. ``if_stamped``
+    replaces the last row only while the counter's copy still carries that ``updated_at``
+    (a clerk's newer edit is never overwritten)."""
     if not rows:
         return
     session.execute(insert(SyncState).values(key=PULLING, value="1"))
@@ -174,6 +184,7 @@ def mirror(session: Session, rows: list[tuple[Table, Row]], *, only_missing: boo
                 stmt.on_conflict_do_update(
                     index_elements=[table.c.id],
                     set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != "id"},
+                    where=None if if_stamped is None else table.c.updated_at == if_stamped,
                 )
             )
     session.execute(delete(SyncState).where(SyncState.key == PULLING))

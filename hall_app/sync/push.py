@@ -12,6 +12,10 @@
   holds) that the central database already gives to another counter is not overwritten;
   the counter takes the central copy, and the clash is recorded centrally with the order
   that used it, flagged for a supervisor (``resource_clashes``).
+- **Contact edits: last writer wins, with an audit entry.** A customer edit that arrives
+  older than the central copy (another counter edited the same customer later) is discarded;
+  an audit entry records centrally which fields of whose edit gave way (field names only,
+  never the values), and the counter takes the newer central copy.
 - **A dead link stops the round**: what was not sent stays pending for the next round.
 """
 
@@ -50,7 +54,7 @@ from hall_app.db.outbox import synced_tables
 from hall_app.domain.errors import StorageError
 from hall_app.domain.masking import mask_phone
 from hall_app.services import audit
-from hall_app.sync.central import mirror
+from hall_app.sync.central import fetch_with_parents, mirror
 
 log = logging.getLogger("hall.sync")
 T = TypeVar("T")
@@ -79,6 +83,9 @@ RESOURCES = {
     "sim_cards": ("taken_by_counter_id", ("reserved", "assigned"), "iccid", "SIM 卡"),
 }
 CLASH_NS = uuid.UUID("6f1d8a52-3c4e-4b8e-9a51-2f0c7d9e1b44")
+# Last writer wins on these, and an edit that gave way is audited centrally.
+LWW_AUDITED = frozenset({"customers"})
+NOT_COMPARED = frozenset({"id", "created_at", "updated_at"})
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,8 @@ class Pusher:
         self._page_size = page_size
         self._counter_id = counter_id  # the counter pushing: releases it makes are its own
         self._clashes: list[Clash] = []
+        # central copies to take: (copy with its parents, the stamp of what was pushed)
+        self._superseded: list[tuple[list[tuple[Table, dict[str, Any]]], datetime]] = []
         self._local = local
         self._central = central
         self._clock = clock
@@ -275,6 +284,8 @@ class Pusher:
                 raise SyncUnavailable(LINK_LOST, "同步") from exc
             return self._one_by_one(table, chunk, rows)
         self._mark(seqs, SENT)
+        if self._superseded:
+            self._take_superseded()
         return len(seqs), 0
 
     def _one_by_one(
@@ -307,10 +318,15 @@ class Pusher:
                 bad += 1
                 continue
             self._mark([seq], SENT)
+            if self._superseded:
+                self._take_superseded()
             ok += 1
         return ok, bad
 
     def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if table.name in LWW_AUDITED:
+            self._upsert_audited(conn, table, rows)
+            return
         if table.name not in RESOURCES:
             conn.execute(_upsert(table), rows)
             return
@@ -343,6 +359,53 @@ class Pusher:
                 and there[holder] != mine
             ):
                 self._clashes.append(Clash(table.name, row, there))
+
+    def _upsert_audited(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Last writer wins; an edit of this counter's that gives way to a newer central copy
+        is audited centrally (in the same transaction) and the central copy comes back."""
+        applied = set(conn.execute(_upsert(table).returning(table.c.id), rows).scalars())
+        lost = {r["id"]: r for r in rows if r["id"] not in applied}
+        if not lost:
+            return
+        now = self._clock()
+        entries = []
+        for there in conn.execute(select(table).where(table.c.id.in_(list(lost)))).mappings():
+            mine = lost[there["id"]]
+            fields = sorted(c for c in mine if c not in NOT_COMPARED and mine[c] != there[c])
+            if not fields:
+                continue
+            entries.append(
+                {
+                    "id": uuid.uuid5(CLASH_NS, f"lww:{there['id']}:{mine['updated_at']}"),
+                    "created_at": now,
+                    "updated_at": now,
+                    "at": now,
+                    "staff_id": None,
+                    "actor_name": "同步：后写为准",
+                    "counter_id": self._counter_id,
+                    "action": "sync.edit_superseded",
+                    "entity": table.name.rstrip("s"),
+                    "entity_id": str(there["id"]),
+                    "before": {"fields": fields, "edited_at": mine["updated_at"].isoformat()},
+                    "after": {"kept": "central", "edited_at": there["updated_at"].isoformat()},
+                }
+            )
+            self._superseded.append(
+                (fetch_with_parents(conn, table, dict(there)), mine["updated_at"])
+            )
+        if entries:
+            audit_log = Base.metadata.tables["audit_log"]
+            conn.execute(
+                pg_insert(audit_log).on_conflict_do_nothing(index_elements=["id"]), entries
+            )
+
+    def _take_superseded(self) -> None:
+        """The counter takes the newer central copies of what it edited in vain (parents it
+        lacks come too; ones it has are left alone)."""
+        taken, self._superseded = self._superseded, []
+        with self._local.unit_of_work() as s:
+            for rows, pushed_stamp in taken:
+                mirror(s, rows, if_stamped=pushed_stamp)
 
     def _mark(self, seqs: list[int], status: str, error: str | None = None) -> None:
         """Mark entries, but only at the version this round read: an entry changed meanwhile

@@ -24,7 +24,9 @@ from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import HEAD_REVISION, current_revision
 from hall_app.db.models import (
+    AuditEntry,
     Base,
+    Counter,
     Customer,
     InvoiceSegment,
     Order,
@@ -385,3 +387,65 @@ def test_a_first_load_pushed_in_small_pages_arrives_whole(
             assert _ids(central, model) == _ids(a.db.engine, model)
     finally:
         a.close()
+
+
+def test_a_contact_edit_that_arrives_older_gives_way_with_an_audit_entry(
+    central: Engine, demo_template: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Two counters edit the same customer while apart; the later edit wins wherever it
+    arrives from, the one that gave way is audited centrally (field names, no values) and
+    the counter that made it takes the winning copy."""
+    a = _counter(demo_template, tmp_path, "a", clock)
+    b = _counter(demo_template, tmp_path, "b", clock)
+    try:
+        Pusher(a.db, central, clock).enqueue_all()
+        Pusher(a.db, central, clock).push()
+        with a.db.read() as s:
+            cid = s.scalars(select(Customer.id).where(Customer.guardian_id.is_(None))).first()
+            counter_a = s.scalars(select(Counter.id).where(Counter.code == "01")).one()
+        edit = update(Customer).where(Customer.id == cid)
+        with a.db.unit_of_work() as s:  # 10:01 at counter 01: a new phone and address
+            s.execute(edit.values(address="福州市鼓楼区甲路1号", contact_phone="13900000001",
+                                  updated_at=clock() + timedelta(minutes=1)))  # fmt: skip
+        with b.db.unit_of_work() as s:  # 10:05 at counter 02: another address
+            s.execute(edit.values(address="福州市台江区乙路2号",
+                                  updated_at=clock() + timedelta(minutes=5)))  # fmt: skip
+        Pusher(b.db, central, clock).push()  # the later edit arrives first
+        report = Pusher(a.db, central, clock, counter_id=counter_a).push()
+        assert report.pending == 0 and report.quarantined == 0
+        with central.connect() as conn:
+            kept = conn.execute(
+                select(Customer.address, Customer.contact_phone).where(Customer.id == cid)
+            ).one()
+            entries = conn.execute(
+                select(AuditEntry).where(AuditEntry.action == "sync.edit_superseded")
+            ).all()
+        assert kept.address == "福州市台江区乙路2号"  # last writer wins
+        assert kept.contact_phone != "13900000001"
+        assert len(entries) == 1
+        entry = entries[0]
+        assert entry.entity_id == str(cid) and entry.counter_id == counter_a
+        assert entry.before["fields"] == ["address", "contact_phone"]
+        assert "13900000001" not in str(entry.before) + str(entry.after)  # names, not values
+        with a.db.read() as s:  # counter 01 now holds the winning copy, and sends nothing back
+            local = s.execute(select(Customer.address).where(Customer.id == cid)).scalar_one()
+            pending = s.scalar(
+                select(func.count()).where(SyncOutbox.row_id == cid, SyncOutbox.status == PENDING)
+            )
+        assert local == "福州市台江区乙路2号" and pending == 0
+        # Pushed the other way round, the later edit simply wins: nothing gave way.
+        with a.db.unit_of_work() as s:
+            s.execute(edit.values(address="福州市鼓楼区丙路3号",
+                                  updated_at=clock() + timedelta(minutes=9)))  # fmt: skip
+        Pusher(a.db, central, clock, counter_id=counter_a).push()
+        with central.connect() as conn:
+            assert conn.scalar(select(Customer.address).where(Customer.id == cid)) == (
+                "福州市鼓楼区丙路3号"
+            )
+            assert (
+                conn.scalar(select(func.count()).where(AuditEntry.action == "sync.edit_superseded"))
+                == 1
+            )
+    finally:
+        a.close()
+        b.close()
