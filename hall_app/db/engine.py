@@ -20,7 +20,13 @@ log = logging.getLogger("hall.db")
 T = TypeVar("T")
 
 
-def make_engine(url: str, *, connect_timeout_s: int = 10, statement_timeout_s: int = 120) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    connect_timeout_s: int = 10,
+    statement_timeout_s: int = 120,
+    tcp_timeout_s: int = 30,
+) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -32,7 +38,10 @@ def make_engine(url: str, *, connect_timeout_s: int = 10, statement_timeout_s: i
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     # hide_parameters: ID and phone numbers must never reach a log through an exception text.
-    # Timeouts: a half-open link must fail a sync round, not hang it for minutes.
+    # Timeouts: a half-open link must fail a sync round, not hang it for minutes. The server's
+    # statement timeout does not help when the server is gone: TCP keepalives notice a silent
+    # peer, and tcp_user_timeout drops a link whose sent data is never acknowledged (a pulled
+    # cable, a dropped NAT entry).
     return create_engine(
         url,
         pool_pre_ping=True,
@@ -40,6 +49,11 @@ def make_engine(url: str, *, connect_timeout_s: int = 10, statement_timeout_s: i
         connect_args={
             "connect_timeout": connect_timeout_s,
             "options": f"-c statement_timeout={statement_timeout_s * 1000}",
+            "keepalives": 1,
+            "keepalives_idle": max(1, tcp_timeout_s // 3),
+            "keepalives_interval": max(1, tcp_timeout_s // 6),
+            "keepalives_count": 2,
+            "tcp_user_timeout": tcp_timeout_s * 1000,
         },
     )
 

@@ -134,7 +134,7 @@ class NumberService:
             now = self._clock()
 
             def search(central: Session) -> list[NumberView]:
-                online = stmt.where(free_to(POOL, counter_id, now))
+                online = stmt.where(free_to(POOL, counter_id))
                 return [_view(n, t) for n, t in central.execute(online).all()]
 
             try:
@@ -166,7 +166,7 @@ class NumberService:
                 row = (
                     central.execute(
                         self._reserve_stmt(number, counter_id, now, until).where(
-                            free_to(POOL, counter_id, now)
+                            free_to(POOL, counter_id)
                         )
                     )
                     .mappings()
@@ -277,18 +277,20 @@ class NumberService:
                 after={"status": "available"},
             )
 
-    def release_expired(self) -> int:
-        """Housekeeping: reservations past their time become available again."""
+    def release_expired(self, counter_id: uuid.UUID | None = None) -> int:
+        """Housekeeping: reservations past their time become available again. A counter synced
+        with a central database tidies only its own (``counter_id``): another counter's
+        reservation in its copy may long since have become a sale centrally."""
         now = self._clock()
+        stmt = update(PhoneNumber).where(
+            PhoneNumber.status == NumberStatus.RESERVED, PhoneNumber.reserved_until < now
+        )
+        if self._link is not None:
+            if counter_id is None:
+                return 0
+            stmt = stmt.where(PhoneNumber.reserved_by_counter_id == counter_id)
         with self._db.unit_of_work() as session:
-            ids = session.scalars(
-                update(PhoneNumber)
-                .where(
-                    PhoneNumber.status == NumberStatus.RESERVED, PhoneNumber.reserved_until < now
-                )
-                .values(**_released(now))
-                .returning(PhoneNumber.id)
-            ).all()
+            ids = session.scalars(stmt.values(**_released(now)).returning(PhoneNumber.id)).all()
             for number_id in ids:
                 audit.record(
                     session,

@@ -66,7 +66,15 @@ from hall_app.services.actor import Actor
 from hall_app.services.cash import open_session_for_payment
 from hall_app.services.invoicing import next_invoice_number
 from hall_app.services.numbers import NumberService
-from hall_app.sync.central import CentralLink, Offline, free_to, leased_here
+from hall_app.sync.central import (
+    LEASE_MARGIN,
+    CentralLink,
+    Claim,
+    Offline,
+    free_to,
+    leased_here,
+    leased_to,
+)
 
 log = logging.getLogger("hall.orders")
 NUMBERS: Table = PhoneNumber.__table__  # type: ignore[assignment]
@@ -259,10 +267,11 @@ class OrderService:
         if sim.status is not SimStatus.IN_STOCK:
             raise ValidationError(f"这张卡{sim.status.label}，不能再用于开户", "ICCID")
         if self._link is not None and counter_id is not None:
-            leased = sim.lease_until is not None and sim.lease_until >= now
-            if central and leased and sim.lease_counter_id != counter_id:
+            running = sim.lease_until is not None and sim.lease_until >= now
+            if central and running and sim.lease_counter_id != counter_id:
                 raise ValidationError("这张卡已租给其他窗口离线销售，请换一张", "ICCID")
-            if not central and not (leased and sim.lease_counter_id == counter_id):
+            usable = sim.lease_until is not None and sim.lease_until >= now + LEASE_MARGIN
+            if not central and not (usable and sim.lease_counter_id == counter_id):
                 raise ValidationError("离线时只能使用本窗口租用的卡，这张卡不在其中", "ICCID")
         return SimView(sim.iccid, sim.imsi)
 
@@ -272,7 +281,7 @@ class OrderService:
         if not req.face_checked_by.strip():
             raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
         iccid = parse_iccid(req.iccid).value
-        claimed = self._claim_central(actor, req.number, iccid)
+        claimed, maybe = self._claim_central(actor, req.number, iccid)
         offline = self._link is not None and claimed is None
         try:
             return self._db.write_numbered(
@@ -281,16 +290,22 @@ class OrderService:
         except BaseException:
             if claimed is not None:
                 self._unclaim_central(actor, req.number, iccid, claimed)
+            elif maybe is not None:
+                # The link dropped during the claim: it may have been made. Undo it too.
+                self._unclaim_central(actor, req.number, iccid, maybe)
             raise
 
-    def _claim_central(self, actor: Actor, number: str, iccid: str) -> datetime | None:
+    def _claim_central(
+        self, actor: Actor, number: str, iccid: str
+    ) -> tuple[datetime | None, datetime | None]:
         """Online: the number and the SIM become this counter's at the central database
         before the order is written, so no other counter can sell them meanwhile. Returns the
-        claim's stamp; None when offline (the order then sells only from this counter's
-        leases)."""
+        claim's stamp, or None when offline (the order then sells only from this counter's
+        leases) and then, second, the stamp of a claim that may have been made before the
+        link dropped."""
         counter_id = actor.counter_id
         if self._link is None or counter_id is None:
-            return None
+            return None, None
         now = self._clock()
 
         def claim(central: Session) -> None:
@@ -303,7 +318,7 @@ class OrderService:
                         & (PhoneNumber.reserved_by_counter_id == counter_id),
                         # reserved here while offline: the lease kept it for this counter
                         (PhoneNumber.status == NumberStatus.AVAILABLE)
-                        & leased_here(NUMBERS, counter_id, now),
+                        & leased_to(NUMBERS, counter_id),
                     ),
                 )
                 .values(
@@ -324,7 +339,7 @@ class OrderService:
                 .where(
                     SimCard.iccid == iccid,
                     SimCard.status == SimStatus.IN_STOCK,
-                    free_to(SIMS, counter_id, now),
+                    free_to(SIMS, counter_id),
                 )
                 .values(status=SimStatus.ASSIGNED, taken_by_counter_id=counter_id, updated_at=now)
                 .returning(SimCard.id)
@@ -332,45 +347,25 @@ class OrderService:
             if sim is None:
                 raise ValidationError(f"ICCID {iccid} 已被其他窗口使用或租用，请换一张", "ICCID")
 
+        attempted = self._link.online
         try:
             self._link.run(claim)
         except Offline:
-            return None
-        return now
+            return None, now if attempted else None
+        return now, None
 
     def _unclaim_central(self, actor: Actor, number: str, iccid: str, now: datetime) -> None:
-        """The order failed after the central claim: give both back (the number stays
-        reserved for this counter, as it was)."""
-        assert self._link is not None
-        counter_id = actor.counter_id
+        """The order failed after the central claim (or a claim whose answer was lost): give
+        both back, now or, with the link down, at the next sync round (kept durably)."""
+        assert self._link is not None and actor.counter_id is not None
         until = self._clock() + timedelta(minutes=self._rules.number_reservation_minutes)
-
-        def undo(central: Session) -> None:
-            central.execute(
-                update(PhoneNumber)
-                .where(
-                    PhoneNumber.number == number,
-                    PhoneNumber.status == NumberStatus.ASSIGNED,
-                    PhoneNumber.reserved_by_counter_id == counter_id,
-                    PhoneNumber.updated_at == now,
-                )
-                .values(status=NumberStatus.RESERVED, reserved_until=until)
-            )
-            central.execute(
-                update(SimCard)
-                .where(
-                    SimCard.iccid == iccid,
-                    SimCard.status == SimStatus.ASSIGNED,
-                    SimCard.taken_by_counter_id == counter_id,
-                    SimCard.updated_at == now,
-                )
-                .values(status=SimStatus.IN_STOCK, taken_by_counter_id=None)
-            )
-
+        claim = Claim(number, iccid, actor.counter_id, now, until)
         try:
-            self._link.run(undo)
+            self._link.run(claim.undo)
         except Offline:
-            log.warning("order failed and the link dropped: number and SIM stay claimed")
+            with self._db.unit_of_work() as session:
+                claim.keep(session)
+            log.warning("order failed with the link down: the claim is undone next round")
 
     def _check_eligible(
         self, session: Session, actor: Actor, req: OpenMobileRequest, now: datetime
@@ -420,7 +415,7 @@ class OrderService:
         now = self._clock()
         # The first write: on SQLite it takes the database's write lock before anything is
         # read, so the counts below see every order committed before this one.
-        number_row = session.execute(
+        assign = (
             update(PhoneNumber)
             .where(
                 PhoneNumber.number == req.number,
@@ -430,9 +425,16 @@ class OrderService:
             )
             .values(status=NumberStatus.ASSIGNED, reserved_until=None, updated_at=now)
             .returning(PhoneNumber.id, PhoneNumber.pretty_tier_id)
-        ).one_or_none()
+        )
+        if offline and actor.counter_id is not None:  # only a number leased to this counter
+            assign = assign.where(leased_here(NUMBERS, actor.counter_id, now))
+        number_row = session.execute(assign).one_or_none()
         if number_row is None:
-            raise ValidationError(f"{req.number} 的预占已过期或不属于本窗口，请重新选号", "号码")
+            raise ValidationError(
+                f"{req.number} 的预占已过期或不属于本窗口，请重新选号"
+                + ("（离线时只能使用本窗口租用的号码）" if offline else ""),
+                "号码",
+            )
         approved = self._check_eligible(session, actor, req, now)
         customer = session.get(Customer, req.customer_id)
         if customer is None:

@@ -358,7 +358,10 @@ class QueueService:
             try:
                 rows = self._central(walk_in)
             except Offline:
-                offline_code = self._link.counter_code
+                with self._db.read() as session:  # the window's own series: A01-001
+                    offline_code = session.scalar(
+                        select(Counter.code).where(Counter.id == counter_id)
+                    )
             else:
                 assert rows is not None
                 return self._mirrored(actor, rows, "queue.walk_in", {"status": "serving"})
@@ -494,37 +497,84 @@ class QueueService:
         allowed: set[TicketStatus],
         values: Changes,
     ) -> TicketView:
-        """Lock the ticket, check its state and counter, apply ``values``, audit."""
+        """Lock the ticket, check its state and counter, apply ``values``, audit. Online, the
+        change is made on the central database (so a transfer is at once in the hall's
+        queue) and mirrored; a ticket the central database does not have yet (a walk-in
+        served offline) and an offline counter change it here, for the next push."""
         actor.require(Permission.QUEUE_WORK)
         now = self._clock()
+        if self._link is not None:
+
+            def change(central: Session) -> tuple[list[tuple[Table, Row]], dict[str, object]]:
+                before = self._apply(central, actor, ticket_id, allowed, values, now)
+                return self._fetch(central, ticket_id), before
+
+            try:
+                rows, before = self._link.run(change)
+            except (Offline, NotFound):
+                pass
+            else:
+                with self._db.unit_of_work() as session:
+                    mirror(session, rows)
+                    view = self._view(session, ticket_id)
+                    self._audit_change(session, actor, action, ticket_id, before, view, now)
+                return view
         with self._db.unit_of_work() as session:
-            ticket = session.get(QueueTicket, ticket_id, with_for_update=True)
-            if ticket is None:
-                raise NotFound("没有这张排队号", TICKET_FIELD)
-            if ticket.status not in allowed:
-                raise ValidationError(
-                    f"{ticket.ticket_no} 当前状态为“{ticket.status.label}”，不能进行此操作",
-                    TICKET_FIELD,
-                )
-            if ticket.counter_id is not None and ticket.counter_id != actor.counter_id:
-                raise ValidationError(f"{ticket.ticket_no} 正由其他窗口办理", TICKET_FIELD)
-            before = {"status": ticket.status.value, "recall_count": ticket.recall_count}
-            changes = values(session, ticket, now)
-            for key, value in changes.items():
-                setattr(ticket, key, value)
-            session.flush()
-            view = self._view(session, ticket.id)
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action=action,
-                entity="queue_ticket",
-                entity_id=ticket.id,
-                before=before,
-                after={"status": view.status.value, "recall_count": view.recall_count},
-            )
+            before = self._apply(session, actor, ticket_id, allowed, values, now)
+            view = self._view(session, ticket_id)
+            self._audit_change(session, actor, action, ticket_id, before, view, now)
         return view
+
+    @staticmethod
+    def _apply(
+        session: Session,
+        actor: Actor,
+        ticket_id: uuid.UUID,
+        allowed: set[TicketStatus],
+        values: Changes,
+        now: datetime,
+    ) -> dict[str, object]:
+        ticket = session.get(QueueTicket, ticket_id, with_for_update=True)
+        if ticket is None:
+            raise NotFound("没有这张排队号", TICKET_FIELD)
+        if ticket.status not in allowed:
+            raise ValidationError(
+                f"{ticket.ticket_no} 当前状态为“{ticket.status.label}”，不能进行此操作",
+                TICKET_FIELD,
+            )
+        if ticket.counter_id is not None and ticket.counter_id != actor.counter_id:
+            raise ValidationError(f"{ticket.ticket_no} 正由其他窗口办理", TICKET_FIELD)
+        before: dict[str, object] = {
+            "status": ticket.status.value,
+            "recall_count": ticket.recall_count,
+        }
+        changes = values(session, ticket, now)
+        for key, value in changes.items():
+            setattr(ticket, key, value)
+        ticket.updated_at = now
+        session.flush()
+        return before
+
+    @staticmethod
+    def _audit_change(
+        session: Session,
+        actor: Actor,
+        action: str,
+        ticket_id: uuid.UUID,
+        before: dict[str, object],
+        view: TicketView,
+        now: datetime,
+    ) -> None:
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action=action,
+            entity="queue_ticket",
+            entity_id=ticket_id,
+            before=before,
+            after={"status": view.status.value, "recall_count": view.recall_count},
+        )
 
     def _view(self, session: Session, ticket_id: uuid.UUID) -> TicketView:
         t, stype, counter_name = session.execute(

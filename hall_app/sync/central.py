@@ -12,22 +12,36 @@ gets through), so a clerk never waits for a dead link's timeout twice in a row."
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, delete, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database, make_engine
-from hall_app.db.models import Base, Counter, SyncState
+from hall_app.db.models import Base, Counter, PhoneNumber, SimCard, SyncState
 from hall_app.db.outbox import PULLING, synced_tables
+from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.domain.errors import StorageError
 
 log = logging.getLogger("hall.sync")
@@ -64,8 +78,8 @@ class CentralLink:
 
     @property
     def configured(self) -> bool:
-        """A central database and this machine's window are both named."""
-        return bool(self._url and self.counter_code)
+        """A central database is named (the window comes from the signed-in actor)."""
+        return bool(self._url)
 
     @property
     def online(self) -> bool:
@@ -100,7 +114,9 @@ class CentralLink:
                 assert self._url is not None
                 # A clerk is waiting: give up on a dead link quickly.
                 self._db = Database(
-                    make_engine(self._url, connect_timeout_s=3, statement_timeout_s=15)
+                    make_engine(
+                        self._url, connect_timeout_s=3, statement_timeout_s=15, tcp_timeout_s=6
+                    )
                 )
             return self._db
 
@@ -111,27 +127,29 @@ class CentralLink:
                 self._db = None
 
 
-def held_elsewhere(table: Table, counter_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
-    """The row is leased to another counter and the lease still runs."""
-    return and_(
-        table.c.lease_counter_id.is_not(None),
-        table.c.lease_counter_id != counter_id,
-        table.c.lease_until >= now,
-    )
+# Offline, a counter stops selling a leased number or SIM this long before its lease runs out
+# (by its own clock), so a clock a little slow never makes it sell what has gone elsewhere.
+LEASE_MARGIN = timedelta(hours=1)
 
 
-def free_to(table: Table, counter_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
-    """Online: not leased, leased to this counter, or the lease has run out."""
+def free_to(table: Table, counter_id: uuid.UUID) -> ColumnElement[bool]:
+    """At the central database: not leased, leased to this counter, or the lease has run out
+    (by the central clock)."""
     return or_(
         table.c.lease_counter_id.is_(None),
         table.c.lease_counter_id == counter_id,
-        table.c.lease_until < now,
+        table.c.lease_until < func.now(),
     )
 
 
+def leased_to(table: Table, counter_id: uuid.UUID) -> ColumnElement[bool]:
+    """At the central database: leased to this counter and the lease still runs."""
+    return and_(table.c.lease_counter_id == counter_id, table.c.lease_until >= func.now())
+
+
 def leased_here(table: Table, counter_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
-    """Offline: only what is leased to this counter, while the lease runs."""
-    return and_(table.c.lease_counter_id == counter_id, table.c.lease_until >= now)
+    """Offline, at the counter: only what is leased to it, and not in the lease's last hour."""
+    return and_(table.c.lease_counter_id == counter_id, table.c.lease_until >= now + LEASE_MARGIN)
 
 
 def counter_id(session: Session, code: str | None) -> uuid.UUID | None:
@@ -165,12 +183,14 @@ def mirror(
     *,
     only_missing: bool = False,
     if_stamped: datetime | None = None,
+    newer_only: bool = False,
 ) -> None:
     """Write rows the central database decided into the counter's database, silently: the
     outbox triggers do not queue them to go back. Rows before the last are its parents and
     are only added when missing; ``only_missing`` treats the last row so too. ``if_stamped``
     replaces the last row only while the counter's copy still carries that ``updated_at``
-    (a clerk's newer edit is never overwritten)."""
+    (a clerk's newer edit is never overwritten); ``newer_only`` only when the central copy
+    is the newer one."""
     if not rows:
         return
     session.execute(insert(SyncState).values(key=PULLING, value="1"))
@@ -184,7 +204,13 @@ def mirror(
                 stmt.on_conflict_do_update(
                     index_elements=[table.c.id],
                     set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != "id"},
-                    where=None if if_stamped is None else table.c.updated_at == if_stamped,
+                    where=(
+                        table.c.updated_at < stmt.excluded.updated_at
+                        if newer_only
+                        else None
+                        if if_stamped is None
+                        else table.c.updated_at == if_stamped
+                    ),
                 )
             )
     session.execute(delete(SyncState).where(SyncState.key == PULLING))
@@ -192,3 +218,74 @@ def mirror(
 
 def table_of(name: str) -> Table:
     return Base.metadata.tables[name]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A number and SIM claimed at the central database for an order that then failed:
+    undone at once, or kept in the counter's database and undone by the next sync round."""
+
+    number: str
+    iccid: str
+    counter_id: uuid.UUID
+    stamp: datetime  # the claim's updated_at: only that very claim is undone
+    until: datetime  # the number goes back to being reserved for the counter until then
+
+    PREFIX: ClassVar[str] = "unclaim:"
+
+    def undo(self, central: Session) -> None:
+        central.execute(
+            update(PhoneNumber)
+            .where(
+                PhoneNumber.number == self.number,
+                PhoneNumber.status == NumberStatus.ASSIGNED,
+                PhoneNumber.reserved_by_counter_id == self.counter_id,
+                PhoneNumber.updated_at == self.stamp,
+            )
+            .values(status=NumberStatus.RESERVED, reserved_until=self.until)
+        )
+        central.execute(
+            update(SimCard)
+            .where(
+                SimCard.iccid == self.iccid,
+                SimCard.status == SimStatus.ASSIGNED,
+                SimCard.taken_by_counter_id == self.counter_id,
+                SimCard.updated_at == self.stamp,
+            )
+            .values(status=SimStatus.IN_STOCK, taken_by_counter_id=None)
+        )
+
+    def keep(self, session: Session) -> None:
+        value = json.dumps(
+            {
+                "number": self.number,
+                "iccid": self.iccid,
+                "counter_id": str(self.counter_id),
+                "stamp": self.stamp.isoformat(),
+                "until": self.until.isoformat(),
+            }
+        )
+        key = f"{self.PREFIX}{self.number}"
+        stmt = sqlite_insert(SyncState).values(key=key, value=value)
+        session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+    @classmethod
+    def kept(cls, session: Session) -> list[tuple[str, Claim]]:
+        out = []
+        for key, value in session.execute(
+            select(SyncState.key, SyncState.value).where(SyncState.key.startswith(cls.PREFIX))
+        ).all():
+            d = json.loads(value)
+            out.append(
+                (
+                    key,
+                    cls(
+                        d["number"],
+                        d["iccid"],
+                        uuid.UUID(d["counter_id"]),
+                        datetime.fromisoformat(d["stamp"]),
+                        datetime.fromisoformat(d["until"]),
+                    ),
+                )
+            )
+        return out

@@ -18,12 +18,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database
-from hall_app.db.models import Counter, InvoiceSegment, PhoneNumber, SimCard
+from hall_app.db.models import Counter, InvoiceSegment, PhoneNumber, SimCard, SyncState
+from hall_app.db.outbox import PULLING
 from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
 
@@ -40,6 +43,7 @@ class Leased:
     ordinary: int
     pretty: int
     sims: int
+    rows: tuple[tuple[Table, dict[str, Any]], ...] = ()
 
 
 def invoice_numbers_left(db: Database, counter_id: uuid.UUID) -> int:
@@ -120,29 +124,34 @@ def grant_invoice_block(
 def lease_resources(
     central: Database,
     counter_id: uuid.UUID,
-    now: datetime,
     *,
     ordinary: int = ORDINARY_NUMBERS,
     pretty: int = PRETTY_NUMBERS,
     sims: int = SIMS,
 ) -> Leased:
     """On the central database: renew this counter's leases of numbers and SIMs and top them
-    up to the given sizes. Returns what it holds afterwards."""
-    until = now + timedelta(hours=LEASE_HOURS)
+    up to the given sizes. Expiry is the central clock's, and neither renewing nor granting
+    touches ``updated_at``: a lease is not a change of the row (an offline sale of it must
+    still win over the central copy). The rows come back for the counter to mirror."""
     pool: Table = PhoneNumber.__table__  # type: ignore[assignment]
     stock: Table = SimCard.__table__  # type: ignore[assignment]
     with central.unit_of_work() as s:
         hall_id = s.scalar(select(Counter.hall_id).where(Counter.id == counter_id))
         if hall_id is None:
             raise ValidationError("中心数据库中没有这个窗口，请先完成首次同步", "号码租用")
-        held = {}
+        now = s.execute(select(func.now())).scalar_one()
+        until = now + timedelta(hours=LEASE_HOURS)
+        held: dict[str, int] = {}
+        rows: list[tuple[Table, dict[str, Any]]] = []
         for name, table, free, kind, size in (
             ("ordinary", pool, NumberStatus.AVAILABLE, pool.c.pretty_tier_id.is_(None), ordinary),
             ("pretty", pool, NumberStatus.AVAILABLE, pool.c.pretty_tier_id.is_not(None), pretty),
             ("sims", stock, SimStatus.IN_STOCK, None, sims),
         ):
-            held[name] = _top_up(s, table, hall_id, counter_id, free, kind, size, now, until)
-        return Leased(**held)
+            got = _top_up(s, table, hall_id, counter_id, free, kind, size, now, until)
+            held[name] = len(got)
+            rows.extend((table, r) for r in got)
+        return Leased(held["ordinary"], held["pretty"], held["sims"], tuple(rows))
 
 
 def _top_up(
@@ -155,20 +164,20 @@ def _top_up(
     size: int,
     now: datetime,
     until: datetime,
-) -> int:
+) -> list[dict[str, Any]]:
     of_kind = [table.c.hall_id == hall_id, table.c.status == free]
     if kind is not None:
         of_kind.append(kind)
-    stamp = {"lease_until": until, "updated_at": func.now()}  # the central clock: pulls see it
-    renewed = len(
-        s.execute(
+    renewed = [
+        dict(r)
+        for r in s.execute(
             update(table)
             .where(*of_kind, table.c.lease_counter_id == counter_id)
-            .values(**stamp)
-            .returning(table.c.id)
-        ).all()
-    )
-    missing = size - renewed
+            .values(lease_until=until)
+            .returning(*table.c)
+        ).mappings()
+    ]
+    missing = size - len(renewed)
     if missing <= 0:
         return renewed
     pick = (
@@ -181,7 +190,28 @@ def _top_up(
     added = s.execute(
         update(table)
         .where(table.c.id.in_(pick.scalar_subquery()))
-        .values(lease_counter_id=counter_id, **stamp)
-        .returning(table.c.id)
-    ).all()
-    return renewed + len(added)
+        .values(lease_counter_id=counter_id, lease_until=until)
+        .returning(*table.c)
+    ).mappings()
+    return renewed + [dict(r) for r in added]
+
+
+def mirror_leases(local: Database, leased: Leased) -> None:
+    """Write the counter's leases into its own database, silently: a number or SIM it lacks
+    comes whole; one it has only gets its lease columns (a sale made here meanwhile stays)."""
+    if not leased.rows:
+        return
+    with local.unit_of_work() as s:
+        s.execute(insert(SyncState).values(key=PULLING, value="1"))
+        for table, row in leased.rows:
+            stmt = sqlite_insert(table).values(row)
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[table.c.id],
+                    set_={
+                        "lease_counter_id": stmt.excluded.lease_counter_id,
+                        "lease_until": stmt.excluded.lease_until,
+                    },
+                )
+            )
+        s.execute(delete(SyncState).where(SyncState.key == PULLING))

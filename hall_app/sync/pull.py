@@ -1,7 +1,6 @@
 """Pulling what the hall decides centrally into the counter: halls and counters, service types,
 VAT categories, the catalog with prices and promotions, pretty-number tiers, staff (new
-accounts, passwords, roles), invoice segments, the number pool and SIM stock (with their
-leases), and resource clashes.
+accounts, passwords, roles), invoice segments and resource clashes.
 
 Each table is read from the central database from its watermark (the newest ``updated_at``
 seen last time) and upserted locally, last writer wins on ``updated_at``. The boundary is read
@@ -35,9 +34,10 @@ UNAUDITED = frozenset({"id", "created_at", "updated_at"})
 # happen at the counter, and a pull must not reset them (nor audit them as the hall's change).
 COUNTER_STATE = {"staff": frozenset({"failed_logins", "locked_until", "last_login_at"})}
 SECRET = {"password_hash"}  # audited as changed, never its value
-# What the central database owns; the invoice segments, numbers and SIMs it leases to counters
-# (and whose state it arbitrates); the resource clashes it found, for the hall's supervisors.
-PULLED = CENTRAL_OWNED | {"invoice_segments", "number_pool", "sim_cards", "resource_clashes"}
+# What the central database owns; the invoice segments it leases to counters; the resource
+# clashes it found, for the hall's supervisors. (Leased numbers and SIMs come with the lease
+# itself, hall_app/sync/leases.py: the whole pool is never copied to a counter.)
+PULLED = CENTRAL_OWNED | {"invoice_segments", "resource_clashes"}
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 from hall_app.db.engine import Database
 from hall_app.db.models import Base, Counter, Order, SyncOutbox
 from hall_app.db.outbox import synced_tables
+from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.domain.errors import StorageError
 from hall_app.domain.masking import mask_phone
 from hall_app.services import audit
@@ -82,6 +83,8 @@ RESOURCES = {
     "number_pool": ("reserved_by_counter_id", ("reserved", "assigned"), "number", "号码"),
     "sim_cards": ("taken_by_counter_id", ("reserved", "assigned"), "iccid", "SIM 卡"),
 }
+FREE = {"number_pool": "available", "sim_cards": "in_stock"}
+LEASES = frozenset({"lease_counter_id", "lease_until"})  # the central database's to manage
 CLASH_NS = uuid.UUID("6f1d8a52-3c4e-4b8e-9a51-2f0c7d9e1b44")
 # Last writer wins on these, and an edit that gave way is audited centrally.
 LWW_AUDITED = frozenset({"customers"})
@@ -93,6 +96,7 @@ class Clash:
     table: str
     row: dict[str, Any]  # the counter's copy
     central: dict[str, Any]  # the copy that wins
+    flagged: bool = True  # a sale: recorded for a supervisor (a mere reservation is not)
 
 
 class SyncUnavailable(StorageError):
@@ -229,7 +233,7 @@ class Pusher:
             self.waiting(),
             batches,
             time.perf_counter() - started,
-            len(clashes),
+            sum(c.flagged for c in clashes),
         )
 
     def _page(self, table_name: str, after: int) -> list[tuple[int, uuid.UUID]]:
@@ -339,8 +343,9 @@ class Pusher:
         skipped = [r for r in rows if r["id"] not in applied]
         if not skipped:
             return
-        # Not applied: an older copy (harmless), or a resource the central database gives to
-        # another counter (a clash). Told apart by who holds it on each side.
+        # Not applied: an older copy (harmless), or the counter holds what the central
+        # database does not give it (a clash): it takes the central copy, and a sale is
+        # flagged for a supervisor.
         holder, held, _key, _label = RESOURCES[table.name]
         central = {
             r["id"]: dict(r)
@@ -351,14 +356,11 @@ class Pusher:
         for row in skipped:
             there = central.get(row["id"])
             mine = row[holder] or self._counter_id
-            if (
-                there is not None
-                and row["status"] in held
-                and there["status"] in held
-                and there[holder] is not None
-                and there[holder] != mine
-            ):
-                self._clashes.append(Clash(table.name, row, there))
+            if there is None or row["status"] not in held:
+                continue
+            if there["status"] in held and there[holder] == mine:
+                continue  # ours there too, in a newer state
+            self._clashes.append(Clash(table.name, row, there, row["status"] == "assigned"))
 
     def _upsert_audited(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         """Last writer wins; an edit of this counter's that gives way to a newer central copy
@@ -454,6 +456,7 @@ def _upsert(table: Table, counter_id: uuid.UUID | None = None):  # type: ignore[
     columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"}
     newer = table.c.updated_at <= stmt.excluded.updated_at  # last writer wins
     if table.name in RESOURCES:
+        columns = {k: v for k, v in columns.items() if k not in LEASES}
         # ... but never over a number or SIM the central database gives another counter.
         holder, held, _key, _label = RESOURCES[table.name]
         pusher: ColumnElement[Any] = stmt.excluded[holder]
@@ -468,8 +471,12 @@ def _upsert(table: Table, counter_id: uuid.UUID | None = None):  # type: ignore[
         # Blocked: claiming what another counter holds, or undoing its reservation. A change
         # that claims nothing (a cancelled number going to its cooling-off) still applies.
         claims = or_(*(stmt.excluded.status == h for h in held))
-        blocked = and_(theirs, or_(claims, table.c.status == "reserved"))
-        newer = and_(newer, not_(blocked))
+        frees = stmt.excluded.status == FREE[table.name]
+        blocked = and_(theirs, or_(claims, frees, table.c.status == "reserved"))
+        # A sale on this counter's lease applies whatever the clocks say: nobody else could
+        # sell it meanwhile (a counter clock behind the central one must not lose it).
+        on_my_lease = and_(table.c.status == FREE[table.name], table.c.lease_counter_id == pusher)
+        newer = and_(or_(newer, on_my_lease), not_(blocked))
     return stmt.on_conflict_do_update(index_elements=[table.c.id], set_=columns, where=newer)
 
 
@@ -482,25 +489,40 @@ def settle_clashes(local: Database, central: Engine, clashes: list[Clash], now: 
     with local.unit_of_work() as s:
         for clash in clashes:
             table = Base.metadata.tables[clash.table]
-            holder, _held, key, label = RESOURCES[clash.table]
+            holder, held, key, label = RESOURCES[clash.table]
+            mirror(s, [(table, clash.central)])
+            if not clash.flagged:
+                continue  # a reservation that lapsed here: nothing was sold
             order = _order_using(s, clash)
+            there = clash.central
             names = dict(
                 s.execute(
                     select(Counter.id, Counter.name).where(
-                        Counter.id.in_([clash.row[holder], clash.central[holder]])
+                        Counter.id.in_(
+                            [clash.row[holder], there[holder], there["lease_counter_id"]]
+                        )
                     )
                 ).all()
             )
             ours = names.get(clash.row[holder], "本窗口")
-            theirs = names.get(clash.central[holder], "其他窗口")
             value = str(clash.row[key])
             shown = mask_phone(value) if clash.table == "number_pool" else value
+            if there["status"] in held and there[holder] in names:
+                where = f"已由{names[there[holder]]}" + (
+                    "办理" if there["status"] == "assigned" else "预占"
+                )
+            else:
+                enum = NumberStatus if clash.table == "number_pool" else SimStatus
+                where = f"在中心数据库为“{enum(there['status']).label}”" + (
+                    f"，已租给{names[there['lease_counter_id']]}"
+                    if there["lease_counter_id"] in names
+                    else ""
+                )
             detail = (
-                f"{label} {shown} 已由{theirs}办理，{ours}"
+                f"{label} {shown} {where}，{ours}"
                 + (f"的受理单 {order[1]} " if order else "")
-                + "同时使用了它。以中心为准：请主管联系客户，换号或换卡后标记已处理。"
+                + "也卖出了它。以中心为准：请主管联系客户，换号或换卡后标记已处理。"
             )
-            mirror(s, [(table, clash.central)])
             records.append(
                 {
                     "id": uuid.uuid5(
@@ -527,6 +549,8 @@ def settle_clashes(local: Database, central: Engine, clashes: list[Clash], now: 
                 before={"status": clash.row["status"]},
                 after={"status": clash.central["status"], "central_wins": True},
             )
+    if not records:
+        return
     clashes_table = Base.metadata.tables["resource_clashes"]
     orders = Base.metadata.tables["orders"]
     try:

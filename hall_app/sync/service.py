@@ -8,18 +8,28 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from hall_app.clock import Clock
+from hall_app.clock import Clock, business_date
 from hall_app.db.engine import Database, make_engine
-from hall_app.db.models import Counter, Order, ResourceClash, SyncOutbox, SyncState
+from hall_app.db.models import (
+    Counter,
+    Order,
+    QueueTicket,
+    ResourceClash,
+    SyncOutbox,
+    SyncState,
+)
+from hall_app.domain.enums import TicketStatus
 from hall_app.domain.errors import StorageError, ValidationError
 from hall_app.domain.masking import mask_phone
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
-from hall_app.sync.central import CentralLink
+from hall_app.sync.central import CentralLink, Claim, fetch_with_parents, mirror
 from hall_app.sync.leases import (
     BLOCK,
     LOW_WATER,
@@ -27,9 +37,11 @@ from hall_app.sync.leases import (
     grant_invoice_block,
     invoice_numbers_left,
     lease_resources,
+    mirror_leases,
 )
 from hall_app.sync.pull import Puller
 from hall_app.sync.push import (
+    LINK_LOST,
     PENDING,
     QUARANTINED,
     Pusher,
@@ -137,9 +149,12 @@ class SyncService:
                 counter_id = (
                     counter_id_for(self._db, self._counter_code) if self._counter_code else None
                 )
+                self._undo_kept_claims(self._central)
                 report = Pusher(self._db, self._central, self._clock, counter_id=counter_id).push()
                 lease_error = self._top_up_leases(self._central)
                 Puller(self._db, self._central, self._clock).pull()
+                if counter_id is not None:
+                    self._pull_addressed(self._central, counter_id)
             except SyncUnavailable as exc:
                 self._remember(last_error=exc.message)
                 if self._link is not None:
@@ -149,6 +164,43 @@ class SyncService:
                 self._link.mark_online()
             self._remember(last_success_at=self._clock().isoformat(), last_error=lease_error)
             return report
+
+    def _undo_kept_claims(self, central: Engine) -> None:
+        """Claims of failed orders that could not be undone while the link was down."""
+        with self._db.read() as s:
+            kept = Claim.kept(s)
+        for key, claim in kept:
+            try:
+                with central.begin() as conn, Session(bind=conn) as session:
+                    claim.undo(session)
+                    session.flush()
+            except OperationalError as exc:
+                raise SyncUnavailable(LINK_LOST, "同步") from exc
+            with self._db.unit_of_work() as s:
+                s.execute(delete(SyncState).where(SyncState.key == key))
+
+    def _pull_addressed(self, central: Engine, counter_id: uuid.UUID) -> None:
+        """Today's tickets waiting for this window (transferred to it elsewhere), so that it
+        can serve them even if the link drops."""
+        tickets: Table = QueueTicket.__table__  # type: ignore[assignment]
+        try:
+            with central.connect() as conn:
+                rows = [
+                    dict(r)
+                    for r in conn.execute(
+                        select(tickets).where(
+                            tickets.c.target_counter_id == counter_id,
+                            tickets.c.status == TicketStatus.WAITING,
+                            tickets.c.business_date == business_date(self._clock()),
+                        )
+                    ).mappings()
+                ]
+                fetched = [fetch_with_parents(conn, tickets, row) for row in rows]
+        except OperationalError as exc:
+            raise SyncUnavailable(LINK_LOST, "同步") from exc
+        with self._db.unit_of_work() as s:
+            for rows_with_parents in fetched:
+                mirror(s, rows_with_parents, newer_only=True)
 
     def _top_up_leases(self, central: Engine) -> str:
         """While online: make sure this counter holds enough invoice numbers for a day off
@@ -160,7 +212,7 @@ class SyncService:
         if counter_id is None:
             return ""
         try:
-            lease_resources(Database(central), counter_id, self._clock())
+            mirror_leases(self._db, lease_resources(Database(central), counter_id))
             if invoice_numbers_left(self._db, counter_id) < LOW_WATER:
                 grant_invoice_block(Database(central), counter_id, BLOCK, self._clock())
         except StorageError as exc:

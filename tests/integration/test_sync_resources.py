@@ -10,11 +10,12 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from hall_app.app import HallApp, build_app
 from hall_app.cli import main as cli_main
@@ -35,6 +36,7 @@ from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
 from hall_app.services.numbers import NumberFilter
+from hall_app.sync.central import Claim, Offline
 from hall_app.sync.leases import ORDINARY_NUMBERS, PRETTY_NUMBERS, SIMS
 from hall_app.sync.push import QUARANTINED, Pusher
 from tests.conftest import FakeClock
@@ -197,16 +199,20 @@ def test_leases_are_disjoint_and_renewed(hall: Hall) -> None:
         assert (cid, True, ORDINARY_NUMBERS) in numbers and (cid, False, PRETTY_NUMBERS) in numbers
         assert sims[cid] == SIMS
     # The next round renews (no new rows), and the counter has its leases locally.
-    before = hall.clock.now
-    hall.clock.now = before + timedelta(hours=2)
-    hall.apps["02"].sync.run_round()
     cid = hall.counter_id("02")
-    with hall.apps["02"].db.read() as s:
-        mine = s.scalars(select(PhoneNumber.lease_until).where(
-            PhoneNumber.lease_counter_id == cid
-        )).all()  # fmt: skip
-    assert len(mine) == ORDINARY_NUMBERS + PRETTY_NUMBERS
-    assert set(mine) == {before + timedelta(hours=26)}
+
+    def local_leases() -> list[datetime]:
+        with hall.apps["02"].db.read() as s:
+            return list(s.scalars(select(PhoneNumber.lease_until).where(
+                PhoneNumber.lease_counter_id == cid
+            )))  # fmt: skip
+
+    before = local_leases()
+    assert len(before) == ORDINARY_NUMBERS + PRETTY_NUMBERS and len(set(before)) == 1
+    hall.apps["02"].sync.run_round()
+    after = local_leases()
+    assert len(after) == ORDINARY_NUMBERS + PRETTY_NUMBERS and len(set(after)) == 1
+    assert after[0] > before[0]  # renewed: 24 hours from now by the central clock
 
 
 def test_offline_a_counter_sells_only_its_leases_until_they_lapse(hall: Hall) -> None:
@@ -237,7 +243,8 @@ def test_offline_a_counter_sells_only_its_leases_until_they_lapse(hall: Hall) ->
     assert err.value.field == "ICCID" and "离线时只能使用本窗口租用的卡" in err.value.text
 
     # A day and more offline: the leases lapse, the counter stops offering the numbers ...
-    hall.clock.now += timedelta(hours=25)
+    hall.clock.now += timedelta(hours=1)
+    _lapse_leases(hall, "02")
     assert offline.numbers.find_numbers(clerk, NumberFilter(tier_code="")) == []
     # ... and an online counter may now take one of them.
     lapsed = sorted(leased - {done.number})[0]
@@ -357,7 +364,8 @@ def test_a_number_and_sim_sold_twice_central_wins_and_the_order_is_flagged(hall:
         sim = s.scalars(
             select(SimCard.iccid).where(SimCard.taken_by_counter_id == clerk_b.counter_id)
         ).one()
-    hall.clock.now += timedelta(hours=25)  # the lease lapses while 02 is still offline
+    hall.clock.now += timedelta(hours=1)
+    _lapse_leases(hall, "02")  # the lease lapses while 02 is still offline
     online, clerk_a = hall.apps["01"], hall.clerk("01")
     online.numbers.reserve_number(clerk_a, sold.number)
     req = replace(_request(online, clerk_a, skip=3), number=sold.number, iccid=sim)
@@ -416,3 +424,161 @@ def test_a_number_and_sim_sold_twice_central_wins_and_the_order_is_flagged(hall:
             conn.scalar(select(func.count()).where(ResourceClash.resolved_by_id == boss.staff_id))
             == 2
         )
+
+
+def _lapse_leases(hall: Hall, code: str) -> None:
+    """Counter ``code``'s leases run out: by the central clock there, by its own clock at the
+    counter."""
+    cid = hall.counter_id(code)
+    with hall.central.begin() as conn:
+        for model in (PhoneNumber, SimCard):
+            conn.execute(update(model).where(model.lease_counter_id == cid).values(
+                lease_until=func.now() - timedelta(minutes=1)))  # fmt: skip
+    with hall.apps[code].db.unit_of_work() as s:
+        for model in (PhoneNumber, SimCard):
+            s.execute(update(model).where(model.lease_counter_id == cid).values(
+                lease_until=hall.clock.now - timedelta(minutes=1)))  # fmt: skip
+
+
+def test_housekeeping_and_pushes_never_free_another_counters_sale(hall: Hall) -> None:
+    """Counter 01's copy still shows a number reserved by 02, long expired; centrally 02 has
+    sold it. 01's housekeeping leaves it alone, and a push that would free it is refused."""
+    a, clerk_a, clerk_b = hall.apps["01"], hall.clerk("01"), hall.clerk("02")
+    b = hall.apps["02"]
+    req = _request(b, clerk_b)  # reserves the number
+    number = req.number
+    b.orders.open_mobile_number(clerk_b, req)  # sold by 02, online
+    with a.db.unit_of_work() as s:  # 01's stale copy: reserved by 02 an hour ago
+        s.execute(update(PhoneNumber).where(PhoneNumber.number == number).values(
+            status=NumberStatus.RESERVED, reserved_by_counter_id=clerk_b.counter_id,
+            reserved_until=hall.clock.now - timedelta(hours=1),
+        ))  # fmt: skip
+    a.numbers.release_expired(clerk_a.counter_id)
+    with a.db.read() as s:
+        assert s.scalar(select(PhoneNumber.status).where(PhoneNumber.number == number)) is (
+            NumberStatus.RESERVED
+        )  # not 01's to tidy
+    with a.db.unit_of_work() as s:  # even if 01's copy says it is free, and says so later
+        s.execute(update(PhoneNumber).where(PhoneNumber.number == number).values(
+            status=NumberStatus.AVAILABLE, reserved_by_counter_id=None, reserved_until=None,
+            updated_at=hall.clock.now + timedelta(hours=2),
+        ))  # fmt: skip
+    a.sync.run_round()
+    with hall.central.connect() as conn:
+        assert conn.execute(
+            select(PhoneNumber.status, PhoneNumber.reserved_by_counter_id).where(
+                PhoneNumber.number == number
+            )
+        ).one() == ("assigned", clerk_b.counter_id)
+
+
+def test_an_offline_sale_on_the_lease_arrives_whatever_the_clocks_say(hall: Hall) -> None:
+    """The counter's clock is behind the central one: its offline sale of a leased number and
+    SIM still wins over the central copy, which nobody else could have sold."""
+    offline = hall.open("02", DEAD)
+    clerk = hall.clerk("02")
+    sold = offline.orders.open_mobile_number(clerk, _request(offline, clerk))
+    with offline.db.read() as s:
+        sim = s.scalars(select(SimCard.iccid).where(
+            SimCard.taken_by_counter_id == clerk.counter_id)).one()  # fmt: skip
+    with hall.central.begin() as conn:  # a central change stamped after the sale
+        for model, key, value in ((PhoneNumber, PhoneNumber.number, sold.number),
+                                  (SimCard, SimCard.iccid, sim)):  # fmt: skip
+            conn.execute(update(model).where(key == value).values(
+                updated_at=hall.clock.now + timedelta(days=1)))  # fmt: skip
+    report = hall.open("02").sync.run_round()
+    assert report.clashes == 0 and report.quarantined == 0
+    with hall.central.connect() as conn:
+        assert conn.execute(
+            select(PhoneNumber.status, PhoneNumber.reserved_by_counter_id).where(
+                PhoneNumber.number == sold.number
+            )
+        ).one() == ("assigned", clerk.counter_id)
+        assert conn.execute(
+            select(SimCard.status, SimCard.taken_by_counter_id).where(SimCard.iccid == sim)
+        ).one() == ("assigned", clerk.counter_id)
+
+
+def test_offline_a_number_reserved_online_but_not_leased_is_not_sold(hall: Hall) -> None:
+    online = hall.apps["02"]
+    clerk = hall.clerk("02")
+    with hall.central.connect() as conn:
+        free = conn.scalars(select(PhoneNumber.number).where(
+            PhoneNumber.status == NumberStatus.AVAILABLE, PhoneNumber.lease_counter_id.is_(None),
+            PhoneNumber.pretty_tier_id.is_(None),
+        ).limit(1)).one()  # fmt: skip
+    online.numbers.reserve_number(clerk, free)
+    offline = hall.open("02", DEAD)  # the link drops before the order completes
+    req = replace(_request(offline, clerk), number=free)
+    with pytest.raises(ValidationError) as err:
+        offline.orders.open_mobile_number(clerk, req)
+    assert err.value.field == "号码" and "离线时只能使用本窗口租用的号码" in err.value.text
+
+
+def test_a_transfer_reaches_the_hall_queue_at_once_and_the_target_window(hall: Hall) -> None:
+    a, b = hall.apps["01"], hall.apps["02"]
+    clerk_a, clerk_b = hall.clerk("01"), hall.clerk("02")
+    issued = a.queue.issue_ticket(clerk_a, "general")
+    called = a.queue.call_next(clerk_a)
+    assert called is not None and called.id == issued.id
+    a.queue.transfer(clerk_a, called.id, counter_code="02")
+    with hall.central.connect() as conn:  # at once, not with the next push
+        assert conn.execute(
+            select(QueueTicket.status, QueueTicket.target_counter_id).where(
+                QueueTicket.id == issued.id
+            )
+        ).one() == ("waiting", clerk_b.counter_id)
+    b.sync.run_round()  # the round brings tickets addressed to 02 …
+    offline = hall.open("02", DEAD)  # … which it serves even with the link down
+    got = offline.queue.call_next(clerk_b)
+    assert got is not None and got.id == issued.id
+
+
+def test_a_claim_that_could_not_be_undone_is_undone_next_round(
+    hall: Hall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, clerk = hall.apps["01"], hall.clerk("01")
+    req = _request(a, clerk)
+    real_run = a.link.run
+    calls: list[int] = []
+
+    def flaky(work: Callable[[Session], object]) -> object:
+        calls.append(1)
+        if len(calls) == 2:  # the link drops right after the claim
+            raise Offline
+        return real_run(work)
+
+    monkeypatch.setattr(a.link, "run", flaky)
+    short = (PaymentInput(req.payments[0].method, 100, tendered_fen=100),)
+    with pytest.raises(ValidationError):
+        a.orders.open_mobile_number(clerk, replace(req, payments=short))
+    monkeypatch.undo()
+    with hall.central.connect() as conn:  # claimed, and stuck there for now
+        assert conn.scalar(select(SimCard.status).where(SimCard.iccid == req.iccid)) == "assigned"
+    with a.db.read() as s:
+        assert len(Claim.kept(s)) == 1
+    a.sync.run_round()
+    with hall.central.connect() as conn:
+        assert conn.scalar(select(SimCard.status).where(SimCard.iccid == req.iccid)) == "in_stock"
+        assert conn.execute(
+            select(PhoneNumber.status, PhoneNumber.reserved_by_counter_id).where(
+                PhoneNumber.number == req.number
+            )
+        ).one() == ("reserved", clerk.counter_id)
+    with a.db.read() as s:
+        assert Claim.kept(s) == []
+
+
+def test_without_hall_counter_the_signed_in_window_still_goes_central(hall: Hall) -> None:
+    env = {"HALL_CENTRAL_URL": hall.url}  # no HALL_COUNTER: the clerk's default window
+    app = build_app(
+        Settings.load(env=env, db_url=f"sqlite:///{hall.files['03']}"), clock=hall.clock
+    )
+    try:
+        clerk = app.auth.log_in("clerk1", "hall1234")
+        ticket = app.queue.issue_ticket(clerk, "general")
+        with hall.central.connect() as conn:
+            assert conn.scalar(select(QueueTicket.ticket_no).where(
+                QueueTicket.id == ticket.id)) == ticket.ticket_no  # fmt: skip
+    finally:
+        app.close()

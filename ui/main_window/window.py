@@ -164,7 +164,13 @@ class MainWindow(QMainWindow):
 
     def release_lapsed_numbers(self) -> None:
         numbers = self._app.numbers
-        self._ops.run(numbers.release_expired, lambda _n: None, lambda _e: None, write=True)
+        counter_id = self.actor.counter_id
+        self._ops.run(
+            lambda: numbers.release_expired(counter_id),
+            lambda _n: None,
+            lambda _e: None,
+            write=True,
+        )
 
     def open_quarantine(self) -> None:
         if self.quarantine_dialog is not None:
