@@ -99,13 +99,18 @@ class QueueService:
         raise AssertionError("unreachable")
 
     def _mirrored(
-        self, actor: Actor, rows: list[tuple[Table, Row]], action: str, after: dict[str, object]
+        self,
+        actor: Actor,
+        rows: list[tuple[Table, Row]],
+        action: str,
+        after: dict[str, object],
+        ahead: int | None = None,
     ) -> TicketView:
         """The ticket the central database gave this counter, written locally, audited."""
         ticket_id = rows[-1][1]["id"]
         with self._db.unit_of_work() as session:
             mirror(session, rows)
-            view = self._view(session, ticket_id)
+            view = self._view(session, ticket_id, ahead)
             audit.record(
                 session,
                 at=self._clock(),
@@ -122,9 +127,11 @@ class QueueService:
         """A new ticket for today, numbered per service type (A001, A002 …)."""
         actor.require(Permission.QUEUE_WORK)
         if self._link is not None:
+            ahead: list[int] = []
 
             def issue(central: Session) -> list[tuple[Table, Row]]:
                 ticket_id = self._insert_ticket(central, actor, service_code, walk_in=False)
+                ahead[:] = [self._ahead(central, ticket_id)]  # the hall's queue, for the slip
                 return self._fetch(central, ticket_id)
 
             try:
@@ -132,7 +139,7 @@ class QueueService:
             except Offline:
                 raise ValidationError(OFFLINE_NO_TICKETS, TICKET_FIELD) from None
             assert rows is not None
-            return self._mirrored(actor, rows, "queue.issue", {"status": "waiting"})
+            return self._mirrored(actor, rows, "queue.issue", {"status": "waiting"}, ahead[0])
 
         def work(session: Session) -> TicketView:
             ticket_id = self._insert_ticket(session, actor, service_code, walk_in=False)
@@ -576,28 +583,36 @@ class QueueService:
             after={"status": view.status.value, "recall_count": view.recall_count},
         )
 
-    def _view(self, session: Session, ticket_id: uuid.UUID) -> TicketView:
+    @staticmethod
+    def _ahead(session: Session, ticket_id: uuid.UUID) -> int:
+        """How many wait before this ticket (counted where the queue is: centrally when
+        synced, the counter's own copy holds only the tickets it has seen)."""
+        t = session.get_one(QueueTicket, ticket_id)
+        if t.status is not TicketStatus.WAITING:
+            return 0
+        return (
+            session.scalar(
+                select(func.count()).where(
+                    QueueTicket.hall_id == t.hall_id,
+                    QueueTicket.business_date == t.business_date,
+                    QueueTicket.service_type_id == t.service_type_id,
+                    QueueTicket.status == TicketStatus.WAITING,
+                    (QueueTicket.issued_at < t.issued_at)
+                    | ((QueueTicket.issued_at == t.issued_at) & (QueueTicket.seq < t.seq)),
+                )
+            )
+            or 0
+        )
+
+    def _view(self, session: Session, ticket_id: uuid.UUID, ahead: int | None = None) -> TicketView:
         t, stype, counter_name = session.execute(
             select(QueueTicket, ServiceType, Counter.name)
             .join(ServiceType, ServiceType.id == QueueTicket.service_type_id)
             .outerjoin(Counter, Counter.id == QueueTicket.counter_id)
             .where(QueueTicket.id == ticket_id)
         ).one()
-        ahead = 0
-        if t.status is TicketStatus.WAITING:
-            ahead = (
-                session.scalar(
-                    select(func.count()).where(
-                        QueueTicket.hall_id == t.hall_id,
-                        QueueTicket.business_date == t.business_date,
-                        QueueTicket.service_type_id == t.service_type_id,
-                        QueueTicket.status == TicketStatus.WAITING,
-                        (QueueTicket.issued_at < t.issued_at)
-                        | ((QueueTicket.issued_at == t.issued_at) & (QueueTicket.seq < t.seq)),
-                    )
-                )
-                or 0
-            )
+        if ahead is None:
+            ahead = self._ahead(session, ticket_id)
         counters = (
             session.scalar(
                 select(func.count()).where(counter_service_types.c.service_type_id == stype.id)

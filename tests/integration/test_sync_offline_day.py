@@ -14,7 +14,14 @@ from hall_app.app import HallApp, build_app
 from hall_app.cli import main as cli_main
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
-from hall_app.db.models import Invoice, InvoiceSegment, Order
+from hall_app.db.models import (
+    Invoice,
+    InvoiceSegment,
+    Order,
+    PhoneNumber,
+    SimCard,
+    Subscription,
+)
 from hall_app.domain.errors import ValidationError
 from hall_app.sync.leases import BLOCK
 from hall_app.sync.push import Pusher
@@ -92,6 +99,15 @@ def test_an_offline_day_on_leased_invoice_numbers(
             orders = set(conn.execute(select(Order.id)).scalars())
         assert set(issued["01"]) | set(issued["02"]) <= invoices
         assert opened <= orders
+        with central.connect() as conn:  # the numbers and SIMs sold offline are sold centrally
+            sold = conn.execute(
+                select(PhoneNumber.status, SimCard.status, Order.counter_id)
+                .join(Subscription, Subscription.id == Order.subscription_id)
+                .join(PhoneNumber, PhoneNumber.number == Subscription.service_number)
+                .join(SimCard, SimCard.id == Subscription.sim_id)
+                .where(Order.id.in_(opened))
+            ).all()
+        assert len(sold) == 6 and {(n, s) for n, s, _ in sold} == {("assigned", "assigned")}
     finally:
         central.dispose()
 

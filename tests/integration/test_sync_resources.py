@@ -582,3 +582,13 @@ def test_without_hall_counter_the_signed_in_window_still_goes_central(hall: Hall
                 QueueTicket.id == ticket.id)) == ticket.ticket_no  # fmt: skip
     finally:
         app.close()
+
+
+def test_a_new_ticket_counts_the_hall_queue_ahead_of_it(hall: Hall) -> None:
+    a, b = hall.apps["01"], hall.apps["02"]
+    clerk_a, clerk_b = hall.clerk("01"), hall.clerk("02")
+    a.queue.issue_ticket(clerk_a, "general")
+    a.queue.issue_ticket(clerk_a, "general")
+    assert b.queue.call_next(clerk_b) is not None  # 01's copy still shows it waiting
+    third = a.queue.issue_ticket(clerk_a, "general")
+    assert third.waiting_ahead == 1  # as the hall's queue has it, for the slip
