@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, update
@@ -28,7 +28,13 @@ from sqlalchemy.orm import Session
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
-from hall_app.db.models import Counter, QueueTicket, ServiceType, counter_service_types
+from hall_app.db.models import (
+    Counter,
+    QueueTicket,
+    ServiceType,
+    SyncOutbox,
+    counter_service_types,
+)
 from hall_app.domain.enums import TicketStatus
 from hall_app.domain.errors import NotFound, StorageError, ValidationError
 from hall_app.domain.permissions import Permission
@@ -36,6 +42,7 @@ from hall_app.domain.queue import estimated_wait_minutes, ticket_number
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.sync.central import CentralLink, Offline, Row, fetch_with_parents, mirror
+from hall_app.sync.push import PENDING
 
 TICKET_FIELD = "排队号"
 Changes = Callable[[Session, QueueTicket, datetime], dict[str, object]]
@@ -510,7 +517,7 @@ class QueueService:
         served offline) and an offline counter change it here, for the next push."""
         actor.require(Permission.QUEUE_WORK)
         now = self._clock()
-        if self._link is not None:
+        if self._link is not None and not self._waiting_to_go(ticket_id):
 
             def change(central: Session) -> tuple[list[tuple[Table, Row]], dict[str, object]]:
                 before = self._apply(central, actor, ticket_id, allowed, values, now)
@@ -531,6 +538,22 @@ class QueueService:
             view = self._view(session, ticket_id)
             self._audit_change(session, actor, action, ticket_id, before, view, now)
         return view
+
+    def _waiting_to_go(self, ticket_id: uuid.UUID) -> bool:
+        """This counter changed the ticket and the change has not reached the central
+        database yet (made offline): the central copy is behind, so the next change is made
+        here too, and both go with the next push."""
+        with self._db.read() as session:
+            return (
+                session.scalar(
+                    select(SyncOutbox.seq).where(
+                        SyncOutbox.table_name == "queue_tickets",
+                        SyncOutbox.row_id == ticket_id,
+                        SyncOutbox.status == PENDING,
+                    )
+                )
+                is not None
+            )
 
     @staticmethod
     def _apply(
@@ -558,7 +581,9 @@ class QueueService:
         changes = values(session, ticket, now)
         for key, value in changes.items():
             setattr(ticket, key, value)
-        ticket.updated_at = now
+        # Each change moves the row's stamp forward, even within one clock tick: last writer
+        # wins compares these stamps between the counters and the central database.
+        ticket.updated_at = max(now, ticket.updated_at + timedelta(microseconds=1))
         session.flush()
         return before
 

@@ -592,3 +592,26 @@ def test_a_new_ticket_counts_the_hall_queue_ahead_of_it(hall: Hall) -> None:
     assert b.queue.call_next(clerk_b) is not None  # 01's copy still shows it waiting
     third = a.queue.issue_ticket(clerk_a, "general")
     assert third.waiting_ahead == 1  # as the hall's queue has it, for the slip
+
+
+def test_a_ticket_changed_offline_is_finished_once_the_link_is_back(hall: Hall) -> None:
+    """Called offline, served once the link is back: the central copy is behind (the call has
+    not gone yet), so the next changes are made at the counter and go with the next push."""
+    a, clerk_a, clerk = hall.apps["01"], hall.clerk("01"), hall.clerk("02")
+    issued = a.queue.issue_ticket(clerk_a, "general")
+    assert a.queue.call_next(clerk_a) is not None
+    a.queue.transfer(clerk_a, issued.id, counter_code="02")
+    hall.apps["02"].sync.run_round()
+    hall.clock.now += timedelta(minutes=3)
+    offline = hall.open("02", DEAD)
+    called = offline.queue.call_next(clerk)
+    assert called is not None and called.id == issued.id
+    hall.clock.now += timedelta(minutes=2)
+    back = hall.open("02")
+    assert back.queue.start_service(clerk, issued.id).status is TicketStatus.SERVING
+    assert back.queue.finish(clerk, issued.id).status is TicketStatus.DONE
+    back.sync.run_round()
+    with hall.central.connect() as conn:
+        assert conn.scalar(select(QueueTicket.status).where(QueueTicket.id == issued.id)) == (
+            "done"
+        )
