@@ -2,9 +2,11 @@
 VAT categories, the catalog with prices and promotions, pretty-number tiers, staff (new
 accounts, passwords, roles), invoice segments and resource clashes.
 
-Each table is read from the central database from its watermark (the newest ``updated_at``
-seen last time) and upserted locally, last writer wins on ``updated_at``. The boundary is read
-inclusively, so nothing updated in the same instant is missed; re-applying a row is harmless.
+Each table is read from the central database from its watermark (the newest ``central_at``
+seen last time: the central clock's stamp, never a counter's) and upserted locally (the
+central copy wins for what it owns; otherwise last writer wins on ``updated_at``). The
+boundary is read inclusively, and a window behind it again, so nothing committed late is
+missed; re-applying a row is harmless.
 Rows written by the pull are not queued for pushing back. What the central database decides
 for the hall (a price, a password, a role, a deactivation) is audited at the counter as it
 arrives: which row, which fields, before and after (a password only as changed)."""
@@ -29,7 +31,7 @@ from hall_app.services import audit
 from hall_app.sync.push import CENTRAL_OWNED, LINK_LOST, SyncUnavailable
 
 LAG = timedelta(minutes=10)
-UNAUDITED = frozenset({"id", "created_at", "updated_at"})
+UNAUDITED = frozenset({"id", "created_at", "updated_at", "central_at"})
 # The counter's own state on a row the central database owns: sign-in attempts and lockouts
 # happen at the counter, and a pull must not reset them (nor audit them as the hall's change).
 COUNTER_STATE = {"staff": frozenset({"failed_logins", "locked_until", "last_login_at"})}
@@ -69,12 +71,15 @@ class Puller:
         return PullReport(rows, tables, time.perf_counter() - started)
 
     def _pull_table(self, table: Table) -> int:
-        key = f"pull:{table.name}"
+        # The watermark is the central clock's stamp (central_at, set by a trigger there), so
+        # a counter clock that wrote updated_at can not hide a change.
+        key = f"pullc:{table.name}"
         with self._local.read() as s:
             mark = s.scalar(select(SyncState.value).where(SyncState.key == key))
-        stmt = select(table).order_by(table.c.updated_at)
-        if mark:  # re-read a window behind the mark: skewed clocks, late commits
-            stmt = stmt.where(table.c.updated_at >= datetime.fromisoformat(mark) - LAG)
+        stamp = table.c.central_at
+        stmt = select(table).order_by(stamp)
+        if mark:  # re-read a window behind the mark: commits that landed late
+            stmt = stmt.where(stamp >= datetime.fromisoformat(mark) - LAG)
         if "hall_id" in table.c and self._halls:  # only this counter's hall
             stmt = stmt.where(table.c.hall_id.in_(self._halls))
         elif table.name == "halls" and self._halls:
@@ -86,7 +91,8 @@ class Puller:
             raise SyncUnavailable(LINK_LOST, "同步") from exc
         if not rows:
             return 0
-        newest = max(r["updated_at"] for r in rows)
+        stamps = [r["central_at"] for r in rows if r["central_at"] is not None]
+        newest = max(stamps) if stamps else None
         own = COUNTER_STATE.get(table.name, frozenset())
         with self._local.unit_of_work() as s:
             # The outbox triggers are silent while this transaction holds the flag: what the
@@ -116,12 +122,13 @@ class Puller:
                     )
                 )
             s.execute(delete(SyncState).where(SyncState.key == PULLING))
-            state = sqlite_insert(SyncState).values(key=key, value=newest.isoformat())
-            s.execute(
-                state.on_conflict_do_update(
-                    index_elements=["key"], set_={"value": newest.isoformat()}
+            if newest is not None:
+                state = sqlite_insert(SyncState).values(key=key, value=newest.isoformat())
+                s.execute(
+                    state.on_conflict_do_update(
+                        index_elements=["key"], set_={"value": newest.isoformat()}
+                    )
                 )
-            )
         return len(rows)
 
     def _audit(self, s: Session, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -116,3 +116,34 @@ def _pulled_audits(hall: HallApp) -> list[AuditEntry]:
         rows = list(s.scalars(select(AuditEntry).where(AuditEntry.action.like("sync.pulled%"))))
         s.expunge_all()
         return rows
+
+
+def test_a_central_change_stamped_by_a_slow_clock_still_arrives(
+    pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A change written with an updated_at a day in the past (a clock far behind) is found by
+    the next pull all the same: the watermark is the central clock's own stamp."""
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
+    path = tmp_path / "counter.sqlite3"
+    shutil.copyfile(demo_template, path)
+    hall = build_app(
+        Settings.load(env={"HALL_CENTRAL_URL": pg_url}, db_url=f"sqlite:///{path}"), clock=clock
+    )
+    central = make_engine(pg_url)
+    try:
+        Pusher(hall.db, central, clock).enqueue_all()
+        hall.sync.run_round()
+        hall.sync.run_round()  # the watermark is now past every row
+        with central.begin() as conn:
+            conn.execute(
+                update(Product)
+                .where(Product.code == "5G099")
+                .values(price_fen=7_700, updated_at=clock() - timedelta(days=1))
+            )
+        hall.sync.run_round()
+        with hall.db.read() as s:
+            price = s.scalars(select(Product.price_fen).where(Product.code == "5G099")).one()
+        assert price == 7_700
+    finally:
+        central.dispose()
+        hall.close()

@@ -31,3 +31,11 @@ class SyncedMixin:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CentralStamped:
+    """Rows counters pull: the central database stamps each insert and update with its own
+    clock (a trigger, migration 0006), so a pull's watermark never depends on a counter's
+    clock. Unused in a counter's own database."""
+
+    central_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hall_app.db.models.base import Base, SyncedMixin
+from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
 from hall_app.db.models.org import str_enum
 from hall_app.domain.enums import CashSessionStatus, InvoiceKind, InvoiceStatus, PaymentMethod
 
@@ -48,7 +48,7 @@ class Payment(SyncedMixin, Base):
     paid_at: Mapped[datetime]
 
 
-class InvoiceSegment(SyncedMixin, Base):
+class InvoiceSegment(CentralStamped, SyncedMixin, Base):
     """A block of invoice sequence numbers granted to one counter; used gap-free in order."""
 
     __tablename__ = "invoice_segments"

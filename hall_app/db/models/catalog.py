@@ -9,12 +9,12 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hall_app.db.models.base import Base, SyncedMixin
+from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
 from hall_app.db.models.org import str_enum
 from hall_app.domain.enums import ProductKind
 
 
-class VatCategory(SyncedMixin, Base):
+class VatCategory(CentralStamped, SyncedMixin, Base):
     """An invoice category: ``*电信服务*基础电信服务`` at 9%, configurable per catalog item."""
 
     __tablename__ = "vat_categories"
@@ -29,7 +29,7 @@ class VatCategory(SyncedMixin, Base):
         return f"*{self.category}*{self.item_name}"
 
 
-class Product(SyncedMixin, Base):
+class Product(CentralStamped, SyncedMixin, Base):
     __tablename__ = "products"
 
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -55,7 +55,7 @@ class Product(SyncedMixin, Base):
     vat_category: Mapped[VatCategory] = relationship()
 
 
-class Promotion(SyncedMixin, Base):
+class Promotion(CentralStamped, SyncedMixin, Base):
     __tablename__ = "promotions"
 
     code: Mapped[str] = mapped_column(String(32), unique=True)

@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hall_app.db.models.base import Base, SyncedMixin
+from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
 from hall_app.db.models.org import str_enum
 from hall_app.domain.enums import DeviceStatus, NumberStatus, SimStatus
 
 
-class PrettyTier(SyncedMixin, Base):
+class PrettyTier(CentralStamped, SyncedMixin, Base):
     """A pretty-number (靓号) tier: what the customer commits to for such a number."""
 
     __tablename__ = "pretty_tiers"

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Column, Enum, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hall_app.db.models.base import Base, SyncedMixin
+from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
 from hall_app.domain.enums import Role
 
 
@@ -23,7 +23,7 @@ def str_enum(enum_cls: type) -> Enum:
     )
 
 
-class Hall(SyncedMixin, Base):
+class Hall(CentralStamped, SyncedMixin, Base):
     __tablename__ = "halls"
 
     code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -37,7 +37,7 @@ class Hall(SyncedMixin, Base):
     counters: Mapped[list[Counter]] = relationship(back_populates="hall")
 
 
-class ServiceType(SyncedMixin, Base):
+class ServiceType(CentralStamped, SyncedMixin, Base):
     """A kind of business the queue separates: letter A general, B bills, C broadband, V VIP."""
 
     __tablename__ = "service_types"
@@ -58,7 +58,7 @@ counter_service_types = Table(
 )
 
 
-class Counter(SyncedMixin, Base):
+class Counter(CentralStamped, SyncedMixin, Base):
     """A service window in a hall."""
 
     __tablename__ = "counters"
@@ -73,7 +73,7 @@ class Counter(SyncedMixin, Base):
     service_types: Mapped[list[ServiceType]] = relationship(secondary=counter_service_types)
 
 
-class Staff(SyncedMixin, Base):
+class Staff(CentralStamped, SyncedMixin, Base):
     __tablename__ = "staff"
 
     hall_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("halls.id"))

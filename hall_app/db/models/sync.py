@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hall_app.db.models.base import Base, SyncedMixin
+from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
 
 
 class SyncOutbox(Base):
@@ -38,7 +38,7 @@ class SyncState(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class ResourceClash(SyncedMixin, Base):
+class ResourceClash(CentralStamped, SyncedMixin, Base):
     """A number or SIM two counters both sold (one of them offline on an expired lease, say).
     The central database's copy wins; the losing counter's order is flagged here for a
     supervisor, who settles it with the customer and marks it resolved."""
