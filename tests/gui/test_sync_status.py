@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from hall_app.app import HallApp, build_app
 from hall_app.cli import main as cli_main
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
+from hall_app.db.models import Counter, ResourceClash
 from hall_app.sync.push import Pusher
 from tests.conftest import FakeClock
 from tests.gui.conftest import ShownMessages
@@ -97,3 +99,13 @@ def test_offline_counter_says_so_and_backs_off(
     assert waiting > 0 and f"待同步 {waiting:,} 条" in status.text()
     assert "上次同步 从未" in status.text() and status.next_delay_s == 60
     assert not shown.items  # offline is a state, not an error dialog
+    # A clash the central database recorded (here as a pull would bring it) is shown too.
+    with hall.db.unit_of_work() as s:
+        counter = s.scalars(select(Counter).where(Counter.code == "01")).one()
+        s.add(ResourceClash(
+            hall_id=counter.hall_id, counter_id=counter.id, resource="number",
+            resource_key="13800001111", detected_at=clock(), detail="号码 138****1111 …",
+        ))  # fmt: skip
+    status.sync_now()
+    qtbot.waitUntil(lambda: status.failures == 3 and not status.running, timeout=WAIT)
+    assert "资源冲突 1 条待主管处理" in status.text()
