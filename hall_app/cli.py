@@ -42,7 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings.load(db_url=args.db)
+    try:
+        settings = Settings.load(db_url=args.db)
+    except (OSError, ValueError) as exc:
+        print(f"配置有误：{exc}", file=sys.stderr)
+        return 2
     engine = make_engine(settings.db_url)
     try:
         if args.command == "migrate":

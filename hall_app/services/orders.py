@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -71,9 +72,11 @@ from hall_app.sync.central import (
     CentralLink,
     Claim,
     Offline,
+    fetch_with_parents,
     free_to,
     leased_here,
     leased_to,
+    mirror,
 )
 
 log = logging.getLogger("hall.orders")
@@ -267,6 +270,8 @@ class OrderService:
         if sim.status is not SimStatus.IN_STOCK:
             raise ValidationError(f"这张卡{sim.status.label}，不能再用于开户", "ICCID")
         if self._link is not None and counter_id is not None:
+            if central:  # leases run by the central clock there
+                now = session.execute(select(func.now())).scalar_one()
             running = sim.lease_until is not None and sim.lease_until >= now
             if central and running and sim.lease_counter_id != counter_id:
                 raise ValidationError("这张卡已租给其他窗口离线销售，请换一张", "ICCID")
@@ -281,9 +286,12 @@ class OrderService:
         if not req.face_checked_by.strip():
             raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
         iccid = parse_iccid(req.iccid).value
-        claimed, maybe = self._claim_central(actor, req.number, iccid)
+        claimed, maybe, sim_rows = self._claim_central(actor, req.number, iccid)
         offline = self._link is not None and claimed is None
         try:
+            if sim_rows:
+                with self._db.unit_of_work() as session:
+                    mirror(session, sim_rows, only_missing=True)
             return self._db.write_numbered(
                 lambda session: self._open(session, actor, req, iccid, offline)
             )
@@ -297,18 +305,21 @@ class OrderService:
 
     def _claim_central(
         self, actor: Actor, number: str, iccid: str
-    ) -> tuple[datetime | None, datetime | None]:
+    ) -> tuple[datetime | None, datetime | None, list[tuple[Table, dict[str, Any]]]]:
         """Online: the number and the SIM become this counter's at the central database
         before the order is written, so no other counter can sell them meanwhile. Returns the
         claim's stamp, or None when offline (the order then sells only from this counter's
-        leases) and then, second, the stamp of a claim that may have been made before the
-        link dropped."""
+        leases); second, the stamp of a claim that may have been made before the link dropped;
+        third, the SIM as it was, with what it refers to, for a counter that lacks it."""
         counter_id = actor.counter_id
         if self._link is None or counter_id is None:
-            return None, None
+            return None, None, []
         now = self._clock()
 
-        def claim(central: Session) -> None:
+        def claim(central: Session) -> list[tuple[Table, dict[str, Any]]]:
+            # The SIM as it is before the claim, for a counter that never had it (stock
+            # delivered centrally since its last lease): the order below takes it locally.
+            before = central.execute(select(SIMS).where(SIMS.c.iccid == iccid)).mappings().first()
             got = central.execute(
                 update(PhoneNumber)
                 .where(
@@ -344,15 +355,16 @@ class OrderService:
                 .values(status=SimStatus.ASSIGNED, taken_by_counter_id=counter_id, updated_at=now)
                 .returning(SimCard.id)
             ).scalar_one_or_none()
-            if sim is None:
+            if sim is None or before is None:
                 raise ValidationError(f"ICCID {iccid} 已被其他窗口使用或租用，请换一张", "ICCID")
+            return fetch_with_parents(central, SIMS, dict(before))
 
         attempted = self._link.online
         try:
-            self._link.run(claim)
+            sim_rows = self._link.run(claim)
         except Offline:
-            return None, now if attempted else None
-        return now, None
+            return None, now if attempted else None, []
+        return now, None, sim_rows
 
     def _unclaim_central(self, actor: Actor, number: str, iccid: str, now: datetime) -> None:
         """The order failed after the central claim (or a claim whose answer was lost): give

@@ -25,10 +25,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database
-from hall_app.db.models import Counter, InvoiceSegment, PhoneNumber, SimCard, SyncState
+from hall_app.db.models import (
+    Counter,
+    InvoiceSegment,
+    PhoneNumber,
+    SimCard,
+    SyncOutbox,
+    SyncState,
+)
 from hall_app.db.outbox import PULLING
 from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
+from hall_app.sync.central import fetch_with_parents
 
 LOW_WATER = 100  # top up when fewer numbers than this are left
 BLOCK = 500
@@ -36,6 +44,7 @@ LEASE_HOURS = 24
 ORDINARY_NUMBERS = 20
 PRETTY_NUMBERS = 5
 SIMS = 20
+FREE_STATUS = {"number_pool": "available", "sim_cards": "in_stock"}
 
 
 @dataclass(frozen=True)
@@ -151,7 +160,13 @@ def lease_resources(
             got = _top_up(s, table, hall_id, counter_id, free, kind, size, now, until)
             held[name] = len(got)
             rows.extend((table, r) for r in got)
-        return Leased(held["ordinary"], held["pretty"], held["sims"], tuple(rows))
+        # What the rows refer to (a pretty tier created centrally since the last pull) comes
+        # too, parents first, so the counter can write them whatever it has pulled so far.
+        parents: dict[tuple[str, object], tuple[Table, dict[str, Any]]] = {}
+        for table, row in rows:
+            for parent, prow in fetch_with_parents(s, table, row)[:-1]:
+                parents.setdefault((parent.name, prow["id"]), (parent, prow))
+        return Leased(held["ordinary"], held["pretty"], held["sims"], (*parents.values(), *rows))
 
 
 def _top_up(
@@ -173,7 +188,7 @@ def _top_up(
         for r in s.execute(
             update(table)
             .where(*of_kind, table.c.lease_counter_id == counter_id)
-            .values(lease_until=until)
+            .values(lease_until=until, updated_at=table.c.updated_at)  # not a change of the row
             .returning(*table.c)
         ).mappings()
     ]
@@ -190,28 +205,56 @@ def _top_up(
     added = s.execute(
         update(table)
         .where(table.c.id.in_(pick.scalar_subquery()))
-        .values(lease_counter_id=counter_id, lease_until=until)
+        .values(lease_counter_id=counter_id, lease_until=until, updated_at=table.c.updated_at)
         .returning(*table.c)
     ).mappings()
     return renewed + [dict(r) for r in added]
 
 
 def mirror_leases(local: Database, leased: Leased) -> None:
-    """Write the counter's leases into its own database, silently: a number or SIM it lacks
-    comes whole; one it has only gets its lease columns (a sale made here meanwhile stays)."""
+    """Write the counter's leases into its own database, silently. Parents it lacks are
+    added (never overwritten: the pull keeps those). A number or SIM it lacks comes whole; one
+    it has comes whole too while it is free here and unchanged since the last push (a new tier,
+    a price), else only its lease columns (a sale made here meanwhile stays)."""
     if not leased.rows:
         return
     with local.unit_of_work() as s:
+        pending = set(
+            s.scalars(
+                select(SyncOutbox.row_id).where(
+                    SyncOutbox.table_name.in_(["number_pool", "sim_cards"]),
+                    SyncOutbox.status == "pending",
+                )
+            )
+        )
         s.execute(insert(SyncState).values(key=PULLING, value="1"))
         for table, row in leased.rows:
             stmt = sqlite_insert(table).values(row)
+            if table.name not in FREE_STATUS:
+                s.execute(stmt.on_conflict_do_nothing(index_elements=[table.c.id]))
+                continue
+            leases = {
+                "lease_counter_id": stmt.excluded.lease_counter_id,
+                "lease_until": stmt.excluded.lease_until,
+            }
+            whole = {c.name: stmt.excluded[c.name] for c in table.c if c.name != "id"}
             s.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[table.c.id],
-                    set_={
-                        "lease_counter_id": stmt.excluded.lease_counter_id,
-                        "lease_until": stmt.excluded.lease_until,
-                    },
+                    set_=leases if row["id"] in pending else whole,
+                    where=None
+                    if row["id"] in pending
+                    else table.c.status == FREE_STATUS[table.name],
                 )
             )
+            if row["id"] not in pending:  # not free here (sold): at least the lease
+                s.execute(
+                    update(table)
+                    .where(table.c.id == row["id"], table.c.status != FREE_STATUS[table.name])
+                    .values(
+                        lease_counter_id=row["lease_counter_id"],
+                        lease_until=row["lease_until"],
+                        updated_at=table.c.updated_at,
+                    )
+                )
         s.execute(delete(SyncState).where(SyncState.key == PULLING))

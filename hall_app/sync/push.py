@@ -484,7 +484,12 @@ def _upsert(table: Table, counter_id: uuid.UUID | None = None):  # type: ignore[
         blocked = and_(theirs, or_(claims, frees, table.c.status == "reserved"))
         # A sale on this counter's lease applies whatever the clocks say: nobody else could
         # sell it meanwhile (a counter clock behind the central one must not lose it).
-        on_my_lease = and_(table.c.status == FREE[table.name], table.c.lease_counter_id == pusher)
+        on_my_lease = and_(
+            claims,  # only a sale or reservation of its own, not any stale copy
+            stmt.excluded[holder] == pusher,
+            table.c.status == FREE[table.name],
+            table.c.lease_counter_id == pusher,
+        )
         newer = and_(or_(newer, on_my_lease), not_(blocked))
     return stmt.on_conflict_do_update(index_elements=[table.c.id], set_=columns, where=newer)
 

@@ -31,7 +31,7 @@ def test_supervisor_lists_and_requeues_refused_records(
 ) -> None:
     path = tmp_path / "counter.sqlite3"
     shutil.copyfile(demo_template, path)
-    env = {"HALL_CENTRAL_URL": "postgresql://x@127.0.0.1:1/none"}
+    env = {"HALL_CENTRAL_URL": "postgresql://x@127.0.0.1:1/none", "HALL_COUNTER": "01"}
     hall = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
     try:
         with hall.db.unit_of_work() as s:  # a customer edited here, then refused centrally
@@ -79,7 +79,7 @@ def test_supervisor_settles_a_resource_clash(
 ) -> None:
     path = tmp_path / "counter.sqlite3"
     shutil.copyfile(demo_template, path)
-    env = {"HALL_CENTRAL_URL": "postgresql://x@127.0.0.1:1/none"}
+    env = {"HALL_CENTRAL_URL": "postgresql://x@127.0.0.1:1/none", "HALL_COUNTER": "01"}
     hall = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
     try:
         with hall.db.unit_of_work() as s:  # as a pull brings it from the central database

@@ -31,7 +31,10 @@ def test_central_changes_reach_the_counter(
     path = tmp_path / "counter.sqlite3"
     shutil.copyfile(demo_template, path)
     hall = build_app(
-        Settings.load(env={"HALL_CENTRAL_URL": pg_url}, db_url=f"sqlite:///{path}"), clock=clock
+        Settings.load(
+            env={"HALL_CENTRAL_URL": pg_url, "HALL_COUNTER": "01"}, db_url=f"sqlite:///{path}"
+        ),
+        clock=clock,
     )
     central = make_engine(pg_url)
     try:
@@ -127,7 +130,10 @@ def test_a_central_change_stamped_by_a_slow_clock_still_arrives(
     path = tmp_path / "counter.sqlite3"
     shutil.copyfile(demo_template, path)
     hall = build_app(
-        Settings.load(env={"HALL_CENTRAL_URL": pg_url}, db_url=f"sqlite:///{path}"), clock=clock
+        Settings.load(
+            env={"HALL_CENTRAL_URL": pg_url, "HALL_COUNTER": "01"}, db_url=f"sqlite:///{path}"
+        ),
+        clock=clock,
     )
     central = make_engine(pg_url)
     try:

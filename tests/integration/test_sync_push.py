@@ -251,7 +251,7 @@ def test_a_killed_client_resumes_without_doubles(
     path = tmp_path / "counter.sqlite3"
     shutil.copyfile(demo_template, path)
     db = f"sqlite:///{path}"
-    env = {**os.environ, "HALL_CENTRAL_URL": pg_url}
+    env = {**os.environ, "HALL_CENTRAL_URL": pg_url, "HALL_COUNTER": "01"}
     cmd = [sys.executable, "-m", "hall_app.cli", "--db", db, "sync", "--full", "--batch", "20"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     probe = make_engine(db)

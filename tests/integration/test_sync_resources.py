@@ -14,17 +14,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hall_app.app import HallApp, build_app
 from hall_app.cli import main as cli_main
 from hall_app.config import Settings
-from hall_app.db.engine import make_engine
+from hall_app.db.engine import Database, make_engine
 from hall_app.db.models import (
     AuditEntry,
     Counter,
     PhoneNumber,
+    PrettyTier,
     QueueTicket,
     ResourceClash,
     ServiceType,
@@ -34,10 +35,17 @@ from hall_app.db.models import (
 from hall_app.domain.enums import NumberStatus, SimStatus, TicketStatus
 from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.domain.payments import PaymentInput
+from hall_app.domain.telecom import luhn_check_digit
 from hall_app.services.actor import Actor
 from hall_app.services.numbers import NumberFilter
 from hall_app.sync.central import Claim, Offline
-from hall_app.sync.leases import ORDINARY_NUMBERS, PRETTY_NUMBERS, SIMS
+from hall_app.sync.leases import (
+    ORDINARY_NUMBERS,
+    PRETTY_NUMBERS,
+    SIMS,
+    lease_resources,
+    mirror_leases,
+)
 from hall_app.sync.push import QUARANTINED, Pusher
 from tests.conftest import FakeClock
 from tests.integration.test_open_mobile import _request
@@ -569,19 +577,9 @@ def test_a_claim_that_could_not_be_undone_is_undone_next_round(
         assert Claim.kept(s) == []
 
 
-def test_without_hall_counter_the_signed_in_window_still_goes_central(hall: Hall) -> None:
-    env = {"HALL_CENTRAL_URL": hall.url}  # no HALL_COUNTER: the clerk's default window
-    app = build_app(
-        Settings.load(env=env, db_url=f"sqlite:///{hall.files['03']}"), clock=hall.clock
-    )
-    try:
-        clerk = app.auth.log_in("clerk1", "hall1234")
-        ticket = app.queue.issue_ticket(clerk, "general")
-        with hall.central.connect() as conn:
-            assert conn.scalar(select(QueueTicket.ticket_no).where(
-                QueueTicket.id == ticket.id)) == ticket.ticket_no  # fmt: skip
-    finally:
-        app.close()
+def test_a_synced_counter_must_name_its_window(hall: Hall) -> None:
+    with pytest.raises(ValueError, match="HALL_COUNTER"):
+        Settings.load(env={"HALL_CENTRAL_URL": hall.url}, db_url="sqlite:///:memory:")
 
 
 def test_a_new_ticket_counts_the_hall_queue_ahead_of_it(hall: Hall) -> None:
@@ -615,3 +613,168 @@ def test_a_ticket_changed_offline_is_finished_once_the_link_is_back(hall: Hall) 
         assert conn.scalar(select(QueueTicket.status).where(QueueTicket.id == issued.id)) == (
             "done"
         )
+
+
+def _new_sim(hall: Hall, hall_id: uuid.UUID, n: int) -> str:
+    body = "8986" + "0" * 8 + f"{1234560 + n}"
+    iccid = body + luhn_check_digit(body)
+    with hall.central.begin() as conn:
+        now = conn.scalar(select(func.now()))
+        conn.execute(insert(SimCard).values(
+            id=uuid.uuid4(), created_at=now, updated_at=now, iccid=iccid,
+            imsi=f"46000999999{n:04d}", status="in_stock", hall_id=hall_id,
+        ))  # fmt: skip
+    return iccid
+
+
+def test_a_sim_delivered_centrally_is_sold_online_at_once(hall: Hall) -> None:
+    """The counter never had this SIM (the pool is not copied to counters): the central claim
+    brings it, and the order takes it."""
+    a, clerk = hall.apps["01"], hall.clerk("01")
+    iccid = _new_sim(hall, clerk.hall_id, 1)
+    assert a.orders.check_sim(clerk, iccid).iccid == iccid
+    done = a.orders.open_mobile_number(clerk, replace(_request(a, clerk), iccid=iccid))
+    with a.db.read() as s:
+        assert s.scalar(select(SimCard.status).where(SimCard.iccid == iccid)) is (
+            SimStatus.ASSIGNED
+        )
+    a.sync.run_round()
+    with hall.central.connect() as conn:
+        assert conn.execute(
+            select(SimCard.status, SimCard.taken_by_counter_id).where(SimCard.iccid == iccid)
+        ).one() == ("assigned", clerk.counter_id)
+    assert done.order_no
+
+
+def test_a_lease_in_a_tier_created_centrally_does_not_stop_the_rounds(hall: Hall) -> None:
+    b, clerk = hall.apps["02"], hall.clerk("02")
+    tier = uuid.uuid4()
+    with hall.central.begin() as conn:
+        now = conn.scalar(select(func.now()))
+        conn.execute(insert(PrettyTier).values(
+            id=tier, created_at=now, updated_at=now, code="T9", name="新靓号", rank=9,
+            patterns="AAAA", prepayment_fen=10_000, min_monthly_fen=0, lock_in_months=0,
+        ))  # fmt: skip
+        for i in range(6):  # a new batch of pretty numbers in the new tier
+            conn.execute(insert(PhoneNumber).values(
+                id=uuid.UUID(f"00000000-0000-4000-8000-00000000010{i}"), created_at=now,
+                updated_at=now, number=f"1990000{i}888", status="available",
+                pretty_tier_id=tier, has_four=False, hall_id=clerk.hall_id,
+            ))  # fmt: skip
+        # The counter's own pretty leases are taken (sold elsewhere, say): the top-up must
+        # reach into the new tier.
+        conn.execute(update(PhoneNumber).where(
+            PhoneNumber.lease_counter_id == clerk.counter_id,
+            PhoneNumber.pretty_tier_id.is_not(None),
+        ).values(lease_counter_id=None, lease_until=None))  # fmt: skip
+        conn.execute(update(PhoneNumber).where(
+            PhoneNumber.pretty_tier_id.is_not(None), PhoneNumber.pretty_tier_id != tier,
+            PhoneNumber.status == "available",
+        ).values(status="quarantined"))  # fmt: skip
+    b.sync.run_round()
+    b.sync.run_round()
+    with b.db.read() as s:
+        assert s.scalar(select(func.count()).where(PrettyTier.code == "T9")) == 1
+        mine = s.scalar(select(func.count()).where(
+            PhoneNumber.lease_counter_id == clerk.counter_id, PhoneNumber.pretty_tier_id == tier
+        ))  # fmt: skip
+    assert mine == PRETTY_NUMBERS
+    assert b.link.online
+
+
+def test_a_stale_copy_on_the_lease_never_reverts_a_central_change(hall: Hall) -> None:
+    offline = hall.open("02", DEAD)
+    clerk = hall.clerk("02")
+    number = offline.numbers.find_numbers(clerk, NumberFilter(tier_code=""))[0].number
+    offline.numbers.reserve_number(clerk, number)
+    offline.numbers.release_number(clerk, number)  # nothing sold, but queued to go
+    with hall.central.begin() as conn:  # later, centrally: it becomes a pretty number
+        tier = conn.scalar(select(PrettyTier.id).where(PrettyTier.code == "T3"))
+        conn.execute(update(PhoneNumber).where(PhoneNumber.number == number).values(
+            pretty_tier_id=tier, updated_at=func.now() + timedelta(days=3)))  # fmt: skip
+    back = hall.open("02")
+    back.sync.run_round()
+    with hall.central.connect() as conn:
+        assert (
+            conn.scalar(select(PhoneNumber.pretty_tier_id).where(PhoneNumber.number == number))
+            == tier
+        )
+    back.sync.run_round()  # and the lease brings the change to the counter
+    with back.db.read() as s:
+        assert (
+            s.scalar(select(PhoneNumber.pretty_tier_id).where(PhoneNumber.number == number)) == tier
+        )
+
+
+def test_offline_a_lease_in_its_last_hour_is_not_sold(hall: Hall) -> None:
+    offline = hall.open("02", DEAD)
+    clerk = hall.clerk("02")
+    number = offline.numbers.find_numbers(clerk, NumberFilter(tier_code=""))[0].number
+    with offline.db.unit_of_work() as s:
+        s.execute(update(PhoneNumber).where(PhoneNumber.number == number).values(
+            lease_until=hall.clock.now + timedelta(minutes=30)))  # fmt: skip
+    offered = {n.number for n in offline.numbers.find_numbers(clerk, NumberFilter(tier_code=""))}
+    assert number not in offered
+    with pytest.raises(ValidationError):
+        offline.numbers.reserve_number(clerk, number)
+
+
+def test_renewing_a_lease_keeps_a_sale_made_meanwhile_and_the_row_stamp(hall: Hall) -> None:
+    """A lease round never overwrites what the counter sold on the lease, nor moves the
+    central row's updated_at."""
+    b, clerk = hall.apps["02"], hall.clerk("02")
+    with hall.central.connect() as conn:
+        stamps = dict(conn.execute(select(PhoneNumber.id, PhoneNumber.updated_at).where(
+            PhoneNumber.lease_counter_id == clerk.counter_id)).all())  # fmt: skip
+    with b.db.unit_of_work() as s:  # sold here on the lease, not pushed yet
+        sold = s.scalars(select(PhoneNumber.id).where(
+            PhoneNumber.lease_counter_id == clerk.counter_id).limit(1)).one()  # fmt: skip
+        s.execute(update(PhoneNumber).where(PhoneNumber.id == sold).values(
+            status=NumberStatus.ASSIGNED, reserved_by_counter_id=clerk.counter_id))  # fmt: skip
+    leased = lease_resources(Database(hall.central), clerk.counter_id)  # the lease phase ...
+    mirror_leases(b.db, leased)  # ... before this counter's push
+    with b.db.read() as s:
+        assert s.scalar(select(PhoneNumber.status).where(PhoneNumber.id == sold)) is (
+            NumberStatus.ASSIGNED
+        )
+    with hall.central.connect() as conn:
+        after = dict(conn.execute(select(PhoneNumber.id, PhoneNumber.updated_at).where(
+            PhoneNumber.id.in_(list(stamps)))).all())  # fmt: skip
+    assert after == stamps
+
+
+def test_a_claim_whose_answer_was_lost_is_undone_when_the_order_fails(
+    hall: Hall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim commits centrally but the answer never arrives: the order goes on offline,
+    is refused (the number is not leased), and the claim is undone next round."""
+    a, clerk = hall.apps["01"], hall.clerk("01")
+    with hall.central.connect() as conn:
+        free = conn.scalars(select(PhoneNumber.number).where(
+            PhoneNumber.status == NumberStatus.AVAILABLE, PhoneNumber.lease_counter_id.is_(None),
+            PhoneNumber.pretty_tier_id.is_(None),
+        ).limit(1)).one()  # fmt: skip
+    a.numbers.reserve_number(clerk, free)
+    req = replace(_request(a, clerk, skip=2), number=free)
+    real_run = a.link.run
+
+    def lost_answer(work: Callable[[Session], object]) -> object:
+        real_run(work)
+        a.link.mark_offline()
+        raise Offline
+
+    monkeypatch.setattr(a.link, "run", lost_answer)
+    with pytest.raises(ValidationError):
+        a.orders.open_mobile_number(clerk, req)
+    monkeypatch.undo()
+    with hall.central.connect() as conn:
+        assert conn.scalar(select(PhoneNumber.status).where(PhoneNumber.number == free)) == (
+            "assigned"
+        )  # claimed there, for an order that never happened
+    a.link.mark_online()
+    a.sync.run_round()
+    with hall.central.connect() as conn:
+        assert conn.scalar(select(PhoneNumber.status).where(PhoneNumber.number == free)) == (
+            "reserved"
+        )
+        assert conn.scalar(select(SimCard.status).where(SimCard.iccid == req.iccid)) == ("in_stock")
