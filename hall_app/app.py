@@ -71,6 +71,13 @@ def build_app(
     hasher: PasswordHasher | None = None,
 ) -> HallApp:
     """Everything the app needs, from its settings. Upgrades the schema first unless told not to."""
+    if settings.central_url and not settings.counter_code:
+        # Leases, the counter's own ticket series and who released what all hang on it.
+        raise StorageError(
+            "设置了中心数据库（HALL_CENTRAL_URL）的电脑必须用 HALL_COUNTER 指明本机是哪个窗口"
+            "（例如 HALL_COUNTER=01）",
+            "设置",
+        )
     shown_url = make_url(settings.db_url).render_as_string(hide_password=True)
     try:
         engine = make_engine(settings.db_url)

@@ -100,25 +100,30 @@ def _central(engine: Engine, settings: Settings, args: argparse.Namespace) -> in
             print("中心数据库已建立或升级到最新版本" if ran else "中心数据库已是最新版本")
             return 0
         from hall_app.db.engine import Database
-        from hall_app.sync.pull import Puller
         from hall_app.sync.push import Pusher
+        from hall_app.sync.service import SyncService
 
+        if not settings.counter_code:
+            print("错误：同步需要用 HALL_COUNTER 指明本机是哪个窗口", file=sys.stderr)
+            return 2
         upgrade_to_head(engine)
         local = Database(engine)
+        service = SyncService(local, url, system_clock, settings.counter_code)
         try:
             pusher = Pusher(local, central, system_clock, batch_size=args.batch)
             if args.retry_quarantined:
                 print(f"已重新排队被拒记录 {pusher.retry_quarantined():,} 条")
             if args.full:
                 print(f"已排队全部记录 {pusher.enqueue_all():,} 条")
-            report = pusher.push()
-            pulled = Puller(local, central, system_clock).pull()
+            # The same round as the app's: kept claims, push, leases, pull, tickets for here.
+            report = service.run_round(batch_size=args.batch)
         finally:
+            service.close()
             local.dispose()
         print(
             f"同步完成：发送 {report.sent:,} 条，隔离 {report.quarantined:,} 条，"
-            f"仍待发送 {report.pending:,} 条；{report.batches} 批，用时 {report.seconds:.1f} 秒；"
-            f"从中心更新 {pulled.rows:,} 条"
+            f"资源冲突 {report.clashes:,} 条，仍待发送 {report.pending:,} 条；"
+            f"{report.batches} 批，用时 {report.seconds:.1f} 秒"
         )
         return 0 if report.quarantined == 0 else 3
     finally:

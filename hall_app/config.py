@@ -88,12 +88,6 @@ class Settings:
             )
         if db_url:
             settings = replace(settings, db_url=db_url)
-        if settings.central_url and not settings.counter_code:
-            # Leases, the counter's own ticket series and who released what all hang on it.
-            raise ValueError(
-                "设置了中心数据库（HALL_CENTRAL_URL）的电脑必须用 HALL_COUNTER 指明本机是哪个窗口"
-                "（例如 HALL_COUNTER=01）"
-            )
         return settings
 
     def _merge_toml(self, path: Path) -> Settings:

@@ -137,7 +137,7 @@ class SyncService:
         with self._db.read() as s:
             return waiting_count(s)
 
-    def run_round(self) -> PushReport:
+    def run_round(self, batch_size: int = 500) -> PushReport:
         """Push what waits, then pull the hall's changes. A dead link raises
         ``SyncUnavailable`` and is remembered."""
         if not self.configured or self._url is None:
@@ -150,7 +150,9 @@ class SyncService:
                     counter_id_for(self._db, self._counter_code) if self._counter_code else None
                 )
                 self._undo_kept_claims(self._central)
-                report = Pusher(self._db, self._central, self._clock, counter_id=counter_id).push()
+                report = Pusher(
+                    self._db, self._central, self._clock, batch_size, counter_id=counter_id
+                ).push()
                 lease_error = self._top_up_leases(self._central)
                 Puller(self._db, self._central, self._clock).pull()
                 if counter_id is not None:

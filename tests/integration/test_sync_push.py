@@ -283,6 +283,14 @@ def test_a_killed_client_resumes_without_doubles(
         for model in (Customer, Order, Payment, Subscription):
             assert _ids(central, model) == _ids(local, model)
             assert _count(central, model) == _count(local, model)
+        # The command runs the app's whole round: the window now holds its leases too.
+        assert "同步完成" in resumed.stdout
+        with local.connect() as conn:
+            counter = conn.execute(select(Counter.id).where(Counter.code == "01")).scalar_one()
+            leased = conn.execute(
+                select(func.count()).where(PhoneNumber.lease_counter_id == counter)
+            ).scalar_one()
+        assert leased > 0
     finally:
         local.dispose()
 

@@ -33,7 +33,7 @@ from hall_app.db.models import (
     SyncOutbox,
 )
 from hall_app.domain.enums import NumberStatus, SimStatus, TicketStatus
-from hall_app.domain.errors import PermissionDenied, ValidationError
+from hall_app.domain.errors import PermissionDenied, StorageError, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.domain.telecom import luhn_check_digit
 from hall_app.services.actor import Actor
@@ -578,8 +578,12 @@ def test_a_claim_that_could_not_be_undone_is_undone_next_round(
 
 
 def test_a_synced_counter_must_name_its_window(hall: Hall) -> None:
-    with pytest.raises(ValueError, match="HALL_COUNTER"):
-        Settings.load(env={"HALL_CENTRAL_URL": hall.url}, db_url="sqlite:///:memory:")
+    settings = Settings.load(env={"HALL_CENTRAL_URL": hall.url}, db_url="sqlite:///:memory:")
+    with pytest.raises(StorageError) as err:
+        build_app(settings, clock=hall.clock)
+    assert err.value.field == "设置" and "HALL_COUNTER" in err.value.text
+    # The central database's own tool does not need a window.
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", hall.url]) == 0
 
 
 def test_a_new_ticket_counts_the_hall_queue_ahead_of_it(hall: Hall) -> None:
