@@ -484,11 +484,16 @@ def _upsert(table: Table, counter_id: uuid.UUID | None = None):  # type: ignore[
         blocked = and_(theirs, or_(claims, frees, table.c.status == "reserved"))
         # A sale on this counter's lease applies whatever the clocks say: nobody else could
         # sell it meanwhile (a counter clock behind the central one must not lose it).
+        me: ColumnElement[Any] = (
+            literal(counter_id, table.c[holder].type)
+            if counter_id is not None
+            else stmt.excluded[holder]
+        )
         on_my_lease = and_(
-            claims,  # only a sale or reservation of its own, not any stale copy
-            stmt.excluded[holder] == pusher,
+            claims,  # only a sale or reservation of the pushing counter's, not a stale copy
+            stmt.excluded[holder] == me,
             table.c.status == FREE[table.name],
-            table.c.lease_counter_id == pusher,
+            table.c.lease_counter_id == me,
         )
         newer = and_(or_(newer, on_my_lease), not_(blocked))
     return stmt.on_conflict_do_update(index_elements=[table.c.id], set_=columns, where=newer)
