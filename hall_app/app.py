@@ -18,6 +18,7 @@ from hall_app.domain.errors import StorageError
 from hall_app.services.auth import AuthService
 from hall_app.services.cash import CashService
 from hall_app.services.catalog import CatalogService
+from hall_app.services.coverage import CoverageService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
 from hall_app.services.invoicing import InvoiceService
@@ -35,6 +36,7 @@ class HallApp:
     clock: Clock
     auth: AuthService
     catalog: CatalogService
+    coverage: CoverageService
     customers: CustomerService
     queue: QueueService
     numbers: NumberService
@@ -110,6 +112,7 @@ def build_app(
         clock=clock,
         auth=AuthService(db, settings.rules, clock, hasher, settings.counter_code),
         catalog=CatalogService(db, clock),
+        coverage=CoverageService(db),
         customers=CustomerService(db, settings.rules, clock),
         queue=QueueService(db, settings.rules, clock, link),
         numbers=numbers,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from hall_app.db.models import (
     Counter,
+    CoverageArea,
     Hall,
     PrettyTier,
     Product,
@@ -22,6 +23,7 @@ from hall_app.db.models import (
     SyncedMixin,
     VatCategory,
 )
+from hall_app.demo.people import COMPANY_WORDS, ESTATES
 from hall_app.domain.enums import ProductKind, Role
 from hall_app.services.auth import hash_password
 
@@ -273,6 +275,30 @@ def build_reference(
         if isinstance(obj, SyncedMixin):
             obj.created_at = obj.updated_at = anchor
     session.flush()
+    # Coverage: most of the area's communities have fibre to the home, some fibre to the
+    # building, a few none yet. (Its own random stream: the rest of the demo stays as it was.)
+    cov = random.Random(f"coverage:{hall.code}")
+    for word in COMPANY_WORDS:
+        for estate in ESTATES:
+            roll = cov.random()
+            if roll < 0.1:
+                continue  # not covered
+            fibre = roll >= 0.25
+            session.add(
+                CoverageArea(
+                    id=_uid(cov),
+                    hall_id=hall.id,
+                    region_code=hall.region_code,
+                    community=f"{word}{estate}",
+                    technology="FTTH" if fibre else "FTTB",
+                    max_down_mbps=1000 if fibre else 200,
+                    landline=True,
+                    active=True,
+                    created_at=anchor,
+                    updated_at=anchor,
+                )
+            )
+    session.flush()  # after the hall it belongs to
     return Reference(
         hall=hall,
         counters=counters,

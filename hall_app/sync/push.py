@@ -75,6 +75,7 @@ CENTRAL_OWNED = frozenset(
         "promotions",
         "pretty_tiers",
         "staff",
+        "coverage_areas",
     }
 )
 FOREIGN_KEY_VIOLATION = "23503"

@@ -37,6 +37,7 @@ EXPECTED_TABLES = {
     "pretty_tiers",
     "number_pool",
     "resource_clashes",
+    "coverage_areas",
     "sim_cards",
     "devices",
     "subscriptions",

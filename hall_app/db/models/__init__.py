@@ -11,6 +11,7 @@ from hall_app.db.models.billing import (
     PrintRecord,
 )
 from hall_app.db.models.catalog import Product, Promotion, VatCategory
+from hall_app.db.models.coverage import CoverageArea
 from hall_app.db.models.customers import Customer
 from hall_app.db.models.inventory import Device, PhoneNumber, PrettyTier, SimCard
 from hall_app.db.models.orders import (
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "CashSession",
     "Counter",
+    "CoverageArea",
     "Customer",
     "Device",
     "Hall",
