@@ -60,6 +60,12 @@ class HallApp:
     def storage_label(self) -> str:
         """Where the data is, for the status bar (no password)."""
         url = self.db.engine.url
+        if self.is_local and self.settings.central_url:
+            central = make_url(self.settings.central_url)
+            return (
+                f"本地数据库 {url.database} · 同步至中心 {central.host or ''}/{central.database}"
+                f" · 窗口 {self.settings.counter_code}"
+            )
         if self.is_local:
             return f"单机模式 · 本地数据库 {url.database}"
         return f"数据库 {url.render_as_string(hide_password=True)}"

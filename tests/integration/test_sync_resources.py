@@ -782,3 +782,9 @@ def test_a_claim_whose_answer_was_lost_is_undone_when_the_order_fails(
             "reserved"
         )
         assert conn.scalar(select(SimCard.status).where(SimCard.iccid == req.iccid)) == ("in_stock")
+
+
+def test_the_status_bar_names_the_central_database_not_standalone(hall: Hall) -> None:
+    label = hall.apps["01"].storage_label()
+    assert "单机模式" not in label and "同步至中心" in label and "窗口 01" in label
+    assert "postgres@" not in label  # no user or password shown
