@@ -17,6 +17,7 @@ from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.models import Counter, ResourceClash
 from hall_app.sync.push import Pusher
+from hall_app.sync.service import SyncStatus
 from tests.conftest import FakeClock
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
@@ -25,6 +26,7 @@ from tests.integration.test_open_mobile import _request
 from tests.integration.test_sync_push import _lease_segment
 from ui.app import Session
 from ui.ops import Operations
+from ui.sync.status import SyncStatusLabel
 
 
 def _session(
@@ -99,6 +101,7 @@ def test_offline_counter_says_so_and_backs_off(
     assert waiting > 0 and f"待同步 {waiting:,} 条" in status.text()
     assert "上次同步 从未" in status.text() and status.next_delay_s == 60
     assert not shown.items  # offline is a state, not an error dialog
+    assert "连接中断" in status.toolTip() and "60 秒后自动重试" in status.toolTip()  # and why
     # A clash the central database recorded (here as a pull would bring it) is shown too.
     with hall.db.unit_of_work() as s:
         counter = s.scalars(select(Counter).where(Counter.code == "01")).one()
@@ -109,3 +112,21 @@ def test_offline_counter_says_so_and_backs_off(
     status.sync_now()
     qtbot.waitUntil(lambda: status.failures == 3 and not status.running, timeout=WAIT)
     assert "资源冲突 1 条待主管处理" in status.text()
+
+
+def test_a_refusal_by_the_central_database_is_named_in_the_status_bar(
+    qtbot: QtBot,
+    demo_template: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    ops: Operations,
+    closing: list[tuple[HallApp, Session, Operations]],
+) -> None:
+    hall, session = _session(demo_template, tmp_path, "postgresql://x@127.0.0.1:1/none", clock, ops)
+    closing.append((hall, session, ops))
+    status = SyncStatusLabel(hall.sync, ops)
+    qtbot.addWidget(status)
+    qtbot.waitUntil(lambda: not status.running and status.failures == 1, timeout=WAIT)
+    refused = "中心数据库拒绝同步（42P01 relation resource_clashes does not exist）"
+    status._show(SyncStatus(True, 3, 0, None, refused))
+    assert "中心数据库拒绝同步（42P01" in status.text() and refused in status.toolTip()

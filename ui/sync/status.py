@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from hall_app.clock import fmt_local
 from hall_app.domain.errors import HallError
-from hall_app.sync.push import PushReport
+from hall_app.sync.push import LINK_LOST, PushReport
 from hall_app.sync.service import SyncService, SyncStatus, next_delay
 from ui.ops import Operations
 
@@ -83,6 +83,11 @@ class SyncStatusLabel(QLabel):
             text += f" · 中心拒收 {status.quarantined} 条待主管处理"
         if status.clashes:
             text += f" · 资源冲突 {status.clashes} 条待主管处理"
+        reason = status.last_error or ""
+        if not self.online and reason and reason != LINK_LOST:  # why (a dead link says 离线)
+            text += f" · {reason[:40]}{'…' if len(reason) > 40 else ''}"
+        retry = f"{self.next_delay_s:.0f} 秒后自动重试（Ctrl+Shift+S 立即同步）"
+        self.setToolTip(f"{reason}\n{retry}" if reason else retry)
         self.setText(text)
         self.setStyleSheet("" if self.online else "color: #b35c00;")
         self._timer.start(int(self.next_delay_s * 1000))
