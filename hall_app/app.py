@@ -107,7 +107,7 @@ def build_app(
             ) from exc
     db = Database(engine)
     local = engine.dialect.name == "sqlite"
-    link = CentralLink(settings.central_url if local else None, settings.counter_code)
+    link = CentralLink(settings.central_url if local else None)
     numbers = NumberService(db, settings.rules, clock, link)
     sync = SyncService(db, settings.central_url, clock, settings.counter_code, link)
     # A synced counter numbers invoices only from the blocks the central database leased it.

@@ -204,3 +204,12 @@ def pg_url(pg_server: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def synced_counter(template: Path, tmp_path: Path, central: str, clock: FakeClock) -> HallApp:
+    """A counter (window 01, clerk1's) on its own copy of the demo database, synced with the
+    central database at ``central``."""
+    path = tmp_path / "counter.sqlite3"
+    shutil.copyfile(template, path)
+    env = {"HALL_CENTRAL_URL": central, "HALL_COUNTER": "01"}
+    return build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)

@@ -8,11 +8,13 @@ Tables added by later migrations must call ``create_triggers`` for themselves.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, delete, insert, text
+from sqlalchemy.orm import Session
 
-from hall_app.db.models import Base, SyncedMixin
+from hall_app.db.models import Base, SyncedMixin, SyncState
 
 
 def synced_tables() -> list[str]:
@@ -26,6 +28,16 @@ def synced_tables() -> list[str]:
 
 
 PULLING = "applying_pull"  # a sync_state key, present only inside a pull's transaction
+
+
+@contextmanager
+def silenced(session: Session) -> Iterator[None]:
+    """Writes inside the block are not queued to go to the central database: they came from
+    it (a pull, a lease, a mirrored ticket). Only this transaction sees the flag; if it rolls
+    back, the flag goes with it."""
+    session.execute(insert(SyncState).values(key=PULLING, value="1"))
+    yield
+    session.execute(delete(SyncState).where(SyncState.key == PULLING))
 
 
 def _trigger_sql(table: str, when: str) -> str:

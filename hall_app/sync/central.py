@@ -27,9 +27,7 @@ from sqlalchemy import (
     Connection,
     Table,
     and_,
-    delete,
     func,
-    insert,
     or_,
     select,
     update,
@@ -39,8 +37,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database, make_engine
-from hall_app.db.models import Base, Counter, PhoneNumber, SimCard, SyncState
-from hall_app.db.outbox import PULLING, synced_tables
+from hall_app.db.models import Counter, PhoneNumber, SimCard, SyncState
+from hall_app.db.outbox import silenced, synced_tables
 from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.domain.errors import StorageError
 
@@ -66,11 +64,9 @@ class CentralLink:
     def __init__(
         self,
         url: str | None,
-        counter_code: str | None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._url = url
-        self.counter_code = counter_code
         self._monotonic = monotonic
         self._db: Database | None = None
         self._offline_until = 0.0
@@ -193,31 +189,26 @@ def mirror(
     is the newer one."""
     if not rows:
         return
-    session.execute(insert(SyncState).values(key=PULLING, value="1"))
-    for i, (table, row) in enumerate(rows):
-        stmt = sqlite_insert(table).values(row)
-        last = i == len(rows) - 1
-        if only_missing or not last:
-            session.execute(stmt.on_conflict_do_nothing(index_elements=[table.c.id]))
-        else:
-            session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[table.c.id],
-                    set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != "id"},
-                    where=(
-                        table.c.updated_at < stmt.excluded.updated_at
-                        if newer_only
-                        else None
-                        if if_stamped is None
-                        else table.c.updated_at == if_stamped
-                    ),
+    with silenced(session):
+        for i, (table, row) in enumerate(rows):
+            stmt = sqlite_insert(table).values(row)
+            last = i == len(rows) - 1
+            if only_missing or not last:
+                session.execute(stmt.on_conflict_do_nothing(index_elements=[table.c.id]))
+            else:
+                session.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[table.c.id],
+                        set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != "id"},
+                        where=(
+                            table.c.updated_at < stmt.excluded.updated_at
+                            if newer_only
+                            else None
+                            if if_stamped is None
+                            else table.c.updated_at == if_stamped
+                        ),
+                    )
                 )
-            )
-    session.execute(delete(SyncState).where(SyncState.key == PULLING))
-
-
-def table_of(name: str) -> Table:
-    return Base.metadata.tables[name]
 
 
 @dataclass(frozen=True)

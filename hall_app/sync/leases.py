@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -31,9 +31,8 @@ from hall_app.db.models import (
     PhoneNumber,
     SimCard,
     SyncOutbox,
-    SyncState,
 )
-from hall_app.db.outbox import PULLING
+from hall_app.db.outbox import silenced
 from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.sync.central import fetch_with_parents
@@ -227,34 +226,33 @@ def mirror_leases(local: Database, leased: Leased) -> None:
                 )
             )
         )
-        s.execute(insert(SyncState).values(key=PULLING, value="1"))
-        for table, row in leased.rows:
-            stmt = sqlite_insert(table).values(row)
-            if table.name not in FREE_STATUS:
-                s.execute(stmt.on_conflict_do_nothing(index_elements=[table.c.id]))
-                continue
-            leases = {
-                "lease_counter_id": stmt.excluded.lease_counter_id,
-                "lease_until": stmt.excluded.lease_until,
-            }
-            whole = {c.name: stmt.excluded[c.name] for c in table.c if c.name != "id"}
-            s.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[table.c.id],
-                    set_=leases if row["id"] in pending else whole,
-                    where=None
-                    if row["id"] in pending
-                    else table.c.status == FREE_STATUS[table.name],
-                )
-            )
-            if row["id"] not in pending:  # not free here (sold): at least the lease
+        with silenced(s):
+            for table, row in leased.rows:
+                stmt = sqlite_insert(table).values(row)
+                if table.name not in FREE_STATUS:
+                    s.execute(stmt.on_conflict_do_nothing(index_elements=[table.c.id]))
+                    continue
+                leases = {
+                    "lease_counter_id": stmt.excluded.lease_counter_id,
+                    "lease_until": stmt.excluded.lease_until,
+                }
+                whole = {c.name: stmt.excluded[c.name] for c in table.c if c.name != "id"}
                 s.execute(
-                    update(table)
-                    .where(table.c.id == row["id"], table.c.status != FREE_STATUS[table.name])
-                    .values(
-                        lease_counter_id=row["lease_counter_id"],
-                        lease_until=row["lease_until"],
-                        updated_at=table.c.updated_at,
+                    stmt.on_conflict_do_update(
+                        index_elements=[table.c.id],
+                        set_=leases if row["id"] in pending else whole,
+                        where=None
+                        if row["id"] in pending
+                        else table.c.status == FREE_STATUS[table.name],
                     )
                 )
-        s.execute(delete(SyncState).where(SyncState.key == PULLING))
+                if row["id"] not in pending:  # not free here (sold): at least the lease
+                    s.execute(
+                        update(table)
+                        .where(table.c.id == row["id"], table.c.status != FREE_STATUS[table.name])
+                        .values(
+                            lease_counter_id=row["lease_counter_id"],
+                            lease_until=row["lease_until"],
+                            updated_at=table.c.updated_at,
+                        )
+                    )

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, delete, insert, select
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database
 from hall_app.db.models import Base, Hall, SyncState
-from hall_app.db.outbox import PULLING
+from hall_app.db.outbox import silenced
 from hall_app.services import audit
 from hall_app.sync.push import CENTRAL_OWNED, LINK_LOST, SyncUnavailable
 
@@ -97,31 +97,30 @@ class Puller:
         with self._local.unit_of_work() as s:
             # The outbox triggers are silent while this transaction holds the flag: what the
             # central database sent is not news for it. Other connections never see the flag.
-            s.execute(insert(SyncState).values(key=PULLING, value="1"))
-            for start in range(0, len(rows), 500):
-                page = rows[start : start + 500]
-                if table.name in CENTRAL_OWNED:
-                    self._audit(s, table, page)
-                upsert = sqlite_insert(table).values(page)
-                # The central database is the authority for what it owns (the catalog,
-                # staff): its copy always wins. Otherwise, the newer copy wins.
-                newer = (
-                    None
-                    if table.name in CENTRAL_OWNED
-                    else table.c.updated_at < upsert.excluded.updated_at
-                )
-                s.execute(
-                    upsert.on_conflict_do_update(
-                        index_elements=[table.c.id],
-                        set_={
-                            c.name: upsert.excluded[c.name]
-                            for c in table.c
-                            if c.name != "id" and c.name not in own
-                        },
-                        where=newer,
+            with silenced(s):
+                for start in range(0, len(rows), 500):
+                    page = rows[start : start + 500]
+                    if table.name in CENTRAL_OWNED:
+                        self._audit(s, table, page)
+                    upsert = sqlite_insert(table).values(page)
+                    # The central database is the authority for what it owns (the catalog,
+                    # staff): its copy always wins. Otherwise, the newer copy wins.
+                    newer = (
+                        None
+                        if table.name in CENTRAL_OWNED
+                        else table.c.updated_at < upsert.excluded.updated_at
                     )
-                )
-            s.execute(delete(SyncState).where(SyncState.key == PULLING))
+                    s.execute(
+                        upsert.on_conflict_do_update(
+                            index_elements=[table.c.id],
+                            set_={
+                                c.name: upsert.excluded[c.name]
+                                for c in table.c
+                                if c.name != "id" and c.name not in own
+                            },
+                            where=newer,
+                        )
+                    )
             if newest is not None:
                 state = sqlite_insert(SyncState).values(key=key, value=newest.isoformat())
                 s.execute(

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
 
-from hall_app.app import build_app
-from hall_app.config import Settings
 from hall_app.db.models import AuditEntry, Counter, Customer, ResourceClash, SyncOutbox
 from hall_app.domain.errors import PermissionDenied
 from hall_app.sync.push import PENDING, QUARANTINED
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, synced_counter
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_open_mobile_wizard import WAIT
 from ui.ops import Operations
@@ -29,10 +26,7 @@ def test_supervisor_lists_and_requeues_refused_records(
     ops: Operations,
     shown: ShownMessages,
 ) -> None:
-    path = tmp_path / "counter.sqlite3"
-    shutil.copyfile(demo_template, path)
-    env = {"HALL_CENTRAL_URL": "postgresql://x@127.0.0.1:1/none", "HALL_COUNTER": "01"}
-    hall = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
+    hall = synced_counter(demo_template, tmp_path, "postgresql://x@127.0.0.1:1/none", clock)
     try:
         with hall.db.unit_of_work() as s:  # a customer edited here, then refused centrally
             cid = s.scalars(select(Customer.id).limit(1)).one()
@@ -77,10 +71,7 @@ def test_supervisor_settles_a_resource_clash(
     ops: Operations,
     shown: ShownMessages,
 ) -> None:
-    path = tmp_path / "counter.sqlite3"
-    shutil.copyfile(demo_template, path)
-    env = {"HALL_CENTRAL_URL": "postgresql://x@127.0.0.1:1/none", "HALL_COUNTER": "01"}
-    hall = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
+    hall = synced_counter(demo_template, tmp_path, "postgresql://x@127.0.0.1:1/none", clock)
     try:
         with hall.db.unit_of_work() as s:  # as a pull brings it from the central database
             counter = s.scalars(select(Counter).where(Counter.code == "02")).one()

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
 
-from hall_app.app import HallApp, build_app
+from hall_app.app import HallApp
 from hall_app.cli import main as cli_main
-from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.models import AuditEntry, CoverageArea, Customer
 from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.services.actor import Actor
 from hall_app.sync.push import Pusher
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, synced_counter
 
 
 def test_a_covered_address_names_its_technology_and_speed(hall: HallApp, clerk: Actor) -> None:
@@ -59,10 +57,7 @@ def test_coverage_added_centrally_reaches_the_counter(
     pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
 ) -> None:
     assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    path = tmp_path / "counter.sqlite3"
-    shutil.copyfile(demo_template, path)
-    env = {"HALL_CENTRAL_URL": pg_url, "HALL_COUNTER": "01"}
-    counter = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
+    counter = synced_counter(demo_template, tmp_path, pg_url, clock)
     central = make_engine(pg_url)
     try:
         Pusher(counter.db, central, clock).enqueue_all()

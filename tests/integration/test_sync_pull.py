@@ -3,23 +3,21 @@ The central database's own data wins over a counter's copy, and nothing pulled i
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
-from hall_app.app import HallApp, build_app
+from hall_app.app import HallApp
 from hall_app.cli import main as cli_main
-from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.models import AuditEntry, Product, Staff, SyncOutbox
 from hall_app.domain.errors import AuthenticationError
 from hall_app.services.auth import hash_password
 from hall_app.services.numbers import NumberFilter
 from hall_app.sync.push import Pusher
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, synced_counter
 
 pytestmark = pytest.mark.postgres
 
@@ -28,14 +26,7 @@ def test_central_changes_reach_the_counter(
     pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
 ) -> None:
     assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    path = tmp_path / "counter.sqlite3"
-    shutil.copyfile(demo_template, path)
-    hall = build_app(
-        Settings.load(
-            env={"HALL_CENTRAL_URL": pg_url, "HALL_COUNTER": "01"}, db_url=f"sqlite:///{path}"
-        ),
-        clock=clock,
-    )
+    hall = synced_counter(demo_template, tmp_path, pg_url, clock)
     central = make_engine(pg_url)
     try:
         Pusher(hall.db, central, clock).enqueue_all()
@@ -127,14 +118,7 @@ def test_a_central_change_stamped_by_a_slow_clock_still_arrives(
     """A change written with an updated_at a day in the past (a clock far behind) is found by
     the next pull all the same: the watermark is the central clock's own stamp."""
     assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    path = tmp_path / "counter.sqlite3"
-    shutil.copyfile(demo_template, path)
-    hall = build_app(
-        Settings.load(
-            env={"HALL_CENTRAL_URL": pg_url, "HALL_COUNTER": "01"}, db_url=f"sqlite:///{path}"
-        ),
-        clock=clock,
-    )
+    hall = synced_counter(demo_template, tmp_path, pg_url, clock)
     central = make_engine(pg_url)
     try:
         Pusher(hall.db, central, clock).enqueue_all()

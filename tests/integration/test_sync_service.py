@@ -3,22 +3,20 @@ a supervisor, and day close refused while records wait."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
-from hall_app.app import HallApp, build_app
+from hall_app.app import HallApp
 from hall_app.cli import main as cli_main
-from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.models import AuditEntry, Customer
 from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.sync.push import Pusher, SyncUnavailable
 from hall_app.sync.service import next_delay
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, synced_counter
 from tests.integration.test_open_mobile import _request
 from tests.integration.test_sync_push import _lease_segment
 
@@ -28,17 +26,10 @@ def test_backoff_doubles_to_five_minutes() -> None:
     assert next_delay(50) == 300
 
 
-def _counter(template: Path, tmp_path: Path, central: str, clock: FakeClock) -> HallApp:
-    path = tmp_path / "counter.sqlite3"
-    shutil.copyfile(template, path)
-    env = {"HALL_CENTRAL_URL": central, "HALL_COUNTER": "01"}  # clerk1's window
-    return build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
-
-
 @pytest.fixture
 def online(pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock) -> Iterator[HallApp]:
     assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    hall = _counter(demo_template, tmp_path, pg_url, clock)
+    hall = synced_counter(demo_template, tmp_path, pg_url, clock)
     central = make_engine(pg_url)
     Pusher(hall.db, central, clock).enqueue_all()  # the first load
     central.dispose()
@@ -66,7 +57,7 @@ def test_status_rounds_and_day_close(online: HallApp, clock: FakeClock) -> None:
 
 @pytest.mark.postgres
 def test_a_dead_link_is_remembered(demo_template: Path, tmp_path: Path, clock: FakeClock) -> None:
-    hall = _counter(demo_template, tmp_path, "postgresql://x@127.0.0.1:1/none", clock)
+    hall = synced_counter(demo_template, tmp_path, "postgresql://x@127.0.0.1:1/none", clock)
     try:
         clerk = hall.auth.log_in("clerk1", "hall1234")
         _lease_segment(hall, clerk, 30_000_000)  # leased on an earlier, online day
