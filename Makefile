@@ -1,6 +1,6 @@
 # Two commands for a fresh Debian/Ubuntu machine:
 #   make run   - installs what is missing, builds demo data once, starts the counter app
-#   make test  - installs what is missing, runs ruff, mypy (strict on hall_app/) and the whole suite
+#   make test  - installs what is missing, runs ruff, mypy (strict on hall_app/ and ui/) and the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python

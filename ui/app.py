@@ -17,7 +17,7 @@ from hall_app.domain.errors import HallError
 from ui import messages
 from ui.fonts import MISSING_FONT_MESSAGE, apply_chinese_font, pick_chinese_font
 from ui.login.dialog import LoginDialog
-from ui.ops import Operations
+from ui.ops import Changes, Operations
 
 if TYPE_CHECKING:  # the database layer is imported off the GUI thread, after the window shows
     from hall_app.app import HallApp
@@ -92,7 +92,8 @@ class Session:
             actor = self.window.actor
             assert self.hall is not None
             auth = self.hall.auth
-            self.ops.run(lambda: auth.log_out(actor), lambda _: None, write=True)
+            self.ops.mutate(lambda: auth.log_out(actor), changes=Changes.SESSION)
+            self.window.leave_confirmed = True  # asked by request_logout, if there was a visit
             self.window.close()
             self.window.deleteLater()
             self.window = None
@@ -120,17 +121,20 @@ def start_gui(
         session.hall = hall
         login.set_auth(hall.auth, session.subtitle())
 
-    def failed(exc: BaseException) -> None:
-        session.exit_code = 2
-        if isinstance(exc, HallError):
-            messages.error(login, exc.text, title="无法打开数据库")
-        else:
-            messages.failure(login, exc)
-        if session.quit is not None:
-            session.quit(2)
+    def failed(exc: HallError) -> None:
+        messages.error(login, exc.text, title="无法打开数据库")
 
-    # Opening the database (imports, migration check) runs while the clerk types.
-    session.ops.run(lambda: _open_database(settings), ready, failed, write=True)
+    def after() -> None:  # a typed refusal or a bug (already in the crash dialog): stop here
+        if session.hall is None:
+            session.exit_code = 2
+            if session.quit is not None:
+                session.quit(2)
+
+    # Opening the database (imports, migration check) runs while the clerk types; it is the
+    # first write (the schema is brought up to date).
+    session.ops.mutate(
+        lambda: _open_database(settings), ready, failed, changes=Changes.NONE, always=after
+    )
     return qt_app, session
 
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from hall_app.domain.errors import HallError
 
 log = logging.getLogger("hall.ui")
+_crashes_shown: set[str] = set()  # crash dialogs open now, by summary
 
 
 class Kind(StrEnum):
@@ -58,9 +59,16 @@ def failure(parent: QWidget | None, exc: BaseException) -> None:
         return
     details = "".join(traceback.format_exception(exc))
     log.error("unexpected error:\n%s", details)
-    error(
-        parent,
-        f"程序发生了意外错误，本次操作未完成。\n请联系系统管理员，并提供日志中的错误信息。\n\n"
-        f"{type(exc).__name__}: {exc}",
-        title="程序错误",
-    )
+    summary = f"{type(exc).__name__}: {exc}"
+    if summary in _crashes_shown:  # the same bug again while its dialog is open: logged only
+        return
+    _crashes_shown.add(summary)
+    try:
+        error(
+            parent,
+            f"程序发生了意外错误，本次操作未完成。\n请联系系统管理员，并提供日志中的错误信息。\n\n"
+            f"{summary}",
+            title="程序错误",
+        )
+    finally:
+        _crashes_shown.discard(summary)

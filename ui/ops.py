@@ -1,8 +1,17 @@
-"""Running work off the GUI thread (the QueryOp/CollectionOp pattern).
+"""Running work off the GUI thread: reads and writes are distinct operations.
 
-Database, document and network work runs in worker threads: reads in a small pool, writes in a
-single serial worker. Callbacks come back on the GUI thread. A busy dialog appears only when the
-work outlasts half a second.
+- ``Operations.query`` runs a read in a small pool of reader threads.
+- ``Operations.mutate`` runs a write on the single writer thread and, when it succeeds,
+  announces what changed (``changed``, a ``ChangeEvent``) so that every screen refreshes itself
+  from the announcement instead of screens calling or polling each other.
+
+A write cannot slip onto the read lane by a forgotten flag: there is no flag. Callbacks come
+back on the GUI thread. A busy dialog appears only when the work outlasts half a second.
+
+Failures: a typed ``HallError`` goes to the caller's ``on_error`` (or, without one, to a message
+box). Anything else is a bug: it is always logged with its traceback and shown in the crash
+dialog, whatever the caller passed and even when the screen that asked has closed. ``always``
+runs after either outcome (to re-enable buttons), and cannot swallow the error.
 """
 
 from __future__ import annotations
@@ -11,16 +20,43 @@ import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Flag, auto
 from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from hall_app.domain.errors import HallError
 from ui import messages
 
 log = logging.getLogger("hall.ui.ops")
 BUSY_DIALOG_DELAY_MS = 500
+
+
+class Changes(Flag):
+    """What a successful write changed; screens refresh for the flags that concern them."""
+
+    NONE = 0
+    QUEUE = auto()  # tickets: called, served, issued, transferred
+    CUSTOMER = auto()  # a customer registered or edited
+    ORDERS = auto()  # orders, subscriptions, invoices, documents printed
+    CASH = auto()  # payments and tills
+    STOCK = auto()  # numbers, SIMs and other stock reserved, released or sold
+    SYNC = auto()  # the outbox, quarantine and clashes
+    SESSION = auto()  # sign-in and sign-out
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """One announcement: the flags, who started the write, and the customer it concerned."""
+
+    changes: Changes
+    initiator: object | None = None
+    customer_id: object | None = None
+
+    def touches(self, flags: Changes) -> bool:
+        return bool(self.changes & flags)
 
 
 def _alive(widget: QWidget | None) -> bool:
@@ -51,25 +87,35 @@ class _Job(QRunnable):
     def run(self) -> None:
         try:
             result = self._fn()
-        except BaseException as exc:  # delivered to the failure callback on the GUI thread
+        except BaseException as exc:  # delivered to the failure handling on the GUI thread
             self._bridge.finished.emit(self._token, 0, exc)
             return
         self._bridge.finished.emit(self._token, 1, _Boxed(result))
 
 
+ChangesOf = Changes | Callable[[Any], Changes]
+CustomerOf = Callable[[Any], object | None] | None
+
+
 @dataclass
 class _Pending:
-    on_success: Callable[[Any], None]
-    on_failure: Callable[[BaseException], None] | None
+    on_success: Callable[[Any], None] | None
+    on_error: Callable[[HallError], None] | None
+    always: Callable[[], None] | None
     parent: QWidget | None
+    changes: ChangesOf | None = None  # None: a read
+    customer_of: CustomerOf = None
+    initiator: object | None = None
     busy: QProgressDialog | None = None
     timer: QTimer | None = None
 
 
 class Operations(QObject):
-    """Submit work with ``run``; ``busy_changed`` tells screens when something is under way."""
+    """Submit reads with ``query`` and writes with ``mutate``; ``changed`` announces writes;
+    ``busy_changed`` tells screens when something is under way."""
 
     busy_changed = Signal(int)  # 1 busy, 0 idle
+    changed = Signal(object)  # ChangeEvent, after every successful write
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -79,21 +125,52 @@ class Operations(QObject):
         self._reads.setMaxThreadCount(2)
         self._writes = QThreadPool(self)
         self._writes.setMaxThreadCount(1)
+        self._background = QThreadPool(self)  # long writes (a sync round over a slow link)
+        self._background.setMaxThreadCount(1)
         self._tokens = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
 
-    def run(
+    def query(
         self,
         fn: Callable[[], Any],
-        on_success: Callable[[Any], None],
-        on_failure: Callable[[BaseException], None] | None = None,
+        on_success: Callable[[Any], None] | None = None,
+        on_error: Callable[[HallError], None] | None = None,
         *,
         parent: QWidget | None = None,
-        write: bool = False,
         label: str | None = None,
+        always: Callable[[], None] | None = None,
+    ) -> int:
+        """A read: runs in the reader pool, announces nothing."""
+        pending = _Pending(on_success, on_error, always, parent)
+        return self._submit(self._reads, fn, pending, label)
+
+    def mutate(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None] | None = None,
+        on_error: Callable[[HallError], None] | None = None,
+        *,
+        changes: ChangesOf,
+        parent: QWidget | None = None,
+        label: str | None = None,
+        always: Callable[[], None] | None = None,
+        initiator: object | None = None,
+        customer: CustomerOf = None,
+        background: bool = False,
+    ) -> int:
+        """A write: runs on the single writer; on success ``changed`` carries ``changes`` (or
+        ``changes(result)``) and the customer ``customer(result)`` concerned, if any.
+
+        ``background`` writes (a sync round, which may wait on a slow link) run on a serial
+        lane of their own so they never hold up the clerk's writes; the database's own locking
+        still serialises the transactions."""
+        pending = _Pending(on_success, on_error, always, parent, changes, customer, initiator)
+        return self._submit(self._background if background else self._writes, fn, pending, label)
+
+    def _submit(
+        self, pool: QThreadPool, fn: Callable[[], Any], pending: _Pending, label: str | None
     ) -> int:
         token = next(self._tokens)
-        pending = _Pending(on_success, on_failure, parent)
         if label is not None:
             timer = QTimer(self)
             timer.setSingleShot(True)
@@ -104,17 +181,23 @@ class Operations(QObject):
         self._pending[token] = pending
         if was_idle:
             self.busy_changed.emit(1)
-        (self._writes if write else self._reads).start(_Job(token, fn, self._bridge))
+        pool.start(_Job(token, fn, self._bridge))
         return token
 
     @property
     def busy(self) -> bool:
         return bool(self._pending)
 
+    @property
+    def writing(self) -> bool:
+        """A write is queued or under way."""
+        return any(p.changes is not None for p in self._pending.values())
+
     def wait_idle(self, msecs: int = 10_000) -> None:
         """Block until worker threads are done (for shutdown and tests)."""
         self._reads.waitForDone(msecs)
         self._writes.waitForDone(msecs)
+        self._background.waitForDone(msecs)
 
     def _show_busy(self, token: int, text: str) -> None:
         pending = self._pending.get(token)
@@ -142,15 +225,36 @@ class Operations(QObject):
             pending.busy.deleteLater()
         if not self._pending:
             self.busy_changed.emit(0)
+        try:
+            if ok:
+                assert isinstance(payload, _Boxed)
+                self._succeeded(pending, payload.value)
+            else:
+                assert isinstance(payload, BaseException)
+                self._failed(pending, payload)
+        finally:
+            if pending.always is not None and (pending.parent is None or _alive(pending.parent)):
+                pending.always()
+
+    def _succeeded(self, pending: _Pending, value: Any) -> None:
+        if pending.changes is not None:  # a write: announce it whether or not its screen lives
+            flags = pending.changes(value) if callable(pending.changes) else pending.changes
+            customer = pending.customer_of(value) if pending.customer_of is not None else None
+            self.changed.emit(ChangeEvent(flags, pending.initiator, customer))
         if pending.parent is not None and not _alive(pending.parent):
-            log.info("operation finished after its screen was closed; result dropped")
+            log.info("operation finished after its screen was closed; result not shown")
             return
-        if ok:
-            assert isinstance(payload, _Boxed)
-            pending.on_success(payload.value)
+        if pending.on_success is not None:
+            pending.on_success(value)
+
+    def _failed(self, pending: _Pending, exc: BaseException) -> None:
+        if not isinstance(exc, HallError):  # a bug: the log and the crash dialog, always
+            messages.failure(pending.parent if _alive(pending.parent) else None, exc)
             return
-        assert isinstance(payload, BaseException)
-        if pending.on_failure is not None:
-            pending.on_failure(payload)
+        if pending.parent is not None and not _alive(pending.parent):
+            log.info("operation failed after its screen was closed: %s", exc.text)
+            return
+        if pending.on_error is not None:
+            pending.on_error(exc)
         else:
-            messages.failure(pending.parent, payload)
+            messages.failure(pending.parent, exc)

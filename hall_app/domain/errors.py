@@ -39,3 +39,7 @@ class NotFound(HallError):
 
 class StorageError(HallError):
     """The database could not be reached or refused the operation."""
+
+
+class DeviceError(HallError):
+    """A printer, file or other device at the counter failed (out of paper, disk full…)."""

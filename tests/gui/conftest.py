@@ -48,6 +48,7 @@ def session(hall: HallApp, ops: Operations, qtbot: QtBot) -> Iterator[Session]:
     yield s
     ops.wait_idle()
     if s.window is not None:
+        s.window.leave_confirmed = True  # the test is over: no question about a visit
         s.window.close()
     if s.login is not None:
         s.login.close()

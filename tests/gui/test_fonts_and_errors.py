@@ -42,7 +42,7 @@ def test_unexpected_errors_become_a_crash_message(
     def boom() -> None:
         raise RuntimeError("disk on fire")
 
-    ops.run(boom, results.append)
+    ops.query(boom, results.append)
     qtbot.waitUntil(lambda: not ops.busy, timeout=5_000)
     ops.wait_idle()
     assert results == []
@@ -57,7 +57,7 @@ def test_work_runs_off_the_gui_thread(qtbot: QtBot) -> None:
 
     ops = Operations()
     seen: list[bool] = []
-    ops.run(lambda: threading.current_thread() is threading.main_thread(), seen.append)
+    ops.query(lambda: threading.current_thread() is threading.main_thread(), seen.append)
     qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
     ops.wait_idle()
     assert seen == [False]

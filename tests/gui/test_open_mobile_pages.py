@@ -21,7 +21,7 @@ from tests.gui.test_open_mobile_wizard import WAIT, next_page, sign, tick
 from tests.integration.test_open_mobile import _customer_without_mobile, _request, _sim
 from ui.customers.search import CustomerSearchPage
 from ui.open_mobile.wizard import OpenMobileWizard
-from ui.ops import Operations
+from ui.ops import Changes, Operations
 
 
 def _wizard(qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, customer_id: object):  # type: ignore[no-untyped-def]
@@ -326,7 +326,7 @@ def test_the_wizard_cannot_be_closed_while_the_order_is_being_taken(
     qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     next_page(qtbot, wizard)
     gate = threading.Event()
-    ops.run(gate.wait, lambda _r: None, write=True)  # the write worker is busy for now
+    ops.mutate(gate.wait, changes=Changes.NONE)  # the write worker is busy for now
     qtbot.keyClicks(wizard.payment.tendered, "100")
     qtbot.keyClick(wizard.payment.tendered, Qt.Key.Key_Return)  # the order waits its turn
     wizard.reject()  # Esc while the money is being taken
@@ -335,3 +335,48 @@ def test_the_wizard_cannot_be_closed_while_the_order_is_being_taken(
     gate.set()
     qtbot.waitUntil(lambda: wizard.current is wizard.done_page, timeout=WAIT)
     assert wizard.draft.opened is not None
+
+
+def test_after_registering_the_list_and_hint_are_about_the_new_customer(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    """Defect: the new record showed while the list still highlighted someone else and the
+    line above still said 尚未登记, so one Enter opened the wrong person."""
+    card = IdCardData(
+        name="测试新客",
+        gender="F",
+        ethnicity="汉",
+        birth_date=__import__("datetime").date(1990, 3, 7),
+        address="福建省福州市鼓楼区五四路 88 号",
+        id_number="350102199003070020",
+        issuer="福州市公安局鼓楼分局",
+        valid_from=__import__("datetime").date(2020, 1, 1),
+        valid_to=None,
+    )
+    page = CustomerSearchPage(hall.customers, clerk, ops, SimulatedIdCardReader([card]))
+    qtbot.addWidget(page)
+    page.show()
+    page.query.setText("张")  # someone else is in the list, highlighted
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.results.rowCount() > 1, timeout=WAIT)
+    qtbot.mouseClick(page.read_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.register_dialog is not None, timeout=WAIT)
+    assert page.results.rowCount() == 0  # the card's holder is nobody in the old list
+    dialog = page.register_dialog
+    assert dialog is not None
+    qtbot.keyClicks(dialog.phone, "13912345678")
+    tick(qtbot, dialog.face_passed)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    ops.wait_idle()
+    qtbot.waitUntil(lambda: not ops.busy, timeout=WAIT)
+    assert not shown.items
+    assert page.results.rowCount() == 1
+    assert page.results.payload(0) == page.current.id
+    assert page.table.currentIndex().row() == 0
+    assert "尚未登记" not in page.hint.text() and "找到 1 位客户" in page.hint.text()
+    opened = page.current.id
+    page.current = None
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)  # Enter opens the new customer, nobody else
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    assert page.current.id == opened and page.current.name == "测试新客"

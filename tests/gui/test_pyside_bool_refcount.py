@@ -33,7 +33,7 @@ def test_operations_deliver_bool_results_safely(qtbot: QtBot) -> None:
     seen: list[bool] = []
     before = sys.getrefcount(False)
     for _ in range(50):
-        ops.run(lambda: False, seen.append)
+        ops.query(lambda: False, seen.append)
     qtbot.waitUntil(lambda: len(seen) == 50, timeout=10_000)
     ops.wait_idle()
     assert seen == [False] * 50

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from hall_app.db.models import QueueTicket
 from hall_app.domain.enums import TicketStatus
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
+from ui import messages
 from ui.app import Session
 
 
@@ -38,8 +41,8 @@ def test_call_recall_no_show_then_finish_the_next(
     qtbot.keyClick(window, Qt.Key.Key_F2)
     qtbot.waitUntil(lambda: panel.current.ticket_no == "B001", timeout=10_000)
     qtbot.keyClick(window, Qt.Key.Key_F2)  # still serving B001: refused, nothing called
-    qtbot.waitUntil(lambda: bool(shown.items), timeout=10_000)
-    assert "请先办结或过号当前的 B001" in shown.texts()[-1]
+    assert panel.notice.text() == "请先办结或过号当前的 B001"
+    assert shown.items == []  # said in the bar, no pop-up
     qtbot.keyClick(window, Qt.Key.Key_F8)
     qtbot.waitUntil(lambda: panel.current.status is TicketStatus.DONE, timeout=10_000)
     session.ops.wait_idle()
@@ -55,5 +58,53 @@ def test_call_recall_no_show_then_finish_the_next(
 def test_f2_with_nobody_waiting_says_so(qtbot: QtBot, session: Session) -> None:
     window = _logged_in(qtbot, session)
     qtbot.keyClick(window, Qt.Key.Key_F2)
-    qtbot.waitUntil(lambda: "没有等候" in window.queue.detail_label.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "没有等候" in window.queue.notice.text(), timeout=10_000)
     assert window.queue.current is None
+
+
+def test_keys_out_of_order_are_answered_in_the_bar_not_in_pop_ups(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    window = _logged_in(qtbot, session)
+    panel = window.queue
+    for key in (Qt.Key.Key_F4, Qt.Key.Key_F5, Qt.Key.Key_F6, Qt.Key.Key_F8):
+        panel.say("")
+        qtbot.keyClick(window, key)
+        assert panel.notice.text() == "当前没有叫到的顾客，请先叫号 (F2)"
+    assert shown.items == []
+    qtbot.keyClick(window, Qt.Key.Key_F2)  # nobody waiting: said in the same place
+    qtbot.waitUntil(lambda: "没有等候" in panel.notice.text(), timeout=10_000)
+    assert shown.items == []
+
+
+def test_closing_the_window_mid_visit_asks_first(
+    qtbot: QtBot, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    reception = hall.auth.log_in("super2", "hall1234")
+    hall.queue.issue_ticket(reception, "general")
+    window = _logged_in(qtbot, session)
+    asked: list[str] = []
+    answer = [False]
+
+    def fake_show(kind: messages.Kind, parent: object, title: str, text: str) -> bool:
+        asked.append(text)
+        return answer[0]
+
+    monkeypatch.setattr(messages, "_show", fake_show)
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: window.queue.current is not None, timeout=10_000)
+    session.ops.wait_idle()
+    qtbot.waitUntil(lambda: not session.ops.busy, timeout=10_000)
+    assert not window.close()  # the clerk said no: the window stays
+    assert window.isVisible() and asked == ["正在为 A001 办理业务，确定要退出系统吗？"]
+    qtbot.mouseClick(window.findChild(QPushButton, "logoutButton"), Qt.MouseButton.LeftButton)
+    assert session.window is window and len(asked) == 2 and "退出登录" in asked[1]
+    answer[0] = True
+    assert window.close()
+
+
+def test_closing_an_idle_window_asks_nothing(qtbot: QtBot, session: Session) -> None:
+    window = _logged_in(qtbot, session)
+    assert window.close()  # no ticket, no wizard, no write under way; a real box would hang

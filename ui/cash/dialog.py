@@ -19,8 +19,7 @@ from hall_app.domain.money import to_fen
 from hall_app.services.actor import Actor
 from hall_app.services.cash import CashService, CashSessionView
 from ui import format as fmt
-from ui import messages
-from ui.ops import Operations
+from ui.ops import Changes, Operations
 
 
 class CashDialog(QDialog):
@@ -67,7 +66,7 @@ class CashDialog(QDialog):
 
     def refresh(self) -> None:
         service, actor = self._service, self._actor
-        self._ops.run(lambda: service.current_session(actor), self._show, parent=self)
+        self._ops.query(lambda: service.current_session(actor), self._show, parent=self)
 
     def _show(self, till: CashSessionView | None) -> None:
         self.current = till
@@ -111,12 +110,12 @@ class CashDialog(QDialog):
             return
         service, actor = self._service, self._actor
         if self.current is None:
-            self._ops.run(
+            self._ops.mutate(
                 lambda: service.open_session(actor, fen),
                 self._show,
                 self._failed,
+                changes=Changes.CASH,
                 parent=self,
-                write=True,
             )
             return
 
@@ -124,12 +123,13 @@ class CashDialog(QDialog):
             self._closed = view
             self._show(None)
 
-        self._ops.run(
-            lambda: service.close_session(actor, fen), closed, self._failed, parent=self, write=True
+        self._ops.mutate(
+            lambda: service.close_session(actor, fen),
+            closed,
+            self._failed,
+            changes=Changes.CASH,
+            parent=self,
         )
 
-    def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, HallError):
-            self.error.setText(exc.text)
-            return
-        messages.failure(self, exc)
+    def _failed(self, exc: HallError) -> None:
+        self.error.setText(exc.text)

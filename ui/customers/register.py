@@ -27,7 +27,7 @@ from hall_app.domain.telecom import parse_mobile_number
 from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerService, RegisterIndividual
 from ui import messages
-from ui.ops import Operations
+from ui.ops import Changes, Operations
 from ui.widgets.fields import FaceCheck, error_label
 
 
@@ -151,16 +151,24 @@ class RegisterDialog(QDialog):
                 guardian_id = found.rows[0].id
             return service.register_individual(actor, replace(req, guardian_id=guardian_id))
 
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, HallError):
-                label = self._errors.get(exc.field or "")
-                if label is not None:
-                    label.setText(exc.text)
-                    return
+        def failed(exc: HallError) -> None:
+            label = self._errors.get(exc.field or "")
+            if label is not None:
+                label.setText(exc.text)
+                return
             messages.failure(self, exc)
 
         def done(customer_id: uuid.UUID) -> None:
             self.registered.emit(customer_id)
             self.accept()
 
-        self._ops.run(work, done, failed, parent=self, write=True, label="正在登记…")
+        self._ops.mutate(
+            work,
+            done,
+            failed,
+            changes=Changes.CUSTOMER,
+            parent=self,
+            label="正在登记…",
+            initiator=self,
+            customer=lambda customer_id: customer_id,
+        )

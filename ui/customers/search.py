@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -29,7 +28,8 @@ from ui import format as fmt
 from ui import messages
 from ui.customers.record import CustomerRecordView
 from ui.customers.register import RegisterDialog
-from ui.ops import Operations
+from ui.keys import shortcut
+from ui.ops import ChangeEvent, Changes, Operations
 from ui.table import RowsModel, make_table
 
 
@@ -62,6 +62,8 @@ class CustomerSearchPage(QWidget):
         self._ops = ops
         self._search_seq = 0  # only the newest search's answer is shown
         self._open_seq = 0  # only the newest record opened is shown
+        self._awaiting_registration: str | None = None  # the ID number being registered
+        ops.changed.connect(self._on_changed)
 
         self.query = QLineEdit()
         self.query.setObjectName("customerQuery")
@@ -77,12 +79,12 @@ class CustomerSearchPage(QWidget):
         self.read_button.setObjectName("readIdCard")
         self.read_button.clicked.connect(self.read_card)
         self.read_button.setEnabled(reader is not None)
-        QShortcut(QKeySequence("F9"), self, activated=self.read_card)
+        shortcut(self, "F9", self.read_card)
         self.open_mobile_button = QPushButton("新开移动号码 (Ctrl+N)")
         self.open_mobile_button.setObjectName("openMobile")
         self.open_mobile_button.setEnabled(False)
         self.open_mobile_button.clicked.connect(self._request_open_mobile)
-        QShortcut(QKeySequence("Ctrl+N"), self, activated=self._request_open_mobile)
+        shortcut(self, "Ctrl+N", self._request_open_mobile)
         self.hint = QLabel("输入后按回车；扫码枪扫描证件也可以")
         self.hint.setObjectName("searchHint")
         self.field_error = QLabel("")
@@ -148,7 +150,7 @@ class CustomerSearchPage(QWidget):
         service, actor = self._service, self._actor
         self._search_seq += 1
         seq = self._search_seq
-        self._ops.run(
+        self._ops.query(
             lambda: service.search_customers(actor, text),
             lambda result: self._show_results(result) if seq == self._search_seq else None,
             lambda exc: self._search_failed(exc) if seq == self._search_seq else None,
@@ -180,9 +182,9 @@ class CustomerSearchPage(QWidget):
         if n == 1:
             self.open_customer(result.rows[0].id)
 
-    def _search_failed(self, exc: BaseException) -> None:
+    def _search_failed(self, exc: HallError) -> None:
         self.hint.setText("")
-        if isinstance(exc, HallError) and exc.field == "查询条件":
+        if exc.field == "查询条件":
             self.field_error.setText(exc.text)
             self.query.setFocus()
             return
@@ -198,13 +200,30 @@ class CustomerSearchPage(QWidget):
         service, actor = self._service, self._actor
         self._open_seq += 1
         seq = self._open_seq
-        self._ops.run(
+        self._ops.mutate(  # an unmasked view writes an audit entry: a write, changing nothing
             lambda: service.get_customer_record(actor, customer_id),
             lambda record: self._show_record(record) if seq == self._open_seq else None,
+            changes=Changes.NONE,
             parent=self,
             label="正在打开客户资料…",
-            write=True,  # an unmasked view writes an audit entry
         )
+
+    def _on_changed(self, event: ChangeEvent) -> None:
+        """Refresh from what other screens changed: a customer just registered from the card
+        on the reader is looked up as if the card were read again (list, highlight and hint
+        all about them); the open record is reloaded when its orders, payments or details
+        changed."""
+        if event.touches(Changes.CUSTOMER) and self._awaiting_registration is not None:
+            id_number, self._awaiting_registration = self._awaiting_registration, None
+            self._search_for(id_number)
+            return
+        current = self.current
+        if (
+            current is not None
+            and event.touches(Changes.CUSTOMER | Changes.ORDERS | Changes.CASH)
+            and event.customer_id in (None, current.id)
+        ):
+            self.open_customer(current.id)
 
     def _show_record(self, record: CustomerRecord) -> None:
         self.current = record
@@ -242,14 +261,14 @@ class CustomerSearchPage(QWidget):
                 f"已开具红字发票 {result.red_invoice_no}，"
                 f"冲销发票 {result.original_invoice_no}（{fmt.money(result.total_fen)}）",
             )
-            self.open_customer(customer_id)
 
-        self._ops.run(
+        self._ops.mutate(
             lambda: invoices.issue_red_letter(actor, invoice.invoice_no, reason),
             done,
+            changes=Changes.ORDERS,
             parent=self,
-            write=True,
             label="正在开具红字发票…",
+            customer=lambda _result: customer_id,
         )
 
     # -- ID-card reader ---------------------------------------------------------------------
@@ -265,19 +284,35 @@ class CustomerSearchPage(QWidget):
             card = reader.read()
             return card, service.search_customers(actor, card.id_number)
 
-        def failed(exc: BaseException) -> None:
-            self.read_button.setEnabled(True)
+        def failed(exc: HallError) -> None:
             self.hint.setText("")
-            if isinstance(exc, HallError):
-                self.field_error.setText(exc.text)
-                return
-            messages.failure(self, exc)
+            self.field_error.setText(exc.text)
 
-        self._ops.run(work, self._card_read, failed, parent=self)
+        self._ops.query(
+            work,
+            self._card_read,
+            failed,
+            parent=self,
+            always=lambda: self.read_button.setEnabled(True),
+        )
+
+    def _registration_abandoned(self) -> None:
+        self._awaiting_registration = None
+
+    def _search_for(self, text: str) -> None:
+        """Search as if the clerk had typed ``text`` (the field shows nothing: it may be an ID)."""
+        service, actor = self._service, self._actor
+        self._search_seq += 1
+        seq = self._search_seq
+        self._ops.query(
+            lambda: service.search_customers(actor, text),
+            lambda result: self._show_results(result) if seq == self._search_seq else None,
+            lambda exc: self._search_failed(exc) if seq == self._search_seq else None,
+            parent=self,
+        )
 
     def _card_read(self, result: tuple[IdCardData, SearchResult]) -> None:
         card, found = result
-        self.read_button.setEnabled(True)
         self.field_error.clear()
         self.query.clear()
         if found.rows:
@@ -287,7 +322,9 @@ class CustomerSearchPage(QWidget):
         self.hint.setText(
             f"{card.name}（{mask_id_number(card.id_number)}）尚未登记，请办理实名登记"
         )
+        self.results.set_rows([], [])  # nobody in the list is this card's holder
+        self._awaiting_registration = card.id_number  # looked up once registered (_on_changed)
         dialog = RegisterDialog(card, self._service, self._actor, self._ops, self)
-        dialog.registered.connect(self.open_customer)
+        dialog.rejected.connect(self._registration_abandoned)
         self.register_dialog = dialog
         dialog.open()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSize
-from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QPainter, QShortcut
+from PySide6.QtGui import QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hall_app.domain.errors import DeviceError, HallError
 from hall_app.services.documents import PrintedDocument
 from ui import messages
-from ui.ops import Operations
+from ui.keys import shortcut
+from ui.ops import Changes, Operations
 
 # Pages are rendered for the printer at this resolution at most: sharp barcodes, small spools.
 PRINT_DPI = 300
@@ -138,8 +140,8 @@ class DocumentPreview(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
-        QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_document)
-        QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save_pdf)
+        shortcut(self, "Ctrl+P", self.print_document)
+        shortcut(self, "Ctrl+S", self.save_pdf)
 
     def _reason(self) -> str | None:
         """The reprint reason when this copy would not be the first; None when cancelled."""
@@ -167,7 +169,10 @@ class DocumentPreview(QDialog):
 
         def work() -> tuple[PrintedDocument, int]:
             issued = issue(reason)
-            return issued, print_pdf(issued.pdf, printer)
+            try:
+                return issued, print_pdf(issued.pdf, printer)
+            except OSError as exc:
+                raise _device_error(exc) from exc
 
         def done(result: tuple[PrintedDocument, int]) -> None:
             issued, pages = result
@@ -176,7 +181,15 @@ class DocumentPreview(QDialog):
             self.info.setText(f"已发送到打印机：第 {issued.copy_no} 份，共 {pages} 页")
 
         self.printer = printer  # kept alive until the worker is done with it
-        self._ops.run(work, done, self._failed, parent=self, label="正在打印…", write=True)
+        self._ops.mutate(
+            work,
+            done,
+            self._failed,
+            changes=Changes.ORDERS,
+            parent=self,
+            label="正在打印…",
+            always=lambda: self._busy(False),
+        )
 
     def save_pdf(self) -> None:
         if not self.save_button.isEnabled():
@@ -193,7 +206,10 @@ class DocumentPreview(QDialog):
 
         def work() -> PrintedDocument:
             issued = issue(reason)
-            target.write_bytes(issued.pdf)
+            try:
+                target.write_bytes(issued.pdf)
+            except OSError as exc:
+                raise _device_error(exc) from exc
             return issued
 
         def done(issued: PrintedDocument) -> None:
@@ -201,12 +217,20 @@ class DocumentPreview(QDialog):
             self._busy(False)
             self.info.setText(f"已保存到 {target}（第 {issued.copy_no} 份）")
 
-        self._ops.run(work, done, self._failed, parent=self, write=True)
+        self._ops.mutate(
+            work,
+            done,
+            self._failed,
+            changes=Changes.ORDERS,
+            parent=self,
+            always=lambda: self._busy(False),
+        )
 
-    def _failed(self, exc: BaseException) -> None:
-        self._busy(False)
-        if isinstance(exc, OSError):
-            detail = exc.strerror or str(exc)
-            messages.error(self, f"打印或保存失败：{detail}。本份已登记，再打须填写重打原因")
-        else:
-            messages.failure(self, exc)
+    def _failed(self, exc: HallError) -> None:
+        messages.error(self, exc.text)
+
+
+def _device_error(exc: OSError) -> DeviceError:
+    """The printer or the disk failed after the copy was recorded: say so, in Chinese."""
+    detail = exc.strerror or str(exc)
+    return DeviceError(f"打印或保存失败：{detail}。本份已登记，再打须填写重打原因")

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -16,9 +15,9 @@ from hall_app.app import HallApp
 from hall_app.domain.errors import HallError
 from hall_app.services.actor import Actor
 from hall_app.services.queue import TicketView, WaitingCount
-from ui import messages
 from ui.documents.preview import print_pdf
-from ui.ops import Operations
+from ui.keys import shortcut
+from ui.ops import Changes, Operations
 
 log = logging.getLogger("hall.ui.kiosk")
 REFRESH_MS = 10_000
@@ -80,13 +79,17 @@ class KioskWindow(QWidget):
         self._clear = QTimer(self)
         self._clear.setSingleShot(True)
         self._clear.timeout.connect(self.result.clear)
-        QShortcut(QKeySequence("Ctrl+Shift+L"), self, activated=self.logout_requested.emit)
+        shortcut(self, "Ctrl+Shift+L", self.logout_requested.emit)
         self.refresh()
 
     def refresh(self) -> None:
         queue, actor = self._app.queue, self._actor
-        self._ops.run(
-            lambda: queue.waiting_counts(actor), self._show_counts, lambda _e: None, parent=self
+        # Counts are a convenience: a typed error (e.g. a dead link) keeps the last ones shown.
+        self._ops.query(
+            lambda: queue.waiting_counts(actor),
+            self._show_counts,
+            lambda exc: log.info("waiting counts not refreshed: %s", exc.text),
+            parent=self,
         )
 
     def _show_counts(self, counts: list[WaitingCount]) -> None:
@@ -123,7 +126,10 @@ class KioskWindow(QWidget):
                 return ticket, b"", 0
             return ticket, slip, 1
 
+        outcome: list[str] = []
+
         def done(result: tuple[TicketView, bytes, int]) -> None:
+            outcome.append("issued")
             ticket, slip, printed = result
             self.last_ticket, self.last_slip = ticket, slip or None
             self._enable()
@@ -142,17 +148,25 @@ class KioskWindow(QWidget):
             self._clear.start(RESULT_SHOWN_MS)
             self.refresh()
 
-        def failed(exc: BaseException) -> None:
+        def failed(exc: HallError) -> None:
+            outcome.append("refused")
             self._enable()
             self.result.setStyleSheet("font-size: 18pt; color: #c0392b; min-height: 120px;")
-            if isinstance(exc, HallError):
-                self.result.setText(f"暂时无法取号：{exc.message}。请到咨询台取号")
-            else:
-                self.result.setText("取号机故障，请到咨询台取号")
-                messages.failure(self, exc)
+            self.result.setText(f"暂时无法取号：{exc.message}。请到咨询台取号")
             self._clear.start(RESULT_SHOWN_MS)
 
-        self._ops.run(work, done, failed, parent=self, write=True)
+        def after() -> None:
+            if outcome:
+                return
+            # A bug: the crash dialog and the log have it; the customer is sent to the desk.
+            self._enable()
+            self.result.setStyleSheet("font-size: 18pt; color: #c0392b; min-height: 120px;")
+            self.result.setText("取号机故障，请到咨询台取号")
+            self._clear.start(RESULT_SHOWN_MS)
+
+        self._ops.mutate(
+            work, done, failed, changes=Changes.QUEUE, parent=self, always=after, initiator=self
+        )
 
     def _enable(self) -> None:
         for button in self.buttons.values():

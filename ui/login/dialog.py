@@ -16,8 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.domain.errors import HallError
-from ui import messages
-from ui.ops import Operations
+from ui.ops import Changes, Operations
 
 if TYPE_CHECKING:  # the dialog shows before the database layer has been imported
     from hall_app.services.actor import Actor
@@ -109,26 +108,27 @@ class LoginDialog(QDialog):
         self.login_button.setText("正在验证…")
         username, password = self.username.text(), self.password.text()
         auth = self._auth
-        self._ops.run(
+        self._ops.mutate(  # a login writes: failure counts, lockouts, audit
             lambda: auth.log_in(username, password),
             self._logged_in,
             self._failed,
+            changes=Changes.SESSION,
             parent=self,
-            write=True,  # a login writes: failure counts, lockouts, audit
+            always=self._ready_again,
         )
 
     def _logged_in(self, actor: Actor) -> None:
         self.actor = actor
         self.accept()
 
-    def _failed(self, exc: BaseException) -> None:
-        self.login_button.setEnabled(True)
-        self.login_button.setText("登录 (Enter)")
-        if isinstance(exc, HallError):
-            self.error_label.setText(exc.text)
-            target = self.username if exc.field == "用户名" else self.password
-            if target is self.password:
-                self.password.selectAll()
-            target.setFocus()
-            return
-        messages.failure(self, exc)
+    def _ready_again(self) -> None:
+        if self.actor is None:
+            self.login_button.setEnabled(True)
+            self.login_button.setText("登录 (Enter)")
+
+    def _failed(self, exc: HallError) -> None:
+        self.error_label.setText(exc.text)
+        target = self.username if exc.field == "用户名" else self.password
+        if target is self.password:
+            self.password.selectAll()
+        target.setFocus()

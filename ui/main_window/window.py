@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -27,15 +28,18 @@ from hall_app.domain.enums import TicketStatus
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from ui import format as fmt
+from ui import messages
 from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
+from ui.keys import shortcut
 from ui.open_mobile.wizard import OpenMobileWizard
-from ui.ops import Operations
+from ui.ops import Changes, Operations
 from ui.queue.panel import QueuePanel
 from ui.sync.quarantine import QuarantineDialog
 from ui.sync.status import SyncStatusLabel
 
 HOUSEKEEPING_MS = 5 * 60_000
+log = logging.getLogger("hall.ui.main")
 
 
 class MainWindow(QMainWindow):
@@ -46,6 +50,7 @@ class MainWindow(QMainWindow):
         self._app = app
         self.actor = actor
         self._ops = ops
+        self.leave_confirmed = False  # set once the clerk agreed to log out or quit
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"营业厅前台受理系统 — {actor.hall_name}")
         self.resize(1366, 800)
@@ -96,9 +101,9 @@ class MainWindow(QMainWindow):
         self._housekeeping.start(HOUSEKEEPING_MS)
         QTimer.singleShot(0, self.release_lapsed_numbers)
         self._tick()
-        QShortcut(QKeySequence("F3"), self, activated=self._go_customers)
-        QShortcut(QKeySequence("F10"), self, activated=self.open_cash)
-        QShortcut(QKeySequence("Ctrl+Shift+L"), self, activated=self.logout_requested.emit)
+        shortcut(self, "F3", self._go_customers)
+        shortcut(self, "F10", self.open_cash)
+        shortcut(self, "Ctrl+Shift+L", self.request_logout)
 
     def _add_page(
         self, label: str, key: str, page: QWidget, on_show: Callable[[], None] | None = None
@@ -130,7 +135,7 @@ class MainWindow(QMainWindow):
         till.clicked.connect(self.open_cash)
         logout = QPushButton("退出登录")
         logout.setObjectName("logoutButton")
-        logout.clicked.connect(self.logout_requested.emit)
+        logout.clicked.connect(self.request_logout)
         row.addWidget(title)
         row.addStretch(1)
         for widget in (self.staff_label, self.counter_label, self.date_label):
@@ -157,7 +162,6 @@ class MainWindow(QMainWindow):
             else None
         )
         wizard = OpenMobileWizard(self._app, self.actor, self._ops, customer_id, ticket_id, self)
-        wizard.completed.connect(lambda _opened: self.customers.open_customer(customer_id))
         wizard.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
         self.wizard = wizard
         wizard.open()
@@ -165,11 +169,11 @@ class MainWindow(QMainWindow):
     def release_lapsed_numbers(self) -> None:
         numbers = self._app.numbers
         counter_id = self.actor.counter_id
-        self._ops.run(
+        self._ops.mutate(
             lambda: numbers.release_expired(counter_id),
-            lambda _n: None,
-            lambda _e: None,
-            write=True,
+            on_error=lambda exc: log.info("lapsed reservations not released now: %s", exc.text),
+            changes=Changes.STOCK,
+            initiator=self,
         )
 
     def open_quarantine(self) -> None:
@@ -193,7 +197,33 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: int) -> None:
         self._busy.setText("处理中…" if busy else "")
 
+    def _unfinished_work(self) -> str | None:
+        """What closing now would interrupt, in the clerk's words (None: nothing)."""
+        if self.wizard is not None and self.wizard.isVisible():
+            return "开户尚未办结"
+        ticket = self.queue.current
+        if ticket is not None and ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING):
+            return f"正在为 {ticket.ticket_no} 办理业务"
+        return None
+
+    def confirm_leave(self, action: str) -> bool:
+        """Ask before logging out or quitting in the middle of a visit or an order."""
+        if self.leave_confirmed:
+            return True
+        work = self._unfinished_work()  # a write under way is waited for at exit (run_gui)
+        if work is not None and not messages.confirm(self, f"{work}，确定要{action}吗？"):
+            return False
+        self.leave_confirmed = True
+        return True
+
+    def request_logout(self) -> None:
+        if self.confirm_leave("退出登录"):
+            self.logout_requested.emit()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_leave("退出系统"):
+            event.ignore()
+            return
         self._clock_timer.stop()
         self._housekeeping.stop()
         self.sync_status.stop()

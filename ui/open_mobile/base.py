@@ -17,7 +17,7 @@ from hall_app.services.actor import Actor
 from hall_app.services.numbers import Reservation
 from hall_app.services.orders import OpenContext, OpenedNumber, Quote, SimView
 from ui import messages
-from ui.ops import Operations
+from ui.ops import Changes, Operations
 from ui.widgets.fields import ERROR_STYLE, OK_STYLE, error_label
 
 __all__ = ["ERROR_STYLE", "OK_STYLE", "OrderDraft", "WizardEnv", "WizardPage", "error_label"]
@@ -77,21 +77,45 @@ class WizardPage(QWidget):
     def leave(self, proceed: Callable[[], None]) -> None:
         proceed()
 
-    def run(
+    def _on_error(
+        self, on_error: Callable[[HallError], bool] | None
+    ) -> Callable[[HallError], None]:
+        def failed(exc: HallError) -> None:
+            if on_error is None or not on_error(exc):
+                messages.failure(self, exc)
+
+        return failed
+
+    def query(
         self,
         fn: Callable[[], Any],
         on_success: Callable[[Any], None],
         on_error: Callable[[HallError], bool] | None = None,
         *,
-        write: bool = False,
         label: str | None = None,
     ) -> None:
-        """Work off the GUI thread; a domain error goes to ``on_error`` (which returns whether
+        """A read off the GUI thread; a domain error goes to ``on_error`` (which returns whether
         it placed the message next to a field), anything else to the crash dialog."""
+        self.env.ops.query(fn, on_success, self._on_error(on_error), parent=self, label=label)
 
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, HallError) and on_error is not None and on_error(exc):
-                return
-            messages.failure(self, exc)
-
-        self.env.ops.run(fn, on_success, failed, parent=self, write=write, label=label)
+    def mutate(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None],
+        on_error: Callable[[HallError], bool] | None = None,
+        *,
+        changes: Changes,
+        label: str | None = None,
+    ) -> None:
+        """A write on the writer thread, announced with ``changes`` for this customer."""
+        customer_id = self.draft.customer_id
+        self.env.ops.mutate(
+            fn,
+            on_success,
+            self._on_error(on_error),
+            changes=changes,
+            parent=self,
+            label=label,
+            initiator=self,
+            customer=lambda _result: customer_id,
+        )

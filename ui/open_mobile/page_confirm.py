@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from hall_app.domain.money import capital_amount
 from ui import format as fmt
+from ui.keys import shortcut
 from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, OrderDraft, WizardEnv, WizardPage
 from ui.widgets.signature import SignaturePad
 
@@ -125,7 +126,7 @@ class ConfirmPage(WizardPage):
         self.ask_button = QPushButton("请客户确认签名 (F9)")
         self.ask_button.setObjectName("askSignature")
         self.ask_button.clicked.connect(self.ask_customer)
-        QShortcut(QKeySequence("F9"), self, activated=self.ask_customer)
+        shortcut(self, "F9", self.ask_customer)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
         row.addWidget(self.signature)

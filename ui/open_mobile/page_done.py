@@ -5,14 +5,15 @@ reason."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from hall_app.services.documents import LABELS, DocumentKind, PrintedDocument
 from ui import format as fmt
 from ui.documents.preview import DocumentPreview
+from ui.keys import shortcut
 from ui.open_mobile.base import WizardEnv, WizardPage
 
 KEYS = {
@@ -37,7 +38,7 @@ class DonePage(WizardPage):
             button = QPushButton(f"{LABELS[kind]} ({key})")
             button.setObjectName(f"print_{kind.value}")
             button.clicked.connect(lambda _c=False, k=kind: self.print_document(k))
-            QShortcut(QKeySequence(key), self, activated=lambda k=kind: self.print_document(k))
+            shortcut(self, key, partial(self.print_document, kind))
             row.addWidget(button)
             self.buttons[kind] = button
         self.previewed: set[DocumentKind] = set()
@@ -72,7 +73,7 @@ class DonePage(WizardPage):
         if o is None or not self.buttons[kind].isEnabled():
             return
         documents, actor, order_id = self.env.app.documents, self.env.actor, o.order_id
-        self.run(
+        self.query(
             lambda: documents.preview_document(actor, order_id, kind),
             lambda shown: self._show(
                 shown, lambda reason: documents.print_document(actor, order_id, kind, reason)

@@ -20,6 +20,7 @@ from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.orders import OpenContext
 from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, WizardEnv, WizardPage, error_label
+from ui.ops import Changes
 from ui.widgets.fields import FaceCheck
 
 
@@ -83,7 +84,7 @@ class EligibilityPage(WizardPage):
         if self._loaded:
             return
         orders, actor, customer_id = self.env.app.orders, self.env.actor, self.draft.customer_id
-        self.run(lambda: orders.prepare_open(actor, customer_id), self._show, self._refused)
+        self.query(lambda: orders.prepare_open(actor, customer_id), self._show, self._refused)
 
     def _refused(self, exc: HallError) -> bool:
         self.verdict.setStyleSheet(ERROR_STYLE)
@@ -131,8 +132,11 @@ class EligibilityPage(WizardPage):
             self.complete_changed.emit()
             return True
 
-        self.run(
-            lambda: auth.authorize(user, password, Permission.APPROVE), ok, refused, write=True
+        self.mutate(  # an authorization is audited
+            lambda: auth.authorize(user, password, Permission.APPROVE),
+            ok,
+            refused,
+            changes=Changes.NONE,
         )
 
     def is_complete(self) -> bool:

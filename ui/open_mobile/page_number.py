@@ -20,6 +20,7 @@ from hall_app.domain.errors import HallError
 from hall_app.services.numbers import NumberFilter, NumberView, Reservation, TierView
 from ui import format as fmt
 from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, WizardEnv, WizardPage, error_label
+from ui.ops import Changes
 from ui.table import RowsModel, make_table
 
 DIGIT_FIELDS = (("prefix", "号段", 11), ("contains", "包含", 8), ("ends", "尾号", 8))
@@ -87,7 +88,7 @@ class NumberPage(WizardPage):
     def _enter(self) -> None:
         if not self._tiers_loaded:
             numbers, actor = self.env.app.numbers, self.env.actor
-            self.run(lambda: numbers.list_tiers(actor), self._add_tiers)
+            self.query(lambda: numbers.list_tiers(actor), self._add_tiers)
         self.fields["prefix"].setFocus()
 
     def _add_tiers(self, tiers: list[TierView]) -> None:
@@ -115,7 +116,7 @@ class NumberPage(WizardPage):
         self.hint.setText("正在查询…")
         self._search_seq += 1
         seq = self._search_seq  # only the newest search's answer is shown
-        self.run(
+        self.query(
             lambda: numbers.find_numbers(actor, f),
             lambda rows: self._show(rows) if seq == self._search_seq else None,
             self._field_error,
@@ -179,7 +180,7 @@ class NumberPage(WizardPage):
             self.complete_changed.emit()
             return True
 
-        self.run(work, self._reserved, refused, write=True)
+        self.mutate(work, self._reserved, refused, changes=Changes.STOCK)
 
     def _reserved(self, r: Reservation) -> None:
         self._reserving = False

@@ -15,6 +15,7 @@ from hall_app.services.orders import OpenedNumber, OpenMobileRequest
 from ui import format as fmt
 from ui import messages
 from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, WizardEnv, WizardPage, error_label
+from ui.ops import Changes
 
 
 def _amount(edit: QLineEdit, field: str) -> int:
@@ -186,10 +187,10 @@ class PaymentPage(WizardPage):
                 self._back_to_number()
             return True
 
-        self.run(
+        self.mutate(
             lambda: orders.open_mobile_number(actor, req),
             done,
             refused,
-            write=True,
+            changes=Changes.ORDERS | Changes.CASH | Changes.STOCK | Changes.QUEUE,
             label="正在办理开户…",
         )

@@ -87,7 +87,7 @@ class PlanPage(WizardPage):
         if self._loaded:
             return
         catalog, actor = self.env.app.catalog, self.env.actor
-        self.run(lambda: (catalog.list_plans(actor), catalog.list_addons(actor)), self._fill)
+        self.query(lambda: (catalog.list_plans(actor), catalog.list_addons(actor)), self._fill)
 
     def _fill(self, loaded: tuple[list[PlanView], list[AddonView]]) -> None:
         self._loaded = True
@@ -184,4 +184,4 @@ class PlanPage(WizardPage):
             self.draft.quote = quote
             proceed()
 
-        self.run(lambda: orders.quote(actor, number, plan, addons), priced)
+        self.query(lambda: orders.quote(actor, number, plan, addons), priced)

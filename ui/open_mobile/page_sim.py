@@ -76,7 +76,7 @@ class SimPage(WizardPage):
         self.result.setText("正在核对库存…")
         self._scan_seq += 1
         seq = self._scan_seq  # only the newest scan's answer counts
-        self.run(
+        self.query(
             lambda: orders.check_sim(actor, scanned),
             lambda sim: self._accepted(sim) if seq == self._scan_seq else None,
             lambda exc: self._refuse(exc) if seq == self._scan_seq else True,

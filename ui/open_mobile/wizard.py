@@ -9,7 +9,7 @@ import logging
 import uuid
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from hall_app.app import HallApp
 from hall_app.services.actor import Actor
 from ui import messages
+from ui.keys import shortcut
 from ui.open_mobile.base import OrderDraft, WizardEnv, WizardPage
 from ui.open_mobile.page_confirm import ConfirmPage
 from ui.open_mobile.page_done import DonePage
@@ -31,7 +32,7 @@ from ui.open_mobile.page_number import NumberPage
 from ui.open_mobile.page_payment import PaymentPage
 from ui.open_mobile.page_plan import PlanPage
 from ui.open_mobile.page_sim import SimPage
-from ui.ops import Operations
+from ui.ops import Changes, Operations
 
 log = logging.getLogger("hall.ui.open_mobile")
 
@@ -100,8 +101,8 @@ class OpenMobileWizard(QDialog):
         layout.addWidget(self.stack, 1)
         layout.addLayout(buttons)
         for key in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(key), self, activated=self.next)
-        QShortcut(QKeySequence("Alt+Left"), self, activated=self.back)
+            shortcut(self, key, self.next)
+        shortcut(self, "Alt+Left", self.back)
         # Enter belongs to the focused field (scanner input, search, authorize), never to a
         # dialog default button.
         for button in self.findChildren(QPushButton):
@@ -209,12 +210,13 @@ class OpenMobileWizard(QDialog):
             return
         self.draft.reservation = None
         numbers, actor, number = self.env.app.numbers, self.env.actor, r.number.number
-        self.env.ops.run(
+        self.env.ops.mutate(
             lambda: numbers.release_number(actor, number),
             lambda _r: log.info("wizard abandoned; reserved number released"),
-            # the number is not logged: it may be a customer's from now on
-            lambda exc: log.warning("could not release a reserved number (%s)", type(exc).__name__),
-            write=True,
+            # the number is not logged: it may be a customer's from now on; a typed refusal
+            # (e.g. offline) leaves it to lapse by itself
+            lambda exc: log.warning("could not release a reserved number: %s", exc.message),
+            changes=Changes.STOCK,
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -3,22 +3,22 @@ walk-in (F7), finish (F8), and how many wait for each service type."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
 
 from hall_app.domain.enums import TicketStatus
-from hall_app.domain.errors import HallError
-from ui import messages
-from ui.ops import Operations
+from ui.keys import shortcut
+from ui.ops import ChangeEvent, Changes, Operations
 
 if TYPE_CHECKING:
     from hall_app.services.actor import Actor
     from hall_app.services.queue import QueueService, TicketView, WaitingCount
 
 REFRESH_MS = 10_000
+log = logging.getLogger("hall.ui.queue")
 
 
 class QueuePanel(QFrame):
@@ -42,10 +42,13 @@ class QueuePanel(QFrame):
         self.detail_label.setObjectName("ticketDetail")
         self.waiting_label = QLabel("")
         self.waiting_label.setObjectName("waitingCounts")
+        self.notice = QLabel("")
+        self.notice.setObjectName("queueNotice")
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout(self)
         row.addWidget(self.ticket_label)
         row.addWidget(self.detail_label)
+        row.addWidget(self.notice)
         row.addStretch(1)
         row.addWidget(self.waiting_label)
         for key, text, slot in (
@@ -61,11 +64,12 @@ class QueuePanel(QFrame):
             button.clicked.connect(slot)
             row.addWidget(button)
             self.buttons[key] = button
-            QShortcut(QKeySequence(key), self, activated=slot)
+            shortcut(self, key, slot)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh_counts)
         self._timer.start(REFRESH_MS)
         self._render()
+        ops.changed.connect(self._on_changed)
         self.refresh_counts()
 
     def stop(self) -> None:
@@ -77,7 +81,7 @@ class QueuePanel(QFrame):
             TicketStatus.CALLED,
             TicketStatus.SERVING,
         ):
-            messages.warning(self, f"请先办结或过号当前的 {self.current.ticket_no}")
+            self.say(f"请先办结或过号当前的 {self.current.ticket_no}")
             return
         service, actor = self._service, self._actor
         self._run(lambda: service.call_next(actor), empty_text="目前没有等候的顾客")
@@ -99,7 +103,7 @@ class QueuePanel(QFrame):
             TicketStatus.CALLED,
             TicketStatus.SERVING,
         ):
-            messages.warning(self, f"请先办结或过号当前的 {self.current.ticket_no}")
+            self.say(f"请先办结或过号当前的 {self.current.ticket_no}")
             return
         names = {
             "综合业务": "general",
@@ -116,7 +120,7 @@ class QueuePanel(QFrame):
     # -- plumbing -----------------------------------------------------------------------------
     def _on_current(self, action: object) -> None:
         if self.current is None:
-            messages.warning(self, "当前没有叫到的顾客，请先叫号 (F2)")
+            self.say("当前没有叫到的顾客，请先叫号 (F2)")
             return
         service, actor, ticket_id = self._service, self._actor, self.current.id
         assert callable(action)
@@ -124,27 +128,35 @@ class QueuePanel(QFrame):
 
     def _run(self, fn: object, empty_text: str = "") -> None:
         assert callable(fn)
+        self.say("")
         for button in self.buttons.values():
             button.setEnabled(False)
 
         def done(ticket: TicketView | None) -> None:
-            self._enable()
             if ticket is None:
-                self.detail_label.setText(empty_text)
+                self.say(empty_text)
             else:
                 self.current = ticket
                 self.ticket_changed.emit(ticket)
             self._render()
+
+        self._ops.mutate(
+            fn,
+            done,
+            lambda exc: self.say(exc.text),
+            changes=Changes.QUEUE,
+            parent=self,
+            always=self._enable,
+            initiator=self,
+        )
+
+    def say(self, text: str) -> None:
+        """A message about the queue keys, in the bar itself: nothing to click away."""
+        self.notice.setText(text)
+
+    def _on_changed(self, event: ChangeEvent) -> None:
+        if event.touches(Changes.QUEUE):
             self.refresh_counts()
-
-        def failed(exc: BaseException) -> None:
-            self._enable()
-            if isinstance(exc, HallError):
-                messages.warning(self, exc.text)
-            else:
-                messages.failure(self, exc)
-
-        self._ops.run(fn, done, failed, parent=self, write=True)
 
     def _enable(self) -> None:
         for button in self.buttons.values():
@@ -164,10 +176,10 @@ class QueuePanel(QFrame):
 
     def refresh_counts(self) -> None:
         service, actor = self._service, self._actor
-        self._ops.run(
+        self._ops.query(
             lambda: service.waiting_counts(actor),
             self._show_counts,
-            lambda exc: None,
+            lambda exc: log.info("waiting counts not refreshed: %s", exc.text),
             parent=self,
         )
 

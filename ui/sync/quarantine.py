@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hall_app.clock import fmt_local
 from hall_app.services.actor import Actor
 from hall_app.sync.service import ClashView, QuarantinedRecord, SyncService
 from ui import messages
-from ui.format import fmt_local
-from ui.ops import Operations
+from ui.ops import ChangeEvent, Changes, Operations
 from ui.table import RowsModel, make_table
 
 TABLE_LABELS = {
@@ -106,12 +106,17 @@ class QuarantineDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(bottom)
+        ops.changed.connect(self._on_changed)
         self.refresh()
 
     def refresh(self) -> None:
         service, actor = self._service, self._actor
-        self._ops.run(lambda: service.quarantined(actor), self._show, parent=self)
-        self._ops.run(lambda: service.clashes(actor), self._show_clashes, parent=self)
+        self._ops.query(lambda: service.quarantined(actor), self._show, parent=self)
+        self._ops.query(lambda: service.clashes(actor), self._show_clashes, parent=self)
+
+    def _on_changed(self, event: ChangeEvent) -> None:
+        if event.touches(Changes.SYNC):
+            self.refresh()
 
     def _show_clashes(self, clashes: list[ClashView]) -> None:
         self.clash_rows.set_rows(
@@ -156,12 +161,11 @@ class QuarantineDialog(QDialog):
         text = self.resolution.text()
         service, actor = self._service, self._actor
 
-        def done(_: None) -> None:
-            self.resolution.clear()
-            self.refresh()
-
-        self._ops.run(
-            lambda: service.resolve_clash(actor, clash_id, text), done, parent=self, write=True
+        self._ops.mutate(
+            lambda: service.resolve_clash(actor, clash_id, text),
+            lambda _: self.resolution.clear(),
+            changes=Changes.SYNC | Changes.STOCK,
+            parent=self,
         )
 
     def _show(self, records: list[QuarantinedRecord]) -> None:
@@ -188,6 +192,7 @@ class QuarantineDialog(QDialog):
 
         def done(n: int) -> None:
             messages.info(self, f"已重新排队 {n} 条，下次同步时发送")
-            self.refresh()
 
-        self._ops.run(lambda: service.retry_quarantined(actor), done, parent=self, write=True)
+        self._ops.mutate(
+            lambda: service.retry_quarantined(actor), done, changes=Changes.SYNC, parent=self
+        )

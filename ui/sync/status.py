@@ -7,16 +7,17 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QWidget
 
 from hall_app.clock import fmt_local
-from hall_app.domain.errors import HallError
 from hall_app.sync.push import LINK_LOST, PushReport
 from hall_app.sync.service import SyncService, SyncStatus, next_delay
-from ui.ops import Operations
+from ui.keys import shortcut
+from ui.ops import ChangeEvent, Changes, Operations
 
 log = logging.getLogger("hall.sync")
+# What a round may change here: the outbox, and what it pulls (tickets, numbers, SIMs, staff…).
+PULLED = Changes.SYNC | Changes.QUEUE | Changes.STOCK | Changes.CUSTOMER
 
 
 class SyncStatusLabel(QLabel):
@@ -36,7 +37,8 @@ class SyncStatusLabel(QLabel):
         if not service.configured:
             self.setText("单机模式：未配置中心数据库")
             return
-        QShortcut(QKeySequence("Ctrl+Shift+S"), self.window(), activated=self.sync_now)
+        shortcut(self.window(), "Ctrl+Shift+S", self.sync_now)
+        ops.changed.connect(self._on_changed)
         self.setText("正在连接中心数据库…")
         QTimer.singleShot(0, self.sync_now)
 
@@ -50,29 +52,56 @@ class SyncStatusLabel(QLabel):
         self.running = True
         self._timer.stop()
         service = self._service
-        self._ops.run(service.run_round, self._done, self._failed, parent=self)
+        outcome: list[int] = []
 
-    def _done(self, _report: PushReport) -> None:
-        self.failures = 0
-        self.online = True
-        self._after_round()
+        def done(_report: PushReport) -> None:
+            outcome.append(1)
 
-    def _failed(self, exc: BaseException) -> None:
-        self.failures += 1
-        self.online = False
-        self._after_round()
-        if not isinstance(exc, HallError):  # a bug: logged with its traceback, once a round
-            log.error("sync round failed", exc_info=exc)
+        def after() -> None:  # a typed failure (a dead link, a refusal) or a bug alike
+            if outcome:
+                self.failures = 0
+                self.online = True
+            else:
+                self.failures += 1
+                self.online = False
+            self._after_round()
+
+        # A round writes (the outbox, pulled rows): a write, on its own background lane so a
+        # slow link never holds up the clerk's writes.
+        self._ops.mutate(
+            service.run_round,
+            done,
+            lambda _exc: None,  # the status line shows the reason (SyncStatus.last_error)
+            changes=PULLED,
+            parent=self,
+            always=after,
+            initiator=self,
+            background=True,
+        )
+
+    def _on_changed(self, event: ChangeEvent) -> None:
+        if event.initiator is not self and event.touches(Changes.SYNC) and not self.running:
+            self._refresh_status()
 
     def _after_round(self) -> None:
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
         service = self._service
 
-        def unreadable(_exc: BaseException) -> None:  # keep trying, whatever happened
-            self.running = False
-            self.setText("同步状态暂不可读，稍后重试")
-            self._timer.start(int(self.next_delay_s * 1000))
+        shown: list[int] = []
 
-        self._ops.run(service.status, self._show, unreadable, parent=self)
+        def show(status: SyncStatus) -> None:
+            shown.append(1)
+            self._show(status)
+
+        def after() -> None:  # unreadable (a typed error, or a bug already reported): keep trying
+            self.running = False
+            if not shown:
+                self.setText("同步状态暂不可读，稍后重试")
+                self._timer.start(int(self.next_delay_s * 1000))
+
+        self._ops.query(service.status, show, lambda _exc: None, parent=self, always=after)
 
     def _show(self, status: SyncStatus) -> None:
         self.running = False
