@@ -211,7 +211,7 @@ def price_open_mobile(
             plan.vat,
         )
     )
-    offer = plan_offer(offers, plan, on)
+    offer = plan_offer(offers, plan, on) if plan.monthly_fen > 0 else None
     applied = None
     if offer is not None:
         discount = min(offer.monthly_discount_fen, plan.monthly_fen)
