@@ -468,14 +468,15 @@ class OrderService:
         )
         today = business_date(now)
         plan, addons, pricing = self._price(session, req.plan_code, req.addon_codes, tier, today)
-        settled = settle(pricing.total_fen, list(req.payments))
         lock_months = pricing.lock_in_months
         terms = open_mobile_terms(
             req.number, plan.name, plan.price_fen, pricing, [a.name for a in addons]
         )
         if req.terms_text and req.terms_text != terms:
-            # What the customer signed must be what is sold: prices or the choice changed.
+            # What the customer signed must be what is sold: prices, a promotion or the choice
+            # changed. Said before the payment check, which would only name the amount.
             raise ValidationError("业务内容与客户签字确认的不一致，请客户重新确认签名", "客户确认")
+        settled = settle(pricing.total_fen, list(req.payments))
 
         order_id = uuid.uuid4()
         order = Order(

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from hall_app.app import HallApp
@@ -22,6 +23,7 @@ from hall_app.db.models import (
     Subscription,
 )
 from hall_app.domain.enums import PaymentMethod
+from hall_app.domain.errors import ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind
@@ -133,3 +135,27 @@ def test_the_documents_show_the_discount(hall: HallApp, clerk: Actor, tmp_path: 
     invoice = _text(printed(clerk, done.order_id, DocumentKind.INVOICE).pdf, tmp_path, "i")
     assert "59.17" in invoice and "5.33" in invoice  # the plan's line, on what is charged
     assert "129.00" not in invoice and "陆拾玖元伍角整" in invoice
+
+
+def test_a_promotion_ended_after_the_customer_signed_asks_for_a_new_signature(
+    hall: HallApp, clerk: Actor
+) -> None:
+    req = _request(hall, clerk)
+    signed = hall.orders.quote(clerk, req.number, req.plan_code, req.addon_codes)
+    assert NEW5G in signed.terms
+    with hall.db.unit_of_work() as s:  # ended centrally while the customer was signing
+        s.execute(update(Promotion).where(Promotion.code == "NEW5G").values(active=False))
+    with hall.db.read() as s:
+        orders_before = s.scalars(select(Order.id)).all()
+    paid_as_signed = replace(
+        req,
+        payments=(PaymentInput(PaymentMethod.CASH, signed.total_fen, 20_000),),
+        terms_text=signed.terms,
+    )
+    with pytest.raises(ValidationError) as err:
+        hall.orders.open_mobile_number(clerk, paid_as_signed)
+    assert err.value.field == "客户确认"  # not merely a payment that no longer adds up
+    with hall.db.read() as s:
+        assert s.scalars(select(Order.id)).all() == orders_before
+    again = hall.orders.quote(clerk, req.number, req.plan_code, req.addon_codes)
+    assert again.total_fen == 13_400 and "优惠" not in again.terms
