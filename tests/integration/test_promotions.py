@@ -126,7 +126,7 @@ def test_the_documents_show_the_discount(hall: HallApp, clerk: Actor, tmp_path: 
     _, _, done = _open_as_quoted(hall, clerk)
     printed = hall.documents.print_document
     form = _text(printed(clerk, done.order_id, DocumentKind.ACCEPTANCE_FORM).pdf, tmp_path, "f")
-    assert f"优惠：{NEW5G}" in form and "-¥64.50" in form
+    assert f"优惠：{NEW5G}" in form and "-¥64.50" in form and "前 6 个月每月减 ¥64.50" in form
     assert "¥129.00" in form and "¥69.50" in form and "陆拾玖元伍角整" in form
     flat = "".join(form.split())  # the terms wrap on the form
     assert "".join(f"参加优惠活动“{NEW5G}”：{PROMISE}".split()) in flat
