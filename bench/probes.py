@@ -292,6 +292,8 @@ def _order_requests(hall: Any, clerk: Any, n: int) -> list[Any]:
         ).all()
     numbers = [v.number for v in hall.numbers.find_numbers(clerk, NumberFilter(tier_code=""))][:n]
     requests = []
+    # what the plan costs today, with its promotion (ordinary numbers all cost the same)
+    due = hall.orders.quote(clerk, numbers[0], "5G129", ("VAS_RING",)).total_fen if numbers else 0
     for cid, iccid, number in zip(customers, sims, numbers, strict=False):
         hall.numbers.reserve_number(clerk, number)
         requests.append(
@@ -301,7 +303,7 @@ def _order_requests(hall: Any, clerk: Any, n: int) -> list[Any]:
                 plan_code="5G129",
                 iccid=iccid,
                 addon_codes=("VAS_RING",),
-                payments=(PaymentInput(PaymentMethod.CASH, 13_400, 20_000),),
+                payments=(PaymentInput(PaymentMethod.CASH, due, 20_000),),
                 face_check=FaceCheckMethod.DEVICE,
                 face_checked_by="HK-FR-200",
             )

@@ -59,6 +59,7 @@ d.line(
 )
 buf = io.BytesIO()
 img.save(buf, "PNG")
+quote = hall.orders.quote(clerk, number, "5G129", ("VAS_RING",))  # with the plan's promotion
 done = hall.orders.open_mobile_number(
     clerk,
     OpenMobileRequest(
@@ -69,12 +70,14 @@ done = hall.orders.open_mobile_number(
         addon_codes=("VAS_RING",),
         payments=(
             PaymentInput(PaymentMethod.CASH, 10_000, 10_000),
-            PaymentInput(PaymentMethod.QR_WALLET, 53_400, None, "WX2026112400123"),
+            PaymentInput(
+                PaymentMethod.QR_WALLET, quote.total_fen - 10_000, None, "WX2026112400123"
+            ),
         ),
         face_check=FaceCheckMethod.DEVICE,
         face_checked_by="HK-FR-200",
         signature_png=buf.getvalue(),
-        terms_text=hall.orders.quote(clerk, number, "5G129", ("VAS_RING",)).terms,
+        terms_text=quote.terms,
     ),
 )
 assert done.invoice_no is not None

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -12,8 +12,9 @@ class DocLine:
     description: str
     quantity: int
     unit_price_fen: int
-    amount_fen: int
+    amount_fen: int  # negative for a promotion's discount
     invoiceable: bool
+    note: str = ""  # beside the amount on the acceptance form
 
 
 @dataclass(frozen=True)

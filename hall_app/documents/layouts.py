@@ -137,8 +137,8 @@ def render_acceptance(doc: OrderDocument) -> bytes:
         c.setFont(font, 10)
         c.drawString(left, y, line.description)
         c.drawRightString(amount_x, y, format_yuan(line.amount_fen))
-        if not line.invoiceable:
-            c.drawString(amount_x + 4 * mm, y, "预存，不开具增值税发票")
+        if line.note:
+            c.drawString(amount_x + 4 * mm, y, line.note)
         y -= 7 * mm
     c.setFont(font, 10.5)
     c.drawString(left, y, "合计")

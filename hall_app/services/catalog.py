@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from hall_app.clock import Clock, business_date
 from hall_app.db.engine import Database
 from hall_app.db.models import Product, Promotion
 from hall_app.domain.enums import ProductKind
 from hall_app.domain.permissions import Permission
+from hall_app.domain.pricing import Offer, offer_applies_to_plan
 from hall_app.services.actor import Actor
 
 
@@ -20,6 +21,8 @@ class PromotionView:
     code: str
     name: str
     description: str
+    monthly_fen: int  # the plan's monthly fee while the promotion runs
+    months: int  # for how many months, the first one included
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,8 @@ class CatalogService:
         self._clock = clock
 
     def list_plans(self, actor: Actor) -> list[PlanView]:
-        """Mobile plans on sale, cheapest first, each with the promotions valid today."""
+        """Mobile plans on sale, cheapest first, each with the promotions valid today: exactly
+        those the order's pricing applies (``offer_applies_to_plan``), with the fee they give."""
         actor.require(Permission.ORDER_CREATE)
         today = business_date(self._clock())
         with self._db.read() as session:
@@ -58,14 +62,14 @@ class CatalogService:
                 .where(Product.kind == ProductKind.MOBILE_PLAN, Product.active)
                 .order_by(Product.price_fen, Product.code)
             ).all()
-            promos = session.scalars(
-                select(Promotion).where(
-                    Promotion.active,
-                    Promotion.product_id.in_([p.id for p in plans]),
-                    Promotion.valid_from <= today,
-                    or_(Promotion.valid_to.is_(None), Promotion.valid_to >= today),
+            offers = [
+                offer_of(x)
+                for x in session.scalars(
+                    select(Promotion)
+                    .where(Promotion.product_id.in_([p.id for p in plans]))
+                    .order_by(Promotion.code)
                 )
-            ).all()
+            ]
             return [
                 PlanView(
                     code=p.code,
@@ -77,9 +81,15 @@ class CatalogService:
                     lock_in_months=p.lock_in_months,
                     description=p.description,
                     promotions=tuple(
-                        PromotionView(x.code, x.name, x.description)
-                        for x in promos
-                        if x.product_id == p.id
+                        PromotionView(
+                            x.code,
+                            x.name,
+                            x.description,
+                            p.price_fen - min(x.monthly_discount_fen, p.price_fen),
+                            x.discount_months,
+                        )
+                        for x in offers
+                        if offer_applies_to_plan(x, p.id, today)
                     ),
                 )
                 for p in plans
@@ -96,6 +106,24 @@ class CatalogService:
                     .order_by(Product.price_fen, Product.code)
                 )
             ]
+
+
+def offer_of(promotion: Promotion) -> Offer:
+    """A catalog promotion as the pricing sees it."""
+    return Offer(
+        id=promotion.id,
+        code=promotion.code,
+        name=promotion.name,
+        product_id=promotion.product_id,
+        monthly_discount_fen=promotion.monthly_discount_fen,
+        discount_months=promotion.discount_months,
+        valid_from=promotion.valid_from,
+        valid_to=promotion.valid_to,
+        active=promotion.active,
+        subsidy_fen=promotion.subsidy_fen,
+        commitment_months=promotion.commitment_months,
+        description=promotion.description,
+    )
 
 
 def allowance_text(value: int | None, unit: str) -> str:

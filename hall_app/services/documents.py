@@ -23,6 +23,7 @@ from hall_app.db.models import (
     Payment,
     PrintRecord,
     Product,
+    Promotion,
     Staff,
     Subscription,
 )
@@ -37,6 +38,7 @@ from hall_app.documents.data import (
 from hall_app.domain.enums import InvoiceKind
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_phone
+from hall_app.domain.money import format_yuan
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
@@ -231,7 +233,12 @@ class DocumentService:
             plan_name=plan.name if plan else "",
             lines=tuple(
                 DocLine(
-                    li.description, li.quantity, li.unit_price_fen, li.amount_fen, li.invoiceable
+                    li.description,
+                    li.quantity,
+                    li.unit_price_fen,
+                    li.amount_fen,
+                    li.invoiceable,
+                    _line_note(session, li),
                 )
                 for li in lines
             ),
@@ -250,6 +257,15 @@ class DocumentService:
         is_invoice = kind in (DocumentKind.INVOICE, DocumentKind.RED_INVOICE)
         ref = invoice.invoice_no if is_invoice and invoice else order.order_no
         return ref, document
+
+
+def _line_note(session: Session, line: OrderLine) -> str:
+    if not line.invoiceable:
+        return "预存，不开具增值税发票"
+    promotion = session.get(Promotion, line.promotion_id) if line.promotion_id else None
+    if promotion is not None:
+        return f"前 {promotion.discount_months} 个月每月减 {format_yuan(-line.amount_fen)}"
+    return ""
 
 
 def _render(kind: DocumentKind, document: OrderDocument) -> bytes:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from hall_app.db.models import (
     PhoneNumber,
     PrettyTier,
     Product,
+    Promotion,
     QueueTicket,
     SimCard,
     Subscription,
@@ -56,15 +57,26 @@ from hall_app.domain.enums import (
     SubscriptionStatus,
 )
 from hall_app.domain.errors import NotFound, ValidationError
-from hall_app.domain.masking import mask_id_number, mask_phone
-from hall_app.domain.money import format_yuan, split_tax
+from hall_app.domain.masking import mask_id_number
 from hall_app.domain.payments import PaymentInput, SettledPayment, settle
 from hall_app.domain.permissions import Permission
+from hall_app.domain.pricing import (
+    AppliedPromotion,
+    Item,
+    LineKind,
+    Pricing,
+    Tier,
+    VatClass,
+    price_open_mobile,
+    promotion_last_day,
+)
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_iccid
+from hall_app.domain.terms import open_mobile_terms
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.cash import open_session_for_payment
+from hall_app.services.catalog import offer_of
 from hall_app.services.invoicing import next_invoice_number
 from hall_app.services.numbers import NumberService
 from hall_app.sync.central import (
@@ -110,9 +122,10 @@ class OpenMobileRequest:
 @dataclass(frozen=True)
 class LineView:
     description: str
-    amount_fen: int
+    amount_fen: int  # negative for a promotion's discount
     invoiceable: bool
     vat_rate: Decimal | None
+    discount: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,15 +167,7 @@ class Quote:
     lock_in_months: int
     min_monthly_fen: int
     terms: str
-
-
-@dataclass
-class _Priced:
-    lines: list[tuple[OrderLine, VatCategory | None]] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return sum(line.amount_fen for line, _ in self.lines)
+    promotion: AppliedPromotion | None = None
 
 
 class OrderService:
@@ -207,37 +212,27 @@ class OrderService:
         self, actor: Actor, number: str, plan_code: str, addon_codes: tuple[str, ...] = ()
     ) -> Quote:
         """What the chosen number, plan and services cost today, priced exactly as
-        ``open_mobile_number`` will price them."""
+        ``open_mobile_number`` will price them (the same function, on the same date)."""
         actor.require(Permission.ORDER_CREATE)
+        today = business_date(self._clock())
         with self._db.read() as session:
             tier = session.scalar(
                 select(PrettyTier)
                 .join(PhoneNumber, PhoneNumber.pretty_tier_id == PrettyTier.id)
                 .where(PhoneNumber.number == number)
             )
-            plan = self._product(session, plan_code, ProductKind.MOBILE_PLAN)
-            addons = [self._product(session, c, ProductKind.VALUE_ADDED) for c in addon_codes]
-            priced = self._price(session, plan, addons, tier)
-            lock = max(plan.lock_in_months, tier.lock_in_months if tier else 0)
-            min_monthly = tier.min_monthly_fen if tier else 0
-            splits = [
-                split_tax(line.amount_fen, Decimal(vat.rate))
-                for line, vat in priced.lines
-                if line.invoiceable and vat is not None
-            ]
+            plan, addons, pricing = self._price(session, plan_code, addon_codes, tier, today)
             return Quote(
-                lines=tuple(
-                    LineView(line.description, line.amount_fen, line.invoiceable, line.vat_rate)
-                    for line, _ in priced.lines
-                ),
-                total_fen=priced.total,
-                invoice_amount_fen=sum(x.amount_fen for x in splits),
-                tax_fen=sum(x.tax_fen for x in splits),
-                lock_in_months=lock,
-                min_monthly_fen=min_monthly,
+                lines=_line_views(pricing),
+                total_fen=pricing.total_fen,
+                invoice_amount_fen=pricing.invoice_amount_fen,
+                tax_fen=pricing.tax_fen,
+                lock_in_months=pricing.lock_in_months,
+                min_monthly_fen=pricing.min_monthly_fen,
                 terms=open_mobile_terms(
-                    number, plan.name, plan.price_fen, lock, min_monthly, [a.name for a in addons]
+                    number, plan.name, plan.price_fen, pricing, [a.name for a in addons]
                 ),
+                promotion=pricing.promotion,
             )
 
     def check_sim(self, actor: Actor, scanned: str) -> SimView:
@@ -466,27 +461,22 @@ class OrderService:
                 + ("（离线时只能使用本窗口租用的卡）" if offline else ""),
                 "ICCID",
             )
-        plan = self._product(session, req.plan_code, ProductKind.MOBILE_PLAN)
-        addons = [self._product(session, c, ProductKind.VALUE_ADDED) for c in req.addon_codes]
         tier = (
             session.get(PrettyTier, number_row.pretty_tier_id)
             if number_row.pretty_tier_id
             else None
         )
-        priced = self._price(session, plan, addons, tier)
-        settled = settle(priced.total, list(req.payments))
-        lock_months = max(plan.lock_in_months, tier.lock_in_months if tier else 0)
+        today = business_date(now)
+        plan, addons, pricing = self._price(session, req.plan_code, req.addon_codes, tier, today)
+        lock_months = pricing.lock_in_months
         terms = open_mobile_terms(
-            req.number,
-            plan.name,
-            plan.price_fen,
-            lock_months,
-            tier.min_monthly_fen if tier else 0,
-            [a.name for a in addons],
+            req.number, plan.name, plan.price_fen, pricing, [a.name for a in addons]
         )
         if req.terms_text and req.terms_text != terms:
-            # What the customer signed must be what is sold: prices or the choice changed.
+            # What the customer signed must be what is sold: prices, a promotion or the choice
+            # changed. Said before the payment check, which would only name the amount.
             raise ValidationError("业务内容与客户签字确认的不一致，请客户重新确认签名", "客户确认")
+        settled = settle(pricing.total_fen, list(req.payments))
 
         order_id = uuid.uuid4()
         order = Order(
@@ -499,7 +489,7 @@ class OrderService:
             staff_id=actor.staff_id,
             customer_id=customer.id,
             ticket_id=req.ticket_id,
-            total_fen=priced.total,
+            total_fen=pricing.total_fen,
             terms_text=terms,
             signature_png=req.signature_png,
             submitted_at=now,
@@ -507,9 +497,22 @@ class OrderService:
         )
         session.add(order)
         session.flush()
-        for line, _ in priced.lines:
-            line.order_id = order_id
-            session.add(line)
+        for line in pricing.lines:
+            session.add(
+                OrderLine(
+                    order_id=order_id,
+                    product_id=line.product_id,
+                    description=line.description,
+                    quantity=1,
+                    unit_price_fen=line.amount_fen,
+                    amount_fen=line.amount_fen,
+                    vat_category_id=line.vat.id if line.vat else None,
+                    vat_rate=line.vat.rate if line.vat else None,
+                    invoiceable=line.invoiceable,
+                    promotion_id=line.promotion_id,
+                )
+            )
+        promotion = pricing.promotion
         subscription = Subscription(
             customer_id=customer.id,
             kind=SubscriptionKind.MOBILE,
@@ -523,7 +526,9 @@ class OrderService:
             lock_in_until=(business_date(now) + timedelta(days=30 * lock_months))
             if lock_months
             else None,
-            balance_fen=sum(line.amount_fen for line, _ in priced.lines if not line.invoiceable),
+            balance_fen=pricing.prepaid_fen,
+            promotion_id=promotion.id if promotion else None,
+            promotion_until=promotion_last_day(today, promotion.months) if promotion else None,
         )
         session.add(subscription)
         session.flush()
@@ -553,7 +558,7 @@ class OrderService:
                 )
             )
         invoice_no, inv_total, inv_tax = self._invoice(
-            session, actor, order_id, customer, priced, now
+            session, actor, order_id, customer, pricing, now
         )
         if req.ticket_id is not None:
             session.execute(
@@ -586,8 +591,9 @@ class OrderService:
             entity_id=order_id,
             after={
                 "order_no": order.order_no,
-                "total_fen": priced.total,
+                "total_fen": pricing.total_fen,
                 "invoice_no": invoice_no,
+                "promotion": promotion.code if promotion else None,
                 "face_check": req.face_check.value,
                 "face_checked_by": req.face_checked_by.strip(),
                 "approved_by": req.supervisor.username if approved and req.supervisor else None,
@@ -598,11 +604,8 @@ class OrderService:
             order_no=order.order_no,
             subscription_id=subscription.id,
             number=req.number,
-            total_fen=priced.total,
-            lines=tuple(
-                LineView(line.description, line.amount_fen, line.invoiceable, line.vat_rate)
-                for line, _ in priced.lines
-            ),
+            total_fen=pricing.total_fen,
+            lines=_line_views(pricing),
             payments=tuple(settled),
             invoice_no=invoice_no,
             invoice_total_fen=inv_total,
@@ -619,43 +622,32 @@ class OrderService:
             raise ValidationError(f"没有在售的{kind.label}“{code}”", "套餐")
         return product
 
-    @staticmethod
+    @classmethod
     def _price(
-        session: Session, plan: Product, addons: list[Product], tier: PrettyTier | None
-    ) -> _Priced:
-        priced = _Priced()
-        if tier is not None and tier.prepayment_fen:
-            # Prepaid calls: a receipt now, the VAT invoice follows consumption.
-            priced.lines.append(
-                (
-                    OrderLine(
-                        description=f"{tier.name}预存话费",
-                        quantity=1,
-                        unit_price_fen=tier.prepayment_fen,
-                        amount_fen=tier.prepayment_fen,
-                        invoiceable=False,
-                    ),
-                    None,
-                )
-            )
-        for product, label in [(plan, "首月月租"), *((a, "首月") for a in addons)]:
-            vat = session.get_one(VatCategory, product.vat_category_id)
-            priced.lines.append(
-                (
-                    OrderLine(
-                        product_id=product.id,
-                        description=f"{product.name} {label}",
-                        quantity=1,
-                        unit_price_fen=product.price_fen,
-                        amount_fen=product.price_fen,
-                        vat_category_id=vat.id,
-                        vat_rate=vat.rate,
-                        invoiceable=True,
-                    ),
-                    vat,
-                )
-            )
-        return priced
+        cls,
+        session: Session,
+        plan_code: str,
+        addon_codes: tuple[str, ...],
+        tier: PrettyTier | None,
+        on: date,
+    ) -> tuple[Product, list[Product], Pricing]:
+        """The catalog rows of the order, priced by the one pricing function for the date."""
+        plan = cls._product(session, plan_code, ProductKind.MOBILE_PLAN)
+        addons = [cls._product(session, c, ProductKind.VALUE_ADDED) for c in addon_codes]
+        offers = [
+            offer_of(p)
+            for p in session.scalars(select(Promotion).where(Promotion.product_id == plan.id))
+        ]
+        pricing = price_open_mobile(
+            _item(session, plan),
+            [_item(session, a) for a in addons],
+            Tier(tier.name, tier.prepayment_fen, tier.min_monthly_fen, tier.lock_in_months)
+            if tier is not None
+            else None,
+            offers,
+            on,
+        )
+        return plan, addons, pricing
 
     @staticmethod
     def _order_no(session: Session, actor: Actor, now: datetime) -> str:
@@ -681,11 +673,10 @@ class OrderService:
         actor: Actor,
         order_id: uuid.UUID,
         customer: Customer,
-        priced: _Priced,
+        pricing: Pricing,
         now: datetime,
     ) -> tuple[str | None, int, int]:
-        lines = [(line, vat) for line, vat in priced.lines if line.invoiceable and vat]
-        if not lines:
+        if not pricing.invoice_items:
             return None, 0, 0
         invoice_no, segment_id = next_invoice_number(session, actor, now, self._shared_segments)
         hall = session.get_one(Hall, actor.hall_id)
@@ -701,62 +692,47 @@ class OrderService:
             buyer_tax_id=customer.uscc or "",
             seller_name=hall.seller_name,
             seller_tax_id=hall.seller_tax_id,
-            total_fen=0,
-            amount_fen=0,
-            tax_fen=0,
+            total_fen=pricing.invoice_total_fen,
+            amount_fen=pricing.invoice_amount_fen,
+            tax_fen=pricing.tax_fen,
             issuer_id=actor.staff_id,
         )
         session.add(invoice)
         session.flush()
-        for line, vat in lines:
-            assert vat is not None
-            split = split_tax(line.amount_fen, Decimal(vat.rate))
+        for item in pricing.invoice_items:
             session.add(
                 InvoiceLine(
                     invoice_id=invoice.id,
-                    item_name=vat.invoice_label,
-                    quantity=line.quantity,
-                    unit_price_fen=split.amount_fen,
-                    amount_fen=split.amount_fen,
-                    rate=vat.rate,
-                    tax_fen=split.tax_fen,
+                    item_name=item.label,
+                    quantity=1,
+                    unit_price_fen=item.amount_fen,
+                    amount_fen=item.amount_fen,
+                    rate=item.rate,
+                    tax_fen=item.tax_fen,
                 )
             )
-            invoice.total_fen += line.amount_fen
-            invoice.amount_fen += split.amount_fen
-            invoice.tax_fen += split.tax_fen
         return invoice_no, invoice.total_fen, invoice.tax_fen
 
 
-def open_mobile_terms(
-    number: str,
-    plan_name: str,
-    monthly_fen: int,
-    lock_in_months: int,
-    min_monthly_fen: int,
-    addon_names: list[str],
-) -> str:
-    """The terms the customer reads on the confirmation screen and signs; printed on the
-    acceptance form word for word."""
-    terms = [
-        f"1. 本人申请开通号码 {mask_phone(number)}，办理“{plan_name}”，"
-        f"月费 {format_yuan(monthly_fen)}，"
-        "自开通之日起按月计费，首月费用于开户时收取。",
-    ]
-    if addon_names:
-        terms.append(f"2. 同时开通增值业务：{'、'.join(addon_names)}，可随时申请退订，次月生效。")
-    if lock_in_months:
-        terms.append(
-            f"{len(terms) + 1}. 在网期限 {lock_in_months} 个月，期满前不得办理销户、过户或"
-            "降档；提前解约须按协议承担违约责任。"
-        )
-    if min_monthly_fen:
-        terms.append(
-            f"{len(terms) + 1}. 靓号最低月消费 {format_yuan(min_monthly_fen)}，"
-            "当月消费不足部分按最低消费补足。预存话费不退现，按月抵扣。"
-        )
-    terms.append(
-        f"{len(terms) + 1}. 本人承诺所提供证件真实有效，号码仅供本人使用，不出租、出借、转售，"
-        "不用于电信网络诈骗等违法活动（《反电信网络诈骗法》）。"
+def _item(session: Session, product: Product) -> Item:
+    vat = session.get_one(VatCategory, product.vat_category_id)
+    return Item(
+        product.id,
+        product.name,
+        product.price_fen,
+        VatClass(vat.id, vat.invoice_label, Decimal(vat.rate)),
+        product.lock_in_months,
     )
-    return "\n".join(terms)
+
+
+def _line_views(pricing: Pricing) -> tuple[LineView, ...]:
+    return tuple(
+        LineView(
+            line.description,
+            line.amount_fen,
+            line.invoiceable,
+            line.vat.rate if line.vat else None,
+            line.kind is LineKind.DISCOUNT,
+        )
+        for line in pricing.lines
+    )

@@ -39,17 +39,17 @@ def test_open_the_till_take_money_then_close_it(
     assert "备用金 ¥200.00" in dialog.state.text()
 
     clerk = window.actor
-    hall.orders.open_mobile_number(clerk, _request(hall, clerk))  # 134 yuan in cash
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk))  # 69.50 yuan in cash
     dialog.refresh()
-    qtbot.waitUntil(lambda: "¥334.00" in dialog.state.text(), timeout=WAIT)
-    qtbot.keyClicks(dialog.amount, "335")
+    qtbot.waitUntil(lambda: "¥269.50" in dialog.state.text(), timeout=WAIT)
+    qtbot.keyClicks(dialog.amount, "270.50")
     qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "已日结" in dialog.state.text(), timeout=WAIT)
     assert "长款 ¥1.00" in dialog.state.text()
     closed = hall.cash.day_sessions(
         hall.auth.log_in("super1", "hall1234"), dialog._closed.business_date
     )  # type: ignore[union-attr]
-    mine = [t for t in closed if t.staff_name == clerk.full_name and t.counted_cash_fen == 33_500]
+    mine = [t for t in closed if t.staff_name == clerk.full_name and t.counted_cash_fen == 27_050]
     assert len(mine) == 1 and mine[0].status is CashSessionStatus.CLOSED
     assert not shown.items
 

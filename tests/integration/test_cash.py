@@ -26,26 +26,26 @@ def test_payments_count_in_the_till_and_closing_records_the_difference(
     opened = hall.cash.open_session(clerk, 20_000)  # a 200 yuan float
     with pytest.raises(ValidationError, match="尚未日结，请先日结再开班"):
         hall.cash.open_session(clerk, 0)
-    req = _request(hall, clerk)  # 134 yuan in cash, 200 handed over
+    req = _request(hall, clerk)  # 69.50 yuan in cash (NEW5G half price), 200 handed over
     hall.orders.open_mobile_number(clerk, req)
     mixed = _request(hall, clerk, skip=1)
     mixed = replace(
         mixed,
         payments=(
-            PaymentInput(PaymentMethod.BANK_CARD, 10_000, reference="POS778899"),
-            PaymentInput(PaymentMethod.QR_WALLET, 3_400, reference="WX20261124001"),
+            PaymentInput(PaymentMethod.BANK_CARD, 5_000, reference="POS778899"),
+            PaymentInput(PaymentMethod.QR_WALLET, 1_950, reference="WX20261124001"),
         ),
     )
     hall.orders.open_mobile_number(clerk, mixed)
     now = hall.cash.current_session(clerk)
     assert now is not None and now.id == opened.id
-    assert (now.cash_fen, now.card_fen, now.qr_fen, now.payments) == (13_400, 10_000, 3_400, 3)
-    assert now.expected_cash_fen == 20_000 + 13_400  # the change went back to the customer
+    assert (now.cash_fen, now.card_fen, now.qr_fen, now.payments) == (6_950, 5_000, 1_950, 3)
+    assert now.expected_cash_fen == 20_000 + 6_950  # the change went back to the customer
 
     with pytest.raises(ValidationError) as err:
         hall.cash.close_session(clerk, -1)
     assert err.value.field == "实点现金"
-    closed = hall.cash.close_session(clerk, 33_000)  # 4 yuan short
+    closed = hall.cash.close_session(clerk, 26_550)  # 4 yuan short of 269.50
     assert closed.status is CashSessionStatus.CLOSED and closed.difference_fen == -400
     with pytest.raises(ValidationError, match="没有未日结"):
         hall.cash.close_session(clerk, 0)
@@ -65,7 +65,7 @@ def test_payments_count_in_the_till_and_closing_records_the_difference(
 def test_the_first_payment_opens_a_till_if_the_clerk_did_not(hall: HallApp, clerk: Actor) -> None:
     hall.orders.open_mobile_number(clerk, _request(hall, clerk))
     till = hall.cash.current_session(clerk)
-    assert till is not None and till.opening_float_fen == 0 and till.cash_fen == 13_400
+    assert till is not None and till.opening_float_fen == 0 and till.cash_fen == 6_950
     assert till.business_date == business_date(hall.clock())
 
 
@@ -101,13 +101,13 @@ def test_a_till_left_open_yesterday_is_closed_first(
     assert closed.difference_fen == 0 and closed.business_date == first.business_date
     today = hall.cash.current_session(clerk)
     assert today is not None and today.business_date == first.business_date + timedelta(days=1)
-    assert today.cash_fen == 13_400
+    assert today.cash_fen == 6_950
 
 
 def test_payment_after_closing_opens_a_new_till(hall: HallApp, clerk: Actor) -> None:
     hall.cash.open_session(clerk, 0)
     hall.orders.open_mobile_number(clerk, _request(hall, clerk))
-    closed = hall.cash.close_session(clerk, 13_400)
+    closed = hall.cash.close_session(clerk, 6_950)
     hall.orders.open_mobile_number(clerk, _request(hall, clerk, skip=1))
     again = hall.cash.current_session(clerk)
-    assert again is not None and again.id != closed.id and again.cash_fen == 13_400
+    assert again is not None and again.id != closed.id and again.cash_fen == 6_950

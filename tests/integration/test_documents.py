@@ -37,7 +37,7 @@ def opened(hall: HallApp, clerk: Actor):  # type: ignore[no-untyped-def]
 
     req = replace(
         req,
-        payments=(PaymentInput(PaymentMethod.CASH, 63_400, 70_000),),
+        payments=(PaymentInput(PaymentMethod.CASH, 56_950, 70_000),),  # ¥500 prepaid + ¥69.50
         terms_text=hall.orders.quote(clerk, req.number, req.plan_code, req.addon_codes).terms,
     )
     return req, hall.orders.open_mobile_number(clerk, req)
@@ -50,8 +50,8 @@ def test_receipt(hall: HallApp, clerk: Actor, opened, tmp_path: Path) -> None:  
     with hall.db.read() as s:
         id_number = s.get_one(Customer, req.customer_id).id_number
     assert id_number and mask_id_number(id_number) in text and id_number not in text
-    assert capital_amount(63_400) in text  # 陆佰叁拾肆元整
-    assert "¥700.00 / ¥66.00" in text  # tendered / change
+    assert capital_amount(56_950) in text  # 伍佰陆拾玖元伍角整
+    assert "¥700.00 / ¥130.50" in text  # tendered / change
     assert done.order_no in text and "林晓燕" in text
     assert "重打" not in text
 
@@ -68,7 +68,7 @@ def test_invoice_has_tax_lines_capitals_and_number(
     assert done.invoice_no in text and "电子发票（普通发票）" in text
     assert "*电信服务*基础电信服务" in text and "*电信服务*增值电信服务" in text
     assert "9%" in text and "6%" in text
-    assert capital_amount(done.invoice_total_fen) in text  # 壹佰叁拾肆元整
+    assert capital_amount(done.invoice_total_fen) in text  # 陆拾玖元伍角整
     assert "中国电信股份有限公司福州分公司" in text
     assert "预存" not in text  # the pretty-number prepayment is not invoiced
 

@@ -41,6 +41,11 @@ from hall_app.services.numbers import NumberFilter
 from hall_app.services.orders import OpenMobileRequest, OrderService
 from tests.conftest import FakeClock
 
+PLAN_FEN = 12_900  # 5G 畅享 129 元套餐
+NEW5G_DISCOUNT_FEN = 6_450  # 新入网 5G 套餐前 6 个月半价: the first month is charged at ¥64.50
+RING_FEN = 500  # 视频彩铃
+CHARGED_FEN = PLAN_FEN - NEW5G_DISCOUNT_FEN + RING_FEN  # 6_950, what _request pays
+
 
 def _customer_without_mobile(hall: HallApp, skip: int = 0) -> uuid.UUID:
     return customers_without_mobile(hall.db, 1, skip)[0]
@@ -64,7 +69,7 @@ def _request(
         plan_code="5G129",
         iccid=_sim(hall, skip, clerk),
         addon_codes=("VAS_RING",),
-        payments=(PaymentInput(PaymentMethod.CASH, 13_400, tendered_fen=20_000),),
+        payments=(PaymentInput(PaymentMethod.CASH, CHARGED_FEN, tendered_fen=20_000),),
         face_check=FaceCheckMethod.DEVICE,
         face_checked_by="HK-FR-200",
     )
@@ -84,8 +89,14 @@ def _counts(hall: HallApp) -> tuple[int, int, int, int]:
 def test_open_with_cash_and_change(hall: HallApp, clerk: Actor) -> None:
     req = _request(hall, clerk)
     done = hall.orders.open_mobile_number(clerk, req)
-    assert done.total_fen == 12_900 + 500  # plan first month + video ring-back tone
-    assert done.payments[0].change_fen == 6_600
+    # plan first month, its promotion's discount, video ring-back tone
+    assert done.total_fen == 12_900 - 6_450 + 500 == CHARGED_FEN
+    assert done.payments[0].change_fen == 20_000 - 6_950
+    assert [(line.description, line.amount_fen) for line in done.lines] == [
+        ("5G 畅享 129 元套餐 首月月租", 12_900),
+        ("优惠：新入网 5G 套餐前 6 个月半价", -6_450),
+        ("视频彩铃 首月", 500),
+    ]
     with hall.db.read() as s:
         sub = s.get_one(Subscription, done.subscription_id)
         assert (sub.status, sub.service_number) == (SubscriptionStatus.ACTIVE, req.number)
@@ -95,7 +106,7 @@ def test_open_with_cash_and_change(hall: HallApp, clerk: Actor) -> None:
         assert sim.status is SimStatus.ASSIGNED and sub.sim_id == sim.id
         invoice = s.scalars(select(Invoice).where(Invoice.invoice_no == done.invoice_no)).one()
         lines = s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()
-        plan_split = split_tax(12_900, Decimal("0.09"))
+        plan_split = split_tax(12_900 - 6_450, Decimal("0.09"))  # VAT on what is charged
         ring_split = split_tax(500, Decimal("0.06"))
         assert sorted(line.tax_fen for line in lines) == sorted(
             [plan_split.tax_fen, ring_split.tax_fen]
@@ -104,7 +115,8 @@ def test_open_with_cash_and_change(hall: HallApp, clerk: Actor) -> None:
             "*电信服务*基础电信服务",
             "*电信服务*增值电信服务",
         }
-        assert invoice.total_fen == 13_400 == invoice.amount_fen + invoice.tax_fen
+        assert invoice.total_fen == CHARGED_FEN == invoice.amount_fen + invoice.tax_fen
+        assert sorted(line.amount_fen + line.tax_fen for line in lines) == [500, 6_450]
         assert s.scalar(select(func.count()).where(AuditEntry.action == "order.open_mobile")) == 1
         order = s.scalars(select(Order).where(Order.order_no == done.order_no)).one()
         assert order.notes == "人像比对：人像比对设备（HK-FR-200）"
@@ -118,7 +130,9 @@ def test_pretty_number_prepayment_is_on_the_receipt_not_the_invoice(
         req,
         payments=(
             PaymentInput(PaymentMethod.CASH, 10_000, 10_000),
-            PaymentInput(PaymentMethod.QR_WALLET, 50_000 + 13_400 - 10_000, None, "WX20261124001"),
+            PaymentInput(
+                PaymentMethod.QR_WALLET, 50_000 + CHARGED_FEN - 10_000, None, "WX20261124001"
+            ),
         ),
     )
     done = hall.orders.open_mobile_number(clerk, req)
@@ -126,7 +140,7 @@ def test_pretty_number_prepayment_is_on_the_receipt_not_the_invoice(
     assert [(line.description, line.amount_fen) for line in prepay] == [
         ("三级靓号预存话费", 50_000)
     ]
-    assert done.total_fen == 63_400 and done.invoice_total_fen == 13_400
+    assert done.total_fen == 50_000 + CHARGED_FEN and done.invoice_total_fen == CHARGED_FEN
     with hall.db.read() as s:
         sub = s.get_one(Subscription, done.subscription_id)
         assert sub.balance_fen == 50_000
@@ -146,8 +160,9 @@ def test_invoice_numbers_follow_each_other(hall: HallApp, clerk: Actor) -> None:
     [
         ({"iccid": "89860090012421234560"}, "ICCID"),  # Luhn fails
         ({"plan_code": "NOPE"}, "套餐"),
-        ({"payments": (PaymentInput(PaymentMethod.CASH, 13_000, 20_000),)}, "支付金额"),
-        ({"payments": (PaymentInput(PaymentMethod.BANK_CARD, 13_400, None, ""),)}, "交易参考号"),
+        # the full ¥134.00 without the promotion's discount is not what is due
+        ({"payments": (PaymentInput(PaymentMethod.CASH, 13_400, 20_000),)}, "支付金额"),
+        ({"payments": (PaymentInput(PaymentMethod.BANK_CARD, 6_950, None, ""),)}, "交易参考号"),
         ({"face_checked_by": " "}, "人像比对"),
     ],
 )

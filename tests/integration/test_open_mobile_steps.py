@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -52,10 +53,10 @@ def test_the_quote_is_what_the_order_charges(hall: HallApp, clerk: Actor) -> Non
     assert "最低月消费" in quote.terms and f"在网期限 {quote.lock_in_months} 个月" in quote.terms
     assert mask_phone(req.number) in quote.terms and req.number not in quote.terms
     assert "反电信网络诈骗法" in quote.terms
-    expected_tax = sum(
-        split_tax(line.amount_fen, line.vat_rate).tax_fen
-        for line in quote.lines
-        if line.invoiceable and line.vat_rate is not None
+    # VAT is split per charged product on what is charged: the plan net of its NEW5G discount
+    assert [line.amount_fen for line in quote.lines if line.invoiceable] == [12_900, -6_450, 500]
+    expected_tax = (
+        split_tax(12_900 - 6_450, Decimal("0.09")).tax_fen + split_tax(500, Decimal("0.06")).tax_fen
     )
     assert quote.tax_fen == expected_tax > 0
     done = hall.orders.open_mobile_number(

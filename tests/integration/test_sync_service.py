@@ -48,11 +48,11 @@ def test_status_rounds_and_day_close(online: HallApp, clock: FakeClock) -> None:
     waiting = hall.sync.status().waiting
     assert waiting > 10  # order, lines, payment, invoice, subscription, number, SIM, audit…
     with pytest.raises(ValidationError) as err:
-        hall.cash.close_session(clerk, 13_400)
+        hall.cash.close_session(clerk, 6_950)
     assert err.value.field == "日结" and f"{waiting:,} 条记录未同步" in err.value.text
     report = hall.sync.run_round()
     assert report.sent == waiting and hall.sync.status().waiting == 0
-    assert hall.cash.close_session(clerk, 13_400).difference_fen == 0
+    assert hall.cash.close_session(clerk, 6_950).difference_fen == 0
 
 
 @pytest.mark.postgres
@@ -109,4 +109,4 @@ def test_a_counter_alone_has_nothing_to_sync(hall: HallApp, clerk) -> None:  # t
     with pytest.raises(ValidationError, match="单机运行"):
         hall.sync.run_round()
     hall.orders.open_mobile_number(clerk, _request(hall, clerk))
-    assert hall.cash.close_session(clerk, 13_400).difference_fen == 0  # no central: no wait
+    assert hall.cash.close_session(clerk, 6_950).difference_fen == 0  # no central: no wait

@@ -37,7 +37,10 @@ def _cells(p: PlanView) -> tuple[str, ...]:
         allowance_text(p.voice_minutes, "分钟"),
         allowance_text(p.sms_count, "条"),
         f"{p.lock_in_months} 个月" if p.lock_in_months else "无",
-        "\n".join(x.name for x in p.promotions) or "—",
+        "\n".join(
+            f"{x.name}\n前 {x.months} 个月 {fmt.money(x.monthly_fen)}/月" for x in p.promotions
+        )
+        or "—",
     )
 
 

@@ -57,6 +57,8 @@ class OrderLine(SyncedMixin, Base):
     vat_category_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vat_categories.id"))
     vat_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
     invoiceable: Mapped[bool] = mapped_column(default=True)  # prepaid top-ups are not
+    # A discount line names the promotion it applies (its amount is negative).
+    promotion_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promotions.id"))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

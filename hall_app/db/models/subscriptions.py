@@ -33,6 +33,9 @@ class Subscription(SyncedMixin, Base):
     lock_in_until: Mapped[date | None]
     cancelled_at: Mapped[datetime | None]
     balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The plan's promotion taken at opening, and the last day its discounted fee applies.
+    promotion_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promotions.id"))
+    promotion_until: Mapped[date | None]
 
     product: Mapped[Product] = relationship()
     addons: Mapped[list[SubscriptionAddon]] = relationship(back_populates="subscription")
