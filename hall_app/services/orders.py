@@ -21,6 +21,17 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
+from hall_app.db.central import (
+    LEASE_MARGIN,
+    CentralLink,
+    Claim,
+    Offline,
+    fetch_with_parents,
+    free_to,
+    leased_here,
+    leased_to,
+    mirror,
+)
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Approval,
@@ -67,17 +78,6 @@ from hall_app.services.actor import Actor
 from hall_app.services.cash import open_session_for_payment
 from hall_app.services.invoicing import next_invoice_number
 from hall_app.services.numbers import NumberService
-from hall_app.sync.central import (
-    LEASE_MARGIN,
-    CentralLink,
-    Claim,
-    Offline,
-    fetch_with_parents,
-    free_to,
-    leased_here,
-    leased_to,
-    mirror,
-)
 
 log = logging.getLogger("hall.orders")
 NUMBERS: Table = PhoneNumber.__table__  # type: ignore[assignment]
