@@ -14,8 +14,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 QT = ("PySide6", "shiboken6")
-ABOVE_DB = ("hall_app.services", "hall_app.sync", "hall_app.documents", "hall_app.cli")
-ABOVE_DB += ("hall_app.app", "hall_app.demo", "ui")
+ABOVE_DB = (
+    "hall_app.services",
+    "hall_app.sync",
+    "hall_app.documents",
+    "hall_app.cli",
+    "hall_app.app",
+    "hall_app.demo",
+    "ui",
+)
 
 # (importing module prefix, forbidden imported prefixes, why)
 RULES: list[tuple[str, tuple[str, ...], str]] = [

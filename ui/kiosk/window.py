@@ -19,6 +19,7 @@ from hall_app.services.queue import TicketView, WaitingCount
 from ui import messages
 from ui.documents.preview import print_pdf
 from ui.ops import Operations
+from ui.style import set_role
 
 log = logging.getLogger("hall.ui.kiosk")
 REFRESH_MS = 10_000
@@ -43,20 +44,14 @@ class KioskWindow(QWidget):
         super().__init__()
         self.setObjectName("kioskWindow")
         self.setWindowTitle(f"自助取号 — {actor.hall_name}")
-        self.setStyleSheet(
-            "#kioskWindow { background: #f4f8fd; }"
-            "QPushButton[service='1'] { font-size: 22pt; padding: 18px; border-radius: 14px;"
-            " background: #1f4e8c; color: white; min-height: 130px; }"
-            "QPushButton[service='1']:disabled { background: #9bb2d1; }"
-        )
         self._app, self._actor, self._ops = app, actor, ops
         self._printer_factory = printer_factory
         title = QLabel(f"欢迎光临 {actor.hall_name}")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title.setStyleSheet("font-size: 26pt; font-weight: bold; color: #1f4e8c;")
+        title.setObjectName("kioskTitle")
         hint = QLabel("请选择您要办理的业务，取号后请留意叫号")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setStyleSheet("font-size: 15pt; color: #444;")
+        hint.setObjectName("kioskHint")
         self.grid = QGridLayout()
         self.grid.setSpacing(24)
         self.buttons: dict[str, QPushButton] = {}
@@ -64,7 +59,6 @@ class KioskWindow(QWidget):
         self.result.setObjectName("kioskResult")
         self.result.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.result.setWordWrap(True)
-        self.result.setStyleSheet("font-size: 20pt; color: #1e7e34; min-height: 120px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(60, 40, 60, 40)
         layout.addWidget(title)
@@ -106,7 +100,7 @@ class KioskWindow(QWidget):
         """Issue the ticket, render its slip and print it, all off the GUI thread."""
         for button in self.buttons.values():
             button.setEnabled(False)
-        self.result.setStyleSheet("font-size: 20pt; color: #1f4e8c; min-height: 120px;")
+        set_role(self.result, "busy")
         self.result.setText("正在出票，请稍候…")
         app, actor = self._app, self._actor
         printer = self._printer_factory()
@@ -133,8 +127,7 @@ class KioskWindow(QWidget):
                 else f"预计等候约 {ticket.estimated_wait_minutes} 分钟"
             )
             take = "请取走号票" if printed else "号票打印失败，请记下您的号码"
-            colour = "#1e7e34" if printed else "#b35c00"
-            self.result.setStyleSheet(f"font-size: 20pt; color: {colour}; min-height: 120px;")
+            set_role(self.result, "ok" if printed else "warn")
             self.result.setText(
                 f"您的号码 {ticket.ticket_no}（{ticket.service_name}）\n"
                 f"前面还有 {ticket.waiting_ahead} 人，{wait}。{take}"
@@ -144,7 +137,7 @@ class KioskWindow(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._enable()
-            self.result.setStyleSheet("font-size: 18pt; color: #c0392b; min-height: 120px;")
+            set_role(self.result, "error")
             if isinstance(exc, HallError):
                 self.result.setText(f"暂时无法取号：{exc.message}。请到咨询台取号")
             else:

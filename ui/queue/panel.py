@@ -29,7 +29,6 @@ class QueuePanel(QFrame):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("queuePanel")
-        self.setStyleSheet("#queuePanel { background: #eef3fa; border-radius: 4px; }")
         self._service = service
         self._actor = actor
         self._ops = ops
@@ -37,7 +36,6 @@ class QueuePanel(QFrame):
 
         self.ticket_label = QLabel("当前无顾客")
         self.ticket_label.setObjectName("currentTicket")
-        self.ticket_label.setStyleSheet("font-size: 16pt; font-weight: bold; color: #1f4e8c;")
         self.detail_label = QLabel("")
         self.detail_label.setObjectName("ticketDetail")
         self.waiting_label = QLabel("")
