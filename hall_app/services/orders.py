@@ -10,10 +10,12 @@ for this counter and the SIM stays in stock.
 from __future__ import annotations
 
 import logging
+import tomllib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, func, or_, select, update
@@ -73,6 +75,7 @@ from hall_app.domain.payments import PaymentInput, SettledPayment, settle
 from hall_app.domain.permissions import Permission
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_iccid
+from hall_app.resources import read_text
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.cash import open_session_for_payment
@@ -737,26 +740,24 @@ def open_mobile_terms(
     addon_names: list[str],
 ) -> str:
     """The terms the customer reads on the confirmation screen and signs; printed on the
-    acceptance form word for word."""
+    acceptance form word for word. The clauses' text is resources/terms/open_mobile.toml."""
+    clause = terms_clauses("open_mobile")
     terms = [
-        f"1. 本人申请开通号码 {mask_phone(number)}，办理“{plan_name}”，"
-        f"月费 {format_yuan(monthly_fen)}，"
-        "自开通之日起按月计费，首月费用于开户时收取。",
+        clause["plan"].format(
+            number=mask_phone(number), plan=plan_name, monthly=format_yuan(monthly_fen)
+        )
     ]
     if addon_names:
-        terms.append(f"2. 同时开通增值业务：{'、'.join(addon_names)}，可随时申请退订，次月生效。")
+        terms.append(clause["addons"].format(addons="、".join(addon_names)))
     if lock_in_months:
-        terms.append(
-            f"{len(terms) + 1}. 在网期限 {lock_in_months} 个月，期满前不得办理销户、过户或"
-            "降档；提前解约须按协议承担违约责任。"
-        )
+        terms.append(clause["lock_in"].format(months=lock_in_months))
     if min_monthly_fen:
-        terms.append(
-            f"{len(terms) + 1}. 靓号最低月消费 {format_yuan(min_monthly_fen)}，"
-            "当月消费不足部分按最低消费补足。预存话费不退现，按月抵扣。"
-        )
-    terms.append(
-        f"{len(terms) + 1}. 本人承诺所提供证件真实有效，号码仅供本人使用，不出租、出借、转售，"
-        "不用于电信网络诈骗等违法活动（《反电信网络诈骗法》）。"
-    )
-    return "\n".join(terms)
+        terms.append(clause["pretty"].format(min_monthly=format_yuan(min_monthly_fen)))
+    terms.append(clause["pledge"])
+    return "\n".join(f"{i}. {text}" for i, text in enumerate(terms, start=1))
+
+
+@cache
+def terms_clauses(name: str) -> dict[str, str]:
+    """The fixed clauses of one kind of terms, from resources/terms/<name>.toml."""
+    return tomllib.loads(read_text("terms", f"{name}.toml"))

@@ -26,6 +26,7 @@ import hall_app
 from hall_app import resources
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import HEAD_REVISION, current_revision, upgrade_to_head
+from hall_app.services.orders import open_mobile_terms
 
 engine = make_engine("sqlite:///" + sys.argv[1])
 migrated = upgrade_to_head(engine)
@@ -35,6 +36,7 @@ print(json.dumps({
     "migrations": str(resources.migrations_dir()),
     "qss": resources.read_text("style", "hall.qss"),
     "icon": resources.read_text("icons", "hall.svg")[:4],
+    "terms": open_mobile_terms("18912345678", "5G", 100, 0, 0, []),
     "migrated": migrated,
     "revision": current_revision(engine),
     "head": HEAD_REVISION,
@@ -85,5 +87,6 @@ def test_an_installed_wheel_finds_its_resources_and_migrations(tmp_path: Path) -
     assert Path(got["migrations"]) == target / "hall_app" / "_migrations"
     assert got["qss"] == (ROOT / "resources" / "style" / "hall.qss").read_text(encoding="utf-8")
     assert got["icon"] == "<svg"
+    assert got["terms"].startswith("1. 本人申请开通号码 189****5678，办理“5G”")
     assert got["migrated"] is True and got["revision"] == got["head"]
     assert str(ROOT) not in out.stdout + out.stderr
