@@ -373,7 +373,8 @@ def probe_push(db: str, n: int) -> None:
     from hall_app.db.engine import Database, make_engine
     from hall_app.db.migrate import upgrade_to_head
     from hall_app.db.models import Base, Customer, SyncOutbox
-    from hall_app.sync.push import PENDING, Pusher
+    from hall_app.db.outbox import PENDING
+    from hall_app.sync.push import Pusher
 
     server = os.environ.get("HALL_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"hall_bench_{uuid_mod.uuid4().hex[:8]}"

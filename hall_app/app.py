@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hall_app.clock import Clock, system_clock
 from hall_app.config import Settings
+from hall_app.db.central import CentralLink
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.demo.reader import DemoIdCardReader
@@ -25,7 +26,6 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
-from hall_app.sync.central import CentralLink
 from hall_app.sync.service import SyncService
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from hall_app.app import build_app
 from hall_app.config import Settings
 from hall_app.db.models import Customer, Order, ServiceTicket, Subscription
-from ui.app import Session, ensure_chinese_font
+from ui.app import Session, prepare_application
 from ui.ops import Operations
 
 
@@ -43,7 +43,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     app = QApplication(sys.argv[:1])
-    if not ensure_chinese_font(app):
+    if not prepare_application(app):
         return 3
     hall = build_app(Settings.load(db_url=args.db))
     with hall.db.read() as s:  # a customer with a mobile number, orders and an open ticket

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hall_app.app import HallApp, build_app
 from hall_app.config import Settings
 from scripts.screenshot import wait_until
-from ui.app import ensure_chinese_font
+from ui.app import prepare_application
 from ui.ops import Operations
 
 
@@ -65,7 +65,7 @@ def start(description: str) -> ShotRun | int:
     db_file = work / "demo.sqlite3"
     shutil.copyfile(args.db, db_file)
     app = QApplication(sys.argv[:1])
-    if not ensure_chinese_font(app):
+    if not prepare_application(app):
         return 3
     hall = build_app(Settings.load(db_url=f"sqlite:///{db_file}"))
     return ShotRun(app, hall, Operations(), out, work)

@@ -18,6 +18,8 @@ from ui import messages
 from ui.fonts import MISSING_FONT_MESSAGE, apply_chinese_font, pick_chinese_font
 from ui.login.dialog import LoginDialog
 from ui.ops import Changes, Operations
+from ui.qt_locale import install_chinese_translations
+from ui.style import apply_style
 
 if TYPE_CHECKING:  # the database layer is imported off the GUI thread, after the window shows
     from hall_app.app import HallApp
@@ -25,6 +27,16 @@ if TYPE_CHECKING:  # the database layer is imported off the GUI thread, after th
     from ui.main_window.window import MainWindow
 
 log = logging.getLogger("hall.ui")
+
+
+def prepare_application(app: QApplication) -> bool:
+    """Qt's own texts in Chinese, the Chinese font, the style sheet and the window icon.
+    False (after saying so) when no Chinese font is installed."""
+    install_chinese_translations(app)
+    if not ensure_chinese_font(app):
+        return False
+    apply_style(app)
+    return True
 
 
 def ensure_chinese_font(app: QApplication) -> bool:
@@ -107,7 +119,7 @@ def start_gui(
     qt_app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     assert isinstance(qt_app, QApplication)
     qt_app.setApplicationName("营业厅前台受理系统")
-    if not ensure_chinese_font(qt_app):
+    if not prepare_application(qt_app):
         return 3
     try:
         settings = settings or Settings.load()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -103,15 +104,77 @@ def _no_auto_checkpoint(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# sqlite3 reports mistakes in SQL (no such table, syntax error) as OperationalError too; only
+# these mean the database file can not be used right now.
+_SQLITE_OUTAGES = (
+    "database is locked",
+    "database is busy",
+    "unable to open database",
+    "disk i/o error",
+    "database or disk is full",
+    "readonly database",
+)
+
+
+def is_outage(exc: OperationalError) -> bool:
+    """The database can not be reached or used now (a dead link, a locked or missing file):
+    an expected state, not a bug."""
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc.orig, sqlite3.Error):
+        message = str(exc.orig).lower()
+        return any(outage in message for outage in _SQLITE_OUTAGES)
+    return True  # psycopg reports SQL mistakes as ProgrammingError, not OperationalError
+
+
+def _one_line(exc: OperationalError) -> str:
+    """The driver's own message, first line only (never the statement or its parameters)."""
+    text = str(exc.orig if exc.orig is not None else exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+class _Availability:
+    """Logs a database going away and coming back once per change of state, not per call: a
+    dead link is expected (a counter works offline), so its failures carry no traceback."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._down: str | None = None  # the reason, while the database is unavailable
+
+    def failed(self, exc: OperationalError) -> None:
+        if not is_outage(exc):
+            # Not an outage: a bug in a statement, logged in full every time.
+            log.error("database error (%s)", self._name, exc_info=exc)
+            return
+        reason = f"{type(exc.orig or exc).__name__}: {_one_line(exc)}"
+        with self._lock:
+            first = self._down is None
+            self._down = reason
+        if first:
+            log.warning("database unavailable (%s): %s", self._name, reason)
+        else:
+            log.debug("database still unavailable (%s): %s", self._name, reason)
+
+    def succeeded(self) -> None:
+        if self._down is None:  # the usual case: no lock taken
+            return
+        with self._lock:
+            was, self._down = self._down, None
+        if was is not None:
+            log.info("database available again (%s)", self._name)
+
+
 class Database:
     """Owns the engine and hands out units of work. On SQLite it also runs the WAL
     checkpoints in the background."""
 
     CHECKPOINT_INTERVAL_S = 5.0
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, name: str | None = None) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._availability = _Availability(name or engine.url.render_as_string(hide_password=True))
         self._checkpointer: _Checkpointer | None = None
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             event.listen(engine, "connect", _no_auto_checkpoint)
@@ -128,12 +191,13 @@ class Database:
         try:
             yield session
             session.commit()
+            self._availability.succeeded()
         except HallError:
             session.rollback()
             raise
         except OperationalError as exc:
             session.rollback()
-            log.warning("database unavailable: %s", type(exc).__name__, exc_info=True)
+            self._availability.failed(exc)
             raise StorageError(
                 "数据库无法访问或繁忙，本次操作未保存，请稍后重试", "数据库"
             ) from exc
@@ -168,8 +232,9 @@ class Database:
         session = self._sessions()
         try:
             yield session
+            self._availability.succeeded()
         except OperationalError as exc:
-            log.warning("database unavailable: %s", type(exc).__name__, exc_info=True)
+            self._availability.failed(exc)
             raise StorageError("数据库无法访问或繁忙，请稍后重试", "数据库") from exc
         finally:
             session.rollback()
@@ -181,8 +246,9 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 yield conn
+            self._availability.succeeded()
         except OperationalError as exc:
-            log.warning("database unavailable: %s", type(exc).__name__, exc_info=True)
+            self._availability.failed(exc)
             raise StorageError("数据库无法访问或繁忙，请稍后重试", "数据库") from exc
 
     def dispose(self) -> None:

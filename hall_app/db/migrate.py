@@ -7,15 +7,15 @@ tests/integration/test_migrations.py keeps equal to Alembic's own head.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
+from hall_app.resources import migrations_dir
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 HEAD_REVISION = "0008"
 
 
@@ -23,7 +23,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     if engine is not None:
         cfg.attributes["engine"] = engine
         cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))

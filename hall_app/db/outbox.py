@@ -16,6 +16,10 @@ from sqlalchemy.orm import Session
 
 from hall_app.db.models import Base, SyncedMixin, SyncState
 
+# The status of an outbox entry (``sync_outbox.status``): waiting to be pushed, pushed (that
+# very version), or refused by the central database and set aside for a supervisor.
+PENDING, SENT, QUARANTINED = "pending", "sent", "quarantined"
+
 
 def synced_tables() -> list[str]:
     """Every table of a SyncedMixin model, parents before children (push order)."""

@@ -1,14 +1,19 @@
 """The terms a customer reads on the confirmation screen and signs, printed on the acceptance
 form word for word. They are written from the order's pricing, so a promotion charged is a
-promotion stated: its name, the discounted fee, for how many months, and the fee after it."""
+promotion stated: its name, the discounted fee, for how many months, and the fee after it.
+
+The clauses' wording is data (``resources/terms/open_mobile.toml``, read by the services and
+passed in); which clauses appear, their numbers and the values filled in are decided here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from hall_app.domain.masking import mask_phone
 from hall_app.domain.money import format_yuan
 from hall_app.domain.pricing import AppliedPromotion, Pricing
+
+OPEN_MOBILE_CLAUSES = frozenset({"plan", "promotion", "addons", "lock_in", "pretty", "pledge"})
 
 
 def promotion_months_text(promotion: AppliedPromotion) -> str:
@@ -26,35 +31,28 @@ def open_mobile_terms(
     monthly_fen: int,
     pricing: Pricing,
     addon_names: Sequence[str],
+    clauses: Mapping[str, str],
 ) -> str:
+    """The numbered terms; values are filled in with ``str.format`` and never interpreted."""
     terms = [
-        f"1. 本人申请开通号码 {mask_phone(number)}，办理“{plan_name}”，"
-        f"月费 {format_yuan(monthly_fen)}，"
-        "自开通之日起按月计费，首月费用于开户时收取。",
+        clauses["plan"].format(
+            number=mask_phone(number), plan=plan_name, monthly=format_yuan(monthly_fen)
+        )
     ]
     promotion = pricing.promotion
     if promotion is not None:
         terms.append(
-            f"{len(terms) + 1}. 参加优惠活动“{promotion.name}”：{promotion_months_text(promotion)}"
-            f"；首月优惠 {format_yuan(promotion.discount_fen)} 已在本次费用中扣减。"
+            clauses["promotion"].format(
+                name=promotion.name,
+                months=promotion_months_text(promotion),
+                discount=format_yuan(promotion.discount_fen),
+            )
         )
     if addon_names:
-        terms.append(
-            f"{len(terms) + 1}. 同时开通增值业务：{'、'.join(addon_names)}，"
-            "可随时申请退订，次月生效。"
-        )
+        terms.append(clauses["addons"].format(addons="、".join(addon_names)))
     if pricing.lock_in_months:
-        terms.append(
-            f"{len(terms) + 1}. 在网期限 {pricing.lock_in_months} 个月，期满前不得办理销户、"
-            "过户或降档；提前解约须按协议承担违约责任。"
-        )
+        terms.append(clauses["lock_in"].format(months=pricing.lock_in_months))
     if pricing.min_monthly_fen:
-        terms.append(
-            f"{len(terms) + 1}. 靓号最低月消费 {format_yuan(pricing.min_monthly_fen)}，"
-            "当月消费不足部分按最低消费补足。预存话费不退现，按月抵扣。"
-        )
-    terms.append(
-        f"{len(terms) + 1}. 本人承诺所提供证件真实有效，号码仅供本人使用，不出租、出借、转售，"
-        "不用于电信网络诈骗等违法活动（《反电信网络诈骗法》）。"
-    )
-    return "\n".join(terms)
+        terms.append(clauses["pretty"].format(min_monthly=format_yuan(pricing.min_monthly_fen)))
+    terms.append(clauses["pledge"])
+    return "\n".join(f"{i}. {text}" for i, text in enumerate(terms, start=1))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
+from hall_app.db.central import CentralLink, Offline, free_to, leased_here, mirror
 from hall_app.db.engine import Database
 from hall_app.db.models import Customer, PhoneNumber, PrettyTier, Subscription
 from hall_app.domain.eligibility import Eligibility, check_mobile_eligibility
@@ -32,7 +33,6 @@ from hall_app.domain.permissions import Permission
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.services import audit
 from hall_app.services.actor import Actor
-from hall_app.sync.central import CentralLink, Offline, free_to, leased_here, mirror
 
 NUMBER_FIELD = "号码"
 POOL: Table = PhoneNumber.__table__  # type: ignore[assignment]

@@ -10,10 +10,12 @@ for this counter and the SIM stays in stock.
 from __future__ import annotations
 
 import logging
+import tomllib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, func, or_, select, update
@@ -21,6 +23,17 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
+from hall_app.db.central import (
+    LEASE_MARGIN,
+    CentralLink,
+    Claim,
+    Offline,
+    fetch_with_parents,
+    free_to,
+    leased_here,
+    leased_to,
+    mirror,
+)
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Approval,
@@ -73,23 +86,13 @@ from hall_app.domain.pricing import (
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_iccid
 from hall_app.domain.terms import open_mobile_terms
+from hall_app.resources import read_text
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.cash import open_session_for_payment
 from hall_app.services.catalog import offer_of
 from hall_app.services.invoicing import next_invoice_number
 from hall_app.services.numbers import NumberService
-from hall_app.sync.central import (
-    LEASE_MARGIN,
-    CentralLink,
-    Claim,
-    Offline,
-    fetch_with_parents,
-    free_to,
-    leased_here,
-    leased_to,
-    mirror,
-)
 
 log = logging.getLogger("hall.orders")
 NUMBERS: Table = PhoneNumber.__table__  # type: ignore[assignment]
@@ -230,7 +233,12 @@ class OrderService:
                 lock_in_months=pricing.lock_in_months,
                 min_monthly_fen=pricing.min_monthly_fen,
                 terms=open_mobile_terms(
-                    number, plan.name, plan.price_fen, pricing, [a.name for a in addons]
+                    number,
+                    plan.name,
+                    plan.price_fen,
+                    pricing,
+                    [a.name for a in addons],
+                    terms_clauses("open_mobile"),
                 ),
                 promotion=pricing.promotion,
             )
@@ -470,7 +478,12 @@ class OrderService:
         plan, addons, pricing = self._price(session, req.plan_code, req.addon_codes, tier, today)
         lock_months = pricing.lock_in_months
         terms = open_mobile_terms(
-            req.number, plan.name, plan.price_fen, pricing, [a.name for a in addons]
+            req.number,
+            plan.name,
+            plan.price_fen,
+            pricing,
+            [a.name for a in addons],
+            terms_clauses("open_mobile"),
         )
         if req.terms_text and req.terms_text != terms:
             # What the customer signed must be what is sold: prices, a promotion or the choice
@@ -736,3 +749,9 @@ def _line_views(pricing: Pricing) -> tuple[LineView, ...]:
         )
         for line in pricing.lines
     )
+
+
+@cache
+def terms_clauses(name: str) -> dict[str, str]:
+    """The fixed clauses of one kind of terms, from resources/terms/<name>.toml."""
+    return tomllib.loads(read_text("terms", f"{name}.toml"))

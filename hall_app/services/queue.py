@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
+from hall_app.db.central import CentralLink, Offline, Row, fetch_with_parents, mirror
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Counter,
@@ -35,14 +36,13 @@ from hall_app.db.models import (
     SyncOutbox,
     counter_service_types,
 )
+from hall_app.db.outbox import PENDING
 from hall_app.domain.enums import TicketStatus
 from hall_app.domain.errors import NotFound, StorageError, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.queue import estimated_wait_minutes, ticket_number
 from hall_app.services import audit
 from hall_app.services.actor import Actor
-from hall_app.sync.central import CentralLink, Offline, Row, fetch_with_parents, mirror
-from hall_app.sync.push import PENDING
 
 TICKET_FIELD = "排队号"
 Changes = Callable[[Session, QueueTicket, datetime], dict[str, object]]

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Table, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from hall_app.db.central import fetch_with_parents
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Counter,
@@ -32,10 +33,9 @@ from hall_app.db.models import (
     SimCard,
     SyncOutbox,
 )
-from hall_app.db.outbox import silenced
+from hall_app.db.outbox import PENDING, silenced
 from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
-from hall_app.sync.central import fetch_with_parents
 
 LOW_WATER = 100  # top up when fewer numbers than this are left
 BLOCK = 500
@@ -222,7 +222,7 @@ def mirror_leases(local: Database, leased: Leased) -> None:
             s.scalars(
                 select(SyncOutbox.row_id).where(
                     SyncOutbox.table_name.in_(["number_pool", "sim_cards"]),
-                    SyncOutbox.status == "pending",
+                    SyncOutbox.status == PENDING,
                 )
             )
         )

@@ -48,20 +48,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from hall_app.db.central import fetch_with_parents, mirror
 from hall_app.db.engine import Database
 from hall_app.db.models import Base, Counter, Order, SyncOutbox
-from hall_app.db.outbox import synced_tables
+from hall_app.db.outbox import PENDING, QUARANTINED, SENT, synced_tables
 from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.domain.errors import StorageError
 from hall_app.domain.masking import mask_phone
 from hall_app.services import audit
-from hall_app.sync.central import fetch_with_parents, mirror
 
 log = logging.getLogger("hall.sync")
 T = TypeVar("T")
 LINK_LOST = "与中心数据库的连接中断，未发送的记录保留待下次同步"
 
-PENDING, SENT, QUARANTINED = "pending", "sent", "quarantined"
 # Owned by the central database: counters receive them by pull; pushing only adds a row the
 # central database does not have yet (a first load), never overwrites one (a login at a
 # counter must not undo a password reset or a deactivation made centrally).

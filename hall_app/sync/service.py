@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
+from hall_app.db.central import CentralLink, Claim, fetch_with_parents, mirror
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.models import (
     Counter,
@@ -23,13 +24,13 @@ from hall_app.db.models import (
     SyncOutbox,
     SyncState,
 )
+from hall_app.db.outbox import PENDING, QUARANTINED
 from hall_app.domain.enums import TicketStatus
 from hall_app.domain.errors import StorageError, ValidationError
 from hall_app.domain.masking import mask_phone
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
-from hall_app.sync.central import CentralLink, Claim, fetch_with_parents, mirror
 from hall_app.sync.leases import (
     BLOCK,
     LOW_WATER,
@@ -42,8 +43,6 @@ from hall_app.sync.leases import (
 from hall_app.sync.pull import Puller
 from hall_app.sync.push import (
     LINK_LOST,
-    PENDING,
-    QUARANTINED,
     Pusher,
     PushReport,
     SyncUnavailable,

@@ -6,12 +6,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from hall_app.app import HallApp
 from ui import messages
-from ui.app import Session
+from ui.app import Session, prepare_application
 from ui.ops import Operations
+
+
+@pytest.fixture(scope="session", autouse=True)
+def as_started(qapp: QApplication) -> None:
+    """Every GUI test runs with what start_gui sets up: Qt's Chinese texts, the Chinese font,
+    the style sheet and the icon (so no test depends on whether start_gui ran before it)."""
+    assert prepare_application(qapp)
 
 
 @dataclass

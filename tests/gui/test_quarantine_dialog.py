@@ -9,8 +9,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
 
 from hall_app.db.models import AuditEntry, Counter, Customer, ResourceClash, SyncOutbox
+from hall_app.db.outbox import PENDING, QUARANTINED
 from hall_app.domain.errors import PermissionDenied
-from hall_app.sync.push import PENDING, QUARANTINED
 from tests.conftest import FakeClock, synced_counter
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_open_mobile_wizard import WAIT

@@ -36,10 +36,10 @@ from hall_app.db.models import (
     Subscription,
     SyncOutbox,
 )
-from hall_app.db.outbox import synced_tables
+from hall_app.db.outbox import PENDING, QUARANTINED, synced_tables
 from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.services.actor import Actor
-from hall_app.sync.push import PENDING, QUARANTINED, Pusher, SyncUnavailable
+from hall_app.sync.push import Pusher, SyncUnavailable
 from tests.conftest import Cluster, FakeClock
 from tests.integration.test_open_mobile import _request
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from hall_app.app import HallApp, build_app
 from hall_app.cli import main as cli_main
 from hall_app.config import Settings
+from hall_app.db.central import Claim, Offline
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.models import (
     AuditEntry,
@@ -32,13 +33,13 @@ from hall_app.db.models import (
     SimCard,
     SyncOutbox,
 )
+from hall_app.db.outbox import QUARANTINED
 from hall_app.domain.enums import NumberStatus, SimStatus, TicketStatus
 from hall_app.domain.errors import PermissionDenied, StorageError, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.domain.telecom import luhn_check_digit
 from hall_app.services.actor import Actor
 from hall_app.services.numbers import NumberFilter
-from hall_app.sync.central import Claim, Offline
 from hall_app.sync.leases import (
     ORDINARY_NUMBERS,
     PRETTY_NUMBERS,
@@ -46,7 +47,7 @@ from hall_app.sync.leases import (
     lease_resources,
     mirror_leases,
 )
-from hall_app.sync.push import QUARANTINED, Pusher
+from hall_app.sync.push import Pusher
 from tests.conftest import FakeClock
 from tests.integration.test_open_mobile import _request
 

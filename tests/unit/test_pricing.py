@@ -23,12 +23,14 @@ from hall_app.domain.pricing import (
     promotion_last_day,
 )
 from hall_app.domain.terms import open_mobile_terms
+from hall_app.services.orders import terms_clauses
 
 SETTINGS = settings(max_examples=200, deadline=None, database=None)
 BASIC = VatClass(uuid.uuid4(), "*电信服务*基础电信服务", Decimal("0.09"))
 VALUE_ADDED = VatClass(uuid.uuid4(), "*电信服务*增值电信服务", Decimal("0.06"))
 PLAN = Item(uuid.uuid4(), "5G 畅享 129 元套餐", 12_900, BASIC, 12)
 RING = Item(uuid.uuid4(), "视频彩铃", 500, VALUE_ADDED)
+CLAUSES = terms_clauses("open_mobile")
 TODAY = date(2026, 11, 24)
 NEW5G = Offer(
     id=uuid.uuid4(),
@@ -123,7 +125,9 @@ def test_the_prepayment_is_not_invoiced_nor_discounted() -> None:
 
 def test_the_terms_state_the_promotion_and_the_fee_after_it() -> None:
     pricing = price_open_mobile(PLAN, [RING], None, [NEW5G], TODAY)
-    terms = open_mobile_terms("18912345678", PLAN.name, PLAN.monthly_fen, pricing, ["视频彩铃"])
+    terms = open_mobile_terms(
+        "18912345678", PLAN.name, PLAN.monthly_fen, pricing, ["视频彩铃"], CLAUSES
+    )
     lines = terms.splitlines()
     assert lines[1] == (
         "2. 参加优惠活动“新入网 5G 套餐前 6 个月半价”：第 1–6 个月月费 ¥64.50，"
@@ -134,11 +138,21 @@ def test_the_terms_state_the_promotion_and_the_fee_after_it() -> None:
     assert [int(line.split(".")[0]) for line in lines] == list(range(1, len(lines) + 1))
     one = Offer(**{**NEW5G.__dict__, "discount_months": 1})
     single = open_mobile_terms(
-        "18912345678", PLAN.name, 12_900, price_open_mobile(PLAN, [], None, [one], TODAY), []
+        "18912345678",
+        PLAN.name,
+        12_900,
+        price_open_mobile(PLAN, [], None, [one], TODAY),
+        [],
+        CLAUSES,
     )
     assert "第 1 个月月费 ¥64.50，第 2 个月起 ¥129.00" in single
     plain = open_mobile_terms(
-        "18912345678", PLAN.name, 12_900, price_open_mobile(PLAN, [], None, [], TODAY), []
+        "18912345678",
+        PLAN.name,
+        12_900,
+        price_open_mobile(PLAN, [], None, [], TODAY),
+        [],
+        CLAUSES,
     )
     assert "优惠" not in plain and "189****5678" in plain
 

@@ -23,7 +23,6 @@ class CustomerRecordView(QWidget):
         self.setObjectName("customerRecord")
         self.title = QLabel("请在左侧查询并打开客户")
         self.title.setObjectName("recordTitle")
-        self.title.setStyleSheet("font-size: 15pt; font-weight: bold; color: #1f4e8c;")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("recordTabs")
 

@@ -89,7 +89,7 @@ class CustomerSearchPage(QWidget):
         self.hint.setObjectName("searchHint")
         self.field_error = QLabel("")
         self.field_error.setObjectName("queryError")
-        self.field_error.setStyleSheet("color: #c0392b;")
+        self.field_error.setProperty("role", "error")
 
         self.results = RowsModel(["姓名/名称", "证件类型", "证件号码", "联系电话", "地址"])
         self.table = make_table(

@@ -18,6 +18,7 @@ from hall_app.services.queue import TicketView, WaitingCount
 from ui.documents.preview import print_pdf
 from ui.keys import shortcut
 from ui.ops import Changes, Operations
+from ui.style import set_role
 
 log = logging.getLogger("hall.ui.kiosk")
 REFRESH_MS = 10_000
@@ -42,20 +43,14 @@ class KioskWindow(QWidget):
         super().__init__()
         self.setObjectName("kioskWindow")
         self.setWindowTitle(f"自助取号 — {actor.hall_name}")
-        self.setStyleSheet(
-            "#kioskWindow { background: #f4f8fd; }"
-            "QPushButton[service='1'] { font-size: 22pt; padding: 18px; border-radius: 14px;"
-            " background: #1f4e8c; color: white; min-height: 130px; }"
-            "QPushButton[service='1']:disabled { background: #9bb2d1; }"
-        )
         self._app, self._actor, self._ops = app, actor, ops
         self._printer_factory = printer_factory
         title = QLabel(f"欢迎光临 {actor.hall_name}")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title.setStyleSheet("font-size: 26pt; font-weight: bold; color: #1f4e8c;")
+        title.setObjectName("kioskTitle")
         hint = QLabel("请选择您要办理的业务，取号后请留意叫号")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setStyleSheet("font-size: 15pt; color: #444;")
+        hint.setObjectName("kioskHint")
         self.grid = QGridLayout()
         self.grid.setSpacing(24)
         self.buttons: dict[str, QPushButton] = {}
@@ -63,7 +58,6 @@ class KioskWindow(QWidget):
         self.result.setObjectName("kioskResult")
         self.result.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.result.setWordWrap(True)
-        self.result.setStyleSheet("font-size: 20pt; color: #1e7e34; min-height: 120px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(60, 40, 60, 40)
         layout.addWidget(title)
@@ -109,7 +103,7 @@ class KioskWindow(QWidget):
         """Issue the ticket, render its slip and print it, all off the GUI thread."""
         for button in self.buttons.values():
             button.setEnabled(False)
-        self.result.setStyleSheet("font-size: 20pt; color: #1f4e8c; min-height: 120px;")
+        set_role(self.result, "busy")
         self.result.setText("正在出票，请稍候…")
         app, actor = self._app, self._actor
         printer = self._printer_factory()
@@ -139,8 +133,7 @@ class KioskWindow(QWidget):
                 else f"预计等候约 {ticket.estimated_wait_minutes} 分钟"
             )
             take = "请取走号票" if printed else "号票打印失败，请记下您的号码"
-            colour = "#1e7e34" if printed else "#b35c00"
-            self.result.setStyleSheet(f"font-size: 20pt; color: {colour}; min-height: 120px;")
+            set_role(self.result, "ok" if printed else "warn")
             self.result.setText(
                 f"您的号码 {ticket.ticket_no}（{ticket.service_name}）\n"
                 f"前面还有 {ticket.waiting_ahead} 人，{wait}。{take}"
@@ -151,7 +144,7 @@ class KioskWindow(QWidget):
         def failed(exc: HallError) -> None:
             outcome.append("refused")
             self._enable()
-            self.result.setStyleSheet("font-size: 18pt; color: #c0392b; min-height: 120px;")
+            set_role(self.result, "error")
             self.result.setText(f"暂时无法取号：{exc.message}。请到咨询台取号")
             self._clear.start(RESULT_SHOWN_MS)
 
@@ -160,7 +153,7 @@ class KioskWindow(QWidget):
                 return
             # A bug: the crash dialog and the log have it; the customer is sent to the desk.
             self._enable()
-            self.result.setStyleSheet("font-size: 18pt; color: #c0392b; min-height: 120px;")
+            set_role(self.result, "error")
             self.result.setText("取号机故障，请到咨询台取号")
             self._clear.start(RESULT_SHOWN_MS)
 

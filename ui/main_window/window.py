@@ -116,12 +116,9 @@ class MainWindow(QMainWindow):
     def _header(self) -> QWidget:
         frame = QFrame()
         frame.setObjectName("header")
-        frame.setStyleSheet(
-            "#header { background: #1f4e8c; border-radius: 4px; } #header QLabel { color: white; }"
-        )
         row = QHBoxLayout(frame)
         title = QLabel(f"营业厅前台受理系统 · {self.actor.hall_name}")
-        title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        title.setObjectName("headerTitle")
         self.staff_label = QLabel(
             f"{self.actor.role.label}：{self.actor.full_name}（工号 {self.actor.employee_no}）"
         )

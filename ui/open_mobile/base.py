@@ -18,9 +18,9 @@ from hall_app.services.numbers import Reservation
 from hall_app.services.orders import OpenContext, OpenedNumber, Quote, SimView
 from ui import messages
 from ui.ops import Changes, Operations
-from ui.widgets.fields import ERROR_STYLE, OK_STYLE, error_label
+from ui.widgets.fields import error_label
 
-__all__ = ["ERROR_STYLE", "OK_STYLE", "OrderDraft", "WizardEnv", "WizardPage", "error_label"]
+__all__ = ["OrderDraft", "WizardEnv", "WizardPage", "error_label"]
 
 
 @dataclass

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from hall_app.domain.money import capital_amount
 from ui import format as fmt
 from ui.keys import shortcut
-from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, OrderDraft, WizardEnv, WizardPage
+from ui.open_mobile.base import OrderDraft, WizardEnv, WizardPage
+from ui.style import set_role
 from ui.widgets.signature import SignaturePad
 
 
@@ -56,7 +57,7 @@ class CustomerConfirmDialog(QDialog):
         self.setWindowTitle("请您核对业务内容并签名确认")
         self.resize(820, 760)
         title = QLabel("请核对以下业务内容，确认无误后在下方签名")
-        title.setStyleSheet("font-size: 16pt; font-weight: bold; color: #1f4e8c;")
+        title.setObjectName("confirmTitle")
         self.summary = QLabel(summary_html(draft))
         self.summary.setObjectName("customerSummary")
         self.summary.setWordWrap(True)
@@ -68,13 +69,12 @@ class CustomerConfirmDialog(QDialog):
         self.pad = SignaturePad()
         self.note = QLabel("")
         self.note.setObjectName("signatureNote")
-        self.note.setStyleSheet(ERROR_STYLE)
+        self.note.setProperty("role", "error")
         self.clear_button = QPushButton("重新签名")
         self.clear_button.setObjectName("signatureClear")
         self.clear_button.clicked.connect(self.pad.clear)
         self.confirm_button = QPushButton("确认并签名")
         self.confirm_button.setObjectName("signatureConfirm")
-        self.confirm_button.setStyleSheet("font-size: 14pt; padding: 8px 24px;")
         self.confirm_button.clicked.connect(self.confirm)
         buttons = QHBoxLayout()
         buttons.addWidget(self.note, 1)
@@ -160,7 +160,7 @@ class ConfirmPage(WizardPage):
         dialog = CustomerConfirmDialog(self.draft, self)
         dialog.signed.connect(self._signed)
         self.customer_dialog = dialog
-        self.status.setStyleSheet("")
+        set_role(self.status, None)
         self.status.setText("等待客户在确认屏上核对并签名…")
         dialog.show_to_customer()
 
@@ -170,7 +170,7 @@ class ConfirmPage(WizardPage):
         pixmap = QPixmap()
         pixmap.loadFromData(png)
         self.signature.setPixmap(pixmap.scaledToHeight(80))
-        self.status.setStyleSheet(OK_STYLE)
+        set_role(self.status, "ok")
         self.status.setText("客户已确认并签名")
         self.complete_changed.emit()
         self.window().activateWindow()  # the keyboard belongs to the clerk again

@@ -30,7 +30,6 @@ class DonePage(WizardPage):
         super().__init__(env)
         self.result = QLabel("")
         self.result.setObjectName("openResult")
-        self.result.setStyleSheet("font-size: 14pt;")
         self.result.setWordWrap(True)
         self.buttons: dict[DocumentKind, QPushButton] = {}
         row = QHBoxLayout()

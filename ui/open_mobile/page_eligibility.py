@@ -19,8 +19,9 @@ from hall_app.domain.errors import HallError
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.orders import OpenContext
-from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, WizardEnv, WizardPage, error_label
+from ui.open_mobile.base import WizardEnv, WizardPage, error_label
 from ui.ops import Changes
+from ui.style import set_role
 from ui.widgets.fields import FaceCheck
 
 
@@ -31,7 +32,6 @@ class EligibilityPage(WizardPage):
         super().__init__(env)
         self.customer_label = QLabel("正在读取客户资料…")
         self.customer_label.setObjectName("eligCustomer")
-        self.customer_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
         self.verdict = QLabel("")
         self.verdict.setObjectName("eligVerdict")
         self.verdict.setWordWrap(True)
@@ -87,7 +87,7 @@ class EligibilityPage(WizardPage):
         self.query(lambda: orders.prepare_open(actor, customer_id), self._show, self._refused)
 
     def _refused(self, exc: HallError) -> bool:
-        self.verdict.setStyleSheet(ERROR_STYLE)
+        set_role(self.verdict, "error")
         self.verdict.setText(f"不能办理：{exc.text}")
         return True
 
@@ -97,10 +97,10 @@ class EligibilityPage(WizardPage):
         self.customer_label.setText(f"{ctx.name}　{ctx.id_masked}　{ctx.age} 周岁")
         e = ctx.eligibility
         if not e.allowed:
-            self.verdict.setStyleSheet(ERROR_STYLE)
+            set_role(self.verdict, "error")
             self.verdict.setText("不能办理：" + "；".join(e.reasons))
         else:
-            self.verdict.setStyleSheet(OK_STYLE if not e.reasons else "color: #b35c00;")
+            set_role(self.verdict, "ok" if not e.reasons else "warn")
             self.verdict.setText(
                 "可以办理" + ("，但须：" + "；".join(e.reasons) if e.reasons else "")
             )
@@ -121,13 +121,13 @@ class EligibilityPage(WizardPage):
 
         def ok(boss: Actor) -> None:
             self.draft.supervisor = boss
-            self.sup_result.setStyleSheet(OK_STYLE)
+            set_role(self.sup_result, "ok")
             self.sup_result.setText(f"已由 {boss.full_name} 授权")
             self.complete_changed.emit()
 
         def refused(exc: HallError) -> bool:
             self.draft.supervisor = None
-            self.sup_result.setStyleSheet(ERROR_STYLE)
+            set_role(self.sup_result, "error")
             self.sup_result.setText(exc.text)
             self.complete_changed.emit()
             return True

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
 from hall_app.domain.errors import HallError
 from hall_app.services.numbers import NumberFilter, NumberView, Reservation, TierView
 from ui import format as fmt
-from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, WizardEnv, WizardPage, error_label
+from ui.open_mobile.base import WizardEnv, WizardPage, error_label
 from ui.ops import Changes
+from ui.style import set_role
 from ui.table import RowsModel, make_table
 
 DIGIT_FIELDS = (("prefix", "号段", 11), ("contains", "包含", 8), ("ends", "尾号", 8))
@@ -68,7 +69,6 @@ class NumberPage(WizardPage):
         self.hint.setObjectName("numberHint")
         self.chosen = QLabel("尚未选号")
         self.chosen.setObjectName("numberChosen")
-        self.chosen.setStyleSheet("font-size: 13pt; font-weight: bold;")
         self.terms = QLabel("")
         self.terms.setObjectName("numberTerms")
         layout = QVBoxLayout(self)
@@ -175,7 +175,7 @@ class NumberPage(WizardPage):
 
         def refused(exc: HallError) -> bool:
             self._reserving = False
-            self.chosen.setStyleSheet(ERROR_STYLE)
+            set_role(self.chosen, "error")
             self.chosen.setText(exc.text)
             self.complete_changed.emit()
             return True
@@ -187,7 +187,7 @@ class NumberPage(WizardPage):
         self.expired = False
         self.draft.reservation = r
         self.draft.quote = None  # the price depends on the number
-        self.chosen.setStyleSheet(OK_STYLE + "font-size: 13pt; font-weight: bold;")
+        set_role(self.chosen, "ok")
         self._tick()
         n = r.number
         if n.tier_code:
@@ -208,7 +208,7 @@ class NumberPage(WizardPage):
         left = r.reserved_until - self.env.app.clock()
         minutes = int(left.total_seconds() // 60)
         if left.total_seconds() < 0:
-            self.chosen.setStyleSheet(ERROR_STYLE)
+            set_role(self.chosen, "error")
             self.chosen.setText(f"{r.number.number} 的预占已过期，请重新选号")
             if not self.expired:
                 self.expired = True

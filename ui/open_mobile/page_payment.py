@@ -14,8 +14,9 @@ from hall_app.domain.payments import PaymentInput, settle
 from hall_app.services.orders import OpenedNumber, OpenMobileRequest
 from ui import format as fmt
 from ui import messages
-from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, WizardEnv, WizardPage, error_label
+from ui.open_mobile.base import WizardEnv, WizardPage, error_label
 from ui.ops import Changes
+from ui.style import set_role
 
 
 def _amount(edit: QLineEdit, field: str) -> int:
@@ -39,7 +40,6 @@ class PaymentPage(WizardPage):
         self._back_to_number = back_to_number
         self.due = QLabel("")
         self.due.setObjectName("amountDue")
-        self.due.setStyleSheet("font-size: 18pt; font-weight: bold; color: #1f4e8c;")
         self.due_capital = QLabel("")
         self.due_capital.setObjectName("amountDueCapital")
 
@@ -60,7 +60,6 @@ class PaymentPage(WizardPage):
         self.tendered.returnPressed.connect(self._enter_pressed)
         self.change = QLabel("")
         self.change.setObjectName("cashChange")
-        self.change.setStyleSheet("font-size: 16pt; font-weight: bold;")
         self.error = error_label("paymentError")
 
         card = QGroupBox("银行卡 / 扫码（混合支付时填写，其余以现金收取）")
@@ -141,7 +140,7 @@ class PaymentPage(WizardPage):
             (p.tendered_fen or 0) - p.amount_fen for p in payments if p.method is PaymentMethod.CASH
         )
         self.change.setText(fmt.money(change))
-        self.change.setStyleSheet("font-size: 16pt; font-weight: bold;" + OK_STYLE)
+        set_role(self.change, "ok")
         self.error.clear()
         self._payments = payments
         self.complete_changed.emit()
@@ -179,7 +178,7 @@ class PaymentPage(WizardPage):
             proceed()
 
         def refused(exc: HallError) -> bool:
-            self.error.setStyleSheet(ERROR_STYLE)
+            set_role(self.error, "error")
             self.error.setText(f"未办结，未收取任何费用：{exc.text}")
             if exc.field == "号码":
                 d.reservation = None

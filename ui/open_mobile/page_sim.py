@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.telecom import parse_iccid
 from hall_app.services.orders import SimView
-from ui.open_mobile.base import ERROR_STYLE, OK_STYLE, WizardEnv, WizardPage, error_label
+from ui.open_mobile.base import WizardEnv, WizardPage, error_label
+from ui.style import set_role
 
 
 class SimPage(WizardPage):
@@ -25,7 +26,6 @@ class SimPage(WizardPage):
         self.error = error_label("iccidError")
         self.result = QLabel("尚未扫描")
         self.result.setObjectName("simResult")
-        self.result.setStyleSheet("font-size: 13pt;")
         form = QFormLayout()
         form.addRow("ICCID：", self.iccid)
         form.addRow("", self.error)
@@ -50,20 +50,20 @@ class SimPage(WizardPage):
         except ValidationError as exc:
             if len(text) < 20 and "位" in exc.message:
                 self.error.setText(f"ICCID：已输入 {len(text)} 位，共 20 位")
-                self.error.setStyleSheet("color: #666;")
+                set_role(self.error, "muted")
             else:
                 self.error.setText(exc.text)
-                self.error.setStyleSheet(ERROR_STYLE)
+                set_role(self.error, "error")
             return
         self.error.setText("格式正确，按回车核对库存")
-        self.error.setStyleSheet("color: #666;")
+        set_role(self.error, "muted")
 
     def scan(self) -> None:
         scanned = self.iccid.text().strip()
         self.iccid.selectAll()  # the next scan replaces this one
         current = self.draft.sim
         if current is not None and scanned.upper() == current.iccid:
-            self.error.setStyleSheet("color: #666;")
+            set_role(self.error, "muted")
             self.error.setText("这张卡已扫描并核对过，无需重复扫描")
             return
         try:
@@ -84,9 +84,9 @@ class SimPage(WizardPage):
 
     def _refuse(self, exc: HallError) -> bool:
         self.draft.sim = None
-        self.error.setStyleSheet(ERROR_STYLE)
+        set_role(self.error, "error")
         self.error.setText(exc.text)
-        self.result.setStyleSheet("font-size: 13pt;" + ERROR_STYLE)
+        set_role(self.result, "error")
         self.result.setText("未绑定：请换一张卡或重新扫描")
         self.complete_changed.emit()
         return True
@@ -94,7 +94,7 @@ class SimPage(WizardPage):
     def _accepted(self, sim: SimView) -> None:
         self.draft.sim = sim
         self.error.clear()
-        self.result.setStyleSheet("font-size: 13pt;" + OK_STYLE)
+        set_role(self.result, "ok")
         self.result.setText(f"可用：ICCID {sim.iccid}　IMSI {sim.imsi}")
         self.complete_changed.emit()
 

@@ -33,6 +33,7 @@ from ui.open_mobile.page_payment import PaymentPage
 from ui.open_mobile.page_plan import PlanPage
 from ui.open_mobile.page_sim import SimPage
 from ui.ops import Changes, Operations
+from ui.style import set_state
 
 log = logging.getLogger("hall.ui.open_mobile")
 
@@ -126,14 +127,7 @@ class OpenMobileWizard(QDialog):
         self.stack.setCurrentWidget(page)
         index = self.pages.index(page)
         for i, label in enumerate(self.step_labels):
-            style = "padding: 6px; border-radius: 4px;"
-            if i == index:
-                style += "background: #1f4e8c; color: white; font-weight: bold;"
-            elif i < index:
-                style += "background: #dcebff; color: #1f4e8c;"
-            else:
-                style += "background: #f0f0f0; color: #888;"
-            label.setStyleSheet(style)
+            set_state(label, "step", "current" if i == index else "done" if i < index else "todo")
         page.enter()
         self._update_buttons()
 

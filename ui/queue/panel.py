@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QInputDialog, QLabel, QPushBu
 from hall_app.domain.enums import TicketStatus
 from ui.keys import shortcut
 from ui.ops import ChangeEvent, Changes, Operations
+from ui.style import set_role
 
 if TYPE_CHECKING:
     from hall_app.services.actor import Actor
@@ -29,7 +30,6 @@ class QueuePanel(QFrame):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("queuePanel")
-        self.setStyleSheet("#queuePanel { background: #eef3fa; border-radius: 4px; }")
         self._service = service
         self._actor = actor
         self._ops = ops
@@ -37,7 +37,6 @@ class QueuePanel(QFrame):
 
         self.ticket_label = QLabel("当前无顾客")
         self.ticket_label.setObjectName("currentTicket")
-        self.ticket_label.setStyleSheet("font-size: 16pt; font-weight: bold; color: #1f4e8c;")
         self.detail_label = QLabel("")
         self.detail_label.setObjectName("ticketDetail")
         self.waiting_label = QLabel("")
@@ -152,6 +151,7 @@ class QueuePanel(QFrame):
 
     def say(self, text: str) -> None:
         """A message about the queue keys, in the bar itself: nothing to click away."""
+        set_role(self.notice, "warn" if text else None)
         self.notice.setText(text)
 
     def _on_changed(self, event: ChangeEvent) -> None:

@@ -14,6 +14,7 @@ from hall_app.sync.push import LINK_LOST, PushReport
 from hall_app.sync.service import SyncService, SyncStatus, next_delay
 from ui.keys import shortcut
 from ui.ops import ChangeEvent, Changes, Operations
+from ui.style import set_role
 
 log = logging.getLogger("hall.sync")
 # What a round may change here: the outbox, and what it pulls (tickets, numbers, SIMs, staff…).
@@ -118,7 +119,7 @@ class SyncStatusLabel(QLabel):
         retry = f"{self.next_delay_s:.0f} 秒后自动重试（Ctrl+Shift+S 立即同步）"
         self.setToolTip(f"{reason}\n{retry}" if reason else retry)
         self.setText(text)
-        self.setStyleSheet("" if self.online else "color: #b35c00;")
+        set_role(self, None if self.online else "warn")
         self._timer.start(int(self.next_delay_s * 1000))
 
     def stop(self) -> None:

@@ -7,15 +7,13 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel
 
 from hall_app.domain.enums import FaceCheckMethod
 
-ERROR_STYLE = "color: #c0392b;"
-OK_STYLE = "color: #1e7e34;"
 FACE_DEVICE_ID = "HK-FR-200"  # the counter's face-comparison terminal
 
 
 def error_label(name: str) -> QLabel:
     label = QLabel("")
     label.setObjectName(name)
-    label.setStyleSheet(ERROR_STYLE)
+    label.setProperty("role", "error")
     label.setWordWrap(True)
     return label
 

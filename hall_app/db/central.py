@@ -98,7 +98,8 @@ class CentralLink:
         except (StorageError, OperationalError, DBAPIError) as exc:
             if not _link_failure(exc):
                 raise
-            log.warning("central database unreachable; working offline")
+            # The Database logged the outage once, with its reason; not again per call.
+            log.debug("central database unreachable; offline for %s s", self.RETRY_S)
             self.mark_offline()
             raise Offline from exc
         self.mark_online()
@@ -109,11 +110,11 @@ class CentralLink:
             if self._db is None:
                 assert self._url is not None
                 # A clerk is waiting: give up on a dead link quickly.
-                self._db = Database(
-                    make_engine(
-                        self._url, connect_timeout_s=3, statement_timeout_s=15, tcp_timeout_s=6
-                    )
+                engine = make_engine(
+                    self._url, connect_timeout_s=3, statement_timeout_s=15, tcp_timeout_s=6
                 )
+                name = f"central {engine.url.render_as_string(hide_password=True)}"
+                self._db = Database(engine, name=name)
             return self._db
 
     def close(self) -> None:
