@@ -121,12 +121,17 @@ def bare(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
 
 
 # -- S2b: a login typed at a human pace ---------------------------------------------------------
+def idle(seconds: float) -> None:
+    """The event loop waits as in ``exec()`` (start-up work and timers run meanwhile)."""
+    over: list[bool] = []
+    QTimer.singleShot(round(seconds * 1000), lambda: over.append(True))
+    pump_until(lambda: bool(over))
+
+
 def type_slowly(widget: QWidget, text: str, gap_s: float) -> None:
     for ch in text:
         QTest.keyClicks(widget, ch)
-        end = time.monotonic() + gap_s
-        while time.monotonic() < end:  # the app keeps running (start-up, timers) meanwhile
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
+        idle(gap_s)
 
 
 def probe_typed_login(db: str, pace_s: float) -> dict[str, Any]:
