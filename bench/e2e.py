@@ -138,8 +138,8 @@ def probe_typed_login(db: str, pace_s: float) -> dict[str, Any]:
     from bench.probes import _start
 
     refuse_messages()
-    awake = _keep_awake()
     _app, session = _start(db)
+    awake = _keep_awake()  # once the QApplication exists
     login = session.login
     assert login is not None
     pump_until(login.isVisible)
@@ -517,8 +517,8 @@ def probe_screens(db: str, n: int) -> dict[str, Any]:
     from bench.probes import _log_in, _start, sample_queries
 
     refuse_messages()
-    awake = _keep_awake()
     app, session = _start(db)
+    awake = _keep_awake()  # once the QApplication exists
     window = _log_in(app, session)
     hall, actor, ops = session.hall, window.actor, session.ops
     settle(ops)
