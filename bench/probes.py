@@ -6,6 +6,8 @@ python -m bench.probes main    --db URL     start, log in, main window ready
 python -m bench.probes search  --db URL -n N  search p95 per kind, and raw sqlite3 baseline
 python -m bench.probes stall   --db URL -n N  longest event-loop stall during searches
 python -m bench.probes memory  --db URL -n N  peak RSS after login and N searches
+python -m bench.probes typed-login --db URL --pace S  S2b (bench/e2e.py)
+python -m bench.probes screens --db URL -n N  E1–E4 through the real widgets (bench/e2e.py)
 """
 
 from __future__ import annotations
@@ -457,12 +459,22 @@ def main() -> None:
             "order",
             "documents",
             "push",
+            "typed-login",
+            "screens",
         ],
     )
     parser.add_argument("--db")
     parser.add_argument("-n", type=int, default=100)
+    parser.add_argument("--pace", type=float, default=2.0, help="seconds to type the login")
     args = parser.parse_args()
-    if args.probe == "bare":
+    if args.probe in ("typed-login", "screens"):
+        from bench import e2e
+
+        if args.probe == "typed-login":
+            emit(**e2e.probe_typed_login(args.db, args.pace))
+        else:
+            emit(**e2e.probe_screens(args.db, args.n))
+    elif args.probe == "bare":
         probe_bare()
     elif args.probe == "login":
         probe_login(args.db)

@@ -1,5 +1,7 @@
 """All models, imported so that ``Base.metadata`` is complete."""
 
+from sqlalchemy.orm import configure_mappers
+
 from hall_app.db.models.audit import AuditEntry
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.billing import (
@@ -27,6 +29,10 @@ from hall_app.db.models.queue import QueueTicket
 from hall_app.db.models.service import ServiceTicket
 from hall_app.db.models.subscriptions import Subscription, SubscriptionAddon
 from hall_app.db.models.sync import ResourceClash, SyncOutbox, SyncState
+
+# The mappers' relationships are resolved now, with the imports (off the GUI thread while the
+# app starts), not by the first query: in the app that is the clerk's login, after Enter.
+configure_mappers()
 
 __all__ = [
     "Approval",
