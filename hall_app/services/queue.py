@@ -269,8 +269,10 @@ class QueueService:
         counter_id = actor.require_counter("叫号")
         now = self._clock()
         if self._link is not None:
+            self._require_free_here(counter_id, now)
 
             def claim(central: Session) -> list[tuple[Table, Row]] | None:
+                self._require_free(central, counter_id, now)
                 got = central.execute(self._claim_next(actor, counter_id, now, own_only=False))
                 ticket_id = got.scalar_one_or_none()
                 return None if ticket_id is None else self._fetch(central, ticket_id)
@@ -334,10 +336,34 @@ class QueueService:
             .returning(QueueTicket.id)
         )
 
+    @staticmethod
+    def _require_free(session: Session, counter_id: uuid.UUID, now: datetime) -> None:
+        """One ticket at a time: a counter with a ticket called or in service today finishes
+        it (or marks it a no-show) before it takes another."""
+        current = session.scalar(
+            select(QueueTicket.ticket_no)
+            .where(
+                QueueTicket.counter_id == counter_id,
+                QueueTicket.business_date == business_date(now),
+                QueueTicket.status.in_((TicketStatus.CALLED, TicketStatus.SERVING)),
+            )
+            .order_by(QueueTicket.called_at)
+            .limit(1)
+        )
+        if current is not None:
+            raise ValidationError(f"请先办结或过号当前的 {current}", TICKET_FIELD)
+
+    def _require_free_here(self, counter_id: uuid.UUID, now: datetime) -> None:
+        """The same check on this counter's own copy, which alone knows a walk-in served
+        offline and not pushed yet."""
+        with self._db.read() as session:
+            self._require_free(session, counter_id, now)
+
     def _call_here(
         self, actor: Actor, counter_id: uuid.UUID, now: datetime, *, own_only: bool
     ) -> TicketView | None:
         with self._db.unit_of_work() as session:
+            self._require_free(session, counter_id, now)
             ticket_id = session.execute(
                 self._claim_next(actor, counter_id, now, own_only=own_only)
             ).scalar_one_or_none()
@@ -363,8 +389,10 @@ class QueueService:
         now = self._clock()
         offline_code: str | None = None
         if self._link is not None:
+            self._require_free_here(counter_id, now)
 
             def walk_in(central: Session) -> list[tuple[Table, Row]]:
+                self._require_free(central, counter_id, now)
                 ticket_id = self._insert_ticket(central, actor, service_code, walk_in=True)
                 central.execute(self._serving_here(ticket_id, actor, counter_id, now))
                 return self._fetch(central, ticket_id)
@@ -380,6 +408,7 @@ class QueueService:
                 assert rows is not None
                 return self._mirrored(actor, rows, "queue.walk_in", {"status": "serving"})
         with self._db.unit_of_work() as session:
+            self._require_free(session, counter_id, now)
             ticket_id = self._insert_ticket(
                 session, actor, service_code, walk_in=True, offline_code=offline_code
             )
