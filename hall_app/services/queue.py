@@ -75,6 +75,14 @@ class WaitingCount:
     waiting: int
 
 
+@dataclass(frozen=True)
+class ServiceTypeView:
+    code: str
+    letter: str
+    name: str
+    is_vip: bool
+
+
 OFFLINE_NO_TICKETS = "与中心数据库断开：离线时不能发放全厅的排队号，请直接在窗口办理（现场办理）"
 TICKETS: Table = QueueTicket.__table__  # type: ignore[assignment]
 
@@ -228,6 +236,16 @@ class QueueService:
             update(QueueTicket).where(QueueTicket.id == ticket_id).values(ticket_no=number)
         )
         return ticket_id
+
+    def service_types(self, actor: Actor) -> list[ServiceTypeView]:
+        """The service types the hall's queue separates, in display order (what a walk-in or
+        a ticket can be issued for)."""
+        actor.require(Permission.QUEUE_WORK)
+        with self._db.read() as session:
+            rows = session.scalars(
+                select(ServiceType).order_by(ServiceType.sort_order, ServiceType.letter)
+            ).all()
+            return [ServiceTypeView(t.code, t.letter, t.name, t.is_vip) for t in rows]
 
     def waiting_counts(self, actor: Actor) -> list[WaitingCount]:
         actor.require(Permission.QUEUE_WORK)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from hall_app.db.models import QueueTicket
+import ui.queue.panel as panel_module
+from hall_app.db.models import QueueTicket, ServiceType
 from hall_app.domain.enums import TicketStatus
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
@@ -57,3 +59,26 @@ def test_f2_with_nobody_waiting_says_so(qtbot: QtBot, session: Session) -> None:
     qtbot.keyClick(window, Qt.Key.Key_F2)
     qtbot.waitUntil(lambda: "没有等候" in window.queue.detail_label.text(), timeout=10_000)
     assert window.queue.current is None
+
+
+def test_walk_in_offers_the_service_types_of_the_database(
+    qtbot: QtBot, session: Session, shown: ShownMessages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    with hall.db.unit_of_work() as s:  # a type the code has never heard of
+        s.add(ServiceType(code="enterprise", letter="E", name="政企业务", target_minutes=20))
+    offered: list[list[str]] = []
+
+    def pick(parent: object, title: str, label: str, items: list[str], *a: object) -> object:
+        offered.append(list(items))
+        return "E 政企业务", True
+
+    monkeypatch.setattr(panel_module.QInputDialog, "getItem", pick)
+    window = _logged_in(qtbot, session)
+    qtbot.keyClick(window, Qt.Key.Key_F7)
+    qtbot.waitUntil(lambda: window.queue.current is not None, timeout=10_000)
+    assert offered and "E 政企业务" in offered[0] and "A 综合业务" in offered[0]
+    current = window.queue.current
+    assert current.service_code == "enterprise" and current.ticket_no == "E001"
+    assert current.status is TicketStatus.SERVING and not shown.items

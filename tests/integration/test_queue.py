@@ -243,3 +243,12 @@ def test_concurrent_receptions_number_without_gaps(hall: HallApp, clerk: Actor) 
             pool.map(lambda _: hall.queue.issue_ticket(clerk, "billing").ticket_no, range(40))
         )
     assert sorted(numbers) == [f"B{i:03d}" for i in range(1, 41)]
+
+
+def test_service_types_come_from_the_database(hall: HallApp, clerk: Actor) -> None:
+    types = hall.queue.service_types(clerk)
+    assert [(t.code, t.letter) for t in types][:1] == [("general", "A")]
+    assert {t.code for t in types} >= {"general", "billing", "fixed", "vip"}
+    assert {t.name for t in types if t.is_vip} == {"VIP 业务"}
+    with pytest.raises(PermissionDenied):
+        hall.queue.service_types(replace(clerk, permissions=frozenset()))

@@ -16,7 +16,7 @@ from ui.ops import Operations
 
 if TYPE_CHECKING:
     from hall_app.services.actor import Actor
-    from hall_app.services.queue import QueueService, TicketView, WaitingCount
+    from hall_app.services.queue import QueueService, ServiceTypeView, TicketView, WaitingCount
 
 REFRESH_MS = 10_000
 
@@ -101,17 +101,16 @@ class QueuePanel(QFrame):
         ):
             messages.warning(self, f"请先办结或过号当前的 {self.current.ticket_no}")
             return
-        names = {
-            "综合业务": "general",
-            "缴费业务": "billing",
-            "宽带固话": "fixed",
-            "VIP 业务": "vip",
-        }
-        choice, ok = QInputDialog.getItem(self, "散客", "办理业务类型：", list(names), 0, False)
-        if not ok:
-            return
-        service, actor, code = self._service, self._actor, names[choice]
-        self._run(lambda: service.serve_walk_in(actor, code))
+        service, actor = self._service, self._actor
+
+        def choose(types: list[ServiceTypeView]) -> None:
+            names = {f"{t.letter} {t.name}": t.code for t in types}
+            choice, ok = QInputDialog.getItem(self, "散客", "办理业务类型：", list(names), 0, False)
+            if ok and choice in names:
+                code = names[choice]
+                self._run(lambda: service.serve_walk_in(actor, code))
+
+        self._ops.run(lambda: service.service_types(actor), choose, parent=self)
 
     # -- plumbing -----------------------------------------------------------------------------
     def _on_current(self, action: object) -> None:
