@@ -73,6 +73,59 @@ def test_release_returns_the_number(hall: HallApp, clerk: Actor) -> None:
     assert hall.numbers.reserve_number(_at(hall, clerk, "02"), number)
 
 
+def _status(hall: HallApp, number: str) -> tuple[NumberStatus, uuid.UUID | None]:
+    with hall.db.read() as s:
+        row = s.scalars(select(PhoneNumber).where(PhoneNumber.number == number)).one()
+        return row.status, row.reserved_by_counter_id
+
+
+def test_reserve_replacing_gives_the_old_number_back_in_one_go(hall: HallApp, clerk: Actor) -> None:
+    first, second = (n.number for n in hall.numbers.find_numbers(clerk, NumberFilter())[:2])
+    hall.numbers.reserve_number(clerk, first)
+    got = hall.numbers.reserve_number(clerk, second, replacing=first)
+    assert got.number.number == second
+    assert _status(hall, second) == (NumberStatus.RESERVED, clerk.counter_id)
+    assert _status(hall, first) == (NumberStatus.AVAILABLE, None)
+    with hall.db.read() as s:
+        actions = s.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity == "phone_number")
+            .order_by(AuditEntry.at, AuditEntry.action)
+        ).all()
+    assert sorted(actions) == ["number.release", "number.reserve", "number.reserve"]
+
+
+def test_reserve_replacing_keeps_the_old_number_when_the_new_is_taken(
+    hall: HallApp, clerk: Actor
+) -> None:
+    first, taken = (n.number for n in hall.numbers.find_numbers(clerk, NumberFilter())[:2])
+    hall.numbers.reserve_number(clerk, first)
+    hall.numbers.reserve_number(_at(hall, clerk, "02"), taken)  # another window has it
+    with pytest.raises(ValidationError, match="已被其他窗口预占"):
+        hall.numbers.reserve_number(clerk, taken, replacing=first)
+    assert _status(hall, first) == (NumberStatus.RESERVED, clerk.counter_id)  # still ours
+    with pytest.raises(NotFound):
+        hall.numbers.reserve_number(clerk, "19900000000", replacing=first)
+    assert _status(hall, first) == (NumberStatus.RESERVED, clerk.counter_id)
+
+
+def test_reserve_replacing_a_lapsed_reservation_taken_elsewhere(
+    hall: HallApp, clerk: Actor, clock: FakeClock
+) -> None:
+    first, second = (n.number for n in hall.numbers.find_numbers(clerk, NumberFilter())[:2])
+    hall.numbers.reserve_number(clerk, first)
+    clock.now += timedelta(minutes=31)
+    other = _at(hall, clerk, "02")
+    hall.numbers.reserve_number(other, first)  # ours ran out; window 2 took it
+    hall.numbers.reserve_number(clerk, second, replacing=first)
+    assert _status(hall, first) == (NumberStatus.RESERVED, other.counter_id)  # not ours to free
+    # The same number again after its reservation ran out is simply reserved again.
+    clock.now += timedelta(minutes=31)
+    again = hall.numbers.reserve_number(clerk, second, replacing=second)
+    assert again.number.number == second
+    assert _status(hall, second) == (NumberStatus.RESERVED, clerk.counter_id)
+
+
 def test_unknown_number(hall: HallApp, clerk: Actor) -> None:
     with pytest.raises(NotFound):
         hall.numbers.reserve_number(clerk, "19900000000")

@@ -278,6 +278,38 @@ def test_online_a_number_leased_to_another_counter_is_refused(hall: Hall) -> Non
     assert "已租给其他窗口离线销售" in err.value.text
 
 
+def test_online_reserve_replacing_is_all_or_nothing_at_the_central_database(hall: Hall) -> None:
+    a, clerk = hall.apps["01"], hall.clerk("01")
+    first, second = (n.number for n in a.numbers.find_numbers(clerk, NumberFilter())[:2])
+    with hall.central.connect() as conn:
+        theirs = conn.scalars(select(PhoneNumber.number).where(
+            PhoneNumber.lease_counter_id == hall.counter_id("02"),
+            PhoneNumber.pretty_tier_id.is_(None),
+        ).limit(1)).one()  # fmt: skip
+
+    def central(number: str) -> tuple[str, uuid.UUID | None]:
+        with hall.central.connect() as conn:
+            status, counter = conn.execute(
+                select(PhoneNumber.status, PhoneNumber.reserved_by_counter_id).where(
+                    PhoneNumber.number == number
+                )
+            ).one()
+            return str(status), counter
+
+    a.numbers.reserve_number(clerk, first)
+    with pytest.raises(ValidationError, match="已租给其他窗口离线销售"):
+        a.numbers.reserve_number(clerk, theirs, replacing=first)
+    assert central(first) == ("reserved", clerk.counter_id)  # the old one is kept
+    a.numbers.reserve_number(clerk, second, replacing=first)
+    assert central(first) == ("available", None)
+    assert central(second) == ("reserved", clerk.counter_id)
+    with a.db.read() as s:  # and mirrored so at the counter
+        local = dict(s.execute(select(PhoneNumber.number, PhoneNumber.status).where(
+            PhoneNumber.number.in_([first, second])
+        )).all())  # fmt: skip
+    assert local == {first: NumberStatus.AVAILABLE, second: NumberStatus.RESERVED}
+
+
 def test_a_sim_is_taken_once_and_given_back_when_the_order_fails(hall: Hall) -> None:
     a, b = hall.apps["01"], hall.apps["02"]
     clerk_a, clerk_b = hall.clerk("01"), hall.clerk("02")
