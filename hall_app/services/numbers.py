@@ -197,8 +197,8 @@ class NumberService:
                 held = None
         with self._db.unit_of_work() as session:
             if held is not None:
-                for row in held:  # one at a time: mirror treats all but the last as parents
-                    mirror(session, [(POOL, row)])
+                for central_row in held:  # one at a time: mirror takes the others as parents
+                    mirror(session, [(POOL, central_row)])
                 got = held[0]["id"]
             else:
                 stmt = self._reserve_stmt(number, counter_id, now, until)
