@@ -126,9 +126,11 @@ class NumberService:
             stmt = stmt.where(PrettyTier.code == f.tier_code)
         if f.no_four:
             stmt = stmt.where(PhoneNumber.has_four.is_(False))
-        stmt = stmt.order_by(func.coalesce(PrettyTier.rank, 99), PhoneNumber.number).limit(
-            self.SEARCH_LIMIT
-        )
+        stmt = stmt.order_by(  # ordinary numbers first, then the cheapest pretty ones
+            PhoneNumber.pretty_tier_id.is_not(None),
+            func.coalesce(PrettyTier.prepayment_fen, 0),
+            PhoneNumber.number,
+        ).limit(self.SEARCH_LIMIT)
         counter_id = actor.counter_id
         if self._link is not None and counter_id is not None:
             now = self._clock()

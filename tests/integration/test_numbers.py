@@ -30,7 +30,7 @@ def _at(hall: HallApp, actor: Actor, code: str) -> Actor:
 def test_filters_and_pretty_terms(hall: HallApp, clerk: Actor) -> None:
     found = hall.numbers.find_numbers(clerk, NumberFilter(ends_with="8888"))
     assert found and all(n.number.endswith("8888") for n in found)
-    top = found[0]
+    top = max(found, key=lambda n: n.prepayment_fen)
     assert top.tier_code == "T1" and top.prepayment_fen == 500_000
     assert top.min_monthly_fen == 29_900 and top.lock_in_months == 36
     plain = hall.numbers.find_numbers(clerk, NumberFilter(tier_code="", no_four=True, prefix="19"))
@@ -43,6 +43,16 @@ def test_filters_and_pretty_terms(hall: HallApp, clerk: Actor) -> None:
     with pytest.raises(ValidationError) as err:
         hall.numbers.find_numbers(clerk, NumberFilter(contains="8a"))
     assert err.value.field == "包含"
+
+
+def test_ordinary_numbers_come_first_then_by_rising_prepayment(hall: HallApp, clerk: Actor) -> None:
+    found = hall.numbers.find_numbers(clerk, NumberFilter())
+    assert found[0].tier_code is None  # not a ¥5,000 first-tier number
+    kinds = [n.tier_code is not None for n in found]
+    assert kinds == sorted(kinds)  # no ordinary number after a pretty one
+    pretty = hall.numbers.find_numbers(clerk, NumberFilter(ends_with="888"))
+    keys = [(n.tier_code is not None, n.prepayment_fen) for n in pretty]
+    assert keys == sorted(keys) and len({n.tier_code for n in pretty}) > 1
 
 
 def test_reserve_is_exclusive_and_expires(hall: HallApp, clerk: Actor, clock: FakeClock) -> None:
