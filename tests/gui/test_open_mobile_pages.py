@@ -196,6 +196,25 @@ def test_used_and_unknown_sims_are_refused(
     assert wizard.draft.sim is None and not sim.is_complete()
 
 
+def test_iccid_letters_are_flagged_as_they_are_typed(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
+    wizard.go_to(wizard.sim)
+    sim = wizard.sim
+    qtbot.keyClicks(sim.iccid, "8986")
+    assert sim.error.text() == "ICCID：已输入 4 位，共 20 位"
+    qtbot.keyClicks(sim.iccid, "abc")  # 8986abc: letters where the issuer digits go
+    assert "已输入" not in sim.error.text()
+    assert sim.error.text() == "ICCID：第 5-6 位是发卡方代码，只能是数字，第 5 位却是 a"
+    sim.iccid.clear()
+    qtbot.keyClicks(sim.iccid, "898603x")
+    assert sim.error.text() == "ICCID：含有非法字符 x"
+    sim.iccid.clear()
+    qtbot.keyClicks(sim.iccid, "8985")
+    assert sim.error.text() == "ICCID：应以 8986 开头（中国），实际为 8985"
+
+
 def test_second_number_within_30_days_needs_a_supervisor_at_the_counter(
     qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
 ) -> None:
