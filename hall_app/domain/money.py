@@ -55,7 +55,7 @@ def _decimal_to_fen(value: Decimal, shown: str) -> int:
         exponent = -2
     if exponent < -2:  # a non-zero digit past the fen
         raise ValidationError("金额最多两位小数", field=FIELD)
-    fen = int("".join(map(str, digits)) or "0") * 10 ** (exponent + 2)
+    fen: int = int("".join(map(str, digits)) or "0") * 10 ** (exponent + 2)
     return -fen if sign else fen
 
 
