@@ -25,6 +25,7 @@ from hall_app.db.models import (
     Staff,
     Subscription,
 )
+from hall_app.db.text_limits import check_text
 from hall_app.domain.enums import (
     CustomerKind,
     FaceCheckMethod,
@@ -325,8 +326,11 @@ class CustomerService:
         now = self._clock()
         today = business_date(now)
         name = req.name.strip()
+        check_text(Customer.name, name)
         if not 2 <= len(name) <= 30:
             raise ValidationError("姓名应为 2 至 30 个字", "姓名")
+        check_text(Customer.address, req.address.strip())
+        check_text(Customer.face_check_by, req.face_checked_by.strip())
         if req.id_doc_type is not IdDocType.RESIDENT_ID:
             raise ValidationError("目前仅支持居民身份证登记", "证件类型")
         person = parse_resident_id(req.id_number, today=today)

@@ -41,6 +41,7 @@ from hall_app.db.models import (
     SubscriptionAddon,
     VatCategory,
 )
+from hall_app.db.text_limits import check_text
 from hall_app.domain.eligibility import Eligibility
 from hall_app.domain.enums import (
     ApprovalState,
@@ -285,6 +286,7 @@ class OrderService:
         actor.require(Permission.PAYMENT_TAKE)
         if not req.face_checked_by.strip():
             raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
+        check_text(Customer.face_check_by, req.face_checked_by.strip())  # as at registration
         iccid = parse_iccid(req.iccid).value
         claimed, maybe, sim_rows = self._claim_central(actor, req.number, iccid)
         offline = self._link is not None and claimed is None
