@@ -129,6 +129,7 @@ class OpenedNumber:
     invoice_total_fen: int
     invoice_tax_fen: int
     completed_at: datetime
+    till_reopened: bool = False  # the day was closed (日结): a new till, no float, took this
 
 
 @dataclass(frozen=True)
@@ -538,7 +539,8 @@ class OrderService:
                     active_from=business_date(now),
                 )
             )
-        till = open_session_for_payment(session, actor, now) if settled else None
+        till_for = open_session_for_payment(session, actor, now) if settled else None
+        till = till_for.id if till_for else None
         for p in settled:
             session.add(
                 Payment(
@@ -610,6 +612,7 @@ class OrderService:
             invoice_total_fen=inv_total,
             invoice_tax_fen=inv_tax,
             completed_at=now,
+            till_reopened=till_for is not None and till_for.reopened_after_close,
         )
 
     @staticmethod

@@ -215,6 +215,22 @@ def test_iccid_letters_are_flagged_as_they_are_typed(
     assert sim.error.text() == "ICCID：应以 8986 开头（中国），实际为 8985"
 
 
+def test_a_payment_after_the_day_close_is_said_on_the_done_page(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations
+) -> None:
+    hall.cash.open_session(clerk, 0)
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk))
+    hall.cash.close_session(clerk, 13_400)  # 日结
+    for skip, reopened in ((1, True), (2, False)):
+        opened = hall.orders.open_mobile_number(clerk, _request(hall, clerk, skip=skip))
+        wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall, 5))
+        wizard.draft.opened = opened
+        wizard.go_to(wizard.done_page)
+        text = wizard.done_page.result.text()
+        assert ("本日已日结，已为本笔收款新开钱箱（无备用金）" in text) is reopened
+        assert "开户成功" in text
+
+
 def test_second_number_within_30_days_needs_a_supervisor_at_the_counter(
     qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
 ) -> None:
