@@ -17,6 +17,7 @@ from hall_app.clock import Clock, local
 from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import Counter, Hall, Staff
+from hall_app.db.text_limits import check_value
 from hall_app.domain.errors import AuthenticationError, PermissionDenied, ValidationError
 from hall_app.domain.permissions import ROLE_PERMISSIONS, Permission
 from hall_app.services import audit
@@ -76,6 +77,8 @@ class AuthService:
             raise ValidationError(f"用户名最长 {MAX_USERNAME} 个字符，请检查是否输入错位", "用户名")
         if not password:
             raise ValidationError("请输入密码", "密码")
+        check_value("用户名", None, username)  # a lone surrogate cannot be encoded or looked up
+        check_value("密码", None, password)
         with self._db.unit_of_work() as session:
             outcome = self._check(session, username, password)
         if outcome.error is not None:

@@ -115,6 +115,18 @@ def test_success_resets_the_failure_count(hall: HallApp) -> None:
     assert texts[:3] == ["密码：用户名或密码错误"] * 3 and "再错 1 次" in texts[3]
 
 
+@pytest.mark.parametrize(
+    ("username", "password", "field"),
+    [("a\ud800", "x", "用户名"), ("clerk1", "\ud800", "密码"), ("nobody", "pw\udfff", "密码")],
+)
+def test_a_lone_surrogate_at_login_is_a_validation_error(
+    hall: HallApp, username: str, password: str, field: str
+) -> None:
+    with pytest.raises(ValidationError) as err:
+        hall.auth.log_in(username, password)
+    assert err.value.field == field and "无法保存的字符" in err.value.message
+
+
 def test_overlong_user_name_is_refused_before_any_lookup(hall: HallApp) -> None:
     with pytest.raises(ValidationError, match="最长 32"):
         hall.auth.log_in("x" * 33, "pw")
