@@ -280,6 +280,26 @@ class QueueService:
             return count(session)
 
     # -- the counter --------------------------------------------------------------------------
+    def current_ticket(self, actor: Actor) -> TicketView | None:
+        """The ticket this counter has called or is serving today, if any (the queue bar picks
+        it up again after a restart, so the one-ticket rule never leaves a clerk stuck)."""
+        actor.require(Permission.QUEUE_WORK)
+        counter_id = actor.counter_id
+        if counter_id is None:
+            return None
+        with self._db.read() as session:
+            ticket_id = session.scalar(
+                select(QueueTicket.id)
+                .where(
+                    QueueTicket.counter_id == counter_id,
+                    QueueTicket.business_date == business_date(self._clock()),
+                    QueueTicket.status.in_((TicketStatus.CALLED, TicketStatus.SERVING)),
+                )
+                .order_by(QueueTicket.called_at)
+                .limit(1)
+            )
+            return None if ticket_id is None else self._view(session, ticket_id)
+
     def call_next(self, actor: Actor) -> TicketView | None:
         """The next waiting ticket this counter serves (VIP first, then by issue time).
         Returns None when nobody is waiting."""

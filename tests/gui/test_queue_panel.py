@@ -82,3 +82,25 @@ def test_walk_in_offers_the_service_types_of_the_database(
     current = window.queue.current
     assert current.service_code == "enterprise" and current.ticket_no == "E001"
     assert current.status is TicketStatus.SERVING and not shown.items
+
+
+def test_a_ticket_called_before_a_restart_is_picked_up_again(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    """The service allows one ticket at a time: the queue bar must show the one this window
+    still holds (called before the app was restarted), or F2 would be refused for good."""
+    hall = session.hall
+    assert hall is not None
+    clerk = hall.auth.log_in("clerk1", "hall1234")
+    held = hall.queue.issue_ticket(clerk, "general")
+    assert hall.queue.call_next(clerk) is not None  # the app closed with A001 called
+    nxt = hall.queue.issue_ticket(clerk, "general")
+    window = _logged_in(qtbot, session)
+    panel = window.queue
+    qtbot.waitUntil(lambda: panel.current is not None, timeout=10_000)
+    assert panel.current.id == held.id and panel.ticket_label.text() == "A001 综合业务"
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: panel.current.status is TicketStatus.DONE, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: panel.current.id == nxt.id, timeout=10_000)
+    assert not shown.items

@@ -67,6 +67,15 @@ class QueuePanel(QFrame):
         self._timer.start(REFRESH_MS)
         self._render()
         self.refresh_counts()
+        service, actor = self._service, self._actor
+        self._ops.run(lambda: service.current_ticket(actor), self._resume, parent=self)
+
+    def _resume(self, ticket: TicketView | None) -> None:
+        """A ticket called here before a restart is this counter's current one again."""
+        if ticket is not None and self.current is None:
+            self.current = ticket
+            self.ticket_changed.emit(ticket)
+            self._render()
 
     def stop(self) -> None:
         self._timer.stop()
