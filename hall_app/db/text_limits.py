@@ -108,7 +108,7 @@ LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "invoices.seller_tax_id": "销售方纳税人识别号",
         "invoices.remarks": "发票备注",
         "order_lines.description": "费用项目",
-        "payments.reference": "支付流水号",
+        "payments.reference": "交易参考号",
         "print_records.document_type": "单据类型",
         "print_records.document_ref": "单据编号",
         "print_records.reason": "补打原因",

@@ -155,6 +155,14 @@ def test_payment_fields_name_what_is_wrong(
     qtbot.keyClicks(pay.tendered, "12.345")
     assert pay.error.text() == "实收现金：金额最多两位小数"
     pay.tendered.clear()
+    pay.tendered.insert("9" * 4300)  # pasted: cut at the field, refused as an amount
+    pay._recompute()
+    assert (
+        len(pay.tendered.text()) == 32
+        and pay.error.text() == "实收现金：“" + "9" * 32 + "” 金额过大"
+    )
+    assert not shown.items  # no crash dialog
+    pay.tendered.clear()
     qtbot.keyClicks(pay.tendered, "1")
     assert pay.error.text().startswith("实收现金：实收 ¥1.00 少于应收现金")
     qtbot.keyClicks(pay.card_amount, "10")
