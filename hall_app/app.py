@@ -128,7 +128,12 @@ def build_app(
         documents=DocumentService(db, clock),
         invoices=InvoiceService(db, clock, shared_segments=shared),
         # Day close waits for the central database to have everything (when there is one).
-        cash=CashService(db, clock, unsynced=lambda: sync.waiting() if sync.configured else 0),
+        cash=CashService(
+            db,
+            clock,
+            unsynced=lambda: sync.waiting() if sync.configured else 0,
+            rules=settings.rules,
+        ),
         sync=sync,
         link=link,
         # No vendor SDK is bundled: the demo reader only where the settings ask for it.

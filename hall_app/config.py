@@ -39,6 +39,7 @@ class BusinessRules:
     search_result_limit: int = 50
     queue_recalls_before_no_show: int = 2
     queue_default_service_minutes: float = 8.0
+    cash_float_max_fen: int = 2_000_000  # the largest float a till opens with: 20,000.00
 
     def eligibility(self) -> EligibilityRules:
         return EligibilityRules(

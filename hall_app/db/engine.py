@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hall_app.db import text_limits
 from hall_app.domain.errors import HallError, StorageError
 
 log = logging.getLogger("hall.db")
@@ -175,6 +176,7 @@ class Database:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._availability = _Availability(name or engine.url.render_as_string(hide_password=True))
+        text_limits.install(self._sessions)
         self._checkpointer: _Checkpointer | None = None
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             event.listen(engine, "connect", _no_auto_checkpoint)

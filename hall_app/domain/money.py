@@ -29,6 +29,11 @@ _MAX_YUAN_DIGITS: Final = 15
 inputs (``Decimal("1E+999999")``, thousands of digits) from turning into huge integers."""
 
 
+MAX_AMOUNT_CHARS: Final = 32
+"""The longest amount text ``to_fen`` reads (``-¥999,999,999,999,999.99`` is 24): longer text is
+refused before it is parsed, so a pasted wall of digits never reaches ``int`` or ``Decimal``."""
+
+
 def _require_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int (fen), got {type(value).__name__}")
@@ -40,17 +45,17 @@ def _decimal_to_fen(value: Decimal, shown: str) -> int:
         raise ValidationError(f"“{shown}” 不是有效金额", field=FIELD)
     if value and value.adjusted() >= _MAX_YUAN_DIGITS:
         raise ValidationError(f"“{shown}” 金额过大", field=FIELD)
-    sign, digits, exponent = value.as_tuple()
+    sign, digit_tuple, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite
-    magnitude = int("".join(map(str, digits)) or "0")
-    fen: int
-    if exponent >= -2:
-        fen = magnitude * 10 ** (exponent + 2)
-    else:
-        divisor: int = 10 ** (-exponent - 2)
-        if magnitude % divisor:
-            raise ValidationError("金额最多两位小数", field=FIELD)
-        fen = magnitude // divisor
+    digits = list(digit_tuple)
+    while exponent < -2 and digits and digits[-1] == 0:  # 12.500 is 12.50: only zeros go
+        digits.pop()
+        exponent += 1
+    if exponent < -2 and not digits:  # zero with many decimals
+        exponent = -2
+    if exponent < -2:  # a non-zero digit past the fen
+        raise ValidationError("金额最多两位小数", field=FIELD)
+    fen: int = int("".join(map(str, digits)) or "0") * 10 ** (exponent + 2)
     return -fen if sign else fen
 
 
@@ -77,6 +82,10 @@ def to_fen(value: Decimal | str | int) -> int:
     text = value.strip()
     if not text:
         raise ValidationError("不能为空", field=FIELD)
+    if len(text) > MAX_AMOUNT_CHARS:
+        raise ValidationError(
+            f"最多 {MAX_AMOUNT_CHARS} 个字符，现在 {len(text)} 个字符", field=FIELD
+        )
     match = _AMOUNT_RE.fullmatch(text)
     if match is None or (match["sign1"] and match["sign2"]):
         raise ValidationError(f"“{text}” 不是有效金额", field=FIELD)

@@ -176,23 +176,84 @@ class Iccid:
     issuer: Operator | None
 
 
+ICCID_LENGTH: Final = 20
+_ICCID_PREFIX: Final = "8986"
+_ISSUER_AT: Final = range(4, 6)  # digits 5-6
+
+
+def _iccid_char_problem(index: int, ch: str) -> str | None:
+    """What is wrong with character ``index`` (0-based) of an ICCID, if anything: only 0-9
+    and A-F, and digits 5-6 (the issuer code) are digits."""
+    if not ch.isascii() or ch.upper() not in _ICCID_CHARS:
+        return f"含有非法字符 {_char_label(ch)}"
+    if index in _ISSUER_AT and ch not in _DIGITS:
+        return f"第 5-6 位是发卡方代码，只能是数字，第 {index + 1} 位却是 {ch}"
+    return None
+
+
+def _iccid_prefix_problem(value: str) -> str | None:
+    if value[:4] != _ICCID_PREFIX[: len(value[:4])]:
+        return f"应以 8986 开头（中国），实际为 {value[:4]}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class IccidTyping:
+    """The verdict on an ICCID as it is typed or scanned: ``message`` for the field (with the
+    field label), ``wrong`` when something typed so far can never become a valid ICCID,
+    ``complete`` when it is a valid ICCID."""
+
+    message: str
+    wrong: bool
+    complete: bool
+
+
+def iccid_as_typed(text: str) -> IccidTyping:
+    """Check a partly typed ICCID in the order a clerk can act on: bad characters first (at
+    once, whatever the length), then the 8986 prefix, then the length, then the check digit."""
+    typed = text.strip()
+    if not typed:
+        return IccidTyping("", wrong=False, complete=False)
+    for index, ch in enumerate(typed):
+        problem = _iccid_char_problem(index, ch)
+        if problem is not None:
+            return IccidTyping(f"{ICCID_FIELD}：{problem}", wrong=True, complete=False)
+    value = typed.upper()
+    problem = _iccid_prefix_problem(value)
+    if problem is not None:
+        return IccidTyping(f"{ICCID_FIELD}：{problem}", wrong=True, complete=False)
+    if len(value) < ICCID_LENGTH:
+        message = f"{ICCID_FIELD}：已输入 {len(value)} 位，共 {ICCID_LENGTH} 位"
+        return IccidTyping(message, wrong=False, complete=False)
+    try:
+        parse_iccid(value)
+    except ValidationError as exc:  # too long, or the check digit
+        return IccidTyping(exc.text, wrong=True, complete=False)
+    return IccidTyping(f"{ICCID_FIELD}：格式正确", wrong=False, complete=True)
+
+
 def parse_iccid(text: str) -> Iccid:
     """Validate a Chinese ICCID: 20 characters starting ``8986``.
 
-    Characters are 0-9 and A-F (lower case is upper-cased); when all 20 are digits the last one
-    must be the Luhn check digit over the first 19. Digits 5-6 give the issuer (Telecom 03/11,
-    Mobile 00/02/04/07, Unicom 01/06/09). Raises ``ValidationError`` (field ICCID).
+    Characters are 0-9 and A-F (lower case is upper-cased); digits 5-6 give the issuer
+    (Telecom 03/11, Mobile 00/02/04/07, Unicom 01/06/09) and are digits; when all 20 are digits
+    the last one must be the Luhn check digit over the first 19. Raises ``ValidationError``
+    (field ICCID).
     """
     typed = text.strip()
     if not typed:
         raise ValidationError("不能为空", field=ICCID_FIELD)
     for ch in typed:
-        if not ch.isascii() or ch.upper() not in _ICCID_CHARS:
-            raise ValidationError(f"含有非法字符 {_char_label(ch)}", field=ICCID_FIELD)
+        problem = _iccid_char_problem(-1, ch)
+        if problem is not None:
+            raise ValidationError(problem, field=ICCID_FIELD)
     value = typed.upper()
-    _require_length(value, 20, ICCID_FIELD)
-    if not value.startswith("8986"):
-        raise ValidationError(f"应以 8986 开头（中国），实际为 {value[:4]}", field=ICCID_FIELD)
+    _require_length(value, ICCID_LENGTH, ICCID_FIELD)
+    problem = _iccid_prefix_problem(value)
+    for index in _ISSUER_AT:
+        problem = problem or _iccid_char_problem(index, value[index])
+    if problem is not None:
+        raise ValidationError(problem, field=ICCID_FIELD)
     if set(value) <= _DIGITS:
         expected = luhn_check_digit(value[:19])
         if value[19] != expected:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,12 +17,15 @@ from hall_app.clock import Clock, local
 from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import Counter, Hall, Staff
+from hall_app.db.text_limits import check_value
 from hall_app.domain.errors import AuthenticationError, PermissionDenied, ValidationError
 from hall_app.domain.permissions import ROLE_PERMISSIONS, Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 
 MAX_USERNAME = 32
+WRONG_CREDENTIALS = "用户名或密码错误"
+LOGIN_FIELD = "密码"
 
 
 def default_hasher() -> PasswordHasher:
@@ -54,6 +59,11 @@ class AuthService:
         self._clock = clock
         self._hasher = hasher or default_hasher()
         self._counter_code = counter_code
+        # Unknown user names count failures and lock like real accounts (in memory), so the
+        # messages never tell which user names exist.
+        self._unknown: dict[str, tuple[int, datetime | None]] = {}
+        self._unknown_lock = threading.Lock()
+        self._dummy_hash: str | None = None
 
     def log_in(self, username: str, password: str) -> Actor:
         """Check the credentials and return the acting staff member.
@@ -67,6 +77,8 @@ class AuthService:
             raise ValidationError(f"用户名最长 {MAX_USERNAME} 个字符，请检查是否输入错位", "用户名")
         if not password:
             raise ValidationError("请输入密码", "密码")
+        check_value("用户名", None, username)  # a lone surrogate cannot be encoded or looked up
+        check_value("密码", None, password)
         with self._db.unit_of_work() as session:
             outcome = self._check(session, username, password)
         if outcome.error is not None:
@@ -83,6 +95,7 @@ class AuthService:
         if staff is None or not staff.active:
             # What was typed is not stored: it may be a password typed into the wrong field.
             digest = hashlib.sha256(username.encode()).hexdigest()[:12]
+            self._verify(self._dummy(), password)  # as long as a real check takes
             audit.record(
                 session,
                 at=now,
@@ -93,9 +106,8 @@ class AuthService:
                 entity_id=None,
                 after={"reason": "unknown_or_inactive"},
             )
-            return _Outcome(None, AuthenticationError("用户名或密码错误", "密码"))
+            return _Outcome(None, self._unknown_failure(digest, now))
         if staff.locked_until is not None and staff.locked_until > now:
-            until = local(staff.locked_until).strftime("%H:%M")
             audit.record(
                 session,
                 at=now,
@@ -106,14 +118,7 @@ class AuthService:
                 entity="staff",
                 entity_id=staff.id,
             )
-            return _Outcome(
-                None,
-                AuthenticationError(
-                    f"密码连续错误 {self._rules.login_max_failures} 次，账号已锁定至 {until}，"
-                    "请稍后再试或联系值班主管",
-                    "用户名",
-                ),
-            )
+            return _Outcome(None, self._locked_error(staff.locked_until))
         if not self._verify(staff.password_hash, password):
             return _Outcome(None, self._count_failure(session, staff, now))
 
@@ -149,6 +154,51 @@ class AuthService:
         )
         return _Outcome(actor, None)
 
+    # -- failure messages: the same text for a known and an unknown user name -------------------
+    def _failure_error(self, failures: int) -> AuthenticationError:
+        """After ``failures`` failures in a row (the lock not reached yet)."""
+        if self._rules.login_max_failures - failures == 1:
+            return AuthenticationError(
+                f"{WRONG_CREDENTIALS}，再错 1 次将锁定 {self._rules.login_lock_minutes} 分钟",
+                LOGIN_FIELD,
+            )
+        return AuthenticationError(WRONG_CREDENTIALS, LOGIN_FIELD)
+
+    def _just_locked_error(self) -> AuthenticationError:
+        return AuthenticationError(
+            f"{WRONG_CREDENTIALS}，已连续错误 {self._rules.login_max_failures} 次，"
+            f"锁定 {self._rules.login_lock_minutes} 分钟，请稍后再试或联系值班主管",
+            LOGIN_FIELD,
+        )
+
+    def _locked_error(self, until: datetime) -> AuthenticationError:
+        return AuthenticationError(
+            f"连续错误 {self._rules.login_max_failures} 次，已锁定至 "
+            f"{local(until).strftime('%H:%M')}，请稍后再试或联系值班主管",
+            LOGIN_FIELD,
+        )
+
+    def _unknown_failure(self, digest: str, now: datetime) -> AuthenticationError:
+        """Count a failure for a user name that does not exist, exactly as for one that does."""
+        with self._unknown_lock:
+            failures, locked_until = self._unknown.get(digest, (0, None))
+            if locked_until is not None and locked_until > now:
+                return self._locked_error(locked_until)
+            failures += 1
+            if failures >= self._rules.login_max_failures:
+                until = now + timedelta(minutes=self._rules.login_lock_minutes)
+                self._unknown[digest] = (0, until)
+                return self._just_locked_error()
+            if len(self._unknown) > 10_000:  # never grows without bound
+                self._unknown.clear()
+            self._unknown[digest] = (failures, None)
+            return self._failure_error(failures)
+
+    def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
+        return self._dummy_hash
+
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
             return self._hasher.verify(password_hash, password)
@@ -168,14 +218,10 @@ class AuthService:
         if remaining <= 0:
             staff.locked_until = now + timedelta(minutes=self._rules.login_lock_minutes)
             staff.failed_logins = 0
-            error = AuthenticationError(
-                f"密码错误。已连续错误 {self._rules.login_max_failures} 次，账号锁定 "
-                f"{self._rules.login_lock_minutes} 分钟",
-                "密码",
-            )
+            error = self._just_locked_error()
             action = "auth.locked"
         else:
-            error = AuthenticationError(f"密码错误，还可以再试 {remaining} 次", "密码")
+            error = self._failure_error(failures)
             action = "auth.login_failed"
         audit.record(
             session,

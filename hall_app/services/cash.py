@@ -1,6 +1,7 @@
 """The clerk's till: a cash session per clerk, counter and business day. Every payment taken
 at the counter belongs to the open session (one is opened with no float at the first payment
-if the clerk has not opened one); closing counts the drawer against what the payments say."""
+if the clerk has not opened one, and the payment says so when the day was already closed);
+closing counts the drawer against what the payments say, and a difference needs a reason."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
+from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import CashSession, Counter, Payment, Staff
+from hall_app.db.text_limits import check_value
 from hall_app.domain.enums import CashSessionStatus, PaymentMethod
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.money import format_yuan
@@ -24,6 +27,8 @@ from hall_app.services.actor import Actor
 
 FLOAT_FIELD = "备用金"
 COUNTED_FIELD = "实点现金"
+REASON_FIELD = "差异原因"
+MAX_REASON = 200
 
 
 @dataclass(frozen=True)
@@ -83,28 +88,72 @@ def _new_till(
     return till
 
 
-def open_session_for_payment(session: Session, actor: Actor, now: datetime) -> uuid.UUID:
+@dataclass(frozen=True)
+class TillForPayment:
+    id: uuid.UUID
+    reopened_after_close: bool  # the day was closed (日结): this payment opened a new till
+
+
+def open_session_for_payment(session: Session, actor: Actor, now: datetime) -> TillForPayment:
     """The clerk's open session today, opened (no float, audited) if there is none. Runs in
-    the caller's transaction, so it is rolled back with a failed order."""
+    the caller's transaction, so it is rolled back with a failed order. A till opened so after
+    the day's close is flagged, for the clerk to be told."""
     counter_id = actor.require_counter("收款")
-    found = _open_till_id(session, actor, business_date(now))
+    today = business_date(now)
+    found = _open_till_id(session, actor, today)
     if found is not None:
-        return found
-    return _new_till(session, actor, counter_id, now, 0, "first payment").id
+        return TillForPayment(found, reopened_after_close=False)
+    closed_today = session.scalar(
+        select(CashSession.id)
+        .where(
+            CashSession.counter_id == counter_id,
+            CashSession.staff_id == actor.staff_id,
+            CashSession.business_date == today,
+            CashSession.status == CashSessionStatus.CLOSED,
+        )
+        .limit(1)
+    )
+    by = "first payment" if closed_today is None else "payment after close"
+    till = _new_till(session, actor, counter_id, now, 0, by)
+    return TillForPayment(till.id, reopened_after_close=closed_today is not None)
+
+
+def difference_label(difference_fen: int) -> str:
+    """账实相符, 长款 ¥1.00 (more cash than expected) or 短款 ¥4.00 (less)."""
+    if difference_fen == 0:
+        return "账实相符"
+    return f"{'长款' if difference_fen > 0 else '短款'} {format_yuan(abs(difference_fen))}"
 
 
 class CashService:
-    def __init__(self, db: Database, clock: Clock, unsynced: Callable[[], int] = lambda: 0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        unsynced: Callable[[], int] = lambda: 0,
+        rules: BusinessRules | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._unsynced = unsynced  # records not yet at the central database
+        self._rules = rules or BusinessRules()
+
+    @property
+    def float_max_fen(self) -> int:
+        return self._rules.cash_float_max_fen
 
     def open_session(self, actor: Actor, float_fen: int) -> CashSessionView:
-        """Start the day with a counted float in the drawer."""
+        """Start the day with a counted float in the drawer (at most the configured maximum)."""
         actor.require(Permission.PAYMENT_TAKE)
         counter_id = actor.require_counter("开班")
         if float_fen < 0:
             raise ValidationError("备用金不能为负数", FLOAT_FIELD)
+        if float_fen > self.float_max_fen:
+            raise ValidationError(
+                f"最多 {format_yuan(self.float_max_fen)}，现在 {format_yuan(float_fen)}，"
+                "请核对金额",
+                FLOAT_FIELD,
+            )
         now = self._clock()
         with self._db.unit_of_work() as session:
             still_open = _open_till_id(session, actor, None)
@@ -123,11 +172,22 @@ class CashService:
                 return None
             return self._view(session, session.get_one(CashSession, found))
 
-    def close_session(self, actor: Actor, counted_fen: int) -> CashSessionView:
-        """Count the drawer: the difference against float + cash payments is recorded."""
+    def close_session(
+        self,
+        actor: Actor,
+        counted_fen: int,
+        reason: str = "",
+        *,
+        expected_fen: int | None = None,
+    ) -> CashSessionView:
+        """Count the drawer: the difference against float + cash payments is recorded. A
+        shortage or an overage needs ``reason``. ``expected_fen``: what the clerk was shown
+        the drawer should hold; if a payment has changed it since, nothing is closed."""
         actor.require(Permission.PAYMENT_TAKE)
         if counted_fen < 0:
             raise ValidationError("实点现金不能为负数", COUNTED_FIELD)
+        reason = reason.strip()
+        check_value(REASON_FIELD, MAX_REASON, reason)
         waiting = self._unsynced()
         if waiting:
             raise ValidationError(
@@ -140,6 +200,17 @@ class CashService:
                 raise ValidationError("没有未日结的收款", COUNTED_FIELD)
             till = session.get_one(CashSession, found, with_for_update=True)
             before = self._view(session, till)
+            if expected_fen is not None and expected_fen != before.expected_cash_fen:
+                raise ValidationError(
+                    f"钱箱应有现金已变为 {format_yuan(before.expected_cash_fen)}"
+                    "（期间有新的收款），请重新核对",
+                    COUNTED_FIELD,
+                )
+            difference = counted_fen - before.expected_cash_fen
+            if difference and not reason:
+                raise ValidationError(
+                    f"{difference_label(difference)}，请填写原因后再日结", REASON_FIELD
+                )
             till.status = CashSessionStatus.CLOSED
             till.closed_at = now
             till.closed_by_id = actor.staff_id
@@ -160,6 +231,7 @@ class CashService:
                     "counted_fen": counted_fen,
                     "difference_fen": till.difference_fen,
                     "difference": format_yuan(till.difference_fen),
+                    "reason": reason or None,
                 },
             )
             session.flush()

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BindParameter, Executable, Row, bindparam, or_, select
+from sqlalchemy import BindParameter, Executable, Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
@@ -25,6 +25,7 @@ from hall_app.db.models import (
     Staff,
     Subscription,
 )
+from hall_app.db.text_limits import check_text
 from hall_app.domain.enums import (
     CustomerKind,
     FaceCheckMethod,
@@ -91,6 +92,8 @@ def classify_query(text: str, today: date | None = None) -> tuple[QueryKind, str
             return QueryKind.SERVICE_NUMBER, compact
     if _ID_OR_USCC.match(compact):
         return QueryKind.ID_OR_USCC, compact.upper()
+    if not compact.isdigit() and (hint := near_miss(compact)) is not None:
+        raise ValidationError(hint, QUERY_FIELD)  # 17 characters ending in X: no account
     if compact.isdigit() and 7 <= len(compact) <= 20:
         return QueryKind.SERVICE_NUMBER, compact
     if _CJK.match(raw):
@@ -105,6 +108,34 @@ def classify_query(text: str, today: date | None = None) -> tuple[QueryKind, str
     raise ValidationError(
         f"无法识别“{raw}”：请输入手机号、证件号码、姓名、拼音首字母或统一社会信用代码", QUERY_FIELD
     )
+
+
+def _looks_like_birth_date(text: str) -> bool:
+    try:
+        born = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return False
+    return 1900 <= born.year <= 2100
+
+
+def near_miss(compact: str) -> str | None:
+    """What a query one or two characters off a mobile or resident ID number is missing: a
+    10- or 12-digit number starting with 1 is a mobile number off by a digit; 16, 17 or 19
+    characters with a birth date where an ID has it (give or take the digit) are an ID number.
+    Digits alone may be a broadband or landline account: the caller asks only when nothing
+    matched."""
+    body = compact.upper()
+    if body.isdigit() and body.startswith("1") and len(body) in (10, 12):
+        return f"手机号码应为 11 位，现在 {len(body)} 位"
+    if (
+        len(body) in (16, 17, 19)
+        and body[:-1].isdigit()
+        and (body[-1].isdigit() or body[-1] == "X")
+        and body[0] in "12345678"
+        and any(_looks_like_birth_date(body[i : i + 8]) for i in (5, 6, 7))  # a digit off
+    ):
+        return f"身份证号码应为 18 位，现在 {len(body)} 位"
+    return None
 
 
 def _prefix_upper_bound(prefix: str) -> str:
@@ -128,6 +159,8 @@ class SearchResult:
     kind: QueryKind
     rows: tuple[CustomerSummary, ...]
     truncated: bool
+    total: int  # how many match, counted up to COUNT_CAP (``len(rows)`` when not truncated)
+    total_capped: bool = False  # at least ``total`` match: the count stopped there
 
     @property
     def kind_label(self) -> str:
@@ -224,40 +257,44 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _search_statements() -> dict[QueryKind, Executable]:
+COUNT_CAP = 10_000  # a count of the matches stops here: cheap, and enough to say "more"
+
+
+def _search_statements() -> tuple[dict[QueryKind, Executable], dict[QueryKind, Executable]]:
+    """For each kind of query: the statement listing the first matches, and the one counting
+    them (up to ``COUNT_CAP``)."""
     q: BindParameter[str] = bindparam("q")
     hi: BindParameter[str] = bindparam("hi")
     lim: BindParameter[int] = bindparam("lim")
-    base = select(*_SUMMARY_COLUMNS)
-    by_number = (
-        base.where(
-            or_(
-                Customer.contact_phone == q,
-                Customer.alt_phone == q,
-                Customer.id.in_(
-                    select(Subscription.customer_id).where(Subscription.service_number == q)
-                ),
-            )
-        )
-        .order_by(Customer.name)
-        .limit(lim)
+    by_number = or_(
+        Customer.contact_phone == q,
+        Customer.alt_phone == q,
+        Customer.id.in_(select(Subscription.customer_id).where(Subscription.service_number == q)),
     )
-    return {
-        QueryKind.PHONE: by_number,
-        QueryKind.SERVICE_NUMBER: by_number,
-        QueryKind.ID_OR_USCC: base.where(or_(Customer.id_number == q, Customer.uscc == q))
-        .order_by(Customer.name)
-        .limit(lim),
-        QueryKind.NAME: base.where(Customer.name >= q, Customer.name < hi)
-        .order_by(Customer.name)
-        .limit(lim),
-        QueryKind.INITIALS: base.where(Customer.name_initials >= q, Customer.name_initials < hi)
-        .order_by(Customer.name_initials)
-        .limit(lim),
+    filters: dict[QueryKind, tuple[Any, Any]] = {
+        QueryKind.PHONE: (by_number, Customer.name),
+        QueryKind.SERVICE_NUMBER: (by_number, Customer.name),
+        QueryKind.ID_OR_USCC: (or_(Customer.id_number == q, Customer.uscc == q), Customer.name),
+        QueryKind.NAME: ((Customer.name >= q) & (Customer.name < hi), Customer.name),
+        QueryKind.INITIALS: (
+            (Customer.name_initials >= q) & (Customer.name_initials < hi),
+            Customer.name_initials,
+        ),
     }
+    listing: dict[QueryKind, Executable] = {
+        kind: select(*_SUMMARY_COLUMNS).where(where).order_by(order).limit(lim)
+        for kind, (where, order) in filters.items()
+    }
+    counting: dict[QueryKind, Executable] = {
+        kind: select(func.count()).select_from(
+            select(Customer.id).where(where).limit(COUNT_CAP).subquery()
+        )
+        for kind, (where, _order) in filters.items()
+    }
+    return listing, counting
 
 
-_SEARCH = _search_statements()
+_SEARCH, _COUNT = _search_statements()
 
 
 @dataclass(frozen=True)
@@ -295,9 +332,20 @@ class CustomerService:
         params = {"q": value, "hi": _prefix_upper_bound(value), "lim": limit + 1}
         with self._db.connect() as conn:
             found = conn.execute(_SEARCH[kind], params).all()
+            truncated = len(found) > limit
+            total = conn.execute(_COUNT[kind], params).scalar_one() if truncated else len(found)
+        if not found and (hint := near_miss(value)) is not None:
+            # Not an account after all: a mobile or ID number short of (or over by) a digit.
+            raise ValidationError(hint, QUERY_FIELD)
         # Result lists are always masked, for every role; only the audited record unmasks.
         rows = tuple(self._summary(r) for r in found[:limit])
-        return SearchResult(kind=kind, rows=rows, truncated=len(found) > limit)
+        return SearchResult(
+            kind=kind,
+            rows=rows,
+            truncated=truncated,
+            total=total,
+            total_capped=total >= COUNT_CAP,
+        )
 
     @staticmethod
     def _summary(c: Row[Any]) -> CustomerSummary:
@@ -325,8 +373,11 @@ class CustomerService:
         now = self._clock()
         today = business_date(now)
         name = req.name.strip()
+        check_text(Customer.name, name)
         if not 2 <= len(name) <= 30:
             raise ValidationError("姓名应为 2 至 30 个字", "姓名")
+        check_text(Customer.address, req.address.strip())
+        check_text(Customer.face_check_by, req.face_checked_by.strip())
         if req.id_doc_type is not IdDocType.RESIDENT_ID:
             raise ValidationError("目前仅支持居民身份证登记", "证件类型")
         person = parse_resident_id(req.id_number, today=today)

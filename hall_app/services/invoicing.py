@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from hall_app.clock import Clock
 from hall_app.db.engine import Database
 from hall_app.db.models import Invoice, InvoiceLine, InvoiceSegment
+from hall_app.db.text_limits import check_value
 from hall_app.domain.enums import InvoiceKind, InvoiceStatus
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.permissions import Permission
@@ -74,6 +75,13 @@ class RedLetterResult:
     total_fen: int  # negative
 
 
+REMARKS_LIMIT: int = Invoice.__table__.c.remarks.type.length  # type: ignore[attr-defined]
+
+
+def _red_remarks(original_no: str, reason: str) -> str:
+    return f"被红冲蓝字数电发票号码：{original_no}　红冲原因：{reason}"
+
+
 class InvoiceService:
     def __init__(self, db: Database, clock: Clock, shared_segments: bool = True) -> None:
         self._db = db
@@ -87,6 +95,8 @@ class InvoiceService:
         reason = reason.strip()
         if len(reason) < 2:
             raise ValidationError("请填写红冲原因", "红冲原因")
+        # The reason goes whole into the red invoice's remarks, after the original's number.
+        check_value("红冲原因", REMARKS_LIMIT - len(_red_remarks("0" * 20, "")), reason)
         now = self._clock()
 
         def work(session: Session) -> RedLetterResult:
@@ -132,7 +142,7 @@ class InvoiceService:
                 amount_fen=-original.amount_fen,
                 tax_fen=-original.tax_fen,
                 issuer_id=actor.staff_id,
-                remarks=f"被红冲蓝字数电发票号码：{original.invoice_no}　红冲原因：{reason}"[:200],
+                remarks=_red_remarks(original.invoice_no, reason),
             )
             session.add(red)
             session.flush()

@@ -126,9 +126,11 @@ class NumberService:
             stmt = stmt.where(PrettyTier.code == f.tier_code)
         if f.no_four:
             stmt = stmt.where(PhoneNumber.has_four.is_(False))
-        stmt = stmt.order_by(func.coalesce(PrettyTier.rank, 99), PhoneNumber.number).limit(
-            self.SEARCH_LIMIT
-        )
+        stmt = stmt.order_by(  # ordinary numbers first, then the cheapest pretty ones
+            PhoneNumber.pretty_tier_id.is_not(None),
+            func.coalesce(PrettyTier.prepayment_fen, 0),
+            PhoneNumber.number,
+        ).limit(self.SEARCH_LIMIT)
         counter_id = actor.counter_id
         if self._link is not None and counter_id is not None:
             now = self._clock()
@@ -153,16 +155,23 @@ class NumberService:
                 for t in session.scalars(select(PrettyTier).order_by(PrettyTier.rank))
             ]
 
-    def reserve_number(self, actor: Actor, number: str) -> Reservation:
-        """Hold a number for this counter for the configured minutes."""
+    def reserve_number(
+        self, actor: Actor, number: str, *, replacing: str | None = None
+    ) -> Reservation:
+        """Hold a number for this counter for the configured minutes. ``replacing``: the number
+        the customer held before, given back in the same transaction: if the new one cannot be
+        had, the old one stays reserved (all or nothing). An old reservation that has lapsed
+        and gone elsewhere is simply not given back."""
         actor.require(Permission.ORDER_CREATE)
         counter_id = actor.require_counter("预占号码")
         now = self._clock()
         until = now + timedelta(minutes=self._rules.number_reservation_minutes)
-        held = None
+        if replacing == number:  # the same number again (its reservation ran out)
+            replacing = None
+        held: list[dict[str, Any]] | None = None
         if self._link is not None:
 
-            def reserve(central: Session) -> dict[str, Any]:
+            def reserve(central: Session) -> list[dict[str, Any]]:
                 row = (
                     central.execute(
                         self._reserve_stmt(number, counter_id, now, until).where(
@@ -174,7 +183,15 @@ class NumberService:
                 )
                 if row is None:
                     self._refuse(central, number, now)
-                return dict(row)
+                rows = [dict(row)]
+                if replacing is not None:
+                    rows += [
+                        dict(r)
+                        for r in central.execute(
+                            self._release_stmt(replacing, counter_id, now).returning(*POOL.c)
+                        ).mappings()
+                    ]
+                return rows
 
             try:
                 held = self._link.run(reserve)
@@ -182,8 +199,9 @@ class NumberService:
                 held = None
         with self._db.unit_of_work() as session:
             if held is not None:
-                mirror(session, [(POOL, held)])
-                got = held["id"]
+                for central_row in held:  # one at a time: mirror takes the others as parents
+                    mirror(session, [(POOL, central_row)])
+                got = held[0]["id"]
             else:
                 stmt = self._reserve_stmt(number, counter_id, now, until)
                 if self._link is not None:  # offline: only its own leased numbers
@@ -192,6 +210,25 @@ class NumberService:
                 if row is None:
                     self._refuse(session, number, now)
                 got = row["id"]
+            if replacing is not None:
+                # Online the central release is mirrored already; offline (or a reservation
+                # the central database no longer knows as ours) it is given back here.
+                old_id = session.execute(
+                    self._release_stmt(replacing, counter_id, now).returning(PhoneNumber.id)
+                ).scalar_one_or_none()
+                if old_id is None and held is not None and len(held) > 1:
+                    old_id = held[1]["id"]
+                if old_id is not None:
+                    audit.record(
+                        session,
+                        at=now,
+                        actor=actor,
+                        action="number.release",
+                        entity="phone_number",
+                        entity_id=old_id,
+                        before={"status": "reserved"},
+                        after={"status": "available", "replaced_by": number},
+                    )
             n, t = session.execute(
                 select(PhoneNumber, PrettyTier)
                 .outerjoin(PrettyTier, PrettyTier.id == PhoneNumber.pretty_tier_id)
@@ -208,6 +245,18 @@ class NumberService:
                 after={"status": "reserved", "until": until.isoformat()},
             )
             return Reservation(_view(n, t), until)
+
+    @staticmethod
+    def _release_stmt(number: str, counter_id: uuid.UUID | None, now: datetime) -> Any:
+        return (
+            update(PhoneNumber)
+            .where(
+                PhoneNumber.number == number,
+                PhoneNumber.status == NumberStatus.RESERVED,
+                PhoneNumber.reserved_by_counter_id == counter_id,
+            )
+            .values(**_released(now))
+        )
 
     def _reserve_stmt(
         self, number: str, counter_id: uuid.UUID, now: datetime, until: datetime
@@ -249,16 +298,7 @@ class NumberService:
         """Give a number back (the customer chose another, or the wizard was abandoned)."""
         actor.require(Permission.ORDER_CREATE)
         now = self._clock()
-        release = (
-            update(PhoneNumber)
-            .where(
-                PhoneNumber.number == number,
-                PhoneNumber.status == NumberStatus.RESERVED,
-                PhoneNumber.reserved_by_counter_id == actor.counter_id,
-            )
-            .values(**_released(now))
-            .returning(PhoneNumber.id)
-        )
+        release = self._release_stmt(number, actor.counter_id, now).returning(PhoneNumber.id)
         if self._link is not None:  # at once for the others; offline, with the next push
             with contextlib.suppress(Offline):
                 self._link.run(lambda central: central.execute(release).all())

@@ -55,6 +55,7 @@ from hall_app.db.models import (
     SubscriptionAddon,
     VatCategory,
 )
+from hall_app.db.text_limits import check_text
 from hall_app.domain.eligibility import Eligibility
 from hall_app.domain.enums import (
     ApprovalState,
@@ -144,6 +145,7 @@ class OpenedNumber:
     invoice_total_fen: int
     invoice_tax_fen: int
     completed_at: datetime
+    till_reopened: bool = False  # the day was closed (日结): a new till, no float, took this
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,7 @@ class OrderService:
         actor.require(Permission.PAYMENT_TAKE)
         if not req.face_checked_by.strip():
             raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
+        check_text(Customer.face_check_by, req.face_checked_by.strip())  # as at registration
         iccid = parse_iccid(req.iccid).value
         claimed, maybe, sim_rows = self._claim_central(actor, req.number, iccid)
         offline = self._link is not None and claimed is None
@@ -554,7 +557,8 @@ class OrderService:
                     active_from=business_date(now),
                 )
             )
-        till = open_session_for_payment(session, actor, now) if settled else None
+        till_for = open_session_for_payment(session, actor, now) if settled else None
+        till = till_for.id if till_for else None
         for p in settled:
             session.add(
                 Payment(
@@ -624,6 +628,7 @@ class OrderService:
             invoice_total_fen=inv_total,
             invoice_tax_fen=inv_tax,
             completed_at=now,
+            till_reopened=till_for is not None and till_for.reopened_after_close,
         )
 
     @staticmethod

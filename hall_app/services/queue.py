@@ -75,6 +75,14 @@ class WaitingCount:
     waiting: int
 
 
+@dataclass(frozen=True)
+class ServiceTypeView:
+    code: str
+    letter: str
+    name: str
+    is_vip: bool
+
+
 OFFLINE_NO_TICKETS = "与中心数据库断开：离线时不能发放全厅的排队号，请直接在窗口办理（现场办理）"
 TICKETS: Table = QueueTicket.__table__  # type: ignore[assignment]
 
@@ -229,6 +237,16 @@ class QueueService:
         )
         return ticket_id
 
+    def service_types(self, actor: Actor) -> list[ServiceTypeView]:
+        """The service types the hall's queue separates, in display order (what a walk-in or
+        a ticket can be issued for)."""
+        actor.require(Permission.QUEUE_WORK)
+        with self._db.read() as session:
+            rows = session.scalars(
+                select(ServiceType).order_by(ServiceType.sort_order, ServiceType.letter)
+            ).all()
+            return [ServiceTypeView(t.code, t.letter, t.name, t.is_vip) for t in rows]
+
     def waiting_counts(self, actor: Actor) -> list[WaitingCount]:
         actor.require(Permission.QUEUE_WORK)
         today = business_date(self._clock())
@@ -262,6 +280,26 @@ class QueueService:
             return count(session)
 
     # -- the counter --------------------------------------------------------------------------
+    def current_ticket(self, actor: Actor) -> TicketView | None:
+        """The ticket this counter has called or is serving today, if any (the queue bar picks
+        it up again after a restart, so the one-ticket rule never leaves a clerk stuck)."""
+        actor.require(Permission.QUEUE_WORK)
+        counter_id = actor.counter_id
+        if counter_id is None:
+            return None
+        with self._db.read() as session:
+            ticket_id = session.scalar(
+                select(QueueTicket.id)
+                .where(
+                    QueueTicket.counter_id == counter_id,
+                    QueueTicket.business_date == business_date(self._clock()),
+                    QueueTicket.status.in_((TicketStatus.CALLED, TicketStatus.SERVING)),
+                )
+                .order_by(QueueTicket.called_at)
+                .limit(1)
+            )
+            return None if ticket_id is None else self._view(session, ticket_id)
+
     def call_next(self, actor: Actor) -> TicketView | None:
         """The next waiting ticket this counter serves (VIP first, then by issue time).
         Returns None when nobody is waiting."""
@@ -269,8 +307,10 @@ class QueueService:
         counter_id = actor.require_counter("叫号")
         now = self._clock()
         if self._link is not None:
+            self._require_free_here(counter_id, now)
 
             def claim(central: Session) -> list[tuple[Table, Row]] | None:
+                self._require_free(central, counter_id, now)
                 got = central.execute(self._claim_next(actor, counter_id, now, own_only=False))
                 ticket_id = got.scalar_one_or_none()
                 return None if ticket_id is None else self._fetch(central, ticket_id)
@@ -334,10 +374,34 @@ class QueueService:
             .returning(QueueTicket.id)
         )
 
+    @staticmethod
+    def _require_free(session: Session, counter_id: uuid.UUID, now: datetime) -> None:
+        """One ticket at a time: a counter with a ticket called or in service today finishes
+        it (or marks it a no-show) before it takes another."""
+        current = session.scalar(
+            select(QueueTicket.ticket_no)
+            .where(
+                QueueTicket.counter_id == counter_id,
+                QueueTicket.business_date == business_date(now),
+                QueueTicket.status.in_((TicketStatus.CALLED, TicketStatus.SERVING)),
+            )
+            .order_by(QueueTicket.called_at)
+            .limit(1)
+        )
+        if current is not None:
+            raise ValidationError(f"请先办结或过号当前的 {current}", TICKET_FIELD)
+
+    def _require_free_here(self, counter_id: uuid.UUID, now: datetime) -> None:
+        """The same check on this counter's own copy, which alone knows a walk-in served
+        offline and not pushed yet."""
+        with self._db.read() as session:
+            self._require_free(session, counter_id, now)
+
     def _call_here(
         self, actor: Actor, counter_id: uuid.UUID, now: datetime, *, own_only: bool
     ) -> TicketView | None:
         with self._db.unit_of_work() as session:
+            self._require_free(session, counter_id, now)
             ticket_id = session.execute(
                 self._claim_next(actor, counter_id, now, own_only=own_only)
             ).scalar_one_or_none()
@@ -363,8 +427,10 @@ class QueueService:
         now = self._clock()
         offline_code: str | None = None
         if self._link is not None:
+            self._require_free_here(counter_id, now)
 
             def walk_in(central: Session) -> list[tuple[Table, Row]]:
+                self._require_free(central, counter_id, now)
                 ticket_id = self._insert_ticket(central, actor, service_code, walk_in=True)
                 central.execute(self._serving_here(ticket_id, actor, counter_id, now))
                 return self._fetch(central, ticket_id)
@@ -380,6 +446,7 @@ class QueueService:
                 assert rows is not None
                 return self._mirrored(actor, rows, "queue.walk_in", {"status": "serving"})
         with self._db.unit_of_work() as session:
+            self._require_free(session, counter_id, now)
             ticket_id = self._insert_ticket(
                 session, actor, service_code, walk_in=True, offline_code=offline_code
             )

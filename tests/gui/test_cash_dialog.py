@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from hall_app.db.models import PhoneNumber
+from hall_app.app import HallApp
+from hall_app.db.models import AuditEntry, PhoneNumber
 from hall_app.domain.enums import CashSessionStatus, NumberStatus
 from hall_app.services.numbers import NumberFilter
 from tests.conftest import FakeClock
@@ -16,6 +18,7 @@ from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_open_mobile_wizard import WAIT
 from tests.integration.test_open_mobile import _request
+from ui import messages
 from ui.app import Session
 
 
@@ -43,7 +46,13 @@ def test_open_the_till_take_money_then_close_it(
     dialog.refresh()
     qtbot.waitUntil(lambda: "¥269.50" in dialog.state.text(), timeout=WAIT)
     qtbot.keyClicks(dialog.amount, "270.50")
-    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)  # one yuan over: a reason first
+    assert dialog.error.text() == "差异原因：长款 ¥1.00，请填写原因后再日结"
+    assert dialog.focusWidget() is dialog.reason and not shown.items
+    dialog.reason.insert("顾客多给一元未找回")  # typed through the input method
+    qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)  # then a confirmation naming it
+    assert len(shown.items) == 1 and "长款 ¥1.00" in shown.texts()[0]
+    assert "应有现金 ¥269.50，实点 ¥270.50" in shown.texts()[0]
     qtbot.waitUntil(lambda: "已日结" in dialog.state.text(), timeout=WAIT)
     assert "长款 ¥1.00" in dialog.state.text()
     closed = hall.cash.day_sessions(
@@ -51,7 +60,93 @@ def test_open_the_till_take_money_then_close_it(
     )  # type: ignore[union-attr]
     mine = [t for t in closed if t.staff_name == clerk.full_name and t.counted_cash_fen == 27_050]
     assert len(mine) == 1 and mine[0].status is CashSessionStatus.CLOSED
-    assert not shown.items
+    assert [kind for kind, _, _ in shown.items] == ["question"]  # the confirmation only
+
+
+def _audited(hall: HallApp, action: str, staff: str) -> int:
+    with hall.db.read() as s:
+        return (
+            s.scalar(
+                select(func.count()).where(
+                    AuditEntry.action == action, AuditEntry.actor_name == staff
+                )
+            )
+            or 0
+        )
+
+
+def test_one_enter_opens_and_closes_the_till_once(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    """F10, the amount, Enter: the Enter of the field submits, and the dialog's default
+    button does not submit a second time (which said 没有未日结的收款 after a close)."""
+    hall = session.hall
+    assert hall is not None
+    window = _logged_in(qtbot, session)
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    dialog = window.cash_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.action.text() == "开班", timeout=WAIT)
+    qtbot.keyClicks(dialog.amount, "200")
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.action.text() == "日结", timeout=WAIT)
+    session.ops.wait_idle()
+    qtbot.wait(50)  # any second answer would have arrived
+    assert dialog.error.text() == "" and not shown.items
+    assert _audited(hall, "cash_session.open", "clerk1") == 1
+    qtbot.keyClicks(dialog.amount, "200")  # counted: exactly the float
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "已日结" in dialog.state.text(), timeout=WAIT)
+    session.ops.wait_idle()
+    qtbot.wait(50)
+    assert dialog.error.text() == "" and not shown.items
+    assert _audited(hall, "cash_session.close", "clerk1") == 1
+    assert "账实相符" in dialog.state.text()
+
+
+def test_a_declined_difference_closes_nothing(
+    qtbot: QtBot, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    asked: list[str] = []
+
+    def answer_no(kind: messages.Kind, parent: object, title: str, text: str) -> bool:
+        asked.append(text)
+        return False
+
+    monkeypatch.setattr(messages, "_show", answer_no)
+    window = _logged_in(qtbot, session)
+    hall.cash.open_session(window.actor, 20_000)
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    dialog = window.cash_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.action.text() == "日结", timeout=WAIT)
+    qtbot.keyClicks(dialog.amount, "150")
+    dialog.reason.insert("待查")
+    qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    assert len(asked) == 1 and "短款 ¥50.00" in asked[0]
+    session.ops.wait_idle()
+    till = hall.cash.current_session(window.actor)
+    assert till is not None and till.status is CashSessionStatus.OPEN
+
+
+def test_a_float_over_the_maximum_is_refused_in_the_dialog(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    window = _logged_in(qtbot, session)
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    dialog = window.cash_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.action.text() == "开班", timeout=WAIT)
+    qtbot.keyClicks(dialog.amount, "99999999")
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=WAIT)
+    assert dialog.error.text().startswith("备用金：最多 ¥20,000.00")
+    assert dialog.action.text() == "开班" and hall.cash.current_session(window.actor) is None
+    assert dialog.amount.maxLength() == 32  # a pasted wall of digits is cut at the field
 
 
 def test_the_main_window_gives_lapsed_reservations_back(

@@ -200,3 +200,40 @@ def test_logout_with_a_search_in_flight_then_log_in_again(
     with session.hall.db.read() as s:
         actions = s.scalars(select(AuditEntry.action).where(AuditEntry.actor_name == "super1"))
         assert "auth.logout" in list(actions)
+
+
+def test_more_hits_than_shown_says_how_many_and_asks_for_more(
+    qtbot: QtBot, session: Session
+) -> None:
+    with session.hall.db.read() as s:  # the pinyin initial of the most common surname
+        initial = s.execute(
+            select(func.substr(Customer.name_initials, 1, 1))
+            .where(Customer.kind == CustomerKind.INDIVIDUAL)
+            .group_by(func.substr(Customer.name_initials, 1, 1))
+            .order_by(func.count().desc())
+            .limit(1)
+        ).scalar_one()
+        expected = s.scalar(select(func.count()).where(Customer.name_initials.like(f"{initial}%")))
+    assert expected is not None and expected > 50
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    qtbot.keyClicks(page.query, initial)
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.results.rowCount() == 50, timeout=10_000)
+    assert f"找到 {expected:,} 位客户，显示前 50 位，请输入更完整的条件" in page.hint.text()
+
+
+def test_an_id_number_short_of_a_digit_is_explained(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    with session.hall.db.read() as s:
+        id_number = s.scalars(
+            select(Customer.id_number).where(Customer.id_number.is_not(None)).limit(1)
+        ).one()
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    qtbot.keyClicks(page.query, id_number[:17])
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.field_error.text() != "", timeout=10_000)
+    assert page.field_error.text() == "查询条件：身份证号码应为 18 位，现在 17 位"
+    assert "未找到" not in page.hint.text() and shown.items == []

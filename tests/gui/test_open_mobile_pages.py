@@ -155,6 +155,14 @@ def test_payment_fields_name_what_is_wrong(
     qtbot.keyClicks(pay.tendered, "12.345")
     assert pay.error.text() == "实收现金：金额最多两位小数"
     pay.tendered.clear()
+    pay.tendered.insert("9" * 4300)  # pasted: cut at the field, refused as an amount
+    pay._recompute()
+    assert (
+        len(pay.tendered.text()) == 32
+        and pay.error.text() == "实收现金：“" + "9" * 32 + "” 金额过大"
+    )
+    assert not shown.items  # no crash dialog
+    pay.tendered.clear()
     qtbot.keyClicks(pay.tendered, "1")
     assert pay.error.text().startswith("实收现金：实收 ¥1.00 少于应收现金")
     qtbot.keyClicks(pay.card_amount, "10")
@@ -194,6 +202,41 @@ def test_used_and_unknown_sims_are_refused(
     qtbot.keyClick(sim.iccid, Qt.Key.Key_Return)
     assert sim.error.text().startswith("ICCID：校验位错误")
     assert wizard.draft.sim is None and not sim.is_complete()
+
+
+def test_iccid_letters_are_flagged_as_they_are_typed(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall))
+    wizard.go_to(wizard.sim)
+    sim = wizard.sim
+    qtbot.keyClicks(sim.iccid, "8986")
+    assert sim.error.text() == "ICCID：已输入 4 位，共 20 位"
+    qtbot.keyClicks(sim.iccid, "abc")  # 8986abc: letters where the issuer digits go
+    assert "已输入" not in sim.error.text()
+    assert sim.error.text() == "ICCID：第 5-6 位是发卡方代码，只能是数字，第 5 位却是 a"
+    sim.iccid.clear()
+    qtbot.keyClicks(sim.iccid, "898603x")
+    assert sim.error.text() == "ICCID：含有非法字符 x"
+    sim.iccid.clear()
+    qtbot.keyClicks(sim.iccid, "8985")
+    assert sim.error.text() == "ICCID：应以 8986 开头（中国），实际为 8985"
+
+
+def test_a_payment_after_the_day_close_is_said_on_the_done_page(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations
+) -> None:
+    hall.cash.open_session(clerk, 0)
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk))
+    hall.cash.close_session(clerk, 6_950)  # 日结
+    for skip, reopened in ((1, True), (2, False)):
+        opened = hall.orders.open_mobile_number(clerk, _request(hall, clerk, skip=skip))
+        wizard = _wizard(qtbot, hall, clerk, ops, _customer_without_mobile(hall, 5))
+        wizard.draft.opened = opened
+        wizard.go_to(wizard.done_page)
+        text = wizard.done_page.result.text()
+        assert ("本日已日结，已为本笔收款新开钱箱（无备用金）" in text) is reopened
+        assert "开户成功" in text
 
 
 def test_second_number_within_30_days_needs_a_supervisor_at_the_counter(

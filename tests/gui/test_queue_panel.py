@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from hall_app.db.models import QueueTicket
+import ui.queue.panel as panel_module
+from hall_app.db.models import QueueTicket, ServiceType
 from hall_app.domain.enums import TicketStatus
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
@@ -108,3 +109,48 @@ def test_closing_the_window_mid_visit_asks_first(
 def test_closing_an_idle_window_asks_nothing(qtbot: QtBot, session: Session) -> None:
     window = _logged_in(qtbot, session)
     assert window.close()  # no ticket, no wizard, no write under way; a real box would hang
+
+
+def test_walk_in_offers_the_service_types_of_the_database(
+    qtbot: QtBot, session: Session, shown: ShownMessages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    with hall.db.unit_of_work() as s:  # a type the code has never heard of
+        s.add(ServiceType(code="enterprise", letter="E", name="政企业务", target_minutes=20))
+    offered: list[list[str]] = []
+
+    def pick(parent: object, title: str, label: str, items: list[str], *a: object) -> object:
+        offered.append(list(items))
+        return "E 政企业务", True
+
+    monkeypatch.setattr(panel_module.QInputDialog, "getItem", pick)
+    window = _logged_in(qtbot, session)
+    qtbot.keyClick(window, Qt.Key.Key_F7)
+    qtbot.waitUntil(lambda: window.queue.current is not None, timeout=10_000)
+    assert offered and "E 政企业务" in offered[0] and "A 综合业务" in offered[0]
+    current = window.queue.current
+    assert current.service_code == "enterprise" and current.ticket_no == "E001"
+    assert current.status is TicketStatus.SERVING and not shown.items
+
+
+def test_a_ticket_called_before_a_restart_is_picked_up_again(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    """The service allows one ticket at a time: the queue bar must show the one this window
+    still holds (called before the app was restarted), or F2 would be refused for good."""
+    hall = session.hall
+    assert hall is not None
+    clerk = hall.auth.log_in("clerk1", "hall1234")
+    held = hall.queue.issue_ticket(clerk, "general")
+    assert hall.queue.call_next(clerk) is not None  # the app closed with A001 called
+    nxt = hall.queue.issue_ticket(clerk, "general")
+    window = _logged_in(qtbot, session)
+    panel = window.queue
+    qtbot.waitUntil(lambda: panel.current is not None, timeout=10_000)
+    assert panel.current.id == held.id and panel.ticket_label.text() == "A001 综合业务"
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: panel.current.status is TicketStatus.DONE, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: panel.current.id == nxt.id, timeout=10_000)
+    assert not shown.items

@@ -1,4 +1,5 @@
-"""Login: argon2 hashes, a wrong password says so, five failures lock for 15 minutes."""
+"""Login: argon2 hashes, one message for a wrong user name or password, five failures lock for
+15 minutes."""
 
 from __future__ import annotations
 
@@ -35,16 +36,37 @@ def test_passwords_are_argon2_hashes(hall: HallApp) -> None:
     assert all(DEMO_PASSWORD not in h for h in hashes)
 
 
-def test_wrong_password_says_so_and_counts_down(hall: HallApp) -> None:
+def test_wrong_password_gives_one_message(hall: HallApp) -> None:
     with pytest.raises(AuthenticationError) as err:
         hall.auth.log_in("clerk1", "wrong")
-    assert err.value.field == "密码"
-    assert "密码错误" in err.value.text and "4 次" in err.value.text
+    assert err.value.text == "密码：用户名或密码错误"
 
 
-def test_unknown_user_does_not_reveal_which_part_was_wrong(hall: HallApp) -> None:
-    with pytest.raises(AuthenticationError, match="用户名或密码错误"):
-        hall.auth.log_in("nobody", "x")
+def _failures(hall: HallApp, username: str, password: str, times: int) -> list[str]:
+    texts = []
+    for _ in range(times):
+        with pytest.raises(AuthenticationError) as err:
+            hall.auth.log_in(username, password)
+        texts.append(err.value.text)
+    return texts
+
+
+def test_an_unknown_and_a_known_user_get_the_same_text_every_time(
+    hall: HallApp, clock: FakeClock
+) -> None:
+    """Seven tries each: the plain failures, the warning before the lock, the lock, and the
+    refusals while locked read the same, so the messages never tell which user names exist."""
+    known = _failures(hall, "clerk2", "bad", 7)
+    unknown = _failures(hall, "nobody", "bad", 7)
+    assert known == unknown
+    assert known[:3] == ["密码：用户名或密码错误"] * 3
+    assert known[3] == "密码：用户名或密码错误，再错 1 次将锁定 15 分钟"
+    assert known[4].startswith("密码：用户名或密码错误，已连续错误 5 次，锁定 15 分钟")
+    assert known[5] == known[6] and "已锁定至 10:15" in known[5]
+    # The right password of a locked account reads like any other try.
+    assert _failures(hall, "clerk2", DEMO_PASSWORD, 1) == _failures(hall, "nobody", "x", 1)
+    clock.now += timedelta(minutes=16)  # both locks have run out
+    assert _failures(hall, "clerk2", "bad", 1) == _failures(hall, "nobody", "bad", 1)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +89,7 @@ def test_five_failures_lock_for_fifteen_minutes(hall: HallApp, clock: FakeClock)
     clock.now += timedelta(minutes=14, seconds=59)
     with pytest.raises(AuthenticationError, match="已锁定至") as err:
         hall.auth.log_in("clerk2", DEMO_PASSWORD)
-    assert err.value.field == "用户名"
+    assert err.value.field == "密码"
     clock.now += timedelta(seconds=2)
     assert hall.auth.log_in("clerk2", DEMO_PASSWORD).username == "clerk2"
     with hall.db.read() as s:
@@ -88,8 +110,21 @@ def test_success_resets_the_failure_count(hall: HallApp) -> None:
         with pytest.raises(AuthenticationError):
             hall.auth.log_in("clerk1", "bad")
     hall.auth.log_in("clerk1", DEMO_PASSWORD)
-    with pytest.raises(AuthenticationError, match="还可以再试 4 次"):
-        hall.auth.log_in("clerk1", "bad")
+    # Four more failures before the lock: the warning comes on the fourth, not the first.
+    texts = _failures(hall, "clerk1", "bad", 4)
+    assert texts[:3] == ["密码：用户名或密码错误"] * 3 and "再错 1 次" in texts[3]
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "field"),
+    [("a\ud800", "x", "用户名"), ("clerk1", "\ud800", "密码"), ("nobody", "pw\udfff", "密码")],
+)
+def test_a_lone_surrogate_at_login_is_a_validation_error(
+    hall: HallApp, username: str, password: str, field: str
+) -> None:
+    with pytest.raises(ValidationError) as err:
+        hall.auth.log_in(username, password)
+    assert err.value.field == field and "无法保存的字符" in err.value.message
 
 
 def test_overlong_user_name_is_refused_before_any_lookup(hall: HallApp) -> None:

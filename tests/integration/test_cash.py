@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from hall_app.app import HallApp
+from hall_app.app import HallApp, build_app
 from hall_app.clock import business_date
+from hall_app.config import Settings
 from hall_app.db.models import AuditEntry, CashSession, Payment
+from hall_app.demo.reference import DEMO_PASSWORD
 from hall_app.domain.enums import CashSessionStatus, PaymentMethod
 from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.domain.payments import PaymentInput
@@ -45,7 +48,7 @@ def test_payments_count_in_the_till_and_closing_records_the_difference(
     with pytest.raises(ValidationError) as err:
         hall.cash.close_session(clerk, -1)
     assert err.value.field == "实点现金"
-    closed = hall.cash.close_session(clerk, 26_550)  # 4 yuan short of 269.50
+    closed = hall.cash.close_session(clerk, 26_550, "找零多付")  # 4 yuan short of 269.50
     assert closed.status is CashSessionStatus.CLOSED and closed.difference_fen == -400
     with pytest.raises(ValidationError, match="没有未日结"):
         hall.cash.close_session(clerk, 0)
@@ -104,10 +107,86 @@ def test_a_till_left_open_yesterday_is_closed_first(
     assert today.cash_fen == 6_950
 
 
-def test_payment_after_closing_opens_a_new_till(hall: HallApp, clerk: Actor) -> None:
+def test_payment_after_closing_opens_a_new_till_and_says_so(hall: HallApp, clerk: Actor) -> None:
     hall.cash.open_session(clerk, 0)
-    hall.orders.open_mobile_number(clerk, _request(hall, clerk))
+    first = hall.orders.open_mobile_number(clerk, _request(hall, clerk))
+    assert not first.till_reopened  # the till the clerk opened
     closed = hall.cash.close_session(clerk, 6_950)
-    hall.orders.open_mobile_number(clerk, _request(hall, clerk, skip=1))
+    after = hall.orders.open_mobile_number(clerk, _request(hall, clerk, skip=1))
+    assert after.till_reopened  # the day was closed: this payment opened a new till
     again = hall.cash.current_session(clerk)
     assert again is not None and again.id != closed.id and again.cash_fen == 6_950
+    assert again.opening_float_fen == 0
+    later = hall.orders.open_mobile_number(clerk, _request(hall, clerk, skip=2))
+    assert not later.till_reopened  # said once, for the payment that opened it
+    with hall.db.read() as s:
+        opened_by = s.scalars(
+            select(AuditEntry.after).where(
+                AuditEntry.action == "cash_session.open", AuditEntry.entity_id == str(again.id)
+            )
+        ).one()
+    assert opened_by["opened_by"] == "payment after close"
+
+
+def test_the_first_payment_of_the_day_is_not_flagged(hall: HallApp, clerk: Actor) -> None:
+    assert not hall.orders.open_mobile_number(clerk, _request(hall, clerk)).till_reopened
+
+
+def test_a_float_over_the_configured_maximum_is_refused(
+    hall: HallApp, clerk: Actor, demo_url: str, clock: FakeClock
+) -> None:
+    with pytest.raises(ValidationError) as err:
+        hall.cash.open_session(clerk, 9_999_999_900)  # ¥99,999,999
+    assert err.value.text == "备用金：最多 ¥20,000.00，现在 ¥99,999,999.00，请核对金额"
+    assert hall.cash.current_session(clerk) is None
+    with pytest.raises(ValidationError, match=r"备用金：最多 ¥20,000\.00"):
+        hall.cash.open_session(clerk, 2_000_001)
+    assert hall.cash.open_session(clerk, 2_000_000).opening_float_fen == 2_000_000
+
+
+def test_the_float_maximum_is_configurable(tmp_path: Path, demo_url: str, clock: FakeClock) -> None:
+    config = tmp_path / "hall.toml"
+    config.write_text("[rules]\ncash_float_max_fen = 50000\n", encoding="utf-8")
+    app = build_app(Settings.load(env={"HALL_CONFIG": str(config)}, db_url=demo_url), clock=clock)
+    try:
+        clerk = app.auth.log_in("clerk1", DEMO_PASSWORD)
+        with pytest.raises(ValidationError, match=r"最多 ¥500\.00"):
+            app.cash.open_session(clerk, 50_001)
+        assert app.cash.open_session(clerk, 50_000).opening_float_fen == 50_000
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize(("counted", "verdict"), [(6_550, "短款 ¥4.00"), (7_050, "长款 ¥1.00")])
+def test_a_difference_needs_a_reason(
+    hall: HallApp, clerk: Actor, counted: int, verdict: str
+) -> None:
+    hall.cash.open_session(clerk, 0)
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk))  # 69.50 yuan in cash
+    for reason in ("", "   "):
+        with pytest.raises(ValidationError) as err:
+            hall.cash.close_session(clerk, counted, reason)
+        assert err.value.text == f"差异原因：{verdict}，请填写原因后再日结"
+    still = hall.cash.current_session(clerk)
+    assert still is not None and still.status is CashSessionStatus.OPEN
+    with pytest.raises(ValidationError, match="差异原因：最多 200 个字"):
+        hall.cash.close_session(clerk, counted, "多" * 201)
+    closed = hall.cash.close_session(clerk, counted, " 顾客退回零钱 ")
+    assert closed.status is CashSessionStatus.CLOSED
+    with hall.db.read() as s:
+        after = s.scalars(
+            select(AuditEntry.after).where(
+                AuditEntry.action == "cash_session.close", AuditEntry.entity_id == str(closed.id)
+            )
+        ).one()
+    assert after["reason"] == "顾客退回零钱"
+
+
+def test_a_close_against_an_amount_that_has_changed_is_refused(hall: HallApp, clerk: Actor) -> None:
+    hall.cash.open_session(clerk, 10_000)
+    shown = hall.cash.current_session(clerk)
+    assert shown is not None
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk))  # a payment meanwhile
+    with pytest.raises(ValidationError, match=r"钱箱应有现金已变为 ¥169\.50"):
+        hall.cash.close_session(clerk, 10_000, expected_fen=shown.expected_cash_fen)
+    assert hall.cash.close_session(clerk, 16_950, expected_fen=16_950).difference_fen == 0

@@ -10,7 +10,12 @@ from sqlalchemy import func, select
 
 from hall_app.app import HallApp
 from hall_app.db.models import AuditEntry, Customer, Order, ServiceTicket, Subscription
-from hall_app.domain.enums import CustomerKind, ServiceTicketStatus, SubscriptionKind
+from hall_app.domain.enums import (
+    CustomerKind,
+    ServiceTicketStatus,
+    SubscriptionKind,
+    SubscriptionStatus,
+)
 from hall_app.domain.errors import NotFound, PermissionDenied, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_phone
 from hall_app.services.actor import Actor
@@ -114,6 +119,68 @@ def test_bad_queries_name_the_field(hall: HallApp, clerk: Actor, text: str, frag
         hall.customers.search_customers(clerk, text)
     assert err.value.field == "查询条件"
     assert fragment in err.value.text
+
+
+def test_an_id_number_short_of_a_digit_says_so(hall: HallApp, clerk: Actor) -> None:
+    digits = _one(hall, select(Customer.id_number).where(Customer.id_number.not_like("%X")))[0]
+    with_x = _one(hall, select(Customer.id_number).where(Customer.id_number.like("%X")))[0]
+    for typed, length in ((digits[:17], 17), (digits[:16], 16), (digits + "1", 19)):
+        with pytest.raises(ValidationError) as err:
+            hall.customers.search_customers(clerk, typed)
+        assert err.value.text == f"查询条件：身份证号码应为 18 位，现在 {length} 位"
+    # 16 digits and the X: a digit left out in the region code (the birth date still there).
+    with pytest.raises(ValidationError, match="身份证号码应为 18 位，现在 17 位"):
+        hall.customers.search_customers(clerk, with_x[:5] + with_x[6:])
+
+
+@pytest.mark.parametrize(("typed", "length"), [("1390591000", 10), ("139059100001", 12)])
+def test_a_mobile_number_short_or_over_by_a_digit_says_so(
+    hall: HallApp, clerk: Actor, typed: str, length: int
+) -> None:
+    with pytest.raises(ValidationError) as err:
+        hall.customers.search_customers(clerk, typed)
+    assert err.value.text == f"查询条件：手机号码应为 11 位，现在 {length} 位"
+
+
+def test_an_account_that_looks_like_a_near_miss_is_still_found(hall: HallApp, clerk: Actor) -> None:
+    """A 17-digit broadband account is an account: the hint comes only when nothing matches."""
+    customer_id = _one(hall, select(Customer.id).where(Customer.id_number.is_not(None)))[0]
+    account = "35010219900517123"  # region + a birth date, 17 digits
+    product_id = _one(
+        hall, select(Subscription.product_id).where(Subscription.kind == SubscriptionKind.BROADBAND)
+    )[0]
+    with hall.db.unit_of_work() as s:
+        s.add(
+            Subscription(
+                customer_id=customer_id,
+                product_id=product_id,
+                kind=SubscriptionKind.BROADBAND,
+                service_number=account,
+                status=SubscriptionStatus.ACTIVE,
+                address="福建省福州市鼓楼区五四路 88 号",
+                hall_id=s.get_one(Customer, customer_id).registered_hall_id,
+            )
+        )
+    result = hall.customers.search_customers(clerk, account)
+    assert [r.id for r in result.rows] == [customer_id]
+
+
+def test_more_hits_than_shown_are_counted(hall: HallApp, clerk: Actor) -> None:
+    with hall.db.read() as s:
+        surname, count = s.execute(
+            select(func.substr(Customer.name, 1, 1), func.count())
+            .where(Customer.kind == CustomerKind.INDIVIDUAL)
+            .group_by(func.substr(Customer.name, 1, 1))
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
+        expected = s.scalar(select(func.count()).where(Customer.name.like(f"{surname}%")))
+    assert count > 50
+    result = hall.customers.search_customers(clerk, surname)
+    assert result.truncated and len(result.rows) == 50
+    assert result.total == expected and not result.total_capped
+    few = hall.customers.search_customers(clerk, result.rows[0].name)
+    assert few.total == len(few.rows) and not few.truncated
 
 
 def test_search_requires_permission(hall: HallApp, clerk: Actor) -> None:

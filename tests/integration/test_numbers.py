@@ -30,7 +30,7 @@ def _at(hall: HallApp, actor: Actor, code: str) -> Actor:
 def test_filters_and_pretty_terms(hall: HallApp, clerk: Actor) -> None:
     found = hall.numbers.find_numbers(clerk, NumberFilter(ends_with="8888"))
     assert found and all(n.number.endswith("8888") for n in found)
-    top = found[0]
+    top = max(found, key=lambda n: n.prepayment_fen)
     assert top.tier_code == "T1" and top.prepayment_fen == 500_000
     assert top.min_monthly_fen == 29_900 and top.lock_in_months == 36
     plain = hall.numbers.find_numbers(clerk, NumberFilter(tier_code="", no_four=True, prefix="19"))
@@ -43,6 +43,16 @@ def test_filters_and_pretty_terms(hall: HallApp, clerk: Actor) -> None:
     with pytest.raises(ValidationError) as err:
         hall.numbers.find_numbers(clerk, NumberFilter(contains="8a"))
     assert err.value.field == "包含"
+
+
+def test_ordinary_numbers_come_first_then_by_rising_prepayment(hall: HallApp, clerk: Actor) -> None:
+    found = hall.numbers.find_numbers(clerk, NumberFilter())
+    assert found[0].tier_code is None  # not a ¥5,000 first-tier number
+    kinds = [n.tier_code is not None for n in found]
+    assert kinds == sorted(kinds)  # no ordinary number after a pretty one
+    pretty = hall.numbers.find_numbers(clerk, NumberFilter(ends_with="888"))
+    keys = [(n.tier_code is not None, n.prepayment_fen) for n in pretty]
+    assert keys == sorted(keys) and len({n.tier_code for n in pretty}) > 1
 
 
 def test_reserve_is_exclusive_and_expires(hall: HallApp, clerk: Actor, clock: FakeClock) -> None:
@@ -71,6 +81,59 @@ def test_release_returns_the_number(hall: HallApp, clerk: Actor) -> None:
     hall.numbers.reserve_number(clerk, number)
     hall.numbers.release_number(clerk, number)
     assert hall.numbers.reserve_number(_at(hall, clerk, "02"), number)
+
+
+def _status(hall: HallApp, number: str) -> tuple[NumberStatus, uuid.UUID | None]:
+    with hall.db.read() as s:
+        row = s.scalars(select(PhoneNumber).where(PhoneNumber.number == number)).one()
+        return row.status, row.reserved_by_counter_id
+
+
+def test_reserve_replacing_gives_the_old_number_back_in_one_go(hall: HallApp, clerk: Actor) -> None:
+    first, second = (n.number for n in hall.numbers.find_numbers(clerk, NumberFilter())[:2])
+    hall.numbers.reserve_number(clerk, first)
+    got = hall.numbers.reserve_number(clerk, second, replacing=first)
+    assert got.number.number == second
+    assert _status(hall, second) == (NumberStatus.RESERVED, clerk.counter_id)
+    assert _status(hall, first) == (NumberStatus.AVAILABLE, None)
+    with hall.db.read() as s:
+        actions = s.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity == "phone_number")
+            .order_by(AuditEntry.at, AuditEntry.action)
+        ).all()
+    assert sorted(actions) == ["number.release", "number.reserve", "number.reserve"]
+
+
+def test_reserve_replacing_keeps_the_old_number_when_the_new_is_taken(
+    hall: HallApp, clerk: Actor
+) -> None:
+    first, taken = (n.number for n in hall.numbers.find_numbers(clerk, NumberFilter())[:2])
+    hall.numbers.reserve_number(clerk, first)
+    hall.numbers.reserve_number(_at(hall, clerk, "02"), taken)  # another window has it
+    with pytest.raises(ValidationError, match="已被其他窗口预占"):
+        hall.numbers.reserve_number(clerk, taken, replacing=first)
+    assert _status(hall, first) == (NumberStatus.RESERVED, clerk.counter_id)  # still ours
+    with pytest.raises(NotFound):
+        hall.numbers.reserve_number(clerk, "19900000000", replacing=first)
+    assert _status(hall, first) == (NumberStatus.RESERVED, clerk.counter_id)
+
+
+def test_reserve_replacing_a_lapsed_reservation_taken_elsewhere(
+    hall: HallApp, clerk: Actor, clock: FakeClock
+) -> None:
+    first, second = (n.number for n in hall.numbers.find_numbers(clerk, NumberFilter())[:2])
+    hall.numbers.reserve_number(clerk, first)
+    clock.now += timedelta(minutes=31)
+    other = _at(hall, clerk, "02")
+    hall.numbers.reserve_number(other, first)  # ours ran out; window 2 took it
+    hall.numbers.reserve_number(clerk, second, replacing=first)
+    assert _status(hall, first) == (NumberStatus.RESERVED, other.counter_id)  # not ours to free
+    # The same number again after its reservation ran out is simply reserved again.
+    clock.now += timedelta(minutes=31)
+    again = hall.numbers.reserve_number(clerk, second, replacing=second)
+    assert again.number.number == second
+    assert _status(hall, second) == (NumberStatus.RESERVED, clerk.counter_id)
 
 
 def test_unknown_number(hall: HallApp, clerk: Actor) -> None:

@@ -59,8 +59,9 @@ def test_call_next_serves_vip_first_then_oldest(
     clock.now += timedelta(minutes=1)
     v1 = hall.queue.issue_ticket(clerk, "vip")
     first = hall.queue.call_next(vip_counter)
-    second = hall.queue.call_next(vip_counter)
     assert first is not None and first.ticket_no == v1.ticket_no == "V001"
+    hall.queue.finish(vip_counter, first.id)
+    second = hall.queue.call_next(vip_counter)
     assert second is not None and second.ticket_no == a1.ticket_no
     assert second.status is TicketStatus.CALLED and second.counter_name == "6号窗口（VIP）"
 
@@ -145,6 +146,38 @@ def test_another_window_cannot_touch_a_called_ticket(hall: HallApp, clerk: Actor
         hall.queue.finish(_at_counter(hall, clerk, "03"), t.id)
 
 
+def test_one_ticket_at_a_time_call_next_refuses_a_second(hall: HallApp, clerk: Actor) -> None:
+    hall.queue.issue_ticket(clerk, "general")
+    waiting = hall.queue.issue_ticket(clerk, "general")
+    first = hall.queue.call_next(clerk)
+    assert first is not None and first.ticket_no == "A001"
+    with pytest.raises(ValidationError) as err:
+        hall.queue.call_next(clerk)
+    assert err.value.text == "排队号：请先办结或过号当前的 A001"
+    hall.queue.start_service(clerk, first.id)
+    with pytest.raises(ValidationError, match="请先办结或过号当前的 A001"):
+        hall.queue.call_next(clerk)  # serving counts too
+    with pytest.raises(ValidationError, match="请先办结或过号当前的 A001"):
+        hall.queue.serve_walk_in(clerk, "general")
+    with hall.db.read() as s:  # nothing else was taken
+        assert s.get_one(QueueTicket, waiting.id).status is TicketStatus.WAITING
+    hall.queue.finish(clerk, first.id)
+    second = hall.queue.call_next(clerk)
+    assert second is not None and second.ticket_no == "A002"
+    # Another counter is not held up by this one's ticket.
+    hall.queue.issue_ticket(clerk, "general")
+    assert hall.queue.call_next(_at_counter(hall, clerk, "02")) is not None
+
+
+def test_one_ticket_at_a_time_a_walk_in_blocks_the_next_call(hall: HallApp, clerk: Actor) -> None:
+    walk_in = hall.queue.serve_walk_in(clerk, "general")
+    hall.queue.issue_ticket(clerk, "general")
+    with pytest.raises(ValidationError, match=f"请先办结或过号当前的 {walk_in.ticket_no}"):
+        hall.queue.call_next(clerk)
+    hall.queue.finish(clerk, walk_in.id)
+    assert hall.queue.call_next(clerk) is not None
+
+
 def test_walk_in_is_served_at_once(hall: HallApp, clerk: Actor) -> None:
     t = hall.queue.serve_walk_in(clerk, "general")
     assert t.status is TicketStatus.SERVING and t.is_walk_in and t.counter_name == "1号窗口"
@@ -169,6 +202,7 @@ def _hammer(hall: HallApp, actors: list[Actor], tickets: int) -> list[str]:
             t = hall.queue.call_next(actor)
             if t is None:
                 return
+            hall.queue.finish(actor, t.id)  # one ticket at a time per counter
             with lock:
                 got.append(t.ticket_no)
 
@@ -209,3 +243,12 @@ def test_concurrent_receptions_number_without_gaps(hall: HallApp, clerk: Actor) 
             pool.map(lambda _: hall.queue.issue_ticket(clerk, "billing").ticket_no, range(40))
         )
     assert sorted(numbers) == [f"B{i:03d}" for i in range(1, 41)]
+
+
+def test_service_types_come_from_the_database(hall: HallApp, clerk: Actor) -> None:
+    types = hall.queue.service_types(clerk)
+    assert [(t.code, t.letter) for t in types][:1] == [("general", "A")]
+    assert {t.code for t in types} >= {"general", "billing", "fixed", "vip"}
+    assert {t.name for t in types if t.is_vip} == {"VIP 业务"}
+    with pytest.raises(PermissionDenied):
+        hall.queue.service_types(replace(clerk, permissions=frozenset()))

@@ -95,3 +95,24 @@ def test_two_supervisors_red_lettering_at_once_make_one_red_invoice(
     with hall.db.read() as s:
         reds = s.scalars(select(Invoice).where(Invoice.kind == InvoiceKind.RED)).all()
         assert len(reds) == 1
+
+
+def test_a_red_letter_reason_is_kept_whole_or_refused(
+    hall: HallApp, clerk: Actor, supervisor: Actor
+) -> None:
+    """The reason goes into the red invoice's remarks (200 characters with the original's
+    number): one too long is refused naming the field, never cut short."""
+    blue_no, _ = _opened(hall, clerk)
+    with pytest.raises(ValidationError) as err:
+        hall.invoices.issue_red_letter(supervisor, blue_no, "因" * 163)
+    assert err.value.text == "红冲原因：最多 162 个字，现在 163 个字"
+    with hall.db.read() as s:
+        assert s.scalars(select(Invoice.status).where(Invoice.invoice_no == blue_no)).one() is (
+            InvoiceStatus.ISSUED
+        )
+    red = hall.invoices.issue_red_letter(supervisor, blue_no, "因" * 162)
+    with hall.db.read() as s:
+        remarks = s.scalars(
+            select(Invoice.remarks).where(Invoice.invoice_no == red.red_invoice_no)
+        ).one()
+    assert remarks.endswith("红冲原因：" + "因" * 162) and len(remarks) == 200

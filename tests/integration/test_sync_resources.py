@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hall_app.app import HallApp, build_app
@@ -137,12 +137,14 @@ def test_concurrent_calls_across_counters_never_double(hall: Hall) -> None:
 
     def caller(code: str) -> Callable[[], None]:
         def work() -> None:
-            while (ticket := hall.apps[code].queue.call_next(clerks[code])) is not None:
+            queue = hall.apps[code].queue
+            while (ticket := queue.call_next(clerks[code])) is not None:
                 called[code].append(ticket.id)
+                queue.finish(clerks[code], ticket.id)  # one ticket at a time per counter
 
         return work
 
-    _in_threads([caller(code) for code in CODES for _ in range(3)])  # 9 callers, 3 counters
+    _in_threads([caller(code) for code in CODES])  # 3 counters at once
     every = [t for ids in called.values() for t in ids]
     assert len(every) == len(set(every)) == 45 and set(every) == issued  # zero doubles
     with hall.central.connect() as conn:
@@ -155,7 +157,8 @@ def test_concurrent_calls_across_counters_never_double(hall: Hall) -> None:
         with hall.apps[code].db.read() as s:  # mirrored locally, as called here
             local = s.scalars(select(QueueTicket).where(QueueTicket.id.in_(ids))).all()
             assert len(local) == len(ids)
-            assert {t.status for t in local} == {TicketStatus.CALLED}
+            assert {t.status for t in local} == {TicketStatus.DONE}
+            assert all(t.counter_id == hall.counter_id(code) for t in local)
 
 
 def test_concurrent_reservations_across_counters_never_double(hall: Hall) -> None:
@@ -276,6 +279,38 @@ def test_online_a_number_leased_to_another_counter_is_refused(hall: Hall) -> Non
     assert "已租给其他窗口离线销售" in err.value.text
 
 
+def test_online_reserve_replacing_is_all_or_nothing_at_the_central_database(hall: Hall) -> None:
+    a, clerk = hall.apps["01"], hall.clerk("01")
+    first, second = (n.number for n in a.numbers.find_numbers(clerk, NumberFilter())[:2])
+    with hall.central.connect() as conn:
+        theirs = conn.scalars(select(PhoneNumber.number).where(
+            PhoneNumber.lease_counter_id == hall.counter_id("02"),
+            PhoneNumber.pretty_tier_id.is_(None),
+        ).limit(1)).one()  # fmt: skip
+
+    def central(number: str) -> tuple[str, uuid.UUID | None]:
+        with hall.central.connect() as conn:
+            status, counter = conn.execute(
+                select(PhoneNumber.status, PhoneNumber.reserved_by_counter_id).where(
+                    PhoneNumber.number == number
+                )
+            ).one()
+            return str(status), counter
+
+    a.numbers.reserve_number(clerk, first)
+    with pytest.raises(ValidationError, match="已租给其他窗口离线销售"):
+        a.numbers.reserve_number(clerk, theirs, replacing=first)
+    assert central(first) == ("reserved", clerk.counter_id)  # the old one is kept
+    a.numbers.reserve_number(clerk, second, replacing=first)
+    assert central(first) == ("available", None)
+    assert central(second) == ("reserved", clerk.counter_id)
+    with a.db.read() as s:  # and mirrored so at the counter
+        local = dict(s.execute(select(PhoneNumber.number, PhoneNumber.status).where(
+            PhoneNumber.number.in_([first, second])
+        )).all())  # fmt: skip
+    assert local == {first: NumberStatus.AVAILABLE, second: NumberStatus.RESERVED}
+
+
 def test_a_sim_is_taken_once_and_given_back_when_the_order_fails(hall: Hall) -> None:
     a, b = hall.apps["01"], hall.apps["02"]
     clerk_a, clerk_b = hall.clerk("01"), hall.clerk("02")
@@ -337,15 +372,26 @@ def test_offline_the_queue_serves_walk_ins_and_tickets_addressed_here(hall: Hall
             ))  # fmt: skip
     called = offline.queue.call_next(clerk)
     assert called is not None and called.ticket_no == "A901"  # the one addressed here
+    with pytest.raises(ValidationError, match="请先办结或过号当前的 A901"):
+        offline.queue.call_next(clerk)  # one ticket at a time, offline too
+    offline.queue.finish(clerk, called.id)
     assert offline.queue.call_next(clerk) is None  # never the hall's ticket
     with pytest.raises(ValidationError) as err:
         offline.queue.issue_ticket(clerk, "general")
     assert err.value.field == "排队号" and "离线时不能发放全厅的排队号" in err.value.text
     walk_in = offline.queue.serve_walk_in(clerk, "general")
     assert walk_in.ticket_no == "A02-001" and walk_in.status is TicketStatus.SERVING
-    assert offline.queue.serve_walk_in(clerk, "general").ticket_no == "A02-002"
-    # The link is back: the walk-ins arrive beside the hall's own A001, no clash.
+    with pytest.raises(ValidationError, match="请先办结或过号当前的 A02-001"):
+        offline.queue.serve_walk_in(clerk, "general")
+    offline.queue.finish(clerk, walk_in.id)
+    second = offline.queue.serve_walk_in(clerk, "general")
+    assert second.ticket_no == "A02-002"
+    # The link is back: the walk-in served offline, not pushed yet, still holds the counter.
     back = hall.open("02")
+    with pytest.raises(ValidationError, match="请先办结或过号当前的 A02-002"):
+        back.queue.call_next(clerk)
+    back.queue.finish(clerk, second.id)
+    # The walk-ins arrive beside the hall's own A001, no clash.
     report = back.sync.run_round()
     assert report.quarantined == 0
     with back.db.read() as s:
@@ -576,6 +622,28 @@ def test_a_claim_that_could_not_be_undone_is_undone_next_round(
         ).one() == ("reserved", clerk.counter_id)
     with a.db.read() as s:
         assert Claim.kept(s) == []
+
+
+def test_online_one_ticket_at_a_time_is_checked_at_the_central_database(hall: Hall) -> None:
+    a, clerk_a = hall.apps["01"], hall.clerk("01")
+    a.queue.issue_ticket(clerk_a, "general")
+    a.queue.issue_ticket(clerk_a, "general")
+    first = a.queue.call_next(clerk_a)
+    assert first is not None
+    with pytest.raises(ValidationError, match=f"请先办结或过号当前的 {first.ticket_no}"):
+        a.queue.call_next(clerk_a)
+    with pytest.raises(ValidationError, match=f"请先办结或过号当前的 {first.ticket_no}"):
+        a.queue.serve_walk_in(clerk_a, "general")
+    # The counter's own copy lost the call (a fresh file): the central database still refuses.
+    with a.db.unit_of_work() as s:
+        s.execute(delete(QueueTicket).where(QueueTicket.id == first.id))
+    with pytest.raises(ValidationError, match=f"请先办结或过号当前的 {first.ticket_no}"):
+        a.queue.call_next(clerk_a)
+    with hall.central.connect() as conn:
+        called = conn.scalar(select(func.count()).where(
+            QueueTicket.counter_id == clerk_a.counter_id, QueueTicket.status == "called"
+        ))  # fmt: skip
+    assert called == 1
 
 
 def test_a_synced_counter_must_name_its_window(hall: Hall) -> None:

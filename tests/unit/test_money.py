@@ -130,10 +130,54 @@ def test_to_fen_rejects_garbage(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["1" + "0" * 15, "-1" + "0" * 15, "9" * 5000, Decimal("1E+15"), Decimal("-1E+999999")]
+    "value", ["1" + "0" * 15, "-1" + "0" * 15, "9" * 30, Decimal("1E+15"), Decimal("-1E+999999")]
 )
 def test_to_fen_rejects_absurdly_large_amounts(value: str | Decimal) -> None:
     rejects_amount(value, "金额过大")
+
+
+@pytest.mark.parametrize("text", ["1." + "0" * 4300, "9" * 5000, " " + "1" * 33 + " "])
+def test_to_fen_refuses_overlong_text_before_parsing(text: str) -> None:
+    error = rejects_amount(text, "最多 32 个字符")
+    assert f"现在 {len(text.strip())} 个字符" in error.message
+
+
+def test_to_fen_longest_amount_text_is_read() -> None:
+    assert to_fen("-¥999,999,999,999,999.99") == -(10**17 - 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "fen"),
+    [(Decimal("1." + "0" * 5000), 100), (Decimal("0." + "0" * 5000), 0), (Decimal("0E-9999"), 0)],
+)
+def test_to_fen_decimals_with_thousands_of_zero_places(value: Decimal, fen: int) -> None:
+    assert to_fen(value) == fen
+
+
+def test_to_fen_decimal_with_a_digit_far_past_the_fen() -> None:
+    rejects_amount(Decimal("1." + "0" * 5000 + "1"), "最多两位小数")
+
+
+@SETTINGS
+@given(st.text(max_size=6000) | st.text(alphabet="0123456789.,¥￥+- \t", max_size=6000))
+def test_to_fen_on_any_text_gives_fen_or_a_validation_error(text: str) -> None:
+    try:
+        fen = to_fen(text)
+    except ValidationError as exc:
+        assert exc.field == "金额"
+    else:
+        assert type(fen) is int and abs(fen) < 10**17
+
+
+@SETTINGS
+@given(st.decimals(allow_nan=True, allow_infinity=True, places=None))
+def test_to_fen_on_any_decimal_gives_fen_or_a_validation_error(value: Decimal) -> None:
+    try:
+        fen = to_fen(value)
+    except ValidationError as exc:
+        assert exc.field == "金额"
+    else:
+        assert type(fen) is int and abs(fen) < 10**17
 
 
 def test_to_fen_largest_accepted_amount() -> None:

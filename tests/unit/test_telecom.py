@@ -18,6 +18,7 @@ from hall_app.domain.telecom import (
     Operator,
     PrettyMatch,
     has_digit_four,
+    iccid_as_typed,
     luhn_check_digit,
     luhn_valid,
     parse_iccid,
@@ -310,13 +311,56 @@ def test_rules_example_iccid_invalid() -> None:
         ("08", None),
         ("15", None),  # not in the rule's table
         ("99", None),
-        ("1A", None),
     ],
 )
 def test_iccid_issuer(issuer: str, operator: Operator | None) -> None:
     body = f"8986{issuer}1234567890123"
     value = body + (luhn_check_digit(body) if body.isdigit() else "F")
     assert parse_iccid(value) == Iccid(value, operator)
+
+
+@pytest.mark.parametrize("issuer", ["1A", "A1", "0f"])
+def test_iccid_issuer_code_is_digits(issuer: str) -> None:
+    rejects(parse_iccid, f"8986{issuer}12345678901234", "ICCID", "发卡方代码", "只能是数字")
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "wrong"),
+    [
+        ("", "", False),
+        ("8", "ICCID：已输入 1 位，共 20 位", False),
+        ("8986", "ICCID：已输入 4 位，共 20 位", False),
+        ("8986abc", "ICCID：第 5-6 位是发卡方代码，只能是数字，第 5 位却是 a", True),
+        ("89860a", "ICCID：第 5-6 位是发卡方代码，只能是数字，第 6 位却是 a", True),
+        ("898603x", "ICCID：含有非法字符 x", True),
+        ("7x", "ICCID：含有非法字符 x", True),  # characters before the prefix
+        ("8985", "ICCID：应以 8986 开头（中国），实际为 8985", True),
+        ("7", "ICCID：应以 8986 开头（中国），实际为 7", True),  # before the length
+        ("8986031A2B", "ICCID：已输入 10 位，共 20 位", False),  # letters later are legal
+        ("89860090012421234560", "ICCID：校验位错误，应为 5", True),
+        ("898600900124212345650", "ICCID：长度应为 20 位，实际 21 位", True),
+    ],
+)
+def test_iccid_as_typed(text: str, message: str, wrong: bool) -> None:
+    verdict = iccid_as_typed(text)
+    assert (verdict.message, verdict.wrong, verdict.complete) == (message, wrong, False)
+
+
+def test_iccid_as_typed_complete() -> None:
+    verdict = iccid_as_typed("89860090012421234565")
+    assert verdict.complete and not verdict.wrong and verdict.message == "ICCID：格式正确"
+
+
+@SETTINGS
+@given(st.text(alphabet="0123456789ABCDEFabcdefxX- ", max_size=24))
+def test_iccid_as_typed_agrees_with_parse_when_complete(text: str) -> None:
+    verdict = iccid_as_typed(text)
+    try:
+        parse_iccid(text)
+    except ValidationError:
+        assert not verdict.complete
+    else:
+        assert verdict.complete and not verdict.wrong
 
 
 def test_iccid_lower_case_hex_is_normalised_and_not_luhn_checked() -> None:

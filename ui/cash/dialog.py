@@ -1,5 +1,7 @@
 """开班 / 日结: open the till with a counted float; at the end of the day count the drawer and
-record the difference against what the payments say."""
+record the difference against what the payments say. A difference needs a reason and the
+clerk's confirmation of the amount. One Enter submits once: the amount field's Enter is the
+only path (the 开班/日结 button is not a default button), and a submit in flight ignores more."""
 
 from __future__ import annotations
 
@@ -15,10 +17,19 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.domain.errors import HallError, ValidationError
-from hall_app.domain.money import to_fen
+from hall_app.domain.money import MAX_AMOUNT_CHARS, to_fen
 from hall_app.services.actor import Actor
-from hall_app.services.cash import CashService, CashSessionView
+from hall_app.services.cash import (
+    COUNTED_FIELD,
+    FLOAT_FIELD,
+    MAX_REASON,
+    REASON_FIELD,
+    CashService,
+    CashSessionView,
+    difference_label,
+)
 from ui import format as fmt
+from ui import messages
 from ui.ops import Changes, Operations
 
 
@@ -36,12 +47,19 @@ class CashDialog(QDialog):
         self.state.setWordWrap(True)
         self.amount = QLineEdit()
         self.amount.setObjectName("cashAmount")
+        self.amount.setMaxLength(MAX_AMOUNT_CHARS)
         self.amount.returnPressed.connect(self.submit)
+        self.reason = QLineEdit()
+        self.reason.setObjectName("cashReason")
+        self.reason.setMaxLength(MAX_REASON)
+        self.reason.setPlaceholderText("有长款或短款时必填，例如：找零多付")
+        self.reason.returnPressed.connect(self.submit)
         self.error = QLabel("")
         self.error.setObjectName("cashError")
         self.error.setProperty("role", "error")
         self.action = QPushButton("")
         self.action.setObjectName("cashAction")
+        self.action.setAutoDefault(False)  # Enter in the fields submits; not a second time here
         self.action.clicked.connect(self.submit)
         close = QPushButton("关闭 (Esc)")
         close.setAutoDefault(False)
@@ -49,6 +67,8 @@ class CashDialog(QDialog):
         self.form = QFormLayout()
         self.amount_label = QLabel("")
         self.form.addRow(self.amount_label, self.amount)
+        self.reason_label = QLabel("差异原因：")
+        self.form.addRow(self.reason_label, self.reason)
         self.form.addRow("", self.error)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -61,6 +81,7 @@ class CashDialog(QDialog):
         layout.addLayout(buttons)
         self.current: CashSessionView | None = None
         self._closed: CashSessionView | None = None
+        self._busy = False
         self.refresh()
 
     def refresh(self) -> None:
@@ -68,19 +89,18 @@ class CashDialog(QDialog):
         self._ops.query(lambda: service.current_session(actor), self._show, parent=self)
 
     def _show(self, till: CashSessionView | None) -> None:
+        self._busy = False
         self.current = till
         self.amount.clear()
+        self.reason.clear()
         self.error.clear()
+        self.reason.setVisible(till is not None)
+        self.reason_label.setVisible(till is not None)
         if till is None:
             done = self._closed
             prefix = ""
             if done is not None and done.difference_fen is not None:
-                verdict = (
-                    "账实相符"
-                    if done.difference_fen == 0
-                    else f"{'长款' if done.difference_fen > 0 else '短款'} "
-                    f"{fmt.money(abs(done.difference_fen))}"
-                )
+                verdict = difference_label(done.difference_fen)
                 prefix = (
                     f"已日结：应有现金 {fmt.money(done.expected_cash_fen)}，"
                     f"实点 {fmt.money(done.counted_cash_fen or 0)}，{verdict}。\n\n"
@@ -101,34 +121,62 @@ class CashDialog(QDialog):
         self.amount.setFocus()
 
     def submit(self) -> None:
-        field = "实点现金" if self.current is not None else "备用金"
+        if self._busy:  # one submit at a time: the answer to this one is on its way
+            return
+        till = self.current
+        field = COUNTED_FIELD if till is not None else FLOAT_FIELD
         try:
             fen = to_fen(self.amount.text())
         except ValidationError as exc:
             self.error.setText(f"{field}：{exc.message}")
+            self.amount.setFocus()
             return
         service, actor = self._service, self._actor
-        if self.current is None:
+        if till is None:
+            self._busy = True
             self._ops.mutate(
                 lambda: service.open_session(actor, fen),
                 self._show,
                 self._failed,
                 changes=Changes.CASH,
                 parent=self,
+                always=self._idle,
             )
             return
+        expected = till.expected_cash_fen
+        difference = fen - expected
+        reason = self.reason.text().strip()
+        if difference:
+            if not reason:
+                self.error.setText(
+                    f"{REASON_FIELD}：{difference_label(difference)}，请填写原因后再日结"
+                )
+                self.reason.setFocus()
+                return
+            if not messages.confirm(
+                self,
+                f"钱箱应有现金 {fmt.money(expected)}，实点 {fmt.money(fen)}：\n"
+                f"{difference_label(difference)}\n原因：{reason}\n\n确认按此日结？",
+                title="确认日结差异",
+            ):
+                return
 
         def closed(view: CashSessionView) -> None:
             self._closed = view
             self._show(None)
 
+        self._busy = True
         self._ops.mutate(
-            lambda: service.close_session(actor, fen),
+            lambda: service.close_session(actor, fen, reason, expected_fen=expected),
             closed,
             self._failed,
             changes=Changes.CASH,
             parent=self,
+            always=self._idle,
         )
+
+    def _idle(self) -> None:
+        self._busy = False
 
     def _failed(self, exc: HallError) -> None:
         self.error.setText(exc.text)

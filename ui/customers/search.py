@@ -175,8 +175,12 @@ class CustomerSearchPage(QWidget):
         if n == 0:
             self.hint.setText(f"按{result.kind_label}未找到客户")
             return
-        more = f"，结果较多只显示前 {n} 条，请输入更完整的条件" if result.truncated else ""
-        self.hint.setText(f"按{result.kind_label}找到 {n} 位客户{more}；↑↓ 选择，回车打开")
+        if result.truncated:
+            total = f"{result.total:,} 位{'以上' if result.total_capped else ''}"
+            found = f"找到 {total}客户，显示前 {n} 位，请输入更完整的条件"
+        else:
+            found = f"找到 {n} 位客户"
+        self.hint.setText(f"按{result.kind_label}{found}；↑↓ 选择，回车打开")
         self.table.selectRow(0)
         self.table.setFocus()
         if n == 1:

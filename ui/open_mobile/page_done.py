@@ -23,6 +23,9 @@ KEYS = {
 }
 
 
+TILL_REOPENED = "本日已日结，已为本笔收款新开钱箱（无备用金）"
+
+
 class DonePage(WizardPage):
     title = "办结"
 
@@ -62,6 +65,7 @@ class DonePage(WizardPage):
             f"合计 {fmt.money(o.total_fen)}：{paid}<br>"
             f"<span style='font-size:18pt;color:#1e7e34'>找零 {fmt.money(change)}</span>"
             f"<br>{invoice}"
+            + (f"<br><b style='color:#b35900'>{TILL_REOPENED}</b>" if o.till_reopened else "")
         )
         self.buttons[DocumentKind.INVOICE].setEnabled(o.invoice_no is not None)
         self.buttons[DocumentKind.ACCEPTANCE_FORM].setFocus()

@@ -3,8 +3,6 @@ reserve it for this counter. Choosing another number gives the first one back.""
 
 from __future__ import annotations
 
-import contextlib
-
 from PySide6.QtCore import QModelIndex, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -165,13 +163,10 @@ class NumberPage(WizardPage):
         self._reserving = True
         self.complete_changed.emit()
 
-        def work() -> Reservation:
-            got = numbers.reserve_number(actor, number)
-            if previous is not None:
-                # already expired and taken back: nothing to give back
-                with contextlib.suppress(HallError):
-                    numbers.release_number(actor, previous.number.number)
-            return got
+        replacing = previous.number.number if previous is not None else None
+
+        def work() -> Reservation:  # one transaction: the old number goes back only if
+            return numbers.reserve_number(actor, number, replacing=replacing)  # the new is held
 
         def refused(exc: HallError) -> bool:
             self._reserving = False

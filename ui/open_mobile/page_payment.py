@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QVBoxLa
 
 from hall_app.domain.enums import PaymentMethod
 from hall_app.domain.errors import HallError, ValidationError
-from hall_app.domain.money import capital_amount, to_fen
+from hall_app.domain.money import MAX_AMOUNT_CHARS, capital_amount, to_fen
 from hall_app.domain.payments import PaymentInput, settle
 from hall_app.services.orders import OpenedNumber, OpenMobileRequest
 from ui import format as fmt
@@ -43,17 +43,19 @@ class PaymentPage(WizardPage):
         self.due_capital = QLabel("")
         self.due_capital.setObjectName("amountDueCapital")
 
-        def edit(name: str, hint: str) -> QLineEdit:
+        def edit(name: str, hint: str, amount: bool = True) -> QLineEdit:
             e = QLineEdit()
             e.setObjectName(name)
+            if amount:  # a pasted wall of digits is cut at the field
+                e.setMaxLength(MAX_AMOUNT_CHARS)
             e.setPlaceholderText(hint)
             e.textEdited.connect(lambda _t: self._recompute())
             return e
 
         self.card_amount = edit("cardAmount", "刷卡金额（元）")
-        self.card_ref = edit("cardReference", "POS 小票上的参考号")
+        self.card_ref = edit("cardReference", "POS 小票上的参考号", amount=False)
         self.qr_amount = edit("qrAmount", "扫码金额（元）")
-        self.qr_ref = edit("qrReference", "支付凭证上的交易单号")
+        self.qr_ref = edit("qrReference", "支付凭证上的交易单号", amount=False)
         self.cash_due = QLabel("")
         self.cash_due.setObjectName("cashDue")
         self.tendered = edit("cashTendered", "客户交来的现金（元），回车收款")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from hall_app.domain.errors import HallError, ValidationError
-from hall_app.domain.telecom import parse_iccid
+from hall_app.domain.telecom import iccid_as_typed, parse_iccid
 from hall_app.services.orders import SimView
 from ui.open_mobile.base import WizardEnv, WizardPage, error_label
 from ui.style import set_role
@@ -41,22 +41,12 @@ class SimPage(WizardPage):
 
     def _typing(self, text: str) -> None:
         """As the clerk types: name what is wrong so far, without waiting for Enter."""
-        text = text.strip()
-        if not text:
-            self.error.clear()
-            return
-        try:
-            parse_iccid(text)
-        except ValidationError as exc:
-            if len(text) < 20 and "位" in exc.message:
-                self.error.setText(f"ICCID：已输入 {len(text)} 位，共 20 位")
-                set_role(self.error, "muted")
-            else:
-                self.error.setText(exc.text)
-                set_role(self.error, "error")
-            return
-        self.error.setText("格式正确，按回车核对库存")
-        set_role(self.error, "muted")
+        verdict = iccid_as_typed(text)
+        if verdict.complete:
+            self.error.setText("格式正确，按回车核对库存")
+        else:
+            self.error.setText(verdict.message)
+        set_role(self.error, "error" if verdict.wrong else "muted")
 
     def scan(self) -> None:
         scanned = self.iccid.text().strip()

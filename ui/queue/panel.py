@@ -16,7 +16,7 @@ from ui.style import set_role
 
 if TYPE_CHECKING:
     from hall_app.services.actor import Actor
-    from hall_app.services.queue import QueueService, TicketView, WaitingCount
+    from hall_app.services.queue import QueueService, ServiceTypeView, TicketView, WaitingCount
 
 REFRESH_MS = 10_000
 log = logging.getLogger("hall.ui.queue")
@@ -70,6 +70,15 @@ class QueuePanel(QFrame):
         self._render()
         ops.changed.connect(self._on_changed)
         self.refresh_counts()
+        service, actor = self._service, self._actor
+        self._ops.query(lambda: service.current_ticket(actor), self._resume, parent=self)
+
+    def _resume(self, ticket: TicketView | None) -> None:
+        """A ticket called here before a restart is this counter's current one again."""
+        if ticket is not None and self.current is None:
+            self.current = ticket
+            self.ticket_changed.emit(ticket)
+            self._render()
 
     def stop(self) -> None:
         self._timer.stop()
@@ -104,17 +113,16 @@ class QueuePanel(QFrame):
         ):
             self.say(f"请先办结或过号当前的 {self.current.ticket_no}")
             return
-        names = {
-            "综合业务": "general",
-            "缴费业务": "billing",
-            "宽带固话": "fixed",
-            "VIP 业务": "vip",
-        }
-        choice, ok = QInputDialog.getItem(self, "散客", "办理业务类型：", list(names), 0, False)
-        if not ok:
-            return
-        service, actor, code = self._service, self._actor, names[choice]
-        self._run(lambda: service.serve_walk_in(actor, code))
+        service, actor = self._service, self._actor
+
+        def choose(types: list[ServiceTypeView]) -> None:
+            names = {f"{t.letter} {t.name}": t.code for t in types}
+            choice, ok = QInputDialog.getItem(self, "散客", "办理业务类型：", list(names), 0, False)
+            if ok and choice in names:
+                code = names[choice]
+                self._run(lambda: service.serve_walk_in(actor, code))
+
+        self._ops.query(lambda: service.service_types(actor), choose, parent=self)
 
     # -- plumbing -----------------------------------------------------------------------------
     def _on_current(self, action: object) -> None:

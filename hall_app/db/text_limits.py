@@ -1,0 +1,196 @@
+"""Text that the counter's database accepts must also fit the central PostgreSQL.
+
+SQLite ignores ``VARCHAR(n)``; PostgreSQL refuses a longer value at the push, where no retry can
+fix it. So every text column's limit is taken from the models (``String(n)``), once, and every
+row the ORM writes is checked before it is flushed: too long, or a lone surrogate (which
+sqlite3 and psycopg cannot encode), is a ``ValidationError`` naming the field in Chinese.
+Services that validate a request up front call ``check_text`` with the same column, so the
+clerk hears about it before any other work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+from sqlalchemy import Column, Enum, String, event, inspect
+from sqlalchemy.orm import InstrumentedAttribute, Mapper, Session, sessionmaker
+
+from hall_app.db.models import Base
+from hall_app.domain.errors import ValidationError
+
+# The Chinese label of every text column, as a clerk or an administrator would name it.
+LABELS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "halls.code": "营业厅编号",
+        "halls.name": "营业厅名称",
+        "halls.region_code": "行政区划代码",
+        "halls.province_code": "省份代码",
+        "halls.address": "营业厅地址",
+        "halls.seller_name": "销售方名称",
+        "halls.seller_tax_id": "销售方纳税人识别号",
+        "pretty_tiers.code": "靓号等级编号",
+        "pretty_tiers.name": "靓号等级名称",
+        "pretty_tiers.patterns": "靓号规则",
+        "service_types.code": "业务类型编号",
+        "service_types.letter": "排队号字母",
+        "service_types.name": "业务类型名称",
+        "sync_outbox.table_name": "同步表名",
+        "sync_outbox.status": "同步状态",
+        "sync_outbox.last_error": "同步错误",
+        "sync_state.key": "同步状态项",
+        "sync_state.value": "同步状态值",
+        "vat_categories.code": "税目编号",
+        "vat_categories.category": "税收分类",
+        "vat_categories.item_name": "税目名称",
+        "counters.code": "窗口编号",
+        "counters.name": "窗口名称",
+        "coverage_areas.region_code": "行政区划代码",
+        "coverage_areas.community": "小区",
+        "coverage_areas.technology": "接入方式",
+        "customers.name": "姓名",
+        "customers.name_initials": "姓名拼音首字母",
+        "customers.id_number": "证件号码",
+        "customers.gender": "性别",
+        "customers.address": "地址",
+        "customers.contact_phone": "联系电话",
+        "customers.alt_phone": "备用电话",
+        "customers.face_check_by": "人像比对",
+        "customers.uscc": "统一社会信用代码",
+        "customers.contact_person": "联系人",
+        "customers.notes": "备注",
+        "products.code": "产品编号",
+        "products.name": "产品名称",
+        "products.description": "产品说明",
+        "products.brand": "品牌",
+        "products.model": "型号",
+        "devices.imei": "IMEI",
+        "invoice_segments.year2": "发票年份",
+        "invoice_segments.province_code": "发票省份代码",
+        "invoice_segments.channel": "开票渠道",
+        "number_pool.number": "号码",
+        "promotions.code": "优惠编号",
+        "promotions.name": "优惠名称",
+        "promotions.description": "优惠说明",
+        "sim_cards.iccid": "ICCID",
+        "sim_cards.imsi": "IMSI",
+        "staff.username": "用户名",
+        "staff.full_name": "员工姓名",
+        "staff.employee_no": "工号",
+        "staff.password_hash": "密码",
+        "audit_log.actor_name": "操作人",
+        "audit_log.action": "操作",
+        "audit_log.entity": "操作对象",
+        "audit_log.entity_id": "操作对象编号",
+        "queue_tickets.ticket_no": "排队号",
+        "subscriptions.service_number": "业务号码",
+        "subscriptions.address": "装机地址",
+        "orders.order_no": "订单号",
+        "orders.terms_text": "协议条款",
+        "orders.proxy_name": "代办人姓名",
+        "orders.proxy_id_number": "代办人证件号码",
+        "orders.notes": "订单备注",
+        "service_tickets.ticket_no": "工单号",
+        "service_tickets.category": "工单类别",
+        "service_tickets.description": "问题描述",
+        "service_tickets.resolution": "处理结果",
+        "approvals.kind": "审批类型",
+        "approvals.reason": "审批理由",
+        "install_appointments.address": "装机地址",
+        "install_appointments.technician": "装维人员",
+        "installment_contracts.credit_reasons": "信用评估理由",
+        "installment_contracts.status": "分期状态",
+        "invoices.invoice_no": "发票号码",
+        "invoices.buyer_name": "购买方名称",
+        "invoices.buyer_tax_id": "购买方纳税人识别号",
+        "invoices.seller_name": "销售方名称",
+        "invoices.seller_tax_id": "销售方纳税人识别号",
+        "invoices.remarks": "发票备注",
+        "order_lines.description": "费用项目",
+        "payments.reference": "交易参考号",
+        "print_records.document_type": "单据类型",
+        "print_records.document_ref": "单据编号",
+        "print_records.reason": "补打原因",
+        "resource_clashes.resource": "冲突资源",
+        "resource_clashes.resource_key": "冲突资源编号",
+        "resource_clashes.detail": "冲突详情",
+        "resource_clashes.resolution": "冲突处理",
+        "invoice_lines.item_name": "货物或应税劳务名称",
+    }
+)
+
+
+def text_columns(metadata: Any = Base.metadata) -> Iterable[Column[Any]]:
+    """Every free-text column of the schema (enumerations are checked by their own type)."""
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, String) and not isinstance(column.type, Enum):
+                yield column
+
+
+def label_of(column: Column[Any]) -> str:
+    return LABELS.get(f"{column.table.name}.{column.name}", column.name)
+
+
+def check_value(label: str, limit: int | None, value: str) -> None:
+    """``value`` fits a text column of ``limit`` characters (None: no limit) and can be
+    stored (no lone surrogate)."""
+    if limit is not None and len(value) > limit:
+        raise ValidationError(f"最多 {limit} 个字，现在 {len(value)} 个字", label)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start]
+        raise ValidationError(
+            f"含有无法保存的字符（U+{ord(bad):04X}），请删除后重新输入", label
+        ) from None
+
+
+def check_text(attribute: InstrumentedAttribute[Any], value: str | None) -> None:
+    """Check a value meant for a model's text column (``Customer.address``) before any work."""
+    if value is None:
+        return
+    column = attribute.property.columns[0]
+    assert isinstance(column, Column) and isinstance(column.type, String)
+    check_value(label_of(column), column.type.length, value)
+
+
+_LIMITS: dict[type, tuple[tuple[str, str, int | None], ...]] = {}
+
+
+def _limits(cls: type) -> tuple[tuple[str, str, int | None], ...]:
+    """(attribute key, label, length) for each text column of a mapped class, worked out once."""
+    known = _LIMITS.get(cls)
+    if known is None:
+        mapper: Mapper[Any] = inspect(cls)
+        found: list[tuple[str, str, int | None]] = []
+        for attr in mapper.column_attrs:
+            for column in attr.columns:
+                if (
+                    isinstance(column, Column)
+                    and isinstance(column.type, String)
+                    and not isinstance(column.type, Enum)
+                ):
+                    found.append((attr.key, label_of(column), column.type.length))
+        known = _LIMITS[cls] = tuple(found)
+    return known
+
+
+def check_row(obj: object) -> None:
+    """Every text attribute of a mapped object fits its column."""
+    state = inspect(obj)
+    for key, label, length in _limits(type(obj)):
+        value = state.dict.get(key)
+        if isinstance(value, str):
+            check_value(label, length, value)
+
+
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    for obj in (*session.new, *session.dirty):
+        check_row(obj)
+
+
+def install(sessions: sessionmaker[Session]) -> None:
+    """Check every new or changed row of the sessions ``sessions`` makes before it is flushed."""
+    event.listen(sessions, "before_flush", _before_flush)
