@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -28,6 +28,7 @@ from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerService, RegisterIndividual
 from ui import messages
 from ui.ops import Operations
+from ui.screen import fit_to_screen
 from ui.widgets.fields import FaceCheck, error_label
 
 
@@ -45,7 +46,6 @@ class RegisterDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("registerDialog")
         self.setWindowTitle("新客户实名登记")
-        self.resize(620, 520)
         self._card, self._service, self._actor, self._ops = card, service, actor, ops
         form = QFormLayout()
         valid = f"{card.valid_from} 至 {card.valid_to or '长期'}"
@@ -101,6 +101,7 @@ class RegisterDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        fit_to_screen(self, QSize(620, 520))
         self._errors = {
             "联系电话": self.phone_error,
             "手机号码": self.phone_error,

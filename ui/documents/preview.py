@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from hall_app.services.documents import PrintedDocument
 from ui import messages
 from ui.ops import Operations
+from ui.screen import fit_to_screen
 
 # Pages are rendered for the printer at this resolution at most: sharp barcodes, small spools.
 PRINT_DPI = 300
@@ -103,7 +104,6 @@ class DocumentPreview(QDialog):
         super().__init__(parent)
         self.setObjectName("documentPreview")
         self.setWindowTitle(f"{title} — 预览")
-        self.resize(760, 900)
         self.shown = shown
         self.title = title
         self.issued: list[PrintedDocument] = []
@@ -140,6 +140,7 @@ class DocumentPreview(QDialog):
         layout.addWidget(self.view, 1)
         QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_document)
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save_pdf)
+        fit_to_screen(self, QSize(760, 900), share=(0.45, 0.92))
 
     def _reason(self) -> str | None:
         """The reprint reason when this copy would not be the first; None when cancelled."""

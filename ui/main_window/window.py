@@ -6,7 +6,7 @@ import contextlib
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -32,6 +32,7 @@ from ui.customers.search import CustomerSearchPage
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Operations
 from ui.queue.panel import QueuePanel
+from ui.screen import fit_to_screen
 from ui.sync.quarantine import QuarantineDialog
 from ui.sync.status import SyncStatusLabel
 
@@ -48,7 +49,6 @@ class MainWindow(QMainWindow):
         self._ops = ops
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"营业厅前台受理系统 — {actor.hall_name}")
-        self.resize(1366, 800)
 
         self.customers = CustomerSearchPage(app.customers, actor, ops, app.id_reader, app.invoices)
         self.customers.open_mobile_requested.connect(self.open_mobile)
@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("F3"), self, activated=self._go_customers)
         QShortcut(QKeySequence("F10"), self, activated=self.open_cash)
         QShortcut(QKeySequence("Ctrl+Shift+L"), self, activated=self.logout_requested.emit)
+        fit_to_screen(self, QSize(1350, 760), share=(0.9, 0.92))
 
     def _add_page(
         self, label: str, key: str, page: QWidget, on_show: Callable[[], None] | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -32,6 +32,7 @@ from ui.open_mobile.page_payment import PaymentPage
 from ui.open_mobile.page_plan import PlanPage
 from ui.open_mobile.page_sim import SimPage
 from ui.ops import Operations
+from ui.screen import fit_to_screen
 
 log = logging.getLogger("hall.ui.open_mobile")
 
@@ -51,7 +52,6 @@ class OpenMobileWizard(QDialog):
         super().__init__(parent)
         self.setObjectName("openMobileWizard")
         self.setWindowTitle("新开移动号码（开户）")
-        self.resize(1100, 720)
         self.env = WizardEnv(app, actor, ops, OrderDraft(customer_id, ticket_id))
         self.eligibility = EligibilityPage(self.env)
         self.number = NumberPage(self.env)
@@ -109,6 +109,7 @@ class OpenMobileWizard(QDialog):
             button.setDefault(False)
         self._moving = False
         self.go_to(self.eligibility)
+        fit_to_screen(self, QSize(1100, 720), share=(0.7, 0.85))
 
     @property
     def draft(self) -> OrderDraft:
