@@ -214,8 +214,15 @@ class CustomerSearchPage(QWidget):
         self.record_opened.emit(record)
 
     def _request_open_mobile(self) -> None:
-        if self.current is not None and self.open_mobile_button.isEnabled():
-            self.open_mobile_requested.emit(self.current.id)
+        if self.current is None:  # said on the page's message line, not in a pop-up
+            self.field_error.setText("请先打开客户资料再开户 (F3 查询)")
+            self.focus_query()
+            return
+        if not self.open_mobile_button.isEnabled():
+            self.field_error.setText("新开移动号码只能为个人客户办理")
+            return
+        self.field_error.clear()
+        self.open_mobile_requested.emit(self.current.id)
 
     # -- red-letter invoices (supervisors) ---------------------------------------------------
     def red_letter_selected(self) -> None:
