@@ -27,6 +27,7 @@ from tests.gui.test_open_mobile_wizard import WAIT, card_of
 from tests.integration.test_open_mobile import _customer_without_mobile, _request
 from ui.app import Session
 from ui.cash.dialog import CashDialog
+from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
 from ui.documents.preview import DocumentPreview
 from ui.kiosk.window import KioskWindow
@@ -35,6 +36,7 @@ from ui.open_mobile.base import OrderDraft
 from ui.open_mobile.page_confirm import CustomerConfirmDialog
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Operations
+from ui.queue.transfer import TransferDialog
 from ui.screen import FRAME, fitted_size
 from ui.sync.quarantine import QuarantineDialog
 
@@ -158,6 +160,30 @@ def open_kiosk(env: Env) -> Opened:
     return Opened(kiosk, list(kiosk.buttons.values()))
 
 
+def open_transfer(env: Env) -> Opened:
+    hall = env.hall
+    issued = hall.queue.issue_ticket(hall.auth.log_in("super2", "hall1234"), "general")
+    called = hall.queue.call_next(env.clerk)
+    assert called is not None and called.id == issued.id
+    dialog = TransferDialog(hall.queue, env.clerk, env.ops, called)
+    _shown(env, dialog)
+    env.qtbot.waitUntil(lambda: dialog.chosen() is not None, timeout=WAIT)
+    return Opened(dialog, [dialog.ok_button])
+
+
+def open_red_letter(env: Env) -> Opened:
+    hall, clerk = env.hall, env.clerk
+    req = _request(hall, clerk)
+    hall.orders.open_mobile_number(clerk, req)
+    record = hall.customers.get_customer_record(env.supervisor, req.customer_id)
+    dialog = RedLetterDialog(record.invoices[0], hall.invoices, env.supervisor, env.ops)
+    _shown(env, dialog)
+    dialog.reason.insert("购买方名称有误，需重开")
+    dialog.next()  # the confirmation page, the taller one
+    assert dialog.confirming
+    return Opened(dialog, [dialog.issue_button, dialog.back_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -168,6 +194,8 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "document_preview": open_preview,
     "quarantine": open_quarantine,
     "kiosk": open_kiosk,
+    "queue_transfer": open_transfer,
+    "red_letter": open_red_letter,
 }
 
 

@@ -50,7 +50,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"营业厅前台受理系统 — {actor.hall_name}")
 
-        self.customers = CustomerSearchPage(app.customers, actor, ops, app.id_reader, app.invoices)
+        self.customers = CustomerSearchPage(
+            app.customers, actor, ops, app.id_reader, app.invoices, app.documents
+        )
         self.customers.open_mobile_requested.connect(self.open_mobile)
         self.wizard: OpenMobileWizard | None = None
         self.cash_dialog: CashDialog | None = None
