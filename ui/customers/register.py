@@ -121,11 +121,36 @@ class RegisterDialog(QDialog):
             return
         self.phone_error.clear()
 
+    def form_errors(self) -> list[tuple[QWidget, QLabel, str]]:
+        """Every field that is wrong now, each with its message: all are shown at once, next
+        to their fields (the service checks them all again, and the rest)."""
+        errors: list[tuple[QWidget, QLabel, str]] = []
+        try:
+            parse_mobile_number(self.phone.text())
+        except ValidationError as exc:
+            errors.append((self.phone, self.phone_error, f"联系电话：{exc.message}"))
+        if not self.address.text().strip():
+            errors.append((self.address, self.address_error, "地址：请填写联系地址"))
+        guardian = self.guardian.text().strip()
+        if guardian:
+            try:
+                parse_resident_id(guardian)
+            except ValidationError as exc:
+                text = f"监护人：监护人证件号码{exc.message}"
+                errors.append((self.guardian, self.guardian_error, text))
+        if not self.face_passed.isChecked():
+            text = "人像比对：请先完成人证比对并勾选确认"
+            errors.append((self.face_passed, self.face_error, text))
+        return errors
+
     def save(self) -> None:
         for label in self._errors.values():
             label.clear()
-        if not self.face_passed.isChecked():
-            self.face_error.setText("人像比对：请先完成人证比对并勾选确认")
+        errors = self.form_errors()
+        for _field, label, text in errors:
+            label.setText(text)
+        if errors:
+            errors[0][0].setFocus()
             return
         card, service, actor = self._card, self._service, self._actor
         guardian_text = self.guardian.text().strip()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from hall_app.app import HallApp
 from hall_app.services.actor import Actor
 from ui import messages
-from ui.open_mobile.base import OrderDraft, WizardEnv, WizardPage
+from ui.open_mobile.base import OrderDraft, WizardEnv, WizardPage, error_label
 from ui.open_mobile.page_confirm import ConfirmPage
 from ui.open_mobile.page_done import DonePage
 from ui.open_mobile.page_eligibility import EligibilityPage
@@ -90,9 +90,12 @@ class OpenMobileWizard(QDialog):
         self.next_button = QPushButton("下一步 (Ctrl+Enter)")
         self.next_button.setObjectName("wizardNext")
         self.next_button.clicked.connect(self.next)
+        self.next_hint = error_label("wizardNextHint")  # why 下一步 is greyed out
+        self.next_hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.next_hint, 3)
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.next_button)
         layout = QVBoxLayout(self)
@@ -143,6 +146,7 @@ class OpenMobileWizard(QDialog):
         self.back_button.setEnabled(self.pages.index(page) > 0 and not finished)
         self.cancel_button.setVisible(not finished)
         self.next_button.setEnabled(page.is_complete() and not self._moving)
+        self.next_hint.setText("" if page.is_complete() or self._moving else page.missing())
         if page is self.payment:
             self.next_button.setText("收款并办结 (Ctrl+Enter)")
         elif finished:
