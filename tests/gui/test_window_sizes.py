@@ -88,6 +88,12 @@ def open_main_window(env: Env) -> Opened:
     page = window.customers
     page.open_customer(_busiest_customer(env.hall))  # type: ignore[arg-type]
     env.qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    env.qtbot.wait(50)
+    tabs = page.record.tabs  # every tab of the record shown, with its count, unscrolled
+    assert tabs.tabBar().sizeHint().width() <= tabs.width(), (
+        tabs.tabBar().sizeHint(),
+        tabs.width(),
+    )
     buttons = [*window.queue.buttons.values(), page.open_mobile_button, page.search_button]
     buttons += [b for b in window.findChildren(QPushButton) if b.objectName() == "cashButton"]
     return Opened(window, buttons)

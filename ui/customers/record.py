@@ -86,6 +86,7 @@ class CustomerRecordView(QWidget):
             table = make_table(model, samples)
             self.tables[label] = table
             self.tabs.addTab(table, label)
+        self._tab_names = [self.tabs.tabText(i) for i in range(self.tabs.count())]
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs)
@@ -123,8 +124,8 @@ class CustomerRecordView(QWidget):
             self._identity_form.removeRow(0)
         for model in (self.subscriptions, self.orders, self.payments, self.invoices, self.tickets):
             model.set_rows([])
-        for i in range(1, self.tabs.count()):
-            self.tabs.setTabText(i, self.tabs.tabText(i).split("（")[0])
+        for i, name in enumerate(self._tab_names):
+            self.tabs.setTabText(i, name)
 
     def show_record(self, r: CustomerRecord) -> None:
         vip = "（VIP）" if r.is_vip else ""
@@ -233,5 +234,5 @@ class CustomerRecordView(QWidget):
             len(r.invoices),
             len(r.open_tickets),
         )
-        for i, n in enumerate(counts, start=1):
-            self.tabs.setTabText(i, f"{self.tabs.tabText(i).split('（')[0]}（{n}）")
+        for i, n in enumerate(counts, start=1):  # half-width: six tabs fit 1366 px unscrolled
+            self.tabs.setTabText(i, f"{self._tab_names[i]} ({n})")
