@@ -181,13 +181,11 @@ class QueuePanel(QFrame):
     def transfer(self) -> None:
         """The called ticket to another window or service type (said inline when it cannot)."""
         t = self.current
+        if t is not None and t.status is TicketStatus.SERVING:
+            self.detail_label.setText(f"转移：{t.ticket_no} 已开始办理，不能再转移")
+            return
         if t is None or t.status is not TicketStatus.CALLED:
-            serving = t is not None and t.status is TicketStatus.SERVING
-            self.detail_label.setText(
-                f"转移：{t.ticket_no} 已开始办理，不能再转移"
-                if serving and t is not None
-                else "转移：当前没有叫到的顾客，请先叫号 (F2)"
-            )
+            self.detail_label.setText("转移：当前没有叫到的顾客，请先叫号 (F2)")
             return
         if self.transfer_dialog is not None:
             self.transfer_dialog.deleteLater()
