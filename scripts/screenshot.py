@@ -73,7 +73,6 @@ def main() -> int:
     wait_until(app, lambda: session.window is not None)
     window = session.window
     assert window is not None
-    window.resize(1400, 820)
     window.queue.call_next()
     wait_until(app, lambda: window.queue.current is not None)
     page = window.customers

@@ -94,7 +94,6 @@ def main() -> int:
     wizard.next()
     dialog = wizard.confirm.customer_dialog
     assert dialog is not None
-    dialog.resize(820, 760)
     stroke(dialog.pad, [(80, 130), (120, 60), (150, 140), (200, 70), (240, 120), (300, 80)])
     stroke(dialog.pad, [(330, 60), (360, 140), (420, 90)])
     shot(dialog, "wizard-5-customer-confirm.png")
@@ -114,7 +113,6 @@ def main() -> int:
     wait(lambda: wizard.done_page.preview is not None)
     preview = wizard.done_page.preview
     assert preview is not None
-    preview.resize(760, 900)
     run.pause(1500)  # QPdfView renders on its own thread
     shot(preview, "document-preview.png")
     return run.close()

@@ -569,6 +569,23 @@ class QueueService:
 
         return self._change(actor, ticket_id, "queue.transfer", {TicketStatus.CALLED}, values)
 
+    def transfer_targets(self, actor: Actor) -> TransferTargets:
+        """Where a ticket can be sent: the hall's other open windows and every service type."""
+        actor.require(Permission.QUEUE_WORK)
+        with self._db.read() as session:
+            counters = session.execute(
+                select(Counter.id, Counter.code, Counter.name)
+                .where(Counter.hall_id == actor.hall_id, Counter.active.is_(True))
+                .order_by(Counter.code)
+            ).all()
+            types = session.execute(
+                select(ServiceType.code, ServiceType.name).order_by(ServiceType.sort_order)
+            ).all()
+        return TransferTargets(
+            counters=tuple(TransferTarget(c, n) for i, c, n in counters if i != actor.counter_id),
+            service_types=tuple(TransferTarget(c, n) for c, n in types),
+        )
+
     # -- helpers ------------------------------------------------------------------------------
     def _change(
         self,
@@ -730,3 +747,15 @@ class QueueService:
                 ahead, self._rules.queue_default_service_minutes, counters
             ),
         )
+
+
+@dataclass(frozen=True)
+class TransferTarget:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TransferTargets:
+    counters: tuple[TransferTarget, ...]  # the hall's other open windows
+    service_types: tuple[TransferTarget, ...]

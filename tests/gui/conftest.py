@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
@@ -13,6 +15,12 @@ from hall_app.app import HallApp
 from ui import messages
 from ui.app import Session, prepare_application
 from ui.ops import Operations
+
+# The offscreen screen is a 1366×768 counter monitor less a 40 px taskbar (what its available
+# geometry is), instead of the plugin's 800×800: the window-size tests measure against it.
+SCREEN_CONFIG = Path(__file__).with_name("screen_1366x768.json")
+if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={SCREEN_CONFIG}"
 
 
 @pytest.fixture(scope="session", autouse=True)

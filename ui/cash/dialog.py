@@ -5,6 +5,7 @@ only path (the 开班/日结 button is not a default button), and a submit in fl
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -31,6 +32,7 @@ from hall_app.services.cash import (
 from ui import format as fmt
 from ui import messages
 from ui.ops import Changes, Operations
+from ui.screen import fit_to_screen
 
 
 class CashDialog(QDialog):
@@ -40,7 +42,6 @@ class CashDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("cashDialog")
         self.setWindowTitle("开班 / 日结")
-        self.resize(460, 360)
         self._service, self._actor, self._ops = service, actor, ops
         self.state = QLabel("正在读取…")
         self.state.setObjectName("cashState")
@@ -79,6 +80,7 @@ class CashDialog(QDialog):
         layout.addLayout(self.form)
         layout.addStretch(1)
         layout.addLayout(buttons)
+        fit_to_screen(self, QSize(460, 360))
         self.current: CashSessionView | None = None
         self._closed: CashSessionView | None = None
         self._busy = False

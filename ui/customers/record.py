@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import uuid
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
@@ -14,6 +19,7 @@ from PySide6.QtWidgets import (
 from hall_app.domain.enums import CustomerKind
 from hall_app.services.customers import CustomerRecord
 from ui import format as fmt
+from ui.keys import shortcut
 from ui.table import RowsModel, make_table
 
 
@@ -25,6 +31,11 @@ class CustomerRecordView(QWidget):
         self.title.setObjectName("recordTitle")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("recordTabs")
+        # Six tabs with counts are wider than the record's half of a 1366 px screen: the tab
+        # bar scrolls (whole names, arrows at its end) instead of widening the window.
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideNone)
+        self._shown_id: uuid.UUID | None = None
 
         self._identity = QWidget()
         self._identity_form = QFormLayout(self._identity)
@@ -74,25 +85,53 @@ class CustomerRecordView(QWidget):
             table = make_table(model, samples)
             self.tables[label] = table
             self.tabs.addTab(table, label)
+        self._tab_names = [self.tabs.tabText(i) for i in range(self.tabs.count())]
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs)
         self.tabs.setEnabled(False)
+        self._add_tab_keys()
+
+    def _add_tab_keys(self) -> None:
+        """Ctrl+PgDown / Ctrl+PgUp step through the tabs, Alt+1 … Alt+6 go to one, from
+        anywhere in the window (Ctrl+Tab belongs to the focused list)."""
+        keys: list[tuple[str, Callable[[], None]]] = [
+            ("Ctrl+PgDown", lambda: self.step_tab(1)),
+            ("Ctrl+PgUp", lambda: self.step_tab(-1)),
+        ]
+        for i in range(self.tabs.count()):
+            keys.append((f"Alt+{i + 1}", functools.partial(self.go_to_tab, i)))
+            self.tabs.setTabToolTip(i, f"Alt+{i + 1}；Ctrl+PgDown / Ctrl+PgUp 切换资料页")
+        for key, slot in keys:
+            shortcut(self, key, slot)
+
+    def step_tab(self, step: int) -> None:
+        if self.tabs.isEnabled():
+            self.go_to_tab((self.tabs.currentIndex() + step) % self.tabs.count())
+
+    def go_to_tab(self, index: int) -> None:
+        if self.tabs.isEnabled() and 0 <= index < self.tabs.count():
+            self.tabs.setCurrentIndex(index)
+            self.tabs.currentWidget().setFocus()
 
     def clear(self) -> None:
+        self._shown_id = None
         self.title.setText("请在左侧查询并打开客户")
         self.tabs.setEnabled(False)
         while self._identity_form.rowCount():
             self._identity_form.removeRow(0)
         for model in (self.subscriptions, self.orders, self.payments, self.invoices, self.tickets):
             model.set_rows([])
-        for i in range(1, self.tabs.count()):
-            self.tabs.setTabText(i, self.tabs.tabText(i).split("（")[0])
+        for i, name in enumerate(self._tab_names):
+            self.tabs.setTabText(i, name)
 
     def show_record(self, r: CustomerRecord) -> None:
         vip = "（VIP）" if r.is_vip else ""
         self.title.setText(f"{r.name}{vip}")
         self.tabs.setEnabled(True)
+        if r.id != self._shown_id:  # another customer: start on 基本资料, not the last tab
+            self._shown_id = r.id
+            self.tabs.setCurrentIndex(0)
         while self._identity_form.rowCount():
             self._identity_form.removeRow(0)
         rows: list[tuple[str, str]] = [
@@ -193,5 +232,5 @@ class CustomerRecordView(QWidget):
             len(r.invoices),
             len(r.open_tickets),
         )
-        for i, n in enumerate(counts, start=1):
-            self.tabs.setTabText(i, f"{self.tabs.tabText(i).split('（')[0]}（{n}）")
+        for i, n in enumerate(counts, start=1):  # half-width: six tabs fit 1366 px unscrolled
+            self.tabs.setTabText(i, f"{self._tab_names[i]} ({n})")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -28,6 +28,7 @@ from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerService, RegisterIndividual
 from ui import messages
 from ui.ops import Changes, Operations
+from ui.screen import fit_to_screen
 from ui.widgets.fields import FaceCheck, error_label
 
 
@@ -45,7 +46,6 @@ class RegisterDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("registerDialog")
         self.setWindowTitle("新客户实名登记")
-        self.resize(620, 520)
         self._card, self._service, self._actor, self._ops = card, service, actor, ops
         form = QFormLayout()
         valid = f"{card.valid_from} 至 {card.valid_to or '长期'}"
@@ -101,6 +101,7 @@ class RegisterDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        fit_to_screen(self, QSize(620, 520))
         self._errors = {
             "联系电话": self.phone_error,
             "手机号码": self.phone_error,
@@ -120,11 +121,36 @@ class RegisterDialog(QDialog):
             return
         self.phone_error.clear()
 
+    def form_errors(self) -> list[tuple[QWidget, QLabel, str]]:
+        """Every field that is wrong now, each with its message: all are shown at once, next
+        to their fields (the service checks them all again, and the rest)."""
+        errors: list[tuple[QWidget, QLabel, str]] = []
+        try:
+            parse_mobile_number(self.phone.text())
+        except ValidationError as exc:
+            errors.append((self.phone, self.phone_error, f"联系电话：{exc.message}"))
+        if not self.address.text().strip():
+            errors.append((self.address, self.address_error, "地址：请填写联系地址"))
+        guardian = self.guardian.text().strip()
+        if guardian:
+            try:
+                parse_resident_id(guardian)
+            except ValidationError as exc:
+                text = f"监护人：监护人证件号码{exc.message}"
+                errors.append((self.guardian, self.guardian_error, text))
+        if not self.face_passed.isChecked():
+            text = "人像比对：请先完成人证比对并勾选确认"
+            errors.append((self.face_passed, self.face_error, text))
+        return errors
+
     def save(self) -> None:
         for label in self._errors.values():
             label.clear()
-        if not self.face_passed.isChecked():
-            self.face_error.setText("人像比对：请先完成人证比对并勾选确认")
+        errors = self.form_errors()
+        for _field, label, text in errors:
+            label.setText(text)
+        if errors:
+            errors[0][0].setFocus()
             return
         card, service, actor = self._card, self._service, self._actor
         guardian_text = self.guardian.text().strip()

@@ -7,7 +7,6 @@ import uuid
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -23,20 +22,17 @@ from hall_app.domain.masking import mask_id_number
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
+from hall_app.services.documents import DocumentKind, DocumentService, PrintedDocument
 from hall_app.services.invoicing import InvoiceService, RedLetterResult
 from ui import format as fmt
 from ui import messages
 from ui.customers.record import CustomerRecordView
+from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
+from ui.documents.preview import DocumentPreview
 from ui.keys import shortcut
 from ui.ops import ChangeEvent, Changes, Operations
 from ui.table import RowsModel, make_table
-
-
-def _ask_red_letter_reason(parent: QWidget, invoice_no: str) -> str:
-    """The supervisor's reason for the red-letter invoice (patched in tests)."""
-    text, ok = QInputDialog.getText(parent, "红冲发票", f"红冲发票 {invoice_no}，请填写原因：")
-    return text.strip() if ok else ""
 
 
 class CustomerSearchPage(QWidget):
@@ -50,12 +46,16 @@ class CustomerSearchPage(QWidget):
         ops: Operations,
         reader: IdCardReader | None = None,
         invoices: InvoiceService | None = None,
+        documents: DocumentService | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
         self._reader = reader
         self._invoices = invoices
+        self._documents = documents
+        self.red_letter_dialog: RedLetterDialog | None = None
+        self.red_preview: DocumentPreview | None = None
         self.current: CustomerRecord | None = None
         self.register_dialog: RegisterDialog | None = None
         self._actor = actor
@@ -237,8 +237,15 @@ class CustomerSearchPage(QWidget):
         self.record_opened.emit(record)
 
     def _request_open_mobile(self) -> None:
-        if self.current is not None and self.open_mobile_button.isEnabled():
-            self.open_mobile_requested.emit(self.current.id)
+        if self.current is None:  # said on the page's message line, not in a pop-up
+            self.field_error.setText("请先打开客户资料再开户 (F3 查询)")
+            self.focus_query()
+            return
+        if not self.open_mobile_button.isEnabled():
+            self.field_error.setText("新开移动号码只能为个人客户办理")
+            return
+        self.field_error.clear()
+        self.open_mobile_requested.emit(self.current.id)
 
     # -- red-letter invoices (supervisors) ---------------------------------------------------
     def red_letter_selected(self) -> None:
@@ -252,27 +259,45 @@ class CustomerSearchPage(QWidget):
         if invoice.kind is not InvoiceKind.BLUE or invoice.status is not InvoiceStatus.ISSUED:
             messages.warning(self, f"发票 {invoice.invoice_no} {invoice.status.label}，不能红冲")
             return
-        reason = _ask_red_letter_reason(self, invoice.invoice_no)
-        if not reason:
+        if self._invoices is None:
             return
-        invoices, actor, customer_id = self._invoices, self._actor, record.id
-        if invoices is None:
-            return
+        if self.red_letter_dialog is not None:
+            self.red_letter_dialog.deleteLater()
+        dialog = RedLetterDialog(
+            invoice, self._invoices, self._actor, self._ops, self, customer_id=record.id
+        )
+        dialog.issued.connect(lambda result: self._red_lettered(record.id, result))
+        self.red_letter_dialog = dialog
+        dialog.open()
 
-        def done(result: RedLetterResult) -> None:
-            messages.info(
+    def _red_lettered(self, customer_id: uuid.UUID, result: RedLetterResult) -> None:
+        """Said on the page, the record refreshed, and the red invoice shown to print."""
+        self.hint.setText(
+            f"已开具红字发票 {result.red_invoice_no}，"
+            f"冲销发票 {result.original_invoice_no}（{fmt.money(result.total_fen)}）"
+        )  # the record refreshes from the write's announcement (_on_changed)
+        documents, actor, order_id = self._documents, self._actor, result.order_id
+        if documents is None or order_id is None:  # an old invoice with no order behind it
+            return
+        kind = DocumentKind.RED_INVOICE
+
+        def show(shown: PrintedDocument) -> None:
+            if self.red_preview is not None:
+                self.red_preview.deleteLater()
+            self.red_preview = DocumentPreview(
+                shown,
+                f"红字发票 {result.red_invoice_no}",
+                self._ops,
+                lambda reason: documents.print_document(actor, order_id, kind, reason),
                 self,
-                f"已开具红字发票 {result.red_invoice_no}，"
-                f"冲销发票 {result.original_invoice_no}（{fmt.money(result.total_fen)}）",
             )
+            self.red_preview.show()
 
-        self._ops.mutate(
-            lambda: invoices.issue_red_letter(actor, invoice.invoice_no, reason),
-            done,
-            changes=Changes.ORDERS,
+        self._ops.query(
+            lambda: documents.preview_document(actor, order_id, kind),
+            show,
             parent=self,
-            label="正在开具红字发票…",
-            customer=lambda _result: customer_id,
+            label="正在生成红字发票…",
         )
 
     # -- ID-card reader ---------------------------------------------------------------------

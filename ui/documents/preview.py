@@ -29,6 +29,7 @@ from hall_app.services.documents import PrintedDocument
 from ui import messages
 from ui.keys import shortcut
 from ui.ops import Changes, Operations
+from ui.screen import fit_to_screen
 
 # Pages are rendered for the printer at this resolution at most: sharp barcodes, small spools.
 PRINT_DPI = 300
@@ -105,7 +106,6 @@ class DocumentPreview(QDialog):
         super().__init__(parent)
         self.setObjectName("documentPreview")
         self.setWindowTitle(f"{title} — 预览")
-        self.resize(760, 900)
         self.shown = shown
         self.title = title
         self.issued: list[PrintedDocument] = []
@@ -142,6 +142,7 @@ class DocumentPreview(QDialog):
         layout.addWidget(self.view, 1)
         shortcut(self, "Ctrl+P", self.print_document)
         shortcut(self, "Ctrl+S", self.save_pdf)
+        fit_to_screen(self, QSize(760, 900), share=(0.45, 0.92))
 
     def _reason(self) -> str | None:
         """The reprint reason when this copy would not be the first; None when cancelled."""

@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -35,6 +35,7 @@ from ui.keys import shortcut
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Changes, Operations
 from ui.queue.panel import QueuePanel
+from ui.screen import fit_to_screen
 from ui.sync.quarantine import QuarantineDialog
 from ui.sync.status import SyncStatusLabel
 
@@ -53,9 +54,10 @@ class MainWindow(QMainWindow):
         self.leave_confirmed = False  # set once the clerk agreed to log out or quit
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"营业厅前台受理系统 — {actor.hall_name}")
-        self.resize(1366, 800)
 
-        self.customers = CustomerSearchPage(app.customers, actor, ops, app.id_reader, app.invoices)
+        self.customers = CustomerSearchPage(
+            app.customers, actor, ops, app.id_reader, app.invoices, app.documents
+        )
         self.customers.open_mobile_requested.connect(self.open_mobile)
         self.wizard: OpenMobileWizard | None = None
         self.cash_dialog: CashDialog | None = None
@@ -104,6 +106,7 @@ class MainWindow(QMainWindow):
         shortcut(self, "F3", self._go_customers)
         shortcut(self, "F10", self.open_cash)
         shortcut(self, "Ctrl+Shift+L", self.request_logout)
+        fit_to_screen(self, QSize(1350, 760), share=(0.9, 0.92))
 
     def _add_page(
         self, label: str, key: str, page: QWidget, on_show: Callable[[], None] | None = None

@@ -74,6 +74,10 @@ class WizardPage(QWidget):
     def is_complete(self) -> bool:
         return True
 
+    def missing(self) -> str:
+        """Shown beside 下一步 while the page is not complete: what the clerk still has to do."""
+        return ""
+
     def leave(self, proceed: Callable[[], None]) -> None:
         proceed()
 

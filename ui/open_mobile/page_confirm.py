@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -21,6 +21,7 @@ from hall_app.domain.money import capital_amount
 from ui import format as fmt
 from ui.keys import shortcut
 from ui.open_mobile.base import OrderDraft, WizardEnv, WizardPage
+from ui.screen import fit_to_screen
 from ui.style import set_role
 from ui.widgets.signature import SignaturePad
 
@@ -55,7 +56,6 @@ class CustomerConfirmDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("customerConfirm")
         self.setWindowTitle("请您核对业务内容并签名确认")
-        self.resize(820, 760)
         title = QLabel("请核对以下业务内容，确认无误后在下方签名")
         title.setObjectName("confirmTitle")
         self.summary = QLabel(summary_html(draft))
@@ -86,6 +86,7 @@ class CustomerConfirmDialog(QDialog):
         layout.addWidget(QLabel("签名："))
         layout.addWidget(self.pad, 2)
         layout.addLayout(buttons)
+        fit_to_screen(self, QSize(820, 760), share=(0.5, 0.9))
 
     def confirm(self) -> None:
         if not self.pad.is_signed():

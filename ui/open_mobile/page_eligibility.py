@@ -63,11 +63,20 @@ class EligibilityPage(WizardPage):
         self.sup_button.setObjectName("supervisorAuthorize")
         self.sup_button.clicked.connect(self.authorize)
         self.sup_result = error_label("supervisorResult")
-        row = QHBoxLayout()
-        for w in (self.sup_user, self.sup_password, self.sup_button):
-            row.addWidget(w)
+        password_row = QHBoxLayout()
+        password_row.addWidget(self.sup_password, 1)
+        password_row.addWidget(self.sup_button)
+        self.sup_form = QFormLayout()
+        for text, field, row in (
+            ("主管用户名", self.sup_user, self.sup_user),
+            ("主管密码", self.sup_password, password_row),
+        ):
+            label = QLabel(f"{text}：")
+            label.setBuddy(field)
+            field.setAccessibleName(text)
+            self.sup_form.addRow(label, row)
         sup_layout = QVBoxLayout(self.supervisor_box)
-        sup_layout.addLayout(row)
+        sup_layout.addLayout(self.sup_form)
         sup_layout.addWidget(self.sup_result)
         self.supervisor_box.hide()
 
@@ -148,6 +157,24 @@ class EligibilityPage(WizardPage):
         ):
             return False
         return not (ctx.eligibility.needs_supervisor and self.draft.supervisor is None)
+
+    def missing(self) -> str:
+        """What still keeps 下一步 greyed out, in the order the clerk meets it."""
+        ctx = self.draft.context
+        if ctx is None:
+            return "正在核验客户资格…"
+        e = ctx.eligibility
+        if not e.allowed:
+            return "该客户不能办理（原因见上方）"
+        if not self.face_passed.isChecked():
+            return "尚未完成人像比对：比对后请勾选“人证比对通过”"
+        if e.needs_guardian and ctx.guardian_id is None:
+            return "须先为客户登记监护人"
+        if e.needs_guardian and not self.guardian_present.isChecked():
+            return "请确认监护人已到场并勾选"
+        if e.needs_supervisor and self.draft.supervisor is None:
+            return "须值班主管在上方输入用户名和密码授权"
+        return ""
 
     def leave(self, proceed: Callable[[], None]) -> None:
         ctx = self.draft.context

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,7 +24,7 @@ from hall_app.app import HallApp
 from hall_app.services.actor import Actor
 from ui import messages
 from ui.keys import shortcut
-from ui.open_mobile.base import OrderDraft, WizardEnv, WizardPage
+from ui.open_mobile.base import OrderDraft, WizardEnv, WizardPage, error_label
 from ui.open_mobile.page_confirm import ConfirmPage
 from ui.open_mobile.page_done import DonePage
 from ui.open_mobile.page_eligibility import EligibilityPage
@@ -33,6 +33,7 @@ from ui.open_mobile.page_payment import PaymentPage
 from ui.open_mobile.page_plan import PlanPage
 from ui.open_mobile.page_sim import SimPage
 from ui.ops import Changes, Operations
+from ui.screen import fit_to_screen
 from ui.style import set_state
 
 log = logging.getLogger("hall.ui.open_mobile")
@@ -53,7 +54,6 @@ class OpenMobileWizard(QDialog):
         super().__init__(parent)
         self.setObjectName("openMobileWizard")
         self.setWindowTitle("新开移动号码（开户）")
-        self.resize(1100, 720)
         self.env = WizardEnv(app, actor, ops, OrderDraft(customer_id, ticket_id))
         self.eligibility = EligibilityPage(self.env)
         self.number = NumberPage(self.env)
@@ -92,9 +92,12 @@ class OpenMobileWizard(QDialog):
         self.next_button = QPushButton("下一步 (Ctrl+Enter)")
         self.next_button.setObjectName("wizardNext")
         self.next_button.clicked.connect(self.next)
+        self.next_hint = error_label("wizardNextHint")  # why 下一步 is greyed out
+        self.next_hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.next_hint, 3)
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.next_button)
         layout = QVBoxLayout(self)
@@ -111,6 +114,7 @@ class OpenMobileWizard(QDialog):
             button.setDefault(False)
         self._moving = False
         self.go_to(self.eligibility)
+        fit_to_screen(self, QSize(1100, 720), share=(0.7, 0.85))
 
     @property
     def draft(self) -> OrderDraft:
@@ -137,6 +141,7 @@ class OpenMobileWizard(QDialog):
         self.back_button.setEnabled(self.pages.index(page) > 0 and not finished)
         self.cancel_button.setVisible(not finished)
         self.next_button.setEnabled(page.is_complete() and not self._moving)
+        self.next_hint.setText("" if page.is_complete() or self._moving else page.missing())
         if page is self.payment:
             self.next_button.setText("收款并办结 (Ctrl+Enter)")
         elif finished:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QInputDialog, QLabel, QPushBu
 from hall_app.domain.enums import TicketStatus
 from ui.keys import shortcut
 from ui.ops import ChangeEvent, Changes, Operations
+from ui.queue.transfer import TransferDialog
 from ui.style import set_role
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class QueuePanel(QFrame):
         self._actor = actor
         self._ops = ops
         self.current: TicketView | None = None
+        self.transfer_dialog: TransferDialog | None = None
 
         self.ticket_label = QLabel("当前无顾客")
         self.ticket_label.setObjectName("currentTicket")
@@ -52,6 +54,7 @@ class QueuePanel(QFrame):
         row.addWidget(self.waiting_label)
         for key, text, slot in (
             ("F2", "叫号", self.call_next),
+            ("Shift+F2", "转移", self.transfer),
             ("F4", "重呼", self.recall),
             ("F5", "开始办理", self.start),
             ("F6", "过号", self.no_show),
@@ -193,3 +196,29 @@ class QueuePanel(QFrame):
 
     def _show_counts(self, counts: list[WaitingCount]) -> None:
         self.waiting_label.setText("等候：" + "  ".join(f"{c.letter} {c.waiting}" for c in counts))
+
+    # -- transfer (Shift+F2) ------------------------------------------------------------------
+    def transfer(self) -> None:
+        """The called ticket to another window or service type (said inline when it cannot)."""
+        t = self.current
+        if t is not None and t.status is TicketStatus.SERVING:
+            self.detail_label.setText(f"转移：{t.ticket_no} 已开始办理，不能再转移")
+            return
+        if t is None or t.status is not TicketStatus.CALLED:
+            self.detail_label.setText("转移：当前没有叫到的顾客，请先叫号 (F2)")
+            return
+        if self.transfer_dialog is not None:
+            self.transfer_dialog.deleteLater()
+        dialog = TransferDialog(self._service, self._actor, self._ops, t, self)
+        dialog.transferred.connect(self._transferred)
+        # the keyboard back to the counter's window once the dialog has gone
+        dialog.finished.connect(lambda _r: QTimer.singleShot(0, self.window().activateWindow))
+        self.transfer_dialog = dialog
+        dialog.open()
+
+    def _transferred(self, ticket: TicketView, where: str) -> None:
+        self.current = None
+        self.ticket_changed.emit(None)
+        self._render()
+        self.detail_label.setText(f"{ticket.ticket_no} 已转至{where}")
+        self.refresh_counts()

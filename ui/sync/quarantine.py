@@ -4,6 +4,7 @@ both sold (the central copy won), each marked settled with what was done (audite
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -20,6 +21,7 @@ from hall_app.services.actor import Actor
 from hall_app.sync.service import ClashView, QuarantinedRecord, SyncService
 from ui import messages
 from ui.ops import ChangeEvent, Changes, Operations
+from ui.screen import fit_to_screen
 from ui.table import RowsModel, make_table
 
 TABLE_LABELS = {
@@ -42,7 +44,6 @@ class QuarantineDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("quarantineDialog")
         self.setWindowTitle("中心拒收的记录与资源冲突")
-        self.resize(980, 460)
         self._service, self._actor, self._ops = service, actor, ops
         self.summary = QLabel("正在读取…")
         self.summary.setObjectName("quarantineSummary")
@@ -107,6 +108,7 @@ class QuarantineDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addLayout(bottom)
         ops.changed.connect(self._on_changed)
+        fit_to_screen(self, QSize(980, 460), share=(0.6, 0.5))
         self.refresh()
 
     def refresh(self) -> None:

@@ -1,0 +1,282 @@
+"""Every window and dialog fits a 1366×768 counter monitor: opened with demo data on the
+virtual screen of tests/gui/screen_1366x768.json (1366×728, what is left beside a 40 px
+taskbar), each fits with its frame, its minimum size fits, and its key buttons are shown
+whole inside it. ``fitted_size`` is also checked on the larger screens counters have."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QPushButton, QTabWidget, QWidget
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from hall_app.app import HallApp
+from hall_app.db.models import Order
+from hall_app.services.actor import Actor
+from hall_app.services.documents import DocumentKind
+from hall_app.services.numbers import NumberFilter
+from tests.gui.conftest import ShownMessages
+from tests.gui.test_customer_search import _logged_in
+from tests.gui.test_open_mobile_wizard import WAIT, card_of
+from tests.integration.test_open_mobile import _customer_without_mobile, _request
+from ui.app import Session
+from ui.cash.dialog import CashDialog
+from ui.customers.red_letter import RedLetterDialog
+from ui.customers.register import RegisterDialog
+from ui.documents.preview import DocumentPreview
+from ui.kiosk.window import KioskWindow
+from ui.login.dialog import LoginDialog
+from ui.open_mobile.base import OrderDraft
+from ui.open_mobile.page_confirm import CustomerConfirmDialog
+from ui.open_mobile.wizard import OpenMobileWizard
+from ui.ops import Operations
+from ui.queue.transfer import TransferDialog
+from ui.screen import FRAME, fitted_size
+from ui.sync.quarantine import QuarantineDialog
+
+USABLE = QSize(1366, 728)  # a 1366×768 monitor less a 40 px taskbar
+
+
+@dataclass
+class Opened:
+    window: QWidget
+    buttons: list[QPushButton]
+
+
+@dataclass
+class Env:
+    qtbot: QtBot
+    hall: HallApp
+    clerk: Actor
+    supervisor: Actor
+    ops: Operations
+    session: Session
+
+
+def _shown(env: Env, window: QWidget) -> QWidget:
+    env.qtbot.addWidget(window)
+    window.show()
+    env.qtbot.waitUntil(window.isVisible, timeout=WAIT)
+    return window
+
+
+def open_login(env: Env) -> Opened:
+    login = _shown(env, LoginDialog(env.hall.auth, env.ops, "单机模式（本地数据库）"))
+    assert isinstance(login, LoginDialog)
+    return Opened(login, [login.login_button])
+
+
+def _busiest_customer(hall: HallApp) -> object:
+    with hall.db.read() as s:
+        return (
+            s.execute(
+                select(Order.customer_id).group_by(Order.customer_id).order_by(func.count().desc())
+            )
+            .scalars()
+            .first()
+        )
+
+
+def open_main_window(env: Env) -> Opened:
+    window = _logged_in(env.qtbot, env.session)
+    page = window.customers
+    page.open_customer(_busiest_customer(env.hall))  # type: ignore[arg-type]
+    env.qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    env.qtbot.wait(50)
+    tabs = page.record.tabs  # every tab of the record shown, with its count, unscrolled
+    assert tabs.tabBar().sizeHint().width() <= tabs.width(), (
+        tabs.tabBar().sizeHint(),
+        tabs.width(),
+    )
+    buttons = [*window.queue.buttons.values(), page.open_mobile_button, page.search_button]
+    buttons += [b for b in window.findChildren(QPushButton) if b.objectName() == "cashButton"]
+    return Opened(window, buttons)
+
+
+def open_wizard(env: Env) -> Opened:
+    wizard = OpenMobileWizard(env.hall, env.clerk, env.ops, _customer_without_mobile(env.hall))
+    _shown(env, wizard)
+    env.qtbot.waitUntil(lambda: wizard.draft.context is not None, timeout=WAIT)
+    # the tallest first page: a minor with a guardian, and a supervisor to authorize
+    wizard.eligibility.guardian_box.show()
+    wizard.eligibility.supervisor_box.show()
+    buttons = [wizard.next_button, wizard.back_button, wizard.cancel_button]
+    return Opened(wizard, [*buttons, wizard.eligibility.sup_button])
+
+
+def open_customer_confirm(env: Env) -> Opened:
+    hall, clerk = env.hall, env.clerk
+    number = hall.numbers.find_numbers(clerk, NumberFilter(tier_code="T1"))[0].number
+    draft = OrderDraft(_customer_without_mobile(hall))
+    draft.reservation = hall.numbers.reserve_number(clerk, number)
+    draft.quote = hall.orders.quote(clerk, number, "5G129", ("VAS_RING",))
+    draft.plan_name = "5G 畅享 129 元套餐"
+    dialog = CustomerConfirmDialog(draft)
+    dialog.show_to_customer()
+    env.qtbot.addWidget(dialog)
+    return Opened(dialog, [dialog.confirm_button, dialog.clear_button])
+
+
+def open_register(env: Env) -> Opened:
+    card = card_of(env.hall, _customer_without_mobile(env.hall))
+    dialog = RegisterDialog(card, env.hall.customers, env.clerk, env.ops)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.save_button])
+
+
+def open_cash(env: Env) -> Opened:
+    dialog = CashDialog(env.hall.cash, env.clerk, env.ops)
+    _shown(env, dialog)
+    env.qtbot.waitUntil(lambda: bool(dialog.action.text()), timeout=WAIT)
+    return Opened(dialog, [dialog.action])
+
+
+def open_preview(env: Env) -> Opened:
+    hall, clerk = env.hall, env.clerk
+    done = hall.orders.open_mobile_number(clerk, _request(hall, clerk))
+    kind = DocumentKind.ACCEPTANCE_FORM
+    shown = hall.documents.preview_document(clerk, done.order_id, kind)
+    dialog = DocumentPreview(
+        shown,
+        "业务受理单",
+        env.ops,
+        lambda reason: hall.documents.print_document(clerk, done.order_id, kind, reason),
+    )
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.print_button, dialog.save_button])
+
+
+def open_quarantine(env: Env) -> Opened:
+    dialog = QuarantineDialog(env.hall.sync, env.supervisor, env.ops)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.retry_button])
+
+
+def open_kiosk(env: Env) -> Opened:
+    kiosk = KioskWindow(env.hall, env.clerk, env.ops, lambda: QPrinter())
+    env.qtbot.addWidget(kiosk)
+    kiosk.showFullScreen()
+    env.qtbot.waitUntil(lambda: len(kiosk.buttons) >= 4, timeout=WAIT)
+    return Opened(kiosk, list(kiosk.buttons.values()))
+
+
+def open_transfer(env: Env) -> Opened:
+    hall = env.hall
+    issued = hall.queue.issue_ticket(hall.auth.log_in("super2", "hall1234"), "general")
+    called = hall.queue.call_next(env.clerk)
+    assert called is not None and called.id == issued.id
+    dialog = TransferDialog(hall.queue, env.clerk, env.ops, called)
+    _shown(env, dialog)
+    env.qtbot.waitUntil(lambda: dialog.chosen() is not None, timeout=WAIT)
+    return Opened(dialog, [dialog.ok_button])
+
+
+def open_red_letter(env: Env) -> Opened:
+    hall, clerk = env.hall, env.clerk
+    req = _request(hall, clerk)
+    hall.orders.open_mobile_number(clerk, req)
+    record = hall.customers.get_customer_record(env.supervisor, req.customer_id)
+    dialog = RedLetterDialog(record.invoices[0], hall.invoices, env.supervisor, env.ops)
+    _shown(env, dialog)
+    dialog.reason.insert("购买方名称有误，需重开")
+    dialog.next()  # the confirmation page, the taller one
+    assert dialog.confirming
+    return Opened(dialog, [dialog.issue_button, dialog.back_button])
+
+
+WINDOWS: dict[str, Callable[[Env], Opened]] = {
+    "login": open_login,
+    "main_window": open_main_window,
+    "open_mobile_wizard": open_wizard,
+    "customer_confirm": open_customer_confirm,
+    "register": open_register,
+    "cash": open_cash,
+    "document_preview": open_preview,
+    "quarantine": open_quarantine,
+    "kiosk": open_kiosk,
+    "queue_transfer": open_transfer,
+    "red_letter": open_red_letter,
+}
+
+
+@pytest.fixture
+def env(
+    qtbot: QtBot,
+    hall: HallApp,
+    clerk: Actor,
+    supervisor: Actor,
+    ops: Operations,
+    session: Session,
+    shown: ShownMessages,
+) -> Iterator[Env]:
+    yield Env(qtbot, hall, clerk, supervisor, ops, session)
+    ops.wait_idle()
+
+
+def _inside(outer: QRect, inner: QRect) -> bool:
+    return outer.contains(inner.topLeft()) and outer.contains(inner.bottomRight())
+
+
+@pytest.mark.parametrize("name", list(WINDOWS))
+def test_every_window_fits_a_1366x768_screen(env: Env, name: str) -> None:
+    opened = WINDOWS[name](env)
+    window = opened.window
+    env.qtbot.wait(50)  # layouts settle
+    area = window.screen().availableGeometry()
+    if area.size() != USABLE:
+        pytest.skip(f"needs the virtual 1366×728 screen, this one is {area.size()}")
+    assert _inside(area, window.frameGeometry()), (window.frameGeometry(), area)
+    # with a real window manager's title bar and borders, not the offscreen 2 px
+    frame = QSize(0, 0) if window.isFullScreen() else FRAME
+    outer = window.size() + frame
+    assert outer.width() <= USABLE.width() and outer.height() <= USABLE.height(), outer
+    hint = window.minimumSizeHint() + frame
+    assert hint.width() <= USABLE.width() and hint.height() <= USABLE.height(), hint
+    inside = window.rect()
+    for button in opened.buttons:
+        assert button.isVisible(), button.text()
+        rect = QRect(button.mapTo(window, QPoint(0, 0)), button.size())
+        assert _inside(inside, rect), (button.text(), rect, inside)
+        # not squeezed below what its text needs
+        assert button.width() >= button.minimumSizeHint().width(), button.text()
+        assert button.height() >= button.minimumSizeHint().height(), button.text()
+    for tabs in window.findChildren(QTabWidget):
+        assert tabs.usesScrollButtons(), tabs.objectName()  # never wider than the window
+
+
+@pytest.mark.parametrize(
+    ("screen", "preferred", "share", "expected"),
+    [
+        # the main window: the whole usable area on a small screen, 90 % on larger ones
+        (QSize(1366, 728), QSize(1350, 760), (0.9, 0.92), QSize(1350, 688)),
+        (QSize(1600, 960), QSize(1350, 760), (0.9, 0.92), QSize(1425, 846)),
+        (QSize(1920, 1040), QSize(1350, 760), (0.9, 0.92), QSize(1713, 920)),
+        # a tall dialog is cut to the screen height, then grows with the screen
+        (QSize(1366, 728), QSize(820, 760), (0.5, 0.9), QSize(820, 688)),
+        (QSize(1920, 1040), QSize(820, 760), (0.5, 0.9), QSize(952, 900)),
+        # a small dialog keeps its own size
+        (QSize(1920, 1040), QSize(460, 360), None, QSize(460, 360)),
+    ],
+)
+def test_fitted_size_scales_with_the_screen(
+    screen: QSize, preferred: QSize, share: tuple[float, float] | None, expected: QSize
+) -> None:
+    assert fitted_size(preferred, QRect(QPoint(0, 0), screen), None, share) == expected
+
+
+def test_a_minimum_larger_than_the_screen_is_still_cut_to_it() -> None:
+    area = QRect(0, 0, 1366, 728)
+    assert fitted_size(QSize(400, 300), area, QSize(1500, 900)) == QSize(1350, 688)
+
+
+def test_the_virtual_screen_is_the_usable_part_of_1366x768() -> None:
+    screen = QGuiApplication.primaryScreen()
+    if QGuiApplication.platformName() != "offscreen":
+        pytest.skip("the virtual screen is the offscreen platform's")
+    assert screen.availableGeometry().size() == USABLE
