@@ -19,7 +19,7 @@ from datetime import time as dtime
 from sqlalchemy import Connection, Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from hall_app.clock import HALL_TZ
+from hall_app.clock import HALL_TZ, business_date
 from hall_app.db.models import (
     Customer,
     Device,
@@ -46,6 +46,7 @@ from hall_app.demo.customers import (
 from hall_app.demo.history import HistoryBuilder, InvoiceNumbering
 from hall_app.demo.people import POOL_PREFIXES
 from hall_app.demo.reference import Reference, build_reference
+from hall_app.demo.today import NO_QUEUE, TodaysQueue, fill_todays_queue
 from hall_app.domain.enums import DeviceStatus, NumberStatus, ProductKind, SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.telecom import has_digit_four, luhn_check_digit, pretty_pattern
@@ -63,6 +64,7 @@ class DemoSummary:
     tickets: int
     orders: int
     seconds: float
+    today: TodaysQueue = NO_QUEUE  # today's queue so far (with ``queue_until``)
 
 
 class DemoBuilder:
@@ -74,7 +76,13 @@ class DemoBuilder:
         today: date,
         chunk: int = CHUNK,
         workers: int | None = None,
+        queue_until: datetime | None = None,
     ) -> None:
+        """``queue_until``: also write today's queue, issued through the morning up to that
+        moment of ``today`` (see ``hall_app.demo.today``)."""
+        if queue_until is not None and business_date(queue_until) != today:
+            raise ValidationError("今日排队数据的截止时间必须在演示数据的当天", "演示数据参数")
+        self._queue_until = queue_until
         self._engine = engine
         self._seed = seed
         self._rng = random.Random(seed)
@@ -131,6 +139,9 @@ class DemoBuilder:
                 .where(InvoiceSegment.id == numbering.segment_id)
                 .values(next_seq=history.invoice_seq + 1)
             )
+            today = NO_QUEUE
+            if self._queue_until is not None:
+                today = fill_todays_queue(conn, self._queue_until, self._seed)
             self._restore_indexes(conn, dropped)
             # The demo data is the starting point, not news: `hall-app sync --full` queues it
             # all for a first load into an empty central database.
@@ -146,6 +157,7 @@ class DemoBuilder:
             tickets=tickets,
             orders=orders,
             seconds=time.perf_counter() - started,
+            today=today,
         )
 
     # -- customers --------------------------------------------------------------------------
