@@ -91,15 +91,19 @@ def fill_todays_queue(conn: Connection, now: datetime, seed: int = 1) -> TodaysQ
             ).order_by(ServiceType.letter)
         )
     ]
-    staff = conn.execute(
-        select(Staff.id, Staff.default_counter_id)
-        .where(
-            Staff.hall_id == hall_id,
-            Staff.role.in_((Role.CLERK, Role.SUPERVISOR)),
-            Staff.default_counter_id.is_not(None),
+    staff: list[tuple[uuid.UUID, uuid.UUID]] = [
+        (row.id, row.default_counter_id)
+        for row in conn.execute(
+            select(Staff.id, Staff.default_counter_id)
+            .where(
+                Staff.hall_id == hall_id,
+                Staff.role.in_((Role.CLERK, Role.SUPERVISOR)),
+                Staff.default_counter_id.is_not(None),
+            )
+            .order_by(Staff.username)
         )
-        .order_by(Staff.username)
-    ).all()
+        if row.default_counter_id is not None
+    ]
     serves: dict[uuid.UUID, set[uuid.UUID]] = {}
     for counter_id, type_id in conn.execute(select(counter_service_types)):
         serves.setdefault(counter_id, set()).add(type_id)
@@ -131,7 +135,7 @@ def _tickets(
     now: datetime,
     hall_id: uuid.UUID,
     types: list[_Type],
-    staff: list[Any],
+    staff: list[tuple[uuid.UUID, uuid.UUID]],
     serves: dict[uuid.UUID, set[uuid.UUID]],
     customers: list[uuid.UUID],
 ) -> list[dict[str, Any]]:
@@ -182,13 +186,9 @@ def _tickets(
         called = issued + wait
         if n >= waiting_from or called > latest - timedelta(minutes=4):
             continue  # still waiting
-        able = [s for s in staff if stype.id in serves.get(s.default_counter_id, set())]
-        server = rng.choice(able or staff)
-        row.update(
-            called_at=called.astimezone(UTC),
-            counter_id=server.default_counter_id,
-            staff_id=server.id,
-        )
+        able = [s for s in staff if stype.id in serves.get(s[1], set())]
+        staff_id, counter_id = rng.choice(able or staff)
+        row.update(called_at=called.astimezone(UTC), counter_id=counter_id, staff_id=staff_id)
         if rng.random() < NO_SHOW_SHARE:
             row.update(status=TicketStatus.NO_SHOW, recall_count=2, updated_at=row["called_at"])
             continue
