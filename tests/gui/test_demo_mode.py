@@ -125,3 +125,22 @@ def test_without_demo_mode_nobody_arrives(
 ) -> None:
     _logged_in(qtbot, session)
     assert session.arrivals is None
+
+
+@pytest.mark.parametrize("demo", [True, False])
+def test_a_demo_started_on_a_later_day_has_todays_queue(demo_url: str, demo: bool) -> None:
+    from hall_app.clock import business_date, system_clock
+    from ui.app import _open_database
+
+    env = {"HALL_DEMO": "1"} if demo else {}
+    hall = _open_database(Settings.load(env=env, db_url=demo_url))  # the start-up worker's job
+    try:
+        with hall.db.read() as s:
+            today = s.scalar(
+                select(func.count())
+                .select_from(QueueTicket)
+                .where(QueueTicket.business_date == business_date(system_clock()))
+            )
+        assert bool(today) is demo
+    finally:
+        hall.close()
