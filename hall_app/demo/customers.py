@@ -65,6 +65,10 @@ SUBSCRIPTION_COLUMNS = (
     "cancelled_at",
     "balance_fen",
 )
+# People's birth dates (so their ID numbers) are drawn back from this day, not from the build
+# day: a seed gives the same people whatever day the demo is built, so the README can name
+# some. A build pinned to an earlier day draws back from that day (nobody is born later).
+IDENTITY_DAY = date(2026, 11, 24)
 ID_NUMBER_COL = CUSTOMER_COLUMNS.index("id_number")
 USCC_COL = CUSTOMER_COLUMNS.index("uscc")
 
@@ -112,7 +116,7 @@ class ChunkResult:
 def generate_chunk(spec: ChunkSpec) -> ChunkResult:
     """Pure function of the spec: same spec, same rows (whatever process runs it)."""
     rng = random.Random(f"{spec.seed}:{spec.index}")
-    people = PeopleFactory(rng, spec.today, namespace=spec.index)
+    people = PeopleFactory(rng, min(spec.today, IDENTITY_DAY), namespace=spec.index)
 
     def uid() -> uuid.UUID:
         return uuid.UUID(int=rng.getrandbits(128), version=4)
