@@ -1,6 +1,7 @@
 # Two commands for a fresh Debian/Ubuntu machine:
 #   make run   - installs what is missing, builds demo data once, starts the counter app
 #   make test  - installs what is missing, runs ruff, mypy (strict on hall_app/ and ui/) and the whole suite
+# Beside them: make kiosk (the ticket kiosk on the same demo data), make reset-demo (rebuild it).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -10,7 +11,7 @@ DEMO_CUSTOMERS ?= 20000
 DEMO_DAYS ?= 30
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY),xcb,offscreen)
 
-.PHONY: run test system venv lint typecheck pytest demo screenshot bench clean
+.PHONY: run kiosk reset-demo test system venv lint typecheck pytest demo screenshot bench clean
 
 QUICK ?=
 
@@ -35,8 +36,21 @@ $(DEMO_DB): | venv
 
 demo: system venv $(DEMO_DB)
 
+# Demo mode: the demo ID-card reader (F9 in the search), the demo SIM scanner (F9 on the SIM
+# page), today's queue topped up at start and new customers taking tickets while it runs.
+DEMO_ENV = HALL_DB_URL=sqlite:///$(abspath $(DEMO_DB)) HALL_ID_READER=demo HALL_DEMO=1
+
 run: system venv $(DEMO_DB)
-	HALL_DB_URL=sqlite:///$(abspath $(DEMO_DB)) HALL_ID_READER=demo $(VENV)/bin/hall-app
+	$(DEMO_ENV) $(VENV)/bin/hall-app
+
+# The self-service ticket kiosk on the same demo database, beside `make run` (log in as staff).
+kiosk: system venv $(DEMO_DB)
+	$(DEMO_ENV) $(VENV)/bin/hall-app --kiosk
+
+# Delete the demo database and build it again (the virtualenv stays as it is).
+reset-demo: | venv
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DB)-journal
+	@$(MAKE) --no-print-directory $(DEMO_DB)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -14,7 +14,9 @@ from hall_app.db.central import CentralLink
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.demo.reader import DemoIdCardReader
+from hall_app.demo.scanner import DemoSimScanner
 from hall_app.devices.id_reader import IdCardReader
+from hall_app.devices.scanner import SimScanner
 from hall_app.domain.errors import StorageError
 from hall_app.services.auth import AuthService
 from hall_app.services.cash import CashService
@@ -47,6 +49,7 @@ class HallApp:
     sync: SyncService
     link: CentralLink  # the live link for tickets, numbers and SIMs (when configured)
     id_reader: IdCardReader | None  # None: no reader at this counter
+    sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
         self.link.close()
@@ -138,4 +141,5 @@ def build_app(
         link=link,
         # No vendor SDK is bundled: the demo reader only where the settings ask for it.
         id_reader=DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None,
+        sim_scanner=DemoSimScanner(db) if settings.demo else None,
     )

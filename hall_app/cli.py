@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--today", type=date.fromisoformat, help="anchor date (default: today)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.add_argument(
+        "--no-queue", action="store_true", help="no queue for today (tickets of the past days only)"
+    )
     sub.add_parser("migrate", help="upgrade the database schema to the latest version")
     central = sub.add_parser("central", help="the hall's central PostgreSQL")
     central.add_argument("action", choices=["init"], help="init: create or upgrade its schema")
@@ -70,8 +73,12 @@ def _demo(engine: Engine, args: argparse.Namespace) -> int:
     from hall_app.demo.builder import DemoBuilder
 
     upgrade_to_head(engine)
-    today = args.today or business_date(system_clock())
-    builder = DemoBuilder(engine, seed=args.seed, today=today)
+    from hall_app.demo.today import demo_moment
+
+    now = system_clock()
+    today = args.today or business_date(now)
+    queue_until = None if args.no_queue else demo_moment(today, now)
+    builder = DemoBuilder(engine, seed=args.seed, today=today, queue_until=queue_until)
     with tqdm(
         total=args.customers, unit="客户", desc="生成演示数据", disable=args.quiet, file=sys.stderr
     ) as bar:
@@ -85,6 +92,11 @@ def _demo(engine: Engine, args: argparse.Namespace) -> int:
         f"号池 {summary.numbers:,}，SIM 卡 {summary.sims:,}，排队票 {summary.tickets:,}，"
         f"受理单 {summary.orders:,}；用时 {summary.seconds:.1f} 秒"
     )
+    if summary.today.issued:
+        print(
+            f"今日排队：已取号 {summary.today.issued} 张，"
+            f"其中 {summary.today.waiting} 张仍在等候叫号（按 F2 叫号）"
+        )
     return 0
 
 

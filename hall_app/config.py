@@ -51,6 +51,10 @@ class BusinessRules:
 
 
 ID_READERS = ("none", "demo")
+FLAG_VALUES = {
+    **dict.fromkeys(("1", "true", "yes", "on"), True),
+    **dict.fromkeys(("0", "false", "no", "off", ""), False),
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ class Settings:
     id_reader: str = "none"
     # The hall's central PostgreSQL (HALL_CENTRAL_URL); None: this counter works alone.
     central_url: str | None = None
+    # Demo mode (HALL_DEMO=1, set by `make run`): today's queue is topped up at start, new
+    # customers take tickets while the app runs, and F9 on the SIM page scans a free test SIM.
+    demo: bool = False
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, db_url: str | None = None) -> Settings:
@@ -87,6 +94,11 @@ class Settings:
             raise ValueError(
                 f"HALL_ID_READER 应为 {' / '.join(ID_READERS)}，实际为 “{settings.id_reader}”"
             )
+        if "HALL_DEMO" in env:
+            flag = FLAG_VALUES.get(env["HALL_DEMO"].strip().lower())
+            if flag is None:
+                raise ValueError(f"HALL_DEMO 应为 1 或 0，实际为 “{env['HALL_DEMO']}”")
+            settings = replace(settings, demo=flag)
         if db_url:
             settings = replace(settings, db_url=db_url)
         return settings

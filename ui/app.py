@@ -23,6 +23,7 @@ from ui.style import apply_style
 
 if TYPE_CHECKING:  # the database layer is imported off the GUI thread, after the window shows
     from hall_app.app import HallApp
+    from ui.demo import ArrivalsTimer
     from ui.kiosk.window import KioskWindow
     from ui.main_window.window import MainWindow
 
@@ -61,6 +62,7 @@ class Session:
         self.quit: Callable[[int], None] | None = None  # set by run_gui: ends the event loop
         self.window: MainWindow | None = None
         self.login: LoginDialog | None = None
+        self.arrivals: ArrivalsTimer | None = None  # demo mode: customers taking tickets
 
     def subtitle(self) -> str:
         if self.hall is None:
@@ -93,8 +95,17 @@ class Session:
         self.window.logout_requested.connect(self._logout)
         self.window.show()
         self.window.customers.focus_query()
+        if self.hall.settings.demo:
+            from ui.demo import ArrivalsTimer
+
+            self.arrivals = ArrivalsTimer(
+                self.hall.queue, self.hall.clock, self.login.actor, self.ops, self.window
+            )
 
     def _logout(self) -> None:
+        if self.arrivals is not None:
+            self.arrivals.stop()
+            self.arrivals = None
         if self.kiosk_window is not None:
             self.kiosk_window.stop()
             self.kiosk_window.close()
@@ -154,6 +165,10 @@ def _open_database(settings: Settings) -> HallApp:
     from hall_app.app import build_app
 
     hall = build_app(settings)
+    if settings.demo:  # a demo database built on an earlier day gets today's queue
+        from hall_app.demo.today import top_up_todays_queue
+
+        top_up_todays_queue(hall.db, hall.clock())
     # Import (only import: no widgets off the GUI thread) the screens the main window needs,
     # so opening it after the login does not wait for them.
     import ui.main_window.window  # noqa: F401

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 
-from sqlalchemy import Connection, Engine, delete, func, select, text
+from sqlalchemy import Connection, Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from hall_app.clock import HALL_TZ
+from hall_app.clock import HALL_TZ, business_date
 from hall_app.db.models import (
     Customer,
     Device,
@@ -43,9 +43,10 @@ from hall_app.demo.customers import (
 from hall_app.demo.customers import (
     Sample as SampleCustomer,
 )
-from hall_app.demo.history import HistoryBuilder
+from hall_app.demo.history import HistoryBuilder, InvoiceNumbering
 from hall_app.demo.people import POOL_PREFIXES
 from hall_app.demo.reference import Reference, build_reference
+from hall_app.demo.today import NO_QUEUE, TodaysQueue, fill_todays_queue
 from hall_app.domain.enums import DeviceStatus, NumberStatus, ProductKind, SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.telecom import has_digit_four, luhn_check_digit, pretty_pattern
@@ -63,6 +64,7 @@ class DemoSummary:
     tickets: int
     orders: int
     seconds: float
+    today: TodaysQueue = NO_QUEUE  # today's queue so far (with ``queue_until``)
 
 
 class DemoBuilder:
@@ -74,7 +76,13 @@ class DemoBuilder:
         today: date,
         chunk: int = CHUNK,
         workers: int | None = None,
+        queue_until: datetime | None = None,
     ) -> None:
+        """``queue_until``: also write today's queue, issued through the morning up to that
+        moment of ``today`` (see ``hall_app.demo.today``)."""
+        if queue_until is not None and business_date(queue_until) != today:
+            raise ValidationError("今日排队数据的截止时间必须在演示数据的当天", "演示数据参数")
+        self._queue_until = queue_until
         self._engine = engine
         self._seed = seed
         self._rng = random.Random(seed)
@@ -123,9 +131,17 @@ class DemoBuilder:
             numbers = self._number_pool(conn, ref, max(3000, customers // 20))
             sims = self._sims(conn, ref, max(1000, customers // 100))
             self._devices(conn, ref)
-            history = HistoryBuilder(conn, ref, self._rng, self.uid, self._today)
+            numbering = self._invoice_segment(conn, ref)
+            history = HistoryBuilder(conn, ref, self._rng, self.uid, self._today, numbering)
             tickets, orders = history.build(days, samples)
-            self._invoice_segment(conn, ref, history.invoice_seq)
+            conn.execute(  # the counters go on after the history's invoices
+                update(InvoiceSegment)
+                .where(InvoiceSegment.id == numbering.segment_id)
+                .values(next_seq=history.invoice_seq + 1)
+            )
+            today = NO_QUEUE
+            if self._queue_until is not None:
+                today = fill_todays_queue(conn, self._queue_until, self._seed)
             self._restore_indexes(conn, dropped)
             # The demo data is the starting point, not news: `hall-app sync --full` queues it
             # all for a first load into an empty central database.
@@ -135,12 +151,13 @@ class DemoBuilder:
             conn.commit()
         return DemoSummary(
             customers=customers,
-            subscriptions=subs,
+            subscriptions=subs + history.subscriptions,
             numbers=numbers,
             sims=sims,
             tickets=tickets,
             orders=orders,
             seconds=time.perf_counter() - started,
+            today=today,
         )
 
     # -- customers --------------------------------------------------------------------------
@@ -323,7 +340,9 @@ class DemoBuilder:
                 )
         writer.write(rows)
 
-    def _invoice_segment(self, conn: Connection, ref: Reference, used: int) -> None:
+    def _invoice_segment(self, conn: Connection, ref: Reference) -> InvoiceNumbering:
+        """The hall's shared invoice segment; the history numbers its invoices from it."""
+        numbering = InvoiceNumbering(self.uid(), f"{self._today:%y}", ref.hall.province_code, "1")
         writer = BulkWriter(
             conn,
             InvoiceSegment,
@@ -344,20 +363,21 @@ class DemoBuilder:
         writer.write(
             [
                 (
-                    self.uid(),
+                    numbering.segment_id,
                     self._anchor,
                     self._anchor,
                     ref.hall.id,
                     None,
-                    f"{self._today:%y}",
-                    ref.hall.province_code,
-                    "1",
+                    numbering.year2,
+                    numbering.province_code,
+                    numbering.channel,
                     1,
                     999_999_999,
-                    used + 1,
+                    1,
                 )
             ]
         )
+        return numbering
 
     # -- bulk-load index handling (SQLite) ------------------------------------------------------
     @staticmethod

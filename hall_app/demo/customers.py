@@ -65,6 +65,10 @@ SUBSCRIPTION_COLUMNS = (
     "cancelled_at",
     "balance_fen",
 )
+# People's birth dates (so their ID numbers) are drawn back from this day, not from the build
+# day: a seed gives the same people whatever day the demo is built, so the README can name
+# some. A build pinned to an earlier day draws back from that day (nobody is born later).
+IDENTITY_DAY = date(2026, 11, 24)
 ID_NUMBER_COL = CUSTOMER_COLUMNS.index("id_number")
 USCC_COL = CUSTOMER_COLUMNS.index("uscc")
 
@@ -90,8 +94,15 @@ class Sample:
     id: uuid.UUID
     name: str
     vip: bool
-    subscription_id: uuid.UUID | None
-    subscription_kind: SubscriptionKind | None
+    address: str
+    # The customer's first subscription of each kind, for the orders of the history.
+    mobile_id: uuid.UUID | None
+    broadband_id: uuid.UUID | None
+    landline_id: uuid.UUID | None
+
+    @property
+    def subscription_id(self) -> uuid.UUID | None:
+        return self.mobile_id or self.broadband_id or self.landline_id
 
 
 @dataclass
@@ -105,7 +116,7 @@ class ChunkResult:
 def generate_chunk(spec: ChunkSpec) -> ChunkResult:
     """Pure function of the spec: same spec, same rows (whatever process runs it)."""
     rng = random.Random(f"{spec.seed}:{spec.index}")
-    people = PeopleFactory(rng, spec.today, namespace=spec.index)
+    people = PeopleFactory(rng, min(spec.today, IDENTITY_DAY), namespace=spec.index)
 
     def uid() -> uuid.UUID:
         return uuid.UUID(int=rng.getrandbits(128), version=4)
@@ -123,7 +134,7 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
         plan: tuple[uuid.UUID, int],
         address: str,
         registered: datetime,
-    ) -> None:
+    ) -> uuid.UUID:
         span = max(1, (spec.anchor - registered).days)
         activated = registered + timedelta(days=rng.randrange(span), seconds=rng.randrange(36000))
         r = rng.random()
@@ -139,9 +150,10 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
         cancelled = (
             activated + timedelta(days=400) if status is SubscriptionStatus.CANCELLED else None
         )
+        sub_id = uid()
         subs.append(
             (
-                uid(),
+                sub_id,
                 activated,
                 activated,
                 cid,
@@ -158,6 +170,7 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                 rng.randrange(-5000, 30000),
             )
         )
+        return sub_id
 
     for i in range(spec.count):
         cid = uid()
@@ -234,9 +247,8 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                     "",
                 )
             )
-        first_sub = len(subs)
         plans = spec.mobile_plans
-        for number in numbers:
+        mobile_ids = [
             subscription(
                 cid,
                 SubscriptionKind.MOBILE,
@@ -245,10 +257,13 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                 address,
                 registered,
             )
+            for number in numbers
+        ]
+        broadband_id = landline_id = None
         if rng.random() < (0.6 if enterprise else 0.25):
             account_seq += 1
             bb = spec.broadband_plans[rng.randrange(len(spec.broadband_plans))]
-            subscription(
+            broadband_id = subscription(
                 cid,
                 SubscriptionKind.BROADBAND,
                 f"0591{spec.index:03d}{account_seq:05d}",
@@ -258,7 +273,7 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
             )
         if rng.random() < 0.08:
             account_seq += 1
-            subscription(
+            landline_id = subscription(
                 cid,
                 SubscriptionKind.LANDLINE,
                 f"05918{spec.index:03d}{account_seq:05d}",
@@ -267,14 +282,15 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                 registered,
             )
         if i % spec.sample_every == 0:
-            own = subs[first_sub] if len(subs) > first_sub else None
             samples.append(
                 Sample(
                     id=cid,
                     name=customers[-1][4],
                     vip=vip,
-                    subscription_id=own[0] if own else None,
-                    subscription_kind=own[4] if own else None,
+                    address=address,
+                    mobile_id=mobile_ids[0] if mobile_ids else None,
+                    broadband_id=broadband_id,
+                    landline_id=landline_id,
                 )
             )
     if spec.convert_for_sqlite:

@@ -25,9 +25,12 @@ from hall_app.db.models import (
     PrintRecord,
     QueueTicket,
     ServiceTicket,
+    Subscription,
 )
 from hall_app.demo.bulk import BulkWriter
+from hall_app.demo.customers import SUBSCRIPTION_COLUMNS
 from hall_app.demo.customers import Sample as SampleCustomer
+from hall_app.demo.people import PeopleFactory
 from hall_app.demo.reference import Reference
 from hall_app.domain.enums import (
     AreaType,
@@ -41,6 +44,8 @@ from hall_app.domain.enums import (
     Role,
     ServiceTicketKind,
     ServiceTicketStatus,
+    SubscriptionKind,
+    SubscriptionStatus,
     TicketStatus,
 )
 from hall_app.domain.money import split_tax
@@ -72,12 +77,39 @@ ORDER_TYPES_BY_SERVICE = {
         OrderType.BROADBAND_INSTALL,
     ),
 }
-FAULT_CATEGORIES = ("宽带无法上网", "网速慢", "固话无拨号音", "手机无信号", "光猫故障")
+FAULT_CATEGORIES = {  # a fault is about a subscription of its kind
+    "宽带无法上网": SubscriptionKind.BROADBAND,
+    "网速慢": SubscriptionKind.BROADBAND,
+    "光猫故障": SubscriptionKind.BROADBAND,
+    "固话无拨号音": SubscriptionKind.LANDLINE,
+    "手机无信号": SubscriptionKind.MOBILE,
+}
+# Numbers opened during the history: their own phone namespace (customer chunk k uses
+# namespace k, so this stays disjoint up to 99 chunks, about 2 million customers) and their
+# own account series (customers' broadband accounts are 0591 + chunk + sequence; landlines
+# here are 0591 + an 8-digit local number starting with 6, customers' start with 8).
+HISTORY_PHONE_NAMESPACE = 99
+PLAN_KINDS = {
+    SubscriptionKind.MOBILE: ProductKind.MOBILE_PLAN,
+    SubscriptionKind.BROADBAND: ProductKind.BROADBAND_PLAN,
+    SubscriptionKind.LANDLINE: ProductKind.LANDLINE_PLAN,
+}
 COMPLAINT_CATEGORIES = ("资费争议", "服务态度", "装机超时", "话费异常", "营销短信骚扰")
 
 
 def _cols(*names: str) -> tuple[str, ...]:
     return ("id", "created_at", "updated_at", *names)
+
+
+@dataclass(frozen=True)
+class InvoiceNumbering:
+    """The segment the history's invoices are numbered from (the same one the counters go on
+    with), so each invoice names its segment and its number is the segment's."""
+
+    segment_id: uuid.UUID
+    year2: str
+    province_code: str
+    channel: str
 
 
 class HistoryBuilder:
@@ -88,8 +120,17 @@ class HistoryBuilder:
         rng: random.Random,
         uid: Callable[[], uuid.UUID],
         today: date,
+        numbering: InvoiceNumbering,
     ) -> None:
         self._ref = ref
+        self._numbering = numbering
+        self._anchor = datetime.combine(today, dtime(7, 30), HALL_TZ).astimezone(UTC)
+        self._phones = PeopleFactory(
+            random.Random(rng.getrandbits(64)), today, namespace=HISTORY_PHONE_NAMESPACE
+        )
+        self._account_seq = 0
+        # Subscriptions the history opened or took over, per customer, by kind.
+        self._opened: dict[uuid.UUID, dict[SubscriptionKind, uuid.UUID]] = {}
         self._rng = rng
         self._uid = uid
         self._today = today
@@ -117,6 +158,7 @@ class HistoryBuilder:
                 "customer_id",
             ),
         )
+        self._w_sub = BulkWriter(conn, Subscription, SUBSCRIPTION_COLUMNS)
         self._w_order = BulkWriter(
             conn,
             Order,
@@ -187,6 +229,7 @@ class HistoryBuilder:
                 "tax_fen",
                 "issuer_id",
                 "remarks",
+                "segment_id",
             ),
         )
         self._w_inv_line = BulkWriter(
@@ -262,6 +305,7 @@ class HistoryBuilder:
         order = (
             self._w_cash,
             self._w_ticket,
+            self._w_sub,
             self._w_order,
             self._w_line,
             self._w_pay,
@@ -281,6 +325,11 @@ class HistoryBuilder:
         self._service_tickets(samples)
         self._flush()
         return self._w_ticket.count, self._w_order.count
+
+    @property
+    def subscriptions(self) -> int:
+        """Subscriptions the history opened (new numbers, installs, numbers taken over)."""
+        return self._w_sub.count
 
     # -- one business day ------------------------------------------------------------------------
     def _day(self, day: date, samples: list[SampleCustomer]) -> None:
@@ -422,6 +471,7 @@ class HistoryBuilder:
         order_no = f"SL{day:%Y%m%d}{self._order_seq:06d}"
         lines = self._lines(kind)
         total = sum(line.amount_fen for line in lines)
+        subscription_id = self._subscription_for(kind, customer, at, lines)
         self._add(
             self._w_order,
             (
@@ -436,7 +486,7 @@ class HistoryBuilder:
                 staff_id,
                 customer.id,
                 ticket_id,
-                customer.subscription_id,
+                subscription_id,
                 total,
                 "",
                 at,
@@ -527,8 +577,8 @@ class HistoryBuilder:
         ref = self._ref
         self.invoice_seq += 1
         inv_id = self._uid()
-        local_day = at.astimezone(HALL_TZ)
-        invoice_no = f"{local_day:%y}{ref.hall.province_code}1{self.invoice_seq:015d}"
+        seg = self._numbering
+        invoice_no = f"{seg.year2}{seg.province_code}{seg.channel}{self.invoice_seq:015d}"
         amount_total = tax_total = total = 0
         for line in lines:
             assert line.vat_code is not None
@@ -573,8 +623,119 @@ class HistoryBuilder:
                 tax_total,
                 staff_id,
                 "",
+                seg.segment_id,
             ),
         )
+
+    # -- the subscription an order is about -------------------------------------------------------
+    def _subscription_for(
+        self, kind: OrderType, customer: SampleCustomer, at: datetime, lines: list[_Line]
+    ) -> uuid.UUID | None:
+        """A subscription of the order's kind: a new one for a new number or an install, the
+        customer's own for a top-up, an add-on, a bill or a move (opened earlier when the
+        customer has none), the number taken over for a transfer; none for a handset sale or
+        a change of the customer's details."""
+        rng = self._rng
+        plan = next((line.product_id for line in lines if line.product_id is not None), None)
+        mobile, broadband, landline = (
+            SubscriptionKind.MOBILE,
+            SubscriptionKind.BROADBAND,
+            SubscriptionKind.LANDLINE,
+        )
+        if kind is OrderType.OPEN_MOBILE:
+            return self._open(customer, mobile, plan, at, since=at)
+        if kind is OrderType.BROADBAND_INSTALL:
+            return self._open(customer, broadband, plan, at, since=at, install=True)
+        if kind is OrderType.LANDLINE_INSTALL:
+            return self._open(customer, landline, plan, at, since=at, install=True)
+        if kind is OrderType.TRANSFER_OWNERSHIP:  # someone else's number, this customer's now
+            older = at - timedelta(days=rng.randrange(200, 3000))
+            return self._open(customer, mobile, None, at, since=older)
+        if kind in (OrderType.ADD_VALUE_ADDED, OrderType.TOP_UP):
+            return self._own(customer, mobile) or self._open_earlier(customer, mobile, at)
+        if kind is OrderType.BILL_PAYMENT:
+            owned = [s for k in (mobile, broadband, landline) if (s := self._own(customer, k))]
+            return rng.choice(owned) if owned else self._open_earlier(customer, mobile, at)
+        if kind is OrderType.RELOCATE:
+            return (
+                self._own(customer, broadband)
+                or self._own(customer, landline)
+                or self._open_earlier(customer, broadband, at)
+            )
+        return None
+
+    def _own(self, customer: SampleCustomer, kind: SubscriptionKind) -> uuid.UUID | None:
+        opened = self._opened.get(customer.id, {}).get(kind)
+        if opened is not None:
+            return opened
+        if kind is SubscriptionKind.MOBILE:
+            return customer.mobile_id
+        if kind is SubscriptionKind.BROADBAND:
+            return customer.broadband_id
+        return customer.landline_id
+
+    def _open_earlier(
+        self, customer: SampleCustomer, kind: SubscriptionKind, at: datetime
+    ) -> uuid.UUID:
+        since = at - timedelta(days=self._rng.randrange(90, 2000))
+        return self._open(customer, kind, None, since, since=since)
+
+    def _open(
+        self,
+        customer: SampleCustomer,
+        kind: SubscriptionKind,
+        plan_id: uuid.UUID | None,
+        at: datetime,
+        *,
+        since: datetime,
+        install: bool = False,
+    ) -> uuid.UUID:
+        """A subscription of ``customer`` from ``at`` (its row's time), in service since
+        ``since``; an install is in service one to three days after the order, pending until
+        then."""
+        rng = self._rng
+        plans = self._ref.products[PLAN_KINDS[kind]]
+        plan = next((p for p in plans if p.id == plan_id), None) or rng.choice(plans)
+        if kind is SubscriptionKind.MOBILE:
+            number = self._phones.phone(telecom=True)
+        else:
+            self._account_seq += 1
+            local = "6" if kind is SubscriptionKind.LANDLINE else "9"
+            number = f"0591{local}{self._account_seq:07d}"
+        activated: datetime | None = since
+        status = SubscriptionStatus.ACTIVE
+        if install:
+            activated = at + timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 4))
+            if activated > self._anchor:
+                activated, status = None, SubscriptionStatus.PENDING
+        lock_in = (
+            (activated + timedelta(days=30 * plan.lock_in_months)).date()
+            if activated is not None and plan.lock_in_months
+            else None
+        )
+        sub_id = self._uid()
+        self._add(
+            self._w_sub,
+            (
+                sub_id,
+                at,
+                max(at, activated) if activated is not None else at,
+                customer.id,
+                kind,
+                number,
+                plan.id,
+                None,
+                status,
+                customer.address,
+                self._ref.hall.id,
+                activated,
+                lock_in,
+                None,
+                rng.randrange(0, 20000) if kind is SubscriptionKind.MOBILE else 0,
+            ),
+        )
+        self._opened.setdefault(customer.id, {})[kind] = sub_id
+        return sub_id
 
     # -- faults and complaints ------------------------------------------------------------------
     def _service_tickets(self, samples: list[SampleCustomer]) -> None:
@@ -582,13 +743,16 @@ class HistoryBuilder:
         ref = self._ref
         now = datetime.combine(self._today, dtime(7, 30), HALL_TZ).astimezone(UTC)
         for sample in samples[: max(20, len(samples) // 20)]:
-            fault = rng.random() < 0.6
+            faults = [c for c, k in FAULT_CATEGORIES.items() if self._own(sample, k)]
+            fault = rng.random() < 0.6 and bool(faults)
+            subscription_id = sample.subscription_id
             self._st_seq += 1
             opened = now - timedelta(hours=rng.randrange(1, 24 * 20))
             area = AreaType.TOWN if rng.random() < 0.8 else AreaType.RURAL
             if fault:
                 deadline = opened + timedelta(hours=48 if area is AreaType.TOWN else 72)
-                category = rng.choice(FAULT_CATEGORIES)
+                category = rng.choice(faults)
+                subscription_id = self._own(sample, FAULT_CATEGORIES[category])
             else:
                 deadline = opened + timedelta(days=15)
                 category = rng.choice(COMPLAINT_CATEGORIES)
@@ -613,7 +777,7 @@ class HistoryBuilder:
                     f"{prefix}{opened.astimezone(HALL_TZ):%Y%m%d}{self._st_seq:05d}",
                     ServiceTicketKind.FAULT if fault else ServiceTicketKind.COMPLAINT,
                     sample.id,
-                    sample.subscription_id,
+                    subscription_id,
                     category,
                     f"客户反映：{category}",
                     area,

@@ -16,6 +16,9 @@ from hall_app.db.models import (
     Customer,
     Invoice,
     InvoiceLine,
+    InvoiceSegment,
+    Order,
+    OrderLine,
     PhoneNumber,
     PrettyTier,
     SimCard,
@@ -23,7 +26,7 @@ from hall_app.db.models import (
     Subscription,
 )
 from hall_app.demo.builder import DemoBuilder
-from hall_app.domain.enums import CustomerKind, Role
+from hall_app.domain.enums import CustomerKind, OrderType, Role, SubscriptionKind
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.pinyin import name_initials
 from hall_app.domain.resident_id import parse_resident_id
@@ -113,6 +116,84 @@ def test_invoices_add_up(demo_engine: Engine) -> None:
             assert inv.total_fen == inv.amount_fen + inv.tax_fen
             assert sum(line.amount_fen for line in lines) == inv.amount_fen
             assert all(line.item_name.startswith("*") for line in lines)
+
+
+MOBILE, BROADBAND, LANDLINE = (
+    SubscriptionKind.MOBILE,
+    SubscriptionKind.BROADBAND,
+    SubscriptionKind.LANDLINE,
+)
+ORDER_SUBSCRIPTION_KINDS: dict[OrderType, set[SubscriptionKind]] = {
+    OrderType.OPEN_MOBILE: {MOBILE},
+    OrderType.BROADBAND_INSTALL: {BROADBAND},
+    OrderType.LANDLINE_INSTALL: {LANDLINE},
+    OrderType.TRANSFER_OWNERSHIP: {MOBILE},
+    OrderType.ADD_VALUE_ADDED: {MOBILE},
+    OrderType.TOP_UP: {MOBILE},
+    OrderType.BILL_PAYMENT: {MOBILE, BROADBAND, LANDLINE},
+    OrderType.RELOCATE: {BROADBAND, LANDLINE},
+}
+NEW_SUBSCRIPTION_ORDERS = (
+    OrderType.OPEN_MOBILE,
+    OrderType.BROADBAND_INSTALL,
+    OrderType.LANDLINE_INSTALL,
+    OrderType.TRANSFER_OWNERSHIP,
+)
+
+
+def test_past_orders_point_at_a_subscription_of_their_kind(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        rows = s.execute(
+            select(Order, Subscription).outerjoin(
+                Subscription, Subscription.id == Order.subscription_id
+            )
+        ).all()
+        plan_lines = {
+            (line.order_id, line.product_id) for line in s.scalars(select(OrderLine)).all()
+        }
+    kinds = Counter(order.order_type for order, _ in rows)
+    assert all(kinds[k] for k in (OrderType.OPEN_MOBILE, OrderType.BROADBAND_INSTALL))
+    per_subscription = Counter(
+        order.subscription_id for order, _ in rows if order.order_type in NEW_SUBSCRIPTION_ORDERS
+    )
+    for order, sub in rows:
+        expected = ORDER_SUBSCRIPTION_KINDS.get(order.order_type)
+        if expected is None:  # handset sale, change of details: about no subscription
+            assert sub is None, order.order_type
+            continue
+        assert sub is not None, order.order_type
+        assert sub.kind in expected, (order.order_type, sub.kind)
+        assert sub.customer_id == order.customer_id
+        if order.order_type in NEW_SUBSCRIPTION_ORDERS:  # its own new number or line
+            assert per_subscription[sub.id] == 1
+            assert sub.created_at == order.submitted_at
+        if order.order_type is OrderType.OPEN_MOBILE:
+            assert sub.activated_at == order.submitted_at
+            assert (order.id, sub.product_id) in plan_lines
+        if order.order_type in (OrderType.BROADBAND_INSTALL, OrderType.LANDLINE_INSTALL):
+            assert sub.activated_at is None or sub.activated_at > order.submitted_at
+
+
+def test_history_invoices_name_the_segment_they_were_numbered_from(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        segment = s.scalars(select(InvoiceSegment)).one()
+        invoices = s.scalars(select(Invoice)).all()
+    prefix = f"{segment.year2}{segment.province_code}{segment.channel}"
+    assert prefix == f"{DEMO_TODAY:%y}351"
+    assert invoices and all(inv.segment_id == segment.id for inv in invoices)
+    assert all(inv.invoice_no.startswith(prefix) for inv in invoices)
+    assert segment.next_seq == max(int(inv.invoice_no[5:]) for inv in invoices) + 1
+
+
+def test_new_numbers_of_the_history_are_valid_and_unique(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        numbers = s.execute(select(Subscription.kind, Subscription.service_number)).all()
+        pool = set(s.scalars(select(PhoneNumber.number)))
+    assert len({n for _, n in numbers}) == len(numbers)
+    assert not pool & {n for _, n in numbers}
+    for kind, number in numbers:
+        if kind is LANDLINE:
+            assert number.startswith("0591") and number[4] not in "01", number
 
 
 def _digest(engine: Engine) -> str:

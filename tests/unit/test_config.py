@@ -34,3 +34,11 @@ def test_unknown_rule_is_refused(tmp_path: Path) -> None:
     cfg.write_text("[rules]\nmax_numbers = 3\n", encoding="utf-8")
     with pytest.raises(ValueError, match="max_numbers"):
         Settings.load(env={"HALL_CONFIG": str(cfg)})
+
+
+def test_demo_mode_from_the_environment() -> None:
+    assert Settings.load(env={}).demo is False
+    assert Settings.load(env={"HALL_DEMO": "1"}).demo is True
+    assert Settings.load(env={"HALL_DEMO": "0"}).demo is False
+    with pytest.raises(ValueError, match="HALL_DEMO"):
+        Settings.load(env={"HALL_DEMO": "maybe"})

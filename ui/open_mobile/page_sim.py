@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.telecom import iccid_as_typed, parse_iccid
 from hall_app.services.orders import SimView
+from ui.demo import SIM_SCAN_HINT, add_sim_scan_shortcut
 from ui.open_mobile.base import WizardEnv, WizardPage, error_label
 from ui.style import set_role
 
@@ -34,6 +35,11 @@ class SimPage(WizardPage):
         layout.addWidget(self.result)
         layout.addStretch(1)
         self._scan_seq = 0
+        if env.app.sim_scanner is not None:  # demo mode: F9 "scans" a free test SIM
+            add_sim_scan_shortcut(
+                self, self.iccid, env.app.sim_scanner, env.actor, self.query, self._refuse
+            )
+            layout.insertWidget(layout.count() - 1, QLabel(SIM_SCAN_HINT))
 
     def enter(self) -> None:
         self.iccid.setFocus()

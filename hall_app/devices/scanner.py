@@ -1,0 +1,15 @@
+"""Barcode scanners (扫码枪). A real one is a keyboard: it types the code and Enter into the
+focused field, and the app needs no code for it. A scanner the app drives itself (the demo's,
+or one on a serial port) implements this interface, and the screen types what it returns as
+keystrokes and Enter, exactly as a keyboard scanner would."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+
+class SimScanner(Protocol):
+    def scan_sim(self, hall_id: uuid.UUID, counter_id: uuid.UUID | None) -> str:
+        """The ICCID on the SIM card under the scanner, or raise ``DeviceError``."""
+        ...
