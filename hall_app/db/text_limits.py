@@ -156,6 +156,13 @@ def check_text(attribute: InstrumentedAttribute[Any], value: str | None) -> None
     check_value(label_of(column), column.type.length, value)
 
 
+def max_length(attribute: InstrumentedAttribute[Any]) -> int | None:
+    """The column's length (``String(n)``) for a screen's field to cap typing and pasting."""
+    column = attribute.property.columns[0]
+    assert isinstance(column, Column) and isinstance(column.type, String)
+    return column.type.length
+
+
 _LIMITS: dict[type, tuple[tuple[str, str, int | None], ...]] = {}
 
 

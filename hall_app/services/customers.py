@@ -25,7 +25,7 @@ from hall_app.db.models import (
     Staff,
     Subscription,
 )
-from hall_app.db.text_limits import check_text
+from hall_app.db.text_limits import check_text, max_length
 from hall_app.domain.enums import (
     CustomerKind,
     FaceCheckMethod,
@@ -50,6 +50,8 @@ from hall_app.services import audit
 from hall_app.services.actor import Actor
 
 QUERY_FIELD = "查询条件"
+# What the registration form may hold, from the columns it is stored in (fields cap typing).
+ADDRESS_MAX_CHARS = max_length(Customer.address) or 200
 _SEPARATORS = re.compile(r"[\s\-]")
 _CJK = re.compile(r"^[\u3400-\u9fff·]+$")
 _LETTERS = re.compile(r"^[A-Za-z]+$")

@@ -423,3 +423,26 @@ def test_after_registering_the_list_and_hint_are_about_the_new_customer(
     qtbot.keyClick(page.table, Qt.Key.Key_Return)  # Enter opens the new customer, nobody else
     qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
     assert page.current.id == opened and page.current.name == "测试新客"
+
+
+def test_the_registration_address_is_capped_at_its_column(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations
+) -> None:
+    from ui.customers.register import RegisterDialog
+
+    card = IdCardData(
+        name="测试长址",
+        gender="M",
+        ethnicity="汉",
+        birth_date=__import__("datetime").date(1980, 1, 1),
+        address="福建省福州市",
+        id_number="350102198001010016",
+        issuer="福州市公安局鼓楼分局",
+        valid_from=__import__("datetime").date(2020, 1, 1),
+        valid_to=None,
+    )
+    dialog = RegisterDialog(card, hall.customers, clerk, ops)
+    qtbot.addWidget(dialog)
+    dialog.address.selectAll()
+    dialog.address.insert("长" * 252)  # pasted: the central database would refuse it
+    assert len(dialog.address.text()) == 200

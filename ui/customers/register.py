@@ -25,7 +25,7 @@ from hall_app.domain.masking import mask_id_number
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_mobile_number
 from hall_app.services.actor import Actor
-from hall_app.services.customers import CustomerService, RegisterIndividual
+from hall_app.services.customers import ADDRESS_MAX_CHARS, CustomerService, RegisterIndividual
 from ui import messages
 from ui.ops import Changes, Operations
 from ui.screen import fit_to_screen
@@ -69,6 +69,7 @@ class RegisterDialog(QDialog):
         self.phone_error = error_label("regPhoneError")
         self.address = QLineEdit(card.address)
         self.address.setObjectName("regAddress")
+        self.address.setMaxLength(ADDRESS_MAX_CHARS)  # pasting more is cut at the column's length
         self.address_error = error_label("regAddressError")
         self.guardian = QLineEdit()
         self.guardian.setObjectName("regGuardian")
