@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -95,6 +96,11 @@ class Session:
         self.window.logout_requested.connect(self._logout)
         self.window.show()
         self.window.customers.focus_query()
+        # What start-up and login built (modules, mappers, the catalog, the window) lives as
+        # long as the app: move it out of the collector's reach, so a full collection during
+        # the day walks only what the day allocates (an 80 ms pause on the GUI thread before,
+        # 15 ms after; bench S4). Freezing is cheap: no collection runs here.
+        gc.freeze()
         if self.hall.settings.demo:
             from ui.demo import ArrivalsTimer
 
