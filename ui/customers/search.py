@@ -147,15 +147,7 @@ class CustomerSearchPage(QWidget):
         self.open_mobile_button.setEnabled(False)
         self.red_letter_button.setEnabled(False)
         self.hint.setText("正在查询…")
-        service, actor = self._service, self._actor
-        self._search_seq += 1
-        seq = self._search_seq
-        self._ops.query(
-            lambda: service.search_customers(actor, text),
-            lambda result: self._show_results(result) if seq == self._search_seq else None,
-            lambda exc: self._search_failed(exc) if seq == self._search_seq else None,
-            parent=self,
-        )
+        self._search_for(text)
 
     def _show_results(self, result: SearchResult) -> None:
         self.results.set_rows(
