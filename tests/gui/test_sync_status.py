@@ -168,6 +168,7 @@ def test_a_sync_round_leaves_the_open_record_alone(
         customer_id = s.scalars(
             select(Invoice.customer_id).where(Invoice.customer_id.is_not(None)).limit(1)
         ).one()
+    assert customer_id is not None
     page = window.customers
     page.open_customer(customer_id)
     qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
