@@ -5,7 +5,9 @@
   announces what changed (``changed``, a ``ChangeEvent``) so that every screen refreshes itself
   from the announcement instead of screens calling or polling each other.
 
-A write cannot slip onto the read lane by a forgotten flag: there is no flag. Callbacks come
+A write cannot slip onto the read lane by a forgotten flag: there is no flag, and on the read
+lane the database refuses any INSERT, UPDATE or DELETE (``hall_app.lanes``), so a write
+submitted with ``query`` is a bug reported at once. Callbacks come
 back on the GUI thread. A busy dialog appears only when the work outlasts half a second.
 
 Failures: a typed ``HallError`` goes to the caller's ``on_error`` (or, without one, to a message
@@ -28,6 +30,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, 
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from hall_app.domain.errors import HallError
+from hall_app.lanes import reads_only
 from ui import messages
 
 log = logging.getLogger("hall.ui.ops")
@@ -77,16 +80,23 @@ class _Boxed:
 
 
 class _Job(QRunnable):
-    def __init__(self, token: int, fn: Callable[[], Any], bridge: _Bridge) -> None:
+    def __init__(
+        self, token: int, fn: Callable[[], Any], bridge: _Bridge, *, read: bool = False
+    ) -> None:
         super().__init__()
         self._token = token
         self._fn = fn
         self._bridge = bridge
+        self._read = read
         self.setAutoDelete(True)
 
     def run(self) -> None:
         try:
-            result = self._fn()
+            if self._read:  # the database refuses any write here (hall_app/lanes.py)
+                with reads_only():
+                    result = self._fn()
+            else:
+                result = self._fn()
         except BaseException as exc:  # delivered to the failure handling on the GUI thread
             self._bridge.finished.emit(self._token, 0, exc)
             return
@@ -181,7 +191,7 @@ class Operations(QObject):
         self._pending[token] = pending
         if was_idle:
             self.busy_changed.emit(1)
-        pool.start(_Job(token, fn, self._bridge))
+        pool.start(_Job(token, fn, self._bridge, read=pool is self._reads))
         return token
 
     @property

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hall_app.db import text_limits
 from hall_app.domain.errors import HallError, StorageError
+from hall_app.lanes import WriteOnReadLane, on_read_lane
 
 log = logging.getLogger("hall.db")
 T = TypeVar("T")
@@ -67,6 +68,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA cache_size=-65536")
     cur.close()
+
+
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+
+
+def _no_writes_on_the_read_lane(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    first = statement.lstrip()[:8].split(None, 1)
+    if first and first[0].upper() in _WRITES and on_read_lane():
+        raise WriteOnReadLane(
+            "work submitted as a read (Operations.query) tried to write; submit it with mutate"
+        )
 
 
 class _Checkpointer:
@@ -177,6 +189,7 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._availability = _Availability(name or engine.url.render_as_string(hide_password=True))
         text_limits.install(self._sessions)
+        event.listen(engine, "before_cursor_execute", _no_writes_on_the_read_lane)
         self._checkpointer: _Checkpointer | None = None
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             event.listen(engine, "connect", _no_auto_checkpoint)

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from hall_app.app import HallApp
-from hall_app.db.models import AuditEntry, PhoneNumber
+from hall_app.db.models import AuditEntry, Invoice, PhoneNumber
 from hall_app.domain.enums import CashSessionStatus, NumberStatus
 from hall_app.services.numbers import NumberFilter
 from tests.conftest import FakeClock
@@ -166,3 +166,37 @@ def test_the_main_window_gives_lapsed_reservations_back(
             return s.scalars(select(PhoneNumber.status).where(PhoneNumber.number == number)).one()
 
     qtbot.waitUntil(lambda: status() is NumberStatus.AVAILABLE, timeout=WAIT)
+
+
+def test_opening_the_till_leaves_the_open_record_alone(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    """A till concerns no customer: opening it does not reload the record on the search page
+    (which audited a supervisor's unmasked view again and dropped the selected invoice)."""
+    hall = session.hall
+    assert hall is not None
+    window = _logged_in(qtbot, session, "super1")
+    with hall.db.read() as s:
+        customer_id = s.scalars(
+            select(Invoice.customer_id).where(Invoice.customer_id.is_not(None)).limit(1)
+        ).one()
+    assert customer_id is not None
+    page = window.customers
+    page.open_customer(customer_id)
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    invoices = page.record.tables["发票"]
+    invoices.selectRow(0)
+    views = _audited(hall, "customer.view_sensitive", "super1")
+    assert views == 1
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    dialog = window.cash_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.action.text() == "开班", timeout=WAIT)
+    qtbot.keyClicks(dialog.amount, "200")
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.action.text() == "日结", timeout=WAIT)
+    session.ops.wait_idle()
+    qtbot.wait(50)  # a reload would have landed
+    assert _audited(hall, "cash_session.open", "super1") == 1 and not shown.items
+    assert _audited(hall, "customer.view_sensitive", "super1") == views
+    assert [i.row() for i in invoices.selectionModel().selectedRows()] == [0]

@@ -18,7 +18,7 @@ from hall_app.services.actor import Actor
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_open_mobile_wizard import WAIT
 from ui.kiosk.window import KioskWindow
-from ui.ops import Operations
+from ui.ops import Changes, Operations
 
 
 def _text(path: Path) -> str:
@@ -115,3 +115,18 @@ def test_kiosk_mode_after_staff_login(qtbot: QtBot, hall: HallApp, ops: Operatio
     assert session.login is not None and session.login.isVisible()
     ops.wait_idle()
     session.login.close()
+
+
+def test_the_counts_follow_a_ticket_issued_elsewhere_in_the_app(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    """A ticket issued by another screen of this app (a demo arrival, a walk-in) is announced,
+    and the kiosk's counts follow at once instead of at its next 10-second poll."""
+    kiosk = KioskWindow(hall, clerk, ops)
+    qtbot.addWidget(kiosk)
+    kiosk.show()
+    qtbot.waitUntil(lambda: "general" in kiosk.buttons, timeout=WAIT)
+    assert "等候 0 人" in kiosk.buttons["general"].text()
+    ops.mutate(lambda: hall.queue.issue_ticket(clerk, "general"), changes=Changes.QUEUE)
+    qtbot.waitUntil(lambda: "等候 1 人" in kiosk.buttons["general"].text(), timeout=2_000)
+    assert not shown.items

@@ -9,7 +9,9 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from hall_app.app import HallApp
 from hall_app.domain.errors import ValidationError
+from hall_app.services.actor import Actor
 from tests.gui.conftest import ShownMessages
 from ui.ops import ChangeEvent, Changes, Operations
 
@@ -139,3 +141,34 @@ def _alive_widget(widget: QWidget) -> bool:
     import shiboken6
 
     return shiboken6.isValid(widget)
+
+
+def test_a_write_submitted_as_a_read_is_refused_as_a_bug(
+    qtbot: QtBot,
+    hall: HallApp,
+    clerk: Actor,
+    ops: Operations,
+    shown: ShownMessages,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``query`` is the read lane: a write sent there (here issuing a ticket) is stopped at
+    its first INSERT or UPDATE and reported as a bug, instead of running unannounced beside
+    the single writer."""
+    events: list[ChangeEvent] = []
+    ops.changed.connect(events.append)
+    ops.query(lambda: hall.queue.issue_ticket(clerk, "general"))
+    _settle(qtbot, ops)
+    ((kind, title, text),) = shown.items
+    assert (kind, title) == ("error", "程序错误") and "WriteOnReadLane" in text
+    assert "Traceback" in caplog.text and events == []
+    assert _general_waiting(hall, clerk) == 0  # nothing was written
+    ops.query(lambda: hall.queue.waiting_counts(clerk))  # reads still run there
+    ops.mutate(lambda: hall.queue.issue_ticket(clerk, "general"), changes=Changes.QUEUE)
+    _settle(qtbot, ops)
+    assert len(shown.items) == 1 and len(events) == 1
+    assert _general_waiting(hall, clerk) == 1
+
+
+def _general_waiting(hall: HallApp, clerk: Actor) -> int:
+    (count,) = [c for c in hall.queue.waiting_counts(clerk) if c.service_code == "general"]
+    return count.waiting

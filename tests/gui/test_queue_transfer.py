@@ -69,6 +69,8 @@ def test_shift_f2_sends_the_called_ticket_to_another_window(
         t = s.get_one(QueueTicket, ticket_id)
         target = s.get_one(Counter, t.target_counter_id)
         assert (t.status, t.ticket_no, target.code) == (TicketStatus.WAITING, "A001", "04")
+    # the ticket waits again: the bar's counts follow from the transfer's announcement
+    qtbot.waitUntil(lambda: "A 1" in panel.waiting_label.text(), timeout=WAIT)
     assert shown.items == []
 
 

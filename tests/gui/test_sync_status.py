@@ -15,7 +15,7 @@ from hall_app.app import HallApp, build_app
 from hall_app.cli import main as cli_main
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
-from hall_app.db.models import Counter, ResourceClash
+from hall_app.db.models import AuditEntry, Counter, Invoice, ResourceClash
 from hall_app.sync.push import Pusher
 from hall_app.sync.service import SyncStatus
 from tests.conftest import FakeClock
@@ -130,3 +130,55 @@ def test_a_refusal_by_the_central_database_is_named_in_the_status_bar(
     refused = "中心数据库拒绝同步（42P01 relation resource_clashes does not exist）"
     status._show(SyncStatus(True, 3, 0, None, refused))
     assert "中心数据库拒绝同步（42P01" in status.text() and refused in status.toolTip()
+
+
+def _unmasked_views(hall: HallApp) -> int:
+    with hall.db.read() as s:
+        return len(
+            s.scalars(
+                select(AuditEntry.id).where(AuditEntry.action == "customer.view_sensitive")
+            ).all()
+        )
+
+
+@pytest.mark.postgres
+def test_a_sync_round_leaves_the_open_record_alone(
+    qtbot: QtBot,
+    pg_url: str,
+    demo_template: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    ops: Operations,
+    shown: ShownMessages,
+    closing: list[tuple[HallApp, Session, Operations]],
+) -> None:
+    """A round pulls no customer, so the record open on the search page is not reloaded after
+    each round: the invoice a supervisor selected stays selected, and no unmasked view is
+    audited again every 15 seconds."""
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
+    hall, session = _session(demo_template, tmp_path, pg_url, clock, ops)
+    closing.append((hall, session, ops))
+    central = make_engine(pg_url)
+    Pusher(hall.db, central, clock).enqueue_all()
+    central.dispose()
+    window = _logged_in(qtbot, session, "super1")
+    status = window.sync_status
+    qtbot.waitUntil(lambda: status.text().startswith("联网"), timeout=WAIT)
+    with hall.db.read() as s:
+        customer_id = s.scalars(
+            select(Invoice.customer_id).where(Invoice.customer_id.is_not(None)).limit(1)
+        ).one()
+    assert customer_id is not None
+    page = window.customers
+    page.open_customer(customer_id)
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    invoices = page.record.tables["发票"]
+    invoices.selectRow(0)
+    views = _unmasked_views(hall)
+    status.sync_now()
+    qtbot.waitUntil(lambda: not status.running, timeout=WAIT)
+    ops.wait_idle()
+    qtbot.wait(100)  # a reload the round's announcement asked for would have landed
+    assert status.text().startswith("联网")
+    assert _unmasked_views(hall) == views
+    assert [i.row() for i in invoices.selectionModel().selectedRows()] == [0]

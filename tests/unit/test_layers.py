@@ -31,6 +31,8 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("hall_app", QT, "hall_app never imports Qt"),
     ("hall_app", ("ui",), "hall_app never imports the screens"),
     ("ui", ("sqlalchemy",), "a screen calls services, never SQLAlchemy"),
+    ("ui", ("hall_app.db",), "a screen calls services, never the database layer"),
+    ("hall_app.domain", ("sqlalchemy", *QT), "the domain is pure rules and values"),
 ]
 
 
@@ -114,6 +116,9 @@ def test_imports_point_down() -> None:
         ("hall_app/cli.py", "import ui.app\n", "never imports the screens"),
         ("ui/customers/x.py", "from sqlalchemy import select\n", "never SQLAlchemy"),
         ("ui/x.py", "def f():\n    import sqlalchemy.orm\n", "never SQLAlchemy"),
+        ("ui/x.py", "from hall_app.db.engine import Database\n", "never the database layer"),
+        ("ui/x.py", "from hall_app import db\n", "never the database layer"),
+        ("hall_app/domain/x.py", "from sqlalchemy import select\n", "pure rules"),
     ],
 )
 def test_a_wrong_import_is_caught(tmp_path: Path, where: str, source: str, expected: str) -> None:

@@ -208,17 +208,23 @@ class CustomerSearchPage(QWidget):
         """Refresh from what other screens changed: a customer just registered from the card
         on the reader is looked up as if the card were read again (list, highlight and hint
         all about them); the open record is reloaded when its orders, payments or details
-        changed."""
+        changed. Payments are always announced with their customer: a cash change naming
+        none (a till opened or closed) leaves the record alone, since each reload of an
+        unmasked record is audited again."""
         if event.touches(Changes.CUSTOMER) and self._awaiting_registration is not None:
             id_number, self._awaiting_registration = self._awaiting_registration, None
             self._search_for(id_number)
             return
         current = self.current
-        if (
-            current is not None
-            and event.touches(Changes.CUSTOMER | Changes.ORDERS | Changes.CASH)
-            and event.customer_id in (None, current.id)
-        ):
+        if current is None:
+            return
+        if event.customer_id == current.id:
+            concerns = Changes.CUSTOMER | Changes.ORDERS | Changes.CASH
+        elif event.customer_id is None:  # which customer is not known: perhaps this one
+            concerns = Changes.CUSTOMER | Changes.ORDERS
+        else:
+            return
+        if event.touches(concerns):
             self.open_customer(current.id)
 
     def _show_record(self, record: CustomerRecord) -> None:

@@ -17,7 +17,7 @@ from hall_app.services.actor import Actor
 from hall_app.services.queue import TicketView, WaitingCount
 from ui.documents.preview import print_pdf
 from ui.keys import shortcut
-from ui.ops import Changes, Operations
+from ui.ops import ChangeEvent, Changes, Operations
 from ui.style import set_role
 
 log = logging.getLogger("hall.ui.kiosk")
@@ -74,7 +74,14 @@ class KioskWindow(QWidget):
         self._clear.setSingleShot(True)
         self._clear.timeout.connect(self.result.clear)
         shortcut(self, "Ctrl+Shift+L", self.logout_requested.emit)
+        # Tickets issued in this app (its own, a demo arrival, a walk-in) are announced; the
+        # poll is for those of other machines.
+        ops.changed.connect(self._on_changed)
         self.refresh()
+
+    def _on_changed(self, event: ChangeEvent) -> None:
+        if event.touches(Changes.QUEUE):
+            self.refresh()
 
     def refresh(self) -> None:
         queue, actor = self._app.queue, self._actor
@@ -139,7 +146,6 @@ class KioskWindow(QWidget):
                 f"前面还有 {ticket.waiting_ahead} 人，{wait}。{take}"
             )
             self._clear.start(RESULT_SHOWN_MS)
-            self.refresh()
 
         def failed(exc: HallError) -> None:
             outcome.append("refused")

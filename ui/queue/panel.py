@@ -221,4 +221,4 @@ class QueuePanel(QFrame):
         self.ticket_changed.emit(None)
         self._render()
         self.detail_label.setText(f"{ticket.ticket_no} 已转至{where}")
-        self.refresh_counts()
+        # the counts refresh from the transfer's announcement (_on_changed)

@@ -17,8 +17,10 @@ from ui.ops import ChangeEvent, Changes, Operations
 from ui.style import set_role
 
 log = logging.getLogger("hall.sync")
-# What a round may change here: the outbox, and what it pulls (tickets, numbers, SIMs, staff…).
-PULLED = Changes.SYNC | Changes.QUEUE | Changes.STOCK | Changes.CUSTOMER
+# What a round may change here: the outbox, and what it pulls (tickets, numbers, SIMs, staff,
+# the catalog…). It pulls no customer: announcing one would reload the open record after every
+# round (an audited unmasked view each time for a supervisor, the invoice selection lost).
+PULLED = Changes.SYNC | Changes.QUEUE | Changes.STOCK
 
 
 class SyncStatusLabel(QLabel):
