@@ -48,6 +48,7 @@ class Changes(Flag):
     STOCK = auto()  # numbers, SIMs and other stock reserved, released or sold
     SYNC = auto()  # the outbox, quarantine and clashes
     SESSION = auto()  # sign-in and sign-out
+    DOCUMENTS = auto()  # a copy printed or saved (its print record)
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,7 @@ class DocumentPreview(QDialog):
             work,
             done,
             self._failed,
-            changes=Changes.ORDERS,
+            changes=Changes.DOCUMENTS,
             parent=self,
             label="正在打印…",
             always=lambda: self._busy(False),
@@ -222,7 +222,7 @@ class DocumentPreview(QDialog):
             work,
             done,
             self._failed,
-            changes=Changes.ORDERS,
+            changes=Changes.DOCUMENTS,
             parent=self,
             always=lambda: self._busy(False),
         )
