@@ -219,16 +219,7 @@ class NumberService:
                 if old_id is None and held is not None and len(held) > 1:
                     old_id = held[1]["id"]
                 if old_id is not None:
-                    audit.record(
-                        session,
-                        at=now,
-                        actor=actor,
-                        action="number.release",
-                        entity="phone_number",
-                        entity_id=old_id,
-                        before={"status": "reserved"},
-                        after={"status": "available", "replaced_by": number},
-                    )
+                    _audit_release(session, now, actor, old_id, replaced_by=number)
             n, t = session.execute(
                 select(PhoneNumber, PrettyTier)
                 .outerjoin(PrettyTier, PrettyTier.id == PhoneNumber.pretty_tier_id)
@@ -306,16 +297,7 @@ class NumberService:
             got = session.execute(release).scalar_one_or_none()
             if got is None:
                 raise ValidationError(f"{number} 不是本窗口预占的号码", NUMBER_FIELD)
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="number.release",
-                entity="phone_number",
-                entity_id=got,
-                before={"status": "reserved"},
-                after={"status": "available"},
-            )
+            _audit_release(session, now, actor, got)
 
     def release_expired(self, counter_id: uuid.UUID | None = None) -> int:
         """Housekeeping: reservations past their time become available again. A counter synced
@@ -401,4 +383,27 @@ def _view(n: PhoneNumber, t: PrettyTier | None) -> NumberView:
         min_monthly_fen=t.min_monthly_fen if t else 0,
         lock_in_months=t.lock_in_months if t else 0,
         has_four=n.has_four,
+    )
+
+
+def _audit_release(
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    number_id: uuid.UUID,
+    replaced_by: str | None = None,
+) -> None:
+    """The audit entry of a reservation given back (for another number, if ``replaced_by``)."""
+    after: dict[str, str] = {"status": "available"}
+    if replaced_by is not None:
+        after["replaced_by"] = replaced_by
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="number.release",
+        entity="phone_number",
+        entity_id=number_id,
+        before={"status": "reserved"},
+        after=after,
     )
