@@ -90,6 +90,8 @@ class CustomerSearchPage(QWidget):
         self.field_error = QLabel("")
         self.field_error.setObjectName("queryError")
         self.field_error.setProperty("role", "error")
+        for label in (self.hint, self.field_error):
+            label.setWordWrap(True)  # a long line wraps; it never squeezes the record tabs
 
         self.results = RowsModel(["姓名/名称", "证件类型", "证件号码", "联系电话", "地址"])
         self.table = make_table(
