@@ -237,3 +237,21 @@ def test_an_id_number_short_of_a_digit_is_explained(
     qtbot.waitUntil(lambda: page.field_error.text() != "", timeout=10_000)
     assert page.field_error.text() == "查询条件：身份证号码应为 18 位，现在 17 位"
     assert "未找到" not in page.hint.text() and shown.items == []
+
+
+def test_a_refused_query_clears_the_previous_results(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    """The list of the last search goes with its record: Enter or a click on a stale row
+    after a refused query would open someone the clerk did not ask for."""
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    page.query.setText("张")  # QTest types Latin keys only
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.results.rowCount() > 1, timeout=10_000)
+    page.query.clear()
+    qtbot.keyClicks(page.query, "@@")
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.field_error.text() != "", timeout=10_000)
+    assert page.results.rowCount() == 0
+    assert page.current is None and shown.items == []

@@ -190,6 +190,7 @@ class CustomerSearchPage(QWidget):
 
     def _search_failed(self, exc: HallError) -> None:
         self.hint.setText("")
+        self.results.set_rows([], [])  # the last search's rows would open someone not asked for
         if exc.field == "查询条件":
             self.field_error.setText(exc.text)
             self.query.setFocus()
