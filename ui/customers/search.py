@@ -143,11 +143,7 @@ class CustomerSearchPage(QWidget):
     def search(self) -> None:
         text = self.query.text()
         self.field_error.clear()
-        self._open_seq += 1  # a record still loading belongs to the previous customer
-        self.record.clear()
-        self.current = None
-        self.open_mobile_button.setEnabled(False)
-        self.red_letter_button.setEnabled(False)
+        self._close_record()
         self.hint.setText("正在查询…")
         service, actor = self._service, self._actor
         self._search_seq += 1
@@ -158,6 +154,14 @@ class CustomerSearchPage(QWidget):
             lambda exc: self._search_failed(exc) if seq == self._search_seq else None,
             parent=self,
         )
+
+    def _close_record(self) -> None:
+        """Nobody open: a new search or card is about someone else (Ctrl+N, 红冲 need one)."""
+        self._open_seq += 1  # a record still loading belongs to the previous customer
+        self.record.clear()
+        self.current = None
+        self.open_mobile_button.setEnabled(False)
+        self.red_letter_button.setEnabled(False)
 
     def _show_results(self, result: SearchResult) -> None:
         self.results.set_rows(
@@ -347,6 +351,7 @@ class CustomerSearchPage(QWidget):
         card, found = result
         self.field_error.clear()
         self.query.clear()
+        self._close_record()  # the card's holder, found or not, is who the clerk serves now
         if found.rows:
             self.hint.setText(f"已读取 {card.name} 的身份证")
             self._show_results(found)
