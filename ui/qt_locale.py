@@ -14,6 +14,29 @@ log = logging.getLogger("hall.ui")
 CATALOGS = ("qtbase_zh_CN", "qt_zh_CN")
 _warned: set[str] = set()
 
+# Texts of Qt 6's file dialog that the shipped catalogs still have under their Qt 5 wording
+# ("Look in:" for "&Look in:"), so the save dialog showed them in English. Looked up only
+# after Qt's own catalogs, and only for what they miss.
+SUPPLEMENT = {
+    ("QFileDialog", "&Look in:"): "查找范围(&L)：",
+    ("QFileDialog", "Files of &type:"): "文件类型(&T)：",
+    ("QAbstractFileIconProvider", "Folder"): "文件夹",
+    ("QAbstractFileIconProvider", "%1 File"): "%1 文件",
+    ("QAbstractFileIconProvider", "File"): "文件",
+}
+
+
+class SupplementTranslator(QTranslator):
+    """The few Qt texts of SUPPLEMENT, whatever the disambiguation."""
+
+    def translate(
+        self, context: str, source: str, disambiguation: str | None = None, n: int = -1
+    ) -> str:
+        return SUPPLEMENT.get((context, source), "")
+
+    def isEmpty(self) -> bool:
+        return False
+
 
 def translations_dir() -> str:
     return QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
@@ -27,7 +50,16 @@ def install_chinese_translations(
     stay in English, nothing else changes. Returns the translators installed now."""
     QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     folder = folder or translations_dir()
-    installed = []
+    installed: list[QTranslator] = []
+    supplement_name = "hall-translation-supplement"
+    if app.findChild(QTranslator, supplement_name) is None and QTranslator().load(
+        CATALOGS[0], folder
+    ):
+        # installed first, so it is asked last: only for what Qt's catalogs do not have
+        supplement = SupplementTranslator(app)
+        supplement.setObjectName(supplement_name)
+        app.installTranslator(supplement)
+        installed.append(supplement)
     for catalog in CATALOGS:
         name = f"hall-translation-{catalog}"
         if app.findChild(QTranslator, name) is not None:

@@ -249,3 +249,21 @@ def test_what_login_built_is_frozen_out_of_the_collector(qtbot: QtBot, session: 
     _logged_in(qtbot, session)
     assert gc.get_freeze_count() > 10_000
     gc.unfreeze()
+
+
+def test_a_refused_query_clears_the_previous_results(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    """The list of the last search goes with its record: Enter or a click on a stale row
+    after a refused query would open someone the clerk did not ask for."""
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    page.query.setText("张")  # QTest types Latin keys only
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.results.rowCount() > 1, timeout=10_000)
+    page.query.clear()
+    qtbot.keyClicks(page.query, "@@")
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.field_error.text() != "", timeout=10_000)
+    assert page.results.rowCount() == 0
+    assert page.current is None and shown.items == []

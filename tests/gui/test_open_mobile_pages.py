@@ -425,6 +425,42 @@ def test_after_registering_the_list_and_hint_are_about_the_new_customer(
     assert page.current.id == opened and page.current.name == "测试新客"
 
 
+def test_a_card_of_someone_unregistered_closes_the_record_open_before(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    """Seen on the real app: with 苏兰 open, the demo reader read 陈凯峰 (not registered);
+    the registration was cancelled and Ctrl+N opened a number for 苏兰."""
+    card = IdCardData(
+        name="测试新客",
+        gender="F",
+        ethnicity="汉",
+        birth_date=__import__("datetime").date(1990, 3, 7),
+        address="福建省福州市鼓楼区五四路 88 号",
+        id_number="350102199003070020",
+        issuer="福州市公安局鼓楼分局",
+        valid_from=__import__("datetime").date(2020, 1, 1),
+        valid_to=None,
+    )
+    page = CustomerSearchPage(hall.customers, clerk, ops, SimulatedIdCardReader([card]))
+    qtbot.addWidget(page)
+    page.show()
+    page.open_customer(_customer_without_mobile(hall))
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    assert page.open_mobile_button.isEnabled()
+    qtbot.mouseClick(page.read_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.register_dialog is not None, timeout=WAIT)
+    assert page.current is None and not page.open_mobile_button.isEnabled()
+    assert page.record.title.text() == "请在左侧查询并打开客户"  # nobody open
+    dialog = page.register_dialog
+    assert dialog is not None
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    requested: list[object] = []
+    page.open_mobile_requested.connect(requested.append)
+    page._request_open_mobile()  # what Ctrl+N does (the shortcut needs an active window)
+    assert requested == []
+    assert page.field_error.text() == "请先打开客户资料再开户 (F3 查询)"
+
+
 def test_the_registration_address_is_capped_at_its_column(
     qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations
 ) -> None:

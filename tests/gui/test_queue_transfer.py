@@ -110,6 +110,6 @@ def test_shift_f2_with_nobody_called_says_so_inline(
     window = _logged_in(qtbot, session)
     qtbot.keyClick(window, Qt.Key.Key_F2, SHIFT)
     assert window.queue.transfer_dialog is None
-    assert window.queue.detail_label.text() == "转移：当前没有叫到的顾客，请先叫号 (F2)"
+    assert window.queue.notice.text() == "转移：当前没有叫到的顾客，请先叫号 (F2)"
     assert window.queue.buttons["Shift+F2"].text() == "转移 (Shift+F2)"
     assert shown.items == []

@@ -7,8 +7,15 @@ import logging
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBox
+from PySide6.QtCore import QCoreApplication, QFileInfo, QLocale, QTranslator
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QFileDialog,
+    QFileIconProvider,
+    QLabel,
+    QMessageBox,
+)
 from pytestqt.qtbot import QtBot
 
 from hall_app.config import Settings
@@ -108,5 +115,22 @@ def test_a_missing_translation_is_logged_once(
     assert len(warned) == 2 and "qtbase_zh_CN.qm" in warned[0]
     box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
     assert box.buttons()[0].text().replace("&", "") == "Cancel"  # English, but it goes on
-    assert len(qt_locale.install_chinese_translations(bare)) == 2  # the real folder
+    assert len(qt_locale.install_chinese_translations(bare)) == 3  # the real folder
     assert qt_locale.install_chinese_translations(bare) == []  # once per application
+
+
+def test_the_save_dialog_is_in_chinese_after_start(
+    bare: QApplication, qtbot: QtBot, shown: ShownMessages, tmp_path: Path
+) -> None:
+    """Qt 6's file dialog says "&Look in:" and "Files of &type:", which the shipped catalogs
+    only have as "Look in:": seen in English in the 另存为 PDF dialog on the real app."""
+    login = _start(tmp_path, qtbot)
+    dialog = QFileDialog(None, "另存为 PDF")
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    labels = [label.text() for label in dialog.findChildren(QLabel)]
+    assert labels == ["查找范围(&L)：", "文件名称(&N)：", "文件类型(&T)："]
+    assert QFileIconProvider().type(QFileInfo(str(tmp_path))) == "文件夹"
+    assert QCoreApplication.translate("QFileDialog", "Detail View") == "详情视图"  # Qt's own
+    dialog.deleteLater()
+    login.close()
+    assert shown.items == []

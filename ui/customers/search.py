@@ -90,6 +90,8 @@ class CustomerSearchPage(QWidget):
         self.field_error = QLabel("")
         self.field_error.setObjectName("queryError")
         self.field_error.setProperty("role", "error")
+        for label in (self.hint, self.field_error):
+            label.setWordWrap(True)  # a long line wraps; it never squeezes the record tabs
 
         self.results = RowsModel(["姓名/名称", "证件类型", "证件号码", "联系电话", "地址"])
         self.table = make_table(
@@ -141,13 +143,17 @@ class CustomerSearchPage(QWidget):
     def search(self) -> None:
         text = self.query.text()
         self.field_error.clear()
+        self._close_record()
+        self.hint.setText("正在查询…")
+        self._search_for(text)
+
+    def _close_record(self) -> None:
+        """Nobody open: a new search or card is about someone else (Ctrl+N, 红冲 need one)."""
         self._open_seq += 1  # a record still loading belongs to the previous customer
         self.record.clear()
         self.current = None
         self.open_mobile_button.setEnabled(False)
         self.red_letter_button.setEnabled(False)
-        self.hint.setText("正在查询…")
-        self._search_for(text)
 
     def _show_results(self, result: SearchResult) -> None:
         self.results.set_rows(
@@ -180,6 +186,7 @@ class CustomerSearchPage(QWidget):
 
     def _search_failed(self, exc: HallError) -> None:
         self.hint.setText("")
+        self.results.set_rows([], [])  # the last search's rows would open someone not asked for
         if exc.field == "查询条件":
             self.field_error.setText(exc.text)
             self.query.setFocus()
@@ -342,6 +349,7 @@ class CustomerSearchPage(QWidget):
         card, found = result
         self.field_error.clear()
         self.query.clear()
+        self._close_record()  # the card's holder, found or not, is who the clerk serves now
         if found.rows:
             self.hint.setText(f"已读取 {card.name} 的身份证")
             self._show_results(found)

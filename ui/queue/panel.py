@@ -45,6 +45,8 @@ class QueuePanel(QFrame):
         self.waiting_label.setObjectName("waitingCounts")
         self.notice = QLabel("")
         self.notice.setObjectName("queueNotice")
+        for label in (self.detail_label, self.notice):
+            label.setWordWrap(True)  # a long message wraps; it never widens the window
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout(self)
         row.addWidget(self.ticket_label)
@@ -202,11 +204,12 @@ class QueuePanel(QFrame):
         """The called ticket to another window or service type (said inline when it cannot)."""
         t = self.current
         if t is not None and t.status is TicketStatus.SERVING:
-            self.detail_label.setText(f"转移：{t.ticket_no} 已开始办理，不能再转移")
+            self.say(f"转移：{t.ticket_no} 已开始办理，不能再转移")
             return
         if t is None or t.status is not TicketStatus.CALLED:
-            self.detail_label.setText("转移：当前没有叫到的顾客，请先叫号 (F2)")
+            self.say("转移：当前没有叫到的顾客，请先叫号 (F2)")
             return
+        self.say("")
         if self.transfer_dialog is not None:
             self.transfer_dialog.deleteLater()
         dialog = TransferDialog(self._service, self._actor, self._ops, t, self)
