@@ -90,3 +90,21 @@ def test_registration_shows_every_field_error_at_once(
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.phone_error.text() == "" and dialog.guardian_error.text() == ""
     assert dialog.address_error.text() and dialog.face_error.text()
+
+
+def test_every_wizard_page_says_what_keeps_next_greyed_out(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    """Not only step 1: a page that is not complete names what is missing beside 下一步."""
+    wizard = OpenMobileWizard(hall, clerk, ops, _customer_without_mobile(hall))
+    qtbot.addWidget(wizard)
+    expected = {
+        "NumberPage": "预占",
+        "PlanPage": "选择一个套餐",
+        "SimPage": "扫描 SIM 卡",
+        "ConfirmPage": "签名确认",
+        "PaymentPage": "收款",
+    }
+    for page in wizard.pages[1:-1]:  # a fresh order: nothing chosen yet
+        assert not page.is_complete(), type(page).__name__
+        assert expected[type(page).__name__] in page.missing()

@@ -178,3 +178,6 @@ class ConfirmPage(WizardPage):
 
     def is_complete(self) -> bool:
         return self.draft.signature_png is not None
+
+    def missing(self) -> str:
+        return "请客户在客户屏上核对并签名确认（F9 重新显示）"

@@ -218,3 +218,10 @@ class NumberPage(WizardPage):
 
     def is_complete(self) -> bool:
         return self.draft.reservation is not None and not self.expired and not self._reserving
+
+    def missing(self) -> str:
+        if self._reserving:
+            return "正在预占号码…"
+        if self.expired:
+            return "号码预占已过期：请重新选择号码并回车预占"
+        return "请在列表中选择号码并按回车预占"

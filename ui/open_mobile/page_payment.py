@@ -155,6 +155,11 @@ class PaymentPage(WizardPage):
     def is_complete(self) -> bool:
         return self._payments is not None and self.draft.opened is None
 
+    def missing(self) -> str:
+        if self.draft.opened is not None:
+            return ""
+        return "请填写收款：刷卡、扫码金额需参考号，其余以现金收取，现金须足额"
+
     def leave(self, proceed: Callable[[], None]) -> None:
         d = self.draft
         assert self._payments is not None and d.reservation and d.sim and d.quote

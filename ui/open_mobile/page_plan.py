@@ -168,6 +168,9 @@ class PlanPage(WizardPage):
     def is_complete(self) -> bool:
         return bool(self.plan_combo.currentData())
 
+    def missing(self) -> str:
+        return "请在“办理套餐”中选择一个套餐"
+
     def leave(self, proceed: Callable[[], None]) -> None:
         reservation = self.draft.reservation
         assert reservation is not None

@@ -96,3 +96,6 @@ class SimPage(WizardPage):
 
     def is_complete(self) -> bool:
         return self.draft.sim is not None
+
+    def missing(self) -> str:
+        return "请扫描 SIM 卡（ICCID）并回车核对库存"
