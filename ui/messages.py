@@ -19,6 +19,7 @@ class Kind(StrEnum):
     WARNING = "warning"
     INFO = "info"
     QUESTION = "question"
+    QUESTION_DEFAULT_NO = "question_default_no"  # Enter answers 否: for leaving mid-visit
 
 
 def _show(kind: Kind, parent: QWidget | None, title: str, text: str) -> bool:
@@ -26,9 +27,11 @@ def _show(kind: Kind, parent: QWidget | None, title: str, text: str) -> bool:
         QMessageBox.critical(parent, title, text)
     elif kind is Kind.WARNING:
         QMessageBox.warning(parent, title, text)
-    elif kind is Kind.QUESTION:
-        answer = QMessageBox.question(parent, title, text)
-        return answer == QMessageBox.StandardButton.Yes
+    elif kind in (Kind.QUESTION, Kind.QUESTION_DEFAULT_NO):
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        default = no if kind is Kind.QUESTION_DEFAULT_NO else yes
+        answer = QMessageBox.question(parent, title, text, yes | no, default)
+        return answer == yes
     else:
         QMessageBox.information(parent, title, text)
     return True
@@ -49,6 +52,11 @@ def info(parent: QWidget | None, text: str, title: str = "信息") -> None:
 
 def confirm(parent: QWidget | None, text: str, title: str = "请确认") -> bool:
     return _show(Kind.QUESTION, parent, title, text)
+
+
+def confirm_default_no(parent: QWidget | None, text: str, title: str = "请确认") -> bool:
+    """A question where a stray Enter must not go ahead (quitting in the middle of a visit)."""
+    return _show(Kind.QUESTION_DEFAULT_NO, parent, title, text)
 
 
 def failure(parent: QWidget | None, exc: BaseException) -> None:

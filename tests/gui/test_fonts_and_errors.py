@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -103,3 +104,25 @@ def test_slot_exceptions_reach_the_crash_dialog(
         sys.excepthook(type(exc), exc, exc.__traceback__)
     assert shown.items[0][1] == "程序错误"
     assert "ValueError: bug in a slot" in shown.items[0][2]
+
+
+def test_leaving_questions_default_to_no_so_a_stray_enter_keeps_the_visit(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from ui import messages
+
+    seen: list[str] = []
+
+    def answer_with_enter() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        default = box.defaultButton()
+        seen.append(box.standardButton(default).name)
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+
+    QTimer.singleShot(50, answer_with_enter)
+    assert messages.confirm_default_no(None, "正在为 A001 办理业务，确定要退出系统吗？") is False
+    QTimer.singleShot(50, answer_with_enter)
+    assert messages.confirm(None, "确认按此日结？") is True
+    assert seen == ["No", "Yes"]

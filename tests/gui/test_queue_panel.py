@@ -90,6 +90,7 @@ def test_closing_the_window_mid_visit_asks_first(
     answer = [False]
 
     def fake_show(kind: messages.Kind, parent: object, title: str, text: str) -> bool:
+        assert kind is messages.Kind.QUESTION_DEFAULT_NO  # a stray Enter keeps the visit
         asked.append(text)
         return answer[0]
 

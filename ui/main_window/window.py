@@ -211,7 +211,9 @@ class MainWindow(QMainWindow):
         if self.leave_confirmed:
             return True
         work = self._unfinished_work()  # a write under way is waited for at exit (run_gui)
-        if work is not None and not messages.confirm(self, f"{work}，确定要{action}吗？"):
+        if work is not None and not messages.confirm_default_no(
+            self, f"{work}，确定要{action}吗？"
+        ):
             return False
         self.leave_confirmed = True
         return True

@@ -197,7 +197,9 @@ class OpenMobileWizard(QDialog):
             return
         if self.draft.opened is None and self.draft.reservation is not None:
             number = self.draft.reservation.number.number
-            if not messages.confirm(self, f"放弃本次开户？已预占的号码 {number} 将立即释放。"):
+            if not messages.confirm_default_no(
+                self, f"放弃本次开户？已预占的号码 {number} 将立即释放。"
+            ):
                 return
         self._release()
         super().reject()
