@@ -155,3 +155,32 @@ def test_a_ticket_called_before_a_restart_is_picked_up_again(
     qtbot.keyClick(window, Qt.Key.Key_F2)
     qtbot.waitUntil(lambda: panel.current.id == nxt.id, timeout=10_000)
     assert not shown.items
+
+
+def test_calling_the_next_ticket_clears_the_previous_customer(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    reception = hall.auth.log_in("super2", "hall1234")
+    hall.queue.issue_ticket(reception, "general")
+    hall.queue.issue_ticket(reception, "general")
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: window.queue.current is not None, timeout=10_000)
+    qtbot.keyClicks(page.query, "zs")
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.results.rowCount() > 0, timeout=10_000)
+    page.open_customer(page.results.payload(0))
+    qtbot.waitUntil(lambda: page.current is not None, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_F5)  # the same visit goes on: the record stays
+    qtbot.waitUntil(lambda: window.queue.current.status is TicketStatus.SERVING, timeout=10_000)
+    assert page.current is not None
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: window.queue.current.status is TicketStatus.DONE, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: window.queue.current.ticket_no == "A002", timeout=10_000)
+    assert page.current is None and page.results.rowCount() == 0 and page.query.text() == ""
+    assert page.hint.text() == "A002：请查询客户或读身份证 (F9)"
+    assert shown.items == []

@@ -139,6 +139,20 @@ class CustomerSearchPage(QWidget):
         self.query.setFocus()
         self.query.selectAll()
 
+    def start_visit(self, ticket_no: str) -> None:
+        """A new customer was called: nothing of the previous one stays on screen."""
+        self._search_seq += 1  # answers still on their way belong to the previous visit
+        self._open_seq += 1
+        self._awaiting_registration = None
+        self.query.clear()
+        self.field_error.clear()
+        self.results.set_rows([], [])
+        self.record.clear()
+        self.current = None
+        self.open_mobile_button.setEnabled(False)
+        self.red_letter_button.setEnabled(False)
+        self.hint.setText(f"{ticket_no}：请查询客户或读身份证 (F9)")
+
     # -- search -----------------------------------------------------------------------------
     def search(self) -> None:
         text = self.query.text()

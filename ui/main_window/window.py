@@ -27,6 +27,7 @@ from hall_app.clock import business_date
 from hall_app.domain.enums import TicketStatus
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
+from hall_app.services.queue import TicketView
 from ui import format as fmt
 from ui import messages
 from ui.cash.dialog import CashDialog
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self._header())
         self.queue = QueuePanel(app.queue, actor, ops)
+        self.queue.ticket_changed.connect(self._ticket_changed)
+        self._visit_ticket: uuid.UUID | None = None  # the ticket whose customer may be on screen
         layout.addWidget(self.queue)
         body = QHBoxLayout()
         body.addWidget(self.nav)
@@ -165,6 +168,14 @@ class MainWindow(QMainWindow):
         wizard.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
         self.wizard = wizard
         wizard.open()
+
+    def _ticket_changed(self, ticket: TicketView | None) -> None:
+        """A newly called ticket is a new customer: the previous one's record leaves the
+        screen (the next customer is standing at the counter in front of it)."""
+        if ticket is None or ticket.id == self._visit_ticket:
+            return
+        self._visit_ticket = ticket.id
+        self.customers.start_visit(ticket.ticket_no)
 
     def release_lapsed_numbers(self) -> None:
         numbers = self._app.numbers
