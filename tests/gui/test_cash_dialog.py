@@ -52,6 +52,7 @@ def test_open_the_till_take_money_then_close_it(
     dialog.reason.insert("顾客多给一元未找回")  # typed through the input method
     qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)  # then a confirmation naming it
     assert len(shown.items) == 1 and "长款 ¥1.00" in shown.texts()[0]
+    assert dialog.error.text() == ""  # no stale "please give a reason" under the question
     assert "应有现金 ¥269.50，实点 ¥270.50" in shown.texts()[0]
     qtbot.waitUntil(lambda: "已日结" in dialog.state.text(), timeout=WAIT)
     assert "长款 ¥1.00" in dialog.state.text()

@@ -155,6 +155,7 @@ class CashDialog(QDialog):
                 )
                 self.reason.setFocus()
                 return
+            self.error.clear()  # the reason is there now: the confirmation is what is asked
             if not messages.confirm(
                 self,
                 f"钱箱应有现金 {fmt.money(expected)}，实点 {fmt.money(fen)}：\n"
