@@ -172,6 +172,24 @@ class CashService:
                 return None
             return self._view(session, session.get_one(CashSession, found))
 
+    def closed_today(self, actor: Actor) -> CashSessionView | None:
+        """The clerk's till at this counter already closed (日结) today, the latest one."""
+        actor.require(Permission.PAYMENT_TAKE)
+        today = business_date(self._clock())
+        with self._db.read() as session:
+            till = session.scalars(
+                select(CashSession)
+                .where(
+                    CashSession.staff_id == actor.staff_id,
+                    CashSession.counter_id == actor.counter_id,
+                    CashSession.business_date == today,
+                    CashSession.status == CashSessionStatus.CLOSED,
+                )
+                .order_by(CashSession.closed_at.desc())
+                .limit(1)
+            ).first()
+            return None if till is None else self._view(session, till)
+
     def close_session(
         self,
         actor: Actor,

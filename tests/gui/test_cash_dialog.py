@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from hall_app.app import HallApp
 from hall_app.db.models import AuditEntry, Invoice, PhoneNumber
 from hall_app.domain.enums import CashSessionStatus, NumberStatus
+from hall_app.services.actor import Actor
 from hall_app.services.numbers import NumberFilter
 from tests.conftest import FakeClock
 from tests.gui.conftest import ShownMessages
@@ -20,6 +21,8 @@ from tests.gui.test_open_mobile_wizard import WAIT
 from tests.integration.test_open_mobile import _request
 from ui import messages
 from ui.app import Session
+from ui.cash.dialog import CashDialog
+from ui.ops import Operations
 
 
 def test_open_the_till_take_money_then_close_it(
@@ -201,3 +204,16 @@ def test_opening_the_till_leaves_the_open_record_alone(
     assert _audited(hall, "cash_session.open", "super1") == 1 and not shown.items
     assert _audited(hall, "customer.view_sensitive", "super1") == views
     assert [i.row() for i in invoices.selectionModel().selectedRows()] == [0]
+
+
+def test_f10_after_the_day_close_says_the_day_was_closed(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    """Defect: F10 after 日结 said 今天尚未开班 although the day was opened and closed."""
+    hall.cash.open_session(clerk, 10_000)
+    hall.cash.close_session(clerk, 10_000)
+    dialog = CashDialog(hall.cash, clerk, ops)  # a new F10: nothing remembered on screen
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "已日结" in dialog.state.text(), timeout=WAIT)
+    assert "账实相符" in dialog.state.text() and "尚未开班" not in dialog.state.text()
+    assert dialog.action.text() == "开班"

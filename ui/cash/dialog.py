@@ -88,7 +88,17 @@ class CashDialog(QDialog):
 
     def refresh(self) -> None:
         service, actor = self._service, self._actor
-        self._ops.query(lambda: service.current_session(actor), self._show, parent=self)
+
+        def read() -> tuple[CashSessionView | None, CashSessionView | None]:
+            return service.current_session(actor), service.closed_today(actor)
+
+        def show(found: tuple[CashSessionView | None, CashSessionView | None]) -> None:
+            till, closed = found
+            if self._closed is None:
+                self._closed = closed
+            self._show(till)
+
+        self._ops.query(read, show, parent=self)
 
     def _show(self, till: CashSessionView | None) -> None:
         self._busy = False
@@ -107,7 +117,14 @@ class CashDialog(QDialog):
                     f"已日结：应有现金 {fmt.money(done.expected_cash_fen)}，"
                     f"实点 {fmt.money(done.counted_cash_fen or 0)}，{verdict}。\n\n"
                 )
-            self.state.setText(prefix + "今天尚未开班（首笔收款时也会自动开班，备用金记为 0）。")
+            self.state.setText(
+                prefix
+                + (
+                    "今天已日结。再收款时将新开钱箱（备用金记为 0），也可在此重新开班。"
+                    if done is not None
+                    else "今天尚未开班（首笔收款时也会自动开班，备用金记为 0）。"
+                )
+            )
             self.amount_label.setText("备用金（元）：")
             self.action.setText("开班")
         else:
