@@ -50,6 +50,7 @@ from hall_app.services import audit
 from hall_app.services.actor import Actor
 
 QUERY_FIELD = "查询条件"
+GUARDIAN_FIELD = "监护人"
 # What the registration form may hold, from the columns it is stored in (fields cap typing).
 ADDRESS_MAX_CHARS = max_length(Customer.address) or 200
 _SEPARATORS = re.compile(r"[\s\-]")
@@ -314,6 +315,9 @@ class RegisterIndividual:
     id_doc_type: IdDocType = IdDocType.RESIDENT_ID
     card_valid_to: date | None = None  # None: long-term card
     guardian_id: uuid.UUID | None = None
+    # Or the guardian's own resident ID number as typed at the counter (nothing looser): the
+    # service finds them, in the registering transaction.
+    guardian_id_number: str = ""
 
 
 class CustomerService:
@@ -401,9 +405,25 @@ class CustomerService:
             raise ValidationError(
                 f"未满 {rules.min_age_with_guardian} 周岁，不能登记入网", "证件号码"
             )
+        guardian_number = None
+        if req.guardian_id is None and req.guardian_id_number.strip():
+            try:
+                guardian_number = parse_resident_id(req.guardian_id_number, today=today).number
+            except ValidationError as exc:
+                raise ValidationError(f"监护人证件号码{exc.message}", GUARDIAN_FIELD) from exc
         with self._db.unit_of_work() as session:
+            guardian_id = req.guardian_id
+            if guardian_number is not None:
+                guardian_id = session.scalar(
+                    select(Customer.id).where(
+                        Customer.id_number == guardian_number,
+                        Customer.id_doc_type == IdDocType.RESIDENT_ID,
+                    )
+                )
+                if guardian_id is None:
+                    raise ValidationError("没有找到这位监护人，请先为监护人登记", GUARDIAN_FIELD)
             if age < rules.min_age_alone:
-                guardian = session.get(Customer, req.guardian_id) if req.guardian_id else None
+                guardian = session.get(Customer, guardian_id) if guardian_id else None
                 if (
                     guardian is None
                     or guardian.birth_date is None
@@ -431,7 +451,7 @@ class CustomerService:
                 birth_date=person.birth_date,
                 address=address,
                 contact_phone=phone,
-                guardian_id=req.guardian_id if age < rules.min_age_alone else None,
+                guardian_id=guardian_id if age < rules.min_age_alone else None,
                 real_name_verified_at=now,
                 face_check_method=req.face_check,
                 face_check_by=req.face_checked_by.strip(),

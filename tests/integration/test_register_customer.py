@@ -116,3 +116,37 @@ def test_minors_need_an_adult_guardian_and_children_are_refused(
     child = _from_card(CARD, name="陈小小", id_number=_id("20200301", "248"))
     with pytest.raises(ValidationError, match="未满 10 周岁"):
         hall.customers.register_individual(clerk, replace(child, guardian_id=adult))
+
+
+def test_the_guardian_is_found_by_their_id_number_in_the_service(
+    hall: HallApp, clerk: Actor
+) -> None:
+    """The rule lived in the registration screen: the service now finds the guardian itself,
+    in the registering transaction, and refuses an unknown or malformed number."""
+    teen = _from_card(CARD, name="陈小雨", id_number=_id("20120301", "246"))
+    with hall.db.read() as s:
+        adult_id, adult_number = s.execute(
+            select(Customer.id, Customer.id_number).where(
+                Customer.kind == CustomerKind.INDIVIDUAL,
+                Customer.birth_date < date(1990, 1, 1),
+                Customer.id_number.is_not(None),
+            )
+        ).first()  # type: ignore[misc]
+    with pytest.raises(ValidationError) as err:
+        hall.customers.register_individual(
+            clerk, replace(teen, guardian_id_number=_id("19800101", "017"))
+        )
+    assert (err.value.field, err.value.message) == (
+        "监护人",
+        "没有找到这位监护人，请先为监护人登记",
+    )
+    with pytest.raises(ValidationError) as bad:
+        hall.customers.register_individual(clerk, replace(teen, guardian_id_number="12345"))
+    assert bad.value.field == "监护人" and bad.value.message.startswith("监护人证件号码")
+    with hall.db.read() as s:
+        assert s.scalar(select(Customer.id).where(Customer.name == "陈小雨")) is None
+    cid = hall.customers.register_individual(
+        clerk, replace(teen, guardian_id_number=adult_number.lower())
+    )
+    with hall.db.read() as s:
+        assert s.get_one(Customer, cid).guardian_id == adult_id

@@ -165,18 +165,10 @@ class RegisterDialog(QDialog):
             card_valid_to=card.valid_to,
         )
 
-        def work() -> uuid.UUID:
-            guardian_id = None
-            if guardian_text:
-                try:  # the guardian's own ID number, nothing looser
-                    guardian_number = parse_resident_id(guardian_text).number
-                except ValidationError as exc:
-                    raise ValidationError(f"监护人证件号码{exc.message}", "监护人") from exc
-                found = service.search_customers(actor, guardian_number)
-                if len(found.rows) != 1:
-                    raise ValidationError("没有找到这位监护人，请先为监护人登记", "监护人")
-                guardian_id = found.rows[0].id
-            return service.register_individual(actor, replace(req, guardian_id=guardian_id))
+        def work() -> uuid.UUID:  # the service finds the guardian by their ID number
+            return service.register_individual(
+                actor, replace(req, guardian_id_number=guardian_text)
+            )
 
         def failed(exc: HallError) -> None:
             label = self._errors.get(exc.field or "")
