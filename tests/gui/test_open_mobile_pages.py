@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
@@ -283,16 +283,8 @@ def test_a_minor_needs_the_guardian_present(
 def test_an_unregistered_card_opens_registration(
     qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
 ) -> None:
-    card = IdCardData(
-        name="测试新客",
-        gender="F",
-        ethnicity="汉",
-        birth_date=__import__("datetime").date(1990, 3, 7),
-        address="福建省福州市鼓楼区五四路 88 号",
-        id_number="350102199003070020",
-        issuer="福州市公安局鼓楼分局",
-        valid_from=__import__("datetime").date(2020, 1, 1),
-        valid_to=None,
+    card = new_card(
+        "测试新客", "F", date(1990, 3, 7), "350102199003070020", "福建省福州市鼓楼区五四路 88 号"
     )
     page = CustomerSearchPage(hall.customers, clerk, ops, SimulatedIdCardReader([card]))
     qtbot.addWidget(page)
@@ -385,16 +377,8 @@ def test_after_registering_the_list_and_hint_are_about_the_new_customer(
 ) -> None:
     """Defect: the new record showed while the list still highlighted someone else and the
     line above still said 尚未登记, so one Enter opened the wrong person."""
-    card = IdCardData(
-        name="测试新客",
-        gender="F",
-        ethnicity="汉",
-        birth_date=__import__("datetime").date(1990, 3, 7),
-        address="福建省福州市鼓楼区五四路 88 号",
-        id_number="350102199003070020",
-        issuer="福州市公安局鼓楼分局",
-        valid_from=__import__("datetime").date(2020, 1, 1),
-        valid_to=None,
+    card = new_card(
+        "测试新客", "F", date(1990, 3, 7), "350102199003070020", "福建省福州市鼓楼区五四路 88 号"
     )
     page = CustomerSearchPage(hall.customers, clerk, ops, SimulatedIdCardReader([card]))
     qtbot.addWidget(page)
@@ -430,16 +414,8 @@ def test_a_card_of_someone_unregistered_closes_the_record_open_before(
 ) -> None:
     """Seen on the real app: with 苏兰 open, the demo reader read 陈凯峰 (not registered);
     the registration was cancelled and Ctrl+N opened a number for 苏兰."""
-    card = IdCardData(
-        name="测试新客",
-        gender="F",
-        ethnicity="汉",
-        birth_date=__import__("datetime").date(1990, 3, 7),
-        address="福建省福州市鼓楼区五四路 88 号",
-        id_number="350102199003070020",
-        issuer="福州市公安局鼓楼分局",
-        valid_from=__import__("datetime").date(2020, 1, 1),
-        valid_to=None,
+    card = new_card(
+        "测试新客", "F", date(1990, 3, 7), "350102199003070020", "福建省福州市鼓楼区五四路 88 号"
     )
     page = CustomerSearchPage(hall.customers, clerk, ops, SimulatedIdCardReader([card]))
     qtbot.addWidget(page)
@@ -466,19 +442,24 @@ def test_the_registration_address_is_capped_at_its_column(
 ) -> None:
     from ui.customers.register import RegisterDialog
 
-    card = IdCardData(
-        name="测试长址",
-        gender="M",
-        ethnicity="汉",
-        birth_date=__import__("datetime").date(1980, 1, 1),
-        address="福建省福州市",
-        id_number="350102198001010016",
-        issuer="福州市公安局鼓楼分局",
-        valid_from=__import__("datetime").date(2020, 1, 1),
-        valid_to=None,
-    )
+    card = new_card("测试长址", "M", date(1980, 1, 1), "350102198001010016", "福建省福州市")
     dialog = RegisterDialog(card, hall.customers, clerk, ops)
     qtbot.addWidget(dialog)
     dialog.address.selectAll()
     dialog.address.insert("长" * 252)  # pasted: the central database would refuse it
     assert len(dialog.address.text()) == 200
+
+
+def new_card(name: str, gender: str, born: date, id_number: str, address: str) -> IdCardData:
+    """The card of someone not registered yet, as the reader gives it."""
+    return IdCardData(
+        name=name,
+        gender=gender,
+        ethnicity="汉",
+        birth_date=born,
+        address=address,
+        id_number=id_number,
+        issuer="福州市公安局鼓楼分局",
+        valid_from=date(2020, 1, 1),
+        valid_to=None,
+    )
