@@ -75,6 +75,7 @@ CENTRAL_OWNED = frozenset(
         "pretty_tiers",
         "staff",
         "coverage_areas",
+        "calendar_days",
     }
 )
 FOREIGN_KEY_VIOLATION = "23503"

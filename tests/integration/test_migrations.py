@@ -38,6 +38,7 @@ EXPECTED_TABLES = {
     "number_pool",
     "resource_clashes",
     "coverage_areas",
+    "calendar_days",
     "sim_cards",
     "devices",
     "subscriptions",

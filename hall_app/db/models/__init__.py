@@ -12,6 +12,7 @@ from hall_app.db.models.billing import (
     Payment,
     PrintRecord,
 )
+from hall_app.db.models.calendar import CalendarDay
 from hall_app.db.models.catalog import Product, Promotion, VatCategory
 from hall_app.db.models.coverage import CoverageArea
 from hall_app.db.models.customers import Customer
@@ -38,6 +39,7 @@ __all__ = [
     "Approval",
     "AuditEntry",
     "Base",
+    "CalendarDay",
     "CashSession",
     "Counter",
     "CoverageArea",
