@@ -19,6 +19,7 @@ from hall_app.devices.id_reader import IdCardReader
 from hall_app.devices.scanner import SimScanner
 from hall_app.domain.errors import StorageError
 from hall_app.services.auth import AuthService
+from hall_app.services.calendar import CalendarService
 from hall_app.services.cash import CashService
 from hall_app.services.catalog import CatalogService
 from hall_app.services.coverage import CoverageService
@@ -39,6 +40,7 @@ class HallApp:
     auth: AuthService
     catalog: CatalogService
     coverage: CoverageService
+    calendar: CalendarService
     customers: CustomerService
     queue: QueueService
     numbers: NumberService
@@ -122,6 +124,7 @@ def build_app(
         auth=AuthService(db, settings.rules, clock, hasher, settings.counter_code),
         catalog=CatalogService(db, clock),
         coverage=CoverageService(db),
+        calendar=CalendarService(db, settings.rules),
         customers=CustomerService(db, settings.rules, clock),
         queue=QueueService(db, settings.rules, clock, link),
         numbers=numbers,

@@ -15,7 +15,7 @@ from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import HallError
 
-COMMANDS = ("demo", "migrate", "central", "sync")
+COMMANDS = ("demo", "migrate", "central", "sync", "calendar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--full", action="store_true", help="queue every record first (first load)")
     sync.add_argument("--retry-quarantined", action="store_true", help="queue refused rows again")
     sync.add_argument("--batch", type=int, default=500)
+    cal = sub.add_parser("calendar", help="the holiday calendar (working days) as data")
+    cal.add_argument("action", choices=["seed"], help="seed: fill it from chinese-calendar")
+    cal.add_argument(
+        "--years", type=_years, required=True, help="a year or a range, e.g. 2025-2026"
+    )
     return parser
 
 
@@ -60,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(engine, args)
         if args.command in ("central", "sync"):
             return _central(engine, settings, args)
+        if args.command == "calendar":
+            return _calendar(engine, args)
         build_parser().print_help()
         return 2
     except HallError as exc:
@@ -67,6 +74,38 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         engine.dispose()
+
+
+def _years(text: str) -> range:
+    first, _, last = text.partition("-")
+    try:
+        years = range(int(first), int(last or first) + 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"年份应为 2026 或 2025-2026，实际为 “{text}”") from None
+    if not years:
+        raise argparse.ArgumentTypeError(f"年份范围为空：“{text}”")
+    return years
+
+
+def _calendar(engine: Engine, args: argparse.Namespace) -> int:
+    from hall_app.db.engine import Database
+    from hall_app.services.calendar import covered_years, seed_calendar
+
+    upgrade_to_head(engine)
+    db = Database(engine)
+    try:
+        with db.unit_of_work() as s:
+            report = seed_calendar(s, args.years, system_clock())
+        with db.read() as s:
+            years = covered_years(s)
+    finally:
+        db.dispose()
+    print(
+        f"节假日日历已导入（{report.source}）：{report.years[0]}–{report.years[-1]} 年，"
+        f"{report.days} 天，其中法定节假日 {report.holidays} 天、调休上班 {report.makeup_days} 天；"
+        f"日历现有年份：{'、'.join(map(str, years))}"
+    )
+    return 0
 
 
 def _demo(engine: Engine, args: argparse.Namespace) -> int:

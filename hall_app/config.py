@@ -40,6 +40,9 @@ class BusinessRules:
     queue_recalls_before_no_show: int = 2
     queue_default_service_minutes: float = 8.0
     cash_float_max_fen: int = 2_000_000  # the largest float a till opens with: 20,000.00
+    # Promised install date: within this many working days of the order, by technology.
+    install_promise_ftth_days: int = 5
+    install_promise_fttb_days: int = 5
 
     def eligibility(self) -> EligibilityRules:
         return EligibilityRules(

@@ -26,6 +26,7 @@ from hall_app.db.models import (
 from hall_app.demo.people import COMPANY_WORDS, ESTATES
 from hall_app.domain.enums import ProductKind, Role
 from hall_app.services.auth import hash_password
+from hall_app.services.calendar import package_years, seed_calendar
 
 DEMO_PASSWORD = "hall1234"
 DEMO_STAFF: tuple[tuple[str, str, Role, str], ...] = (
@@ -299,6 +300,10 @@ def build_reference(
                 )
             )
     session.flush()  # after the hall it belongs to
+    # The holiday calendar, for the years around today that chinese-calendar knows (a later
+    # year stays out: its dates are counted Monday to Friday and shown as provisional).
+    known = package_years()
+    seed_calendar(session, [y for y in range(today.year - 1, today.year + 2) if y in known], anchor)
     return Reference(
         hall=hall,
         counters=counters,
