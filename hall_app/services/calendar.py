@@ -158,10 +158,15 @@ class CalendarService:
             raise ValidationError(
                 f"未知的接入方式 “{technology}”（应为 FTTH 或 FTTB）", TECHNOLOGY_FIELD
             )
-        # N working days never span more than N weeks plus the longest holiday (Spring Festival).
-        horizon = order_date + timedelta(days=7 * within + 21)
-        cal = self._calendar(range(order_date.year, horizon.year + 1))
-        return workdays.add_working_days(cal, order_date, within)
+        # N working days span about N weeks plus the longest holiday (Spring Festival); should
+        # the answer land in a year not yet read, read it too and count again.
+        last = (order_date + timedelta(days=7 * within + 21)).year
+        while True:
+            cal = self._calendar(range(order_date.year, last + 1))
+            answer = workdays.add_working_days(cal, order_date, within)
+            if answer.day.year <= last:
+                return answer
+            last = answer.day.year
 
     def _calendar(self, years: Iterable[int]) -> WorkCalendar:
         wanted = set(years)
