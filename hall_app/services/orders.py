@@ -26,10 +26,11 @@ from hall_app.domain.errors import ValidationError
 from hall_app.domain.masking import mask_id_number
 from hall_app.domain.payments import SettledPayment
 from hall_app.domain.permissions import Permission
-from hall_app.domain.pricing import AppliedPromotion
+from hall_app.domain.pricing import AppliedPromotion, Pricing
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_iccid
 from hall_app.services.actor import Actor
+from hall_app.services.invoicing import IssuedInvoice, issue_invoice
 from hall_app.services.numbers import NumberService
 from hall_app.services.open_mobile import OpenMobile, OpenMobileRequest, mobile_catalog
 from hall_app.services.pipeline import LineView, OrderPipeline, line_views, terms_clauses
@@ -108,7 +109,9 @@ class OrderService:
         self._numbers = numbers
         if central is None and self._link is not None:
             central = LinkedCentral(self._link)
-        self._pipeline = OrderPipeline(db, clock, central, shared_segments)
+        self._shared_segments = shared_segments  # False: only invoice blocks leased to us
+        # The invoice step is looked up at each order, so a test can break it mid-order.
+        self._pipeline = OrderPipeline(db, clock, central, lambda *step: self._invoice(*step))
 
     def prepare_open(self, actor: Actor, customer_id: uuid.UUID) -> OpenContext:
         """The customer as the wizard shows them (masked), and their eligibility."""
@@ -196,6 +199,19 @@ class OrderService:
             if not central and not (usable and sim.lease_counter_id == counter_id):
                 raise ValidationError("离线时只能使用本窗口租用的卡，这张卡不在其中", "ICCID")
         return SimView(sim.iccid, sim.imsi)
+
+    def _invoice(
+        self,
+        session: Session,
+        actor: Actor,
+        order_id: uuid.UUID,
+        customer: Customer,
+        pricing: Pricing,
+        now: datetime,
+    ) -> IssuedInvoice | None:
+        return issue_invoice(
+            session, actor, order_id, customer, pricing, now, self._shared_segments
+        )
 
     def open_mobile_number(self, actor: Actor, req: OpenMobileRequest) -> OpenedNumber:
         actor.require(Permission.ORDER_CREATE)

@@ -14,6 +14,7 @@ import logging
 import tomllib
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,10 +36,13 @@ from hall_app.resources import read_text
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.cash import open_session_for_payment
-from hall_app.services.invoicing import IssuedInvoice, issue_invoice
+from hall_app.services.invoicing import IssuedInvoice
 from hall_app.services.ports import CentralClaims, MirrorRows
 
 log = logging.getLogger("hall.orders")
+InvoiceStep = Callable[
+    [Session, Actor, uuid.UUID, Customer, Pricing, datetime], IssuedInvoice | None
+]
 C = TypeVar("C")  # what an order type took locally, for its fulfilment
 F = TypeVar("F")  # what its fulfilment made (a subscription …)
 
@@ -122,12 +126,14 @@ class OrderPipeline:
         db: Database,
         clock: Clock,
         central: CentralClaims | None,
-        shared_segments: bool = True,
+        invoice: InvoiceStep,
     ) -> None:
+        """``invoice``: ``issue_invoice`` with the counter's segment policy (shared=False: only
+        the invoice blocks leased to it)."""
         self._db = db
         self._clock = clock
         self._central = central
-        self._shared_segments = shared_segments  # False: only invoice blocks leased to us
+        self._invoice = invoice
 
     def run(self, actor: Actor, kind: OrderKind[C, F], visit: Visit) -> Completed[F]:
         claimed, maybe, rows = self._claim(actor, kind)
@@ -249,9 +255,7 @@ class OrderPipeline:
                     paid_at=now,
                 )
             )
-        invoice = issue_invoice(
-            session, actor, order_id, customer, pricing, now, self._shared_segments
-        )
+        invoice = self._invoice(session, actor, order_id, customer, pricing, now)
         if visit.ticket_id is not None:
             session.execute(
                 update(QueueTicket)
