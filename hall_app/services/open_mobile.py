@@ -13,9 +13,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Row, Table, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from hall_app.clock import business_date
 from hall_app.config import BusinessRules
@@ -170,21 +172,22 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
         customer = session.get(Customer, req.customer_id)
         if customer is None:
             raise NotFound("该客户不存在", "客户")
-        take = (
+        sim = _take_here(
+            session,
             update(SimCard)
             .where(SimCard.iccid == self._iccid, SimCard.status == SimStatus.IN_STOCK)
             .values(status=SimStatus.ASSIGNED, taken_by_counter_id=actor.counter_id, updated_at=now)
-            .returning(SimCard.id)
-        )
-        if offline and actor.counter_id is not None:  # only a SIM leased to this counter
-            take = take.where(leased_here(SIMS, actor.counter_id, now))
-        sim = session.execute(take).scalar_one_or_none()
-        if sim is None:
-            raise ValidationError(
-                f"ICCID {self._iccid} 不在库存或已被使用"
-                + ("（离线时只能使用本窗口租用的卡）" if offline else ""),
+            .returning(SimCard.id),
+            SIMS,
+            actor,
+            now,
+            offline,
+            (
+                f"ICCID {self._iccid} 不在库存或已被使用",
+                "（离线时只能使用本窗口租用的卡）",
                 "ICCID",
-            )
+            ),
+        ).id
         tier = (
             session.get(PrettyTier, number_row.pretty_tier_id)
             if number_row.pretty_tier_id
@@ -258,8 +261,9 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
 
     def _assign_number(
         self, session: Session, actor: Actor, now: datetime, offline: bool
-    ) -> Row[uuid.UUID, uuid.UUID | None]:
-        assign = (
+    ) -> Row[*tuple[Any, ...]]:
+        return _take_here(
+            session,
             update(PhoneNumber)
             .where(
                 PhoneNumber.number == self._req.number,
@@ -268,18 +272,17 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
                 PhoneNumber.reserved_until >= now,
             )
             .values(status=NumberStatus.ASSIGNED, reserved_until=None, updated_at=now)
-            .returning(PhoneNumber.id, PhoneNumber.pretty_tier_id)
-        )
-        if offline and actor.counter_id is not None:  # only a number leased to this counter
-            assign = assign.where(leased_here(NUMBERS, actor.counter_id, now))
-        number_row = session.execute(assign).one_or_none()
-        if number_row is None:
-            raise ValidationError(
-                f"{self._req.number} 的预占已过期或不属于本窗口，请重新选号"
-                + ("（离线时只能使用本窗口租用的号码）" if offline else ""),
+            .returning(PhoneNumber.id, PhoneNumber.pretty_tier_id),
+            NUMBERS,
+            actor,
+            now,
+            offline,
+            (
+                f"{self._req.number} 的预占已过期或不属于本窗口，请重新选号",
+                "（离线时只能使用本窗口租用的号码）",
                 "号码",
-            )
-        return number_row
+            ),
+        )
 
     def _check_eligible(self, session: Session, actor: Actor, now: datetime) -> bool:
         """Lock the customer's row, then count their numbers: a second counter opening a
@@ -315,6 +318,26 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
         ):
             raise ValidationError("不能为自己受理的业务授权，请另一位值班主管授权", "主管授权")
         return eligibility.needs_supervisor
+
+
+def _take_here(
+    session: Session,
+    take: ReturningUpdate[*tuple[Any, ...]],
+    table: Table,
+    actor: Actor,
+    now: datetime,
+    offline: bool,
+    refusal: tuple[str, str, str],  # the message, what offline adds to it, the field
+) -> Row[*tuple[Any, ...]]:
+    """One conditional UPDATE taking a resource locally; offline only one leased to this
+    counter. Refused with a clerk's message when nothing matched."""
+    if offline and actor.counter_id is not None:
+        take = take.where(leased_here(table, actor.counter_id, now))
+    row = session.execute(take).one_or_none()
+    if row is None:
+        message, offline_note, field = refusal
+        raise ValidationError(message + (offline_note if offline else ""), field)
+    return row
 
 
 def _product(session: Session, code: str, kind: ProductKind) -> Product:
