@@ -82,6 +82,7 @@ def issue_invoice(
     customer: Customer,
     pricing: Pricing,
     now: datetime,
+    *,
     shared: bool = True,
 ) -> IssuedInvoice | None:
     """The blue invoice of an order's invoiceable lines, numbered from the segment inside the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from hall_app.domain.errors import ValidationError
 from hall_app.domain.masking import mask_id_number
 from hall_app.domain.payments import SettledPayment
 from hall_app.domain.permissions import Permission
-from hall_app.domain.pricing import AppliedPromotion, Pricing
+from hall_app.domain.pricing import AppliedPromotion
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_iccid
 from hall_app.services.actor import Actor
@@ -200,18 +201,9 @@ class OrderService:
                 raise ValidationError("离线时只能使用本窗口租用的卡，这张卡不在其中", "ICCID")
         return SimView(sim.iccid, sim.imsi)
 
-    def _invoice(
-        self,
-        session: Session,
-        actor: Actor,
-        order_id: uuid.UUID,
-        customer: Customer,
-        pricing: Pricing,
-        now: datetime,
-    ) -> IssuedInvoice | None:
-        return issue_invoice(
-            session, actor, order_id, customer, pricing, now, self._shared_segments
-        )
+    def _invoice(self, *step: Any) -> IssuedInvoice | None:
+        """The pipeline's invoice step (``InvoiceStep``) with this counter's segment policy."""
+        return issue_invoice(*step, shared=self._shared_segments)
 
     def open_mobile_number(self, actor: Actor, req: OpenMobileRequest) -> OpenedNumber:
         actor.require(Permission.ORDER_CREATE)
