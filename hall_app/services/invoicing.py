@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock
 from hall_app.db.engine import Database
-from hall_app.db.models import Invoice, InvoiceLine, InvoiceSegment
+from hall_app.db.models import Customer, Hall, Invoice, InvoiceLine, InvoiceSegment
 from hall_app.db.text_limits import check_value
 from hall_app.domain.enums import InvoiceKind, InvoiceStatus
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.permissions import Permission
+from hall_app.domain.pricing import Pricing
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 
@@ -65,6 +66,64 @@ def next_invoice_number(
             "本窗口领用的发票号段已用完：联网同步时自动领用新号段，请检查与中心的连接", "发票号段"
         )
     raise ValidationError("本窗口的发票号段已用完，请联系管理员领用新号段", "发票号段")
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    invoice_no: str
+    total_fen: int
+    tax_fen: int
+
+
+def issue_invoice(
+    session: Session,
+    actor: Actor,
+    order_id: uuid.UUID,
+    customer: Customer,
+    pricing: Pricing,
+    now: datetime,
+    *,
+    shared: bool = True,
+) -> IssuedInvoice | None:
+    """The blue invoice of an order's invoiceable lines, numbered from the segment inside the
+    order's transaction. None when nothing is invoiceable now (a prepayment alone gets its
+    receipt; its VAT invoice follows consumption)."""
+    if not pricing.invoice_items:
+        return None
+    invoice_no, segment_id = next_invoice_number(session, actor, now, shared)
+    hall = session.get_one(Hall, actor.hall_id)
+    invoice = Invoice(
+        invoice_no=invoice_no,
+        kind=InvoiceKind.BLUE,
+        status=InvoiceStatus.ISSUED,
+        order_id=order_id,
+        customer_id=customer.id,
+        segment_id=segment_id,
+        issued_at=now,
+        buyer_name=customer.name,
+        buyer_tax_id=customer.uscc or "",
+        seller_name=hall.seller_name,
+        seller_tax_id=hall.seller_tax_id,
+        total_fen=pricing.invoice_total_fen,
+        amount_fen=pricing.invoice_amount_fen,
+        tax_fen=pricing.tax_fen,
+        issuer_id=actor.staff_id,
+    )
+    session.add(invoice)
+    session.flush()
+    for item in pricing.invoice_items:
+        session.add(
+            InvoiceLine(
+                invoice_id=invoice.id,
+                item_name=item.label,
+                quantity=1,
+                unit_price_fen=item.amount_fen,
+                amount_fen=item.amount_fen,
+                rate=item.rate,
+                tax_fen=item.tax_fen,
+            )
+        )
+    return IssuedInvoice(invoice_no, invoice.total_fen, invoice.tax_fen)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,82 @@
+"""The central database's claims over the live link: the SQL behind the ``CentralClaims``
+port (hall_app/services/ports.py). Each claim is one conditional UPDATE at the central
+database, so two counters can never take the same number or SIM."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, or_, select, update
+from sqlalchemy.orm import Session
+
+from hall_app.db.central import CentralLink, Claim, fetch_with_parents, free_to, leased_to
+from hall_app.db.models import PhoneNumber, SimCard
+from hall_app.domain.enums import NumberStatus, SimStatus
+from hall_app.domain.errors import ValidationError
+
+NUMBERS: Table = PhoneNumber.__table__  # type: ignore[assignment]
+SIMS: Table = SimCard.__table__  # type: ignore[assignment]
+
+
+class LinkedCentral:
+    """``CentralClaims`` over a ``CentralLink``: each method one transaction there."""
+
+    def __init__(self, link: CentralLink) -> None:
+        self._link = link
+
+    @property
+    def online(self) -> bool:
+        return self._link.online
+
+    def claim_number_and_sim(
+        self, number: str, iccid: str, counter_id: uuid.UUID, now: datetime
+    ) -> list[tuple[Table, dict[str, Any]]]:
+        def claim(central: Session) -> list[tuple[Table, dict[str, Any]]]:
+            # The SIM as it is before the claim, for a counter that never had it (stock
+            # delivered centrally since its last lease): the order takes it locally.
+            before = central.execute(select(SIMS).where(SIMS.c.iccid == iccid)).mappings().first()
+            got = central.execute(
+                update(PhoneNumber)
+                .where(
+                    PhoneNumber.number == number,
+                    or_(
+                        (PhoneNumber.status == NumberStatus.RESERVED)
+                        & (PhoneNumber.reserved_by_counter_id == counter_id),
+                        # reserved here while offline: the lease kept it for this counter
+                        (PhoneNumber.status == NumberStatus.AVAILABLE)
+                        & leased_to(NUMBERS, counter_id),
+                    ),
+                )
+                .values(
+                    status=NumberStatus.ASSIGNED,
+                    reserved_until=None,
+                    reserved_by_counter_id=counter_id,
+                    updated_at=now,
+                )
+                .returning(PhoneNumber.id)
+            ).scalar_one_or_none()
+            if got is None:
+                raise ValidationError(
+                    f"{number} 在中心已不再为本窗口预占（已过期被其他窗口选用），请重新选号",
+                    "号码",
+                )
+            sim = central.execute(
+                update(SimCard)
+                .where(
+                    SimCard.iccid == iccid,
+                    SimCard.status == SimStatus.IN_STOCK,
+                    free_to(SIMS, counter_id),
+                )
+                .values(status=SimStatus.ASSIGNED, taken_by_counter_id=counter_id, updated_at=now)
+                .returning(SimCard.id)
+            ).scalar_one_or_none()
+            if sim is None or before is None:
+                raise ValidationError(f"ICCID {iccid} 已被其他窗口使用或租用，请换一张", "ICCID")
+            return fetch_with_parents(central, SIMS, dict(before))
+
+        return self._link.run(claim)
+
+    def release_claim(self, claim: Claim) -> None:
+        self._link.run(claim.undo)

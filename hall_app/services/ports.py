@@ -1,0 +1,36 @@
+"""What the services ask of the central database, as business methods. The adapter over the
+live link (``hall_app.db.central_claims.LinkedCentral``) holds the SQL; tests pass a fake.
+
+A method raises ``Offline`` when the central database can not be reached (the counter then
+works on its own leases) and a typed ``HallError`` when the central database refuses."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Table
+
+from hall_app.db.central import Claim
+
+MirrorRows = list[tuple[Table, dict[str, Any]]]
+
+
+class CentralClaims(Protocol):
+    @property
+    def online(self) -> bool:
+        """The link is believed up (a call may still find it down)."""
+        ...
+
+    def claim_number_and_sim(
+        self, number: str, iccid: str, counter_id: uuid.UUID, now: datetime
+    ) -> MirrorRows:
+        """The number (reserved for or leased to the counter) becomes assigned and the SIM
+        taken, at the central database. Returns the SIM as it was, with its parents, for a
+        counter that never had it."""
+        ...
+
+    def release_claim(self, claim: Claim) -> None:
+        """Give back a claim whose order failed (only that very claim: its stamp)."""
+        ...
