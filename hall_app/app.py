@@ -114,7 +114,10 @@ def build_app(
     local = engine.dialect.name == "sqlite"
     link = CentralLink(settings.central_url if local else None)
     numbers = NumberService(db, settings.rules, clock, link)
-    sync = SyncService(db, settings.central_url, clock, settings.counter_code, link)
+    calendar = CalendarService(db, settings.rules)
+    sync = SyncService(
+        db, settings.central_url, clock, settings.counter_code, link, on_pulled=calendar.forget
+    )
     # A synced counter numbers invoices only from the blocks the central database leased it.
     shared = not sync.configured
     return HallApp(
@@ -124,7 +127,7 @@ def build_app(
         auth=AuthService(db, settings.rules, clock, hasher, settings.counter_code),
         catalog=CatalogService(db, clock),
         coverage=CoverageService(db),
-        calendar=CalendarService(db, settings.rules),
+        calendar=calendar,
         customers=CustomerService(db, settings.rules, clock),
         queue=QueueService(db, settings.rules, clock, link),
         numbers=numbers,

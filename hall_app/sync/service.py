@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -98,8 +99,10 @@ class SyncService:
         clock: Clock,
         counter_code: str | None = None,
         link: CentralLink | None = None,
+        on_pulled: Callable[[], None] | None = None,
     ) -> None:
         self._link = link  # told when the link comes back or drops
+        self._on_pulled = on_pulled  # caches of pulled data (the calendar) start afresh
         self._db = db
         self._url = central_url
         self._clock = clock
@@ -153,7 +156,9 @@ class SyncService:
                     self._db, self._central, self._clock, batch_size, counter_id=counter_id
                 ).push()
                 lease_error = self._top_up_leases(self._central)
-                Puller(self._db, self._central, self._clock).pull()
+                pulled = Puller(self._db, self._central, self._clock).pull()
+                if pulled.rows and self._on_pulled is not None:
+                    self._on_pulled()
                 if counter_id is not None:
                     self._pull_addressed(self._central, counter_id)
             except SyncUnavailable as exc:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from hall_app.app import HallApp
 from hall_app.cli import main as cli_main
@@ -138,6 +138,17 @@ def test_a_year_published_centrally_reaches_the_counter(
         after = counter.calendar.promised_install_date(clerk, date(2026, 12, 28), "FTTH")
         # 29, 30, 31 Dec; 1 Jan off, 2-3 weekend, 4 off; then 5 and 6 Jan.
         assert after == DateAnswer(date(2027, 1, 6), False)
+        # A correction to a year the counter has already read (31 Dec 2026 made a holiday)
+        # reaches the promise after the next round, without a restart.
+        with central.begin() as conn:
+            conn.execute(
+                update(CalendarDay)
+                .where(CalendarDay.day == date(2026, 12, 31))
+                .values(is_working_day=False, holiday_name="元旦", kind="holiday")
+            )
+        counter.sync.run_round()
+        corrected = counter.calendar.promised_install_date(clerk, date(2026, 12, 28), "FTTH")
+        assert corrected == DateAnswer(date(2027, 1, 7), False)
         with counter.db.read() as s:
             assert covered_years(s) == [2025, 2026, 2027]
             assert (
