@@ -43,6 +43,18 @@ class BusinessRules:
     # Promised install date: within this many working days of the order, by technology.
     install_promise_ftth_days: int = 5
     install_promise_fttb_days: int = 5
+    # Install windows on working days: (code, label, start, end), local time of the hall.
+    install_windows: tuple[tuple[str, str, str, str], ...] = (
+        ("morning", "上午", "09:00", "12:00"),
+        ("afternoon", "下午", "14:00", "18:00"),
+        ("evening", "晚间", "18:00", "20:00"),
+    )
+    install_lead_hours: int = 4  # the earliest bookable window starts this long after now
+    install_search_working_days: int = 14  # how far ahead free slots are offered
+    relocation_fee_fen: int = 10_000  # 移机费: 100.00
+    landline_area_code: str = "0591"
+    # A new broadband account number: fields area_code, day (a date), counter (its code), seq.
+    broadband_account_format: str = "KD{area_code}{day:%y%m%d}{counter}{seq:04d}"
 
     def eligibility(self) -> EligibilityRules:
         return EligibilityRules(

@@ -66,6 +66,7 @@ class ProductKind(LabelledEnum):
     VALUE_ADDED = ("value_added", "增值业务")
     HANDSET = ("handset", "终端")
     ACCESSORY = ("accessory", "配件")
+    EQUIPMENT = ("equipment", "宽带终端设备")  # optical modems (光猫) and Wi-Fi routers
 
 
 class NumberStatus(LabelledEnum):
@@ -152,11 +153,44 @@ class CashSessionStatus(LabelledEnum):
     CLOSED = ("closed", "已日结")
 
 
-class AppointmentStatus(LabelledEnum):
+class EquipmentStatus(LabelledEnum):
+    IN_STOCK = ("in_stock", "库存")
+    LENT = ("lent", "已出借")
+    SOLD = ("sold", "已售出")
+    RETURNED = ("returned", "已退回")
+    DEFECTIVE = ("defective", "故障")
+
+
+class EquipmentMode(LabelledEnum):
+    """How a modem or router goes to the customer."""
+
+    DEPOSIT = ("deposit", "押金借用")  # lent against a refundable deposit
+    FREE = ("free", "合约免费借用")  # lent free under the plan's contract
+    BOUGHT = ("bought", "购买")  # sold outright: a goods line at 13 %
+
+
+class WorkOrderKind(LabelledEnum):
+    INSTALL = ("install", "新装")
+    RELOCATE = ("relocate", "移机")
+
+
+class WorkOrderStatus(LabelledEnum):
+    """scheduled → dispatched → installed; or failed (with a reason); or rescheduled (a new
+    slot booked; the work order goes on as scheduled again, and the event is audited)."""
+
     SCHEDULED = ("scheduled", "已预约")
-    COMPLETED = ("completed", "已装机")
-    MISSED = ("missed", "超时未装")
+    DISPATCHED = ("dispatched", "已派单")
+    INSTALLED = ("installed", "已装机")
+    FAILED = ("failed", "装机失败")
     CANCELLED = ("cancelled", "已取消")
+
+
+class DemandStatus(LabelledEnum):
+    """A 预约登记: an uncovered address's demand, listed for the supervisor."""
+
+    OPEN = ("open", "待覆盖")
+    NOTIFIED = ("notified", "已通知")
+    CLOSED = ("closed", "已关闭")
 
 
 class ServiceTicketKind(LabelledEnum):

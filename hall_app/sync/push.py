@@ -76,6 +76,9 @@ CENTRAL_OWNED = frozenset(
         "staff",
         "coverage_areas",
         "calendar_days",
+        "installer_teams",
+        "team_areas",
+        "fusion_bundles",
     }
 )
 FOREIGN_KEY_VIOLATION = "23503"

@@ -16,10 +16,19 @@ from hall_app.db.models.calendar import CalendarDay
 from hall_app.db.models.catalog import Product, Promotion, VatCategory
 from hall_app.db.models.coverage import CoverageArea
 from hall_app.db.models.customers import Customer
+from hall_app.db.models.fixed_line import (
+    DemandRegistration,
+    Equipment,
+    FusionBundle,
+    InstallerTeam,
+    InstallSlot,
+    LandlineNumber,
+    TeamArea,
+    WorkOrder,
+)
 from hall_app.db.models.inventory import Device, PhoneNumber, PrettyTier, SimCard
 from hall_app.db.models.orders import (
     Approval,
-    InstallAppointment,
     InstallmentContract,
     Instalment,
     Order,
@@ -46,7 +55,14 @@ __all__ = [
     "Customer",
     "Device",
     "Hall",
-    "InstallAppointment",
+    "DemandRegistration",
+    "Equipment",
+    "FusionBundle",
+    "InstallerTeam",
+    "InstallSlot",
+    "LandlineNumber",
+    "TeamArea",
+    "WorkOrder",
     "InstallmentContract",
     "Instalment",
     "Invoice",

@@ -46,8 +46,10 @@ class Product(CentralStamped, SyncedMixin, Base):
     voice_minutes: Mapped[int | None]
     sms_count: Mapped[int | None]
     lock_in_months: Mapped[int] = mapped_column(default=0)
-    # Broadband
+    # Broadband (the installation fee is ``one_time_fee_fen``, the contract ``lock_in_months``)
     bandwidth_mbps: Mapped[int | None]
+    # Modems and routers: the refundable deposit when lent (the sale price is ``price_fen``).
+    deposit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     # Handsets
     brand: Mapped[str | None] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(64))

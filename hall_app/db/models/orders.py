@@ -1,4 +1,5 @@
-"""Orders (受理单) with their lines, approvals, install appointments and installment contracts."""
+"""Orders (受理单) with their lines, approvals and installment contracts (install work orders:
+fixed_line.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.org import Staff, str_enum
-from hall_app.domain.enums import AppointmentStatus, ApprovalState, OrderState, OrderType
+from hall_app.domain.enums import ApprovalState, OrderState, OrderType
 
 
 class Order(SyncedMixin, Base):
@@ -76,20 +77,6 @@ class Approval(SyncedMixin, Base):
     state: Mapped[ApprovalState] = mapped_column(str_enum(ApprovalState))
     reason: Mapped[str] = mapped_column(String(500), default="")
     decided_at: Mapped[datetime | None]
-
-
-class InstallAppointment(SyncedMixin, Base):
-    __tablename__ = "install_appointments"
-
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
-    subscription_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subscriptions.id"))
-    address: Mapped[str] = mapped_column(String(200))
-    slot_start: Mapped[datetime]
-    slot_end: Mapped[datetime]
-    technician: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[AppointmentStatus] = mapped_column(str_enum(AppointmentStatus))
-    installation_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    completed_at: Mapped[datetime | None]
 
 
 class InstallmentContract(SyncedMixin, Base):

@@ -36,8 +36,14 @@ class Subscription(SyncedMixin, Base):
     # The plan's promotion taken at opening, and the last day its discounted fee applies.
     promotion_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promotions.id"))
     promotion_until: Mapped[date | None]
+    # Broadband and landline: the community and access technology of the address, and a
+    # fusion bundle with the customer's mobile subscription it is priced with.
+    community: Mapped[str] = mapped_column(String(64), default="")
+    technology: Mapped[str | None] = mapped_column(String(16))
+    bundle_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("fusion_bundles.id"))
+    bundled_with_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subscriptions.id"))
 
-    product: Mapped[Product] = relationship()
+    product: Mapped[Product] = relationship(foreign_keys=[product_id])
     addons: Mapped[list[SubscriptionAddon]] = relationship(back_populates="subscription")
 
 
