@@ -33,7 +33,7 @@ NEW = (
     "equipment",
     "work_orders",
 )
-CENTRAL = ("installer_teams", "team_areas", "fusion_bundles")  # pulled by the counters
+CENTRAL = ("installer_teams", "team_areas", "fusion_bundles", "install_slots")  # pulled
 ALTERED = ("products", "subscriptions")
 TS = hall_app.db.types.UTCDateTime(timezone=True)
 
@@ -98,6 +98,7 @@ def upgrade() -> None:
         sa.Column("provisional", sa.Boolean(), nullable=False),
         sa.Column("lease_counter_id", sa.Uuid(), nullable=True),
         sa.Column("lease_until", hall_app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("central_at", hall_app.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", hall_app.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", hall_app.db.types.UTCDateTime(timezone=True), nullable=False),

@@ -91,10 +91,11 @@ class TeamArea(CentralStamped, SyncedMixin, Base):
     capacity: Mapped[int]  # installs per window
 
 
-class InstallSlot(SyncedMixin, Base):
+class InstallSlot(CentralStamped, SyncedMixin, Base):
     """One half-day window of one team in one community on one working day: ``booked`` never
     passes ``capacity`` (a conditional UPDATE, centrally when online; offline only a slot
-    leased to the counter)."""
+    leased to the counter). Made centrally and pulled by the counters; a counter's copy counts
+    only while the counter holds the slot's lease."""
 
     __tablename__ = "install_slots"
     __table_args__ = (
