@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Row, Table, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from hall_app.clock import Clock, business_date, local_time
+from hall_app.clock import Clock, business_date, local
 from hall_app.config import BusinessRules
 from hall_app.db.central import CentralLink, FixedClaim, Offline, free_to, leased_here
 from hall_app.db.engine import Database
@@ -38,6 +38,7 @@ from hall_app.db.models import (
     Order,
     Product,
     Promotion,
+    Staff,
     Subscription,
     VatCategory,
     WorkOrder,
@@ -79,9 +80,16 @@ from hall_app.services.catalog import offer_of
 from hall_app.services.coverage import ADDRESS_FIELD, CoverageService, CoverageView
 from hall_app.services.installs import take_slot
 from hall_app.services.invoicing import issue_invoice
-from hall_app.services.numbers import LANDLINE, NumberFilter, NumberService, landline_display
+from hall_app.services.numbers import (
+    LANDLINE,
+    NumberFilter,
+    NumberService,
+    NumberView,
+    landline_display,
+)
 from hall_app.services.pipeline import (
     ORDER_LETTERS,
+    Completed,
     LineView,
     OrderKind,
     OrderPipeline,
@@ -293,11 +301,10 @@ class FixedInstalled:
 
 def window_text(slot: InstallSlot, labels: dict[str, str]) -> str:
     """``2026-12-03（周四）上午 09:00–12:00``, in the hall's local time."""
-    start, end = local_time(slot.starts_at), local_time(slot.ends_at)
+    start, end = local(slot.starts_at), local(slot.ends_at)
     label = labels.get(slot.window, slot.window)
     return (
-        f"{slot.day:%Y-%m-%d}（周{WEEKDAYS[slot.day.weekday()]}）{label} "
-        f"{start:%H:%M}–{end:%H:%M}"
+        f"{slot.day:%Y-%m-%d}（周{WEEKDAYS[slot.day.weekday()]}）{label} {start:%H:%M}–{end:%H:%M}"
     )
 
 
@@ -319,7 +326,7 @@ def clean_address(address: str) -> str:
     text = " ".join(address.split())
     if len(text) < 4:
         raise ValidationError("请输入完整的装机地址（含小区名称）", ADDRESS_FIELD)
-    check_text(WorkOrder.address, text, ADDRESS_FIELD)
+    check_text(WorkOrder.address, text)
     return text
 
 
@@ -327,7 +334,7 @@ def clean_contact(name: str, phone: str) -> tuple[str, str]:
     name, phone = name.strip(), "".join(phone.split()).replace("-", "")
     if not name:
         raise ValidationError("请填写上门联系人", CONTACT_FIELD)
-    check_text(WorkOrder.contact_name, name, CONTACT_FIELD)
+    check_text(WorkOrder.contact_name, name)
     if not PHONE_RE.fullmatch(phone):
         raise ValidationError("联系电话应为 11 位手机号或带区号的固话号码", PHONE_FIELD)
     return name, phone
@@ -398,7 +405,11 @@ class FixedCatalog:
             item = self.items[self.broadband.id]
             if self.bundle is not None:
                 item = Item(
-                    item.product_id, item.name, self.bundle.monthly_fen, item.vat, item.lock_in_months
+                    item.product_id,
+                    item.name,
+                    self.bundle.monthly_fen,
+                    item.vat,
+                    item.lock_in_months,
                 )
             out.append(
                 FixedPlan(
@@ -413,7 +424,12 @@ class FixedCatalog:
 
     def gear_lines(self) -> list[Gear]:
         return [
-            Gear(self.items[p.id], e.serial, mode.value, p.deposit_fen if mode is EquipmentMode.DEPOSIT else 0)
+            Gear(
+                self.items[p.id],
+                e.serial,
+                mode.value,
+                p.deposit_fen if mode is EquipmentMode.DEPOSIT else 0,
+            )
             for e, p, mode in self.gear
         ]
 
@@ -545,9 +561,7 @@ def fixed_catalog(
         bundled_with=bundled_with,
         bundled_plan=bundled_plan,
         landline=landline,
-        gear=tuple(
-            (e, products[e.product_id], mode) for e, mode in zip(gear, modes, strict=True)
-        ),
+        gear=tuple((e, products[e.product_id], mode) for e, mode in zip(gear, modes, strict=True)),
         slot=slot,
         offers=tuple(_offers(session, [p.id for p in (broadband, landline) if p is not None])),
         items={p.id: _item(session, p) for p in rows},
@@ -654,7 +668,14 @@ class _Appointment:
                 .values(booked=InstallSlot.booked + 1, updated_at=now)
             )
         else:
-            take_slot(session, self._slot_id, actor, now, offline)
+            take_slot(
+                session,
+                self._slot_id,
+                actor,
+                now,
+                offline,
+                lead_hours=self._rules.install_lead_hours,
+            )
 
     def _labels(self) -> dict[str, str]:
         return {code: label for code, label, _s, _e in self._rules.install_windows}
@@ -680,16 +701,18 @@ class FixedInstall(_Appointment, OrderKind[FixedTaken, FixedFulfilled]):
         self._rules = rules
         self._slot_id = req.slot_id
 
-    @property  # type: ignore[override]
-    def order_type(self) -> OrderType:  # a landline alone is a landline order
-        if self._req.broadband_plan_code is None:
-            return OrderType.LANDLINE_INSTALL
-        return OrderType.BROADBAND_INSTALL
-
     def claims(self, central: CentralClaims, counter_id: uuid.UUID, now: datetime) -> MirrorRows:
-        gear = [(s, GEAR_STATUS[c.mode]) for s, c in zip(self._serials, self._req.equipment, strict=True)]
+        gear = [
+            (s, GEAR_STATUS[c.mode])
+            for s, c in zip(self._serials, self._req.equipment, strict=True)
+        ]
         rows = central.claim_fixed_line(
-            self._slot_id, self._req.landline_number, gear, counter_id, now
+            self._slot_id,
+            self._req.landline_number,
+            gear,
+            counter_id,
+            now,
+            lead_hours=self._rules.install_lead_hours,
         )
         self._booked_centrally = True
         return rows
@@ -724,7 +747,8 @@ class FixedInstall(_Appointment, OrderKind[FixedTaken, FixedFulfilled]):
                 now,
                 offline,
                 (
-                    f"固话号码 {landline_display(req.landline_number)} 的预占已过期或不属于本窗口，请重新选号",
+                    f"固话号码 {landline_display(req.landline_number)} "
+                    "的预占已过期或不属于本窗口，请重新选号",
                     "（离线时只能使用本窗口租用的号码）",
                     "固话号码",
                 ),
@@ -893,7 +917,9 @@ class Relocate(_Appointment, OrderKind[RelocateTaken, FixedFulfilled]):
         self._slot_id = req.slot_id
 
     def claims(self, central: CentralClaims, counter_id: uuid.UUID, now: datetime) -> MirrorRows:
-        rows = central.claim_fixed_line(self._slot_id, None, (), counter_id, now)
+        rows = central.claim_fixed_line(
+            self._slot_id, None, (), counter_id, now, lead_hours=self._rules.install_lead_hours
+        )
         self._booked_centrally = True
         return rows
 
@@ -963,9 +989,7 @@ class Relocate(_Appointment, OrderKind[RelocateTaken, FixedFulfilled]):
         )
         session.add(work_order)
         session.flush()
-        return FixedFulfilled(
-            work_order, sub if broadband else None, None if broadband else sub
-        )
+        return FixedFulfilled(work_order, sub if broadband else None, None if broadband else sub)
 
     def audit_after(self, context: RelocateTaken) -> dict[str, object]:
         return {
@@ -1219,14 +1243,21 @@ class FixedLineService:
             if central:
                 free = session.scalar(stmt.where(free_to(GEAR, counter_id)))
                 if free is None:
-                    raise ValidationError(f"设备 {serial} 已租给其他窗口离线使用，请换一台", SERIAL_FIELD)
+                    raise ValidationError(
+                        f"设备 {serial} 已租给其他窗口离线使用，请换一台", SERIAL_FIELD
+                    )
             elif session.scalar(stmt.where(leased_here(GEAR, counter_id, now))) is None:
                 raise ValidationError(
                     f"离线时只能使用本窗口租用的设备，{serial} 不在其中", SERIAL_FIELD
                 )
         product = session.get_one(Product, gear.product_id)
         return EquipmentView(
-            gear.serial, product.code, product.name, gear_kind(product), product.price_fen, product.deposit_fen
+            gear.serial,
+            product.code,
+            product.name,
+            gear_kind(product),
+            product.price_fen,
+            product.deposit_fen,
         )
 
     def landline_numbers(
@@ -1238,7 +1269,9 @@ class FixedLineService:
     def reserve_landline(
         self, actor: Actor, number: str, *, replacing: str | None = None
     ) -> LandlineView:
-        return _landline_view(self._landlines.reserve_number(actor, number, replacing=replacing).number)
+        return _landline_view(
+            self._landlines.reserve_number(actor, number, replacing=replacing).number
+        )
 
     def release_landline(self, actor: Actor, number: str) -> None:
         self._landlines.release_number(actor, number)
@@ -1252,7 +1285,9 @@ class FixedLineService:
                     select(Subscription)
                     .where(
                         Subscription.customer_id == customer_id,
-                        Subscription.kind.in_([SubscriptionKind.BROADBAND, SubscriptionKind.LANDLINE]),
+                        Subscription.kind.in_(
+                            [SubscriptionKind.BROADBAND, SubscriptionKind.LANDLINE]
+                        ),
                         Subscription.status == SubscriptionStatus.ACTIVE,
                     )
                     .order_by(Subscription.kind, Subscription.service_number)
@@ -1262,11 +1297,9 @@ class FixedLineService:
     def demands(self, actor: Actor) -> list[DemandView]:
         """The hall's 预约登记, open ones first, newest first."""
         actor.require(Permission.REPORTS_VIEW)
-        from hall_app.db.models import Staff
-
         with self._db.read() as s:
             rows = s.execute(
-                select(DemandRegistration, Staff.name)
+                select(DemandRegistration, Staff.full_name)
                 .join(Staff, Staff.id == DemandRegistration.staff_id)
                 .where(DemandRegistration.hall_id == actor.hall_id)
                 .order_by(
@@ -1307,9 +1340,7 @@ class FixedLineService:
         return _quote(pricing, terms, promised, window)
 
     def _promised(self, actor: Actor, technology: str) -> DateAnswer:
-        return self._calendar.promised_install_date(
-            actor, business_date(self._clock()), technology
-        )
+        return self._calendar.promised_install_date(actor, business_date(self._clock()), technology)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -1382,7 +1413,7 @@ class FixedLineService:
         if req.wanted not in WANTED:
             raise ValidationError(f"需求业务应为 {' / '.join(WANTED)}", "需求业务")
         note = req.note.strip()
-        check_text(DemandRegistration.note, note, "备注")
+        check_text(DemandRegistration.note, note)
         now = self._clock()
         with self._db.unit_of_work() as s:
             if req.customer_id is not None and s.get(Customer, req.customer_id) is None:
@@ -1432,10 +1463,7 @@ def _quote(pricing: Pricing, terms: str, promised: DateAnswer, window: str) -> F
     )
 
 
-def _installed(done: object, f: FixedFulfilled) -> FixedInstalled:
-    from hall_app.services.pipeline import Completed
-
-    assert isinstance(done, Completed)
+def _installed(done: Completed[FixedFulfilled], f: FixedFulfilled) -> FixedInstalled:
     wo = f.work_order
     return FixedInstalled(
         order_id=done.order_id,
@@ -1457,10 +1485,7 @@ def _installed(done: object, f: FixedFulfilled) -> FixedInstalled:
     )
 
 
-def _landline_view(n: object) -> LandlineView:
-    from hall_app.services.numbers import NumberView
-
-    assert isinstance(n, NumberView)
+def _landline_view(n: NumberView) -> LandlineView:
     return LandlineView(
         n.number,
         n.display or landline_display(n.number),
@@ -1485,5 +1510,4 @@ __all__ = [
     "LandlineView",
     "RelocatableView",
     "RelocateRequest",
-    "Row",
 ]

@@ -90,7 +90,7 @@ class OrderKind(ABC, Generic[C, F]):
     the order's transaction: ``claims`` (central, before), ``take``, ``lines``, ``fulfil``,
     ``audit_after``; ``claimed`` when the order failed after a central claim."""
 
-    order_type: ClassVar[OrderType]
+    order_type: OrderType  # a class attribute, or set per order by the kind
     action: ClassVar[str]  # the audit action, e.g. ``order.open_mobile``
 
     def claims(self, central: CentralClaims, counter_id: uuid.UUID, now: datetime) -> MirrorRows:
