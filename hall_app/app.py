@@ -134,7 +134,7 @@ def build_app(
         orders=OrderService(
             db, settings.rules, clock, numbers, shared_segments=not sync.configured, link=link
         ),
-        documents=DocumentService(db, clock),
+        documents=DocumentService(db, clock, settings.rules),
         invoices=InvoiceService(db, clock, shared_segments=shared),
         # Day close waits for the central database to have everything (when there is one).
         cash=CashService(

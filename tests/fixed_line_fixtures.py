@@ -113,6 +113,7 @@ def make_work_order(
             total_fen=fee_fen,
             submitted_at=now,
             completed_at=now,
+            created_at=now,
         )
         s.add(order)
         s.flush()
@@ -207,15 +208,22 @@ def make_work_order(
                 vat_category_id=vat.id,
                 deposit_fen=10_000,
             )
-            s.add(modem)
+            router = Product(
+                code=f"WIFI-{tag}",
+                kind=ProductKind.EQUIPMENT,
+                name="TP-LINK AX3000 无线路由器",
+                price_fen=29_900,
+                vat_category_id=vat.id,
+            )
+            s.add_all([modem, router])
             s.flush()
-            for serial, mode in (
-                (f"HWTC{tag}01", EquipmentMode.DEPOSIT),
-                (f"TPWR{tag}02", EquipmentMode.FREE),
+            for product, serial, mode in (
+                (modem, f"HWTC{tag}01", EquipmentMode.DEPOSIT),
+                (router, f"TPWR{tag}02", EquipmentMode.FREE),
             ):
                 s.add(
                     Equipment(
-                        product_id=modem.id,
+                        product_id=product.id,
                         serial=serial,
                         status=EquipmentStatus.LENT,
                         hall_id=actor.hall_id,

@@ -96,6 +96,16 @@ def landline_display(number: str) -> str:
     return f"{number[:-8]}-{number[-8:]}" if len(number) > 8 else number
 
 
+def window_label(rules: BusinessRules, code: str | None, starts_at: datetime) -> str:
+    """上午 / 下午 / 晚间: by the slot's window code, or (a work order without a slot) by its
+    start time."""
+    for window, label, _, _ in rules.install_windows:
+        if window == code:
+            return label
+    start = f"{local(starts_at):%H:%M}"
+    return next((label for _, label, begins, _ in rules.install_windows if begins == start), "")
+
+
 class WorkOrderService:
     def __init__(
         self, db: Database, clock: Clock, rules: BusinessRules, calendar: CalendarService
@@ -104,7 +114,6 @@ class WorkOrderService:
         self._clock = clock
         self._rules = rules
         self._calendar = calendar
-        self._windows = {code: label for code, label, _, _ in rules.install_windows}
 
     # -- reading ---------------------------------------------------------------------------
     def for_customer(self, actor: Actor, customer_id: uuid.UUID) -> list[WorkOrderView]:
@@ -417,7 +426,7 @@ class WorkOrderService:
             contact_phone_masked=mask_phone(wo.contact_phone),
             window_start=wo.window_start,
             window_end=wo.window_end,
-            window_label=self._window_label(slot.window if slot else None, wo.window_start),
+            window_label=window_label(self._rules, slot.window if slot else None, wo.window_start),
             promised_date=wo.promised_date,
             promised_provisional=wo.promised_provisional,
             overdue=wo.status in OPEN and today > wo.promised_date,
@@ -435,15 +444,6 @@ class WorkOrderService:
             reschedules=wo.reschedules,
             slot_id=wo.slot_id,
         )
-
-    def _window_label(self, code: str | None, starts_at: datetime) -> str:
-        if code and code in self._windows:
-            return self._windows[code]
-        start = f"{local(starts_at):%H:%M}"  # an old work order without a slot: by its times
-        for _, label, begins, _ in self._rules.install_windows:
-            if begins == start:
-                return label
-        return ""
 
     @staticmethod
     def _audit(
