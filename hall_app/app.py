@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hall_app.clock import Clock, system_clock
 from hall_app.config import Settings
 from hall_app.db.central import CentralLink
+from hall_app.db.central_claims import LinkedCentral
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.demo.reader import DemoIdCardReader
@@ -25,6 +26,7 @@ from hall_app.services.catalog import CatalogService
 from hall_app.services.coverage import CoverageService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
+from hall_app.services.installs import SlotService
 from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
@@ -51,6 +53,7 @@ class HallApp:
     sync: SyncService
     link: CentralLink  # the live link for tickets, numbers and SIMs (when configured)
     id_reader: IdCardReader | None  # None: no reader at this counter
+    slots: SlotService
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -148,4 +151,11 @@ def build_app(
         # No vendor SDK is bundled: the demo reader only where the settings ask for it.
         id_reader=DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None,
         sim_scanner=DemoSimScanner(db) if settings.demo else None,
+        slots=SlotService(
+            db,
+            clock,
+            settings.rules,
+            calendar,
+            central=LinkedCentral(link) if link.configured else None,
+        ),
     )

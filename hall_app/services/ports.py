@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Table
 
+from hall_app.config import BusinessRules
 from hall_app.db.central import Claim
 
 MirrorRows = list[tuple[Table, dict[str, Any]]]
@@ -33,4 +34,21 @@ class CentralClaims(Protocol):
 
     def release_claim(self, claim: Claim) -> None:
         """Give back a claim whose order failed (only that very claim: its stamp)."""
+        ...
+
+    def claim_slot(
+        self,
+        slot_id: uuid.UUID,
+        counter_id: uuid.UUID,
+        now: datetime,
+        *,
+        lead_hours: int = BusinessRules.install_lead_hours,
+    ) -> MirrorRows:
+        """One place of the install slot, booked at the central database (never past its
+        capacity; refused within the lead time or while another counter leases the slot).
+        Raises ``SlotFull`` when it has no room. Returns the slot as booked, to mirror."""
+        ...
+
+    def release_slot(self, slot_id: uuid.UUID, counter_id: uuid.UUID, now: datetime) -> None:
+        """Give one place of the slot back at the central database (never below zero)."""
         ...
