@@ -31,6 +31,7 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
+from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
 
 
@@ -54,6 +55,7 @@ class HallApp:
     link: CentralLink  # the live link for tickets, numbers and SIMs (when configured)
     id_reader: IdCardReader | None  # None: no reader at this counter
     slots: SlotService
+    work_orders: WorkOrderService
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -152,6 +154,13 @@ def build_app(
         id_reader=DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None,
         sim_scanner=DemoSimScanner(db) if settings.demo else None,
         slots=SlotService(
+            db,
+            clock,
+            settings.rules,
+            calendar,
+            central=LinkedCentral(link) if link.configured else None,
+        ),
+        work_orders=WorkOrderService(
             db,
             clock,
             settings.rules,

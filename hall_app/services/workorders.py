@@ -8,16 +8,18 @@ installation fee per day late to the subscription's balance, on that day."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date, local
 from hall_app.config import BusinessRules
+from hall_app.db.central import Offline, mirror
 from hall_app.db.engine import Database
 from hall_app.db.models import Hall, Order, Subscription
 from hall_app.db.models.fixed_line import Equipment, InstallerTeam, InstallSlot, WorkOrder
@@ -35,10 +37,13 @@ from hall_app.domain.workorders import OPEN, check_step
 from hall_app.services import audit
 from hall_app.services.actor import Actor, system_actor
 from hall_app.services.calendar import CalendarService
+from hall_app.services.installs import SLOT_FIELD, give_back_slot, take_slot
+from hall_app.services.ports import CentralClaims, MirrorRows
+
+log = logging.getLogger("hall.workorders")
 
 REF_FIELD = "单号"
 REASON_FIELD = "原因"
-SLOT_FIELD = "预约时段"
 REASON_MAX = 200
 CLOSED_SHOWN = 20  # past work orders listed after the open ones
 # What the installers' back office may do (hall-app workorder …).
@@ -108,8 +113,16 @@ def window_label(rules: BusinessRules, code: str | None, starts_at: datetime) ->
 
 class WorkOrderService:
     def __init__(
-        self, db: Database, clock: Clock, rules: BusinessRules, calendar: CalendarService
+        self,
+        db: Database,
+        clock: Clock,
+        rules: BusinessRules,
+        calendar: CalendarService,
+        central: CentralClaims | None = None,
     ) -> None:
+        """``central``: the hall's central database, where a reschedule books its new slot
+        while online (None: a standalone counter or the central database itself)."""
+        self._central = central
         self._db = db
         self._clock = clock
         self._rules = rules
@@ -282,56 +295,107 @@ class WorkOrderService:
         self, actor: Actor, work_order_id: uuid.UUID, slot_id: uuid.UUID, reason: str
     ) -> WorkOrderView:
         """改约: the work order moves to a new slot of its community (taken at once, so it is
-        never double-booked) and the old slot's place is given back, unless the install was
+        never double-booked: at the central database when online, else locally, offline only
+        a slot leased here) and the old slot's place is given back, unless the install was
         tried there and failed. The promised date stays: a late install is still credited."""
         actor.require(Permission.ORDER_CREATE)
         why = _reason(reason, "改约")
         now = self._clock()
-        with self._db.unit_of_work() as session:
-            wo = self._load(session, work_order_id, lock=True)
-            check_step("reschedule", wo.status, wo.work_order_no)
-            if slot_id == wo.slot_id:
-                raise ValidationError("新时段与原预约时段相同，请另选一个时段", SLOT_FIELD)
-            slot = session.get(InstallSlot, slot_id)
-            if slot is None:
-                raise NotFound("所选预约时段不存在，请刷新后重选", SLOT_FIELD)
-            if slot.community != wo.community:
-                raise ValidationError(
-                    f"所选时段属于“{slot.community}”，不是工单所在的“{wo.community}”", SLOT_FIELD
+        with self._db.read() as session:  # refused before anything is claimed centrally
+            self._check_new_slot(session, self._load(session, work_order_id), slot_id)
+        rows, claimed = self._claim(actor, slot_id, now)
+        try:
+            with self._db.unit_of_work() as session:
+                wo = self._load(session, work_order_id, lock=True)
+                self._check_new_slot(session, wo, slot_id)
+                old_slot_id = wo.slot_id if wo.status is not WorkOrderStatus.FAILED else None
+                if claimed:
+                    mirror(session, rows)  # the slot as the central database booked it
+                    slot = session.get_one(InstallSlot, slot_id, populate_existing=True)
+                else:
+                    slot = take_slot(
+                        session,
+                        slot_id,
+                        actor,
+                        now,
+                        offline=self._central is not None,
+                        lead_hours=self._rules.install_lead_hours,
+                    )
+                    if old_slot_id is not None:
+                        give_back_slot(session, old_slot_id, now)
+                before = {
+                    "status": wo.status.value,
+                    "slot_id": str(wo.slot_id) if wo.slot_id else None,
+                    "window_start": wo.window_start.isoformat(),
+                    "reschedules": wo.reschedules,
+                }
+                wo.status = WorkOrderStatus.SCHEDULED
+                wo.slot_id = slot.id
+                wo.team_id = slot.team_id
+                wo.window_start = slot.starts_at
+                wo.window_end = slot.ends_at
+                wo.dispatched_at = None
+                wo.reschedules += 1
+                wo.status_reason = why
+                wo.updated_at = now
+                self._audit(
+                    session,
+                    actor,
+                    now,
+                    "work_order.rescheduled",
+                    wo,
+                    before,
+                    slot_id=str(slot.id),
+                    window_start=slot.starts_at.isoformat(),
+                    reason=why,
+                    booked_centrally=claimed,
                 )
-            slot = take_slot(session, slot_id, now)
-            old_slot_id = wo.slot_id
-            if old_slot_id is not None and wo.status is not WorkOrderStatus.FAILED:
-                give_back_slot(session, old_slot_id, now)
-            before = {
-                "status": wo.status.value,
-                "slot_id": str(old_slot_id) if old_slot_id else None,
-                "window_start": wo.window_start.isoformat(),
-                "reschedules": wo.reschedules,
-            }
-            wo.status = WorkOrderStatus.SCHEDULED
-            wo.slot_id = slot.id
-            wo.team_id = slot.team_id
-            wo.window_start = slot.starts_at
-            wo.window_end = slot.ends_at
-            wo.dispatched_at = None
-            wo.reschedules += 1
-            wo.status_reason = why
-            wo.updated_at = now
-            self._audit(
-                session,
-                actor,
-                now,
-                "work_order.rescheduled",
-                wo,
-                before,
-                slot_id=str(slot.id),
-                window_start=slot.starts_at.isoformat(),
-                reason=why,
+                session.flush()
+                view = self._view(session, wo)
+        except BaseException:
+            if claimed:
+                self._release(actor, slot_id, now)
+            raise
+        if claimed and old_slot_id is not None:
+            self._release(actor, old_slot_id, now)
+        return view
+
+    def _claim(self, actor: Actor, slot_id: uuid.UUID, now: datetime) -> tuple[MirrorRows, bool]:
+        """Online: book the place at the central database first. ([], False) offline or
+        without a central database."""
+        if self._central is None or actor.counter_id is None:
+            return [], False
+        try:
+            rows = self._central.claim_slot(
+                slot_id, actor.counter_id, now, lead_hours=self._rules.install_lead_hours
             )
-            session.flush()
-            session.expire(wo, ["team", "slot"])
-            return self._view(session, wo)
+        except Offline:
+            return [], False
+        return rows, True
+
+    def _release(self, actor: Actor, slot_id: uuid.UUID, now: datetime) -> None:
+        """Give a place back at the central database; with the link down, in this database
+        (the push carries it; the central database takes it while the slot is leased here)."""
+        assert self._central is not None and actor.counter_id is not None
+        try:
+            self._central.release_slot(slot_id, actor.counter_id, now)
+        except Offline:
+            log.warning("slot %s given back locally: the central link is down", slot_id)
+            with self._db.unit_of_work() as session:
+                give_back_slot(session, slot_id, now)
+
+    @staticmethod
+    def _check_new_slot(session: Session, wo: WorkOrder, slot_id: uuid.UUID) -> None:
+        check_step("reschedule", wo.status, wo.work_order_no)
+        if slot_id == wo.slot_id:
+            raise ValidationError("新时段与原预约时段相同，请另选一个时段", SLOT_FIELD)
+        slot = session.get(InstallSlot, slot_id)
+        if slot is None:
+            raise NotFound("所选预约时段不存在，请刷新后重选", SLOT_FIELD)
+        if slot.community != wo.community:
+            raise ValidationError(
+                f"所选时段属于“{slot.community}”，不是工单所在的“{wo.community}”", SLOT_FIELD
+            )
 
     def cancel(self, actor: Actor, work_order_id: uuid.UUID, reason: str) -> WorkOrderView:
         """取消工单 (the customer withdrew): the slot's place is given back. Refunds and the
@@ -342,15 +406,20 @@ class WorkOrderService:
         with self._db.unit_of_work() as session:
             wo = self._load(session, work_order_id, lock=True)
             check_step("cancel", wo.status, wo.work_order_no)
-            if wo.slot_id is not None:
-                give_back_slot(session, wo.slot_id, now)
+            freed = wo.slot_id
+            central = self._central is not None and actor.counter_id is not None
+            if freed is not None and not central:
+                give_back_slot(session, freed, now)
             before = {"status": wo.status.value}
             wo.status = WorkOrderStatus.CANCELLED
             wo.status_reason = why
             wo.updated_at = now
             self._audit(session, actor, now, "work_order.cancelled", wo, before, reason=why)
             session.flush()
-            return self._view(session, wo)
+            view = self._view(session, wo)
+        if freed is not None and central:
+            self._release(actor, freed, now)
+        return view
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
@@ -476,30 +545,3 @@ def _reason(reason: str, doing: str) -> str:
             f"{doing}原因最多 {REASON_MAX} 个字，现有 {len(why)} 个字", REASON_FIELD
         )
     return why
-
-
-# -- slot booking ---------------------------------------------------------------------------
-# The slots helper's take_slot / give_back_slot (hall_app/services/installs.py) replace these
-# once merged: the same conditional UPDATE, booked never passing capacity.
-def take_slot(session: Session, slot_id: uuid.UUID, now: datetime) -> InstallSlot:
-    got = session.execute(
-        update(InstallSlot)
-        .where(InstallSlot.id == slot_id, InstallSlot.booked < InstallSlot.capacity)
-        .values(booked=InstallSlot.booked + 1, updated_at=now)
-        .returning(InstallSlot.id)
-    ).first()
-    if got is None:
-        raise ValidationError("所选时段刚刚约满，请另选一个时段", SLOT_FIELD)
-    slot = session.get_one(InstallSlot, slot_id)
-    session.refresh(slot)
-    if slot.starts_at <= now:
-        raise ValidationError("所选时段已经开始或已过去，请另选一个时段", SLOT_FIELD)
-    return slot
-
-
-def give_back_slot(session: Session, slot_id: uuid.UUID, now: datetime) -> None:
-    session.execute(
-        update(InstallSlot)
-        .where(InstallSlot.id == slot_id, InstallSlot.booked > 0)
-        .values(booked=InstallSlot.booked - 1, updated_at=now)
-    )

@@ -3,17 +3,20 @@ credit), failed, rescheduled, cancelled, and the refusals."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 import pytest
 from sqlalchemy import select
 
 from hall_app.app import HallApp
+from hall_app.db.central import Claim, Offline
 from hall_app.db.models import AuditEntry, InstallSlot, Subscription, WorkOrder
 from hall_app.domain.enums import SubscriptionStatus, WorkOrderStatus
 from hall_app.domain.errors import NotFound, PermissionDenied, ValidationError
 from hall_app.services.actor import Actor
+from hall_app.services.ports import MirrorRows
 from hall_app.services.workorders import WorkOrderService
 from tests.conftest import FakeClock
 from tests.fixed_line_fixtures import ADDRESS, COMMUNITY, make_work_order
@@ -241,3 +244,73 @@ def test_the_back_office_actor_is_audited_by_name(
     service.dispatch(office, built.work_order_id)
     [entry] = _audits(hall, "work_order.dispatched")
     assert entry.staff_id is None and entry.actor_name == "backoffice"
+
+
+class FakeCentral:
+    """The central port for slots: books in a dict of its own and says which rows to mirror;
+    ``down`` raises Offline as the live link would."""
+
+    def __init__(self, hall: HallApp, down: bool = False) -> None:
+        self._hall = hall
+        self.down = down
+        self.claimed: list[uuid.UUID] = []
+        self.released: list[uuid.UUID] = []
+
+    @property
+    def online(self) -> bool:
+        return not self.down
+
+    def claim_number_and_sim(self, *_: object) -> MirrorRows:
+        raise AssertionError("not used by work orders")
+
+    def release_claim(self, claim: Claim) -> None:
+        raise AssertionError("not used by work orders")
+
+    def claim_slot(
+        self, slot_id: uuid.UUID, counter_id: uuid.UUID, now: datetime, *, lead_hours: int = 4
+    ) -> MirrorRows:
+        if self.down:
+            raise Offline
+        self.claimed.append(slot_id)
+        table = InstallSlot.__table__
+        with self._hall.db.read() as s:
+            row = dict(s.execute(select(table).where(table.c.id == slot_id)).mappings().one())
+        row["booked"] += 1
+        row["updated_at"] = now
+        return [(table, row)]  # type: ignore[list-item]
+
+    def release_slot(self, slot_id: uuid.UUID, counter_id: uuid.UUID, now: datetime) -> None:
+        if self.down:
+            raise Offline
+        self.released.append(slot_id)
+
+
+def test_online_a_reschedule_books_at_the_central_database(hall: HallApp, clerk: Actor) -> None:
+    central = FakeCentral(hall)
+    service = WorkOrderService(
+        hall.db, hall.clock, hall.settings.rules, hall.calendar, central=central
+    )
+    built = make_work_order(hall, clerk)
+    new_slot = built.free_slot_ids[1]
+    service.reschedule(clerk, built.work_order_id, new_slot, "客户要求改到下午")
+    assert central.claimed == [new_slot] and central.released == [built.slot_id]
+    assert _row(hall, InstallSlot, new_slot).booked == 1  # mirrored from the central answer
+    assert _row(hall, WorkOrder, built.work_order_id).slot_id == new_slot
+
+
+def test_offline_a_reschedule_books_only_a_slot_leased_here(hall: HallApp, clerk: Actor) -> None:
+    central = FakeCentral(hall, down=True)
+    service = WorkOrderService(
+        hall.db, hall.clock, hall.settings.rules, hall.calendar, central=central
+    )
+    built = make_work_order(hall, clerk)
+    unleased, leased = built.free_slot_ids[1], built.free_slot_ids[2]
+    with pytest.raises(ValidationError, match="租用"):
+        service.reschedule(clerk, built.work_order_id, unleased, "改约")
+    with hall.db.unit_of_work() as s:
+        slot = s.get_one(InstallSlot, leased)
+        slot.lease_counter_id = clerk.counter_id
+        slot.lease_until = hall.clock() + timedelta(days=3)
+    service.reschedule(clerk, built.work_order_id, leased, "改约")
+    assert _row(hall, InstallSlot, leased).booked == 1
+    assert _row(hall, InstallSlot, built.slot_id).booked == 0  # given back locally
