@@ -33,7 +33,7 @@ from ui.documents.preview import DocumentPreview
 from ui.kiosk.window import KioskWindow
 from ui.login.dialog import LoginDialog
 from ui.open_mobile.base import OrderDraft
-from ui.open_mobile.page_confirm import CustomerConfirmDialog
+from ui.open_mobile.page_confirm import CustomerConfirmDialog, summary_html
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Operations
 from ui.queue.transfer import TransferDialog
@@ -117,7 +117,7 @@ def open_customer_confirm(env: Env) -> Opened:
     draft.reservation = hall.numbers.reserve_number(clerk, number)
     draft.quote = hall.orders.quote(clerk, number, "5G129", ("VAS_RING",))
     draft.plan_name = "5G 畅享 129 元套餐"
-    dialog = CustomerConfirmDialog(draft)
+    dialog = CustomerConfirmDialog(summary_html(draft))
     dialog.show_to_customer()
     env.qtbot.addWidget(dialog)
     return Opened(dialog, [dialog.confirm_button, dialog.clear_button])

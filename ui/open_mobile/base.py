@@ -1,34 +1,25 @@
-"""What the 开户 wizard's pages share: the order being built, and the page contract."""
+"""What the 开户 wizard's pages share: the order being built. The page contract and the
+environment are every wizard's (ui/wizard/base.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QWidget
-
-from hall_app.app import HallApp
 from hall_app.domain.enums import FaceCheckMethod
-from hall_app.domain.errors import HallError
 from hall_app.services.actor import Actor
 from hall_app.services.numbers import Reservation
 from hall_app.services.orders import OpenContext, OpenedNumber, Quote, SimView
-from ui import messages
-from ui.ops import Changes, Operations
-from ui.widgets.fields import error_label
+from ui.wizard import base
+from ui.wizard.base import DraftBase, WizardEnv, error_label
 
 __all__ = ["OrderDraft", "WizardEnv", "WizardPage", "error_label"]
 
 
 @dataclass
-class OrderDraft:
+class OrderDraft(DraftBase):
     """Everything chosen so far; the wizard turns it into an ``OpenMobileRequest``."""
 
-    customer_id: uuid.UUID
-    ticket_id: uuid.UUID | None = None
     context: OpenContext | None = None
     face_check: FaceCheckMethod = FaceCheckMethod.DEVICE
     face_checked_by: str = ""
@@ -40,86 +31,15 @@ class OrderDraft:
     addon_codes: tuple[str, ...] = ()
     quote: Quote | None = None
     sim: SimView | None = None
-    signature_png: bytes | None = None
     opened: OpenedNumber | None = None
     scanned: list[str] = field(default_factory=list)
 
 
-@dataclass
-class WizardEnv:
-    app: HallApp
-    actor: Actor
-    ops: Operations
-    draft: OrderDraft
-
-
-class WizardPage(QWidget):
-    """A page says when it is complete; ``leave`` may do work (off the GUI thread) before the
-    wizard moves on, and calls ``proceed`` when it may."""
-
-    complete_changed = Signal()
-    title = ""
-
-    def __init__(self, env: WizardEnv) -> None:
-        super().__init__()
-        self.env = env
+class WizardPage(base.WizardPage):
+    """A page of the 开户 wizard: its draft is the mobile order's."""
 
     @property
     def draft(self) -> OrderDraft:
-        return self.env.draft
-
-    def enter(self) -> None:
-        """Called each time the page is shown."""
-
-    def is_complete(self) -> bool:
-        return True
-
-    def missing(self) -> str:
-        """Shown beside 下一步 while the page is not complete: what the clerk still has to do."""
-        return ""
-
-    def leave(self, proceed: Callable[[], None]) -> None:
-        proceed()
-
-    def _on_error(
-        self, on_error: Callable[[HallError], bool] | None
-    ) -> Callable[[HallError], None]:
-        def failed(exc: HallError) -> None:
-            if on_error is None or not on_error(exc):
-                messages.failure(self, exc)
-
-        return failed
-
-    def query(
-        self,
-        fn: Callable[[], Any],
-        on_success: Callable[[Any], None],
-        on_error: Callable[[HallError], bool] | None = None,
-        *,
-        label: str | None = None,
-    ) -> None:
-        """A read off the GUI thread; a domain error goes to ``on_error`` (which returns whether
-        it placed the message next to a field), anything else to the crash dialog."""
-        self.env.ops.query(fn, on_success, self._on_error(on_error), parent=self, label=label)
-
-    def mutate(
-        self,
-        fn: Callable[[], Any],
-        on_success: Callable[[Any], None],
-        on_error: Callable[[HallError], bool] | None = None,
-        *,
-        changes: Changes,
-        label: str | None = None,
-    ) -> None:
-        """A write on the writer thread, announced with ``changes`` for this customer."""
-        customer_id = self.draft.customer_id
-        self.env.ops.mutate(
-            fn,
-            on_success,
-            self._on_error(on_error),
-            changes=changes,
-            parent=self,
-            label=label,
-            initiator=self,
-            customer=lambda _result: customer_id,
-        )
+        draft = self.env.draft
+        assert isinstance(draft, OrderDraft)
+        return draft
