@@ -16,7 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.devices.id_reader import IdCardData, IdCardReader
-from hall_app.domain.enums import CustomerKind, InvoiceKind, InvoiceStatus
+from hall_app.domain.enums import (
+    CustomerKind,
+    InvoiceKind,
+    InvoiceStatus,
+    SubscriptionKind,
+    SubscriptionStatus,
+)
 from hall_app.domain.errors import HallError
 from hall_app.domain.masking import mask_id_number
 from hall_app.domain.permissions import Permission
@@ -38,6 +44,8 @@ from ui.table import RowsModel, make_table
 class CustomerSearchPage(QWidget):
     record_opened = Signal(object)  # CustomerRecord
     open_mobile_requested = Signal(object)  # the customer's id
+    fixed_line_requested = Signal(object)  # the customer's id: 宽带/固话新装
+    relocation_requested = Signal(object)  # the customer's id: 移机
 
     def __init__(
         self,
@@ -85,6 +93,17 @@ class CustomerSearchPage(QWidget):
         self.open_mobile_button.setEnabled(False)
         self.open_mobile_button.clicked.connect(self._request_open_mobile)
         shortcut(self, "Ctrl+N", self._request_open_mobile)
+        self.fixed_line_button = QPushButton("宽带/固话新装 (Ctrl+B)")
+        self.fixed_line_button.setObjectName("fixedLine")
+        self.fixed_line_button.setEnabled(False)
+        self.fixed_line_button.clicked.connect(self._request_fixed_line)
+        shortcut(self, "Ctrl+B", self._request_fixed_line)
+        self.relocation_button = QPushButton("移机 (Ctrl+M)")
+        self.relocation_button.setObjectName("relocation")
+        self.relocation_button.setEnabled(False)
+        self.relocation_button.clicked.connect(self._request_relocation)
+        shortcut(self, "Ctrl+M", self._request_relocation)
+        self.fixed_visit = False  # the ticket being served is a C ticket (宽带/固话)
         self.hint = QLabel("输入后按回车；扫码枪扫描证件也可以")
         self.hint.setObjectName("searchHint")
         self.field_error = QLabel("")
@@ -126,6 +145,8 @@ class CustomerSearchPage(QWidget):
         actions.addStretch(1)
         actions.addWidget(self.red_letter_button)
         actions.addWidget(self.open_mobile_button)
+        actions.addWidget(self.fixed_line_button)
+        actions.addWidget(self.relocation_button)
         right_layout.addLayout(actions)
         right_layout.addWidget(self.record, 1)
         splitter.addWidget(right)
@@ -139,8 +160,10 @@ class CustomerSearchPage(QWidget):
         self.query.setFocus()
         self.query.selectAll()
 
-    def start_visit(self, ticket_no: str) -> None:
-        """A new customer was called: nothing of the previous one stays on screen."""
+    def start_visit(self, ticket_no: str, fixed_line: bool = False) -> None:
+        """A new customer was called: nothing of the previous one stays on screen. A C
+        ticket (宽带/固话) leads to the broadband/landline wizards once the customer is open."""
+        self.fixed_visit = fixed_line
         self._search_seq += 1  # answers still on their way belong to the previous visit
         self._open_seq += 1
         self._awaiting_registration = None
@@ -151,7 +174,9 @@ class CustomerSearchPage(QWidget):
         self.current = None
         self.open_mobile_button.setEnabled(False)
         self.red_letter_button.setEnabled(False)
-        self.hint.setText(f"{ticket_no}：请查询客户或读身份证 (F9)")
+        self._enable_fixed(None)
+        then = "，然后按 Ctrl+B 宽带/固话新装或 Ctrl+M 移机" if fixed_line else ""
+        self.hint.setText(f"{ticket_no}：请查询客户或读身份证 (F9){then}")
 
     # -- search -----------------------------------------------------------------------------
     def search(self) -> None:
@@ -168,6 +193,18 @@ class CustomerSearchPage(QWidget):
         self.current = None
         self.open_mobile_button.setEnabled(False)
         self.red_letter_button.setEnabled(False)
+        self._enable_fixed(None)
+
+    def _enable_fixed(self, record: CustomerRecord | None) -> None:
+        self.fixed_line_button.setEnabled(record is not None)
+        self.relocation_button.setEnabled(
+            record is not None
+            and any(
+                s.kind in (SubscriptionKind.BROADBAND, SubscriptionKind.LANDLINE)
+                and s.status is SubscriptionStatus.ACTIVE
+                for s in record.subscriptions
+            )
+        )
 
     def _show_results(self, result: SearchResult) -> None:
         self.results.set_rows(
@@ -253,6 +290,9 @@ class CustomerSearchPage(QWidget):
         self.record.show_record(record)
         self.open_mobile_button.setEnabled(record.kind is CustomerKind.INDIVIDUAL)
         self.red_letter_button.setEnabled(bool(record.invoices))
+        self._enable_fixed(record)
+        if self.fixed_visit:  # a C ticket: the broadband/landline install is what comes next
+            self.fixed_line_button.setFocus()
         self.record_opened.emit(record)
 
     def _request_open_mobile(self) -> None:
@@ -265,6 +305,25 @@ class CustomerSearchPage(QWidget):
             return
         self.field_error.clear()
         self.open_mobile_requested.emit(self.current.id)
+
+    def _request_fixed_line(self) -> None:
+        if self.current is None:
+            self.field_error.setText("请先打开客户资料再办理宽带/固话新装 (F3 查询)")
+            self.focus_query()
+            return
+        self.field_error.clear()
+        self.fixed_line_requested.emit(self.current.id)
+
+    def _request_relocation(self) -> None:
+        if self.current is None:
+            self.field_error.setText("请先打开客户资料再办理移机 (F3 查询)")
+            self.focus_query()
+            return
+        if not self.relocation_button.isEnabled():
+            self.field_error.setText("该客户没有正常使用中的宽带或固话，不能移机")
+            return
+        self.field_error.clear()
+        self.relocation_requested.emit(self.current.id)
 
     # -- red-letter invoices (supervisors) ---------------------------------------------------
     def red_letter_selected(self) -> None:

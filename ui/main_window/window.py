@@ -32,6 +32,8 @@ from ui import format as fmt
 from ui import messages
 from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
+from ui.fixed_line.demands import DemandListDialog
+from ui.fixed_line.wizard import FixedLineWizard, RelocationWizard
 from ui.keys import shortcut
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Changes, Operations
@@ -60,7 +62,11 @@ class MainWindow(QMainWindow):
             app.customers, actor, ops, app.id_reader, app.invoices, app.documents
         )
         self.customers.open_mobile_requested.connect(self.open_mobile)
+        self.customers.fixed_line_requested.connect(self.open_fixed_line)
+        self.customers.relocation_requested.connect(self.open_relocation)
         self.wizard: OpenMobileWizard | None = None
+        self.fixed_wizard: FixedLineWizard | RelocationWizard | None = None
+        self.demand_dialog: DemandListDialog | None = None
         self.cash_dialog: CashDialog | None = None
         self.pages = QStackedWidget()
         self.nav = QListWidget()
@@ -107,6 +113,13 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self.release_lapsed_numbers)
         self._tick()
         shortcut(self, "F3", self._go_customers)
+        if actor.can(Permission.REPORTS_VIEW):  # the supervisor's lists
+            menu = self.menuBar().addMenu("管理(&G)")
+            demands = menu.addAction("预约登记列表 (Ctrl+Shift+D)")
+            demands.setObjectName("demandListAction")
+            demands.setShortcut("Ctrl+Shift+D")
+            demands.triggered.connect(self.open_demands)
+            self.demand_action = demands
         shortcut(self, "F10", self.open_cash)
         shortcut(self, "Ctrl+Shift+L", self.request_logout)
         fit_to_screen(self, QSize(1350, 760), share=(0.9, 0.92))
@@ -169,13 +182,58 @@ class MainWindow(QMainWindow):
         self.wizard = wizard
         wizard.open()
 
+    def _serving_ticket(self) -> uuid.UUID | None:
+        ticket = self.queue.current
+        if ticket is not None and ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING):
+            return ticket.id
+        return None
+
+    def _customer_name(self, customer_id: uuid.UUID) -> str:
+        current = self.customers.current
+        return current.name if current is not None and current.id == customer_id else ""
+
+    def open_fixed_line(self, customer_id: uuid.UUID) -> None:
+        """The broadband/landline install wizard for this customer, tied to the ticket."""
+        self._open_fixed(FixedLineWizard, customer_id)
+
+    def open_relocation(self, customer_id: uuid.UUID) -> None:
+        self._open_fixed(RelocationWizard, customer_id)
+
+    def _open_fixed(
+        self, kind: type[FixedLineWizard] | type[RelocationWizard], customer_id: uuid.UUID
+    ) -> None:
+        if self.fixed_wizard is not None:
+            if self.fixed_wizard.isVisible():
+                self.fixed_wizard.raise_()
+                return
+            self.fixed_wizard.deleteLater()
+        wizard = kind(
+            self._app,
+            self.actor,
+            self._ops,
+            customer_id,
+            self._serving_ticket(),
+            self._customer_name(customer_id),
+            self,
+        )
+        wizard.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
+        self.fixed_wizard = wizard
+        wizard.open()
+
+    def open_demands(self) -> None:
+        if self.demand_dialog is not None:
+            self.demand_dialog.deleteLater()
+        dialog = DemandListDialog(self._app, self.actor, self._ops, self)
+        self.demand_dialog = dialog
+        dialog.open()
+
     def _ticket_changed(self, ticket: TicketView | None) -> None:
         """A newly called ticket is a new customer: the previous one's record leaves the
         screen (the next customer is standing at the counter in front of it)."""
         if ticket is None or ticket.id == self._visit_ticket:
             return
         self._visit_ticket = ticket.id
-        self.customers.start_visit(ticket.ticket_no)
+        self.customers.start_visit(ticket.ticket_no, fixed_line=ticket.service_code == "fixed")
 
     def release_lapsed_numbers(self) -> None:
         numbers = self._app.numbers
@@ -212,6 +270,8 @@ class MainWindow(QMainWindow):
         """What closing now would interrupt, in the clerk's words (None: nothing)."""
         if self.wizard is not None and self.wizard.isVisible():
             return "开户尚未办结"
+        if self.fixed_wizard is not None and self.fixed_wizard.isVisible():
+            return f"{self.fixed_wizard.windowTitle()}尚未办结"
         ticket = self.queue.current
         if ticket is not None and ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING):
             return f"正在为 {ticket.ticket_no} 办理业务"

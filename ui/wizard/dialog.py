@@ -156,9 +156,14 @@ class WizardDialog(QDialog):
             self._moving = False
             self._update_buttons()
             raise
-        # A page whose work failed stays; let the clerk try again.
+        # A page whose work failed stays; let the clerk try again. A page that refused at
+        # once (a field it checks itself) started no work: unlocked now.
         if self.current is page and self._moving:
-            self.env.ops.busy_changed.connect(self._unlock_after_work)
+            if self.env.ops.busy:
+                self.env.ops.busy_changed.connect(self._unlock_after_work)
+            else:
+                self._moving = False
+                self._update_buttons()
 
     def _unlock_after_work(self, busy: int) -> None:
         if busy:
