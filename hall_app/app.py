@@ -32,6 +32,7 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
+from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
 
 
@@ -56,6 +57,7 @@ class HallApp:
     id_reader: IdCardReader | None  # None: no reader at this counter
     slots: SlotService
     fixed_line: FixedLineService
+    work_orders: WorkOrderService
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -140,7 +142,7 @@ def build_app(
         orders=OrderService(
             db, settings.rules, clock, numbers, shared_segments=not sync.configured, link=link
         ),
-        documents=DocumentService(db, clock),
+        documents=DocumentService(db, clock, settings.rules),
         invoices=InvoiceService(db, clock, shared_segments=shared),
         # Day close waits for the central database to have everything (when there is one).
         cash=CashService(
@@ -169,5 +171,12 @@ def build_app(
             coverage,
             shared_segments=shared,
             link=link,
+        ),
+        work_orders=WorkOrderService(
+            db,
+            clock,
+            settings.rules,
+            calendar,
+            central=LinkedCentral(link) if link.configured else None,
         ),
     )
