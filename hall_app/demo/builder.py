@@ -66,6 +66,7 @@ class DemoSummary:
     orders: int
     seconds: float
     today: TodaysQueue = NO_QUEUE  # today's queue so far (with ``queue_until``)
+    work_orders: int = 0  # install work orders, past and open
 
 
 class DemoBuilder:
@@ -158,11 +159,12 @@ class DemoBuilder:
             conn.commit()
         return DemoSummary(
             customers=customers,
-            subscriptions=subs + history.subscriptions,
+            subscriptions=subs + history.subscriptions + fixed.subscriptions,
             numbers=numbers,
             sims=sims,
             tickets=tickets,
-            orders=orders,
+            orders=orders + fixed.orders,
+            work_orders=fixed.work_orders,
             seconds=time.perf_counter() - started,
             today=today,
         )

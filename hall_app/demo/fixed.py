@@ -1157,3 +1157,13 @@ class FixedLineBuilder:
     @property
     def work_orders(self) -> int:
         return self._w_wo.count
+
+    @property
+    def orders(self) -> int:
+        """Install orders written here (the history's own are counted by the history)."""
+        return self._w_order.count
+
+    @property
+    def subscriptions(self) -> int:
+        """The recent installs' subscriptions (the customers' and history's are theirs)."""
+        return self._w_sub.count

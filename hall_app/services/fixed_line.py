@@ -111,8 +111,9 @@ PHONE_FIELD = "联系电话"
 # How a residential community is named in an address: an address naming none of them can not
 # be checked for coverage (闽江花园, 鼓山新村, 榕城小区 …).
 COMMUNITY_WORDS = re.compile(
-    r"(花园|新村|小区|公寓|家园|苑|广场|山庄|大厦|公馆|社区|村|城|府|庭|园|里|坊|湾|居|座|楼)"
+    r"(花园|新村|小区|公寓|家园|苑|广场|山庄|大厦|公馆|社区|村|城|府|庭|园|里|坊|湾|居)"
 )
+DIVISIONS = re.compile(r"^.*?(省|自治区|市|区|县)(?!.*(省|市|区|县))")  # 福州市鼓楼区 …
 SERIAL_RE = re.compile(r"[A-Z0-9][A-Z0-9-]{5,31}")
 PHONE_RE = re.compile(r"1\d{10}|0\d{9,11}")
 WANTED = ("宽带", "固话", "宽带+固话")
@@ -700,6 +701,10 @@ class FixedInstall(_Appointment, OrderKind[FixedTaken, FixedFulfilled]):
         self._promised = promised
         self._rules = rules
         self._slot_id = req.slot_id
+        # A landline alone is a landline order.
+        self.order_type = (
+            OrderType.BROADBAND_INSTALL if req.broadband_plan_code else OrderType.LANDLINE_INSTALL
+        )
 
     def claims(self, central: CentralClaims, counter_id: uuid.UUID, now: datetime) -> MirrorRows:
         gear = [
@@ -1102,7 +1107,7 @@ class FixedLineService:
         text = clean_address(address)
         found: list[CoverageView] = self._coverage.lookup(actor, text)
         if not found:
-            if not COMMUNITY_WORDS.search(text):
+            if not COMMUNITY_WORDS.search(DIVISIONS.sub("", text)):
                 raise ValidationError(
                     "地址中没有小区名称，请写明小区（如：闽江花园 3 号楼 502）", ADDRESS_FIELD
                 )
@@ -1352,10 +1357,11 @@ class FixedLineService:
         serials = tuple(clean_serial(c.serial) for c in req.equipment)
         with self._db.read() as s:
             coverage = community_in(s, actor.hall_id, address)
-        if coverage is None:
-            raise ValidationError("该地址尚未覆盖宽带/固话，可为客户做预约登记", ADDRESS_FIELD)
+            if coverage is None:
+                raise ValidationError("该地址尚未覆盖宽带/固话，可为客户做预约登记", ADDRESS_FIELD)
+            technology = coverage.technology
         kind = FixedInstall(
-            req, address, contact, serials, self._promised(actor, coverage.technology), self._rules
+            req, address, contact, serials, self._promised(actor, technology), self._rules
         )
         done = self._pipeline.run(
             actor,
@@ -1394,10 +1400,8 @@ class FixedLineService:
         with self._db.read() as s:
             sub = relocatable_subscription(s, req.subscription_id)
             coverage = relocation_coverage(s, actor, sub, address)
-            customer_id = sub.customer_id
-        kind = Relocate(
-            req, address, contact, self._promised(actor, coverage.technology), self._rules
-        )
+            customer_id, technology = sub.customer_id, coverage.technology
+        kind = Relocate(req, address, contact, self._promised(actor, technology), self._rules)
         done = self._pipeline.run(
             actor,
             kind,
