@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from hall_app.app import HallApp
 from hall_app.clock import business_date
-from hall_app.db.models import Customer, Equipment, FusionBundle, InstallerTeam, Product, Subscription
+from hall_app.db.models import (
+    Customer,
+    Equipment,
+    FusionBundle,
+    InstallerTeam,
+    Product,
+    Subscription,
+)
 from hall_app.domain.enums import (
     CustomerKind,
     EquipmentStatus,

@@ -100,7 +100,9 @@ def test_a_broadband_install_from_c_ticket_to_printed_work_order(
     # 2. the plans side by side; 500M and the customer's 129 fusion bundle
     plans = wizard.plan
     qtbot.waitUntil(lambda: plans.plan_combo.count() > 2, timeout=WAIT)
-    headers = [plans.compare.horizontalHeaderItem(c).text() for c in range(plans.compare.columnCount())]
+    headers = [
+        plans.compare.horizontalHeaderItem(c).text() for c in range(plans.compare.columnCount())
+    ]
     assert "500M 光宽带" in headers and "千兆光宽带 FTTR" in headers
     plans.plan_combo.setCurrentIndex(plans.plan_combo.findData("BB500"))
     qtbot.waitUntil(lambda: plans.bundle_combo.count() > 1, timeout=WAIT)
@@ -222,6 +224,8 @@ def test_a_broadband_install_from_c_ticket_to_printed_work_order(
         assert payment.change_fen == tendered - quote.total_fen
         inv = s.scalars(select(Invoice).where(Invoice.order_id == order.id)).one()
         assert inv.invoice_no == done.invoice_no
-        printed = s.scalars(select(PrintRecord.document_type).where(PrintRecord.order_id == order.id)).all()
+        printed = s.scalars(
+            select(PrintRecord.document_type).where(PrintRecord.order_id == order.id)
+        ).all()
         assert sorted(printed) == ["invoice", "work_order"]
         assert s.get_one(QueueTicket, ticket.id).status is TicketStatus.SERVING
