@@ -87,3 +87,41 @@ def next_page(qtbot: QtBot, wizard: WizardDialog) -> None:
 
 def today(hall: HallApp) -> date:
     return business_date(hall.clock())
+
+
+def relocatable_customer(hall: HallApp) -> tuple[uuid.UUID, str]:
+    """A customer with an active broadband and no open work order: (customer id, account)."""
+    from hall_app.db.models import WorkOrder
+    from hall_app.domain.enums import WorkOrderStatus
+
+    with hall.db.read() as s:
+        open_orders = select(WorkOrder.broadband_subscription_id).where(
+            WorkOrder.status.in_([WorkOrderStatus.SCHEDULED, WorkOrderStatus.DISPATCHED]),
+            WorkOrder.broadband_subscription_id.is_not(None),
+        )
+        row = s.execute(
+            select(Subscription.customer_id, Subscription.service_number)
+            .where(
+                Subscription.kind == SubscriptionKind.BROADBAND,
+                Subscription.status == SubscriptionStatus.ACTIVE,
+                Subscription.id.not_in(open_orders),
+            )
+            .order_by(Subscription.service_number)
+            .limit(1)
+        ).one()
+        return row.customer_id, row.service_number
+
+
+def sign_now(qtbot: QtBot, wizard: WizardDialog) -> None:
+    """The customer signs on the confirmation screen; the keyboard comes back to the clerk."""
+    from PySide6.QtWidgets import QApplication
+
+    from tests.gui.test_open_mobile_wizard import sign
+
+    confirm = wizard.confirm
+    dialog = confirm.customer_dialog
+    assert dialog is not None and dialog.isVisible()
+    sign(dialog.pad, [(60, 120), (120, 60), (180, 140), (260, 70), (330, 130)])
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.env.draft.signature_png is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard, timeout=WAIT)
