@@ -4,6 +4,8 @@ the landline number given back, a relocation, and the supervisor's 预约登记 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -27,6 +29,7 @@ from hall_app.domain.enums import (
     WorkOrderKind,
 )
 from hall_app.services.actor import Actor
+from tests.conftest import FakeClock
 from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import (
     ADDRESS,
@@ -375,3 +378,31 @@ def test_a_clerk_has_no_demand_list_in_the_menu(
     window = _logged_in(qtbot, session, "clerk2")
     assert not hasattr(window, "demand_action")
     assert window.menuBar().actions() == []
+
+
+def test_days_past_the_calendars_years_are_marked_provisional(
+    qtbot: QtBot,
+    hall: HallApp,
+    clerk: Actor,
+    ops: Operations,
+    clock: FakeClock,
+    shown: ShownMessages,
+) -> None:
+    clock.now = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # Monday; 2027 is not in the table
+    wizard = _wizard(qtbot, hall, clerk, ops)
+    _covered(qtbot, wizard)
+    c = wizard.draft.coverage
+    assert c is not None and c.promised_provisional and c.promised_date is not None
+    assert c.promised_date.year == 2027
+    assert "（暂按周一至周五计算）" in wizard.address.result.text()
+    _plan(qtbot, wizard)
+    next_page(qtbot, wizard)
+    _scan(qtbot, wizard, "modem", modem_in_stock(hall))
+    qtbot.waitUntil(lambda: "modem" in wizard.draft.gear, timeout=WAIT)
+    next_page(qtbot, wizard)
+    page = wizard.appointment
+    qtbot.waitUntil(lambda: page.slots.rowCount() > 0, timeout=WAIT)
+    rows = [page.slots.payload(r) for r in range(page.slots.rowCount())]
+    notes = {r.day.year: page.slots.data(page.slots.index(i, 6)) for i, r in enumerate(rows)}
+    assert notes == {2026: "", 2027: "（暂按周一至周五计算）"}, notes
+    assert "节假日安排尚未公布" in page.hint.text()

@@ -24,19 +24,18 @@ class DemandListDialog(QDialog):
         self.setWindowTitle("预约登记（未覆盖地址）")
         self._app, self._actor, self._ops = app, actor, ops
         self.rows = RowsModel(
-            ["登记时间", "地址", "联系人", "联系电话", "需求业务", "备注", "状态", "受理人"]
+            ["登记时间", "地址", "联系人", "联系电话", "需求业务", "状态", "受理人", "备注"]
         )
         self.table = make_table(
             self.rows,
             (
                 "2026-11-24 10:30",
-                "福建省福州市鼓楼区五四路 136 号海峡新村 13 栋 1904",
+                "福建省福州市鼓楼区西洪路230号鼓山花园3栋1单元",
                 "欧阳娜娜",
                 "133****5807",
                 "宽带+固话",
-                "周末联系",
-                "待跟进",
-                "张三",
+                "待覆盖",
+                "欧阳娜娜",
             ),
         )
         self.table.setObjectName("demandTable")
@@ -77,9 +76,9 @@ class DemandListDialog(QDialog):
                     d.contact_name,
                     d.contact_phone_masked,
                     d.wanted,
-                    d.note,
                     d.status_label,
                     d.staff_name,
+                    d.note,
                 )
                 for d in rows
             ],

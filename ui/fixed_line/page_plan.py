@@ -55,6 +55,11 @@ def _cells(p: FixedPlanView) -> tuple[str, ...]:
     )
 
 
+def bundle_choice(b: BundleView) -> str:
+    """Short, for the chooser: the bundle, the mobile number, the broadband's bundle price."""
+    return f"{b.name}（{b.mobile_number_masked}）{fmt.money(b.monthly_fen)}/月"
+
+
 def bundle_text(b: BundleView) -> str:
     return (
         f"{b.name}：绑定 {b.mobile_number_masked}（{b.mobile_plan_name}），"
@@ -155,7 +160,7 @@ class PlanPage(FixedPage):
         speed = c.max_down_mbps
         self.speed_note.setText(
             f"{c.community} 最高支持 {speed}M，只列出可办理的速率；"
-            "↑↓ 在“办理宽带”中选择，空格勾选固话"
+            "在“办理宽带”中用 ↑↓ 选择（或点选对比表的一列），Ctrl+L 同时安装固话"
         )
         self.landline_box.setEnabled(c.landline)
         if not c.landline:
@@ -236,7 +241,7 @@ class PlanPage(FixedPage):
     def _bundles(self, found: list[BundleView]) -> None:
         self.bundle_combo.setEnabled(bool(found))
         for b in found:
-            self.bundle_combo.addItem(bundle_text(b), b)
+            self.bundle_combo.addItem(bundle_choice(b), b)
         if found:
             set_role(self.bundle_note, "ok")
             self.bundle_note.setText(
@@ -250,6 +255,9 @@ class PlanPage(FixedPage):
         b = self.bundle_combo.currentData()
         self.draft.bundle = b if isinstance(b, BundleView) else None
         self.draft.quote = None
+        if self.draft.bundle is not None:
+            set_role(self.bundle_note, "ok")
+            self.bundle_note.setText(f"已选融合套餐：{bundle_text(self.draft.bundle)}")
         self.complete_changed.emit()
 
     # -- landline --------------------------------------------------------------------------
