@@ -406,3 +406,65 @@ def test_days_past_the_calendars_years_are_marked_provisional(
     notes = {r.day.year: page.slots.data(page.slots.index(i, 6)) for i, r in enumerate(rows)}
     assert notes == {2026: "", 2027: "（暂按周一至周五计算）"}, notes
     assert "节假日安排尚未公布" in page.hint.text()
+
+
+def test_ctrl_b_and_ctrl_m_say_what_to_do_without_a_customer_or_a_line(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    window = _logged_in(qtbot, session, "clerk2")
+    page = window.customers
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert "请先打开客户资料" in page.field_error.text() and window.fixed_wizard is None
+    customer_id, _ = bundle_customer(hall)  # a mobile customer without broadband
+    page.open_customer(customer_id)
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    assert page.fixed_line_button.isEnabled() and not page.relocation_button.isEnabled()
+    qtbot.keyClick(page.table, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert "不能移机" in page.field_error.text() and window.fixed_wizard is None
+    assert shown.items == []
+
+
+def test_a_landline_reservation_that_lapsed_sends_the_clerk_back_to_the_plan(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops)
+    _covered(qtbot, wizard)
+    _plan(qtbot, wizard)
+    plans = wizard.plan
+    qtbot.keyClick(plans, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: plans.numbers.rowCount() > 0, timeout=WAIT)
+    qtbot.keyClick(plans.number_table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.draft.landline is not None, timeout=WAIT)
+    number = wizard.draft.landline
+    assert number is not None
+    next_page(qtbot, wizard)
+    _scan(qtbot, wizard, "modem", modem_in_stock(hall))
+    qtbot.waitUntil(lambda: "modem" in wizard.draft.gear, timeout=WAIT)
+    next_page(qtbot, wizard)
+    slots = wizard.appointment
+    qtbot.waitUntil(lambda: slots.slots.rowCount() > 0, timeout=WAIT)
+    qtbot.keyClicks(slots.phone, "13905910000")
+    qtbot.keyClick(slots.phone, Qt.Key.Key_Return)
+    qtbot.keyClick(slots.table, Qt.Key.Key_Return)
+    next_page(qtbot, wizard)
+    sign_now(qtbot, wizard)
+    next_page(qtbot, wizard)
+    with hall.db.unit_of_work() as s:  # the reservation ran out while the customer hesitated
+        s.execute(
+            update(LandlineNumber)
+            .where(LandlineNumber.number == number.number)
+            .values(reserved_until=datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
+        )
+    before = _counts(hall)
+    quote = wizard.draft.quote
+    assert quote is not None
+    qtbot.keyClicks(wizard.payment.tendered, str(quote.total_fen // 100 + 1))
+    qtbot.keyClick(wizard.payment.tendered, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.current is wizard.plan, timeout=WAIT)
+    assert any("未收取任何费用" in t and "重新选择固话号码" in t for t in shown.texts())
+    assert wizard.draft.landline is None and not wizard.next_button.isEnabled()
+    assert number.display in plans.number_chosen.text()
+    assert _counts(hall) == before

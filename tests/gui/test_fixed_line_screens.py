@@ -27,7 +27,9 @@ from tests.gui.fixed_helpers import (
     relocatable_customer,
     sign_now,
 )
+from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_open_mobile_wizard import WAIT
+from ui.app import Session
 from ui.fixed_line.demands import DemandListDialog
 from ui.fixed_line.wizard import FixedLineWizard, RelocationWizard
 from ui.ops import Operations
@@ -176,3 +178,23 @@ def test_the_relocation_and_demand_screens_fit(
     listing.show()
     qtbot.waitUntil(lambda: listing.rows.rowCount() > 0, timeout=WAIT)
     check(qtbot, listing, "demand-list", [])
+
+
+def test_the_supervisors_main_window_with_its_menu_fits(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    window = _logged_in(qtbot, session, "super2")
+    assert window.menuBar().isVisible()
+    page = window.customers
+    page.open_customer(relocatable_customer(hall)[0])  # every action button enabled
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    qtbot.waitUntil(page.relocation_button.isEnabled, timeout=WAIT)
+    buttons = [
+        page.red_letter_button,
+        page.open_mobile_button,
+        page.fixed_line_button,
+        page.relocation_button,
+    ]
+    check(qtbot, window, "main-window-supervisor", buttons)

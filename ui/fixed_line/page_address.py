@@ -108,14 +108,16 @@ class DemandDialog(QDialog):
         def refused(exc: HallError) -> None:
             self.error.setText(exc.text)
 
+        customer = self._customer_id
         run: Operations = ops
-        run.mutate(
+        run.mutate(  # announced for this customer: the supervisor's list refreshes from it
             lambda: service.register_demand(actor, req),
             saved,
             refused,
             changes=Changes.CUSTOMER,
             parent=self,
             always=lambda: self.save_button.setEnabled(True),
+            customer=lambda _id: customer,
         )
 
 

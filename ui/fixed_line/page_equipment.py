@@ -179,6 +179,15 @@ class EquipmentPage(FixedPage):
             gear.mode = EquipmentMode(self.modes[key].currentData())
             self.draft.quote = None
 
+    def gear_lost(self, message: str) -> None:
+        """The order found a scanned device no longer in stock: scan again."""
+        for key, gear in list(self.draft.gear.items()):
+            if gear.view.serial in message:
+                self._refuse(key, message)
+                return
+        for key in list(self.draft.gear):
+            self._refuse(key, message)
+
     def is_complete(self) -> bool:
         return "modem" in self.draft.gear
 

@@ -347,6 +347,14 @@ class PlanPage(FixedPage):
             changes=Changes.STOCK,
         )
 
+    def number_lost(self, message: str) -> None:
+        """The order found the reservation lapsed or taken: choose again."""
+        self.draft.landline = None
+        set_role(self.number_chosen, "error")
+        self.number_chosen.setText(message)
+        self.search_numbers()
+        self.complete_changed.emit()
+
     def release_number(self) -> None:
         """Give the reserved landline number back (unticked, or the wizard abandoned)."""
         view = self.draft.landline

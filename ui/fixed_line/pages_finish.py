@@ -13,7 +13,7 @@ from hall_app.domain.errors import HallError
 from hall_app.domain.payments import PaymentInput
 from hall_app.domain.slots import SLOT_FIELD
 from hall_app.services.documents import DocumentKind
-from hall_app.services.fixed_line import FixedInstalled
+from hall_app.services.fixed_line import SERIAL_FIELD, FixedInstalled
 from ui import format as fmt
 from ui import messages
 from ui.fixed_line.draft import PROVISIONAL, FixedDraft
@@ -25,6 +25,7 @@ from ui.wizard.base import WizardEnv
 from ui.wizard.confirm import fees_html
 from ui.wizard.done import paid_html
 
+LANDLINE_FIELD = "固话号码"
 KEYS = {
     DocumentKind.RECEIPT: "F10",
     DocumentKind.ACCEPTANCE_FORM: "F11",
@@ -86,12 +87,14 @@ class FixedConfirmPage(confirm.ConfirmPage):
 
 
 class FixedPaymentPage(payment.PaymentPage):
-    """Completes with ``install`` or ``relocate``. A slot that filled meanwhile sends the clerk
-    back to the appointments (``back_to_slots``) with the list refreshed; no money is taken."""
+    """Completes with ``install`` or ``relocate``. A refusal that names a choice made earlier
+    (a slot that filled meanwhile, a landline reservation that lapsed, a modem taken by
+    another counter) sends the clerk back to that page (``back_to(field, message)``, which
+    says whether it did); no money is taken."""
 
-    def __init__(self, env: WizardEnv, back_to_slots: Callable[[str], None]) -> None:
+    def __init__(self, env: WizardEnv, back_to: Callable[[str, str], bool]) -> None:
         super().__init__(env)
-        self._back_to_slots = back_to_slots
+        self._back_to = back_to
 
     def total_fen(self) -> int:
         q = _draft(self.env).quote
@@ -124,11 +127,16 @@ class FixedPaymentPage(payment.PaymentPage):
         )
 
     def refused(self, exc: HallError) -> None:
-        if exc.field == SLOT_FIELD:
-            messages.warning(
-                self, f"{exc.text}\n本次未收取任何费用，请为客户另选一个上门时段后再办理。"
-            )
-            self._back_to_slots(exc.message)
+        again = BACK_TO.get(exc.field or "")
+        if again is not None and self._back_to(exc.field or "", exc.message):
+            messages.warning(self, f"{exc.text}\n本次未收取任何费用，{again}后再办理。")
+
+
+BACK_TO = {
+    SLOT_FIELD: "请为客户另选一个上门时段",
+    LANDLINE_FIELD: "请重新选择固话号码",
+    SERIAL_FIELD: "请重新扫描设备",
+}
 
 
 class FixedDonePage(done.DonePage):

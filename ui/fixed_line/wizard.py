@@ -12,15 +12,21 @@ import uuid
 from PySide6.QtWidgets import QWidget
 
 from hall_app.app import HallApp
+from hall_app.domain.slots import SLOT_FIELD
 from hall_app.services.actor import Actor
-from hall_app.services.fixed_line import FixedInstalled
+from hall_app.services.fixed_line import SERIAL_FIELD, FixedInstalled
 from ui.fixed_line.draft import FixedDraft
 from ui.fixed_line.page_address import AddressPage
 from ui.fixed_line.page_appointment import AppointmentPage
 from ui.fixed_line.page_equipment import EquipmentPage
 from ui.fixed_line.page_plan import PlanPage
 from ui.fixed_line.page_relocation import RelocationPage
-from ui.fixed_line.pages_finish import FixedConfirmPage, FixedDonePage, FixedPaymentPage
+from ui.fixed_line.pages_finish import (
+    LANDLINE_FIELD,
+    FixedConfirmPage,
+    FixedDonePage,
+    FixedPaymentPage,
+)
 from ui.ops import Operations
 from ui.wizard.base import WizardEnv
 from ui.wizard.dialog import WizardDialog
@@ -43,7 +49,7 @@ class _FixedWizard(WizardDialog):
         super().__init__(WizardEnv(app, actor, ops, draft), parent)
         self.appointment = AppointmentPage(self.env)
         self.confirm = FixedConfirmPage(self.env)
-        self.payment = FixedPaymentPage(self.env, self._slot_filled)
+        self.payment = FixedPaymentPage(self.env, self._refused_at)
         self.payment.on_enter_pressed = self.next
         self.finish = FixedDonePage(self.env)
 
@@ -53,9 +59,14 @@ class _FixedWizard(WizardDialog):
         assert isinstance(draft, FixedDraft)
         return draft
 
-    def _slot_filled(self, message: str) -> None:
-        self.go_to(self.appointment)
-        self.appointment.offer_again(message)
+    def _refused_at(self, field: str, message: str) -> bool:
+        """The order was refused for a choice made on an earlier page: back to it (whether
+        this wizard has that page)."""
+        if field == SLOT_FIELD:
+            self.go_to(self.appointment)
+            self.appointment.offer_again(message)
+            return True
+        return False
 
     def outcome(self) -> FixedInstalled | None:
         return self.draft.installed
@@ -103,6 +114,18 @@ class FixedLineWizard(_FixedWizard):
     def release(self) -> None:
         super().release()
         self.plan.release_number()
+
+    def _refused_at(self, field: str, message: str) -> bool:
+        if field == LANDLINE_FIELD:
+            self.draft.landline = None  # lapsed or taken: it is no longer this order's
+            self.go_to(self.plan)
+            self.plan.number_lost(message)
+            return True
+        if field == SERIAL_FIELD:
+            self.go_to(self.equipment)
+            self.equipment.gear_lost(message)
+            return True
+        return super()._refused_at(field, message)
 
 
 class RelocationWizard(_FixedWizard):
