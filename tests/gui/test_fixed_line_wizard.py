@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -33,6 +34,7 @@ from hall_app.domain.enums import (
     TicketStatus,
     WorkOrderStatus,
 )
+from hall_app.domain.masking import mask_phone
 from hall_app.domain.money import capital_amount
 from hall_app.services.documents import DocumentKind
 from tests.gui.conftest import ShownMessages
@@ -167,7 +169,7 @@ def test_a_broadband_install_from_c_ticket_to_printed_work_order(
     for part in (done.order_no, done.work_order_no, done.broadband_account):
         assert part in result
 
-    # 7. the install work order and the invoice, saved from the preview
+    # 7. the acceptance form and the invoice saved from the preview; the work order printed
     saved: list[Path] = []
 
     def save_to(_parent: QWidget, suggested: str) -> str:
@@ -175,24 +177,49 @@ def test_a_broadband_install_from_c_ticket_to_printed_work_order(
         return str(saved[-1])
 
     monkeypatch.setattr(preview, "_ask_save_path", save_to)
+    printed_pdf = tmp_path / "printer-output.pdf"
+
+    def printer_ok(_parent: QWidget, printer: QPrinter) -> bool:
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(printed_pdf))
+        return True
+
+    monkeypatch.setattr(preview, "_choose_printer", printer_ok)
     finish = wizard.finish
     texts: dict[DocumentKind, str] = {}
     for key, kind in (
-        (Qt.Key.Key_F8, DocumentKind.WORK_ORDER),
+        (Qt.Key.Key_F11, DocumentKind.ACCEPTANCE_FORM),
         (Qt.Key.Key_F12, DocumentKind.INVOICE),
     ):
         qtbot.keyClick(finish, key)
         qtbot.waitUntil(lambda k=kind: k in finish.previewed, timeout=WAIT)
         view = finish.preview
         assert view is not None and view.document.pageCount() >= 1
+        qtbot.waitUntil(lambda v=view: QApplication.activeWindow() is v, timeout=WAIT)
         qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda v=view: "已保存到" in v.info.text(), timeout=WAIT)
         texts[kind] = pdf_text(saved[-1])
         qtbot.keyClick(view, Qt.Key.Key_Escape)
         qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard, timeout=WAIT)
-    work_order = texts[DocumentKind.WORK_ORDER]
-    assert done.work_order_no in work_order and done.broadband_account in work_order
-    assert serial in work_order and "闽江花园" in work_order and "FTTH" in work_order
+    qtbot.keyClick(finish, Qt.Key.Key_F8)  # the install work order, to the printer
+    qtbot.waitUntil(lambda: DocumentKind.WORK_ORDER in finish.previewed, timeout=WAIT)
+    view = finish.preview
+    assert view is not None
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view, timeout=WAIT)
+    qtbot.keyClick(view, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "已发送到打印机：第 1 份" in view.info.text(), timeout=WAIT)
+    assert printed_pdf.read_bytes().startswith(b"%PDF")
+    copy = tmp_path / "work-order-1.pdf"
+    copy.write_bytes(view.issued[-1].pdf)
+    work_order = pdf_text(copy)
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard, timeout=WAIT)
+    assert done.work_order_no in work_order and done.order_no in work_order
+    assert done.broadband_account in work_order and serial in work_order
+    assert "闽江花园" in work_order and "FTTH" in work_order
+    assert "13905910000" not in work_order and mask_phone("13905910000") in work_order
+    form = texts[DocumentKind.ACCEPTANCE_FORM]
+    assert done.order_no in form and capital_amount(quote.total_fen) in form
     invoice = texts[DocumentKind.INVOICE]
     assert done.invoice_no is not None and done.invoice_no in invoice
 
@@ -227,5 +254,5 @@ def test_a_broadband_install_from_c_ticket_to_printed_work_order(
         printed = s.scalars(
             select(PrintRecord.document_type).where(PrintRecord.order_id == order.id)
         ).all()
-        assert sorted(printed) == ["invoice", "work_order"]
+        assert sorted(printed) == ["acceptance_form", "invoice", "work_order"]
         assert s.get_one(QueueTicket, ticket.id).status is TicketStatus.SERVING
