@@ -42,7 +42,7 @@ def check_step(step: str, status: S, work_order_no: str) -> None:
     elif step == "install" and status is S.SCHEDULED:
         why = "尚未派单，须先派单才能"
     elif step == "install" and status is S.FAILED:
-        why = "装机失败，须先改约重新预约才能"
+        why = "须先改约重新预约才能"
     else:
         why = "不能"
     raise ValidationError(f"工单 {work_order_no} 当前为“{status.label}”，{why}{name}", STATUS_FIELD)
