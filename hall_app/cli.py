@@ -234,7 +234,8 @@ def _demo(engine: Engine, args: argparse.Namespace) -> int:
     print(
         f"演示数据已生成：客户 {summary.customers:,}，业务号码 {summary.subscriptions:,}，"
         f"号池 {summary.numbers:,}，SIM 卡 {summary.sims:,}，排队票 {summary.tickets:,}，"
-        f"受理单 {summary.orders:,}；用时 {summary.seconds:.1f} 秒"
+        f"受理单 {summary.orders:,}，装机工单 {summary.work_orders:,}；"
+        f"用时 {summary.seconds:.1f} 秒"
     )
     if summary.today.issued:
         print(
