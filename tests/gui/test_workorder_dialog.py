@@ -67,8 +67,6 @@ def test_the_record_flags_an_overdue_work_order_and_the_clerk_reports_each_step(
     assert page.record.work_orders.rowCount() == 1
     assert page.record.work_order_table.isVisible()
     assert page.work_order_button.isEnabled()
-    if SHOTS:
-        page.grab().save(str(Path(SHOTS) / "customer-record-workorders.png"))
 
     qtbot.keyClick(page, Qt.Key.Key_G, CTRL)
     dialog = page.work_order_dialog
