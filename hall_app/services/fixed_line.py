@@ -73,6 +73,7 @@ from hall_app.domain.pricing import (
 )
 from hall_app.domain.terms import FixedTermsPlan, fixed_install_terms, relocation_terms
 from hall_app.domain.workdays import DateAnswer
+from hall_app.domain.workorders import OPEN
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.calendar import CalendarService
@@ -1035,7 +1036,7 @@ def relocatable_subscription(session: Session, subscription_id: uuid.UUID) -> Su
         select(WorkOrder.work_order_no).where(
             (WorkOrder.broadband_subscription_id == sub.id)
             | (WorkOrder.landline_subscription_id == sub.id),
-            WorkOrder.status.in_([WorkOrderStatus.SCHEDULED, WorkOrderStatus.DISPATCHED]),
+            WorkOrder.status.in_(OPEN),
         )
     )
     if open_order is not None:
