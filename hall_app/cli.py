@@ -15,7 +15,7 @@ from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import HallError
 
-COMMANDS = ("demo", "migrate", "central", "sync", "calendar")
+COMMANDS = ("demo", "migrate", "central", "sync", "calendar", "slots", "workorder")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--years", type=_years, required=True, help="a year or a range, e.g. 2025-2026"
     )
+    wo = sub.add_parser("workorder", help="install work orders, for the installers' back office")
+    wo.add_argument(
+        "action",
+        choices=["dispatch", "done", "fail"],
+        help="dispatch: 派单; done: 装机完成 (the service starts); fail: 装机失败 (--reason)",
+    )
+    wo.add_argument("ref", metavar="ORDER_NO", help="the order number (SL…) or work-order number")
+    wo.add_argument("--reason", default="", help="why the install failed (fail only)")
+    slots = sub.add_parser("slots", help="install appointment slots (装机预约时段)")
+    slots.add_argument("action", choices=["make"], help="make: add the coming days' slots")
+    slots.add_argument("--days", type=int, default=14, help="working days from today")
+    slots.add_argument("--hall", help="only this hall (its code; default: every hall)")
+    slots.add_argument(
+        "--central",
+        help="make them at the central database (default: HALL_CENTRAL_URL when set, "
+        "else the --db database)",
+    )
     return parser
 
 
@@ -67,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             return _central(engine, settings, args)
         if args.command == "calendar":
             return _calendar(engine, args)
+        if args.command == "workorder":
+            return _workorder(engine, settings, args)
+        if args.command == "slots":
+            return _slots(engine, settings, args)
         build_parser().print_help()
         return 2
     except HallError as exc:
@@ -105,6 +126,90 @@ def _calendar(engine: Engine, args: argparse.Namespace) -> int:
         f"{report.days} 天，其中法定节假日 {report.holidays} 天、调休上班 {report.makeup_days} 天；"
         f"日历现有年份：{'、'.join(map(str, years))}"
     )
+    return 0
+
+
+def _workorder(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    """Report a work order's step as the installers' back office (audited as "backoffice")."""
+    from hall_app.db.engine import Database
+    from hall_app.domain.money import format_yuan
+    from hall_app.services.calendar import CalendarService
+    from hall_app.services.workorders import WorkOrderService
+
+    upgrade_to_head(engine)
+    db = Database(engine)
+    try:
+        rules = settings.rules
+        service = WorkOrderService(db, system_clock, rules, CalendarService(db, rules))
+        actor = service.back_office_actor(args.ref)
+        wo = service.find(actor, args.ref)
+        if args.action == "dispatch":
+            done = service.dispatch(actor, wo.id)
+            print(f"工单 {done.work_order_no}（受理单 {done.order_no}）已派单：{done.team_name}")
+        elif args.action == "fail":
+            done = service.report_failed(actor, wo.id, args.reason)
+            print(
+                f"工单 {done.work_order_no}（受理单 {done.order_no}）已登记装机失败："
+                f"{done.status_reason}"
+            )
+        else:
+            report = service.report_installed(actor, wo.id)
+            started = "、".join(report.activated) or "—"
+            moved = "、".join(report.relocated)
+            line = f"工单 {report.work_order_no}（受理单 {wo.order_no}）装机完成；"
+            line += f"移机至新地址：{moved}" if moved else f"已开通计费：{started}"
+            if report.credit_fen:
+                credit = format_yuan(report.credit_fen)
+                line += f"；超期 {report.late_days} 天，已补偿 {credit} 至账户余额"
+            print(line)
+    finally:
+        db.dispose()
+    return 0
+
+
+def _slots(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    """Slots are made where they are decided: at the central database when the hall has one
+    (the counters pull them), else in this database."""
+    from sqlalchemy import select
+
+    from hall_app.db.engine import Database
+    from hall_app.db.models import Hall
+    from hall_app.services import audit
+    from hall_app.services.installs import ensure_slots
+
+    url = args.central or settings.central_url
+    target = make_engine(url) if url else engine
+    if not url:
+        upgrade_to_head(target)
+    db = Database(target)
+    now = system_clock()
+    today = business_date(now)
+    done: list[str] = []
+    try:
+        with db.unit_of_work() as s:
+            query = select(Hall.id, Hall.code, Hall.name).order_by(Hall.code)
+            if args.hall:
+                query = query.where(Hall.code == args.hall)
+            halls = s.execute(query).all()
+            if not halls:
+                print(f"错误：营业厅：没有编码为 “{args.hall}” 的营业厅", file=sys.stderr)
+                return 1
+            for hall in halls:
+                added = ensure_slots(s, hall.id, today, args.days, settings.rules, None, now)
+                audit.record(
+                    s,
+                    at=now,
+                    actor=None,
+                    action="install_slots.made",
+                    entity="install_slots",
+                    entity_id=hall.id,
+                    after={"from": today.isoformat(), "working_days": args.days, "added": added},
+                )
+                done.append(f"{hall.name}（{hall.code}）：新增装机预约时段 {added} 个")
+    finally:
+        db.dispose()
+    print(f"自 {today} 起 {args.days} 个工作日：")
+    print("\n".join(done))
     return 0
 
 

@@ -1,23 +1,99 @@
 """The central database's claims over the live link: the SQL behind the ``CentralClaims``
 port (hall_app/services/ports.py). Each claim is one conditional UPDATE at the central
-database, so two counters can never take the same number or SIM."""
+database, so two counters can never take the same number or SIM, nor book a slot past its
+capacity."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
-from hall_app.db.central import CentralLink, Claim, fetch_with_parents, free_to, leased_to
-from hall_app.db.models import PhoneNumber, SimCard
-from hall_app.domain.enums import NumberStatus, SimStatus
+from hall_app.config import BusinessRules
+from hall_app.db.central import CentralLink, Undoable, fetch_with_parents, free_to, leased_to
+from hall_app.db.models import Equipment, InstallSlot, LandlineNumber, PhoneNumber, SimCard
+from hall_app.domain.enums import EquipmentStatus, NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
+from hall_app.domain.slots import SLOT_FIELD, SlotFull
 
 NUMBERS: Table = PhoneNumber.__table__  # type: ignore[assignment]
 SIMS: Table = SimCard.__table__  # type: ignore[assignment]
+LANDLINES: Table = LandlineNumber.__table__  # type: ignore[assignment]
+GEAR: Table = Equipment.__table__  # type: ignore[assignment]
+SLOTS: Table = InstallSlot.__table__  # type: ignore[assignment]
+DEFAULT_LEAD_HOURS = BusinessRules.install_lead_hours
+
+
+def slot_refusal(row: Any, now: datetime, lead: timedelta, others_lease: bool) -> ValidationError:
+    """Why a slot could not be booked, from the slot as it is (``None``: no such slot)."""
+    if row is None:
+        return ValidationError("该预约时段不存在（可能已被撤销），请重新选择时段", SLOT_FIELD)
+    if row.starts_at < now + lead:
+        hours = int(lead.total_seconds() // 3600)
+        return ValidationError(
+            f"该时段已开始或距开始不足 {hours} 小时，不能再预约，请另选时段", SLOT_FIELD
+        )
+    if row.booked >= row.capacity:
+        return SlotFull()
+    if others_lease:
+        return SlotFull("该时段由其他窗口离线保留中，请另选一个时段")
+    return SlotFull()
+
+
+def book_slot(
+    central: Session,
+    slot_id: uuid.UUID,
+    counter_id: uuid.UUID,
+    now: datetime,
+    *,
+    lead_hours: int = DEFAULT_LEAD_HOURS,
+) -> list[tuple[Table, dict[str, Any]]]:
+    """At the central database, inside the caller's transaction: one place of the slot, by one
+    conditional UPDATE (``booked < capacity``), so concurrent counters never overbook it. A
+    slot leased to another counter (it may fill it offline) or starting within the lead time
+    is refused. Returns the slot as booked, with its parents, for the counter to mirror."""
+    lead = timedelta(hours=lead_hours)
+    got = (
+        central.execute(
+            update(SLOTS)
+            .where(
+                SLOTS.c.id == slot_id,
+                SLOTS.c.booked < SLOTS.c.capacity,
+                SLOTS.c.starts_at >= now + lead,
+                free_to(SLOTS, counter_id),
+            )
+            .values(booked=SLOTS.c.booked + 1, updated_at=now)
+            .returning(*SLOTS.c)
+        )
+        .mappings()
+        .first()
+    )
+    if got is None:
+        row = central.execute(select(SLOTS).where(SLOTS.c.id == slot_id)).first()
+        others = row is not None and (
+            central.execute(
+                select(SLOTS.c.id).where(SLOTS.c.id == slot_id, ~free_to(SLOTS, counter_id))
+            ).first()
+            is not None
+        )
+        raise slot_refusal(row, now, lead, others)
+    return fetch_with_parents(central, SLOTS, dict(got))
+
+
+def unbook_slot(central: Session, slot_id: uuid.UUID, counter_id: uuid.UUID, now: datetime) -> None:
+    """At the central database, inside the caller's transaction: give one place of the slot
+    back (an order that failed, a rescheduled work order); never below zero. Any counter may
+    give a place back: it only ever makes room."""
+    del counter_id  # a release is not bound to the counter that booked
+    central.execute(
+        update(SLOTS)
+        .where(SLOTS.c.id == slot_id, SLOTS.c.booked > 0)
+        .values(booked=SLOTS.c.booked - 1, updated_at=now)
+    )
 
 
 class LinkedCentral:
@@ -78,5 +154,81 @@ class LinkedCentral:
 
         return self._link.run(claim)
 
-    def release_claim(self, claim: Claim) -> None:
+    def claim_fixed_line(
+        self,
+        slot_id: uuid.UUID | None,
+        landline: str | None,
+        gear: Sequence[tuple[str, EquipmentStatus]],
+        counter_id: uuid.UUID,
+        now: datetime,
+        *,
+        lead_hours: int = DEFAULT_LEAD_HOURS,
+    ) -> list[tuple[Table, dict[str, Any]]]:
+        def claim(central: Session) -> list[tuple[Table, dict[str, Any]]]:
+            rows: list[tuple[Table, dict[str, Any]]] = []
+            if landline is not None:
+                got = central.execute(
+                    update(LandlineNumber)
+                    .where(
+                        LandlineNumber.number == landline,
+                        or_(
+                            (LandlineNumber.status == NumberStatus.RESERVED)
+                            & (LandlineNumber.reserved_by_counter_id == counter_id),
+                            (LandlineNumber.status == NumberStatus.AVAILABLE)
+                            & leased_to(LANDLINES, counter_id),
+                        ),
+                    )
+                    .values(
+                        status=NumberStatus.ASSIGNED,
+                        reserved_until=None,
+                        reserved_by_counter_id=counter_id,
+                        updated_at=now,
+                    )
+                    .returning(LandlineNumber.id)
+                ).scalar_one_or_none()
+                if got is None:
+                    raise ValidationError(
+                        f"固话号码 {landline} 在中心已不再为本窗口预占，请重新选号", "固话号码"
+                    )
+            for serial, status in gear:
+                before = (
+                    central.execute(select(GEAR).where(GEAR.c.serial == serial)).mappings().first()
+                )
+                took = central.execute(
+                    update(Equipment)
+                    .where(
+                        Equipment.serial == serial,
+                        Equipment.status == EquipmentStatus.IN_STOCK,
+                        free_to(GEAR, counter_id),
+                    )
+                    .values(status=status, taken_by_counter_id=counter_id, updated_at=now)
+                    .returning(Equipment.id)
+                ).scalar_one_or_none()
+                if took is None or before is None:
+                    raise ValidationError(
+                        f"设备 {serial} 已被其他窗口使用或租用，请换一台", "设备序列号"
+                    )
+                rows.extend(fetch_with_parents(central, GEAR, dict(before)))
+            if slot_id is not None:
+                rows.extend(book_slot(central, slot_id, counter_id, now, lead_hours=lead_hours))
+            return rows
+
+        return self._link.run(claim)
+
+    def release_claim(self, claim: Undoable) -> None:
         self._link.run(claim.undo)
+
+    def claim_slot(
+        self,
+        slot_id: uuid.UUID,
+        counter_id: uuid.UUID,
+        now: datetime,
+        *,
+        lead_hours: int = DEFAULT_LEAD_HOURS,
+    ) -> list[tuple[Table, dict[str, Any]]]:
+        return self._link.run(
+            lambda central: book_slot(central, slot_id, counter_id, now, lead_hours=lead_hours)
+        )
+
+    def release_slot(self, slot_id: uuid.UUID, counter_id: uuid.UUID, now: datetime) -> None:
+        self._link.run(lambda central: unbook_slot(central, slot_id, counter_id, now))

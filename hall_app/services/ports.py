@@ -7,12 +7,15 @@ works on its own leases) and a typed ``HallError`` when the central database ref
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Table
 
-from hall_app.db.central import Claim
+from hall_app.config import BusinessRules
+from hall_app.db.central import Undoable
+from hall_app.domain.enums import EquipmentStatus
 
 MirrorRows = list[tuple[Table, dict[str, Any]]]
 
@@ -31,6 +34,39 @@ class CentralClaims(Protocol):
         counter that never had it."""
         ...
 
-    def release_claim(self, claim: Claim) -> None:
+    def claim_fixed_line(
+        self,
+        slot_id: uuid.UUID | None,
+        landline: str | None,
+        gear: Sequence[tuple[str, EquipmentStatus]],
+        counter_id: uuid.UUID,
+        now: datetime,
+        *,
+        lead_hours: int = BusinessRules.install_lead_hours,
+    ) -> MirrorRows:
+        """In one transaction: a place in the install slot (refused with ``SlotFull`` when it
+        filled meanwhile), the landline number (reserved for or leased to the counter) and each
+        modem or router (in stock and free to the counter) becoming lent or sold. Returns the
+        rows as they were before, with their parents, for the counter to mirror."""
+        ...
+
+    def release_claim(self, claim: Undoable) -> None:
         """Give back a claim whose order failed (only that very claim: its stamp)."""
+        ...
+
+    def claim_slot(
+        self,
+        slot_id: uuid.UUID,
+        counter_id: uuid.UUID,
+        now: datetime,
+        *,
+        lead_hours: int = BusinessRules.install_lead_hours,
+    ) -> MirrorRows:
+        """One place of the install slot, booked at the central database (never past its
+        capacity; refused within the lead time or while another counter leases the slot).
+        Raises ``SlotFull`` when it has no room. Returns the slot as booked, to mirror."""
+        ...
+
+    def release_slot(self, slot_id: uuid.UUID, counter_id: uuid.UUID, now: datetime) -> None:
+        """Give one place of the slot back at the central database (never below zero)."""
         ...
