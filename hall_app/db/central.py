@@ -248,39 +248,49 @@ class Claim:
         )
 
     def keep(self, session: Session) -> None:
-        value = json.dumps(
+        _keep(
+            session,
+            f"{self.PREFIX}{self.number}",
             {
                 "number": self.number,
                 "iccid": self.iccid,
                 "counter_id": str(self.counter_id),
                 "stamp": self.stamp.isoformat(),
                 "until": self.until.isoformat(),
-            }
+            },
         )
-        key = f"{self.PREFIX}{self.number}"
-        stmt = sqlite_insert(SyncState).values(key=key, value=value)
-        session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
     @classmethod
     def kept(cls, session: Session) -> list[tuple[str, Claim]]:
-        out = []
-        for key, value in session.execute(
-            select(SyncState.key, SyncState.value).where(SyncState.key.startswith(cls.PREFIX))
-        ).all():
-            d = json.loads(value)
-            out.append(
-                (
-                    key,
-                    cls(
-                        d["number"],
-                        d["iccid"],
-                        uuid.UUID(d["counter_id"]),
-                        datetime.fromisoformat(d["stamp"]),
-                        datetime.fromisoformat(d["until"]),
-                    ),
-                )
+        return [
+            (
+                key,
+                cls(
+                    d["number"],
+                    d["iccid"],
+                    uuid.UUID(d["counter_id"]),
+                    datetime.fromisoformat(d["stamp"]),
+                    datetime.fromisoformat(d["until"]),
+                ),
             )
-        return out
+            for key, d in _kept(session, cls.PREFIX)
+        ]
+
+
+def _keep(session: Session, key: str, value: dict[str, Any]) -> None:
+    """A claim to undo at the next sync round, kept in the counter's sync_state."""
+    text = json.dumps(value)
+    stmt = sqlite_insert(SyncState).values(key=key, value=text)
+    session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": text}))
+
+
+def _kept(session: Session, prefix: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (key, json.loads(value))
+        for key, value in session.execute(
+            select(SyncState.key, SyncState.value).where(SyncState.key.startswith(prefix))
+        ).all()
+    ]
 
 
 @dataclass(frozen=True)
@@ -340,7 +350,9 @@ class FixedClaim:
             )
 
     def keep(self, session: Session) -> None:
-        value = json.dumps(
+        _keep(
+            session,
+            f"{self.PREFIX}{uuid.uuid4().hex[:24]}",
             {
                 "slot_id": str(self.slot_id) if self.slot_id else None,
                 "landline": self.landline,
@@ -348,33 +360,25 @@ class FixedClaim:
                 "counter_id": str(self.counter_id),
                 "stamp": self.stamp.isoformat(),
                 "until": self.until.isoformat(),
-            }
+            },
         )
-        key = f"{self.PREFIX}{uuid.uuid4().hex[:24]}"
-        stmt = sqlite_insert(SyncState).values(key=key, value=value)
-        session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
     @classmethod
     def kept(cls, session: Session) -> list[tuple[str, FixedClaim]]:
-        out = []
-        for key, value in session.execute(
-            select(SyncState.key, SyncState.value).where(SyncState.key.startswith(cls.PREFIX))
-        ).all():
-            d = json.loads(value)
-            out.append(
-                (
-                    key,
-                    cls(
-                        uuid.UUID(d["slot_id"]) if d["slot_id"] else None,
-                        d["landline"],
-                        tuple(d["serials"]),
-                        uuid.UUID(d["counter_id"]),
-                        datetime.fromisoformat(d["stamp"]),
-                        datetime.fromisoformat(d["until"]),
-                    ),
-                )
+        return [
+            (
+                key,
+                cls(
+                    uuid.UUID(d["slot_id"]) if d["slot_id"] else None,
+                    d["landline"],
+                    tuple(d["serials"]),
+                    uuid.UUID(d["counter_id"]),
+                    datetime.fromisoformat(d["stamp"]),
+                    datetime.fromisoformat(d["until"]),
+                ),
             )
-        return out
+            for key, d in _kept(session, cls.PREFIX)
+        ]
 
 
 Undoable = Claim | FixedClaim  # a claim a failed order gives back

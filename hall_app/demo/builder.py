@@ -208,6 +208,7 @@ class DemoBuilder:
                 convert_for_sqlite=sqlite_raw,
                 coverage=tuple((c, t, m) for c, (t, m) in ref.coverage.items()),
                 fttb_plan=(fttb.id, fttb.lock_in_months),
+                catalog=fixed.catalog,
                 bundles=tuple(
                     (
                         b.id,
@@ -225,9 +226,9 @@ class DemoBuilder:
         for result in self._generate(specs):
             write = cust_w.write_converted if sqlite_raw else cust_w.write
             write(dedupe.fix(result.customers))
-            fixed.number_accounts(result.fixed, result.subscriptions)
+            fixed.number_chunk(result.subscriptions, result.fixed_rows)
             (sub_w.write_converted if sqlite_raw else sub_w.write)(result.subscriptions)
-            fixed.past_installs(result.fixed, result.subscriptions)
+            fixed.write_chunk(result.fixed_rows, converted=sqlite_raw)
             samples.extend(result.samples)
             if progress:
                 progress(len(result.customers))
@@ -418,7 +419,8 @@ class DemoBuilder:
             return []
         rows = conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
-            "AND tbl_name IN ('customers', 'subscriptions')"
+            "AND tbl_name IN ('customers', 'subscriptions', 'orders', 'order_lines', "
+            "'work_orders', 'equipment')"
         ).all()
         for name, _ in rows:
             conn.exec_driver_sql(f"DROP INDEX {name}")

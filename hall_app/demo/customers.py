@@ -17,6 +17,14 @@ from sqlalchemy.dialects import sqlite
 from hall_app.clock import HALL_TZ
 from hall_app.db.models import Customer, Subscription
 from hall_app.demo.bulk import model_table, sqlite_converter
+from hall_app.demo.installs import (
+    INSTALL_TABLES,
+    DeferredNumbers,
+    FixedCatalog,
+    FixedSpec,
+    InstallRows,
+    Numbered,
+)
 from hall_app.demo.people import STREETS, PeopleFactory, check_char
 from hall_app.domain.enums import (
     CustomerKind,
@@ -107,27 +115,7 @@ class ChunkSpec:
     coverage: tuple[tuple[str, str, int], ...] = ()
     fttb_plan: tuple[uuid.UUID, int] | None = None
     bundles: tuple[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int], ...] = ()
-
-
-@dataclass(frozen=True)
-class FixedSpec:
-    """A broadband or landline subscription of a chunk, for its past install order and work
-    order (written by the parent: hall_app.demo.fixed)."""
-
-    row: int  # its index in the chunk's subscription rows
-    subscription_id: uuid.UUID
-    customer_id: uuid.UUID
-    kind: SubscriptionKind
-    status: SubscriptionStatus
-    product_id: uuid.UUID
-    ordered_at: datetime
-    installed_at: datetime
-    address: str
-    community: str
-    technology: str
-    contact_name: str
-    contact_phone: str
-    bundle_id: uuid.UUID | None = None
+    catalog: FixedCatalog | None = None  # for the install orders and work orders
 
 
 @dataclass(frozen=True)
@@ -153,7 +141,9 @@ class ChunkResult:
     customers: list[tuple[Any, ...]]
     subscriptions: list[tuple[Any, ...]]
     samples: list[Sample]
-    fixed: list[FixedSpec]
+    # The install orders, lines, work orders, equipment and landline numbers of the chunk's
+    # broadband and landlines, by table (numbers left Pending for the parent).
+    fixed_rows: dict[str, list[tuple[Any, ...]]]
 
 
 def generate_chunk(spec: ChunkSpec) -> ChunkResult:
@@ -348,10 +338,14 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
             fixed_line.place(
                 customers[-1], mobile_ids, broadband_id is not None, landline_id is not None
             )
+    fixed_rows = fixed_line.take_rows()
     if spec.convert_for_sqlite:
         customers = convert_rows(model_table(Customer), CUSTOMER_COLUMNS, customers)
         subs = convert_rows(model_table(Subscription), SUBSCRIPTION_COLUMNS, subs)
-    return ChunkResult(spec.index, customers, subs, samples, fixed_line.specs)
+        for table, rows in fixed_rows.items():
+            model, columns = INSTALL_TABLES[table]
+            fixed_rows[table] = convert_rows(model_table(model), columns, rows)
+    return ChunkResult(spec.index, customers, subs, samples, fixed_rows)
 
 
 def convert_rows(
@@ -427,7 +421,15 @@ class _FixedLines:
             self._locks[spec.fttb_plan[0]] = spec.fttb_plan[1]
         self._locks.update({bb: lock for _, _, bb, lock in spec.bundles})
         self._landlines = 0
-        self.specs: list[FixedSpec] = []
+        self._cat_counters = spec.catalog.counters if spec.catalog is not None else ()
+        self._installs = (
+            InstallRows(spec.catalog, self._rng, spec.today, DeferredNumbers(), spec.index + 1)
+            if spec.catalog is not None
+            else None
+        )
+
+    def take_rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        return self._installs.take_rows() if self._installs is not None else {}
 
     def place(
         self,
@@ -436,7 +438,7 @@ class _FixedLines:
         broadband: bool,
         landline: bool,
     ) -> None:
-        if not self._communities:
+        if not self._communities or self._installs is None:
             return
         rng = self._rng
         address = customer[CUSTOMER_COLUMNS.index("address")]
@@ -516,7 +518,7 @@ class _FixedLines:
         technology: str,
         contact: str,
         phone: str,
-        number: str,
+        number: Numbered,
         product: uuid.UUID,
         bundle: uuid.UUID | None,
         with_id: uuid.UUID | None,
@@ -540,13 +542,17 @@ class _FixedLines:
         cancelled = (
             installed_utc + timedelta(days=400) if status is SubscriptionStatus.CANCELLED else None
         )
+        assert self._installs is not None
+        counter = self._cat_counters[rng.randrange(len(self._cat_counters))]
+        if not number:  # broadband: its account, given by the parent per day and counter
+            number = self._installs.account(ordered.date(), counter.code)
         self._subs[n] = (
             row[0],
             ordered_utc,
             installed_utc,
             row[3],
             row[4],
-            number or row[5],
+            number,
             product,
             row[7],
             status,
@@ -561,7 +567,7 @@ class _FixedLines:
             bundle,
             with_id,
         )
-        self.specs.append(
+        self._installs._installed(
             FixedSpec(
                 row=n,
                 subscription_id=row[0],
@@ -577,5 +583,9 @@ class _FixedLines:
                 contact_name=contact,
                 contact_phone=phone,
                 bundle_id=bundle,
-            )
+            ),
+            counter.id,
+            number,
+            bundle,
+            False,
         )

@@ -1,8 +1,9 @@
 """The install work order's states (装机工单): what may follow what, and the Chinese refusal.
 
 scheduled → dispatched → installed; scheduled or dispatched → failed (with a reason);
-scheduled, dispatched or failed → scheduled again on a new slot (改约); scheduled or
-dispatched → cancelled. installed and cancelled are final."""
+scheduled, dispatched or failed → scheduled again on a new slot (改约); scheduled,
+dispatched or failed → cancelled. installed and cancelled are final; the others are open
+(a failed one waits to be rescheduled: the customer still waits, the promise still runs)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,10 @@ ALLOWED: dict[str, frozenset[S]] = {
     "install": frozenset({S.DISPATCHED}),
     "fail": frozenset({S.SCHEDULED, S.DISPATCHED}),
     "reschedule": frozenset({S.SCHEDULED, S.DISPATCHED, S.FAILED}),
-    "cancel": frozenset({S.SCHEDULED, S.DISPATCHED}),
+    "cancel": frozenset({S.SCHEDULED, S.DISPATCHED, S.FAILED}),
 }
 
-OPEN = frozenset({S.SCHEDULED, S.DISPATCHED})
+OPEN = frozenset({S.SCHEDULED, S.DISPATCHED, S.FAILED})
 
 
 def check_step(step: str, status: S, work_order_no: str) -> None:
@@ -41,7 +42,7 @@ def check_step(step: str, status: S, work_order_no: str) -> None:
     elif step == "install" and status is S.SCHEDULED:
         why = "尚未派单，须先派单才能"
     elif step == "install" and status is S.FAILED:
-        why = "装机失败，须先改约重新预约才能"
+        why = "须先改约重新预约才能"
     else:
         why = "不能"
     raise ValidationError(f"工单 {work_order_no} 当前为“{status.label}”，{why}{name}", STATUS_FIELD)

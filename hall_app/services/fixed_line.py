@@ -73,6 +73,7 @@ from hall_app.domain.pricing import (
 )
 from hall_app.domain.terms import FixedTermsPlan, fixed_install_terms, relocation_terms
 from hall_app.domain.workdays import DateAnswer
+from hall_app.domain.workorders import OPEN
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.calendar import CalendarService
@@ -625,6 +626,48 @@ def work_order_no(order_no: str) -> str:
     return WORK_ORDER_LETTERS + order_no[len(ORDER_LETTERS) :]
 
 
+def add_work_order(
+    session: Session,
+    order: Order,
+    kind: WorkOrderKind,
+    subscriptions: tuple[Subscription | None, Subscription | None],  # broadband, landline
+    address: str,
+    coverage: CoverageArea,
+    contact: tuple[str, str],
+    slot: InstallSlot,
+    promised: DateAnswer,
+    fee_fen: int,
+) -> WorkOrder:
+    """The order's install work order, scheduled in its slot (numbered after the order)."""
+    broadband, landline = subscriptions
+    assert order.customer_id is not None
+    work_order = WorkOrder(
+        work_order_no=work_order_no(order.order_no),
+        kind=kind,
+        order_id=order.id,
+        hall_id=order.hall_id,
+        customer_id=order.customer_id,
+        broadband_subscription_id=broadband.id if broadband else None,
+        landline_subscription_id=landline.id if landline else None,
+        address=address,
+        community=coverage.community,
+        technology=coverage.technology,
+        contact_name=contact[0],
+        contact_phone=contact[1],
+        slot_id=slot.id,
+        team_id=slot.team_id,
+        window_start=slot.starts_at,
+        window_end=slot.ends_at,
+        promised_date=promised.day,
+        promised_provisional=promised.provisional,
+        installation_fee_fen=fee_fen,
+        status=WorkOrderStatus.SCHEDULED,
+    )
+    session.add(work_order)
+    session.flush()
+    return work_order
+
+
 def promised_for(promised: DateAnswer, slot: InstallSlot) -> DateAnswer:
     """The date promised: the rule's, or the appointment's if the customer chose a later day
     (a wait the customer chose is not a late installation)."""
@@ -849,31 +892,18 @@ class FixedInstall(_Appointment, OrderKind[FixedTaken, FixedFulfilled]):
             gear.subscription_id = main.id
             gear.mode = mode
             gear.deposit_fen = product.deposit_fen if mode is EquipmentMode.DEPOSIT else 0
-        contact_name, contact_phone = self._contact
-        work_order = WorkOrder(
-            work_order_no=work_order_no(order.order_no),
-            kind=WorkOrderKind.INSTALL,
-            order_id=order.id,
-            hall_id=actor.hall_id,
-            customer_id=req.customer_id,
-            broadband_subscription_id=broadband.id if broadband else None,
-            landline_subscription_id=landline.id if landline else None,
-            address=context.address,
-            community=cat.coverage.community,
-            technology=cat.coverage.technology,
-            contact_name=contact_name,
-            contact_phone=contact_phone,
-            slot_id=cat.slot.id,
-            team_id=cat.slot.team_id,
-            window_start=cat.slot.starts_at,
-            window_end=cat.slot.ends_at,
-            promised_date=context.promised.day,
-            promised_provisional=context.promised.provisional,
-            installation_fee_fen=cat.install_fee_fen,
-            status=WorkOrderStatus.SCHEDULED,
+        work_order = add_work_order(
+            session,
+            order,
+            WorkOrderKind.INSTALL,
+            (broadband, landline),
+            context.address,
+            cat.coverage,
+            self._contact,
+            cat.slot,
+            context.promised,
+            cat.install_fee_fen,
         )
-        session.add(work_order)
-        session.flush()
         return FixedFulfilled(work_order, broadband, landline)
 
     def audit_after(self, context: FixedTaken) -> dict[str, object]:
@@ -968,32 +998,19 @@ class Relocate(_Appointment, OrderKind[RelocateTaken, FixedFulfilled]):
     ) -> FixedFulfilled:
         sub = context.subscription
         order.subscription_id = sub.id
-        contact_name, contact_phone = self._contact
         broadband = sub.kind is SubscriptionKind.BROADBAND
-        work_order = WorkOrder(
-            work_order_no=work_order_no(order.order_no),
-            kind=WorkOrderKind.RELOCATE,
-            order_id=order.id,
-            hall_id=actor.hall_id,
-            customer_id=sub.customer_id,
-            broadband_subscription_id=sub.id if broadband else None,
-            landline_subscription_id=None if broadband else sub.id,
-            address=context.address,
-            community=context.coverage.community,
-            technology=context.coverage.technology,
-            contact_name=contact_name,
-            contact_phone=contact_phone,
-            slot_id=context.slot.id,
-            team_id=context.slot.team_id,
-            window_start=context.slot.starts_at,
-            window_end=context.slot.ends_at,
-            promised_date=context.promised.day,
-            promised_provisional=context.promised.provisional,
-            installation_fee_fen=self._rules.relocation_fee_fen,
-            status=WorkOrderStatus.SCHEDULED,
+        work_order = add_work_order(
+            session,
+            order,
+            WorkOrderKind.RELOCATE,
+            (sub, None) if broadband else (None, sub),
+            context.address,
+            context.coverage,
+            self._contact,
+            context.slot,
+            context.promised,
+            self._rules.relocation_fee_fen,
         )
-        session.add(work_order)
-        session.flush()
         return FixedFulfilled(work_order, sub if broadband else None, None if broadband else sub)
 
     def audit_after(self, context: RelocateTaken) -> dict[str, object]:
@@ -1035,7 +1052,7 @@ def relocatable_subscription(session: Session, subscription_id: uuid.UUID) -> Su
         select(WorkOrder.work_order_no).where(
             (WorkOrder.broadband_subscription_id == sub.id)
             | (WorkOrder.landline_subscription_id == sub.id),
-            WorkOrder.status.in_([WorkOrderStatus.SCHEDULED, WorkOrderStatus.DISPATCHED]),
+            WorkOrder.status.in_(OPEN),
         )
     )
     if open_order is not None:

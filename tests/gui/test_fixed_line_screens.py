@@ -192,6 +192,7 @@ def test_the_supervisors_main_window_with_its_menu_fits(
     qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
     qtbot.waitUntil(page.relocation_button.isEnabled, timeout=WAIT)
     buttons = [
+        page.work_order_button,
         page.red_letter_button,
         page.open_mobile_button,
         page.fixed_line_button,

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from hall_app.cli import main as cli_main
+from hall_app.db.central import FixedClaim
+from hall_app.db.central_claims import LinkedCentral
 from hall_app.db.models import Equipment, InstallSlot, LandlineNumber, WorkOrder
 from hall_app.domain.enums import EquipmentStatus, NumberStatus
 from hall_app.domain.errors import ValidationError
@@ -94,3 +96,28 @@ def test_a_failed_order_gives_its_claims_back(synced: tuple[Hall, Setup]) -> Non
     assert _central(h, req.slot_id) == (0, NumberStatus.RESERVED, EquipmentStatus.IN_STOCK)
     app.fixed_line.install(clerk, req)  # and the same order goes through afterwards
     assert _central(h, req.slot_id) == (1, NumberStatus.ASSIGNED, EquipmentStatus.LENT)
+
+
+def test_a_claim_kept_while_the_link_was_down_is_undone_next_round(
+    synced: tuple[Hall, Setup],
+) -> None:
+    h, st = synced
+    app, clerk = h.apps["01"], h.clerk("01")
+    app.fixed_line.reserve_landline(clerk, LANDLINES[0])
+    slot_id = _request(app, clerk, st).slot_id
+    central = LinkedCentral(app.link)
+    counter_id = h.counter_id("01")
+    stamp = app.clock()
+    central.claim_fixed_line(
+        slot_id, LANDLINES[0], [(SERIALS[0], EquipmentStatus.LENT)], counter_id, stamp
+    )
+    assert _central(h, slot_id) == (1, NumberStatus.ASSIGNED, EquipmentStatus.LENT)
+    claim = FixedClaim(slot_id, LANDLINES[0], (SERIALS[0],), counter_id, stamp, stamp)
+    with app.db.unit_of_work() as s:  # as the pipeline keeps it when the release fails
+        claim.keep(s)
+    with app.db.read() as s:
+        assert [c for _k, c in FixedClaim.kept(s)] == [claim]
+    app.sync.run_round()
+    assert _central(h, slot_id) == (0, NumberStatus.RESERVED, EquipmentStatus.IN_STOCK)
+    with app.db.read() as s:
+        assert FixedClaim.kept(s) == []

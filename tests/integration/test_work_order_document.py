@@ -3,6 +3,7 @@ provisional promise, and reprints."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,8 @@ from hall_app.domain.errors import ValidationError
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind
 from tests.fixed_line_fixtures import ADDRESS, COMMUNITY, make_work_order
+
+SHOTS = os.environ.get("HALL_SHOTS")  # a folder: the document is saved there as PNG too
 
 
 def _text(pdf: bytes, tmp_path: Path, name: str) -> str:
@@ -38,6 +41,12 @@ def test_the_work_order_holds_what_the_installer_needs(
     printed = hall.documents.print_document(clerk, built.order_id, DocumentKind.WORK_ORDER)
     assert printed.copy_no == 1 and printed.filename.startswith(built.work_order_no)
     text = _text(printed.pdf, tmp_path, "wo")
+    if SHOTS:  # docs/work-order.png: HALL_SHOTS=docs pytest tests/integration/test_work_order_…
+        png = Path(SHOTS) / "work-order"
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "110", "-singlefile", str(tmp_path / "wo.pdf"), str(png)],
+            check=True,
+        )
     flat = _flat(text)
     assert "装机工单（新装）" in flat
     assert f"工单号：{built.work_order_no}" in flat and f"受理单号：{built.order_no}" in flat
