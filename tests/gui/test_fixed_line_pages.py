@@ -4,12 +4,13 @@ the landline number given back, a relocation, and the supervisor's 预约登记 
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from hall_app.app import HallApp
 from hall_app.db.models import (
@@ -468,3 +469,35 @@ def test_a_landline_reservation_that_lapsed_sends_the_clerk_back_to_the_plan(
     assert wizard.draft.landline is None and not wizard.next_button.isEnabled()
     assert number.display in plans.number_chosen.text()
     assert _counts(hall) == before
+
+
+def test_a_database_fault_mid_order_takes_no_money_and_the_clerk_can_retry(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops)
+    _to_slots(qtbot, hall, wizard)
+    next_page(qtbot, wizard)
+    sign_now(qtbot, wizard)
+    next_page(qtbot, wizard)
+
+    def fail_work_order(
+        _conn: object, _cursor: object, statement: str, *_args: object
+    ) -> None:  # the disk gives way as the work order is written
+        if statement.startswith("INSERT INTO work_orders"):
+            raise sqlite3.OperationalError("disk I/O error")
+
+    event.listen(hall.db.engine, "before_cursor_execute", fail_work_order)
+    before = _counts(hall)
+    quote = wizard.draft.quote
+    assert quote is not None
+    pay = wizard.payment
+    qtbot.keyClicks(pay.tendered, str(quote.total_fen // 100 + 1))
+    qtbot.keyClick(pay.tendered, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "未收取任何费用" in pay.error.text(), timeout=WAIT)
+    assert "数据库" in pay.error.text() and wizard.current is pay
+    assert _counts(hall) == before and wizard.draft.installed is None
+    event.remove(hall.db.engine, "before_cursor_execute", fail_work_order)
+    qtbot.waitUntil(wizard.next_button.isEnabled, timeout=WAIT)  # the clerk tries again
+    qtbot.keyClick(pay.tendered, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.draft.installed is not None, timeout=WAIT)
+    assert _counts(hall) == (before[0] + 1, before[1] + 1, before[2] + 1)

@@ -6,7 +6,6 @@ landline number back at once."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from PySide6.QtWidgets import QWidget
@@ -31,7 +30,8 @@ from ui.ops import Operations
 from ui.wizard.base import WizardEnv
 from ui.wizard.dialog import WizardDialog
 
-log = logging.getLogger("hall.ui.fixed_line")
+# The queue's service type whose tickets (C, 宽带固话) lead to these wizards.
+FIXED_SERVICE = "fixed"
 
 
 class _FixedWizard(WizardDialog):

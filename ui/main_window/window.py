@@ -33,7 +33,7 @@ from ui import messages
 from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
 from ui.fixed_line.demands import DemandListDialog
-from ui.fixed_line.wizard import FixedLineWizard, RelocationWizard
+from ui.fixed_line.wizard import FIXED_SERVICE, FixedLineWizard, RelocationWizard
 from ui.keys import shortcut
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Changes, Operations
@@ -240,7 +240,8 @@ class MainWindow(QMainWindow):
         if ticket is None or ticket.id == self._visit_ticket:
             return
         self._visit_ticket = ticket.id
-        self.customers.start_visit(ticket.ticket_no, fixed_line=ticket.service_code == "fixed")
+        fixed = ticket.service_code == FIXED_SERVICE  # C: 宽带/固话
+        self.customers.start_visit(ticket.ticket_no, fixed_line=fixed)
 
     def release_lapsed_numbers(self) -> None:
         numbers = self._app.numbers
