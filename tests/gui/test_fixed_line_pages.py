@@ -501,3 +501,26 @@ def test_a_database_fault_mid_order_takes_no_money_and_the_clerk_can_retry(
     qtbot.keyClick(pay.tendered, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: wizard.draft.installed is not None, timeout=WAIT)
     assert _counts(hall) == (before[0] + 1, before[1] + 1, before[2] + 1)
+
+
+def test_another_address_offers_only_its_speeds_and_drops_the_bundle(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops)
+    _covered(qtbot, wizard)
+    _plan(qtbot, wizard, "BB500")
+    plans = wizard.plan
+    qtbot.waitUntil(lambda: plans.bundle_combo.count() > 1, timeout=WAIT)
+    plans.bundle_combo.setCurrentIndex(1)
+    assert wizard.draft.bundle is not None
+    qtbot.keyClick(wizard, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    _covered(qtbot, wizard, "福建省福州市鼓楼区闽江公寓 5 栋 302")  # FTTB, 200M at most
+    c = wizard.draft.coverage
+    assert c is not None and c.technology == "FTTB" and c.max_down_mbps == 200
+    assert "FTTB 光纤到楼" in wizard.address.result.text()
+    next_page(qtbot, wizard)
+    qtbot.waitUntil(lambda: plans.compare.columnCount() == 1, timeout=WAIT)
+    offered = [plans.plan_combo.itemData(i) for i in range(plans.plan_combo.count())]
+    assert offered == ["", "BB200", "__none__"]
+    assert wizard.draft.broadband is None and wizard.draft.bundle is None
+    assert not wizard.next_button.isEnabled()

@@ -95,7 +95,7 @@ class PlanPage(FixedPage):
         self.landline_box = QCheckBox("同时安装固话 (Ctrl+L)")
         self.landline_box.setObjectName("withLandline")
         self.landline_box.toggled.connect(self._landline_toggled)
-        shortcut(self, "Ctrl+L", self.landline_box.toggle)
+        shortcut(self, "Ctrl+L", self._toggle_landline)
         self.landline_combo = QComboBox()
         self.landline_combo.setObjectName("landlinePlanChoice")
         self.landline_combo.currentIndexChanged.connect(self._landline_plan_chosen)
@@ -163,9 +163,9 @@ class PlanPage(FixedPage):
             "在“办理宽带”中用 ↑↓ 选择（或点选对比表的一列），Ctrl+L 同时安装固话"
         )
         self.landline_box.setEnabled(c.landline)
+        self.landline_box.setText("同时安装固话 (Ctrl+L)" if c.landline else "该地址不能安装固话")
         if not c.landline:
             self.landline_box.setChecked(False)
-            self.landline_box.setText("该地址不能安装固话")
         self.query(
             lambda: (
                 service.plans(actor, SubscriptionKind.BROADBAND, speed),
@@ -191,10 +191,8 @@ class PlanPage(FixedPage):
         self._landline_plans = {p.code: p for p in landline}
         self.compare.setColumnCount(len(self.plans))
         self.compare.setHorizontalHeaderLabels([p.name for p in self.plans])
-        self.draft.broadband = None
-        self._render()
+        self._plan_chosen(0)  # another address: no plan or bundle chosen yet
         self.plan_combo.setFocus()
-        self.complete_changed.emit()
 
     def _render(self) -> None:
         chosen = self.draft.broadband.code if self.draft.broadband else None
@@ -261,6 +259,10 @@ class PlanPage(FixedPage):
         self.complete_changed.emit()
 
     # -- landline --------------------------------------------------------------------------
+    def _toggle_landline(self) -> None:
+        if self.landline_box.isEnabled():  # not where the address can have no landline
+            self.landline_box.toggle()
+
     def _set_landline_enabled(self, on: bool) -> None:
         for w in (self.landline_combo, self.number_filter, self.number_search, self.number_table):
             w.setEnabled(on)
