@@ -172,9 +172,10 @@ def _open_database(settings: Settings) -> HallApp:
 
     hall = build_app(settings)
     if settings.demo:  # a demo database built on an earlier day gets today's queue
-        from hall_app.demo.today import top_up_todays_queue
+        from hall_app.demo.today import top_up_slots, top_up_todays_queue
 
         top_up_todays_queue(hall.db, hall.clock())
+        top_up_slots(hall.db, hall.clock(), settings.rules)
     # Import (only import: no widgets off the GUI thread) the screens the main window needs,
     # so opening it after the login does not wait for them.
     import ui.main_window.window  # noqa: F401

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hall_app.clock import HALL_TZ, business_date
+from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Customer,
@@ -33,6 +34,7 @@ from hall_app.db.outbox import silenced
 from hall_app.domain.enums import Role, TicketStatus
 from hall_app.domain.errors import StorageError
 from hall_app.domain.queue import ticket_number
+from hall_app.services.installs import ensure_slots
 
 OPENING = dtime(8, 30)
 PINNED_DAY_MOMENT = dtime(11, 0)  # a build for another day stops its queue here
@@ -216,3 +218,24 @@ def _tickets(
             customer_id=customers[rng.randrange(len(customers))],
         )
     return rows
+
+
+def top_up_slots(db: Database, now: datetime, rules: BusinessRules) -> int:
+    """At the start of a demo: the install slots of the coming working days (as the back
+    office's `hall-app slots make` would have made them), so the broadband wizard has
+    appointments to offer whatever day the demo database was built. Idempotent; silenced like
+    the queue. Returns the slots added."""
+    with db.unit_of_work() as session, silenced(session):
+        hall_ids = session.scalars(select(Hall.id)).all()
+        return sum(
+            ensure_slots(
+                session,
+                hall_id,
+                business_date(now),
+                rules.install_search_working_days + 2,
+                rules,
+                None,
+                now,
+            )
+            for hall_id in hall_ids
+        )

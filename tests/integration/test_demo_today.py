@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,11 +16,11 @@ from hall_app.clock import HALL_TZ, business_date
 from hall_app.config import Settings
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.migrate import upgrade_to_head
-from hall_app.db.models import AuditEntry, QueueTicket, SyncOutbox
+from hall_app.db.models import AuditEntry, QueueTicket, SyncOutbox, TeamArea
 from hall_app.demo.arrivals import GAP_SECONDS, DemoArrivals, arrival_at
 from hall_app.demo.builder import DemoBuilder
 from hall_app.demo.reference import DEMO_PASSWORD
-from hall_app.demo.today import STILL_WAITING, demo_moment, top_up_todays_queue
+from hall_app.demo.today import STILL_WAITING, demo_moment, top_up_slots, top_up_todays_queue
 from hall_app.domain.enums import TicketStatus
 from hall_app.services.actor import Actor
 from tests.conftest import DEMO_TODAY, FakeClock
@@ -187,3 +187,21 @@ def test_an_early_start_still_has_a_queue_behind_it(
     queue = top_up_todays_queue(hall.db, clock())
     assert queue.waiting >= STILL_WAITING[0]
     _check_morning(_tickets(hall.db), clock(), min_done=1)
+
+
+def test_a_demo_started_on_a_later_day_has_install_slots_to_offer(
+    hall: HallApp, clerk: Actor, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 12, 28, 1, 0, tzinfo=UTC)  # a month after the build
+    added = top_up_slots(hall.db, clock(), hall.settings.rules)
+    assert added > 0
+    assert top_up_slots(hall.db, clock(), hall.settings.rules) == 0  # idempotent
+    with hall.db.read() as s:
+        community = s.scalars(select(TeamArea.community).order_by(TeamArea.community)).first()
+        assert s.scalar(select(func.count()).select_from(SyncOutbox).where(
+            SyncOutbox.table_name == "install_slots"
+        )) == 0  # fmt: skip
+    assert community is not None
+    offered = hall.slots.free_slots(clerk, community)
+    assert offered and offered[0].day >= date(2026, 12, 28)
+    assert any(v.provisional for v in offered)  # 2027 is not in the calendar table yet
