@@ -113,7 +113,3 @@ class FixedPage(base.WizardPage):
         draft = self.env.draft
         assert isinstance(draft, FixedDraft)
         return draft
-
-
-def promised_text(answer_day: object, provisional: bool) -> str:
-    return f"{answer_day}{PROVISIONAL if provisional else ''}"

@@ -4,8 +4,6 @@ customer's (Ctrl+D); Enter checks it (查询覆盖). An uncovered address says s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -264,6 +262,3 @@ class AddressPage(FixedPage):
 
     def missing(self) -> str:
         return "请输入装机地址并回车查询覆盖（须为已覆盖的地址）"
-
-    def leave(self, proceed: Callable[[], None]) -> None:
-        proceed()
