@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 from hall_app.clock import Clock
 from hall_app.demo.arrivals import Arrived, DemoArrivals
-from hall_app.devices.scanner import SimScanner
+from hall_app.devices.scanner import EquipmentScanner, SimScanner
 from hall_app.domain.errors import HallError
 from hall_app.services.actor import Actor
 from hall_app.services.queue import QueueService
@@ -22,6 +22,7 @@ from ui.ops import Changes, Operations
 log = logging.getLogger("hall.ui.demo")
 SIM_SCAN_KEY = "F9"
 SIM_SCAN_HINT = "演示模式：按 F9 模拟扫码枪扫描一张本厅库存中的空白 SIM 卡"
+GEAR_SCAN_HINT = "演示模式：按 F9 模拟扫码枪扫描光标所在一栏的一台本厅库存设备（光猫或路由器）"
 
 
 class ArrivalsTimer(QObject):
@@ -112,4 +113,31 @@ def add_sim_scan_shortcut(
 
     binding = shortcut(page, SIM_SCAN_KEY, scan)
     field.setToolTip(SIM_SCAN_HINT)
+    return binding
+
+
+def add_equipment_scan_shortcut(
+    page: QWidget,
+    fields: dict[str, tuple[QLineEdit, str]],  # key: (its field, 光猫 or 路由器)
+    scanner: EquipmentScanner,
+    actor: Actor,
+    run: Callable[..., None],
+    refuse: Callable[[HallError], bool],
+) -> QShortcut:
+    """F9 on ``page``: the scanner picks a device of the kind the focused field wants (the
+    first field's when none has the focus) and its serial is typed into that field."""
+
+    def scan() -> None:
+        field, kind = next(
+            (f for f in fields.values() if f[0].hasFocus()), next(iter(fields.values()))
+        )
+        run(
+            lambda: scanner.scan_equipment(actor.hall_id, actor.counter_id, kind),
+            lambda serial: type_as_scanner(field, serial),
+            refuse,
+        )
+
+    binding = shortcut(page, SIM_SCAN_KEY, scan)
+    for field, _kind in fields.values():
+        field.setToolTip(GEAR_SCAN_HINT)
     return binding

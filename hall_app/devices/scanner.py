@@ -6,10 +6,18 @@ keystrokes and Enter, exactly as a keyboard scanner would."""
 from __future__ import annotations
 
 import uuid
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class SimScanner(Protocol):
     def scan_sim(self, hall_id: uuid.UUID, counter_id: uuid.UUID | None) -> str:
         """The ICCID on the SIM card under the scanner, or raise ``DeviceError``."""
+        ...
+
+
+@runtime_checkable
+class EquipmentScanner(Protocol):
+    def scan_equipment(self, hall_id: uuid.UUID, counter_id: uuid.UUID | None, kind: str) -> str:
+        """The serial on the modem (``kind`` 光猫) or router (路由器) under the scanner, or
+        raise ``DeviceError``."""
         ...

@@ -144,3 +144,33 @@ def test_a_demo_started_on_a_later_day_has_todays_queue(demo_url: str, demo: boo
         assert bool(today) is demo
     finally:
         hall.close()
+
+
+def test_f9_on_the_equipment_page_scans_a_modem_then_a_router(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    from tests.gui.fixed_helpers import bundle_customer, make_slots, next_page
+    from tests.gui.test_fixed_line_pages import _covered, _plan
+    from ui.demo import GEAR_SCAN_HINT
+    from ui.fixed_line.wizard import FixedLineWizard
+
+    demo = dataclasses.replace(hall, sim_scanner=DemoSimScanner(hall.db))
+    make_slots(hall)
+    customer_id, _ = bundle_customer(hall)
+    wizard = FixedLineWizard(demo, clerk, ops, customer_id, customer_name="张三")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    _covered(qtbot, wizard)
+    _plan(qtbot, wizard)
+    next_page(qtbot, wizard)
+    gear = wizard.equipment
+    assert any(label.text() == GEAR_SCAN_HINT for label in gear.findChildren(QLabel))
+    gear.serials["modem"].setFocus()
+    qtbot.keyClick(gear.serials["modem"], Qt.Key.Key_F9)
+    qtbot.waitUntil(lambda: "modem" in wizard.draft.gear, timeout=WAIT)
+    assert wizard.draft.gear["modem"].view.kind_label == "光猫"
+    gear.serials["router"].setFocus()
+    qtbot.keyClick(gear.serials["router"], Qt.Key.Key_F9)
+    qtbot.waitUntil(lambda: "router" in wizard.draft.gear, timeout=WAIT)
+    assert wizard.draft.gear["router"].view.kind_label == "路由器"
+    assert shown.items == []

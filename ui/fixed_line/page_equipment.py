@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QVBoxLayout
 
+from hall_app.devices.scanner import EquipmentScanner
 from hall_app.domain.enums import EquipmentMode
 from hall_app.domain.errors import HallError
 from hall_app.services.fixed_line import EquipmentView
 from ui import format as fmt
+from ui.demo import GEAR_SCAN_HINT, add_equipment_scan_shortcut
 from ui.fixed_line.draft import FixedPage, Gear
 from ui.style import set_role
 from ui.wizard.base import WizardEnv, error_label
@@ -62,7 +64,23 @@ class EquipmentPage(FixedPage):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(self.note)
+        scanner = env.app.sim_scanner
+        if isinstance(scanner, EquipmentScanner):  # demo mode: F9 "scans" a device in stock
+            add_equipment_scan_shortcut(
+                self,
+                {key: (self.serials[key], label) for key, label, _r in SLOTS},
+                scanner,
+                env.actor,
+                self.query,
+                self._scan_refused,
+            )
+            layout.addWidget(QLabel(GEAR_SCAN_HINT))
         layout.addStretch(1)
+
+    def _scan_refused(self, exc: HallError) -> bool:
+        key = next((k for k, f in self.serials.items() if f.hasFocus()), "modem")
+        self._refuse(key, exc.text)
+        return True
 
     def _contract(self) -> bool:
         d = self.draft
