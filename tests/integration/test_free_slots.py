@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, func, insert, or_, select, update
 
 from hall_app.app import HallApp
 from hall_app.cli import main as cli_main
+from hall_app.db.central import Offline
+from hall_app.db.central_claims import free_slots_stmt
 from hall_app.db.engine import make_engine
 from hall_app.db.models import (
     AuditEntry,
@@ -234,10 +236,33 @@ def test_free_slots_across_the_year_end_are_provisional_in_2027(
 
 
 class FakeCentral:
-    """The central port as free_slots sees it: only whether the link is up."""
+    """The central port as free_slots sees it: the counter's own database stands in for the
+    central one (the same rows), or the link is down."""
 
-    def __init__(self, online: bool) -> None:
+    def __init__(self, hall: HallApp, online: bool) -> None:
+        self.hall = hall
         self.online = online
+
+    def free_slots(
+        self,
+        hall_id: uuid.UUID,
+        community: str,
+        first: date,
+        last: date,
+        earliest: datetime,
+        counter_id: uuid.UUID,
+    ) -> list[dict[str, Any]]:
+        if not self.online:
+            raise Offline
+        stmt = free_slots_stmt(hall_id, community, first, last, earliest).where(
+            or_(
+                InstallSlot.lease_counter_id.is_(None),
+                InstallSlot.lease_counter_id == counter_id,
+                InstallSlot.lease_until < self.hall.clock(),
+            )
+        )
+        with self.hall.db.read() as s:
+            return [dict(r) for r in s.execute(stmt).mappings()]
 
 
 @pytest.mark.usefixtures("areas")
@@ -275,8 +300,8 @@ def test_leases_online_and_offline(hall: HallApp, clerk: Actor, admin: Actor) ->
         return SlotService(hall.db, hall.clock, hall.settings.rules, hall.calendar, central)
 
     standalone = {v.slot_id for v in service(None).free_slots(clerk, COMMUNITY)}
-    online = {v.slot_id for v in service(FakeCentral(True)).free_slots(clerk, COMMUNITY)}
-    offline = {v.slot_id for v in service(FakeCentral(False)).free_slots(clerk, COMMUNITY)}
+    online = {v.slot_id for v in service(FakeCentral(hall, True)).free_slots(clerk, COMMUNITY)}
+    offline = {v.slot_id for v in service(FakeCentral(hall, False)).free_slots(clerk, COMMUNITY)}
     assert {mine, theirs, lapsed} <= standalone
     assert mine in online and lapsed in online and theirs not in online
     assert offline == {mine}
