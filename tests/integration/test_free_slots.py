@@ -369,3 +369,31 @@ def test_cli_makes_slots(demo_url: str, tmp_path: Path, capsys: pytest.CaptureFi
             assert conn.scalar(select(func.count()).select_from(InstallSlot)) == 3 * WINDOWS * 3
     finally:
         engine.dispose()
+
+
+@pytest.mark.usefixtures("areas")
+def test_a_year_only_partly_in_the_table_counts_as_missing(hall: HallApp, admin: Actor) -> None:
+    # One 2027 row arrived (New Year's Day off) but not the year: 2027 is still counted
+    # Monday to Friday and provisional, 1 January included, and nothing crashes.
+    with hall.db.unit_of_work() as s:
+        d = date(2027, 1, 1)
+        s.execute(
+            insert(CalendarDay).values(
+                id=calendar_day_id(d), day=d, is_working_day=False, holiday_name="元旦",
+                kind="holiday", source="test", created_at=hall.clock(), updated_at=hall.clock(),
+            )
+        )  # fmt: skip
+        start = date(2026, 12, 31)
+        assert ensure_slots(s, admin.hall_id, start, 3, hall.settings.rules, None, hall.clock())
+    with hall.db.read() as s:
+        got = s.execute(
+            select(InstallSlot.day, InstallSlot.provisional)
+            .where(InstallSlot.community == COMMUNITY)
+            .distinct()
+            .order_by(InstallSlot.day)
+        ).all()
+    assert [tuple(r) for r in got] == [
+        (date(2026, 12, 31), False),
+        (date(2027, 1, 1), True),
+        (date(2027, 1, 4), True),
+    ]
