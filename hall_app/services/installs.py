@@ -298,13 +298,23 @@ class SlotService:
                 return cal, last
             last_year = last.year
 
-    def ensure_slots(self, actor: Actor, working_days: int | None = None) -> int:
-        """Make the actor's hall's slots from today for ``working_days`` working days (by
-        default the search horizon), audited. Returns the slots added."""
+    def ensure_slots(
+        self, actor: Actor, working_days: int | None = None, start: date | None = None
+    ) -> int:
+        """Make the actor's hall's slots from ``start`` (by default today) for
+        ``working_days`` working days (by default the search horizon), audited. Returns the
+        slots added. A counter that syncs with a central database makes none itself: the
+        slots are made there and pulled (two copies of a slot would clash)."""
         actor.require(Permission.CATALOG_ADMIN)
+        if self._central is not None:
+            raise ValidationError(
+                "本机与中心数据库同步，装机预约时段由中心生成（hall-app slots make），"
+                "随同步下发到各窗口",
+                "预约时段",
+            )
         days = self._rules.install_search_working_days if working_days is None else working_days
         now = self._clock()
-        today = business_date(now)
+        today = business_date(now) if start is None else start
         cal = self._calendar.calendar(actor, years_spanned(today, max(days, 1)))
         with self._db.unit_of_work() as s:
             added = ensure_slots(s, actor.hall_id, today, days, self._rules, cal, now)

@@ -305,6 +305,9 @@ def test_leases_online_and_offline(hall: HallApp, clerk: Actor, admin: Actor) ->
     assert {mine, theirs, lapsed} <= standalone
     assert mine in online and lapsed in online and theirs not in online
     assert offline == {mine}
+    with pytest.raises(ValidationError) as err:  # made centrally, never at a synced counter
+        service(FakeCentral(hall, True)).ensure_slots(admin, 3)
+    assert err.value.field == "预约时段" and "中心" in err.value.message
 
 
 @pytest.mark.usefixtures("areas")
