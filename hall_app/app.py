@@ -26,11 +26,13 @@ from hall_app.services.catalog import CatalogService
 from hall_app.services.coverage import CoverageService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
+from hall_app.services.fixed_line import FixedLineService
 from hall_app.services.installs import SlotService
 from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
+from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
 
 
@@ -54,6 +56,8 @@ class HallApp:
     link: CentralLink  # the live link for tickets, numbers and SIMs (when configured)
     id_reader: IdCardReader | None  # None: no reader at this counter
     slots: SlotService
+    fixed_line: FixedLineService
+    work_orders: WorkOrderService
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -118,6 +122,7 @@ def build_app(
     link = CentralLink(settings.central_url if local else None)
     numbers = NumberService(db, settings.rules, clock, link)
     calendar = CalendarService(db, settings.rules)
+    coverage = CoverageService(db)
     sync = SyncService(
         db, settings.central_url, clock, settings.counter_code, link, on_pulled=calendar.forget
     )
@@ -129,7 +134,7 @@ def build_app(
         clock=clock,
         auth=AuthService(db, settings.rules, clock, hasher, settings.counter_code),
         catalog=CatalogService(db, clock),
-        coverage=CoverageService(db),
+        coverage=coverage,
         calendar=calendar,
         customers=CustomerService(db, settings.rules, clock),
         queue=QueueService(db, settings.rules, clock, link),
@@ -137,7 +142,7 @@ def build_app(
         orders=OrderService(
             db, settings.rules, clock, numbers, shared_segments=not sync.configured, link=link
         ),
-        documents=DocumentService(db, clock),
+        documents=DocumentService(db, clock, settings.rules),
         invoices=InvoiceService(db, clock, shared_segments=shared),
         # Day close waits for the central database to have everything (when there is one).
         cash=CashService(
@@ -152,6 +157,22 @@ def build_app(
         id_reader=DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None,
         sim_scanner=DemoSimScanner(db) if settings.demo else None,
         slots=SlotService(
+            db,
+            clock,
+            settings.rules,
+            calendar,
+            central=LinkedCentral(link) if link.configured else None,
+        ),
+        fixed_line=FixedLineService(
+            db,
+            settings.rules,
+            clock,
+            calendar,
+            coverage,
+            shared_segments=shared,
+            link=link,
+        ),
+        work_orders=WorkOrderService(
             db,
             clock,
             settings.rules,

@@ -15,7 +15,7 @@ from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import HallError
 
-COMMANDS = ("demo", "migrate", "central", "sync", "calendar", "slots")
+COMMANDS = ("demo", "migrate", "central", "sync", "calendar", "slots", "workorder")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--years", type=_years, required=True, help="a year or a range, e.g. 2025-2026"
     )
+    wo = sub.add_parser("workorder", help="install work orders, for the installers' back office")
+    wo.add_argument(
+        "action",
+        choices=["dispatch", "done", "fail"],
+        help="dispatch: 派单; done: 装机完成 (the service starts); fail: 装机失败 (--reason)",
+    )
+    wo.add_argument("ref", metavar="ORDER_NO", help="the order number (SL…) or work-order number")
+    wo.add_argument("--reason", default="", help="why the install failed (fail only)")
     slots = sub.add_parser("slots", help="install appointment slots (装机预约时段)")
     slots.add_argument("action", choices=["make"], help="make: add the coming days' slots")
     slots.add_argument("--days", type=int, default=14, help="working days from today")
@@ -76,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             return _central(engine, settings, args)
         if args.command == "calendar":
             return _calendar(engine, args)
+        if args.command == "workorder":
+            return _workorder(engine, settings, args)
         if args.command == "slots":
             return _slots(engine, settings, args)
         build_parser().print_help()
@@ -116,6 +126,44 @@ def _calendar(engine: Engine, args: argparse.Namespace) -> int:
         f"{report.days} 天，其中法定节假日 {report.holidays} 天、调休上班 {report.makeup_days} 天；"
         f"日历现有年份：{'、'.join(map(str, years))}"
     )
+    return 0
+
+
+def _workorder(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    """Report a work order's step as the installers' back office (audited as "backoffice")."""
+    from hall_app.db.engine import Database
+    from hall_app.domain.money import format_yuan
+    from hall_app.services.calendar import CalendarService
+    from hall_app.services.workorders import WorkOrderService
+
+    upgrade_to_head(engine)
+    db = Database(engine)
+    try:
+        rules = settings.rules
+        service = WorkOrderService(db, system_clock, rules, CalendarService(db, rules))
+        actor = service.back_office_actor(args.ref)
+        wo = service.find(actor, args.ref)
+        if args.action == "dispatch":
+            done = service.dispatch(actor, wo.id)
+            print(f"工单 {done.work_order_no}（受理单 {done.order_no}）已派单：{done.team_name}")
+        elif args.action == "fail":
+            done = service.report_failed(actor, wo.id, args.reason)
+            print(
+                f"工单 {done.work_order_no}（受理单 {done.order_no}）已登记装机失败："
+                f"{done.status_reason}"
+            )
+        else:
+            report = service.report_installed(actor, wo.id)
+            started = "、".join(report.activated) or "—"
+            moved = "、".join(report.relocated)
+            line = f"工单 {report.work_order_no}（受理单 {wo.order_no}）装机完成；"
+            line += f"移机至新地址：{moved}" if moved else f"已开通计费：{started}"
+            if report.credit_fen:
+                credit = format_yuan(report.credit_fen)
+                line += f"；超期 {report.late_days} 天，已补偿 {credit} 至账户余额"
+            print(line)
+    finally:
+        db.dispose()
     return 0
 
 
@@ -186,7 +234,8 @@ def _demo(engine: Engine, args: argparse.Namespace) -> int:
     print(
         f"演示数据已生成：客户 {summary.customers:,}，业务号码 {summary.subscriptions:,}，"
         f"号池 {summary.numbers:,}，SIM 卡 {summary.sims:,}，排队票 {summary.tickets:,}，"
-        f"受理单 {summary.orders:,}；用时 {summary.seconds:.1f} 秒"
+        f"受理单 {summary.orders:,}，装机工单 {summary.work_orders:,}；"
+        f"用时 {summary.seconds:.1f} 秒"
     )
     if summary.today.issued:
         print(

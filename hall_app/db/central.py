@@ -281,3 +281,100 @@ class Claim:
                 )
             )
         return out
+
+
+@dataclass(frozen=True)
+class FixedClaim:
+    """What a broadband or landline order claimed at the central database (its install slot's
+    place, a landline number, modems and routers) for an order that then failed: undone at
+    once, or kept in the counter's database and undone by the next sync round.
+
+    Only that very claim is undone (its stamp). A slot's place is given back only while the
+    slot is as the claim left it; if another counter booked it since, the place stays taken
+    (the slot loses a place until the supervisor frees it, but it is never double-booked)."""
+
+    slot_id: uuid.UUID | None
+    landline: str | None
+    serials: tuple[str, ...]
+    counter_id: uuid.UUID
+    stamp: datetime
+    until: datetime  # a claimed landline goes back to being reserved for the counter until then
+
+    PREFIX: ClassVar[str] = "unfix:"  # sync_state keys are at most 32 characters
+
+    def undo(self, central: Session) -> None:
+        from hall_app.db.models import Equipment, InstallSlot, LandlineNumber
+        from hall_app.domain.enums import EquipmentStatus
+
+        if self.slot_id is not None:
+            central.execute(
+                update(InstallSlot)
+                .where(
+                    InstallSlot.id == self.slot_id,
+                    InstallSlot.booked > 0,
+                    InstallSlot.updated_at == self.stamp,
+                )
+                .values(booked=InstallSlot.booked - 1)
+            )
+        if self.landline is not None:
+            central.execute(
+                update(LandlineNumber)
+                .where(
+                    LandlineNumber.number == self.landline,
+                    LandlineNumber.status == NumberStatus.ASSIGNED,
+                    LandlineNumber.reserved_by_counter_id == self.counter_id,
+                    LandlineNumber.updated_at == self.stamp,
+                )
+                .values(status=NumberStatus.RESERVED, reserved_until=self.until)
+            )
+        if self.serials:
+            central.execute(
+                update(Equipment)
+                .where(
+                    Equipment.serial.in_(self.serials),
+                    Equipment.status.in_([EquipmentStatus.LENT, EquipmentStatus.SOLD]),
+                    Equipment.taken_by_counter_id == self.counter_id,
+                    Equipment.updated_at == self.stamp,
+                )
+                .values(status=EquipmentStatus.IN_STOCK, taken_by_counter_id=None)
+            )
+
+    def keep(self, session: Session) -> None:
+        value = json.dumps(
+            {
+                "slot_id": str(self.slot_id) if self.slot_id else None,
+                "landline": self.landline,
+                "serials": list(self.serials),
+                "counter_id": str(self.counter_id),
+                "stamp": self.stamp.isoformat(),
+                "until": self.until.isoformat(),
+            }
+        )
+        key = f"{self.PREFIX}{uuid.uuid4().hex[:24]}"
+        stmt = sqlite_insert(SyncState).values(key=key, value=value)
+        session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+    @classmethod
+    def kept(cls, session: Session) -> list[tuple[str, FixedClaim]]:
+        out = []
+        for key, value in session.execute(
+            select(SyncState.key, SyncState.value).where(SyncState.key.startswith(cls.PREFIX))
+        ).all():
+            d = json.loads(value)
+            out.append(
+                (
+                    key,
+                    cls(
+                        uuid.UUID(d["slot_id"]) if d["slot_id"] else None,
+                        d["landline"],
+                        tuple(d["serials"]),
+                        uuid.UUID(d["counter_id"]),
+                        datetime.fromisoformat(d["stamp"]),
+                        datetime.fromisoformat(d["until"]),
+                    ),
+                )
+            )
+        return out
+
+
+Undoable = Claim | FixedClaim  # a claim a failed order gives back

@@ -6,6 +6,7 @@ capacity."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,14 +14,23 @@ from sqlalchemy import Select, Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from hall_app.config import BusinessRules
-from hall_app.db.central import CentralLink, Claim, fetch_with_parents, free_to, leased_to
-from hall_app.db.models import InstallerTeam, InstallSlot, PhoneNumber, SimCard
-from hall_app.domain.enums import NumberStatus, SimStatus
+from hall_app.db.central import CentralLink, Undoable, fetch_with_parents, free_to, leased_to
+from hall_app.db.models import (
+    Equipment,
+    InstallerTeam,
+    InstallSlot,
+    LandlineNumber,
+    PhoneNumber,
+    SimCard,
+)
+from hall_app.domain.enums import EquipmentStatus, NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.slots import SLOT_FIELD, SlotFull
 
 NUMBERS: Table = PhoneNumber.__table__  # type: ignore[assignment]
 SIMS: Table = SimCard.__table__  # type: ignore[assignment]
+LANDLINES: Table = LandlineNumber.__table__  # type: ignore[assignment]
+GEAR: Table = Equipment.__table__  # type: ignore[assignment]
 SLOTS: Table = InstallSlot.__table__  # type: ignore[assignment]
 DEFAULT_LEAD_HOURS = BusinessRules.install_lead_hours
 
@@ -181,7 +191,68 @@ class LinkedCentral:
 
         return self._link.run(claim)
 
-    def release_claim(self, claim: Claim) -> None:
+    def claim_fixed_line(
+        self,
+        slot_id: uuid.UUID | None,
+        landline: str | None,
+        gear: Sequence[tuple[str, EquipmentStatus]],
+        counter_id: uuid.UUID,
+        now: datetime,
+        *,
+        lead_hours: int = DEFAULT_LEAD_HOURS,
+    ) -> list[tuple[Table, dict[str, Any]]]:
+        def claim(central: Session) -> list[tuple[Table, dict[str, Any]]]:
+            rows: list[tuple[Table, dict[str, Any]]] = []
+            if landline is not None:
+                got = central.execute(
+                    update(LandlineNumber)
+                    .where(
+                        LandlineNumber.number == landline,
+                        or_(
+                            (LandlineNumber.status == NumberStatus.RESERVED)
+                            & (LandlineNumber.reserved_by_counter_id == counter_id),
+                            (LandlineNumber.status == NumberStatus.AVAILABLE)
+                            & leased_to(LANDLINES, counter_id),
+                        ),
+                    )
+                    .values(
+                        status=NumberStatus.ASSIGNED,
+                        reserved_until=None,
+                        reserved_by_counter_id=counter_id,
+                        updated_at=now,
+                    )
+                    .returning(LandlineNumber.id)
+                ).scalar_one_or_none()
+                if got is None:
+                    raise ValidationError(
+                        f"固话号码 {landline} 在中心已不再为本窗口预占，请重新选号", "固话号码"
+                    )
+            for serial, status in gear:
+                before = (
+                    central.execute(select(GEAR).where(GEAR.c.serial == serial)).mappings().first()
+                )
+                took = central.execute(
+                    update(Equipment)
+                    .where(
+                        Equipment.serial == serial,
+                        Equipment.status == EquipmentStatus.IN_STOCK,
+                        free_to(GEAR, counter_id),
+                    )
+                    .values(status=status, taken_by_counter_id=counter_id, updated_at=now)
+                    .returning(Equipment.id)
+                ).scalar_one_or_none()
+                if took is None or before is None:
+                    raise ValidationError(
+                        f"设备 {serial} 已被其他窗口使用或租用，请换一台", "设备序列号"
+                    )
+                rows.extend(fetch_with_parents(central, GEAR, dict(before)))
+            if slot_id is not None:
+                rows.extend(book_slot(central, slot_id, counter_id, now, lead_hours=lead_hours))
+            return rows
+
+        return self._link.run(claim)
+
+    def release_claim(self, claim: Undoable) -> None:
         self._link.run(claim.undo)
 
     def claim_slot(

@@ -43,9 +43,10 @@ from hall_app.demo.customers import (
 from hall_app.demo.customers import (
     Sample as SampleCustomer,
 )
+from hall_app.demo.fixed import FixedLineBuilder
 from hall_app.demo.history import HistoryBuilder, InvoiceNumbering
 from hall_app.demo.people import POOL_PREFIXES
-from hall_app.demo.reference import Reference, build_reference
+from hall_app.demo.reference import FTTH_BROADBAND, Reference, build_reference
 from hall_app.demo.today import NO_QUEUE, TodaysQueue, fill_todays_queue
 from hall_app.domain.enums import DeviceStatus, NumberStatus, ProductKind, SimStatus
 from hall_app.domain.errors import ValidationError
@@ -65,6 +66,7 @@ class DemoSummary:
     orders: int
     seconds: float
     today: TodaysQueue = NO_QUEUE  # today's queue so far (with ``queue_until``)
+    work_orders: int = 0  # install work orders, past and open
 
 
 class DemoBuilder:
@@ -127,13 +129,19 @@ class DemoBuilder:
         with self._engine.begin() as conn:
             drop_triggers(conn, tables)  # bulk loading does not queue millions of rows
             dropped = self._drop_bulk_indexes(conn)
-            samples, subs = self._customers(conn, ref, customers, progress)
+            fixed = FixedLineBuilder(conn, ref, self._seed, self._today)
+            samples, subs = self._customers(conn, ref, customers, progress, fixed)
             numbers = self._number_pool(conn, ref, max(3000, customers // 20))
             sims = self._sims(conn, ref, max(1000, customers // 100))
             self._devices(conn, ref)
             numbering = self._invoice_segment(conn, ref)
-            history = HistoryBuilder(conn, ref, self._rng, self.uid, self._today, numbering)
+            history = HistoryBuilder(conn, ref, self._rng, self.uid, self._today, numbering, fixed)
             tickets, orders = history.build(days, samples)
+            phones = [s.phone for s in samples]
+            fixed.recent(samples, phones)
+            fixed.stock()
+            fixed.demands(samples, phones)
+            fixed.finish()
             conn.execute(  # the counters go on after the history's invoices
                 update(InvoiceSegment)
                 .where(InvoiceSegment.id == numbering.segment_id)
@@ -151,18 +159,24 @@ class DemoBuilder:
             conn.commit()
         return DemoSummary(
             customers=customers,
-            subscriptions=subs + history.subscriptions,
+            subscriptions=subs + history.subscriptions + fixed.subscriptions,
             numbers=numbers,
             sims=sims,
             tickets=tickets,
-            orders=orders,
+            orders=orders + fixed.orders,
+            work_orders=fixed.work_orders,
             seconds=time.perf_counter() - started,
             today=today,
         )
 
     # -- customers --------------------------------------------------------------------------
     def _customers(
-        self, conn: Connection, ref: Reference, total: int, progress: Progress | None
+        self,
+        conn: Connection,
+        ref: Reference,
+        total: int,
+        progress: Progress | None,
+        fixed: FixedLineBuilder,
     ) -> tuple[list[SampleCustomer], int]:
         cust_w = BulkWriter(conn, Customer, CUSTOMER_COLUMNS)
         sub_w = BulkWriter(conn, Subscription, SUBSCRIPTION_COLUMNS)
@@ -172,6 +186,8 @@ class DemoBuilder:
             for i in (0, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 5, 5, 6, 7, 8, 9)
         )
         sqlite_raw = conn.dialect.name == "sqlite"
+        fttb = ref.product("BB200")
+        bundled = {p.id: p.lock_in_months for p in ref.products[ProductKind.BROADBAND_PLAN]}
         specs = [
             ChunkSpec(
                 seed=self._seed,
@@ -182,12 +198,25 @@ class DemoBuilder:
                 hall_id=ref.hall.id,
                 mobile_plans=weighted,
                 broadband_plans=tuple(
-                    (p.id, p.lock_in_months) for p in ref.products[ProductKind.BROADBAND_PLAN]
+                    (p.id, p.lock_in_months)
+                    for p in ref.products[ProductKind.BROADBAND_PLAN]
+                    if p.code in FTTH_BROADBAND
                 ),
                 landline_plan=ref.products[ProductKind.LANDLINE_PLAN][0].id,
                 manual_checker=ref.staff[0].full_name,
                 sample_every=max(1, total // 50_000),
                 convert_for_sqlite=sqlite_raw,
+                coverage=tuple((c, t, m) for c, (t, m) in ref.coverage.items()),
+                fttb_plan=(fttb.id, fttb.lock_in_months),
+                bundles=tuple(
+                    (
+                        b.id,
+                        b.mobile_product_id,
+                        b.broadband_product_id,
+                        bundled[b.broadband_product_id],
+                    )
+                    for b in ref.bundles
+                ),
             )
             for k, start in enumerate(range(0, total, self._chunk))
         ]
@@ -196,7 +225,9 @@ class DemoBuilder:
         for result in self._generate(specs):
             write = cust_w.write_converted if sqlite_raw else cust_w.write
             write(dedupe.fix(result.customers))
+            fixed.number_accounts(result.fixed, result.subscriptions)
             (sub_w.write_converted if sqlite_raw else sub_w.write)(result.subscriptions)
+            fixed.past_installs(result.fixed, result.subscriptions)
             samples.extend(result.samples)
             if progress:
                 progress(len(result.customers))

@@ -4,17 +4,20 @@ order by the parent, which also keeps ID numbers unique across chunks."""
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import sqlite
 
+from hall_app.clock import HALL_TZ
 from hall_app.db.models import Customer, Subscription
 from hall_app.demo.bulk import model_table, sqlite_converter
-from hall_app.demo.people import PeopleFactory, check_char
+from hall_app.demo.people import STREETS, PeopleFactory, check_char
 from hall_app.domain.enums import (
     CustomerKind,
     FaceCheckMethod,
@@ -64,12 +67,23 @@ SUBSCRIPTION_COLUMNS = (
     "lock_in_until",
     "cancelled_at",
     "balance_fen",
+    "community",
+    "technology",
+    "bundle_id",
+    "bundled_with_id",
 )
 # People's birth dates (so their ID numbers) are drawn back from this day, not from the build
 # day: a seed gives the same people whatever day the demo is built, so the README can name
 # some. A build pinned to an earlier day draws back from that day (nobody is born later).
 IDENTITY_DAY = date(2026, 11, 24)
 ID_NUMBER_COL = CUSTOMER_COLUMNS.index("id_number")
+SERVICE_NUMBER_COL = SUBSCRIPTION_COLUMNS.index("service_number")
+# Install windows the demo's installs happened in (local hour, minutes long): the default
+# BusinessRules.install_windows.
+INSTALL_HOURS = ((9, 180), (14, 240), (18, 120))
+LANDLINES_PER_CHUNK = 20_000  # landline numbers a chunk may draw (its own block)
+_COMMUNITY = re.compile(r"号(\D+?)\d+栋")
+FUZHOU = "福建省福州市"
 USCC_COL = CUSTOMER_COLUMNS.index("uscc")
 
 
@@ -87,6 +101,33 @@ class ChunkSpec:
     manual_checker: str
     sample_every: int
     convert_for_sqlite: bool
+    # Broadband and landline: covered communities (community, technology, max down Mbps), the
+    # plan a fibre-to-the-building community gets, the fusion bundles (bundle id, mobile plan
+    # id, broadband plan id, broadband lock-in months).
+    coverage: tuple[tuple[str, str, int], ...] = ()
+    fttb_plan: tuple[uuid.UUID, int] | None = None
+    bundles: tuple[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class FixedSpec:
+    """A broadband or landline subscription of a chunk, for its past install order and work
+    order (written by the parent: hall_app.demo.fixed)."""
+
+    row: int  # its index in the chunk's subscription rows
+    subscription_id: uuid.UUID
+    customer_id: uuid.UUID
+    kind: SubscriptionKind
+    status: SubscriptionStatus
+    product_id: uuid.UUID
+    ordered_at: datetime
+    installed_at: datetime
+    address: str
+    community: str
+    technology: str
+    contact_name: str
+    contact_phone: str
+    bundle_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +140,7 @@ class Sample:
     mobile_id: uuid.UUID | None
     broadband_id: uuid.UUID | None
     landline_id: uuid.UUID | None
+    phone: str = ""  # the contact phone
 
     @property
     def subscription_id(self) -> uuid.UUID | None:
@@ -111,6 +153,7 @@ class ChunkResult:
     customers: list[tuple[Any, ...]]
     subscriptions: list[tuple[Any, ...]]
     samples: list[Sample]
+    fixed: list[FixedSpec]
 
 
 def generate_chunk(spec: ChunkSpec) -> ChunkResult:
@@ -126,6 +169,9 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
     samples: list[Sample] = []
     last_adult: uuid.UUID | None = None
     account_seq = 0
+    # Where and how the broadband and landlines were installed: their own random stream, so
+    # the customers (and their other services) are the same as without them.
+    fixed_line = _FixedLines(spec, subs)
 
     def subscription(
         cid: uuid.UUID,
@@ -168,6 +214,10 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                 lock_until,
                 cancelled,
                 rng.randrange(-5000, 30000),
+                "",
+                None,
+                None,
+                None,
             )
         )
         return sub_id
@@ -291,12 +341,17 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                     mobile_id=mobile_ids[0] if mobile_ids else None,
                     broadband_id=broadband_id,
                     landline_id=landline_id,
+                    phone=contact,
                 )
+            )
+        if broadband_id is not None or landline_id is not None:
+            fixed_line.place(
+                customers[-1], mobile_ids, broadband_id is not None, landline_id is not None
             )
     if spec.convert_for_sqlite:
         customers = convert_rows(model_table(Customer), CUSTOMER_COLUMNS, customers)
         subs = convert_rows(model_table(Subscription), SUBSCRIPTION_COLUMNS, subs)
-    return ChunkResult(spec.index, customers, subs, samples)
+    return ChunkResult(spec.index, customers, subs, samples, fixed_line.specs)
 
 
 def convert_rows(
@@ -351,3 +406,176 @@ class IdDeduplicator:
             number = first17 + check_char(first17)
         self._seen.add(number)
         return number
+
+
+class _FixedLines:
+    """Places a chunk's broadband and landlines: the install address in a covered community
+    (the customer's own when it is one in Fuzhou), the plan the address supports, a fusion
+    bundle with one of the customer's mobile plans, the install and order times, and the
+    landline number. Rewrites the subscription rows in place; the broadband account number is
+    left to the parent, which numbers accounts per day and window across chunks."""
+
+    def __init__(self, spec: ChunkSpec, subs: list[tuple[Any, ...]]) -> None:
+        self._spec = spec
+        self._subs = subs
+        self._rng = random.Random(f"{spec.seed}:{spec.index}:fixed")
+        self._coverage = {c: (t, m) for c, t, m in spec.coverage}
+        self._communities = [c for c, _, _ in spec.coverage]
+        self._bundles = {mobile: (bid, bb, lock) for bid, mobile, bb, lock in spec.bundles}
+        self._locks = {p: lock for p, lock in spec.broadband_plans}
+        if spec.fttb_plan is not None:
+            self._locks[spec.fttb_plan[0]] = spec.fttb_plan[1]
+        self._locks.update({bb: lock for _, _, bb, lock in spec.bundles})
+        self._landlines = 0
+        self.specs: list[FixedSpec] = []
+
+    def place(
+        self,
+        customer: tuple[Any, ...],
+        mobile_ids: list[uuid.UUID],
+        broadband: bool,
+        landline: bool,
+    ) -> None:
+        if not self._communities:
+            return
+        rng = self._rng
+        address = customer[CUSTOMER_COLUMNS.index("address")]
+        match = _COMMUNITY.search(address)
+        community = match.group(1) if match else ""
+        if not (address.startswith(FUZHOU) and community in self._coverage):
+            community = self._communities[rng.randrange(len(self._communities))]
+            address = (
+                f"福建省福州市鼓楼区{STREETS[rng.randrange(len(STREETS))]}{rng.randint(1, 300)}号"
+                f"{community}{rng.randint(1, 30)}栋{rng.randint(1, 4)}单元"
+                f"{rng.randint(1, 33)}0{rng.randint(1, 6)}室"
+            )
+        technology = self._coverage[community][0]
+        enterprise = customer[CUSTOMER_COLUMNS.index("kind")] is CustomerKind.ENTERPRISE
+        contact = customer[CUSTOMER_COLUMNS.index("contact_person" if enterprise else "name")]
+        phone = customer[CUSTOMER_COLUMNS.index("contact_phone")]
+        rows = len(self._subs) - (1 if landline else 0) - (1 if broadband else 0)
+        mobiles = {
+            self._subs[n][0]: self._subs[n]
+            for n in range(rows - len(mobile_ids), rows)
+            if self._subs[n][8] is SubscriptionStatus.ACTIVE
+        }
+        if broadband:
+            row = self._subs[rows]
+            product, bundle, with_id = row[6], None, None
+            if technology == "FTTB":
+                assert self._spec.fttb_plan is not None
+                product = self._spec.fttb_plan[0]
+            else:
+                for mobile_id, mobile in mobiles.items():
+                    offer = self._bundles.get(mobile[6])
+                    if offer is not None and rng.random() < 0.6:
+                        bundle, product, _ = offer
+                        with_id = mobile_id
+                        break
+            self._install(
+                rows,
+                row,
+                address,
+                community,
+                technology,
+                contact,
+                phone,
+                "",
+                product,
+                bundle,
+                with_id,
+            )
+            rows += 1
+        if landline:
+            row = self._subs[rows]
+            if self._landlines >= LANDLINES_PER_CHUNK:
+                raise RuntimeError("landline block of the chunk exhausted")
+            counter = self._spec.index * LANDLINES_PER_CHUNK + self._landlines
+            self._landlines += 1
+            body = (counter * 3_141_593 + 2_718_281) % 10_000_000  # coprime to 10: no repeats
+            self._install(
+                rows,
+                row,
+                address,
+                community,
+                technology,
+                contact,
+                phone,
+                f"05918{body:07d}",
+                row[6],
+                None,
+                None,
+            )
+
+    def _install(
+        self,
+        n: int,
+        row: tuple[Any, ...],
+        address: str,
+        community: str,
+        technology: str,
+        contact: str,
+        phone: str,
+        number: str,
+        product: uuid.UUID,
+        bundle: uuid.UUID | None,
+        with_id: uuid.UUID | None,
+    ) -> None:
+        rng = self._rng
+        activated: datetime = row[11]
+        local = activated.astimezone(HALL_TZ)
+        hour, minutes = INSTALL_HOURS[rng.randrange(len(INSTALL_HOURS))]
+        installed = datetime.combine(local.date(), dtime(hour), HALL_TZ) + timedelta(
+            minutes=rng.randrange(20, minutes)
+        )
+        # Ordered at a counter one to four days before; now and then a week or more (late).
+        before = rng.randint(8, 12) if rng.random() < 0.03 else rng.randint(1, 4)
+        ordered = datetime.combine(
+            local.date() - timedelta(days=before), dtime(9), HALL_TZ
+        ) + timedelta(minutes=rng.randrange(0, 8 * 60))
+        installed_utc, ordered_utc = installed.astimezone(UTC), ordered.astimezone(UTC)
+        status: SubscriptionStatus = row[8]
+        months = self._locks.get(product, 0)
+        lock_until = (installed_utc + timedelta(days=30 * months)).date() if months else None
+        cancelled = (
+            installed_utc + timedelta(days=400) if status is SubscriptionStatus.CANCELLED else None
+        )
+        self._subs[n] = (
+            row[0],
+            ordered_utc,
+            installed_utc,
+            row[3],
+            row[4],
+            number or row[5],
+            product,
+            row[7],
+            status,
+            address,
+            row[10],
+            installed_utc,
+            lock_until,
+            cancelled,
+            row[14],
+            community,
+            technology,
+            bundle,
+            with_id,
+        )
+        self.specs.append(
+            FixedSpec(
+                row=n,
+                subscription_id=row[0],
+                customer_id=row[3],
+                kind=row[4],
+                status=status,
+                product_id=product,
+                ordered_at=ordered_utc,
+                installed_at=installed_utc,
+                address=address,
+                community=community,
+                technology=technology,
+                contact_name=contact,
+                contact_phone=phone,
+                bundle_id=bundle,
+            )
+        )

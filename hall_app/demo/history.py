@@ -30,6 +30,7 @@ from hall_app.db.models import (
 from hall_app.demo.bulk import BulkWriter
 from hall_app.demo.customers import SUBSCRIPTION_COLUMNS
 from hall_app.demo.customers import Sample as SampleCustomer
+from hall_app.demo.fixed import FixedLineBuilder, Placement
 from hall_app.demo.people import PeopleFactory
 from hall_app.demo.reference import Reference
 from hall_app.domain.enums import (
@@ -121,8 +122,16 @@ class HistoryBuilder:
         uid: Callable[[], uuid.UUID],
         today: date,
         numbering: InvoiceNumbering,
+        fixed: FixedLineBuilder,
     ) -> None:
         self._ref = ref
+        self._fixed = fixed
+        # The install the last order opened: (subscription, kind, plan, activated, placement).
+        # (subscription, kind, plan, activated or None while pending, planned, placement)
+        self._install: (
+            tuple[uuid.UUID, SubscriptionKind, uuid.UUID, datetime | None, datetime, Placement]
+            | None
+        ) = None
         self._numbering = numbering
         self._anchor = datetime.combine(today, dtime(7, 30), HALL_TZ).astimezone(UTC)
         self._phones = PeopleFactory(
@@ -317,6 +326,7 @@ class HistoryBuilder:
         for writer in order:
             writer.write(self._rows.pop(writer, []))
         assert not self._rows
+        self._fixed.flush()  # the work orders and equipment of the installs
 
     def build(self, days: int, samples: list[SampleCustomer]) -> tuple[int, int]:
         for back in range(days, 0, -1):
@@ -468,9 +478,10 @@ class HistoryBuilder:
         ref = self._ref
         self._order_seq += 1
         oid = self._uid()
-        order_no = f"SL{day:%Y%m%d}{self._order_seq:06d}"
+        order_no = self._fixed.order_no(day, self._fixed.counter_code(counter_id))
         lines = self._lines(kind)
         total = sum(line.amount_fen for line in lines)
+        self._counter_code = self._fixed.counter_code(counter_id)
         subscription_id = self._subscription_for(kind, customer, at, lines)
         self._add(
             self._w_order,
@@ -494,6 +505,23 @@ class HistoryBuilder:
                 "",
             ),
         )
+        if self._install is not None:
+            sub_id, sub_kind, plan_id, activated, planned, placement = self._install
+            self._install = None
+            self._fixed.history_install(
+                order_id=oid,
+                order_no=order_no,
+                staff_id=staff_id,
+                customer=customer,
+                contact_phone=customer.phone,
+                kind=sub_kind,
+                subscription_id=sub_id,
+                product_id=plan_id,
+                ordered_at=at,
+                activated=activated,
+                planned=planned,
+                placement=placement,
+            )
         for line in lines:
             vat = ref.vat[line.vat_code] if line.vat_code else None
             self._add(
@@ -696,18 +724,24 @@ class HistoryBuilder:
         rng = self._rng
         plans = self._ref.products[PLAN_KINDS[kind]]
         plan = next((p for p in plans if p.id == plan_id), None) or rng.choice(plans)
+        placement: Placement | None = None
+        address = customer.address
         if kind is SubscriptionKind.MOBILE:
             number = self._phones.phone(telecom=True)
-        else:
-            self._account_seq += 1
-            local = "6" if kind is SubscriptionKind.LANDLINE else "9"
-            number = f"0591{local}{self._account_seq:07d}"
+        else:  # the install address, its community and the new account or landline number
+            day = at.astimezone(HALL_TZ).date()
+            code = self._counter_code if install else self._ref.counters[1].code
+            placement = self._fixed.place(customer, kind, plan, day, code)
+            number, address = placement.number, placement.address
         activated: datetime | None = since
         status = SubscriptionStatus.ACTIVE
+        planned = at
         if install:
-            activated = at + timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 4))
+            activated = planned = at + timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 4))
             if activated > self._anchor:
                 activated, status = None, SubscriptionStatus.PENDING
+        elif placement is not None:  # installed a couple of days after its order (``at``)
+            activated = at + timedelta(days=2, hours=3)
         lock_in = (
             (activated + timedelta(days=30 * plan.lock_in_months)).date()
             if activated is not None and plan.lock_in_months
@@ -726,15 +760,26 @@ class HistoryBuilder:
                 plan.id,
                 None,
                 status,
-                customer.address,
+                address,
                 self._ref.hall.id,
                 activated,
                 lock_in,
                 None,
                 rng.randrange(0, 20000) if kind is SubscriptionKind.MOBILE else 0,
+                placement.community if placement else "",
+                placement.technology if placement else None,
+                None,
+                None,
             ),
         )
         self._opened.setdefault(customer.id, {})[kind] = sub_id
+        if placement is not None and install:
+            self._install = (sub_id, kind, plan.id, activated, planned, placement)
+        elif placement is not None:
+            assert activated is not None
+            self._fixed.earlier_install(
+                customer, customer.phone, kind, sub_id, plan.id, at, activated, placement
+            )
         return sub_id
 
     # -- faults and complaints ------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,13 +14,16 @@ from sqlalchemy.orm import Session
 from hall_app.db.models import (
     Counter,
     CoverageArea,
+    FusionBundle,
     Hall,
+    InstallerTeam,
     PrettyTier,
     Product,
     Promotion,
     ServiceType,
     Staff,
     SyncedMixin,
+    TeamArea,
     VatCategory,
 )
 from hall_app.demo.people import COMPANY_WORDS, ESTATES
@@ -59,6 +62,7 @@ VAT = (
     ("value_added", "电信服务", "增值电信服务", Decimal("0.06")),
     ("handset", "通信设备", "手机", Decimal("0.13")),
     ("equipment", "通信设备", "光猫", Decimal("0.13")),
+    ("router", "通信设备", "无线路由器", Decimal("0.13")),
 )
 # 5G plans like an operator's tiers: (code, name, monthly yuan, data GB, voice min, sms, lock-in)
 MOBILE_PLANS = (
@@ -73,12 +77,41 @@ MOBILE_PLANS = (
     ("5G399", "5G 畅享 399 元套餐", 399, 500, 5000, 1000, 24),
     ("KID019", "亲情守护 19 元套餐", 19, 2, 200, 50, 0),
 )
+# Broadband by speed: (code, name, monthly yuan, down Mbps, contract months). The first three
+# are the fibre-to-the-home plans customers choose from (their order is part of the demo's
+# seeded draws); 200M is what a fibre-to-the-building community (FTTB, 200M at most) gets.
 BROADBAND = (
-    ("BB300", "300M 光宽带（包年）", 100, 300, 12),
-    ("BB500", "500M 光宽带（包年）", 120, 500, 12),
+    ("BB300", "300M 光宽带", 99, 300, 12),
+    ("BB500", "500M 光宽带", 129, 500, 12),
     ("BB1000", "千兆光宽带 FTTR", 199, 1000, 24),
+    ("BB200", "200M 光宽带（楼宇）", 79, 200, 12),
 )
-LANDLINE = (("LL20", "固定电话 20 元包月", 20, 0),)
+FTTH_BROADBAND = ("BB300", "BB500", "BB1000")
+BROADBAND_INSTALL_FEE = 100  # yuan, 安装调测费
+# (code, name, monthly yuan, contract months, installation yuan)
+LANDLINE = (
+    ("LL20", "固话基本套餐", 20, 0, 50),
+    ("LL39", "固话畅打 39 元套餐（含市话 500 分钟）", 39, 12, 50),
+)
+# Modems and routers: (code, name, kind label, vat code, sale yuan, deposit yuan)
+EQUIPMENT = (
+    ("ONU_ZTE", "中兴 GPON 光猫 F7610M", "光猫", "equipment", 299, 100),
+    ("ONU_HW", "华为 GPON 光猫 HN8145X6", "光猫", "equipment", 399, 100),
+    ("RT_AX3", "华为 Wi-Fi 6 路由器 AX3 Pro", "路由器", "router", 269, 200),
+)
+# Fusion bundles (融合套餐): (code, name, mobile plan, broadband plan, broadband monthly yuan)
+FUSION_BUNDLES = (
+    ("RH099_300", "5G 畅享 99 + 300M 融合", "5G099", "BB300", 39),
+    ("RH129_500", "5G 畅享 129 + 500M 融合", "5G129", "BB500", 59),
+    ("RH169_1000", "5G 畅享 169 + 千兆融合", "5G169", "BB1000", 99),
+    ("RH199_1000", "5G 畅享 199 + 千兆融合", "5G199", "BB1000", 69),
+)
+# The hall's installer teams: (code, name, leader, phone)
+INSTALLER_TEAMS = (
+    ("FZGL-ZW1", "鼓楼装维一班", "陈建华", "13305910101"),
+    ("FZGL-ZW2", "鼓楼装维二班", "林志明", "13305910202"),
+    ("FZGL-ZW3", "鼓楼装维三班", "王立新", "13305910303"),
+)
 VALUE_ADDED = (
     ("VAS_CID", "来电显示", 6),
     ("VAS_RING", "视频彩铃", 5),
@@ -113,6 +146,17 @@ class Reference:
     vat: dict[str, VatCategory]
     products: dict[ProductKind, list[Product]]
     tiers: dict[str, PrettyTier]  # pattern code -> tier
+    # Broadband and landline: covered communities (community -> (technology, max down Mbps)),
+    # the uncovered ones, the teams installing in each covered one (team id, capacity per
+    # window), the installer teams and the fusion bundles.
+    coverage: dict[str, tuple[str, int]] = field(default_factory=dict)
+    uncovered: list[str] = field(default_factory=list)
+    team_areas: dict[str, list[tuple[uuid.UUID, int]]] = field(default_factory=dict)
+    teams: list[InstallerTeam] = field(default_factory=list)
+    bundles: list[FusionBundle] = field(default_factory=list)
+
+    def product(self, code: str) -> Product:
+        return next(p for ps in self.products.values() for p in ps if p.code == code)
 
 
 def _uid(rng: random.Random) -> uuid.UUID:
@@ -209,10 +253,13 @@ def build_reference(
             price_fen=fee * 100,
             bandwidth_mbps=mbps,
             lock_in_months=lock,
-            one_time_fee_fen=10000,
-            description=f"下行 {mbps}Mbps，含光猫，安装调测费 100 元",
+            one_time_fee_fen=BROADBAND_INSTALL_FEE * 100,
+            description=(
+                f"下行 {mbps}Mbps，合约 {lock} 个月，安装调测费 {BROADBAND_INSTALL_FEE} 元；"
+                "合约期内光猫免费借用"
+            ),
         )
-    for code, name, fee, lock in LANDLINE:
+    for code, name, fee, lock, install in LANDLINE:
         add(
             ProductKind.LANDLINE_PLAN,
             "basic",
@@ -220,7 +267,20 @@ def build_reference(
             name=name,
             price_fen=fee * 100,
             lock_in_months=lock,
-            one_time_fee_fen=5000,
+            one_time_fee_fen=install * 100,
+            description=f"月租 {fee} 元，安装费 {install} 元",
+        )
+    for code, name, label, vat_code, price, deposit in EQUIPMENT:
+        add(
+            ProductKind.EQUIPMENT,
+            vat_code,
+            code=code,
+            name=name,
+            brand=name.split()[0],
+            model=label,
+            price_fen=price * 100,
+            deposit_fen=deposit * 100,
+            description=f"{label}：售价 {price} 元，借用押金 {deposit} 元（可退）",
         )
     for code, name, fee in VALUE_ADDED:
         add(ProductKind.VALUE_ADDED, "value_added", code=code, name=name, price_fen=fee * 100)
@@ -257,6 +317,55 @@ def build_reference(
             ),
         ]
     )
+    broadband = {p.code: p for p in products[ProductKind.BROADBAND_PLAN]}
+    session.add_all(
+        [
+            Promotion(
+                id=_uid(rng),
+                code="BB500NEW",
+                name="新装 500M 宽带前 6 个月每月 99 元",
+                product_id=broadband["BB500"].id,
+                monthly_discount_fen=3000,
+                discount_months=6,
+                valid_from=date(today.year, 1, 1),
+            ),
+            Promotion(
+                id=_uid(rng),
+                code="BB1000YEAR",
+                name="千兆宽带首年每月减 40 元",
+                product_id=broadband["BB1000"].id,
+                monthly_discount_fen=4000,
+                discount_months=12,
+                valid_from=date(today.year, 1, 1),
+            ),
+        ]
+    )
+    for obj in session.new:  # FusionBundle and InstallerTeam have no relationships to order by
+        if isinstance(obj, SyncedMixin):
+            obj.created_at = obj.updated_at = anchor
+    session.flush()
+    bundles = [
+        FusionBundle(
+            id=_uid(rng),
+            code=code,
+            name=name,
+            mobile_product_id=plans[mobile].id,
+            broadband_product_id=broadband[bb].id,
+            monthly_fen=monthly * 100,
+            valid_from=date(today.year - 1, 1, 1),
+            valid_to=None,
+            active=True,
+        )
+        for code, name, mobile, bb, monthly in FUSION_BUNDLES
+    ]
+    session.add_all(bundles)
+    teams = [
+        InstallerTeam(
+            id=_uid(rng), hall_id=hall.id, code=code, name=name, leader=leader, phone=phone
+        )
+        for code, name, leader, phone in INSTALLER_TEAMS
+    ]
+    session.add_all(teams)
     tiers: dict[str, PrettyTier] = {}
     for code, name, rank, patterns, prepay, monthly, lock in PRETTY_TIERS:
         tier = PrettyTier(
@@ -279,12 +388,16 @@ def build_reference(
     # Coverage: most of the area's communities have fibre to the home, some fibre to the
     # building, a few none yet. (Its own random stream: the rest of the demo stays as it was.)
     cov = random.Random(f"coverage:{hall.code}")
+    coverage: dict[str, tuple[str, int]] = {}
+    uncovered: list[str] = []
     for word in COMPANY_WORDS:
         for estate in ESTATES:
             roll = cov.random()
             if roll < 0.1:
+                uncovered.append(f"{word}{estate}")
                 continue  # not covered
             fibre = roll >= 0.25
+            coverage[f"{word}{estate}"] = ("FTTH", 1000) if fibre else ("FTTB", 200)
             session.add(
                 CoverageArea(
                     id=_uid(cov),
@@ -300,6 +413,7 @@ def build_reference(
                 )
             )
     session.flush()  # after the hall it belongs to
+    team_areas = _team_areas(session, hall.code, teams, list(coverage), anchor)
     # The holiday calendar, for the years around today that chinese-calendar knows (a later
     # year stays out: its dates are counted Monday to Friday and shown as provisional).
     known = package_years()
@@ -312,4 +426,41 @@ def build_reference(
         vat=vat,
         products=products,
         tiers=tiers,
+        coverage=coverage,
+        uncovered=uncovered,
+        team_areas=team_areas,
+        teams=teams,
+        bundles=bundles,
     )
+
+
+def _team_areas(
+    session: Session,
+    hall_code: str,
+    teams: list[InstallerTeam],
+    communities: list[str],
+    anchor: datetime,
+) -> dict[str, list[tuple[uuid.UUID, int]]]:
+    """Each covered community is served by one team (every fourth by a second one too), with
+    2 to 4 installs per window. Its own random stream, like the coverage."""
+    rng = random.Random(f"teams:{hall_code}")
+    areas: dict[str, list[tuple[uuid.UUID, int]]] = {}
+    for n, community in enumerate(communities):
+        serving = [teams[n % len(teams)]]
+        if n % 4 == 3:
+            serving.append(teams[(n + 1) % len(teams)])
+        for team in serving:
+            capacity = rng.randint(2, 4)
+            session.add(
+                TeamArea(
+                    id=_uid(rng),
+                    team_id=team.id,
+                    community=community,
+                    capacity=capacity,
+                    created_at=anchor,
+                    updated_at=anchor,
+                )
+            )
+            areas.setdefault(community, []).append((team.id, capacity))
+    session.flush()
+    return areas

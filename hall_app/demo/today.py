@@ -54,12 +54,19 @@ class TodaysQueue:
 NO_QUEUE = TodaysQueue(0, 0)
 
 
+# A few of the tickets still waiting are for broadband and landline (C), so a clerk at a
+# window serving them has someone to call: every STILL_WAITING_FIXED-th waiting ticket.
+STILL_WAITING_FIXED = 5
+FIXED_SERVICE = "fixed"
+
+
 @dataclass(frozen=True)
 class _Type:
     id: uuid.UUID
     letter: str
     is_vip: bool
     weight: int
+    code: str = ""
 
 
 def demo_moment(today: date, now: datetime) -> datetime:
@@ -84,7 +91,7 @@ def fill_todays_queue(conn: Connection, now: datetime, seed: int = 1) -> TodaysQ
     if already:
         return NO_QUEUE
     types = [
-        _Type(row.id, row.letter, row.is_vip, SERVICE_WEIGHTS.get(row.code, 5))
+        _Type(row.id, row.letter, row.is_vip, SERVICE_WEIGHTS.get(row.code, 5), row.code)
         for row in conn.execute(
             select(
                 ServiceType.id, ServiceType.code, ServiceType.letter, ServiceType.is_vip
@@ -157,8 +164,15 @@ def _tickets(
     seqs = {t.id: 0 for t in types}
     weights = [t.weight for t in types]
     rows: list[dict[str, Any]] = []
+    fixed = next((t for t in types if t.code == FIXED_SERVICE), None)
     for n, offset in enumerate(offsets):
         stype = rng.choices(types, weights=weights)[0]
+        if (
+            fixed is not None
+            and n >= waiting_from
+            and (n - waiting_from) % STILL_WAITING_FIXED == 1
+        ):
+            stype = fixed
         seqs[stype.id] += 1
         issued = start + timedelta(seconds=offset)
         row: dict[str, Any] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -88,3 +88,51 @@ class TicketSlip:
     waiting_ahead: int
     estimated_wait_minutes: int
     barcode: str  # what the barcode carries: business date and ticket number
+
+
+@dataclass(frozen=True)
+class DocEquipment:
+    serial: str
+    name: str  # 华为 HN8145X6 千兆光猫
+    mode: str  # 押金借用 / 合约免费借用 / 购买
+    deposit_fen: int
+
+
+@dataclass(frozen=True)
+class WorkOrderDocument:
+    """The install work order (装机工单) the installer takes to the address and brings back
+    signed."""
+
+    hall_name: str
+    hall_address: str
+    counter_name: str
+    clerk_name: str
+    clerk_no: str
+    work_order_no: str
+    order_no: str
+    order_type: str  # 新装宽带, 移机 …
+    kind: str  # 新装 / 移机
+    status: str
+    created_at: datetime
+    customer_name: str
+    contact_name: str
+    contact_phone_masked: str
+    address: str
+    community: str
+    technology: str
+    broadband_account: str | None
+    landline_number: str | None  # shown 0591-87654321
+    plans: tuple[str, ...]
+    window_day: date
+    window_label: str  # 上午
+    window_start: datetime
+    window_end: datetime
+    promised_date: date
+    promised_provisional: bool  # counted Monday to Friday: the calendar lacks the year
+    team_name: str
+    team_leader: str
+    team_phone: str
+    installation_fee_fen: int
+    equipment: tuple[DocEquipment, ...]
+    reschedules: int
+    copy_no: int  # 1 for the original; more is a reprint, stamped 重打

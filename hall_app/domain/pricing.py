@@ -108,8 +108,9 @@ def plan_offer(offers: Sequence[Offer], plan: Item, on: date) -> Offer | None:
 
 class LineKind(StrEnum):
     PREPAYMENT = "prepayment"  # a pretty number's prepaid calls: receipt now, no invoice
-    CHARGE = "charge"  # a first month's fee
+    CHARGE = "charge"  # a first month's fee, an installation fee, goods
     DISCOUNT = "discount"  # a promotion's reduction of a charge (negative)
+    DEPOSIT = "deposit"  # a lent modem's refundable deposit: receipt, no invoice
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,12 @@ class Pricing:
     @property
     def prepaid_fen(self) -> int:
         """What goes on the new number's balance (receipt, no invoice)."""
-        return sum(line.amount_fen for line in self.lines if not line.invoiceable)
+        return sum(line.amount_fen for line in self.lines if line.kind is LineKind.PREPAYMENT)
+
+    @property
+    def deposit_fen(self) -> int:
+        """Refundable deposits held for lent equipment (receipt, no invoice)."""
+        return sum(line.amount_fen for line in self.lines if line.kind is LineKind.DEPOSIT)
 
     @property
     def invoice_total_fen(self) -> int:
@@ -255,18 +261,23 @@ def price_open_mobile(
 
 
 def _invoice_items(lines: Sequence[Line]) -> tuple[InvoiceItem, ...]:
-    """One item per charge, with the discounts of the same product netted off, split into
+    """One item per charge, with the discounts of the same product netted off its first
+    charge (the monthly fee; an installation fee of the same plan is its own item), split into
     amount and tax on what is charged. A charge discounted to nothing is not invoiced."""
     items = []
+    netted: set[uuid.UUID] = set()
     for charge in lines:
         if charge.kind is not LineKind.CHARGE or not charge.invoiceable:
             continue
         assert charge.vat is not None and charge.product_id is not None
-        total = charge.amount_fen + sum(
-            d.amount_fen
-            for d in lines
-            if d.kind is LineKind.DISCOUNT and d.product_id == charge.product_id
-        )
+        total = charge.amount_fen
+        if charge.product_id not in netted:
+            netted.add(charge.product_id)
+            total += sum(
+                d.amount_fen
+                for d in lines
+                if d.kind is LineKind.DISCOUNT and d.product_id == charge.product_id
+            )
         if total <= 0:
             continue
         split = split_tax(total, charge.vat.rate)
@@ -281,6 +292,145 @@ def _invoice_items(lines: Sequence[Line]) -> tuple[InvoiceItem, ...]:
             )
         )
     return tuple(items)
+
+
+INSTALL_FEE = "安装调测费"
+RELOCATION_FEE = "移机费"
+
+
+@dataclass(frozen=True)
+class FixedPlan:
+    """A broadband or landline plan as it is priced: its monthly fee (a fusion bundle's, when
+    bundled), its installation fee and its contract."""
+
+    item: Item
+    install_fee_fen: int
+    bundle_name: str | None = None  # priced as this fusion bundle (no plan promotion then)
+
+
+@dataclass(frozen=True)
+class Gear:
+    """A modem or router going to the customer: lent against a deposit, lent free, or sold
+    (a goods line at its own VAT category)."""
+
+    item: Item  # monthly_fen is the sale price
+    serial: str
+    mode: str  # deposit, free, bought (EquipmentMode's values)
+    deposit_fen: int
+
+
+def price_fixed_install(
+    plans: Sequence[FixedPlan],
+    gear: Sequence[Gear],
+    offers: Sequence[Offer],
+    on: date,
+) -> Pricing:
+    """A new broadband and/or landline on the date ``on``: per plan its first month (a
+    fusion bundle's fee, or the plan's promotion as its own negative line) and its
+    installation fee; per modem or router its deposit (no invoice) or its sale price (a goods
+    line); lent free costs nothing now (the terms say so). The contract is the longest
+    plan's."""
+    lines: list[Line] = []
+    applied: AppliedPromotion | None = None
+    for plan in plans:
+        item = plan.item
+        if item.monthly_fen < 0 or plan.install_fee_fen < 0:
+            raise ValueError(f"a fee cannot be negative: {item.name}")
+        name = f"{plan.bundle_name}（{item.name}）" if plan.bundle_name else item.name
+        lines.append(
+            Line(
+                LineKind.CHARGE,
+                f"{name} {FIRST_MONTH}",
+                item.monthly_fen,
+                True,
+                item.product_id,
+                item.vat,
+            )
+        )
+        offer = None if plan.bundle_name or item.monthly_fen == 0 else plan_offer(offers, item, on)
+        if offer is not None:
+            discount = min(offer.monthly_discount_fen, item.monthly_fen)
+            applied = applied or AppliedPromotion(
+                offer.id,
+                offer.code,
+                offer.name,
+                offer.discount_months,
+                item.monthly_fen,
+                item.monthly_fen - discount,
+            )
+            lines.append(
+                Line(
+                    LineKind.DISCOUNT,
+                    f"{DISCOUNT_PREFIX}{offer.name}",
+                    -discount,
+                    True,
+                    item.product_id,
+                    item.vat,
+                    offer.id,
+                )
+            )
+        if plan.install_fee_fen:
+            lines.append(
+                Line(
+                    LineKind.CHARGE,
+                    f"{item.name} {INSTALL_FEE}",
+                    plan.install_fee_fen,
+                    True,
+                    item.product_id,
+                    item.vat,
+                )
+            )
+    for g in gear:
+        if g.mode == "deposit" and g.deposit_fen:
+            lines.append(
+                Line(
+                    LineKind.DEPOSIT,
+                    f"{g.item.name}押金（{g.serial}）",
+                    g.deposit_fen,
+                    False,
+                    g.item.product_id,
+                )
+            )
+        elif g.mode == "bought":
+            lines.append(
+                Line(
+                    LineKind.CHARGE,
+                    f"{g.item.name}（{g.serial}）",
+                    g.item.monthly_fen,
+                    True,
+                    g.item.product_id,
+                    g.item.vat,
+                )
+            )
+    return Pricing(
+        lines=tuple(lines),
+        invoice_items=_invoice_items(lines),
+        lock_in_months=max((p.item.lock_in_months for p in plans), default=0),
+        min_monthly_fen=0,
+        promotion=applied,
+    )
+
+
+def price_relocation(plan: Item, fee_fen: int) -> Pricing:
+    """Moving a broadband or landline to a new address: the relocation fee, invoiced like the
+    service it moves."""
+    if fee_fen < 0:
+        raise ValueError("a relocation fee cannot be negative")
+    lines = (
+        [
+            Line(
+                LineKind.CHARGE,
+                f"{plan.name} {RELOCATION_FEE}",
+                fee_fen,
+                True,
+                plan.product_id,
+                plan.vat,
+            )
+        ]
+        if fee_fen
+        else []
+    )
+    return Pricing(tuple(lines), _invoice_items(lines), 0, 0, None)
 
 
 def add_months(start: date, months: int) -> date:

@@ -8,10 +8,12 @@ passed in); which clauses appear, their numbers and the values filled in are dec
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 
 from hall_app.domain.masking import mask_phone
 from hall_app.domain.money import format_yuan
-from hall_app.domain.pricing import AppliedPromotion, Pricing
+from hall_app.domain.pricing import AppliedPromotion, Gear, Pricing
 
 OPEN_MOBILE_CLAUSES = frozenset({"plan", "promotion", "addons", "lock_in", "pretty", "pledge"})
 
@@ -55,4 +57,128 @@ def open_mobile_terms(
     if pricing.min_monthly_fen:
         terms.append(clauses["pretty"].format(min_monthly=format_yuan(pricing.min_monthly_fen)))
     terms.append(clauses["pledge"])
+    return "\n".join(f"{i}. {text}" for i, text in enumerate(terms, start=1))
+
+
+@dataclass(frozen=True)
+class FixedTermsPlan:
+    """What the terms say of one broadband or landline plan of the order."""
+
+    kind: str  # broadband, landline
+    name: str
+    monthly_fen: int  # what is charged monthly (a bundle's fee when bundled)
+    speed_mbps: int | None = None
+    number: str = ""  # the landline number, as written
+    bundle_name: str | None = None
+    regular_fen: int = 0  # the plan's own fee, when bundled
+    mobile_number: str = ""  # the bundled mobile number (masked in the terms)
+    mobile_plan: str = ""
+
+
+def promised_text(promised: date, provisional: bool, clauses: Mapping[str, str]) -> str:
+    return f"{promised:%Y-%m-%d}" + (clauses["provisional"] if provisional else "")
+
+
+def fixed_install_terms(
+    address: str,
+    technology: str,
+    plans: Sequence[FixedTermsPlan],
+    gear: Sequence[Gear],
+    pricing: Pricing,
+    install_fee_fen: int,
+    window: str,
+    promised: date,
+    provisional: bool,
+    clauses: Mapping[str, str],
+) -> str:
+    """The numbered terms of a new broadband and/or landline: each plan (a bundle, a
+    promotion), the installation with its appointment and promised date, each modem or
+    router and how it is provided, the contract, the pledge."""
+    terms: list[str] = []
+    for plan in plans:
+        if plan.kind == "broadband":
+            terms.append(
+                clauses["broadband"].format(
+                    address=address,
+                    plan=plan.name,
+                    speed=f"{plan.speed_mbps}M" if plan.speed_mbps else "—",
+                    technology=technology,
+                    monthly=format_yuan(plan.monthly_fen),
+                )
+            )
+            if plan.bundle_name:
+                terms.append(
+                    clauses["bundle"].format(
+                        number=mask_phone(plan.mobile_number),
+                        mobile_plan=plan.mobile_plan,
+                        bundle=plan.bundle_name,
+                        monthly=format_yuan(plan.monthly_fen),
+                        regular=format_yuan(plan.regular_fen),
+                    )
+                )
+        else:
+            terms.append(
+                clauses["landline"].format(
+                    number=plan.number, plan=plan.name, monthly=format_yuan(plan.monthly_fen)
+                )
+            )
+    promotion = pricing.promotion
+    if promotion is not None:
+        terms.append(
+            clauses["promotion"].format(
+                name=promotion.name,
+                months=promotion_months_text(promotion),
+                discount=format_yuan(promotion.discount_fen),
+            )
+        )
+    terms.append(
+        clauses["install"].format(
+            fee=format_yuan(install_fee_fen),
+            window=window,
+            promised=f"{promised:%Y-%m-%d}",
+            provisional=clauses["provisional"] if provisional else "",
+        )
+    )
+    for g in gear:
+        key = {"deposit": "gear_deposit", "free": "gear_free", "bought": "gear_bought"}[g.mode]
+        terms.append(
+            clauses[key].format(
+                name=g.item.name,
+                serial=g.serial,
+                deposit=format_yuan(g.deposit_fen),
+                price=format_yuan(g.item.monthly_fen),
+            )
+        )
+    if pricing.lock_in_months:
+        terms.append(clauses["lock_in"].format(months=pricing.lock_in_months))
+    terms.append(clauses["pledge"])
+    return "\n".join(f"{i}. {text}" for i, text in enumerate(terms, start=1))
+
+
+def relocation_terms(
+    kind_label: str,
+    number: str,
+    old_address: str,
+    new_address: str,
+    fee_fen: int,
+    window: str,
+    promised: date,
+    provisional: bool,
+    clauses: Mapping[str, str],
+) -> str:
+    terms = [
+        clauses["relocation"].format(
+            kind=kind_label,
+            number=number,
+            old=old_address,
+            new=new_address,
+            fee=format_yuan(fee_fen),
+        ),
+        clauses["relocation_window"].format(
+            window=window,
+            promised=f"{promised:%Y-%m-%d}",
+            provisional=clauses["provisional"] if provisional else "",
+        ),
+        clauses["pledge"],
+    ]
     return "\n".join(f"{i}. {text}" for i, text in enumerate(terms, start=1))

@@ -9,6 +9,9 @@ from hall_app.domain.enums import Role
 from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.domain.permissions import PERMISSION_LABELS, Permission
 
+# The staff id of an actor that is no staff member: audited by name, with no staff row.
+SYSTEM_STAFF_ID = uuid.UUID(int=0)
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -22,6 +25,11 @@ class Actor:
     counter_id: uuid.UUID | None
     counter_name: str
     permissions: frozenset[Permission]
+
+    @property
+    def is_system(self) -> bool:
+        """A script or back office acting without a staff login (``system_actor``)."""
+        return self.staff_id == SYSTEM_STAFF_ID
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -40,3 +48,26 @@ class Actor:
                 f"当前登录未分配窗口，不能{doing}；请在配置中设置本机窗口（HALL_COUNTER）", "窗口"
             )
         return self.counter_id
+
+
+def system_actor(
+    name: str,
+    full_name: str,
+    hall_id: uuid.UUID,
+    hall_name: str,
+    permissions: frozenset[Permission],
+) -> Actor:
+    """An actor for a script (the installers' back office): only the permissions it is given,
+    no window, and audited under ``name`` with no staff member."""
+    return Actor(
+        staff_id=SYSTEM_STAFF_ID,
+        username=name,
+        full_name=full_name,
+        employee_no="",
+        role=Role.CLERK,
+        hall_id=hall_id,
+        hall_name=hall_name,
+        counter_id=None,
+        counter_name="后台",
+        permissions=permissions,
+    )

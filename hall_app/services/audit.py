@@ -29,7 +29,8 @@ def record(
     session.add(
         AuditEntry(
             at=at,
-            staff_id=actor.staff_id if actor else staff_id,
+            # A script's actor (system_actor) is no staff member: audited by its name only.
+            staff_id=actor.staff_id if actor and not actor.is_system else staff_id,
             actor_name=actor.username if actor else (actor_name or "system"),
             counter_id=actor.counter_id if actor else None,
             action=action,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import literal, select
+from sqlalchemy import ColumnElement, literal, select
 
 from hall_app.db.engine import Database
 from hall_app.db.models import CoverageArea
@@ -28,6 +28,12 @@ class CoverageService:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @staticmethod
+    def named_in(address: str) -> ColumnElement[bool]:
+        """The coverage rows whose community the address names (LIKE, on SQLite and
+        PostgreSQL)."""
+        return literal(address).contains(CoverageArea.community)
+
     def lookup(self, actor: Actor, address: str) -> list[CoverageView]:
         """The hall's coverage of the community named in ``address``, fastest first; empty
         when the address is not covered."""
@@ -37,7 +43,7 @@ class CoverageService:
             raise ValidationError("请输入完整的装机地址（含小区名称）", ADDRESS_FIELD)
         if len(text) > 200:
             raise ValidationError("地址过长（不超过 200 字）", ADDRESS_FIELD)
-        named = literal(text).contains(CoverageArea.community)  # LIKE, on SQLite and PostgreSQL
+        named = self.named_in(text)
         with self._db.read() as s:
             rows = s.scalars(
                 select(CoverageArea)

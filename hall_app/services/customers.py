@@ -56,6 +56,8 @@ ADDRESS_MAX_CHARS = max_length(Customer.address) or 200
 _SEPARATORS = re.compile(r"[\s\-]")
 _CJK = re.compile(r"^[\u3400-\u9fff·]+$")
 _LETTERS = re.compile(r"^[A-Za-z]+$")
+# Two letters (no USCC starts with two letters other than Y…) then digits: a broadband account.
+_ACCOUNT = re.compile(r"(?![Yy])[A-Za-z]{2}\d{8,20}")
 _ID_OR_USCC = re.compile(r"^[0-9A-Za-z]{18}$|^\d{15}$")
 
 
@@ -93,6 +95,8 @@ def classify_query(text: str, today: date | None = None) -> tuple[QueryKind, str
             return QueryKind.ID_OR_USCC, parse_resident_id(compact, today=today).number
         except ValidationError:
             return QueryKind.SERVICE_NUMBER, compact
+    if _ACCOUNT.fullmatch(compact):  # a broadband account, KD0591…: never an ID or a USCC
+        return QueryKind.SERVICE_NUMBER, compact.upper()
     if _ID_OR_USCC.match(compact):
         return QueryKind.ID_OR_USCC, compact.upper()
     if not compact.isdigit() and (hint := near_miss(compact)) is not None:

@@ -10,7 +10,8 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hall_app.clock import Clock, business_date
+from hall_app.clock import Clock, business_date, local
+from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Counter,
@@ -27,22 +28,27 @@ from hall_app.db.models import (
     Staff,
     Subscription,
 )
+from hall_app.db.models.fixed_line import Equipment, InstallerTeam, InstallSlot, WorkOrder
 from hall_app.documents.data import (
+    DocEquipment,
     DocInvoice,
     DocInvoiceLine,
     DocLine,
     DocPayment,
     OrderDocument,
     TicketSlip,
+    WorkOrderDocument,
 )
 from hall_app.domain.enums import InvoiceKind
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_phone
 from hall_app.domain.money import format_yuan
 from hall_app.domain.permissions import Permission
+from hall_app.domain.workorders import OPEN
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.queue import TicketView
+from hall_app.services.workorders import landline_display, window_label
 
 
 class DocumentKind(StrEnum):
@@ -50,6 +56,7 @@ class DocumentKind(StrEnum):
     ACCEPTANCE_FORM = "acceptance_form"
     INVOICE = "invoice"
     RED_INVOICE = "red_invoice"
+    WORK_ORDER = "work_order"
 
 
 LABELS = {
@@ -57,6 +64,7 @@ LABELS = {
     DocumentKind.ACCEPTANCE_FORM: "业务受理单",
     DocumentKind.INVOICE: "电子发票",
     DocumentKind.RED_INVOICE: "红字发票",
+    DocumentKind.WORK_ORDER: "装机工单",
 }
 
 
@@ -69,9 +77,10 @@ class PrintedDocument:
 
 
 class DocumentService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, rules: BusinessRules | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._rules = rules or BusinessRules()  # the install windows' names (装机工单)
 
     def preview_document(
         self, actor: Actor, order_id: uuid.UUID, kind: DocumentKind
@@ -156,10 +165,12 @@ class DocumentService:
 
     def _load(
         self, session: Session, order_id: uuid.UUID, kind: DocumentKind
-    ) -> tuple[str, OrderDocument]:
+    ) -> tuple[str, OrderDocument | WorkOrderDocument]:
         order = session.get(Order, order_id)
         if order is None:
             raise NotFound("没有这张受理单", "受理单")
+        if kind is DocumentKind.WORK_ORDER:
+            return self._load_work_order(session, order)
         hall = session.get_one(Hall, order.hall_id)
         staff = session.get_one(Staff, order.staff_id)
         counter = session.get(Counter, order.counter_id) if order.counter_id else None
@@ -258,6 +269,80 @@ class DocumentService:
         ref = invoice.invoice_no if is_invoice and invoice else order.order_no
         return ref, document
 
+    def _load_work_order(self, session: Session, order: Order) -> tuple[str, WorkOrderDocument]:
+        """The order's work order: the open one, else the latest (reprinted after 改约, it
+        shows the new window)."""
+        work_orders = session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.order_id == order.id)
+            .order_by(WorkOrder.created_at.desc())
+        ).all()
+        if not work_orders:
+            raise ValidationError(f"受理单 {order.order_no} 没有装机工单", "装机工单")
+        wo = next((w for w in work_orders if w.status in OPEN), work_orders[0])
+        hall = session.get_one(Hall, order.hall_id)
+        staff = session.get_one(Staff, order.staff_id)
+        counter = session.get(Counter, order.counter_id) if order.counter_id else None
+        customer = session.get(Customer, wo.customer_id)
+        team = session.get(InstallerTeam, wo.team_id) if wo.team_id else None
+        slot = session.get(InstallSlot, wo.slot_id) if wo.slot_id else None
+        sub_ids = [i for i in (wo.broadband_subscription_id, wo.landline_subscription_id) if i]
+        subs = session.execute(
+            select(Subscription, Product.name)
+            .join(Product, Product.id == Subscription.product_id)
+            .where(Subscription.id.in_(sub_ids))
+        ).all()
+        by_id = {sub.id: sub for sub, _ in subs}
+        broadband = (
+            by_id.get(wo.broadband_subscription_id) if wo.broadband_subscription_id else None
+        )
+        landline = by_id.get(wo.landline_subscription_id) if wo.landline_subscription_id else None
+        equipment = session.execute(
+            select(Equipment, Product.name)
+            .join(Product, Product.id == Equipment.product_id)
+            .where(Equipment.order_id == order.id)
+            .order_by(Equipment.serial)
+        ).all()
+        document = WorkOrderDocument(
+            hall_name=hall.name,
+            hall_address=hall.address,
+            counter_name=counter.name if counter else "",
+            clerk_name=staff.full_name,
+            clerk_no=staff.employee_no,
+            work_order_no=wo.work_order_no,
+            order_no=order.order_no,
+            order_type=order.order_type.label,
+            kind=wo.kind.label,
+            status=wo.status.label,
+            created_at=order.created_at,
+            customer_name=customer.name if customer else "",
+            contact_name=wo.contact_name,
+            contact_phone_masked=mask_phone(wo.contact_phone),
+            address=wo.address,
+            community=wo.community,
+            technology=wo.technology,
+            broadband_account=broadband.service_number if broadband else None,
+            landline_number=landline_display(landline.service_number) if landline else None,
+            plans=tuple(name for _, name in subs),
+            window_day=local(wo.window_start).date(),
+            window_label=window_label(self._rules, slot.window if slot else None, wo.window_start),
+            window_start=wo.window_start,
+            window_end=wo.window_end,
+            promised_date=wo.promised_date,
+            promised_provisional=wo.promised_provisional or bool(slot and slot.provisional),
+            team_name=team.name if team else "",
+            team_leader=team.leader if team else "",
+            team_phone=team.phone if team else "",
+            installation_fee_fen=wo.installation_fee_fen,
+            equipment=tuple(
+                DocEquipment(e.serial, name, e.mode.label if e.mode else "", e.deposit_fen)
+                for e, name in equipment
+            ),
+            reschedules=wo.reschedules,
+            copy_no=1,
+        )
+        return wo.work_order_no, document
+
 
 def _line_note(session: Session, line: OrderLine) -> str:
     if not line.invoiceable:
@@ -268,9 +353,14 @@ def _line_note(session: Session, line: OrderLine) -> str:
     return ""
 
 
-def _render(kind: DocumentKind, document: OrderDocument) -> bytes:
+def _render(kind: DocumentKind, document: OrderDocument | WorkOrderDocument) -> bytes:
     # reportlab loads on the first print, not at start-up
     from hall_app.documents import layouts
+
+    if isinstance(document, WorkOrderDocument):
+        from hall_app.documents.work_order import render_work_order
+
+        return render_work_order(document)
 
     render = {
         DocumentKind.RECEIPT: layouts.render_receipt,
@@ -281,7 +371,9 @@ def _render(kind: DocumentKind, document: OrderDocument) -> bytes:
     return render(document)
 
 
-def _with_copy(document: OrderDocument, copy_no: int) -> OrderDocument:
+def _with_copy(
+    document: OrderDocument | WorkOrderDocument, copy_no: int
+) -> OrderDocument | WorkOrderDocument:
     from dataclasses import replace
 
     return replace(document, copy_no=copy_no)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -25,7 +26,7 @@ from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
 from hall_app.db.central import CentralLink, Offline, free_to, leased_here, mirror
 from hall_app.db.engine import Database
-from hall_app.db.models import Customer, PhoneNumber, PrettyTier, Subscription
+from hall_app.db.models import Customer, LandlineNumber, PhoneNumber, PrettyTier, Subscription
 from hall_app.domain.eligibility import Eligibility, check_mobile_eligibility
 from hall_app.domain.enums import NumberStatus, SubscriptionKind, SubscriptionStatus
 from hall_app.domain.errors import NotFound, ValidationError
@@ -36,6 +37,32 @@ from hall_app.services.actor import Actor
 
 NUMBER_FIELD = "号码"
 POOL: Table = PhoneNumber.__table__  # type: ignore[assignment]
+LANDLINE_POOL: Table = LandlineNumber.__table__  # type: ignore[assignment]
+
+
+def landline_display(number: str) -> str:
+    """059187654321 as it is written: 0591-87654321 (a 3-digit area code: 010-…)."""
+    area = 3 if number[:2] in {"01", "02"} else 4
+    return f"{number[:area]}-{number[area:]}"
+
+
+@dataclass(frozen=True)
+class NumberPool:
+    """One pool of numbers the service hands out: the mobile numbers or the landlines. Both
+    tables have the same columns for status, tier, reservation and lease."""
+
+    model: type[PhoneNumber] | type[LandlineNumber]
+    table: Table
+    entity: str  # in audit entries
+    field: str  # the field named in a clerk's message
+    digits: int
+    display: Callable[[str], str]
+
+
+MOBILE = NumberPool(PhoneNumber, POOL, "phone_number", NUMBER_FIELD, 11, str)
+LANDLINE = NumberPool(
+    LandlineNumber, LANDLINE_POOL, "landline_number", "固话号码", 12, landline_display
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +74,7 @@ class NumberView:
     min_monthly_fen: int
     lock_in_months: int
     has_four: bool
+    display: str = ""  # as written: 0591-87654321 for a landline, the number for a mobile
 
 
 @dataclass(frozen=True)
@@ -89,7 +117,13 @@ class NumberService:
         rules: BusinessRules,
         clock: Clock,
         link: CentralLink | None = None,
+        pool: NumberPool | None = None,
     ) -> None:
+        """``pool``: the mobile numbers by default, or ``LANDLINE`` for fixed-line numbers."""
+        self._pool = pool or MOBILE
+        self._m: Any = self._pool.model
+        self._table = self._pool.table
+        self._field = self._pool.field
         self._db = db
         self._rules = rules
         self._clock = clock
@@ -97,54 +131,54 @@ class NumberService:
 
     def _free(self, now: datetime) -> ColumnElement[bool]:
         return or_(
-            PhoneNumber.status == NumberStatus.AVAILABLE,
+            self._m.status == NumberStatus.AVAILABLE,
             and_(
-                PhoneNumber.status == NumberStatus.RESERVED,
-                PhoneNumber.reserved_until < now,
+                self._m.status == NumberStatus.RESERVED,
+                self._m.reserved_until < now,
             ),
         )
 
     def find_numbers(self, actor: Actor, f: NumberFilter) -> list[NumberView]:
         actor.require(Permission.ORDER_CREATE)
-        prefix = _digits(f.prefix, "号段", 11)
+        prefix = _digits(f.prefix, "号段", self._pool.digits)
         contains = _digits(f.contains, "包含", 8)
         ends = _digits(f.ends_with, "尾号", 8)
         stmt = (
-            select(PhoneNumber, PrettyTier)
-            .outerjoin(PrettyTier, PrettyTier.id == PhoneNumber.pretty_tier_id)
-            .where(self._free(self._clock()), PhoneNumber.hall_id == actor.hall_id)
+            select(self._m, PrettyTier)
+            .outerjoin(PrettyTier, PrettyTier.id == self._m.pretty_tier_id)
+            .where(self._free(self._clock()), self._m.hall_id == actor.hall_id)
         )
         if prefix:
-            stmt = stmt.where(PhoneNumber.number.startswith(prefix, autoescape=True))
+            stmt = stmt.where(self._m.number.startswith(prefix, autoescape=True))
         if contains:
-            stmt = stmt.where(PhoneNumber.number.contains(contains, autoescape=True))
+            stmt = stmt.where(self._m.number.contains(contains, autoescape=True))
         if ends:
-            stmt = stmt.where(PhoneNumber.number.endswith(ends, autoescape=True))
+            stmt = stmt.where(self._m.number.endswith(ends, autoescape=True))
         if f.tier_code == "":
-            stmt = stmt.where(PhoneNumber.pretty_tier_id.is_(None))
+            stmt = stmt.where(self._m.pretty_tier_id.is_(None))
         elif f.tier_code is not None:
             stmt = stmt.where(PrettyTier.code == f.tier_code)
-        if f.no_four:
-            stmt = stmt.where(PhoneNumber.has_four.is_(False))
+        if f.no_four and self._pool.model is PhoneNumber:
+            stmt = stmt.where(self._m.has_four.is_(False))
         stmt = stmt.order_by(  # ordinary numbers first, then the cheapest pretty ones
-            PhoneNumber.pretty_tier_id.is_not(None),
+            self._m.pretty_tier_id.is_not(None),
             func.coalesce(PrettyTier.prepayment_fen, 0),
-            PhoneNumber.number,
+            self._m.number,
         ).limit(self.SEARCH_LIMIT)
         counter_id = actor.counter_id
         if self._link is not None and counter_id is not None:
             now = self._clock()
 
             def search(central: Session) -> list[NumberView]:
-                online = stmt.where(free_to(POOL, counter_id))
-                return [_view(n, t) for n, t in central.execute(online).all()]
+                online = stmt.where(free_to(self._table, counter_id))
+                return [self._view(n, t) for n, t in central.execute(online).all()]
 
             try:
                 return self._link.run(search)
             except Offline:  # only what is leased to this counter
-                stmt = stmt.where(leased_here(POOL, counter_id, now))
+                stmt = stmt.where(leased_here(self._table, counter_id, now))
         with self._db.read() as session:
-            return [_view(n, t) for n, t in session.execute(stmt).all()]
+            return [self._view(n, t) for n, t in session.execute(stmt).all()]
 
     def list_tiers(self, actor: Actor) -> list[TierView]:
         """The pretty-number tiers, most valuable first, for the number picker's filter."""
@@ -175,7 +209,7 @@ class NumberService:
                 row = (
                     central.execute(
                         self._reserve_stmt(number, counter_id, now, until).where(
-                            free_to(POOL, counter_id)
+                            free_to(self._table, counter_id)
                         )
                     )
                     .mappings()
@@ -188,7 +222,7 @@ class NumberService:
                     rows += [
                         dict(r)
                         for r in central.execute(
-                            self._release_stmt(replacing, counter_id, now).returning(*POOL.c)
+                            self._release_stmt(replacing, counter_id, now).returning(*self._table.c)
                         ).mappings()
                     ]
                 return rows
@@ -200,12 +234,12 @@ class NumberService:
         with self._db.unit_of_work() as session:
             if held is not None:
                 for central_row in held:  # one at a time: mirror takes the others as parents
-                    mirror(session, [(POOL, central_row)])
+                    mirror(session, [(self._table, central_row)])
                 got = held[0]["id"]
             else:
                 stmt = self._reserve_stmt(number, counter_id, now, until)
                 if self._link is not None:  # offline: only its own leased numbers
-                    stmt = stmt.where(leased_here(POOL, counter_id, now))
+                    stmt = stmt.where(leased_here(self._table, counter_id, now))
                 row = session.execute(stmt).mappings().one_or_none()
                 if row is None:
                     self._refuse(session, number, now)
@@ -214,37 +248,38 @@ class NumberService:
                 # Online the central release is mirrored already; offline (or a reservation
                 # the central database no longer knows as ours) it is given back here.
                 old_id = session.execute(
-                    self._release_stmt(replacing, counter_id, now).returning(PhoneNumber.id)
+                    self._release_stmt(replacing, counter_id, now).returning(self._m.id)
                 ).scalar_one_or_none()
                 if old_id is None and held is not None and len(held) > 1:
                     old_id = held[1]["id"]
                 if old_id is not None:
-                    _audit_release(session, now, actor, old_id, replaced_by=number)
+                    _audit_release(
+                        session, now, actor, old_id, self._pool.entity, replaced_by=number
+                    )
             n, t = session.execute(
-                select(PhoneNumber, PrettyTier)
-                .outerjoin(PrettyTier, PrettyTier.id == PhoneNumber.pretty_tier_id)
-                .where(PhoneNumber.id == got)
+                select(self._m, PrettyTier)
+                .outerjoin(PrettyTier, PrettyTier.id == self._m.pretty_tier_id)
+                .where(self._m.id == got)
             ).one()
             audit.record(
                 session,
                 at=now,
                 actor=actor,
                 action="number.reserve",
-                entity="phone_number",
+                entity=self._pool.entity,
                 entity_id=got,
                 before={"status": "available"},
                 after={"status": "reserved", "until": until.isoformat()},
             )
-            return Reservation(_view(n, t), until)
+            return Reservation(self._view(n, t), until)
 
-    @staticmethod
-    def _release_stmt(number: str, counter_id: uuid.UUID | None, now: datetime) -> Any:
+    def _release_stmt(self, number: str, counter_id: uuid.UUID | None, now: datetime) -> Any:
         return (
-            update(PhoneNumber)
+            update(self._m)
             .where(
-                PhoneNumber.number == number,
-                PhoneNumber.status == NumberStatus.RESERVED,
-                PhoneNumber.reserved_by_counter_id == counter_id,
+                self._m.number == number,
+                self._m.status == NumberStatus.RESERVED,
+                self._m.reserved_by_counter_id == counter_id,
             )
             .values(**_released(now))
         )
@@ -253,26 +288,26 @@ class NumberService:
         self, number: str, counter_id: uuid.UUID, now: datetime, until: datetime
     ) -> Any:
         return (
-            update(PhoneNumber)
-            .where(PhoneNumber.number == number, self._free(now))
+            update(self._m)
+            .where(self._m.number == number, self._free(now))
             .values(
                 status=NumberStatus.RESERVED,
                 reserved_until=until,
                 reserved_by_counter_id=counter_id,
                 updated_at=now,
             )
-            .returning(*POOL.c)
+            .returning(*self._table.c)
         )
 
     def _refuse(self, session: Session, number: str, now: datetime) -> NoReturn:
         """Why a reservation failed, named for the clerk."""
         row = session.execute(
-            select(PhoneNumber.status, PhoneNumber.reserved_until, PhoneNumber.lease_until).where(
-                PhoneNumber.number == number
+            select(self._m.status, self._m.reserved_until, self._m.lease_until).where(
+                self._m.number == number
             )
         ).one_or_none()
         if row is None:
-            raise NotFound(f"号池中没有 {number}", NUMBER_FIELD)
+            raise NotFound(f"号池中没有 {number}", self._field)
         status, until, _lease = row
         free = status is NumberStatus.AVAILABLE or (
             status is NumberStatus.RESERVED and until is not None and until < now
@@ -280,39 +315,39 @@ class NumberService:
         if free and self._link is not None:
             if not self._link.online:
                 raise ValidationError(
-                    f"离线时只能选用本窗口租用的号码，{number} 不在其中", NUMBER_FIELD
+                    f"离线时只能选用本窗口租用的号码，{number} 不在其中", self._field
                 )
-            raise ValidationError(f"{number} 已租给其他窗口离线销售，请另选号码", NUMBER_FIELD)
-        raise ValidationError(f"{number} 已被其他窗口预占或已使用，请另选号码", NUMBER_FIELD)
+            raise ValidationError(f"{number} 已租给其他窗口离线销售，请另选号码", self._field)
+        raise ValidationError(f"{number} 已被其他窗口预占或已使用，请另选号码", self._field)
 
     def release_number(self, actor: Actor, number: str) -> None:
         """Give a number back (the customer chose another, or the wizard was abandoned)."""
         actor.require(Permission.ORDER_CREATE)
         now = self._clock()
-        release = self._release_stmt(number, actor.counter_id, now).returning(PhoneNumber.id)
+        release = self._release_stmt(number, actor.counter_id, now).returning(self._m.id)
         if self._link is not None:  # at once for the others; offline, with the next push
             with contextlib.suppress(Offline):
                 self._link.run(lambda central: central.execute(release).all())
         with self._db.unit_of_work() as session:
             got = session.execute(release).scalar_one_or_none()
             if got is None:
-                raise ValidationError(f"{number} 不是本窗口预占的号码", NUMBER_FIELD)
-            _audit_release(session, now, actor, got)
+                raise ValidationError(f"{number} 不是本窗口预占的号码", self._field)
+            _audit_release(session, now, actor, got, self._pool.entity)
 
     def release_expired(self, counter_id: uuid.UUID | None = None) -> int:
         """Housekeeping: reservations past their time become available again. A counter synced
         with a central database tidies only its own (``counter_id``): another counter's
         reservation in its copy may long since have become a sale centrally."""
         now = self._clock()
-        stmt = update(PhoneNumber).where(
-            PhoneNumber.status == NumberStatus.RESERVED, PhoneNumber.reserved_until < now
+        stmt = update(self._m).where(
+            self._m.status == NumberStatus.RESERVED, self._m.reserved_until < now
         )
         if self._link is not None:
             if counter_id is None:
                 return 0
-            stmt = stmt.where(PhoneNumber.reserved_by_counter_id == counter_id)
+            stmt = stmt.where(self._m.reserved_by_counter_id == counter_id)
         with self._db.unit_of_work() as session:
-            ids = session.scalars(stmt.values(**_released(now)).returning(PhoneNumber.id)).all()
+            ids = session.scalars(stmt.values(**_released(now)).returning(self._m.id)).all()
             for number_id in ids:
                 audit.record(
                     session,
@@ -320,12 +355,15 @@ class NumberService:
                     actor=None,
                     actor_name="system",
                     action="number.reservation_expired",
-                    entity="phone_number",
+                    entity=self._pool.entity,
                     entity_id=number_id,
                     before={"status": "reserved"},
                     after={"status": "available"},
                 )
             return len(ids)
+
+    def _view(self, n: Any, t: PrettyTier | None) -> NumberView:
+        return _view(n, t, self._pool.display(n.number))
 
     def check_eligibility(self, actor: Actor, customer_id: uuid.UUID) -> Eligibility:
         """May this customer open a new mobile number here, and on what conditions?"""
@@ -374,7 +412,7 @@ def _released(now: datetime) -> dict[str, object]:
     }
 
 
-def _view(n: PhoneNumber, t: PrettyTier | None) -> NumberView:
+def _view(n: Any, t: PrettyTier | None, display: str) -> NumberView:
     return NumberView(
         number=n.number,
         tier_code=t.code if t else None,
@@ -382,7 +420,8 @@ def _view(n: PhoneNumber, t: PrettyTier | None) -> NumberView:
         prepayment_fen=t.prepayment_fen if t else 0,
         min_monthly_fen=t.min_monthly_fen if t else 0,
         lock_in_months=t.lock_in_months if t else 0,
-        has_four=n.has_four,
+        has_four=getattr(n, "has_four", False),
+        display=display,
     )
 
 
@@ -391,6 +430,7 @@ def _audit_release(
     now: datetime,
     actor: Actor,
     number_id: uuid.UUID,
+    entity: str,
     replaced_by: str | None = None,
 ) -> None:
     """The audit entry of a reservation given back (for another number, if ``replaced_by``)."""
@@ -402,7 +442,7 @@ def _audit_release(
         at=now,
         actor=actor,
         action="number.release",
-        entity="phone_number",
+        entity=entity,
         entity_id=number_id,
         before={"status": "reserved"},
         after=after,

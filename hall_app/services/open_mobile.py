@@ -17,11 +17,10 @@ from typing import Any
 
 from sqlalchemy import Row, Table, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningUpdate
 
 from hall_app.clock import business_date
 from hall_app.config import BusinessRules
-from hall_app.db.central import Claim, leased_here
+from hall_app.db.central import Claim
 from hall_app.db.models import (
     Approval,
     Customer,
@@ -61,7 +60,7 @@ from hall_app.domain.terms import open_mobile_terms
 from hall_app.services.actor import Actor
 from hall_app.services.catalog import offer_of
 from hall_app.services.numbers import NumberService
-from hall_app.services.pipeline import OrderKind, Priced, Taken, Visit, terms_clauses
+from hall_app.services.pipeline import OrderKind, Priced, Taken, Visit, take_here, terms_clauses
 from hall_app.services.ports import CentralClaims, MirrorRows
 
 NUMBERS: Table = PhoneNumber.__table__  # type: ignore[assignment]
@@ -172,7 +171,7 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
         customer = session.get(Customer, req.customer_id)
         if customer is None:
             raise NotFound("该客户不存在", "客户")
-        sim = _take_here(
+        sim = take_here(
             session,
             update(SimCard)
             .where(SimCard.iccid == self._iccid, SimCard.status == SimStatus.IN_STOCK)
@@ -262,7 +261,7 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
     def _assign_number(
         self, session: Session, actor: Actor, now: datetime, offline: bool
     ) -> Row[*tuple[Any, ...]]:
-        return _take_here(
+        return take_here(
             session,
             update(PhoneNumber)
             .where(
@@ -318,26 +317,6 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
         ):
             raise ValidationError("不能为自己受理的业务授权，请另一位值班主管授权", "主管授权")
         return eligibility.needs_supervisor
-
-
-def _take_here(
-    session: Session,
-    take: ReturningUpdate[*tuple[Any, ...]],
-    table: Table,
-    actor: Actor,
-    now: datetime,
-    offline: bool,
-    refusal: tuple[str, str, str],  # the message, what offline adds to it, the field
-) -> Row[*tuple[Any, ...]]:
-    """One conditional UPDATE taking a resource locally; offline only one leased to this
-    counter. Refused with a clerk's message when nothing matched."""
-    if offline and actor.counter_id is not None:
-        take = take.where(leased_here(table, actor.counter_id, now))
-    row = session.execute(take).one_or_none()
-    if row is None:
-        message, offline_note, field = refusal
-        raise ValidationError(message + (offline_note if offline else ""), field)
-    return row
 
 
 def _product(session: Session, code: str, kind: ProductKind) -> Product:

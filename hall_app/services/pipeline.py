@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from hall_app.clock import Clock, business_date
-from hall_app.db.central import Claim, Offline, mirror
+from hall_app.db.central import Offline, Undoable, leased_here, mirror
 from hall_app.db.engine import Database
 from hall_app.db.models import Counter, Customer, Order, OrderLine, Payment, QueueTicket
 from hall_app.domain.enums import OrderState, OrderType
@@ -40,6 +41,7 @@ from hall_app.services.invoicing import IssuedInvoice
 from hall_app.services.ports import CentralClaims, MirrorRows
 
 log = logging.getLogger("hall.orders")
+ORDER_LETTERS = "SL"  # an order number: SL, the day, the window, its sequence
 InvoiceStep = Callable[
     [Session, Actor, uuid.UUID, Customer, Pricing, datetime], IssuedInvoice | None
 ]
@@ -88,7 +90,7 @@ class OrderKind(ABC, Generic[C, F]):
     the order's transaction: ``claims`` (central, before), ``take``, ``lines``, ``fulfil``,
     ``audit_after``; ``claimed`` when the order failed after a central claim."""
 
-    order_type: ClassVar[OrderType]
+    order_type: OrderType  # a class attribute, or set per order by the kind
     action: ClassVar[str]  # the audit action, e.g. ``order.open_mobile``
 
     def claims(self, central: CentralClaims, counter_id: uuid.UUID, now: datetime) -> MirrorRows:
@@ -96,7 +98,7 @@ class OrderKind(ABC, Generic[C, F]):
         Raises ``Offline`` with the link down. Nothing to claim by default."""
         return []
 
-    def claimed(self, counter_id: uuid.UUID, stamp: datetime, now: datetime) -> Claim | None:
+    def claimed(self, counter_id: uuid.UUID, stamp: datetime, now: datetime) -> Undoable | None:
         """The claim made with ``stamp``, to give back (None: nothing was claimed)."""
         return None
 
@@ -294,7 +296,7 @@ def order_no(session: Session, actor: Actor, now: datetime) -> str:
     counters number their own orders, so two of them working off line never clash."""
     day = business_date(now)
     counter = session.get_one(Counter, actor.require_counter("受理"))
-    prefix = f"SL{day:%Y%m%d}{counter.code}"
+    prefix = f"{ORDER_LETTERS}{day:%Y%m%d}{counter.code}"
     last = session.scalar(
         select(func.max(Order.order_no)).where(
             Order.hall_id == actor.hall_id,
@@ -333,3 +335,23 @@ def line_views(pricing: Pricing) -> tuple[LineView, ...]:
 def terms_clauses(name: str) -> dict[str, str]:
     """The fixed clauses of one kind of terms, from resources/terms/<name>.toml."""
     return tomllib.loads(read_text("terms", f"{name}.toml"))
+
+
+def take_here(
+    session: Session,
+    take: ReturningUpdate[*tuple[Any, ...]],
+    table: Table,
+    actor: Actor,
+    now: datetime,
+    offline: bool,
+    refusal: tuple[str, str, str],  # the message, what offline adds to it, the field
+) -> Row[*tuple[Any, ...]]:
+    """One conditional UPDATE taking a resource locally; offline only one leased to this
+    counter. Refused with a clerk's message when nothing matched."""
+    if offline and actor.counter_id is not None:
+        take = take.where(leased_here(table, actor.counter_id, now))
+    row = session.execute(take).one_or_none()
+    if row is None:
+        message, offline_note, field = refusal
+        raise ValidationError(message + (offline_note if offline else ""), field)
+    return row

@@ -7,13 +7,15 @@ works on its own leases) and a typed ``HallError`` when the central database ref
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Table
 
 from hall_app.config import BusinessRules
-from hall_app.db.central import Claim
+from hall_app.db.central import Undoable
+from hall_app.domain.enums import EquipmentStatus
 
 MirrorRows = list[tuple[Table, dict[str, Any]]]
 
@@ -32,7 +34,23 @@ class CentralClaims(Protocol):
         counter that never had it."""
         ...
 
-    def release_claim(self, claim: Claim) -> None:
+    def claim_fixed_line(
+        self,
+        slot_id: uuid.UUID | None,
+        landline: str | None,
+        gear: Sequence[tuple[str, EquipmentStatus]],
+        counter_id: uuid.UUID,
+        now: datetime,
+        *,
+        lead_hours: int = BusinessRules.install_lead_hours,
+    ) -> MirrorRows:
+        """In one transaction: a place in the install slot (refused with ``SlotFull`` when it
+        filled meanwhile), the landline number (reserved for or leased to the counter) and each
+        modem or router (in stock and free to the counter) becoming lent or sold. Returns the
+        rows as they were before, with their parents, for the counter to mirror."""
+        ...
+
+    def release_claim(self, claim: Undoable) -> None:
         """Give back a claim whose order failed (only that very claim: its stamp)."""
         ...
 

@@ -15,7 +15,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
-from hall_app.db.central import CentralLink, Claim, fetch_with_parents, mirror
+from hall_app.db.central import (
+    CentralLink,
+    Claim,
+    FixedClaim,
+    Undoable,
+    fetch_with_parents,
+    mirror,
+)
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.models import (
     Counter,
@@ -174,7 +181,7 @@ class SyncService:
     def _undo_kept_claims(self, central: Engine) -> None:
         """Claims of failed orders that could not be undone while the link was down."""
         with self._db.read() as s:
-            kept = Claim.kept(s)
+            kept: list[tuple[str, Undoable]] = [*Claim.kept(s), *FixedClaim.kept(s)]
         for key, claim in kept:
             try:
                 with central.begin() as conn, Session(bind=conn) as session:

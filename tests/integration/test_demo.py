@@ -3,35 +3,62 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from hall_app.clock import HALL_TZ
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.db.models import (
+    CoverageArea,
     Customer,
+    DemandRegistration,
+    Equipment,
+    FusionBundle,
+    InstallerTeam,
+    InstallSlot,
     Invoice,
     InvoiceLine,
     InvoiceSegment,
+    LandlineNumber,
     Order,
     OrderLine,
     PhoneNumber,
     PrettyTier,
+    Product,
+    Promotion,
     SimCard,
     Staff,
     Subscription,
+    TeamArea,
+    VatCategory,
+    WorkOrder,
 )
 from hall_app.demo.builder import DemoBuilder
-from hall_app.domain.enums import CustomerKind, OrderType, Role, SubscriptionKind
+from hall_app.domain.enums import (
+    CustomerKind,
+    EquipmentMode,
+    EquipmentStatus,
+    NumberStatus,
+    OrderType,
+    ProductKind,
+    Role,
+    SubscriptionKind,
+    SubscriptionStatus,
+    WorkOrderStatus,
+)
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.pinyin import name_initials
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_iccid, parse_imsi, pretty_pattern
 from hall_app.domain.uscc import parse_uscc
+from hall_app.domain.workdays import late_install_credit_fen
 from tests.conftest import DEMO_CUSTOMERS, DEMO_TODAY
 
 
@@ -199,7 +226,17 @@ def test_new_numbers_of_the_history_are_valid_and_unique(demo_engine: Engine) ->
 def _digest(engine: Engine) -> str:
     h = hashlib.sha256()
     with engine.connect() as conn:
-        for table in ("customers", "subscriptions", "number_pool", "orders", "invoices"):
+        for table in (
+            "customers",
+            "subscriptions",
+            "number_pool",
+            "orders",
+            "invoices",
+            "work_orders",
+            "equipment",
+            "landline_numbers",
+            "install_slots",
+        ):
             for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY id")):
                 h.update(repr(tuple(row)).encode())
     return h.hexdigest()
@@ -242,3 +279,189 @@ def test_demo_builds_on_postgres(pg_url: str) -> None:
             assert born.tzinfo is not None
     finally:
         engine.dispose()
+
+
+# -- broadband and landline -------------------------------------------------------------------
+ACCOUNT = re.compile(r"KD0591\d{6}0[1-6]\d{4}")  # BusinessRules.broadband_account_format
+LANDLINE_NUMBER = re.compile(r"0591[2-9]\d{7}")  # area code + 8 digits, not starting 0 or 1
+SERIALS = {
+    "ONU_ZTE": re.compile(r"ZTEG[0-9A-F]{8}"),
+    "ONU_HW": re.compile(r"HWTC[0-9A-F]{8}"),
+    "RT_AX3": re.compile(r"2102353GSN\d{10}"),
+}
+OPEN = (WorkOrderStatus.SCHEDULED, WorkOrderStatus.DISPATCHED)
+
+
+def test_fixed_line_catalog_teams_and_bundles(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        products = {p.code: p for p in s.scalars(select(Product))}
+        vat = {v.id: v for v in s.scalars(select(VatCategory))}
+        bundles = s.scalars(select(FusionBundle)).all()
+        covered = {c.community for c in s.scalars(select(CoverageArea))}
+        areas = s.scalars(select(TeamArea)).all()
+        teams = s.scalars(select(InstallerTeam)).all()
+        promotions = s.scalars(select(Promotion)).all()
+    speeds = sorted(
+        p.bandwidth_mbps or 0 for p in products.values() if p.kind is ProductKind.BROADBAND_PLAN
+    )
+    assert speeds == [200, 300, 500, 1000]
+    for p in products.values():
+        if p.kind in (ProductKind.BROADBAND_PLAN, ProductKind.LANDLINE_PLAN):
+            assert vat[p.vat_category_id].rate == Decimal("0.09")  # basic telecom
+            assert p.one_time_fee_fen > 0
+        if p.kind is ProductKind.EQUIPMENT:
+            assert vat[p.vat_category_id].rate == Decimal("0.13")  # goods
+            assert p.price_fen > 0 and p.deposit_fen in (10000, 20000)
+    assert products["BB300"].price_fen == 9900 and products["BB1000"].one_time_fee_fen == 10000
+    broadband_ids = {p.id for p in products.values() if p.kind is ProductKind.BROADBAND_PLAN}
+    assert {p.product_id for p in promotions} & broadband_ids
+    assert bundles
+    by_id = {p.id: p for p in products.values()}
+    for b in bundles:
+        assert by_id[b.broadband_product_id].kind is ProductKind.BROADBAND_PLAN
+        assert by_id[b.mobile_product_id].kind is ProductKind.MOBILE_PLAN
+        assert 0 < b.monthly_fen < by_id[b.broadband_product_id].price_fen
+    assert len(teams) >= 2
+    assert {a.community for a in areas} == covered  # every covered community has a team
+    assert all(a.capacity >= 1 for a in areas)
+
+
+def test_every_active_broadband_and_landline_was_installed(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        coverage = {c.community: c.technology for c in s.scalars(select(CoverageArea))}
+        subs = s.scalars(select(Subscription).where(Subscription.kind != MOBILE)).all()
+        work_orders = s.scalars(select(WorkOrder)).all()
+        installs = (OrderType.BROADBAND_INSTALL, OrderType.LANDLINE_INSTALL)
+        orders = {o.id: o for o in s.scalars(select(Order).where(Order.order_type.in_(installs)))}
+        pool = {n.number: n for n in s.scalars(select(LandlineNumber))}
+        mobiles = {
+            m.id: m for m in s.scalars(select(Subscription).where(Subscription.kind == MOBILE))
+        }
+        bundles = {b.id: b for b in s.scalars(select(FusionBundle))}
+        customers = s.scalar(select(func.count()).select_from(Customer))
+    installed = {
+        (w.broadband_subscription_id or w.landline_subscription_id): w
+        for w in work_orders
+        if w.status is WorkOrderStatus.INSTALLED
+    }
+    waiting = {
+        (w.broadband_subscription_id or w.landline_subscription_id)
+        for w in work_orders
+        if w.status is not WorkOrderStatus.INSTALLED
+    }
+    active = [s for s in subs if s.status is SubscriptionStatus.ACTIVE]
+    assert customers is not None
+    assert sum(s.kind is BROADBAND for s in active) >= 0.15 * customers
+    assert sum(s.kind is LANDLINE for s in active) >= 0.04 * customers
+    bundled = 0
+    for sub in subs:
+        assert coverage[sub.community] == sub.technology
+        assert sub.community in sub.address
+        if sub.kind is BROADBAND:
+            assert ACCOUNT.fullmatch(sub.service_number), sub.service_number
+        else:
+            assert LANDLINE_NUMBER.fullmatch(sub.service_number), sub.service_number
+            assert pool[sub.service_number].status is NumberStatus.ASSIGNED
+        if sub.status is SubscriptionStatus.PENDING:
+            assert sub.id in waiting and sub.activated_at is None
+            continue
+        work = installed[sub.id]  # active, suspended or cancelled: it was installed
+        assert work.community == sub.community and work.address == sub.address
+        assert work.installed_at == sub.activated_at
+        order = orders[work.order_id]
+        assert order.subscription_id == sub.id and order.customer_id == sub.customer_id
+        assert work.work_order_no == "GD" + order.order_no[2:]
+        if sub.bundle_id is not None:
+            bundled += 1
+            assert sub.bundled_with_id is not None
+            mobile = mobiles[sub.bundled_with_id]
+            assert mobile.customer_id == sub.customer_id
+            assert bundles[sub.bundle_id].mobile_product_id == mobile.product_id
+            assert bundles[sub.bundle_id].broadband_product_id == sub.product_id
+    assert bundled >= 10
+    numbers = [sub.service_number for sub in subs]
+    assert len(set(numbers)) == len(numbers)
+    assert all(LANDLINE_NUMBER.fullmatch(n) for n in pool)
+    assigned = {n for n, row in pool.items() if row.status is NumberStatus.ASSIGNED}
+    assert assigned == {s.service_number for s in subs if s.kind is LANDLINE}
+    free = [row for row in pool.values() if row.status is NumberStatus.AVAILABLE]
+    assert len(free) >= 2000 and sum(row.pretty_tier_id is not None for row in free) >= 50
+
+
+def test_work_orders_open_late_and_failed_and_slots_never_overbooked(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        work_orders = s.scalars(select(WorkOrder)).all()
+        slots = {slot.id: slot for slot in s.scalars(select(InstallSlot))}
+        areas = {(a.team_id, a.community): a.capacity for a in s.scalars(select(TeamArea))}
+    today = DEMO_TODAY
+    open_ = [w for w in work_orders if w.status in OPEN]
+    assert len(open_) >= 20
+    assert any(w.promised_date < today for w in open_)  # overdue
+    assert any(w.status is WorkOrderStatus.DISPATCHED for w in open_)
+    failed = [w for w in work_orders if w.status is WorkOrderStatus.FAILED]
+    assert failed and all(w.status_reason and w.failed_at for w in failed)
+    late = 0
+    for w in work_orders:
+        if w.status is WorkOrderStatus.INSTALLED:
+            assert w.installed_at is not None
+            day = w.installed_at.astimezone(HALL_TZ).date()
+            assert w.late_days == max((day - w.promised_date).days, 0)
+            credit = late_install_credit_fen(w.installation_fee_fen, w.promised_date, day)
+            assert w.credit_fen == credit == w.installation_fee_fen * w.late_days // 100
+            late += w.late_days > 0
+        if w.slot_id is not None:
+            slot = slots[w.slot_id]
+            assert w.status in OPEN
+            assert (slot.team_id, slot.community) == (w.team_id, w.community)
+            assert (slot.starts_at, slot.ends_at) == (w.window_start, w.window_end)
+            assert slot.day >= today
+    assert late >= 5
+    assert all(w.slot_id is not None for w in open_ if w.window_start.date() >= today)
+    booked = Counter(w.slot_id for w in work_orders if w.slot_id is not None)
+    assert slots
+    for slot in slots.values():
+        assert slot.booked == booked[slot.id] <= slot.capacity
+        assert slot.capacity == areas[(slot.team_id, slot.community)]
+
+
+def test_equipment_lent_with_its_subscription(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        products = {p.id: p for p in s.scalars(select(Product))}
+        subs = {
+            x.id: x for x in s.scalars(select(Subscription).where(Subscription.kind == BROADBAND))
+        }
+        equipment = s.scalars(select(Equipment)).all()
+    serials = [e.serial for e in equipment]
+    assert len(set(serials)) == len(serials)
+    modems: set[object] = set()
+    in_stock = 0
+    for e in equipment:
+        product = products[e.product_id]
+        assert SERIALS[product.code].fullmatch(e.serial), e.serial
+        if e.status in (EquipmentStatus.IN_STOCK, EquipmentStatus.DEFECTIVE):
+            assert e.subscription_id is None and e.mode is None
+            in_stock += e.status is EquipmentStatus.IN_STOCK
+            continue
+        assert e.subscription_id is not None
+        sub = subs[e.subscription_id]
+        if product.code.startswith("ONU"):
+            modems.add(sub.id)
+        assert (e.mode is EquipmentMode.BOUGHT) == (e.status is EquipmentStatus.SOLD)
+        if e.status is EquipmentStatus.LENT:
+            assert sub.status is not SubscriptionStatus.CANCELLED
+            expected = product.deposit_fen if e.mode is EquipmentMode.DEPOSIT else 0
+            assert e.deposit_fen == expected
+        if e.status is EquipmentStatus.RETURNED:
+            assert sub.status is SubscriptionStatus.CANCELLED
+    assert 200 <= in_stock <= 1000
+    assert modems == set(subs)  # every broadband has its modem
+
+
+def test_demand_registrations_are_for_uncovered_communities(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        covered = {c.community for c in s.scalars(select(CoverageArea))}
+        demands = s.scalars(select(DemandRegistration)).all()
+    assert len(demands) >= 10
+    for d in demands:
+        assert d.wanted and d.contact_name and d.contact_phone
+        assert not any(c in d.address for c in covered), d.address

@@ -47,6 +47,8 @@ def _check_morning(tickets: list[QueueTicket], now: datetime, min_done: int = 10
     assert STILL_WAITING[0] <= status[TicketStatus.WAITING]
     assert status[TicketStatus.DONE] >= min_done
     assert {t.ticket_no[0] for t in tickets} >= {"A", "B", "C"}
+    # someone is waiting for broadband and landline (C), so window 2 or 5 has a C to call
+    assert any(t.ticket_no[0] == "C" and t.status is TicketStatus.WAITING for t in tickets)
     per_letter: dict[str, list[int]] = {}
     for t in tickets:
         per_letter.setdefault(t.ticket_no[0], []).append(t.seq)

@@ -34,7 +34,7 @@ from hall_app.services.actor import Actor
 from hall_app.services.installs import SlotService, ensure_slots, take_slot
 from tests.conftest import FakeClock
 
-COMMUNITY = "温泉花园"
+COMMUNITY = "测试甲小区"  # not a demo community
 WINDOWS = 3  # morning, afternoon, evening by default
 
 
@@ -47,7 +47,7 @@ def add_areas(hall: HallApp, hall_id: uuid.UUID, areas: list[tuple[str, str, int
                 teams[code] = uuid.uuid4()
                 s.execute(
                     insert(InstallerTeam).values(
-                        id=teams[code], hall_id=hall_id, code=code, name=f"装维{code}班"
+                        id=teams[code], hall_id=hall_id, code=f"ZT-{code}", name=f"装维{code}班"
                     )
                 )
             s.execute(
@@ -62,9 +62,18 @@ def admin(hall: HallApp) -> Actor:
     return hall.auth.log_in("admin1", "hall1234")
 
 
+def retire_demo_teams(hall: HallApp) -> None:
+    """The demo's own teams stop taking installs: slots made here are the test's alone."""
+    with hall.db.unit_of_work() as s:
+        s.execute(update(InstallerTeam).values(active=False))
+
+
 @pytest.fixture
 def areas(hall: HallApp, clerk: Actor) -> None:
-    add_areas(hall, clerk.hall_id, [("A", COMMUNITY, 2), ("B", COMMUNITY, 1), ("B", "金山小区", 3)])
+    retire_demo_teams(hall)
+    add_areas(
+        hall, clerk.hall_id, [("A", COMMUNITY, 2), ("B", COMMUNITY, 1), ("B", "测试乙小区", 3)]
+    )
 
 
 def slot_days(hall: HallApp, community: str = COMMUNITY) -> list[date]:
@@ -90,7 +99,11 @@ def test_ensure_slots_makes_every_team_area_window_once(hall: HallApp, admin: Ac
     with hall.db.read() as s:
         slot = s.scalars(
             select(InstallSlot)
-            .where(InstallSlot.day == date(2026, 11, 25), InstallSlot.window == "afternoon")
+            .where(
+                InstallSlot.community == COMMUNITY,
+                InstallSlot.day == date(2026, 11, 25),
+                InstallSlot.window == "afternoon",
+            )
             .limit(1)
         ).one()
         # 14:00-18:00 in Fuzhou is 06:00-10:00 UTC.
@@ -102,7 +115,9 @@ def test_ensure_slots_makes_every_team_area_window_once(hall: HallApp, admin: Ac
         caps = sorted(
             s.scalars(
                 select(InstallSlot.capacity).where(
-                    InstallSlot.day == date(2026, 11, 25), InstallSlot.window == "morning"
+                    InstallSlot.community.in_([COMMUNITY, "测试乙小区"]),
+                    InstallSlot.day == date(2026, 11, 25),
+                    InstallSlot.window == "morning",
                 )
             )
         )
@@ -114,6 +129,7 @@ def test_ensure_slots_makes_every_team_area_window_once(hall: HallApp, admin: Ac
 def test_making_slots_is_for_administrators_and_checked(
     hall: HallApp, clerk: Actor, admin: Actor
 ) -> None:
+    retire_demo_teams(hall)
     with pytest.raises(PermissionDenied):
         hall.slots.ensure_slots(clerk, 5)
     for days in (0, 121):
@@ -339,7 +355,8 @@ def test_free_slots_is_one_query_on_the_community_index(
 def test_free_slot_search_is_fast_on_a_large_slot_table(
     hall: HallApp, clerk: Actor, admin: Actor
 ) -> None:
-    communities = [f"小区{i:03d}" for i in range(300)]
+    retire_demo_teams(hall)
+    communities = [f"测试小区{i:03d}" for i in range(300)]
     add_areas(hall, clerk.hall_id, [(f"T{i // 10}", c, 2) for i, c in enumerate(communities)])
     with hall.db.unit_of_work() as s:  # 300 communities x 3 windows x 60 working days
         made = ensure_slots(
@@ -369,7 +386,8 @@ def test_cli_makes_slots(demo_url: str, tmp_path: Path, capsys: pytest.CaptureFi
     engine = make_engine(demo_url)
     try:
         with engine.connect() as conn:
-            assert conn.scalar(select(func.count()).select_from(InstallSlot)) == 3 * WINDOWS * 3
+            made = select(func.count()).where(InstallSlot.community.in_([COMMUNITY, "测试乙小区"]))
+            assert conn.scalar(made) == 3 * WINDOWS * 3
     finally:
         engine.dispose()
 

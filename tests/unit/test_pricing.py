@@ -220,3 +220,77 @@ def test_charged_is_the_sum_of_the_lines_and_the_vat_split_is_exact(
         assert pricing.promotion.months == months
     else:  # nothing to discount on a free plan
         assert not discounts and pricing.promotion is None
+
+
+def _fixed_item(name: str, fen: int, rate: str = "0.09", lock: int = 12) -> Item:
+    return Item(
+        uuid.uuid4(),
+        name,
+        fen,
+        VatClass(uuid.uuid4(), "*电信服务*基础电信服务", Decimal(rate)),
+        lock,
+    )
+
+
+def test_fixed_install_nets_a_promotion_off_the_monthly_fee_only() -> None:
+    from hall_app.domain.pricing import FixedPlan, Gear, LineKind, price_fixed_install
+
+    plan = _fixed_item("500M 光宽带", 12_000)
+    offer = Offer(
+        uuid.uuid4(),
+        "BBHALF",
+        "新装宽带首年 8 折",
+        plan.product_id,
+        2_400,
+        12,
+        date(2026, 1, 1),
+        None,
+    )
+    modem = _fixed_item("GPON 光猫", 29_900, "0.13", 0)
+    router = _fixed_item("Wi-Fi 6 路由器", 19_900, "0.13", 0)
+    pricing = price_fixed_install(
+        [FixedPlan(plan, 10_000)],
+        [Gear(modem, "ZTEG1", "deposit", 10_000), Gear(router, "TPL1", "bought", 0)],
+        [offer],
+        date(2026, 12, 1),
+    )
+    assert [(line.kind, line.amount_fen) for line in pricing.lines] == [
+        (LineKind.CHARGE, 12_000),
+        (LineKind.DISCOUNT, -2_400),
+        (LineKind.CHARGE, 10_000),
+        (LineKind.DEPOSIT, 10_000),
+        (LineKind.CHARGE, 19_900),
+    ]
+    # The discount reduces the monthly fee's invoice item, not the installation fee's too.
+    assert sorted(i.total_fen for i in pricing.invoice_items) == [9_600, 10_000, 19_900]
+    assert pricing.total_fen == 12_000 - 2_400 + 10_000 + 10_000 + 19_900
+    assert pricing.deposit_fen == 10_000 and pricing.prepaid_fen == 0
+    assert pricing.invoice_total_fen == pricing.total_fen - 10_000
+    assert pricing.lock_in_months == 12 and pricing.promotion is not None
+
+
+def test_a_bundle_replaces_the_plan_promotion_and_free_loans_cost_nothing() -> None:
+    from hall_app.domain.pricing import FixedPlan, Gear, price_fixed_install
+
+    plan = _fixed_item("500M 光宽带", 5_000)
+    offer = Offer(
+        uuid.uuid4(),
+        "BBHALF",
+        "新装宽带首年 8 折",
+        plan.product_id,
+        2_400,
+        12,
+        date(2026, 1, 1),
+        None,
+    )
+    modem = _fixed_item("GPON 光猫", 29_900, "0.13", 0)
+    pricing = price_fixed_install(
+        [FixedPlan(plan, 0, "融合 500M")],
+        [Gear(modem, "ZTEG1", "free", 0)],
+        [offer],
+        date(2026, 12, 1),
+    )
+    assert [(line.description, line.amount_fen) for line in pricing.lines] == [
+        ("融合 500M（500M 光宽带） 首月月租", 5_000)
+    ]
+    assert pricing.promotion is None

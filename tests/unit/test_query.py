@@ -17,6 +17,7 @@ from hall_app.services.customers import QueryKind, classify_query
         ("110105491231002", QueryKind.ID_OR_USCC, "11010519491231002X"),  # legacy, upgraded
         ("91350100m000100y43", QueryKind.ID_OR_USCC, "91350100M000100Y43"),
         ("059100012345", QueryKind.SERVICE_NUMBER, "059100012345"),
+        ("kd0591261124010001", QueryKind.SERVICE_NUMBER, "KD0591261124010001"),
         ("张", QueryKind.NAME, "张"),
         ("欧阳娜娜", QueryKind.NAME, "欧阳娜娜"),
         ("ZS", QueryKind.INITIALS, "zs"),

@@ -6,7 +6,7 @@ import functools
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
@@ -18,17 +18,25 @@ from PySide6.QtWidgets import (
 
 from hall_app.domain.enums import CustomerKind
 from hall_app.services.customers import CustomerRecord
+from hall_app.services.workorders import WorkOrderView
 from ui import format as fmt
 from ui.keys import shortcut
+from ui.style import set_role
 from ui.table import RowsModel, make_table
+from ui.workorders.format import appointment
+
+WORK_ORDER_ROWS = 3  # rows the open work orders' list shows before it scrolls
 
 
 class CustomerRecordView(QWidget):
+    work_order_activated = Signal(object)  # WorkOrderView: Enter or a double click on it
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("customerRecord")
         self.title = QLabel("请在左侧查询并打开客户")
         self.title.setObjectName("recordTitle")
+        self._build_work_orders()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("recordTabs")
         # Six tabs with counts are wider than the record's half of a 1366 px screen: the tab
@@ -88,7 +96,8 @@ class CustomerRecordView(QWidget):
         self._tab_names = [self.tabs.tabText(i) for i in range(self.tabs.count())]
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
-        layout.addWidget(self.tabs)
+        layout.addWidget(self.work_order_panel)
+        layout.addWidget(self.tabs, 1)
         self.tabs.setEnabled(False)
         self._add_tab_keys()
 
@@ -122,6 +131,7 @@ class CustomerRecordView(QWidget):
             self._identity_form.removeRow(0)
         for model in (self.subscriptions, self.orders, self.payments, self.invoices, self.tickets):
             model.set_rows([])
+        self.show_work_orders([])
         for i, name in enumerate(self._tab_names):
             self.tabs.setTabText(i, name)
 
@@ -234,3 +244,88 @@ class CustomerRecordView(QWidget):
         )
         for i, n in enumerate(counts, start=1):  # half-width: six tabs fit 1366 px unscrolled
             self.tabs.setTabText(i, f"{self._tab_names[i]} ({n})")
+
+    # -- open install work orders, above the tabs ---------------------------------------------
+    def _build_work_orders(self) -> None:
+        """A banner (red when one is past its promised date) and the list of the open work
+        orders with their windows; hidden while the customer has none."""
+        self.shown_work_orders: list[WorkOrderView] = []
+        self.work_order_banner = QLabel("")
+        self.work_order_banner.setObjectName("workOrderBanner")
+        self.work_order_banner.setWordWrap(True)
+        self.work_orders = RowsModel(
+            ["装机工单号", "类型", "状态", "预约时段", "承诺日期", "超期", "装机地址"]
+        )
+        self.work_order_table = make_table(
+            self.work_orders,
+            (
+                "GD202611240001230",
+                "新装",
+                "装机失败",
+                "11-26（周四）上午 09:00–12:00",
+                "2026-11-27*",
+                "已超期",
+            ),
+        )
+        self.work_order_table.setObjectName("workOrders")
+        rows = self.work_order_table.verticalHeader().defaultSectionSize()
+        header = self.work_order_table.horizontalHeader().sizeHint().height()
+        self.work_order_table.setFixedHeight(header + WORK_ORDER_ROWS * rows + 4)
+        self.work_order_table.activated.connect(self._work_order_index)
+        self.work_order_panel = QWidget()
+        self.work_order_panel.setObjectName("workOrderPanel")
+        panel = QVBoxLayout(self.work_order_panel)
+        panel.setContentsMargins(0, 0, 0, 0)
+        panel.addWidget(self.work_order_banner)
+        panel.addWidget(self.work_order_table)
+        self.work_order_panel.setVisible(False)
+
+    def show_work_orders(self, views: list[WorkOrderView]) -> None:
+        """The customer's open work orders (scheduled, dispatched, or failed and waiting to be
+        rescheduled), earliest window first."""
+        shown = [v for v in views if v.is_open]
+        self.shown_work_orders = shown
+        self.work_orders.set_rows(
+            [
+                (
+                    v.work_order_no,
+                    v.kind.label,
+                    v.status_label,
+                    appointment(v),
+                    fmt.day(v.promised_date) + ("*" if v.promised_provisional else ""),
+                    "已超期" if v.overdue else "",
+                    v.address,
+                )
+                for v in shown
+            ],
+            shown,
+        )
+        if not shown:
+            self.work_order_panel.setVisible(False)
+            self.work_order_banner.clear()
+            set_role(self.work_order_banner, None)
+            return
+        late = [v for v in shown if v.overdue]
+        text = f"在途装机工单 {len(shown)} 张"
+        if late:
+            text += f"，其中 {len(late)} 张已超过承诺装机日期：" + "、".join(
+                v.work_order_no for v in late
+            )
+        provisional = any(v.promised_provisional for v in shown)
+        text += "（* 暂按周一至周五计算）" if provisional else ""
+        self.work_order_banner.setText(f"{text}。回车或 Ctrl+G 处理")
+        set_role(self.work_order_banner, "error" if late else "warn")
+        self.work_order_panel.setVisible(True)
+
+    def selected_work_order(self) -> WorkOrderView | None:
+        """The open work order selected in the list, else the first one."""
+        selection = self.work_order_table.selectionModel()
+        rows = selection.selectedRows() if selection else []
+        if rows:
+            return self.shown_work_orders[rows[0].row()]
+        return self.shown_work_orders[0] if self.shown_work_orders else None
+
+    def _work_order_index(self, index: QModelIndex) -> None:
+        view = self.work_orders.payload(index.row())
+        if view is not None:
+            self.work_order_activated.emit(view)

@@ -23,7 +23,9 @@ from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
 from hall_app.services.documents import DocumentKind, DocumentService, PrintedDocument
+from hall_app.services.installs import SlotService
 from hall_app.services.invoicing import InvoiceService, RedLetterResult
+from hall_app.services.workorders import WorkOrderService, WorkOrderView
 from ui import format as fmt
 from ui import messages
 from ui.customers.record import CustomerRecordView
@@ -33,6 +35,7 @@ from ui.documents.preview import DocumentPreview
 from ui.keys import shortcut
 from ui.ops import ChangeEvent, Changes, Operations
 from ui.table import RowsModel, make_table
+from ui.workorders.dialog import WorkOrderDialog
 
 
 class CustomerSearchPage(QWidget):
@@ -48,9 +51,15 @@ class CustomerSearchPage(QWidget):
         invoices: InvoiceService | None = None,
         documents: DocumentService | None = None,
         parent: QWidget | None = None,
+        *,
+        work_orders: WorkOrderService | None = None,
+        slots: SlotService | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
+        self._work_orders = work_orders
+        self._slots = slots
+        self.work_order_dialog: WorkOrderDialog | None = None
         self._reader = reader
         self._invoices = invoices
         self._documents = documents
@@ -100,6 +109,7 @@ class CustomerSearchPage(QWidget):
         self.table.setObjectName("searchResults")
         self.table.activated.connect(self._open_index)
         self.record = CustomerRecordView()
+        self.record.work_order_activated.connect(self.open_work_order)
 
         bar = QHBoxLayout()
         bar.addWidget(self.query, 1)
@@ -122,8 +132,15 @@ class CustomerSearchPage(QWidget):
         self.red_letter_button.setVisible(actor.can(Permission.APPROVE))
         self.red_letter_button.setEnabled(False)
         self.red_letter_button.clicked.connect(self.red_letter_selected)
+        self.work_order_button = QPushButton("装机工单 (Ctrl+G)")
+        self.work_order_button.setObjectName("openWorkOrder")
+        self.work_order_button.setVisible(work_orders is not None)
+        self.work_order_button.setEnabled(False)
+        self.work_order_button.clicked.connect(self.open_selected_work_order)
+        shortcut(self, "Ctrl+G", self.open_selected_work_order)
         actions = QHBoxLayout()
         actions.addStretch(1)
+        actions.addWidget(self.work_order_button)
         actions.addWidget(self.red_letter_button)
         actions.addWidget(self.open_mobile_button)
         right_layout.addLayout(actions)
@@ -151,6 +168,7 @@ class CustomerSearchPage(QWidget):
         self.current = None
         self.open_mobile_button.setEnabled(False)
         self.red_letter_button.setEnabled(False)
+        self.work_order_button.setEnabled(False)
         self.hint.setText(f"{ticket_no}：请查询客户或读身份证 (F9)")
 
     # -- search -----------------------------------------------------------------------------
@@ -168,6 +186,7 @@ class CustomerSearchPage(QWidget):
         self.current = None
         self.open_mobile_button.setEnabled(False)
         self.red_letter_button.setEnabled(False)
+        self.work_order_button.setEnabled(False)
 
     def _show_results(self, result: SearchResult) -> None:
         self.results.set_rows(
@@ -214,12 +233,18 @@ class CustomerSearchPage(QWidget):
             self.open_customer(customer_id)
 
     def open_customer(self, customer_id: uuid.UUID) -> None:
-        service, actor = self._service, self._actor
+        service, actor, work_orders = self._service, self._actor, self._work_orders
         self._open_seq += 1
         seq = self._open_seq
+
+        def load() -> tuple[CustomerRecord, list[WorkOrderView]]:
+            record = service.get_customer_record(actor, customer_id)
+            found = work_orders.for_customer(actor, customer_id) if work_orders else []
+            return record, found
+
         self._ops.mutate(  # an unmasked view writes an audit entry: a write, changing nothing
-            lambda: service.get_customer_record(actor, customer_id),
-            lambda record: self._show_record(record) if seq == self._open_seq else None,
+            load,
+            lambda got: self._show_record(*got) if seq == self._open_seq else None,
             changes=Changes.NONE,
             parent=self,
             label="正在打开客户资料…",
@@ -248,9 +273,13 @@ class CustomerSearchPage(QWidget):
         if event.touches(concerns):
             self.open_customer(current.id)
 
-    def _show_record(self, record: CustomerRecord) -> None:
+    def _show_record(
+        self, record: CustomerRecord, work_orders: list[WorkOrderView] | None = None
+    ) -> None:
         self.current = record
         self.record.show_record(record)
+        self.record.show_work_orders(work_orders or [])
+        self.work_order_button.setEnabled(bool(work_orders))
         self.open_mobile_button.setEnabled(record.kind is CustomerKind.INDIVIDUAL)
         self.red_letter_button.setEnabled(bool(record.invoices))
         self.record_opened.emit(record)
@@ -265,6 +294,33 @@ class CustomerSearchPage(QWidget):
             return
         self.field_error.clear()
         self.open_mobile_requested.emit(self.current.id)
+
+    # -- install work orders ------------------------------------------------------------------
+    def open_selected_work_order(self) -> None:
+        view = self.record.selected_work_order() if self.current is not None else None
+        if view is None:
+            if self.current is not None and self.work_order_button.isVisible():
+                self.field_error.setText("该客户没有装机工单")
+            return
+        self.open_work_order(view)
+
+    def open_work_order(self, view: WorkOrderView) -> None:
+        """The work-order dialog: 派单, 装机完成, 装机失败, 改约 and printing the 装机工单. The
+        record refreshes from each write's announcement (ORDERS and CUSTOMER, this customer)."""
+        if self._work_orders is None:
+            return
+        if self.work_order_dialog is not None:
+            self.work_order_dialog.deleteLater()
+        self.work_order_dialog = WorkOrderDialog(
+            view,
+            self._work_orders,
+            self._actor,
+            self._ops,
+            slots=self._slots,
+            documents=self._documents,
+            parent=self,
+        )
+        self.work_order_dialog.open()
 
     # -- red-letter invoices (supervisors) ---------------------------------------------------
     def red_letter_selected(self) -> None:

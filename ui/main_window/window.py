@@ -57,7 +57,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"营业厅前台受理系统 — {actor.hall_name}")
 
         self.customers = CustomerSearchPage(
-            app.customers, actor, ops, app.id_reader, app.invoices, app.documents
+            app.customers,
+            actor,
+            ops,
+            app.id_reader,
+            app.invoices,
+            app.documents,
+            work_orders=app.work_orders,
+            slots=app.slots,
         )
         self.customers.open_mobile_requested.connect(self.open_mobile)
         self.wizard: OpenMobileWizard | None = None
