@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Select, Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from hall_app.config import BusinessRules
 from hall_app.db.central import CentralLink, Undoable, fetch_with_parents, free_to, leased_to
-from hall_app.db.models import Equipment, InstallSlot, LandlineNumber, PhoneNumber, SimCard
+from hall_app.db.models import (
+    Equipment,
+    InstallerTeam,
+    InstallSlot,
+    LandlineNumber,
+    PhoneNumber,
+    SimCard,
+)
 from hall_app.domain.enums import EquipmentStatus, NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.slots import SLOT_FIELD, SlotFull
@@ -26,6 +33,36 @@ LANDLINES: Table = LandlineNumber.__table__  # type: ignore[assignment]
 GEAR: Table = Equipment.__table__  # type: ignore[assignment]
 SLOTS: Table = InstallSlot.__table__  # type: ignore[assignment]
 DEFAULT_LEAD_HOURS = BusinessRules.install_lead_hours
+
+
+def free_slots_stmt(
+    hall_id: uuid.UUID, community: str, first: date, last: date, earliest: datetime
+) -> Select[Any]:
+    """The hall's slots with room in ``community`` from ``first`` to ``last`` starting no
+    sooner than ``earliest``, earliest first, with the team's name: one query on the index
+    (hall, community, day)."""
+    return (
+        select(
+            SLOTS.c.id,
+            SLOTS.c.day,
+            SLOTS.c.window,
+            SLOTS.c.starts_at,
+            SLOTS.c.ends_at,
+            SLOTS.c.capacity,
+            SLOTS.c.booked,
+            InstallerTeam.name.label("team_name"),
+        )
+        .join(InstallerTeam, InstallerTeam.id == SLOTS.c.team_id)
+        .where(
+            SLOTS.c.hall_id == hall_id,
+            SLOTS.c.community == community,
+            SLOTS.c.day >= first,
+            SLOTS.c.day <= last,
+            SLOTS.c.booked < SLOTS.c.capacity,
+            SLOTS.c.starts_at >= earliest,
+        )
+        .order_by(SLOTS.c.starts_at, InstallerTeam.name)
+    )
 
 
 def slot_refusal(row: Any, now: datetime, lead: timedelta, others_lease: bool) -> ValidationError:
@@ -232,3 +269,17 @@ class LinkedCentral:
 
     def release_slot(self, slot_id: uuid.UUID, counter_id: uuid.UUID, now: datetime) -> None:
         self._link.run(lambda central: unbook_slot(central, slot_id, counter_id, now))
+
+    def free_slots(
+        self,
+        hall_id: uuid.UUID,
+        community: str,
+        first: date,
+        last: date,
+        earliest: datetime,
+        counter_id: uuid.UUID,
+    ) -> list[dict[str, Any]]:
+        stmt = free_slots_stmt(hall_id, community, first, last, earliest).where(
+            free_to(SLOTS, counter_id)
+        )
+        return self._link.run(lambda central: [dict(r) for r in central.execute(stmt).mappings()])

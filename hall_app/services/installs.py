@@ -14,15 +14,16 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hall_app.clock import HALL_TZ, Clock, business_date
 from hall_app.config import BusinessRules
-from hall_app.db.central import leased_here
-from hall_app.db.central_claims import slot_refusal
+from hall_app.db.central import Offline, leased_here
+from hall_app.db.central_claims import free_slots_stmt, slot_refusal
 from hall_app.db.engine import Database
 from hall_app.db.models import CalendarDay, InstallerTeam, InstallSlot, TeamArea
 from hall_app.domain import workdays
@@ -237,8 +238,9 @@ class SlotService:
     def free_slots(self, actor: Actor, community: str) -> list[SlotView]:
         """The slots with room in ``community`` over the next ``install_search_working_days``
         working days, starting at least the lead time from now, earliest first. A synced
-        counter online leaves out the slots other counters hold on lease; offline it offers
-        only its own leased ones. One indexed query (hall, community, day)."""
+        counter asks the central database (the counts there are the latest), leaving out the
+        slots other counters hold on lease; offline it offers only its own leased ones from
+        its copy. One indexed query (hall, community, day)."""
         actor.require(Permission.ORDER_CREATE)
         community = community.strip()
         if not community:
@@ -247,58 +249,38 @@ class SlotService:
         today = business_date(now)
         span = self._rules.install_search_working_days
         cal, last = self._horizon(actor, today, span)
-        stmt = (
-            select(
-                SLOTS.c.id,
-                SLOTS.c.day,
-                SLOTS.c.window,
-                SLOTS.c.starts_at,
-                SLOTS.c.ends_at,
-                SLOTS.c.capacity,
-                SLOTS.c.booked,
-                InstallerTeam.name,
-            )
-            .join(InstallerTeam, InstallerTeam.id == SLOTS.c.team_id)
-            .where(
-                SLOTS.c.hall_id == actor.hall_id,
-                SLOTS.c.community == community,
-                SLOTS.c.day >= today,
-                SLOTS.c.day <= last,
-                SLOTS.c.booked < SLOTS.c.capacity,
-                SLOTS.c.starts_at >= now + timedelta(hours=self._rules.install_lead_hours),
-            )
-            .order_by(SLOTS.c.starts_at, InstallerTeam.name)
-        )
-        if self._central is not None:
+        earliest = now + timedelta(hours=self._rules.install_lead_hours)
+        stmt = free_slots_stmt(actor.hall_id, community, today, last, earliest)
+        rows: list[Any] = []
+        if self._central is not None:  # at the central database: its counts are the news
             counter_id = actor.require_counter("预约装机时段")
-            if self._central.online:  # not those another counter may fill offline
-                stmt = stmt.where(
-                    or_(
-                        SLOTS.c.lease_counter_id.is_(None),
-                        SLOTS.c.lease_counter_id == counter_id,
-                        SLOTS.c.lease_until < now,
-                    )
+            try:
+                rows = self._central.free_slots(
+                    actor.hall_id, community, today, last, earliest, counter_id
                 )
-            else:
+            except Offline:  # only what is leased to this counter
                 stmt = stmt.where(leased_here(SLOTS, counter_id, now))
-        with self._db.read() as s:
-            rows = s.execute(stmt).all()
+                with self._db.read() as s:
+                    rows = list(s.execute(stmt).mappings())
+        else:
+            with self._db.read() as s:
+                rows = list(s.execute(stmt).mappings())
         out = []
         for r in rows:
-            info = cal.info(r.day)
+            info = cal.info(r["day"])
             if not info.working:  # made provisionally; the calendar since names a holiday
                 continue
             out.append(
                 SlotView(
-                    slot_id=r.id,
-                    day=r.day,
-                    window=r.window,
-                    window_label=self._labels.get(r.window, r.window),
-                    starts_at=r.starts_at,
-                    ends_at=r.ends_at,
-                    team_name=r.name,
-                    free=r.capacity - r.booked,
-                    capacity=r.capacity,
+                    slot_id=r["id"],
+                    day=r["day"],
+                    window=r["window"],
+                    window_label=self._labels.get(r["window"], r["window"]),
+                    starts_at=r["starts_at"],
+                    ends_at=r["ends_at"],
+                    team_name=r["team_name"],
+                    free=r["capacity"] - r["booked"],
+                    capacity=r["capacity"],
                     provisional=info.provisional,
                 )
             )
@@ -316,13 +298,23 @@ class SlotService:
                 return cal, last
             last_year = last.year
 
-    def ensure_slots(self, actor: Actor, working_days: int | None = None) -> int:
-        """Make the actor's hall's slots from today for ``working_days`` working days (by
-        default the search horizon), audited. Returns the slots added."""
+    def ensure_slots(
+        self, actor: Actor, working_days: int | None = None, start: date | None = None
+    ) -> int:
+        """Make the actor's hall's slots from ``start`` (by default today) for
+        ``working_days`` working days (by default the search horizon), audited. Returns the
+        slots added. A counter that syncs with a central database makes none itself: the
+        slots are made there and pulled (two copies of a slot would clash)."""
         actor.require(Permission.CATALOG_ADMIN)
+        if self._central is not None:
+            raise ValidationError(
+                "本机与中心数据库同步，装机预约时段由中心生成（hall-app slots make），"
+                "随同步下发到各窗口",
+                "预约时段",
+            )
         days = self._rules.install_search_working_days if working_days is None else working_days
         now = self._clock()
-        today = business_date(now)
+        today = business_date(now) if start is None else start
         cal = self._calendar.calendar(actor, years_spanned(today, max(days, 1)))
         with self._db.unit_of_work() as s:
             added = ensure_slots(s, actor.hall_id, today, days, self._rules, cal, now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Table
@@ -69,4 +69,18 @@ class CentralClaims(Protocol):
 
     def release_slot(self, slot_id: uuid.UUID, counter_id: uuid.UUID, now: datetime) -> None:
         """Give one place of the slot back at the central database (never below zero)."""
+        ...
+
+    def free_slots(
+        self,
+        hall_id: uuid.UUID,
+        community: str,
+        first: date,
+        last: date,
+        earliest: datetime,
+        counter_id: uuid.UUID,
+    ) -> list[dict[str, Any]]:
+        """The central database's slots with room (``free_slots_stmt``), less those another
+        counter holds on lease: the rows (id, day, window, starts_at, ends_at, capacity,
+        booked, team_name)."""
         ...

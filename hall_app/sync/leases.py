@@ -11,11 +11,20 @@ selling while the link is down without clashing with the others.
   (or lapsed) ones, so two counters never hold the same. Offline, the counter sells only
   these; online, nobody else may sell them while the lease runs. A lease that lapses (the
   counter stayed offline too long) frees the number for the others, and the counter stops
-  offering it."""
+  offering it.
+- **Landline numbers and equipment** the same way: a few ordinary landline numbers, and a few
+  optical modems and routers of each product in stock, so a broadband or landline order can
+  be taken offline.
+- **Install slots.** Per community of the hall, a couple of slots with room a day to a week
+  ahead (the latest first, so the earliest stay with the hall's online counters), bounded in
+  all. While the lease runs only this counter may book them (online at the central database,
+  offline in its own copy, whose ``booked`` the push then carries); a slot leased to another
+  counter is neither offered nor booked elsewhere."""
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter as Tally
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,17 +33,19 @@ from sqlalchemy import ColumnElement, Table, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hall_app.db.central import fetch_with_parents
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Counter,
+    Equipment,
+    InstallSlot,
     InvoiceSegment,
+    LandlineNumber,
     PhoneNumber,
     SimCard,
     SyncOutbox,
 )
-from hall_app.db.outbox import PENDING, silenced
-from hall_app.domain.enums import NumberStatus, SimStatus
+from hall_app.db.outbox import PENDING, silenced, synced_tables
+from hall_app.domain.enums import EquipmentStatus, NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
 
 LOW_WATER = 100  # top up when fewer numbers than this are left
@@ -43,7 +54,19 @@ LEASE_HOURS = 24
 ORDINARY_NUMBERS = 20
 PRETTY_NUMBERS = 5
 SIMS = 20
-FREE_STATUS = {"number_pool": "available", "sim_cards": "in_stock"}
+LANDLINES = 5
+EQUIPMENT_PER_PRODUCT = 5
+SLOTS_PER_COMMUNITY = 2
+MAX_SLOTS = 60  # slots leased in all, whatever the number of communities
+SLOT_LEASE_DAYS = 7  # slots starting within a week ...
+# ... and no sooner than the lease runs: a leased slot stays bookable until the lease ends.
+FREE_STATUS: dict[str, str | None] = {
+    "number_pool": "available",
+    "sim_cards": "in_stock",
+    "landline_numbers": "available",
+    "equipment": "in_stock",
+    "install_slots": None,  # no status: any copy of the central database's may replace ours
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +75,9 @@ class Leased:
     pretty: int
     sims: int
     rows: tuple[tuple[Table, dict[str, Any]], ...] = ()
+    landlines: int = 0
+    equipment: int = 0
+    slots: int = 0
 
 
 def invoice_numbers_left(db: Database, counter_id: uuid.UUID) -> int:
@@ -136,36 +162,146 @@ def lease_resources(
     ordinary: int = ORDINARY_NUMBERS,
     pretty: int = PRETTY_NUMBERS,
     sims: int = SIMS,
+    landlines: int = LANDLINES,
+    equipment: int = EQUIPMENT_PER_PRODUCT,
+    slots: int = SLOTS_PER_COMMUNITY,
 ) -> Leased:
-    """On the central database: renew this counter's leases of numbers and SIMs and top them
-    up to the given sizes. Expiry is the central clock's, and neither renewing nor granting
-    touches ``updated_at``: a lease is not a change of the row (an offline sale of it must
-    still win over the central copy). The rows come back for the counter to mirror."""
+    """On the central database: renew this counter's leases of numbers, SIMs, landline
+    numbers, equipment (``equipment`` of each product) and install slots (``slots`` per
+    community) and top them up to the given sizes. Expiry is the central clock's, and neither
+    renewing nor granting touches ``updated_at``: a lease is not a change of the row (an
+    offline sale of it must still win over the central copy). The rows come back for the
+    counter to mirror."""
     pool: Table = PhoneNumber.__table__  # type: ignore[assignment]
     stock: Table = SimCard.__table__  # type: ignore[assignment]
+    fixed: Table = LandlineNumber.__table__  # type: ignore[assignment]
+    gear: Table = Equipment.__table__  # type: ignore[assignment]
+    lines = landlines
     with central.unit_of_work() as s:
         hall_id = s.scalar(select(Counter.hall_id).where(Counter.id == counter_id))
         if hall_id is None:
             raise ValidationError("中心数据库中没有这个窗口，请先完成首次同步", "号码租用")
         now = s.execute(select(func.now())).scalar_one()
         until = now + timedelta(hours=LEASE_HOURS)
-        held: dict[str, int] = {}
+        held: Tally[str] = Tally()
         rows: list[tuple[Table, dict[str, Any]]] = []
+        products = s.scalars(
+            select(gear.c.product_id)
+            .where(gear.c.hall_id == hall_id, gear.c.status == EquipmentStatus.IN_STOCK)
+            .distinct()
+            .order_by(gear.c.product_id)
+        ).all()
         for name, table, free, kind, size in (
             ("ordinary", pool, NumberStatus.AVAILABLE, pool.c.pretty_tier_id.is_(None), ordinary),
             ("pretty", pool, NumberStatus.AVAILABLE, pool.c.pretty_tier_id.is_not(None), pretty),
             ("sims", stock, SimStatus.IN_STOCK, None, sims),
+            ("landlines", fixed, NumberStatus.AVAILABLE, fixed.c.pretty_tier_id.is_(None), lines),
+            *(
+                ("equipment", gear, EquipmentStatus.IN_STOCK, gear.c.product_id == p, equipment)
+                for p in products
+            ),
         ):
             got = _top_up(s, table, hall_id, counter_id, free, kind, size, now, until)
-            held[name] = len(got)
+            held[name] += len(got)
             rows.extend((table, r) for r in got)
-        # What the rows refer to (a pretty tier created centrally since the last pull) comes
-        # too, parents first, so the counter can write them whatever it has pulled so far.
-        parents: dict[tuple[str, object], tuple[Table, dict[str, Any]]] = {}
-        for table, row in rows:
-            for parent, prow in fetch_with_parents(s, table, row)[:-1]:
-                parents.setdefault((parent.name, prow["id"]), (parent, prow))
-        return Leased(held["ordinary"], held["pretty"], held["sims"], (*parents.values(), *rows))
+        got = _lease_slots(s, hall_id, counter_id, slots, now, until)
+        held["slots"] = len(got)
+        rows.extend((SLOTS, r) for r in got)
+        return Leased(
+            held["ordinary"],
+            held["pretty"],
+            held["sims"],
+            (*_parents(s, rows), *rows),
+            landlines=held["landlines"],
+            equipment=held["equipment"],
+            slots=held["slots"],
+        )
+
+
+SLOTS: Table = InstallSlot.__table__  # type: ignore[assignment]
+
+
+def _parents(
+    s: Session, rows: list[tuple[Table, dict[str, Any]]]
+) -> list[tuple[Table, dict[str, Any]]]:
+    """What the rows refer to (a pretty tier or an installer team created centrally since the
+    last pull), each once and parents first, so the counter can write them whatever it has
+    pulled so far."""
+    synced = set(synced_tables())
+    found: dict[tuple[str, object], tuple[Table, dict[str, Any]]] = {}
+    for table, row in rows:
+        for fk in table.foreign_keys:
+            parent = fk.column.table
+            value = row.get(fk.parent.name)
+            if value is None or parent.name not in synced or (parent.name, value) in found:
+                continue
+            got = s.execute(select(parent).where(parent.c.id == value)).mappings().first()
+            if got is not None:
+                found[(parent.name, value)] = (parent, dict(got))
+    order = {name: i for i, name in enumerate(synced_tables())}
+    return sorted(found.values(), key=lambda p: order.get(p[0].name, 0))
+
+
+def _lease_slots(
+    s: Session,
+    hall_id: uuid.UUID,
+    counter_id: uuid.UUID,
+    per_community: int,
+    now: datetime,
+    until: datetime,
+) -> list[dict[str, Any]]:
+    """Renew the counter's install slots that still have room and start after the lease
+    ends; then, per community, top up to ``per_community`` (``MAX_SLOTS`` in all) with free,
+    unleased (or lapsed) slots starting between the lease's end and a week ahead, the latest
+    first, picked with ``FOR UPDATE SKIP LOCKED``."""
+    bookable = [
+        SLOTS.c.hall_id == hall_id,
+        SLOTS.c.booked < SLOTS.c.capacity,
+        SLOTS.c.starts_at >= until,
+        SLOTS.c.starts_at < now + timedelta(days=SLOT_LEASE_DAYS),
+    ]
+    renewed = [
+        dict(r)
+        for r in s.execute(
+            update(SLOTS)
+            .where(*bookable, SLOTS.c.lease_counter_id == counter_id)
+            .values(lease_until=until, updated_at=SLOTS.c.updated_at)
+            .returning(*SLOTS.c)
+        ).mappings()
+    ]
+    room = MAX_SLOTS - len(renewed)
+    if per_community <= 0 or room <= 0:
+        return renewed
+    have = Tally(r["community"] for r in renewed)
+    free = (
+        select(SLOTS.c.id, SLOTS.c.community, SLOTS.c.starts_at)
+        .where(*bookable, or_(SLOTS.c.lease_counter_id.is_(None), SLOTS.c.lease_until < now))
+        .with_for_update(skip_locked=True)
+        .subquery()
+    )
+    rank = (
+        func.row_number()
+        .over(partition_by=free.c.community, order_by=(free.c.starts_at.desc(), free.c.id))
+        .label("rank")
+    )
+    ranked = s.execute(
+        select(free.c.id, free.c.community, rank).order_by(rank, free.c.community)
+    ).all()
+    picked: list[uuid.UUID] = []
+    for slot_id, community, n in ranked:
+        if len(picked) >= room:
+            break
+        if n + have[community] <= per_community:
+            picked.append(slot_id)
+    if not picked:
+        return renewed
+    added = s.execute(
+        update(SLOTS)
+        .where(SLOTS.c.id.in_(picked))
+        .values(lease_counter_id=counter_id, lease_until=until, updated_at=SLOTS.c.updated_at)
+        .returning(*SLOTS.c)
+    ).mappings()
+    return renewed + [dict(r) for r in added]
 
 
 def _top_up(
@@ -212,16 +348,17 @@ def _top_up(
 
 def mirror_leases(local: Database, leased: Leased) -> None:
     """Write the counter's leases into its own database, silently. Parents it lacks are
-    added (never overwritten: the pull keeps those). A number or SIM it lacks comes whole; one
-    it has comes whole too while it is free here and unchanged since the last push (a new tier,
-    a price), else only its lease columns (a sale made here meanwhile stays)."""
+    added (never overwritten: the pull keeps those). A number, SIM, landline number, piece
+    of equipment or slot it lacks comes whole; one it has comes whole too while it is free
+    here and unchanged since the last push (a new tier, a price, the central booked count),
+    else only its lease columns (a sale or an offline booking made here meanwhile stays)."""
     if not leased.rows:
         return
     with local.unit_of_work() as s:
         pending = set(
             s.scalars(
                 select(SyncOutbox.row_id).where(
-                    SyncOutbox.table_name.in_(["number_pool", "sim_cards"]),
+                    SyncOutbox.table_name.in_(list(FREE_STATUS)),
                     SyncOutbox.status == PENDING,
                 )
             )
@@ -232,6 +369,8 @@ def mirror_leases(local: Database, leased: Leased) -> None:
                 if table.name not in FREE_STATUS:
                     s.execute(stmt.on_conflict_do_nothing(index_elements=[table.c.id]))
                     continue
+                free = FREE_STATUS[table.name]
+                mine = row["id"] in pending
                 leases = {
                     "lease_counter_id": stmt.excluded.lease_counter_id,
                     "lease_until": stmt.excluded.lease_until,
@@ -240,16 +379,14 @@ def mirror_leases(local: Database, leased: Leased) -> None:
                 s.execute(
                     stmt.on_conflict_do_update(
                         index_elements=[table.c.id],
-                        set_=leases if row["id"] in pending else whole,
-                        where=None
-                        if row["id"] in pending
-                        else table.c.status == FREE_STATUS[table.name],
+                        set_=leases if mine else whole,
+                        where=None if mine or free is None else table.c.status == free,
                     )
                 )
-                if row["id"] not in pending:  # not free here (sold): at least the lease
+                if not mine and free is not None:  # not free here (sold): at least the lease
                     s.execute(
                         update(table)
-                        .where(table.c.id == row["id"], table.c.status != FREE_STATUS[table.name])
+                        .where(table.c.id == row["id"], table.c.status != free)
                         .values(
                             lease_counter_id=row["lease_counter_id"],
                             lease_until=row["lease_until"],

@@ -25,8 +25,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database
-from hall_app.db.models import Base, Hall, SyncState
-from hall_app.db.outbox import silenced
+from hall_app.db.models import Base, Hall, SyncOutbox, SyncState
+from hall_app.db.outbox import PENDING, silenced
 from hall_app.services import audit
 from hall_app.sync.push import CENTRAL_OWNED, LINK_LOST, SyncUnavailable
 
@@ -38,8 +38,13 @@ COUNTER_STATE = {"staff": frozenset({"failed_logins", "locked_until", "last_logi
 SECRET = {"password_hash"}  # audited as changed, never its value
 # What the central database owns; the invoice segments it leases to counters; the resource
 # clashes it found, for the hall's supervisors. (Leased numbers and SIMs come with the lease
-# itself, hall_app/sync/leases.py: the whole pool is never copied to a counter.)
-PULLED = CENTRAL_OWNED | {"invoice_segments", "resource_clashes"}
+# itself, hall_app/sync/leases.py: the whole pool is never copied to a counter.) The hall's
+# install slots, with their central booked counts and who holds them on lease.
+PULLED = CENTRAL_OWNED | {"invoice_segments", "resource_clashes", "install_slots"}
+# Decided centrally but changed at the counter too (an offline booking on its lease): the
+# central copy wins, except over a change of the counter's own not yet pushed (the push that
+# takes it there comes first; the next pull brings the outcome).
+CENTRAL_WINS = frozenset({"install_slots"})
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,10 @@ class Puller:
             with silenced(s):
                 for start in range(0, len(rows), 500):
                     page = rows[start : start + 500]
+                    if table.name in CENTRAL_WINS:
+                        page = _without_pending(s, table, page)
+                        if not page:
+                            continue
                     if table.name in CENTRAL_OWNED:
                         self._audit(s, table, page)
                     upsert = sqlite_insert(table).values(page)
@@ -107,7 +116,7 @@ class Puller:
                     # staff): its copy always wins. Otherwise, the newer copy wins.
                     newer = (
                         None
-                        if table.name in CENTRAL_OWNED
+                        if table.name in CENTRAL_OWNED | CENTRAL_WINS
                         else table.c.updated_at < upsert.excluded.updated_at
                     )
                     s.execute(
@@ -156,6 +165,20 @@ class Puller:
                 before=None if old is None else {c: _shown(c, old.get(c)) for c in changed},
                 after={c: _shown(c, row[c]) for c in changed},
             )
+
+
+def _without_pending(s: Session, table: Table, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The page without the rows this counter changed and has not pushed yet."""
+    pending = set(
+        s.scalars(
+            select(SyncOutbox.row_id).where(
+                SyncOutbox.table_name == table.name,
+                SyncOutbox.status == PENDING,
+                SyncOutbox.row_id.in_([r["id"] for r in page]),
+            )
+        )
+    )
+    return [r for r in page if r["id"] not in pending] if pending else page
 
 
 def _shown(column: str, value: object) -> object:

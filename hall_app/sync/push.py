@@ -16,6 +16,11 @@
   older than the central copy (another counter edited the same customer later) is discarded;
   an audit entry records centrally which fields of whose edit gave way (field names only,
   never the values), and the counter takes the newer central copy.
+- **Install slots: the central count stands.** A counter's copy of a slot changes the central
+  ``booked`` only while the counter holds the slot's lease (its offline bookings; nobody else
+  could book it meanwhile); after the lease lapsed, the higher of the two counts stands.
+  Without the lease a pushed slot never overwrites the central count (a slot the central
+  database lacks is added, as in a first load).
 - **A dead link stops the round**: what was not sent stays pending for the next round.
 """
 
@@ -36,6 +41,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     func,
     insert,
     literal,
@@ -52,7 +58,7 @@ from hall_app.db.central import fetch_with_parents, mirror
 from hall_app.db.engine import Database
 from hall_app.db.models import Base, Counter, Order, SyncOutbox
 from hall_app.db.outbox import PENDING, QUARANTINED, SENT, synced_tables
-from hall_app.domain.enums import NumberStatus, SimStatus
+from hall_app.domain.enums import EquipmentStatus, LabelledEnum, NumberStatus, SimStatus
 from hall_app.domain.errors import StorageError
 from hall_app.domain.masking import mask_phone
 from hall_app.services import audit
@@ -86,8 +92,40 @@ FOREIGN_KEY_VIOLATION = "23503"
 RESOURCES = {
     "number_pool": ("reserved_by_counter_id", ("reserved", "assigned"), "number", "号码"),
     "sim_cards": ("taken_by_counter_id", ("reserved", "assigned"), "iccid", "SIM 卡"),
+    "landline_numbers": (
+        "reserved_by_counter_id",
+        ("reserved", "assigned"),
+        "number",
+        "固话号码",
+    ),
+    "equipment": ("taken_by_counter_id", ("lent", "sold"), "serial", "设备"),
 }
-FREE = {"number_pool": "available", "sim_cards": "in_stock"}
+FREE = {
+    "number_pool": "available",
+    "sim_cards": "in_stock",
+    "landline_numbers": "available",
+    "equipment": "in_stock",
+}
+SOLD = {  # the held states that are a sale (a clash then goes to a supervisor)
+    "number_pool": ("assigned",),
+    "sim_cards": ("assigned",),
+    "landline_numbers": ("assigned",),
+    "equipment": ("lent", "sold"),
+}
+STATUSES: dict[str, type[LabelledEnum]] = {
+    "number_pool": NumberStatus,
+    "sim_cards": SimStatus,
+    "landline_numbers": NumberStatus,
+    "equipment": EquipmentStatus,
+}
+CLASH_KIND = {  # resource_clashes.resource
+    "number_pool": "number",
+    "sim_cards": "sim",
+    "landline_numbers": "landline",
+    "equipment": "equipment",
+}
+MASKED = frozenset({"number_pool", "landline_numbers"})  # phone numbers: masked in the text
+SLOTS = "install_slots"  # central-stamped; a counter's count stands only on its lease
 LEASES = frozenset({"lease_counter_id", "lease_until"})  # the central database's to manage
 CLASH_NS = uuid.UUID("6f1d8a52-3c4e-4b8e-9a51-2f0c7d9e1b44")
 # Last writer wins on these, and an edit that gave way is audited centrally.
@@ -335,6 +373,22 @@ class Pusher:
         if table.name in LWW_AUDITED:
             self._upsert_audited(conn, table, rows)
             return
+        if table.name == SLOTS:
+            applied = set(
+                conn.execute(
+                    _upsert_slot(table, self._counter_id).returning(table.c.id), rows
+                ).scalars()
+            )
+            # Not this counter's to count: it takes the central copy back (until the next
+            # push of its own, if any, made meanwhile).
+            by_id = {r["id"]: r for r in rows if r["id"] not in applied}
+            if by_id:
+                for copy in conn.execute(
+                    select(table).where(table.c.id.in_(list(by_id)))
+                ).mappings():
+                    pushed = by_id[copy["id"]]["updated_at"]
+                    self._superseded.append((fetch_with_parents(conn, table, dict(copy)), pushed))
+            return
         if table.name not in RESOURCES:
             conn.execute(_upsert(table), rows)
             return
@@ -364,7 +418,7 @@ class Pusher:
                 continue
             if there["status"] in held and there[holder] == mine:
                 continue  # ours there too, in a newer state
-            self._clashes.append(Clash(table.name, row, there, row["status"] == "assigned"))
+            self._clashes.append(Clash(table.name, row, there, row["status"] in SOLD[table.name]))
 
     def _upsert_audited(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         """Last writer wins; an edit of this counter's that gives way to a newer central copy
@@ -485,7 +539,8 @@ def _upsert(table: Table, counter_id: uuid.UUID | None = None):  # type: ignore[
         # that claims nothing (a cancelled number going to its cooling-off) still applies.
         claims = or_(*(stmt.excluded.status == h for h in held))
         frees = stmt.excluded.status == FREE[table.name]
-        blocked = and_(theirs, or_(claims, frees, table.c.status == "reserved"))
+        undoes = [table.c.status == "reserved"] if "reserved" in held else []
+        blocked = and_(theirs, or_(claims, frees, *undoes))
         # A sale on this counter's lease applies whatever the clocks say: nobody else could
         # sell it meanwhile (a counter clock behind the central one must not lose it).
         me: ColumnElement[Any] = (
@@ -501,6 +556,28 @@ def _upsert(table: Table, counter_id: uuid.UUID | None = None):  # type: ignore[
         )
         newer = and_(or_(newer, on_my_lease), not_(blocked))
     return stmt.on_conflict_do_update(index_elements=[table.c.id], set_=columns, where=newer)
+
+
+def _upsert_slot(table: Table, counter_id: uuid.UUID | None):  # type: ignore[no-untyped-def]
+    """An install slot: added when the central database lacks it; else only ``booked`` (and
+    its stamp) and only from the counter holding the slot's lease. While the lease runs its
+    count wins (nobody else may book the slot); once it has lapsed (others may have booked
+    meanwhile), the higher count stands."""
+    stmt = pg_insert(table)
+    me: ColumnElement[Any] = (
+        literal(counter_id, table.c.lease_counter_id.type)
+        if counter_id is not None
+        else stmt.excluded.lease_counter_id
+    )
+    booked = case(
+        (table.c.lease_until >= func.now(), stmt.excluded.booked),
+        else_=func.greatest(table.c.booked, stmt.excluded.booked),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={"booked": booked, "updated_at": stmt.excluded.updated_at},
+        where=table.c.lease_counter_id == me,
+    )
 
 
 def settle_clashes(local: Database, central: Engine, clashes: list[Clash], now: datetime) -> None:
@@ -529,13 +606,13 @@ def settle_clashes(local: Database, central: Engine, clashes: list[Clash], now: 
             )
             ours = names.get(clash.row[holder], "本窗口")
             value = str(clash.row[key])
-            shown = mask_phone(value) if clash.table == "number_pool" else value
+            shown = mask_phone(value) if clash.table in MASKED else value
             if there["status"] in held and there[holder] in names:
                 where = f"已由{names[there[holder]]}" + (
-                    "办理" if there["status"] == "assigned" else "预占"
+                    "办理" if there["status"] in SOLD[clash.table] else "预占"
                 )
             else:
-                enum = NumberStatus if clash.table == "number_pool" else SimStatus
+                enum = STATUSES[clash.table]
                 where = f"在中心数据库为“{enum(there['status']).label}”" + (
                     f"，已租给{names[there['lease_counter_id']]}"
                     if there["lease_counter_id"] in names
@@ -544,7 +621,9 @@ def settle_clashes(local: Database, central: Engine, clashes: list[Clash], now: 
             detail = (
                 f"{label} {shown} {where}，{ours}"
                 + (f"的受理单 {order[1]} " if order else "")
-                + "也卖出了它。以中心为准：请主管联系客户，换号或换卡后标记已处理。"
+                + "也卖出了它。以中心为准：请主管联系客户，"
+                + ("更换设备" if clash.table == "equipment" else "换号或换卡")
+                + "后标记已处理。"
             )
             records.append(
                 {
@@ -554,8 +633,8 @@ def settle_clashes(local: Database, central: Engine, clashes: list[Clash], now: 
                     "hall_id": clash.row["hall_id"] or clash.central["hall_id"],
                     "counter_id": clash.row[holder],
                     "order_id": order[0] if order else None,
-                    "resource": "number" if clash.table == "number_pool" else "sim",
-                    "resource_key": value,
+                    "resource": CLASH_KIND[clash.table],
+                    "resource_key": value[:20],  # a serial may be longer: whole in the text
                     "detail": detail,
                     "detected_at": now,
                     "created_at": now,
@@ -596,12 +675,19 @@ def settle_clashes(local: Database, central: Engine, clashes: list[Clash], now: 
 
 
 def _order_using(s: Session, clash: Clash) -> tuple[uuid.UUID, str] | None:
-    """The counter's order that sold the clashing number or SIM."""
+    """The counter's order that sold the clashing number, SIM or equipment."""
+    if clash.table == "equipment":
+        if clash.row["order_id"] is None:
+            return None
+        got = s.execute(
+            select(Order.id, Order.order_no).where(Order.id == clash.row["order_id"])
+        ).first()
+        return (got[0], got[1]) if got else None
     sub = Base.metadata.tables["subscriptions"]
     cond = (
-        sub.c.service_number == clash.row["number"]
-        if clash.table == "number_pool"
-        else sub.c.sim_id == clash.row["id"]
+        sub.c.sim_id == clash.row["id"]
+        if clash.table == "sim_cards"
+        else sub.c.service_number == clash.row["number"]
     )
     row = s.execute(
         select(Order.id, Order.order_no)

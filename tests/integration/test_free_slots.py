@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, func, insert, or_, select, update
 
 from hall_app.app import HallApp
 from hall_app.cli import main as cli_main
+from hall_app.db.central import Offline
+from hall_app.db.central_claims import free_slots_stmt
 from hall_app.db.engine import make_engine
 from hall_app.db.models import (
     AuditEntry,
@@ -32,24 +34,20 @@ from hall_app.services.actor import Actor
 from hall_app.services.installs import SlotService, ensure_slots, take_slot
 from tests.conftest import FakeClock
 
-COMMUNITY = "温泉花园"
+COMMUNITY = "测试甲小区"  # not a demo community
 WINDOWS = 3  # morning, afternoon, evening by default
 
 
 def add_areas(hall: HallApp, hall_id: uuid.UUID, areas: list[tuple[str, str, int]]) -> None:
-    """(team code, community, capacity): the teams are made as needed. The demo's own teams
-    are retired first, so only these areas make slots (the demo's booked slots stay)."""
+    """(team code, community, capacity): the teams are made as needed."""
     with hall.db.unit_of_work() as s:
-        s.execute(
-            update(InstallerTeam).where(InstallerTeam.hall_id == hall_id).values(active=False)
-        )
         teams: dict[str, uuid.UUID] = {}
         for code, community, capacity in areas:
             if code not in teams:
                 teams[code] = uuid.uuid4()
                 s.execute(
                     insert(InstallerTeam).values(
-                        id=teams[code], hall_id=hall_id, code=code, name=f"装维{code}班"
+                        id=teams[code], hall_id=hall_id, code=f"ZT-{code}", name=f"装维{code}班"
                     )
                 )
             s.execute(
@@ -64,9 +62,18 @@ def admin(hall: HallApp) -> Actor:
     return hall.auth.log_in("admin1", "hall1234")
 
 
+def retire_demo_teams(hall: HallApp) -> None:
+    """The demo's own teams stop taking installs: slots made here are the test's alone."""
+    with hall.db.unit_of_work() as s:
+        s.execute(update(InstallerTeam).values(active=False))
+
+
 @pytest.fixture
 def areas(hall: HallApp, clerk: Actor) -> None:
-    add_areas(hall, clerk.hall_id, [("A", COMMUNITY, 2), ("B", COMMUNITY, 1), ("B", "金山小区", 3)])
+    retire_demo_teams(hall)
+    add_areas(
+        hall, clerk.hall_id, [("A", COMMUNITY, 2), ("B", COMMUNITY, 1), ("B", "测试乙小区", 3)]
+    )
 
 
 def slot_days(hall: HallApp, community: str = COMMUNITY) -> list[date]:
@@ -93,9 +100,9 @@ def test_ensure_slots_makes_every_team_area_window_once(hall: HallApp, admin: Ac
         slot = s.scalars(
             select(InstallSlot)
             .where(
+                InstallSlot.community == COMMUNITY,
                 InstallSlot.day == date(2026, 11, 25),
                 InstallSlot.window == "afternoon",
-                InstallSlot.community == COMMUNITY,
             )
             .limit(1)
         ).one()
@@ -108,9 +115,9 @@ def test_ensure_slots_makes_every_team_area_window_once(hall: HallApp, admin: Ac
         caps = sorted(
             s.scalars(
                 select(InstallSlot.capacity).where(
+                    InstallSlot.community.in_([COMMUNITY, "测试乙小区"]),
                     InstallSlot.day == date(2026, 11, 25),
                     InstallSlot.window == "morning",
-                    InstallSlot.community.in_((COMMUNITY, "金山小区")),
                 )
             )
         )
@@ -122,14 +129,14 @@ def test_ensure_slots_makes_every_team_area_window_once(hall: HallApp, admin: Ac
 def test_making_slots_is_for_administrators_and_checked(
     hall: HallApp, clerk: Actor, admin: Actor
 ) -> None:
+    retire_demo_teams(hall)
     with pytest.raises(PermissionDenied):
         hall.slots.ensure_slots(clerk, 5)
     for days in (0, 121):
         with pytest.raises(ValidationError) as err:
             hall.slots.ensure_slots(admin, days)
         assert err.value.field == "天数"
-    add_areas(hall, clerk.hall_id, [])  # the demo's teams retired: none serves any community
-    assert hall.slots.ensure_slots(admin, 5) == 0
+    assert hall.slots.ensure_slots(admin, 5) == 0  # no team serves any community yet
 
 
 @pytest.mark.usefixtures("areas")
@@ -245,10 +252,33 @@ def test_free_slots_across_the_year_end_are_provisional_in_2027(
 
 
 class FakeCentral:
-    """The central port as free_slots sees it: only whether the link is up."""
+    """The central port as free_slots sees it: the counter's own database stands in for the
+    central one (the same rows), or the link is down."""
 
-    def __init__(self, online: bool) -> None:
+    def __init__(self, hall: HallApp, online: bool) -> None:
+        self.hall = hall
         self.online = online
+
+    def free_slots(
+        self,
+        hall_id: uuid.UUID,
+        community: str,
+        first: date,
+        last: date,
+        earliest: datetime,
+        counter_id: uuid.UUID,
+    ) -> list[dict[str, Any]]:
+        if not self.online:
+            raise Offline
+        stmt = free_slots_stmt(hall_id, community, first, last, earliest).where(
+            or_(
+                InstallSlot.lease_counter_id.is_(None),
+                InstallSlot.lease_counter_id == counter_id,
+                InstallSlot.lease_until < self.hall.clock(),
+            )
+        )
+        with self.hall.db.read() as s:
+            return [dict(r) for r in s.execute(stmt).mappings()]
 
 
 @pytest.mark.usefixtures("areas")
@@ -286,11 +316,14 @@ def test_leases_online_and_offline(hall: HallApp, clerk: Actor, admin: Actor) ->
         return SlotService(hall.db, hall.clock, hall.settings.rules, hall.calendar, central)
 
     standalone = {v.slot_id for v in service(None).free_slots(clerk, COMMUNITY)}
-    online = {v.slot_id for v in service(FakeCentral(True)).free_slots(clerk, COMMUNITY)}
-    offline = {v.slot_id for v in service(FakeCentral(False)).free_slots(clerk, COMMUNITY)}
+    online = {v.slot_id for v in service(FakeCentral(hall, True)).free_slots(clerk, COMMUNITY)}
+    offline = {v.slot_id for v in service(FakeCentral(hall, False)).free_slots(clerk, COMMUNITY)}
     assert {mine, theirs, lapsed} <= standalone
     assert mine in online and lapsed in online and theirs not in online
     assert offline == {mine}
+    with pytest.raises(ValidationError) as err:  # made centrally, never at a synced counter
+        service(FakeCentral(hall, True)).ensure_slots(admin, 3)
+    assert err.value.field == "预约时段" and "中心" in err.value.message
 
 
 @pytest.mark.usefixtures("areas")
@@ -322,7 +355,8 @@ def test_free_slots_is_one_query_on_the_community_index(
 def test_free_slot_search_is_fast_on_a_large_slot_table(
     hall: HallApp, clerk: Actor, admin: Actor
 ) -> None:
-    communities = [f"小区{i:03d}" for i in range(300)]
+    retire_demo_teams(hall)
+    communities = [f"测试小区{i:03d}" for i in range(300)]
     add_areas(hall, clerk.hall_id, [(f"T{i // 10}", c, 2) for i, c in enumerate(communities)])
     with hall.db.unit_of_work() as s:  # 300 communities x 3 windows x 60 working days
         made = ensure_slots(
@@ -352,7 +386,35 @@ def test_cli_makes_slots(demo_url: str, tmp_path: Path, capsys: pytest.CaptureFi
     engine = make_engine(demo_url)
     try:
         with engine.connect() as conn:
-            made = select(func.count()).where(InstallSlot.community.in_((COMMUNITY, "金山小区")))
+            made = select(func.count()).where(InstallSlot.community.in_([COMMUNITY, "测试乙小区"]))
             assert conn.scalar(made) == 3 * WINDOWS * 3
     finally:
         engine.dispose()
+
+
+@pytest.mark.usefixtures("areas")
+def test_a_year_only_partly_in_the_table_counts_as_missing(hall: HallApp, admin: Actor) -> None:
+    # One 2027 row arrived (New Year's Day off) but not the year: 2027 is still counted
+    # Monday to Friday and provisional, 1 January included, and nothing crashes.
+    with hall.db.unit_of_work() as s:
+        d = date(2027, 1, 1)
+        s.execute(
+            insert(CalendarDay).values(
+                id=calendar_day_id(d), day=d, is_working_day=False, holiday_name="元旦",
+                kind="holiday", source="test", created_at=hall.clock(), updated_at=hall.clock(),
+            )
+        )  # fmt: skip
+        start = date(2026, 12, 31)
+        assert ensure_slots(s, admin.hall_id, start, 3, hall.settings.rules, None, hall.clock())
+    with hall.db.read() as s:
+        got = s.execute(
+            select(InstallSlot.day, InstallSlot.provisional)
+            .where(InstallSlot.community == COMMUNITY)
+            .distinct()
+            .order_by(InstallSlot.day)
+        ).all()
+    assert [tuple(r) for r in got] == [
+        (date(2026, 12, 31), False),
+        (date(2027, 1, 1), True),
+        (date(2027, 1, 4), True),
+    ]

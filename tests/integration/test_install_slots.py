@@ -15,11 +15,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from hall_app.app import HallApp
+from hall_app.cli import main as cli_main
 from hall_app.db.central import CentralLink
 from hall_app.db.central_claims import LinkedCentral, book_slot, unbook_slot
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.migrate import upgrade_to_head
-from hall_app.db.models import Counter, Hall, InstallerTeam, InstallSlot
+from hall_app.db.models import Counter, Hall, InstallerTeam, InstallSlot, TeamArea
 from hall_app.domain.errors import ValidationError
 from hall_app.services.actor import Actor
 from hall_app.services.installs import SlotFull, give_back_slot, take_slot
@@ -278,3 +279,23 @@ def test_linked_central_claims_and_releases_a_slot(central: Central) -> None:
         assert port.claim_slot(slot_id, central.b, NOW)[-1][1]["booked"] == 1
     finally:
         link.close()
+
+
+@pytest.mark.postgres
+def test_cli_makes_the_slots_at_the_central_database(
+    central: Central, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with central.db.unit_of_work() as s:
+        s.execute(
+            insert(TeamArea).values(
+                id=uuid.uuid4(), team_id=central.team, community="温泉花园", capacity=2
+            )
+        )
+    args = ["--db", "sqlite:///:memory:", "slots", "make", "--days", "4", "--central", central.url]
+    assert cli_main(args) == 0
+    assert "鼓楼营业厅（H-SLOT）：新增装机预约时段 12 个" in capsys.readouterr().out
+    assert cli_main(args) == 0  # again: nothing new
+    assert "新增装机预约时段 0 个" in capsys.readouterr().out
+    with central.db.read() as s:
+        stamped = s.scalars(select(InstallSlot.central_at)).all()
+    assert len(stamped) == 12 and all(stamped)  # stamped centrally, for the counters' pull
