@@ -15,12 +15,13 @@ from hall_app.cli import main as cli_main
 from hall_app.db.central import FixedClaim
 from hall_app.db.central_claims import LinkedCentral
 from hall_app.db.models import Equipment, InstallSlot, LandlineNumber, WorkOrder
-from hall_app.domain.enums import EquipmentStatus, NumberStatus
+from hall_app.domain.enums import EquipmentMode, EquipmentStatus, NumberStatus
 from hall_app.domain.errors import ValidationError
+from hall_app.services.fixed_line import EquipmentChoice
 from hall_app.sync.push import Pusher
 from tests.conftest import FakeClock
 from tests.integration.test_fixed_line import LANDLINES, SERIALS, Setup, _paid, _prepare, _request
-from tests.integration.test_sync_resources import CODES, Hall
+from tests.integration.test_sync_resources import CODES, DEAD, Hall
 
 pytestmark = pytest.mark.postgres
 
@@ -121,3 +122,76 @@ def test_a_claim_kept_while_the_link_was_down_is_undone_next_round(
     assert _central(h, slot_id) == (0, NumberStatus.RESERVED, EquipmentStatus.IN_STOCK)
     with app.db.read() as s:
         assert FixedClaim.kept(s) == []
+
+
+def test_offline_a_broadband_order_sells_only_what_is_leased_here(
+    synced: tuple[Hall, Setup],
+) -> None:
+    h, st = synced
+    counter_id = h.counter_id("01")
+    app = h.open("01", DEAD)  # the link is down
+    clerk = h.clerk("01")
+    with app.db.read() as s:
+        leased_gear = s.scalars(
+            select(Equipment.serial)
+            .where(
+                Equipment.lease_counter_id == counter_id,
+                Equipment.status == EquipmentStatus.IN_STOCK,
+            )
+            .order_by(Equipment.serial)
+        ).first()
+        other_gear = s.scalars(
+            select(Equipment.serial)
+            .where(
+                Equipment.lease_counter_id.is_(None), Equipment.status == EquipmentStatus.IN_STOCK
+            )
+            .order_by(Equipment.serial)
+        ).first()
+        line = s.scalars(
+            select(LandlineNumber.number)
+            .where(
+                LandlineNumber.lease_counter_id == counter_id,
+                LandlineNumber.status == NumberStatus.AVAILABLE,
+            )
+            .order_by(LandlineNumber.number)
+        ).first()
+    assert leased_gear is not None and other_gear is not None and line is not None
+    with pytest.raises(ValidationError) as err:
+        app.fixed_line.check_equipment(clerk, other_gear)
+    assert "离线" in err.value.message
+    offered = app.slots.free_slots(clerk, st.community)
+    assert offered, "the counter holds no slot of the community on lease"
+    with app.db.read() as s:
+        leased = {
+            i
+            for (i,) in s.execute(
+                select(InstallSlot.id).where(InstallSlot.lease_counter_id == counter_id)
+            )
+        }
+    assert {v.slot_id for v in offered} <= leased
+    app.fixed_line.reserve_landline(clerk, line)
+    req = replace(
+        _request(app, clerk, st, landline_plan_code="LL20", landline_number=line),
+        equipment=(EquipmentChoice(leased_gear, EquipmentMode.DEPOSIT),),
+        slot_id=offered[0].slot_id,
+    )
+    done = app.fixed_line.install(clerk, _paid(app, clerk, req))
+    with app.db.read() as s:
+        assert s.get_one(InstallSlot, offered[0].slot_id).booked == 1
+    online = h.open("01")  # the link is back: the round pushes the offline order
+    online.sync.run_round()
+    with h.central.connect() as conn:
+        assert (
+            conn.scalar(select(InstallSlot.booked).where(InstallSlot.id == offered[0].slot_id)) == 1
+        )  # the lease holder's count
+        assert (
+            conn.scalar(select(WorkOrder.work_order_no).where(WorkOrder.id == done.work_order_id))
+            == done.work_order_no
+        )
+        assert conn.scalar(select(Equipment.status).where(Equipment.serial == leased_gear)) == (
+            EquipmentStatus.LENT
+        )
+        assert (
+            conn.scalar(select(LandlineNumber.status).where(LandlineNumber.number == line))
+            == NumberStatus.ASSIGNED
+        )
