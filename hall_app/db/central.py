@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -299,9 +300,11 @@ class FixedClaim:
     place, a landline number, modems and routers) for an order that then failed: undone at
     once, or kept in the counter's database and undone by the next sync round.
 
-    Only that very claim is undone (its stamp). A slot's place is given back only while the
-    slot is as the claim left it; if another counter booked it since, the place stays taken
-    (the slot loses a place until the supervisor frees it, but it is never double-booked)."""
+    Only that very claim is undone (its stamp). A claim known to have been made (``certain``:
+    its answer came back) gives its slot's place back at once, whoever booked the slot since;
+    one whose answer was lost, or one kept for the next round (a retry may follow an undo
+    whose answer was lost), only while the slot is as the claim left it: otherwise the place
+    stays taken (a place lost, never a slot double-booked)."""
 
     slot_id: uuid.UUID | None
     landline: str | None
@@ -309,6 +312,7 @@ class FixedClaim:
     counter_id: uuid.UUID
     stamp: datetime
     until: datetime  # a claimed landline goes back to being reserved for the counter until then
+    certain: bool = False
 
     PREFIX: ClassVar[str] = "unfix:"  # sync_state keys are at most 32 characters
 
@@ -317,13 +321,10 @@ class FixedClaim:
         from hall_app.domain.enums import EquipmentStatus
 
         if self.slot_id is not None:
+            same = true() if self.certain else InstallSlot.updated_at == self.stamp
             central.execute(
                 update(InstallSlot)
-                .where(
-                    InstallSlot.id == self.slot_id,
-                    InstallSlot.booked > 0,
-                    InstallSlot.updated_at == self.stamp,
-                )
+                .where(InstallSlot.id == self.slot_id, InstallSlot.booked > 0, same)
                 .values(booked=InstallSlot.booked - 1)
             )
         if self.landline is not None:

@@ -144,6 +144,7 @@ class AppliedPromotion:
     months: int  # the discounted months, the first one charged now
     regular_fen: int  # the plan's monthly fee
     discounted_fen: int  # the monthly fee while the promotion runs
+    product_id: uuid.UUID | None = None  # the plan it discounts
 
     @property
     def discount_fen(self) -> int:
@@ -157,6 +158,14 @@ class Pricing:
     lock_in_months: int
     min_monthly_fen: int
     promotion: AppliedPromotion | None
+    # Every promotion applied, one per plan (an order of several plans: broadband and landline).
+    promotions: tuple[AppliedPromotion, ...] = ()
+
+    def promotion_of(self, product_id: uuid.UUID) -> AppliedPromotion | None:
+        return next(
+            (p for p in self.promotions or (self.promotion,) if p and p.product_id == product_id),
+            None,
+        )
 
     @property
     def total_fen(self) -> int:
@@ -228,6 +237,7 @@ def price_open_mobile(
             offer.discount_months,
             plan.monthly_fen,
             plan.monthly_fen - discount,
+            plan.product_id,
         )
         lines.append(
             Line(
@@ -324,6 +334,7 @@ def price_fixed_install(
     gear: Sequence[Gear],
     offers: Sequence[Offer],
     on: date,
+    tier: Tier | None = None,
 ) -> Pricing:
     """A new broadband and/or landline on the date ``on``: per plan its first month (a
     fusion bundle's fee, or the plan's promotion as its own negative line) and its
@@ -331,7 +342,9 @@ def price_fixed_install(
     line); lent free costs nothing now (the terms say so). The contract is the longest
     plan's."""
     lines: list[Line] = []
-    applied: AppliedPromotion | None = None
+    applied: list[AppliedPromotion] = []
+    if tier is not None and tier.prepayment_fen:  # a pretty landline number's prepaid calls
+        lines.append(Line(LineKind.PREPAYMENT, f"{tier.name}预存话费", tier.prepayment_fen, False))
     for plan in plans:
         item = plan.item
         if item.monthly_fen < 0 or plan.install_fee_fen < 0:
@@ -350,13 +363,16 @@ def price_fixed_install(
         offer = None if plan.bundle_name or item.monthly_fen == 0 else plan_offer(offers, item, on)
         if offer is not None:
             discount = min(offer.monthly_discount_fen, item.monthly_fen)
-            applied = applied or AppliedPromotion(
-                offer.id,
-                offer.code,
-                offer.name,
-                offer.discount_months,
-                item.monthly_fen,
-                item.monthly_fen - discount,
+            applied.append(
+                AppliedPromotion(
+                    offer.id,
+                    offer.code,
+                    offer.name,
+                    offer.discount_months,
+                    item.monthly_fen,
+                    item.monthly_fen - discount,
+                    item.product_id,
+                )
             )
             lines.append(
                 Line(
@@ -405,9 +421,12 @@ def price_fixed_install(
     return Pricing(
         lines=tuple(lines),
         invoice_items=_invoice_items(lines),
-        lock_in_months=max((p.item.lock_in_months for p in plans), default=0),
-        min_monthly_fen=0,
-        promotion=applied,
+        lock_in_months=max(
+            (*(p.item.lock_in_months for p in plans), tier.lock_in_months if tier else 0)
+        ),
+        min_monthly_fen=tier.min_monthly_fen if tier else 0,
+        promotion=applied[0] if applied else None,
+        promotions=tuple(applied),
     )
 
 

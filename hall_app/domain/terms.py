@@ -69,14 +69,11 @@ class FixedTermsPlan:
     monthly_fen: int  # what is charged monthly (a bundle's fee when bundled)
     speed_mbps: int | None = None
     number: str = ""  # the landline number, as written
+    tier_name: str | None = None  # a pretty landline number's tier
     bundle_name: str | None = None
     regular_fen: int = 0  # the plan's own fee, when bundled
     mobile_number: str = ""  # the bundled mobile number (masked in the terms)
     mobile_plan: str = ""
-
-
-def promised_text(promised: date, provisional: bool, clauses: Mapping[str, str]) -> str:
-    return f"{promised:%Y-%m-%d}" + (clauses["provisional"] if provisional else "")
 
 
 def fixed_install_terms(
@@ -122,8 +119,7 @@ def fixed_install_terms(
                     number=plan.number, plan=plan.name, monthly=format_yuan(plan.monthly_fen)
                 )
             )
-    promotion = pricing.promotion
-    if promotion is not None:
+    for promotion in pricing.promotions or ((pricing.promotion,) if pricing.promotion else ()):
         terms.append(
             clauses["promotion"].format(
                 name=promotion.name,
@@ -131,6 +127,16 @@ def fixed_install_terms(
                 discount=format_yuan(promotion.discount_fen),
             )
         )
+    for plan in plans:
+        if plan.tier_name:
+            terms.append(
+                clauses["landline_pretty"].format(
+                    number=plan.number,
+                    tier=plan.tier_name,
+                    prepayment=format_yuan(pricing.prepaid_fen),
+                    min_monthly=format_yuan(pricing.min_monthly_fen),
+                )
+            )
     terms.append(
         clauses["install"].format(
             fee=format_yuan(install_fee_fen),

@@ -36,6 +36,7 @@ from hall_app.db.models import (
     InstallSlot,
     LandlineNumber,
     Order,
+    PrettyTier,
     Product,
     Promotion,
     Staff,
@@ -58,7 +59,7 @@ from hall_app.domain.enums import (
 )
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_phone
-from hall_app.domain.payments import PaymentInput, SettledPayment
+from hall_app.domain.payments import PaymentInput, SettledPayment, settle
 from hall_app.domain.permissions import Permission
 from hall_app.domain.pricing import (
     FixedPlan,
@@ -66,10 +67,13 @@ from hall_app.domain.pricing import (
     Item,
     Offer,
     Pricing,
+    Tier,
     VatClass,
+    add_months,
     plan_offer,
     price_fixed_install,
     price_relocation,
+    promotion_last_day,
 )
 from hall_app.domain.terms import FixedTermsPlan, fixed_install_terms, relocation_terms
 from hall_app.domain.workdays import DateAnswer
@@ -105,6 +109,7 @@ from hall_app.services.ports import CentralClaims, MirrorRows
 
 LANDLINES: Table = LandlineNumber.__table__  # type: ignore[assignment]
 GEAR: Table = Equipment.__table__  # type: ignore[assignment]
+SLOTS: Table = InstallSlot.__table__  # type: ignore[assignment]
 SERIAL_FIELD = "设备序列号"
 SLOT_FIELD = "预约时段"
 CONTACT_FIELD = "联系人"
@@ -400,6 +405,7 @@ class FixedCatalog:
     slot: InstallSlot
     offers: tuple[Offer, ...]
     items: dict[uuid.UUID, Item]
+    tier: PrettyTier | None = None  # the landline number's, when it is a pretty one
 
     def plans(self) -> list[FixedPlan]:
         out = []
@@ -436,7 +442,9 @@ class FixedCatalog:
         ]
 
     def price(self, on: date) -> Pricing:
-        return price_fixed_install(self.plans(), self.gear_lines(), self.offers, on)
+        t = self.tier
+        tier = Tier(t.name, t.prepayment_fen, t.min_monthly_fen, t.lock_in_months) if t else None
+        return price_fixed_install(self.plans(), self.gear_lines(), self.offers, on, tier)
 
     @property
     def install_fee_fen(self) -> int:
@@ -471,6 +479,7 @@ class FixedCatalog:
                     self.landline.name,
                     self.landline.price_fen,
                     number=landline_display(landline_number or ""),
+                    tier_name=self.tier.name if self.tier else None,
                 )
             )
         return fixed_install_terms(
@@ -487,8 +496,16 @@ class FixedCatalog:
         )
 
 
-def _slot(session: Session, actor: Actor, slot_id: uuid.UUID, community: str) -> InstallSlot:
-    slot = session.get(InstallSlot, slot_id)
+def _slot(
+    session: Session,
+    actor: Actor,
+    slot_id: uuid.UUID,
+    community: str,
+    known: InstallSlot | None = None,
+) -> InstallSlot:
+    """The chosen slot (``known``: as read at the central database), checked against the
+    address's community."""
+    slot = known if known is not None else session.get(InstallSlot, slot_id)
     if slot is None or slot.hall_id != actor.hall_id:
         raise ValidationError("所选预约时段不存在，请重新选择", SLOT_FIELD)
     if slot.community != community:
@@ -506,6 +523,7 @@ def fixed_catalog(
     address: str,
     today: date,
     gear: Sequence[Equipment] | None = None,
+    slot: InstallSlot | None = None,
 ) -> FixedCatalog:
     """The coverage, plans, bundle, equipment and slot of a new install, checked against each
     other: the speed the address supports, a landline where it can have one, a bundle with one
@@ -531,6 +549,8 @@ def fixed_catalog(
         if req.landline_plan_code
         else None
     )
+    if landline is None and req.landline_number:
+        raise ValidationError("选了固话号码，请同时选择固话套餐", "固话套餐")
     if landline is not None:
         if not coverage.landline:
             raise ValidationError(f"“{coverage.community}”暂不能安装固话", "固话套餐")
@@ -554,7 +574,7 @@ def fixed_catalog(
             (broadband and broadband.lock_in_months) or (landline and landline.lock_in_months)
         ):
             raise ValidationError("只有带合约期的套餐才能免费借用设备", "设备提供方式")
-    slot = _slot(session, actor, req.slot_id, coverage.community)
+    slot = _slot(session, actor, req.slot_id, coverage.community, slot)
     rows = [p for p in (broadband, landline, *products.values()) if p is not None]
     return FixedCatalog(
         coverage=coverage,
@@ -567,6 +587,13 @@ def fixed_catalog(
         slot=slot,
         offers=tuple(_offers(session, [p.id for p in (broadband, landline) if p is not None])),
         items={p.id: _item(session, p) for p in rows},
+        tier=session.scalar(
+            select(PrettyTier)
+            .join(LandlineNumber, LandlineNumber.pretty_tier_id == PrettyTier.id)
+            .where(LandlineNumber.number == req.landline_number)
+        )
+        if landline is not None
+        else None,
     )
 
 
@@ -596,6 +623,18 @@ def _bundle(
         or mobile.status is not SubscriptionStatus.ACTIVE
     ):
         raise ValidationError("融合套餐须绑定客户本人一个正常使用的移动号码", "融合套餐")
+    taken = session.scalar(
+        select(Subscription.service_number).where(
+            Subscription.bundled_with_id == mobile.id,
+            Subscription.status.in_([SubscriptionStatus.PENDING, SubscriptionStatus.ACTIVE]),
+        )
+    )
+    if taken is not None:
+        raise ValidationError(
+            f"号码 {mask_phone(mobile.service_number)} 已与宽带 {taken} 组成融合套餐，"
+            "一个号码只能融合一条宽带",
+            "融合套餐",
+        )
     if mobile.product_id != bundle.mobile_product_id:
         raise ValidationError(
             f"号码 {mask_phone(mobile.service_number)} 的套餐不属于融合套餐“{bundle.name}”",
@@ -702,14 +741,28 @@ class _Appointment:
     _slot_id: uuid.UUID
     _rules: BusinessRules
     _booked_centrally = False
+    _central_booked: int | None = None  # the slot's count at the central database, booked
+
+    def _booked(self, rows: MirrorRows) -> MirrorRows:
+        """Note the central claim and the slot's count it left."""
+        self._booked_centrally = True
+        self._central_booked = next(
+            (int(r["booked"]) for t, r in rows if t.name == "install_slots"), None
+        )
+        return rows
 
     def _take_slot(self, session: Session, actor: Actor, now: datetime, offline: bool) -> None:
         if self._booked_centrally:
-            # The central database gave the place: the counter's copy follows it.
+            # The central database gave the place: the counter's copy takes its count.
             session.execute(
                 update(InstallSlot)
                 .where(InstallSlot.id == self._slot_id)
-                .values(booked=InstallSlot.booked + 1, updated_at=now)
+                .values(
+                    booked=InstallSlot.booked + 1
+                    if self._central_booked is None
+                    else self._central_booked,
+                    updated_at=now,
+                )
             )
         else:
             take_slot(
@@ -762,13 +815,18 @@ class FixedInstall(_Appointment, OrderKind[FixedTaken, FixedFulfilled]):
             now,
             lead_hours=self._rules.install_lead_hours,
         )
-        self._booked_centrally = True
-        return rows
+        return self._booked(rows)
 
     def claimed(self, counter_id: uuid.UUID, stamp: datetime, now: datetime) -> FixedClaim:
         until = now + timedelta(minutes=self._rules.number_reservation_minutes)
         return FixedClaim(
-            self._slot_id, self._req.landline_number, self._serials, counter_id, stamp, until
+            self._slot_id,
+            self._req.landline_number,
+            self._serials,
+            counter_id,
+            stamp,
+            until,
+            certain=self._booked_centrally,
         )
 
     def take(
@@ -847,8 +905,8 @@ class FixedInstall(_Appointment, OrderKind[FixedTaken, FixedFulfilled]):
         today = business_date(now)
         counter = session.get_one(Counter, actor.require_counter("受理"))
 
-        def subscription(product: Product, number: str, **extra: object) -> Subscription:
-            lock = product.lock_in_months
+        def subscription(product: Product, number: str, lock: int, **extra: object) -> Subscription:
+            promotion = pricing.promotion_of(product.id)
             sub = Subscription(
                 customer_id=req.customer_id,
                 kind=SubscriptionKind.BROADBAND
@@ -861,7 +919,9 @@ class FixedInstall(_Appointment, OrderKind[FixedTaken, FixedFulfilled]):
                 community=cat.coverage.community,
                 technology=cat.coverage.technology,
                 hall_id=actor.hall_id,
-                lock_in_until=(today + timedelta(days=30 * lock)) if lock else None,
+                lock_in_until=add_months(today, lock) if lock else None,
+                promotion_id=promotion.id if promotion else None,
+                promotion_until=promotion_last_day(today, promotion.months) if promotion else None,
                 **extra,
             )
             session.add(sub)
@@ -871,15 +931,20 @@ class FixedInstall(_Appointment, OrderKind[FixedTaken, FixedFulfilled]):
             subscription(
                 cat.broadband,
                 account_number(self._rules, order.order_no, counter, today),
+                cat.broadband.lock_in_months,
                 bundle_id=cat.bundle.id if cat.bundle else None,
                 bundled_with_id=cat.bundled_with.id if cat.bundled_with else None,
-                promotion_id=pricing.promotion.id if pricing.promotion else None,
             )
             if cat.broadband is not None
             else None
         )
         landline = (
-            subscription(cat.landline, req.landline_number or "")
+            subscription(
+                cat.landline,
+                req.landline_number or "",
+                max(cat.landline.lock_in_months, cat.tier.lock_in_months if cat.tier else 0),
+                balance_fen=pricing.prepaid_fen,  # a pretty number's prepaid calls
+            )
             if cat.landline is not None
             else None
         )
@@ -955,11 +1020,12 @@ class Relocate(_Appointment, OrderKind[RelocateTaken, FixedFulfilled]):
         rows = central.claim_fixed_line(
             self._slot_id, None, (), counter_id, now, lead_hours=self._rules.install_lead_hours
         )
-        self._booked_centrally = True
-        return rows
+        return self._booked(rows)
 
     def claimed(self, counter_id: uuid.UUID, stamp: datetime, now: datetime) -> FixedClaim:
-        return FixedClaim(self._slot_id, None, (), counter_id, stamp, now)
+        return FixedClaim(
+            self._slot_id, None, (), counter_id, stamp, now, certain=self._booked_centrally
+        )
 
     def take(
         self, session: Session, actor: Actor, now: datetime, offline: bool
@@ -1353,13 +1419,59 @@ class FixedLineService:
         actor.require(Permission.ORDER_CREATE)
         address = clean_address(req.address)
         now = self._clock()
+        gear, slot = self._shared_rows(actor, req)
         with self._db.read() as s:
-            cat = fixed_catalog(s, actor, req, address, business_date(now))
+            cat = fixed_catalog(s, actor, req, address, business_date(now), gear, slot)
             promised = promised_for(self._promised(actor, cat.coverage.technology), cat.slot)
             window = window_text(cat.slot, _labels(self._rules))
             pricing = cat.price(business_date(now))
             terms = cat.terms(address, req.landline_number, pricing, window, promised)
         return _quote(pricing, terms, promised, window)
+
+    def _shared_rows(
+        self, actor: Actor, req: FixedInstallRequest
+    ) -> tuple[list[Equipment] | None, InstallSlot | None]:
+        """A synced counter online: the devices and the slot as the central database has them
+        (the hall's stock is there; a slot made since the last pull is not here yet). Offline,
+        or alone: None, and the counter's own rows are read."""
+        if self._link is None or actor.counter_id is None:
+            return None, None
+        serials = [clean_serial(c.serial) for c in req.equipment]
+
+        def read(central: Session) -> tuple[list[Equipment], InstallSlot | None]:
+            gear = []
+            for serial in serials:
+                row = (
+                    central.execute(select(GEAR).where(GEAR.c.serial == serial)).mappings().first()
+                )
+                if row is None:
+                    raise ValidationError(
+                        f"库存中没有序列号 {serial} 的设备，请核对或换一台", SERIAL_FIELD
+                    )
+                device = Equipment(**dict(row))
+                if device.status is not EquipmentStatus.IN_STOCK:
+                    raise ValidationError(
+                        f"设备 {serial} {device.status.label}，不能再出借或出售", SERIAL_FIELD
+                    )
+                gear.append(device)
+            slot = (
+                central.execute(select(SLOTS).where(SLOTS.c.id == req.slot_id)).mappings().first()
+            )
+            return gear, InstallSlot(**dict(slot)) if slot is not None else None
+
+        try:
+            return self._link.run(read)
+        except Offline:
+            return None, None
+
+    def _check_before_claiming(self, actor: Actor, req: FixedInstallRequest) -> None:
+        """What can be told before anything is claimed at the central database: the signature,
+        the terms signed against today's, the payment against the total."""
+        require_signed(req.terms_text, req.signature_png)
+        quote = self.quote(actor, req)
+        if req.terms_text != quote.terms:
+            raise ValidationError("业务内容与客户签字确认的不一致，请客户重新确认签名", "客户确认")
+        settle(quote.total_fen, list(req.payments))
 
     def _promised(self, actor: Actor, technology: str) -> DateAnswer:
         return self._calendar.promised_install_date(actor, business_date(self._clock()), technology)
@@ -1372,6 +1484,7 @@ class FixedLineService:
         address = clean_address(req.address)
         contact = clean_contact(req.contact_name, req.contact_phone)
         serials = tuple(clean_serial(c.serial) for c in req.equipment)
+        self._check_before_claiming(actor, req)
         with self._db.read() as s:
             coverage = community_in(s, actor.hall_id, address)
             if coverage is None:
@@ -1414,6 +1527,7 @@ class FixedLineService:
         actor.require(Permission.PAYMENT_TAKE)
         address = clean_address(req.new_address)
         contact = clean_contact(req.contact_name, req.contact_phone)
+        require_signed(req.terms_text, req.signature_png)
         with self._db.read() as s:
             sub = relocatable_subscription(s, req.subscription_id)
             coverage = relocation_coverage(s, actor, sub, address)
@@ -1464,6 +1578,12 @@ class FixedLineService:
                 after={"address": address, "wanted": req.wanted, "phone": mask_phone(phone)},
             )
             return row.id
+
+
+def require_signed(terms: str, signature: bytes | None) -> None:
+    """An order with terms is taken only once the customer has read and signed them."""
+    if not terms.strip() or not signature:
+        raise ValidationError("请客户在客户屏确认业务内容并签字", "客户确认")
 
 
 def _labels(rules: BusinessRules) -> dict[str, str]:

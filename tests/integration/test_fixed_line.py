@@ -62,6 +62,7 @@ from tests.conftest import FakeClock
 SERIALS = ("ZTEGT0000001", "ZTEGT0000002", "ZTEGT0000003")
 LANDLINES = ("059187650001", "059187650002", "059187650003")
 INSTALL_FEE = 10_000  # 100.00 per plan
+SIGNED = b"\x89PNG signed on the customer screen"
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def _request(hall: HallApp, clerk: Actor, st: Setup, **changes: object) -> Fixed
 def _paid(hall: HallApp, clerk: Actor, req: FixedInstallRequest) -> FixedInstallRequest:
     quote = hall.fixed_line.quote(clerk, req)
     cash = PaymentInput(PaymentMethod.CASH, quote.total_fen, tendered_fen=quote.total_fen + 50)
-    return replace(req, payments=(cash,), terms_text=quote.terms)
+    return replace(req, payments=(cash,), terms_text=quote.terms, signature_png=SIGNED)
 
 
 def _counts(hall: HallApp) -> tuple[int, ...]:
@@ -314,6 +315,8 @@ def test_a_slot_that_filled_takes_no_money_and_saves_nothing(hall: HallApp, cler
             hall,
             clerk,
             st,
+            bundle_code=None,
+            bundled_with_id=None,
             equipment=(EquipmentChoice(SERIALS[1], EquipmentMode.DEPOSIT),),
         ),
     )
@@ -511,6 +514,7 @@ def test_relocation_keeps_the_account_and_books_a_new_appointment(
             req,
             payments=(PaymentInput(PaymentMethod.BANK_CARD, quote.total_fen, None, "POS123"),),
             terms_text=quote.terms,
+            signature_png=SIGNED,
         ),
     )
     assert done.broadband_account == sub.service_number

@@ -16,7 +16,8 @@ from hall_app.db.central import FixedClaim
 from hall_app.db.central_claims import LinkedCentral
 from hall_app.db.models import Equipment, InstallSlot, LandlineNumber, WorkOrder
 from hall_app.domain.enums import EquipmentMode, EquipmentStatus, NumberStatus
-from hall_app.domain.errors import ValidationError
+from hall_app.domain.errors import StorageError, ValidationError
+from hall_app.services import fixed_line as fixed_line_module
 from hall_app.services.fixed_line import EquipmentChoice
 from hall_app.sync.push import Pusher
 from tests.conftest import FakeClock
@@ -82,7 +83,9 @@ def test_an_online_order_claims_at_the_central_database(synced: tuple[Hall, Setu
         assert conn.scalar(select(InstallSlot.booked).where(InstallSlot.id == req.slot_id)) == 1
 
 
-def test_a_failed_order_gives_its_claims_back(synced: tuple[Hall, Setup]) -> None:
+def test_a_failed_order_gives_its_claims_back(
+    synced: tuple[Hall, Setup], monkeypatch: pytest.MonkeyPatch
+) -> None:
     h, st = synced
     app, clerk = h.apps["01"], h.clerk("01")
     app.fixed_line.reserve_landline(clerk, LANDLINES[0])
@@ -93,7 +96,16 @@ def test_a_failed_order_gives_its_claims_back(synced: tuple[Hall, Setup]) -> Non
     )
     short = replace(req, payments=(replace(req.payments[0], amount_fen=100, tendered_fen=100),))
     with pytest.raises(ValidationError):
-        app.fixed_line.install(clerk, short)  # claimed centrally, then refused locally
+        app.fixed_line.install(clerk, short)  # refused before anything is claimed
+    assert _central(h, req.slot_id) == (0, NumberStatus.RESERVED, EquipmentStatus.IN_STOCK)
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise StorageError("发票服务暂不可用", "发票")
+
+    with monkeypatch.context() as m:  # the local transaction fails after the central claim
+        m.setattr(fixed_line_module, "issue_invoice", broken)
+        with pytest.raises(StorageError):
+            app.fixed_line.install(clerk, req)
     assert _central(h, req.slot_id) == (0, NumberStatus.RESERVED, EquipmentStatus.IN_STOCK)
     app.fixed_line.install(clerk, req)  # and the same order goes through afterwards
     assert _central(h, req.slot_id) == (1, NumberStatus.ASSIGNED, EquipmentStatus.LENT)

@@ -87,7 +87,9 @@ def test_a_relocation_reported_done_moves_the_account(hall: HallApp, clerk: Acto
     )
     quote = hall.fixed_line.quote_relocation(clerk, req)
     cash = PaymentInput(PaymentMethod.CASH, quote.total_fen, quote.total_fen)
-    done = hall.fixed_line.relocate(clerk, replace(req, payments=(cash,), terms_text=quote.terms))
+    done = hall.fixed_line.relocate(
+        clerk, replace(req, payments=(cash,), terms_text=quote.terms, signature_png=b"signed")
+    )
     office = hall.work_orders.back_office_actor(done.order_no)
     hall.work_orders.dispatch(office, done.work_order_id)
     report = hall.work_orders.report_installed(office, done.work_order_id)
