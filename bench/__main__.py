@@ -392,8 +392,8 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
     rows.append(
         Row(
             "S10",
-            f"空闲装机时段查询（未来 14 个工作日）free-slot search, {slots['searches']} searches "
-            f"over {slots['communities']} communities",
+            f"空闲装机时段查询（未来 {slots['working_days']} 个工作日）free-slot search, "
+            f"{slots['searches']} searches over {slots['communities']} communities",
             slots["median_ms"],
             slots["p95_ms"],
             "raw sqlite3, same SQL, p95",

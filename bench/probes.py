@@ -339,8 +339,12 @@ class RawOrders:
     not copied. Statements are prepared before the clock starts: the figure is the database
     work alone."""
 
-    def __init__(self, path: str, before: dict[str, int]) -> None:
+    def __init__(self, path: str, before: dict[str, int], tag: str) -> None:
+        """``tag``: a letter of the scenario's own, in its unique numbers (scenarios share
+        the copy)."""
         from hall_app.db.models import Base
+
+        self.tag = tag
 
         self.conn = raw_connect(path)
         self.conn.row_factory = sqlite3.Row
@@ -394,7 +398,7 @@ class RawOrders:
                 if v in fresh:
                     v = fresh[v]
                 elif col in self.unique[table] and isinstance(v, str):
-                    v = f"{v[:-5]}B{self.serial:04d}"
+                    v = f"{v[:-5]}{self.tag}{self.serial:04d}"
                 values.append(v)
             names = ", ".join(f'"{c}"' for c in cols)
             out.append(
@@ -511,7 +515,7 @@ def _interleaved(
 
 
 def _template(
-    hall: Any, db: str, complete: Callable[[Any], Any], req: Any
+    hall: Any, db: str, complete: Callable[[Any], Any], req: Any, tag: str
 ) -> tuple[RawOrders, dict[str, int]]:
     """One real order (warm-up), recorded: what it wrote, and the baseline made of it."""
     path = db.removeprefix("sqlite:///")
@@ -522,7 +526,7 @@ def _template(
     log.on = True
     complete(req)
     log.on = False
-    return RawOrders(path, before), log.counts
+    return RawOrders(path, before, tag), log.counts
 
 
 def _invoice_update(base: RawOrders) -> None:
@@ -564,7 +568,7 @@ def probe_order(db: str, n: int) -> None:
 
     for req in requests[:2]:  # warm-up
         complete(req)
-    base, writes = _template(hall, db, complete, requests[2])  # warm-up too
+    base, writes = _template(hall, db, complete, requests[2], "M")  # warm-up too
     sub = base.template("subscriptions")
     sim = base.row("sim_cards", sub["sim_id"])
     number = dict(
@@ -668,7 +672,7 @@ def _modems(hall: Any, clerk: Any, count: int) -> list[str]:
             )
         )
         for i in range(count - len(serials)):
-            serial = f"BENCH{i:07d}"
+            serial = f"BENCH{uuid.uuid4().hex[:12].upper()}"
             s.add(
                 Equipment(
                     product_id=modems[i % len(modems)].id,
@@ -771,7 +775,7 @@ def probe_fixed(db: str, n: int) -> None:
 
     for req in requests[:2]:  # warm-up
         complete(req)
-    base, writes = _template(hall, db, complete, requests[2])  # warm-up too
+    base, writes = _template(hall, db, complete, requests[2], "F")  # warm-up too
     work_order = base.template("work_orders")
     slot = base.row("install_slots", work_order["slot_id"])
     gear = dict(
@@ -865,6 +869,7 @@ def probe_slots(db: str, n: int) -> None:
     emit(
         **_stats(app_ms),
         searches=n,
+        working_days=hall.settings.rules.install_search_working_days,
         communities=len(communities),
         slots_median=ordered[len(ordered) // 2],
         none_found=sum(1 for f in found if f == 0),
