@@ -6,6 +6,11 @@ python -m bench.probes main    --db URL     start, log in, main window ready
 python -m bench.probes search  --db URL -n N  search p95 per kind, and raw sqlite3 baseline
 python -m bench.probes stall   --db URL -n N  longest event-loop stall during searches
 python -m bench.probes memory  --db URL -n N  peak RSS after login and N searches
+python -m bench.probes order   --db URL -n N  open N mobile numbers, and the raw sqlite3 baseline
+python -m bench.probes fixed   --db URL -n N  N broadband installs, and the raw sqlite3 baseline
+python -m bench.probes slots   --db URL -n N  N free-slot searches, and the same SQL raw
+python -m bench.probes documents --db URL -n N  render each document of one order N times
+python -m bench.probes push    --db URL -n N  push N customer records to a scratch PostgreSQL
 python -m bench.probes typed-login --db URL --pace S  S2b (bench/e2e.py)
 python -m bench.probes screens --db URL -n N  E1–E4 through the real widgets (bench/e2e.py)
 """
@@ -19,6 +24,7 @@ import resource
 import sqlite3
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -258,6 +264,179 @@ def probe_memory(db: str, n: int) -> None:
     _close(session)
 
 
+# ---------------------------------------------------------------------------------------------
+# The raw sqlite3 baseline of an order: the rows one real order wrote, written again
+
+
+class DmlLog:
+    """Counts the rows each writing statement names (verb and table) on an engine while
+    ``on``: what an order really writes, reported beside its figures."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.on = False
+        self.counts: dict[str, int] = {}
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(
+        self, _conn: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool
+    ) -> None:
+        if self.on:
+            key = _dml_key(statement)
+            if key:
+                sets = len(params) if many and isinstance(params[0], tuple | list | dict) else 1
+                if key.startswith("INSERT"):  # one statement may insert many rows
+                    sets *= statement.upper().split(" VALUES ", 1)[1].count("(")
+                self.counts[key] = self.counts.get(key, 0) + sets
+
+
+def _dml_key(statement: str) -> str | None:
+    words = statement.split(None, 3)
+    verb = words[0].upper()
+    if verb in ("INSERT", "DELETE"):
+        return f"{verb} {words[2].strip(chr(34))}"
+    if verb == "UPDATE":
+        return f"UPDATE {words[1].strip(chr(34))}"
+    return None
+
+
+def raw_connect(path: str) -> sqlite3.Connection:
+    """A plain sqlite3 connection set up as the app sets up its own (hall_app.db.engine)."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=15)
+    for pragma in (
+        "foreign_keys=ON",
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "cache_size=-65536",
+        "wal_autocheckpoint=0",  # the app checkpoints on a thread of its own, still running
+    ):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def high_water(conn: sqlite3.Connection) -> dict[str, int]:
+    """Each table's largest rowid: the rows inserted after this are past it."""
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {
+        t: conn.execute(f'SELECT coalesce(max(rowid), 0) FROM "{t}"').fetchone()[0] for t in tables
+    }
+
+
+class RawOrders:
+    """The same rows as one order of the app, written again by the stdlib ``sqlite3`` in one
+    transaction per order. The template is a real order: every row it inserted (read back
+    after it committed: the rows past each table's high-water mark), inserted again under
+    fresh ids, its unique numbers changed, and the updates of the resources it took (set by
+    the scenario, ``updates``, with the template's values). ``statements`` maps the
+    template's values to fresh ones (ids, and the scenario's own: the next SIM, slot …) in
+    both. The outbox rows come from the same triggers the app's writes fire, so they are
+    not copied. Statements are prepared before the clock starts: the figure is the database
+    work alone."""
+
+    def __init__(self, path: str, before: dict[str, int], tag: str) -> None:
+        """``tag``: a letter of the scenario's own, in its unique numbers (scenarios share
+        the copy)."""
+        from hall_app.db.models import Base
+
+        self.tag = tag
+
+        self.conn = raw_connect(path)
+        self.conn.row_factory = sqlite3.Row
+        rank = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
+        self.rows: list[tuple[str, list[str], tuple[Any, ...]]] = []
+        for table, mark in before.items():
+            if table == "sync_outbox":
+                continue
+            for row in self.conn.execute(
+                f'SELECT * FROM "{table}" WHERE rowid > ? ORDER BY rowid', (mark,)
+            ):
+                self.rows.append((table, list(row.keys()), tuple(row)))
+        self.rows.sort(key=lambda r: rank.get(r[0], len(rank)))  # parents before children
+        tables = {t for t, _c, _v in self.rows}
+        self.unique = {t: self._unique_columns(t) for t in tables}
+        self.ids = [dict(zip(c, v, strict=True))["id"] for _t, c, v in self.rows]
+        self.updates: list[tuple[str, tuple[Any, ...]]] = []
+        self.serial = 0
+
+    def template(self, table: str) -> dict[str, Any]:
+        """The template's row of ``table`` (its first), or a row it took (updated)."""
+        for t, cols, vals in self.rows:
+            if t == table:
+                return dict(zip(cols, vals, strict=True))
+        raise KeyError(table)
+
+    def row(self, table: str, row_id: str) -> dict[str, Any]:
+        got = self.conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', (row_id,)).fetchone()
+        return dict(got)
+
+    def _unique_columns(self, table: str) -> set[str]:
+        out: set[str] = set()
+        for index in self.conn.execute(f'PRAGMA index_list("{table}")'):
+            if index["unique"] and index["origin"] == "u":
+                out |= {
+                    r["name"] for r in self.conn.execute(f"PRAGMA index_info('{index['name']}')")
+                }
+        return out
+
+    def statements(self, remap: dict[Any, Any]) -> list[tuple[str, tuple[Any, ...]]]:
+        """One more order: fresh ids, ``remap``'s values in place of the template's, unique
+        numbers changed in their last five characters (same length: they still fit, and
+        no counter's own numbering can reach them)."""
+        self.serial += 1
+        fresh: dict[Any, Any] = {i: uuid.uuid4().hex for i in self.ids}
+        fresh.update(remap)
+        out = []
+        for table, cols, vals in self.rows:
+            values = []
+            for col, v in zip(cols, vals, strict=True):
+                if v in fresh:
+                    v = fresh[v]
+                elif col in self.unique[table] and isinstance(v, str):
+                    v = f"{v[:-5]}{self.tag}{self.serial:04d}"
+                values.append(v)
+            names = ", ".join(f'"{c}"' for c in cols)
+            out.append(
+                (
+                    f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(cols))})',
+                    tuple(values),
+                )
+            )
+        for sql, params in self.updates:  # after the inserts: they may point at the new rows
+            out.append((sql, tuple(fresh.get(v, v) for v in params)))
+        return out
+
+    def run(self, statements: list[tuple[str, tuple[Any, ...]]]) -> float:
+        """One order's statements in one transaction; milliseconds, commit included."""
+        conn = self.conn
+        t = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        for sql, params in statements:
+            if conn.execute(sql, params).rowcount != 1:
+                conn.execute("ROLLBACK")
+                raise SystemExit(f"baseline statement changed no row: {sql[:100]}")
+        conn.execute("COMMIT")
+        return (time.perf_counter() - t) * 1000
+
+    def writes(self) -> dict[str, int]:
+        """What one baseline order writes (as ``DmlLog`` counts the app's)."""
+        counts: dict[str, int] = {}
+        for sql, _p in self.statements({}):
+            key = _dml_key(sql)
+            assert key is not None
+            counts[key] = counts.get(key, 0) + 1
+        self.serial -= 1
+        return counts
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def _order_requests(hall: Any, clerk: Any, n: int) -> list[Any]:
     """n ready-to-complete orders: customers without a mobile, reserved numbers, free SIMs."""
     from sqlalchemy import select
@@ -313,23 +492,390 @@ def _order_requests(hall: Any, clerk: Any, n: int) -> list[Any]:
     return requests
 
 
+def _interleaved(
+    complete: Callable[[Any], Any],
+    requests: list[Any],
+    base: RawOrders,
+    remaps: list[dict[Any, Any]],
+) -> tuple[list[float], list[float]]:
+    """Each order through the app, then the same rows by raw sqlite3, in turn, so machine
+    noise hits both alike. The baseline's first order warms its connection, untimed."""
+    prepared = [base.statements(r) for r in remaps]
+    if prepared:
+        base.run(prepared.pop(0))
+    app_ms: list[float] = []
+    raw_ms: list[float] = []
+    for i, req in enumerate(requests):
+        t = time.perf_counter()
+        complete(req)
+        app_ms.append((time.perf_counter() - t) * 1000)
+        if i < len(prepared):
+            raw_ms.append(base.run(prepared[i]))
+    return app_ms, raw_ms
+
+
+def _template(
+    hall: Any, db: str, complete: Callable[[Any], Any], req: Any, tag: str
+) -> tuple[RawOrders, dict[str, int]]:
+    """One real order (warm-up), recorded: what it wrote, and the baseline made of it."""
+    path = db.removeprefix("sqlite:///")
+    conn = raw_connect(path)
+    before = high_water(conn)
+    conn.close()
+    log = DmlLog(hall.db.engine)
+    log.on = True
+    complete(req)
+    log.on = False
+    return RawOrders(path, before, tag), log.counts
+
+
+def _invoice_update(base: RawOrders) -> None:
+    if any(t == "invoices" for t, _c, _v in base.rows):
+        seg = base.row("invoice_segments", base.template("invoices")["segment_id"])
+        base.updates.append(
+            (
+                "UPDATE invoice_segments SET next_seq = next_seq + 1, updated_at = ? "
+                "WHERE id = ? AND next_seq <= last_seq",
+                (seg["updated_at"], seg["id"]),
+            )
+        )
+
+
+def _order_figures(
+    app_ms: list[float], raw_ms: list[float], writes: dict[str, int], base: RawOrders
+) -> dict[str, Any]:
+    return {
+        **_stats(app_ms),
+        "orders": len(app_ms),
+        "baseline": {**_stats(raw_ms), "orders": len(raw_ms)} if raw_ms else None,
+        "writes": writes,
+        "baseline_writes": base.writes(),
+    }
+
+
 def probe_order(db: str, n: int) -> None:
-    """Order completion (open a mobile number) on a copy of the benchmark database."""
+    """Order completion (open a mobile number) on a copy of the benchmark database, and the
+    same rows written by raw sqlite3 (``RawOrders``) in turn with each order."""
     from hall_app.app import build_app
     from hall_app.config import Settings
 
     hall = build_app(Settings.load(db_url=db))
     clerk = hall.auth.log_in("clerk1", "hall1234")
     requests = _order_requests(hall, clerk, n + 3)
-    for req in requests[:3]:  # warm-up
-        hall.orders.open_mobile_number(clerk, req)
-    times = []
-    for req in requests[3:]:
-        t = time.perf_counter()
-        hall.orders.open_mobile_number(clerk, req)
-        times.append((time.perf_counter() - t) * 1000)
+
+    def complete(req: Any) -> Any:
+        return hall.orders.open_mobile_number(clerk, req)
+
+    for req in requests[:2]:  # warm-up
+        complete(req)
+    base, writes = _template(hall, db, complete, requests[2], "M")  # warm-up too
+    sub = base.template("subscriptions")
+    sim = base.row("sim_cards", sub["sim_id"])
+    number = dict(
+        base.conn.execute(
+            "SELECT * FROM number_pool WHERE number = ?", (sub["service_number"],)
+        ).fetchone()
+    )
+    base.updates = [
+        (
+            "UPDATE number_pool SET status = ?, reserved_until = NULL, updated_at = ? "
+            "WHERE id = ? AND status = 'available'",
+            (number["status"], number["updated_at"], number["id"]),
+        ),
+        (
+            "UPDATE sim_cards SET status = ?, taken_by_counter_id = ?, updated_at = ? "
+            "WHERE id = ? AND status = 'in_stock'",
+            (sim["status"], sim["taken_by_counter_id"], sim["updated_at"], sim["id"]),
+        ),
+    ]
+    _invoice_update(base)
+    used_numbers = [r.number for r in requests]
+    used_sims = [r.iccid for r in requests]
+    count = len(requests) - 2  # the baseline's own warm-up and one per timed order
+    numbers = base.conn.execute(
+        f"SELECT id, number FROM number_pool WHERE status = 'available' AND pretty_tier_id IS NULL "
+        f"AND number NOT IN ({','.join('?' * len(used_numbers))}) LIMIT ?",
+        (*used_numbers, count),
+    ).fetchall()
+    sims = base.conn.execute(
+        f"SELECT id FROM sim_cards WHERE status = 'in_stock' "
+        f"AND iccid NOT IN ({','.join('?' * len(used_sims))}) LIMIT ?",
+        (*used_sims, count),
+    ).fetchall()
+    remaps = [
+        {number["id"]: nr["id"], number["number"]: nr["number"], sim["id"]: sr["id"]}
+        for nr, sr in zip(numbers, sims, strict=False)
+    ]
+    app_ms, raw_ms = _interleaved(complete, requests[3:], base, remaps)
+    base.close()
     hall.close()
-    emit(**_stats(times), orders=len(times))
+    emit(**_order_figures(app_ms, raw_ms, writes, base))
+
+
+def fixed_setup(hall: Any, clerk: Any) -> list[tuple[str, int]]:
+    """The install slots of the search horizon (as ``hall-app slots make`` makes them; the
+    demo made only the slots its own work orders hold), untimed and idempotent; returns the
+    covered communities an installer team serves, with their top speed."""
+    from sqlalchemy import select
+
+    from hall_app.clock import business_date
+    from hall_app.db.models import CoverageArea, TeamArea
+    from hall_app.services.installs import ensure_slots
+
+    rules = hall.settings.rules
+    now = hall.clock()
+    with hall.db.unit_of_work() as s:
+        ensure_slots(
+            s,
+            clerk.hall_id,
+            business_date(now),
+            rules.install_search_working_days,
+            rules,
+            None,
+            now,
+        )
+        rows = s.execute(
+            select(CoverageArea.community, CoverageArea.max_down_mbps)
+            .where(
+                CoverageArea.hall_id == clerk.hall_id,
+                CoverageArea.active,
+                CoverageArea.community.in_(select(TeamArea.community)),
+            )
+            .order_by(CoverageArea.community)
+        ).all()
+    return [(r.community, r.max_down_mbps) for r in rows]
+
+
+def _modems(hall: Any, clerk: Any, count: int) -> list[str]:
+    """``count`` optical modems in stock; stock is received for the bench (untimed) if the
+    demo's is short."""
+    from sqlalchemy import select
+
+    from hall_app.db.models import Equipment, Product
+    from hall_app.domain.enums import EquipmentStatus, ProductKind
+
+    with hall.db.unit_of_work() as s:
+        modems = [
+            p
+            for p in s.scalars(select(Product).where(Product.kind == ProductKind.EQUIPMENT))
+            if "光猫" in p.name
+        ]
+        serials = list(
+            s.scalars(
+                select(Equipment.serial)
+                .where(
+                    Equipment.product_id.in_([p.id for p in modems]),
+                    Equipment.status == EquipmentStatus.IN_STOCK,
+                )
+                .order_by(Equipment.serial)
+                .limit(count)
+            )
+        )
+        for i in range(count - len(serials)):
+            serial = f"BENCH{uuid.uuid4().hex[:12].upper()}"
+            s.add(
+                Equipment(
+                    product_id=modems[i % len(modems)].id,
+                    serial=serial,
+                    status=EquipmentStatus.IN_STOCK,
+                    hall_id=clerk.hall_id,
+                )
+            )
+            serials.append(serial)
+    return serials
+
+
+class SlotPlaces:
+    """Free places of the communities' slots, handed out earliest first without booking
+    them: the requests are prepared before any order is placed."""
+
+    def __init__(self, hall: Any, clerk: Any) -> None:
+        self._hall, self._clerk = hall, clerk
+        self._free: dict[str, list[list[Any]]] = {}
+
+    def take(self, community: str) -> Any:
+        if community not in self._free:
+            self._free[community] = [
+                [v.slot_id, v.free] for v in self._hall.slots.free_slots(self._clerk, community)
+            ]
+        for place in self._free[community]:
+            if place[1] > 0:
+                place[1] -= 1
+                return place[0]
+        return None
+
+
+def _fixed_requests(hall: Any, clerk: Any, db: str, n: int) -> tuple[list[Any], list[Any]]:
+    """n ready broadband installs over the covered communities, in turn: a plan the address
+    supports, an optical modem lent on deposit, a free slot, priced and its terms signed,
+    paid in cash; and as many more (slot, modem) pairs for the baseline."""
+    from dataclasses import replace
+
+    from hall_app.domain.enums import EquipmentMode, PaymentMethod, SubscriptionKind
+    from hall_app.domain.payments import PaymentInput
+    from hall_app.services.fixed_line import EquipmentChoice, FixedInstallRequest
+
+    communities = fixed_setup(hall, clerk)
+    serials = _modems(hall, clerk, 2 * n)
+    places = SlotPlaces(hall, clerk)
+    conn = sqlite3.connect(db.removeprefix("sqlite:///"))
+    total = conn.execute("SELECT max(rowid) FROM customers").fetchone()[0]
+    customers = [
+        uuid.UUID(r[0])
+        for r in conn.execute(
+            "SELECT id FROM customers WHERE kind = 'individual' AND guardian_id IS NULL "
+            "AND rowid % ? = 0 LIMIT ?",
+            (max(1, total // (2 * n)), n),
+        )
+    ]
+    conn.close()
+    plans: dict[int, list[Any]] = {}
+    requests = []
+    for i, customer_id in enumerate(customers):
+        community, top = communities[i % len(communities)]
+        if top not in plans:
+            plans[top] = hall.fixed_line.plans(clerk, SubscriptionKind.BROADBAND, top)
+        slot_id = places.take(community)
+        if slot_id is None:
+            continue
+        req = FixedInstallRequest(
+            customer_id=customer_id,
+            address=f"福州市鼓楼区{community}{i % 12 + 1}号楼{i % 6 + 1}0{i % 4 + 1}",
+            slot_id=slot_id,
+            contact_name="王先生",
+            contact_phone=f"139{i:08d}",
+            payments=(),
+            broadband_plan_code=plans[top][i % len(plans[top])].code,
+            equipment=(EquipmentChoice(serials[len(requests)], EquipmentMode.DEPOSIT),),
+        )
+        quote = hall.fixed_line.quote(clerk, req)
+        cash = PaymentInput(PaymentMethod.CASH, quote.total_fen, tendered_fen=quote.total_fen)
+        requests.append(replace(req, payments=(cash,), terms_text=quote.terms))
+    spare = []
+    for i, serial in enumerate(serials[len(requests) :]):
+        slot_id = places.take(communities[i % len(communities)][0])
+        if slot_id is not None:
+            spare.append((slot_id, serial))
+    return requests, spare
+
+
+def probe_fixed(db: str, n: int) -> None:
+    """Broadband install completion on a copy of the benchmark database (one transaction:
+    a plan, a modem lent on deposit, a slot booked, the work order), and the same rows by
+    raw sqlite3 in turn with each order."""
+    from hall_app.app import build_app
+    from hall_app.config import Settings
+
+    hall = build_app(Settings.load(db_url=db))
+    clerk = hall.auth.log_in("clerk1", "hall1234")
+    requests, spare = _fixed_requests(hall, clerk, db, n + 3)
+
+    def complete(req: Any) -> Any:
+        return hall.fixed_line.install(clerk, req)
+
+    for req in requests[:2]:  # warm-up
+        complete(req)
+    base, writes = _template(hall, db, complete, requests[2], "F")  # warm-up too
+    work_order = base.template("work_orders")
+    slot = base.row("install_slots", work_order["slot_id"])
+    gear = dict(
+        base.conn.execute(
+            "SELECT * FROM equipment WHERE serial = ?", (requests[2].equipment[0].serial,)
+        ).fetchone()
+    )
+    base.updates = [
+        (
+            "UPDATE equipment SET status = ?, taken_by_counter_id = ?, order_id = ?, "
+            "subscription_id = ?, mode = ?, deposit_fen = ?, updated_at = ? "
+            "WHERE id = ? AND status = 'in_stock'",
+            tuple(
+                gear[c]
+                for c in (
+                    "status",
+                    "taken_by_counter_id",
+                    "order_id",
+                    "subscription_id",
+                    "mode",
+                    "deposit_fen",
+                    "updated_at",
+                    "id",
+                )
+            ),
+        ),
+        (
+            "UPDATE install_slots SET booked = booked + 1, updated_at = ? "
+            "WHERE id = ? AND booked < capacity",
+            (slot["updated_at"], slot["id"]),
+        ),
+    ]
+    _invoice_update(base)
+    ids = dict(
+        base.conn.execute(
+            f"SELECT serial, id FROM equipment WHERE serial IN ({','.join('?' * len(spare))})",
+            [serial for _slot, serial in spare],
+        ).fetchall()
+    )
+    remaps = [{slot["id"]: slot_id.hex, gear["id"]: ids[serial]} for slot_id, serial in spare]
+    app_ms, raw_ms = _interleaved(complete, requests[3:], base, remaps)
+    base.close()
+    hall.close()
+    emit(**_order_figures(app_ms, raw_ms, writes, base))
+
+
+def probe_slots(db: str, n: int) -> None:
+    """Free-slot search (the next working days of the search horizon) for n communities in
+    turn, over every covered community a team serves; the baseline runs the same statements
+    (captured from the app's own call, with its parameters) through raw sqlite3."""
+    from sqlalchemy import event
+
+    from hall_app.app import build_app
+    from hall_app.config import Settings
+
+    hall = build_app(Settings.load(db_url=db))
+    clerk = hall.auth.log_in("clerk1", "hall1234")
+    communities = [c for c, _top in fixed_setup(hall, clerk)]
+    captured: list[tuple[str, Any]] = []
+    capture = [False]
+
+    def seen(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
+        if capture[0]:
+            captured.append((statement, params))
+
+    event.listen(hall.db.engine, "before_cursor_execute", seen)
+    sql: dict[str, list[tuple[str, Any]]] = {}
+    for community in communities:  # warm-up, and what each search runs
+        captured.clear()
+        capture[0] = True
+        hall.slots.free_slots(clerk, community)
+        capture[0] = False
+        sql[community] = list(captured)
+    raw = raw_connect(db.removeprefix("sqlite:///"))
+    app_ms: list[float] = []
+    raw_ms: list[float] = []
+    found: list[int] = []
+    for i in range(n):
+        community = communities[i % len(communities)]
+        t = time.perf_counter()
+        got = hall.slots.free_slots(clerk, community)
+        app_ms.append((time.perf_counter() - t) * 1000)
+        found.append(len(got))
+        t = time.perf_counter()
+        for statement, params in sql[community]:
+            raw.execute(statement, params).fetchall()
+        raw_ms.append((time.perf_counter() - t) * 1000)
+    raw.close()
+    hall.close()
+    ordered = sorted(found)
+    emit(
+        **_stats(app_ms),
+        searches=n,
+        working_days=hall.settings.rules.install_search_working_days,
+        communities=len(communities),
+        slots_median=ordered[len(ordered) // 2],
+        none_found=sum(1 for f in found if f == 0),
+        statements=max(len(v) for v in sql.values()),
+        baseline=_stats(raw_ms),
+    )
 
 
 def probe_documents(db: str, n: int) -> None:
@@ -457,6 +1003,8 @@ def main() -> None:
             "stall",
             "memory",
             "order",
+            "fixed",
+            "slots",
             "documents",
             "push",
             "typed-login",
@@ -486,6 +1034,10 @@ def main() -> None:
         probe_stall(args.db, args.n)
     elif args.probe == "order":
         probe_order(args.db, args.n)
+    elif args.probe == "fixed":
+        probe_fixed(args.db, args.n)
+    elif args.probe == "slots":
+        probe_slots(args.db, args.n)
     elif args.probe == "documents":
         probe_documents(args.db, args.n)
     elif args.probe == "push":

@@ -44,6 +44,8 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         "S7 acceptance_form",
         "S7 invoice",
         "S8",
+        "S9",
+        "S10",
         "E1",
         "E2",
         "E3",
@@ -59,7 +61,11 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         assert s["peak_rss_mb"] > 0, s
         assert s["met"] in (True, False), s
     by_id = {s["id"]: s for s in report["scenarios"]}
-    timed_with_baseline = [i for i in ids[:7] + ids[-10:] if i not in ("E4 confirm", "E4 payment")]
+    timed_with_baseline = [
+        i
+        for i in [*ids[:7], "S6", "S9", "S10", *ids[-10:]]
+        if i not in ("E4 confirm", "E4 payment")
+    ]
     for i in timed_with_baseline:
         s = by_id[i]
         assert s["median_ms"] > 0 and s["p95_ms"] >= s["median_ms"] * 0.5, s
@@ -71,5 +77,17 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     assert by_id["S4"]["columns"] == ["max stall", "p95 gap"]
     assert "| # | scenario | max stall | p95 gap |" in done.stdout
     assert "| S4 |" in done.stdout
+    # the order completions' baseline inserts the very rows the order inserted, per order
+    for i in ("S6", "S9"):
+        extra = by_id[i]["extra"]
+        assert extra["baseline_orders"] > 0, extra
+        app, raw = (
+            {k: v for k, v in w.items() if k.startswith("INSERT")}
+            for w in (extra["writes"], extra["baseline_writes"])
+        )
+        assert app == raw, extra
+    assert by_id["S9"]["extra"]["writes"]["INSERT work_orders"] == 1
+    assert by_id["S9"]["extra"]["baseline_writes"]["UPDATE install_slots"] == 1
+    assert by_id["S10"]["extra"]["searches_finding_none"] == 0
     push = by_id["S8"]
     assert push["median_ms"] > 0 and push["baseline_median_ms"] > 0 and push["met"] is True

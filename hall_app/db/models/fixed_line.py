@@ -59,7 +59,7 @@ class Equipment(SyncedMixin, Base):
     lease_until: Mapped[datetime | None]
     taken_by_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
     # Where it went: the order, the subscription it serves, how, and the deposit held.
-    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
     subscription_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("subscriptions.id"), index=True
     )
