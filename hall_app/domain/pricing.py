@@ -401,7 +401,7 @@ def price_fixed_install(
             lines.append(
                 Line(
                     LineKind.DEPOSIT,
-                    f"{g.item.name}押金（{g.serial}）",
+                    f"{g.item.name} 押金（{g.serial}）",
                     g.deposit_fen,
                     False,
                     g.item.product_id,

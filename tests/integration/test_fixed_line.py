@@ -225,7 +225,7 @@ def test_broadband_with_bundle_modem_and_landline_in_one_visit(
         (f"{names[0]} 安装调测费", INSTALL_FEE),
         (f"{names[1]} 首月月租", landline_fen),
         (f"{names[1]} 安装调测费", INSTALL_FEE),
-        (f"GPON 光猫押金（{SERIALS[0]}）", 10_000),
+        (f"GPON 光猫 押金（{SERIALS[0]}）", 10_000),
     ]
     assert done.total_fen == quote.total_fen == 5_000 + landline_fen + 2 * INSTALL_FEE + 10_000
     assert done.landline_number == LANDLINES[0]
