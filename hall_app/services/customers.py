@@ -17,6 +17,7 @@ from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Customer,
+    FusionBundle,
     Invoice,
     Order,
     Payment,
@@ -48,6 +49,7 @@ from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_mobile_number
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.numbers import landline_display
 
 QUERY_FIELD = "查询条件"
 GUARDIAN_FIELD = "监护人"
@@ -507,9 +509,11 @@ class CustomerService:
             return value if show else mask_phone(value)
 
         now = self._clock()
+        # A broadband in a fusion bundle is billed at the bundle's fee, under its name.
         subs = session.execute(
-            select(Subscription, Product.name, Product.price_fen)
+            select(Subscription, Product.name, Product.price_fen, FusionBundle)
             .join(Product, Product.id == Subscription.product_id)
+            .outerjoin(FusionBundle, FusionBundle.id == Subscription.bundle_id)
             .where(Subscription.customer_id == c.id)
             .order_by(Subscription.activated_at.desc())
         ).all()
@@ -573,17 +577,19 @@ class CustomerService:
                     number_display=(
                         phone(s.service_number)
                         if s.kind is SubscriptionKind.MOBILE
+                        else landline_display(s.service_number)
+                        if s.kind is SubscriptionKind.LANDLINE
                         else s.service_number
                     ),
-                    plan_name=name,
-                    monthly_fee_fen=fee,
+                    plan_name=f"{bundle.name}（{name}）" if bundle else name,
+                    monthly_fee_fen=bundle.monthly_fen if bundle else fee,
                     status=s.status,
                     address=s.address,
                     activated_at=s.activated_at,
                     lock_in_until=s.lock_in_until,
                     balance_fen=s.balance_fen,
                 )
-                for s, name, fee in subs
+                for s, name, fee, bundle in subs
             ),
             orders=tuple(
                 OrderView(
