@@ -15,6 +15,7 @@ class DocLine:
     amount_fen: int  # negative for a promotion's discount
     invoiceable: bool
     note: str = ""  # beside the amount on the acceptance form
+    deposit: bool = False  # an equipment deposit: refunded, never invoiced (not a prepayment)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ class OrderDocument:
     signature_png: bytes | None
     invoice: DocInvoice | None
     copy_no: int  # 1 for the original; more is a reprint, stamped 重打
+    # A broadband + landline order has two numbers and two plans: (label, number) each, e.g.
+    # ("宽带账号", "KD0591…"), ("固话号码", "0591-87654321"); empty: service_number_masked only.
+    numbers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ class WorkOrderDocument:
     customer_name: str
     contact_name: str
     contact_phone_masked: str
-    address: str
+    address: str  # where to install (移机: the new address)
     community: str
     technology: str
     broadband_account: str | None
@@ -136,3 +140,4 @@ class WorkOrderDocument:
     equipment: tuple[DocEquipment, ...]
     reschedules: int
     copy_no: int  # 1 for the original; more is a reprint, stamped 重打
+    original_address: str | None = None  # 移机: where the service is now (原址)

@@ -26,17 +26,31 @@ def _canvas(size: tuple[float, float], title: str) -> tuple[Canvas, io.BytesIO, 
     return c, buffer, font
 
 
+RECEIPT_AMOUNT_WIDTH = 17 * mm  # room kept right of a line's name for its amount
+
+
 def _rate(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
 def render_receipt(doc: OrderDocument) -> bytes:
     """80 mm receipt: lines, payment methods, change, the clerk, and a barcode."""
-    lines = len(doc.lines) + 2 * len(doc.payments)
-    height = (120 + 6 * lines) * mm
+    font = register_cjk_font()
     width = 80 * mm
-    c, buffer, font = _canvas((width, height), f"收费小票 {doc.order_no}")
     left, right = 5 * mm, width - 5 * mm
+    # A long name wraps onto more lines beside its amount: the slip is narrow.
+    names = [
+        wrap_text(line.description, font, 8.5, right - left - RECEIPT_AMOUNT_WIDTH)
+        for line in doc.lines
+    ]
+    numbers = doc.numbers or (
+        (("号码", doc.service_number_masked),) if doc.service_number_masked else ()
+    )
+    prepaid = any(not line.invoiceable and not line.deposit for line in doc.lines)
+    deposit = any(line.deposit for line in doc.lines)
+    rows = sum(len(n) for n in names) + 2 * len(doc.payments) + len(numbers) + deposit
+    height = (120 + 6 * rows) * mm
+    c, buffer, font = _canvas((width, height), f"收费小票 {doc.order_no}")
     y = height - 10 * mm
 
     def text(value: str, size: float = 8.5, centre: bool = False, gap: float = 4.6) -> None:
@@ -61,12 +75,14 @@ def render_receipt(doc: OrderDocument) -> bytes:
     text(f"业务：{doc.order_type}")
     text(f"时间：{fmt_local(doc.created_at, with_seconds=True)}")
     text(f"客户：{doc.customer_name}  证件：{doc.customer_id_masked}")
-    if doc.service_number_masked:
-        text(f"号码：{doc.service_number_masked}")
+    for label, shown in numbers:
+        text(f"{label}：{shown}")
     c.line(left, y + 2 * mm, right, y + 2 * mm)
     y -= 1 * mm
-    for line in doc.lines:
-        pair(line.description[:20], format_yuan(line.amount_fen))
+    for line, parts in zip(doc.lines, names, strict=True):
+        pair(parts[0], format_yuan(line.amount_fen))
+        for part in parts[1:]:
+            text(f"  {part}")
     c.line(left, y + 2 * mm, right, y + 2 * mm)
     y -= 1 * mm
     pair("合计", format_yuan(doc.total_fen))
@@ -83,7 +99,13 @@ def render_receipt(doc: OrderDocument) -> bytes:
     code128(c, left, y - 12 * mm, doc.order_no, right - left, 11 * mm)
     y -= 15 * mm
     text(doc.order_no, 7, centre=True)
-    text("请妥善保管本小票，预存话费发票随消费开具", 7.5, centre=True)
+    text(
+        "请妥善保管本小票，预存话费发票随消费开具" if prepaid else "请妥善保管本小票",
+        7.5,
+        centre=True,
+    )
+    if deposit:
+        text("设备押金不开具发票，拆机归还设备后凭本小票退还", 7.5, centre=True)
     if doc.copy_no > 1:
         reprint_stamp(c, font, right - 82, height - 30 * mm, doc.copy_no)
     c.showPage()
@@ -126,7 +148,11 @@ def render_acceptance(doc: OrderDocument) -> bytes:
     row("联系电话", doc.customer_phone_masked)
     heading("二、业务信息")
     row("受理业务", doc.order_type)
-    row("业务号码", doc.service_number_masked)
+    if doc.numbers:
+        for label, shown in doc.numbers:
+            row(label, shown)
+    else:
+        row("业务号码", doc.service_number_masked)
     row("套餐", doc.plan_name)
     row("受理时间", fmt_local(doc.created_at, with_seconds=True))
     row("受理营业厅", f"{doc.hall_name} {doc.counter_name}")

@@ -44,13 +44,14 @@ def render_work_order(doc: WorkOrderDocument) -> bytes:
     ]
     if doc.broadband_account:
         codes.append((doc.broadband_account, "宽带账号", doc.broadband_account))
-    elif doc.landline_number:
+    if doc.landline_number:
         codes.append((doc.landline_number.replace("-", ""), "固话号码", doc.landline_number))
     gap = 6 * mm
     bar_width = (right - left - 2 * gap) / 3
-    for i, (data, label, shown) in enumerate(codes):
-        _barcode(c, font, left + i * (bar_width + gap), y, data, label, bar_width, shown)
-    y -= 14 * mm
+    for i, (data, label, shown) in enumerate(codes):  # three a row, wide enough to scan
+        row_y = y - (i // 3) * 17 * mm
+        _barcode(c, font, left + (i % 3) * (bar_width + gap), row_y, data, label, bar_width, shown)
+    y -= (14 + 17 * ((len(codes) - 1) // 3)) * mm
 
     def heading(text: str) -> None:
         nonlocal y
@@ -76,7 +77,11 @@ def render_work_order(doc: WorkOrderDocument) -> bytes:
     row("联系人", doc.contact_name, mid)
     row("联系电话", doc.contact_phone_masked, advance=False)
     row("接入方式", doc.technology, mid)
-    row("装机地址", doc.address)
+    if doc.original_address:
+        row("原址", doc.original_address)
+        row("新装机地址", doc.address)
+    else:
+        row("装机地址", doc.address)
     row("所属小区", doc.community)
 
     heading("二、预约")

@@ -28,7 +28,13 @@ from hall_app.db.models import (
     Staff,
     Subscription,
 )
-from hall_app.db.models.fixed_line import Equipment, InstallerTeam, InstallSlot, WorkOrder
+from hall_app.db.models.fixed_line import (
+    Equipment,
+    FusionBundle,
+    InstallerTeam,
+    InstallSlot,
+    WorkOrder,
+)
 from hall_app.documents.data import (
     DocEquipment,
     DocInvoice,
@@ -39,7 +45,14 @@ from hall_app.documents.data import (
     TicketSlip,
     WorkOrderDocument,
 )
-from hall_app.domain.enums import InvoiceKind
+from hall_app.domain.enums import (
+    EquipmentStatus,
+    InvoiceKind,
+    OrderType,
+    ProductKind,
+    SubscriptionKind,
+    WorkOrderKind,
+)
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_phone
 from hall_app.domain.money import format_yuan
@@ -47,8 +60,12 @@ from hall_app.domain.permissions import Permission
 from hall_app.domain.workorders import OPEN
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.numbers import landline_display
 from hall_app.services.queue import TicketView
-from hall_app.services.workorders import landline_display, window_label
+from hall_app.services.workorders import window_label
+
+DEPOSIT_NOTE = "押金，拆机归还设备后退还，不开具发票"
+PREPAID_NOTE = "预存，不开具增值税发票"
 
 
 class DocumentKind(StrEnum):
@@ -223,7 +240,27 @@ class DocumentService:
             raise ValidationError("这张受理单没有开具发票（预存话费随消费开票）", "发票")
         if kind is DocumentKind.RED_INVOICE and doc_invoice is None:
             raise ValidationError("这张受理单的发票没有红冲过", "发票")
-        number = subscription.service_number if subscription else ""
+        services = _order_services(session, order)
+        if services is not None:
+            numbers = services.numbers
+            plan_names = services.plans
+        elif subscription is not None and plan is not None:
+            numbers = ((_number_label(subscription.kind), _number_shown(subscription)),)
+            plan_names = (plan.name,)
+        else:
+            numbers, plan_names = (), ()
+        doc_lines = tuple(
+            DocLine(
+                li.description,
+                li.quantity,
+                li.unit_price_fen,
+                li.amount_fen,
+                li.invoiceable,
+                _line_note(session, li),
+                _is_deposit(session, li),
+            )
+            for li in lines
+        )
         document = OrderDocument(
             hall_name=hall.name,
             hall_address=hall.address,
@@ -231,7 +268,7 @@ class DocumentService:
             clerk_name=staff.full_name,
             clerk_no=staff.employee_no,
             order_no=order.order_no,
-            order_type=order.order_type.label,
+            order_type=_business(order, services),
             created_at=order.created_at,
             customer_name=customer.name if customer else "",
             customer_id_masked=mask_id_number(customer.id_number)
@@ -240,19 +277,9 @@ class DocumentService:
             customer_phone_masked=mask_phone(customer.contact_phone)
             if customer and customer.contact_phone
             else "",
-            service_number_masked=mask_phone(number) if len(number) == 11 else number,
-            plan_name=plan.name if plan else "",
-            lines=tuple(
-                DocLine(
-                    li.description,
-                    li.quantity,
-                    li.unit_price_fen,
-                    li.amount_fen,
-                    li.invoiceable,
-                    _line_note(session, li),
-                )
-                for li in lines
-            ),
+            service_number_masked="  ".join(shown for _, shown in numbers),
+            plan_name="；".join(plan_names),
+            lines=doc_lines,
             payments=tuple(
                 DocPayment(
                     p.method.label, p.amount_fen, p.tendered_fen, p.change_fen, p.reference or ""
@@ -264,6 +291,7 @@ class DocumentService:
             signature_png=order.signature_png,
             invoice=doc_invoice,
             copy_no=1,
+            numbers=numbers,
         )
         is_invoice = kind in (DocumentKind.INVOICE, DocumentKind.RED_INVOICE)
         ref = invoice.invoice_no if is_invoice and invoice else order.order_no
@@ -272,37 +300,41 @@ class DocumentService:
     def _load_work_order(self, session: Session, order: Order) -> tuple[str, WorkOrderDocument]:
         """The order's work order: the open one, else the latest (reprinted after 改约, it
         shows the new window)."""
-        work_orders = session.scalars(
-            select(WorkOrder)
-            .where(WorkOrder.order_id == order.id)
-            .order_by(WorkOrder.created_at.desc())
-        ).all()
-        if not work_orders:
+        wo = _work_order(session, order)
+        if wo is None:
             raise ValidationError(f"受理单 {order.order_no} 没有装机工单", "装机工单")
-        wo = next((w for w in work_orders if w.status in OPEN), work_orders[0])
         hall = session.get_one(Hall, order.hall_id)
         staff = session.get_one(Staff, order.staff_id)
         counter = session.get(Counter, order.counter_id) if order.counter_id else None
         customer = session.get(Customer, wo.customer_id)
         team = session.get(InstallerTeam, wo.team_id) if wo.team_id else None
         slot = session.get(InstallSlot, wo.slot_id) if wo.slot_id else None
-        sub_ids = [i for i in (wo.broadband_subscription_id, wo.landline_subscription_id) if i]
-        subs = session.execute(
-            select(Subscription, Product.name)
-            .join(Product, Product.id == Subscription.product_id)
-            .where(Subscription.id.in_(sub_ids))
-        ).all()
-        by_id = {sub.id: sub for sub, _ in subs}
-        broadband = (
-            by_id.get(wo.broadband_subscription_id) if wo.broadband_subscription_id else None
-        )
-        landline = by_id.get(wo.landline_subscription_id) if wo.landline_subscription_id else None
+        services = _services_of(session, wo)
+        broadband, landline = services.broadband, services.landline
+        sub_ids = [sub.id for sub in (broadband, landline) if sub is not None]
+        # What the installer takes or finds there: the equipment this order handed out, and
+        # (移机) the equipment the customer already has on the subscription.
         equipment = session.execute(
             select(Equipment, Product.name)
             .join(Product, Product.id == Equipment.product_id)
-            .where(Equipment.order_id == order.id)
+            .where(
+                (Equipment.order_id == order.id)
+                | (
+                    Equipment.subscription_id.in_(sub_ids)
+                    & Equipment.status.in_([EquipmentStatus.LENT, EquipmentStatus.SOLD])
+                )
+            )
             .order_by(Equipment.serial)
         ).all()
+        moved = next((sub for sub in (broadband, landline) if sub is not None), None)
+        original = (
+            moved.address
+            if wo.kind is WorkOrderKind.RELOCATE
+            and moved is not None
+            and moved.address
+            and moved.address != wo.address
+            else None
+        )
         document = WorkOrderDocument(
             hall_name=hall.name,
             hall_address=hall.address,
@@ -311,7 +343,7 @@ class DocumentService:
             clerk_no=staff.employee_no,
             work_order_no=wo.work_order_no,
             order_no=order.order_no,
-            order_type=order.order_type.label,
+            order_type=_business(order, services),
             kind=wo.kind.label,
             status=wo.status.label,
             created_at=order.created_at,
@@ -323,7 +355,7 @@ class DocumentService:
             technology=wo.technology,
             broadband_account=broadband.service_number if broadband else None,
             landline_number=landline_display(landline.service_number) if landline else None,
-            plans=tuple(name for _, name in subs),
+            plans=services.plans,
             window_day=local(wo.window_start).date(),
             window_label=window_label(self._rules, slot.window if slot else None, wo.window_start),
             window_start=wo.window_start,
@@ -340,17 +372,103 @@ class DocumentService:
             ),
             reschedules=wo.reschedules,
             copy_no=1,
+            original_address=original,
         )
         return wo.work_order_no, document
 
 
+def _is_deposit(session: Session, line: OrderLine) -> bool:
+    """A modem's or router's deposit: not invoiced, refunded when the equipment comes back
+    (not a prepayment, which is invoiced as it is consumed)."""
+    if line.invoiceable or line.product_id is None:
+        return False
+    product = session.get(Product, line.product_id)
+    return product is not None and product.kind is ProductKind.EQUIPMENT
+
+
 def _line_note(session: Session, line: OrderLine) -> str:
     if not line.invoiceable:
-        return "预存，不开具增值税发票"
+        return DEPOSIT_NOTE if _is_deposit(session, line) else PREPAID_NOTE
     promotion = session.get(Promotion, line.promotion_id) if line.promotion_id else None
     if promotion is not None:
         return f"前 {promotion.discount_months} 个月每月减 {format_yuan(-line.amount_fen)}"
     return ""
+
+
+@dataclass(frozen=True)
+class _Services:
+    """The broadband and landline a work order names, their numbers as shown and their plans
+    (a fusion-bundled broadband under the bundle's name)."""
+
+    broadband: Subscription | None
+    landline: Subscription | None
+    numbers: tuple[tuple[str, str], ...]
+    plans: tuple[str, ...]
+
+
+def _work_order(session: Session, order: Order) -> WorkOrder | None:
+    """The order's work order: the open one, else the latest (reprinted after 改约, it shows
+    the new window)."""
+    work_orders = session.scalars(
+        select(WorkOrder)
+        .where(WorkOrder.order_id == order.id)
+        .order_by(WorkOrder.created_at.desc())
+    ).all()
+    if not work_orders:
+        return None
+    return next((w for w in work_orders if w.status in OPEN), work_orders[0])
+
+
+def _services_of(session: Session, wo: WorkOrder) -> _Services:
+    numbers: list[tuple[str, str]] = []
+    plans: list[str] = []
+    found: list[Subscription | None] = []
+    for sub_id in (wo.broadband_subscription_id, wo.landline_subscription_id):
+        sub = session.get(Subscription, sub_id) if sub_id else None
+        found.append(sub)
+        if sub is None:
+            continue
+        numbers.append((_number_label(sub.kind), _number_shown(sub)))
+        plan = session.get_one(Product, sub.product_id)
+        bundle = session.get(FusionBundle, sub.bundle_id) if sub.bundle_id else None
+        plans.append(f"{bundle.name}（{plan.name}）" if bundle else plan.name)
+    return _Services(found[0], found[1], tuple(numbers), tuple(plans))
+
+
+def _order_services(session: Session, order: Order) -> _Services | None:
+    """A broadband or landline order's services, from its work order (an order with both has
+    one subscription on the order row but two on the work order)."""
+    wo = _work_order(session, order)
+    return _services_of(session, wo) if wo is not None else None
+
+
+def _business(order: Order, services: _Services | None) -> str:
+    """受理业务: 新装宽带+固话 when one order installs both."""
+    installs = (OrderType.BROADBAND_INSTALL, OrderType.LANDLINE_INSTALL)
+    if (
+        services is not None
+        and services.broadband is not None
+        and services.landline is not None
+        and order.order_type in installs
+    ):
+        return "新装宽带+固话"
+    return order.order_type.label
+
+
+def _number_label(kind: SubscriptionKind) -> str:
+    return {
+        SubscriptionKind.BROADBAND: "宽带账号",
+        SubscriptionKind.LANDLINE: "固话号码",
+    }.get(kind, "业务号码")
+
+
+def _number_shown(sub: Subscription) -> str:
+    """A mobile number masked, a landline as it is written (0591-87654321), an account as is."""
+    if sub.kind is SubscriptionKind.MOBILE:
+        return mask_phone(sub.service_number)
+    if sub.kind is SubscriptionKind.LANDLINE:
+        return landline_display(sub.service_number)
+    return sub.service_number
 
 
 def _render(kind: DocumentKind, document: OrderDocument | WorkOrderDocument) -> bytes:
