@@ -65,11 +65,13 @@ def reprint_stamp(c: Canvas, font: str, x: float, y: float, copy_no: int) -> Non
 # not begin a line (禁则).
 _UNBREAKABLE = re.compile(r"[A-Za-z0-9¥.,%:/\-]+|.", re.DOTALL)
 _NO_LINE_START = set("，。、；：！？）》」』”’%")
+_NO_LINE_END = set("（《「『“‘")
 
 
 def wrap_text(text: str, font: str, size: float, max_width: float) -> list[str]:
     """Break ``text`` into lines no wider than ``max_width`` points: between Chinese
-    characters, never inside a number or a Latin word, never before closing punctuation."""
+    characters, never inside a number or a Latin word, never before closing punctuation nor
+    after opening punctuation."""
     lines: list[str] = []
     line = ""
     for token in _UNBREAKABLE.findall(text):
@@ -81,8 +83,11 @@ def wrap_text(text: str, font: str, size: float, max_width: float) -> list[str]:
         ):
             line = candidate
             continue
+        carried = ""
+        while len(line) > 1 and line[-1] in _NO_LINE_END:  # （ goes down with what it opens
+            line, carried = line[:-1], line[-1] + carried
         lines.append(line)
-        line = token
+        line = carried + token
     if line or not lines:
         lines.append(line)
     return lines

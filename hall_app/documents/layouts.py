@@ -163,7 +163,12 @@ def render_acceptance(doc: OrderDocument) -> bytes:
         c.setFont(font, 10)
         c.drawString(left, y, line.description)
         c.drawRightString(amount_x, y, format_yuan(line.amount_fen))
-        if line.note:
+        if line.note:  # a long note is set smaller to stay inside the margin
+            room = width - left - amount_x - 4 * mm
+            size = 10.0
+            while size > 7 and c.stringWidth(line.note, font, size) > room:
+                size -= 0.5
+            c.setFont(font, size)
             c.drawString(amount_x + 4 * mm, y, line.note)
         y -= 7 * mm
     c.setFont(font, 10.5)

@@ -35,3 +35,10 @@ def test_nothing_is_lost_and_lines_fit(text: str, width: int) -> None:
         while len(tokens) > 1 and tokens[-1][0] in _NO_LINE_START:
             tokens.pop()
         assert stringWidth("".join(tokens), FONT, 9) <= width or len(tokens) == 1
+
+
+def test_an_opening_bracket_goes_down_with_what_it_opens() -> None:
+    text = "华为 GPON 光猫 HN8145X6 押金（HWTC01A93E0D）"
+    width = stringWidth("华为 GPON 光猫 HN8145X6 押金（", FONT, 9) + 1
+    lines = wrap_text(text, FONT, 9, width)
+    assert lines == ["华为 GPON 光猫 HN8145X6 押金", "（HWTC01A93E0D）"]
