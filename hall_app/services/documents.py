@@ -269,7 +269,7 @@ class DocumentService:
             clerk_no=staff.employee_no,
             order_no=order.order_no,
             order_type=_business(order, services),
-            created_at=order.created_at,
+            created_at=order.submitted_at or order.created_at,  # by the app clock
             customer_name=customer.name if customer else "",
             customer_id_masked=mask_id_number(customer.id_number)
             if customer and customer.id_number
@@ -346,7 +346,7 @@ class DocumentService:
             order_type=_business(order, services),
             kind=wo.kind.label,
             status=wo.status.label,
-            created_at=order.created_at,
+            created_at=order.submitted_at or order.created_at,  # by the app clock
             customer_name=customer.name if customer else "",
             contact_name=wo.contact_name,
             contact_phone_masked=mask_phone(wo.contact_phone),

@@ -16,7 +16,8 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select, update
 
 from hall_app.app import HallApp
-from hall_app.db.models import Equipment, Product, Subscription
+from hall_app.clock import fmt_local
+from hall_app.db.models import Equipment, InstallerTeam, Product, Subscription
 from hall_app.domain.enums import (
     EquipmentMode,
     EquipmentStatus,
@@ -38,7 +39,9 @@ from tests.integration.test_fixed_line import (
     _request,
 )
 
-SHOTS = os.environ.get("HALL_SHOTS")  # a folder: the documents are saved there as PNG too
+# A folder: the documents are saved there as PNG too; docs/work-order.png is made with
+# HALL_SHOTS=docs pytest tests/integration/test_fixed_line_documents.py -k both_services
+SHOTS = os.environ.get("HALL_SHOTS")
 MODEM = "华为 GPON 光猫 HN8145X6"  # long enough to wrap on the 80 mm receipt
 
 
@@ -76,6 +79,11 @@ def st(hall: HallApp) -> Setup:
     setup = _prepare(hall)
     with hall.db.unit_of_work() as s:
         s.execute(update(Product).where(Product.code == "T-ONU").values(name=MODEM))
+        s.execute(
+            update(InstallerTeam)
+            .where(InstallerTeam.code == "T-GL1")
+            .values(leader="陈建华", phone="13305910101")
+        )
     return setup
 
 
@@ -90,6 +98,13 @@ def _print(hall: HallApp, clerk: Actor, done: FixedInstalled, kind: DocumentKind
     return hall.documents.print_document(clerk, done.order_id, kind).pdf
 
 
+def _read(
+    hall: HallApp, clerk: Actor, done: FixedInstalled, kind: DocumentKind, path: Path, name: str
+) -> str:
+    """The printed document's text, without white space."""
+    return _flat(_text(_print(hall, clerk, done, kind), path, name))
+
+
 def test_a_broadband_and_landline_order_names_both_services(
     hall: HallApp, clerk: Actor, st: Setup, tmp_path: Path
 ) -> None:
@@ -100,17 +115,19 @@ def test_a_broadband_and_landline_order_names_both_services(
             s.scalars(select(Product).where(Product.code == c)).one() for c in ("BB500", "LL20")
         )
         plans = (bb.name, ll.name)
-    form = _flat(_text(_print(hall, clerk, done, DocumentKind.ACCEPTANCE_FORM), tmp_path, "form"))
+    form = _read(hall, clerk, done, DocumentKind.ACCEPTANCE_FORM, tmp_path, "fixed-line-acceptance")
     assert "受理业务：新装宽带+固话" in form
     assert f"宽带账号：{done.broadband_account}" in form
     assert "固话号码：0591-87650001" in form and "059187650001" not in form
     assert _flat(f"套餐：融合 500M（{plans[0]}）；{plans[1]}") in form
-    receipt = _flat(_text(_print(hall, clerk, done, DocumentKind.RECEIPT), tmp_path, "receipt"))
+    receipt = _read(hall, clerk, done, DocumentKind.RECEIPT, tmp_path, "fixed-line-receipt")
     assert "业务：新装宽带+固话" in receipt
     assert f"宽带账号：{done.broadband_account}" in receipt
     assert "固话号码：0591-87650001" in receipt and "059187650001" not in receipt
-    order = _flat(_text(_print(hall, clerk, done, DocumentKind.WORK_ORDER), tmp_path, "wo"))
+    order = _read(hall, clerk, done, DocumentKind.WORK_ORDER, tmp_path, "work-order")
     assert "受理业务：新装宽带+固话" in order
+    # 受理时间 by the hall's clock (not the row's wall-clock stamp).
+    assert f"受理时间：{fmt_local(hall.clock())[:10]}" in order
     # The landline has its barcode (labelled beneath it) besides its row in 三、业务.
     assert order.count("固话号码：0591-87650001") == 2
     assert order.count(f"宽带账号：{done.broadband_account}") == 2

@@ -41,8 +41,8 @@ def test_the_work_order_holds_what_the_installer_needs(
     printed = hall.documents.print_document(clerk, built.order_id, DocumentKind.WORK_ORDER)
     assert printed.copy_no == 1 and printed.filename.startswith(built.work_order_no)
     text = _text(printed.pdf, tmp_path, "wo")
-    if SHOTS:  # docs/work-order.png: HALL_SHOTS=docs pytest tests/integration/test_work_order_…
-        png = Path(SHOTS) / "work-order"
+    if SHOTS:  # docs/work-order.png comes from a real order: test_fixed_line_documents.py
+        png = Path(SHOTS) / "work-order-rows"
         subprocess.run(
             ["pdftoppm", "-png", "-r", "110", "-singlefile", str(tmp_path / "wo.pdf"), str(png)],
             check=True,
