@@ -47,8 +47,9 @@ from hall_app.domain.permissions import Permission
 from hall_app.domain.workorders import OPEN
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.numbers import landline_display
 from hall_app.services.queue import TicketView
-from hall_app.services.workorders import landline_display, window_label
+from hall_app.services.workorders import window_label
 
 
 class DocumentKind(StrEnum):
