@@ -245,9 +245,9 @@ def build_reference(
             description=f"国内通用流量 {gb}GB，国内通话 {minutes} 分钟，短信 {sms} 条",
         )
     for code, name, fee, mbps, lock in BROADBAND:
-        add(
+        add(  # home broadband is internet access: a value-added telecom service, 6 %
             ProductKind.BROADBAND_PLAN,
-            "basic",
+            "value_added",
             code=code,
             name=name,
             price_fen=fee * 100,

@@ -82,7 +82,7 @@ from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.calendar import CalendarService
 from hall_app.services.catalog import offer_of
-from hall_app.services.coverage import ADDRESS_FIELD, CoverageService, CoverageView
+from hall_app.services.coverage import ADDRESS_FIELD, CoverageService, CoverageView, covered_in
 from hall_app.services.installs import take_slot
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.numbers import (
@@ -316,17 +316,9 @@ def window_text(slot: InstallSlot, labels: dict[str, str]) -> str:
 
 
 def community_in(session: Session, hall_id: uuid.UUID, address: str) -> CoverageArea | None:
-    """The covered community named in the address (the fastest, if it names several)."""
-    return session.scalars(
-        select(CoverageArea)
-        .where(
-            CoverageArea.hall_id == hall_id,
-            CoverageArea.active,
-            CoverageService.named_in(address),
-        )
-        .order_by(CoverageArea.max_down_mbps.desc(), CoverageArea.community)
-        .limit(1)
-    ).first()
+    """The covered community the address names (``covered_in``'s first)."""
+    found = covered_in(session, hall_id, address)
+    return found[0] if found else None
 
 
 def clean_address(address: str) -> str:

@@ -14,16 +14,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date, local
 from hall_app.config import BusinessRules
 from hall_app.db.central import Offline, mirror
 from hall_app.db.engine import Database
-from hall_app.db.models import Hall, Order, Subscription
-from hall_app.db.models.fixed_line import Equipment, InstallerTeam, InstallSlot, WorkOrder
+from hall_app.db.models import Hall, Order, Product, Promotion, Subscription
+from hall_app.db.models.fixed_line import (
+    Equipment,
+    InstallerTeam,
+    InstallSlot,
+    LandlineNumber,
+    WorkOrder,
+)
 from hall_app.domain.enums import (
+    EquipmentStatus,
+    NumberStatus,
     SubscriptionKind,
     SubscriptionStatus,
     WorkOrderKind,
@@ -32,12 +40,14 @@ from hall_app.domain.enums import (
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_phone
 from hall_app.domain.permissions import Permission
+from hall_app.domain.pricing import add_months, promotion_last_day
 from hall_app.domain.workdays import late_install_credit_fen
 from hall_app.domain.workorders import OPEN, check_step
 from hall_app.services import audit
 from hall_app.services.actor import Actor, system_actor
 from hall_app.services.calendar import CalendarService
 from hall_app.services.installs import SLOT_FIELD, give_back_slot, take_slot
+from hall_app.services.numbers import landline_display
 from hall_app.services.ports import CentralClaims, MirrorRows
 
 log = logging.getLogger("hall.workorders")
@@ -94,11 +104,6 @@ class InstallReport:
     activated: list[str]  # the service numbers (accounts) whose billing starts now
     relocated: tuple[str, ...] = ()  # a relocation: the service numbers moved
     work_order_no: str = ""
-
-
-def landline_display(number: str) -> str:
-    """059187654321 -> 0591-87654321 (area code, then the 8-digit local number)."""
-    return f"{number[:-8]}-{number[-8:]}" if len(number) > 8 else number
 
 
 def window_label(rules: BusinessRules, code: str | None, starts_at: datetime) -> str:
@@ -227,6 +232,21 @@ class WorkOrderService:
                 elif sub.status is SubscriptionStatus.PENDING:
                     sub.status = SubscriptionStatus.ACTIVE
                     sub.activated_at = now
+                    # The contract and a promotion run from the installation (the terms say
+                    # 自装机完成之日起), not from the order.
+                    months = session.scalar(
+                        select(Product.lock_in_months).where(Product.id == sub.product_id)
+                    )
+                    if sub.lock_in_until is not None and months:
+                        sub.lock_in_until = add_months(today, months)
+                    if sub.promotion_id is not None:
+                        promo_months = session.scalar(
+                            select(Promotion.discount_months).where(
+                                Promotion.id == sub.promotion_id
+                            )
+                        )
+                        if promo_months:
+                            sub.promotion_until = promotion_last_day(today, promo_months)
                     activated.append(sub.service_number)
                 sub.updated_at = now
             late_days = max((today - wo.promised_date).days, 0)
@@ -292,12 +312,20 @@ class WorkOrderService:
             return self._view(session, wo)
 
     def reschedule(
-        self, actor: Actor, work_order_id: uuid.UUID, slot_id: uuid.UUID, reason: str
+        self,
+        actor: Actor,
+        work_order_id: uuid.UUID,
+        slot_id: uuid.UUID,
+        reason: str,
+        *,
+        customer_asked: bool = False,
     ) -> WorkOrderView:
         """改约: the work order moves to a new slot of its community (taken at once, so it is
         never double-booked: at the central database when online, else locally, offline only
         a slot leased here) and the old slot's place is given back, unless the install was
-        tried there and failed. The promised date stays: a late install is still credited."""
+        tried there and failed. The promised date stays (a late install is still credited),
+        unless the customer asked for a later day (``customer_asked``): then the new day is the
+        promise, as when the customer chose a later day at the counter."""
         actor.require(Permission.ORDER_CREATE)
         why = _reason(reason, "改约")
         now = self._clock()
@@ -335,6 +363,9 @@ class WorkOrderService:
                 wo.window_start = slot.starts_at
                 wo.window_end = slot.ends_at
                 wo.dispatched_at = None
+                if customer_asked and slot.day > wo.promised_date:
+                    wo.promised_date = slot.day
+                    wo.promised_provisional = slot.provisional
                 wo.reschedules += 1
                 wo.status_reason = why
                 wo.updated_at = now
@@ -349,6 +380,8 @@ class WorkOrderService:
                     window_start=slot.starts_at.isoformat(),
                     reason=why,
                     booked_centrally=claimed,
+                    customer_asked=customer_asked,
+                    promised_date=wo.promised_date.isoformat(),
                 )
                 session.flush()
                 view = self._view(session, wo)
@@ -398,8 +431,11 @@ class WorkOrderService:
             )
 
     def cancel(self, actor: Actor, work_order_id: uuid.UUID, reason: str) -> WorkOrderView:
-        """取消工单 (the customer withdrew): the slot's place is given back. Refunds and the
-        order itself are not touched here."""
+        """取消工单 (the customer withdrew; a supervisor's decision): the slot's place is given
+        back; a new install's pending subscriptions are cancelled, its modems and routers go
+        back to stock and its landline number becomes available again. The order's payment
+        stands: the amount to refund is recorded in the audit entry (refunds are taken at the
+        till)."""
         actor.require(Permission.APPROVE)
         why = _reason(reason, "取消工单")
         now = self._clock()
@@ -411,15 +447,67 @@ class WorkOrderService:
             if freed is not None and not central:
                 give_back_slot(session, freed, now)
             before = {"status": wo.status.value}
+            released = self._release_install(session, wo, now)
             wo.status = WorkOrderStatus.CANCELLED
             wo.status_reason = why
             wo.updated_at = now
-            self._audit(session, actor, now, "work_order.cancelled", wo, before, reason=why)
+            self._audit(
+                session, actor, now, "work_order.cancelled", wo, before, reason=why, **released
+            )
             session.flush()
             view = self._view(session, wo)
         if freed is not None and central:
             self._release(actor, freed, now)
         return view
+
+    @staticmethod
+    def _release_install(session: Session, wo: WorkOrder, now: datetime) -> dict[str, object]:
+        """What a cancelled new install gives back (a relocation holds nothing new)."""
+        if wo.kind is not WorkOrderKind.INSTALL:
+            return {}
+        subs = [
+            s
+            for s in WorkOrderService._subscriptions(session, wo)
+            if s.status is SubscriptionStatus.PENDING
+        ]
+        for sub in subs:
+            sub.status = SubscriptionStatus.CANCELLED
+            sub.cancelled_at = now
+            sub.updated_at = now
+            if sub.kind is SubscriptionKind.LANDLINE:
+                session.execute(
+                    update(LandlineNumber)
+                    .where(
+                        LandlineNumber.number == sub.service_number,
+                        LandlineNumber.status == NumberStatus.ASSIGNED,
+                    )
+                    .values(
+                        status=NumberStatus.AVAILABLE,
+                        reserved_until=None,
+                        reserved_by_counter_id=None,
+                        updated_at=now,
+                    )
+                )
+        gear = session.scalars(
+            select(Equipment).where(
+                Equipment.order_id == wo.order_id,
+                Equipment.status.in_([EquipmentStatus.LENT, EquipmentStatus.SOLD]),
+            )
+        ).all()
+        for device in gear:
+            device.status = EquipmentStatus.IN_STOCK
+            device.subscription_id = None
+            device.order_id = None
+            device.mode = None
+            device.deposit_fen = 0
+            device.taken_by_counter_id = None
+            device.updated_at = now
+        paid = session.scalar(select(Order.total_fen).where(Order.id == wo.order_id)) or 0
+        return {
+            "cancelled": [s.service_number for s in subs],
+            "equipment_returned": [d.serial for d in gear],
+            "refund_due_fen": paid,
+        }
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod

@@ -501,3 +501,17 @@ def downgrade() -> None:
         )
 
     create_triggers(op.get_bind(), ("install_appointments",))
+    # What the 0009 code can not read: products of the kind this revision added (the order
+    # lines that sold or lent them keep their text and amounts), and the outbox entries of the
+    # tables dropped here.
+    op.execute(
+        "UPDATE order_lines SET product_id = NULL WHERE product_id IN "
+        "(SELECT id FROM products WHERE kind = 'equipment')"
+    )
+    op.execute(
+        "DELETE FROM promotions WHERE product_id IN (SELECT id FROM products WHERE kind = 'equipment')"
+    )
+    op.execute("DELETE FROM products WHERE kind = 'equipment'")
+    if op.get_bind().dialect.name == "sqlite":
+        dropped = ", ".join(f"'{t}'" for t in NEW)
+        op.execute(f"DELETE FROM sync_outbox WHERE table_name IN ({dropped})")

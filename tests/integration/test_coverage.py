@@ -26,7 +26,9 @@ def test_a_covered_address_names_its_technology_and_speed(hall: HallApp, clerk: 
             .limit(1)
         ).one()
         address = s.scalars(
-            select(Customer.address).where(Customer.address.contains(community)).limit(1)
+            select(Customer.address)
+            .where(Customer.address.contains(community), Customer.address.contains("福州市"))
+            .limit(1)
         ).one()
     found = hall.coverage.lookup(clerk, address)
     assert [(c.community, c.technology, c.max_down_mbps) for c in found] == [
@@ -90,3 +92,11 @@ def test_coverage_added_centrally_reaches_the_counter(
     finally:
         central.dispose()
         counter.close()
+
+
+def test_an_address_in_another_city_is_refused(hall: HallApp, clerk: Actor) -> None:
+    with hall.db.read() as s:
+        community = s.scalars(select(CoverageArea.community).limit(1)).one()
+    with pytest.raises(ValidationError) as err:
+        hall.coverage.lookup(clerk, f"福建省泉州市丰泽区{community}1栋")
+    assert err.value.field == "装机地址" and "泉州市" in err.value.message

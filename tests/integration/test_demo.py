@@ -306,8 +306,11 @@ def test_fixed_line_catalog_teams_and_bundles(demo_engine: Engine) -> None:
     )
     assert speeds == [200, 300, 500, 1000]
     for p in products.values():
+        if p.kind is ProductKind.BROADBAND_PLAN:  # internet access: value-added telecom
+            assert vat[p.vat_category_id].rate == Decimal("0.06")
+        if p.kind is ProductKind.LANDLINE_PLAN:  # voice: basic telecom
+            assert vat[p.vat_category_id].rate == Decimal("0.09")
         if p.kind in (ProductKind.BROADBAND_PLAN, ProductKind.LANDLINE_PLAN):
-            assert vat[p.vat_category_id].rate == Decimal("0.09")  # basic telecom
             assert p.one_time_fee_fen > 0
         if p.kind is ProductKind.EQUIPMENT:
             assert vat[p.vat_category_id].rate == Decimal("0.13")  # goods

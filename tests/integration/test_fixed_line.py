@@ -587,3 +587,20 @@ def test_promised_date_counts_working_days_into_2027_as_provisional(
     assert answer.promised_date is not None and answer.promised_date.year == 2027
     assert answer.promised_provisional is True
     assert answer.promised_date - date(2026, 12, 28) >= timedelta(days=5)
+
+
+def test_an_address_in_another_city_is_not_the_halls_to_serve(
+    hall: HallApp, clerk: Actor, st: Setup
+) -> None:
+    with pytest.raises(ValidationError) as err:
+        hall.fixed_line.coverage(clerk, f"江苏省南京市鼓楼区{st.community}3号楼502")
+    assert err.value.field == "装机地址" and "南京市" in err.value.message
+    assert hall.fixed_line.coverage(clerk, f"福建省福州市{st.community}1号楼").covered
+
+
+def test_the_community_an_address_names_last_is_the_one(
+    hall: HallApp, clerk: Actor, st: Setup
+) -> None:
+    # The FTTH community's name in a road's name, the FTTB community last: FTTB it is.
+    answer = hall.fixed_line.coverage(clerk, f"福州市{st.community}路1号{st.slow_community}2栋")
+    assert (answer.community, answer.technology) == (st.slow_community, "FTTB")

@@ -207,3 +207,34 @@ def test_downgrade_and_upgrade_a_counter_database_with_data(
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
     finally:
         engine.dispose()
+
+
+def test_a_downgrade_below_the_fixed_line_revision_leaves_rows_the_older_code_reads(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "counter.sqlite3"
+    shutil.copyfile(demo_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(
+                text("SELECT count(*) FROM products WHERE kind = 'equipment'")
+            ).scalar_one()
+        command.downgrade(alembic_config(engine), "0009")
+        with engine.connect() as conn:
+            kinds = set(conn.execute(text("SELECT DISTINCT kind FROM products")).scalars())
+            assert "equipment" not in kinds
+            assert (
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM sync_outbox WHERE table_name IN "
+                        "('work_orders', 'equipment', 'install_slots', 'landline_numbers')"
+                    )
+                ).scalar_one()
+                == 0
+            )
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        command.upgrade(alembic_config(engine), "head")
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()

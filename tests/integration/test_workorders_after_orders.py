@@ -11,9 +11,17 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hall_app.app import HallApp
-from hall_app.db.models import Subscription, WorkOrder
-from hall_app.domain.enums import PaymentMethod, SubscriptionStatus, WorkOrderStatus
+from hall_app.clock import business_date
+from hall_app.db.models import AuditEntry, Equipment, LandlineNumber, Subscription, WorkOrder
+from hall_app.domain.enums import (
+    EquipmentStatus,
+    NumberStatus,
+    PaymentMethod,
+    SubscriptionStatus,
+    WorkOrderStatus,
+)
 from hall_app.domain.payments import PaymentInput
+from hall_app.domain.pricing import add_months
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind
 from hall_app.services.fixed_line import RelocateRequest
@@ -21,6 +29,7 @@ from tests.conftest import FakeClock
 from tests.integration.test_fixed_line import (
     INSTALL_FEE,
     LANDLINES,
+    SERIALS,
     _active_broadband,
     _bookable,
     _paid,
@@ -99,3 +108,63 @@ def test_a_relocation_reported_done_moves_the_account(hall: HallApp, clerk: Acto
         assert (moved.address, moved.community) == (req.new_address, st.community)
         assert moved.status is SubscriptionStatus.ACTIVE
         assert s.get_one(WorkOrder, done.work_order_id).status is WorkOrderStatus.INSTALLED
+
+
+def test_the_contract_runs_from_the_installation_day(
+    hall: HallApp, clerk: Actor, clock: FakeClock
+) -> None:
+    st = _prepare(hall)
+    done = hall.fixed_line.install(clerk, _paid(hall, clerk, _request(hall, clerk, st)))
+    hall.work_orders.dispatch(clerk, done.work_order_id)
+    on = done.window_start.astimezone(UTC)
+    clock.now = on
+    hall.work_orders.report_installed(clerk, done.work_order_id)
+    with hall.db.read() as s:
+        wo = s.get_one(WorkOrder, done.work_order_id)
+        sub = s.get_one(Subscription, wo.broadband_subscription_id)
+        day = business_date(on)
+        assert sub.lock_in_until == add_months(day, sub.product.lock_in_months)
+
+
+def test_a_reschedule_the_customer_asked_for_moves_the_promise(hall: HallApp, clerk: Actor) -> None:
+    st = _prepare(hall)
+    done = hall.fixed_line.install(clerk, _paid(hall, clerk, _request(hall, clerk, st)))
+    later = max(hall.slots.free_slots(clerk, st.community), key=lambda v: v.starts_at)
+    assert later.day > done.promised_date
+    ours = hall.work_orders.reschedule(clerk, done.work_order_id, later.slot_id, "装维人员临时请假")
+    assert ours.promised_date == done.promised_date  # the operator's delay: still credited
+    earlier = hall.work_orders.reschedule(
+        clerk, done.work_order_id, _bookable(hall, clerk, st.community), "改回原来的时间"
+    )
+    asked = hall.work_orders.reschedule(
+        clerk, done.work_order_id, later.slot_id, "客户出差，要求改到下周", customer_asked=True
+    )
+    assert earlier.promised_date == done.promised_date
+    assert asked.promised_date == later.day  # the customer's wait is not a late install
+
+
+def test_a_cancelled_install_gives_back_the_number_the_devices_and_the_subscriptions(
+    hall: HallApp, clerk: Actor, supervisor: Actor
+) -> None:
+    st = _prepare(hall)
+    hall.fixed_line.reserve_landline(clerk, LANDLINES[1])
+    req = _request(hall, clerk, st, landline_plan_code="LL20", landline_number=LANDLINES[1])
+    done = hall.fixed_line.install(clerk, _paid(hall, clerk, req))
+    hall.work_orders.cancel(supervisor, done.work_order_id, "客户撤单")
+    with hall.db.read() as s:
+        wo = s.get_one(WorkOrder, done.work_order_id)
+        subs = [
+            s.get_one(Subscription, i)
+            for i in (wo.broadband_subscription_id, wo.landline_subscription_id)
+        ]
+        assert {x.status for x in subs} == {SubscriptionStatus.CANCELLED}
+        number = s.scalars(
+            select(LandlineNumber).where(LandlineNumber.number == LANDLINES[1])
+        ).one()
+        assert number.status is NumberStatus.AVAILABLE
+        gear = s.scalars(select(Equipment).where(Equipment.serial == SERIALS[0])).one()
+        assert (gear.status, gear.subscription_id) == (EquipmentStatus.IN_STOCK, None)
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "work_order.cancelled")
+        ).one()
+        assert entry.after is not None and entry.after["refund_due_fen"] == done.total_fen
