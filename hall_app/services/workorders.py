@@ -228,7 +228,7 @@ class WorkOrderService:
                     sub.address = wo.address
                     sub.community = wo.community
                     sub.technology = wo.technology
-                    relocated.append(sub.service_number)
+                    relocated.append(_shown(sub))
                 elif sub.status is SubscriptionStatus.PENDING:
                     sub.status = SubscriptionStatus.ACTIVE
                     sub.activated_at = now
@@ -247,7 +247,7 @@ class WorkOrderService:
                         )
                         if promo_months:
                             sub.promotion_until = promotion_last_day(today, promo_months)
-                    activated.append(sub.service_number)
+                    activated.append(_shown(sub))
                 sub.updated_at = now
             late_days = max((today - wo.promised_date).days, 0)
             credit = late_install_credit_fen(wo.installation_fee_fen, wo.promised_date, today)
@@ -622,6 +622,13 @@ class WorkOrderService:
             before=dict(before),
             after={"work_order_no": wo.work_order_no, "status": wo.status.value, **after},
         )
+
+
+def _shown(sub: Subscription) -> str:
+    """A service number as written for the clerk: 0591-87650001 for a landline."""
+    if sub.kind is SubscriptionKind.LANDLINE:
+        return landline_display(sub.service_number)
+    return sub.service_number
 
 
 def _reason(reason: str, doing: str) -> str:
