@@ -28,6 +28,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+SIGNATURE = b"\x89PNG the customer's signature"  # an order with terms is signed
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
@@ -750,7 +752,9 @@ def _fixed_requests(hall: Any, clerk: Any, db: str, n: int) -> tuple[list[Any], 
         )
         quote = hall.fixed_line.quote(clerk, req)
         cash = PaymentInput(PaymentMethod.CASH, quote.total_fen, tendered_fen=quote.total_fen)
-        requests.append(replace(req, payments=(cash,), terms_text=quote.terms))
+        requests.append(
+            replace(req, payments=(cash,), terms_text=quote.terms, signature_png=SIGNATURE)
+        )
     spare = []
     for i, serial in enumerate(serials[len(requests) :]):
         slot_id = places.take(communities[i % len(communities)][0])
