@@ -12,8 +12,8 @@ from hall_app.app import HallApp
 from hall_app.services.actor import Actor
 from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import bundle_customer, make_slots, next_page, sign_now
-from tests.gui.test_fixed_line_pages import _to_slots, _wizard
 from tests.gui.test_customer_search import _logged_in
+from tests.gui.test_fixed_line_pages import _to_slots, _wizard
 from tests.gui.test_open_mobile_wizard import WAIT
 from ui.app import Session
 from ui.fixed_line.wizard import FixedLineWizard
@@ -44,9 +44,7 @@ def test_enter_on_the_focused_fixed_line_button_opens_the_wizard(
         assert button.autoDefault(), button.objectName()
 
 
-def _to_confirm(
-    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations
-) -> FixedLineWizard:
+def _to_confirm(qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations) -> FixedLineWizard:
     wizard = _wizard(qtbot, hall, clerk, ops)
     _to_slots(qtbot, hall, wizard)
     next_page(qtbot, wizard)
