@@ -7,17 +7,29 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QScrollArea
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from hall_app.app import HallApp
+from hall_app.db.models import Customer
+from hall_app.domain.enums import CustomerKind
 from hall_app.services.actor import Actor
 from tests.gui.conftest import ShownMessages
-from tests.gui.fixed_helpers import bundle_customer, make_slots, next_page, sign_now
+from tests.gui.fixed_helpers import (
+    bundle_customer,
+    make_slots,
+    next_page,
+    relocatable_customer,
+    sign_now,
+)
 from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_fixed_line_pages import _to_slots, _wizard
 from tests.gui.test_open_mobile_wizard import WAIT
 from ui.app import Session
-from ui.fixed_line.wizard import FixedLineWizard
+from ui.fixed_line.wizard import FixedLineWizard, RelocationWizard
 from ui.ops import Operations
+
+UNCOVERED = "福建省福州市长乐区未来花园 8 栋 101"
+NEW_ADDRESS = "福建省福州市鼓楼区鼓山新村 2 栋 301"
 
 
 def test_enter_on_the_focused_fixed_line_button_opens_the_wizard(
@@ -112,3 +124,111 @@ def test_tab_from_cash_goes_to_next_and_change_shows_only_for_cash_over_the_tota
     assert QApplication.focusWidget() is wizard.next_button
     qtbot.keyClick(wizard.next_button, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is wizard.back_button
+
+
+def test_after_a_demand_is_saved_the_next_address_is_typed_into_the_address_field(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops)
+    page = wizard.address
+    page.address.setText(UNCOVERED)
+    qtbot.keyClick(page.address, Qt.Key.Key_Return)
+    qtbot.waitUntil(page.demand_button.isVisible, timeout=WAIT)
+    qtbot.keyClick(page, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    dialog = page.demand_dialog
+    assert dialog is not None
+    qtbot.keyClicks(dialog.phone, "13905910000")
+    qtbot.keyClick(dialog.phone, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.saved_id is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: "预约登记已保存" in " ".join(shown.texts()), timeout=WAIT)
+    qtbot.waitUntil(page.address.hasFocus, timeout=WAIT)
+    qtbot.keyClicks(QApplication.focusWidget(), "3-502")  # replaces the uncovered one
+    assert page.address.text() == "3-502"
+
+
+def test_an_enterprise_is_visited_through_its_contact_person(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    hall = session.hall
+    assert hall is not None
+    with hall.db.read() as s:
+        customer_id, person = s.execute(
+            select(Customer.id, Customer.contact_person)
+            .where(Customer.kind == CustomerKind.ENTERPRISE, Customer.contact_person.is_not(None))
+            .limit(1)
+        ).one()
+    window = _logged_in(qtbot, session, "clerk2")
+    page = window.customers
+    page.open_customer(customer_id)
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    qtbot.keyClick(page, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.fixed_wizard is not None, timeout=WAIT)
+    wizard = window.fixed_wizard
+    assert isinstance(wizard, FixedLineWizard)
+    assert wizard.draft.contact_name == person != page.current.name
+    wizard.address.address.setText(UNCOVERED)
+    qtbot.keyClick(wizard.address.address, Qt.Key.Key_Return)
+    qtbot.waitUntil(wizard.address.demand_button.isVisible, timeout=WAIT)
+    wizard.address.register_demand()
+    dialog = wizard.address.demand_dialog
+    assert dialog is not None and dialog.contact.text() == person
+    dialog.reject()
+    wizard.reject()
+
+
+def test_a_bad_contact_phone_is_named_at_the_field_as_it_is_typed(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    wizard = _wizard(qtbot, hall, clerk, ops)
+    _to_slots(qtbot, hall, wizard)
+    slots = wizard.appointment
+    assert slots.contact.text() == "张三"
+    slots.phone.clear()
+    qtbot.keyClicks(slots.phone, "1390591")
+    assert "11 位" in slots.contact_error.text() and "7 位" in slots.contact_error.text()
+    assert not wizard.next_button.isEnabled()
+    assert "11 位" in wizard.next_hint.text()
+    qtbot.keyClicks(slots.phone, "0000")
+    assert slots.contact_error.text() == ""
+    assert wizard.next_button.isEnabled()
+    slots.phone.clear()
+    qtbot.keyClicks(slots.phone, "059187")
+    assert "区号" in slots.contact_error.text()
+    slots.phone.clear()
+    qtbot.keyClicks(slots.phone, "x")  # emptied by hand: the hint says ask the customer
+    qtbot.keyClick(slots.phone, Qt.Key.Key_Backspace)
+    assert "询问客户" in wizard.next_hint.text()
+
+
+def test_a_new_relocation_address_drops_the_chosen_slot_from_the_screen(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    make_slots(hall)
+    customer_id, _ = relocatable_customer(hall)
+    wizard = RelocationWizard(hall, clerk, ops, customer_id, customer_name="陈伟")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitUntil(lambda: wizard.draft.relocating is not None, timeout=WAIT)
+    page = wizard.relocation
+    page.address.setText(NEW_ADDRESS)
+    qtbot.keyClick(page.address, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.draft.coverage is not None, timeout=WAIT)
+    next_page(qtbot, wizard)
+    slots = wizard.appointment
+    qtbot.waitUntil(lambda: slots.slots.rowCount() > 0, timeout=WAIT)
+    qtbot.keyClicks(slots.phone, "13905910001")
+    qtbot.keyClick(slots.phone, Qt.Key.Key_Return)
+    qtbot.keyClick(slots.table, Qt.Key.Key_Return)
+    assert slots.chosen.text().startswith("已选：")
+    qtbot.keyClick(wizard, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert wizard.current is page
+    page.address.setFocus()
+    qtbot.keyClick(page.address, Qt.Key.Key_End)
+    qtbot.keyClicks(page.address, "A")  # 301A: the same community, another door
+    qtbot.keyClick(page.address, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.draft.coverage is not None, timeout=WAIT)
+    next_page(qtbot, wizard)
+    assert wizard.draft.slot is None
+    assert not slots.chosen.text().startswith("已选")
+    assert "尚未预约" in slots.chosen.text()
+    wizard.reject()

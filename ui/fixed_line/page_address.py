@@ -4,6 +4,7 @@ customer's (Ctrl+D); Enter checks it (查询覆盖). An uncovered address says s
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -244,7 +245,11 @@ class AddressPage(FixedPage):
         if self.demand_dialog is not None:
             self.demand_dialog.deleteLater()
         dialog = DemandDialog(
-            self.env, self._uncovered, self.draft.customer_name, self.draft.customer_id, self
+            self.env,
+            self._uncovered,
+            self.draft.contact_name or self.draft.customer_name,
+            self.draft.customer_id,
+            self,
         )
         dialog.accepted.connect(self._demand_saved)
         self.demand_dialog = dialog
@@ -256,6 +261,14 @@ class AddressPage(FixedPage):
         self.result.setText(f"已预约登记：{self._uncovered}。地址覆盖后营业厅将联系客户。")
         self.demand_button.hide()
         messages.info(self, "预约登记已保存，主管可在“预约登记”列表中查看。")
+        # the next address is typed here (the demand button it came from is gone); after the
+        # dialog has handed the keyboard back to the wizard
+        QTimer.singleShot(0, self._address_again)
+
+    def _address_again(self) -> None:
+        self.activateWindow()
+        self.address.setFocus()
+        self.address.selectAll()
 
     def is_complete(self) -> bool:
         return self.draft.coverage is not None

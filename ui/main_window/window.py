@@ -199,6 +199,14 @@ class MainWindow(QMainWindow):
         current = self.customers.current
         return current.name if current is not None and current.id == customer_id else ""
 
+    def _contact_person(self, customer_id: uuid.UUID) -> str:
+        """Who the installer calls by default: an enterprise's contact person, else the
+        customer (a company name is nobody to ask for at the door)."""
+        current = self.customers.current
+        if current is None or current.id != customer_id:
+            return ""
+        return current.contact_person or current.name
+
     def open_fixed_line(self, customer_id: uuid.UUID) -> None:
         """The broadband/landline install wizard for this customer, tied to the ticket."""
         self._open_fixed(FixedLineWizard, customer_id)
@@ -222,6 +230,7 @@ class MainWindow(QMainWindow):
             self._serving_ticket(),
             self._customer_name(customer_id),
             self,
+            contact_name=self._contact_person(customer_id),
         )
         wizard.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
         self.fixed_wizard = wizard

@@ -126,7 +126,7 @@ class WizardDialog(QDialog):
         the last field wrapped to 取消 (Esc)."""
         last = self.previousInFocusChain()
         buttons = (self.next_button, self.back_button, self.cancel_button)
-        if last in buttons:
+        if last is None or last in buttons:
             return
         QWidget.setTabOrder(last, self.next_button)
         QWidget.setTabOrder(self.next_button, self.back_button)
