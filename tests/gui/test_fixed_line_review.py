@@ -3,6 +3,8 @@ acted out as the clerk met it."""
 
 from __future__ import annotations
 
+import uuid
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QScrollArea
@@ -10,9 +12,16 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from hall_app.app import HallApp
-from hall_app.db.models import Customer
-from hall_app.domain.enums import CustomerKind
+from hall_app.db.models import Customer, Product, Subscription, WorkOrder
+from hall_app.db.models.coverage import CoverageArea
+from hall_app.domain.enums import (
+    CustomerKind,
+    SubscriptionKind,
+    SubscriptionStatus,
+    WorkOrderStatus,
+)
 from hall_app.services.actor import Actor
+from tests.fixed_line_fixtures import make_work_order
 from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import (
     bundle_customer,
@@ -231,4 +240,79 @@ def test_a_new_relocation_address_drops_the_chosen_slot_from_the_screen(
     assert wizard.draft.slot is None
     assert not slots.chosen.text().startswith("已选")
     assert "尚未预约" in slots.chosen.text()
+    wizard.reject()
+
+
+def _fast_broadband_and_slow_community(hall: HallApp) -> tuple[uuid.UUID, str, str]:
+    """A customer with a relocatable broadband faster than some FTTB community allows:
+    (customer id, that community, the plan's speed)."""
+    with hall.db.read() as s:
+        slow = s.scalars(
+            select(CoverageArea)
+            .where(CoverageArea.technology == "FTTB", CoverageArea.active)
+            .order_by(CoverageArea.community)
+            .limit(1)
+        ).one()
+        open_orders = select(WorkOrder.broadband_subscription_id).where(
+            WorkOrder.status.in_([WorkOrderStatus.SCHEDULED, WorkOrderStatus.DISPATCHED]),
+            WorkOrder.broadband_subscription_id.is_not(None),
+        )
+        row = s.execute(
+            select(Subscription.customer_id, Product.bandwidth_mbps)
+            .join(Product, Product.id == Subscription.product_id)
+            .where(
+                Subscription.kind == SubscriptionKind.BROADBAND,
+                Subscription.status == SubscriptionStatus.ACTIVE,
+                Product.bandwidth_mbps > slow.max_down_mbps,
+                Subscription.id.not_in(open_orders),
+            )
+            .order_by(Subscription.service_number)
+            .limit(1)
+        ).one()
+        return row.customer_id, slow.community, f"{row.bandwidth_mbps}M"
+
+
+def _relocation(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, customer_id: uuid.UUID
+) -> RelocationWizard:
+    make_slots(hall)
+    wizard = RelocationWizard(hall, clerk, ops, customer_id, customer_name="陈伟")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitUntil(lambda: wizard.relocation.subscription.count() > 0, timeout=WAIT)
+    return wizard
+
+
+def test_a_relocation_to_an_address_too_slow_for_the_plan_is_refused_at_the_address(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    customer_id, community, speed = _fast_broadband_and_slow_community(hall)
+    wizard = _relocation(qtbot, hall, clerk, ops, customer_id)
+    page = wizard.relocation
+    qtbot.waitUntil(lambda: wizard.draft.relocating is not None, timeout=WAIT)
+    page.address.setText(f"福建省福州市鼓楼区{community} 2 栋 301")
+    qtbot.keyClick(page.address, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(page.error.text()), timeout=WAIT)
+    assert "已覆盖" not in page.result.text()
+    assert speed in page.error.text() and "装机地址" in page.error.text()
+    assert wizard.draft.coverage is None and not wizard.next_button.isEnabled()
+    assert page.address.hasFocus()
+    assert not shown.items  # at the field, not a pop-up
+    wizard.reject()
+
+
+def test_a_subscription_with_an_open_work_order_is_refused_when_chosen(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    built = make_work_order(hall, clerk, relocate=True)
+    wizard = _relocation(qtbot, hall, clerk, ops, built.customer_id)
+    page = wizard.relocation
+    qtbot.waitUntil(lambda: built.work_order_no in page.current_address.text(), timeout=WAIT)
+    assert "移机业务" in page.current_address.text()
+    assert wizard.draft.relocating is None
+    page.address.setText(NEW_ADDRESS)
+    qtbot.keyClick(page.address, Qt.Key.Key_Return)
+    assert wizard.draft.coverage is None and not wizard.next_button.isEnabled()
+    assert built.work_order_no in wizard.next_hint.text()
+    assert not shown.items
     wizard.reject()

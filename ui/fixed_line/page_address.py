@@ -4,6 +4,8 @@ customer's (Ctrl+D); Enter checks it (查询覆盖). An uncovered address says s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
@@ -191,9 +193,13 @@ class AddressPage(FixedPage):
 
         self.query(lambda: service.customer_address(actor, customer_id), got)
 
+    def lookup(self, address: str) -> Callable[[], CoverageAnswer]:
+        """The read that checks ``address`` (a relocation checks its subscription too)."""
+        service, actor = self.env.app.fixed_line, self.env.actor
+        return lambda: service.coverage(actor, address)
+
     def check(self) -> None:
         text = self.address.text()
-        service, actor = self.env.app.fixed_line, self.env.actor
         self._invalidate()
         self._seq += 1
         seq = self._seq
@@ -201,7 +207,7 @@ class AddressPage(FixedPage):
         set_role(self.result, "muted")
         self.result.setText("正在查询覆盖…")
         self.query(
-            lambda: service.coverage(actor, text),
+            self.lookup(text),
             lambda answer: self._show(answer) if seq == self._seq else None,
             lambda exc: self._refused(exc) if seq == self._seq else True,
         )
