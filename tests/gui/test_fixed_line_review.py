@@ -36,9 +36,15 @@ from tests.gui.test_open_mobile_wizard import WAIT
 from ui.app import Session
 from ui.fixed_line.wizard import FixedLineWizard, RelocationWizard
 from ui.ops import Operations
+from ui.workorders.dialog import WorkOrderDialog
 
 UNCOVERED = "福建省福州市长乐区未来花园 8 栋 101"
 NEW_ADDRESS = "福建省福州市鼓楼区鼓山新村 2 栋 301"
+
+
+def _slot_of(hall: HallApp, work_order_id: uuid.UUID) -> uuid.UUID | None:
+    with hall.db.read() as s:
+        return s.get_one(WorkOrder, work_order_id).slot_id
 
 
 def test_enter_on_the_focused_fixed_line_button_opens_the_wizard(
@@ -316,3 +322,74 @@ def test_a_subscription_with_an_open_work_order_is_refused_when_chosen(
     assert built.work_order_no in wizard.next_hint.text()
     assert not shown.items
     wizard.reject()
+
+
+def _dialog(
+    qtbot: QtBot, hall: HallApp, actor: Actor, ops: Operations, work_order_id: uuid.UUID
+) -> WorkOrderDialog:
+    view = hall.work_orders.get(actor, work_order_id)
+    dialog = WorkOrderDialog(view, hall.work_orders, actor, ops, slots=hall.slots)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=WAIT)
+    return dialog
+
+
+def test_reschedule_is_keyboard_first_enter_takes_the_row_tab_reaches_the_reason(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    built = make_work_order(hall, clerk, status=WorkOrderStatus.FAILED, capacity=3)
+    dialog = _dialog(qtbot, hall, clerk, ops, built.work_order_id)
+    assert not dialog.cancel_button.isVisible()  # a clerk cannot cancel
+    qtbot.keyClick(dialog, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.slot_rows.rowCount() > 1, timeout=WAIT)
+    table = dialog.slot_table
+    assert table.hasFocus() and not table.tabKeyNavigation()
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    wanted = dialog.free_slots[1].slot_id
+    qtbot.keyClick(table, Qt.Key.Key_Return)  # takes the row; nothing is written yet
+    assert dialog.picked is not None and dialog.picked.slot_id == wanted
+    assert dialog.reschedule_reason.hasFocus()
+    assert table.selectionModel().selectedRows()[0].row() == 1
+    assert "新时段" in dialog.picked_label.text()
+    ops.wait_idle()
+    assert _slot_of(hall, built.work_order_id) == built.slot_id
+    # Tab from the list leaves it (to the reason) instead of walking its cells
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert dialog.reschedule_reason.hasFocus()
+    assert table.selectionModel().selectedRows()[0].row() == 1
+    # the reason has its own key (Alt+R)
+    table.setFocus()
+    qtbot.keyClick(dialog, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+    assert dialog.reschedule_reason.hasFocus()
+    dialog.reschedule_reason.insert("客户改约")
+    qtbot.keyClick(dialog.reschedule_reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.view.status is WorkOrderStatus.SCHEDULED, timeout=WAIT)
+    assert _slot_of(hall, built.work_order_id) == wanted
+    dialog.close()
+
+
+def test_a_supervisor_cancels_a_work_order_with_a_reason(
+    qtbot: QtBot,
+    hall: HallApp,
+    clerk: Actor,
+    supervisor: Actor,
+    ops: Operations,
+    shown: ShownMessages,
+) -> None:
+    built = make_work_order(hall, clerk)
+    dialog = _dialog(qtbot, hall, supervisor, ops, built.work_order_id)
+    assert dialog.cancel_button.isVisible() and dialog.cancel_button.isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.cancel_reason.hasFocus()
+    qtbot.keyClick(dialog.cancel_reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "原因" in dialog.error.text(), timeout=WAIT)
+    dialog.cancel_reason.insert("客户撤销申请")
+    qtbot.keyClick(dialog.cancel_reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.view.status is WorkOrderStatus.CANCELLED, timeout=WAIT)
+    assert any("取消工单" in t for t in shown.texts())  # asked first
+    assert not dialog.cancel_button.isEnabled()
+    with hall.db.read() as s:
+        assert s.get_one(WorkOrder, built.work_order_id).status_reason == "客户撤销申请"
+    dialog.close()
