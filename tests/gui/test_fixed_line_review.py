@@ -4,6 +4,7 @@ acted out as the clerk met it."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QTextDocument
@@ -37,6 +38,7 @@ from ui.app import Session
 from ui.fixed_line.wizard import FixedLineWizard, RelocationWizard
 from ui.ops import Operations
 from ui.workorders.dialog import WorkOrderDialog
+from ui.workorders.supervisor import OVERDUE, OpenWorkOrdersDialog
 
 UNCOVERED = "福建省福州市长乐区未来花园 8 栋 101"
 NEW_ADDRESS = "福建省福州市鼓楼区鼓山新村 2 栋 301"
@@ -393,3 +395,41 @@ def test_a_supervisor_cancels_a_work_order_with_a_reason(
     with hall.db.read() as s:
         assert s.get_one(WorkOrder, built.work_order_id).status_reason == "客户撤销申请"
     dialog.close()
+
+
+def test_the_supervisor_lists_open_work_orders_overdue_flagged_and_opens_one(
+    qtbot: QtBot, session: Session, hall: HallApp, clerk: Actor, shown: ShownMessages
+) -> None:
+    late = make_work_order(hall, clerk, promised=date(2026, 11, 23))
+    make_work_order(hall, clerk, promised=date(2026, 11, 30))
+    window = _logged_in(qtbot, session, "super2")
+    texts = [a.text() for m in window.menuBar().actions() for a in m.menu().actions()]
+    assert "预约登记列表" in texts and not [t for t in texts if "Ctrl" in t]
+    assert window.demand_action.shortcut().toString() == "Ctrl+Shift+D"
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_W,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    qtbot.waitUntil(lambda: window.work_orders_dialog is not None, timeout=WAIT)
+    listing = window.work_orders_dialog
+    assert isinstance(listing, OpenWorkOrdersDialog)
+    boss = hall.auth.log_in("super2", "hall1234")
+    expected = hall.work_orders.open_work_orders(boss)
+    qtbot.waitUntil(lambda: listing.rows.rowCount() == len(expected), timeout=WAIT)
+    numbers = [listing.rows.data(listing.rows.index(i, 0)) for i in range(listing.rows.rowCount())]
+    row = numbers.index(late.work_order_no)
+    assert listing.rows.data(listing.rows.index(row, 5)) == OVERDUE
+    assert "已超过承诺装机日期" in listing.count.text()
+    qtbot.keyClick(listing, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    overdue = hall.work_orders.open_work_orders(boss, overdue_only=True)
+    qtbot.waitUntil(lambda: listing.rows.rowCount() == len(overdue), timeout=WAIT)
+    numbers = [listing.rows.data(listing.rows.index(i, 0)) for i in range(listing.rows.rowCount())]
+    listing.table.selectRow(numbers.index(late.work_order_no))
+    qtbot.keyClick(listing.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: listing.work_order_dialog is not None, timeout=WAIT)
+    dialog = listing.work_order_dialog
+    assert dialog is not None and dialog.view.work_order_no == late.work_order_no
+    assert dialog.cancel_button.isVisible()
+    dialog.close()
+    listing.close()
