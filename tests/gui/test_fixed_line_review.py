@@ -3,12 +3,14 @@ acted out as the clerk met it."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import date
+from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QApplication, QScrollArea
+from PySide6.QtWidgets import QApplication, QScrollArea, QTableView
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -40,6 +42,7 @@ from ui.ops import Operations
 from ui.workorders.dialog import WorkOrderDialog
 from ui.workorders.supervisor import OVERDUE, OpenWorkOrdersDialog
 
+SHOTS = os.environ.get("REVIEW_SHOTS")  # a folder: the record at 1366×768 is saved there
 UNCOVERED = "福建省福州市长乐区未来花园 8 栋 101"
 NEW_ADDRESS = "福建省福州市鼓楼区鼓山新村 2 栋 301"
 
@@ -433,3 +436,41 @@ def test_the_supervisor_lists_open_work_orders_overdue_flagged_and_opens_one(
     assert dialog.cancel_button.isVisible()
     dialog.close()
     listing.close()
+
+
+def _whole(table: QTableView, column: int) -> bool:
+    """The column lies inside the viewport with the table scrolled to its start."""
+    table.horizontalScrollBar().setValue(0)
+    left = table.columnViewportPosition(column)
+    return left >= 0 and left + min(table.columnWidth(column), 60) <= table.viewport().width()
+
+
+def test_at_1366x768_the_record_shows_the_address_of_a_work_order_and_the_balances(
+    qtbot: QtBot, session: Session, hall: HallApp, clerk: Actor, shown: ShownMessages
+) -> None:
+    built = make_work_order(hall, clerk, promised=date(2026, 11, 23), landline=True)
+    window = _logged_in(qtbot, session, "clerk2")
+    assert window.screen().availableGeometry().size() == QSize(1366, 728)
+    page = window.customers
+    page.open_customer(built.customer_id)
+    qtbot.waitUntil(lambda: page.record.work_order_panel.isVisible(), timeout=WAIT)
+    qtbot.wait(60)
+    record = page.record
+    orders = record.work_order_table
+    headers = [record.work_orders.headerData(c, Qt.Orientation.Horizontal) for c in range(6)]
+    for c in (headers.index("装机地址"), headers.index("预约时段"), headers.index("承诺日期")):
+        assert _whole(orders, c), (headers[c], orders.viewport().width())
+    address = headers.index("装机地址")
+    left = orders.columnViewportPosition(address)
+    assert left + orders.columnWidth(address) <= orders.viewport().width() + 1
+    assert "已超期" in record.work_orders.data(record.work_orders.index(0, 4))
+    assert orders.model().data(orders.model().index(0, address), Qt.ItemDataRole.ToolTipRole)
+    record.go_to_tab(1)
+    subs = record.tables["业务号码"]
+    qtbot.wait(30)
+    names = [record.subscriptions.headerData(c, Qt.Orientation.Horizontal) for c in range(9)]
+    assert _whole(subs, names.index("余额")), subs.viewport().width()
+    if SHOTS:
+        window.grab().save(str(Path(SHOTS) / "review-record-subscriptions.png"))
+        record.go_to_tab(0)
+        window.grab().save(str(Path(SHOTS) / "review-record-workorders.png"))
