@@ -15,12 +15,9 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from hall_app.app import HallApp
-from hall_app.db.models import Customer, Product, Subscription, WorkOrder
-from hall_app.db.models.coverage import CoverageArea
+from hall_app.db.models import Customer, WorkOrder
 from hall_app.domain.enums import (
     CustomerKind,
-    SubscriptionKind,
-    SubscriptionStatus,
     WorkOrderStatus,
 )
 from hall_app.services.actor import Actor
@@ -36,6 +33,7 @@ from tests.gui.fixed_helpers import (
 from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_fixed_line_pages import _to_slots, _wizard
 from tests.gui.test_open_mobile_wizard import WAIT
+from tests.integration.test_relocation_check import fast_broadband_and_slow_community
 from ui.app import Session
 from ui.fixed_line.wizard import FixedLineWizard, RelocationWizard
 from ui.ops import Operations
@@ -254,35 +252,6 @@ def test_a_new_relocation_address_drops_the_chosen_slot_from_the_screen(
     wizard.reject()
 
 
-def _fast_broadband_and_slow_community(hall: HallApp) -> tuple[uuid.UUID, str, str]:
-    """A customer with a relocatable broadband faster than some FTTB community allows:
-    (customer id, that community, the plan's speed)."""
-    with hall.db.read() as s:
-        slow = s.scalars(
-            select(CoverageArea)
-            .where(CoverageArea.technology == "FTTB", CoverageArea.active)
-            .order_by(CoverageArea.community)
-            .limit(1)
-        ).one()
-        open_orders = select(WorkOrder.broadband_subscription_id).where(
-            WorkOrder.status.in_([WorkOrderStatus.SCHEDULED, WorkOrderStatus.DISPATCHED]),
-            WorkOrder.broadband_subscription_id.is_not(None),
-        )
-        row = s.execute(
-            select(Subscription.customer_id, Product.bandwidth_mbps)
-            .join(Product, Product.id == Subscription.product_id)
-            .where(
-                Subscription.kind == SubscriptionKind.BROADBAND,
-                Subscription.status == SubscriptionStatus.ACTIVE,
-                Product.bandwidth_mbps > slow.max_down_mbps,
-                Subscription.id.not_in(open_orders),
-            )
-            .order_by(Subscription.service_number)
-            .limit(1)
-        ).one()
-        return row.customer_id, slow.community, f"{row.bandwidth_mbps}M"
-
-
 def _relocation(
     qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, customer_id: uuid.UUID
 ) -> RelocationWizard:
@@ -297,7 +266,7 @@ def _relocation(
 def test_a_relocation_to_an_address_too_slow_for_the_plan_is_refused_at_the_address(
     qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
 ) -> None:
-    customer_id, community, speed = _fast_broadband_and_slow_community(hall)
+    customer_id, community, speed = fast_broadband_and_slow_community(hall)
     wizard = _relocation(qtbot, hall, clerk, ops, customer_id)
     page = wizard.relocation
     qtbot.waitUntil(lambda: wizard.draft.relocating is not None, timeout=WAIT)
