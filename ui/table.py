@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 Index = QModelIndex | QPersistentModelIndex
@@ -36,8 +43,8 @@ class RowsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._headers)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and index.isValid():
-            return self._rows[index.row()][index.column()]
+        if index.isValid() and role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._rows[index.row()][index.column()]  # the tooltip: an elided cell whole
         return None
 
     def headerData(
@@ -75,3 +82,43 @@ def make_table(
         width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title) + 8)
         view.setColumnWidth(column, width + 16)
     return view
+
+
+class _ColumnFitter(QObject):
+    """Keeps a table's columns inside its viewport: the fixed ones at their sampled width, the
+    elastic ones sharing what is left (down to their minimum, text elided, whole in the
+    tooltip), so the columns that matter never hide behind horizontal scrolling."""
+
+    def __init__(self, view: QTableView, elastic: dict[int, int]) -> None:
+        super().__init__(view)
+        self._view = view
+        self._elastic = elastic
+        self._natural = [view.columnWidth(c) for c in range(view.model().columnCount())]
+        view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        view.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
+
+    def fit(self) -> None:
+        view, natural, elastic = self._view, self._natural, self._elastic
+        fixed = sum(w for c, w in enumerate(natural) if c not in elastic)
+        room = view.viewport().width() - fixed
+        floor = {c: min(elastic[c], natural[c]) for c in elastic}
+        give = {c: natural[c] - floor[c] for c in elastic}  # what each may lose
+        wanted = sum(natural[c] for c in elastic)
+        spare = max(0, room - sum(floor.values()))  # above the minimums, shared by give
+        for c in elastic:
+            if room >= wanted:
+                width = natural[c]
+            else:
+                width = floor[c] + spare * give[c] // max(sum(give.values()), 1)
+            view.setColumnWidth(c, width)
+
+
+def fit_columns(view: QTableView, elastic: dict[int, int]) -> None:
+    """Fit ``view``'s columns to its width: ``elastic`` maps the columns that may narrow (and
+    elide) to their minimum width; the others keep the width ``make_table`` sampled."""
+    _ColumnFitter(view, elastic)

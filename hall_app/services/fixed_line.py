@@ -1374,6 +1374,30 @@ class FixedLineService:
                 )
             ]
 
+    def check_relocatable(self, actor: Actor, subscription_id: uuid.UUID) -> None:
+        """Can this subscription be relocated at all (active broadband or landline, no open
+        work order)? A read for the relocation screen's first step: raises the same
+        ValidationError (field 移机业务) that ``quote_relocation`` and ``relocate`` would."""
+        actor.require(Permission.ORDER_CREATE)
+        with self._db.read() as s:
+            relocatable_subscription(s, subscription_id)
+
+    def check_relocation(
+        self, actor: Actor, subscription_id: uuid.UUID, new_address: str
+    ) -> CoverageAnswer:
+        """This subscription at this new address, before a slot is chosen: the coverage
+        answer as ``coverage`` gives it (covered=False for an uncovered community, so the
+        clerk can offer a 预约登记), refused with the checks ``quote_relocation`` and
+        ``relocate`` apply (field 移机业务: not relocatable; field 装机地址: no landline there,
+        or the plan's speed above the address's)."""
+        answer = self.coverage(actor, new_address)
+        if not answer.covered:
+            return answer
+        with self._db.read() as s:
+            sub = relocatable_subscription(s, subscription_id)
+            relocation_coverage(s, actor, sub, answer.address)
+        return answer
+
     def demands(self, actor: Actor) -> list[DemandView]:
         """The hall's 预约登记, open ones first, newest first."""
         actor.require(Permission.REPORTS_VIEW)

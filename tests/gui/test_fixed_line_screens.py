@@ -34,6 +34,7 @@ from ui.fixed_line.demands import DemandListDialog
 from ui.fixed_line.wizard import FixedLineWizard, RelocationWizard
 from ui.ops import Operations
 from ui.screen import FRAME
+from ui.workorders.supervisor import OpenWorkOrdersDialog
 
 USABLE = QSize(1366, 728)
 
@@ -178,6 +179,12 @@ def test_the_relocation_and_demand_screens_fit(
     listing.show()
     qtbot.waitUntil(lambda: listing.rows.rowCount() > 0, timeout=WAIT)
     check(qtbot, listing, "demand-list", [])
+
+    work_orders = OpenWorkOrdersDialog(hall, supervisor, ops)
+    qtbot.addWidget(work_orders)
+    work_orders.show()
+    qtbot.waitUntil(lambda: work_orders.rows.rowCount() > 0, timeout=WAIT)
+    check(qtbot, work_orders, "workorder-list", [])
 
 
 def test_the_supervisors_main_window_with_its_menu_fits(

@@ -22,7 +22,7 @@ from hall_app.services.workorders import WorkOrderView
 from ui import format as fmt
 from ui.keys import shortcut
 from ui.style import set_role
-from ui.table import RowsModel, make_table
+from ui.table import RowsModel, fit_columns, make_table
 from ui.workorders.format import appointment
 
 WORK_ORDER_ROWS = 3  # rows the open work orders' list shows before it scrolls
@@ -48,7 +48,7 @@ class CustomerRecordView(QWidget):
         self._identity = QWidget()
         self._identity_form = QFormLayout(self._identity)
         self.subscriptions = RowsModel(
-            ["类型", "号码/账号", "套餐", "月费", "状态", "开通日期", "合约到期", "余额", "地址"]
+            ["类型", "号码/账号", "套餐", "月费", "余额", "状态", "开通日期", "合约到期", "地址"]
         )
         self.orders = RowsModel(["受理单号", "业务", "状态", "金额", "受理时间", "受理人"])
         self.payments = RowsModel(["缴费时间", "方式", "金额", "交易参考号"])
@@ -67,10 +67,10 @@ class CustomerRecordView(QWidget):
                     "059100000024",
                     "5G 畅享 99 元套餐",
                     "¥199.00",
+                    "¥1,154.43",
                     "待开通",
                     "2026-11-24",
                     "2026-11-24",
-                    "¥1,154.43",
                 ),
             ),
             (
@@ -91,6 +91,9 @@ class CustomerRecordView(QWidget):
             ),
         ):
             table = make_table(model, samples)
+            if model is self.subscriptions:  # 余额 stays in view; 套餐 and 地址 narrow
+                table.setColumnWidth(8, 260)
+                fit_columns(table, {2: 90, 8: 110})
             self.tables[label] = table
             self.tabs.addTab(table, label)
         self._tab_names = [self.tabs.tabText(i) for i in range(self.tabs.count())]
@@ -180,10 +183,10 @@ class CustomerRecordView(QWidget):
                     s.number_display,
                     s.plan_name,
                     fmt.money(s.monthly_fee_fen),
+                    fmt.money(s.balance_fen),
                     s.status.label,
                     fmt.local_day(s.activated_at),
                     fmt.day(s.lock_in_until),
-                    fmt.money(s.balance_fen),
                     s.address,
                 )
                 for s in r.subscriptions
@@ -254,20 +257,22 @@ class CustomerRecordView(QWidget):
         self.work_order_banner.setObjectName("workOrderBanner")
         self.work_order_banner.setWordWrap(True)
         self.work_orders = RowsModel(
-            ["装机工单号", "类型", "状态", "预约时段", "承诺日期", "超期", "装机地址"]
+            ["装机工单号", "类型", "状态", "预约时段", "承诺日期", "装机地址"]
         )
         self.work_order_table = make_table(
             self.work_orders,
             (
-                "GD202611240001230",
+                "GD20261124000123",
                 "新装",
                 "装机失败",
                 "11-26（周四）上午 09:00–12:00",
-                "2026-11-27*",
-                "已超期",
+                "11-27* 已超期",
             ),
         )
         self.work_order_table.setObjectName("workOrders")
+        # 预约时段 and 装机地址 share what the record's half of the screen leaves
+        self.work_order_table.setColumnWidth(5, 280)
+        fit_columns(self.work_order_table, {3: 150, 5: 120})
         rows = self.work_order_table.verticalHeader().defaultSectionSize()
         header = self.work_order_table.horizontalHeader().sizeHint().height()
         self.work_order_table.setFixedHeight(header + WORK_ORDER_ROWS * rows + 4)
@@ -292,8 +297,7 @@ class CustomerRecordView(QWidget):
                     v.kind.label,
                     v.status_label,
                     appointment(v),
-                    fmt.day(v.promised_date) + ("*" if v.promised_provisional else ""),
-                    "已超期" if v.overdue else "",
+                    promised_text(v),
                     v.address,
                 )
                 for v in shown
@@ -329,3 +333,9 @@ class CustomerRecordView(QWidget):
         view = self.work_orders.payload(index.row())
         if view is not None:
             self.work_order_activated.emit(view)
+
+
+def promised_text(v: WorkOrderView) -> str:
+    """The promised date, short, flagged when it has passed: ``11-27* 已超期``."""
+    mark = "*" if v.promised_provisional else ""
+    return f"{v.promised_date:%m-%d}{mark}" + (" 已超期" if v.overdue else "")

@@ -157,6 +157,18 @@ class CustomerSearchPage(QWidget):
         self.work_order_button.setEnabled(False)
         self.work_order_button.clicked.connect(self.open_selected_work_order)
         shortcut(self, "Ctrl+G", self.open_selected_work_order)
+        # Enter on a focused action button opens it, as Space does (a C ticket focuses
+        # 宽带/固话新装): outside a dialog a push button only clicks on Enter when autoDefault.
+        for button in (
+            self.search_button,
+            self.read_button,
+            self.work_order_button,
+            self.red_letter_button,
+            self.open_mobile_button,
+            self.fixed_line_button,
+            self.relocation_button,
+        ):
+            button.setAutoDefault(True)
         actions = QHBoxLayout()
         actions.addStretch(1)
         actions.addWidget(self.work_order_button)

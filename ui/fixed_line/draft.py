@@ -48,7 +48,7 @@ class FixedDraft(DraftBase):
     landline: LandlineView | None = None  # the reserved number
     gear: dict[str, Gear] = field(default_factory=dict)  # "modem" / "router"
     slot: SlotView | None = None
-    contact_name: str = ""
+    contact_name: str = ""  # who the installer calls: the customer's contact person at first
     contact_phone: str = ""
     quote: FixedQuote | None = None
     installed: FixedInstalled | None = None

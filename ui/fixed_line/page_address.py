@@ -4,6 +4,9 @@ customer's (Ctrl+D); Enter checks it (查询覆盖). An uncovered address says s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -190,9 +193,13 @@ class AddressPage(FixedPage):
 
         self.query(lambda: service.customer_address(actor, customer_id), got)
 
+    def lookup(self, address: str) -> Callable[[], CoverageAnswer]:
+        """The read that checks ``address`` (a relocation checks its subscription too)."""
+        service, actor = self.env.app.fixed_line, self.env.actor
+        return lambda: service.coverage(actor, address)
+
     def check(self) -> None:
         text = self.address.text()
-        service, actor = self.env.app.fixed_line, self.env.actor
         self._invalidate()
         self._seq += 1
         seq = self._seq
@@ -200,7 +207,7 @@ class AddressPage(FixedPage):
         set_role(self.result, "muted")
         self.result.setText("正在查询覆盖…")
         self.query(
-            lambda: service.coverage(actor, text),
+            self.lookup(text),
             lambda answer: self._show(answer) if seq == self._seq else None,
             lambda exc: self._refused(exc) if seq == self._seq else True,
         )
@@ -244,7 +251,11 @@ class AddressPage(FixedPage):
         if self.demand_dialog is not None:
             self.demand_dialog.deleteLater()
         dialog = DemandDialog(
-            self.env, self._uncovered, self.draft.customer_name, self.draft.customer_id, self
+            self.env,
+            self._uncovered,
+            self.draft.contact_name or self.draft.customer_name,
+            self.draft.customer_id,
+            self,
         )
         dialog.accepted.connect(self._demand_saved)
         self.demand_dialog = dialog
@@ -256,6 +267,14 @@ class AddressPage(FixedPage):
         self.result.setText(f"已预约登记：{self._uncovered}。地址覆盖后营业厅将联系客户。")
         self.demand_button.hide()
         messages.info(self, "预约登记已保存，主管可在“预约登记”列表中查看。")
+        # the next address is typed here (the demand button it came from is gone); after the
+        # dialog has handed the keyboard back to the wizard
+        QTimer.singleShot(0, self._address_again)
+
+    def _address_again(self) -> None:
+        self.activateWindow()
+        self.address.setFocus()
+        self.address.selectAll()
 
     def is_complete(self) -> bool:
         return self.draft.coverage is not None

@@ -12,7 +12,13 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPush
 
 from hall_app.clock import local
 from hall_app.domain.errors import HallError
-from hall_app.services.fixed_line import CONTACT_FIELD, PHONE_FIELD, FixedQuote, clean_contact
+from hall_app.services.fixed_line import (
+    CONTACT_FIELD,
+    PHONE_FIELD,
+    PHONE_RE,
+    FixedQuote,
+    clean_contact,
+)
 from hall_app.services.installs import SlotView
 from ui.fixed_line.draft import PROVISIONAL, WEEKDAYS, FixedPage
 from ui.keys import shortcut
@@ -33,6 +39,25 @@ def slot_row(s: SlotView) -> tuple[str, ...]:
     )
 
 
+def phone_problem(text: str) -> str | None:
+    """What is wrong with a contact phone as typed (None: it is a number the order takes).
+    The rule is the service's (``PHONE_RE``); this says which part is off."""
+    digits = "".join(text.split()).replace("-", "")
+    if not digits:
+        return "请询问客户的联系电话（客户资料中的号码已脱敏，不能代填）"
+    if PHONE_RE.fullmatch(digits):
+        return None
+    if not digits.isdigit():
+        return "联系电话只能是数字（固话可写成 0591-87654321）"
+    if digits.startswith("1"):
+        return f"联系电话：手机号应为 11 位，已输入 {len(digits)} 位"
+    if digits.startswith("0"):
+        return (
+            f"联系电话：固话应为区号加号码（10–12 位，如 0591-87654321），已输入 {len(digits)} 位"
+        )
+    return "联系电话：11 位手机号（1 开头）或带区号的固话（0 开头，如 0591-87654321）"
+
+
 def slot_text(s: SlotView) -> str:
     day, weekday, label, times, team, _free, note = slot_row(s)
     return f"{day}（{weekday}）{label} {times}　{team}{note}"
@@ -49,9 +74,9 @@ class AppointmentPage(FixedPage):
         self.contact.textEdited.connect(lambda _t: self._contact_edited())
         self.phone = QLineEdit()
         self.phone.setObjectName("contactPhone")
-        self.phone.setPlaceholderText("11 位手机号或带区号的固话")
+        self.phone.setPlaceholderText("请询问客户：11 位手机号或带区号的固话（如 0591-87654321）")
         self.phone.setMaxLength(20)
-        self.phone.textEdited.connect(lambda _t: self._contact_edited())
+        self.phone.textEdited.connect(lambda _t: self._phone_edited())
         self.phone.returnPressed.connect(self._phone_entered)
         self.contact_error = error_label("contactError")
         self.slots = RowsModel(["日期", "星期", "时段", "时间", "装维班组", "余量", "备注"])
@@ -84,14 +109,15 @@ class AppointmentPage(FixedPage):
         self._loaded_for: str | None = None
         self._seq = 0
         self._notice = ""
+        self._lost = ""  # why the booked slot was dropped (it filled meanwhile)
 
     def _phone_entered(self) -> None:
         self.table.setFocus()
 
     def enter(self) -> None:
         d = self.draft
-        if not self.contact.text() and d.customer_name:
-            self.contact.setText(d.customer_name)
+        if not self.contact.text() and (d.contact_name or d.customer_name):
+            self.contact.setText(d.contact_name or d.customer_name)
         c = d.coverage
         assert c is not None
         if self._loaded_for != c.community:
@@ -120,8 +146,7 @@ class AppointmentPage(FixedPage):
         """The booked slot filled meanwhile: the list again, the next free ones first."""
         self.draft.slot = None
         self.draft.quote = None
-        set_role(self.chosen, "error")
-        self.chosen.setText(message)
+        self._lost = message
         self.refresh(notice=f"{message}；以下为最新的可预约时段，请重新选择")
         self.complete_changed.emit()
 
@@ -145,15 +170,15 @@ class AppointmentPage(FixedPage):
         if isinstance(view, SlotView):
             self.draft.slot = view
             self.draft.quote = None
+            self._lost = ""
             self._show_chosen()
             self.complete_changed.emit()
 
     def _show_chosen(self) -> None:
         s = self.draft.slot
-        if s is None:
-            if not self.chosen.text():
-                set_role(self.chosen, "muted")
-                self.chosen.setText("尚未预约时段")
+        if s is None:  # never the slot of an address since changed
+            set_role(self.chosen, "error" if self._lost else "muted")
+            self.chosen.setText(self._lost or "尚未预约时段")
             return
         set_role(self.chosen, "ok")
         self.chosen.setText(f"已选：{slot_text(s)}")
@@ -161,17 +186,30 @@ class AppointmentPage(FixedPage):
     def _contact_edited(self) -> None:
         self.contact_error.clear()
         self.draft.quote = None
+        self.complete_changed.emit()
+
+    def _phone_edited(self) -> None:
+        """Checked as typed: what is wrong is said at the field, not on Ctrl+Enter."""
+        self.draft.quote = None
+        text = self.phone.text()
+        problem = phone_problem(text) if text.strip() else None
+        self.contact_error.setText(problem or "")
+        set_role(self.phone, "error" if problem else None)
+        self.complete_changed.emit()
 
     def is_complete(self) -> bool:
         return (
             self.draft.slot is not None
             and bool(self.contact.text().strip())
-            and bool(self.phone.text().strip())
+            and phone_problem(self.phone.text()) is None
         )
 
     def missing(self) -> str:
-        if not self.contact.text().strip() or not self.phone.text().strip():
-            return "请填写上门联系人和联系电话"
+        if not self.contact.text().strip():
+            return "请填写上门联系人"
+        problem = phone_problem(self.phone.text())
+        if problem is not None:
+            return problem
         return "请在时段列表中选择一个时段并回车"
 
     def leave(self, proceed: Callable[[], None]) -> None:

@@ -1,14 +1,22 @@
 """Relocation, step 1: which of the customer's active broadband or landline subscriptions
-moves, and the new address with its coverage (the address page's check)."""
+moves, and the new address with its coverage. Both are checked here, at their fields, with
+the service's relocation rules: a subscription with an open work order is refused when it is
+chosen, and an address that cannot take it (no landline there, a speed below the plan's)
+when the address is checked, before 下一步 is offered."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel
 
+from hall_app.domain.errors import HallError
 from hall_app.services.fixed_line import CoverageAnswer, RelocatableView
 from ui.fixed_line.page_address import AddressPage
 from ui.style import set_role
 from ui.wizard.base import WizardEnv
+
+SUBSCRIPTION_FIELD = "移机业务"
 
 
 class RelocationPage(AddressPage):
@@ -23,8 +31,10 @@ class RelocationPage(AddressPage):
         self.current_address = QLabel("")
         self.current_address.setObjectName("relocateFrom")
         self.current_address.setWordWrap(True)
+        label = QLabel("移机业务(&S)：")
+        label.setBuddy(self.subscription)
         row = QHBoxLayout()
-        row.addWidget(QLabel("移机业务："))
+        row.addWidget(label)
         row.addWidget(self.subscription, 1)
         layout = self.layout()
         assert layout is not None
@@ -32,6 +42,8 @@ class RelocationPage(AddressPage):
         layout.insertWidget(1, self.current_address)  # type: ignore[attr-defined]
         self.address.setPlaceholderText("新装机地址（须含小区名称），回车查询覆盖")
         self._loaded = False
+        self._sub_seq = 0
+        self._refusal = ""  # why the chosen subscription cannot be relocated
 
     def enter(self) -> None:
         if not self._loaded:
@@ -55,30 +67,80 @@ class RelocationPage(AddressPage):
             self.current_address.setText("该客户没有可移机的宽带或固话（须为正常使用中）")
             return
         self._chosen(0)
-        self.address.setFocus()
 
     def _chosen(self, _index: int) -> None:
+        """A subscription was chosen: checked at once (an open work order refuses it here);
+        an address already checked is checked again for it."""
         r = self.subscription.currentData()
-        self.draft.relocating = r if isinstance(r, RelocatableView) else None
+        self.draft.relocating = None
         self.draft.quote = None
-        if self.draft.relocating is not None:
-            set_role(self.current_address, None)
-            self.current_address.setText(f"现装机地址：{self.draft.relocating.address}")
+        self._refusal = ""
+        self._invalidate()
         self.complete_changed.emit()
+        if not isinstance(r, RelocatableView):
+            return
+        set_role(self.current_address, "muted")
+        self.current_address.setText(f"现装机地址：{r.address}　正在检查能否移机…")
+        service, actor = self.env.app.fixed_line, self.env.actor
+        self._sub_seq += 1
+        seq = self._sub_seq
 
-    def _show(self, c: CoverageAnswer) -> None:
-        super()._show(c)
-        r = self.draft.relocating
-        if c.covered and r is not None and r.kind.value == "landline" and not c.landline:
-            self.draft.coverage = None
-            set_role(self.result, "error")
-            self.result.setText(f"新地址“{c.community}”暂不能安装固话，不能移机")
+        def ok(_none: object) -> None:
+            if seq != self._sub_seq:
+                return
+            self.draft.relocating = r
+            set_role(self.current_address, None)
+            self.current_address.setText(f"现装机地址：{r.address}")
             self.complete_changed.emit()
+            if self.address.text().strip():
+                self.check()
+            else:
+                self.address.setFocus()
+
+        def refused(exc: HallError) -> bool:
+            if seq != self._sub_seq:
+                return True
+            if exc.field != SUBSCRIPTION_FIELD:
+                return False
+            self._refusal = exc.message
+            set_role(self.current_address, "error")
+            self.current_address.setText(f"{exc.text}（现装机地址：{r.address}）")
+            self.subscription.setFocus()
+            self.complete_changed.emit()
+            return True
+
+        self.query(lambda: service.check_relocatable(actor, r.subscription_id), ok, refused)
+
+    def lookup(self, address: str) -> Callable[[], CoverageAnswer]:
+        service, actor, r = self.env.app.fixed_line, self.env.actor, self.draft.relocating
+        if r is None:
+            return super().lookup(address)
+        return lambda: service.check_relocation(actor, r.subscription_id, address)
+
+    def check(self) -> None:
+        if self.draft.relocating is None:  # refused or still being checked
+            self.complete_changed.emit()
+            return
+        super().check()
+
+    def _refused(self, exc: HallError) -> bool:
+        if exc.field == SUBSCRIPTION_FIELD:  # it changed since it was chosen
+            self.draft.relocating = None
+            self._refusal = exc.message
+            set_role(self.current_address, "error")
+            self.current_address.setText(exc.text)
+            self.result.setText("")
+            self.subscription.setFocus()
+            self.complete_changed.emit()
+            return True
+        return super()._refused(exc)
 
     def is_complete(self) -> bool:
         return self.draft.relocating is not None and self.draft.coverage is not None
 
     def missing(self) -> str:
+        if self._refusal:
+            return f"{self._refusal}；请选择其他业务"
         if self.draft.relocating is None:
             return "请选择要移机的宽带或固话"
-        return "请输入新装机地址并回车查询覆盖（须为已覆盖的地址）"
+        return "请输入新装机地址并回车查询覆盖（须为已覆盖且能承载该业务的地址）"

@@ -44,8 +44,14 @@ class _FixedWizard(WizardDialog):
         ticket_id: uuid.UUID | None,
         customer_name: str,
         parent: QWidget | None,
+        contact_name: str,
     ) -> None:
-        draft = FixedDraft(customer_id, ticket_id, customer_name=customer_name)
+        draft = FixedDraft(
+            customer_id,
+            ticket_id,
+            customer_name=customer_name,
+            contact_name=contact_name or customer_name,
+        )
         super().__init__(WizardEnv(app, actor, ops, draft), parent)
         self.appointment = AppointmentPage(self.env)
         self.confirm = FixedConfirmPage(self.env)
@@ -85,8 +91,11 @@ class FixedLineWizard(_FixedWizard):
         ticket_id: uuid.UUID | None = None,
         customer_name: str = "",
         parent: QWidget | None = None,
+        contact_name: str = "",
     ) -> None:
-        super().__init__(app, actor, ops, customer_id, ticket_id, customer_name, parent)
+        super().__init__(
+            app, actor, ops, customer_id, ticket_id, customer_name, parent, contact_name
+        )
         self.setObjectName("fixedLineWizard")
         self.setWindowTitle("宽带/固话新装")
         self.address = AddressPage(self.env)
@@ -138,8 +147,11 @@ class RelocationWizard(_FixedWizard):
         ticket_id: uuid.UUID | None = None,
         customer_name: str = "",
         parent: QWidget | None = None,
+        contact_name: str = "",
     ) -> None:
-        super().__init__(app, actor, ops, customer_id, ticket_id, customer_name, parent)
+        super().__init__(
+            app, actor, ops, customer_id, ticket_id, customer_name, parent, contact_name
+        )
         self.setObjectName("relocationWizard")
         self.setWindowTitle("宽带/固话移机")
         self.relocation = RelocationPage(self.env)

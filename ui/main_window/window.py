@@ -41,6 +41,7 @@ from ui.queue.panel import QueuePanel
 from ui.screen import fit_to_screen
 from ui.sync.quarantine import QuarantineDialog
 from ui.sync.status import SyncStatusLabel
+from ui.workorders.supervisor import OpenWorkOrdersDialog
 
 HOUSEKEEPING_MS = 5 * 60_000
 log = logging.getLogger("hall.ui.main")
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.wizard: OpenMobileWizard | None = None
         self.fixed_wizard: FixedLineWizard | RelocationWizard | None = None
         self.demand_dialog: DemandListDialog | None = None
+        self.work_orders_dialog: OpenWorkOrdersDialog | None = None
         self.cash_dialog: CashDialog | None = None
         self.pages = QStackedWidget()
         self.nav = QListWidget()
@@ -122,11 +124,17 @@ class MainWindow(QMainWindow):
         shortcut(self, "F3", self._go_customers)
         if actor.can(Permission.REPORTS_VIEW):  # the supervisor's lists
             menu = self.menuBar().addMenu("管理(&G)")
-            demands = menu.addAction("预约登记列表 (Ctrl+Shift+D)")
+            # the menu shows each action's shortcut itself: not again in the text
+            demands = menu.addAction("预约登记列表")
             demands.setObjectName("demandListAction")
             demands.setShortcut("Ctrl+Shift+D")
             demands.triggered.connect(self.open_demands)
             self.demand_action = demands
+            work_orders = menu.addAction("在途装机工单")
+            work_orders.setObjectName("openWorkOrdersAction")
+            work_orders.setShortcut("Ctrl+Shift+W")
+            work_orders.triggered.connect(self.open_work_orders)
+            self.work_orders_action = work_orders
         shortcut(self, "F10", self.open_cash)
         shortcut(self, "Ctrl+Shift+L", self.request_logout)
         fit_to_screen(self, QSize(1350, 760), share=(0.9, 0.92))
@@ -199,6 +207,14 @@ class MainWindow(QMainWindow):
         current = self.customers.current
         return current.name if current is not None and current.id == customer_id else ""
 
+    def _contact_person(self, customer_id: uuid.UUID) -> str:
+        """Who the installer calls by default: an enterprise's contact person, else the
+        customer (a company name is nobody to ask for at the door)."""
+        current = self.customers.current
+        if current is None or current.id != customer_id:
+            return ""
+        return current.contact_person or current.name
+
     def open_fixed_line(self, customer_id: uuid.UUID) -> None:
         """The broadband/landline install wizard for this customer, tied to the ticket."""
         self._open_fixed(FixedLineWizard, customer_id)
@@ -222,6 +238,7 @@ class MainWindow(QMainWindow):
             self._serving_ticket(),
             self._customer_name(customer_id),
             self,
+            contact_name=self._contact_person(customer_id),
         )
         wizard.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
         self.fixed_wizard = wizard
@@ -232,6 +249,13 @@ class MainWindow(QMainWindow):
             self.demand_dialog.deleteLater()
         dialog = DemandListDialog(self._app, self.actor, self._ops, self)
         self.demand_dialog = dialog
+        dialog.open()
+
+    def open_work_orders(self) -> None:
+        if self.work_orders_dialog is not None:
+            self.work_orders_dialog.deleteLater()
+        dialog = OpenWorkOrdersDialog(self._app, self.actor, self._ops, self)
+        self.work_orders_dialog = dialog
         dialog.open()
 
     def _ticket_changed(self, ticket: TicketView | None) -> None:

@@ -78,17 +78,29 @@ class CustomerConfirmDialog(QDialog):
         self.confirm_button = QPushButton("确认并签名")
         self.confirm_button.setObjectName("signatureConfirm")
         self.confirm_button.clicked.connect(self.confirm)
+        # 确认并签名 is the default (Enter); 重新签名 never holds the focus, so a stray key
+        # cannot wipe the customer's signature.
+        self.clear_button.setAutoDefault(False)
+        self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.confirm_button.setDefault(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.note, 1)
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.confirm_button)
+        # The summary and the pad side by side: on a 1366×768 screen every fee line, the
+        # total and the terms' first lines stay in view above no scrolling, and the pad keeps
+        # its full height (stacked, the pad left room for the first fee line only).
+        signing = QVBoxLayout()
+        signing.addWidget(QLabel("签名："))
+        signing.addWidget(self.pad, 1)
+        signing.addLayout(buttons)
+        body = QHBoxLayout()
+        body.addWidget(scroll, 3)
+        body.addLayout(signing, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
-        layout.addWidget(scroll, 3)
-        layout.addWidget(QLabel("签名："))
-        layout.addWidget(self.pad, 2)
-        layout.addLayout(buttons)
-        fit_to_screen(self, QSize(820, 760), share=(0.5, 0.9))
+        layout.addLayout(body, 1)
+        fit_to_screen(self, QSize(1240, 700), share=(0.92, 0.9))
 
     def confirm(self) -> None:
         if not self.pad.is_signed():
@@ -109,6 +121,7 @@ class CustomerConfirmDialog(QDialog):
             self.setWindowModality(Qt.WindowModality.WindowModal)
             self.show()
         self.raise_()
+        self.confirm_button.setFocus()
 
 
 class ConfirmPage(WizardPage):

@@ -117,7 +117,20 @@ class WizardDialog(QDialog):
         for i, label in enumerate(self.step_labels):
             set_state(label, "step", "current" if i == index else "done" if i < index else "todo")
         page.enter()
+        self._buttons_last_in_tab_order()
         self._update_buttons()
+
+    def _buttons_last_in_tab_order(self) -> None:
+        """Tab from a page's last field goes to 下一步, then 上一步, and only then to 取消:
+        the buttons were laid out before the pages, so they led the focus chain and Tab from
+        the last field wrapped to 取消 (Esc)."""
+        last = self.previousInFocusChain()
+        buttons = (self.next_button, self.back_button, self.cancel_button)
+        if last is None or last in buttons:
+            return
+        QWidget.setTabOrder(last, self.next_button)
+        QWidget.setTabOrder(self.next_button, self.back_button)
+        QWidget.setTabOrder(self.back_button, self.cancel_button)
 
     def _update_buttons(self) -> None:
         page = self.current

@@ -76,6 +76,7 @@ class PaymentPage(WizardPage):
         cash_form.addRow("现金应收：", self.cash_due)
         cash_form.addRow("实收现金：", self.tendered)
         cash_form.addRow("找零：", self.change)
+        self._cash_form = cash_form
         layout = QVBoxLayout(self)
         layout.addWidget(self.due)
         layout.addWidget(self.due_capital)
@@ -160,14 +161,20 @@ class PaymentPage(WizardPage):
         change = sum(
             (p.tendered_fen or 0) - p.amount_fen for p in payments if p.method is PaymentMethod.CASH
         )
-        self.change.setText(fmt.money(change))
-        set_role(self.change, "ok")
+        self._show_change(change)
         self.error.clear()
         self._payments = payments
         self.complete_changed.emit()
 
+    def _show_change(self, change_fen: int) -> None:
+        """找零 is shown only when cash was tendered over what it pays (a card or QR payment,
+        or exact cash, has nothing to give back)."""
+        self.change.setText(fmt.money(change_fen) if change_fen > 0 else "")
+        set_role(self.change, "ok")
+        self._cash_form.setRowVisible(self.change, change_fen > 0)
+
     def _fail(self, exc: ValidationError) -> None:
-        self.change.setText("")
+        self._show_change(0)
         self.error.setText(exc.text)
         self.complete_changed.emit()
 

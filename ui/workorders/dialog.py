@@ -2,8 +2,11 @@
 steps a clerk reports for the installers: 派单, 装机完成, 装机失败 (with the reason) and 改约
 (a new slot from the free ones of the community), and printing the 装机工单.
 
+A supervisor (APPROVE) also has 取消工单 (Ctrl+5, with the reason).
+
 Keyboard: Ctrl+1 派单, Ctrl+2 装机完成, Ctrl+3 装机失败, Ctrl+4 改约, Ctrl+P 打印工单,
-Enter in the reason confirms, Esc closes."""
+Enter in the reason confirms, Esc closes. In 改约, ↑↓ choose a slot, Enter (or Tab) takes it
+and goes to 改约原因 (Alt+R), whose Enter confirms."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QModelIndex, QSize
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -26,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.domain.errors import HallError
+from hall_app.domain.permissions import Permission
 from hall_app.domain.workorders import ALLOWED
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind, DocumentService, PrintedDocument
@@ -43,7 +47,8 @@ from ui.widgets.fields import error_label
 from ui.workorders.format import PROVISIONAL_NOTE, appointment
 
 WRITES = Changes.ORDERS | Changes.CUSTOMER
-IDLE, FAIL, RESCHEDULE = 0, 1, 2
+IDLE, FAIL, RESCHEDULE, CANCEL = 0, 1, 2, 3
+WEEKDAYS = "一二三四五六日"
 
 
 class WorkOrderDialog(QDialog):
@@ -65,6 +70,7 @@ class WorkOrderDialog(QDialog):
         self._slots, self._documents = slots, documents
         self.preview: DocumentPreview | None = None
         self.free_slots: list[SlotView] = []
+        self.picked: SlotView | None = None  # the new slot taken with Enter in the list
         self._busy = False
 
         self.title = QLabel("")
@@ -108,11 +114,28 @@ class WorkOrderDialog(QDialog):
         fail_form.addRow("失败原因：", self.fail_reason)
         fail_form.addRow("", self.fail_confirm)
 
+        self.cancel_reason = QLineEdit()
+        self.cancel_reason.setObjectName("cancelReason")
+        self.cancel_reason.setMaxLength(200)
+        self.cancel_reason.setPlaceholderText("例如：客户撤销装机申请")
+        self.cancel_reason.returnPressed.connect(self.confirm_cancel)
+        self.cancel_confirm = QPushButton("确认取消工单 (Enter)")
+        self.cancel_confirm.setObjectName("confirmCancel")
+        self.cancel_confirm.clicked.connect(self.confirm_cancel)
+        cancel_page = QWidget()
+        cancel_form = QFormLayout(cancel_page)
+        cancel_form.addRow("取消原因：", self.cancel_reason)
+        cancel_form.addRow("", self.cancel_confirm)
+
         self.slot_rows = RowsModel(["日期", "时段", "时间", "装维班组", "余量"])
         self.slot_table: QTableView = make_table(
             self.slot_rows, ("2026-12-03（周四）", "下午", "14:00–18:00", "鼓楼装维一班", "2/3")
         )
         self.slot_table.setObjectName("freeSlots")
+        # Tab leaves the list (to 改约原因) instead of walking its cells; Enter takes the row
+        self.slot_table.setTabKeyNavigation(False)
+        self.slot_table.activated.connect(self._slot_picked)
+        self.picked_label = error_label("pickedSlot")
         self.reschedule_reason = QLineEdit()
         self.reschedule_reason.setObjectName("rescheduleReason")
         self.reschedule_reason.setMaxLength(200)
@@ -124,10 +147,13 @@ class WorkOrderDialog(QDialog):
         reschedule_page = QWidget()
         reschedule_layout = QVBoxLayout(reschedule_page)
         reschedule_layout.setContentsMargins(0, 0, 0, 0)
-        reschedule_layout.addWidget(QLabel("选择新的预约时段（↑↓ 选择）："))
+        reschedule_layout.addWidget(QLabel("选择新的预约时段（↑↓ 选择，回车选定）："))
         reschedule_layout.addWidget(self.slot_table, 1)
+        reschedule_layout.addWidget(self.picked_label)
         reason_row = QHBoxLayout()
-        reason_row.addWidget(QLabel("改约原因："))
+        reason_label = QLabel("改约原因(&R)：")
+        reason_label.setBuddy(self.reschedule_reason)
+        reason_row.addWidget(reason_label)
         reason_row.addWidget(self.reschedule_reason, 1)
         reason_row.addWidget(self.reschedule_confirm)
         reschedule_layout.addLayout(reason_row)
@@ -147,6 +173,7 @@ class WorkOrderDialog(QDialog):
         self.step.addWidget(idle_page)
         self.step.addWidget(fail_page)
         self.step.addWidget(reschedule_page)
+        self.step.addWidget(cancel_page)
         self.error = error_label("workOrderError")
 
         self.dispatch_button = QPushButton("派单 (Ctrl+1)")
@@ -162,6 +189,10 @@ class WorkOrderDialog(QDialog):
         self.reschedule_button.setObjectName("rescheduleWorkOrder")
         self.reschedule_button.clicked.connect(self.start_reschedule)
         self.reschedule_button.setVisible(slots is not None)
+        self.cancel_button = QPushButton("取消工单 (Ctrl+5)")
+        self.cancel_button.setObjectName("cancelWorkOrder")
+        self.cancel_button.clicked.connect(self.start_cancel)
+        self.cancel_button.setVisible(actor.can(Permission.APPROVE))
         self.print_button = QPushButton("打印装机工单 (Ctrl+P)")
         self.print_button.setObjectName("printWorkOrder")
         self.print_button.clicked.connect(self.print_work_order)
@@ -173,14 +204,24 @@ class WorkOrderDialog(QDialog):
             self.installed_button,
             self.failed_button,
             self.reschedule_button,
+            self.cancel_button,
         )
         buttons = QHBoxLayout()
         for button in (*self._steps, self.print_button):
-            button.setAutoDefault(False)
             buttons.addWidget(button)
         buttons.addStretch(1)
-        close.setAutoDefault(False)
         buttons.addWidget(close)
+        # No default button: Enter belongs to the focused list or reason field (an Enter in
+        # the slot list used to click 确认改约, the first auto-default button).
+        for button in (
+            close,
+            *self._steps,
+            self.print_button,
+            self.fail_confirm,
+            self.reschedule_confirm,
+            self.cancel_confirm,
+        ):
+            button.setAutoDefault(False)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -194,6 +235,7 @@ class WorkOrderDialog(QDialog):
             ("Ctrl+2", self.report_installed),
             ("Ctrl+3", self.start_failed),
             ("Ctrl+4", self.start_reschedule),
+            ("Ctrl+5", self.start_cancel),
             ("Ctrl+P", self.print_work_order),
         ):
             shortcut(self, key, slot)
@@ -276,11 +318,31 @@ class WorkOrderDialog(QDialog):
         reason = self.fail_reason.text()
         self._write(lambda: service.report_failed(actor, wo, reason), "正在登记…", self._updated)
 
+    def start_cancel(self) -> None:
+        if self.cancel_button.isVisible() and self.cancel_button.isEnabled():
+            self.error.clear()
+            self.step.setCurrentIndex(CANCEL)
+            self.cancel_reason.setFocus()
+
+    def confirm_cancel(self) -> None:
+        if self.step.currentIndex() != CANCEL or self._busy:
+            return
+        v = self.view
+        if not messages.confirm(self, f"确认取消工单 {v.work_order_no}？预约的时段将释放。"):
+            return
+        service, actor, reason = self._service, self._actor, self.cancel_reason.text()
+        self._write(lambda: service.cancel(actor, v.id, reason), "正在取消工单…", self._updated)
+
     def start_reschedule(self) -> None:
         slots = self._slots
         if slots is None or not self.reschedule_button.isEnabled():
             return
         self.error.clear()
+        if self.step.currentIndex() == RESCHEDULE and self.free_slots:
+            self.slot_table.setFocus()  # already open: the list and the slot taken stay
+            return
+        self.picked = None
+        self._show_picked()
         self.step.setCurrentIndex(RESCHEDULE)
         actor, community = self._actor, self.view.community
         self._ops.query(
@@ -295,33 +357,53 @@ class WorkOrderDialog(QDialog):
         current = self.view.slot_id
         self.free_slots = [s for s in found if s.slot_id != current]
         self.slot_rows.set_rows(
-            [
-                (
-                    f"{fmt.day(s.day)}（周{'一二三四五六日'[s.day.weekday()]}）"
-                    + ("*" if s.provisional else ""),
-                    s.window_label,
-                    f"{fmt.when(s.starts_at)[11:]}–{fmt.when(s.ends_at)[11:]}",
-                    s.team_name,
-                    f"{s.free}/{s.capacity}",
-                )
-                for s in self.free_slots
-            ],
+            [_slot_cells(s) for s in self.free_slots],
             [s.slot_id for s in self.free_slots],
         )
         if not self.free_slots:
+            self.picked = None
+            self._show_picked()
             self.error.setText("预约时段：该小区近期没有可预约的时段，请联系装维班组")
             return
+        ids = [s.slot_id for s in self.free_slots]
+        if self.picked is not None and self.picked.slot_id in ids:  # the slot taken stays
+            self.slot_table.selectRow(ids.index(self.picked.slot_id))
+            return
+        self.picked = None
+        self._show_picked()
         self.slot_table.selectRow(0)
         self.slot_table.setFocus()
+
+    def _slot_picked(self, index: QModelIndex) -> None:
+        """Enter (or a double click) on a free slot takes it; the reason is next."""
+        row = index.row()
+        if 0 <= row < len(self.free_slots):
+            self.picked = self.free_slots[row]
+            self.slot_table.selectRow(row)
+            self._show_picked()
+            self.reschedule_reason.setFocus()
+
+    def _show_picked(self) -> None:
+        s = self.picked
+        if s is None:
+            set_role(self.picked_label, "muted")
+            self.picked_label.setText("尚未选定新时段：↑↓ 选择后回车")
+            return
+        set_role(self.picked_label, "ok")
+        self.picked_label.setText("新时段：" + "　".join(_slot_cells(s)[:4]))
 
     def confirm_reschedule(self) -> None:
         if self.step.currentIndex() != RESCHEDULE or self._busy:
             return
-        rows = self.slot_table.selectionModel().selectedRows()
-        if not rows:
-            self.error.setText("预约时段：请先选择新的预约时段")
-            return
-        slot_id: uuid.UUID = self.slot_rows.payload(rows[0].row())
+        slot_id: uuid.UUID
+        if self.picked is not None:
+            slot_id = self.picked.slot_id
+        else:
+            rows = self.slot_table.selectionModel().selectedRows()
+            if not rows:
+                self.error.setText("预约时段：请先选择新的预约时段")
+                return
+            slot_id = self.slot_rows.payload(rows[0].row())
         service, actor, wo = self._service, self._actor, self.view.id
         reason = self.reschedule_reason.text()
         self._write(
@@ -382,7 +464,8 @@ class WorkOrderDialog(QDialog):
 
     def _enable(self) -> None:
         allowed = [
-            self.view.status in ALLOWED[s] for s in ("dispatch", "install", "fail", "reschedule")
+            self.view.status in ALLOWED[s]
+            for s in ("dispatch", "install", "fail", "reschedule", "cancel")
         ]
         for button, ok in zip(self._steps, allowed, strict=True):
             button.setEnabled(ok and not self._busy)
@@ -391,6 +474,9 @@ class WorkOrderDialog(QDialog):
         self._busy = False
         self.fail_reason.clear()
         self.reschedule_reason.clear()
+        self.cancel_reason.clear()
+        self.picked = None
+        self.free_slots = []
         self.show_view(view)
 
     def _installed(self, result: tuple[InstallReport, WorkOrderView]) -> None:
@@ -408,6 +494,21 @@ class WorkOrderDialog(QDialog):
     def _failed(self, exc: HallError) -> None:
         self.error.setText(exc.text)
         if exc.field == "原因":
-            (
-                self.fail_reason if self.step.currentIndex() == FAIL else self.reschedule_reason
-            ).setFocus()
+            reasons = {
+                FAIL: self.fail_reason,
+                RESCHEDULE: self.reschedule_reason,
+                CANCEL: self.cancel_reason,
+            }
+            field = reasons.get(self.step.currentIndex())
+            if field is not None:
+                field.setFocus()
+
+
+def _slot_cells(s: SlotView) -> tuple[str, ...]:
+    return (
+        f"{fmt.day(s.day)}（周{WEEKDAYS[s.day.weekday()]}）" + ("*" if s.provisional else ""),
+        s.window_label,
+        f"{fmt.when(s.starts_at)[11:]}–{fmt.when(s.ends_at)[11:]}",
+        s.team_name,
+        f"{s.free}/{s.capacity}",
+    )
