@@ -163,3 +163,29 @@ def test_from_the_main_window_an_open_work_order_is_one_key_away(
     assert frame.width() <= USABLE.width() and frame.height() <= USABLE.height()
     dialog.close()
     assert shown.items == []
+
+
+def test_a_reschedule_the_customer_asked_for_moves_the_promised_date(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    from ui.workorders.dialog import WorkOrderDialog
+
+    built = make_work_order(hall, clerk, promised=date(2026, 11, 25))
+    view = hall.work_orders.get(clerk, built.work_order_id)
+    dialog = WorkOrderDialog(view, hall.work_orders, clerk, ops, slots=hall.slots)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start_reschedule()
+    qtbot.waitUntil(lambda: dialog.slot_rows.rowCount() > 0, timeout=WAIT)
+    latest = max(range(len(dialog.free_slots)), key=lambda i: dialog.free_slots[i].starts_at)
+    later = dialog.free_slots[latest]
+    assert later.day > view.promised_date
+    dialog.slot_table.selectRow(latest)
+    dialog._slot_picked(dialog.slot_rows.index(latest, 0))
+    assert not dialog.customer_asked.isChecked()  # by default the operator's delay
+    dialog.customer_asked.setChecked(True)
+    dialog.reschedule_reason.insert("客户出差，要求改到下周")
+    qtbot.keyClick(dialog.reschedule_reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.view.slot_id == later.slot_id, timeout=WAIT)
+    assert dialog.view.promised_date == later.day
+    assert shown.items == []

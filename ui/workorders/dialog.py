@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSize
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -155,6 +156,13 @@ class WorkOrderDialog(QDialog):
         reason_label.setBuddy(self.reschedule_reason)
         reason_row.addWidget(reason_label)
         reason_row.addWidget(self.reschedule_reason, 1)
+        self.customer_asked = QCheckBox("客户要求改期(&K)")
+        self.customer_asked.setObjectName("customerAsked")
+        self.customer_asked.setToolTip(
+            "勾选：客户自己要求改到更晚的日期，新日期即为承诺装机日期（不计逾期补偿）；"
+            "不勾选：因装维原因改约，承诺日期不变，逾期照常补偿"
+        )
+        reason_row.addWidget(self.customer_asked)
         reason_row.addWidget(self.reschedule_confirm)
         reschedule_layout.addLayout(reason_row)
         self.step = QStackedWidget()
@@ -342,6 +350,7 @@ class WorkOrderDialog(QDialog):
             self.slot_table.setFocus()  # already open: the list and the slot taken stay
             return
         self.picked = None
+        self.customer_asked.setChecked(False)
         self._show_picked()
         self.step.setCurrentIndex(RESCHEDULE)
         actor, community = self._actor, self.view.community
@@ -406,8 +415,11 @@ class WorkOrderDialog(QDialog):
             slot_id = self.slot_rows.payload(rows[0].row())
         service, actor, wo = self._service, self._actor, self.view.id
         reason = self.reschedule_reason.text()
+        asked = self.customer_asked.isChecked()
         self._write(
-            lambda: service.reschedule(actor, wo, slot_id, reason), "正在改约…", self._updated
+            lambda: service.reschedule(actor, wo, slot_id, reason, customer_asked=asked),
+            "正在改约…",
+            self._updated,
         )
 
     def print_work_order(self) -> None:
