@@ -101,6 +101,9 @@ DEMAND_COLUMNS = _cols(
 )
 
 
+FUZHOU = "福建省福州市"  # the demo hall's city: only its addresses are covered
+
+
 def install_address(rng: random.Random, street: str, community: str) -> str:
     """An address in Gulou district naming ``community`` (so coverage finds it)."""
     return (
@@ -256,7 +259,8 @@ class FixedLineBuilder(InstallRows):
         rng = self._rng
         coverage = self._ref.coverage
         speed = plan.bandwidth_mbps or 0
-        community = next((c for c in coverage if c in customer.address), "")
+        local = customer.address.startswith(FUZHOU)  # the hall serves its own city
+        community = next((c for c in coverage if c in customer.address), "") if local else ""
         address = customer.address
         if community not in coverage or coverage[community][1] < speed:
             fitting = [c for c, (_, top) in coverage.items() if top >= speed]
@@ -460,7 +464,11 @@ class FixedLineBuilder(InstallRows):
             ordered_utc = ordered.astimezone(UTC)
             counter = self._cat.counters[rng.randrange(len(self._cat.counters))]
             day = ordered.date()
-            community = next((c for c in ftth if c in customer.address), None)
+            community = (
+                next((c for c in ftth if c in customer.address), None)
+                if customer.address.startswith(FUZHOU)
+                else None
+            )
             address = customer.address
             if community is None:
                 community = ftth[rng.randrange(len(ftth))]

@@ -468,3 +468,17 @@ def test_demand_registrations_are_for_uncovered_communities(demo_engine: Engine)
     for d in demands:
         assert d.wanted and d.contact_name and d.contact_phone
         assert not any(c in d.address for c in covered), d.address
+
+
+def test_installs_are_at_addresses_the_hall_serves(demo_engine: Engine) -> None:
+    from hall_app.services.coverage import city_of
+
+    with Session(demo_engine) as s:
+        addresses = s.scalars(select(WorkOrder.address)).all()
+        fixed = s.scalars(
+            select(Subscription.address).where(
+                Subscription.kind.in_([SubscriptionKind.BROADBAND, SubscriptionKind.LANDLINE])
+            )
+        ).all()
+    assert addresses and fixed
+    assert {city_of(a) for a in [*addresses, *fixed]} == {"福州市"}
