@@ -9,11 +9,6 @@ import uuid
 from PySide6.QtCore import QModelIndex, QSize
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -22,32 +17,34 @@ from hall_app.services.actor import Actor
 from hall_app.services.workorders import WorkOrderView
 from ui import format as fmt
 from ui.keys import shortcut
-from ui.ops import ChangeEvent, Changes, Operations
-from ui.screen import fit_to_screen
+from ui.ops import Changes, Operations
 from ui.style import set_role
-from ui.table import RowsModel, make_table
+from ui.widgets.list_dialog import ListDialog
 from ui.workorders.dialog import WorkOrderDialog
 from ui.workorders.format import appointment
 
 OVERDUE = "⚠ 已超期"
 
 
-class OpenWorkOrdersDialog(QDialog):
+class OpenWorkOrdersDialog(ListDialog):
     def __init__(
         self, app: HallApp, actor: Actor, ops: Operations, parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self.setObjectName("openWorkOrders")
-        self.setWindowTitle("在途装机工单")
-        self._app, self._actor, self._ops = app, actor, ops
-        self.shown: list[WorkOrderView] = []
-        self.work_order_dialog: WorkOrderDialog | None = None
-        self.rows = RowsModel(
-            ["装机工单号", "类型", "状态", "预约时段", "承诺日期", "超期", "装维班组", "装机地址"]
-        )
-        self.table = make_table(
-            self.rows,
-            (
+        super().__init__(
+            ops,
+            name="openWorkOrders",
+            title="在途装机工单",
+            headers=[
+                "装机工单号",
+                "类型",
+                "状态",
+                "预约时段",
+                "承诺日期",
+                "超期",
+                "装维班组",
+                "装机地址",
+            ],
+            sample=(
                 "GD202611240001230",
                 "新装",
                 "装机失败",
@@ -56,38 +53,23 @@ class OpenWorkOrdersDialog(QDialog):
                 OVERDUE,
                 "鼓楼装维一班",
             ),
+            refresh_on=Changes.ORDERS,
+            size=QSize(1240, 600),
+            share=(0.9, 0.8),
+            parent=parent,
         )
+        self._app, self._actor = app, actor
+        self.shown: list[WorkOrderView] = []
+        self.work_order_dialog: WorkOrderDialog | None = None
         self.table.setObjectName("openWorkOrderTable")
+        self.count.setObjectName("openWorkOrderCount")
         self.table.activated.connect(self._open_index)
         self.overdue_only = QCheckBox("只看已超期 (Ctrl+O)")
         self.overdue_only.setObjectName("overdueOnly")
         self.overdue_only.toggled.connect(lambda _on: self.refresh())
         shortcut(self, "Ctrl+O", self.overdue_only.toggle)
-        self.count = QLabel("正在读取…")
-        self.count.setObjectName("openWorkOrderCount")
-        self.count.setWordWrap(True)
-        refresh = QPushButton("刷新 (F5)")
-        refresh.clicked.connect(self.refresh)
-        close = QPushButton("关闭 (Esc)")
-        close.clicked.connect(self.reject)
-        for b in (refresh, close):
-            b.setAutoDefault(False)
-        shortcut(self, "F5", self.refresh)
-        row = QHBoxLayout()
-        row.addWidget(self.count, 1)
-        row.addWidget(self.overdue_only)
-        row.addWidget(refresh)
-        row.addWidget(close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(row)
-        ops.changed.connect(self._on_changed)
-        fit_to_screen(self, QSize(1240, 600), share=(0.9, 0.8))
+        self.add_control(self.overdue_only)
         self.refresh()
-
-    def _on_changed(self, event: ChangeEvent) -> None:
-        if event.touches(Changes.ORDERS) and self.isVisible():
-            self.refresh()
 
     def refresh(self) -> None:
         service, actor, late = self._app.work_orders, self._actor, self.overdue_only.isChecked()
