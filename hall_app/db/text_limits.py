@@ -112,6 +112,7 @@ LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "install_slots.window": "预约时段",
         "work_orders.work_order_no": "工单号",
         "work_orders.address": "装机地址",
+        "work_orders.from_address": "原址",
         "work_orders.community": "小区",
         "work_orders.technology": "接入方式",
         "work_orders.contact_name": "联系人",

@@ -327,7 +327,7 @@ class DocumentService:
             .order_by(Equipment.serial)
         ).all()
         moved = next((sub for sub in (broadband, landline) if sub is not None), None)
-        original = (
+        original = wo.from_address or (  # kept since migration 0012; older: the current one
             moved.address
             if wo.kind is WorkOrderKind.RELOCATE
             and moved is not None

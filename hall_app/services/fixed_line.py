@@ -1069,6 +1069,7 @@ class Relocate(_Appointment, OrderKind[RelocateTaken, FixedFulfilled]):
             context.promised,
             self._rules.relocation_fee_fen,
         )
+        work_order.from_address = sub.address
         return FixedFulfilled(work_order, sub if broadband else None, None if broadband else sub)
 
     def audit_after(self, context: RelocateTaken) -> dict[str, object]:

@@ -214,6 +214,14 @@ def test_the_relocation_work_order_shows_the_old_address_and_the_equipment(
     assert f"新装机地址：{_flat(req.new_address)}" in flat
     assert f"{_flat(MODEM)}{SERIALS[2]}押金借用¥100.00" in flat
     assert "无（客户自备）" not in flat
+    # Installed at the new address, a reprint still says where the line came from.
+    hall.work_orders.dispatch(clerk, done.work_order_id)
+    hall.work_orders.report_installed(clerk, done.work_order_id)
+    again = hall.documents.print_document(
+        clerk, done.order_id, DocumentKind.WORK_ORDER, reprint_reason="装维回单遗失"
+    ).pdf
+    reprinted = _flat(_text(again, tmp_path, "reloc-wo-again"))
+    assert f"原址：{_flat(sub.address)}" in reprinted
 
 
 def test_the_record_shows_the_bundle_fee_and_the_landline_as_written(

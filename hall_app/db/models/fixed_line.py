@@ -141,6 +141,7 @@ class WorkOrder(SyncedMixin, Base):
         ForeignKey("subscriptions.id")
     )
     address: Mapped[str] = mapped_column(String(200))  # where to install (the new one, 移机)
+    from_address: Mapped[str | None] = mapped_column(String(200))  # a relocation's 原址
     community: Mapped[str] = mapped_column(String(64))
     technology: Mapped[str] = mapped_column(String(16))  # FTTH, FTTB
     contact_name: Mapped[str] = mapped_column(String(32))
