@@ -220,6 +220,7 @@ class DemandView:
     note: str
     status_label: str
     staff_name: str
+    status: DemandStatus = DemandStatus.OPEN
 
 
 @dataclass(frozen=True)
@@ -1426,9 +1427,62 @@ class FixedLineService:
                     d.note,
                     d.status.label,
                     staff,
+                    d.status,
                 )
                 for d, staff in rows
             ]
+
+    def follow_up_demand(
+        self, actor: Actor, demand_id: uuid.UUID, status: DemandStatus, note: str = ""
+    ) -> DemandView:
+        """The supervisor's follow-up of a 预约登记: the customer was told (已通知, e.g. the
+        community is covered now) or the request is closed; a note may be added to it."""
+        actor.require(Permission.REPORTS_VIEW)
+        if status is DemandStatus.OPEN:
+            raise ValidationError("跟进结果应为“已通知”或“已关闭”", "登记状态")
+        extra = note.strip()
+        now = self._clock()
+        with self._db.unit_of_work() as s:
+            row = s.get(DemandRegistration, demand_id)
+            if row is None or row.hall_id != actor.hall_id:
+                raise NotFound("该预约登记不存在", "预约登记")
+            if row.status is DemandStatus.CLOSED:
+                raise ValidationError("该预约登记已关闭", "登记状态")
+            before = {"status": row.status.value, "note": row.note}
+            if extra:
+                combined = f"{row.note}；{extra}" if row.note else extra
+                check_text(DemandRegistration.note, combined)
+                row.note = combined
+            row.status = status
+            row.updated_at = now
+            audit.record(
+                s,
+                at=now,
+                actor=actor,
+                action="demand.follow_up",
+                entity="demand_registration",
+                entity_id=row.id,
+                before=before,
+                after={"status": status.value, "note": row.note},
+            )
+            staff = s.get_one(Staff, row.staff_id).full_name
+            phone = (
+                row.contact_phone
+                if actor.can(Permission.VIEW_SENSITIVE)
+                else mask_phone(row.contact_phone)
+            )
+            return DemandView(
+                row.id,
+                row.created_at,
+                row.address,
+                row.contact_name,
+                phone,
+                row.wanted,
+                row.note,
+                row.status.label,
+                staff,
+                row.status,
+            )
 
     def quote(self, actor: Actor, req: FixedInstallRequest) -> FixedQuote:
         """What the order costs today and the terms to sign, priced exactly as ``install``

@@ -24,6 +24,7 @@ from hall_app.db.models import (
     WorkOrder,
 )
 from hall_app.domain.enums import (
+    DemandStatus,
     EquipmentMode,
     EquipmentStatus,
     NumberStatus,
@@ -371,6 +372,18 @@ def test_the_supervisor_lists_the_demand_registrations(
     qtbot.waitUntil(lambda: dialog.rows.rowCount() == len(expected), timeout=WAIT)
     assert expected and f"共 {len(expected)} 条" in dialog.count.text()
     assert dialog.rows.data(dialog.rows.index(0, 3)) == expected[0].contact_phone_masked
+    # Ctrl+1 on the first (open) one: the customer was told; the list says so.
+    first = expected[0]
+    assert first.status is DemandStatus.OPEN
+    dialog.table.selectRow(0)
+    qtbot.keyClick(dialog.table, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(
+        lambda: any(
+            d.id == first.id and d.status is DemandStatus.NOTIFIED
+            for d in hall.fixed_line.demands(boss)
+        ),
+        timeout=WAIT,
+    )
 
 
 def test_a_clerk_has_no_demand_list_in_the_menu(

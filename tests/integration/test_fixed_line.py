@@ -35,6 +35,7 @@ from hall_app.db.models import (
     WorkOrder,
 )
 from hall_app.domain.enums import (
+    DemandStatus,
     EquipmentMode,
     EquipmentStatus,
     NumberStatus,
@@ -604,3 +605,27 @@ def test_the_community_an_address_names_last_is_the_one(
     # The FTTH community's name in a road's name, the FTTB community last: FTTB it is.
     answer = hall.fixed_line.coverage(clerk, f"福州市{st.community}路1号{st.slow_community}2栋")
     assert (answer.community, answer.technology) == (st.slow_community, "FTTB")
+
+
+def test_a_demand_is_followed_up_by_the_supervisor(
+    hall: HallApp, clerk: Actor, supervisor: Actor
+) -> None:
+    req = DemandRequest(
+        address="福州市晋安区未来之光花园1号楼",
+        contact_name="赵先生",
+        contact_phone="13800138000",
+        wanted="宽带",
+    )
+    demand_id = hall.fixed_line.register_demand(clerk, req)
+    with pytest.raises(PermissionDenied):
+        hall.fixed_line.follow_up_demand(clerk, demand_id, DemandStatus.NOTIFIED)
+    view = hall.fixed_line.follow_up_demand(
+        supervisor, demand_id, DemandStatus.NOTIFIED, "小区已覆盖，已电话通知"
+    )
+    assert (view.status, view.note) == (DemandStatus.NOTIFIED, "小区已覆盖，已电话通知")
+    hall.fixed_line.follow_up_demand(supervisor, demand_id, DemandStatus.CLOSED)
+    with pytest.raises(ValidationError) as err:
+        hall.fixed_line.follow_up_demand(supervisor, demand_id, DemandStatus.NOTIFIED)
+    assert err.value.field == "登记状态"
+    with hall.db.read() as s:
+        assert s.scalar(select(func.count()).where(AuditEntry.action == "demand.follow_up")) == 2

@@ -58,8 +58,8 @@ class ListDialog(QDialog):
         fit_to_screen(self, size, share=share)
 
     def add_control(self, widget: QWidget) -> None:
-        """A filter or option beside the count, before 刷新."""
-        self._controls.insertWidget(1, widget)
+        """A filter, option or action beside the count, in the order added, before 刷新."""
+        self._controls.insertWidget(self._controls.count() - 2, widget)
 
     def _on_changed(self, event: ChangeEvent) -> None:
         if event.touches(self._refresh_on) and self.isVisible():
