@@ -31,6 +31,7 @@ from hall_app.demo.bulk import BulkWriter
 from hall_app.demo.customers import SUBSCRIPTION_COLUMNS
 from hall_app.demo.customers import Sample as SampleCustomer
 from hall_app.demo.fixed import FixedLineBuilder, Placement
+from hall_app.demo.installs import LINE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS
 from hall_app.demo.people import PeopleFactory
 from hall_app.demo.reference import Reference
 from hall_app.domain.enums import (
@@ -171,53 +172,17 @@ class HistoryBuilder:
         self._w_order = BulkWriter(
             conn,
             Order,
-            _cols(
-                "order_no",
-                "order_type",
-                "state",
-                "hall_id",
-                "counter_id",
-                "staff_id",
-                "customer_id",
-                "ticket_id",
-                "subscription_id",
-                "total_fen",
-                "terms_text",
-                "submitted_at",
-                "completed_at",
-                "notes",
-            ),
+            ORDER_COLUMNS,
         )
         self._w_line = BulkWriter(
             conn,
             OrderLine,
-            _cols(
-                "order_id",
-                "product_id",
-                "description",
-                "quantity",
-                "unit_price_fen",
-                "amount_fen",
-                "vat_category_id",
-                "vat_rate",
-                "invoiceable",
-            ),
+            LINE_COLUMNS,
         )
         self._w_pay = BulkWriter(
             conn,
             Payment,
-            _cols(
-                "order_id",
-                "customer_id",
-                "staff_id",
-                "cash_session_id",
-                "method",
-                "amount_fen",
-                "tendered_fen",
-                "change_fen",
-                "reference",
-                "paid_at",
-            ),
+            PAYMENT_COLUMNS,
         )
         self._w_inv = BulkWriter(
             conn,
