@@ -85,8 +85,39 @@ class SimStatus(LabelledEnum):
 
 class DeviceStatus(LabelledEnum):
     IN_STOCK = ("in_stock", "库存")
+    RESERVED = ("reserved", "预占")
     SOLD = ("sold", "已售")
-    RETURNED = ("returned", "已退回")
+    RETURNED = ("returned", "退货入库")  # back in stock after a return; sold again as such
+    FAULTY = ("faulty", "故障")
+
+
+class SaleMode(LabelledEnum):
+    """How a handset is sold."""
+
+    OUTRIGHT = ("outright", "裸机购买")
+    CONTRACT = ("contract", "合约购机")
+    INSTALLMENT = ("installment", "分期购机")
+
+
+class OfferKind(LabelledEnum):
+    CONTRACT = ("contract", "合约")
+    INSTALLMENT = ("installment", "分期")
+
+
+class CreditOutcome(LabelledEnum):
+    APPROVED = ("approved", "通过")
+    REFUSED = ("refused", "拒绝")
+    SUPERVISOR = ("supervisor", "须主管审批")
+
+
+class ContractStatus(LabelledEnum):
+    """A handset commitment (合约) or an installment contract (分期合同)."""
+
+    ACTIVE = ("active", "履约中")
+    COMPLETED = ("completed", "已履约")  # all paid, or the commitment served
+    PAID_OFF = ("paid_off", "提前结清")
+    TERMINATED = ("terminated", "已解约")
+    RETURNED = ("returned", "已退货")
 
 
 class SubscriptionKind(LabelledEnum):
@@ -113,6 +144,8 @@ class OrderType(LabelledEnum):
     TOP_UP = ("top_up", "预存话费")
     BILL_PAYMENT = ("bill_payment", "缴纳话费")
     HANDSET_SALE = ("handset_sale", "终端销售")
+    HANDSET_RETURN = ("handset_return", "终端退货")
+    INSTALMENT_PAYMENT = ("instalment_payment", "分期还款")
 
 
 class OrderState(LabelledEnum):

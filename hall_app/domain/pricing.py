@@ -111,6 +111,10 @@ class LineKind(StrEnum):
     CHARGE = "charge"  # a first month's fee, an installation fee, goods
     DISCOUNT = "discount"  # a promotion's reduction of a charge (negative)
     DEPOSIT = "deposit"  # a lent modem's refundable deposit: receipt, no invoice
+    # An installment sale's financed part (negative): the handset is invoiced whole at the
+    # sale, the customer pays the down payment now and the rest in instalments.
+    FINANCED = "financed"
+    REPAYMENT = "repayment"  # an instalment or an early payoff: receipt, no invoice
 
 
 @dataclass(frozen=True)

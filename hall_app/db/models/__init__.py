@@ -13,7 +13,7 @@ from hall_app.db.models.billing import (
     PrintRecord,
 )
 from hall_app.db.models.calendar import CalendarDay
-from hall_app.db.models.catalog import Product, Promotion, VatCategory
+from hall_app.db.models.catalog import HandsetOffer, Product, Promotion, VatCategory
 from hall_app.db.models.coverage import CoverageArea
 from hall_app.db.models.customers import Customer
 from hall_app.db.models.fixed_line import (
@@ -29,6 +29,8 @@ from hall_app.db.models.fixed_line import (
 from hall_app.db.models.inventory import Device, PhoneNumber, PrettyTier, SimCard
 from hall_app.db.models.orders import (
     Approval,
+    CreditAssessment,
+    HandsetCommitment,
     InstallmentContract,
     Instalment,
     Order,
@@ -52,12 +54,15 @@ __all__ = [
     "CashSession",
     "Counter",
     "CoverageArea",
+    "CreditAssessment",
     "Customer",
     "DemandRegistration",
     "Device",
     "Equipment",
     "FusionBundle",
     "Hall",
+    "HandsetCommitment",
+    "HandsetOffer",
     "InstallSlot",
     "InstallerTeam",
     "InstallmentContract",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
 from hall_app.db.models.org import str_enum
-from hall_app.domain.enums import ProductKind
+from hall_app.domain.enums import OfferKind, ProductKind
 
 
 class VatCategory(CentralStamped, SyncedMixin, Base):
@@ -53,6 +53,8 @@ class Product(CentralStamped, SyncedMixin, Base):
     # Handsets
     brand: Mapped[str | None] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(64))
+    colour: Mapped[str | None] = mapped_column(String(16))
+    storage: Mapped[str | None] = mapped_column(String(16))  # 12+256GB
 
     vat_category: Mapped[VatCategory] = relationship()
 
@@ -74,3 +76,33 @@ class Promotion(CentralStamped, SyncedMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
 
     product: Mapped[Product | None] = relationship()
+
+
+class HandsetOffer(CentralStamped, SyncedMixin, Base):
+    """A handset model's contract (合约) or installment (分期) offer, kept centrally.
+
+    A contract offer gives ``subsidy_fen`` off the price for a plan of at least
+    ``min_plan_fen`` a month over ``months``; leaving early repays the unearned subsidy. An
+    installment offer finances the price less a down payment of at least
+    ``min_down_payment_pct`` over ``months``, with a stated fee (``fee_fen``) or a stated
+    monthly rate on the financed amount (``monthly_rate``), never both; paying off early costs
+    the remaining principal plus ``payoff_fee_fen``."""
+
+    __tablename__ = "handset_offers"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"), index=True)
+    kind: Mapped[OfferKind] = mapped_column(str_enum(OfferKind))
+    name: Mapped[str] = mapped_column(String(64))
+    months: Mapped[int]
+    subsidy_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    min_plan_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    monthly_rate: Mapped[Decimal] = mapped_column(Numeric(7, 5), default=Decimal(0))
+    min_down_payment_pct: Mapped[int] = mapped_column(default=0)
+    payoff_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+    product: Mapped[Product] = relationship()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
+from hall_app.db.models.catalog import Product
 from hall_app.db.models.org import str_enum
 from hall_app.domain.enums import DeviceStatus, NumberStatus, SimStatus
 
@@ -60,11 +61,28 @@ class SimCard(SyncedMixin, Base):
 
 
 class Device(SyncedMixin, Base):
-    """One handset in stock, by IMEI; one IMEI is sold once."""
+    """One handset in stock, by IMEI; one IMEI is sold once (unique here and centrally).
+    Leased to a counter to sell offline like SIMs and modems."""
 
     __tablename__ = "devices"
+    __table_args__ = (Index("ix_devices_product_status", "product_id", "status"),)
 
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
     imei: Mapped[str] = mapped_column(String(15), unique=True)
     status: Mapped[DeviceStatus] = mapped_column(str_enum(DeviceStatus), index=True)
     hall_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("halls.id"))
+    # Where the unit is: 营业厅库房, 1号柜台, 客户, 返厂维修 …
+    location: Mapped[str] = mapped_column(String(32), default="")
+    received_at: Mapped[datetime | None]
+    lease_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    lease_until: Mapped[datetime | None]
+    taken_by_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    # The sale: its order, the customer, the subscription a contract phone is bound to, and
+    # the warranty's first day (the day of sale).
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subscriptions.id"))
+    sold_at: Mapped[datetime | None]
+    warranty_from: Mapped[date | None]
+
+    product: Mapped[Product] = relationship()

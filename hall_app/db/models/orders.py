@@ -12,7 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.org import Staff, str_enum
-from hall_app.domain.enums import ApprovalState, OrderState, OrderType
+from hall_app.domain.enums import (
+    ApprovalState,
+    ContractStatus,
+    CreditOutcome,
+    OrderState,
+    OrderType,
+)
 
 
 class Order(SyncedMixin, Base):
@@ -79,7 +85,52 @@ class Approval(SyncedMixin, Base):
     decided_at: Mapped[datetime | None]
 
 
+class CreditAssessment(SyncedMixin, Base):
+    """A credit check before an installment sale: each rule's outcome and its reason in
+    Chinese (``rules_json``), the overall result, and the supervisor who approved one that
+    needed it."""
+
+    __tablename__ = "credit_assessments"
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    assessed_at: Mapped[datetime]
+    product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("products.id"))
+    monthly_fen: Mapped[int] = mapped_column(BigInteger)  # the instalment asked for
+    outcome: Mapped[CreditOutcome] = mapped_column(str_enum(CreditOutcome))
+    rules_json: Mapped[str] = mapped_column(Text, default="[]")
+    approver_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    approved_at: Mapped[datetime | None]
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
+
+
+class HandsetCommitment(SyncedMixin, Base):
+    """A contract phone (合约机): the handset's IMEI bound to a subscription for ``months``
+    at a plan of at least ``min_plan_fen``, against a subsidy earned back monthly."""
+
+    __tablename__ = "handset_commitments"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("subscriptions.id"), index=True
+    )
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"))
+    offer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("handset_offers.id"))
+    subsidy_fen: Mapped[int] = mapped_column(BigInteger)
+    months: Mapped[int]
+    min_plan_fen: Mapped[int] = mapped_column(BigInteger)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]  # the last day of the commitment
+    status: Mapped[ContractStatus] = mapped_column(str_enum(ContractStatus))
+    ended_at: Mapped[datetime | None]
+    clawback_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # repaid on leaving early
+
+
 class InstallmentContract(SyncedMixin, Base):
+    """分期合同: the handset's price, the down payment, the financed amount and the fee, repaid
+    in ``months`` instalments (``instalments``)."""
+
     __tablename__ = "installment_contracts"
 
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -92,13 +143,24 @@ class InstallmentContract(SyncedMixin, Base):
     months: Mapped[int]
     credit_approved: Mapped[bool]
     credit_reasons: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # ContractStatus
+    offer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("handset_offers.id"))
+    credit_assessment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("credit_assessments.id")
+    )
+    monthly_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 5))
+    payoff_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    signed_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]  # paid off, completed or returned
 
-    instalments: Mapped[list[Instalment]] = relationship(back_populates="contract")
+    instalments: Mapped[list[Instalment]] = relationship(
+        back_populates="contract", order_by="Instalment.seq"
+    )
 
 
 class Instalment(SyncedMixin, Base):
     __tablename__ = "instalments"
+    __table_args__ = (Index("ix_instalments_due_unpaid", "due_date", "paid_at"),)
 
     contract_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("installment_contracts.id", ondelete="CASCADE"), index=True
@@ -106,6 +168,10 @@ class Instalment(SyncedMixin, Base):
     seq: Mapped[int]
     due_date: Mapped[date]
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_at: Mapped[datetime | None]
+    # The order (分期还款) that paid it; a payoff marks every remaining one with its order.
+    paid_order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
 
     contract: Mapped[InstallmentContract] = relationship(back_populates="instalments")
