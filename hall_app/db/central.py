@@ -382,4 +382,60 @@ class FixedClaim:
         ]
 
 
-Undoable = Claim | FixedClaim  # a claim a failed order gives back
+@dataclass(frozen=True)
+class DeviceClaim:
+    """A handset claimed at the central database (by IMEI) for a sale that then failed:
+    undone at once, or kept in the counter's database and undone by the next sync round. Only
+    that very claim is undone (its stamp)."""
+
+    imei: str
+    counter_id: uuid.UUID
+    stamp: datetime
+    was: str = "in_stock"  # the status it goes back to: in_stock or returned
+
+    PREFIX: ClassVar[str] = "undev:"
+
+    def undo(self, central: Session) -> None:
+        from hall_app.db.models import Device
+        from hall_app.domain.enums import DeviceStatus
+
+        central.execute(
+            update(Device)
+            .where(
+                Device.imei == self.imei,
+                Device.status == DeviceStatus.SOLD,
+                Device.taken_by_counter_id == self.counter_id,
+                Device.updated_at == self.stamp,
+            )
+            .values(status=DeviceStatus(self.was), taken_by_counter_id=None)
+        )
+
+    def keep(self, session: Session) -> None:
+        _keep(
+            session,
+            f"{self.PREFIX}{self.imei}",
+            {
+                "imei": self.imei,
+                "counter_id": str(self.counter_id),
+                "stamp": self.stamp.isoformat(),
+                "was": self.was,
+            },
+        )
+
+    @classmethod
+    def kept(cls, session: Session) -> list[tuple[str, DeviceClaim]]:
+        return [
+            (
+                key,
+                cls(
+                    d["imei"],
+                    uuid.UUID(d["counter_id"]),
+                    datetime.fromisoformat(d["stamp"]),
+                    d.get("was", "in_stock"),
+                ),
+            )
+            for key, d in _kept(session, cls.PREFIX)
+        ]
+
+
+Undoable = Claim | FixedClaim | DeviceClaim  # a claim a failed order gives back

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hall_app.config import BusinessRules
 from hall_app.db.central import CentralLink, Undoable, fetch_with_parents, free_to, leased_to
 from hall_app.db.models import (
+    Device,
     Equipment,
     InstallerTeam,
     InstallSlot,
@@ -23,7 +24,7 @@ from hall_app.db.models import (
     PhoneNumber,
     SimCard,
 )
-from hall_app.domain.enums import EquipmentStatus, NumberStatus, SimStatus
+from hall_app.domain.enums import DeviceStatus, EquipmentStatus, NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.slots import SLOT_FIELD, SlotFull
 
@@ -31,6 +32,8 @@ NUMBERS: Table = PhoneNumber.__table__  # type: ignore[assignment]
 SIMS: Table = SimCard.__table__  # type: ignore[assignment]
 LANDLINES: Table = LandlineNumber.__table__  # type: ignore[assignment]
 GEAR: Table = Equipment.__table__  # type: ignore[assignment]
+DEVICES: Table = Device.__table__  # type: ignore[assignment]
+SELLABLE = (DeviceStatus.IN_STOCK, DeviceStatus.RETURNED)
 SLOTS: Table = InstallSlot.__table__  # type: ignore[assignment]
 DEFAULT_LEAD_HOURS = BusinessRules.install_lead_hours
 
@@ -249,6 +252,39 @@ class LinkedCentral:
             if slot_id is not None:
                 rows.extend(book_slot(central, slot_id, counter_id, now, lead_hours=lead_hours))
             return rows
+
+        return self._link.run(claim)
+
+    def claim_device(
+        self, imei: str, counter_id: uuid.UUID, now: datetime
+    ) -> list[tuple[Table, dict[str, Any]]]:
+        def claim(central: Session) -> list[tuple[Table, dict[str, Any]]]:
+            before = (
+                central.execute(select(DEVICES).where(DEVICES.c.imei == imei)).mappings().first()
+            )
+            if before is None:
+                raise ValidationError(f"中心库存中没有 IMEI {imei} 的手机，请核对", "IMEI")
+            took = central.execute(
+                update(Device)
+                .where(
+                    Device.imei == imei,
+                    Device.status.in_(SELLABLE),
+                    free_to(DEVICES, counter_id),
+                )
+                .values(status=DeviceStatus.SOLD, taken_by_counter_id=counter_id, updated_at=now)
+                .returning(Device.id)
+            ).scalar_one_or_none()
+            if took is None:
+                status = DeviceStatus(before["status"])
+                if status in SELLABLE:
+                    raise ValidationError(
+                        f"IMEI {imei} 的手机由其他窗口离线租用中，不能在本窗口销售", "IMEI"
+                    )
+                raise ValidationError(
+                    f"IMEI {imei} 的手机{status.label}，不能再销售（可能刚被其他窗口售出）",
+                    "IMEI",
+                )
+            return fetch_with_parents(central, DEVICES, dict(before))
 
         return self._link.run(claim)
 

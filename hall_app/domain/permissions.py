@@ -20,6 +20,7 @@ class Permission(StrEnum):
     REPORTS_VIEW = "reports.view"
     STAFF_ADMIN = "staff.admin"
     CATALOG_ADMIN = "catalog.admin"
+    STOCK_RECEIVE = "stock.receive"  # handset deliveries into the hall's stock
 
 
 _CLERK = frozenset(
@@ -37,6 +38,7 @@ _SUPERVISOR = _CLERK | {
     Permission.APPROVE,
     Permission.CASH_RECONCILE,
     Permission.REPORTS_VIEW,
+    Permission.STOCK_RECEIVE,
 }
 _ADMIN = _SUPERVISOR | {Permission.STAFF_ADMIN, Permission.CATALOG_ADMIN}
 
@@ -58,5 +60,6 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.CASH_RECONCILE: "现金日结",
     Permission.REPORTS_VIEW: "查看报表",
     Permission.STAFF_ADMIN: "员工管理",
+    Permission.STOCK_RECEIVE: "终端入库",
     Permission.CATALOG_ADMIN: "产品目录管理",
 }

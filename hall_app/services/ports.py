@@ -50,6 +50,14 @@ class CentralClaims(Protocol):
         rows as they were before, with their parents, for the counter to mirror."""
         ...
 
+    def claim_device(self, imei: str, counter_id: uuid.UUID, now: datetime) -> MirrorRows:
+        """The handset (in stock or back in stock after a return, and free to the counter:
+        not leased to another) becomes sold to this counter at the central database, by one
+        conditional UPDATE, so two counters never sell the same IMEI. Refused with a
+        ``ValidationError`` (field IMEI) naming why. Returns the unit as it was before, with
+        its parents, for a counter that never had it."""
+        ...
+
     def release_claim(self, claim: Undoable) -> None:
         """Give back a claim whose order failed (only that very claim: its stamp)."""
         ...

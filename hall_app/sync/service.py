@@ -18,6 +18,7 @@ from hall_app.clock import Clock, business_date
 from hall_app.db.central import (
     CentralLink,
     Claim,
+    DeviceClaim,
     FixedClaim,
     Undoable,
     fetch_with_parents,
@@ -181,7 +182,11 @@ class SyncService:
     def _undo_kept_claims(self, central: Engine) -> None:
         """Claims of failed orders that could not be undone while the link was down."""
         with self._db.read() as s:
-            kept: list[tuple[str, Undoable]] = [*Claim.kept(s), *FixedClaim.kept(s)]
+            kept: list[tuple[str, Undoable]] = [
+                *Claim.kept(s),
+                *FixedClaim.kept(s),
+                *DeviceClaim.kept(s),
+            ]
         for key, claim in kept:
             try:
                 with central.begin() as conn, Session(bind=conn) as session:

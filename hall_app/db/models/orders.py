@@ -112,9 +112,7 @@ class HandsetCommitment(SyncedMixin, Base):
 
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
-    subscription_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("subscriptions.id"), index=True
-    )
+    subscription_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subscriptions.id"), index=True)
     device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"))
     offer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("handset_offers.id"))
     subsidy_fen: Mapped[int] = mapped_column(BigInteger)
