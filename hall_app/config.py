@@ -33,6 +33,7 @@ class BusinessRules:
     min_age_alone: int = 16
     min_age_with_guardian: int = 10
     min_age_installments: int = 18
+    handset_return_days: int = 7  # a handset sold outright may be returned undamaged so long
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     number_reservation_minutes: int = 30
