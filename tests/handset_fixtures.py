@@ -1,154 +1,194 @@
-"""Handset sales for tests of what follows a sale (returns), written with the same pieces the
-order pipeline uses (order number, the domain's sale lines, settle, the till, the blue
-invoice), until HandsetService.sell is there to make them."""
+"""Rows for handset sale tests on the demo database: contract and installment offers for one
+model, its units in stock, an adult customer with a mobile number whose plan meets the contract
+offer, and a minor. Meant to be reused by any test that sells a handset (``prepare_handsets``,
+``sale_request``, ``signed``)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from hall_app.app import HallApp
-from hall_app.clock import business_date
 from hall_app.db.models import (
     Customer,
     Device,
-    Order,
-    OrderLine,
-    Payment,
+    HandsetOffer,
+    InstallmentContract,
     Product,
-    VatCategory,
+    Subscription,
 )
 from hall_app.domain.enums import (
+    CustomerKind,
     DeviceStatus,
-    OrderState,
-    OrderType,
+    OfferKind,
     PaymentMethod,
     ProductKind,
     SaleMode,
+    SubscriptionKind,
+    SubscriptionStatus,
 )
-from hall_app.domain.handsets import price_handset
-from hall_app.domain.payments import PaymentInput, settle
-from hall_app.domain.pricing import Item, VatClass
+from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
-from hall_app.services.cash import open_session_for_payment
-from hall_app.services.invoicing import issue_invoice
-from hall_app.services.pipeline import order_no
+from hall_app.services.handsets import HandsetSaleRequest
 
-
-def luhn_imei(n: int) -> str:
-    body = f"35{n:012d}"
-    total = 0
-    for i, ch in enumerate(body):
-        d = int(ch) * (2 if i % 2 == 1 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str((10 - total % 10) % 10)
+MODEL = "HW_MATE70"  # 华为 Mate 70 12+256GB, 5,499.00
+OTHER_MODEL = "VIVO_Y300"
+SIGNED = b"\x89PNG signed on the customer screen"
+CONTRACT_SUBSIDY = 120_000  # 1,200.00 over 24 months: 50.00 a month
+CONTRACT_MIN_PLAN = 12_900
+INSTALMENT_FEE = 24_000  # 240.00 over 12 months
+PAYOFF_FEE = 5_000
 
 
 @dataclass(frozen=True)
-class Sold:
-    order_id: uuid.UUID
-    order_no: str
-    imei: str
-    device_id: uuid.UUID
-    total_fen: int
-    invoice_no: str | None
+class HandsetSetup:
+    product_id: uuid.UUID
+    product_name: str
+    price_fen: int
+    imeis: tuple[str, ...]  # in stock, of the model
+    other_imei: str  # in stock, of another model
+    other_name: str
+    contract_offer_id: uuid.UUID  # 24 months, 1,200.00 subsidy, plan ≥ 129.00
+    installment_offer_id: uuid.UUID  # 12 months, a stated fee of 240.00, 20 % down
+    rate_offer_id: uuid.UUID  # 6 months at 0.5 % a month, 30 % down, no payoff fee
+    customer_id: uuid.UUID  # adult, real-named 400 days ago, no arrears, no contracts
+    subscription_id: uuid.UUID  # the customer's active mobile number on 5G129
+    minor_id: uuid.UUID  # 16 years old
 
 
-def handset_product(app: HallApp) -> tuple[uuid.UUID, str, int]:
-    with app.db.read() as s:
-        p = s.scalars(
-            select(Product)
-            .where(Product.kind == ProductKind.HANDSET, Product.active.is_(True))
-            .order_by(Product.code)
-            .limit(1)
-        ).one()
-        return p.id, p.name, p.price_fen
+def prepare_handsets(hall: HallApp) -> HandsetSetup:
+    now: datetime = hall.clock()
+    today = now.date()
+    with hall.db.unit_of_work() as s:
+        product = s.scalars(select(Product).where(Product.code == MODEL)).one()
+        other = s.scalars(select(Product).where(Product.code == OTHER_MODEL)).one()
+        plan = s.scalars(select(Product).where(Product.code == "5G129")).one()
+        assert plan.kind is ProductKind.MOBILE_PLAN and plan.price_fen >= CONTRACT_MIN_PLAN
 
-
-def stock_unit(
-    app: HallApp, actor: Actor, n: int, status: DeviceStatus = DeviceStatus.IN_STOCK
-) -> str:
-    product_id, _, _ = handset_product(app)
-    imei = luhn_imei(900_000 + n)
-    now = app.clock()
-    with app.db.unit_of_work() as s:
-        s.execute(
-            insert(Device).values(
-                id=uuid.uuid4(), product_id=product_id, imei=imei, status=status,
-                hall_id=actor.hall_id, location="营业厅库房", received_at=now,
-                created_at=now, updated_at=now,
+        def offer(code: str, kind: OfferKind, months: int, **values: object) -> uuid.UUID:
+            row = HandsetOffer(
+                code=code,
+                product_id=product.id,
+                kind=kind,
+                name=f"{product.name} {kind.label}{months}期"
+                if kind is OfferKind.INSTALLMENT
+                else f"购机送费 {months} 个月",
+                months=months,
+                valid_from=date(2026, 1, 1),
+                valid_to=None,
+                **values,
             )
-        )  # fmt: skip
-    return imei
+            s.add(row)
+            s.flush()
+            return row.id
 
-
-def sell_outright(
-    app: HallApp,
-    actor: Actor,
-    customer_id: uuid.UUID,
-    imei: str,
-    payments: tuple[PaymentInput, ...] | None = None,
-) -> Sold:
-    """An outright sale of the unit, in one transaction, as the pipeline would write it."""
-    now = app.clock()
-    with app.db.unit_of_work() as s:
-        unit = s.scalars(select(Device).where(Device.imei == imei)).one()
-        product = s.get_one(Product, unit.product_id)
-        vat = s.get_one(VatCategory, product.vat_category_id)
-        item = Item(
+        contract = offer(
+            "T-HW70-C24",
+            OfferKind.CONTRACT,
+            24,
+            subsidy_fen=CONTRACT_SUBSIDY,
+            min_plan_fen=CONTRACT_MIN_PLAN,
+        )
+        fee = offer(
+            "T-HW70-I12",
+            OfferKind.INSTALLMENT,
+            12,
+            fee_fen=INSTALMENT_FEE,
+            min_down_payment_pct=20,
+            payoff_fee_fen=PAYOFF_FEE,
+        )
+        rate = offer(
+            "T-HW70-I6",
+            OfferKind.INSTALLMENT,
+            6,
+            monthly_rate=Decimal("0.005"),
+            min_down_payment_pct=30,
+        )
+        imeis = tuple(
+            s.scalars(
+                select(Device.imei)
+                .where(Device.product_id == product.id, Device.status == DeviceStatus.IN_STOCK)
+                .order_by(Device.imei)
+                .limit(5)
+            )
+        )
+        other_imei = s.scalars(
+            select(Device.imei)
+            .where(Device.product_id == other.id, Device.status == DeviceStatus.IN_STOCK)
+            .order_by(Device.imei)
+        ).first()
+        assert len(imeis) == 5 and other_imei is not None
+        with_contract = select(InstallmentContract.customer_id)
+        sub = s.scalars(
+            select(Subscription)
+            .join(Customer, Customer.id == Subscription.customer_id)
+            .where(
+                Subscription.kind == SubscriptionKind.MOBILE,
+                Subscription.status == SubscriptionStatus.ACTIVE,
+                Customer.kind == CustomerKind.INDIVIDUAL,
+                Customer.id.not_in(with_contract),
+            )
+            .order_by(Subscription.service_number)
+        ).first()
+        assert sub is not None
+        sub.product_id = plan.id
+        s.execute(
+            update(Subscription)
+            .where(Subscription.customer_id == sub.customer_id, Subscription.balance_fen < 0)
+            .values(balance_fen=0)
+        )
+        customer = s.get_one(Customer, sub.customer_id)
+        customer.birth_date = date(1990, 5, 1)
+        customer.real_name_verified_at = now - timedelta(days=400)
+        minor = s.scalars(
+            select(Customer)
+            .where(Customer.kind == CustomerKind.INDIVIDUAL, Customer.id != customer.id)
+            .order_by(Customer.name)
+        ).first()
+        assert minor is not None
+        minor.birth_date = date(today.year - 16, 1, 1)
+        minor.real_name_verified_at = now - timedelta(days=400)
+        return HandsetSetup(
             product.id,
             product.name,
             product.price_fen,
-            VatClass(vat.id, vat.invoice_label, Decimal(vat.rate)),
+            imeis,
+            other_imei,
+            other.name,
+            contract,
+            fee,
+            rate,
+            customer.id,
+            sub.id,
+            minor.id,
         )
-        pricing = price_handset(item, imei, SaleMode.OUTRIGHT)
-        paying = payments or (
-            PaymentInput(
-                PaymentMethod.BANK_CARD,
-                pricing.total_fen,
-                reference="POS000001",
-            ),
-        )
-        settled = settle(pricing.total_fen, list(paying))
-        order_id = uuid.uuid4()
-        order = Order(
-            id=order_id, order_no=order_no(s, actor, now), order_type=OrderType.HANDSET_SALE,
-            state=OrderState.COMPLETED, hall_id=actor.hall_id, counter_id=actor.counter_id,
-            staff_id=actor.staff_id, customer_id=customer_id, total_fen=pricing.total_fen,
-            submitted_at=now, completed_at=now,
-        )  # fmt: skip
-        s.add(order)
-        s.flush()
-        for line in pricing.lines:
-            s.add(OrderLine(
-                order_id=order_id, product_id=line.product_id, description=line.description,
-                unit_price_fen=line.amount_fen, amount_fen=line.amount_fen,
-                vat_category_id=line.vat.id if line.vat else None,
-                vat_rate=line.vat.rate if line.vat else None, invoiceable=line.invoiceable,
-            ))  # fmt: skip
-        till = open_session_for_payment(s, actor, now)
-        for p in settled:
-            s.add(Payment(
-                order_id=order_id, cash_session_id=till.id, customer_id=customer_id,
-                staff_id=actor.staff_id, method=p.method, amount_fen=p.amount_fen,
-                tendered_fen=p.tendered_fen, change_fen=p.change_fen,
-                reference=p.reference or None, paid_at=now,
-            ))  # fmt: skip
-        customer = s.get_one(Customer, customer_id)
-        invoice = issue_invoice(s, actor, order_id, customer, pricing, now)
-        s.execute(
-            update(Device)
-            .where(Device.id == unit.id)
-            .values(
-                status=DeviceStatus.SOLD, order_id=order_id, customer_id=customer_id,
-                sold_at=now, warranty_from=business_date(now), location="客户",
-                taken_by_counter_id=actor.counter_id, updated_at=now,
-            )
-        )  # fmt: skip
-        return Sold(
-            order_id, order.order_no, imei, unit.id, pricing.total_fen,
-            invoice.invoice_no if invoice else None,
-        )  # fmt: skip
+
+
+def sale_request(st: HandsetSetup, mode: SaleMode, **changes: object) -> HandsetSaleRequest:
+    """An unpaid, unsigned request for the model's first unit."""
+    req = HandsetSaleRequest(
+        customer_id=st.customer_id,
+        product_id=st.product_id,
+        imei=st.imeis[0],
+        mode=mode,
+        payments=(),
+        offer_id={
+            SaleMode.OUTRIGHT: None,
+            SaleMode.CONTRACT: st.contract_offer_id,
+            SaleMode.INSTALLMENT: st.installment_offer_id,
+        }[mode],
+        subscription_id=st.subscription_id if mode is SaleMode.CONTRACT else None,
+        down_payment_fen=110_000 if mode is SaleMode.INSTALLMENT else 0,
+    )
+    return replace(req, **changes)  # type: ignore[arg-type]
+
+
+def signed(hall: HallApp, actor: Actor, req: HandsetSaleRequest) -> HandsetSaleRequest:
+    """The request as the customer signed its terms and paid what is due now in cash."""
+    quote = hall.handsets.quote(actor, req)
+    cash = PaymentInput(PaymentMethod.CASH, quote.total_fen, tendered_fen=quote.total_fen)
+    return replace(req, payments=(cash,), terms_text=quote.terms, signature_png=SIGNED)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -18,34 +18,40 @@ from hall_app.db.models import (
     AuditEntry,
     Customer,
     Device,
-    HandsetCommitment,
     Invoice,
     InvoiceLine,
     Order,
     Payment,
-    Subscription,
 )
 from hall_app.domain.enums import (
-    ContractStatus,
     DeviceStatus,
     InvoiceKind,
     InvoiceStatus,
     OrderType,
     PaymentMethod,
+    SaleMode,
 )
 from hall_app.domain.errors import HallError, PermissionDenied, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
 from hall_app.services.handset_returns import ReturnRequest
 from tests.conftest import FakeClock
-from tests.handset_fixtures import sell_outright, stock_unit
+from tests.handset_fixtures import HandsetSetup, prepare_handsets, sale_request, signed
+from tests.return_fixtures import sell_outright, stock_unit
 
 
-def _customer(hall: HallApp, skip: int = 0) -> uuid.UUID:
+@pytest.fixture
+def st(hall: HallApp) -> HandsetSetup:
+    return prepare_handsets(hall)
+
+
+def _other_adult(hall: HallApp, st: HandsetSetup) -> uuid.UUID:
     with hall.db.read() as s:
         return s.scalars(
-            select(Customer.id).where(Customer.guardian_id.is_(None)).order_by(Customer.id)
-            .offset(skip).limit(1)
+            select(Customer.id).where(
+                Customer.guardian_id.is_(None), Customer.id.not_in([st.customer_id, st.minor_id]),
+                Customer.birth_date < date(2000, 1, 1),
+            ).order_by(Customer.id).limit(1)
         ).one()  # fmt: skip
 
 
@@ -60,14 +66,14 @@ def _counts(hall: HallApp) -> tuple[int, int, int, int]:
 
 
 def test_an_outright_sale_is_returned_refunded_and_red_lettered(
-    hall: HallApp, clerk: Actor, supervisor: Actor, clock: FakeClock
+    hall: HallApp, clerk: Actor, supervisor: Actor, clock: FakeClock, st: HandsetSetup
 ) -> None:
-    customer = _customer(hall)
-    imei = stock_unit(hall, clerk, 1)
+    customer = st.customer_id
+    imei = stock_unit(hall, clerk, st, 1)
     price = _price(hall, imei)
     cash_part = 100_000
     sold = sell_outright(
-        hall, clerk, customer, imei,
+        hall, clerk, st, imei,
         (
             PaymentInput(PaymentMethod.CASH, cash_part, tendered_fen=cash_part + 5_000),
             PaymentInput(PaymentMethod.BANK_CARD, price - cash_part, reference="POS000007"),
@@ -141,7 +147,7 @@ def test_an_outright_sale_is_returned_refunded_and_red_lettered(
     assert err.value.field == "退货订单" and "已于受理单" in err.value.text
     assert _counts(hall) == before
     # The returned unit is sellable again.
-    resold = sell_outright(hall, clerk, _customer(hall, 1), imei)
+    resold = sell_outright(hall, clerk, st, imei, customer_id=_other_adult(hall, st))
     assert resold.imei == imei
 
 
@@ -173,10 +179,10 @@ def _refused(hall: HallApp, clerk: Actor, req: ReturnRequest, field: str, words:
 
 
 def test_refusals_save_nothing(
-    hall: HallApp, clerk: Actor, supervisor: Actor, clock: FakeClock
+    hall: HallApp, clerk: Actor, supervisor: Actor, clock: FakeClock, st: HandsetSetup
 ) -> None:
-    customer = _customer(hall)
-    sold = sell_outright(hall, clerk, customer, stock_unit(hall, clerk, 2))
+    customer = st.customer_id
+    sold = sell_outright(hall, clerk, st, stock_unit(hall, clerk, st, 2))
     damaged = ReturnRequest(
         sold.order_id, undamaged=False, reason="屏幕划伤", supervisor=supervisor
     )
@@ -201,18 +207,12 @@ def test_refusals_save_nothing(
 
 
 def test_a_contract_handset_is_not_returned_here(
-    hall: HallApp, clerk: Actor, supervisor: Actor
+    hall: HallApp, clerk: Actor, supervisor: Actor, st: HandsetSetup
 ) -> None:
-    customer = _customer(hall)
-    sold = sell_outright(hall, clerk, customer, stock_unit(hall, clerk, 3))
-    with hall.db.unit_of_work() as s:  # bound to a subscription as a contract phone
-        sub = s.scalars(select(Subscription.id).limit(1)).one()
-        today = hall.clock().date()
-        s.add(HandsetCommitment(
-            order_id=sold.order_id, customer_id=customer, subscription_id=sub,
-            device_id=sold.device_id, subsidy_fen=60_000, months=12, min_plan_fen=12_900,
-            starts_on=today, ends_on=today + timedelta(days=365), status=ContractStatus.ACTIVE,
-        ))  # fmt: skip
+    customer = st.customer_id
+    req = signed(hall, clerk, sale_request(st, SaleMode.CONTRACT))
+    sold = hall.handsets.sell(clerk, req)
+    assert sold.commitment_id is not None
     view = next(
         v for v in hall.handset_returns.returnable(clerk, customer) if v.order_id == sold.order_id
     )
@@ -222,10 +222,9 @@ def test_a_contract_handset_is_not_returned_here(
 
 
 def test_two_clerks_returning_the_same_sale_at_once_return_it_once(
-    hall: HallApp, clerk: Actor, supervisor: Actor
+    hall: HallApp, clerk: Actor, supervisor: Actor, st: HandsetSetup
 ) -> None:
-    customer = _customer(hall)
-    sold = sell_outright(hall, clerk, customer, stock_unit(hall, clerk, 4))
+    sold = sell_outright(hall, clerk, st, stock_unit(hall, clerk, st, 4))
     clerk2 = hall.auth.log_in("clerk2", "hall1234")
     results: list[str] = []
     start = threading.Barrier(2)
