@@ -27,8 +27,8 @@ from hall_app.services.coverage import CoverageService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
 from hall_app.services.fixed_line import FixedLineService
-from hall_app.services.handsets import HandsetService
 from hall_app.services.handset_returns import HandsetReturnService
+from hall_app.services.handsets import HandsetService
 from hall_app.services.installs import SlotService
 from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService

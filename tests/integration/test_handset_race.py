@@ -13,7 +13,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,14 +21,31 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select, update
 
+from hall_app.app import HallApp, build_app
+from hall_app.config import Settings
 from hall_app.db.central import CentralLink, DeviceClaim, mirror
 from hall_app.db.central_claims import LinkedCentral
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.migrate import upgrade_to_head
-from hall_app.db.models import Counter, Device, Hall, Product, SyncOutbox, VatCategory
-from hall_app.domain.enums import DeviceStatus, ProductKind
+from hall_app.db.models import (
+    Counter,
+    Device,
+    Hall,
+    InvoiceSegment,
+    Order,
+    Product,
+    SyncOutbox,
+    VatCategory,
+)
+from hall_app.domain.enums import DeviceStatus, PaymentMethod, ProductKind, SaleMode
 from hall_app.domain.errors import ValidationError
-from tests.integration.test_sync_handsets import imei
+from hall_app.domain.payments import PaymentInput
+from hall_app.services.actor import Actor
+from hall_app.services.handsets import HandsetSaleRequest
+from tests.conftest import FakeClock
+from tests.handset_fixtures import SIGNED, HandsetSetup, prepare_handsets, sale_request
+from tests.integration.test_sync_handsets import HandsetHall, imei
+from tests.integration.test_sync_handsets import handsets as handsets  # the fixture
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 WON = "won"
@@ -302,3 +319,147 @@ def test_a_failed_sale_gives_the_unit_back_by_its_own_claim(pg_stock: tuple[Stoc
         assert stock.device(leased) == (DeviceStatus.SOLD, stock.a)
     finally:
         link.close()
+
+
+# -- Through HandsetService.sell: two counter apps, the same last unit ------------------------
+
+
+def _outright(app: HallApp, actor: Actor, st: HandsetSetup, imei: str) -> HandsetSaleRequest:
+    req = replace(sale_request(st, SaleMode.OUTRIGHT), imei=imei)
+    quote = app.handsets.quote(actor, req)
+    card = PaymentInput(PaymentMethod.BANK_CARD, quote.total_fen, reference="POS123456")
+    return replace(req, payments=(card,), terms_text=quote.terms, signature_png=SIGNED)
+
+
+def _race_sales(
+    apps: dict[str, HallApp], clerks: dict[str, Actor], reqs: dict[str, HandsetSaleRequest]
+) -> dict[str, str]:
+    got: dict[str, str] = {}
+    start = threading.Barrier(len(apps))
+
+    def work(code: str) -> None:
+        start.wait()
+        try:
+            apps[code].handsets.sell(clerks[code], reqs[code])
+            got[code] = WON
+        except ValidationError as exc:
+            got[code] = f"{exc.field}|{exc.text}"
+        except BaseException as exc:
+            got[code] = f"error: {type(exc).__name__}: {exc}"
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in apps]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return got
+
+
+def _nothing_half_saved(app: HallApp, imei: str, orders_before: int) -> None:
+    with app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Order)) == orders_before
+        unit = s.scalars(select(Device).where(Device.imei == imei)).one()
+        assert unit.status is DeviceStatus.IN_STOCK and unit.order_id is None
+
+
+def _check_race(
+    apps: dict[str, HallApp], clerks: dict[str, Actor], st: dict[str, HandsetSetup], imei: str
+) -> str:
+    reqs = {c: _outright(apps[c], clerks[c], st[c], imei) for c in apps}
+    before = {}
+    for c, app in apps.items():
+        with app.db.read() as s:
+            before[c] = s.scalar(select(func.count()).select_from(Order)) or 0
+    got = _race_sales(apps, clerks, reqs)
+    winners = [c for c, r in got.items() if r == WON]
+    assert len(winners) == 1, got
+    (loser,) = [c for c in got if c != winners[0]]
+    field, message = got[loser].split("|", 1)
+    # Refused at the claim (不能再销售) or, when the winner had committed already, by the
+    # check before it (不能销售): either way told the unit is sold, by its IMEI.
+    assert field == "IMEI" and "已售" in message and imei in message, got
+    _nothing_half_saved(apps[loser], imei, before[loser])
+    with apps[winners[0]].db.read() as s:
+        unit = s.scalars(select(Device).where(Device.imei == imei)).one()
+        assert unit.status is DeviceStatus.SOLD and unit.order_id is not None
+    return winners[0]
+
+
+def test_two_counter_apps_sell_the_last_unit_on_sqlite(
+    demo_template: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Each counter on its own SQLite file, the central database a SQLite file too (the live
+    link's claim is the same conditional UPDATE): one sale wins, one is refused."""
+    central = tmp_path / "central.sqlite3"
+    shutil.copyfile(demo_template, central)
+    apps: dict[str, HallApp] = {}
+    try:
+        for code in ("01", "02"):
+            path = tmp_path / f"counter-{code}.sqlite3"
+            shutil.copyfile(demo_template, path)
+            env = {"HALL_CENTRAL_URL": f"sqlite:///{central}", "HALL_COUNTER": code}
+            apps[code] = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
+        clerks = {c: app.auth.log_in("clerk1", "hall1234") for c, app in apps.items()}
+        for c, app in apps.items():  # the invoice block a morning round would have leased
+            with app.db.unit_of_work() as s:
+                shared = s.scalars(
+                    select(InvoiceSegment).where(InvoiceSegment.counter_id.is_(None)).limit(1)
+                ).one()
+                start = shared.next_seq + (0 if c == "01" else 500)
+                s.add(InvoiceSegment(
+                    hall_id=shared.hall_id, counter_id=clerks[c].counter_id,
+                    year2=shared.year2, province_code=shared.province_code,
+                    channel=shared.channel, first_seq=start, last_seq=start + 499,
+                    next_seq=start, created_at=clock(), updated_at=clock(),
+                ))  # fmt: skip
+        st = {c: prepare_handsets(app) for c, app in apps.items()}
+        assert st["01"].imeis == st["02"].imeis
+        won = {_check_race(apps, clerks, st, imei) for imei in st["01"].imeis[:3]}
+        assert won <= {"01", "02"}
+        central_db = Database(make_engine(f"sqlite:///{central}"))
+        try:
+            with central_db.read() as s:
+                sold = s.execute(
+                    select(Device.status, Device.taken_by_counter_id).where(
+                        Device.imei.in_(st["01"].imeis[:3])
+                    )
+                ).all()
+            assert {DeviceStatus(x) for x, _ in sold} == {DeviceStatus.SOLD}
+            assert {h for _, h in sold} <= {clerks["01"].counter_id, clerks["02"].counter_id}
+        finally:
+            central_db.dispose()
+    finally:
+        for app in apps.values():
+            app.close()
+
+
+@pytest.mark.postgres
+def test_two_counter_apps_sell_the_last_unit_on_postgresql(handsets: HandsetHall) -> None:
+    h = handsets
+    apps = {c: h.apps[c] for c in ("01", "02")}
+    clerks = {c: h.clerk(c) for c in apps}
+    st = {c: prepare_handsets(app) for c, app in apps.items()}
+    with h.central.connect() as conn:  # the model's units nobody holds on a lease
+        free = list(
+            conn.scalars(
+                select(Device.imei)
+                .where(
+                    Device.product_id == st["01"].product_id,
+                    Device.status == DeviceStatus.IN_STOCK,
+                    Device.lease_counter_id.is_(None),
+                )
+                .order_by(Device.imei)
+                .limit(10)
+            )
+        )
+    with apps["02"].db.read() as s:  # and both counters have in their copy of the stock
+        known = set(s.scalars(select(Device.imei).where(Device.imei.in_(free))))
+    free = [n for n in free if n in known]
+    assert len(free) >= 2
+    for number in free:
+        winner = _check_race(apps, clerks, st, number)
+        with h.central.connect() as conn:
+            status, holder = conn.execute(
+                select(Device.status, Device.taken_by_counter_id).where(Device.imei == number)
+            ).one()
+        assert status == "sold" and holder == h.counter_id(winner)
