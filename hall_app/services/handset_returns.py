@@ -138,7 +138,7 @@ class HandsetReturnService:
                     Order.state == OrderState.COMPLETED,
                     Order.completed_at.is_not(None),
                 )
-                .order_by(Order.completed_at.desc())
+                .order_by(Order.completed_at.desc(), Order.order_no.desc())
                 .limit(50)
             ).all()
             sales = [

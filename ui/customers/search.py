@@ -27,8 +27,10 @@ from hall_app.domain.errors import HallError
 from hall_app.domain.masking import mask_id_number
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
+from hall_app.services.auth import AuthService
 from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
 from hall_app.services.documents import DocumentKind, DocumentService, PrintedDocument
+from hall_app.services.handset_returns import HandsetReturnService, ReturnDone
 from hall_app.services.installs import SlotService
 from hall_app.services.invoicing import InvoiceService, RedLetterResult
 from hall_app.services.workorders import WorkOrderService, WorkOrderView
@@ -38,6 +40,7 @@ from ui.customers.record import CustomerRecordView
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
 from ui.documents.preview import DocumentPreview
+from ui.handsets.returns import HandsetReturnDialog
 from ui.keys import shortcut
 from ui.ops import ChangeEvent, Changes, Operations
 from ui.table import RowsModel, make_table
@@ -62,9 +65,14 @@ class CustomerSearchPage(QWidget):
         *,
         work_orders: WorkOrderService | None = None,
         slots: SlotService | None = None,
+        returns: HandsetReturnService | None = None,
+        auth: AuthService | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
+        self._returns = returns
+        self._auth = auth
+        self.return_dialog: HandsetReturnDialog | None = None
         self._work_orders = work_orders
         self._slots = slots
         self.work_order_dialog: WorkOrderDialog | None = None
@@ -157,6 +165,12 @@ class CustomerSearchPage(QWidget):
         self.work_order_button.setEnabled(False)
         self.work_order_button.clicked.connect(self.open_selected_work_order)
         shortcut(self, "Ctrl+G", self.open_selected_work_order)
+        self.return_button = QPushButton("手机退货 (Ctrl+T)")
+        self.return_button.setObjectName("handsetReturn")
+        self.return_button.setVisible(returns is not None and auth is not None)
+        self.return_button.setEnabled(False)
+        self.return_button.clicked.connect(self.open_handset_return)
+        shortcut(self, "Ctrl+T", self.open_handset_return)
         # Enter on a focused action button opens it, as Space does (a C ticket focuses
         # 宽带/固话新装): outside a dialog a push button only clicks on Enter when autoDefault.
         for button in (
@@ -167,6 +181,7 @@ class CustomerSearchPage(QWidget):
             self.open_mobile_button,
             self.fixed_line_button,
             self.relocation_button,
+            self.return_button,
         ):
             button.setAutoDefault(True)
         actions = QHBoxLayout()
@@ -176,6 +191,7 @@ class CustomerSearchPage(QWidget):
         actions.addWidget(self.open_mobile_button)
         actions.addWidget(self.fixed_line_button)
         actions.addWidget(self.relocation_button)
+        actions.addWidget(self.return_button)
         right_layout.addLayout(actions)
         right_layout.addWidget(self.record, 1)
         splitter.addWidget(right)
@@ -204,6 +220,7 @@ class CustomerSearchPage(QWidget):
         self.open_mobile_button.setEnabled(False)
         self.red_letter_button.setEnabled(False)
         self.work_order_button.setEnabled(False)
+        self.return_button.setEnabled(False)
         self._enable_fixed(None)
         then = "，然后按 Ctrl+B 宽带/固话新装或 Ctrl+M 移机" if fixed_line else ""
         self.hint.setText(f"{ticket_no}：请查询客户或读身份证 (F9){then}")
@@ -224,6 +241,7 @@ class CustomerSearchPage(QWidget):
         self.open_mobile_button.setEnabled(False)
         self.red_letter_button.setEnabled(False)
         self.work_order_button.setEnabled(False)
+        self.return_button.setEnabled(False)
         self._enable_fixed(None)
 
     def _enable_fixed(self, record: CustomerRecord | None) -> None:
@@ -331,6 +349,7 @@ class CustomerSearchPage(QWidget):
         self.work_order_button.setEnabled(bool(work_orders))
         self.open_mobile_button.setEnabled(record.kind is CustomerKind.INDIVIDUAL)
         self.red_letter_button.setEnabled(bool(record.invoices))
+        self.return_button.setEnabled(True)
         self._enable_fixed(record)
         if self.fixed_visit:  # a C ticket: the broadband/landline install is what comes next
             self.fixed_line_button.setFocus()
@@ -394,6 +413,30 @@ class CustomerSearchPage(QWidget):
         self.work_order_dialog.open()
 
     # -- red-letter invoices (supervisors) ---------------------------------------------------
+    def open_handset_return(self) -> None:
+        """手机退货 for the open customer: their recent handset sales, one to return."""
+        record = self.current
+        if self._returns is None or self._auth is None:
+            return
+        if record is None:
+            self.field_error.setText("请先打开客户资料再办理手机退货 (F3 查询)")
+            self.focus_query()
+            return
+        if self.return_dialog is not None:
+            self.return_dialog.deleteLater()
+        dialog = HandsetReturnDialog(
+            self._returns, self._auth, self._actor, self._ops, record.id, self
+        )
+        dialog.returned.connect(self._handset_returned)
+        self.return_dialog = dialog
+        dialog.open()
+
+    def _handset_returned(self, result: ReturnDone) -> None:
+        self.hint.setText(
+            f"已退货：受理单 {result.order_no}，IMEI {result.imei}，"
+            f"退款 {fmt.money(-result.total_fen)}"
+        )  # the record refreshes from the write's announcement (_on_changed)
+
     def red_letter_selected(self) -> None:
         record = self.current
         table = self.record.tables["发票"]

@@ -68,6 +68,8 @@ class MainWindow(QMainWindow):
             app.documents,
             work_orders=app.work_orders,
             slots=app.slots,
+            returns=app.handset_returns,
+            auth=app.auth,
         )
         self.customers.open_mobile_requested.connect(self.open_mobile)
         self.customers.fixed_line_requested.connect(self.open_fixed_line)
