@@ -4,9 +4,11 @@ and two clerks paying the same instalment at once."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -23,8 +25,10 @@ from hall_app.db.models import (
 )
 from hall_app.domain.enums import ContractStatus, OrderType, PaymentMethod
 from hall_app.domain.errors import HallError, NotFound, ValidationError
+from hall_app.domain.money import format_yuan
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
+from hall_app.services.documents import DocumentKind
 from hall_app.services.instalments import InstalmentPayRequest, PayoffRequest
 from tests.integration.handset_rows import adult, contract_sale, installment_sale, with_mobile
 
@@ -264,3 +268,24 @@ def test_a_contract_phone_shows_months_left_and_todays_clawback(
     assert (v.months, v.months_left, v.clawback_fen, v.monthly_fen) == (24, 14, 70_000, 5_000)
     assert v.ends_on == date(2028, 1, 23) and v.status is ContractStatus.ACTIVE
     assert v.imei == sold.imei and "****" in v.number_masked
+
+
+def test_a_repayment_gets_its_receipt_naming_the_contract_and_instalments(
+    hall: HallApp, clerk: Actor, tmp_path: Path
+) -> None:
+    sold = installment_sale(hall, clerk, adult(hall))
+    [c] = hall.instalments.contracts(clerk, sold.customer_id)
+    due = c.instalments[1].amount_fen
+    paid = hall.instalments.pay_instalments(
+        clerk, InstalmentPayRequest(sold.contract, 1, cash(due), from_seq=2)
+    )
+    receipt = hall.documents.print_document(clerk, paid.order_id, DocumentKind.RECEIPT)
+    path = tmp_path / "receipt.pdf"
+    path.write_bytes(receipt.pdf)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert paid.order_no in text and "业务：分期还款" in text
+    # the line wraps on the 80 mm slip, the amount beside its first part
+    assert f"分期还款：{sold.order_no} 第 2/6" in text and "期（到期 2026-09-28）" in text
+    assert f"合计{format_yuan(due)}" in "".join(text.split())
