@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
@@ -44,6 +45,7 @@ def _fits(window: QWidget) -> None:
 
 def _shot(widget: QWidget, name: str) -> None:
     if SHOTS:
+        QTest.qWait(60)  # layouts settle (a button's text just changed)
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         assert widget.grab().save(str(Path(SHOTS) / f"{name}.png"))
 
@@ -116,6 +118,10 @@ def test_the_record_flags_overdue_instalments_and_a_clerk_takes_them_in_cash(
     pay = dialog.payment
     qtbot.waitUntil(lambda: dialog.current is pay, timeout=WAIT)
     assert dialog.next_button.text().startswith("收款并办结")
+    qtbot.wait(60)
+    button = dialog.next_button
+    assert button.width() >= button.minimumSizeHint().width()  # the whole text shown
+    _shot(dialog, "handsets-repay-payment")
     qtbot.keyClicks(pay.tendered, "3000")
     qtbot.keyClick(pay.tendered, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.current is dialog.finish, timeout=WAIT)
@@ -204,7 +210,7 @@ def test_paying_off_early_and_a_payment_another_window_took_first(
     assert "提前结清手续费 ¥50.00" in dialog.choose.note.text()
     assert f"{fresh.payoff_fen / 100:,.2f}" in dialog.choose.total.text()
     _shot(dialog, "handsets-payoff-choose")
-    dialog.next()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, CTRL)
     qtbot.waitUntil(lambda: dialog.current is dialog.payment, timeout=WAIT)
     qtbot.keyClicks(dialog.payment.tendered, f"{fresh.payoff_fen / 100:.2f}")
     qtbot.keyClick(dialog.payment.tendered, Qt.Key.Key_Return)
