@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -24,9 +25,10 @@ from hall_app.db.models import (
     Payment,
 )
 from hall_app.domain.enums import ContractStatus, OrderType, PaymentMethod
-from hall_app.domain.errors import HallError, NotFound, ValidationError
+from hall_app.domain.errors import HallError, NotFound, PermissionDenied, ValidationError
 from hall_app.domain.money import format_yuan
 from hall_app.domain.payments import PaymentInput
+from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind
 from hall_app.services.instalments import InstalmentPayRequest, PayoffRequest
@@ -197,6 +199,11 @@ def test_bad_repayments_are_refused_naming_the_field_and_nothing_is_saved(
             hall.instalments.pay_instalments(clerk, req)
         if field is not None:
             assert err.value.field == field and text is not None and text in err.value.message
+    no_till = replace(clerk, permissions=clerk.permissions - {Permission.PAYMENT_TAKE})
+    with pytest.raises(PermissionDenied):
+        hall.instalments.pay_instalments(no_till, InstalmentPayRequest(sold.contract, 1, cash(one)))
+    with pytest.raises(PermissionDenied):
+        hall.instalments.pay_off(no_till, PayoffRequest(sold.contract, cash(c.payoff_fen)))
     with pytest.raises(NotFound):
         hall.instalments.pay_instalments(
             clerk,
