@@ -116,9 +116,11 @@ def render_installment_contract(doc: ContractDocument) -> bytes:
         nonlocal y
         c.setFont(font, 10)
         c.drawString(x, y, f"{label}：")
-        start = x + 26 * mm  # a long value (an address) is set smaller to keep its column
+        # a long value (an address) is set smaller to keep clear of the column beside it
+        start = x + 26 * mm
+        limit = mid - 2 * mm if x < mid and not advance else RIGHT
         size = 10.0
-        while size > 7 and c.stringWidth(value, font, size) > (mid if x < mid else RIGHT) - start:
+        while size > 7 and c.stringWidth(value, font, size) > limit - start:
             size -= 0.5
         c.setFont(font, size)
         c.drawString(start, y, value)

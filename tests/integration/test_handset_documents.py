@@ -50,6 +50,7 @@ from hall_app.domain.errors import ValidationError
 from hall_app.domain.handsets import commitment_end, handset_line_text, schedule
 from hall_app.domain.masking import mask_id_number, mask_phone
 from hall_app.domain.money import capital_amount, format_yuan
+from hall_app.domain.telecom import luhn_check_digit
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind
 
@@ -58,7 +59,8 @@ SALE_AT = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in the hall
 SALE_DAY = date(2026, 11, 24)
 PRICE = 699_900  # ¥6,999.00
 DOWN = 100_000
-IMEI = "356938035643809"  # a valid IMEI (Luhn)
+IMEI = "99001234567890" + luhn_check_digit("99001234567890")  # clear of the demo stock
+OTHER_IMEI = "99001234567891" + luhn_check_digit("99001234567891")
 
 
 def _signature() -> bytes:
@@ -390,14 +392,14 @@ def test_contract_phone_receipt_and_form_show_the_commitment(
             OrderLine(
                 order_id=order.id,
                 product_id=product.id,
-                description=handset_line_text(product.name, "490154203237518"),
+                description=handset_line_text(product.name, OTHER_IMEI),
                 unit_price_fen=499_900,
                 amount_fen=499_900,
             )
         )
         device = Device(
             product_id=product.id,
-            imei="490154203237518",
+            imei=OTHER_IMEI,
             status=DeviceStatus.SOLD,
             order_id=order.id,
             customer_id=sub.customer_id,
@@ -430,7 +432,7 @@ def test_contract_phone_receipt_and_form_show_the_commitment(
         flat = _flat(text)
         assert f"合约期限{sep}24 个月（2026-11-24 至 {ends:%Y-%m-%d}）" in flat
         assert f"最低月消费{sep}¥129.00" in flat and f"号码{sep}{mask_phone(number)}" in flat
-        assert f"串号（IMEI）{sep}490154203237518" in flat and number not in text
+        assert f"串号（IMEI）{sep}{OTHER_IMEI}" in flat and number not in text
         assert "预存话费发票" not in text and DocumentKind.INSTALLMENT_CONTRACT not in (
             hall.documents.document_kinds(clerk, order_id)
         )
