@@ -520,13 +520,7 @@ def _details(session: Session, order: Order) -> tuple[tuple[str, str], ...]:
             rows.append(("合约号码", _number_shown(sub)))
         rows.append(("提前解约", "须退还未履约月份的购机补贴"))
     contract = _contract(session, order)
-    if contract is not None:
-        first = session.scalars(
-            select(Instalment)
-            .where(Instalment.contract_id == contract.id)
-            .order_by(Instalment.seq)
-            .limit(1)
-        ).first()
+    if contract is not None:  # the first instalment is on the financed line already
         rows.append(
             (
                 "分期付款",
@@ -534,10 +528,6 @@ def _details(session: Session, order: Order) -> tuple[tuple[str, str], ...]:
                 f"分期本金 {format_yuan(contract.financed_fen)}，共 {contract.months} 期",
             )
         )
-        if first is not None:
-            rows.append(
-                ("首期还款", f"{first.due_date:%Y-%m-%d} 应还 {format_yuan(first.amount_fen)}")
-            )
         rows.append(("还款计划", "详见《分期付款合同》"))
     if order.order_type is OrderType.INSTALMENT_PAYMENT:
         rows.extend(_repayment(session, order))

@@ -3,8 +3,9 @@ capitals, the masked ID, the IMEI, the early-payoff rule, 24 instalments over pa
 IMEI, 保修起始日期 and the contract-phone commitment on the receipt and the acceptance form,
 and the receipts of a repayment and of a return (退款).
 
-The sale rows are written directly, as the sale service would leave them (the service itself
-is built on another branch)."""
+Most sale rows are written directly, as the sale and instalment services leave them (so each
+case is pinned exactly); the last tests print the documents of sales made by
+``HandsetService.sell``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import io
 import os
 import subprocess
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +44,7 @@ from hall_app.domain.enums import (
     OrderType,
     PaymentMethod,
     ProductKind,
+    SaleMode,
     SubscriptionKind,
     SubscriptionStatus,
 )
@@ -53,6 +55,14 @@ from hall_app.domain.money import capital_amount, format_yuan
 from hall_app.domain.telecom import luhn_check_digit
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind
+from hall_app.services.handsets import HandsetSaleRequest
+from tests.handset_fixtures import (
+    INSTALMENT_FEE,
+    PAYOFF_FEE,
+    prepare_handsets,
+    sale_request,
+    signed,
+)
 
 SHOTS = os.environ.get("HALL_DOC_SHOTS")  # a folder: the PDFs rendered to PNG there too
 SALE_AT = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in the hall
@@ -353,7 +363,8 @@ def test_installment_sale_receipt_and_form_show_imei_warranty_and_first_instalme
     )
     flat = _flat(receipt)
     assert f"串号（IMEI）：{IMEI}" in flat and "保修起始日期：2026-11-24" in flat
-    assert "首期还款：2026-12-24 应还" in flat and "详见《分期付款合同》" in flat
+    assert "分期付款：首付 ¥1,000.00，分期本金 ¥5,999.00，共 24 期" in flat
+    assert "还款计划：详见《分期付款合同》" in flat
     assert capital_amount(DOWN) in receipt  # what was paid today: the down payment
     assert "分期款项按《分期付款合同》逐期归还" in receipt
     assert "预存话费发票" not in receipt  # the financed line is not a prepayment
@@ -542,3 +553,85 @@ def test_return_receipt_reads_as_a_refund(hall: HallApp, clerk: Actor, tmp_path:
         "form_return",
     )
     assert "三、退款" in form and "退款合计" in form
+
+
+# -- the documents of sales made by HandsetService.sell --------------------------------------
+
+
+def _approved(hall: HallApp, clerk: Actor, req: HandsetSaleRequest) -> HandsetSaleRequest:
+    assert req.offer_id is not None
+    credit = hall.handsets.assess_credit(
+        clerk, req.customer_id, req.product_id, req.offer_id, req.down_payment_fen
+    )
+    return replace(req, credit_assessment_id=credit.assessment_id)
+
+
+def test_documents_of_an_installment_sale_made_by_the_sale_service(
+    hall: HallApp, clerk: Actor, tmp_path: Path
+) -> None:
+    st = prepare_handsets(hall)
+    req = signed(hall, clerk, _approved(hall, clerk, sale_request(st, SaleMode.INSTALLMENT)))
+    req = replace(req, signature_png=_signature())  # a real image: the contract prints it
+    sold = hall.handsets.sell(clerk, req)
+    assert sold.contract_id is not None
+    kinds = hall.documents.document_kinds(clerk, sold.order_id)
+    assert DocumentKind.INSTALLMENT_CONTRACT in kinds and DocumentKind.INVOICE in kinds
+    contract = hall.documents.print_document(
+        clerk, sold.order_id, DocumentKind.INSTALLMENT_CONTRACT
+    )
+    text, _ = _pdf(contract.pdf, tmp_path, "sold_contract")
+    flat = _flat(text)
+    with hall.db.read() as s:
+        rows = s.execute(
+            select(
+                Instalment.seq,
+                Instalment.due_date,
+                Instalment.principal_fen,
+                Instalment.fee_fen,
+                Instalment.amount_fen,
+            )
+            .where(Instalment.contract_id == sold.contract_id)
+            .order_by(Instalment.seq)
+        ).all()
+        id_number = s.get_one(Customer, req.customer_id).id_number
+    assert len(rows) == 12
+    for row in rows:
+        assert (
+            f"第 {row.seq} 期 {row.due_date:%Y-%m-%d} {format_yuan(row.principal_fen)} "
+            f"{format_yuan(row.fee_fen)} {format_yuan(row.amount_fen)} "
+            f"{capital_amount(row.amount_fen)}"
+        ) in flat
+    assert f"分期手续费：{format_yuan(INSTALMENT_FEE)}" in flat
+    assert f"加提前结清手续费 {format_yuan(PAYOFF_FEE)}（{capital_amount(PAYOFF_FEE)}）" in flat
+    assert st.imeis[0] in text and st.product_name in flat
+    assert id_number and mask_id_number(id_number) in text and id_number not in text
+    for line in req.terms_text.splitlines():  # the terms as signed, every line
+        assert line in flat
+    receipt, _ = _pdf(
+        hall.documents.print_document(clerk, sold.order_id, DocumentKind.RECEIPT).pdf,
+        tmp_path,
+        "sold_receipt",
+    )
+    flat = _flat(receipt)
+    assert f"串号（IMEI）：{st.imeis[0]}" in flat and "保修起始日期：2026-11-24" in flat
+    # the sale's financed line names the first instalment (wrapped beside its amount)
+    assert f"首期 {rows[0].due_date:%Y-%m-%d}" in flat and format_yuan(rows[0].amount_fen) in flat
+    assert "预存话费发票" not in receipt and capital_amount(sold.total_fen) in receipt
+
+
+def test_receipt_of_a_contract_phone_sold_by_the_sale_service(
+    hall: HallApp, clerk: Actor, tmp_path: Path
+) -> None:
+    st = prepare_handsets(hall)
+    sold = hall.handsets.sell(clerk, signed(hall, clerk, sale_request(st, SaleMode.CONTRACT)))
+    text, _ = _pdf(
+        hall.documents.print_document(clerk, sold.order_id, DocumentKind.RECEIPT).pdf,
+        tmp_path,
+        "sold_contract_receipt",
+    )
+    flat = _flat(text)
+    assert "合约期限：24 个月（2026-11-24 至 2028-11-23）" in flat
+    assert f"串号（IMEI）：{st.imeis[0]}" in flat and "最低月消费：" in flat
+    assert DocumentKind.INSTALLMENT_CONTRACT not in hall.documents.document_kinds(
+        clerk, sold.order_id
+    )
