@@ -171,7 +171,6 @@ def render_installment_contract(doc: ContractDocument) -> bytes:
     row("分期手续费", fee_text(doc))
     row("分期期数", f"{doc.months} 期，每月还款一次，首期于 {_first_due(doc)} 到期")
     row("分期应还合计", f"{format_yuan(doc.repaid_fen)}（{capital_amount(doc.repaid_fen)}）")
-    c.setFont(font, 10.5)
     row("总价款", f"{format_yuan(doc.total_fen)}（{capital_amount(doc.total_fen)}）")
     paragraph("总价款 = 首付款 + 各期应还金额之和；各期金额以分计，分摊的尾差计入最后一期。", 8.5)
 
