@@ -30,6 +30,7 @@ from hall_app.services.fixed_line import FixedLineService
 from hall_app.services.handset_returns import HandsetReturnService
 from hall_app.services.handsets import HandsetService
 from hall_app.services.installs import SlotService
+from hall_app.services.instalments import InstallmentService
 from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
@@ -61,6 +62,7 @@ class HallApp:
     fixed_line: FixedLineService
     work_orders: WorkOrderService
     handsets: HandsetService
+    instalments: InstallmentService
     handset_returns: HandsetReturnService
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
@@ -184,5 +186,6 @@ def build_app(
             central=LinkedCentral(link) if link.configured else None,
         ),
         handsets=HandsetService(db, settings.rules, clock, shared_segments=shared, link=link),
+        instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
         handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
     )
