@@ -93,7 +93,14 @@ def test_a_clerk_returns_a_handset_with_the_supervisor(
         e.touches(Changes.CASH | Changes.STOCK) and e.customer_id == st.customer_id
         for e in announced
     )
-    assert "已退货" in page.hint.text()
+    assert "已退货" in page.hint.text() and "红字发票" in page.hint.text()
+    # The refund's receipt is shown to print.
+    qtbot.waitUntil(
+        lambda: page.return_preview is not None and page.return_preview.isVisible(), timeout=WAIT
+    )
+    assert page.return_preview is not None
+    assert page.return_preview.windowTitle().startswith("退货小票 SL")
+    page.return_preview.close()
     with hall.db.read() as s:
         unit = s.scalars(select(Device).where(Device.imei == sold.imei)).one()
         assert unit.status is DeviceStatus.RETURNED and unit.location == "营业厅库房"

@@ -80,6 +80,7 @@ class CustomerSearchPage(QWidget):
         self._returns = returns
         self._auth = auth
         self.return_dialog: HandsetReturnDialog | None = None
+        self.return_preview: DocumentPreview | None = None
         self._work_orders = work_orders
         self._slots = slots
         self.work_order_dialog: WorkOrderDialog | None = None
@@ -458,10 +459,36 @@ class CustomerSearchPage(QWidget):
         dialog.open()
 
     def _handset_returned(self, result: ReturnDone) -> None:
+        """Said on the page, the record refreshed, and the refund's receipt shown to print
+        (the red invoice is the return's too: 打印 from the record's 发票 tab)."""
         self.hint.setText(
             f"已退货：受理单 {result.order_no}，IMEI {result.imei}，"
             f"退款 {fmt.money(-result.total_fen)}"
+            + (f"，红字发票 {result.red_invoice_no}" if result.red_invoice_no else "")
         )  # the record refreshes from the write's announcement (_on_changed)
+        documents, actor, order_id = self._documents, self._actor, result.order_id
+        if documents is None:
+            return
+        kind = DocumentKind.RECEIPT
+
+        def show(shown: PrintedDocument) -> None:
+            if self.return_preview is not None:
+                self.return_preview.deleteLater()
+            self.return_preview = DocumentPreview(
+                shown,
+                f"退货小票 {result.order_no}",
+                self._ops,
+                lambda reason: documents.print_document(actor, order_id, kind, reason),
+                self,
+            )
+            self.return_preview.show()
+
+        self._ops.query(
+            lambda: documents.preview_document(actor, order_id, kind),
+            show,
+            parent=self,
+            label="正在生成退货小票…",
+        )
 
     def red_letter_selected(self) -> None:
         record = self.current
