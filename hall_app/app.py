@@ -27,6 +27,7 @@ from hall_app.services.coverage import CoverageService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
 from hall_app.services.fixed_line import FixedLineService
+from hall_app.services.handsets import HandsetService
 from hall_app.services.installs import SlotService
 from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
@@ -58,6 +59,7 @@ class HallApp:
     slots: SlotService
     fixed_line: FixedLineService
     work_orders: WorkOrderService
+    handsets: HandsetService
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -179,4 +181,5 @@ def build_app(
             calendar,
             central=LinkedCentral(link) if link.configured else None,
         ),
+        handsets=HandsetService(db, settings.rules, clock, shared_segments=shared, link=link),
     )
