@@ -58,7 +58,6 @@ RULE_OUTCOME = {
     RuleOutcome.REFER: "须主管审批",
     RuleOutcome.FAIL: "不通过",
 }
-CREDIT_FIELD = "信用评估"
 
 
 def clawback_rule(subsidy_fen: int, months: int) -> str:

@@ -17,11 +17,18 @@ from hall_app.domain.money import capital_amount
 from hall_app.domain.payments import PaymentInput
 from hall_app.domain.telecom import IMEI_FIELD
 from hall_app.services.documents import DocumentKind
-from hall_app.services.handsets import HandsetSold
+from hall_app.services.handsets import (
+    CONFIRM_FIELD,
+    CREDIT_FIELD,
+    MODEL_FIELD,
+    NUMBER_FIELD,
+    OFFER_FIELD,
+    HandsetSold,
+)
 from ui import format as fmt
 from ui import messages
 from ui.handsets.draft import HandsetDraft, offer_text
-from ui.handsets.page_terms import CREDIT_FIELD, clawback_rule
+from ui.handsets.page_terms import clawback_rule
 from ui.ops import Changes
 from ui.wizard import confirm, done, payment
 from ui.wizard.base import WizardEnv
@@ -36,7 +43,8 @@ KEYS = {
     DocumentKind.INVOICE: "F12",
     **({CONTRACT_DOCUMENT: "F8"} if CONTRACT_DOCUMENT is not None else {}),
 }
-TERMS_FIELDS = (CREDIT_FIELD, DOWN_PAYMENT_FIELD, MONTHS_FIELD, "合约号码", "手机号码")
+TERMS_FIELDS = (CREDIT_FIELD, DOWN_PAYMENT_FIELD, MONTHS_FIELD, NUMBER_FIELD, "客户年龄")
+MODEL_FIELDS = (MODEL_FIELD, OFFER_FIELD)
 
 
 def _draft(env: WizardEnv) -> HandsetDraft:
@@ -158,7 +166,15 @@ class HandsetPaymentPage(payment.PaymentPage):
 
     def refused(self, exc: HallError) -> None:
         field = exc.field or ""
-        again = "请重新扫描一台手机" if field == IMEI_FIELD else "请重新确认合约/分期条件"
+        again = (
+            "请重新扫描一台手机"
+            if field == IMEI_FIELD
+            else "请客户重新确认签名"
+            if field == CONFIRM_FIELD
+            else "请重新选择机型和方案"
+            if field in MODEL_FIELDS
+            else "请重新确认合约/分期条件"
+        )
         if self._back_to(field, exc.message):
             messages.warning(self, f"{exc.text}\n本次未收取任何费用，{again}后再办理。")
 

@@ -12,12 +12,13 @@ from PySide6.QtWidgets import QWidget
 from hall_app.app import HallApp
 from hall_app.domain.telecom import IMEI_FIELD
 from hall_app.services.actor import Actor
-from hall_app.services.handsets import HandsetSold
+from hall_app.services.handsets import CONFIRM_FIELD, HandsetSold
 from ui.handsets.draft import HandsetDraft
 from ui.handsets.page_imei import ImeiPage
 from ui.handsets.page_model import ModelPage
 from ui.handsets.page_terms import TermsPage
 from ui.handsets.pages_finish import (
+    MODEL_FIELDS,
     TERMS_FIELDS,
     HandsetConfirmPage,
     HandsetDonePage,
@@ -82,6 +83,14 @@ class HandsetWizard(WizardDialog):
         if field in TERMS_FIELDS and not self.terms.skipped():
             self.go_to(self.terms)
             self.terms.credit_lost(message)
+            return True
+        if field in MODEL_FIELDS:  # the model or its offer withdrawn meanwhile
+            self.draft.quote = None
+            self.go_to(self.model)
+            return True
+        if field == CONFIRM_FIELD:  # what was signed is not what is sold: sign again
+            self.draft.signature_png = None
+            self.go_to(self.confirm)
             return True
         return False
 
