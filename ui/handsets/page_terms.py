@@ -247,8 +247,8 @@ class InstallmentPart(QWidget):
         right.addWidget(self.sup_box)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(left, 5)
-        layout.addWidget(credit, 4)
+        layout.addLayout(left, 1)
+        layout.addWidget(credit, 1)
         self._assessing = 0
 
     # -- the terms -------------------------------------------------------------------------
@@ -352,8 +352,9 @@ class InstallmentPart(QWidget):
         fee = sum(r.fee_fen for r in rows)
         self.totals.setText(
             f"分期本金 {fmt.money(financed)}　手续费合计 {fmt.money(fee)}　"
-            f"每月应还 {fmt.money(rows[0].amount_fen)}（末期 {fmt.money(rows[-1].amount_fen)}）　"
-            f"首付加分期合计 {fmt.money(d.down_payment_fen + financed + fee)}"
+            f"首付加分期合计 {fmt.money(d.down_payment_fen + financed + fee)}<br>"
+            f"<b>每月应还 {fmt.money(rows[0].amount_fen)}</b>"
+            f"（末期 {fmt.money(rows[-1].amount_fen)}，含尾差）"
         )
 
     # -- the credit check ------------------------------------------------------------------
