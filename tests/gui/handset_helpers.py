@@ -202,3 +202,34 @@ def contract_customer(hall: HallApp, min_plan_fen: int) -> tuple[uuid.UUID, str]
             .limit(1)
         ).one()
         return row.id, row.id_number or ""
+
+
+def unit_of_another_model(hall: HallApp, product_id: uuid.UUID) -> tuple[str, str]:
+    """A unit in stock of another handset model than ``product_id``: (IMEI, model name)."""
+    with hall.db.unit_of_work() as s:
+        other = s.scalars(
+            select(Product)
+            .where(Product.kind == ProductKind.HANDSET, Product.id != product_id)
+            .order_by(Product.code)
+            .limit(1)
+        ).one()
+        code = imei(f"35{zlib.crc32(other.code.encode()) % 10**6:06d}999999")
+        s.add(
+            Device(
+                product_id=other.id,
+                imei=code,
+                status=DeviceStatus.IN_STOCK,
+                hall_id=s.scalars(select(Hall.id).limit(1)).first(),
+                location="营业厅库房",
+                received_at=hall.clock() - timedelta(days=3),
+            )
+        )
+        return code, other.name
+
+
+def mark_sold(hall: HallApp, imei_code: str) -> None:
+    """Another counter sold the unit meanwhile (as its sale leaves the row)."""
+    with hall.db.unit_of_work() as s:
+        device = s.scalars(select(Device).where(Device.imei == imei_code)).one()
+        device.status = DeviceStatus.SOLD
+        device.location = "客户"
