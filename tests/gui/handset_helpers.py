@@ -71,6 +71,11 @@ def stocked_model(hall: HallApp, units: int = 3) -> Stocked:
                 Product.kind == ProductKind.HANDSET,
                 Product.active.is_(True),
                 Product.id.in_(with_instalments),
+                Product.id.in_(
+                    select(HandsetOffer.product_id).where(
+                        HandsetOffer.kind == OfferKind.CONTRACT, HandsetOffer.active.is_(True)
+                    )
+                ),
             )
             .order_by(Product.code)
             .limit(1)

@@ -18,6 +18,7 @@ from hall_app.db.models import Order, Payment
 from hall_app.db.models.inventory import Device
 from hall_app.db.models.orders import InstallmentContract, Instalment
 from hall_app.domain.enums import CreditOutcome, DeviceStatus, PaymentMethod, SaleMode
+from hall_app.domain.handsets import min_down_payment_fen
 from hall_app.domain.money import capital_amount
 from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import next_page, sign_now, today
@@ -111,7 +112,7 @@ def test_an_installment_sale_from_search_to_the_signed_schedule(
     qtbot.keyClicks(terms.down, "1")
     assert "首付不能少于" in terms.down_error.text() and terms.rows.rowCount() == 0
     assert not wizard.next_button.isEnabled()
-    down_fen = -(-stock.price_fen * 40 // 100 // 100) * 100
+    down_fen = min_down_payment_fen(stock.price_fen, min(offer.min_down_payment_pct + 20, 90))
     terms.down.selectAll()
     qtbot.keyClicks(terms.down, str(down_fen // 100))
     assert terms.down_error.text() == ""

@@ -140,9 +140,8 @@ class ImeiPage(HandsetPage):
         self.draft.quote = None
         self.error.clear()
         set_role(self.result, "ok")
-        self.result.setText(
-            f"可售：{view.name}　IMEI {view.imei}　{view.status.label}　位置 {view.location}"
-        )
+        where = f"　位置 {view.location}" if view.location else ""
+        self.result.setText(f"可售：{view.name}　IMEI {view.imei}　{view.status.label}{where}")
         self.complete_changed.emit()
 
     def unit_lost(self, message: str) -> None:
