@@ -28,6 +28,6 @@ class DeviceScanner(Protocol):
     def scan_device(
         self, hall_id: uuid.UUID, counter_id: uuid.UUID | None, product_id: uuid.UUID
     ) -> str:
-        """The IMEI of the handset of that model under the scanner, or raise
+        """The IMEI on the handset (of the model ``product_id``) under the scanner, or raise
         ``DeviceError``."""
         ...
