@@ -49,13 +49,14 @@ def instalment_conditions(o: OfferView) -> str:
 
 
 def offer_text(o: OfferView) -> str:
-    """An offer as the clerk and the customer read it."""
+    """An offer's terms as the clerk and the customer read them (its name aside: a catalog's
+    names may say the same at length)."""
     if o.kind is OfferKind.CONTRACT:
         return (
-            f"{o.name}：合约 {o.months} 个月，直降 {fmt.money(o.subsidy_fen)}，"
+            f"合约 {o.months} 个月，直降 {fmt.money(o.subsidy_fen)}，"
             f"套餐月费不低于 {fmt.money(o.min_plan_fen)}"
         )
-    return f"{o.name}：{o.months} 期，{instalment_cost(o)}，{instalment_conditions(o)}"
+    return f"分期 {o.months} 期，{instalment_cost(o)}，{instalment_conditions(o)}"
 
 
 @dataclass

@@ -48,12 +48,12 @@ def model_row(m: HandsetModelView) -> tuple[str, ...]:
 def offer_row(o: OfferView) -> tuple[str, ...]:
     if o.kind is OfferKind.CONTRACT:
         return (
-            o.name,
             f"{o.months} 个月",
             f"直降 {fmt.money(o.subsidy_fen)}",
             f"套餐月费不低于 {fmt.money(o.min_plan_fen)}",
+            o.name,
         )
-    return (o.name, f"{o.months} 期", instalment_cost(o), instalment_conditions(o))
+    return (f"{o.months} 期", instalment_cost(o), instalment_conditions(o), o.name)
 
 
 class ModelPage(HandsetPage):
@@ -70,8 +70,8 @@ class ModelPage(HandsetPage):
             self.rows,
             (
                 "华为",
-                "Mate 70 Pro+",
-                "雅川青",
+                "iPhone 17 Pro Max",
+                "薰衣草紫色",
                 "16+512GB",
                 "¥12,999.00",
                 "999 台",
@@ -97,14 +97,14 @@ class ModelPage(HandsetPage):
             modes.addWidget(button)
         modes.addStretch(1)
 
-        self.offer_rows = RowsModel(["方案", "期限", "优惠/费用", "条件"])
+        self.offer_rows = RowsModel(["期限", "优惠/费用", "条件", "方案名称"])
         self.offers = make_table(
             self.offer_rows,
-            ("24期分期免息", "24 个月", "直降 ¥1,200.00", "首付不低于 30%，提前结清手续费 ¥50.00"),
+            ("24 个月", "直降 ¥1,200.00", "首付不低于 30%，提前结清手续费 ¥100.00"),
         )
         self.offers.setObjectName("handsetOffers")
         self.offers.selectionModel().selectionChanged.connect(self._offer_chosen)
-        self.offers.setMaximumHeight(170)
+        self.offers.setMaximumHeight(150)
         self.offer_note = QLabel("")
         self.offer_note.setObjectName("offerNote")
         self.offer_note.setWordWrap(True)
@@ -120,10 +120,10 @@ class ModelPage(HandsetPage):
         top.addWidget(QLabel("↑↓ 选择机型，回车后选择购买方式（Alt+1/2/3）"), 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 3)
         layout.addWidget(self.stock_note)
         layout.addLayout(modes)
-        layout.addWidget(offer_box)
+        layout.addWidget(offer_box, 1)
         self._loaded = False
         self._shown: list[HandsetModelView] = []
         self._offers: list[OfferView] = []

@@ -13,6 +13,7 @@ Skipped for a sale outright."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import date
 
@@ -44,7 +45,12 @@ from hall_app.domain.money import MAX_AMOUNT_CHARS, to_fen
 from hall_app.domain.permissions import Permission
 from hall_app.services.handsets import CreditView, PlanChoice
 from ui import format as fmt
-from ui.handsets.draft import HandsetPage, offer_text, offers_of
+from ui.handsets.draft import (
+    HandsetPage,
+    instalment_cost,
+    offer_text,
+    offers_of,
+)
 from ui.handsets.page_imei import price_then
 from ui.keys import shortcut
 from ui.ops import Changes
@@ -101,7 +107,7 @@ class ContractPart(QWidget):
         d = self.page.draft
         offer = d.offer
         assert offer is not None
-        self.offer.setText(f"<b>{offer_text(offer)}</b>")
+        self.offer.setText(f"<b>{html.escape(offer.name)}</b><br>{offer_text(offer)}")
         self.rule.setText(clawback_rule(offer.subsidy_fen, offer.months))
         if self._loaded_for == offer.id:
             self.table.setFocus()
@@ -259,7 +265,7 @@ class InstallmentPart(QWidget):
         self.months.blockSignals(True)
         self.months.clear()
         for o in offers_of(model, SaleMode.INSTALLMENT):
-            self.months.addItem(f"{o.months} 期（{o.name}）", o.id)
+            self.months.addItem(f"{o.months} 期（{instalment_cost(o)}）", o.id)
         self.months.setCurrentIndex(max(self.months.findData(d.offer.id), 0))
         self.months.blockSignals(False)
         least = min_down_payment_fen(model.price_fen, d.offer.min_down_payment_pct)
@@ -324,7 +330,8 @@ class InstallmentPart(QWidget):
             return
         least = min_down_payment_fen(model.price_fen, offer.min_down_payment_pct)
         self.offer.setText(
-            f"<b>{model.name}</b>　售价 {fmt.money(model.price_fen)}<br>{offer_text(offer)}"
+            f"<b>{html.escape(model.name)}</b>　售价 {fmt.money(model.price_fen)}<br>"
+            f"{offer_text(offer)}"
         )
         self.down_note.setText(
             f"最低 {fmt.money(least)}（售价的 {offer.min_down_payment_pct}%），今日收取"

@@ -87,7 +87,7 @@ def summary_html(d: HandsetDraft) -> str:
     if d.mode is SaleMode.CONTRACT and d.offer is not None and d.plan is not None:
         o = d.offer
         rows += [
-            ("合约方案", e(offer_text(o))),
+            ("合约方案", f"{e(o.name)}<br>{e(offer_text(o))}"),
             ("绑定号码", f"{e(d.plan.number_masked)}（{e(d.plan.plan_name)}）"),
             (
                 "合约期",
@@ -98,7 +98,7 @@ def summary_html(d: HandsetDraft) -> str:
         extra = f"<p>{e(clawback_rule(o.subsidy_fen, o.months))}</p>"
     elif d.mode is SaleMode.INSTALLMENT and d.offer is not None:
         rows += [
-            ("分期方案", e(offer_text(d.offer))),
+            ("分期方案", f"{e(d.offer.name)}<br>{e(offer_text(d.offer))}"),
             ("首付（今日收取）", fmt.money(d.down_payment_fen)),
         ]
         extra = schedule_html(d)
