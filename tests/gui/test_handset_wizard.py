@@ -165,7 +165,8 @@ def test_an_installment_sale_from_search_to_the_signed_schedule(
 
         monkeypatch.setattr(preview, "_ask_save_path", save_to)
         finish = wizard.finish
-        assert finish.buttons[CONTRACT_DOCUMENT].isEnabled()
+        button = finish.buttons[CONTRACT_DOCUMENT]
+        qtbot.waitUntil(lambda: button.isVisible() and button.isEnabled(), timeout=WAIT)
         qtbot.keyClick(finish, Qt.Key.Key_F8)
         qtbot.waitUntil(lambda: CONTRACT_DOCUMENT in finish.previewed, timeout=WAIT)
         view = finish.preview

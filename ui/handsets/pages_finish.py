@@ -35,7 +35,8 @@ from ui.wizard.base import WizardEnv
 from ui.wizard.confirm import fees_html
 from ui.wizard.done import paid_html
 
-# The installment contract (分期付款合同) is offered once the documents know it.
+# The installment contract (分期付款合同), once the documents know it; the shared done page
+# shows its button only for an order that has one.
 CONTRACT_DOCUMENT: DocumentKind | None = DocumentKind.__members__.get("INSTALLMENT_CONTRACT")
 KEYS = {
     DocumentKind.RECEIPT: "F10",
@@ -182,12 +183,6 @@ class HandsetPaymentPage(payment.PaymentPage):
 class HandsetDonePage(done.DonePage):
     def __init__(self, env: WizardEnv) -> None:
         super().__init__(env, KEYS)
-
-    def enter(self) -> None:
-        super().enter()
-        if CONTRACT_DOCUMENT is not None:
-            o = _draft(self.env).sold
-            self.buttons[CONTRACT_DOCUMENT].setEnabled(o is not None and o.contract_id is not None)
 
     def order_id(self) -> uuid.UUID | None:
         o = _draft(self.env).sold
