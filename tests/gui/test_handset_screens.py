@@ -197,6 +197,7 @@ def test_every_page_of_an_installment_sale_needing_a_supervisor_fits(
     dialog.decline_button.click()
     qtbot.waitUntil(lambda: wizard.current is wizard.terms, timeout=WAIT)
     assert wizard.draft.signature_png is None and not dialog.isVisible()
+    assert any("客户不同意" in t and "未收取任何费用" in t for t in shown.texts()), shown.items
     qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard, timeout=WAIT)  # keys back
     next_page(qtbot, wizard)
     sign_now(qtbot, wizard)

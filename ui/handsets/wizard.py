@@ -13,6 +13,7 @@ from hall_app.app import HallApp
 from hall_app.domain.telecom import IMEI_FIELD
 from hall_app.services.actor import Actor
 from hall_app.services.handsets import CONFIRM_FIELD, HandsetSold
+from ui import messages
 from ui.handsets.draft import HandsetDraft
 from ui.handsets.page_imei import ImeiPage
 from ui.handsets.page_model import ModelPage
@@ -73,7 +74,14 @@ class HandsetWizard(WizardDialog):
 
     def _declined(self) -> None:
         """The customer rejected what they read: back to the terms (the model, outright)."""
-        self.go_to(self.model if self.terms.skipped() else self.terms)
+        outright = self.terms.skipped()
+        self.go_to(self.model if outright else self.terms)
+        change = "机型或购买方式" if outright else "首付、期数或方案"
+        messages.info(
+            self,
+            f"客户不同意本次购机的内容，未签名，未收取任何费用。请与客户调整{change}后，"
+            "再请客户确认签名；客户放弃则取消办理。",
+        )
 
     def _refused_at(self, field: str, message: str) -> bool:
         if field == IMEI_FIELD:
