@@ -176,15 +176,20 @@ class CustomerSearchPage(QWidget):
             self.handset_button,
         ):
             button.setAutoDefault(True)
+        # Two rows, so the row does not squeeze the search results at 1366 px as the
+        # services grow: the new business first, then what acts on the record shown.
         actions = QHBoxLayout()
         actions.addStretch(1)
-        actions.addWidget(self.work_order_button)
-        actions.addWidget(self.red_letter_button)
         actions.addWidget(self.open_mobile_button)
         actions.addWidget(self.fixed_line_button)
         actions.addWidget(self.relocation_button)
         actions.addWidget(self.handset_button)
+        record_actions = QHBoxLayout()
+        record_actions.addStretch(1)
+        record_actions.addWidget(self.work_order_button)
+        record_actions.addWidget(self.red_letter_button)
         right_layout.addLayout(actions)
+        right_layout.addLayout(record_actions)
         right_layout.addWidget(self.record, 1)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
