@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -17,6 +18,8 @@ from hall_app.app import HallApp
 from hall_app.db.models import Order, Payment
 from hall_app.db.models.inventory import Device
 from hall_app.db.models.orders import HandsetCommitment, InstallmentContract
+from hall_app.demo.scanner import DemoSimScanner
+from hall_app.devices.scanner import DeviceScanner
 from hall_app.domain.enums import DeviceStatus, PaymentMethod, SaleMode
 from hall_app.services.actor import Actor
 from tests.gui.conftest import ShownMessages
@@ -164,4 +167,23 @@ def test_a_unit_sold_elsewhere_before_the_payment_sends_the_clerk_back_to_scan(
     qtbot.keyClick(wizard.payment.tendered, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: wizard.current is wizard.finish, timeout=WAIT)
     assert wizard.draft.sold is not None and wizard.draft.sold.imei == stock.imeis[1]
+    ops.wait_idle()
+
+
+def test_f9_in_demo_mode_scans_a_unit_of_the_chosen_model(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    scanner = DemoSimScanner(hall.db)
+    if not isinstance(scanner, DeviceScanner):
+        pytest.skip("the demo scanner scans handsets once helper demo's branch is merged")
+    stock = stocked_model(hall)
+    customer_id, _, name = adult_customer(hall)
+    wizard = start(qtbot, replace(hall, sim_scanner=scanner), clerk, ops, customer_id, name)
+    pick(qtbot, wizard, stock.product_id, SaleMode.OUTRIGHT)
+    next_page(qtbot, wizard)
+    qtbot.keyClick(wizard.imei, Qt.Key.Key_F9)
+    qtbot.waitUntil(lambda: wizard.draft.device is not None, timeout=WAIT)
+    device = wizard.draft.device
+    assert device is not None and device.product_id == stock.product_id
+    assert wizard.imei.imei.text() == device.imei
     ops.wait_idle()

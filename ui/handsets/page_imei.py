@@ -50,6 +50,7 @@ class ImeiPage(HandsetPage):
         layout.addLayout(form)
         layout.addWidget(self.result)
         self._seq = 0
+        self._model_for: object = None
         scanner = env.app.sim_scanner
         if isinstance(scanner, DeviceScanner):  # demo mode: F9 "scans" a unit in stock
             self._scanner: DeviceScanner | None = scanner
@@ -64,9 +65,13 @@ class ImeiPage(HandsetPage):
         model = self.draft.model
         assert model is not None
         self.model_label.setText(f"机型：{model.name}　本厅库存 {model.in_stock} 台")
-        if self.draft.device is None:
-            self.result.setText("尚未扫描")
+        if self._model_for != model.product_id:  # another model: the scan before is not for it
+            self._model_for = model.product_id
+            self._seq += 1
+            self.imei.clear()
+            self.error.clear()
             set_role(self.result, None)
+            self.result.setText("尚未扫描")
         self.imei.setFocus()
         self.imei.selectAll()
 
