@@ -402,7 +402,7 @@ class InstallmentPart(QWidget):
             lambda: service.assess_credit(actor, customer_id, product_id, offer_id, down),
             done,
             refused,
-            changes=Changes.CUSTOMER,
+            changes=Changes.NONE,  # stored and audited; no screen shows it
             label="正在进行信用评估…",
         )
 
@@ -477,7 +477,7 @@ class InstallmentPart(QWidget):
             ),
             ok,
             refused,
-            changes=Changes.CUSTOMER,
+            changes=Changes.NONE,  # stored and audited; no screen shows it
         )
 
     def is_complete(self) -> bool:
