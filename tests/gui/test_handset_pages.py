@@ -22,6 +22,7 @@ from hall_app.demo.scanner import DemoSimScanner
 from hall_app.devices.scanner import DeviceScanner
 from hall_app.domain.enums import DeviceStatus, PaymentMethod, SaleMode
 from hall_app.services.actor import Actor
+from hall_app.services.documents import DocumentKind
 from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import next_page, sign_now
 from tests.gui.handset_helpers import (
@@ -33,7 +34,6 @@ from tests.gui.handset_helpers import (
 from tests.gui.test_handset_screens import pick, scan, start
 from tests.gui.test_open_mobile_wizard import WAIT
 from ui.handsets.page_imei import DEVICE_SCAN_HINT
-from ui.handsets.pages_finish import CONTRACT_DOCUMENT
 from ui.handsets.wizard import HandsetWizard
 from ui.ops import Operations
 
@@ -91,8 +91,8 @@ def test_an_outright_sale_passes_over_the_terms_and_pays_by_card(
     assert sold.invoice_no and sold.invoice_no in wizard.finish.result.text()
     assert "保修起始日期" in wizard.finish.result.text()
     ops.wait_idle()
-    if CONTRACT_DOCUMENT is not None:  # no installment contract: not offered
-        assert not wizard.finish.buttons[CONTRACT_DOCUMENT].isVisible()
+    # no installment contract: not offered
+    assert not wizard.finish.buttons[DocumentKind.INSTALLMENT_CONTRACT].isVisible()
     with hall.db.read() as s:
         payment = s.scalars(select(Payment).where(Payment.order_id == sold.order_id)).one()
         assert payment.method is PaymentMethod.BANK_CARD and payment.reference == "POS778899"

@@ -23,12 +23,12 @@ from hall_app.db.models import Customer, Subscription
 from hall_app.db.models.orders import InstallmentContract
 from hall_app.domain.enums import CreditOutcome, CustomerKind, SaleMode
 from hall_app.services.actor import Actor
+from hall_app.services.documents import DocumentKind
 from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import next_page, sign_now
 from tests.gui.handset_helpers import adult_customer, contract_customer, stocked_model
 from tests.gui.test_fixed_line_screens import USABLE, _inside
 from tests.gui.test_open_mobile_wizard import WAIT
-from ui.handsets.pages_finish import CONTRACT_DOCUMENT
 from ui.handsets.wizard import HandsetWizard
 from ui.ops import Operations
 from ui.screen import FRAME
@@ -210,8 +210,10 @@ def test_every_page_of_an_installment_sale_needing_a_supervisor_fits(
     check(qtbot, wizard, "payment", nav[:2])
     qtbot.keyClick(wizard.payment.tendered, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: wizard.current is wizard.finish, timeout=WAIT)
-    if CONTRACT_DOCUMENT is not None:  # offered once the page has asked whether there is one
-        qtbot.waitUntil(wizard.finish.buttons[CONTRACT_DOCUMENT].isVisible, timeout=WAIT)
+    # offered once the page has asked whether there is one
+    qtbot.waitUntil(
+        wizard.finish.buttons[DocumentKind.INSTALLMENT_CONTRACT].isVisible, timeout=WAIT
+    )
     check(qtbot, wizard, "done", [wizard.next_button, *wizard.finish.buttons.values()])
     ops.wait_idle()
     assert not [t for t in shown.texts() if "错误" in t], shown.items

@@ -20,6 +20,7 @@ from hall_app.db.models.orders import InstallmentContract, Instalment
 from hall_app.domain.enums import CreditOutcome, DeviceStatus, PaymentMethod, SaleMode
 from hall_app.domain.handsets import min_down_payment_fen
 from hall_app.domain.money import capital_amount
+from hall_app.services.documents import DocumentKind
 from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import next_page, sign_now, today
 from tests.gui.handset_helpers import adult_customer, stocked_model
@@ -29,7 +30,6 @@ from ui import format as fmt
 from ui.app import Session
 from ui.documents import preview
 from ui.handsets.page_imei import ALREADY
-from ui.handsets.pages_finish import CONTRACT_DOCUMENT
 from ui.handsets.wizard import HandsetWizard
 
 
@@ -155,33 +155,32 @@ def test_an_installment_sale_from_search_to_the_signed_schedule(
     assert sold.order_no in result and "分期合同已生效：12 期" in result
     assert fmt.money(tendered - down_fen) in result  # the change
 
-    # 6. the installment contract, when the documents offer it: its text read back
-    if CONTRACT_DOCUMENT is not None:
-        saved: list[Path] = []
+    # 6. the installment contract (F8): its text read back from the saved PDF
+    saved: list[Path] = []
 
-        def save_to(_parent: QWidget, suggested: str) -> str:
-            saved.append(tmp_path / suggested)
-            return str(saved[-1])
+    def save_to(_parent: QWidget, suggested: str) -> str:
+        saved.append(tmp_path / suggested)
+        return str(saved[-1])
 
-        monkeypatch.setattr(preview, "_ask_save_path", save_to)
-        finish = wizard.finish
-        button = finish.buttons[CONTRACT_DOCUMENT]
-        qtbot.waitUntil(lambda: button.isVisible() and button.isEnabled(), timeout=WAIT)
-        qtbot.keyClick(finish, Qt.Key.Key_F8)
-        qtbot.waitUntil(lambda: CONTRACT_DOCUMENT in finish.previewed, timeout=WAIT)
-        view = finish.preview
-        assert view is not None
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is view, timeout=WAIT)
-        qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-        qtbot.waitUntil(lambda: "已保存到" in view.info.text(), timeout=WAIT)
-        text = pdf_text(saved[-1])
-        for i in quote.schedule:
-            assert i.due_date.isoformat() in text, i
-            assert fmt.money(i.amount_fen).lstrip("¥") in text, i
-            assert capital_amount(i.amount_fen) in text.replace(" ", ""), i
-        assert unit in text and sold.order_no in text
-        qtbot.keyClick(view, Qt.Key.Key_Escape)
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard, timeout=WAIT)
+    monkeypatch.setattr(preview, "_ask_save_path", save_to)
+    finish = wizard.finish
+    button = finish.buttons[DocumentKind.INSTALLMENT_CONTRACT]
+    qtbot.waitUntil(lambda: button.isVisible() and button.isEnabled(), timeout=WAIT)
+    qtbot.keyClick(finish, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: DocumentKind.INSTALLMENT_CONTRACT in finish.previewed, timeout=WAIT)
+    view = finish.preview
+    assert view is not None
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view, timeout=WAIT)
+    qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "已保存到" in view.info.text(), timeout=WAIT)
+    text = pdf_text(saved[-1])
+    for i in quote.schedule:
+        assert i.due_date.isoformat() in text, i
+        assert fmt.money(i.amount_fen).lstrip("¥") in text, i
+        assert capital_amount(i.amount_fen) in text.replace(" ", ""), i
+    assert unit in text and sold.order_no in text
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard, timeout=WAIT)
 
     qtbot.keyClick(wizard, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=WAIT)

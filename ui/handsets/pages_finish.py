@@ -35,14 +35,12 @@ from ui.wizard.base import WizardEnv
 from ui.wizard.confirm import fees_html
 from ui.wizard.done import paid_html
 
-# The installment contract (分期付款合同), once the documents know it; the shared done page
-# shows its button only for an order that has one.
-CONTRACT_DOCUMENT: DocumentKind | None = DocumentKind.__members__.get("INSTALLMENT_CONTRACT")
+# 分期付款合同 (F8): the shared done page shows it only for an order that has a contract.
 KEYS = {
     DocumentKind.RECEIPT: "F10",
     DocumentKind.ACCEPTANCE_FORM: "F11",
     DocumentKind.INVOICE: "F12",
-    **({CONTRACT_DOCUMENT: "F8"} if CONTRACT_DOCUMENT is not None else {}),
+    DocumentKind.INSTALLMENT_CONTRACT: "F8",
 }
 TERMS_FIELDS = (CREDIT_FIELD, DOWN_PAYMENT_FIELD, MONTHS_FIELD, NUMBER_FIELD, "客户年龄")
 MODEL_FIELDS = (MODEL_FIELD, OFFER_FIELD)
