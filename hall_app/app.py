@@ -32,6 +32,7 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
+from hall_app.services.stock import HandsetStockService
 from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
 
@@ -58,6 +59,7 @@ class HallApp:
     slots: SlotService
     fixed_line: FixedLineService
     work_orders: WorkOrderService
+    stock: HandsetStockService  # 终端入库 and the handsets' stock counts
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -179,4 +181,5 @@ def build_app(
             calendar,
             central=LinkedCentral(link) if link.configured else None,
         ),
+        stock=HandsetStockService(db, clock),
     )
