@@ -15,7 +15,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock
@@ -443,6 +443,19 @@ def _known(session: Session, imeis: Sequence[str]) -> dict[str, str]:
     }
 
 
+_COLUMNS: Final = (
+    "id",
+    "created_at",
+    "updated_at",
+    "product_id",
+    "imei",
+    "status",
+    "hall_id",
+    "location",
+    "received_at",
+)
+
+
 def _insert(
     session: Session,
     units: Sequence[tuple[uuid.UUID, str]],
@@ -450,22 +463,37 @@ def _insert(
     location: str,
     now: datetime,
 ) -> None:
-    """One executemany for the units: in stock, in the actor's hall, at ``location``."""
+    """One executemany for the units: in stock, in the actor's hall, at ``location``.
+
+    The values go through each column's own bind processor, but the ones every row shares
+    (the time, the status, the hall, the place) are processed once, not once a row: on
+    100,000 rows that per-row work cost more than the rest of the import's Python."""
     if not units:
         return
-    rows: list[dict[str, Any]] = [
-        {
-            "id": uuid.uuid4(),
-            "created_at": now,
-            "updated_at": now,
-            "product_id": product_id,
-            "imei": imei,
-            "status": DeviceStatus.IN_STOCK,
-            "hall_id": actor.hall_id,
-            "location": location,
-            "received_at": now,
-        }
-        for product_id, imei in units
-    ]
-    # Core, not the ORM's bulk path: the same executemany without building mapper state.
-    session.connection().execute(insert(DEVICES), rows)
+    conn = session.connection()
+    dialect = conn.dialect
+    procs = {name: DEVICES.c[name].type.bind_processor(dialect) for name in _COLUMNS}
+
+    def bind(name: str, value: Any) -> Any:
+        proc = procs[name]
+        return proc(value) if proc is not None else value
+
+    when = bind("created_at", now)
+    shared = (
+        bind("status", DeviceStatus.IN_STOCK),
+        bind("hall_id", actor.hall_id),
+        bind("location", location),
+    )
+    products: dict[uuid.UUID, Any] = {}
+    rows = []
+    for product_id, imei in units:
+        product = products.get(product_id)
+        if product is None:
+            product = products[product_id] = bind("product_id", product_id)
+        rows.append((bind("id", uuid.uuid4()), when, when, product, imei, *shared, when))
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {DEVICES.name} ({', '.join(_COLUMNS)}) "
+        f"VALUES ({', '.join(mark for _ in _COLUMNS)})"
+    )
+    conn.exec_driver_sql(sql, rows)
