@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -16,13 +17,14 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 from sqlalchemy import Table, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock
 from hall_app.db.engine import Database
 from hall_app.db.models import Device, Product
 from hall_app.domain.enums import DeviceStatus, ProductKind
-from hall_app.domain.errors import ValidationError
+from hall_app.domain.errors import StorageError, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.telecom import IMEI_FIELD, parse_imei
 from hall_app.services import audit
@@ -36,6 +38,7 @@ from hall_app.services.stock_files import (
 )
 
 STOCKROOM: Final = "营业厅库房"
+LOCATION_MAX: Final = 32  # devices.location
 MODEL_FIELD: Final = "机型"
 CHUNK: Final = 2000  # rows checked (and inserted) per round trip
 _IN: Final = 500  # IMEIs per IN (...) lookup
@@ -194,7 +197,7 @@ class HandsetStockService:
         actor.require(Permission.STOCK_RECEIVE)
         if not imeis:
             raise ValidationError("请先扫描至少一个串号", IMEI_FIELD)
-        location = location.strip() or STOCKROOM
+        location = _location(location)
         checked: list[str] = []
         seen: dict[str, int] = {}
         for k, scanned in enumerate(imeis, start=1):
@@ -209,7 +212,7 @@ class HandsetStockService:
             seen[imei] = k
             checked.append(imei)
         now = self._clock()
-        with self._db.unit_of_work() as session:
+        with _raced(), self._db.unit_of_work() as session:
             product = session.get(Product, product_id)
             if product is None or product.kind is not ProductKind.HANDSET:
                 raise ValidationError("所选产品不是手机终端", MODEL_FIELD)
@@ -261,8 +264,8 @@ class HandsetStockService:
         errors are left out (the clerk saw them in ``check_file``'s report and accepted)."""
         actor.require(Permission.STOCK_RECEIVE)
         now = self._clock()
-        location = location.strip() or STOCKROOM
-        with self._db.unit_of_work() as session:
+        location = _location(location)
+        with _raced(), self._db.unit_of_work() as session:
             checker = _Checker(session, _handsets(session), progress)
             for chunk in checker.run(path):
                 _insert(session, chunk, actor, location, now)
@@ -402,6 +405,29 @@ class _Checker:
             self.error_count,
             self.error_rows,
         )
+
+
+def _location(text: str) -> str:
+    location = text.strip() or STOCKROOM
+    if len(location) > LOCATION_MAX:
+        raise ValidationError(
+            f"不能超过 {LOCATION_MAX} 个字（现有 {len(location)} 个）", "存放位置"
+        )
+    return location
+
+
+@contextmanager
+def _raced() -> Iterator[None]:
+    """Another window receiving the same unit between our check and our insert: the unique
+    IMEI refuses it, everything is rolled back, and the clerk is told to check again."""
+    try:
+        yield
+    except StorageError as exc:
+        if isinstance(exc.__cause__, IntegrityError):
+            raise ValidationError(
+                "其中有串号刚刚被其他窗口入库，本次未保存任何内容；请重新检查后再入库", IMEI_FIELD
+            ) from exc
+        raise
 
 
 def _chunks(rows: Iterable[FileRow], size: int) -> Iterator[list[FileRow]]:

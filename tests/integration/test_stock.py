@@ -300,3 +300,42 @@ def test_100000_rows_stream_in_flat_memory_with_progress(
     total = _count(hall)
     done = stock.import_file(supervisor, path)
     assert done.imported == n and _count(hall) == total + n
+
+
+def test_a_unit_received_elsewhere_meanwhile_refuses_all_with_a_clear_message(
+    hall: HallApp, stock: HandsetStockService, supervisor: Actor, tmp_path: Path
+) -> None:
+    """Between the check and the insert another window receives one of the units: the unique
+    IMEI refuses the insert, nothing is saved, and the supervisor is told to check again."""
+    code = handset_codes(hall)[0]
+    path = write_csv(tmp_path / "到货.csv", [(imei(n), code, "") for n in range(5)])
+    model = next(m for m in stock.models(supervisor) if m.code == code)
+
+    def sneak_in(_conn, cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO devices"):
+            cursor.connection.execute(
+                "INSERT INTO devices (id, created_at, updated_at, product_id, imei, status, "
+                "location) VALUES ('0' || hex(randomblob(15)), '2026-11-24 02:00:00', "
+                "'2026-11-24 02:00:00', ?, ?, 'in_stock', '营业厅库房')",
+                (model.product_id.hex, imei(3)),
+            )
+
+    total = _count(hall)
+    event.listen(hall.db.engine, "before_cursor_execute", sneak_in)
+    try:
+        with pytest.raises(ValidationError, match="刚刚被其他窗口入库") as err:
+            stock.import_file(supervisor, path)
+    finally:
+        event.remove(hall.db.engine, "before_cursor_execute", sneak_in)
+    assert err.value.field == "IMEI"
+    assert "UNIQUE constraint failed: devices.imei" in str(err.value.__cause__.__cause__)
+    assert _count(hall) == total and not _audits(hall, "stock.import")
+
+
+def test_a_too_long_location_is_refused(
+    hall: HallApp, stock: HandsetStockService, supervisor: Actor
+) -> None:
+    model = stock.models(supervisor)[0]
+    with pytest.raises(ValidationError, match="不能超过 32 个字") as err:
+        stock.receive(supervisor, model.product_id, [imei(1)], location="库" * 33)
+    assert err.value.field == "存放位置" and not _devices(hall, [imei(1)])
