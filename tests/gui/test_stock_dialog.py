@@ -79,6 +79,7 @@ def test_scanning_checks_each_imei_and_receives_them_together(
     _scan(qtbot, dialog, wrong_digit(imei(3)))
     assert dialog.scan_message.property("role") == "error"
     assert "校验位错误" in dialog.scan_message.text()
+    _shot(dialog, "stock-receive-scan-error.png")
     _scan(qtbot, dialog, imei(1))
     assert "已在本次入库列表中（第 1 条）" in dialog.scan_message.text()
     old = stocked_imei(hall)
