@@ -27,7 +27,9 @@ from hall_app.services.coverage import CoverageService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
 from hall_app.services.fixed_line import FixedLineService
+from hall_app.services.handsets import HandsetService
 from hall_app.services.installs import SlotService
+from hall_app.services.instalments import InstallmentService
 from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
@@ -59,6 +61,8 @@ class HallApp:
     slots: SlotService
     fixed_line: FixedLineService
     work_orders: WorkOrderService
+    handsets: HandsetService
+    instalments: InstallmentService
     stock: HandsetStockService  # 终端入库 and the handsets' stock counts
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
@@ -181,5 +185,7 @@ def build_app(
             calendar,
             central=LinkedCentral(link) if link.configured else None,
         ),
+        handsets=HandsetService(db, settings.rules, clock, shared_segments=shared, link=link),
+        instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
         stock=HandsetStockService(db, clock),
     )

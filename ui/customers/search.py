@@ -30,6 +30,7 @@ from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
 from hall_app.services.documents import DocumentKind, DocumentService, PrintedDocument
 from hall_app.services.installs import SlotService
+from hall_app.services.instalments import CommitmentView, ContractView, InstallmentService
 from hall_app.services.invoicing import InvoiceService, RedLetterResult
 from hall_app.services.workorders import WorkOrderService, WorkOrderView
 from ui import format as fmt
@@ -43,12 +44,16 @@ from ui.ops import ChangeEvent, Changes, Operations
 from ui.table import RowsModel, make_table
 from ui.workorders.dialog import WorkOrderDialog
 
+Handsets = tuple[list[ContractView], list[CommitmentView]]  # the record's 分期/合约 tab
+
 
 class CustomerSearchPage(QWidget):
     record_opened = Signal(object)  # CustomerRecord
     open_mobile_requested = Signal(object)  # the customer's id
     fixed_line_requested = Signal(object)  # the customer's id: 宽带/固话新装
     relocation_requested = Signal(object)  # the customer's id: 移机
+    # 还款 / 提前结清 of a contract on the 分期/合约 tab: (ContractView, payoff, customer's id)
+    repayment_requested = Signal(object, bool, object)
 
     def __init__(
         self,
@@ -62,8 +67,10 @@ class CustomerSearchPage(QWidget):
         *,
         work_orders: WorkOrderService | None = None,
         slots: SlotService | None = None,
+        instalments: InstallmentService | None = None,
     ) -> None:
         super().__init__(parent)
+        self._instalments = instalments
         self._service = service
         self._work_orders = work_orders
         self._slots = slots
@@ -129,6 +136,8 @@ class CustomerSearchPage(QWidget):
         self.table.activated.connect(self._open_index)
         self.record = CustomerRecordView()
         self.record.work_order_activated.connect(self.open_work_order)
+        self.record.handsets.repay_requested.connect(lambda c: self._request_repayment(c, False))
+        self.record.handsets.payoff_requested.connect(lambda c: self._request_repayment(c, True))
 
         bar = QHBoxLayout()
         bar.addWidget(self.query, 1)
@@ -283,13 +292,22 @@ class CustomerSearchPage(QWidget):
 
     def open_customer(self, customer_id: uuid.UUID) -> None:
         service, actor, work_orders = self._service, self._actor, self._work_orders
+        instalments = self._instalments
         self._open_seq += 1
         seq = self._open_seq
 
-        def load() -> tuple[CustomerRecord, list[WorkOrderView]]:
+        def load() -> tuple[CustomerRecord, list[WorkOrderView], Handsets]:
             record = service.get_customer_record(actor, customer_id)
             found = work_orders.for_customer(actor, customer_id) if work_orders else []
-            return record, found
+            handsets: Handsets = (
+                (
+                    instalments.contracts(actor, customer_id),
+                    instalments.commitments(actor, customer_id),
+                )
+                if instalments
+                else ([], [])
+            )
+            return record, found, handsets
 
         self._ops.mutate(  # an unmasked view writes an audit entry: a write, changing nothing
             load,
@@ -323,11 +341,15 @@ class CustomerSearchPage(QWidget):
             self.open_customer(current.id)
 
     def _show_record(
-        self, record: CustomerRecord, work_orders: list[WorkOrderView] | None = None
+        self,
+        record: CustomerRecord,
+        work_orders: list[WorkOrderView] | None = None,
+        handsets: Handsets = ([], []),
     ) -> None:
         self.current = record
         self.record.show_record(record)
         self.record.show_work_orders(work_orders or [])
+        self.record.show_handsets(*handsets)
         self.work_order_button.setEnabled(bool(work_orders))
         self.open_mobile_button.setEnabled(record.kind is CustomerKind.INDIVIDUAL)
         self.red_letter_button.setEnabled(bool(record.invoices))
@@ -335,6 +357,10 @@ class CustomerSearchPage(QWidget):
         if self.fixed_visit:  # a C ticket: the broadband/landline install is what comes next
             self.fixed_line_button.setFocus()
         self.record_opened.emit(record)
+
+    def _request_repayment(self, contract: ContractView, payoff: bool) -> None:
+        if self.current is not None:
+            self.repayment_requested.emit(contract, payoff, self.current.id)
 
     def _request_open_mobile(self) -> None:
         if self.current is None:  # said on the page's message line, not in a pop-up

@@ -27,6 +27,7 @@ from hall_app.clock import business_date
 from hall_app.domain.enums import TicketStatus
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
+from hall_app.services.instalments import ContractView
 from hall_app.services.queue import TicketView
 from ui import format as fmt
 from ui import messages
@@ -34,6 +35,7 @@ from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
 from ui.fixed_line.demands import DemandListDialog
 from ui.fixed_line.wizard import FIXED_SERVICE, FixedLineWizard, RelocationWizard
+from ui.handsets.repay import RepaymentDialog
 from ui.keys import shortcut
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Changes, Operations
@@ -69,7 +71,9 @@ class MainWindow(QMainWindow):
             app.documents,
             work_orders=app.work_orders,
             slots=app.slots,
+            instalments=app.instalments,
         )
+        self.customers.repayment_requested.connect(self.open_repayment)
         self.customers.open_mobile_requested.connect(self.open_mobile)
         self.customers.fixed_line_requested.connect(self.open_fixed_line)
         self.customers.relocation_requested.connect(self.open_relocation)
@@ -78,6 +82,7 @@ class MainWindow(QMainWindow):
         self.demand_dialog: DemandListDialog | None = None
         self.work_orders_dialog: OpenWorkOrdersDialog | None = None
         self.cash_dialog: CashDialog | None = None
+        self.repayment_dialog: RepaymentDialog | None = None
         self.pages = QStackedWidget()
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -246,6 +251,38 @@ class MainWindow(QMainWindow):
         wizard.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
         self.fixed_wizard = wizard
         wizard.open()
+
+    def open_repayment(self, contract: ContractView, payoff: bool, customer_id: uuid.UUID) -> None:
+        """还款 / 提前结清 of one installment contract, tied to the ticket being served; the
+        record refreshes from the payment's announcement."""
+        if self.repayment_dialog is not None:
+            if self.repayment_dialog.isVisible():
+                self.repayment_dialog.raise_()
+                return
+            self.repayment_dialog.deleteLater()
+        dialog = RepaymentDialog(
+            self._app,
+            self.actor,
+            self._ops,
+            contract,
+            customer_id,
+            payoff=payoff,
+            ticket_id=self._serving_ticket(),
+            customer_name=self._customer_name(customer_id),
+            parent=self,
+        )
+        dialog.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
+        dialog.finished.connect(lambda _r: self._after_repayment(dialog, customer_id))
+        self.repayment_dialog = dialog
+        dialog.open()
+
+    def _after_repayment(self, dialog: RepaymentDialog, customer_id: uuid.UUID) -> None:
+        """Closed without a payment (perhaps refused: another window took the instalment, the
+        contract ended): the record is read again, so it shows what is paid now. A payment
+        refreshes it from its own announcement."""
+        current = self.customers.current
+        if dialog.outcome() is None and current is not None and current.id == customer_id:
+            self.customers.open_customer(customer_id)
 
     def open_demands(self) -> None:
         if self.demand_dialog is not None:
