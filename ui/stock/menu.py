@@ -1,4 +1,4 @@
-"""The 管理 menu's stock actions: 终端入库 (Ctrl+Shift+I) and 终端库存 (Ctrl+Shift+K), for
+"""The 管理 menu's stock actions: 终端入库 (Ctrl+Shift+I) and 终端库存 (Ctrl+Shift+T), for
 those who may receive stock (supervisors and admins)."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class StockMenu(QObject):
         self.receive_action.triggered.connect(self.open_receive)
         self.list_action = menu.addAction("终端库存")
         self.list_action.setObjectName("stockListAction")
-        self.list_action.setShortcut("Ctrl+Shift+K")
+        self.list_action.setShortcut("Ctrl+Shift+T")
         self.list_action.triggered.connect(self.open_list)
 
     def open_receive(self) -> ReceiveStockDialog:
