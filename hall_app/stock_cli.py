@@ -36,7 +36,7 @@ def import_handsets(engine: Engine, args: argparse.Namespace) -> int:
             return 1 if report.error_count else 0
         if report.valid:
             with tqdm(unit="行", desc="导入", disable=args.quiet, file=sys.stderr) as bar:
-                done = service.import_file(actor, args.file, _progress(bar))
+                done = service.import_file(actor, args.file, _progress(bar), accepted=report)
             models = "，".join(f"{code} {n:,} 台" for code, n in done.per_model.items())
             print(f"已导入 {done.imported:,} 台（{models}），未导入有误的 {done.skipped:,} 行")
         else:

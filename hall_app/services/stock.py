@@ -259,9 +259,13 @@ class HandsetStockService:
         path: Path | str,
         progress: Progress | None = None,
         location: str = STOCKROOM,
+        accepted: ImportReport | None = None,
     ) -> ImportResult:
         """The valid rows of a delivery file, checked again, in ONE transaction; the rows with
-        errors are left out (the clerk saw them in ``check_file``'s report and accepted)."""
+        errors are left out (the clerk saw them in ``check_file``'s report and accepted).
+
+        With ``accepted`` (the report the clerk accepted), a file that checks differently now
+        (edited since, or a unit received meanwhile) imports nothing: the clerk checks again."""
         actor.require(Permission.STOCK_RECEIVE)
         now = self._clock()
         location = _location(location)
@@ -270,6 +274,12 @@ class HandsetStockService:
             for chunk in checker.run(path):
                 _insert(session, chunk, actor, location, now)
             report = checker.report(str(path))
+            if accepted is not None and _counts(report) != _counts(accepted):
+                raise ValidationError(
+                    f"{Path(path).name}：与确认时的检查结果不同（确认时有效 {accepted.valid} 行，"
+                    f"现在 {report.valid} 行），文件可能已被修改；未导入，请重新检查",
+                    FILE_FIELD,
+                )
             if not report.valid:
                 raise ValidationError(
                     f"{Path(path).name}：没有可导入的有效行（{report.rows_total} 行全部有误）",
@@ -405,6 +415,10 @@ class _Checker:
             self.error_count,
             self.error_rows,
         )
+
+
+def _counts(report: ImportReport) -> tuple[int, int, dict[str, int]]:
+    return report.rows_total, report.valid, report.per_model
 
 
 def _location(text: str) -> str:

@@ -339,3 +339,18 @@ def test_a_too_long_location_is_refused(
     with pytest.raises(ValidationError, match="不能超过 32 个字") as err:
         stock.receive(supervisor, model.product_id, [imei(1)], location="库" * 33)
     assert err.value.field == "存放位置" and not _devices(hall, [imei(1)])
+
+
+def test_a_file_changed_after_the_check_imports_nothing(
+    hall: HallApp, stock: HandsetStockService, supervisor: Actor, tmp_path: Path
+) -> None:
+    code = handset_codes(hall)[0]
+    path = write_csv(tmp_path / "到货.csv", [(imei(n), code, "") for n in range(3)])
+    accepted = stock.check_file(supervisor, path)
+    write_csv(path, [(imei(n), code, "") for n in range(5)])  # edited after the check
+    total = _count(hall)
+    with pytest.raises(ValidationError, match="与确认时的检查结果不同") as err:
+        stock.import_file(supervisor, path, accepted=accepted)
+    assert err.value.field == "导入文件" and _count(hall) == total
+    again = stock.check_file(supervisor, path)
+    assert stock.import_file(supervisor, path, accepted=again).imported == 5

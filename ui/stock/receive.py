@@ -369,7 +369,7 @@ class ReceiveStockDialog(QDialog):
         self._begin(f"正在导入 {Path(path).name} …")
         stock, actor, tell = self._stock, self._actor, self._progress.moved.emit
         self._ops.mutate(
-            lambda: stock.import_file(actor, path, tell),
+            lambda: stock.import_file(actor, path, tell, accepted=report),
             self._imported,
             self._import_failed,
             changes=Changes.STOCK,
