@@ -14,6 +14,7 @@ python -m bench.probes documents --db URL -n N  render each document of one orde
 python -m bench.probes push    --db URL -n N  push N customer records to a scratch PostgreSQL
 python -m bench.probes typed-login --db URL --pace S  S2b (bench/e2e.py)
 python -m bench.probes screens --db URL -n N  E1–E4 through the real widgets (bench/e2e.py)
+python -m bench.probes import  --db URL -n N  check and import an N-row IMEI file (S13)
 """
 
 from __future__ import annotations
@@ -1139,6 +1140,7 @@ def main() -> None:
             "push",
             "typed-login",
             "screens",
+            "import",
         ],
     )
     parser.add_argument("--db")
@@ -1152,6 +1154,14 @@ def main() -> None:
             emit(**e2e.probe_typed_login(args.db, args.pace))
         else:
             emit(**e2e.probe_screens(args.db, args.n))
+    elif args.probe == "import":
+        import tempfile
+        from pathlib import Path
+
+        from bench.stock_probe import probe_import
+
+        with tempfile.TemporaryDirectory() as scratch:
+            emit(**probe_import(args.db, args.n, Path(scratch)))
     elif args.probe == "bare":
         probe_bare()
     elif args.probe == "login":

@@ -47,6 +47,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         "S8",
         "S9",
         "S10",
+        "S13",
         "E1",
         "E2",
         "E3",

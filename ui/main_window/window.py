@@ -42,6 +42,7 @@ from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Changes, Operations
 from ui.queue.panel import QueuePanel
 from ui.screen import fit_to_screen
+from ui.stock.menu import StockMenu
 from ui.sync.quarantine import QuarantineDialog
 from ui.sync.status import SyncStatusLabel
 from ui.workorders.supervisor import OpenWorkOrdersDialog
@@ -143,6 +144,8 @@ class MainWindow(QMainWindow):
             work_orders.setShortcut("Ctrl+Shift+W")
             work_orders.triggered.connect(self.open_work_orders)
             self.work_orders_action = work_orders
+            if actor.can(Permission.STOCK_RECEIVE):  # 终端入库 and 终端库存
+                self.stock_menu = StockMenu(app.stock, actor, ops, menu, self)
         shortcut(self, "F10", self.open_cash)
         shortcut(self, "Ctrl+Shift+L", self.request_logout)
         fit_to_screen(self, QSize(1350, 760), share=(0.9, 0.92))
