@@ -13,7 +13,7 @@ from fractions import Fraction
 from itertools import pairwise
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hall_app.domain.enums import CreditOutcome, SaleMode
@@ -254,6 +254,14 @@ def test_clawback_at_the_edges() -> None:
         clawback(120_000, 0, start, start)
 
 
+def test_a_month_ending_on_a_months_last_day_is_served_on_it() -> None:
+    # Was 0: the count began from on_date's calendar month, not the day after it.
+    assert months_served(date(2024, 1, 1), date(2024, 1, 31)) == 1
+    assert months_served(date(2024, 1, 1), date(2024, 1, 30)) == 0
+    owed = clawback(120_000, 12, date(2026, 1, 1), date(2026, 12, 31))
+    assert owed.months_left == 0 and owed.amount_fen == 0  # the commitment's last day
+
+
 def _served_brute(start: date, on: date, limit: int) -> int:
     """Month k is served once its last day (commitment_end of k months) is reached."""
     return sum(1 for k in range(1, limit + 1) if commitment_end(start, k) <= on)
@@ -261,6 +269,9 @@ def _served_brute(start: date, on: date, limit: int) -> int:
 
 @SETTINGS
 @given(days, st.integers(min_value=0, max_value=1_200))
+@example(date(2024, 1, 1), 30)  # the first month ends on 2024-01-31, in its own calendar month
+@example(date(2024, 1, 31), 28)  # … on 2024-02-28 (2024-02-29 less a day)
+@example(date(2026, 1, 15), 30)  # … on 2026-02-14
 def test_months_served_counts_each_months_last_day(start: date, after: int) -> None:
     on = start + timedelta(days=after)
     assert months_served(start, on) == _served_brute(start, on, 48)
@@ -414,7 +425,7 @@ def test_asking_for_more_a_month_never_helps(facts: CreditFacts, more: int) -> N
 @SETTINGS
 @given(facts_strategy)
 def test_an_overdue_instalment_never_helps(facts: CreditFacts) -> None:
-    assume(facts.overdue_now == 0)
+    facts = replace(facts, overdue_now=0)
     base = assess_credit(facts, RULES).outcome
     worse = assess_credit(replace(facts, overdue_now=1), RULES).outcome
     assert worse is CreditOutcome.REFUSED and ORDER[worse] >= ORDER[base]
