@@ -390,7 +390,6 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
         )
     )
     raw = slots["baseline"]
-    s10 = len(rows)
     rows.append(
         Row(
             "S10",
@@ -412,8 +411,7 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
             },
         )
     )
-    rows.insert(
-        s10 + 1,
+    rows.append(
         _completion_row(
             "S11",
             f"分期购机办结（一个事务，含还款计划）installment handset sale completion incl. "
