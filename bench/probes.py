@@ -10,6 +10,7 @@ python -m bench.probes order   --db URL -n N  open N mobile numbers, and the raw
 python -m bench.probes fixed   --db URL -n N  N broadband installs, and the raw sqlite3 baseline
 python -m bench.probes slots   --db URL -n N  N free-slot searches, and the same SQL raw
 python -m bench.probes documents --db URL -n N  render each document of one order N times
+                                              (and a 24-instalment installment contract)
 python -m bench.probes push    --db URL -n N  push N customer records to a scratch PostgreSQL
 python -m bench.probes typed-login --db URL --pace S  S2b (bench/e2e.py)
 python -m bench.probes screens --db URL -n N  E1–E4 through the real widgets (bench/e2e.py)
@@ -1084,14 +1085,18 @@ def probe_documents(db: str, n: int) -> None:
     clerk = hall.auth.log_in("clerk1", "hall1234")
     done = hall.orders.open_mobile_number(clerk, _order_requests(hall, clerk, 1)[0])
     out: dict[str, Any] = {}
+    from hall_app.documents.contract import render_installment_contract
+
+    sale_id = _installment_sale(hall, clerk)
     renders = {
-        DocumentKind.RECEIPT: layouts.render_receipt,
-        DocumentKind.ACCEPTANCE_FORM: layouts.render_acceptance,
-        DocumentKind.INVOICE: layouts.render_invoice,
+        DocumentKind.RECEIPT: (done.order_id, layouts.render_receipt),
+        DocumentKind.ACCEPTANCE_FORM: (done.order_id, layouts.render_acceptance),
+        DocumentKind.INVOICE: (done.order_id, layouts.render_invoice),
+        DocumentKind.INSTALLMENT_CONTRACT: (sale_id, render_installment_contract),
     }
     with hall.db.read() as session:
-        for kind, render in renders.items():
-            _, document = hall.documents._load(session, done.order_id, kind)
+        for kind, (order_id, render) in renders.items():
+            _, document = hall.documents._load(session, order_id, kind)
             render(document)  # font registration and imports are not part of the figure
             times = []
             for _ in range(n):
@@ -1101,6 +1106,127 @@ def probe_documents(db: str, n: int) -> None:
             out[kind.value] = _stats(times)
     hall.close()
     emit(kinds=out)
+
+
+def _signature_png() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 90), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(10, 60), (60, 20), (110, 70), (160, 20), (220, 65)], "black", 3)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _installment_sale(hall: Any, clerk: Any) -> uuid.UUID:
+    """A handset bought in 24 instalments, its rows as the sale leaves them (order, lines,
+    unit, contract, schedule), with terms listing every instalment: what the contract PDF
+    reads."""
+    from datetime import date, datetime
+
+    from sqlalchemy import select
+
+    from hall_app.clock import business_date
+    from hall_app.db.models import (
+        Customer,
+        Device,
+        InstallmentContract,
+        Instalment,
+        Order,
+        OrderLine,
+        Product,
+    )
+    from hall_app.domain.enums import (
+        ContractStatus,
+        DeviceStatus,
+        OrderState,
+        OrderType,
+        ProductKind,
+    )
+    from hall_app.domain.handsets import handset_line_text, schedule
+    from hall_app.domain.money import format_yuan
+    from hall_app.domain.telecom import luhn_check_digit
+
+    now: datetime = hall.clock()
+    day: date = business_date(now)
+    price, down = 699_900, 100_000
+    rows = schedule(price - down, 24, day, fee_fen=24_000)
+    body = f"99{uuid.uuid4().int % 10**12:012d}"  # clear of the demo stock's TACs
+    imei = body + luhn_check_digit(body)
+    with hall.db.unit_of_work() as s:
+        customer = s.scalars(select(Customer).where(Customer.id_number.is_not(None))).first()
+        product = s.scalars(select(Product).where(Product.kind == ProductKind.HANDSET)).first()
+        order = Order(
+            order_no=f"SLBENCH{uuid.uuid4().hex[:12]}",
+            order_type=OrderType.HANDSET_SALE,
+            state=OrderState.COMPLETED,
+            hall_id=clerk.hall_id,
+            counter_id=clerk.counter_id,
+            staff_id=clerk.staff_id,
+            customer_id=customer.id,
+            total_fen=down,
+            terms_text="分期付款条款：\n"
+            + "\n".join(
+                f"第 {r.seq} 期 {r.due_date:%Y-%m-%d} 应还 {format_yuan(r.amount_fen)}"
+                for r in rows
+            ),
+            signature_png=_signature_png(),
+            submitted_at=now,
+            completed_at=now,
+        )
+        s.add(order)
+        s.flush()
+        s.add(
+            OrderLine(
+                order_id=order.id,
+                product_id=product.id,
+                description=handset_line_text(product.name, imei),
+                unit_price_fen=price,
+                amount_fen=price,
+            )
+        )
+        device = Device(
+            product_id=product.id,
+            imei=imei,
+            status=DeviceStatus.SOLD,
+            order_id=order.id,
+            customer_id=customer.id,
+            sold_at=now,
+            warranty_from=day,
+        )
+        s.add(device)
+        s.flush()
+        contract = InstallmentContract(
+            order_id=order.id,
+            customer_id=customer.id,
+            device_id=device.id,
+            price_fen=price,
+            down_payment_fen=down,
+            financed_fen=price - down,
+            fee_fen=24_000,
+            months=24,
+            credit_approved=True,
+            status=ContractStatus.ACTIVE.value,
+            payoff_fee_fen=5_000,
+            signed_at=now,
+        )
+        s.add(contract)
+        s.flush()
+        s.add_all(
+            Instalment(
+                contract_id=contract.id,
+                seq=r.seq,
+                due_date=r.due_date,
+                amount_fen=r.amount_fen,
+                principal_fen=r.principal_fen,
+                fee_fen=r.fee_fen,
+            )
+            for r in rows
+        )
+        order_id: uuid.UUID = order.id
+    return order_id
 
 
 def probe_push(db: str, n: int) -> None:

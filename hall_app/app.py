@@ -29,6 +29,7 @@ from hall_app.services.documents import DocumentService
 from hall_app.services.fixed_line import FixedLineService
 from hall_app.services.handsets import HandsetService
 from hall_app.services.installs import SlotService
+from hall_app.services.instalments import InstallmentService
 from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
@@ -60,6 +61,7 @@ class HallApp:
     fixed_line: FixedLineService
     work_orders: WorkOrderService
     handsets: HandsetService
+    instalments: InstallmentService
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -182,4 +184,5 @@ def build_app(
             central=LinkedCentral(link) if link.configured else None,
         ),
         handsets=HandsetService(db, settings.rules, clock, shared_segments=shared, link=link),
+        instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
     )

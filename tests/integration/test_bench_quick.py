@@ -43,6 +43,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         "S7 receipt",
         "S7 acceptance_form",
         "S7 invoice",
+        "S7 installment_contract",
         "S8",
         "S9",
         "S10",

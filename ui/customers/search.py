@@ -30,6 +30,7 @@ from hall_app.services.actor import Actor
 from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
 from hall_app.services.documents import DocumentKind, DocumentService, PrintedDocument
 from hall_app.services.installs import SlotService
+from hall_app.services.instalments import CommitmentView, ContractView, InstallmentService
 from hall_app.services.invoicing import InvoiceService, RedLetterResult
 from hall_app.services.workorders import WorkOrderService, WorkOrderView
 from ui import format as fmt
@@ -43,12 +44,17 @@ from ui.ops import ChangeEvent, Changes, Operations
 from ui.table import RowsModel, make_table
 from ui.workorders.dialog import WorkOrderDialog
 
+Handsets = tuple[list[ContractView], list[CommitmentView]]  # the record's 分期/合约 tab
+
 
 class CustomerSearchPage(QWidget):
     record_opened = Signal(object)  # CustomerRecord
     open_mobile_requested = Signal(object)  # the customer's id
     fixed_line_requested = Signal(object)  # the customer's id: 宽带/固话新装
     relocation_requested = Signal(object)  # the customer's id: 移机
+    handset_requested = Signal(object)  # the customer's id: 购机
+    # 还款 / 提前结清 of a contract on the 分期/合约 tab: (ContractView, payoff, customer's id)
+    repayment_requested = Signal(object, bool, object)
 
     def __init__(
         self,
@@ -62,8 +68,10 @@ class CustomerSearchPage(QWidget):
         *,
         work_orders: WorkOrderService | None = None,
         slots: SlotService | None = None,
+        instalments: InstallmentService | None = None,
     ) -> None:
         super().__init__(parent)
+        self._instalments = instalments
         self._service = service
         self._work_orders = work_orders
         self._slots = slots
@@ -112,6 +120,11 @@ class CustomerSearchPage(QWidget):
         self.relocation_button.setEnabled(False)
         self.relocation_button.clicked.connect(self._request_relocation)
         shortcut(self, "Ctrl+M", self._request_relocation)
+        self.handset_button = QPushButton("购机 (Ctrl+H)")
+        self.handset_button.setObjectName("handsetSale")
+        self.handset_button.setEnabled(False)
+        self.handset_button.clicked.connect(self._request_handset)
+        shortcut(self, "Ctrl+H", self._request_handset)
         self.fixed_visit = False  # the ticket being served is a C ticket (宽带/固话)
         self.hint = QLabel("输入后按回车；扫码枪扫描证件也可以")
         self.hint.setObjectName("searchHint")
@@ -129,6 +142,8 @@ class CustomerSearchPage(QWidget):
         self.table.activated.connect(self._open_index)
         self.record = CustomerRecordView()
         self.record.work_order_activated.connect(self.open_work_order)
+        self.record.handsets.repay_requested.connect(lambda c: self._request_repayment(c, False))
+        self.record.handsets.payoff_requested.connect(lambda c: self._request_repayment(c, True))
 
         bar = QHBoxLayout()
         bar.addWidget(self.query, 1)
@@ -167,16 +182,23 @@ class CustomerSearchPage(QWidget):
             self.open_mobile_button,
             self.fixed_line_button,
             self.relocation_button,
+            self.handset_button,
         ):
             button.setAutoDefault(True)
+        # Two rows, so the row does not squeeze the search results at 1366 px as the
+        # services grow: the new business first, then what acts on the record shown.
         actions = QHBoxLayout()
         actions.addStretch(1)
-        actions.addWidget(self.work_order_button)
-        actions.addWidget(self.red_letter_button)
         actions.addWidget(self.open_mobile_button)
         actions.addWidget(self.fixed_line_button)
         actions.addWidget(self.relocation_button)
+        actions.addWidget(self.handset_button)
+        record_actions = QHBoxLayout()
+        record_actions.addStretch(1)
+        record_actions.addWidget(self.work_order_button)
+        record_actions.addWidget(self.red_letter_button)
         right_layout.addLayout(actions)
+        right_layout.addLayout(record_actions)
         right_layout.addWidget(self.record, 1)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
@@ -228,6 +250,7 @@ class CustomerSearchPage(QWidget):
 
     def _enable_fixed(self, record: CustomerRecord | None) -> None:
         self.fixed_line_button.setEnabled(record is not None)
+        self.handset_button.setEnabled(record is not None)  # 购机: any customer on record
         self.relocation_button.setEnabled(
             record is not None
             and any(
@@ -283,13 +306,22 @@ class CustomerSearchPage(QWidget):
 
     def open_customer(self, customer_id: uuid.UUID) -> None:
         service, actor, work_orders = self._service, self._actor, self._work_orders
+        instalments = self._instalments
         self._open_seq += 1
         seq = self._open_seq
 
-        def load() -> tuple[CustomerRecord, list[WorkOrderView]]:
+        def load() -> tuple[CustomerRecord, list[WorkOrderView], Handsets]:
             record = service.get_customer_record(actor, customer_id)
             found = work_orders.for_customer(actor, customer_id) if work_orders else []
-            return record, found
+            handsets: Handsets = (
+                (
+                    instalments.contracts(actor, customer_id),
+                    instalments.commitments(actor, customer_id),
+                )
+                if instalments
+                else ([], [])
+            )
+            return record, found, handsets
 
         self._ops.mutate(  # an unmasked view writes an audit entry: a write, changing nothing
             load,
@@ -323,11 +355,15 @@ class CustomerSearchPage(QWidget):
             self.open_customer(current.id)
 
     def _show_record(
-        self, record: CustomerRecord, work_orders: list[WorkOrderView] | None = None
+        self,
+        record: CustomerRecord,
+        work_orders: list[WorkOrderView] | None = None,
+        handsets: Handsets = ([], []),
     ) -> None:
         self.current = record
         self.record.show_record(record)
         self.record.show_work_orders(work_orders or [])
+        self.record.show_handsets(*handsets)
         self.work_order_button.setEnabled(bool(work_orders))
         self.open_mobile_button.setEnabled(record.kind is CustomerKind.INDIVIDUAL)
         self.red_letter_button.setEnabled(bool(record.invoices))
@@ -335,6 +371,10 @@ class CustomerSearchPage(QWidget):
         if self.fixed_visit:  # a C ticket: the broadband/landline install is what comes next
             self.fixed_line_button.setFocus()
         self.record_opened.emit(record)
+
+    def _request_repayment(self, contract: ContractView, payoff: bool) -> None:
+        if self.current is not None:
+            self.repayment_requested.emit(contract, payoff, self.current.id)
 
     def _request_open_mobile(self) -> None:
         if self.current is None:  # said on the page's message line, not in a pop-up
@@ -354,6 +394,14 @@ class CustomerSearchPage(QWidget):
             return
         self.field_error.clear()
         self.fixed_line_requested.emit(self.current.id)
+
+    def _request_handset(self) -> None:
+        if self.current is None:
+            self.field_error.setText("请先打开客户资料再办理购机 (F3 查询)")
+            self.focus_query()
+            return
+        self.field_error.clear()
+        self.handset_requested.emit(self.current.id)
 
     def _request_relocation(self) -> None:
         if self.current is None:
