@@ -339,6 +339,7 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
         docs = probe("documents", url, cfg["renders"])
         push = probe("push", url, cfg["push"])
         fixed = probe("fixed", url, cfg["orders"])
+        handset = probe("handset", url, cfg["orders"])
         slots = probe("slots", url, cfg["queries"])
     finally:
         for leftover in scratch.glob("orders.sqlite3*"):
@@ -427,6 +428,16 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
             },
         )
     )
+    rows.append(
+        _completion_row(
+            "S11",
+            f"分期购机办结（一个事务，含还款计划）installment handset sale completion incl. "
+            f"schedule, {handset['orders']} orders",
+            handset,
+            p95_limit_ms=30,
+            ratio_limit=None,
+        ),
+    )
     return rows
 
 
@@ -462,11 +473,20 @@ def import_row(db: str, cfg: dict[str, int], scratch: Path) -> Row:
     )
 
 
-def _completion_row(rid: str, label: str, r: dict[str, Any]) -> Row:
+def _completion_row(
+    rid: str,
+    label: str,
+    r: dict[str, Any],
+    *,
+    p95_limit_ms: float = 25,
+    ratio_limit: float | None = 3,
+) -> Row:
     """An order completion beside its baseline: the same rows by raw sqlite3, one transaction
-    per order, in turn with the app's (the ratio of the medians)."""
+    per order, in turn with the app's (the ratio of the medians). ``ratio_limit`` None: the
+    ratio is reported, not a target."""
     raw = r["baseline"]
     ratio = round(r["median_ms"] / raw["median_ms"], 2) if raw and raw["median_ms"] else None
+    within = ratio is not None and (ratio_limit is None or ratio <= ratio_limit)
     return Row(
         rid,
         label,
@@ -476,8 +496,10 @@ def _completion_row(rid: str, label: str, r: dict[str, Any]) -> Row:
         raw["median_ms"] if raw else None,
         ratio,
         r["peak_rss_mb"],
-        "p95 ≤ 25 ms, ≤ 3× raw",
-        r["p95_ms"] <= 25 and ratio is not None and ratio <= 3,
+        f"p95 ≤ {p95_limit_ms:g} ms, ≤ {ratio_limit:g}× raw"
+        if ratio_limit is not None
+        else f"p95 ≤ {p95_limit_ms:g} ms (ratio reported)",
+        r["p95_ms"] <= p95_limit_ms and within,
         {
             "baseline_p95_ms": raw["p95_ms"] if raw else None,
             "baseline_orders": raw["orders"] if raw else 0,
