@@ -35,6 +35,7 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
+from hall_app.services.stock import HandsetStockService
 from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
 
@@ -63,6 +64,7 @@ class HallApp:
     work_orders: WorkOrderService
     handsets: HandsetService
     instalments: InstallmentService
+    stock: HandsetStockService  # 终端入库 and the handsets' stock counts
     handset_returns: HandsetReturnService
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
@@ -187,5 +189,6 @@ def build_app(
         ),
         handsets=HandsetService(db, settings.rules, clock, shared_segments=shared, link=link),
         instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
+        stock=HandsetStockService(db, clock),
         handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
     )

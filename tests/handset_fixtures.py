@@ -1,5 +1,6 @@
-"""Rows for handset sale tests on the demo database: contract and installment offers for one
-model, its units in stock, an adult customer with a mobile number whose plan meets the contract
+"""Rows for handset sale tests on the demo database: two handset models of the tests' own (so
+the demo's catalog may change), contract and installment offers for one, their units in
+stock, an adult customer with a mobile number whose plan meets the contract
 offer, and a minor. Meant to be reused by any test that sells a handset (``prepare_handsets``,
 ``sale_request``, ``signed``)."""
 
@@ -16,10 +17,12 @@ from hall_app.app import HallApp
 from hall_app.db.models import (
     Customer,
     Device,
+    Hall,
     HandsetOffer,
     InstallmentContract,
     Product,
     Subscription,
+    VatCategory,
 )
 from hall_app.domain.enums import (
     CustomerKind,
@@ -32,11 +35,11 @@ from hall_app.domain.enums import (
     SubscriptionStatus,
 )
 from hall_app.domain.payments import PaymentInput
+from hall_app.domain.telecom import luhn_check_digit
 from hall_app.services.actor import Actor
 from hall_app.services.handsets import HandsetSaleRequest
 
-MODEL = "HW_MATE70"  # 华为 Mate 70 12+256GB, 5,499.00
-OTHER_MODEL = "VIVO_Y300"
+UNITS = 6  # of each model, in stock
 SIGNED = b"\x89PNG signed on the customer screen"
 CONTRACT_SUBSIDY = 120_000  # 1,200.00 over 24 months: 50.00 a month
 CONTRACT_MIN_PLAN = 12_900
@@ -61,11 +64,45 @@ class HandsetSetup:
 
 
 def prepare_handsets(hall: HallApp) -> HandsetSetup:
+    """The tests' own two handset models and their units (whatever the demo's catalog holds),
+    the offers, and the two customers."""
     now: datetime = hall.clock()
     today = now.date()
     with hall.db.unit_of_work() as s:
-        product = s.scalars(select(Product).where(Product.code == MODEL)).one()
-        other = s.scalars(select(Product).where(Product.code == OTHER_MODEL)).one()
+        vat = s.scalars(select(VatCategory).where(VatCategory.code == "handset")).one()
+
+        def model(code: str, brand: str, name: str, colour: str, price: int, tac: str) -> Product:
+            storage = name.rsplit(" ", 1)[1]
+            row = Product(
+                code=code,
+                kind=ProductKind.HANDSET,
+                name=f"{brand} {name} {colour}",
+                price_fen=price,
+                vat_category_id=vat.id,
+                brand=brand,
+                model=name.rsplit(" ", 1)[0],
+                colour=colour,
+                storage=storage,
+            )
+            s.add(row)
+            s.flush()
+            for k in range(UNITS):
+                body = f"{tac}{k:06d}"
+                s.add(
+                    Device(
+                        product_id=row.id,
+                        imei=body + luhn_check_digit(body),
+                        status=DeviceStatus.IN_STOCK,
+                        hall_id=s.scalars(select(Hall.id)).first(),
+                        location="营业厅库房",
+                        received_at=now,
+                    )
+                )
+            s.flush()
+            return row
+
+        product = model("T-MATE70", "华为", "Mate 70 12+256GB", "雅川青", 549_900, "35000001")
+        other = model("T-Y300", "vivo", "Y300 8+256GB", "星钻黑", 159_900, "35000002")
         plan = s.scalars(select(Product).where(Product.code == "5G129")).one()
         assert plan.kind is ProductKind.MOBILE_PLAN and plan.price_fen >= CONTRACT_MIN_PLAN
 

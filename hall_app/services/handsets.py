@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
@@ -342,6 +342,17 @@ def device_refusal(
     return None
 
 
+def _why_not(session: Session, imei: str, product_id: uuid.UUID) -> ValidationError | None:
+    """Why the unit could not be taken here, as ``check_device`` says it (None: it is
+    sellable, so what refused it was the lease)."""
+    found = session.scalars(select(Device).where(Device.imei == imei)).one_or_none()
+    product = session.get(Product, product_id)
+    if product is None:
+        return ValidationError("所选机型不存在或已停售，请重新选择", MODEL_FIELD)
+    other = session.get(Product, found.product_id) if found is not None else None
+    return device_refusal(imei, found, product, other)
+
+
 # ---------------------------------------------------------------------------------------------
 # The catalog rows of a sale, read the same way for the quote and for the order
 
@@ -618,22 +629,27 @@ class HandsetSale(OrderKind[SaleTaken, SaleFulfilled]):
     ) -> Taken[SaleTaken]:
         req, today = self._req, business_date(now)
         # The first write: the unit, sold to this counter (offline only one leased here).
-        device_id = take_here(
-            session,
-            update(Device)
-            .where(
-                Device.imei == self._imei,
-                Device.product_id == req.product_id,
-                Device.status.in_(SELLABLE),
-            )
-            .values(status=DeviceStatus.SOLD, taken_by_counter_id=actor.counter_id, updated_at=now)
-            .returning(Device.id),
-            DEVICES,
-            actor,
-            now,
-            offline,
-            (f"IMEI {self._imei} 的手机不在库存或已售出", OFFLINE_NOTE, IMEI_FIELD),
-        ).id
+        try:
+            device_id = take_here(
+                session,
+                update(Device)
+                .where(
+                    Device.imei == self._imei,
+                    Device.product_id == req.product_id,
+                    Device.status.in_(SELLABLE),
+                )
+                .values(
+                    status=DeviceStatus.SOLD, taken_by_counter_id=actor.counter_id, updated_at=now
+                )
+                .returning(Device.id),
+                DEVICES,
+                actor,
+                now,
+                offline,
+                (f"IMEI {self._imei} 的手机不在库存或已售出", OFFLINE_NOTE, IMEI_FIELD),
+            ).id
+        except ValidationError as refused:
+            raise _why_not(session, self._imei, req.product_id) or refused from None
         locked = session.execute(
             select(Customer.id).where(Customer.id == req.customer_id).with_for_update()
         ).scalar_one_or_none()
@@ -752,16 +768,23 @@ class HandsetSale(OrderKind[SaleTaken, SaleFulfilled]):
             )
             session.add(contract)
             session.flush()
-            session.add_all(
-                Instalment(
-                    contract_id=contract.id,
-                    seq=i.seq,
-                    due_date=i.due_date,
-                    amount_fen=i.amount_fen,
-                    principal_fen=i.principal_fen,
-                    fee_fen=i.fee_fen,
-                )
-                for i in cat.instalments
+            # One multi-row INSERT of the schedule.
+            session.execute(
+                insert(Instalment),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "contract_id": contract.id,
+                        "seq": i.seq,
+                        "due_date": i.due_date,
+                        "amount_fen": i.amount_fen,
+                        "principal_fen": i.principal_fen,
+                        "fee_fen": i.fee_fen,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in cat.instalments
+                ],
             )
             contract_id = contract.id
         return SaleFulfilled(contract_id, commitment_id)
@@ -1128,18 +1151,23 @@ class HandsetService:
     def _check_before_claiming(self, actor: Actor, req: HandsetSaleRequest) -> str:
         """What can be told before the unit is claimed at the central database: the unit, the
         offer, the signature (an installment contract is always signed), the terms signed
-        against today's, the payment against the total. Returns the IMEI."""
+        against today's, the payment against the total. Returns the IMEI. With no central
+        database there is no claim to spare: the order's own transaction checks all of it
+        (the same messages) and the quote is not made twice."""
+        imei = parse_imei(req.imei)
         if req.mode is SaleMode.INSTALLMENT and (
             not req.terms_text.strip() or not req.signature_png
         ):
             raise ValidationError("分期购机须客户在客户屏确认还款计划并签字", CONFIRM_FIELD)
+        if self._central is None or actor.counter_id is None:
+            return imei
         quote = self.quote(actor, req)
         if req.terms_text and req.terms_text != quote.terms:
             raise ValidationError(
                 "业务内容与客户签字确认的不一致，请客户重新确认签名", CONFIRM_FIELD
             )
         settle(quote.total_fen, list(req.payments))
-        return parse_imei(req.imei)
+        return imei
 
 
 __all__ = [

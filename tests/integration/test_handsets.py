@@ -43,6 +43,7 @@ from tests.handset_fixtures import (
     CONTRACT_SUBSIDY,
     INSTALMENT_FEE,
     PAYOFF_FEE,
+    UNITS,
     HandsetSetup,
     prepare_handsets,
     sale_request,
@@ -96,14 +97,16 @@ def test_models_list_stock_and_offers(hall: HallApp, clerk: Actor, st: HandsetSe
     models = {m.product_id: m for m in hall.handsets.models(clerk)}
     mate = models[st.product_id]
     assert mate.brand == "华为" and mate.price_fen == st.price_fen
-    assert mate.in_stock == 25
+    assert mate.in_stock == UNITS
     assert {o.id for o in mate.offers} == {
         st.contract_offer_id,
         st.installment_offer_id,
         st.rate_offer_id,
     }
     hall.handsets.sell(clerk, signed(hall, clerk, sale_request(st, SaleMode.OUTRIGHT)))
-    assert {m.product_id: m for m in hall.handsets.models(clerk)}[st.product_id].in_stock == 24
+    after = {m.product_id: m for m in hall.handsets.models(clerk)}[st.product_id]
+    assert after.in_stock == UNITS - 1
+    assert (after.colour, after.storage, after.model) == ("雅川青", "12+256GB", "Mate 70")
 
 
 def test_check_device_names_the_unit(hall: HallApp, clerk: Actor, st: HandsetSetup) -> None:
