@@ -22,8 +22,9 @@ class StockMenu(QObject):
         menu: QMenu,
         window: QWidget,
     ) -> None:
-        super().__init__(window)
-        self._stock, self._actor, self._ops, self._window = stock, actor, ops, window
+        super().__init__(window)  # the window is the parent: no Python reference back to it,
+        # so a window deleted at logout is not kept alive as a dead wrapper by a cycle
+        self._stock, self._actor, self._ops = stock, actor, ops
         self.receive_dialog: ReceiveStockDialog | None = None
         self.list_dialog: StockListDialog | None = None
         menu.addSeparator()
@@ -36,10 +37,15 @@ class StockMenu(QObject):
         self.list_action.setShortcut("Ctrl+Shift+T")
         self.list_action.triggered.connect(self.open_list)
 
+    def _parent_window(self) -> QWidget:
+        window = self.parent()
+        assert isinstance(window, QWidget)
+        return window
+
     def open_receive(self) -> ReceiveStockDialog:
         if self.receive_dialog is not None:
             self.receive_dialog.deleteLater()
-        dialog = ReceiveStockDialog(self._stock, self._actor, self._ops, self._window)
+        dialog = ReceiveStockDialog(self._stock, self._actor, self._ops, self._parent_window())
         self.receive_dialog = dialog
         dialog.open()
         return dialog
@@ -47,7 +53,7 @@ class StockMenu(QObject):
     def open_list(self) -> StockListDialog:
         if self.list_dialog is not None:
             self.list_dialog.deleteLater()
-        dialog = StockListDialog(self._stock, self._actor, self._ops, self._window)
+        dialog = StockListDialog(self._stock, self._actor, self._ops, self._parent_window())
         self.list_dialog = dialog
         dialog.open()
         return dialog
