@@ -116,3 +116,24 @@ def test_what_an_installment_customer_pays_is_what_is_invoiced(
             )
         )
     assert paid == invoiced, f"paid {paid}, invoiced {invoiced}"
+
+
+def test_a_sale_signed_with_bytes_that_are_no_image_can_still_print_its_contract(
+    hall: HallApp, clerk: Actor, st: HandsetSetup
+) -> None:
+    # sell() stores whatever bytes come as the signature (the test fixture itself signs with
+    # b"\x89PNG signed on the customer screen"); the contract PDF then fails to render with a
+    # reportlab/PIL error, not a HallError: either refuse such a signature at the sale or
+    # print without it.
+    from hall_app.services.documents import DocumentKind
+
+    req = sale_request(st, SaleMode.INSTALLMENT)
+    credit = hall.handsets.assess_credit(
+        clerk, req.customer_id, req.product_id, req.offer_id, req.down_payment_fen
+    )
+    req = signed(hall, clerk, replace(req, credit_assessment_id=credit.assessment_id))
+    sold = hall.handsets.sell(clerk, req)  # accepted
+    try:
+        hall.documents.preview_document(clerk, sold.order_id, DocumentKind.INSTALLMENT_CONTRACT)
+    except HallError:
+        pass
