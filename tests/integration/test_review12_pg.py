@@ -1,0 +1,59 @@
+"""Review of issue 12: the issue's "concurrent sale of the last unit from two counters on the
+real PostgreSQL: exactly one wins" had only a sequential test; this is the concurrent one."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from hall_app.db.models import Order
+from hall_app.domain.enums import DeviceStatus, SaleMode
+from hall_app.domain.errors import HallError
+from tests.handset_fixtures import HandsetSetup, sale_request, signed
+from tests.integration.test_handsets_pg import _central, synced  # noqa: F401  (fixture)
+from tests.integration.test_sync_resources import Hall
+
+pytestmark = pytest.mark.postgres
+
+
+def test_two_counters_selling_one_unit_at_once_exactly_one_wins(
+    synced: tuple[Hall, HandsetSetup],  # noqa: F811
+) -> None:
+    h, st = synced
+    sides = []
+    for code in ("01", "02"):
+        app, clerk = h.apps[code], h.clerk(code)
+        sides.append((app, clerk, signed(app, clerk, sale_request(st, SaleMode.OUTRIGHT))))
+    barrier = threading.Barrier(2)
+
+    def sell(side: tuple) -> object:
+        app, clerk, req = side
+        barrier.wait()
+        try:
+            return app.handsets.sell(clerk, req)
+        except HallError as exc:
+            return exc
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(sell, sides))
+    won = [r for r in results if not isinstance(r, Exception)]
+    lost = [r for r in results if isinstance(r, HallError)]
+    assert len(won) == 1 and len(lost) == 1, results
+    assert lost[0].field == "IMEI"
+    status, holder = _central(h, st.imeis[0])
+    assert status is DeviceStatus.SOLD
+    winner = 0 if results[0] is won[0] else 1
+    assert holder == h.counter_id(("01", "02")[winner])
+    loser_app = sides[1 - winner][0]
+    with loser_app.db.read() as s:
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(Order)
+                .where(Order.customer_id == st.customer_id, Order.total_fen == st.price_fen)
+            )
+            == 0
+        )
