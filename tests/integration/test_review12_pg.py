@@ -87,3 +87,39 @@ def test_a_unit_just_received_at_the_counter_scans_and_sells_alike(
         sold_ok = False
         print(exc)
     assert scanned_ok == sold_ok, f"scan said {scanned_ok}, sale said {sold_ok}"
+
+
+def test_one_imei_received_at_two_counters_is_caught_at_the_push(
+    synced: tuple[Hall, HandsetSetup],  # noqa: F811
+) -> None:
+    # Two counters each receive the same IMEI (locally nothing stops it). The central unique
+    # IMEI must refuse the second at the push, and the second counter must hear of it
+    # (a quarantined row / a clash), not keep selling a unit the central database lacks.
+    from hall_app.db.models import Device
+    from tests.stock_fixtures import imei
+
+    h, st = synced
+    same = imei(4343, tac="35000001")
+    for code in ("01", "02"):
+        app = h.apps[code]
+        boss = app.auth.log_in("super1", "hall1234")
+        app.stock.receive(boss, st.product_id, [same])
+    errors: list[str] = []
+    for code in ("01", "02"):
+        try:
+            report = h.apps[code].sync.run_round()
+            print(code, report)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{code}: {type(exc).__name__}: {exc}")
+    assert not errors, errors
+    with h.central.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(Device).where(Device.imei == same))
+        assert n.scalar_one() == 1
+    # The second counter's unit: still 在库 and sellable there?
+    app2, clerk2 = h.apps["02"], h.clerk("02")
+    try:
+        app2.handsets.check_device(clerk2, same, st.product_id)
+        scanned = "scannable"
+    except HallError as exc:
+        scanned = str(exc)
+    print("counter 02:", scanned)
