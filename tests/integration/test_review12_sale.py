@@ -137,3 +137,20 @@ def test_a_sale_signed_with_bytes_that_are_no_image_can_still_print_its_contract
         hall.documents.preview_document(clerk, sold.order_id, DocumentKind.INSTALLMENT_CONTRACT)
     except HallError:
         pass
+
+
+def test_no_instalment_of_zero_is_offered(
+    hall: HallApp, clerk: Actor, st: HandsetSetup
+) -> None:
+    # check_down_payment refuses only a down payment reaching the price: 5,499.00 less 0.05
+    # down over 12 months gives eleven instalments of ¥0.00 and a last of ¥0.05, with the
+    # fee (240.00) spread on top — a contract whose "principal" lines are 零元整, which the
+    # customer signs and the clerk must then "collect". Refuse it with a message naming 首付金额.
+    req = sale_request(st, SaleMode.INSTALLMENT, down_payment_fen=st.price_fen - 5)
+    try:
+        quote = hall.handsets.quote(clerk, req)
+    except HallError as err:
+        assert err.field == "首付金额"
+        return
+    zero = [r.seq for r in quote.schedule if r.principal_fen == 0]
+    assert not zero, f"instalments {zero} repay no principal (financed {quote.financed_fen} fen)"
