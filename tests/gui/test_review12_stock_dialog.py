@@ -15,7 +15,6 @@ from tests.stock_fixtures import imei
 from ui.ops import Operations
 
 
-
 def test_units_scanned_for_one_model_are_not_received_as_another(
     qtbot: QtBot, hall: HallApp, supervisor: Actor, ops: Operations, shown: ShownMessages
 ) -> None:

@@ -109,7 +109,7 @@ def test_one_imei_received_at_two_counters_is_caught_at_the_push(
         try:
             report = h.apps[code].sync.run_round()
             print(code, report)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(f"{code}: {type(exc).__name__}: {exc}")
     assert not errors, errors
     with h.central.connect() as conn:

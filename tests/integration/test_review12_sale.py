@@ -139,9 +139,7 @@ def test_a_sale_signed_with_bytes_that_are_no_image_can_still_print_its_contract
         pass
 
 
-def test_no_instalment_of_zero_is_offered(
-    hall: HallApp, clerk: Actor, st: HandsetSetup
-) -> None:
+def test_no_instalment_of_zero_is_offered(hall: HallApp, clerk: Actor, st: HandsetSetup) -> None:
     # check_down_payment refuses only a down payment reaching the price: 5,499.00 less 0.05
     # down over 12 months gives eleven instalments of ¥0.00 and a last of ¥0.05, with the
     # fee (240.00) spread on top — a contract whose "principal" lines are 零元整, which the

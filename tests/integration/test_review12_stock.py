@@ -57,7 +57,10 @@ def _zip(path: Path, members: dict[str, bytes]) -> Path:
     ],
 )
 def test_a_zip_that_is_no_workbook_is_a_clear_error(
-    stock: HandsetStockService, supervisor: Actor, tmp_path: Path, name: str,
+    stock: HandsetStockService,
+    supervisor: Actor,
+    tmp_path: Path,
+    name: str,
     members: dict[str, bytes],
 ) -> None:
     path = _zip(tmp_path / name, members)
