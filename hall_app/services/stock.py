@@ -7,6 +7,7 @@ delivery goes in as one transaction (a bulk insert), audited with its counts."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -99,6 +100,11 @@ class ImportReport:
     per_model: dict[str, int]  # valid rows by model code
     error_count: int = 0  # every error, listed or not
     error_rows: int = 0  # rows with at least one error
+    # A digest of the valid rows, in file order (each row's IMEI and model code): the units
+    # that would be received. ``import_file(accepted=…)`` imports only when the file still
+    # gives the same digest, so a file edited after the check (one IMEI replaced by another,
+    # the counts unchanged) imports nothing.
+    digest: str = ""
 
     @property
     def unlisted(self) -> int:
@@ -274,10 +280,14 @@ class HandsetStockService:
             for chunk in checker.run(path):
                 _insert(session, chunk, actor, location, now)
             report = checker.report(str(path))
-            if accepted is not None and _counts(report) != _counts(accepted):
+            if accepted is not None and report.digest != accepted.digest:
+                if report.valid != accepted.valid:
+                    change = f"确认时有效 {accepted.valid} 行，现在 {report.valid} 行"
+                else:
+                    change = f"有效行数同为 {report.valid} 行，但其中的串号或型号已不同"
                 raise ValidationError(
-                    f"{Path(path).name}：与确认时的检查结果不同（确认时有效 {accepted.valid} 行，"
-                    f"现在 {report.valid} 行），文件可能已被修改；未导入，请重新检查",
+                    f"{Path(path).name}：与确认时的检查结果不同（{change}），"
+                    "文件可能已被修改或其中有串号刚被入库；未导入，请重新检查",
                     FILE_FIELD,
                 )
             if not report.valid:
@@ -328,6 +338,7 @@ class _Checker:
         self.rows_total = 0
         self.valid = 0
         self.per_model: dict[str, int] = {}
+        self._digest = hashlib.sha256()
 
     def _error(self, row: FileRow, field: str, message: str) -> None:
         self.error_count += 1
@@ -381,6 +392,7 @@ class _Checker:
                 self.error_rows += 1
                 continue
             valid.append((model.id, imei))
+            self._digest.update(f"{imei}\t{model.code}\n".encode())
             self.valid += 1
             self.per_model[model.code] = self.per_model.get(model.code, 0) + 1
         self._pending.sort(key=lambda e: (e.row_no, e.field != IMEI_COLUMN))
@@ -414,11 +426,8 @@ class _Checker:
             dict(sorted(self.per_model.items())),
             self.error_count,
             self.error_rows,
+            self._digest.hexdigest(),
         )
-
-
-def _counts(report: ImportReport) -> tuple[int, int, dict[str, int]]:
-    return report.rows_total, report.valid, report.per_model
 
 
 def _location(text: str) -> str:

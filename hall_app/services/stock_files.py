@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,28 @@ _ALIASES: Final = {
 _BLOCK = 1 << 16
 _ZIP_MAGIC = b"PK\x03\x04"
 _SNIFF = 8192
+
+
+def _xlsx_errors() -> tuple[type[BaseException], ...]:
+    """What openpyxl and the zip and XML layers beneath it raise on a file that is a zip but
+    no readable workbook (openpyxl's InvalidFileException is a plain Exception, so listed by
+    name; XML parse errors of ElementTree and lxml alike are SyntaxErrors; a bad CRC or a
+    truncated member is BadZipFile, zlib.error or EOFError). openpyxl is imported only when a
+    workbook is read: it is slow to import."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        OSError,
+        SyntaxError,
+        InvalidFileException,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +93,7 @@ class DeliveryFile:
         self.name = self.path.name
         self.total = 0
         self.encoding = ""
+        self._xlsx = False
         self._closers: list[Any] = []
         self._records: Iterator[tuple[int, list[Any]]] = iter(())
         self._columns: dict[str, int] = {}
@@ -155,21 +179,50 @@ class DeliveryFile:
         return "gb18030", lines
 
     def _open_xlsx(self) -> None:
+        """A zip file: read as a workbook when it is one, whatever its name ends with (Excel's
+        workbook saved as 到货.csv is still the supplier's delivery); any other zip (a Word
+        document, a zipped folder of CSV files, a broken download) is named and refused."""
         from openpyxl import load_workbook
 
+        self._check_workbook_zip()
+        raw = self.path.open("rb")
+        self._closers.append(raw)
         try:
-            book = load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise self._bad(f"不是有效的 .xlsx 表格（{type(exc).__name__}）") from None
-        self._closers.append(book)
+            # A file object, not the path: openpyxl would refuse the name's suffix (.csv).
+            book = load_workbook(raw, read_only=True, data_only=True)
+        except _xlsx_errors() as exc:
+            raise self._bad(f"不是有效的 .xlsx 表格，无法打开（{type(exc).__name__}）") from None
+        self._closers.insert(0, book)
         sheet = book.worksheets[0] if book.worksheets else None
         if sheet is None:
             raise self._bad("表格中没有工作表")
         self.encoding = "xlsx"
+        self._xlsx = True
         self.total = max((sheet.max_row or 1) - 1, 0)
         self._records = (
             (n, list(values)) for n, values in enumerate(sheet.iter_rows(values_only=True), start=1)
         )
+
+    def _check_workbook_zip(self) -> None:
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                names = {name.lower() for name in archive.namelist()}
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            detail = type(exc).__name__
+            raise self._bad(f"压缩文件已损坏，不是有效的 .xlsx 表格（{detail}）") from None
+        if "xl/workbook.bin" in names:
+            raise self._bad("这是二进制 Excel 表格（.xlsb），请另存为 .xlsx 或 CSV 后再导入")
+        if any(n.startswith("xl/workbook") for n in names):  # xl/workbook.xml
+            return
+        advice = "请导入 Excel 表格（.xlsx）或 CSV 文件"
+        if any(n.startswith("word/") for n in names):
+            kind = "这是 Word 文档"
+        elif any(n.startswith("ppt/") for n in names):
+            kind = "这是 PowerPoint 演示文稿"
+        else:
+            kind = "这是一个压缩包（zip）"
+            advice = "请先解压，再导入其中的 Excel 表格（.xlsx）或 CSV 文件"
+        raise self._bad(f"{kind}，不是 .xlsx 表格；{advice}")
 
     def _read_header(self) -> None:
         try:
@@ -187,6 +240,10 @@ class DeliveryFile:
                 raise self._bad("文件为空，没有表头和数据")
         except (UnicodeDecodeError, csv.Error) as exc:
             raise self._bad(f"无法按 CSV 读取（{type(exc).__name__}）") from None
+        except _xlsx_errors() as exc:
+            if not self._xlsx:
+                raise
+            raise self._bad(f"表格内容已损坏，无法读取（{type(exc).__name__}）") from None
         for column in (IMEI_COLUMN, MODEL_COLUMN):
             if column not in self._columns:
                 shown = "、".join(c for c in cells if c)[:60] or "（空）"
@@ -212,6 +269,10 @@ class DeliveryFile:
                     yield FileRow(n, values[0], values[1], values[2])
         except (UnicodeDecodeError, csv.Error) as exc:
             raise self._bad(f"文件在读取中途出错（{type(exc).__name__}）") from None
+        except _xlsx_errors() as exc:
+            if not self._xlsx:
+                raise
+            raise self._bad(f"表格在读取中途出错，内容已损坏（{type(exc).__name__}）") from None
 
     def close(self) -> None:
         for closer in self._closers:

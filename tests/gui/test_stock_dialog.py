@@ -87,7 +87,9 @@ def test_scanning_checks_each_imei_and_receives_them_together(
     assert f"{old} 已入库" in dialog.scan_message.text()
     _scan(qtbot, dialog, imei(3))
     assert dialog.scanned == [imei(1), imei(2), imei(3)]
-    assert dialog.receive_button.text() == "确认入库 3 台 (Ctrl+Enter)"
+    name = hall.stock.models(supervisor)[1].name  # the button names the model scanned for
+    assert dialog.receive_button.text() == f"确认入库 {name} 3 台 (Ctrl+Enter)"
+    assert not dialog.model_box.isEnabled()  # locked while the list has units
     _shot(dialog, "stock-receive-scan.png")
     assert _units(hall, [imei(1), imei(2), imei(3)]) == {}  # nothing saved while scanning
     qtbot.keyClick(dialog.imei, Qt.Key.Key_Return, CTRL)
@@ -215,3 +217,30 @@ def test_a_clerk_has_no_stock_actions(qtbot: QtBot, session: Session) -> None:
     assert not hasattr(window, "stock_menu")
     texts = [a.text() for m in window.menuBar().actions() for a in m.menu().actions()]
     assert "终端入库" not in texts
+
+
+def test_the_scan_list_keeps_its_model_until_cleared_with_a_question(
+    qtbot: QtBot, hall: HallApp, supervisor: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    dialog = _dialog(qtbot, hall, supervisor, ops)
+    assert dialog.model_box.isEnabled()
+    dialog.model_box.setCurrentIndex(1)
+    first = dialog.model_box.currentData()
+    name = hall.stock.models(supervisor)[1].name
+    _scan(qtbot, dialog, imei(61))
+    assert dialog.scanned_for == first and not dialog.model_box.isEnabled()
+    assert "换机型请先清空列表" in dialog.model_hint.text()
+    dialog.model_box.setCurrentIndex(2)  # a wheel or a key got through: back to the list's model
+    assert dialog.model_box.currentData() == first
+    assert dialog.receive_button.text() == f"确认入库 {name} 1 台 (Ctrl+Enter)"
+    dialog._clear()
+    assert shown.items[-1][0] == "question" and f"清空已扫描的 1 台{name}" in shown.items[-1][2]
+    assert not dialog.scanned and dialog.scanned_for is None and dialog.model_box.isEnabled()
+    dialog.model_box.setCurrentIndex(2)
+    second = dialog.model_box.currentData()
+    _scan(qtbot, dialog, imei(61))
+    qtbot.mouseClick(dialog.receive_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.scanned and not ops.busy, timeout=WAIT)
+    with hall.db.read() as s:
+        assert set(s.scalars(select(Device.product_id).where(Device.imei == imei(61)))) == {second}
+    assert dialog.model_box.isEnabled() and dialog.scanned_for is None

@@ -354,3 +354,77 @@ def test_a_file_changed_after_the_check_imports_nothing(
     assert err.value.field == "导入文件" and _count(hall) == total
     again = stock.check_file(supervisor, path)
     assert stock.import_file(supervisor, path, accepted=again).imported == 5
+
+
+def test_the_same_counts_with_two_units_swapped_between_models_import_nothing(
+    hall: HallApp, stock: HandsetStockService, supervisor: Actor, tmp_path: Path
+) -> None:
+    # Rows, valid rows and the count per model all stay the same; only which unit is which
+    # model changed: the digest of the valid rows tells it.
+    a, b = handset_codes(hall)[:2]
+    path = write_csv(tmp_path / "到货.csv", [(imei(1), a, ""), (imei(2), b, "")])
+    accepted = stock.check_file(supervisor, path)
+    write_csv(path, [(imei(1), b, ""), (imei(2), a, "")])
+    assert stock.check_file(supervisor, path).per_model == accepted.per_model
+    total = _count(hall)
+    with pytest.raises(ValidationError, match="串号或型号已不同") as err:
+        stock.import_file(supervisor, path, accepted=accepted)
+    assert err.value.field == "导入文件" and _count(hall) == total
+    assert not _audits(hall, "stock.import")
+
+
+def test_the_digest_is_that_of_the_valid_rows(
+    hall: HallApp, stock: HandsetStockService, supervisor: Actor, tmp_path: Path
+) -> None:
+    code = handset_codes(hall)[0]
+    rows = [(imei(1), code, ""), (wrong_digit(imei(2)), code, ""), (imei(3), code, "")]
+    first = stock.check_file(supervisor, write_csv(tmp_path / "a.csv", rows))
+    # The same valid units, a different note and a different bad row: the same digest.
+    other = [(imei(1), code, "箱 7"), ("123", code, ""), (imei(3), code, "")]
+    assert stock.check_file(supervisor, write_csv(tmp_path / "b.csv", other)).digest == (
+        first.digest
+    )
+    swapped = [(imei(1), code, ""), (imei(4), code, ""), (imei(3), code, "")]
+    assert stock.check_file(supervisor, write_csv(tmp_path / "c.csv", swapped)).digest != (
+        first.digest
+    )
+
+
+def test_a_workbook_saved_under_a_csv_name_is_read_as_a_workbook(
+    hall: HallApp, stock: HandsetStockService, supervisor: Actor, tmp_path: Path
+) -> None:
+    code = handset_codes(hall)[0]
+    book = write_xlsx(tmp_path / "到货.xlsx", [(imei(n), code, "") for n in range(1, 4)])
+    path = book.rename(tmp_path / "到货.csv")
+    accepted = stock.check_file(supervisor, path)
+    assert (accepted.rows_total, accepted.valid) == (3, 3)
+    assert stock.import_file(supervisor, path, accepted=accepted).imported == 3
+    assert len(_devices(hall, [imei(n) for n in range(1, 4)])) == 3
+
+
+@pytest.mark.parametrize(
+    "name, members, says",
+    [
+        ("到货.xlsx", {"word/document.xml": b"<w/>"}, "这是 Word 文档，不是 .xlsx 表格"),
+        ("到货.zip", {"到货/a.csv": b"IMEI\n"}, "这是一个压缩包（zip），不是 .xlsx 表格"),
+        ("到货.xlsx", {"xl/workbook.xml": b"<not-closed", "[Content_Types].xml": b"<"}, "无法"),
+    ],
+)
+def test_a_zip_that_is_no_readable_workbook_says_what_it_is(
+    stock: HandsetStockService,
+    supervisor: Actor,
+    tmp_path: Path,
+    name: str,
+    members: dict[str, bytes],
+    says: str,
+) -> None:
+    import zipfile
+
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as z:
+        for member, data in members.items():
+            z.writestr(member, data)
+    with pytest.raises(ValidationError) as err:
+        stock.check_file(supervisor, path)
+    assert err.value.field == "导入文件"
+    assert err.value.message.startswith(f"{name}：") and says in err.value.message

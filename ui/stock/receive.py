@@ -1,6 +1,8 @@
 """终端入库: the supervisor receives handsets, scanned one by one (each IMEI checked as it is
-scanned, the error inline) or from a supplier's delivery file (checked on a worker thread with
-a progress bar, the per-row errors in a table, and 确认导入 N 条 for the valid rows only)."""
+scanned, the error inline; the list is bound to the model it is scanned for: the model box is
+locked while the list has units, and 确认入库 names that model) or from a supplier's delivery
+file (checked on a worker thread with a progress bar, the per-row errors in a table, and
+确认导入 N 条 for the valid rows only)."""
 
 from __future__ import annotations
 
@@ -80,6 +82,10 @@ class ReceiveStockDialog(QDialog):
         self._stock, self._actor, self._ops = stock, actor, ops
         self.scanned: list[str] = []
         self._checking: list[str] = []  # scanned, still being checked
+        # The model the list is scanned for: fixed by the first scan, saved by 确认入库 whatever
+        # the model box shows, and let go only when the list is empty again.
+        self.scanned_for: uuid.UUID | None = None
+        self._models: dict[uuid.UUID, StockModelView] = {}
         self.report: ImportReport | None = None
         self._progress = _Progress(self)
         self._progress.moved.connect(self._moved)
@@ -106,6 +112,11 @@ class ReceiveStockDialog(QDialog):
         page = QWidget()
         self.model_box = QComboBox()
         self.model_box.setObjectName("stockModel")
+        # Changed anyhow while the list is bound (a wheel, a key, code): back to the bound model.
+        self.model_box.currentIndexChanged.connect(lambda _i: self._update_receive())
+        self.model_hint = QLabel("")
+        self.model_hint.setObjectName("stockModelHint")
+        set_role(self.model_hint, "muted")
         self.imei = QLineEdit()
         self.imei.setObjectName("stockImei")
         self.imei.setPlaceholderText("扫描或输入 15 位串号，回车")
@@ -130,7 +141,10 @@ class ReceiveStockDialog(QDialog):
         for b in (remove, clear, self.receive_button):
             b.setAutoDefault(False)
         form = QFormLayout()
-        form.addRow("机型 (&M)", self.model_box)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_box, 1)
+        model_row.addWidget(self.model_hint)
+        form.addRow("机型 (&M)", model_row)
         form.addRow("串号 IMEI (&I)", self.imei)
         form.addRow("", self.scan_message)
         buttons = QHBoxLayout()
@@ -153,21 +167,34 @@ class ReceiveStockDialog(QDialog):
         self._ops.query(lambda: stock.models(actor), self._show_models, parent=self)
 
     def _show_models(self, models: list[StockModelView]) -> None:
-        current = self.model_box.currentData()
+        current = self.scanned_for or self.model_box.currentData()
+        self._models = {m.product_id: m for m in models}
         self.model_box.clear()
         for m in models:
             self.model_box.addItem(model_label(m), m.product_id)
         if current is not None and (i := self.model_box.findData(current)) >= 0:
             self.model_box.setCurrentIndex(i)
+        self._update_receive()
         self.imei.setFocus()
+
+    def _model_name(self, product_id: uuid.UUID) -> str:
+        model = self._models.get(product_id)
+        return model.name if model is not None else "所选机型"
 
     def _scan(self) -> None:
         text = self.imei.text().strip()
         if not text:
             return
         self.imei.clear()
+        if self.scanned_for is None:
+            chosen = self.model_box.currentData()
+            if not isinstance(chosen, uuid.UUID):
+                self._scan_failed(text, "请先选择机型")
+                return
+            self.scanned_for = chosen  # the list is this model's until it is empty again
         pending = [*self.scanned, *self._checking]
         self._checking.append(text)
+        self._update_receive()
         stock, actor = self._stock, self._actor
 
         def done(imei: str) -> None:
@@ -199,10 +226,22 @@ class ReceiveStockDialog(QDialog):
         self._update_receive()
 
     def _update_receive(self) -> None:
+        """The button names the model the list is for; the model box is locked while the list
+        has units (or scans being checked), so a mouse wheel or a stray key over it cannot
+        change what the units are received as."""
         n = len(self.scanned)
-        self.receive_button.setEnabled(n > 0)
+        if not n and not self._checking:
+            self.scanned_for = None
+        bound = self.scanned_for
+        if bound is not None and (i := self.model_box.findData(bound)) >= 0:
+            self.model_box.setCurrentIndex(i)  # the box shows what the list will be saved as
+        self.model_box.setEnabled(bound is None)
+        self.model_hint.setText("换机型请先清空列表" if bound is not None else "")
+        self.receive_button.setEnabled(n > 0 and bound is not None)
         self.receive_button.setText(
-            f"确认入库 {n} 台 (Ctrl+Enter)" if n else "确认入库 (Ctrl+Enter)"
+            f"确认入库 {self._model_name(bound)} {n} 台 (Ctrl+Enter)"
+            if n and bound is not None
+            else "确认入库 (Ctrl+Enter)"
         )
 
     def _remove(self) -> None:
@@ -212,6 +251,16 @@ class ReceiveStockDialog(QDialog):
             self._refill()
 
     def _clear(self) -> None:
+        bound = self.scanned_for
+        if (
+            self.scanned
+            and bound is not None
+            and not messages.confirm(
+                self,
+                f"清空已扫描的 {len(self.scanned)} 台{self._model_name(bound)}？清空后可换机型。",
+            )
+        ):
+            return
         self.scanned.clear()
         self._refill()
 
@@ -226,8 +275,8 @@ class ReceiveStockDialog(QDialog):
             self._receive()
 
     def _receive(self) -> None:
-        product_id = self.model_box.currentData()
-        if not isinstance(product_id, uuid.UUID) or not self.scanned:
+        product_id = self.scanned_for  # what the units were scanned for, not what the box shows
+        if product_id is None or not self.scanned:
             return
         stock, actor, imeis = self._stock, self._actor, tuple(self.scanned)
         self.receive_button.setEnabled(False)
