@@ -30,7 +30,22 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-SIGNATURE = b"\x89PNG the customer's signature"  # an order with terms is signed
+
+def _signature() -> bytes:
+    """An order with terms is signed: a real PNG, as the customer screen gives it (the handset
+    sale refuses bytes that are no image)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 90), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(10, 60), (60, 20), (110, 70), (160, 20), (220, 65)], "black", 3)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+SIGNATURE = _signature()
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

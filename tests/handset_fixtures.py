@@ -6,11 +6,13 @@ offer, and a minor. Meant to be reused by any test that sells a handset (``prepa
 
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select, update
 
 from hall_app.app import HallApp
@@ -40,7 +42,19 @@ from hall_app.services.actor import Actor
 from hall_app.services.handsets import HandsetSaleRequest
 
 UNITS = 6  # of each model, in stock
-SIGNED = b"\x89PNG signed on the customer screen"
+
+
+def _signature() -> bytes:
+    """A signature as the customer screen gives it: a real PNG (the contract PDF prints it,
+    and the sale refuses bytes that are no image)."""
+    image = Image.new("RGBA", (300, 90), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(10, 60), (60, 20), (110, 70), (160, 20), (220, 65)], "black", 3)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+SIGNED = _signature()
 CONTRACT_SUBSIDY = 120_000  # 1,200.00 over 24 months: 50.00 a month
 CONTRACT_MIN_PLAN = 12_900
 INSTALMENT_FEE = 24_000  # 240.00 over 12 months

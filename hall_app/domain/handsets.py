@@ -36,6 +36,9 @@ INSTALMENT_MONTHS: Final = (3, 6, 12, 24)
 COMMITMENT_MONTHS: Final = (12, 24, 36)
 MONTHS_FIELD: Final = "分期期数"
 DOWN_PAYMENT_FIELD: Final = "首付金额"
+OFFER_FIELD: Final = "购机方案"
+MODEL_FIELD: Final = "机型"
+MIN_PRINCIPAL_FEN: Final = 100  # the least principal an instalment repays: 1.00
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,17 @@ class ScheduledInstalment:
 
 def instalment_fee_fen(financed_fen: int, months: int, fee_fen: int, monthly_rate: Decimal) -> int:
     """The whole fee of an installment contract: the stated fee, or the stated monthly rate on
-    the financed amount times the months, half-up to the fen. An offer states one, never both."""
+    the financed amount times the months, half-up to the fen. An offer states one, never both:
+    offer data that breaks this (central catalog rows) is the clerk's message naming the offer
+    field, not a crash."""
     if fee_fen < 0 or monthly_rate < 0:
-        raise ValueError("a fee or rate cannot be negative")
+        raise ValidationError(
+            "该分期方案的手续费或费率为负数，方案数据有误，请联系管理员", OFFER_FIELD
+        )
     if fee_fen and monthly_rate:
-        raise ValueError("an offer states a fee or a rate, not both")
+        raise ValidationError(
+            "该分期方案同时设定了手续费和月费率，方案数据有误，请联系管理员", OFFER_FIELD
+        )
     if fee_fen:
         return fee_fen
     fee = (Decimal(financed_fen) * monthly_rate * months).quantize(
@@ -112,7 +121,10 @@ def min_down_payment_fen(price_fen: int, min_pct: int) -> int:
     return -(-raw // 100) * 100
 
 
-def check_down_payment(price_fen: int, down_fen: int, min_pct: int) -> None:
+def check_down_payment(price_fen: int, down_fen: int, min_pct: int, *, months: int) -> None:
+    """The down payment an offer of ``months`` instalments takes: at least its share of the
+    price, below the price, and leaving at least 1.00 of principal for every instalment (no
+    instalment of 0.00 that repays only the fee)."""
     least = min_down_payment_fen(price_fen, min_pct)
     if down_fen < least:
         raise ValidationError(
@@ -120,6 +132,13 @@ def check_down_payment(price_fen: int, down_fen: int, min_pct: int) -> None:
         )
     if down_fen >= price_fen:
         raise ValidationError("首付不能达到售价：全款购买请选择裸机购买", DOWN_PAYMENT_FIELD)
+    most = price_fen - MIN_PRINCIPAL_FEN * months
+    if down_fen > most:
+        raise ValidationError(
+            f"首付过高：分 {months} 期每期本金至少 {format_yuan(MIN_PRINCIPAL_FEN)}，"
+            f"首付不能超过 {format_yuan(max(most, 0))}；全款购买请选择裸机购买",
+            DOWN_PAYMENT_FIELD,
+        )
 
 
 def payoff_fen(unpaid: Sequence[ScheduledInstalment], payoff_fee_fen: int) -> int:
@@ -158,7 +177,7 @@ def price_handset(
     that is not invoiced (the handset is invoiced whole now; the instalments get receipts), so
     the customer pays the down payment now."""
     if handset.monthly_fen <= 0:
-        raise ValueError(f"a handset has a price: {handset.name}")
+        raise ValidationError(f"机型“{handset.name}”没有售价，暂不能销售", MODEL_FIELD)
     lines = [
         Line(
             LineKind.CHARGE,
@@ -172,7 +191,12 @@ def price_handset(
     lock_in = 0
     if mode is SaleMode.CONTRACT:
         if not 0 < subsidy_fen < handset.monthly_fen or commitment_months <= 0:
-            raise ValueError("a contract offer subsidises part of the price over months")
+            raise ValidationError(
+                f"合约方案“{offer_name}”的补贴 {format_yuan(subsidy_fen)}"
+                f"（{commitment_months} 个月）与售价 {format_yuan(handset.monthly_fen)} 不符，"
+                "方案数据有误，请联系管理员",
+                OFFER_FIELD,
+            )
         lines.append(
             Line(
                 LineKind.DISCOUNT,

@@ -12,6 +12,7 @@ with its instalments. Any failure leaves the unit in stock and nothing saved.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -41,6 +43,7 @@ from hall_app.db.models import (
     Subscription,
     VatCategory,
 )
+from hall_app.domain import handsets as handset_rules
 from hall_app.domain.enums import (
     ContractStatus,
     CreditOutcome,
@@ -93,11 +96,12 @@ from hall_app.services.ports import CentralClaims, MirrorRows
 
 DEVICES: Table = Device.__table__  # type: ignore[assignment]
 SELLABLE = (DeviceStatus.IN_STOCK, DeviceStatus.RETURNED)
-OFFER_FIELD = "购机方案"
-MODEL_FIELD = "机型"
+OFFER_FIELD = handset_rules.OFFER_FIELD  # "购机方案"
+MODEL_FIELD = handset_rules.MODEL_FIELD  # "机型"
 NUMBER_FIELD = "合约号码"
 CREDIT_FIELD = "信用评估"
 CONFIRM_FIELD = "客户确认"
+SIGNATURE_FIELD = "客户签名"
 CUSTOMER_LOCATION = "客户"  # where a unit sold is
 OFFLINE_NOTE = "（离线时只能销售本窗口租用的手机）"
 
@@ -302,6 +306,36 @@ def _credit_view(session: Session, a: CreditAssessment) -> CreditView:
         a.monthly_fen,
         approver.full_name if approver else None,
     )
+
+
+def referred_now(now: CreditResult, a: CreditAssessment) -> list[RuleResult]:
+    """The rules that ask a supervisor today and that the assessment's supervisor did not
+    decide: every referral when nobody approved it, else those whose reason (the facts it
+    states) differs from what was approved."""
+    approved = (
+        {(r.code, r.reason) for r in _rules_of(a.rules_json) if r.outcome is RuleOutcome.REFER}
+        if a.outcome is CreditOutcome.SUPERVISOR and a.approver_id is not None
+        else set()
+    )
+    return [
+        r
+        for r in now.rules
+        if r.outcome is RuleOutcome.REFER and (r.code, r.reason) not in approved
+    ]
+
+
+def check_signature(png: bytes | None) -> None:
+    """A signature, when there is one, is a PNG image the documents can print."""
+    if not png:
+        return
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            kind = image.format
+            image.verify()
+    except Exception:  # PIL raises many kinds on bad bytes; each means no image
+        kind = None
+    if kind != "PNG":
+        raise ValidationError("客户签名不是有效的签名图片，请客户在客户屏重新签字", SIGNATURE_FIELD)
 
 
 def handset_product(session: Session, product_id: uuid.UUID) -> Product:
@@ -509,7 +543,7 @@ def installment_schedule(
 ) -> tuple[ScheduledInstalment, ...]:
     if down_payment_fen < 0:
         raise ValidationError("首付金额不能为负数", DOWN_PAYMENT_FIELD)
-    check_down_payment(price_fen, down_payment_fen, offer.min_down_payment_pct)
+    check_down_payment(price_fen, down_payment_fen, offer.min_down_payment_pct, months=offer.months)
     return schedule(
         price_fen - down_payment_fen,
         offer.months,
@@ -691,6 +725,21 @@ class HandsetSale(OrderKind[SaleTaken, SaleFulfilled]):
             )
         if a.order_id is not None:
             raise ValidationError("该信用评估已用于另一笔订单，请重新评估", CREDIT_FIELD)
+        # Today's facts, read under the customer's lock (taken above): the rules again, as
+        # they stand now. Sales made since the assessment (on other assessments of the same
+        # day) count; this sale is not written yet, so nothing but itself is left out.
+        now = assess(credit_facts(session, customer, a.monthly_fen, today), self._rules.credit())
+        if now.outcome is CreditOutcome.REFUSED:
+            raise ValidationError(
+                f"客户信用情况在评估后有变化，不能办理分期购机：{now.reasons}", CREDIT_FIELD
+            )
+        referred = referred_now(now, a)
+        if referred:
+            raise ValidationError(
+                "客户信用情况在评估后有变化，须重新评估并经主管审批："
+                + "；".join(r.reason for r in referred),
+                CREDIT_FIELD,
+            )
         return a
 
     def lines(self, context: SaleTaken, today: date) -> Priced:
@@ -892,6 +941,16 @@ class HandsetService:
             product = handset_product(s, product_id)
             local = s.scalars(select(Device).where(Device.imei == imei)).one_or_none()
             central, offline = self._central_device(actor, imei)
+            online = self._link is not None and actor.counter_id is not None and not offline
+            if online and central is None and local is not None:
+                # Online the sale claims the unit at the central database, which has no row
+                # for it yet: a unit received here (终端入库) that no sync round has pushed.
+                # The scan says what the sale would.
+                raise ValidationError(
+                    f"IMEI {imei} 的手机在本窗口刚入库，尚未同步到中心库存，"
+                    "暂不能销售；请待下一轮同步完成后再扫描",
+                    IMEI_FIELD,
+                )
             found = central if central is not None else local
             other = s.get(Product, found.product_id) if found is not None else None
             refusal = device_refusal(imei, found, product, other)
@@ -1159,6 +1218,7 @@ class HandsetService:
             not req.terms_text.strip() or not req.signature_png
         ):
             raise ValidationError("分期购机须客户在客户屏确认还款计划并签字", CONFIRM_FIELD)
+        check_signature(req.signature_png)
         if self._central is None or actor.counter_id is None:
             return imei
         quote = self.quote(actor, req)

@@ -135,10 +135,16 @@ def test_nothing_to_finance_is_refused(financed: int) -> None:
 
 
 def test_an_offer_states_a_fee_or_a_rate_never_both() -> None:
-    with pytest.raises(ValueError):
+    # Offer rows come from the central catalog: bad ones are the clerk's message naming the
+    # offer, never a ValueError.
+    with pytest.raises(ValidationError) as err:
         schedule(100_000, 12, date(2026, 11, 24), fee_fen=100, monthly_rate=Decimal("0.005"))
-    with pytest.raises(ValueError):
+    assert err.value.field == "购机方案" and "手续费和月费率" in err.value.message
+    with pytest.raises(ValidationError) as err:
         instalment_fee_fen(100_000, 12, -1, Decimal(0))
+    assert err.value.field == "购机方案"
+    with pytest.raises(ValidationError):
+        instalment_fee_fen(100_000, 12, 0, Decimal("-0.001"))
 
 
 # -- down payment and payoff --------------------------------------------------------------------
@@ -153,13 +159,47 @@ def test_the_least_down_payment_is_the_share_rounded_up_to_the_yuan(price: int, 
 
 
 def test_down_payment_bounds() -> None:
-    check_down_payment(549_900, 110_000, 20)  # 20 % of 5,499.00 is 1,099.80: 1,100.00 at least
+    # 20 % of 5,499.00 is 1,099.80: 1,100.00 at least
+    check_down_payment(549_900, 110_000, 20, months=12)
     with pytest.raises(ValidationError) as err:
-        check_down_payment(549_900, 109_999, 20)
+        check_down_payment(549_900, 109_999, 20, months=12)
     assert err.value.field == "首付金额" and "¥1,100.00" in err.value.message
     with pytest.raises(ValidationError) as err:
-        check_down_payment(549_900, 549_900, 20)
+        check_down_payment(549_900, 549_900, 20, months=12)
     assert "裸机购买" in err.value.message
+
+
+def test_every_instalment_repays_at_least_one_yuan_of_principal() -> None:
+    # 12 instalments need 12.00 financed at least: 5,487.00 down is the most.
+    check_down_payment(549_900, 549_900 - 1_200, 20, months=12)
+    for down in (549_900 - 1_199, 549_900 - 5, 549_900 - 1):
+        with pytest.raises(ValidationError) as err:
+            check_down_payment(549_900, down, 20, months=12)
+        assert err.value.field == "首付金额"
+        assert "¥1.00" in err.value.message and "¥5,487.00" in err.value.message
+    check_down_payment(549_900, 549_900 - 2_400, 20, months=24)
+    with pytest.raises(ValidationError):
+        check_down_payment(549_900, 549_900 - 2_399, 20, months=24)
+
+
+@SETTINGS
+@given(
+    st.integers(min_value=100, max_value=5_000_000),
+    st.integers(min_value=0, max_value=10_000),  # the down payment, in 0.01 % of the price
+    st.integers(min_value=0, max_value=90),
+    months,
+)
+def test_a_down_payment_accepted_gives_no_instalment_below_one_yuan(
+    price: int, share: int, pct: int, n: int
+) -> None:
+    down = price * share // 10_000
+    try:
+        check_down_payment(price, down, pct, months=n)
+    except ValidationError as err:
+        assert err.field == "首付金额"
+        return
+    rows = schedule(price - down, n, date(2026, 11, 24))
+    assert min(r.principal_fen for r in rows) >= 100
 
 
 @SETTINGS
@@ -207,8 +247,17 @@ def test_a_contract_phone_nets_the_subsidy_off_the_invoice() -> None:
     assert p.total_fen == p.invoice_total_fen == 429_900
     assert p.lock_in_months == 24 and p.min_monthly_fen == 12_900
     assert "合约 24 个月" in p.lines[1].description
-    with pytest.raises(ValueError):
-        price_handset(HANDSET, "x", SaleMode.CONTRACT, subsidy_fen=549_900, commitment_months=24)
+    for subsidy, months_ in ((549_900, 24), (600_000, 24), (0, 24), (120_000, 0)):
+        with pytest.raises(ValidationError) as err:
+            price_handset(
+                HANDSET,
+                "x",
+                SaleMode.CONTRACT,
+                offer_name="购机送费",
+                subsidy_fen=subsidy,
+                commitment_months=months_,
+            )
+        assert err.value.field == "购机方案" and "购机送费" in err.value.message
 
 
 @SETTINGS

@@ -318,7 +318,12 @@ class InstallmentPart(QWidget):
         if d.down_payment_fen < 0:
             return self.down_error.text() or "首付金额格式不正确"
         try:
-            check_down_payment(d.model.price_fen, d.down_payment_fen, d.offer.min_down_payment_pct)
+            check_down_payment(
+                d.model.price_fen,
+                d.down_payment_fen,
+                d.offer.min_down_payment_pct,
+                months=d.offer.months,
+            )
         except ValidationError as exc:
             return exc.text
         return None
