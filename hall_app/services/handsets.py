@@ -971,21 +971,19 @@ class HandsetService:
         counter_id = actor.counter_id
 
         def read(central: Session) -> Device | None:
-            row = (
-                central.execute(
-                    select(DEVICES).where(DEVICES.c.imei == imei, free_to(DEVICES, counter_id))
-                )
-                .mappings()
-                .first()
-            )
+            row = central.execute(select(DEVICES).where(DEVICES.c.imei == imei)).mappings().first()
             if row is None:
-                exists = central.scalar(select(func.count()).where(DEVICES.c.imei == imei))
-                if exists:
-                    raise ValidationError(
-                        f"IMEI {imei} 的手机由其他窗口离线租用中，不能在本窗口销售", IMEI_FIELD
-                    )
                 return None
-            return Device(**dict(row))
+            device = Device(**dict(row))
+            # A unit sold or faulty is said so (whoever's lease it was on); only a sellable one
+            # another window leases is refused as leased.
+            if device.status in SELLABLE and not central.scalar(
+                select(func.count()).where(DEVICES.c.id == device.id, free_to(DEVICES, counter_id))
+            ):
+                raise ValidationError(
+                    f"IMEI {imei} 的手机由其他窗口离线租用中，不能在本窗口销售", IMEI_FIELD
+                )
+            return device
 
         try:
             return self._link.run(read), False
