@@ -141,10 +141,7 @@ def test_the_record_flags_overdue_instalments_and_a_clerk_takes_them_in_cash(
 
     with hall.db.read() as s:
         order = s.scalars(
-            select(Order).where(
-                Order.order_type == OrderType.INSTALMENT_PAYMENT,
-                Order.customer_id == sold.customer_id,  # the demo's history has its own
-            )
+            select(Order).where(Order.order_type == OrderType.INSTALMENT_PAYMENT)
         ).one()
         assert order.total_fen == due and order.customer_id == sold.customer_id
         [payment] = s.scalars(select(Payment).where(Payment.order_id == order.id)).all()
@@ -168,7 +165,7 @@ def test_the_record_flags_overdue_instalments_and_a_clerk_takes_them_in_cash(
 def test_paying_off_early_and_a_payment_another_window_took_first(
     qtbot: QtBot, session: Session, shown: ShownMessages
 ) -> None:
-    window, sold, _phone = _open(qtbot, session)
+    window, _sold, _phone = _open(qtbot, session)
     hall, panel = session.hall, window.customers.record.handsets
     window.customers.record.tabs.setCurrentWidget(panel)
     [contract] = panel.shown_contracts
@@ -194,10 +191,7 @@ def test_paying_off_early_and_a_payment_another_window_took_first(
             s.scalar(
                 select(func.count())
                 .select_from(Order)
-                .where(
-                    Order.order_type == OrderType.INSTALMENT_PAYMENT,
-                    Order.customer_id == sold.customer_id,
-                )
+                .where(Order.order_type == OrderType.INSTALMENT_PAYMENT)
             )
             == 1
         )  # the other window's only

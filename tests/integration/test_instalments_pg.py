@@ -74,19 +74,13 @@ def test_two_clerks_paying_the_same_instalment_on_postgresql(pg_url: str, clock:
             orders = s.scalar(
                 select(func.count())
                 .select_from(Order)
-                .where(
-                    Order.order_type == OrderType.INSTALMENT_PAYMENT,
-                    Order.customer_id == sold.customer_id,  # the demo's history has its own
-                )
+                .where(Order.order_type == OrderType.INSTALMENT_PAYMENT)
             )
             payments = s.scalar(
                 select(func.count())
                 .select_from(Payment)
                 .join(Order, Order.id == Payment.order_id)
-                .where(
-                    Order.order_type == OrderType.INSTALMENT_PAYMENT,
-                    Order.customer_id == sold.customer_id,
-                )
+                .where(Order.order_type == OrderType.INSTALMENT_PAYMENT)
             )
             marked = s.scalar(
                 select(func.count()).where(
