@@ -17,7 +17,7 @@ class DocLine:
     note: str = ""  # beside the amount on the acceptance form
     deposit: bool = False  # an equipment deposit: refunded, never invoiced (not a prepayment)
     financed: bool = False  # an installment sale's financed part: repaid in instalments
-    repayment: bool = False  # an instalment repaid or an early payoff: receipt, no invoice
+    repayment: bool = False  # principal repaid (instalment or payoff): receipt, no invoice
 
     @property
     def prepaid(self) -> bool:

@@ -142,7 +142,9 @@ def _receipt_footnotes(doc: OrderDocument) -> list[str]:
     if any(line.financed for line in doc.lines):
         notes.append("分期款项按《分期付款合同》逐期归还")
     if any(line.repayment for line in doc.lines):
-        notes.append("分期还款不另开发票（终端购机时已开票）")
+        notes.append("分期本金不另开发票（购机时已按售价开票）")
+        if doc.invoice is not None:
+            notes.append("分期手续费已开具增值税电子发票")
     if doc.refund:
         notes.append("退款按原支付方式退回，请当面核对金额")
     return notes

@@ -141,10 +141,20 @@ def check_down_payment(price_fen: int, down_fen: int, min_pct: int, *, months: i
         )
 
 
-def payoff_fen(unpaid: Sequence[ScheduledInstalment], payoff_fee_fen: int) -> int:
-    """Paying off early: the principal still unpaid plus the offer's stated payoff fee (the
-    fee of the instalments not yet due is waived)."""
-    return sum(i.principal_fen for i in unpaid) + (payoff_fee_fen if unpaid else 0)
+def payoff_fen(unpaid: Sequence[ScheduledInstalment], payoff_fee_fen: int, *, today: date) -> int:
+    """Paying off early on ``today``: the principal still unpaid, the fee of the unpaid
+    instalments already due (on or before ``today``: paying off never costs less than catching
+    up), and the offer's stated payoff fee. Only the fee of instalments not yet due is waived."""
+    if not unpaid:
+        return 0
+    due_fees = sum(i.fee_fen for i in unpaid if payoff_fee_kept(i.due_date, today))
+    return sum(i.principal_fen for i in unpaid) + due_fees + payoff_fee_fen
+
+
+def payoff_fee_kept(due_date: date, today: date) -> bool:
+    """On paying off, an unpaid instalment due on or before ``today`` keeps its fee; the fee
+    of one not yet due is waived."""
+    return due_date <= today
 
 
 def overdue(due_date: date, paid: bool, today: date) -> bool:

@@ -114,7 +114,7 @@ class LineKind(StrEnum):
     # An installment sale's financed part (negative): the handset is invoiced whole at the
     # sale, the customer pays the down payment now and the rest in instalments.
     FINANCED = "financed"
-    REPAYMENT = "repayment"  # an instalment or an early payoff: receipt, no invoice
+    REPAYMENT = "repayment"  # the principal of an instalment or a payoff: receipt, no invoice
 
 
 @dataclass(frozen=True)

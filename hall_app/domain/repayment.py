@@ -1,9 +1,13 @@
 """Paying an installment contract after the sale, as pure functions: the state of each
-instalment on a day, and the lines of a repayment order (receipt only, never invoiced: the
-handset was invoiced whole at its sale).
+instalment on a day, and the lines of a repayment order.
+
+The principal repaid is receipt-only (the handset was invoiced whole at its sale); the fee is a
+charge of its own, invoiced when it is paid: an instalment's fee, the fee of instalments already
+due that a payoff settles, and the payoff fee, each on an invoice line of the VAT category
+``instalment_fee`` (``*金融服务*分期手续费``, 6 %).
 
 The lines say the contract (the sale's order number) and which instalments, so the generic
-receipt shows them: ``分期还款：SL20261124010001 第 3/12 期（到期 2026-12-15）``.
+receipt shows them: ``分期还款：SL20261124010001 第 3/12 期（到期 2026-12-15）本金``.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Final
 
-from hall_app.domain.handsets import ScheduledInstalment, overdue, payoff_fen
-from hall_app.domain.pricing import Line, LineKind, Pricing
+from hall_app.domain.handsets import ScheduledInstalment, overdue, payoff_fee_kept, payoff_fen
+from hall_app.domain.money import split_tax
+from hall_app.domain.pricing import InvoiceItem, Line, LineKind, Pricing, VatClass
 
 PAID: Final = "已还"
 DUE: Final = "待还"  # falls due this month, not yet late
 OVERDUE: Final = "逾期"
 UPCOMING: Final = "未到期"
 STATES: Final = (PAID, DUE, OVERDUE, UPCOMING)
+# The invoice category of the instalment fee and the payoff fee, looked up by code.
+FEE_VAT_CODE: Final = "instalment_fee"
 
 
 def instalment_state(due_date: date, paid: bool, today: date) -> str:
@@ -36,7 +43,11 @@ def instalment_state(due_date: date, paid: bool, today: date) -> str:
 
 
 def repayment_line_text(sale_order_no: str, seq: int, months: int, due_date: date) -> str:
-    return f"分期还款：{sale_order_no} 第 {seq}/{months} 期（到期 {due_date:%Y-%m-%d}）"
+    return f"分期还款：{sale_order_no} 第 {seq}/{months} 期（到期 {due_date:%Y-%m-%d}）本金"
+
+
+def fee_line_text(sale_order_no: str, seqs: Sequence[int]) -> str:
+    return f"分期手续费：{sale_order_no} {_span(seqs)}"
 
 
 def _span(seqs: Sequence[int]) -> str:
@@ -44,26 +55,77 @@ def _span(seqs: Sequence[int]) -> str:
     return f"第 {first} 期" if first == last else f"第 {first}–{last} 期"
 
 
+def fees_payable(
+    unpaid: Sequence[ScheduledInstalment], *, payoff: bool, payoff_fee_fen: int, today: date
+) -> int:
+    """The fee part (invoiced) of paying ``unpaid``: each instalment's fee; paying off, only
+    the fee of those already due, plus the payoff fee."""
+    if not payoff:
+        return sum(i.fee_fen for i in unpaid)
+    kept = sum(i.fee_fen for i in unpaid if payoff_fee_kept(i.due_date, today))
+    return kept + (payoff_fee_fen if unpaid else 0)
+
+
+def _fee_line(
+    text: str, fee_fen: int, product_id: uuid.UUID | None, fee_vat: VatClass | None
+) -> Line:
+    if fee_vat is None:
+        raise ValueError("a fee is invoiced under its VAT category")
+    return Line(LineKind.CHARGE, text, fee_fen, True, product_id, fee_vat)
+
+
+def _pricing(lines: Sequence[Line]) -> Pricing:
+    """The fee lines each an invoice item of their own (no discounts to net)."""
+    items = []
+    for line in lines:
+        if not line.invoiceable:
+            continue
+        assert line.vat is not None
+        split = split_tax(line.amount_fen, line.vat.rate)
+        items.append(
+            InvoiceItem(
+                line.product_id or line.vat.id,  # the item's key only
+                line.vat.label,
+                line.vat.rate,
+                line.amount_fen,
+                split.amount_fen,
+                split.tax_fen,
+            )
+        )
+    return Pricing(tuple(lines), tuple(items), 0, 0, None)
+
+
 def price_instalments(
     chosen: Sequence[ScheduledInstalment],
     months: int,
     sale_order_no: str,
     product_id: uuid.UUID | None = None,
+    fee_vat: VatClass | None = None,
 ) -> Pricing:
-    """One receipt line per instalment paid, at its scheduled amount (principal and fee)."""
+    """One receipt line per instalment paid, its principal; then their fee together on one
+    invoiced line (under ``fee_vat``, required when there is a fee)."""
     if not chosen:
         raise ValueError("a repayment pays at least one instalment")
-    lines = tuple(
+    lines = [
         Line(
             LineKind.REPAYMENT,
             repayment_line_text(sale_order_no, i.seq, months, i.due_date),
-            i.amount_fen,
+            i.principal_fen,
             False,
             product_id,
         )
         for i in chosen
-    )
-    return Pricing(lines, (), 0, 0, None)
+    ]
+    fee = sum(i.fee_fen for i in chosen)
+    if fee:
+        lines.append(
+            _fee_line(
+                fee_line_text(sale_order_no, [i.seq for i in chosen]), fee, product_id, fee_vat
+            )
+        )
+    pricing = _pricing(lines)
+    assert pricing.total_fen == sum(i.amount_fen for i in chosen)
+    return pricing
 
 
 def price_payoff(
@@ -72,9 +134,13 @@ def price_payoff(
     sale_order_no: str,
     payoff_fee_fen: int,
     product_id: uuid.UUID | None = None,
+    *,
+    today: date,
+    fee_vat: VatClass | None = None,
 ) -> Pricing:
-    """Paying off early: the principal still unpaid (the fee of the instalments not yet paid is
-    waived) and the offer's stated payoff fee, each on its own line; the sum is
+    """Paying off early on ``today``: the principal still unpaid (receipt), the fee of the
+    unpaid instalments already due and the offer's payoff fee (each invoiced under
+    ``fee_vat``); the fee of the instalments not yet due is waived. The sum is
     ``domain.handsets.payoff_fen``."""
     if not unpaid:
         raise ValueError("nothing left to pay off")
@@ -89,16 +155,20 @@ def price_payoff(
             product_id,
         )
     ]
-    if payoff_fee_fen:
+    due = [i for i in unpaid if payoff_fee_kept(i.due_date, today) and i.fee_fen]
+    if due:
         lines.append(
-            Line(
-                LineKind.REPAYMENT,
-                f"提前结清手续费：{sale_order_no}",
-                payoff_fee_fen,
-                False,
+            _fee_line(
+                fee_line_text(sale_order_no, [i.seq for i in due]) + "（已到期）",
+                sum(i.fee_fen for i in due),
                 product_id,
+                fee_vat,
             )
         )
-    pricing = Pricing(tuple(lines), (), 0, 0, None)
-    assert pricing.total_fen == payoff_fen(unpaid, payoff_fee_fen)
+    if payoff_fee_fen:
+        lines.append(
+            _fee_line(f"提前结清手续费：{sale_order_no}", payoff_fee_fen, product_id, fee_vat)
+        )
+    pricing = _pricing(lines)
+    assert pricing.total_fen == payoff_fen(unpaid, payoff_fee_fen, today=today)
     return pricing

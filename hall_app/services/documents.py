@@ -74,7 +74,7 @@ from hall_app.services.workorders import window_label
 DEPOSIT_NOTE = "押金，拆机归还设备后退还，不开具发票"
 PREPAID_NOTE = "预存，不开具增值税发票"
 FINANCED_NOTE = "分期支付，按分期付款合同逐期归还"
-REPAYMENT_NOTE = "分期还款，不另开发票（终端购机时已开票）"
+REPAYMENT_NOTE = "分期本金，不另开发票（购机时已按售价开票）"
 
 
 class DocumentKind(StrEnum):

@@ -2,8 +2,10 @@
 taking an instalment payment or an early payoff.
 
 A payment is an order (分期还款, ``OrderType.INSTALMENT_PAYMENT``) on the one order pipeline:
-its lines are receipt-only REPAYMENT lines naming the contract and the instalments, it has no
-invoice (the handset was invoiced whole at its sale), the money goes to the clerk's till. The
+its principal lines are receipt-only REPAYMENT lines naming the contract and the instalments
+(the handset was invoiced whole at its sale); the fee it takes (the instalments' fee, or on a
+payoff the fee of those already due and the payoff fee) is invoiced then, under the VAT
+category ``instalment_fee``; the money goes to the clerk's till. The
 instalments paid are the next unpaid ones in order, so an overdue one is always paid first.
 Marking them paid is one conditional UPDATE (``paid_at IS NULL``): of two clerks paying the
 same instalment at once, the second is refused in Chinese and nothing of their order stays.
@@ -15,6 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -31,21 +34,30 @@ from hall_app.db.models import (
     Order,
     Product,
     Subscription,
+    VatCategory,
 )
 from hall_app.domain.enums import ContractStatus, OrderType
 from hall_app.domain.errors import NotFound, ValidationError
-from hall_app.domain.handsets import ScheduledInstalment, clawback, payoff_fen
+from hall_app.domain.handsets import ScheduledInstalment, clawback, payoff_fee_kept, payoff_fen
 from hall_app.domain.masking import mask_phone
 from hall_app.domain.payments import PaymentInput, SettledPayment
 from hall_app.domain.permissions import Permission
-from hall_app.domain.pricing import Pricing
-from hall_app.domain.repayment import OVERDUE, instalment_state, price_instalments, price_payoff
+from hall_app.domain.pricing import Pricing, VatClass
+from hall_app.domain.repayment import (
+    FEE_VAT_CODE,
+    OVERDUE,
+    fees_payable,
+    instalment_state,
+    price_instalments,
+    price_payoff,
+)
 from hall_app.services.actor import Actor
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.pipeline import OrderKind, OrderPipeline, Priced, Taken, Visit
 
 CONTRACT_FIELD = "分期合同"
 COUNT_FIELD = "还款期数"
+VAT_FIELD = "发票类目"
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,9 @@ class InstalmentView:
     amount_fen: int
     paid_at: datetime | None
     state: str  # 已还 / 待还 / 逾期 / 未到期 (hall_app.domain.repayment)
+    # Paying off today, what this unpaid one costs: its principal, and its fee when already due
+    # (the fee of one not yet due is waived); 0 once paid.
+    payoff_fen: int = 0
 
     @property
     def overdue(self) -> bool:
@@ -81,7 +96,9 @@ class ContractView:
     outstanding_fen: int  # the unpaid instalments, principal and fee
     overdue_count: int
     next_due: InstalmentView | None  # the first unpaid one (what 还款 pays first)
-    payoff_fen: int  # paying off today: the unpaid principal plus the payoff fee
+    # Paying off today: the unpaid principal, the fee of the unpaid instalments already due,
+    # and the payoff fee (domain.handsets.payoff_fen).
+    payoff_fen: int
 
     @property
     def unpaid(self) -> tuple[InstalmentView, ...]:
@@ -131,6 +148,7 @@ class InstalmentPaid:
     paid_seqs: tuple[int, ...]
     contract_status: ContractStatus
     till_reopened: bool
+    invoice_no: str | None = None  # the fee's invoice; None when no fee was taken
 
 
 # -- the order kind ----------------------------------------------------------------------------
@@ -147,6 +165,7 @@ class _Chosen:
     ids: tuple[uuid.UUID, ...]
     last: bool  # nothing unpaid is left after these
     at: datetime
+    fee_vat: VatClass | None  # the fee's invoice category (None when no fee is taken)
 
 
 @dataclass(frozen=True)
@@ -191,6 +210,16 @@ class InstalmentRepayment(OrderKind[_Chosen, _Done]):
             raise ValidationError(f"只剩 {len(unpaid)} 期未还，不能还 {count} 期", COUNT_FIELD)
         chosen = unpaid[:count]
         ids = tuple(i.id for i in chosen)
+        scheduled = tuple(
+            ScheduledInstalment(i.seq, i.due_date, i.principal_fen, i.fee_fen) for i in chosen
+        )
+        fees = fees_payable(
+            scheduled,
+            payoff=self.payoff,
+            payoff_fee_fen=contract.payoff_fee_fen,
+            today=business_date(now),
+        )
+        fee_vat = _fee_vat(session) if fees else None
         # The one decision: only instalments still unpaid are taken; a second clerk paying the
         # same ones at the same time waits for the first and then finds none.
         taken = session.execute(
@@ -216,20 +245,22 @@ class InstalmentRepayment(OrderKind[_Chosen, _Done]):
                 contract.months,
                 product_id,
                 contract.payoff_fee_fen,
-                tuple(
-                    ScheduledInstalment(i.seq, i.due_date, i.principal_fen, i.fee_fen)
-                    for i in chosen
-                ),
+                scheduled,
                 ids,
                 count == len(unpaid),
                 now,
+                fee_vat,
             ),
         )
 
     def lines(self, context: _Chosen, today: date) -> Priced:
         return Priced(
             price_instalments(
-                context.instalments, context.months, context.sale_order_no, context.product_id
+                context.instalments,
+                context.months,
+                context.sale_order_no,
+                context.product_id,
+                context.fee_vat,
             ),
             "",
         )
@@ -284,9 +315,24 @@ class InstalmentPayoff(InstalmentRepayment):
                 context.sale_order_no,
                 context.payoff_fee_fen,
                 context.product_id,
+                today=today,
+                fee_vat=context.fee_vat,
             ),
             "",
         )
+
+
+def _fee_vat(session: Session) -> VatClass:
+    """The invoice category of the instalment and payoff fees, by its code: a catalog without
+    it refuses the payment (nothing is taken) rather than take money it cannot invoice."""
+    vat = session.scalars(select(VatCategory).where(VatCategory.code == FEE_VAT_CODE)).first()
+    if vat is None:
+        raise ValidationError(
+            f"商品目录中没有分期手续费的发票类目（{FEE_VAT_CODE}），无法为手续费开票，"
+            "本次未收费。请管理员同步或添加该发票类目后再收款",
+            VAT_FIELD,
+        )
+    return VatClass(vat.id, vat.invoice_label, Decimal(vat.rate))
 
 
 def _taken_meanwhile(seq: int) -> ValidationError:
@@ -424,6 +470,7 @@ class InstallmentService:
             paid_seqs=done.fulfilled.paid_seqs,
             contract_status=done.fulfilled.status,
             till_reopened=done.till_reopened,
+            invoice_no=done.invoice.invoice_no if done.invoice else None,
         )
 
 
@@ -445,6 +492,9 @@ def _contract_view(
             i.amount_fen,
             i.paid_at,
             instalment_state(i.due_date, i.paid_at is not None, today),
+            0
+            if i.paid_at is not None
+            else i.principal_fen + (i.fee_fen if payoff_fee_kept(i.due_date, today) else 0),
         )
         for i in rows
     )
@@ -469,6 +519,7 @@ def _contract_view(
         payoff_fen=payoff_fen(
             [ScheduledInstalment(i.seq, i.due_date, i.principal_fen, i.fee_fen) for i in unpaid],
             contract.payoff_fee_fen,
+            today=today,
         )
         if status is ContractStatus.ACTIVE
         else 0,

@@ -131,6 +131,10 @@ def test_the_record_flags_overdue_instalments_and_a_clerk_takes_them_in_cash(
     _shot(dialog, "handsets-repay-done")
     receipt = dialog.finish.buttons[DocumentKind.RECEIPT]
     assert receipt.isVisible() and "F10" in receipt.text()
+    # the fee of instalments 2 and 3 is invoiced now: its invoice is offered beside the receipt
+    invoice = dialog.finish.buttons[DocumentKind.INVOICE]
+    assert paid.invoice_no is not None and invoice.isEnabled() and "F12" in invoice.text()
+    assert f"手续费电子发票 {paid.invoice_no}" in dialog.finish.result.text()
     qtbot.keyClick(dialog.finish, Qt.Key.Key_F10)
     qtbot.waitUntil(lambda: dialog.finish.preview is not None, timeout=WAIT)
     assert dialog.finish.preview is not None and dialog.finish.preview.document.pageCount() == 1
@@ -208,6 +212,12 @@ def test_paying_off_early_and_a_payment_another_window_took_first(
     dialog = _dialog(qtbot, window)
     assert not dialog.choose.count.isVisibleTo(dialog)
     assert "提前结清手续费 ¥50.00" in dialog.choose.note.text()
+    # instalment 3 is overdue: its fee is paid; 4 (due on the 28th) and later ones' is waived
+    fees = [dialog.choose.rows.index(r, 3).data() for r in range(dialog.choose.rows.rowCount())]
+    three = fresh.unpaid[0]
+    assert three.seq == 3 and three.overdue and three.fee_fen > 0
+    assert fees == [f"¥{three.fee_fen / 100:,.2f}"] + ["¥0.00"] * (len(fresh.unpaid) - 1)
+    assert f"已到期各期手续费 ¥{three.fee_fen / 100:,.2f}" in dialog.choose.note.text()
     assert f"{fresh.payoff_fen / 100:,.2f}" in dialog.choose.total.text()
     _shot(dialog, "handsets-payoff-choose")
     qtbot.keyClick(dialog, Qt.Key.Key_Return, CTRL)

@@ -298,7 +298,7 @@ def test_contract_lists_every_instalment_in_figures_and_capitals(
     assert sale24.imei in text and sale24.handset in flat and "保修起始日期： 2026-11-24" in flat
     # the early-payoff rule with its fee in capitals
     assert "尚未归还的分期本金，加提前结清手续费 ¥50.00（伍拾元整）" in flat
-    assert "尚未归还各期的分期手续费免收" in flat
+    assert "已到期各期的手续费照付，仅尚未到期各期的手续费免收；手续费收取时开具发票" in flat
     # the terms signed, the date, the order number; A4 over more than one page, numbered
     assert "第 24 期 2028-11-24 应还" in flat and "签署日期：2026-11-24" in flat
     assert sale24.order_no in text and "四、还款计划（续）" in text
@@ -507,7 +507,8 @@ def test_repayment_receipt_names_the_contract_the_instalments_and_what_is_left(
     assert "本次还款：第 1、2 期，共 2 期" in flat
     assert f"剩余未还：10 期，{format_yuan(sum(rest))}" in flat
     assert f"分期还款：{sale.order_no} 第 1/12 期" in flat and capital_amount(total) in text
-    assert "分期还款不另开发票" in text and "预存话费发票" not in text
+    assert "分期本金不另开发票" in text and "预存话费发票" not in text
+    assert "分期手续费已开具" not in text  # these rows took no fee: no invoice
     assert "扫码支付" in text and "退款" not in text
 
 

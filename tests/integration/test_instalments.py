@@ -1,6 +1,6 @@
 """After a handset sale: the customer's contracts with each instalment's state, paying the next
-instalments or paying off early on the order pipeline (receipt, no invoice, the clerk's till),
-and two clerks paying the same instalment at once."""
+instalments or paying off early on the order pipeline (the principal on the receipt only, the
+fee invoiced when paid, the clerk's till), and two clerks paying the same instalment at once."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from hall_app.app import HallApp
 from hall_app.db.models import (
@@ -20,9 +21,11 @@ from hall_app.db.models import (
     InstallmentContract,
     Instalment,
     Invoice,
+    InvoiceLine,
     Order,
     OrderLine,
     Payment,
+    VatCategory,
 )
 from hall_app.domain.enums import ContractStatus, OrderType, PaymentMethod
 from hall_app.domain.errors import HallError, NotFound, PermissionDenied, ValidationError
@@ -71,12 +74,20 @@ def test_a_contract_shows_paid_due_overdue_and_upcoming_instalments(
     assert sum(i.amount_fen for i in c.instalments) == c.financed_fen + c.fee_fen
     assert c.paid_fen == c.instalments[0].amount_fen
     assert c.outstanding_fen == c.financed_fen + c.fee_fen - c.paid_fen
-    # Paying off: the principal still unpaid plus the stated payoff fee (50.00).
-    assert c.payoff_fen == sum(i.principal_fen for i in c.instalments[1:]) + 5_000
+    # Paying off: the principal still unpaid, the fee of the overdue 2 and 3 (4 is not due
+    # until the 28th: its fee is waived, as are 5's and 6's) and the payoff fee (50.00).
+    fees_due = c.instalments[1].fee_fen + c.instalments[2].fee_fen
+    assert fees_due > 0
+    assert c.payoff_fen == sum(i.principal_fen for i in c.instalments[1:]) + fees_due + 5_000
+    assert [i.payoff_fen for i in c.instalments] == [
+        0,
+        *(i.amount_fen for i in c.instalments[1:3]),
+        *(i.principal_fen for i in c.instalments[3:]),
+    ]
     assert c.status is ContractStatus.ACTIVE
 
 
-def test_paying_two_instalments_pays_the_overdue_ones_first_with_a_receipt(
+def test_paying_two_instalments_pays_the_overdue_ones_first_invoicing_their_fee(
     hall: HallApp, clerk: Actor
 ) -> None:
     sold = installment_sale(hall, clerk, adult(hall))
@@ -91,15 +102,32 @@ def test_paying_two_instalments_pays_the_overdue_ones_first_with_a_receipt(
         order = s.get_one(Order, paid.order_id)
         assert order.order_type is OrderType.INSTALMENT_PAYMENT
         assert order.customer_id == sold.customer_id and order.total_fen == due
-        lines = s.scalars(select(OrderLine.description).where(OrderLine.order_id == order.id)).all()
-        assert sorted(lines) == [
-            f"分期还款：{sold.order_no} 第 2/6 期（到期 2026-09-28）",
-            f"分期还款：{sold.order_no} 第 3/6 期（到期 2026-10-28）",
-        ]
-        assert not s.scalars(
-            select(OrderLine).where(OrderLine.order_id == order.id, OrderLine.invoiceable.is_(True))
+        two, three = c.instalments[1], c.instalments[2]
+        lines = s.execute(
+            select(OrderLine.description, OrderLine.amount_fen, OrderLine.invoiceable).where(
+                OrderLine.order_id == order.id
+            )
         ).all()
-        assert s.scalar(select(func.count()).where(Invoice.order_id == order.id)) == 0
+        assert sorted(lines) == [
+            (f"分期手续费：{sold.order_no} 第 2–3 期", two.fee_fen + three.fee_fen, True),
+            (
+                f"分期还款：{sold.order_no} 第 2/6 期（到期 2026-09-28）本金",
+                two.principal_fen,
+                False,
+            ),
+            (
+                f"分期还款：{sold.order_no} 第 3/6 期（到期 2026-10-28）本金",
+                three.principal_fen,
+                False,
+            ),
+        ]
+        # the fee is invoiced now (6 %, *金融服务*分期手续费); the principal never again
+        [invoice] = s.scalars(select(Invoice).where(Invoice.order_id == order.id)).all()
+        assert invoice.total_fen == two.fee_fen + three.fee_fen
+        assert paid.invoice_no == invoice.invoice_no
+        [item] = s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()
+        assert item.item_name == "*金融服务*分期手续费" and item.rate == Decimal("0.06")
+        assert item.amount_fen + item.tax_fen == invoice.total_fen
         [payment] = s.scalars(select(Payment).where(Payment.order_id == order.id)).all()
         assert payment.amount_fen == due and payment.cash_session_id is not None
         marked = s.scalars(select(Instalment.seq).where(Instalment.paid_order_id == order.id)).all()
@@ -141,12 +169,14 @@ def test_paying_off_early_takes_the_unpaid_principal_and_the_payoff_fee(
 ) -> None:
     sold = installment_sale(hall, clerk, adult(hall))
     [c] = hall.instalments.contracts(clerk, sold.customer_id)
-    assert c.fee_fen > 0  # a monthly rate: the fee of the unpaid months is waived on payoff
+    assert c.fee_fen > 0  # a monthly rate: the fee of the months not yet due is waived
     paid = hall.instalments.pay_off(
         clerk,
         PayoffRequest(sold.contract, cash(c.payoff_fen), from_seq=2),
     )
     assert paid.total_fen == c.payoff_fen < c.outstanding_fen
+    overdue_fee = c.instalments[1].fee_fen + c.instalments[2].fee_fen
+    principal = sum(i.principal_fen for i in c.instalments[1:])
     assert paid.paid_seqs == (2, 3, 4, 5, 6)
     assert paid.contract_status is ContractStatus.PAID_OFF
     with hall.db.read() as s:
@@ -157,10 +187,15 @@ def test_paying_off_early_takes_the_unpaid_principal_and_the_payoff_fee(
         ).all()
         assert sorted(lines) == sorted(
             [
-                (f"提前结清：{sold.order_no} 第 2–6 期（共 6 期）剩余本金", c.payoff_fen - 5_000),
+                (f"提前结清：{sold.order_no} 第 2–6 期（共 6 期）剩余本金", principal),
+                (f"分期手续费：{sold.order_no} 第 2–3 期（已到期）", overdue_fee),
                 (f"提前结清手续费：{sold.order_no}", 5_000),
             ]
         )
+        # what is not principal is invoiced: the overdue fee and the payoff fee
+        [invoice] = s.scalars(select(Invoice).where(Invoice.order_id == paid.order_id)).all()
+        assert invoice.total_fen == overdue_fee + 5_000 == c.payoff_fen - principal
+        assert paid.invoice_no == invoice.invoice_no
         unpaid = s.scalars(
             select(Instalment).where(Instalment.contract_id == sold.contract_id)
         ).all()
@@ -295,4 +330,50 @@ def test_a_repayment_gets_its_receipt_naming_the_contract_and_instalments(
     assert paid.order_no in text and "业务：分期还款" in text
     # the line wraps on the 80 mm slip, the amount beside its first part
     assert f"分期还款：{sold.order_no} 第 2/6" in text and "期（到期 2026-09-28）" in text
-    assert f"合计{format_yuan(due)}" in "".join(text.split())
+    flat = "".join(text.split())
+    assert f"合计{format_yuan(due)}" in flat
+    # the receipt says what is true: the principal is not invoiced again, the fee is
+    assert "分期本金不另开发票" in flat and "分期手续费已开具增值税电子发票" in flat
+    assert f"发票号码：{paid.invoice_no}" in flat
+    # and the fee's own invoice: 6 %, the financial service, the fee of instalment 2 only
+    invoice = hall.documents.print_document(clerk, paid.order_id, DocumentKind.INVOICE)
+    path = tmp_path / "invoice.pdf"
+    path.write_bytes(invoice.pdf)
+    shown = "".join(
+        subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "*金融服务*分期手续费" in shown and "6%" in shown
+    assert format_yuan(c.instalments[1].fee_fen) in shown and paid.invoice_no in shown
+
+
+def test_without_the_fees_invoice_category_no_fee_is_taken_and_nothing_saved(
+    hall: HallApp, clerk: Actor
+) -> None:
+    # A catalog that lacks the category (not yet synced from the central catalog): the fee
+    # could not be invoiced, so the payment is refused in Chinese and nothing is kept; a
+    # contract without any fee is still paid (there is nothing to invoice).
+    charged = installment_sale(hall, clerk, adult(hall))
+    free = installment_sale(hall, clerk, adult(hall, 1), monthly_rate=Decimal(0), payoff_fee_fen=0)
+    with hall.db.unit_of_work() as s:  # (renamed: the demo's own repayments may use it)
+        s.execute(
+            update(VatCategory).where(VatCategory.code == "instalment_fee").values(code="other_fee")
+        )
+    before = _repayments(hall)
+    [c] = hall.instalments.contracts(clerk, charged.customer_id)
+    one = c.instalments[1].amount_fen
+    with pytest.raises(ValidationError) as err:
+        hall.instalments.pay_instalments(
+            clerk, InstalmentPayRequest(charged.contract, 1, cash(one), from_seq=2)
+        )
+    assert err.value.field == "发票类目" and "分期手续费" in err.value.message
+    with pytest.raises(ValidationError) as err:
+        hall.instalments.pay_off(clerk, PayoffRequest(charged.contract, cash(c.payoff_fen)))
+    assert err.value.field == "发票类目"
+    assert _repayments(hall) == before
+    assert hall.instalments.contracts(clerk, charged.customer_id) == [c]
+    [f] = hall.instalments.contracts(clerk, free.customer_id)
+    off = hall.instalments.pay_off(clerk, PayoffRequest(free.contract, cash(f.payoff_fen)))
+    assert off.contract_status is ContractStatus.PAID_OFF and off.invoice_no is None
+    assert off.total_fen == f.financed_fen - f.instalments[0].principal_fen

@@ -34,6 +34,7 @@ from hall_app.domain.handsets import (
     min_down_payment_fen,
     months_served,
     overdue,
+    payoff_fee_kept,
     payoff_fen,
     price_handset,
     return_deadline,
@@ -203,18 +204,43 @@ def test_a_down_payment_accepted_gives_no_instalment_below_one_yuan(
 
 
 @SETTINGS
-@given(amounts, months, days, fees, st.integers(min_value=0, max_value=24), fees)
-def test_payoff_is_the_unpaid_principal_plus_the_payoff_fee(
-    financed: int, n: int, day: date, fee: int, paid: int, payoff_fee: int
+@given(
+    amounts,
+    months,
+    days,
+    fees,
+    st.integers(min_value=0, max_value=24),
+    fees,
+    st.integers(min_value=-40, max_value=800),
+)
+def test_payoff_is_the_unpaid_principal_the_due_fees_and_the_payoff_fee(
+    financed: int, n: int, day: date, fee: int, paid: int, payoff_fee: int, after: int
 ) -> None:
     rows = schedule(financed, n, day, fee_fen=fee)
     unpaid = rows[min(paid, n) :]
-    got = payoff_fen(unpaid, payoff_fee)
-    if unpaid:
-        assert got == sum(r.principal_fen for r in unpaid) + payoff_fee
-        assert got <= financed + payoff_fee
-    else:
+    today = day + timedelta(days=after)
+    got = payoff_fen(unpaid, payoff_fee, today=today)
+    if not unpaid:
         assert got == 0
+        return
+    due = [r for r in unpaid if r.due_date <= today]
+    later = [r for r in unpaid if r.due_date > today]
+    assert got == (sum(r.principal_fen for r in unpaid) + sum(r.fee_fen for r in due) + payoff_fee)
+    # Never cheaper than catching up on what is due and repaying the rest's principal; never
+    # dearer than every instalment in full plus the payoff fee.
+    assert got >= sum(r.amount_fen for r in due) + sum(r.principal_fen for r in later)
+    assert got <= sum(r.amount_fen for r in unpaid) + payoff_fee
+
+
+def test_paying_off_waives_only_the_fee_of_instalments_not_yet_due() -> None:
+    rows = schedule(60_000, 6, date(2026, 7, 28), fee_fen=6_000)  # 100.00 + 10.00 a month
+    unpaid = rows[1:]  # 2 (09-28) and 3 (10-28) overdue on 11-24, 4 due on 11-28
+    assert payoff_fen(unpaid, 5_000, today=date(2026, 11, 24)) == 50_000 + 2_000 + 5_000
+    # on its due day an instalment is due: its fee is kept
+    assert payoff_fen(unpaid, 5_000, today=date(2026, 11, 28)) == 50_000 + 3_000 + 5_000
+    assert payoff_fen(unpaid, 0, today=date(2026, 8, 1)) == 50_000
+    assert payoff_fee_kept(date(2026, 11, 28), date(2026, 11, 28))
+    assert not payoff_fee_kept(date(2026, 11, 29), date(2026, 11, 28))
 
 
 def test_overdue_after_the_due_day() -> None:

@@ -1,6 +1,7 @@
 """还款 / 提前结清 of one installment contract, on the shared wizard frame: what is paid (the
-next N instalments, overdue ones first; or the unpaid principal plus the payoff fee), the
-shared payment page, and the done page offering the receipt (收费小票, F10)."""
+next N instalments, overdue ones first; or the unpaid principal, the fee of the instalments
+already due and the payoff fee), the shared payment page, and the done page offering the
+receipt (收费小票, F10) and, when a fee was taken, its invoice (电子发票, F12)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from ui.wizard import done, payment
 from ui.wizard.base import DraftBase, WizardEnv, WizardPage
 from ui.wizard.dialog import WizardDialog
 
-KEYS = {DocumentKind.RECEIPT: "F10"}
+KEYS = {DocumentKind.RECEIPT: "F10", DocumentKind.INVOICE: "F12"}
 
 
 @dataclass
@@ -138,8 +139,8 @@ class ChoosePage(WizardPage):
                     f"{i.seq}/{c.months}",
                     fmt.day(i.due_date),
                     fmt.money(i.principal_fen),
-                    fmt.money(0 if d.payoff else i.fee_fen),
-                    fmt.money(i.principal_fen if d.payoff else i.amount_fen),
+                    fmt.money(i.payoff_fen - i.principal_fen if d.payoff else i.fee_fen),
+                    fmt.money(i.payoff_fen if d.payoff else i.amount_fen),
                     i.state,
                 )
                 for i in chosen
@@ -148,10 +149,12 @@ class ChoosePage(WizardPage):
         self.total.setText(f"本次应收 {fmt.money(d.total_fen)}（{capital_amount(d.total_fen)}）")
         if d.payoff:
             principal = sum(i.principal_fen for i in chosen)
+            due_fee = sum(i.payoff_fen for i in chosen) - principal
             self.note.setText(
-                f"提前结清：剩余本金 {fmt.money(principal)} + 提前结清手续费 "
-                f"{fmt.money(d.total_fen - principal)}；未还各期的分期手续费免收。"
-                "结清后合同为“提前结清”。"
+                f"提前结清：剩余本金 {fmt.money(principal)} + 已到期各期手续费 "
+                f"{fmt.money(due_fee)} + 提前结清手续费 "
+                f"{fmt.money(d.total_fen - principal - due_fee)}；尚未到期各期的分期手续费免收。"
+                "手续费开具增值税发票，结清后合同为“提前结清”。"
             )
             set_role(self.note, "warn")
         else:
@@ -199,7 +202,8 @@ class RepayDonePage(done.DonePage):
         return p.order_id if p else None
 
     def has_invoice(self) -> bool:
-        return False
+        p = _draft(self.env).paid
+        return p is not None and p.invoice_no is not None
 
     def result_html(self) -> str:
         d = _draft(self.env)
@@ -211,10 +215,15 @@ class RepayDonePage(done.DonePage):
             f"<b>{d.view.order_no} {what}已收</b>",
             f"受理单号 {p.order_no}　合同状态：{p.contract_status.label}",
         ]
+        invoice = (
+            f"手续费电子发票 {p.invoice_no}（分期本金只开收费小票）"
+            if p.invoice_no
+            else "分期本金只开收费小票（购机时已按售价开票）"
+        )
         return (
             "<br>".join(lines)
             + "<br>"
-            + done.paid_html(p.total_fen, p.payments, "分期还款只开收费小票", p.till_reopened)
+            + done.paid_html(p.total_fen, p.payments, invoice, p.till_reopened)
         )
 
 
