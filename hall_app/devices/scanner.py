@@ -21,3 +21,13 @@ class EquipmentScanner(Protocol):
         """The serial on the modem (``kind`` 光猫) or router (路由器) under the scanner, or
         raise ``DeviceError``."""
         ...
+
+
+@runtime_checkable
+class DeviceScanner(Protocol):
+    def scan_device(
+        self, hall_id: uuid.UUID, counter_id: uuid.UUID | None, product_id: uuid.UUID
+    ) -> str:
+        """The IMEI on the handset (of the model ``product_id``) under the scanner, or raise
+        ``DeviceError``."""
+        ...
