@@ -15,6 +15,7 @@ terms, the credit rules), as a counter would have computed it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import uuid
@@ -52,6 +53,7 @@ from hall_app.domain.enums import (
 )
 from hall_app.domain.handsets import (
     CreditFacts,
+    CreditResult,
     CreditRules,
     ScheduledInstalment,
     assess_credit,
@@ -220,7 +222,7 @@ class PlannedSale:
     instalments: tuple[ScheduledInstalment, ...] = ()
     down_payment_fen: int = 0
     price_fen: int = 0
-    assessment: tuple[Any, ...] | None = None  # its row, the order id filled in at ``sold``
+    credit: CreditResult | None = None  # an installment's credit check
 
     @property
     def total_fen(self) -> int:
@@ -253,15 +255,6 @@ class _Running:
     monthly_fen: int = 0
 
 
-@dataclass
-class HandsetCounts:
-    devices: int = 0
-    contracts: int = 0
-    commitments: int = 0
-    overdue: int = 0
-    running: dict[uuid.UUID, _Running] = field(default_factory=dict)
-
-
 class HandsetBuilder:
     def __init__(self, conn: Connection, ref: Reference, seed: int, today: date) -> None:
         self._ref = ref
@@ -271,6 +264,9 @@ class HandsetBuilder:
         handsets = ref.products[ProductKind.HANDSET]
         self._products = handsets
         self._by_id = {p.id: p for p in handsets}
+        self._cum_weights = list(  # the cheaper ones sell more often
+            itertools.accumulate(1.0 / (p.price_fen / 100_000 + 1) for p in handsets)
+        )
         vat = ref.vat["handset"]
         self._vat = VatClass(vat.id, vat.invoice_label, Decimal(vat.rate))
         by_model = {code: _Model(code, tac) for code, _, _, tac, _, _ in HANDSET_MODELS}
@@ -288,7 +284,7 @@ class HandsetBuilder:
         self._counter_of = {s.id: s.default_counter_id or ref.counters[0].id for s in self._staff}
         self._bound: set[uuid.UUID] = set()  # subscriptions bound to a running commitment
         self.showcase = Showcase()
-        self.counts = HandsetCounts()
+        self._running: dict[uuid.UUID, _Running] = {}  # by customer
         self._w_device = BulkWriter(conn, Device, DEVICE_COLUMNS)
         self._w_commit = BulkWriter(conn, HandsetCommitment, COMMITMENT_COLUMNS)
         self._w_assess = BulkWriter(conn, CreditAssessment, ASSESSMENT_COLUMNS)
@@ -414,9 +410,7 @@ class HandsetBuilder:
     # -- one sale -------------------------------------------------------------------------------
     def _product(self) -> uuid.UUID:
         """A handset as they sell: the cheaper ones more often."""
-        products = self._products
-        weights = [1.0 / (p.price_fen / 100_000 + 1) for p in products]
-        return self._rng.choices(products, weights=weights)[0].id
+        return self._rng.choices(self._products, cum_weights=self._cum_weights)[0].id
 
     def _contract_offer(
         self, product_id: uuid.UUID, customer: Sample, months: int | None = None
@@ -510,8 +504,8 @@ class HandsetBuilder:
                 fee_fen=offer.fee_fen,
                 monthly_rate=offer.monthly_rate,
             )
-            assessment = self._assess(customer, day, product_id, rows[0].amount_fen)
-            if assessment is not None:
+            credit = self._assess(customer, day, rows[0].amount_fen)
+            if credit is not None:
                 pricing = price_handset(item, imei, SaleMode.INSTALLMENT, instalments=rows)
                 return self._planned(
                     mode,
@@ -523,7 +517,7 @@ class HandsetBuilder:
                     offer=offer,
                     instalments=rows,
                     down=down,
-                    assessment=assessment,
+                    credit=credit,
                 )
         pricing = price_handset(item, imei, SaleMode.OUTRIGHT)
         return self._planned(SaleMode.OUTRIGHT, customer, day, item, imei, pricing)
@@ -541,7 +535,7 @@ class HandsetBuilder:
         subscription_id: uuid.UUID | None = None,
         instalments: tuple[ScheduledInstalment, ...] = (),
         down: int = 0,
-        assessment: tuple[Any, ...] | None = None,
+        credit: CreditResult | None = None,
     ) -> PlannedSale:
         lines = tuple(
             SaleLine(
@@ -569,22 +563,20 @@ class HandsetBuilder:
             instalments=instalments,
             down_payment_fen=down,
             price_fen=item.monthly_fen,
-            assessment=assessment,
+            credit=credit,
         )
 
-    def _assess(
-        self, customer: Sample, day: date, product_id: uuid.UUID, monthly_fen: int
-    ) -> tuple[Any, ...] | None:
-        """The credit check of the sale, as the counter stores it; None when refused (the
-        customer then buys outright)."""
+    def _assess(self, customer: Sample, day: date, monthly_fen: int) -> CreditResult | None:
+        """The credit check of an installment sale, on what the counter would gather; None
+        when refused (the customer then buys outright)."""
         assert customer.birth_date is not None and customer.registered_at is not None
         born = customer.birth_date
         age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-        running = self.counts.running.get(customer.id, _Running())
+        running = self._running.setdefault(customer.id, _Running())
         facts = CreditFacts(
             age=age,
             tenure_days=(day - customer.registered_at.astimezone(HALL_TZ).date()).days,
-            arrears=(),
+            arrears=(),  # the customers buying in installments have none
             active_contracts=running.contracts,
             overdue_now=0,
             paid_late=0,
@@ -594,39 +586,9 @@ class HandsetBuilder:
         result = assess_credit(facts, CreditRules())
         if result.outcome is CreditOutcome.REFUSED:
             return None
-        staff = self._staff[self._rng.randrange(len(self._staff))]
-        at = datetime.combine(day, dtime(9), HALL_TZ).astimezone(UTC) + timedelta(
-            minutes=self._rng.randrange(8 * 60)
-        )
-        approver = approved = None
-        if result.outcome is CreditOutcome.SUPERVISOR:
-            approver = self._supervisors[self._rng.randrange(len(self._supervisors))].id
-            approved = at + timedelta(minutes=4)
-        rules = json.dumps(
-            [
-                {"code": r.code, "label": r.label, "outcome": r.outcome.value, "reason": r.reason}
-                for r in result.rules
-            ],
-            ensure_ascii=False,
-        )
         running.contracts += 1
         running.monthly_fen += monthly_fen
-        self.counts.running[customer.id] = running
-        return (
-            self.uid(),
-            at,
-            approved or at,
-            customer.id,
-            staff.id,
-            at,
-            product_id,
-            monthly_fen,
-            result.outcome,
-            rules,
-            approver,
-            approved,
-            None,  # the order, once written
-        )
+        return result
 
     # -- after the order is written -------------------------------------------------------------
     def sold(
@@ -635,6 +597,7 @@ class HandsetBuilder:
         order_id: uuid.UUID,
         order_no: str,
         at: datetime,
+        staff_id: uuid.UUID,
         sink: OrderSink | None = None,
         *,
         delinquent_from: int | None = None,
@@ -698,7 +661,15 @@ class HandsetBuilder:
             )
         elif sale.mode is SaleMode.INSTALLMENT:
             self._contract(
-                sale, order_id, order_no, device_id, at, sink, delinquent_from, paid_off_after
+                sale,
+                order_id,
+                order_no,
+                device_id,
+                at,
+                staff_id,
+                sink,
+                delinquent_from,
+                paid_off_after,
             )
         return device_id
 
@@ -709,15 +680,43 @@ class HandsetBuilder:
         order_no: str,
         device_id: uuid.UUID,
         at: datetime,
+        staff_id: uuid.UUID,
         sink: OrderSink | None,
         delinquent_from: int | None,
         paid_off_after: int | None,
     ) -> None:
         rng = self._rng
         offer = sale.offer
-        assert offer is not None and sale.assessment is not None
-        assessment = (*sale.assessment[:-1], order_id)
-        self._add(self._w_assess, assessment)
+        credit = sale.credit
+        assert offer is not None and credit is not None
+        assessed = at - timedelta(minutes=rng.randint(6, 15))
+        approver = approved = None
+        if credit.outcome is CreditOutcome.SUPERVISOR:  # approved by the supervisor on duty
+            approver = self._supervisors[rng.randrange(len(self._supervisors))].id
+            approved = assessed + timedelta(minutes=3)
+        assessment_id = self.uid()
+        rules = [
+            {"code": r.code, "label": r.label, "outcome": r.outcome.value, "reason": r.reason}
+            for r in credit.rules
+        ]
+        self._add(
+            self._w_assess,
+            (
+                assessment_id,
+                assessed,
+                approved or assessed,
+                sale.customer.id,
+                staff_id,
+                assessed,
+                sale.product_id,
+                sale.instalments[0].amount_fen,
+                credit.outcome,
+                json.dumps(rules, ensure_ascii=False),
+                approver,
+                approved,
+                order_id,
+            ),
+        )
         contract_id = self.uid()
         rows = sale.instalments
         financed = sum(i.principal_fen for i in rows)
@@ -730,7 +729,6 @@ class HandsetBuilder:
             if inst.due_date >= self._today:
                 break
             if delinquent_from is not None and inst.seq >= delinquent_from:
-                self.counts.overdue += 1
                 continue
             if paid_off_after is not None and inst.seq > paid_off_after:
                 break
@@ -778,11 +776,10 @@ class HandsetBuilder:
         elif len(paid) == months:
             status, ended = ContractStatus.COMPLETED, max(w for w, _ in paid.values())
         if status is not ContractStatus.ACTIVE:
-            running = self.counts.running[sale.customer.id]
+            running = self._running[sale.customer.id]
             running.contracts -= 1
             running.monthly_fen -= rows[0].amount_fen
         rate = offer.monthly_rate if offer.monthly_rate else None
-        reasons = json.loads(assessment[9])
         self._add(
             self._w_contract,
             (
@@ -798,11 +795,10 @@ class HandsetBuilder:
                 fee,
                 months,
                 True,
-                "；".join(r["reason"] for r in reasons if r["outcome"] != "pass")
-                or "各项评估均通过",
+                credit.reasons,
                 status.value,
                 offer.id,
-                assessment[0],
+                assessment_id,
                 rate,
                 offer.payoff_fee_fen,
                 at,
@@ -883,7 +879,7 @@ class HandsetBuilder:
                 items=sale.items,
                 method=self._method(),
             )
-            self.sold(sale, oid, order_no, at, sink, **kw)
+            self.sold(sale, oid, order_no, at, staff_id, sink, **kw)
             written += 1
             return oid
 

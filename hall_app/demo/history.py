@@ -295,6 +295,8 @@ class HistoryBuilder:
             writer.write(self._rows.pop(writer, []))
         assert not self._rows
         self._fixed.flush()  # the work orders and equipment of the installs
+        self._invoices.clear()  # written: no longer to be red-lettered
+        self._invoice_lines.clear()
         self._handsets.flush()  # the units sold, commitments, contracts and instalments
 
     def build(self, days: int, samples: list[SampleCustomer]) -> tuple[int, int]:
@@ -460,7 +462,7 @@ class HistoryBuilder:
             subscription_id=subscription_id,
         )
         if sale is not None:
-            self._handsets.sold(sale, oid, order_no, at, self)
+            self._handsets.sold(sale, oid, order_no, at, staff_id, self)
         return total if method is PaymentMethod.CASH else 0
 
     def _items(self, lines: list[_Line]) -> list[InvoiceItem]:
