@@ -31,6 +31,7 @@ FULL = {
     "typed_logins": 10,
     "typing_s": 2.0,
     "screens": 80,  # 20 searches per kind, 40 tickets called, 20 wizards
+    "import_rows": 100_000,
 }
 QUICK = {
     "customers": 2_000,
@@ -45,6 +46,7 @@ QUICK = {
     "typed_logins": 1,
     "typing_s": 0.5,
     "screens": 8,
+    "import_rows": 2_000,
 }
 README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
@@ -337,6 +339,7 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
         docs = probe("documents", url, cfg["renders"])
         push = probe("push", url, cfg["push"])
         fixed = probe("fixed", url, cfg["orders"])
+        handset = probe("handset", url, cfg["orders"])
         slots = probe("slots", url, cfg["queries"])
     finally:
         for leftover in scratch.glob("orders.sqlite3*"):
@@ -367,6 +370,21 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
                 r["median_ms"] <= 30,
             )
         )
+    r = docs["kinds"]["installment_contract"]
+    rows.append(
+        Row(
+            "S7 installment_contract",
+            "生成 PDF 分期付款合同 installment contract, 24 instalments",
+            r["median_ms"],
+            r["p95_ms"],
+            "—",
+            None,
+            None,
+            docs["peak_rss_mb"],
+            "median ≤ 40 ms",
+            r["median_ms"] <= 40,
+        )
+    )
     rows.append(
         Row(
             "S8",
@@ -410,14 +428,65 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
             },
         )
     )
+    rows.append(
+        _completion_row(
+            "S11",
+            f"分期购机办结（一个事务，含还款计划）installment handset sale completion incl. "
+            f"schedule, {handset['orders']} orders",
+            handset,
+            p95_limit_ms=30,
+            ratio_limit=None,
+        ),
+    )
     return rows
 
 
-def _completion_row(rid: str, label: str, r: dict[str, Any]) -> Row:
+def import_row(db: str, cfg: dict[str, int], scratch: Path) -> Row:
+    """S13 writes, so it runs on a throwaway copy of the benchmark database."""
+    copy = scratch / "import.sqlite3"
+    shutil.copyfile(Path(db.removeprefix("sqlite:///")), copy)
+    try:
+        r = probe("import", f"sqlite:///{copy}", cfg["import_rows"])
+    finally:
+        for leftover in scratch.glob("import.sqlite3*"):
+            leftover.unlink()
+    raw = r["baseline_ms"]
+    return Row(
+        "S13",
+        f"终端入库文件 import of {r['rows']:,} IMEI rows (GBK CSV, checked then imported)",
+        r["total_ms"],
+        r["import_ms"],
+        "raw sqlite3 executemany insert, same rows",
+        raw,
+        round(r["import_ms"] / raw, 2) if raw else None,
+        r["peak_rss_mb"],
+        "≤ 20 s, RSS growth ≤ 64 MB",
+        r["total_ms"] <= 20_000 and r["rss_growth_mb"] <= 64,
+        {
+            "check_ms": r["check_ms"],
+            "progress_calls": r["progress_calls"],
+            "rss_warm_mb": r["rss_warm_mb"],
+            "rss_growth_mb": r["rss_growth_mb"],
+            "file_mb": r["file_mb"],
+        },
+        columns=("total", "import"),
+    )
+
+
+def _completion_row(
+    rid: str,
+    label: str,
+    r: dict[str, Any],
+    *,
+    p95_limit_ms: float = 25,
+    ratio_limit: float | None = 3,
+) -> Row:
     """An order completion beside its baseline: the same rows by raw sqlite3, one transaction
-    per order, in turn with the app's (the ratio of the medians)."""
+    per order, in turn with the app's (the ratio of the medians). ``ratio_limit`` None: the
+    ratio is reported, not a target."""
     raw = r["baseline"]
     ratio = round(r["median_ms"] / raw["median_ms"], 2) if raw and raw["median_ms"] else None
+    within = ratio is not None and (ratio_limit is None or ratio <= ratio_limit)
     return Row(
         rid,
         label,
@@ -427,8 +496,10 @@ def _completion_row(rid: str, label: str, r: dict[str, Any]) -> Row:
         raw["median_ms"] if raw else None,
         ratio,
         r["peak_rss_mb"],
-        "p95 ≤ 25 ms, ≤ 3× raw",
-        r["p95_ms"] <= 25 and ratio is not None and ratio <= 3,
+        f"p95 ≤ {p95_limit_ms:g} ms, ≤ {ratio_limit:g}× raw"
+        if ratio_limit is not None
+        else f"p95 ≤ {p95_limit_ms:g} ms (ratio reported)",
+        r["p95_ms"] <= p95_limit_ms and within,
         {
             "baseline_p95_ms": raw["p95_ms"] if raw else None,
             "baseline_orders": raw["orders"] if raw else 0,
@@ -523,6 +594,7 @@ def main() -> int:
     rows.append(stall_row(db, cfg["stall"]))
     rows.append(memory_row(db, cfg["memory"]))
     rows += order_rows(db, cfg, args.cache_dir)
+    rows.append(import_row(db, cfg, args.cache_dir))
     rows += screen_rows(db, cfg["screens"], args.cache_dir)
     info = machine()
     report = {

@@ -10,9 +10,11 @@ python -m bench.probes order   --db URL -n N  open N mobile numbers, and the raw
 python -m bench.probes fixed   --db URL -n N  N broadband installs, and the raw sqlite3 baseline
 python -m bench.probes slots   --db URL -n N  N free-slot searches, and the same SQL raw
 python -m bench.probes documents --db URL -n N  render each document of one order N times
+                                              (and a 24-instalment installment contract)
 python -m bench.probes push    --db URL -n N  push N customer records to a scratch PostgreSQL
 python -m bench.probes typed-login --db URL --pace S  S2b (bench/e2e.py)
 python -m bench.probes screens --db URL -n N  E1–E4 through the real widgets (bench/e2e.py)
+python -m bench.probes import  --db URL -n N  check and import an N-row IMEI file (S13)
 """
 
 from __future__ import annotations
@@ -826,6 +828,197 @@ def probe_fixed(db: str, n: int) -> None:
     emit(**_order_figures(app_ms, raw_ms, writes, base))
 
 
+HANDSET_OFFER = "BENCH-I12"  # the installment offer the bench sells on (made if missing)
+
+
+def _handset_stock(hall: Any, clerk: Any, count: int) -> tuple[Any, Any, list[str]]:
+    """The handset model the bench sells, an installment offer of it (12 months, a stated
+    fee) and ``count`` of its units in stock; offer and stock are made for the bench
+    (untimed) where the demo's are short."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from hall_app.db.models import Device, HandsetOffer, Product
+    from hall_app.domain.enums import DeviceStatus, OfferKind, ProductKind
+    from hall_app.domain.telecom import luhn_check_digit
+
+    with hall.db.unit_of_work() as s:
+        product = s.scalars(
+            select(Product)
+            .where(Product.kind == ProductKind.HANDSET, Product.active)
+            .order_by(Product.price_fen.desc(), Product.code)
+        ).first()
+        assert product is not None, "the benchmark database has no handset"
+        offer = s.scalars(select(HandsetOffer).where(HandsetOffer.code == HANDSET_OFFER)).first()
+        if offer is None:
+            offer = HandsetOffer(
+                code=HANDSET_OFFER,
+                product_id=product.id,
+                kind=OfferKind.INSTALLMENT,
+                name=f"{product.name} 分期 12 期",
+                months=12,
+                fee_fen=24_000,
+                min_down_payment_pct=20,
+                payoff_fee_fen=5_000,
+                valid_from=date(2026, 1, 1),
+                valid_to=None,
+            )
+            s.add(offer)
+            s.flush()
+        imeis = list(
+            s.scalars(
+                select(Device.imei)
+                .where(
+                    Device.product_id == product.id,
+                    Device.status.in_([DeviceStatus.IN_STOCK, DeviceStatus.RETURNED]),
+                    Device.lease_counter_id.is_(None),
+                )
+                .order_by(Device.imei)
+                .limit(count)
+            )
+        )
+        tac = "35999" + f"{uuid.uuid4().int % 1000:03d}"
+        for i in range(count - len(imeis)):
+            body = f"{tac}{i:06d}"
+            imei = body + luhn_check_digit(body)
+            s.add(
+                Device(
+                    product_id=product.id,
+                    imei=imei,
+                    status=DeviceStatus.IN_STOCK,
+                    hall_id=clerk.hall_id,
+                    location="营业厅库房",
+                )
+            )
+            imeis.append(imei)
+        return product.id, offer.id, imeis
+
+
+def _handset_requests(
+    hall: Any, clerk: Any, db: str, n: int
+) -> tuple[list[Any], list[tuple[str, str]]]:
+    """n ready installment sales to adults whose credit assessment is approved (made, untimed,
+    as the wizard makes it before the sale), priced and signed, the down payment in cash; and
+    as many (unit, assessment) pairs for the baseline."""
+    from dataclasses import replace
+
+    from hall_app.domain.enums import CreditOutcome, PaymentMethod, SaleMode
+    from hall_app.domain.payments import PaymentInput
+    from hall_app.services.handsets import HandsetSaleRequest
+
+    product_id, offer_id, imeis = _handset_stock(hall, clerk, 2 * n)
+    with hall.db.read() as s:
+        from hall_app.db.models import Product
+
+        price = s.get_one(Product, product_id).price_fen
+    down = -(-price * 30 // 10_000) * 100  # 30 %, whole yuan
+    conn = sqlite3.connect(db.removeprefix("sqlite:///"))
+    total = conn.execute("SELECT max(rowid) FROM customers").fetchone()[0]
+    customers = [
+        uuid.UUID(r[0])
+        for r in conn.execute(
+            "SELECT id FROM customers WHERE kind = 'individual' AND guardian_id IS NULL "
+            "AND birth_date < '2000-01-01' AND rowid % ? = 0 "
+            "AND id NOT IN (SELECT customer_id FROM installment_contracts) LIMIT ?",
+            (max(1, total // (8 * n)), 8 * n),
+        )
+    ]
+    conn.close()
+    cleared = []
+    for customer_id in customers:
+        if len(cleared) >= 2 * n:
+            break
+        credit = hall.handsets.assess_credit(clerk, customer_id, product_id, offer_id, down)
+        if credit.outcome is CreditOutcome.APPROVED:
+            cleared.append((customer_id, credit.assessment_id))
+    requests = []
+    for (customer_id, assessment_id), imei in zip(cleared[:n], imeis, strict=False):
+        req = HandsetSaleRequest(
+            customer_id=customer_id,
+            product_id=product_id,
+            imei=imei,
+            mode=SaleMode.INSTALLMENT,
+            payments=(),
+            offer_id=offer_id,
+            down_payment_fen=down,
+            credit_assessment_id=assessment_id,
+        )
+        quote = hall.handsets.quote(clerk, req)
+        cash = PaymentInput(PaymentMethod.CASH, quote.total_fen, tendered_fen=quote.total_fen)
+        requests.append(
+            replace(req, payments=(cash,), terms_text=quote.terms, signature_png=SIGNATURE)
+        )
+    spare = [
+        (imei, assessment_id.hex)
+        for (_c, assessment_id), imei in zip(
+            cleared[len(requests) :], imeis[len(requests) :], strict=False
+        )
+    ]
+    return requests, spare
+
+
+def probe_handset(db: str, n: int) -> None:
+    """Installment sale completion on a copy of the benchmark database (one transaction: the
+    unit taken, the credit assessment re-checked and used, the down payment, the invoice, the
+    installment contract and its 12 instalments), and the same rows by raw sqlite3 in turn
+    with each order."""
+    from hall_app.app import build_app
+    from hall_app.config import Settings
+
+    hall = build_app(Settings.load(db_url=db))
+    clerk = hall.auth.log_in("clerk1", "hall1234")
+    requests, spare = _handset_requests(hall, clerk, db, n + 3)
+
+    def complete(req: Any) -> Any:
+        return hall.handsets.sell(clerk, req)
+
+    for req in requests[:2]:  # warm-up
+        complete(req)
+    base, writes = _template(hall, db, complete, requests[2], "H")  # warm-up too
+    contract = base.template("installment_contracts")
+    unit = base.row("devices", contract["device_id"])
+    assessment = base.row("credit_assessments", contract["credit_assessment_id"])
+    base.updates = [
+        (
+            "UPDATE devices SET status = ?, taken_by_counter_id = ?, order_id = ?, "
+            "customer_id = ?, sold_at = ?, warranty_from = ?, location = ?, updated_at = ? "
+            "WHERE id = ? AND status IN ('in_stock', 'returned')",
+            tuple(
+                unit[c]
+                for c in (
+                    "status",
+                    "taken_by_counter_id",
+                    "order_id",
+                    "customer_id",
+                    "sold_at",
+                    "warranty_from",
+                    "location",
+                    "updated_at",
+                    "id",
+                )
+            ),
+        ),
+        (
+            "UPDATE credit_assessments SET order_id = ?, updated_at = ? "
+            "WHERE id = ? AND order_id IS NULL",
+            (assessment["order_id"], assessment["updated_at"], assessment["id"]),
+        ),
+    ]
+    _invoice_update(base)
+    ids = dict(
+        base.conn.execute(
+            f"SELECT imei, id FROM devices WHERE imei IN ({','.join('?' * len(spare))})",
+            [imei for imei, _a in spare],
+        ).fetchall()
+    )
+    remaps = [{unit["id"]: ids[imei], assessment["id"]: a} for imei, a in spare]
+    app_ms, raw_ms = _interleaved(complete, requests[3:], base, remaps)
+    base.close()
+    hall.close()
+    emit(**_order_figures(app_ms, raw_ms, writes, base))
+
+
 def probe_slots(db: str, n: int) -> None:
     """Free-slot search (the next working days of the search horizon) for n communities in
     turn, over every covered community a team serves; the baseline runs the same statements
@@ -893,14 +1086,18 @@ def probe_documents(db: str, n: int) -> None:
     clerk = hall.auth.log_in("clerk1", "hall1234")
     done = hall.orders.open_mobile_number(clerk, _order_requests(hall, clerk, 1)[0])
     out: dict[str, Any] = {}
+    from hall_app.documents.contract import render_installment_contract
+
+    sale_id = _installment_sale(hall, clerk)
     renders = {
-        DocumentKind.RECEIPT: layouts.render_receipt,
-        DocumentKind.ACCEPTANCE_FORM: layouts.render_acceptance,
-        DocumentKind.INVOICE: layouts.render_invoice,
+        DocumentKind.RECEIPT: (done.order_id, layouts.render_receipt),
+        DocumentKind.ACCEPTANCE_FORM: (done.order_id, layouts.render_acceptance),
+        DocumentKind.INVOICE: (done.order_id, layouts.render_invoice),
+        DocumentKind.INSTALLMENT_CONTRACT: (sale_id, render_installment_contract),
     }
     with hall.db.read() as session:
-        for kind, render in renders.items():
-            _, document = hall.documents._load(session, done.order_id, kind)
+        for kind, (order_id, render) in renders.items():
+            _, document = hall.documents._load(session, order_id, kind)
             render(document)  # font registration and imports are not part of the figure
             times = []
             for _ in range(n):
@@ -910,6 +1107,127 @@ def probe_documents(db: str, n: int) -> None:
             out[kind.value] = _stats(times)
     hall.close()
     emit(kinds=out)
+
+
+def _signature_png() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 90), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(10, 60), (60, 20), (110, 70), (160, 20), (220, 65)], "black", 3)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _installment_sale(hall: Any, clerk: Any) -> uuid.UUID:
+    """A handset bought in 24 instalments, its rows as the sale leaves them (order, lines,
+    unit, contract, schedule), with terms listing every instalment: what the contract PDF
+    reads."""
+    from datetime import date, datetime
+
+    from sqlalchemy import select
+
+    from hall_app.clock import business_date
+    from hall_app.db.models import (
+        Customer,
+        Device,
+        InstallmentContract,
+        Instalment,
+        Order,
+        OrderLine,
+        Product,
+    )
+    from hall_app.domain.enums import (
+        ContractStatus,
+        DeviceStatus,
+        OrderState,
+        OrderType,
+        ProductKind,
+    )
+    from hall_app.domain.handsets import handset_line_text, schedule
+    from hall_app.domain.money import format_yuan
+    from hall_app.domain.telecom import luhn_check_digit
+
+    now: datetime = hall.clock()
+    day: date = business_date(now)
+    price, down = 699_900, 100_000
+    rows = schedule(price - down, 24, day, fee_fen=24_000)
+    body = f"99{uuid.uuid4().int % 10**12:012d}"  # clear of the demo stock's TACs
+    imei = body + luhn_check_digit(body)
+    with hall.db.unit_of_work() as s:
+        customer = s.scalars(select(Customer).where(Customer.id_number.is_not(None))).first()
+        product = s.scalars(select(Product).where(Product.kind == ProductKind.HANDSET)).first()
+        order = Order(
+            order_no=f"SLBENCH{uuid.uuid4().hex[:12]}",
+            order_type=OrderType.HANDSET_SALE,
+            state=OrderState.COMPLETED,
+            hall_id=clerk.hall_id,
+            counter_id=clerk.counter_id,
+            staff_id=clerk.staff_id,
+            customer_id=customer.id,
+            total_fen=down,
+            terms_text="分期付款条款：\n"
+            + "\n".join(
+                f"第 {r.seq} 期 {r.due_date:%Y-%m-%d} 应还 {format_yuan(r.amount_fen)}"
+                for r in rows
+            ),
+            signature_png=_signature_png(),
+            submitted_at=now,
+            completed_at=now,
+        )
+        s.add(order)
+        s.flush()
+        s.add(
+            OrderLine(
+                order_id=order.id,
+                product_id=product.id,
+                description=handset_line_text(product.name, imei),
+                unit_price_fen=price,
+                amount_fen=price,
+            )
+        )
+        device = Device(
+            product_id=product.id,
+            imei=imei,
+            status=DeviceStatus.SOLD,
+            order_id=order.id,
+            customer_id=customer.id,
+            sold_at=now,
+            warranty_from=day,
+        )
+        s.add(device)
+        s.flush()
+        contract = InstallmentContract(
+            order_id=order.id,
+            customer_id=customer.id,
+            device_id=device.id,
+            price_fen=price,
+            down_payment_fen=down,
+            financed_fen=price - down,
+            fee_fen=24_000,
+            months=24,
+            credit_approved=True,
+            status=ContractStatus.ACTIVE.value,
+            payoff_fee_fen=5_000,
+            signed_at=now,
+        )
+        s.add(contract)
+        s.flush()
+        s.add_all(
+            Instalment(
+                contract_id=contract.id,
+                seq=r.seq,
+                due_date=r.due_date,
+                amount_fen=r.amount_fen,
+                principal_fen=r.principal_fen,
+                fee_fen=r.fee_fen,
+            )
+            for r in rows
+        )
+        order_id: uuid.UUID = order.id
+    return order_id
 
 
 def probe_push(db: str, n: int) -> None:
@@ -1008,11 +1326,13 @@ def main() -> None:
             "memory",
             "order",
             "fixed",
+            "handset",
             "slots",
             "documents",
             "push",
             "typed-login",
             "screens",
+            "import",
         ],
     )
     parser.add_argument("--db")
@@ -1026,6 +1346,14 @@ def main() -> None:
             emit(**e2e.probe_typed_login(args.db, args.pace))
         else:
             emit(**e2e.probe_screens(args.db, args.n))
+    elif args.probe == "import":
+        import tempfile
+        from pathlib import Path
+
+        from bench.stock_probe import probe_import
+
+        with tempfile.TemporaryDirectory() as scratch:
+            emit(**probe_import(args.db, args.n, Path(scratch)))
     elif args.probe == "bare":
         probe_bare()
     elif args.probe == "login":
@@ -1040,6 +1368,8 @@ def main() -> None:
         probe_order(args.db, args.n)
     elif args.probe == "fixed":
         probe_fixed(args.db, args.n)
+    elif args.probe == "handset":
+        probe_handset(args.db, args.n)
     elif args.probe == "slots":
         probe_slots(args.db, args.n)
     elif args.probe == "documents":

@@ -27,11 +27,15 @@ from hall_app.services.coverage import CoverageService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
 from hall_app.services.fixed_line import FixedLineService
+from hall_app.services.handset_returns import HandsetReturnService
+from hall_app.services.handsets import HandsetService
 from hall_app.services.installs import SlotService
+from hall_app.services.instalments import InstallmentService
 from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
+from hall_app.services.stock import HandsetStockService
 from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
 
@@ -58,6 +62,10 @@ class HallApp:
     slots: SlotService
     fixed_line: FixedLineService
     work_orders: WorkOrderService
+    handsets: HandsetService
+    instalments: InstallmentService
+    stock: HandsetStockService  # 终端入库 and the handsets' stock counts
+    handset_returns: HandsetReturnService
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -179,4 +187,8 @@ def build_app(
             calendar,
             central=LinkedCentral(link) if link.configured else None,
         ),
+        handsets=HandsetService(db, settings.rules, clock, shared_segments=shared, link=link),
+        instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
+        stock=HandsetStockService(db, clock),
+        handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
     )

@@ -15,7 +15,7 @@ from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import HallError
 
-COMMANDS = ("demo", "migrate", "central", "sync", "calendar", "slots", "workorder")
+COMMANDS = ("demo", "migrate", "central", "sync", "calendar", "slots", "workorder", "import")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="make them at the central database (default: HALL_CENTRAL_URL when set, "
         "else the --db database)",
     )
+    imp = sub.add_parser("import", help="import a delivery file (终端入库)")
+    imp.add_argument("what", choices=["handsets"], help="handsets: IMEI list (CSV or .xlsx)")
+    imp.add_argument("file", metavar="FILE", help="columns IMEI, 型号编码 (备注 optional)")
+    imp.add_argument(
+        "--yes", action="store_true", help="import the valid rows (without it: a dry run)"
+    )
+    imp.add_argument("--hall", help="the receiving hall (its code; default: the only one)")
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -88,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             return _workorder(engine, settings, args)
         if args.command == "slots":
             return _slots(engine, settings, args)
+        if args.command == "import":
+            from hall_app.stock_cli import import_handsets
+
+            return import_handsets(engine, args)
         build_parser().print_help()
         return 2
     except HallError as exc:

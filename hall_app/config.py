@@ -13,6 +13,7 @@ from typing import Any
 import platformdirs
 
 from hall_app.domain.eligibility import EligibilityRules
+from hall_app.domain.handsets import CreditRules
 
 APP_NAME = "hall-app"
 
@@ -33,6 +34,7 @@ class BusinessRules:
     min_age_alone: int = 16
     min_age_with_guardian: int = 10
     min_age_installments: int = 18
+    handset_return_days: int = 7  # a handset sold outright may be returned undamaged so long
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     number_reservation_minutes: int = 30
@@ -55,6 +57,14 @@ class BusinessRules:
     landline_area_code: str = "0591"
     # A new broadband account number: fields area_code, day (a date), counter (its code), seq.
     broadband_account_format: str = "KD{area_code}{day:%y%m%d}{counter}{seq:04d}"
+    # The credit assessment before an installment sale (the age is min_age_installments).
+    credit_min_tenure_days: int = 90  # real-name tenure below this: a supervisor decides
+    credit_max_arrears_fen: int = 0  # arrears above this on any subscription refuse
+    credit_max_active_contracts: int = 2  # this many running installment contracts refuse
+    credit_max_overdue_now: int = 0  # instalments overdue today above this refuse
+    credit_max_paid_late: int = 0  # instalments ever paid late above this: a supervisor
+    credit_monthly_limit_fen: int = 80_000  # all instalments a month up to this pass …
+    credit_monthly_refer_limit_fen: int = 150_000  # … up to this a supervisor; above, refused
 
     def eligibility(self) -> EligibilityRules:
         return EligibilityRules(
@@ -62,6 +72,18 @@ class BusinessRules:
             min_age_with_guardian=self.min_age_with_guardian,
             max_numbers_per_id=self.max_numbers_per_id,
             recent_open_window_days=self.recent_open_window_days,
+        )
+
+    def credit(self) -> CreditRules:
+        return CreditRules(
+            min_age=self.min_age_installments,
+            min_tenure_days=self.credit_min_tenure_days,
+            max_arrears_fen=self.credit_max_arrears_fen,
+            max_active_contracts=self.credit_max_active_contracts,
+            max_overdue_now=self.credit_max_overdue_now,
+            max_paid_late=self.credit_max_paid_late,
+            monthly_limit_fen=self.credit_monthly_limit_fen,
+            monthly_refer_limit_fen=self.credit_monthly_refer_limit_fen,
         )
 
 

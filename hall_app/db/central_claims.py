@@ -275,7 +275,13 @@ class LinkedCentral:
                 .returning(Device.id)
             ).scalar_one_or_none()
             if took is None:
-                status = DeviceStatus(before["status"])
+                # As it is now, not as read before the UPDATE: a counter that lost the race
+                # for the unit waited on the winner's lock and must be told it is sold.
+                status = DeviceStatus(
+                    central.execute(
+                        select(DEVICES.c.status).where(DEVICES.c.imei == imei)
+                    ).scalar_one()
+                )
                 if status in SELLABLE:
                     raise ValidationError(
                         f"IMEI {imei} 的手机由其他窗口离线租用中，不能在本窗口销售", "IMEI"

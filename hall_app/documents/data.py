@@ -16,6 +16,13 @@ class DocLine:
     invoiceable: bool
     note: str = ""  # beside the amount on the acceptance form
     deposit: bool = False  # an equipment deposit: refunded, never invoiced (not a prepayment)
+    financed: bool = False  # an installment sale's financed part: repaid in instalments
+    repayment: bool = False  # an instalment repaid or an early payoff: receipt, no invoice
+
+    @property
+    def prepaid(self) -> bool:
+        """A prepayment, invoiced as it is consumed (not a deposit, nor an instalment)."""
+        return not (self.invoiceable or self.deposit or self.financed or self.repayment)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,65 @@ class OrderDocument:
     # A broadband + landline order has two numbers and two plans: (label, number) each, e.g.
     # ("宽带账号", "KD0591…"), ("固话号码", "0591-87654321"); empty: service_number_masked only.
     numbers: tuple[tuple[str, str], ...] = ()
+    # What else the order concerns, (label, value) each, shown on the receipt and the form:
+    # a handset's IMEI and 保修起始日期, a contract phone's commitment, the instalments a
+    # repayment paid and what is left.
+    details: tuple[tuple[str, str], ...] = ()
+    refund: bool = False  # a return: the money goes back (退款 wording, negative amounts)
+
+
+@dataclass(frozen=True)
+class DocInstalment:
+    seq: int
+    due_date: date
+    principal_fen: int
+    fee_fen: int
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class ContractDocument:
+    """The installment contract (分期付款合同) the customer signed at the counter: the
+    parties (the ID masked), the handset and its IMEI, the money, every instalment, the
+    early-payoff rule, the terms signed and the signature."""
+
+    seller_name: str
+    seller_tax_id: str
+    hall_name: str
+    hall_address: str
+    counter_name: str
+    clerk_name: str
+    clerk_no: str
+    order_no: str
+    signed_at: datetime
+    customer_name: str
+    customer_id_masked: str
+    customer_phone_masked: str
+    handset_name: str
+    imei: str
+    warranty_from: date | None
+    price_fen: int
+    down_payment_fen: int
+    financed_fen: int
+    fee_fen: int  # the whole fee over the months (stated, or from the rate)
+    monthly_rate: Decimal | None  # the stated monthly rate, when the offer states one
+    months: int
+    payoff_fee_fen: int
+    instalments: tuple[DocInstalment, ...]
+    terms: str
+    signature_png: bytes | None
+    status: str  # 履约中, 提前结清 …
+    copy_no: int  # 1 for the original; more is a reprint, stamped 重打
+
+    @property
+    def repaid_fen(self) -> int:
+        """What the instalments add up to: the financed amount plus the fee."""
+        return sum(i.amount_fen for i in self.instalments)
+
+    @property
+    def total_fen(self) -> int:
+        """The total payable: the down payment and every instalment."""
+        return self.down_payment_fen + self.repaid_fen
 
 
 @dataclass(frozen=True)

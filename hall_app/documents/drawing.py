@@ -72,6 +72,8 @@ def wrap_text(text: str, font: str, size: float, max_width: float) -> list[str]:
     """Break ``text`` into lines no wider than ``max_width`` points: between Chinese
     characters, never inside a number or a Latin word, never before closing punctuation nor
     after opening punctuation."""
+    if stringWidth(text, font, size) <= max_width:  # most lines: measured once, not per token
+        return [text]
     lines: list[str] = []
     line = ""
     for token in _UNBREAKABLE.findall(text):

@@ -46,11 +46,23 @@ def render_receipt(doc: OrderDocument) -> bytes:
     numbers = doc.numbers or (
         (("号码", doc.service_number_masked),) if doc.service_number_masked else ()
     )
-    prepaid = any(not line.invoiceable and not line.deposit for line in doc.lines)
+    prepaid = any(line.prepaid for line in doc.lines)
     deposit = any(line.deposit for line in doc.lines)
-    rows = sum(len(n) for n in names) + 2 * len(doc.payments) + len(numbers) + deposit
+    footnotes = _receipt_footnotes(doc)
+    details = [
+        wrap_text(f"{label}：{value}", font, 8.5, right - left) for label, value in doc.details
+    ]
+    rows = (
+        sum(len(n) for n in names)
+        + 2 * len(doc.payments)
+        + len(numbers)
+        + deposit
+        + sum(len(d) for d in details)
+        + len(footnotes)
+    )
     height = (120 + 6 * rows) * mm
-    c, buffer, font = _canvas((width, height), f"收费小票 {doc.order_no}")
+    title = "退款小票" if doc.refund else "收费小票"
+    c, buffer, font = _canvas((width, height), f"{title} {doc.order_no}")
     y = height - 10 * mm
 
     def text(value: str, size: float = 8.5, centre: bool = False, gap: float = 4.6) -> None:
@@ -70,13 +82,16 @@ def render_receipt(doc: OrderDocument) -> bytes:
         y -= 4.6 * mm
 
     text(doc.hall_name, 11, centre=True, gap=5.5)
-    text("业务收费小票", 10, centre=True, gap=6)
+    text(f"业务{title}", 10, centre=True, gap=6)
     text(f"受理单号：{doc.order_no}")
     text(f"业务：{doc.order_type}")
     text(f"时间：{fmt_local(doc.created_at, with_seconds=True)}")
     text(f"客户：{doc.customer_name}  证件：{doc.customer_id_masked}")
     for label, shown in numbers:
         text(f"{label}：{shown}")
+    for parts in details:
+        for part in parts:
+            text(part)
     c.line(left, y + 2 * mm, right, y + 2 * mm)
     y -= 1 * mm
     for line, parts in zip(doc.lines, names, strict=True):
@@ -85,10 +100,10 @@ def render_receipt(doc: OrderDocument) -> bytes:
             text(f"  {part}")
     c.line(left, y + 2 * mm, right, y + 2 * mm)
     y -= 1 * mm
-    pair("合计", format_yuan(doc.total_fen))
+    pair("退款合计" if doc.refund else "合计", format_yuan(doc.total_fen))
     text(f"大写：{capital_amount(doc.total_fen)}")
     for p in doc.payments:
-        pair(p.method, format_yuan(p.amount_fen))
+        pair(f"{p.method}退款" if p.amount_fen < 0 else p.method, format_yuan(p.amount_fen))
         if p.tendered_fen is not None:
             pair("  实收 / 找零", f"{format_yuan(p.tendered_fen)} / {format_yuan(p.change_fen)}")
         elif p.reference:
@@ -106,11 +121,31 @@ def render_receipt(doc: OrderDocument) -> bytes:
     )
     if deposit:
         text("设备押金不开具发票，拆机归还设备后凭本小票退还", 7.5, centre=True)
+    for note in footnotes:
+        text(note, 7.5, centre=True)
     if doc.copy_no > 1:
         reprint_stamp(c, font, right - 82, height - 30 * mm, doc.copy_no)
     c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+def _fitting(c: Canvas, font: str, value: str, room: float, size: float) -> float:
+    """The largest size (down to 7 pt) at which ``value`` fits in ``room`` points."""
+    while size > 7 and c.stringWidth(value, font, size) > room:
+        size -= 0.5
+    return size
+
+
+def _receipt_footnotes(doc: OrderDocument) -> list[str]:
+    notes = []
+    if any(line.financed for line in doc.lines):
+        notes.append("分期款项按《分期付款合同》逐期归还")
+    if any(line.repayment for line in doc.lines):
+        notes.append("分期还款不另开发票（终端购机时已开票）")
+    if doc.refund:
+        notes.append("退款按原支付方式退回，请当面核对金额")
+    return notes
 
 
 def render_acceptance(doc: OrderDocument) -> bytes:
@@ -151,16 +186,19 @@ def render_acceptance(doc: OrderDocument) -> bytes:
     if doc.numbers:
         for label, shown in doc.numbers:
             row(label, shown)
-    else:
+    elif doc.service_number_masked:
         row("业务号码", doc.service_number_masked)
-    row("套餐", doc.plan_name)
+    if doc.plan_name:
+        row("套餐", doc.plan_name)
+    for label, value in doc.details:
+        row(label, value)
     row("受理时间", fmt_local(doc.created_at, with_seconds=True))
     row("受理营业厅", f"{doc.hall_name} {doc.counter_name}")
     row("营业员", f"{doc.clerk_name}（工号 {doc.clerk_no}）")
-    heading("三、费用")
+    heading("三、退款" if doc.refund else "三、费用")
     amount_x = left + 110 * mm
-    for line in doc.lines:
-        c.setFont(font, 10)
+    for line in doc.lines:  # a long name (a handset with its IMEI) is set smaller
+        c.setFont(font, _fitting(c, font, line.description, amount_x - left - 24 * mm, 10))
         c.drawString(left, y, line.description)
         c.drawRightString(amount_x, y, format_yuan(line.amount_fen))
         if line.note:  # a long note is set smaller to stay inside the margin
@@ -172,17 +210,25 @@ def render_acceptance(doc: OrderDocument) -> bytes:
             c.drawString(amount_x + 4 * mm, y, line.note)
         y -= 7 * mm
     c.setFont(font, 10.5)
-    c.drawString(left, y, "合计")
+    c.drawString(left, y, "退款合计" if doc.refund else "合计")
     c.drawRightString(amount_x, y, format_yuan(doc.total_fen))
     c.drawString(amount_x + 4 * mm, y, capital_amount(doc.total_fen))
     y -= 7 * mm
     heading("四、业务条款")
-    c.setFont(font, 9)
     for paragraph in (doc.terms or "").splitlines() or ["—"]:
         for text in wrap_text(paragraph, font, 9, width - 2 * left):
+            if y < 22 * mm:  # long terms (an installment schedule) go on over the page
+                c.showPage()
+                c.setFont(font, 9)
+                c.drawString(left, height - 14 * mm, f"业务受理单 {doc.order_no}（续）")
+                y = height - 22 * mm
+            c.setFont(font, 9)
             c.drawString(left, y, text)
             y -= 5.2 * mm
     y -= 4 * mm
+    if y < 30 * mm:  # the signature stays whole
+        c.showPage()
+        y = height - 24 * mm
     c.setFont(font, 10.5)
     c.drawString(left, y, "客户签名：")
     if doc.signature_png:

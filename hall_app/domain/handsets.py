@@ -223,8 +223,12 @@ def months_served(starts_on: date, on_date: date) -> int:
     day's end: 2026-01-15 → 2026-02-14 is one month)."""
     if on_date < starts_on:
         return 0
-    months = (on_date.year - starts_on.year) * 12 + on_date.month - starts_on.month
-    while months > 0 and add_months(starts_on, months) > on_date + timedelta(days=1):
+    # Month m is served once the day after ``on_date`` reaches ``add_months(starts_on, m)``;
+    # counted from that next day, so a month ending on a month's last day (2026-01-01 →
+    # 2026-01-31) is served on it.
+    following = on_date + timedelta(days=1)
+    months = (following.year - starts_on.year) * 12 + following.month - starts_on.month
+    while months > 0 and add_months(starts_on, months) > following:
         months -= 1
     return max(months, 0)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+from hall_app.domain.handsets import ScheduledInstalment
 from hall_app.domain.masking import mask_phone
 from hall_app.domain.money import format_yuan
 from hall_app.domain.pricing import AppliedPromotion, Gear, Pricing
@@ -188,3 +190,139 @@ def relocation_terms(
         clauses["pledge"],
     ]
     return "\n".join(f"{i}. {text}" for i, text in enumerate(terms, start=1))
+
+
+HANDSET_CLAUSES = frozenset(
+    {
+        "handset",
+        "contract",
+        "clawback",
+        "installment",
+        "fee_stated",
+        "fee_rate",
+        "fee_none",
+        "schedule",
+        "schedule_row",
+        "payoff",
+        "payoff_fee",
+        "payoff_free",
+        "overdue",
+        "pledge",
+    }
+)
+SCHEDULE_INDENT = "\n   "  # each instalment of the schedule on its own line
+
+
+@dataclass(frozen=True)
+class HandsetTermsContract:
+    """What the terms say of a contract phone's commitment."""
+
+    offer_name: str
+    subsidy_fen: int
+    months: int
+    number: str  # the subscription's number (masked in the terms)
+    plan_name: str
+    plan_fen: int
+    min_plan_fen: int
+    starts_on: date
+    ends_on: date
+
+
+@dataclass(frozen=True)
+class HandsetTermsInstallment:
+    """What the terms say of an installment purchase: the down payment, the fee or rate, every
+    instalment and the early-payoff rule."""
+
+    offer_name: str
+    down_payment_fen: int
+    schedule: Sequence[ScheduledInstalment]
+    monthly_rate: Decimal  # 0 when the offer states a fee
+    payoff_fee_fen: int
+
+
+def handset_terms(
+    name: str,
+    imei: str,
+    price_fen: int,
+    warranty_from: date,
+    clauses: Mapping[str, str],
+    *,
+    contract: HandsetTermsContract | None = None,
+    installment: HandsetTermsInstallment | None = None,
+) -> str:
+    """The numbered terms of a handset sale: the handset and its IMEI; a contract phone's
+    commitment and its clawback rule; an installment purchase's amounts, its schedule (each
+    instalment's due date and amount in figures) and the early-payoff rule; the pledge."""
+    terms = [
+        clauses["handset"].format(
+            name=name, imei=imei, price=format_yuan(price_fen), warranty=f"{warranty_from:%Y-%m-%d}"
+        )
+    ]
+    if contract is not None:
+        c = contract
+        terms.append(
+            clauses["contract"].format(
+                offer=c.offer_name,
+                subsidy=format_yuan(c.subsidy_fen),
+                number=mask_phone(c.number),
+                plan=c.plan_name,
+                plan_fee=format_yuan(c.plan_fen),
+                min_plan=format_yuan(c.min_plan_fen),
+                months=c.months,
+                starts=f"{c.starts_on:%Y-%m-%d}",
+                ends=f"{c.ends_on:%Y-%m-%d}",
+            )
+        )
+        terms.append(
+            clauses["clawback"].format(
+                min_plan=format_yuan(c.min_plan_fen),
+                subsidy=format_yuan(c.subsidy_fen),
+                months=c.months,
+            )
+        )
+    if installment is not None:
+        i = installment
+        rows = tuple(i.schedule)
+        financed = sum(r.principal_fen for r in rows)
+        fee = sum(r.fee_fen for r in rows)
+        if i.monthly_rate:
+            fee_text = clauses["fee_rate"].format(
+                rate=f"{(i.monthly_rate * 100).normalize():f}", fee=format_yuan(fee)
+            )
+        elif fee:
+            fee_text = clauses["fee_stated"].format(fee=format_yuan(fee))
+        else:
+            fee_text = clauses["fee_none"]
+        terms.append(
+            clauses["installment"].format(
+                offer=i.offer_name,
+                price=format_yuan(price_fen),
+                down=format_yuan(i.down_payment_fen),
+                financed=format_yuan(financed),
+                months=len(rows),
+                fee=fee_text,
+                total=format_yuan(financed + fee),
+            )
+        )
+        listed = "".join(
+            SCHEDULE_INDENT
+            + clauses["schedule_row"].format(
+                seq=r.seq,
+                due=f"{r.due_date:%Y-%m-%d}",
+                amount=format_yuan(r.amount_fen),
+                principal=format_yuan(r.principal_fen),
+                fee=format_yuan(r.fee_fen),
+            )
+            for r in rows
+        )
+        terms.append(clauses["schedule"].format(months=len(rows), rows=listed))
+        terms.append(
+            clauses["payoff"].format(
+                payoff_fee=clauses["payoff_fee"].format(fee=format_yuan(i.payoff_fee_fen))
+                if i.payoff_fee_fen
+                else clauses["payoff_free"]
+            )
+        )
+        terms.append(clauses["overdue"])
+    terms.append(clauses["pledge"])
+    return "\n".join(f"{n}. {text}" for n, text in enumerate(terms, start=1))

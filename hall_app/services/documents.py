@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date, local
@@ -16,7 +16,11 @@ from hall_app.db.engine import Database
 from hall_app.db.models import (
     Counter,
     Customer,
+    Device,
     Hall,
+    HandsetCommitment,
+    InstallmentContract,
+    Instalment,
     Invoice,
     InvoiceLine,
     Order,
@@ -36,7 +40,9 @@ from hall_app.db.models.fixed_line import (
     WorkOrder,
 )
 from hall_app.documents.data import (
+    ContractDocument,
     DocEquipment,
+    DocInstalment,
     DocInvoice,
     DocInvoiceLine,
     DocLine,
@@ -46,6 +52,7 @@ from hall_app.documents.data import (
     WorkOrderDocument,
 )
 from hall_app.domain.enums import (
+    ContractStatus,
     EquipmentStatus,
     InvoiceKind,
     OrderType,
@@ -66,6 +73,8 @@ from hall_app.services.workorders import window_label
 
 DEPOSIT_NOTE = "押金，拆机归还设备后退还，不开具发票"
 PREPAID_NOTE = "预存，不开具增值税发票"
+FINANCED_NOTE = "分期支付，按分期付款合同逐期归还"
+REPAYMENT_NOTE = "分期还款，不另开发票（终端购机时已开票）"
 
 
 class DocumentKind(StrEnum):
@@ -74,6 +83,7 @@ class DocumentKind(StrEnum):
     INVOICE = "invoice"
     RED_INVOICE = "red_invoice"
     WORK_ORDER = "work_order"
+    INSTALLMENT_CONTRACT = "installment_contract"
 
 
 LABELS = {
@@ -82,7 +92,10 @@ LABELS = {
     DocumentKind.INVOICE: "电子发票",
     DocumentKind.RED_INVOICE: "红字发票",
     DocumentKind.WORK_ORDER: "装机工单",
+    DocumentKind.INSTALLMENT_CONTRACT: "分期付款合同",
 }
+
+Document = OrderDocument | WorkOrderDocument | ContractDocument
 
 
 @dataclass(frozen=True)
@@ -182,12 +195,14 @@ class DocumentService:
 
     def _load(
         self, session: Session, order_id: uuid.UUID, kind: DocumentKind
-    ) -> tuple[str, OrderDocument | WorkOrderDocument]:
+    ) -> tuple[str, Document]:
         order = session.get(Order, order_id)
         if order is None:
             raise NotFound("没有这张受理单", "受理单")
         if kind is DocumentKind.WORK_ORDER:
             return self._load_work_order(session, order)
+        if kind is DocumentKind.INSTALLMENT_CONTRACT:
+            return self._load_contract(session, order)
         hall = session.get_one(Hall, order.hall_id)
         staff = session.get_one(Staff, order.staff_id)
         counter = session.get(Counter, order.counter_id) if order.counter_id else None
@@ -256,8 +271,10 @@ class DocumentService:
                 li.unit_price_fen,
                 li.amount_fen,
                 li.invoiceable,
-                _line_note(session, li),
+                _line_note(session, order, li),
                 _is_deposit(session, li),
+                _is_financed(session, order, li),
+                _is_repayment(order, li),
             )
             for li in lines
         )
@@ -271,9 +288,7 @@ class DocumentService:
             order_type=_business(order, services),
             created_at=order.submitted_at or order.created_at,  # by the app clock
             customer_name=customer.name if customer else "",
-            customer_id_masked=mask_id_number(customer.id_number)
-            if customer and customer.id_number
-            else (customer.uscc or "" if customer else ""),
+            customer_id_masked=_id_masked(customer) if customer else "",
             customer_phone_masked=mask_phone(customer.contact_phone)
             if customer and customer.contact_phone
             else "",
@@ -292,10 +307,85 @@ class DocumentService:
             invoice=doc_invoice,
             copy_no=1,
             numbers=numbers,
+            details=_details(session, order),
+            refund=order.order_type is OrderType.HANDSET_RETURN or order.total_fen < 0,
         )
         is_invoice = kind in (DocumentKind.INVOICE, DocumentKind.RED_INVOICE)
         ref = invoice.invoice_no if is_invoice and invoice else order.order_no
         return ref, document
+
+    def document_kinds(self, actor: Actor, order_id: uuid.UUID) -> tuple[DocumentKind, ...]:
+        """The documents an order has, in the order a done page or a record offers them: the
+        receipt and the form always, the invoice and red invoice when issued, the work order
+        of an install, the installment contract of a handset bought in instalments."""
+        actor.require(Permission.ORDER_CREATE)
+        with self._db.read() as session:
+            order = session.get(Order, order_id)
+            if order is None:
+                raise NotFound("没有这张受理单", "受理单")
+            kinds = [DocumentKind.RECEIPT, DocumentKind.ACCEPTANCE_FORM]
+            invoices = set(
+                session.scalars(select(Invoice.kind).where(Invoice.order_id == order_id))
+            )
+            if InvoiceKind.BLUE in invoices:
+                kinds.append(DocumentKind.INVOICE)
+            if InvoiceKind.RED in invoices:
+                kinds.append(DocumentKind.RED_INVOICE)
+            if _work_order(session, order) is not None:
+                kinds.append(DocumentKind.WORK_ORDER)
+            if _contract(session, order) is not None:
+                kinds.append(DocumentKind.INSTALLMENT_CONTRACT)
+        return tuple(kinds)
+
+    def _load_contract(self, session: Session, order: Order) -> tuple[str, ContractDocument]:
+        """The installment contract the order made, as signed (its status as of now)."""
+        contract = _contract(session, order)
+        if contract is None:
+            raise ValidationError(f"受理单 {order.order_no} 没有分期付款合同", "分期付款合同")
+        hall = session.get_one(Hall, order.hall_id)
+        staff = session.get_one(Staff, order.staff_id)
+        counter = session.get(Counter, order.counter_id) if order.counter_id else None
+        customer = session.get_one(Customer, contract.customer_id)
+        device = session.get(Device, contract.device_id) if contract.device_id else None
+        product = session.get(Product, device.product_id) if device else None
+        instalments = session.scalars(
+            select(Instalment).where(Instalment.contract_id == contract.id).order_by(Instalment.seq)
+        ).all()
+        document = ContractDocument(
+            seller_name=hall.seller_name,
+            seller_tax_id=hall.seller_tax_id,
+            hall_name=hall.name,
+            hall_address=hall.address,
+            counter_name=counter.name if counter else "",
+            clerk_name=staff.full_name,
+            clerk_no=staff.employee_no,
+            order_no=order.order_no,
+            signed_at=contract.signed_at or order.submitted_at or order.created_at,
+            customer_name=customer.name,
+            customer_id_masked=_id_masked(customer),
+            customer_phone_masked=mask_phone(customer.contact_phone)
+            if customer.contact_phone
+            else "",
+            handset_name=product.name if product else "",
+            imei=device.imei if device else "",
+            warranty_from=device.warranty_from if device else None,
+            price_fen=contract.price_fen,
+            down_payment_fen=contract.down_payment_fen,
+            financed_fen=contract.financed_fen,
+            fee_fen=contract.fee_fen,
+            monthly_rate=Decimal(contract.monthly_rate) if contract.monthly_rate else None,
+            months=contract.months,
+            payoff_fee_fen=contract.payoff_fee_fen,
+            instalments=tuple(
+                DocInstalment(i.seq, i.due_date, i.principal_fen, i.fee_fen, i.amount_fen)
+                for i in instalments
+            ),
+            terms=order.terms_text,
+            signature_png=order.signature_png,
+            status=_contract_status(contract.status),
+            copy_no=1,
+        )
+        return order.order_no, document
 
     def _load_work_order(self, session: Session, order: Order) -> tuple[str, WorkOrderDocument]:
         """The order's work order: the open one, else the latest (reprinted after 改约, it
@@ -377,6 +467,116 @@ class DocumentService:
         return wo.work_order_no, document
 
 
+def _id_masked(customer: Customer) -> str:
+    """A person's ID masked; a company's credit code as it is (it is public)."""
+    return mask_id_number(customer.id_number) if customer.id_number else customer.uscc or ""
+
+
+def _contract(session: Session, order: Order) -> InstallmentContract | None:
+    return session.scalars(
+        select(InstallmentContract)
+        .where(InstallmentContract.order_id == order.id)
+        .order_by(InstallmentContract.created_at.desc())
+        .limit(1)
+    ).first()
+
+
+def _contract_status(status: str) -> str:
+    try:
+        return ContractStatus(status).label
+    except ValueError:
+        return status
+
+
+def _details(session: Session, order: Order) -> tuple[tuple[str, str], ...]:
+    """What a handset order's receipt and form say beside the lines: the unit's IMEI and its
+    warranty's first day, a contract phone's commitment, the instalments bought or repaid."""
+    rows: list[tuple[str, str]] = []
+    devices = session.execute(
+        select(Device, Product.name)
+        .join(Product, Product.id == Device.product_id)
+        .where(Device.order_id == order.id)
+        .order_by(Device.imei)
+    ).all()
+    for device, name in devices:
+        if len(devices) > 1:
+            rows.append(("终端", name))
+        rows.append(("串号（IMEI）", device.imei))
+        if device.warranty_from is not None:
+            rows.append(("保修起始日期", f"{device.warranty_from:%Y-%m-%d}"))
+    for commitment in session.scalars(
+        select(HandsetCommitment).where(HandsetCommitment.order_id == order.id)
+    ):
+        sub = session.get(Subscription, commitment.subscription_id)
+        rows.append(
+            (
+                "合约期限",
+                f"{commitment.months} 个月（{commitment.starts_on:%Y-%m-%d} 至 "
+                f"{commitment.ends_on:%Y-%m-%d}）",
+            )
+        )
+        rows.append(("最低月消费", format_yuan(commitment.min_plan_fen)))
+        if sub is not None and sub.id != order.subscription_id:  # else it is 业务号码
+            rows.append(("合约号码", _number_shown(sub)))
+        rows.append(("提前解约", "须退还未履约月份的购机补贴"))
+    contract = _contract(session, order)
+    if contract is not None:  # the first instalment is on the financed line already
+        rows.append(
+            (
+                "分期付款",
+                f"首付 {format_yuan(contract.down_payment_fen)}，"
+                f"分期本金 {format_yuan(contract.financed_fen)}，共 {contract.months} 期",
+            )
+        )
+        rows.append(("还款计划", "详见《分期付款合同》"))
+    if order.order_type is OrderType.INSTALMENT_PAYMENT:
+        rows.extend(_repayment(session, order))
+    return tuple(rows)
+
+
+def _repayment(session: Session, order: Order) -> list[tuple[str, str]]:
+    """A repayment's contract, the instalments it paid, and what was left after it (as of
+    that payment, so a reprint later says the same)."""
+    paid = session.scalars(
+        select(Instalment).where(Instalment.paid_order_id == order.id).order_by(Instalment.seq)
+    ).all()
+    if not paid:
+        return []
+    contract = session.get_one(InstallmentContract, paid[0].contract_id)
+    sale = session.get(Order, contract.order_id)
+    device = session.get(Device, contract.device_id) if contract.device_id else None
+    product = session.get(Product, device.product_id) if device else None
+    seqs = [i.seq for i in paid]
+    consecutive = seqs == list(range(seqs[0], seqs[-1] + 1))
+    shown = (
+        f"第 {seqs[0]}–{seqs[-1]} 期"
+        if len(seqs) > 2 and consecutive
+        else "第 " + "、".join(str(s) for s in seqs) + " 期"
+    )
+    when = max((i.paid_at for i in paid if i.paid_at is not None), default=None)
+    others = session.scalars(
+        select(Instalment).where(
+            Instalment.contract_id == contract.id,
+            or_(Instalment.paid_order_id.is_(None), Instalment.paid_order_id != order.id),
+        )
+    )
+    rest = [i for i in others if i.paid_at is None or (when is not None and i.paid_at > when)]
+    rows = [
+        (
+            "分期合同",
+            f"{sale.order_no if sale else ''}（{product.name if product else '终端'}，"
+            f"共 {contract.months} 期）",
+        ),
+        ("本次还款", f"{shown}，共 {len(seqs)} 期"),
+    ]
+    if rest:
+        rows.append(("剩余未还", f"{len(rest)} 期，{format_yuan(sum(i.amount_fen for i in rest))}"))
+    else:
+        ended = "已提前结清" if contract.status == ContractStatus.PAID_OFF.value else "已全部还清"
+        rows.append(("剩余未还", f"无，合同{ended}"))
+    return rows
+
+
 def _is_deposit(session: Session, line: OrderLine) -> bool:
     """A modem's or router's deposit: not invoiced, refunded when the equipment comes back
     (not a prepayment, which is invoiced as it is consumed)."""
@@ -386,9 +586,27 @@ def _is_deposit(session: Session, line: OrderLine) -> bool:
     return product is not None and product.kind is ProductKind.EQUIPMENT
 
 
-def _line_note(session: Session, line: OrderLine) -> str:
+def _is_financed(session: Session, order: Order, line: OrderLine) -> bool:
+    """An installment sale's financed part: negative, not invoiced, on the handset."""
+    if line.invoiceable or order.order_type is not OrderType.HANDSET_SALE:
+        return False
+    product = session.get(Product, line.product_id) if line.product_id else None
+    return line.amount_fen < 0 and (product is None or product.kind is ProductKind.HANDSET)
+
+
+def _is_repayment(order: Order, line: OrderLine) -> bool:
+    return not line.invoiceable and order.order_type is OrderType.INSTALMENT_PAYMENT
+
+
+def _line_note(session: Session, order: Order, line: OrderLine) -> str:
     if not line.invoiceable:
-        return DEPOSIT_NOTE if _is_deposit(session, line) else PREPAID_NOTE
+        if _is_deposit(session, line):
+            return DEPOSIT_NOTE
+        if _is_financed(session, order, line):
+            return FINANCED_NOTE
+        if _is_repayment(order, line):
+            return REPAYMENT_NOTE
+        return PREPAID_NOTE
     promotion = session.get(Promotion, line.promotion_id) if line.promotion_id else None
     if promotion is not None:
         return f"前 {promotion.discount_months} 个月每月减 {format_yuan(-line.amount_fen)}"
@@ -471,10 +689,14 @@ def _number_shown(sub: Subscription) -> str:
     return sub.service_number
 
 
-def _render(kind: DocumentKind, document: OrderDocument | WorkOrderDocument) -> bytes:
+def _render(kind: DocumentKind, document: Document) -> bytes:
     # reportlab loads on the first print, not at start-up
     from hall_app.documents import layouts
 
+    if isinstance(document, ContractDocument):
+        from hall_app.documents.contract import render_installment_contract
+
+        return render_installment_contract(document)
     if isinstance(document, WorkOrderDocument):
         from hall_app.documents.work_order import render_work_order
 
@@ -489,9 +711,7 @@ def _render(kind: DocumentKind, document: OrderDocument | WorkOrderDocument) -> 
     return render(document)
 
 
-def _with_copy(
-    document: OrderDocument | WorkOrderDocument, copy_no: int
-) -> OrderDocument | WorkOrderDocument:
+def _with_copy(document: Document, copy_no: int) -> Document:
     from dataclasses import replace
 
     return replace(document, copy_no=copy_no)

@@ -141,6 +141,111 @@ def _red_remarks(original_no: str, reason: str) -> str:
     return f"被红冲蓝字数电发票号码：{original_no}　红冲原因：{reason}"
 
 
+def check_red_reason(reason: str) -> str:
+    """The red-letter reason as it will be kept: stripped, at least two characters, and short
+    enough to go whole into the red invoice's remarks after the original's number."""
+    reason = reason.strip()
+    if len(reason) < 2:
+        raise ValidationError("请填写红冲原因", "红冲原因")
+    check_value("红冲原因", REMARKS_LIMIT - len(_red_remarks("0" * 20, "")), reason)
+    return reason
+
+
+def red_letter(
+    session: Session,
+    actor: Actor,
+    invoice_no: str,
+    reason: str,
+    now: datetime,
+    *,
+    shared: bool = True,
+    order_id: uuid.UUID | None = None,
+    approved_by: Actor | None = None,
+) -> RedLetterResult:
+    """Cancel a blue invoice by a red-letter one inside the caller's transaction (a handset
+    return red-letters the sale's invoice in the return's own transaction): the same lines
+    with negative amounts, a new number from ``actor``'s segment, the original marked 已红冲,
+    audited. The red invoice belongs to ``order_id`` when given (the return), else to the
+    original's order. The caller checks the permission (``approved_by`` is the supervisor
+    who authorised it, when not ``actor``) and the reason (``check_red_reason``)."""
+    number_typed = invoice_no.strip()
+    # Marked first, by one conditional UPDATE (the write lock on SQLite, the row lock
+    # on PostgreSQL): a second supervisor red-lettering the same invoice at the same
+    # moment waits, then finds it already red-lettered.
+    marked = session.execute(
+        update(Invoice)
+        .where(
+            Invoice.invoice_no == number_typed,
+            Invoice.kind == InvoiceKind.BLUE,
+            Invoice.status == InvoiceStatus.ISSUED,
+        )
+        .values(status=InvoiceStatus.RED_LETTERED, updated_at=now)
+        .returning(Invoice.id)
+    ).scalar_one_or_none()
+    if marked is None:
+        found = session.scalars(
+            select(Invoice).where(Invoice.invoice_no == number_typed)
+        ).one_or_none()
+        if found is None:
+            raise NotFound(f"没有发票 {number_typed}", INVOICE_FIELD)
+        if found.kind is not InvoiceKind.BLUE:
+            raise ValidationError("红字发票不能再红冲", INVOICE_FIELD)
+        raise ValidationError(f"发票 {number_typed} 已红冲过", INVOICE_FIELD)
+    original = session.get_one(Invoice, marked)
+    number, segment_id = next_invoice_number(session, actor, now, shared)
+    red = Invoice(
+        invoice_no=number,
+        kind=InvoiceKind.RED,
+        status=InvoiceStatus.ISSUED,
+        order_id=order_id or original.order_id,
+        customer_id=original.customer_id,
+        original_invoice_id=original.id,
+        segment_id=segment_id,
+        issued_at=now,
+        buyer_name=original.buyer_name,
+        buyer_tax_id=original.buyer_tax_id,
+        seller_name=original.seller_name,
+        seller_tax_id=original.seller_tax_id,
+        total_fen=-original.total_fen,
+        amount_fen=-original.amount_fen,
+        tax_fen=-original.tax_fen,
+        issuer_id=actor.staff_id,
+        remarks=_red_remarks(original.invoice_no, reason),
+    )
+    session.add(red)
+    session.flush()
+    for line in session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == original.id)):
+        session.add(
+            InvoiceLine(
+                invoice_id=red.id,
+                item_name=line.item_name,
+                quantity=-line.quantity,
+                unit_price_fen=line.unit_price_fen,
+                amount_fen=-line.amount_fen,
+                rate=line.rate,
+                tax_fen=-line.tax_fen,
+            )
+        )
+    after: dict[str, object] = {
+        "status": "red_lettered",
+        "red_invoice_no": number,
+        "reason": reason,
+    }
+    if approved_by is not None:
+        after["approved_by"] = approved_by.username
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="invoice.red_letter",
+        entity="invoice",
+        entity_id=original.id,
+        before={"invoice_no": original.invoice_no, "status": "issued"},
+        after=after,
+    )
+    return RedLetterResult(number, original.invoice_no, original.order_id, red.total_fen)
+
+
 class InvoiceService:
     def __init__(self, db: Database, clock: Clock, shared_segments: bool = True) -> None:
         self._db = db
@@ -151,84 +256,8 @@ class InvoiceService:
         """Cancel a blue invoice by a red-letter one: the same lines with negative amounts, a
         new number from the segment, the original marked 已红冲. Supervisors only."""
         actor.require(Permission.APPROVE)
-        reason = reason.strip()
-        if len(reason) < 2:
-            raise ValidationError("请填写红冲原因", "红冲原因")
-        # The reason goes whole into the red invoice's remarks, after the original's number.
-        check_value("红冲原因", REMARKS_LIMIT - len(_red_remarks("0" * 20, "")), reason)
+        reason = check_red_reason(reason)
         now = self._clock()
-
-        def work(session: Session) -> RedLetterResult:
-            number_typed = invoice_no.strip()
-            # Marked first, by one conditional UPDATE (the write lock on SQLite, the row lock
-            # on PostgreSQL): a second supervisor red-lettering the same invoice at the same
-            # moment waits, then finds it already red-lettered.
-            marked = session.execute(
-                update(Invoice)
-                .where(
-                    Invoice.invoice_no == number_typed,
-                    Invoice.kind == InvoiceKind.BLUE,
-                    Invoice.status == InvoiceStatus.ISSUED,
-                )
-                .values(status=InvoiceStatus.RED_LETTERED, updated_at=now)
-                .returning(Invoice.id)
-            ).scalar_one_or_none()
-            if marked is None:
-                found = session.scalars(
-                    select(Invoice).where(Invoice.invoice_no == number_typed)
-                ).one_or_none()
-                if found is None:
-                    raise NotFound(f"没有发票 {number_typed}", INVOICE_FIELD)
-                if found.kind is not InvoiceKind.BLUE:
-                    raise ValidationError("红字发票不能再红冲", INVOICE_FIELD)
-                raise ValidationError(f"发票 {number_typed} 已红冲过", INVOICE_FIELD)
-            original = session.get_one(Invoice, marked)
-            number, segment_id = next_invoice_number(session, actor, now, self._shared)
-            red = Invoice(
-                invoice_no=number,
-                kind=InvoiceKind.RED,
-                status=InvoiceStatus.ISSUED,
-                order_id=original.order_id,
-                customer_id=original.customer_id,
-                original_invoice_id=original.id,
-                segment_id=segment_id,
-                issued_at=now,
-                buyer_name=original.buyer_name,
-                buyer_tax_id=original.buyer_tax_id,
-                seller_name=original.seller_name,
-                seller_tax_id=original.seller_tax_id,
-                total_fen=-original.total_fen,
-                amount_fen=-original.amount_fen,
-                tax_fen=-original.tax_fen,
-                issuer_id=actor.staff_id,
-                remarks=_red_remarks(original.invoice_no, reason),
-            )
-            session.add(red)
-            session.flush()
-            for line in session.scalars(
-                select(InvoiceLine).where(InvoiceLine.invoice_id == original.id)
-            ):
-                session.add(
-                    InvoiceLine(
-                        invoice_id=red.id,
-                        item_name=line.item_name,
-                        quantity=-line.quantity,
-                        unit_price_fen=line.unit_price_fen,
-                        amount_fen=-line.amount_fen,
-                        rate=line.rate,
-                        tax_fen=-line.tax_fen,
-                    )
-                )
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="invoice.red_letter",
-                entity="invoice",
-                entity_id=original.id,
-                before={"invoice_no": original.invoice_no, "status": "issued"},
-                after={"status": "red_lettered", "red_invoice_no": number, "reason": reason},
-            )
-            return RedLetterResult(number, original.invoice_no, original.order_id, red.total_fen)
-
-        return self._db.write_numbered(work)
+        return self._db.write_numbered(
+            lambda session: red_letter(session, actor, invoice_no, reason, now, shared=self._shared)
+        )

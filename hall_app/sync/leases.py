@@ -15,6 +15,8 @@ selling while the link is down without clashing with the others.
 - **Landline numbers and equipment** the same way: a few ordinary landline numbers, and a few
   optical modems and routers of each product in stock, so a broadband or landline order can
   be taken offline.
+- **Handsets** the same way: a few units (in stock, or back in stock after a return) of each
+  handset model, so a handset can be sold offline; offline a counter sells only these.
 - **Install slots.** Per community of the hall, a couple of slots with room a day to a week
   ahead (the latest first, so the earliest stay with the hall's online counters), bounded in
   all. While the lease runs only this counter may book them (online at the central database,
@@ -36,6 +38,7 @@ from sqlalchemy.orm import Session
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Counter,
+    Device,
     Equipment,
     InstallSlot,
     InvoiceSegment,
@@ -45,7 +48,7 @@ from hall_app.db.models import (
     SyncOutbox,
 )
 from hall_app.db.outbox import PENDING, silenced, synced_tables
-from hall_app.domain.enums import EquipmentStatus, NumberStatus, SimStatus
+from hall_app.domain.enums import DeviceStatus, EquipmentStatus, NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
 
 LOW_WATER = 100  # top up when fewer numbers than this are left
@@ -56,17 +59,26 @@ PRETTY_NUMBERS = 5
 SIMS = 20
 LANDLINES = 5
 EQUIPMENT_PER_PRODUCT = 5
+DEVICES_PER_PRODUCT = 3  # handsets of each model: a counter sells a few a day at most
 SLOTS_PER_COMMUNITY = 2
 MAX_SLOTS = 60  # slots leased in all, whatever the number of communities
 SLOT_LEASE_DAYS = 7  # slots starting within a week ...
 # ... and no sooner than the lease runs: a leased slot stays bookable until the lease ends.
-FREE_STATUS: dict[str, str | None] = {
+FREE_STATUS: dict[str, str | tuple[str, ...] | None] = {
     "number_pool": "available",
     "sim_cards": "in_stock",
     "landline_numbers": "available",
     "equipment": "in_stock",
+    "devices": ("in_stock", "returned"),  # a returned handset is sold again as such
     "install_slots": None,  # no status: any copy of the central database's may replace ours
 }
+SELLABLE_DEVICES = (DeviceStatus.IN_STOCK, DeviceStatus.RETURNED)
+
+
+def _is_free(column: ColumnElement[Any], free: object) -> ColumnElement[bool]:
+    if isinstance(free, tuple):
+        return column.in_(free)
+    return column == free
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ class Leased:
     landlines: int = 0
     equipment: int = 0
     slots: int = 0
+    devices: int = 0
 
 
 def invoice_numbers_left(db: Database, counter_id: uuid.UUID) -> int:
@@ -165,17 +178,19 @@ def lease_resources(
     landlines: int = LANDLINES,
     equipment: int = EQUIPMENT_PER_PRODUCT,
     slots: int = SLOTS_PER_COMMUNITY,
+    devices: int = DEVICES_PER_PRODUCT,
 ) -> Leased:
     """On the central database: renew this counter's leases of numbers, SIMs, landline
-    numbers, equipment (``equipment`` of each product) and install slots (``slots`` per
-    community) and top them up to the given sizes. Expiry is the central clock's, and neither
-    renewing nor granting touches ``updated_at``: a lease is not a change of the row (an
-    offline sale of it must still win over the central copy). The rows come back for the
-    counter to mirror."""
+    numbers, equipment (``equipment`` of each product), handsets (``devices`` of each model)
+    and install slots (``slots`` per community) and top them up to the given sizes. Expiry
+    is the central clock's, and neither renewing nor granting touches ``updated_at``: a lease
+    is not a change of the row (an offline sale of it must still win over the central copy).
+    The rows come back for the counter to mirror."""
     pool: Table = PhoneNumber.__table__  # type: ignore[assignment]
     stock: Table = SimCard.__table__  # type: ignore[assignment]
     fixed: Table = LandlineNumber.__table__  # type: ignore[assignment]
     gear: Table = Equipment.__table__  # type: ignore[assignment]
+    units: Table = Device.__table__  # type: ignore[assignment]
     lines = landlines
     with central.unit_of_work() as s:
         hall_id = s.scalar(select(Counter.hall_id).where(Counter.id == counter_id))
@@ -191,6 +206,12 @@ def lease_resources(
             .distinct()
             .order_by(gear.c.product_id)
         ).all()
+        models = s.scalars(
+            select(units.c.product_id)
+            .where(units.c.hall_id == hall_id, units.c.status.in_(SELLABLE_DEVICES))
+            .distinct()
+            .order_by(units.c.product_id)
+        ).all()
         for name, table, free, kind, size in (
             ("ordinary", pool, NumberStatus.AVAILABLE, pool.c.pretty_tier_id.is_(None), ordinary),
             ("pretty", pool, NumberStatus.AVAILABLE, pool.c.pretty_tier_id.is_not(None), pretty),
@@ -199,6 +220,10 @@ def lease_resources(
             *(
                 ("equipment", gear, EquipmentStatus.IN_STOCK, gear.c.product_id == p, equipment)
                 for p in products
+            ),
+            *(
+                ("devices", units, SELLABLE_DEVICES, units.c.product_id == p, devices)
+                for p in models
             ),
         ):
             got = _top_up(s, table, hall_id, counter_id, free, kind, size, now, until)
@@ -215,6 +240,7 @@ def lease_resources(
             landlines=held["landlines"],
             equipment=held["equipment"],
             slots=held["slots"],
+            devices=held["devices"],
         )
 
 
@@ -315,7 +341,7 @@ def _top_up(
     now: datetime,
     until: datetime,
 ) -> list[dict[str, Any]]:
-    of_kind = [table.c.hall_id == hall_id, table.c.status == free]
+    of_kind = [table.c.hall_id == hall_id, _is_free(table.c.status, free)]
     if kind is not None:
         of_kind.append(kind)
     renewed = [
@@ -380,13 +406,13 @@ def mirror_leases(local: Database, leased: Leased) -> None:
                     stmt.on_conflict_do_update(
                         index_elements=[table.c.id],
                         set_=leases if mine else whole,
-                        where=None if mine or free is None else table.c.status == free,
+                        where=None if mine or free is None else _is_free(table.c.status, free),
                     )
                 )
                 if not mine and free is not None:  # not free here (sold): at least the lease
                     s.execute(
                         update(table)
-                        .where(table.c.id == row["id"], table.c.status != free)
+                        .where(table.c.id == row["id"], ~_is_free(table.c.status, free))
                         .values(
                             lease_counter_id=row["lease_counter_id"],
                             lease_until=row["lease_until"],

@@ -8,7 +8,7 @@
 - **Poison rows are quarantined**: when a batch is refused, its rows are retried one by one;
   a row the server refuses is marked quarantined with the server's reason (constraint and
   message, never the values, which may hold ID numbers) and the rest go through.
-- **Resource clashes: the central database wins.** A number or SIM this counter sold (or
+- **Resource clashes: the central database wins.** A number, SIM or handset this counter sold (or
   holds) that the central database already gives to another counter is not overwritten;
   the counter takes the central copy, and the clash is recorded centrally with the order
   that used it, flagged for a supervisor (``resource_clashes``).
@@ -58,7 +58,13 @@ from hall_app.db.central import fetch_with_parents, mirror
 from hall_app.db.engine import Database
 from hall_app.db.models import Base, Counter, Order, SyncOutbox
 from hall_app.db.outbox import PENDING, QUARANTINED, SENT, synced_tables
-from hall_app.domain.enums import EquipmentStatus, LabelledEnum, NumberStatus, SimStatus
+from hall_app.domain.enums import (
+    DeviceStatus,
+    EquipmentStatus,
+    LabelledEnum,
+    NumberStatus,
+    SimStatus,
+)
 from hall_app.domain.errors import StorageError
 from hall_app.domain.masking import mask_phone
 from hall_app.services import audit
@@ -85,6 +91,7 @@ CENTRAL_OWNED = frozenset(
         "installer_teams",
         "team_areas",
         "fusion_bundles",
+        "handset_offers",
     }
 )
 FOREIGN_KEY_VIOLATION = "23503"
@@ -99,31 +106,42 @@ RESOURCES = {
         "固话号码",
     ),
     "equipment": ("taken_by_counter_id", ("lent", "sold"), "serial", "设备"),
+    "devices": ("taken_by_counter_id", ("sold",), "imei", "手机"),
 }
-FREE = {
+FREE = {  # the state a stale copy would undo a sale to
     "number_pool": "available",
     "sim_cards": "in_stock",
     "landline_numbers": "available",
     "equipment": "in_stock",
+    "devices": "in_stock",
 }
+# Free to sell on a lease: a handset back in stock after a return too. (A return is not an
+# undoing: a unit returned at another counter than the one that sold it goes through, on
+# its stamp.)
+SELLABLE = {name: (free,) for name, free in FREE.items()} | {"devices": ("in_stock", "returned")}
 SOLD = {  # the held states that are a sale (a clash then goes to a supervisor)
     "number_pool": ("assigned",),
     "sim_cards": ("assigned",),
     "landline_numbers": ("assigned",),
     "equipment": ("lent", "sold"),
+    "devices": ("sold",),
 }
 STATUSES: dict[str, type[LabelledEnum]] = {
     "number_pool": NumberStatus,
     "sim_cards": SimStatus,
     "landline_numbers": NumberStatus,
     "equipment": EquipmentStatus,
+    "devices": DeviceStatus,
 }
 CLASH_KIND = {  # resource_clashes.resource
     "number_pool": "number",
     "sim_cards": "sim",
     "landline_numbers": "landline",
     "equipment": "equipment",
+    "devices": "device",
 }
+# What the supervisor does about a clash, by resource: the central copy won.
+REMEDY = {"equipment": "更换设备", "devices": "更换手机"}
 MASKED = frozenset({"number_pool", "landline_numbers"})  # phone numbers: masked in the text
 SLOTS = "install_slots"  # central-stamped; a counter's count stands only on its lease
 LEASES = frozenset({"lease_counter_id", "lease_until"})  # the central database's to manage
@@ -551,7 +569,7 @@ def _upsert(table: Table, counter_id: uuid.UUID | None = None):  # type: ignore[
         on_my_lease = and_(
             claims,  # only a sale or reservation of the pushing counter's, not a stale copy
             stmt.excluded[holder] == me,
-            table.c.status == FREE[table.name],
+            or_(*(table.c.status == f for f in SELLABLE[table.name])),
             table.c.lease_counter_id == me,
         )
         newer = and_(or_(newer, on_my_lease), not_(blocked))
@@ -622,7 +640,7 @@ def settle_clashes(local: Database, central: Engine, clashes: list[Clash], now: 
                 f"{label} {shown} {where}，{ours}"
                 + (f"的受理单 {order[1]} " if order else "")
                 + "也卖出了它。以中心为准：请主管联系客户，"
-                + ("更换设备" if clash.table == "equipment" else "换号或换卡")
+                + REMEDY.get(clash.table, "换号或换卡")
                 + "后标记已处理。"
             )
             records.append(
@@ -675,8 +693,8 @@ def settle_clashes(local: Database, central: Engine, clashes: list[Clash], now: 
 
 
 def _order_using(s: Session, clash: Clash) -> tuple[uuid.UUID, str] | None:
-    """The counter's order that sold the clashing number, SIM or equipment."""
-    if clash.table == "equipment":
+    """The counter's order that sold the clashing number, SIM, equipment or handset."""
+    if clash.table in ("equipment", "devices"):
         if clash.row["order_id"] is None:
             return None
         got = s.execute(

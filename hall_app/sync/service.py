@@ -60,6 +60,13 @@ from hall_app.sync.push import (
 )
 
 MAX_DELAY_S = 300
+RESOURCE_LABELS = {  # resource_clashes.resource, as the supervisor reads it
+    "number": "号码",
+    "sim": "SIM 卡",
+    "landline": "固话号码",
+    "equipment": "设备",
+    "device": "手机",
+}
 
 
 def next_delay(failures: int, base_s: float = 15) -> float:
@@ -81,7 +88,7 @@ class SyncStatus:
 @dataclass(frozen=True)
 class ClashView:
     id: uuid.UUID
-    resource: str  # 号码 / SIM 卡
+    resource: str  # 号码 / SIM 卡 / 固话号码 / 设备 / 手机
     key_shown: str  # masked unless the viewer may see full numbers
     counter_name: str
     order_no: str | None
@@ -269,7 +276,7 @@ class SyncService:
             return [
                 ClashView(
                     id=c.id,
-                    resource="号码" if c.resource == "number" else "SIM 卡",
+                    resource=RESOURCE_LABELS.get(c.resource, c.resource),
                     key_shown=c.resource_key
                     if full or c.resource != "number"
                     else mask_phone(c.resource_key),

@@ -204,5 +204,6 @@ def test_the_supervisors_main_window_with_its_menu_fits(
         page.open_mobile_button,
         page.fixed_line_button,
         page.relocation_button,
+        page.handset_button,
     ]
     check(qtbot, window, "main-window-supervisor", buttons)

@@ -43,9 +43,12 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         "S7 receipt",
         "S7 acceptance_form",
         "S7 invoice",
+        "S7 installment_contract",
         "S8",
         "S9",
         "S10",
+        "S11",
+        "S13",
         "E1",
         "E2",
         "E3",
@@ -63,7 +66,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     by_id = {s["id"]: s for s in report["scenarios"]}
     timed_with_baseline = [
         i
-        for i in [*ids[:7], "S6", "S9", "S10", *ids[-10:]]
+        for i in [*ids[:7], "S6", "S9", "S10", "S11", *ids[-10:]]
         if i not in ("E4 confirm", "E4 payment")
     ]
     for i in timed_with_baseline:
@@ -78,7 +81,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     assert "| # | scenario | max stall | p95 gap |" in done.stdout
     assert "| S4 |" in done.stdout
     # the order completions' baseline inserts the very rows the order inserted, per order
-    for i in ("S6", "S9"):
+    for i in ("S6", "S9", "S11"):
         extra = by_id[i]["extra"]
         assert extra["baseline_orders"] > 0, extra
         app, raw = (
@@ -89,5 +92,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     assert by_id["S9"]["extra"]["writes"]["INSERT work_orders"] == 1
     assert by_id["S9"]["extra"]["baseline_writes"]["UPDATE install_slots"] == 1
     assert by_id["S10"]["extra"]["searches_finding_none"] == 0
+    assert by_id["S11"]["extra"]["writes"]["INSERT instalments"] == 12
+    assert by_id["S11"]["extra"]["baseline_writes"]["UPDATE credit_assessments"] == 1
     push = by_id["S8"]
     assert push["median_ms"] > 0 and push["baseline_median_ms"] > 0 and push["met"] is True

@@ -1,4 +1,5 @@
-"""A customer's full record: identity, services, orders, payments, invoices, open tickets."""
+"""A customer's full record: identity, services, orders, payments, invoices, open tickets,
+and the handsets bought on installments or on contract (分期/合约)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,17 @@ from PySide6.QtWidgets import (
 
 from hall_app.domain.enums import CustomerKind
 from hall_app.services.customers import CustomerRecord
+from hall_app.services.instalments import CommitmentView, ContractView
 from hall_app.services.workorders import WorkOrderView
 from ui import format as fmt
+from ui.handsets.contracts import OVERDUE_RED, HandsetContractsPanel
 from ui.keys import shortcut
 from ui.style import set_role
 from ui.table import RowsModel, fit_columns, make_table
 from ui.workorders.format import appointment
 
 WORK_ORDER_ROWS = 3  # rows the open work orders' list shows before it scrolls
+HANDSETS_TAB = "终端"  # handsets on installments or on contract; short: 7 tabs fit unscrolled
 
 
 class CustomerRecordView(QWidget):
@@ -96,6 +100,8 @@ class CustomerRecordView(QWidget):
                 fit_columns(table, {2: 90, 8: 110})
             self.tables[label] = table
             self.tabs.addTab(table, label)
+        self.handsets = HandsetContractsPanel()
+        self.tabs.addTab(self.handsets, HANDSETS_TAB)
         self._tab_names = [self.tabs.tabText(i) for i in range(self.tabs.count())]
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -135,6 +141,7 @@ class CustomerRecordView(QWidget):
         for model in (self.subscriptions, self.orders, self.payments, self.invoices, self.tickets):
             model.set_rows([])
         self.show_work_orders([])
+        self.show_handsets([], [])
         for i, name in enumerate(self._tab_names):
             self.tabs.setTabText(i, name)
 
@@ -247,6 +254,23 @@ class CustomerRecordView(QWidget):
         )
         for i, n in enumerate(counts, start=1):  # half-width: six tabs fit 1366 px unscrolled
             self.tabs.setTabText(i, f"{self._tab_names[i]} ({n})")
+
+    def show_handsets(
+        self, contracts: list[ContractView], commitments: list[CommitmentView]
+    ) -> None:
+        """The 终端 tab (分期合同 and 合约机): its count is of what still runs; it turns red,
+        its tooltip saying why, while an instalment is overdue."""
+        self.handsets.show_handsets(contracts, commitments)
+        index = self.tabs.indexOf(self.handsets)
+        running = sum(1 for c in contracts if c.next_due is not None) + sum(
+            1 for v in commitments if v.months_left
+        )
+        late = sum(c.overdue_count for c in contracts)
+        self.tabs.setTabText(index, f"{HANDSETS_TAB} ({running})" if running else HANDSETS_TAB)
+        bar = self.tabs.tabBar()
+        bar.setTabTextColor(index, OVERDUE_RED if late else bar.palette().windowText().color())
+        tip = f"分期合同与合约机。Alt+{index + 1}；Ctrl+PgDown / Ctrl+PgUp 切换资料页"
+        self.tabs.setTabToolTip(index, f"有 {late} 期分期逾期未还。{tip}" if late else tip)
 
     # -- open install work orders, above the tabs ---------------------------------------------
     def _build_work_orders(self) -> None:

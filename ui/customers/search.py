@@ -27,9 +27,12 @@ from hall_app.domain.errors import HallError
 from hall_app.domain.masking import mask_id_number
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
+from hall_app.services.auth import AuthService
 from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
 from hall_app.services.documents import DocumentKind, DocumentService, PrintedDocument
+from hall_app.services.handset_returns import HandsetReturnService, ReturnDone
 from hall_app.services.installs import SlotService
+from hall_app.services.instalments import CommitmentView, ContractView, InstallmentService
 from hall_app.services.invoicing import InvoiceService, RedLetterResult
 from hall_app.services.workorders import WorkOrderService, WorkOrderView
 from ui import format as fmt
@@ -38,10 +41,13 @@ from ui.customers.record import CustomerRecordView
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
 from ui.documents.preview import DocumentPreview
+from ui.handsets.returns import HandsetReturnDialog
 from ui.keys import shortcut
 from ui.ops import ChangeEvent, Changes, Operations
 from ui.table import RowsModel, make_table
 from ui.workorders.dialog import WorkOrderDialog
+
+Handsets = tuple[list[ContractView], list[CommitmentView]]  # the record's 分期/合约 tab
 
 
 class CustomerSearchPage(QWidget):
@@ -49,6 +55,9 @@ class CustomerSearchPage(QWidget):
     open_mobile_requested = Signal(object)  # the customer's id
     fixed_line_requested = Signal(object)  # the customer's id: 宽带/固话新装
     relocation_requested = Signal(object)  # the customer's id: 移机
+    handset_requested = Signal(object)  # the customer's id: 购机
+    # 还款 / 提前结清 of a contract on the 分期/合约 tab: (ContractView, payoff, customer's id)
+    repayment_requested = Signal(object, bool, object)
 
     def __init__(
         self,
@@ -62,9 +71,17 @@ class CustomerSearchPage(QWidget):
         *,
         work_orders: WorkOrderService | None = None,
         slots: SlotService | None = None,
+        instalments: InstallmentService | None = None,
+        returns: HandsetReturnService | None = None,
+        auth: AuthService | None = None,
     ) -> None:
         super().__init__(parent)
+        self._instalments = instalments
         self._service = service
+        self._returns = returns
+        self._auth = auth
+        self.return_dialog: HandsetReturnDialog | None = None
+        self.return_preview: DocumentPreview | None = None
         self._work_orders = work_orders
         self._slots = slots
         self.work_order_dialog: WorkOrderDialog | None = None
@@ -112,6 +129,11 @@ class CustomerSearchPage(QWidget):
         self.relocation_button.setEnabled(False)
         self.relocation_button.clicked.connect(self._request_relocation)
         shortcut(self, "Ctrl+M", self._request_relocation)
+        self.handset_button = QPushButton("购机 (Ctrl+H)")
+        self.handset_button.setObjectName("handsetSale")
+        self.handset_button.setEnabled(False)
+        self.handset_button.clicked.connect(self._request_handset)
+        shortcut(self, "Ctrl+H", self._request_handset)
         self.fixed_visit = False  # the ticket being served is a C ticket (宽带/固话)
         self.hint = QLabel("输入后按回车；扫码枪扫描证件也可以")
         self.hint.setObjectName("searchHint")
@@ -129,6 +151,8 @@ class CustomerSearchPage(QWidget):
         self.table.activated.connect(self._open_index)
         self.record = CustomerRecordView()
         self.record.work_order_activated.connect(self.open_work_order)
+        self.record.handsets.repay_requested.connect(lambda c: self._request_repayment(c, False))
+        self.record.handsets.payoff_requested.connect(lambda c: self._request_repayment(c, True))
 
         bar = QHBoxLayout()
         bar.addWidget(self.query, 1)
@@ -157,6 +181,12 @@ class CustomerSearchPage(QWidget):
         self.work_order_button.setEnabled(False)
         self.work_order_button.clicked.connect(self.open_selected_work_order)
         shortcut(self, "Ctrl+G", self.open_selected_work_order)
+        self.return_button = QPushButton("手机退货 (Ctrl+T)")
+        self.return_button.setObjectName("handsetReturn")
+        self.return_button.setVisible(returns is not None and auth is not None)
+        self.return_button.setEnabled(False)
+        self.return_button.clicked.connect(self.open_handset_return)
+        shortcut(self, "Ctrl+T", self.open_handset_return)
         # Enter on a focused action button opens it, as Space does (a C ticket focuses
         # 宽带/固话新装): outside a dialog a push button only clicks on Enter when autoDefault.
         for button in (
@@ -167,16 +197,25 @@ class CustomerSearchPage(QWidget):
             self.open_mobile_button,
             self.fixed_line_button,
             self.relocation_button,
+            self.handset_button,
+            self.return_button,
         ):
             button.setAutoDefault(True)
+        # Two rows, so the row does not squeeze the search results at 1366 px as the
+        # services grow: the new business first, then what acts on the record shown.
         actions = QHBoxLayout()
         actions.addStretch(1)
-        actions.addWidget(self.work_order_button)
-        actions.addWidget(self.red_letter_button)
         actions.addWidget(self.open_mobile_button)
         actions.addWidget(self.fixed_line_button)
         actions.addWidget(self.relocation_button)
+        actions.addWidget(self.handset_button)
+        record_actions = QHBoxLayout()
+        record_actions.addStretch(1)
+        record_actions.addWidget(self.work_order_button)
+        record_actions.addWidget(self.red_letter_button)
+        record_actions.addWidget(self.return_button)
         right_layout.addLayout(actions)
+        right_layout.addLayout(record_actions)
         right_layout.addWidget(self.record, 1)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
@@ -204,6 +243,7 @@ class CustomerSearchPage(QWidget):
         self.open_mobile_button.setEnabled(False)
         self.red_letter_button.setEnabled(False)
         self.work_order_button.setEnabled(False)
+        self.return_button.setEnabled(False)
         self._enable_fixed(None)
         then = "，然后按 Ctrl+B 宽带/固话新装或 Ctrl+M 移机" if fixed_line else ""
         self.hint.setText(f"{ticket_no}：请查询客户或读身份证 (F9){then}")
@@ -224,10 +264,12 @@ class CustomerSearchPage(QWidget):
         self.open_mobile_button.setEnabled(False)
         self.red_letter_button.setEnabled(False)
         self.work_order_button.setEnabled(False)
+        self.return_button.setEnabled(False)
         self._enable_fixed(None)
 
     def _enable_fixed(self, record: CustomerRecord | None) -> None:
         self.fixed_line_button.setEnabled(record is not None)
+        self.handset_button.setEnabled(record is not None)  # 购机: any customer on record
         self.relocation_button.setEnabled(
             record is not None
             and any(
@@ -283,13 +325,22 @@ class CustomerSearchPage(QWidget):
 
     def open_customer(self, customer_id: uuid.UUID) -> None:
         service, actor, work_orders = self._service, self._actor, self._work_orders
+        instalments = self._instalments
         self._open_seq += 1
         seq = self._open_seq
 
-        def load() -> tuple[CustomerRecord, list[WorkOrderView]]:
+        def load() -> tuple[CustomerRecord, list[WorkOrderView], Handsets]:
             record = service.get_customer_record(actor, customer_id)
             found = work_orders.for_customer(actor, customer_id) if work_orders else []
-            return record, found
+            handsets: Handsets = (
+                (
+                    instalments.contracts(actor, customer_id),
+                    instalments.commitments(actor, customer_id),
+                )
+                if instalments
+                else ([], [])
+            )
+            return record, found, handsets
 
         self._ops.mutate(  # an unmasked view writes an audit entry: a write, changing nothing
             load,
@@ -323,18 +374,27 @@ class CustomerSearchPage(QWidget):
             self.open_customer(current.id)
 
     def _show_record(
-        self, record: CustomerRecord, work_orders: list[WorkOrderView] | None = None
+        self,
+        record: CustomerRecord,
+        work_orders: list[WorkOrderView] | None = None,
+        handsets: Handsets = ([], []),
     ) -> None:
         self.current = record
         self.record.show_record(record)
         self.record.show_work_orders(work_orders or [])
+        self.record.show_handsets(*handsets)
         self.work_order_button.setEnabled(bool(work_orders))
         self.open_mobile_button.setEnabled(record.kind is CustomerKind.INDIVIDUAL)
         self.red_letter_button.setEnabled(bool(record.invoices))
+        self.return_button.setEnabled(True)
         self._enable_fixed(record)
         if self.fixed_visit:  # a C ticket: the broadband/landline install is what comes next
             self.fixed_line_button.setFocus()
         self.record_opened.emit(record)
+
+    def _request_repayment(self, contract: ContractView, payoff: bool) -> None:
+        if self.current is not None:
+            self.repayment_requested.emit(contract, payoff, self.current.id)
 
     def _request_open_mobile(self) -> None:
         if self.current is None:  # said on the page's message line, not in a pop-up
@@ -354,6 +414,14 @@ class CustomerSearchPage(QWidget):
             return
         self.field_error.clear()
         self.fixed_line_requested.emit(self.current.id)
+
+    def _request_handset(self) -> None:
+        if self.current is None:
+            self.field_error.setText("请先打开客户资料再办理购机 (F3 查询)")
+            self.focus_query()
+            return
+        self.field_error.clear()
+        self.handset_requested.emit(self.current.id)
 
     def _request_relocation(self) -> None:
         if self.current is None:
@@ -394,6 +462,56 @@ class CustomerSearchPage(QWidget):
         self.work_order_dialog.open()
 
     # -- red-letter invoices (supervisors) ---------------------------------------------------
+    def open_handset_return(self) -> None:
+        """手机退货 for the open customer: their recent handset sales, one to return."""
+        record = self.current
+        if self._returns is None or self._auth is None:
+            return
+        if record is None:
+            self.field_error.setText("请先打开客户资料再办理手机退货 (F3 查询)")
+            self.focus_query()
+            return
+        if self.return_dialog is not None:
+            self.return_dialog.deleteLater()
+        dialog = HandsetReturnDialog(
+            self._returns, self._auth, self._actor, self._ops, record.id, self
+        )
+        dialog.returned.connect(self._handset_returned)
+        self.return_dialog = dialog
+        dialog.open()
+
+    def _handset_returned(self, result: ReturnDone) -> None:
+        """Said on the page, the record refreshed, and the refund's receipt shown to print
+        (the red invoice is the return's too: 打印 from the record's 发票 tab)."""
+        self.hint.setText(
+            f"已退货：受理单 {result.order_no}，IMEI {result.imei}，"
+            f"退款 {fmt.money(-result.total_fen)}"
+            + (f"，红字发票 {result.red_invoice_no}" if result.red_invoice_no else "")
+        )  # the record refreshes from the write's announcement (_on_changed)
+        documents, actor, order_id = self._documents, self._actor, result.order_id
+        if documents is None:
+            return
+        kind = DocumentKind.RECEIPT
+
+        def show(shown: PrintedDocument) -> None:
+            if self.return_preview is not None:
+                self.return_preview.deleteLater()
+            self.return_preview = DocumentPreview(
+                shown,
+                f"退货小票 {result.order_no}",
+                self._ops,
+                lambda reason: documents.print_document(actor, order_id, kind, reason),
+                self,
+            )
+            self.return_preview.show()
+
+        self._ops.query(
+            lambda: documents.preview_document(actor, order_id, kind),
+            show,
+            parent=self,
+            label="正在生成退货小票…",
+        )
+
     def red_letter_selected(self) -> None:
         record = self.current
         table = self.record.tables["发票"]

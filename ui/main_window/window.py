@@ -27,6 +27,7 @@ from hall_app.clock import business_date
 from hall_app.domain.enums import TicketStatus
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
+from hall_app.services.instalments import ContractView
 from hall_app.services.queue import TicketView
 from ui import format as fmt
 from ui import messages
@@ -34,11 +35,14 @@ from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
 from ui.fixed_line.demands import DemandListDialog
 from ui.fixed_line.wizard import FIXED_SERVICE, FixedLineWizard, RelocationWizard
+from ui.handsets.repay import RepaymentDialog
+from ui.handsets.wizard import HandsetWizard
 from ui.keys import shortcut
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Changes, Operations
 from ui.queue.panel import QueuePanel
 from ui.screen import fit_to_screen
+from ui.stock.menu import StockMenu
 from ui.sync.quarantine import QuarantineDialog
 from ui.sync.status import SyncStatusLabel
 from ui.workorders.supervisor import OpenWorkOrdersDialog
@@ -68,15 +72,22 @@ class MainWindow(QMainWindow):
             app.documents,
             work_orders=app.work_orders,
             slots=app.slots,
+            instalments=app.instalments,
+            returns=app.handset_returns,
+            auth=app.auth,
         )
+        self.customers.repayment_requested.connect(self.open_repayment)
         self.customers.open_mobile_requested.connect(self.open_mobile)
         self.customers.fixed_line_requested.connect(self.open_fixed_line)
         self.customers.relocation_requested.connect(self.open_relocation)
+        self.customers.handset_requested.connect(self.open_handset)
         self.wizard: OpenMobileWizard | None = None
         self.fixed_wizard: FixedLineWizard | RelocationWizard | None = None
+        self.handset_wizard: HandsetWizard | None = None
         self.demand_dialog: DemandListDialog | None = None
         self.work_orders_dialog: OpenWorkOrdersDialog | None = None
         self.cash_dialog: CashDialog | None = None
+        self.repayment_dialog: RepaymentDialog | None = None
         self.pages = QStackedWidget()
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -135,6 +146,8 @@ class MainWindow(QMainWindow):
             work_orders.setShortcut("Ctrl+Shift+W")
             work_orders.triggered.connect(self.open_work_orders)
             self.work_orders_action = work_orders
+            if actor.can(Permission.STOCK_RECEIVE):  # 终端入库 and 终端库存
+                self.stock_menu = StockMenu(app.stock, actor, ops, menu, self)
         shortcut(self, "F10", self.open_cash)
         shortcut(self, "Ctrl+Shift+L", self.request_logout)
         fit_to_screen(self, QSize(1350, 760), share=(0.9, 0.92))
@@ -244,6 +257,58 @@ class MainWindow(QMainWindow):
         self.fixed_wizard = wizard
         wizard.open()
 
+    def open_handset(self, customer_id: uuid.UUID) -> None:
+        """The 购机 wizard for this customer, tied to the ticket being served."""
+        if self.handset_wizard is not None:
+            if self.handset_wizard.isVisible():
+                self.handset_wizard.raise_()
+                return
+            self.handset_wizard.deleteLater()
+        wizard = HandsetWizard(
+            self._app,
+            self.actor,
+            self._ops,
+            customer_id,
+            self._serving_ticket(),
+            self._customer_name(customer_id),
+            self,
+        )
+        wizard.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
+        self.handset_wizard = wizard
+        wizard.open()
+
+    def open_repayment(self, contract: ContractView, payoff: bool, customer_id: uuid.UUID) -> None:
+        """还款 / 提前结清 of one installment contract, tied to the ticket being served; the
+        record refreshes from the payment's announcement."""
+        if self.repayment_dialog is not None:
+            if self.repayment_dialog.isVisible():
+                self.repayment_dialog.raise_()
+                return
+            self.repayment_dialog.deleteLater()
+        dialog = RepaymentDialog(
+            self._app,
+            self.actor,
+            self._ops,
+            contract,
+            customer_id,
+            payoff=payoff,
+            ticket_id=self._serving_ticket(),
+            customer_name=self._customer_name(customer_id),
+            parent=self,
+        )
+        dialog.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
+        dialog.finished.connect(lambda _r: self._after_repayment(dialog, customer_id))
+        self.repayment_dialog = dialog
+        dialog.open()
+
+    def _after_repayment(self, dialog: RepaymentDialog, customer_id: uuid.UUID) -> None:
+        """Closed without a payment (perhaps refused: another window took the instalment, the
+        contract ended): the record is read again, so it shows what is paid now. A payment
+        refreshes it from its own announcement."""
+        current = self.customers.current
+        if dialog.outcome() is None and current is not None and current.id == customer_id:
+            self.customers.open_customer(customer_id)
+
     def open_demands(self) -> None:
         if self.demand_dialog is not None:
             self.demand_dialog.deleteLater()
@@ -304,6 +369,8 @@ class MainWindow(QMainWindow):
             return "开户尚未办结"
         if self.fixed_wizard is not None and self.fixed_wizard.isVisible():
             return f"{self.fixed_wizard.windowTitle()}尚未办结"
+        if self.handset_wizard is not None and self.handset_wizard.isVisible():
+            return "购机尚未办结"
         ticket = self.queue.current
         if ticket is not None and ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING):
             return f"正在为 {ticket.ticket_no} 办理业务"

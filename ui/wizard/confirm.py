@@ -53,6 +53,7 @@ class CustomerConfirmDialog(QDialog):
     """Faces the customer: the summary, the signature pad, 重签 and 确认签名."""
 
     signed = Signal(object)  # the signature PNG (bytes)
+    declined = Signal()  # the customer does not agree to what they read
 
     def __init__(self, summary_html: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,16 +76,21 @@ class CustomerConfirmDialog(QDialog):
         self.clear_button = QPushButton("重新签名")
         self.clear_button.setObjectName("signatureClear")
         self.clear_button.clicked.connect(self.pad.clear)
+        self.decline_button = QPushButton("不同意")
+        self.decline_button.setObjectName("signatureDecline")
+        self.decline_button.clicked.connect(self.decline)
         self.confirm_button = QPushButton("确认并签名")
         self.confirm_button.setObjectName("signatureConfirm")
         self.confirm_button.clicked.connect(self.confirm)
         # 确认并签名 is the default (Enter); 重新签名 never holds the focus, so a stray key
         # cannot wipe the customer's signature.
-        self.clear_button.setAutoDefault(False)
-        self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for button in (self.clear_button, self.decline_button):
+            button.setAutoDefault(False)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.confirm_button.setDefault(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.note, 1)
+        buttons.addWidget(self.decline_button)
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.confirm_button)
         # The summary and the pad side by side: on a 1366×768 screen every fee line, the
@@ -109,6 +115,11 @@ class CustomerConfirmDialog(QDialog):
         png = self.pad.to_png()
         self.accept()  # hidden first, so the clerk's window can take the keyboard back
         self.signed.emit(png)
+
+    def decline(self) -> None:
+        """The customer rejects the order as shown (the fees, the schedule): nothing signed."""
+        self.reject()
+        self.declined.emit()
 
     def show_to_customer(self) -> None:
         """On the second screen, full screen, when one is attached; otherwise as a dialog."""
@@ -186,6 +197,7 @@ class ConfirmPage(WizardPage):
         self.close_customer_view()
         dialog = CustomerConfirmDialog(self.summary_html(), self)
         dialog.signed.connect(self._signed)
+        dialog.declined.connect(self._declined)
         self.customer_dialog = dialog
         set_role(self.status, None)
         self.status.setText("等待客户在确认屏上核对并签名…")
@@ -201,6 +213,19 @@ class ConfirmPage(WizardPage):
         self.status.setText("客户已确认并签名")
         self.complete_changed.emit()
         self.window().activateWindow()  # the keyboard belongs to the clerk again
+
+    def _declined(self) -> None:
+        self.draft.signature_png = None
+        self._signed_for = None
+        self.signature.clear()
+        set_role(self.status, "error")
+        self.status.setText("客户不同意：请返回上一步修改，或取消办理（F9 重新请客户确认）")
+        self.complete_changed.emit()
+        self.window().activateWindow()
+        self.customer_declined()
+
+    def customer_declined(self) -> None:
+        """A wizard may take the clerk back to the page whose terms the customer rejected."""
 
     def is_complete(self) -> bool:
         return self.draft.signature_png is not None

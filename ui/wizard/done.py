@@ -22,6 +22,9 @@ from ui.keys import shortcut
 from ui.wizard.base import WizardEnv, WizardPage
 
 TILL_REOPENED = "本日已日结，已为本笔收款新开钱箱（无备用金）"
+# Offered only when the order has one (asked of the document service on entering the page):
+# a handset sale's installment contract.
+CONDITIONAL = (DocumentKind.INSTALLMENT_CONTRACT,)
 
 
 def paid_html(
@@ -82,6 +85,21 @@ class DonePage(WizardPage):
             self.buttons[DocumentKind.INVOICE].setEnabled(self.has_invoice())
         first = DocumentKind.ACCEPTANCE_FORM
         self.buttons.get(first, next(iter(self.buttons.values()))).setFocus()
+        conditional = [kind for kind in CONDITIONAL if kind in self.buttons]
+        for kind in conditional:
+            self.buttons[kind].setVisible(False)
+            self.buttons[kind].setEnabled(False)
+        order_id = self.order_id()
+        if conditional and order_id is not None:
+            documents, actor = self.env.app.documents, self.env.actor
+            self.query(lambda: documents.document_kinds(actor, order_id), self._offer)
+
+    def _offer(self, kinds: Sequence[DocumentKind]) -> None:
+        """Show the documents this order has among those offered only when it has them."""
+        for kind in CONDITIONAL:
+            if kind in self.buttons and kind in kinds:
+                self.buttons[kind].setVisible(True)
+                self.buttons[kind].setEnabled(True)
 
     def print_document(self, kind: DocumentKind) -> None:
         """Preview the document; printing and saving from the preview record each copy."""

@@ -1,0 +1,1 @@
+"""Handset screens: returns (退货)."""
