@@ -81,6 +81,7 @@ PAID_LATE = 0.05  # instalments paid, but after their due day
 # The README names the first customers of a build for other things (a plan, a broadband …):
 # they buy handsets outright only, and the handset showcase is chosen after them.
 README_FIRST = 100
+RETURN_REASON = "七日内无理由退货"
 
 
 def _cols(*names: str) -> tuple[str, ...]:
@@ -166,6 +167,7 @@ class SaleLine:
     product_id: uuid.UUID | None
     amount_fen: int  # tax-inclusive; negative for a subsidy, the financed part or a refund
     vat_code: str | None  # invoiced when it has one (a subsidy nets off its handset's charge)
+    quantity: int = 1  # -1 on a return's line (its amount negative)
 
 
 @dataclass(frozen=True)
@@ -191,10 +193,16 @@ class OrderSink(Protocol):
         lines: Sequence[SaleLine],
         items: Sequence[InvoiceItem],
         method: PaymentMethod,
+        notes: str = "",
     ) -> tuple[uuid.UUID, str, uuid.UUID | None]: ...
 
     def red_letter(
-        self, invoice_id: uuid.UUID, customer: Sample, staff_id: uuid.UUID, at: datetime
+        self,
+        invoice_id: uuid.UUID,
+        customer: Sample,
+        staff_id: uuid.UUID,
+        at: datetime,
+        reason: str,
     ) -> None: ...
 
 
@@ -956,19 +964,16 @@ class HandsetBuilder:
                 staff_id=staff_id,
                 counter_id=counter_id,
                 at=back,
-                lines=[
-                    SaleLine(
-                        f"退货退款：{order_no} {sale.lines[0].description}",
-                        sale.product_id,
-                        -sale.total_fen,
-                        None,
-                    )
+                lines=[  # as HandsetReturnService writes it: the sale's lines negated
+                    SaleLine(f"退货：{x.description}", x.product_id, -x.amount_fen, None, -1)
+                    for x in sale.lines
                 ],
                 items=(),
                 method=method,
+                notes=f"退货：原受理单 {order_no}，IMEI {sale.imei}；原因：{RETURN_REASON}",
             )
             assert invoice_id is not None
-            sink.red_letter(invoice_id, customer, supervisor, back)
+            sink.red_letter(invoice_id, customer, supervisor, back, f"手机退货：{RETURN_REASON}")
             received = at - timedelta(days=rng.randint(5, 30))
             self._add(  # back in stock as returned, sellable again; its sale in the orders
                 self._w_device,

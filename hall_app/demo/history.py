@@ -489,12 +489,21 @@ class HistoryBuilder:
         lines: Sequence[SaleLine],
         items: Sequence[InvoiceItem],
         method: PaymentMethod,
+        notes: str = "",
     ) -> tuple[uuid.UUID, str, uuid.UUID | None]:
         """An order outside the queue tickets of the days (the handset builder's older sales,
         repayments and returns), paid by ``method`` outside any till of the history."""
         self._counter_code = self._fixed.counter_code(counter_id)
         oid, order_no, invoice_id, _, _ = self._write(
-            kind, customer, staff_id, counter_id, at, list(lines), list(items), method=method
+            kind,
+            customer,
+            staff_id,
+            counter_id,
+            at,
+            list(lines),
+            list(items),
+            method=method,
+            notes=notes,
         )
         return oid, order_no, invoice_id
 
@@ -512,6 +521,7 @@ class HistoryBuilder:
         session_id: uuid.UUID | None = None,
         subscription_id: uuid.UUID | None = None,
         method: PaymentMethod | None = None,
+        notes: str = "",
     ) -> tuple[uuid.UUID, str, uuid.UUID | None, PaymentMethod | None, int]:
         """The order, its lines, the receipt print, its payment (``method``, else drawn) and
         its invoice. Returns the order's id and number, the invoice's id, the method and the
@@ -542,7 +552,7 @@ class HistoryBuilder:
                 "",
                 at,
                 at,
-                "",
+                notes,
             ),
         )
         if self._install is not None:
@@ -573,8 +583,8 @@ class HistoryBuilder:
                     oid,
                     line.product_id,
                     line.description,
-                    1,
-                    line.amount_fen,
+                    line.quantity,
+                    line.amount_fen // line.quantity,
                     line.amount_fen,
                     vat.id if vat else None,
                     vat.rate if vat else None,
@@ -714,7 +724,12 @@ class HistoryBuilder:
         )
 
     def red_letter(
-        self, invoice_id: uuid.UUID, customer: SampleCustomer, staff_id: uuid.UUID, at: datetime
+        self,
+        invoice_id: uuid.UUID,
+        customer: SampleCustomer,
+        staff_id: uuid.UUID,
+        at: datetime,
+        reason: str,
     ) -> None:
         """A blue invoice of the older sales cancelled by a red-letter one (as
         ``InvoiceService.issue_red_letter`` writes it): its lines negated, the blue one marked
@@ -729,7 +744,7 @@ class HistoryBuilder:
             *blue[6:],
         )
         red_id = self._uid()
-        remarks = f"被红冲蓝字数电发票号码：{blue[3]}　红冲原因：七日内无理由退货"
+        remarks = f"被红冲蓝字数电发票号码：{blue[3]}　红冲原因：{reason}"
         red = self._invoice_row(
             red_id,
             customer,

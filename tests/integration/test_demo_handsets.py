@@ -181,14 +181,17 @@ def test_every_unit_sold_is_its_sales_order_with_invoice_and_payment(demo_engine
 def returned_sales(
     orders: dict[object, Order], lines: dict[object, list[OrderLine]]
 ) -> set[object]:
-    """The sale orders of the units returned (named by the return's line)."""
+    """The sale orders of the units returned (named by the return's notes, as
+    HandsetReturnService writes them)."""
     numbers = {o.order_no: o.id for o in orders.values()}
-    out = set()
-    for o in orders.values():
-        if o.order_type is OrderType.HANDSET_RETURN:
-            (line,) = lines[o.id]
-            out.add(numbers[line.description.split("：")[1].split()[0]])
-    return out
+    return {
+        numbers[_sale_no(o)] for o in orders.values() if o.order_type is OrderType.HANDSET_RETURN
+    }
+
+
+def _sale_no(ret: Order) -> str:
+    assert ret.notes.startswith("退货：原受理单 ")
+    return ret.notes.removeprefix("退货：原受理单 ").split("，")[0]
 
 
 def test_commitments_bind_a_mobile_of_the_customer_meeting_the_minimum_plan(
@@ -281,13 +284,17 @@ def test_a_returned_unit_has_its_refund_and_red_letter_invoice(demo_engine: Engi
         for r in returns:
             refund = s.scalars(select(Payment).where(Payment.order_id == r.id)).one()
             assert refund.amount_fen == r.total_fen < 0
-            line = s.scalars(select(OrderLine).where(OrderLine.order_id == r.id)).one()
-            imei = line.description.split("IMEI ")[1].rstrip("）")
+            imei = r.notes.split("IMEI ")[1].split("；")[0]
             device = s.scalars(select(Device).where(Device.imei == imei)).one()
             assert device.status is DeviceStatus.RETURNED and device.order_id is None
-            sale_no = line.description.split("：")[1].split()[0]
-            sale = s.scalars(select(Order).where(Order.order_no == sale_no)).one()
+            sale = s.scalars(select(Order).where(Order.order_no == _sale_no(r))).one()
             assert sale.total_fen == -r.total_fen and sale.customer_id == r.customer_id
+            sold = s.scalars(select(OrderLine).where(OrderLine.order_id == sale.id)).all()
+            back = s.scalars(select(OrderLine).where(OrderLine.order_id == r.id)).all()
+            assert [(f"退货：{x.description}", -x.amount_fen) for x in sold] == [
+                (x.description, x.amount_fen) for x in back
+            ]
+            assert all(x.quantity == -1 and not x.invoiceable for x in back)
             blue = s.scalars(
                 select(Invoice).where(Invoice.order_id == sale.id, Invoice.kind == InvoiceKind.BLUE)
             ).one()
