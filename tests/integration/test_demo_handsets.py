@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -398,3 +399,32 @@ def test_the_readme_handset_customers(tmp_path: Path) -> None:
         monthly_fen=first.amount_fen,
     )
     assert assess_credit(facts, CreditRules()).outcome is CreditOutcome.APPROVED
+
+
+def test_the_return_service_sees_the_demo_returns_and_sales_as_the_counter_made_them(
+    hall: HallApp, clerk: Actor
+) -> None:
+    """A demo return is known as such (not returnable again, its IMEI read back from the
+    sale's line); a recent contract phone is not returnable."""
+    with hall.db.read() as s:
+        returns = s.scalars(select(Order).where(Order.order_type == OrderType.HANDSET_RETURN)).all()
+        s.expunge_all()  # read after the session: plain values
+        recent = s.execute(
+            select(Order.order_no, Order.customer_id)
+            .join(HandsetCommitment, HandsetCommitment.order_id == Order.id)
+            .where(HandsetCommitment.starts_on >= DEMO_TODAY - timedelta(days=30))
+            .limit(1)
+        ).one()
+    assert returns
+    for r in returns:
+        sale_no = _sale_no(r)
+        views = hall.handset_returns.returnable(clerk, r.customer_id)
+        (view,) = [v for v in views if v.order_no == sale_no]
+        assert not view.allowed and view.reason == f"已于受理单 {r.order_no} 退货"
+        assert view.imei in r.notes and view.total_fen == -r.total_fen
+    (view,) = [
+        v
+        for v in hall.handset_returns.returnable(clerk, recent.customer_id)
+        if v.order_no == recent.order_no
+    ]
+    assert not view.allowed and view.reason.startswith("合约机")
