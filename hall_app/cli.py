@@ -246,7 +246,9 @@ def _demo(engine: Engine, args: argparse.Namespace) -> int:
     print(
         f"演示数据已生成：客户 {summary.customers:,}，业务号码 {summary.subscriptions:,}，"
         f"号池 {summary.numbers:,}，SIM 卡 {summary.sims:,}，排队票 {summary.tickets:,}，"
-        f"受理单 {summary.orders:,}，装机工单 {summary.work_orders:,}；"
+        f"受理单 {summary.orders:,}，装机工单 {summary.work_orders:,}，"
+        f"手机 {summary.devices:,} 台（合约机 {summary.commitments:,}，"
+        f"分期合同 {summary.instalment_contracts:,} 份）；"
         f"用时 {summary.seconds:.1f} 秒"
     )
     if summary.today.issued:

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from hall_app.clock import HALL_TZ, business_date
 from hall_app.db.models import (
     Customer,
-    Device,
     Hall,
     InvoiceSegment,
     PhoneNumber,
@@ -44,11 +43,12 @@ from hall_app.demo.customers import (
     Sample as SampleCustomer,
 )
 from hall_app.demo.fixed import FixedLineBuilder
+from hall_app.demo.handsets import HandsetBuilder
 from hall_app.demo.history import HistoryBuilder, InvoiceNumbering
 from hall_app.demo.people import POOL_PREFIXES
 from hall_app.demo.reference import FTTH_BROADBAND, Reference, build_reference
 from hall_app.demo.today import NO_QUEUE, TodaysQueue, fill_todays_queue
-from hall_app.domain.enums import DeviceStatus, NumberStatus, ProductKind, SimStatus
+from hall_app.domain.enums import NumberStatus, ProductKind, SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.telecom import has_digit_four, luhn_check_digit, pretty_pattern
 
@@ -67,6 +67,9 @@ class DemoSummary:
     seconds: float
     today: TodaysQueue = NO_QUEUE  # today's queue so far (with ``queue_until``)
     work_orders: int = 0  # install work orders, past and open
+    devices: int = 0  # handsets by IMEI: in stock, faulty, returned and sold
+    instalment_contracts: int = 0
+    commitments: int = 0  # contract phones
 
 
 class DemoBuilder:
@@ -133,9 +136,12 @@ class DemoBuilder:
             samples, subs = self._customers(conn, ref, customers, progress, fixed)
             numbers = self._number_pool(conn, ref, max(3000, customers // 20))
             sims = self._sims(conn, ref, max(1000, customers // 100))
-            self._devices(conn, ref)
+            handsets = HandsetBuilder(conn, ref, self._seed, self._today)
+            handsets.stock()
             numbering = self._invoice_segment(conn, ref)
-            history = HistoryBuilder(conn, ref, self._rng, self.uid, self._today, numbering, fixed)
+            history = HistoryBuilder(
+                conn, ref, self._rng, self.uid, self._today, numbering, fixed, handsets
+            )
             tickets, orders = history.build(days, samples)
             phones = [s.phone for s in samples]
             fixed.recent(samples, phones)
@@ -167,6 +173,9 @@ class DemoBuilder:
             work_orders=fixed.work_orders,
             seconds=time.perf_counter() - started,
             today=today,
+            devices=handsets.devices,
+            instalment_contracts=handsets.contracts,
+            commitments=handsets.commitments,
         )
 
     # -- customers --------------------------------------------------------------------------
@@ -338,39 +347,6 @@ class DemoBuilder:
             rows.append((self.uid(), self._anchor, self._anchor, iccid, imsi, status, ref.hall.id))
         writer.write(rows)
         return count
-
-    def _devices(self, conn: Connection, ref: Reference) -> None:
-        rng = self._rng
-        writer = BulkWriter(
-            conn,
-            Device,
-            (
-                "id",
-                "created_at",
-                "updated_at",
-                "product_id",
-                "imei",
-                "status",
-                "hall_id",
-            ),
-        )
-        rows = []
-        for k, product in enumerate(ref.products[ProductKind.HANDSET]):
-            tac = f"86{k + 10:02d}{rng.randrange(10_000):04d}"
-            for serial in range(25):
-                body = f"{tac}{serial + 100_000:06d}"
-                rows.append(
-                    (
-                        self.uid(),
-                        self._anchor,
-                        self._anchor,
-                        product.id,
-                        body + luhn_check_digit(body),
-                        DeviceStatus.IN_STOCK,
-                        ref.hall.id,
-                    )
-                )
-        writer.write(rows)
 
     def _invoice_segment(self, conn: Connection, ref: Reference) -> InvoiceNumbering:
         """The hall's shared invoice segment; the history numbers its invoices from it."""

@@ -129,6 +129,14 @@ class Sample:
     broadband_id: uuid.UUID | None
     landline_id: uuid.UUID | None
     phone: str = ""  # the contact phone
+    # What a handset sale asks of the customer (hall_app.demo.handsets): the birth date (None
+    # for an enterprise), real-name registration, the first mobile's plan and whether it is
+    # active, and arrears on any active subscription.
+    birth_date: date | None = None
+    registered_at: datetime | None = None
+    mobile_plan_id: uuid.UUID | None = None
+    mobile_active: bool = False
+    arrears: bool = False
 
     @property
     def subscription_id(self) -> uuid.UUID | None:
@@ -213,6 +221,7 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
         return sub_id
 
     for i in range(spec.count):
+        first_sub = len(subs)
         cid = uid()
         registered = spec.anchor - timedelta(days=rng.randrange(30, 7300))
         enterprise = rng.random() < 0.04
@@ -332,6 +341,15 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                     broadband_id=broadband_id,
                     landline_id=landline_id,
                     phone=contact,
+                    birth_date=customers[-1][9],
+                    registered_at=registered,
+                    mobile_plan_id=subs[first_sub][6] if mobile_ids else None,
+                    mobile_active=bool(mobile_ids)
+                    and subs[first_sub][8] is SubscriptionStatus.ACTIVE,
+                    arrears=any(
+                        row[8] is SubscriptionStatus.ACTIVE and row[14] < 0
+                        for row in subs[first_sub:]
+                    ),
                 )
             )
         if broadband_id is not None or landline_id is not None:

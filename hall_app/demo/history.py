@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -31,6 +31,7 @@ from hall_app.demo.bulk import BulkWriter
 from hall_app.demo.customers import SUBSCRIPTION_COLUMNS
 from hall_app.demo.customers import Sample as SampleCustomer
 from hall_app.demo.fixed import FixedLineBuilder, Placement
+from hall_app.demo.handsets import HandsetBuilder, InvoiceItem, SaleLine
 from hall_app.demo.installs import LINE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS
 from hall_app.demo.people import PeopleFactory
 from hall_app.demo.reference import Reference
@@ -52,13 +53,7 @@ from hall_app.domain.enums import (
 )
 from hall_app.domain.money import split_tax
 
-
-@dataclass(frozen=True)
-class _Line:
-    description: str
-    product_id: uuid.UUID | None
-    amount_fen: int
-    vat_code: str | None  # None: not invoiceable (prepaid top-up)
+_Line = SaleLine  # vat_code None: not invoiceable (prepaid top-up)
 
 
 ORDER_TYPES_BY_SERVICE = {
@@ -124,9 +119,11 @@ class HistoryBuilder:
         today: date,
         numbering: InvoiceNumbering,
         fixed: FixedLineBuilder,
+        handsets: HandsetBuilder,
     ) -> None:
         self._ref = ref
         self._fixed = fixed
+        self._handsets = handsets
         # The install the last order opened: (subscription, kind, plan, activated, placement).
         # (subscription, kind, plan, activated or None while pending, planned, placement)
         self._install: (
@@ -206,6 +203,11 @@ class HistoryBuilder:
                 "segment_id",
             ),
         )
+        self._w_red = BulkWriter(  # red-letter invoices, naming the blue one they cancel
+            conn, Invoice, (*self._w_inv.columns, "original_invoice_id")
+        )
+        self._invoices: dict[uuid.UUID, tuple[Any, ...]] = {}  # blue ones the older sales wrote
+        self._invoice_lines: dict[uuid.UUID, list[tuple[Any, ...]]] = {}
         self._w_inv_line = BulkWriter(
             conn,
             InvoiceLine,
@@ -284,6 +286,7 @@ class HistoryBuilder:
             self._w_line,
             self._w_pay,
             self._w_inv,
+            self._w_red,
             self._w_inv_line,
             self._w_print,
             self._w_st,
@@ -292,8 +295,13 @@ class HistoryBuilder:
             writer.write(self._rows.pop(writer, []))
         assert not self._rows
         self._fixed.flush()  # the work orders and equipment of the installs
+        self._invoices.clear()  # written: no longer to be red-lettered
+        self._invoice_lines.clear()
+        self._handsets.flush()  # the units sold, commitments, contracts and instalments
 
     def build(self, days: int, samples: list[SampleCustomer]) -> tuple[int, int]:
+        self._handsets.older(samples, self)  # before the days: its invoices are older
+        self._flush()
         for back in range(days, 0, -1):
             self._day(self._today - timedelta(days=back), samples)
             self._flush()
@@ -403,9 +411,6 @@ class HistoryBuilder:
         if kind is OrderType.ADD_VALUE_ADDED:
             vas = rng.choice(p[ProductKind.VALUE_ADDED])
             return [_Line(vas.name, vas.id, vas.price_fen, "value_added")]
-        if kind is OrderType.HANDSET_SALE:
-            phone = rng.choice(p[ProductKind.HANDSET])
-            return [_Line(phone.name, phone.id, phone.price_fen, "handset")]
         if kind is OrderType.BILL_PAYMENT:
             return [_Line("缴纳话费", None, rng.randrange(30, 400) * 100, "basic")]
         if kind is OrderType.TOP_UP:
@@ -437,17 +442,97 @@ class HistoryBuilder:
         session_id: uuid.UUID,
         at: datetime,
     ) -> int:
-        """Writes one completed order with its lines, payment, invoice and receipt print.
+        """Writes one completed order of a queue ticket with its lines, payment, invoice and
+        receipt print; a handset sale's lines and what it sold come from the handset builder.
         Returns the cash taken."""
+        sale = self._handsets.plan(customer, day) if kind is OrderType.HANDSET_SALE else None
+        lines = list(sale.lines) if sale is not None else self._lines(kind)
+        self._counter_code = self._fixed.counter_code(counter_id)
+        subscription_id = self._subscription_for(kind, customer, at, lines)
+        oid, order_no, _, method, total = self._write(
+            kind,
+            customer,
+            staff_id,
+            counter_id,
+            at,
+            lines,
+            list(sale.items) if sale is not None else self._items(lines),
+            ticket_id=ticket_id,
+            session_id=session_id,
+            subscription_id=subscription_id,
+        )
+        if sale is not None:
+            self._handsets.sold(sale, oid, order_no, at, staff_id, self)
+        return total if method is PaymentMethod.CASH else 0
+
+    def _items(self, lines: list[_Line]) -> list[InvoiceItem]:
+        """An invoice item per invoiceable line."""
+        ref = self._ref
+        return [
+            InvoiceItem(
+                ref.vat[line.vat_code].invoice_label,
+                Decimal(ref.vat[line.vat_code].rate),
+                line.amount_fen,
+            )
+            for line in lines
+            if line.vat_code
+        ]
+
+    def write_order(
+        self,
+        *,
+        kind: OrderType,
+        customer: SampleCustomer,
+        staff_id: uuid.UUID,
+        counter_id: uuid.UUID,
+        at: datetime,
+        lines: Sequence[SaleLine],
+        items: Sequence[InvoiceItem],
+        method: PaymentMethod,
+        notes: str = "",
+    ) -> tuple[uuid.UUID, str, uuid.UUID | None]:
+        """An order outside the queue tickets of the days (the handset builder's older sales,
+        repayments and returns), paid by ``method`` outside any till of the history."""
+        self._counter_code = self._fixed.counter_code(counter_id)
+        oid, order_no, invoice_id, _, _ = self._write(
+            kind,
+            customer,
+            staff_id,
+            counter_id,
+            at,
+            list(lines),
+            list(items),
+            method=method,
+            notes=notes,
+        )
+        return oid, order_no, invoice_id
+
+    def _write(
+        self,
+        kind: OrderType,
+        customer: SampleCustomer,
+        staff_id: uuid.UUID,
+        counter_id: uuid.UUID,
+        at: datetime,
+        lines: list[_Line],
+        items: list[InvoiceItem],
+        *,
+        ticket_id: uuid.UUID | None = None,
+        session_id: uuid.UUID | None = None,
+        subscription_id: uuid.UUID | None = None,
+        method: PaymentMethod | None = None,
+        notes: str = "",
+    ) -> tuple[uuid.UUID, str, uuid.UUID | None, PaymentMethod | None, int]:
+        """The order, its lines, the receipt print, its payment (``method``, else drawn) and
+        its invoice. Returns the order's id and number, the invoice's id, the method and the
+        total."""
         rng = self._rng
         ref = self._ref
+        day = at.astimezone(HALL_TZ).date()
         self._order_seq += 1
         oid = self._uid()
         order_no = self._fixed.order_no(day, self._fixed.counter_code(counter_id))
-        lines = self._lines(kind)
         total = sum(line.amount_fen for line in lines)
-        self._counter_code = self._fixed.counter_code(counter_id)
-        subscription_id = self._subscription_for(kind, customer, at, lines)
         self._add(
             self._w_order,
             (
@@ -467,7 +552,7 @@ class HistoryBuilder:
                 "",
                 at,
                 at,
-                "",
+                notes,
             ),
         )
         if self._install is not None:
@@ -498,8 +583,8 @@ class HistoryBuilder:
                     oid,
                     line.product_id,
                     line.description,
-                    1,
-                    line.amount_fen,
+                    line.quantity,
+                    line.amount_fen // line.quantity,
                     line.amount_fen,
                     vat.id if vat else None,
                     vat.rate if vat else None,
@@ -522,15 +607,16 @@ class HistoryBuilder:
             ),
         )
         if total == 0:
-            return 0
-        r = rng.random()
-        method = (
-            PaymentMethod.CASH
-            if r < 0.3
-            else PaymentMethod.QR_WALLET
-            if r < 0.8
-            else PaymentMethod.BANK_CARD
-        )
+            return oid, order_no, None, None, 0
+        if method is None:
+            r = rng.random()
+            method = (
+                PaymentMethod.CASH
+                if r < 0.3
+                else PaymentMethod.QR_WALLET
+                if r < 0.8
+                else PaymentMethod.BANK_CARD
+            )
         tendered = change = None
         if method is PaymentMethod.CASH:
             step = 10000 if total > 5000 else 5000
@@ -554,10 +640,8 @@ class HistoryBuilder:
                 at,
             ),
         )
-        invoiceable = [line for line in lines if line.vat_code]
-        if invoiceable:
-            self._invoice(customer, oid, staff_id, at, invoiceable)
-        return total if method is PaymentMethod.CASH else 0
+        invoice_id = self._invoice(customer, oid, staff_id, at, items) if items else None
+        return oid, order_no, invoice_id, method, total
 
     def _invoice(
         self,
@@ -565,60 +649,131 @@ class HistoryBuilder:
         order_id: uuid.UUID,
         staff_id: uuid.UUID,
         at: datetime,
-        lines: list[_Line],
-    ) -> None:
-        ref = self._ref
-        self.invoice_seq += 1
+        items: list[InvoiceItem],
+    ) -> uuid.UUID:
         inv_id = self._uid()
-        seg = self._numbering
-        invoice_no = f"{seg.year2}{seg.province_code}{seg.channel}{self.invoice_seq:015d}"
         amount_total = tax_total = total = 0
-        for line in lines:
-            assert line.vat_code is not None
-            vat = ref.vat[line.vat_code]
-            split = split_tax(line.amount_fen, Decimal(vat.rate))
+        lines = []
+        for item in items:
+            split = split_tax(item.total_fen, item.rate)
             amount_total += split.amount_fen
             tax_total += split.tax_fen
-            total += line.amount_fen
+            total += item.total_fen
+            lines.append(
+                (
+                    self._uid(),
+                    at,
+                    at,
+                    inv_id,
+                    item.label,
+                    1,
+                    split.amount_fen,
+                    split.amount_fen,
+                    item.rate,
+                    split.tax_fen,
+                )
+            )
+        row = self._invoice_row(
+            inv_id, customer, order_id, staff_id, at, total, amount_total, tax_total, ""
+        )
+        self._add(self._w_inv, row)
+        for line in lines:
+            self._add(self._w_inv_line, line)
+        self._invoices[inv_id] = row
+        self._invoice_lines[inv_id] = lines
+        return inv_id
+
+    def _invoice_row(
+        self,
+        inv_id: uuid.UUID,
+        customer: SampleCustomer,
+        order_id: uuid.UUID,
+        staff_id: uuid.UUID,
+        at: datetime,
+        total: int,
+        amount: int,
+        tax: int,
+        remarks: str,
+        kind: InvoiceKind = InvoiceKind.BLUE,
+    ) -> tuple[Any, ...]:
+        """The next number of the segment."""
+        ref = self._ref
+        self.invoice_seq += 1
+        seg = self._numbering
+        invoice_no = f"{seg.year2}{seg.province_code}{seg.channel}{self.invoice_seq:015d}"
+        return (
+            inv_id,
+            at,
+            at,
+            invoice_no,
+            kind,
+            InvoiceStatus.ISSUED,
+            order_id,
+            customer.id,
+            at,
+            customer.name,
+            "",
+            ref.hall.seller_name,
+            ref.hall.seller_tax_id,
+            total,
+            amount,
+            tax,
+            staff_id,
+            remarks,
+            seg.segment_id,
+        )
+
+    def red_letter(
+        self,
+        invoice_id: uuid.UUID,
+        customer: SampleCustomer,
+        staff_id: uuid.UUID,
+        at: datetime,
+        reason: str,
+    ) -> None:
+        """A blue invoice of the older sales cancelled by a red-letter one (as
+        ``InvoiceService.issue_red_letter`` writes it): its lines negated, the blue one marked
+        已红冲."""
+        blue = self._invoices[invoice_id]
+        rows = self._rows[self._w_inv]
+        rows[rows.index(blue)] = (
+            *blue[:2],
+            at,
+            *blue[3:5],
+            InvoiceStatus.RED_LETTERED,
+            *blue[6:],
+        )
+        red_id = self._uid()
+        remarks = f"被红冲蓝字数电发票号码：{blue[3]}　红冲原因：{reason}"
+        red = self._invoice_row(
+            red_id,
+            customer,
+            blue[6],
+            staff_id,
+            at,
+            -blue[13],
+            -blue[14],
+            -blue[15],
+            remarks,
+            InvoiceKind.RED,
+        )
+        self._add(self._w_red, (*red, invoice_id))
+        for line in self._invoice_lines[invoice_id]:
             self._add(
                 self._w_inv_line,
                 (
                     self._uid(),
                     at,
                     at,
-                    inv_id,
-                    vat.invoice_label,
-                    1,
-                    split.amount_fen,
-                    split.amount_fen,
-                    vat.rate,
-                    split.tax_fen,
+                    red_id,
+                    line[4],
+                    -line[5],
+                    line[6],
+                    -line[7],
+                    line[8],
+                    -line[9],
                 ),
             )
-        self._add(
-            self._w_inv,
-            (
-                inv_id,
-                at,
-                at,
-                invoice_no,
-                InvoiceKind.BLUE,
-                InvoiceStatus.ISSUED,
-                order_id,
-                customer.id,
-                at,
-                customer.name,
-                "",
-                ref.hall.seller_name,
-                ref.hall.seller_tax_id,
-                total,
-                amount_total,
-                tax_total,
-                staff_id,
-                "",
-                seg.segment_id,
-            ),
-        )
 
     # -- the subscription an order is about -------------------------------------------------------
     def _subscription_for(

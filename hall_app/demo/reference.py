@@ -16,6 +16,7 @@ from hall_app.db.models import (
     CoverageArea,
     FusionBundle,
     Hall,
+    HandsetOffer,
     InstallerTeam,
     PrettyTier,
     Product,
@@ -27,7 +28,7 @@ from hall_app.db.models import (
     VatCategory,
 )
 from hall_app.demo.people import COMPANY_WORDS, ESTATES
-from hall_app.domain.enums import ProductKind, Role
+from hall_app.domain.enums import OfferKind, ProductKind, Role
 from hall_app.services.auth import hash_password
 from hall_app.services.calendar import package_years, seed_calendar
 
@@ -124,13 +125,111 @@ VALUE_ADDED = (
     ("VAS_DATA10", "10GB 流量月包", 20),
     ("VAS_SAFE", "防骚扰拦截", 3),
 )
-HANDSETS = (
-    ("HW_MATE70", "华为 Mate 70 12+256GB", "华为", "Mate 70", 5499),
-    ("HW_NOVA13", "华为 nova 13 12+256GB", "华为", "nova 13", 2699),
-    ("APL_IP17", "Apple iPhone 17 256GB", "Apple", "iPhone 17", 5999),
-    ("MI_15", "小米 15 12+256GB", "小米", "15", 4499),
-    ("OPPO_R13", "OPPO Reno13 12+256GB", "OPPO", "Reno13", 2999),
-    ("VIVO_Y300", "vivo Y300 8+256GB", "vivo", "Y300", 1599),
+# Handsets by model: (code, brand, model, TAC, storages (label, tax-inclusive yuan), colours
+# (name, code tag)). A product per model x storage x colour; the first is the model's code, the
+# others add the storage and colour tags. The TAC (the IMEI's first 8 digits) is the model's.
+HANDSET_MODELS: tuple[
+    tuple[str, str, str, str, tuple[tuple[str, int], ...], tuple[tuple[str, str], ...]], ...
+] = (
+    (
+        "HW_MATE70",
+        "华为",
+        "Mate 70",
+        "86718906",
+        (("12+256GB", 5499), ("12+512GB", 5999)),
+        (("雅川青", "QING"), ("曜石黑", "BLK"), ("雪域白", "WHT")),
+    ),
+    (
+        "HW_NOVA13",
+        "华为",
+        "nova 13",
+        "86453207",
+        (("12+256GB", 2699), ("12+512GB", 2999)),
+        (("星耀黑", "BLK"), ("羽砂白", "WHT"), ("洛登绿", "GRN")),
+    ),
+    (
+        "HW_ENJOY70",
+        "华为",
+        "畅享 70",
+        "86209105",
+        (("8+128GB", 1199),),
+        (("曜金黑", "BLK"), ("雪域白", "WHT")),
+    ),
+    (
+        "APL_IP17",
+        "Apple",
+        "iPhone 17",
+        "35397110",
+        (("256GB", 5999), ("512GB", 7999)),
+        (("黑色", "BLK"), ("白色", "WHT"), ("薰衣草紫", "PUR")),
+    ),
+    (
+        "APL_IP17P",
+        "Apple",
+        "iPhone 17 Pro",
+        "35418712",
+        (("256GB", 8999),),
+        (("深蓝色", "BLU"), ("银色", "SLV"), ("宇宙橙", "ORG")),
+    ),
+    (
+        "APL_IP16E",
+        "Apple",
+        "iPhone 16e",
+        "35328115",
+        (("128GB", 4499),),
+        (("黑色", "BLK"), ("白色", "WHT")),
+    ),
+    (
+        "MI_15",
+        "小米",
+        "15",
+        "86941207",
+        (("12+256GB", 4499), ("16+512GB", 4999)),
+        (("黑色", "BLK"), ("白色", "WHT"), ("浅草绿", "GRN")),
+    ),
+    (
+        "MI_K80",
+        "小米",
+        "Redmi K80",
+        "86077406",
+        (("12+256GB", 2499),),
+        (("玄夜黑", "BLK"), ("雪岩白", "WHT")),
+    ),
+    (
+        "MI_NOTE14",
+        "小米",
+        "Redmi Note 14",
+        "86318307",
+        (("8+256GB", 1299),),
+        (("子夜黑", "BLK"), ("镜瓷白", "WHT")),
+    ),
+    (
+        "OPPO_R13",
+        "OPPO",
+        "Reno13",
+        "86497006",
+        (("12+256GB", 2999),),
+        (("午夜黑", "BLK"), ("蝴蝶紫", "PUR")),
+    ),
+    (
+        "OPPO_FX8",
+        "OPPO",
+        "Find X8",
+        "86112208",
+        (("12+256GB", 4199),),
+        (("星野黑", "BLK"), ("浮光白", "WHT")),
+    ),
+)
+# Contract offers (合约): (months, minimum plan code, subsidy yuan a month); offered on a
+# handset when the whole subsidy is at most 40 % of its price.
+CONTRACT_OFFERS = ((12, "5G099", 25), (24, "5G129", 50), (36, "5G199", 60))
+# Installment offers (分期): (months, stated fee as % of the price, monthly rate, least down
+# payment %, early payoff fee yuan). A stated fee or a rate, never both.
+INSTALLMENT_OFFERS = (
+    (3, 0, Decimal(0), 10, 0),
+    (6, 0, Decimal(0), 20, 0),
+    (12, 3, Decimal(0), 20, 50),
+    (24, 0, Decimal("0.005"), 30, 100),
 )
 # (code, name, rank, patterns, prepayment yuan, minimum monthly yuan, lock-in months)
 PRETTY_TIERS = (
@@ -158,6 +257,7 @@ class Reference:
     team_areas: dict[str, list[tuple[uuid.UUID, int]]] = field(default_factory=dict)
     teams: list[InstallerTeam] = field(default_factory=list)
     bundles: list[FusionBundle] = field(default_factory=list)
+    offers: list[HandsetOffer] = field(default_factory=list)  # by product, then kind and months
 
     def product(self, code: str) -> Product:
         return next(p for ps in self.products.values() for p in ps if p.code == code)
@@ -290,17 +390,8 @@ def build_reference(
         )
     for code, name, fee in VALUE_ADDED:
         add(ProductKind.VALUE_ADDED, "value_added", code=code, name=name, price_fen=fee * 100)
-    for code, name, brand, model, price in HANDSETS:
-        add(
-            ProductKind.HANDSET,
-            "handset",
-            code=code,
-            name=name,
-            brand=brand,
-            model=model,
-            price_fen=price * 100,
-        )
     plans = {p.code: p for p in products[ProductKind.MOBILE_PLAN]}
+    offers = _handsets(session, hall.code, vat["handset"], plans, products, today)
     session.add_all(
         [
             Promotion(
@@ -437,7 +528,107 @@ def build_reference(
         team_areas=team_areas,
         teams=teams,
         bundles=bundles,
+        offers=offers,
     )
+
+
+def handset_code(model_code: str, n: int, storage: str, colour_tag: str) -> str:
+    """The product code of a model's ``n``-th variant: the model's own code for the first."""
+    if n == 0:
+        return model_code
+    size = storage.split("+")[-1].removesuffix("GB")
+    return f"{model_code}_{size}_{colour_tag}"
+
+
+def _handsets(
+    session: Session,
+    hall_code: str,
+    vat: VatCategory,
+    plans: dict[str, Product],
+    products: dict[ProductKind, list[Product]],
+    today: date,
+) -> list[HandsetOffer]:
+    """The handset catalog (a product per model, storage and colour) and each one's contract
+    and installment offers, held centrally. Its own random stream (for the ids only), so the
+    catalog does not move the rest of the reference data."""
+    rng = random.Random(f"handsets:{hall_code}")
+    offers: list[HandsetOffer] = []
+    valid_from = date(today.year - 2, 1, 1)  # the history's older sales were made under them
+    for model_code, brand, model, _tac, storages, colours in HANDSET_MODELS:
+        n = 0
+        for storage, price in storages:
+            for colour, tag in colours:
+                product = Product(
+                    id=_uid(rng),
+                    kind=ProductKind.HANDSET,
+                    vat_category_id=vat.id,
+                    code=handset_code(model_code, n, storage, tag),
+                    name=f"{brand} {model} {storage} {colour}",
+                    brand=brand,
+                    model=model,
+                    colour=colour,
+                    storage=storage,
+                    price_fen=price * 100,
+                    description=f"{brand} {model}，{storage}，{colour}；整机保修一年",
+                )
+                n += 1
+                products[ProductKind.HANDSET].append(product)
+                session.add(product)
+                for months, plan_code, monthly in CONTRACT_OFFERS:
+                    subsidy = months * monthly
+                    if subsidy * 100 > price * 40:
+                        continue
+                    plan_yuan = plans[plan_code].price_fen // 100
+                    offers.append(
+                        HandsetOffer(
+                            id=_uid(rng),
+                            code=f"{product.code}-C{months}",
+                            product=product,
+                            kind=OfferKind.CONTRACT,
+                            name=f"合约购机 {months} 个月：月消费不低于 {plan_yuan} 元，"
+                            f"补贴 {subsidy} 元",
+                            months=months,
+                            subsidy_fen=subsidy * 100,
+                            min_plan_fen=plan_yuan * 100,
+                            fee_fen=0,
+                            monthly_rate=Decimal(0),
+                            min_down_payment_pct=0,
+                            payoff_fee_fen=0,
+                            valid_from=valid_from,
+                            valid_to=None,
+                            active=True,
+                        )
+                    )
+                for months, fee_pct, rate, down_pct, payoff in INSTALLMENT_OFFERS:
+                    fee = round(price * fee_pct / 100) * 100
+                    terms = (
+                        f"手续费 {fee // 100} 元"
+                        if fee
+                        else f"月费率 {rate * 100:.1f}%"
+                        if rate
+                        else "免息"
+                    )
+                    offers.append(
+                        HandsetOffer(
+                            id=_uid(rng),
+                            code=f"{product.code}-I{months}",
+                            product=product,
+                            kind=OfferKind.INSTALLMENT,
+                            name=f"分期购机 {months} 期：{terms}，首付不低于 {down_pct}%",
+                            months=months,
+                            subsidy_fen=0,
+                            min_plan_fen=0,
+                            fee_fen=fee,
+                            monthly_rate=rate,
+                            min_down_payment_pct=down_pct,
+                            payoff_fee_fen=payoff * 100,
+                            valid_from=valid_from,
+                            valid_to=None,
+                            active=True,
+                        )
+                    )
+    session.add_all(offers)
+    return offers
 
 
 def _team_areas(

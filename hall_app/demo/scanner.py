@@ -1,8 +1,8 @@
-"""The demo's scanner: each scan "holds" a free test SIM (or modem, or router) of the hall from
-stock under the scanner, so the 开户 wizard's SIM page and the broadband wizard's equipment
-page can be tried without the device in hand. Each scan takes
-another card of the first few free ones; an opened number uses its card up, so the next
-scans never return it. Deterministic for a given database."""
+"""The demo's scanner: each scan "holds" a free test SIM (or modem, router or handset) of the
+hall from stock under the scanner, so the 开户 wizard's SIM page, the broadband wizard's
+equipment page and the 购机 wizard's IMEI page can be tried without the device in hand. Each
+scan takes another card of the first few free ones; an opened number uses its card up, so the
+next scans never return it (a handset sold, likewise). Deterministic for a given database."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import uuid
 from sqlalchemy import or_, select
 
 from hall_app.db.engine import Database
-from hall_app.db.models import Equipment, Product, SimCard
+from hall_app.db.models import Device, Equipment, Product, SimCard
 from hall_app.devices.id_reader import DeviceError
-from hall_app.domain.enums import EquipmentStatus, ProductKind, SimStatus
+from hall_app.domain.enums import DeviceStatus, EquipmentStatus, ProductKind, SimStatus
 
 ROTATION = 25  # scans go round the first free cards, so a second scan shows another card
 
@@ -67,3 +67,27 @@ class DemoSimScanner:
         if serial is None:
             raise DeviceError(f"扫码失败：库存中没有本厅可用的{kind}", "扫码枪")
         return serial
+
+    def scan_device(
+        self, hall_id: uuid.UUID, counter_id: uuid.UUID | None, product_id: uuid.UUID
+    ) -> str:
+        """A sellable handset of the model ``product_id`` in the hall's stock (in stock, or
+        back from a return), not leased to another counter: its IMEI."""
+        with self._lock:
+            turn = self._scans % ROTATION
+            self._scans += 1
+        free = (
+            select(Device.imei)
+            .where(
+                Device.hall_id == hall_id,
+                Device.product_id == product_id,
+                Device.status.in_([DeviceStatus.IN_STOCK, DeviceStatus.RETURNED]),
+                or_(Device.lease_counter_id.is_(None), Device.lease_counter_id == counter_id),
+            )
+            .order_by(Device.imei)
+        )
+        with self._db.read() as session:
+            imei = session.scalar(free.offset(turn).limit(1)) or session.scalar(free.limit(1))
+        if imei is None:
+            raise DeviceError("扫码失败：库存中没有本厅可售的该型号手机", "扫码枪")
+        return imei

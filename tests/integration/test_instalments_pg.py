@@ -74,13 +74,19 @@ def test_two_clerks_paying_the_same_instalment_on_postgresql(pg_url: str, clock:
             orders = s.scalar(
                 select(func.count())
                 .select_from(Order)
-                .where(Order.order_type == OrderType.INSTALMENT_PAYMENT)
+                .where(
+                    Order.order_type == OrderType.INSTALMENT_PAYMENT,
+                    Order.customer_id == sold.customer_id,  # not the demo data's own
+                )
             )
             payments = s.scalar(
                 select(func.count())
                 .select_from(Payment)
                 .join(Order, Order.id == Payment.order_id)
-                .where(Order.order_type == OrderType.INSTALMENT_PAYMENT)
+                .where(
+                    Order.order_type == OrderType.INSTALMENT_PAYMENT,
+                    Order.customer_id == sold.customer_id,
+                )
             )
             marked = s.scalar(
                 select(func.count()).where(
