@@ -64,6 +64,7 @@ from hall_app.domain.handsets import (
     schedule,
 )
 from hall_app.domain.pricing import Item, Pricing, VatClass, add_months
+from hall_app.domain.repayment import FEE_VAT_CODE, price_instalments, price_payoff
 from hall_app.domain.telecom import luhn_check_digit
 
 STORE = "营业厅库房"
@@ -744,14 +745,10 @@ class HandsetBuilder:
             day = inst.due_date + timedelta(days=rng.randint(3, 12) if late else -rng.randint(0, 6))
             day = min(max(day, sale.day + timedelta(days=1)), self._today - timedelta(days=1))
             when = self._moment(day)
-            line = SaleLine(
-                f"分期还款：{order_no} 第 {inst.seq}/{months} 期（到期 {inst.due_date:%Y-%m-%d}）",
-                sale.product_id,
-                inst.amount_fen,
-                None,
-            )
+            # the principal on the receipt, the fee invoiced (as InstallmentService does)
+            priced = price_instalments([inst], months, order_no, sale.product_id, self._fee_vat)
             assert sink is not None
-            oid, _, _ = self._repayment(sink, sale.customer, when, [line])
+            oid, _, _ = self._repayment(sink, sale.customer, when, priced)
             paid[inst.seq] = (when, oid)
         if paid_off_after is not None and len(paid) == paid_off_after < months:
             unpaid = [i for i in rows if i.seq not in paid]
@@ -762,22 +759,19 @@ class HandsetBuilder:
                     self._today - timedelta(days=1),
                 )
             )
-            principal = payoff_fen(unpaid, 0)
-            lines = [
-                SaleLine(
-                    f"提前结清：{order_no} 第 {unpaid[0].seq}-{months} 期剩余本金",
-                    sale.product_id,
-                    principal,
-                    None,
-                )
-            ]
-            if offer.payoff_fee_fen:
-                lines.append(
-                    SaleLine("提前结清手续费", sale.product_id, offer.payoff_fee_fen, None)
-                )
+            on = when.astimezone(HALL_TZ).date()
+            priced = price_payoff(
+                unpaid,
+                months,
+                order_no,
+                offer.payoff_fee_fen,
+                sale.product_id,
+                today=on,
+                fee_vat=self._fee_vat,
+            )
             assert sink is not None
-            oid, _, _ = self._repayment(sink, sale.customer, when, lines)
-            assert sum(x.amount_fen for x in lines) == payoff_fen(unpaid, offer.payoff_fee_fen)
+            oid, _, _ = self._repayment(sink, sale.customer, when, priced)
+            assert priced.total_fen == payoff_fen(unpaid, offer.payoff_fee_fen, today=on)
             for inst in unpaid:
                 paid[inst.seq] = (when, oid)
             status, ended = ContractStatus.PAID_OFF, when
@@ -848,9 +842,15 @@ class HandsetBuilder:
         staff = self._staff[self._rng.randrange(len(self._staff))]
         return staff.id, self._counter_of[staff.id]
 
+    @property
+    def _fee_vat(self) -> VatClass:
+        vat = self._ref.vat[FEE_VAT_CODE]
+        return VatClass(vat.id, vat.invoice_label, Decimal(vat.rate))
+
     def _repayment(
-        self, sink: OrderSink, customer: Sample, at: datetime, lines: list[SaleLine]
+        self, sink: OrderSink, customer: Sample, at: datetime, priced: Pricing
     ) -> tuple[uuid.UUID, str, uuid.UUID | None]:
+        """A repayment order: the principal receipt-only, the fee invoiced under its category."""
         staff_id, counter_id = self._clerk()
         return sink.write_order(
             kind=OrderType.INSTALMENT_PAYMENT,
@@ -858,8 +858,16 @@ class HandsetBuilder:
             staff_id=staff_id,
             counter_id=counter_id,
             at=at,
-            lines=lines,
-            items=(),
+            lines=[
+                SaleLine(
+                    line.description,
+                    line.product_id,
+                    line.amount_fen,
+                    FEE_VAT_CODE if line.invoiceable else None,
+                )
+                for line in priced.lines
+            ],
+            items=[InvoiceItem(x.label, x.rate, x.total_fen) for x in priced.invoice_items],
             method=self._method(),
         )
 

@@ -56,10 +56,12 @@ from hall_app.domain.handsets import (
     INSTALMENT_MONTHS,
     CreditFacts,
     CreditRules,
+    ScheduledInstalment,
     assess_credit,
     clawback,
     commitment_end,
     min_down_payment_fen,
+    payoff_fen,
     schedule,
 )
 from hall_app.domain.telecom import parse_imei
@@ -237,6 +239,12 @@ def test_installment_contracts_follow_the_schedule_and_their_repayments(
         lines = defaultdict(list)
         for line in s.scalars(select(OrderLine)):
             lines[line.order_id].append(line)
+        invoiced = {
+            i.order_id: i.total_fen
+            for i in s.scalars(select(Invoice).where(Invoice.kind == InvoiceKind.BLUE))
+        }
+        fee_vat = s.scalars(select(VatCategory).where(VatCategory.code == "instalment_fee")).one()
+    assert fee_vat.invoice_label == "*金融服务*分期手续费" and fee_vat.rate == Decimal("0.06")
     statuses = Counter()
     overdue = 0
     for k in contracts:
@@ -262,10 +270,15 @@ def test_installment_contracts_follow_the_schedule_and_their_repayments(
             pay = orders[i.paid_order_id]
             assert pay.order_type is OrderType.INSTALMENT_PAYMENT
             assert pay.customer_id == k.customer_id
-            assert not any(line.invoiceable for line in lines[pay.id])  # a receipt, no invoice
+            # the principal on the receipt only, the fee invoiced when paid (6 %)
+            fees = [line for line in lines[pay.id] if line.invoiceable]
+            assert all(line.vat_category_id == fee_vat.id for line in fees)
+            assert invoiced.get(pay.id, 0) == sum(line.amount_fen for line in fees)
             if status is not ContractStatus.PAID_OFF:
-                (line,) = lines[pay.id]
-                assert line.amount_fen == i.amount_fen == pay.total_fen
+                (line,) = [line for line in lines[pay.id] if not line.invoiceable]
+                assert line.amount_fen == i.principal_fen
+                assert sum(x.amount_fen for x in fees) == i.fee_fen
+                assert pay.total_fen == i.amount_fen
                 assert f"{order.order_no} 第 {i.seq}/{k.months} 期" in line.description
         if status is ContractStatus.COMPLETED:
             assert all(i.paid_at for i in rows) and k.ended_at
@@ -273,7 +286,11 @@ def test_installment_contracts_follow_the_schedule_and_their_repayments(
             assert all(i.paid_at for i in rows) and k.ended_at
             payoff = orders[rows[-1].paid_order_id]
             unpaid = [i for i in rows if i.paid_order_id == payoff.id]
-            assert payoff.total_fen == sum(i.principal_fen for i in unpaid) + k.payoff_fee_fen
+            scheduled = [
+                ScheduledInstalment(i.seq, i.due_date, i.principal_fen, i.fee_fen) for i in unpaid
+            ]
+            on = business_date(payoff.completed_at)
+            assert payoff.total_fen == payoff_fen(scheduled, k.payoff_fee_fen, today=on)
     assert statuses[ContractStatus.ACTIVE] >= 10 and statuses[ContractStatus.PAID_OFF] == 1
     assert statuses[ContractStatus.COMPLETED] >= 1 and overdue >= 2
 
