@@ -372,6 +372,23 @@ def _top_up(
     return renewed + [dict(r) for r in added]
 
 
+# Rows a counter may make itself with a natural key the central database also has: a leased
+# row must not collide with the counter's own row of the same key.
+NATURAL_KEYS = {"devices": "imei"}
+
+
+def _same_key_other_row(s: Session, table: Table, row: dict[str, Any]) -> bool:
+    key = NATURAL_KEYS.get(table.name)
+    if key is None:
+        return False
+    return (
+        s.execute(
+            select(table.c.id).where(table.c[key] == row[key], table.c.id != row["id"])
+        ).first()
+        is not None
+    )
+
+
 def mirror_leases(local: Database, leased: Leased) -> None:
     """Write the counter's leases into its own database, silently. Parents it lacks are
     added (never overwritten: the pull keeps those). A number, SIM, landline number, piece
@@ -391,6 +408,11 @@ def mirror_leases(local: Database, leased: Leased) -> None:
         )
         with silenced(s):
             for table, row in leased.rows:
+                if _same_key_other_row(s, table, row):
+                    # A unit received at this counter too (one IMEI delivered twice): the
+                    # counter's own row stays, and its push is refused and quarantined for a
+                    # supervisor; the lease must not stop the round.
+                    continue
                 stmt = sqlite_insert(table).values(row)
                 if table.name not in FREE_STATUS:
                     s.execute(stmt.on_conflict_do_nothing(index_elements=[table.c.id]))

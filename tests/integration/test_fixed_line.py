@@ -131,11 +131,12 @@ def _prepare(hall: HallApp, capacity: int = 2) -> Setup:
             s.add(TeamArea(team_id=team.id, community=c, capacity=capacity))
         s.flush()
         ensure_slots(s, hall_id, business_date(now), 10, hall.settings.rules, None, now)
-        mobile = s.scalars(
+        mobile = s.scalars(  # on a plan no demo bundle prices: T-FUSION is its only bundle
             select(Subscription)
             .where(
                 Subscription.kind == SubscriptionKind.MOBILE,
                 Subscription.status == SubscriptionStatus.ACTIVE,
+                Subscription.product_id.not_in(select(FusionBundle.mobile_product_id)),
             )
             .order_by(Subscription.service_number)
         ).first()
