@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -48,8 +49,8 @@ def import_handsets(engine: Engine, args: argparse.Namespace) -> int:
 
 def report_text(report: ImportReport) -> str:
     """The per-row errors, one a line, then the totals."""
-    lines = [f"{'行号':>6}  {'IMEI':<16}  {'字段':<6}  说明"]
-    lines += [f"{e.row_no:>8}  {e.imei:<16}  {e.field:<8}  {e.message}" for e in report.errors]
+    lines = [_line("行号", "IMEI", "字段", "说明")]
+    lines += [_line(str(e.row_no), e.imei, e.field, e.message) for e in report.errors]
     if report.unlisted:
         lines.append(f"…… 另有 {report.unlisted:,} 处错误未列出")
     if not report.errors:
@@ -63,6 +64,22 @@ def report_text(report: ImportReport) -> str:
             "有效行按型号：" + "，".join(f"{c} {n:,} 台" for c, n in report.per_model.items())
         )
     return "\n".join(lines)
+
+
+def width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a Chinese character (wide or fullwidth) two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, columns: int, *, right: bool = False) -> str:
+    """``text`` padded to ``columns`` terminal columns (``str.ljust`` counts characters, so a
+    column after Chinese text, such as 型号编码, came out misaligned)."""
+    fill = " " * max(columns - width(text), 0)
+    return fill + text if right else text + fill
+
+
+def _line(row: str, imei: str, field: str, message: str) -> str:
+    return f"{pad(row, 8, right=True)}  {pad(imei, 16)}  {pad(field, 8)}  {message}"
 
 
 def _progress(bar: tqdm[Any]) -> Progress:

@@ -128,6 +128,58 @@ class _Model:
     name: str
     kind: ProductKind
     active: bool
+    brand: str = ""
+    model: str = ""
+
+    @property
+    def family(self) -> str:
+        """What a type code (TAC) identifies: brand and model; the colours and storages of one
+        model share their TAC, so those may share one."""
+        return _family(self.brand, self.model, self.name)
+
+
+def _family(brand: str | None, model: str | None, name: str) -> str:
+    return f"{brand or ''} {model}".strip() if model else name
+
+
+TAC_LEN: Final = 8  # the type allocation code: an IMEI's first 8 digits name the model
+
+
+class _Tacs:
+    """Which models each type code (TAC) is known for, from the units in stock (any status).
+
+    Each TAC is looked up once, when first seen, and kept: a delivery's import inserts it
+    chunk by chunk, and a TAC first seen in a later chunk has none of its rows inserted yet,
+    so checking a file and importing it give the same answer (the digest stays the same)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._known: dict[str, set[str]] = {}
+
+    def families(self, imei: str) -> set[str]:
+        tac = imei[:TAC_LEN]
+        found = self._known.get(tac)
+        if found is None:
+            # a range over the IMEI index (15 digits): no prefix LIKE, whatever the collation
+            rows = self._session.execute(
+                select(Product.brand, Product.model, Product.name)
+                .join(Device, Device.product_id == Product.id)
+                .where(Device.imei.between(tac + "0" * 7, tac + "9" * 7))
+                .distinct()
+            )
+            found = self._known[tac] = {_family(b, m, n) for b, m, n in rows}
+        return found
+
+    def refusal(self, imei: str, family: str) -> str | None:
+        """Why ``imei`` cannot be a unit of ``family``: its TAC belongs to another model (the
+        IMEI itself is not repeated: the dialog and the file's error table show it beside)."""
+        others = sorted(self.families(imei) - {family})
+        if not others:
+            return None
+        return (
+            f"型号核准码（TAC，前 8 位）{imei[:TAC_LEN]} 属于 {'、'.join(others)}，"
+            f"不是 {family}，请核对机型"
+        )
 
 
 class HandsetStockService:
@@ -175,9 +227,16 @@ class HandsetStockService:
                 for p in products
             ]
 
-    def check_imei(self, actor: Actor, scanned: str, pending: Sequence[str] = ()) -> str:
+    def check_imei(
+        self,
+        actor: Actor,
+        scanned: str,
+        pending: Sequence[str] = (),
+        product_id: uuid.UUID | None = None,
+    ) -> str:
         """One scanned IMEI before it joins the list: its check digit, not already in the
-        list ``pending``, not already a unit in stock. Returns the 15 digits."""
+        list ``pending``, not already a unit in stock, and (given the model ``product_id`` it
+        is scanned for) its TAC not known for another model. Returns the 15 digits."""
         actor.require(Permission.STOCK_RECEIVE)
         imei = parse_imei(scanned)
         if imei in pending:
@@ -187,8 +246,13 @@ class HandsetStockService:
             )
         with self._db.read() as session:
             known = _known(session, [imei])
-        if imei in known:
-            raise ValidationError(f"{imei} {known[imei]}", IMEI_FIELD)
+            if imei in known:
+                raise ValidationError(f"{imei} {known[imei]}", IMEI_FIELD)
+            product = session.get(Product, product_id) if product_id is not None else None
+            if product is not None:
+                family = _family(product.brand, product.model, product.name)
+                if (why := _Tacs(session).refusal(imei, family)) is not None:
+                    raise ValidationError(why, IMEI_FIELD)
         return imei
 
     # -- scanning -----------------------------------------------------------------------------
@@ -228,6 +292,10 @@ class HandsetStockService:
             for imei in checked:
                 if imei in known:
                     raise ValidationError(f"第 {seen[imei]} 条 {imei} {known[imei]}", IMEI_FIELD)
+            tacs, family = _Tacs(session), _family(product.brand, product.model, product.name)
+            for imei in checked:
+                if (why := tacs.refusal(imei, family)) is not None:
+                    raise ValidationError(f"第 {seen[imei]} 条 {imei}：{why}", IMEI_FIELD)
             _insert(session, [(product.id, imei) for imei in checked], actor, location, now)
             audit.record(
                 session,
@@ -329,6 +397,7 @@ class _Checker:
     def __init__(self, session: Session, models: dict[str, _Model], progress: Progress | None):
         self._session = session
         self._models = models
+        self._tacs = _Tacs(session)
         self._progress = progress
         self._seen: dict[int, int] = {}  # IMEI as a number -> the row it first appeared on
         self.errors: list[RowError] = []
@@ -387,6 +456,13 @@ class _Checker:
         for row, imei, model in parsed:
             if imei is not None and imei in known:
                 self._error(row, IMEI_COLUMN, f"{imei} {known[imei]}")
+                imei = None
+            if (
+                imei is not None
+                and model is not None
+                and (why := self._tacs.refusal(imei, model.family)) is not None
+            ):
+                self._error(row, IMEI_COLUMN, why)
                 imei = None
             if imei is None or model is None:
                 self.error_rows += 1
@@ -462,9 +538,17 @@ def _chunks(rows: Iterable[FileRow], size: int) -> Iterator[list[FileRow]]:
 def _handsets(session: Session) -> dict[str, _Model]:
     """Every product by code (a row naming a plan's code is told it is no handset)."""
     return {
-        code: _Model(pid, code, name, kind, active)
-        for pid, code, name, kind, active in session.execute(
-            select(Product.id, Product.code, Product.name, Product.kind, Product.active)
+        code: _Model(pid, code, name, kind, active, brand or "", model or "")
+        for pid, code, name, kind, active, brand, model in session.execute(
+            select(
+                Product.id,
+                Product.code,
+                Product.name,
+                Product.kind,
+                Product.active,
+                Product.brand,
+                Product.model,
+            )
         )
     }
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -20,6 +20,7 @@ from hall_app.services.actor import Actor
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
 from tests.stock_fixtures import handset_codes, imei, stocked_imei, write_csv, wrong_digit
+from ui import messages
 from ui.app import Session
 from ui.ops import ChangeEvent, Changes, Operations
 from ui.stock.listing import StockListDialog
@@ -149,6 +150,10 @@ def test_a_delivery_file_shows_its_row_errors_and_imports_only_the_valid_rows(
     assert "已导入 到货清单.csv：40 台" in dialog.file_summary.text()
     assert len(_units(hall, [imei(20 + k) for k in range(40)])) == 40
     assert not dialog.import_button.isEnabled()
+    # the per-row errors stay listed after the import, to go back to the supplier
+    assert [[table.index(r, c).data() for c in range(4)] for r in range(4)] == cells
+    assert "有误的 4 行未导入（见上表）" in dialog.file_summary.text()
+    _shot(dialog, "stock-import-done.png")
 
 
 def test_a_malformed_file_is_named_and_nothing_can_be_imported(
@@ -177,6 +182,18 @@ def test_the_stock_list_counts_units_by_model_and_follows_a_delivery(
     first = dialog.shown[0]
     assert dialog.rows.rowCount() == len(handset_codes(hall))
     assert dialog.rows.index(0, 6).data() == str(first.in_stock)
+    # 机型 is the model alone (brand, colour, storage have their columns) and takes the room
+    # left, not 故障 (a count); the longest code and colour show whole
+    assert [dialog.rows.index(k, 1).data() for k in range(3)] == [
+        m.model or m.name for m in dialog.shown[:3]
+    ]
+    header, metrics = dialog.table.horizontalHeader(), dialog.table.fontMetrics()
+    assert header.sectionSize(9) < header.sectionSize(1)
+    for column, values in (
+        (2, [m.colour for m in dialog.shown]),
+        (4, [m.code for m in dialog.shown]),
+    ):
+        assert header.sectionSize(column) >= max(metrics.horizontalAdvance(v) for v in values)
     frame = dialog.frameGeometry().size()
     assert frame.width() <= USABLE.width() and frame.height() <= USABLE.height()
     _shot(dialog, "stock-list.png")
@@ -234,7 +251,7 @@ def test_the_scan_list_keeps_its_model_until_cleared_with_a_question(
     assert dialog.model_box.currentData() == first
     assert dialog.receive_button.text() == f"确认入库 {name} 1 台 (Ctrl+Enter)"
     dialog._clear()
-    assert shown.items[-1][0] == "question" and f"清空已扫描的 1 台{name}" in shown.items[-1][2]
+    assert shown.items[-1][0] == "question" and f"清空已扫描的 1 台 {name}？" in shown.items[-1][2]
     assert not dialog.scanned and dialog.scanned_for is None and dialog.model_box.isEnabled()
     dialog.model_box.setCurrentIndex(2)
     second = dialog.model_box.currentData()
@@ -244,3 +261,103 @@ def test_the_scan_list_keeps_its_model_until_cleared_with_a_question(
     with hall.db.read() as s:
         assert set(s.scalars(select(Device.product_id).where(Device.imei == imei(61)))) == {second}
     assert dialog.model_box.isEnabled() and dialog.scanned_for is None
+
+
+def _answer(monkeypatch: pytest.MonkeyPatch, answers: list[bool]) -> list[str]:
+    """Message boxes answered in turn from ``answers``; returns the questions asked."""
+    asked: list[str] = []
+
+    def fake_show(kind: messages.Kind, parent: object, title: str, text: str) -> bool:
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(messages, "_show", fake_show)
+    return asked
+
+
+def test_esc_asks_before_throwing_away_a_scanned_list(
+    qtbot: QtBot,
+    hall: HallApp,
+    supervisor: Actor,
+    ops: Operations,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked = _answer(monkeypatch, [False, True])
+    dialog = _dialog(qtbot, hall, supervisor, ops)
+    name = dialog._model_name(dialog.model_box.currentData())
+    for k in range(4):
+        _scan(qtbot, dialog, imei(80 + k))
+    qtbot.keyClick(dialog.imei, Qt.Key.Key_Escape)
+    assert asked == [f"已扫描的 4 台 {name} 还未入库。关闭将丢弃这个列表，确定关闭？"]
+    assert dialog.isVisible() and len(dialog.scanned) == 4  # kept: the answer was no
+    qtbot.keyClick(dialog.imei, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and len(asked) == 2
+    assert _units(hall, [imei(80 + k) for k in range(4)]) == {}
+
+
+def test_esc_with_nothing_scanned_closes_without_a_question(
+    qtbot: QtBot, hall: HallApp, supervisor: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    dialog = _dialog(qtbot, hall, supervisor, ops)
+    qtbot.keyClick(dialog.imei, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and not shown.items
+
+
+def test_after_receiving_the_model_box_keeps_the_model_for_the_next_box(
+    qtbot: QtBot, hall: HallApp, supervisor: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    dialog = _dialog(qtbot, hall, supervisor, ops)
+    dialog.model_box.setCurrentIndex(3)
+    chosen = dialog.model_box.currentData()
+    before = dialog.model_box.currentText()
+    _scan(qtbot, dialog, imei(85))
+    qtbot.keyClick(dialog.imei, Qt.Key.Key_Return, CTRL)
+    # received, and the models read again (the label counts the new unit)
+    qtbot.waitUntil(lambda: not ops.busy and dialog.model_box.currentText() != before, timeout=WAIT)
+    assert dialog.model_box.currentData() == chosen and dialog.model_box.currentIndex() == 3
+    assert dialog.model_box.isEnabled() and dialog.scanned_for is None
+    _scan(qtbot, dialog, imei(86))
+    assert dialog.scanned_for == chosen
+
+
+def test_a_refused_scan_stays_in_the_field_selected(
+    qtbot: QtBot, hall: HallApp, supervisor: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    dialog = _dialog(qtbot, hall, supervisor, ops)
+    bad = wrong_digit(imei(87))
+    _scan(qtbot, dialog, bad)
+    assert "校验位错误" in dialog.scan_message.text()
+    assert dialog.imei.text() == bad and dialog.imei.selectedText() == bad
+    qtbot.keyClick(dialog.imei, Qt.Key.Key_End)  # one digit corrected, not all typed again
+    qtbot.keyClick(dialog.imei, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(dialog.imei, imei(87)[-1])
+    qtbot.keyClick(dialog.imei, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog._checking, timeout=WAIT)
+    assert dialog.scanned == [imei(87)] and dialog.imei.text() == ""
+    _scan(qtbot, dialog, bad)  # the next scan replaces a refused one whole
+    _scan(qtbot, dialog, imei(88))
+    assert dialog.scanned == [imei(87), imei(88)]
+
+
+def test_an_imei_of_another_models_tac_is_refused_inline(
+    qtbot: QtBot, hall: HallApp, supervisor: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    old = stocked_imei(hall)
+    dialog = _dialog(qtbot, hall, supervisor, ops)
+    with hall.db.read() as s:
+        owner = s.scalars(select(Device.product_id).where(Device.imei == old)).one()
+    models = hall.stock.models(supervisor)
+    mine = next(m for m in models if m.product_id == owner)
+    other = next(m for m in models if (m.brand, m.model) != (mine.brand, mine.model))
+    dialog.model_box.setCurrentIndex(dialog._index_of(other.product_id))
+    _scan(qtbot, dialog, imei(89, old[:8]))
+    assert not dialog.scanned and f"属于 {mine.brand} {mine.model}" in dialog.scan_message.text()
+    _shot(dialog, "stock-receive-tac.png")
+
+
+def test_the_model_label_has_its_mnemonic_not_a_literal_ampersand(
+    qtbot: QtBot, hall: HallApp, supervisor: Actor, ops: Operations
+) -> None:
+    dialog = _dialog(qtbot, hall, supervisor, ops)
+    labels = [w for w in dialog.findChildren(QLabel) if w.text() == "机型 (&M)"]
+    assert len(labels) == 1 and labels[0].buddy() is dialog.model_box

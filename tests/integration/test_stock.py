@@ -428,3 +428,67 @@ def test_a_zip_that_is_no_readable_workbook_says_what_it_is(
         stock.check_file(supervisor, path)
     assert err.value.field == "导入文件"
     assert err.value.message.startswith(f"{name}：") and says in err.value.message
+
+
+# -- the type code (TAC): an IMEI's first 8 digits name its model ------------------------------
+def _tac_case(hall: HallApp, stock: HandsetStockService, supervisor: Actor) -> tuple[str, ...]:
+    """A TAC in the demo stock, a product of its model in another colour or storage (if any),
+    and a product of another model: (tac, same-model product code, other-model product code)."""
+    old = stocked_imei(hall)
+    with hall.db.read() as s:
+        owner = s.scalars(select(Device.product_id).where(Device.imei == old)).one()
+    models = stock.models(supervisor)
+    mine = next(m for m in models if m.product_id == owner)
+    same = next(
+        (m for m in models if (m.brand, m.model) == (mine.brand, mine.model) and m is not mine),
+        mine,
+    )
+    other = next(m for m in models if (m.brand, m.model) != (mine.brand, mine.model))
+    return (
+        old[:8],
+        same.code,
+        other.code,
+        f"{mine.brand} {mine.model}",
+        f"{other.brand} {other.model}",
+    )
+
+
+def test_an_imei_of_another_models_tac_is_refused_when_scanned_and_received(
+    hall: HallApp, stock: HandsetStockService, supervisor: Actor
+) -> None:
+    tac, same, other, family, other_family = _tac_case(hall, stock, supervisor)
+    ids = {m.code: m.product_id for m in stock.models(supervisor)}
+    wrong = imei(901, tac)
+    with pytest.raises(ValidationError) as refused:
+        stock.check_imei(supervisor, wrong, (), ids[other])
+    assert refused.value.field == "IMEI"
+    assert refused.value.message.startswith(f"型号核准码（TAC，前 8 位）{tac} ")
+    assert f"属于 {family}，不是 {other_family}" in refused.value.message
+    total = _count(hall)
+    with pytest.raises(ValidationError) as refused:
+        stock.receive(supervisor, ids[other], [imei(902), wrong])
+    assert refused.value.message.startswith(f"第 2 条 {wrong}：型号核准码")
+    assert _count(hall) == total  # nothing half-saved
+    # its own model (another colour or storage shares the TAC) and a TAC never seen are fine
+    assert stock.check_imei(supervisor, wrong, (), ids[same]) == wrong
+    assert stock.check_imei(supervisor, imei(903), (), ids[other]) == imei(903)
+    assert stock.receive(supervisor, ids[same], [wrong]).count == 1
+
+
+def test_a_delivery_row_of_another_models_tac_is_refused_by_row(
+    hall: HallApp, stock: HandsetStockService, supervisor: Actor, tmp_path: Path
+) -> None:
+    tac, same, other, family, _other_family = _tac_case(hall, stock, supervisor)
+    path = write_csv(
+        tmp_path / "到货.csv",
+        [(imei(911, tac), other, ""), (imei(912, tac), same, ""), (imei(913), other, "")],
+    )
+    report = stock.check_file(supervisor, path)
+    assert report.valid == 2 and [(e.row_no, e.field) for e in report.errors] == [(2, "IMEI")]
+    assert f"属于 {family}" in report.errors[0].message
+    done = stock.import_file(supervisor, path, accepted=report)
+    assert done.imported == 2
+    assert {u.imei for u in _devices(hall, [imei(911, tac), imei(912, tac), imei(913)])} == {
+        imei(912, tac),
+        imei(913),
+    }

@@ -3,6 +3,7 @@ without --yes, exit code 1 when any row has an error."""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,25 @@ def test_a_clean_file_exits_0_and_a_malformed_one_names_the_column(
     assert entry.main(["--db", demo_url, "import", "handsets", str(bad), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "错误：IMEI：bad.csv：缺少“IMEI”列" in err
+
+
+def width(text: str) -> int:
+    """Terminal columns, counted here and not by the code under test: a wide character two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def test_the_report_columns_line_up_by_display_width_next_to_chinese(
+    hall: HallApp, demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = handset_codes(hall)[0]
+    path = write_csv(
+        tmp_path / "到货.csv", [(wrong_digit(imei(6)), code, ""), (imei(7), "NO_SUCH", "")]
+    )
+    assert entry.main(["--db", demo_url, "import", "handsets", str(path), "--quiet"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    rows = [lines[0], *(line for line in lines if imei(7) in line or "校验位" in line)]
+    assert len(rows) == 3 and "型号编码" in rows[2]
+    # where the 说明 column starts, in terminal columns (a Chinese character takes two)
+    words = ("说明", "校验位", "没有")
+    starts = [width(line[: line.index(w)]) for line, w in zip(rows, words, strict=True)]
+    assert starts[0] == starts[1] == starts[2]

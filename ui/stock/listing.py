@@ -4,7 +4,7 @@ changes (a delivery received, a unit sold or returned)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QHeaderView, QWidget
 
 from hall_app.services.actor import Actor
 from hall_app.services.stock import HandsetStockService, StockModelView
@@ -13,18 +13,26 @@ from ui.ops import Changes, Operations
 from ui.widgets.list_dialog import ListDialog
 
 HEADERS = ("品牌", "机型", "颜色", "存储", "型号编码", "售价", "在库", "预占", "已售", "故障")
+# A typical row, for the columns' widths: the longest colour, storage and code in the catalog
+# whole; 机型 (the model alone: brand, colour and storage have their own columns) takes what
+# is left of the width, not 故障 (a count).
 SAMPLE = (
     "Apple",
-    "华为 Mate 70 12+256GB 雅川青",
-    "雅川青",
-    "12+256GB",
-    "HW_MATE70_256_G",
-    "¥5,499.00",
+    "iPhone 17 Pro Max",
+    "薰衣草紫",
+    "16+512GB",
+    "HW_MATE70_512_BLK",
+    "¥15,999.00",
     "00000",
     "0000",
     "00000",
-    "0000",
+    "00000",
 )
+MODEL_COLUMN = 1
+
+
+def model_text(m: StockModelView) -> str:
+    return m.model or m.name
 
 
 class StockListDialog(ListDialog):
@@ -39,36 +47,17 @@ class StockListDialog(ListDialog):
             ops,
             name="stockList",
             title="终端库存",
-            headers=[
-                "品牌",
-                "机型",
-                "颜色",
-                "存储",
-                "型号编码",
-                "售价",
-                "在库",
-                "预占",
-                "已售",
-                "故障",
-            ],
-            sample=(
-                "Apple",
-                "华为 Mate 70 12+256GB 雅川青",
-                "雅川青",
-                "12+256GB",
-                "HW_MATE70_256_G",
-                "¥5,499.00",
-                "00000",
-                "0000",
-                "00000",
-                "0000",
-            ),
+            headers=HEADERS,
+            sample=SAMPLE,
             refresh_on=Changes.STOCK,
             size=QSize(1200, 560),
             share=(0.85, 0.7),
             parent=parent,
         )
         self._stock, self._actor = stock, actor
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(MODEL_COLUMN, QHeaderView.ResizeMode.Stretch)
         self.shown: list[StockModelView] = []
         self.refresh()
 
@@ -82,7 +71,7 @@ class StockListDialog(ListDialog):
             [
                 (
                     m.brand,
-                    m.name,
+                    model_text(m),
                     m.colour or "—",
                     m.storage or "—",
                     m.code,

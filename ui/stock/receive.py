@@ -144,7 +144,9 @@ class ReceiveStockDialog(QDialog):
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_box, 1)
         model_row.addWidget(self.model_hint)
-        form.addRow("机型 (&M)", model_row)
+        model_caption = QLabel("机型 (&M)")
+        model_caption.setBuddy(self.model_box)  # a label's "&" is a mnemonic only with a buddy
+        form.addRow(model_caption, model_row)
         form.addRow("串号 IMEI (&I)", self.imei)
         form.addRow("", self.scan_message)
         buttons = QHBoxLayout()
@@ -172,10 +174,19 @@ class ReceiveStockDialog(QDialog):
         self.model_box.clear()
         for m in models:
             self.model_box.addItem(model_label(m), m.product_id)
-        if current is not None and (i := self.model_box.findData(current)) >= 0:
+        if current is not None and (i := self._index_of(current)) >= 0:
             self.model_box.setCurrentIndex(i)
         self._update_receive()
         self.imei.setFocus()
+
+    def _index_of(self, product_id: object) -> int:
+        """The box's row for ``product_id``, compared by value: ``findData`` compares the
+        wrapped Python objects by identity, so a reloaded list (new UUID objects) was never
+        found and the box fell back to its first model after 确认入库."""
+        for i in range(self.model_box.count()):
+            if self.model_box.itemData(i) == product_id:
+                return i
+        return -1
 
     def _model_name(self, product_id: uuid.UUID) -> str:
         model = self._models.get(product_id)
@@ -195,7 +206,7 @@ class ReceiveStockDialog(QDialog):
         pending = [*self.scanned, *self._checking]
         self._checking.append(text)
         self._update_receive()
-        stock, actor = self._stock, self._actor
+        stock, actor, product_id = self._stock, self._actor, self.scanned_for
 
         def done(imei: str) -> None:
             self._checking.remove(text)
@@ -211,7 +222,9 @@ class ReceiveStockDialog(QDialog):
             self._checking.remove(text)
             self._scan_failed(text, exc.message)
 
-        self._ops.query(lambda: stock.check_imei(actor, text, pending), done, failed, parent=self)
+        self._ops.query(
+            lambda: stock.check_imei(actor, text, pending, product_id), done, failed, parent=self
+        )
 
     def _scan_ok(self, text: str) -> None:
         self.scan_message.setText(f"{text}。本次共 {len(self.scanned)} 台")
@@ -223,6 +236,9 @@ class ReceiveStockDialog(QDialog):
         self.scan_message.setText(f"串号 {scanned[:20]}：{message}")
         set_role(self.scan_message, "error")
         set_role(self.imei, "error")
+        if not self.imei.text():  # back in the field, selected: one wrong digit can be
+            self.imei.setText(scanned)  # corrected, and the next scan replaces it whole
+            self.imei.selectAll()
         self._update_receive()
 
     def _update_receive(self) -> None:
@@ -233,7 +249,7 @@ class ReceiveStockDialog(QDialog):
         if not n and not self._checking:
             self.scanned_for = None
         bound = self.scanned_for
-        if bound is not None and (i := self.model_box.findData(bound)) >= 0:
+        if bound is not None and (i := self._index_of(bound)) >= 0:
             self.model_box.setCurrentIndex(i)  # the box shows what the list will be saved as
         self.model_box.setEnabled(bound is None)
         self.model_hint.setText("换机型请先清空列表" if bound is not None else "")
@@ -257,7 +273,7 @@ class ReceiveStockDialog(QDialog):
             and bound is not None
             and not messages.confirm(
                 self,
-                f"清空已扫描的 {len(self.scanned)} 台{self._model_name(bound)}？清空后可换机型。",
+                f"清空已扫描的 {len(self.scanned)} 台 {self._model_name(bound)}？清空后可换机型。",
             )
         ):
             return
@@ -269,6 +285,20 @@ class ReceiveStockDialog(QDialog):
         self.list.addItems([f"{k:>3}.  {imei}" for k, imei in enumerate(self.scanned, 1)])
         self._update_receive()
         self.imei.setFocus()
+
+    def reject(self) -> None:
+        """Esc or 关闭: a scanned list not yet received is not thrown away unasked (a stray
+        Enter keeps it)."""
+        n = len(self.scanned) + len(self._checking)
+        bound = self.scanned_for
+        if n and not messages.confirm_default_no(
+            self,
+            f"已扫描的 {n} 台{f' {self._model_name(bound)} ' if bound else ''}还未入库。"
+            "关闭将丢弃这个列表，确定关闭？",
+        ):
+            self.imei.setFocus()
+            return
+        super().reject()
 
     def _receive_if_scanning(self) -> None:
         if self.tabs.currentIndex() == 0 and self.receive_button.isEnabled():
@@ -428,13 +458,14 @@ class ReceiveStockDialog(QDialog):
         )
 
     def _imported(self, done: ImportResult) -> None:
+        # The per-row errors stay listed (what goes back to the supplier); only the import
+        # button is spent.
         self.report = None
-        self.errors.set_rows([])
         self.import_button.setText("确认导入")
         models = "，".join(f"{c} {n:,} 台" for c, n in done.per_model.items())
         self.file_summary.setText(
             f"已导入 {Path(done.path).name}：{done.imported:,} 台（{models}）"
-            + (f"；有误的 {done.skipped:,} 行未导入" if done.skipped else "")
+            + (f"；有误的 {done.skipped:,} 行未导入（见上表）" if done.skipped else "")
         )
         set_role(self.file_summary, "ok")
         self._load_models()
