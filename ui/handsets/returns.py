@@ -49,7 +49,7 @@ SAMPLES = (
     "860000000000000",
     "2026-11-24",
     "2026-12-01",
-    "¥5,499.00",
+    "¥5,999.00（已付 ¥1,500.00）",
     "银行卡 ¥4,999.00，现金 ¥500.00",
     "已超过 7 天退货期限",
 )
@@ -156,8 +156,8 @@ class HandsetReturnDialog(QDialog):
                     v.handset_name,
                     v.imei,
                     f"{v.sold_on:%Y-%m-%d}",
-                    f"{v.deadline:%Y-%m-%d}",
-                    fmt.money(v.total_fen),
+                    "—" if v.deadline is None else f"{v.deadline:%Y-%m-%d}",
+                    _amount(v),
                     "，".join(f"{label} {fmt.money(amount)}" for label, amount in v.payments),
                     "可以退货" if v.allowed else v.reason,
                 )
@@ -256,3 +256,11 @@ class HandsetReturnDialog(QDialog):
             always=again,
             customer=lambda _result: customer_id,
         )
+
+
+def _amount(view: ReturnableView) -> str:
+    """The sale's amount: an installment or contract sale shows the handset's full price and
+    what was paid at the counter (the down payment, the subsidised price)."""
+    if view.price_fen == view.total_fen:
+        return fmt.money(view.total_fen)
+    return f"{fmt.money(view.price_fen)}（已付 {fmt.money(view.total_fen)}）"
