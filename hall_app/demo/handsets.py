@@ -63,8 +63,13 @@ from hall_app.domain.handsets import (
     price_handset,
     schedule,
 )
-from hall_app.domain.pricing import Item, Pricing, VatClass, add_months
-from hall_app.domain.repayment import FEE_VAT_CODE, price_instalments, price_payoff
+from hall_app.domain.pricing import Item, Line, Pricing, VatClass, add_months
+from hall_app.domain.repayment import (
+    FEE_VAT_CODE,
+    PAYOFF_VAT_CODE,
+    price_instalments,
+    price_payoff,
+)
 from hall_app.domain.telecom import luhn_check_digit
 
 STORE = "营业厅库房"
@@ -768,6 +773,7 @@ class HandsetBuilder:
                 sale.product_id,
                 today=on,
                 fee_vat=self._fee_vat,
+                payoff_vat=self._payoff_vat,
             )
             assert sink is not None
             oid, _, _ = self._repayment(sink, sale.customer, when, priced)
@@ -847,6 +853,11 @@ class HandsetBuilder:
         vat = self._ref.vat[FEE_VAT_CODE]
         return VatClass(vat.id, vat.invoice_label, Decimal(vat.rate))
 
+    @property
+    def _payoff_vat(self) -> VatClass:
+        vat = self._ref.vat[PAYOFF_VAT_CODE]
+        return VatClass(vat.id, vat.invoice_label, Decimal(vat.rate))
+
     def _repayment(
         self, sink: OrderSink, customer: Sample, at: datetime, priced: Pricing
     ) -> tuple[uuid.UUID, str, uuid.UUID | None]:
@@ -863,7 +874,7 @@ class HandsetBuilder:
                     line.description,
                     line.product_id,
                     line.amount_fen,
-                    FEE_VAT_CODE if line.invoiceable else None,
+                    _vat_code(line, self._payoff_vat.id),
                 )
                 for line in priced.lines
             ],
@@ -1004,3 +1015,13 @@ class HandsetBuilder:
             )
             written += 2
         return written
+
+
+def _vat_code(line: Line, payoff_vat_id: uuid.UUID) -> str | None:
+    """A repayment line's VAT category: the payoff fee's own, the instalment fee's, or none
+    (the principal, receipt-only)."""
+    if not line.invoiceable:
+        return None
+    return (
+        PAYOFF_VAT_CODE if line.vat is not None and line.vat.id == payoff_vat_id else FEE_VAT_CODE
+    )

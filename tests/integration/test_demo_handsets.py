@@ -244,7 +244,12 @@ def test_installment_contracts_follow_the_schedule_and_their_repayments(
             for i in s.scalars(select(Invoice).where(Invoice.kind == InvoiceKind.BLUE))
         }
         fee_vat = s.scalars(select(VatCategory).where(VatCategory.code == "instalment_fee")).one()
+        payoff_vat = s.scalars(
+            select(VatCategory).where(VatCategory.code == "instalment_payoff_fee")
+        ).one()
     assert fee_vat.invoice_label == "*金融服务*分期手续费" and fee_vat.rate == Decimal("0.06")
+    assert payoff_vat.invoice_label == "*金融服务*提前结清手续费"
+    assert payoff_vat.rate == Decimal("0.06")
     statuses = Counter()
     overdue = 0
     for k in contracts:
@@ -272,7 +277,12 @@ def test_installment_contracts_follow_the_schedule_and_their_repayments(
             assert pay.customer_id == k.customer_id
             # the principal on the receipt only, the fee invoiced when paid (6 %)
             fees = [line for line in lines[pay.id] if line.invoiceable]
-            assert all(line.vat_category_id == fee_vat.id for line in fees)
+            # the payoff fee under its own category, every other fee under the instalment fee's
+            assert all(
+                line.vat_category_id
+                == (payoff_vat.id if line.description.startswith("提前结清手续费") else fee_vat.id)
+                for line in fees
+            )
             assert invoiced.get(pay.id, 0) == sum(line.amount_fen for line in fees)
             if status is not ContractStatus.PAID_OFF:
                 (line,) = [line for line in lines[pay.id] if not line.invoiceable]
@@ -291,6 +301,11 @@ def test_installment_contracts_follow_the_schedule_and_their_repayments(
             ]
             on = business_date(payoff.completed_at)
             assert payoff.total_fen == payoff_fen(scheduled, k.payoff_fee_fen, today=on)
+            assert k.payoff_fee_fen > 0 and [
+                line.amount_fen
+                for line in lines[payoff.id]
+                if line.vat_category_id == payoff_vat.id
+            ] == [k.payoff_fee_fen]
     assert statuses[ContractStatus.ACTIVE] >= 10 and statuses[ContractStatus.PAID_OFF] == 1
     assert statuses[ContractStatus.COMPLETED] >= 1 and overdue >= 2
 
