@@ -180,7 +180,7 @@ class HandsetReturnService:
         if returned is not None:
             reason = f"已于受理单 {returned} 退货"
         elif price is not None:
-            reason = "合约机、分期购机不能退货（仅限裸机购买）"
+            reason = f"{price[1]}不能退货（仅限裸机购买）"
         elif unit is None or unit[1] != DeviceStatus.SOLD:
             reason = "找不到这笔销售的手机串号，不能退货"
         elif not may_return(sold_on, today, self._rules.handset_return_days):
@@ -199,22 +199,22 @@ class HandsetReturnService:
             invoice_no=invoice,
             allowed=not reason,
             reason=reason,
-            price_fen=sale.total_fen if price is None else price,
+            price_fen=sale.total_fen if price is None else price[0],
         )
 
     @staticmethod
-    def _bound_price(s: Session, sale: Order) -> int | None:
-        """The handset's full price of a contract or installment sale (not returnable here);
-        None for an outright sale."""
+    def _bound_price(s: Session, sale: Order) -> tuple[int, str] | None:
+        """The handset's full price and the kind of a contract or installment sale (not
+        returnable here); None for an outright sale."""
         financed = s.scalar(
             select(InstallmentContract.price_fen).where(InstallmentContract.order_id == sale.id)
         )
         if financed is not None:
-            return financed
+            return financed, "分期购机"
         subsidy = s.scalar(
             select(HandsetCommitment.subsidy_fen).where(HandsetCommitment.order_id == sale.id)
         )
-        return None if subsidy is None else sale.total_fen + subsidy
+        return None if subsidy is None else (sale.total_fen + subsidy, "合约机")
 
     @staticmethod
     def _return_of(s: Session, sale: Order) -> str | None:
