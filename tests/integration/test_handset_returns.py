@@ -6,10 +6,12 @@ supervisor."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import uuid
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -37,6 +39,7 @@ from hall_app.domain.enums import (
 from hall_app.domain.errors import HallError, PermissionDenied, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
+from hall_app.services.documents import DocumentKind
 from hall_app.services.handset_returns import ReturnRequest
 from tests.conftest import FakeClock
 from tests.handset_fixtures import HandsetSetup, prepare_handsets, sale_request, signed
@@ -210,6 +213,30 @@ def test_refusals_save_nothing(
     _refused(hall, clerk, late, "退货订单", "已超过 7 天退货期限")
     clock.now -= timedelta(days=1)
     assert hall.handset_returns.return_handset(clerk, late).imei == sold.imei
+
+
+def test_the_refund_receipt_names_the_original_card_reference(
+    hall: HallApp, clerk: Actor, supervisor: Actor, st: HandsetSetup, tmp_path: Path
+) -> None:
+    """Walk-through: the refund receipt's card 参考号 read 退款 SL2026… instead of the POS
+    reference of the sale the acquirer refunds against."""
+    imei = stock_unit(hall, clerk, st, 5)
+    price = _price(hall, imei)
+    sold = sell_outright(
+        hall, clerk, st, imei,
+        (PaymentInput(PaymentMethod.BANK_CARD, price, reference="POS123456"),),
+    )  # fmt: skip
+    done = hall.handset_returns.return_handset(
+        clerk, ReturnRequest(sold.order_id, True, "七天无理由退货", supervisor)
+    )
+    pdf = hall.documents.print_document(clerk, done.order_id, DocumentKind.RECEIPT).pdf
+    path = tmp_path / "refund.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "参考号：原交易 POS123456" in text
+    assert f"退款 {sold.order_no}" not in text
 
 
 def test_a_contract_handset_is_not_returned_here(
