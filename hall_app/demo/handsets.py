@@ -200,7 +200,10 @@ class OrderSink(Protocol):
         items: Sequence[InvoiceItem],
         method: PaymentMethod,
         notes: str = "",
+        reference: str | None = None,
     ) -> tuple[uuid.UUID, str, uuid.UUID | None]: ...
+
+    def reference_of(self, order_id: uuid.UUID) -> str | None: ...
 
     def red_letter(
         self,
@@ -965,7 +968,7 @@ class HandsetBuilder:
             staff_id, counter_id = self._clerk()
             at = self._moment(day)
             method = self._method()
-            _, order_no, invoice_id = sink.write_order(
+            sale_id, order_no, invoice_id = sink.write_order(
                 kind=OrderType.HANDSET_SALE,
                 customer=customer,
                 staff_id=staff_id,
@@ -990,6 +993,7 @@ class HandsetBuilder:
                 items=(),
                 method=method,
                 notes=f"退货：原受理单 {order_no}，IMEI {sale.imei}；原因：{RETURN_REASON}",
+                reference=_refund_reference(sink.reference_of(sale_id)),
             )
             assert invoice_id is not None
             sink.red_letter(invoice_id, customer, supervisor, back, f"手机退货：{RETURN_REASON}")
@@ -1025,3 +1029,8 @@ def _vat_code(line: Line, payoff_vat_id: uuid.UUID) -> str | None:
     return (
         PAYOFF_VAT_CODE if line.vat is not None and line.vat.id == payoff_vat_id else FEE_VAT_CODE
     )
+
+
+def _refund_reference(sale_reference: str | None) -> str | None:
+    """A card or QR refund names its sale's payment (as HandsetReturnService writes it)."""
+    return None if sale_reference is None else f"原交易 {sale_reference}"

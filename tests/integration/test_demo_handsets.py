@@ -314,6 +314,7 @@ def test_a_returned_unit_has_its_refund_and_red_letter_invoice(demo_engine: Engi
     with Session(demo_engine) as s:
         returns = s.scalars(select(Order).where(Order.order_type == OrderType.HANDSET_RETURN)).all()
         assert returns
+        cards = 0
         for r in returns:
             refund = s.scalars(select(Payment).where(Payment.order_id == r.id)).one()
             assert refund.amount_fen == r.total_fen < 0
@@ -322,6 +323,13 @@ def test_a_returned_unit_has_its_refund_and_red_letter_invoice(demo_engine: Engi
             assert device.status is DeviceStatus.RETURNED and device.order_id is None
             sale = s.scalars(select(Order).where(Order.order_no == _sale_no(r))).one()
             assert sale.total_fen == -r.total_fen and sale.customer_id == r.customer_id
+            # a card or QR refund names the sale's payment, as the counter's return does
+            paid = s.scalars(select(Payment).where(Payment.order_id == sale.id)).one()
+            assert refund.method is paid.method
+            assert refund.reference == (
+                None if paid.reference is None else f"原交易 {paid.reference}"
+            )
+            cards += paid.reference is not None
             sold = s.scalars(select(OrderLine).where(OrderLine.order_id == sale.id)).all()
             back = s.scalars(select(OrderLine).where(OrderLine.order_id == r.id)).all()
             assert [(f"退货：{x.description}", -x.amount_fen) for x in sold] == [
@@ -335,6 +343,7 @@ def test_a_returned_unit_has_its_refund_and_red_letter_invoice(demo_engine: Engi
             assert blue.status is InvoiceStatus.RED_LETTERED
             assert red.kind is InvoiceKind.RED and red.total_fen == -blue.total_fen
             assert blue.invoice_no in red.remarks
+    assert cards >= 1  # the demo has a card or QR refund to show
 
 
 def test_demo_scanner_scans_a_sellable_handset_of_the_model(hall: HallApp, clerk: Actor) -> None:
