@@ -177,10 +177,16 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
         number: str,
         plan: tuple[uuid.UUID, int],
         address: str,
+        drawn: datetime,
         registered: datetime,
     ) -> uuid.UUID:
-        span = max(1, (spec.anchor - registered).days)
-        activated = registered + timedelta(days=rng.randrange(span), seconds=rng.randrange(36000))
+        # The day is drawn over the span from the drawn registration (so the random stream,
+        # and every later customer, is the same however far the registration was moved on)
+        # and scaled into the span from the real one.
+        span = max(1, (spec.anchor - drawn).days)
+        real_span = max(1, (spec.anchor - registered).days)
+        day = rng.randrange(span) * real_span // span
+        activated = registered + timedelta(days=day, seconds=rng.randrange(36000))
         r = rng.random()
         status = (
             SubscriptionStatus.ACTIVE
@@ -223,7 +229,7 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
     for i in range(spec.count):
         first_sub = len(subs)
         cid = uid()
-        registered = spec.anchor - timedelta(days=rng.randrange(30, 7300))
+        drawn = registered = spec.anchor - timedelta(days=rng.randrange(30, 7300))
         enterprise = rng.random() < 0.04
         if enterprise:
             mobiles = rng.randint(1, 5)
@@ -266,6 +272,9 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
         else:
             minor = last_adult is not None and rng.random() < 0.01
             person = people.person(10, 15) if minor else people.person()
+            # Nobody registers before birth: an adult from 16 (alone), a minor from 10 (with
+            # the guardian), moved on to that birthday when the drawn day is earlier.
+            registered = registered_from(person.birth_date, 10 if minor else 16, drawn, spec.anchor)
             address = person.address
             if not minor:
                 last_adult = cid
@@ -304,6 +313,7 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                 number,
                 plans[rng.randrange(len(plans))],
                 address,
+                drawn,
                 registered,
             )
             for number in numbers
@@ -318,6 +328,7 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                 f"0591{spec.index:03d}{account_seq:05d}",
                 bb,
                 address,
+                drawn,
                 registered,
             )
         if rng.random() < 0.08:
@@ -328,6 +339,7 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                 f"05918{spec.index:03d}{account_seq:05d}",
                 (spec.landline_plan, 0),
                 address,
+                drawn,
                 registered,
             )
         if i % spec.sample_every == 0:
@@ -364,6 +376,20 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
             model, columns = INSTALL_TABLES[table]
             fixed_rows[table] = convert_rows(model_table(model), columns, rows)
     return ChunkResult(spec.index, customers, subs, samples, fixed_rows)
+
+
+def registered_from(born: date, age: int, drawn: datetime, anchor: datetime) -> datetime:
+    """The drawn registration time, or the same time of day on the ``age``-th birthday (29
+    February: 1 March) when the drawn day is earlier; never after ``anchor``."""
+    try:
+        birthday = born.replace(year=born.year + age)
+    except ValueError:
+        birthday = date(born.year + age, 3, 1)
+    day = drawn.astimezone(HALL_TZ).date()
+    if day >= birthday:
+        return drawn
+    moved = drawn + timedelta(days=(birthday - day).days)
+    return min(moved, anchor)
 
 
 def convert_rows(

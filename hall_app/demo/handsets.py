@@ -63,8 +63,13 @@ from hall_app.domain.handsets import (
     price_handset,
     schedule,
 )
-from hall_app.domain.pricing import Item, Pricing, VatClass, add_months
-from hall_app.domain.repayment import FEE_VAT_CODE, price_instalments, price_payoff
+from hall_app.domain.pricing import Item, Line, Pricing, VatClass, add_months
+from hall_app.domain.repayment import (
+    FEE_VAT_CODE,
+    PAYOFF_VAT_CODE,
+    price_instalments,
+    price_payoff,
+)
 from hall_app.domain.telecom import luhn_check_digit
 
 STORE = "营业厅库房"
@@ -195,7 +200,10 @@ class OrderSink(Protocol):
         items: Sequence[InvoiceItem],
         method: PaymentMethod,
         notes: str = "",
+        reference: str | None = None,
     ) -> tuple[uuid.UUID, str, uuid.UUID | None]: ...
+
+    def reference_of(self, order_id: uuid.UUID) -> str | None: ...
 
     def red_letter(
         self,
@@ -768,6 +776,7 @@ class HandsetBuilder:
                 sale.product_id,
                 today=on,
                 fee_vat=self._fee_vat,
+                payoff_vat=self._payoff_vat,
             )
             assert sink is not None
             oid, _, _ = self._repayment(sink, sale.customer, when, priced)
@@ -847,6 +856,11 @@ class HandsetBuilder:
         vat = self._ref.vat[FEE_VAT_CODE]
         return VatClass(vat.id, vat.invoice_label, Decimal(vat.rate))
 
+    @property
+    def _payoff_vat(self) -> VatClass:
+        vat = self._ref.vat[PAYOFF_VAT_CODE]
+        return VatClass(vat.id, vat.invoice_label, Decimal(vat.rate))
+
     def _repayment(
         self, sink: OrderSink, customer: Sample, at: datetime, priced: Pricing
     ) -> tuple[uuid.UUID, str, uuid.UUID | None]:
@@ -863,7 +877,7 @@ class HandsetBuilder:
                     line.description,
                     line.product_id,
                     line.amount_fen,
-                    FEE_VAT_CODE if line.invoiceable else None,
+                    _vat_code(line, self._payoff_vat.id),
                 )
                 for line in priced.lines
             ],
@@ -954,7 +968,7 @@ class HandsetBuilder:
             staff_id, counter_id = self._clerk()
             at = self._moment(day)
             method = self._method()
-            _, order_no, invoice_id = sink.write_order(
+            sale_id, order_no, invoice_id = sink.write_order(
                 kind=OrderType.HANDSET_SALE,
                 customer=customer,
                 staff_id=staff_id,
@@ -979,6 +993,7 @@ class HandsetBuilder:
                 items=(),
                 method=method,
                 notes=f"退货：原受理单 {order_no}，IMEI {sale.imei}；原因：{RETURN_REASON}",
+                reference=_refund_reference(sink.reference_of(sale_id)),
             )
             assert invoice_id is not None
             sink.red_letter(invoice_id, customer, supervisor, back, f"手机退货：{RETURN_REASON}")
@@ -1004,3 +1019,18 @@ class HandsetBuilder:
             )
             written += 2
         return written
+
+
+def _vat_code(line: Line, payoff_vat_id: uuid.UUID) -> str | None:
+    """A repayment line's VAT category: the payoff fee's own, the instalment fee's, or none
+    (the principal, receipt-only)."""
+    if not line.invoiceable:
+        return None
+    return (
+        PAYOFF_VAT_CODE if line.vat is not None and line.vat.id == payoff_vat_id else FEE_VAT_CODE
+    )
+
+
+def _refund_reference(sale_reference: str | None) -> str | None:
+    """A card or QR refund names its sale's payment (as HandsetReturnService writes it)."""
+    return None if sale_reference is None else f"原交易 {sale_reference}"

@@ -123,6 +123,10 @@ class HistoryBuilder:
     ) -> None:
         self._ref = ref
         self._fixed = fixed
+        # The card/QR references of the orders written by write_order (a return refunds
+        # against its sale's), and of the last payment written.
+        self._references: dict[uuid.UUID, str] = {}
+        self._last_reference: str | None = None
         self._handsets = handsets
         # The install the last order opened: (subscription, kind, plan, activated, placement).
         # (subscription, kind, plan, activated or None while pending, planned, placement)
@@ -490,9 +494,11 @@ class HistoryBuilder:
         items: Sequence[InvoiceItem],
         method: PaymentMethod,
         notes: str = "",
+        reference: str | None = None,
     ) -> tuple[uuid.UUID, str, uuid.UUID | None]:
         """An order outside the queue tickets of the days (the handset builder's older sales,
-        repayments and returns), paid by ``method`` outside any till of the history."""
+        repayments and returns), paid by ``method`` outside any till of the history; a card or
+        QR payment's reference is ``reference`` when given (a refund: the sale's)."""
         self._counter_code = self._fixed.counter_code(counter_id)
         oid, order_no, invoice_id, _, _ = self._write(
             kind,
@@ -504,8 +510,15 @@ class HistoryBuilder:
             list(items),
             method=method,
             notes=notes,
+            reference=reference,
         )
+        if self._last_reference is not None:
+            self._references[oid] = self._last_reference
         return oid, order_no, invoice_id
+
+    def reference_of(self, order_id: uuid.UUID) -> str | None:
+        """The card or QR payment reference of an order written by ``write_order``."""
+        return self._references.get(order_id)
 
     def _write(
         self,
@@ -522,12 +535,14 @@ class HistoryBuilder:
         subscription_id: uuid.UUID | None = None,
         method: PaymentMethod | None = None,
         notes: str = "",
+        reference: str | None = None,
     ) -> tuple[uuid.UUID, str, uuid.UUID | None, PaymentMethod | None, int]:
         """The order, its lines, the receipt print, its payment (``method``, else drawn) and
         its invoice. Returns the order's id and number, the invoice's id, the method and the
         total."""
         rng = self._rng
         ref = self._ref
+        self._last_reference = None
         day = at.astimezone(HALL_TZ).date()
         self._order_seq += 1
         oid = self._uid()
@@ -622,10 +637,16 @@ class HistoryBuilder:
             step = 10000 if total > 5000 else 5000
             tendered = -(-total // step) * step
             change = tendered - total
+        pay_id = self._uid()
+        # Drawn also when given, so the random stream stays as it was.
+        pay_ref = None if method is PaymentMethod.CASH else f"{rng.randrange(10**12):012d}"
+        if pay_ref is not None and reference:
+            pay_ref = reference
+        self._last_reference = pay_ref
         self._add(
             self._w_pay,
             (
-                self._uid(),
+                pay_id,
                 at,
                 at,
                 oid,
@@ -636,7 +657,7 @@ class HistoryBuilder:
                 total,
                 tendered,
                 change or 0,
-                None if method is PaymentMethod.CASH else f"{rng.randrange(10**12):012d}",
+                pay_ref,
                 at,
             ),
         )

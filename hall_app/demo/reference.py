@@ -65,10 +65,13 @@ VAT = (
     ("equipment", "通信设备", "光猫", Decimal("0.13")),
     ("router", "通信设备", "无线路由器", Decimal("0.13")),
 )
-# The instalment fee and the payoff fee of an installment contract, invoiced when paid. Its id
-# comes from its code, not from the random stream, so every other demo row stays as it was.
+# The instalment fee and the payoff fee of an installment contract, invoiced when paid, each
+# under its own category (so the invoice names what it is). Their ids come from their codes,
+# not from the random stream, so every other demo row stays as it was.
 FEE_VAT = ("instalment_fee", "金融服务", "分期手续费", Decimal("0.06"))
 FEE_VAT_ID = uuid.uuid5(uuid.NAMESPACE_URL, "hall-app:demo:vat:instalment_fee")
+PAYOFF_VAT = ("instalment_payoff_fee", "金融服务", "提前结清手续费", Decimal("0.06"))
+PAYOFF_VAT_ID = uuid.uuid5(uuid.NAMESPACE_URL, "hall-app:demo:vat:instalment_payoff_fee")
 # 5G plans like an operator's tiers: (code, name, monthly yuan, data GB, voice min, sms, lock-in)
 MOBILE_PLANS = (
     ("5G029", "5G 畅享 29 元套餐", 29, 5, 100, 0, 0),
@@ -326,8 +329,8 @@ def build_reference(
         code: VatCategory(id=_uid(rng), code=code, category=cat, item_name=item, rate=rate)
         for code, cat, item, rate in VAT
     }
-    code, cat, item, rate = FEE_VAT
-    vat[code] = VatCategory(id=FEE_VAT_ID, code=code, category=cat, item_name=item, rate=rate)
+    for (code, cat, item, rate), vat_id in ((FEE_VAT, FEE_VAT_ID), (PAYOFF_VAT, PAYOFF_VAT_ID)):
+        vat[code] = VatCategory(id=vat_id, code=code, category=cat, item_name=item, rate=rate)
     session.add_all(vat.values())
     products: dict[ProductKind, list[Product]] = {k: [] for k in ProductKind}
 

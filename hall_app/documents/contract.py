@@ -54,10 +54,13 @@ def payoff_rule(doc: ContractDocument) -> str:
 
 
 def fee_text(doc: ContractDocument) -> str:
+    """The fee as the contract states it, with the amount in capitals like every other
+    amount of the contract."""
+    amount = f"{format_yuan(doc.fee_fen)}（{capital_amount(doc.fee_fen)}）"
     if doc.monthly_rate:
         rate = f"{(doc.monthly_rate * 100).normalize():f}%"
-        return f"月费率 {rate} × {doc.months} 期，计 {format_yuan(doc.fee_fen)}"
-    return format_yuan(doc.fee_fen) if doc.fee_fen else "免手续费"
+        return f"月费率 {rate} × {doc.months} 期，计 {amount}"
+    return amount if doc.fee_fen else "免手续费"
 
 
 class _PagedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no types

@@ -3,8 +3,9 @@ instalment on a day, and the lines of a repayment order.
 
 The principal repaid is receipt-only (the handset was invoiced whole at its sale); the fee is a
 charge of its own, invoiced when it is paid: an instalment's fee, the fee of instalments already
-due that a payoff settles, and the payoff fee, each on an invoice line of the VAT category
-``instalment_fee`` (``*金融服务*分期手续费``, 6 %).
+due that a payoff settles, each on an invoice line of the VAT category ``instalment_fee``
+(``*金融服务*分期手续费``, 6 %), and the payoff fee on one of ``instalment_payoff_fee``
+(``*金融服务*提前结清手续费``, 6 %), or of ``instalment_fee`` in a catalog without it.
 
 The lines say the contract (the sale's order number) and which instalments, so the generic
 receipt shows them: ``分期还款：SL20261124010001 第 3/12 期（到期 2026-12-15）本金``.
@@ -26,8 +27,10 @@ DUE: Final = "待还"  # falls due this month, not yet late
 OVERDUE: Final = "逾期"
 UPCOMING: Final = "未到期"
 STATES: Final = (PAID, DUE, OVERDUE, UPCOMING)
-# The invoice category of the instalment fee and the payoff fee, looked up by code.
+# The invoice categories of the instalment fee and of the payoff fee, looked up by code (the
+# payoff fee under the instalment fee's when the catalog has no category of its own for it).
 FEE_VAT_CODE: Final = "instalment_fee"
+PAYOFF_VAT_CODE: Final = "instalment_payoff_fee"
 
 
 def instalment_state(due_date: date, paid: bool, today: date) -> str:
@@ -137,11 +140,12 @@ def price_payoff(
     *,
     today: date,
     fee_vat: VatClass | None = None,
+    payoff_vat: VatClass | None = None,
 ) -> Pricing:
     """Paying off early on ``today``: the principal still unpaid (receipt), the fee of the
-    unpaid instalments already due and the offer's payoff fee (each invoiced under
-    ``fee_vat``); the fee of the instalments not yet due is waived. The sum is
-    ``domain.handsets.payoff_fen``."""
+    unpaid instalments already due (invoiced under ``fee_vat``) and the offer's payoff fee
+    (under ``payoff_vat``, else ``fee_vat``); the fee of the instalments not yet due is waived.
+    The sum is ``domain.handsets.payoff_fen``."""
     if not unpaid:
         raise ValueError("nothing left to pay off")
     principal = sum(i.principal_fen for i in unpaid)
@@ -167,7 +171,12 @@ def price_payoff(
         )
     if payoff_fee_fen:
         lines.append(
-            _fee_line(f"提前结清手续费：{sale_order_no}", payoff_fee_fen, product_id, fee_vat)
+            _fee_line(
+                f"提前结清手续费：{sale_order_no}",
+                payoff_fee_fen,
+                product_id,
+                payoff_vat or fee_vat,
+            )
         )
     pricing = _pricing(lines)
     assert pricing.total_fen == payoff_fen(unpaid, payoff_fee_fen, today=today)

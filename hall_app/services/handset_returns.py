@@ -67,12 +67,22 @@ class ReturnableView:
     imei: str
     handset_name: str
     sold_on: date
-    deadline: date  # the last day of the return period
-    total_fen: int
+    # The last day of the return period; None for a contract or installment sale, which is
+    # never returned here.
+    deadline: date | None
+    total_fen: int  # what the sale took at the counter (an installment sale: the down payment)
     payments: tuple[tuple[str, int], ...]  # (method label, amount), as paid
     invoice_no: str | None
     allowed: bool
     reason: str  # why not, in Chinese ("" when allowed)
+    # The handset's full price: the total for an outright sale, the contract's price for an
+    # installment sale, the total plus the subsidy for a contract phone.
+    price_fen: int = 0
+
+    @property
+    def bound(self) -> bool:
+        """A contract or installment sale (no return period)."""
+        return self.deadline is None
 
 
 @dataclass(frozen=True)
@@ -165,13 +175,14 @@ class HandsetReturnService:
                 Invoice.order_id == sale.id, Invoice.kind == InvoiceKind.BLUE
             )
         )
+        price = self._bound_price(s, sale)
         reason = ""
         if returned is not None:
             reason = f"已于受理单 {returned} 退货"
+        elif price is not None:
+            reason = f"{price[1]}不能退货（仅限裸机购买）"
         elif unit is None or unit[1] != DeviceStatus.SOLD:
             reason = "找不到这笔销售的手机串号，不能退货"
-        elif self._bound(s, sale.id):
-            reason = "合约机、分期购机不能退货（仅限裸机购买）"
         elif not may_return(sold_on, today, self._rules.handset_return_days):
             reason = (
                 f"已超过 {self._rules.handset_return_days} 天退货期限（截止 {deadline:%Y-%m-%d}）"
@@ -182,21 +193,28 @@ class HandsetReturnService:
             imei=imei,
             handset_name=name,
             sold_on=sold_on,
-            deadline=deadline,
+            deadline=None if price is not None else deadline,
             total_fen=sale.total_fen,
             payments=tuple((m.label, amount) for m, amount in _paid(s, sale.id).items()),
             invoice_no=invoice,
             allowed=not reason,
             reason=reason,
+            price_fen=sale.total_fen if price is None else price[0],
         )
 
     @staticmethod
-    def _bound(s: Session, order_id: uuid.UUID) -> bool:
-        """A contract or installment sale (not returnable here)."""
-        return any(
-            s.scalar(select(func.count()).where(model.order_id == order_id))
-            for model in (HandsetCommitment, InstallmentContract)
+    def _bound_price(s: Session, sale: Order) -> tuple[int, str] | None:
+        """The handset's full price and the kind of a contract or installment sale (not
+        returnable here); None for an outright sale."""
+        financed = s.scalar(
+            select(InstallmentContract.price_fen).where(InstallmentContract.order_id == sale.id)
         )
+        if financed is not None:
+            return financed, "分期购机"
+        subsidy = s.scalar(
+            select(HandsetCommitment.subsidy_fen).where(HandsetCommitment.order_id == sale.id)
+        )
+        return None if subsidy is None else (sale.total_fen + subsidy, "合约机")
 
     @staticmethod
     def _return_of(s: Session, sale: Order) -> str | None:
@@ -350,7 +368,7 @@ class HandsetReturnService:
                     amount_fen=-r.amount_fen,
                     tendered_fen=None,
                     change_fen=0,
-                    reference=f"退款 {sale.order_no}"[:64],
+                    reference=_refund_reference(s, sale, r.method),
                     paid_at=now,
                 )
             )
@@ -415,6 +433,28 @@ def _paid(s: Session, order_id: uuid.UUID) -> dict[PaymentMethod, int]:
     ).all():
         totals[PaymentMethod(method)] += int(amount or 0)
     return dict(totals)
+
+
+def _refund_reference(s: Session, sale: Order, method: PaymentMethod) -> str:
+    """A card or QR refund names the sale's own payment reference (the POS or QR trade
+    number the acquirer refunds against): 原交易 123456. Cash, which has none: the sale."""
+    refs = [
+        ref
+        for ref in s.scalars(
+            select(Payment.reference)
+            .where(
+                Payment.order_id == sale.id,
+                Payment.method == method,
+                Payment.amount_fen > 0,
+                Payment.reference.is_not(None),
+            )
+            .order_by(Payment.paid_at)
+        )
+        if ref and ref.strip()
+    ]
+    if not refs:
+        return f"退款 {sale.order_no}"[:64]
+    return f"原交易 {'、'.join(refs)}"[:64]
 
 
 def refund_text(refunds: tuple[Refund, ...]) -> str:

@@ -46,6 +46,7 @@ from hall_app.domain.pricing import Pricing, VatClass
 from hall_app.domain.repayment import (
     FEE_VAT_CODE,
     OVERDUE,
+    PAYOFF_VAT_CODE,
     fees_payable,
     instalment_state,
     price_instalments,
@@ -166,6 +167,7 @@ class _Chosen:
     last: bool  # nothing unpaid is left after these
     at: datetime
     fee_vat: VatClass | None  # the fee's invoice category (None when no fee is taken)
+    payoff_vat: VatClass | None = None  # the payoff fee's (None: under ``fee_vat``)
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,9 @@ class InstalmentRepayment(OrderKind[_Chosen, _Done]):
             today=business_date(now),
         )
         fee_vat = _fee_vat(session) if fees else None
+        payoff_vat = (
+            _payoff_vat(session) if self.payoff and fees and contract.payoff_fee_fen else None
+        )
         # The one decision: only instalments still unpaid are taken; a second clerk paying the
         # same ones at the same time waits for the first and then finds none.
         taken = session.execute(
@@ -250,6 +255,7 @@ class InstalmentRepayment(OrderKind[_Chosen, _Done]):
                 count == len(unpaid),
                 now,
                 fee_vat,
+                payoff_vat,
             ),
         )
 
@@ -317,6 +323,7 @@ class InstalmentPayoff(InstalmentRepayment):
                 context.product_id,
                 today=today,
                 fee_vat=context.fee_vat,
+                payoff_vat=context.payoff_vat,
             ),
             "",
         )
@@ -333,6 +340,13 @@ def _fee_vat(session: Session) -> VatClass:
             VAT_FIELD,
         )
     return VatClass(vat.id, vat.invoice_label, Decimal(vat.rate))
+
+
+def _payoff_vat(session: Session) -> VatClass | None:
+    """The payoff fee's own invoice category (``*金融服务*提前结清手续费``), by its code; None
+    in a catalog without it (the payoff fee is then invoiced under the instalment fee's)."""
+    vat = session.scalars(select(VatCategory).where(VatCategory.code == PAYOFF_VAT_CODE)).first()
+    return None if vat is None else VatClass(vat.id, vat.invoice_label, Decimal(vat.rate))
 
 
 def _taken_meanwhile(seq: int) -> ValidationError:

@@ -7,6 +7,7 @@ directory the dialog is saved there as handset_return.png (docs/screens)."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -16,13 +17,20 @@ from sqlalchemy import select
 
 from hall_app.app import HallApp
 from hall_app.db.models import Device, Invoice, Payment
-from hall_app.domain.enums import DeviceStatus, InvoiceKind, InvoiceStatus, PaymentMethod
+from hall_app.domain.enums import (
+    DeviceStatus,
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentMethod,
+    SaleMode,
+)
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_open_mobile_wizard import WAIT
-from tests.handset_fixtures import prepare_handsets
+from tests.handset_fixtures import prepare_handsets, sale_request, signed
 from tests.return_fixtures import sell_outright, stock_unit
+from ui import format as fmt
 from ui.customers.search import CustomerSearchPage
 from ui.ops import ChangeEvent, Changes, Operations
 
@@ -131,4 +139,49 @@ def test_a_clerk_returns_a_handset_with_the_supervisor(
             for r in range(again.model.rowCount())}  # fmt: skip
     assert "已于受理单" in rows[sold.order_no] and rows[first.order_no] == "可以退货"
     again.reject()
+    QApplication.processEvents()
+
+
+def test_an_installment_sale_is_listed_at_its_price_without_a_deadline(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations
+) -> None:
+    """Walk-through: ¥1,500.00 (the down payment) for a ¥5,999 installment sale, and a 退货截止
+    date although it can never be returned."""
+    st = prepare_handsets(hall)
+    req = sale_request(st, SaleMode.INSTALLMENT)
+    assert req.offer_id is not None
+    credit = hall.handsets.assess_credit(
+        clerk, req.customer_id, req.product_id, req.offer_id, req.down_payment_fen
+    )
+    req = replace(req, credit_assessment_id=credit.assessment_id)
+    sold = hall.handsets.sell(clerk, signed(hall, clerk, req))
+    page = CustomerSearchPage(
+        hall.customers, clerk, ops, None, hall.invoices, hall.documents,
+        returns=hall.handset_returns, auth=hall.auth,
+    )  # fmt: skip
+    qtbot.addWidget(page)
+    page.resize(1366, 700)
+    page.show()
+    page.open_customer(st.customer_id)
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    qtbot.keyClick(page, Qt.Key.Key_T, CTRL)
+    dialog = page.return_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.model.rowCount() >= 1, timeout=WAIT)
+    row = next(
+        r for r in range(dialog.model.rowCount())
+        if dialog.model.data(dialog.model.index(r, 0)) == sold.order_no
+    )  # fmt: skip
+    cells = [dialog.model.data(dialog.model.index(row, c)) for c in range(8)]
+    assert cells[4] == "—"
+    assert cells[5] == fmt.money(st.price_fen)  # the price, not the down payment
+    assert cells[6] == f"现金 {fmt.money(sold.total_fen)}" and sold.total_fen < st.price_fen
+    assert cells[7] == "分期购机不能退货（仅限裸机购买）"
+    dialog.table.selectRow(row)
+    assert f"已付 {fmt.money(sold.total_fen)}" in dialog.status.text()
+    assert not dialog.return_button.isEnabled()
+    target = os.environ.get("HANDSET_SCREENS")
+    if target:
+        assert dialog.grab().save(str(Path(target) / "handset_return_installment.png"))
+    dialog.reject()
     QApplication.processEvents()

@@ -105,6 +105,26 @@ def test_identity_data_is_valid(demo_engine: Engine) -> None:
     assert usccs and all(parse_uscc(u).check_ok for u in usccs)
 
 
+def test_nobody_registered_before_birth_nor_young_without_a_guardian(
+    demo_engine: Engine,
+) -> None:
+    """Walk-through: 杨刚 (born 2013) had 实名登记时间 2009. A person registers from 16 alone,
+    from 10 with the guardian."""
+    with Session(demo_engine) as s:
+        people = s.execute(
+            select(Customer.birth_date, Customer.guardian_id, Customer.real_name_verified_at).where(
+                Customer.kind == CustomerKind.INDIVIDUAL
+            )
+        ).all()
+    assert people
+    for born, guardian, registered in people:
+        day = registered.astimezone(HALL_TZ).date()
+        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        assert age >= 10, (born, day)
+        if age < 16:
+            assert guardian is not None, (born, day)
+
+
 def test_stock_is_valid_and_pretty_numbers_have_tiers(demo_engine: Engine) -> None:
     with Session(demo_engine) as s:
         sims = s.execute(select(SimCard.iccid, SimCard.imsi)).all()

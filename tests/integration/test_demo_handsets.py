@@ -244,7 +244,12 @@ def test_installment_contracts_follow_the_schedule_and_their_repayments(
             for i in s.scalars(select(Invoice).where(Invoice.kind == InvoiceKind.BLUE))
         }
         fee_vat = s.scalars(select(VatCategory).where(VatCategory.code == "instalment_fee")).one()
+        payoff_vat = s.scalars(
+            select(VatCategory).where(VatCategory.code == "instalment_payoff_fee")
+        ).one()
     assert fee_vat.invoice_label == "*金融服务*分期手续费" and fee_vat.rate == Decimal("0.06")
+    assert payoff_vat.invoice_label == "*金融服务*提前结清手续费"
+    assert payoff_vat.rate == Decimal("0.06")
     statuses = Counter()
     overdue = 0
     for k in contracts:
@@ -272,7 +277,12 @@ def test_installment_contracts_follow_the_schedule_and_their_repayments(
             assert pay.customer_id == k.customer_id
             # the principal on the receipt only, the fee invoiced when paid (6 %)
             fees = [line for line in lines[pay.id] if line.invoiceable]
-            assert all(line.vat_category_id == fee_vat.id for line in fees)
+            # the payoff fee under its own category, every other fee under the instalment fee's
+            assert all(
+                line.vat_category_id
+                == (payoff_vat.id if line.description.startswith("提前结清手续费") else fee_vat.id)
+                for line in fees
+            )
             assert invoiced.get(pay.id, 0) == sum(line.amount_fen for line in fees)
             if status is not ContractStatus.PAID_OFF:
                 (line,) = [line for line in lines[pay.id] if not line.invoiceable]
@@ -291,6 +301,11 @@ def test_installment_contracts_follow_the_schedule_and_their_repayments(
             ]
             on = business_date(payoff.completed_at)
             assert payoff.total_fen == payoff_fen(scheduled, k.payoff_fee_fen, today=on)
+            assert k.payoff_fee_fen > 0 and [
+                line.amount_fen
+                for line in lines[payoff.id]
+                if line.vat_category_id == payoff_vat.id
+            ] == [k.payoff_fee_fen]
     assert statuses[ContractStatus.ACTIVE] >= 10 and statuses[ContractStatus.PAID_OFF] == 1
     assert statuses[ContractStatus.COMPLETED] >= 1 and overdue >= 2
 
@@ -299,6 +314,7 @@ def test_a_returned_unit_has_its_refund_and_red_letter_invoice(demo_engine: Engi
     with Session(demo_engine) as s:
         returns = s.scalars(select(Order).where(Order.order_type == OrderType.HANDSET_RETURN)).all()
         assert returns
+        cards = 0
         for r in returns:
             refund = s.scalars(select(Payment).where(Payment.order_id == r.id)).one()
             assert refund.amount_fen == r.total_fen < 0
@@ -307,6 +323,13 @@ def test_a_returned_unit_has_its_refund_and_red_letter_invoice(demo_engine: Engi
             assert device.status is DeviceStatus.RETURNED and device.order_id is None
             sale = s.scalars(select(Order).where(Order.order_no == _sale_no(r))).one()
             assert sale.total_fen == -r.total_fen and sale.customer_id == r.customer_id
+            # a card or QR refund names the sale's payment, as the counter's return does
+            paid = s.scalars(select(Payment).where(Payment.order_id == sale.id)).one()
+            assert refund.method is paid.method
+            assert refund.reference == (
+                None if paid.reference is None else f"原交易 {paid.reference}"
+            )
+            cards += paid.reference is not None
             sold = s.scalars(select(OrderLine).where(OrderLine.order_id == sale.id)).all()
             back = s.scalars(select(OrderLine).where(OrderLine.order_id == r.id)).all()
             assert [(f"退货：{x.description}", -x.amount_fen) for x in sold] == [
@@ -320,6 +343,7 @@ def test_a_returned_unit_has_its_refund_and_red_letter_invoice(demo_engine: Engi
             assert blue.status is InvoiceStatus.RED_LETTERED
             assert red.kind is InvoiceKind.RED and red.total_fen == -blue.total_fen
             assert blue.invoice_no in red.remarks
+    assert cards >= 1  # the demo has a card or QR refund to show
 
 
 def test_demo_scanner_scans_a_sellable_handset_of_the_model(hall: HallApp, clerk: Actor) -> None:

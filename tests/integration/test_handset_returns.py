@@ -6,9 +6,12 @@ supervisor."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,12 +21,14 @@ from hall_app.db.models import (
     AuditEntry,
     Customer,
     Device,
+    HandsetCommitment,
     Invoice,
     InvoiceLine,
     Order,
     Payment,
 )
 from hall_app.domain.enums import (
+    CreditOutcome,
     DeviceStatus,
     InvoiceKind,
     InvoiceStatus,
@@ -34,6 +39,7 @@ from hall_app.domain.enums import (
 from hall_app.domain.errors import HallError, PermissionDenied, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
+from hall_app.services.documents import DocumentKind
 from hall_app.services.handset_returns import ReturnRequest
 from tests.conftest import FakeClock
 from tests.handset_fixtures import HandsetSetup, prepare_handsets, sale_request, signed
@@ -106,6 +112,9 @@ def test_an_outright_sale_is_returned_refunded_and_red_lettered(
         refunds = s.scalars(select(Payment).where(Payment.order_id == ret.id)).all()
         assert sorted(p.amount_fen for p in refunds) == sorted([-cash_part, cash_part - price])
         assert all(p.staff_id == clerk.staff_id and p.cash_session_id for p in refunds)
+        # The card refund names the sale's own POS reference (the refund receipt's 参考号).
+        card = next(p for p in refunds if p.method is PaymentMethod.BANK_CARD)
+        assert card.reference == "原交易 POS000007"
         refund_till = refunds[0].cash_session_id
         blue = s.scalars(select(Invoice).where(Invoice.invoice_no == sold.invoice_no)).one()
         red = s.scalars(select(Invoice).where(Invoice.invoice_no == done.red_invoice_no)).one()
@@ -206,6 +215,30 @@ def test_refusals_save_nothing(
     assert hall.handset_returns.return_handset(clerk, late).imei == sold.imei
 
 
+def test_the_refund_receipt_names_the_original_card_reference(
+    hall: HallApp, clerk: Actor, supervisor: Actor, st: HandsetSetup, tmp_path: Path
+) -> None:
+    """Walk-through: the refund receipt's card 参考号 read 退款 SL2026… instead of the POS
+    reference of the sale the acquirer refunds against."""
+    imei = stock_unit(hall, clerk, st, 5)
+    price = _price(hall, imei)
+    sold = sell_outright(
+        hall, clerk, st, imei,
+        (PaymentInput(PaymentMethod.BANK_CARD, price, reference="POS123456"),),
+    )  # fmt: skip
+    done = hall.handset_returns.return_handset(
+        clerk, ReturnRequest(sold.order_id, True, "七天无理由退货", supervisor)
+    )
+    pdf = hall.documents.print_document(clerk, done.order_id, DocumentKind.RECEIPT).pdf
+    path = tmp_path / "refund.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "参考号：原交易 POS123456" in text
+    assert f"退款 {sold.order_no}" not in text
+
+
 def test_a_contract_handset_is_not_returned_here(
     hall: HallApp, clerk: Actor, supervisor: Actor, st: HandsetSetup
 ) -> None:
@@ -217,8 +250,43 @@ def test_a_contract_handset_is_not_returned_here(
         v for v in hall.handset_returns.returnable(clerk, customer) if v.order_id == sold.order_id
     )
     assert not view.allowed and "仅限裸机购买" in view.reason
+    # No return period to show, and the handset's price (what was paid plus the subsidy).
+    assert view.deadline is None and view.bound
+    with hall.db.read() as s:
+        subsidy = s.scalars(
+            select(HandsetCommitment.subsidy_fen).where(HandsetCommitment.order_id == sold.order_id)
+        ).one()
+    assert subsidy > 0 and view.price_fen == view.total_fen + subsidy
     req = ReturnRequest(sold.order_id, True, "不想要了", supervisor)
     _refused(hall, clerk, req, "退货订单", "合约机")
+
+
+def test_an_installment_sale_shows_its_price_and_no_deadline(
+    hall: HallApp, clerk: Actor, supervisor: Actor, st: HandsetSetup
+) -> None:
+    """Walk-through: the list showed ¥1,500.00 (the down payment) for a ¥5,999 handset and a
+    退货截止 date although it can never be returned."""
+    req = sale_request(st, SaleMode.INSTALLMENT)
+    assert req.offer_id is not None
+    credit = hall.handsets.assess_credit(
+        clerk, req.customer_id, req.product_id, req.offer_id, req.down_payment_fen
+    )
+    assert credit.outcome is CreditOutcome.APPROVED, credit.reasons
+    req = replace(req, credit_assessment_id=credit.assessment_id)
+    sold = hall.handsets.sell(clerk, signed(hall, clerk, req))
+    assert sold.contract_id is not None
+    view = next(
+        v
+        for v in hall.handset_returns.returnable(clerk, st.customer_id)
+        if v.order_id == sold.order_id
+    )
+    assert not view.allowed and "分期购机不能退货" in view.reason
+    assert view.deadline is None
+    assert view.total_fen == sold.total_fen < st.price_fen  # the down payment
+    assert view.price_fen == st.price_fen
+    _refused(
+        hall, clerk, ReturnRequest(sold.order_id, True, "不想要了", supervisor), "退货订单", "分期"
+    )
 
 
 def test_two_clerks_returning_the_same_sale_at_once_return_it_once(

@@ -196,6 +196,15 @@ def test_paying_off_early_takes_the_unpaid_principal_and_the_payoff_fee(
         [invoice] = s.scalars(select(Invoice).where(Invoice.order_id == paid.order_id)).all()
         assert invoice.total_fen == overdue_fee + 5_000 == c.payoff_fen - principal
         assert paid.invoice_no == invoice.invoice_no
+        # each fee under its own name (walk-through: 分期手续费 twice)
+        items = s.execute(
+            select(InvoiceLine.item_name, InvoiceLine.amount_fen + InvoiceLine.tax_fen).where(
+                InvoiceLine.invoice_id == invoice.id
+            )
+        ).all()
+        assert sorted(items) == sorted(
+            [("*金融服务*分期手续费", overdue_fee), ("*金融服务*提前结清手续费", 5_000)]
+        )
         unpaid = s.scalars(
             select(Instalment).where(Instalment.contract_id == sold.contract_id)
         ).all()
@@ -352,6 +361,31 @@ def test_a_repayment_gets_its_receipt_naming_the_contract_and_instalments(
     )
     assert "*金融服务*分期手续费" in shown and "6%" in shown
     assert format_yuan(c.instalments[1].fee_fen) in shown and paid.invoice_no in shown
+
+
+def test_without_its_own_category_the_payoff_fee_is_invoiced_as_an_instalment_fee(
+    hall: HallApp, clerk: Actor
+) -> None:
+    # A catalog not yet synced with the payoff fee's category: the payoff is still taken, its
+    # fee invoiced under the instalment fee's category.
+    sold = installment_sale(hall, clerk, adult(hall))
+    with hall.db.unit_of_work() as s:
+        s.execute(
+            update(VatCategory)
+            .where(VatCategory.code == "instalment_payoff_fee")
+            .values(code="other_payoff_fee")
+        )
+    [c] = hall.instalments.contracts(clerk, sold.customer_id)
+    paid = hall.instalments.pay_off(clerk, PayoffRequest(sold.contract, cash(c.payoff_fen)))
+    with hall.db.read() as s:
+        [invoice] = s.scalars(select(Invoice).where(Invoice.order_id == paid.order_id)).all()
+        names = s.scalars(
+            select(InvoiceLine.item_name).where(InvoiceLine.invoice_id == invoice.id)
+        ).all()
+        total = invoice.total_fen
+    assert names and set(names) == {"*金融服务*分期手续费"}
+    unpaid = sum(i.principal_fen for i in c.instalments if i.paid_at is None)
+    assert total == c.payoff_fen - unpaid > 0
 
 
 def test_without_the_fees_invoice_category_no_fee_is_taken_and_nothing_saved(

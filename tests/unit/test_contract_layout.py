@@ -85,11 +85,14 @@ def test_the_last_instalment_takes_the_remainder_and_is_printed_in_capitals(
     assert doc.repaid_fen == 500_001 + 1_000 and doc.total_fen == 600_001 + 1_000
 
 
-def test_fee_and_payoff_wording() -> None:
+def test_fee_and_payoff_wording(tmp_path: Path) -> None:
     rated = _doc("—", rate=Decimal("0.006"))
-    assert (
-        fee_text(rated)
-        == f"月费率 0.6% × 24 期，计 ¥{rated.fee_fen // 100:,}.{rated.fee_fen % 100:02d}"
-    )
+    yuan = f"¥{rated.fee_fen // 100:,}.{rated.fee_fen % 100:02d}"
+    # in capitals like every other amount (walk-through: 分期手续费 ¥180.00 had none)
+    assert fee_text(rated) == f"月费率 0.6% × 24 期，计 {yuan}（{capital_amount(rated.fee_fen)}）"
+    stated = _doc("—", fee=18_000)
+    assert fee_text(stated) == "¥180.00（壹佰捌拾元整）"
     assert fee_text(_doc("—")) == "免手续费"
+    flat = "".join(_text(render_installment_contract(stated), tmp_path).split())
+    assert "分期手续费：¥180.00（壹佰捌拾元整）" in flat
     assert "不收提前结清手续费" in payoff_rule(_doc("—"))

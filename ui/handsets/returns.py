@@ -42,7 +42,7 @@ from ui.screen import fit_to_screen
 from ui.table import RowsModel, make_table
 from ui.widgets.fields import error_label
 
-HEADERS = ("受理单号", "手机", "IMEI", "销售日期", "退货截止", "金额", "付款方式", "能否退货")
+HEADERS = ("受理单号", "手机", "IMEI", "销售日期", "退货截止", "售价", "付款方式", "能否退货")
 SAMPLES = (
     "SL202611240100001",
     "华为 Mate 70 12+256GB",
@@ -134,7 +134,7 @@ class HandsetReturnDialog(QDialog):
         layout.addLayout(buttons)
         for key in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut(self, key, self.submit)
-        fit_to_screen(self, QSize(1240, 560))
+        fit_to_screen(self, QSize(1300, 560))
         self.load()
 
     # -- the list ---------------------------------------------------------------------------
@@ -156,8 +156,8 @@ class HandsetReturnDialog(QDialog):
                     v.handset_name,
                     v.imei,
                     f"{v.sold_on:%Y-%m-%d}",
-                    f"{v.deadline:%Y-%m-%d}",
-                    fmt.money(v.total_fen),
+                    "—" if v.deadline is None else f"{v.deadline:%Y-%m-%d}",
+                    fmt.money(v.price_fen),
                     "，".join(f"{label} {fmt.money(amount)}" for label, amount in v.payments),
                     "可以退货" if v.allowed else v.reason,
                 )
@@ -192,7 +192,7 @@ class HandsetReturnDialog(QDialog):
                 f"红冲发票 {view.invoice_no or '无'}"
             )
         else:
-            self.status.setText(f"{view.order_no} 不能退货：{view.reason}")
+            self.status.setText(f"{view.order_no} 不能退货：{view.reason}{_paid_part(view)}")
 
     # -- the return -------------------------------------------------------------------------
     def submit(self) -> None:
@@ -256,3 +256,11 @@ class HandsetReturnDialog(QDialog):
             always=again,
             customer=lambda _result: customer_id,
         )
+
+
+def _paid_part(view: ReturnableView) -> str:
+    """An installment or contract sale: its price against what the counter took (the down
+    payment, the subsidised price), which the 付款方式 column lists."""
+    if view.price_fen == view.total_fen:
+        return ""
+    return f"（售价 {fmt.money(view.price_fen)}，已付 {fmt.money(view.total_fen)}）"
