@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from hall_app.domain.handsets import ScheduledInstalment
+from hall_app.domain.handsets import ScheduledInstalment, return_deadline
 from hall_app.domain.masking import mask_phone
 from hall_app.domain.money import format_yuan
 from hall_app.domain.pricing import AppliedPromotion, Gear, Pricing
@@ -195,6 +195,7 @@ def relocation_terms(
 HANDSET_CLAUSES = frozenset(
     {
         "handset",
+        "returns",
         "contract",
         "clawback",
         "installment",
@@ -249,15 +250,25 @@ def handset_terms(
     *,
     contract: HandsetTermsContract | None = None,
     installment: HandsetTermsInstallment | None = None,
+    return_days: int = 0,
 ) -> str:
     """The numbered terms of a handset sale: the handset and its IMEI; a contract phone's
     commitment and its clawback rule; an installment purchase's amounts, its schedule (each
-    instalment's due date and amount in figures) and the early-payoff rule; the pledge."""
+    instalment's due date and amount in figures) and the early-payoff rule; a sale outright
+    its ``return_days`` return period (BusinessRules.handset_return_days, the day of sale
+    being day 0) with its last day; the pledge."""
     terms = [
         clauses["handset"].format(
             name=name, imei=imei, price=format_yuan(price_fen), warranty=f"{warranty_from:%Y-%m-%d}"
         )
     ]
+    if contract is None and installment is None and return_days > 0:
+        terms.append(
+            clauses["returns"].format(
+                days=return_days,
+                deadline=f"{return_deadline(warranty_from, return_days):%Y-%m-%d}",
+            )
+        )
     if contract is not None:
         c = contract
         terms.append(

@@ -423,7 +423,7 @@ class HandsetCatalog:
             instalments=self.instalments,
         )
 
-    def terms(self, imei: str, today: date) -> str:
+    def terms(self, imei: str, today: date, return_days: int) -> str:
         o = self.offer
         contract = installment = None
         if self.mode is SaleMode.CONTRACT:
@@ -456,6 +456,7 @@ class HandsetCatalog:
             terms_clauses("handset"),
             contract=contract,
             installment=installment,
+            return_days=return_days,
         )
 
 
@@ -744,7 +745,10 @@ class HandsetSale(OrderKind[SaleTaken, SaleFulfilled]):
 
     def lines(self, context: SaleTaken, today: date) -> Priced:
         cat = context.catalog
-        return Priced(cat.price(self._imei), cat.terms(self._imei, today))
+        return Priced(
+            cat.price(self._imei),
+            cat.terms(self._imei, today, self._rules.handset_return_days),
+        )
 
     def fulfil(
         self, session: Session, actor: Actor, order: Order, context: SaleTaken, pricing: Pricing
@@ -1050,7 +1054,7 @@ class HandsetService:
                 raise NotFound("该客户不存在", "客户")
             cat = handset_catalog(s, req, today)
             pricing = cat.price(imei)
-            terms = cat.terms(imei, today)
+            terms = cat.terms(imei, today, self._rules.handset_return_days)
         return HandsetQuote(
             lines=line_views(pricing),
             total_fen=pricing.total_fen,

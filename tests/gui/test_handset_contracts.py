@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -24,7 +24,7 @@ from tests.gui.test_customer_search import _logged_in
 from tests.integration.handset_rows import Sold, contract_sale, installment_sale, with_mobile
 from tests.integration.test_instalments import cash
 from ui.app import Session
-from ui.handsets.contracts import OVERDUE_RED
+from ui.handsets.contracts import IMEI_COLUMN, OVERDUE_RED, MiddleElided
 from ui.handsets.repay import RepaymentDialog
 from ui.main_window.window import MainWindow
 from ui.screen import FRAME
@@ -104,6 +104,22 @@ def test_the_record_flags_overdue_instalments_and_a_clerk_takes_them_in_cash(
     assert c.index(0, 3).data() == "14/24 个月" and c.index(0, 5).data() == "¥700.00"
     assert c.index(0, 2).data() == phone.imei
     _fits(window)
+    # at 1366 the 终端 tab is wholly in view, not scrolled off the record's right edge
+    bar = record.tabs.tabBar()
+    assert bar.sizeHint().width() <= record.tabs.width(), (bar.sizeHint(), record.tabs.width())
+    assert bar.rect().contains(bar.tabRect(index)), (bar.tabRect(index), bar.rect())
+    assert record.tabs.tabToolTip(3).startswith("缴费记录。")  # short tab name, long one on hover
+    for table in (panel.contract_table, panel.commitment_table):  # every column in view
+        widths = sum(table.columnWidth(c) for c in range(table.model().columnCount()))
+        assert widths <= table.viewport().width() + 1, table.objectName()
+        assert table.columnWidth(1) >= 90  # 机型 not cut to "Appl…"
+        # the IMEI elided in the middle: its first and last digits stay
+        delegate = table.itemDelegateForColumn(IMEI_COLUMN)
+        assert isinstance(delegate, MiddleElided)
+        option = QStyleOptionViewItem()
+        delegate.initStyleOption(option, table.model().index(0, IMEI_COLUMN))
+        assert option.textElideMode == Qt.TextElideMode.ElideMiddle
+        assert option.text == table.model().index(0, IMEI_COLUMN).data()
     _shot(window, "handsets-record")
 
     qtbot.keyClick(panel.instalment_table, Qt.Key.Key_K, CTRL)  # 还款

@@ -87,3 +87,16 @@ def test_a_rate_is_stated_as_a_rate() -> None:
 def test_values_are_filled_in_not_interpreted() -> None:
     got = handset_terms("机型{imei}", "{price}", 100, SALE_DAY, CLAUSES)
     assert "“机型{imei}”" in got and "串号（IMEI）{price}" in got
+
+
+def test_outright_names_the_return_period_and_its_last_day() -> None:
+    got = handset_terms(NAME, IMEI, 549_900, SALE_DAY, CLAUSES, return_days=7)
+    second = got.splitlines()[1]
+    assert second.startswith("2. 裸机购买的手机自购买之日起 7 天内（至 2026-12-01）")
+    plan = HandsetTermsInstallment(
+        "12 期免息", 100_000, schedule(449_900, 12, SALE_DAY), Decimal(0), 0
+    )
+    with_plan = handset_terms(
+        NAME, IMEI, 549_900, SALE_DAY, CLAUSES, installment=plan, return_days=7
+    )
+    assert "退货退款" not in with_plan  # an installment sale is never returned

@@ -30,6 +30,15 @@ from ui.workorders.format import appointment
 
 WORK_ORDER_ROWS = 3  # rows the open work orders' list shows before it scrolls
 HANDSETS_TAB = "终端"  # handsets on installments or on contract; short: 7 tabs fit unscrolled
+# The tabs' short names (the tooltip and ``tables`` keep the long one): all seven with their
+# counts fit the record's half of a 1366 px screen, so 终端 (red when overdue) is never
+# scrolled off its right edge.
+TAB_LABELS = {
+    "业务号码": "号码",
+    "受理记录": "受理",
+    "缴费记录": "缴费",
+    "未结故障/投诉": "故障投诉",
+}
 
 
 class CustomerRecordView(QWidget):
@@ -99,7 +108,7 @@ class CustomerRecordView(QWidget):
                 table.setColumnWidth(8, 260)
                 fit_columns(table, {2: 90, 8: 110})
             self.tables[label] = table
-            self.tabs.addTab(table, label)
+            self.tabs.addTab(table, TAB_LABELS.get(label, label))
         self.handsets = HandsetContractsPanel()
         self.tabs.addTab(self.handsets, HANDSETS_TAB)
         self._tab_names = [self.tabs.tabText(i) for i in range(self.tabs.count())]
@@ -119,7 +128,10 @@ class CustomerRecordView(QWidget):
         ]
         for i in range(self.tabs.count()):
             keys.append((f"Alt+{i + 1}", functools.partial(self.go_to_tab, i)))
-            self.tabs.setTabToolTip(i, f"Alt+{i + 1}；Ctrl+PgDown / Ctrl+PgUp 切换资料页")
+            name = next((k for k, v in TAB_LABELS.items() if v == self._tab_names[i]), "")
+            self.tabs.setTabToolTip(
+                i, f"{name + '。' if name else ''}Alt+{i + 1}；Ctrl+PgDown / Ctrl+PgUp 切换资料页"
+            )
         for key, slot in keys:
             shortcut(self, key, slot)
 

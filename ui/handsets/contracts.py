@@ -8,13 +8,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +29,19 @@ from ui.style import set_role
 from ui.table import Index, RowsModel, fit_columns, make_table
 
 OVERDUE_RED = QColor("#c0392b")  # the style sheet's error colour (hall.qss, role "error")
+
+
+IMEI_COLUMN = 2  # in both tables
+
+
+class MiddleElided(QStyledItemDelegate):
+    """Draws its column's text elided in the middle ("8671890…77123"), not at its end."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class FlaggedRows(RowsModel):
@@ -56,9 +71,7 @@ class HandsetContractsPanel(QWidget):
         self.banner = QLabel("")
         self.banner.setObjectName("instalmentBanner")
         self.banner.setWordWrap(True)
-        self.contracts = FlaggedRows(
-            ["受理单号", "机型", "IMEI", "已还期数", "待还", "逾期", "状态"]
-        )
+        self.contracts = FlaggedRows(["受理单号", "机型", "IMEI", "已还", "待还", "逾期", "状态"])
         self.contract_table = make_table(
             self.contracts,
             (
@@ -72,7 +85,7 @@ class HandsetContractsPanel(QWidget):
             ),
         )
         self.contract_table.setObjectName("contractTable")
-        fit_columns(self.contract_table, {1: 60, 2: 128})
+        fit_columns(self.contract_table, {1: 90, 2: 110})
         self.contract_table.selectionModel().currentRowChanged.connect(self._contract_row)
         self.instalments = FlaggedRows(
             ["期次", "到期日", "本金", "手续费", "应还", "状态", "还款时间"]
@@ -94,7 +107,7 @@ class HandsetContractsPanel(QWidget):
         self.summary.setObjectName("contractSummary")
         self.summary.setWordWrap(True)
         self.commitments = RowsModel(
-            ["号码", "机型", "IMEI", "剩余/合约期", "到期日", "今日违约金", "状态"]
+            ["号码", "机型", "IMEI", "剩余/合约", "到期日", "违约金", "状态"]
         )
         self.commitment_table = make_table(
             self.commitments,
@@ -109,9 +122,12 @@ class HandsetContractsPanel(QWidget):
             ),
         )
         self.commitment_table.setObjectName("commitmentTable")
-        fit_columns(self.commitment_table, {1: 60, 2: 128})
+        fit_columns(self.commitment_table, {1: 90, 2: 110})
         for short in (self.contract_table, self.commitment_table):  # the columns fit instead
             short.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            # an IMEI too wide for its column keeps its first and last digits (the ones a
+            # clerk compares with the box), the whole one in the tooltip
+            short.setItemDelegateForColumn(IMEI_COLUMN, MiddleElided(short))
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary, 1)

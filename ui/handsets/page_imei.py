@@ -21,6 +21,15 @@ from ui.wizard.base import WizardEnv, error_label
 
 DEVICE_SCAN_HINT = "演示模式：按 F9 模拟扫码枪扫描一台本厅库存中所选机型的手机串号"
 ALREADY = "这台手机已扫描并核对过，无需重复扫描"
+NOT_TAKEN = "本次购机尚未选定手机：请换一台或重新扫描"
+
+
+def refusal_text(exc: HallError) -> str:
+    """The refusal as one line: the field named once (a message that already starts with
+    "IMEI 8671…" is not prefixed with "IMEI：" again)."""
+    if exc.field and exc.message.startswith(exc.field):
+        return exc.message
+    return exc.text
 
 
 class ImeiPage(HandsetPage):
@@ -134,9 +143,9 @@ class ImeiPage(HandsetPage):
         self.draft.device = None
         self.draft.quote = None
         set_role(self.error, "error")
-        self.error.setText(exc.text)
+        self.error.setText(refusal_text(exc))
         set_role(self.result, "error")
-        self.result.setText("未登记：请换一台或重新扫描")
+        self.result.setText(NOT_TAKEN)
         self.complete_changed.emit()
         return True
 

@@ -4,7 +4,8 @@ with the model's offers for that way."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection
+from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QRadioButton,
+    QTableView,
     QVBoxLayout,
 )
 
@@ -56,6 +58,29 @@ def offer_row(o: OfferView) -> tuple[str, ...]:
     return (f"{o.months} 期", instalment_cost(o), instalment_conditions(o), o.name)
 
 
+class _FirstLastRow(QObject):
+    """Home and End in a row-selecting table go to the first and the last row (Qt's own move
+    to the row's first and last cell, which selects the same row again: nothing happens)."""
+
+    def __init__(self, view: QTableView) -> None:
+        super().__init__(view)
+        self._view = view
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        key = event.key()
+        if key not in (Qt.Key.Key_Home, Qt.Key.Key_End):
+            return False
+        count = self._view.model().rowCount()
+        if count:
+            row = 0 if key == Qt.Key.Key_Home else count - 1
+            self._view.selectRow(row)
+            self._view.scrollTo(self._view.model().index(row, 0))
+        return True
+
+
 class ModelPage(HandsetPage):
     title = "选择机型"
 
@@ -79,6 +104,7 @@ class ModelPage(HandsetPage):
             ),
         )
         self.table.setObjectName("handsetModels")
+        _FirstLastRow(self.table)
         self.table.selectionModel().selectionChanged.connect(self._model_chosen)
         self.table.activated.connect(lambda _i: self.mode_buttons[self.draft.mode].setFocus())
         self.stock_note = error_label("handsetStockNote")
@@ -222,7 +248,12 @@ class ModelPage(HandsetPage):
                 "分期购机：仅限年满 18 周岁的客户，须通过信用评估；首付今日收取，"
                 "其余按月还款，可提前结清。"
             )
-        index = next((i for i, o in enumerate(self._offers) if d.offer and o.id == d.offer.id), 0)
+        # installments default to the longest term (the smallest monthly amount: the shortest
+        # exceeds the credit limit on an expensive phone); contracts to the first
+        default = len(self._offers) - 1 if mode is SaleMode.INSTALLMENT else 0
+        index = next(
+            (i for i, o in enumerate(self._offers) if d.offer and o.id == d.offer.id), default
+        )
         if self._offers and mode is not SaleMode.OUTRIGHT:
             self.offers.selectRow(index)
         self.complete_changed.emit()

@@ -208,6 +208,9 @@ class InstallmentPart(QWidget):
         self.rules = RowsModel(["评估项目", "结果", "说明"])
         self.rule_table = make_table(self.rules, ("实名在网时长", "须主管审批", ""))
         self.rule_table.setObjectName("creditRules")
+        # a reason is a sentence (the monthly sum against the limit, the age refused): it
+        # wraps in its cell rather than end in "…"; six rows, measured once per assessment
+        self.rule_table.setWordWrap(True)
         self.sup_box = QGroupBox("须主管审批：值班主管输入用户名和密码")
         self.sup_user = QLineEdit()
         self.sup_user.setObjectName("creditSupervisorUser")
@@ -428,13 +431,14 @@ class InstallmentPart(QWidget):
         self.rules.set_rows(
             [(r.label, RULE_OUTCOME[r.outcome], r.reason) for r in credit.rules], list(credit.rules)
         )
+        self.rule_table.resizeRowsToContents()
         monthly = f"（月还款 {fmt.money(credit.monthly_fen)}）"
         if credit.outcome is CreditOutcome.APPROVED:
             set_role(self.verdict, "ok")
             self.verdict.setText(f"评估通过{monthly}")
         elif credit.outcome is CreditOutcome.REFUSED:
             set_role(self.verdict, "error")
-            self.verdict.setText(f"评估未通过，不能分期购机：{credit.reasons}")
+            self.verdict.setText(refusal_text(credit))
         elif credit.approved_by:
             set_role(self.verdict, "ok")
             self.verdict.setText(f"须主管审批：已由 {credit.approved_by} 审批通过{monthly}")
@@ -502,8 +506,26 @@ class InstallmentPart(QWidget):
         if credit is None:
             return "请先进行信用评估（Ctrl+R）"
         if credit.outcome is CreditOutcome.REFUSED:
-            return "信用评估未通过，不能分期购机：可改为裸机购买"
+            return f"信用评估未通过：{refusal_advice(credit)}"
         return "须值班主管输入用户名和密码审批"
+
+
+def refusal_text(credit: CreditView) -> str:
+    """The refused verdict: only the rules that refuse are its reasons (one a supervisor
+    could approve is named apart), and what the clerk can still offer."""
+    failed = [r.reason for r in credit.rules if r.outcome is RuleOutcome.FAIL] or [credit.reasons]
+    referred = [r.reason for r in credit.rules if r.outcome is RuleOutcome.REFER]
+    also = f"（另：{'；'.join(referred)}，须主管审批）" if referred else ""
+    return f"评估未通过：{'；'.join(failed)}{also}。{refusal_advice(credit)}"
+
+
+def refusal_advice(credit: CreditView) -> str:
+    """Only the monthly amount over the limit: a longer term or a bigger down payment may
+    pass; any other refusal: this customer cannot buy in installments now."""
+    failed = {r.code for r in credit.rules if r.outcome is RuleOutcome.FAIL}
+    if failed == {"monthly"}:
+        return "可选更长的期数或提高首付后重新评估（Ctrl+R），或改为裸机购买"
+    return "不能分期购机，可改为裸机购买"
 
 
 class TermsPage(HandsetPage):

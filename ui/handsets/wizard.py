@@ -1,7 +1,8 @@
 """The 购机 wizard: model and way to sell → IMEI → contract number or installment terms and
 credit check (skipped outright) → customer confirmation → payment → done. The frame and the
 last three pages are every wizard's (ui/wizard/). Nothing is held while the wizard is open
-(the unit is claimed when the sale completes), so abandoning gives nothing back."""
+(the unit is claimed when the sale completes), so abandoning gives nothing back; it asks
+first once a unit is scanned, the credit approved or the customer signed."""
 
 from __future__ import annotations
 
@@ -104,6 +105,21 @@ class HandsetWizard(WizardDialog):
 
     def outcome(self) -> HandsetSold | None:
         return self.draft.sold
+
+    def abandon_question(self) -> str | None:
+        """Once real work is done (a unit scanned, a supervisor's credit approval, the
+        customer's signature) 取消 asks first, defaulting to 否; before it, it just closes."""
+        d = self.draft
+        done = []
+        if d.device is not None:
+            done.append(f"已扫描的终端 {d.device.imei}")
+        if d.credit is not None and d.credit.approved_by:
+            done.append("主管的信用审批")
+        if d.signature_png is not None:
+            done.append("客户的签名")
+        if not done:
+            return None
+        return f"放弃本次购机？{'、'.join(done)}将作废，未收取任何费用。"
 
     def release(self) -> None:
         self.confirm.close_customer_view()
