@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from hall_app.app import HallApp
-from hall_app.db.models import Customer, Order, Payment, PhoneNumber, SimCard
+from hall_app.db.models import Customer, Order, Payment, PhoneNumber, SimCard, Subscription
 from hall_app.devices.id_reader import IdCardData, SimulatedIdCardReader
 from hall_app.domain.enums import NumberStatus, SimStatus
 from hall_app.services.actor import Actor
@@ -270,7 +270,14 @@ def test_a_minor_needs_the_guardian_present(
     qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
 ) -> None:
     with hall.db.read() as s:
-        minor = s.scalars(select(Customer.id).where(Customer.guardian_id.is_not(None))).first()
+        since = hall.clock() - timedelta(days=hall.settings.rules.recent_open_window_days)
+        lately = select(Subscription.customer_id).where(Subscription.activated_at >= since)
+        minor = s.scalars(  # one with no number opened lately: a guardian is all it needs
+            select(Customer.id)
+            .where(Customer.guardian_id.is_not(None), Customer.id.not_in(lately))
+            .order_by(Customer.id)
+        ).first()
+        assert minor is not None
     wizard = _wizard(qtbot, hall, clerk, ops, minor)
     elig = wizard.eligibility
     assert "须监护人到场" in elig.verdict.text() and elig.guardian_box.isVisible()

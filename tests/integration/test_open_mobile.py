@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from hall_app.app import HallApp
 from hall_app.db.models import (
@@ -239,9 +239,19 @@ def test_second_number_in_30_days_needs_a_supervisor(hall: HallApp, clerk: Actor
         assert approval.approver_id == boss.staff_id
 
 
+def _opened_lately(hall: HallApp) -> Select[tuple[uuid.UUID]]:
+    """Customers with a number opened within the window that makes a supervisor decide."""
+    since = hall.clock() - timedelta(days=hall.settings.rules.recent_open_window_days)
+    return select(Subscription.customer_id).where(Subscription.activated_at >= since)
+
+
 def test_minor_needs_a_guardian(hall: HallApp, clerk: Actor) -> None:
     with hall.db.read() as s:
-        minor = s.scalars(select(Customer).where(Customer.guardian_id.is_not(None))).first()
+        minor = s.scalars(  # one with no number opened lately: a guardian is all it needs
+            select(Customer)
+            .where(Customer.guardian_id.is_not(None), Customer.id.not_in(_opened_lately(hall)))
+            .order_by(Customer.id)
+        ).first()
         if minor is None:
             pytest.skip("no minor in this demo data")
         minor_id, guardian_id = minor.id, minor.guardian_id
