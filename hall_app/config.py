@@ -65,6 +65,20 @@ class BusinessRules:
     credit_max_paid_late: int = 0  # instalments ever paid late above this: a supervisor
     credit_monthly_limit_fen: int = 80_000  # all instalments a month up to this pass …
     credit_monthly_refer_limit_fen: int = 150_000  # … up to this a supervisor; above, refused
+    # The supervisor's desk (issue 13).
+    approval_expiry_minutes: int = 30  # a remote approval request left undecided expires
+    cash_variance_tolerance_fen: int = 1_000  # a till's variance beyond 10.00: a supervisor
+    evaluation_window_seconds: int = 30  # the customer screen waits this long for a press
+    hall_first_day: str = "2025-01-01"  # reports refuse days before (ISO date)
+    # The monthly appraisal (月度考核表): (kpi code, weight, target). A KPI's score is its
+    # achievement of the target, capped at 100 %; the sheet's score is the weighted sum.
+    appraisal_kpis: tuple[tuple[str, float, float], ...] = (
+        ("served", 0.25, 600.0),  # tickets served in the month
+        ("within_target_pct", 0.25, 90.0),  # served with a wait within the target, %
+        ("avg_service_minutes", 0.15, 10.0),  # at most this average service time
+        ("satisfied_pct", 0.25, 95.0),  # 非常满意 + 满意 of the answers, %
+        ("revenue_fen", 0.10, 5_000_000.0),  # payments taken in the month, fen
+    )
 
     def eligibility(self) -> EligibilityRules:
         return EligibilityRules(

@@ -49,6 +49,9 @@ class Changes(Flag):
     SYNC = auto()  # the outbox, quarantine and clashes
     SESSION = auto()  # sign-in and sign-out
     DOCUMENTS = auto()  # a copy printed or saved (its print record)
+    APPROVALS = auto()  # an approval requested, decided, withdrawn or redeemed
+    STAFF = auto()  # staff accounts: created, unlocked, reset, deactivated, roles
+    EVALUATIONS = auto()  # a customer's evaluation of a visit
 
 
 @dataclass(frozen=True)

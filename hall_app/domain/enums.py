@@ -154,6 +154,8 @@ class OrderState(LabelledEnum):
     PENDING_APPROVAL = ("pending_approval", "待审批")
     APPROVED = ("approved", "已审批")
     REJECTED = ("rejected", "已驳回")
+    EXPIRED = ("expired", "已过期")
+    WITHDRAWN = ("withdrawn", "已撤回")
     COMPLETED = ("completed", "已完成")
     CANCELLED = ("cancelled", "已撤销")
 
@@ -179,6 +181,23 @@ class ApprovalState(LabelledEnum):
     PENDING = ("pending", "待审批")
     APPROVED = ("approved", "已批准")
     REJECTED = ("rejected", "已驳回")
+    EXPIRED = ("expired", "已过期")
+    WITHDRAWN = ("withdrawn", "已撤回")
+
+
+class Rating(LabelledEnum):
+    """The customer's evaluation of a visit (服务评价), pressed on the customer screen."""
+
+    VERY_SATISFIED = ("very_satisfied", "非常满意")
+    SATISFIED = ("satisfied", "满意")
+    NEUTRAL = ("neutral", "一般")
+    DISSATISFIED = ("dissatisfied", "不满意")
+    NO_ANSWER = ("no_answer", "未评价")
+
+
+class CashMovementKind(LabelledEnum):
+    IN = ("in", "现金存入")
+    OUT = ("out", "现金支出")
 
 
 class CashSessionStatus(LabelledEnum):

@@ -18,7 +18,8 @@ class Permission(StrEnum):
     APPROVE = "approval.decide"
     CASH_RECONCILE = "cash.reconcile"
     REPORTS_VIEW = "reports.view"
-    STAFF_ADMIN = "staff.admin"
+    STAFF_ADMIN = "staff.admin"  # create and deactivate staff, set roles and counters
+    STAFF_UNLOCK = "staff.unlock"  # unlock an account, reset a password
     CATALOG_ADMIN = "catalog.admin"
     STOCK_RECEIVE = "stock.receive"  # handset deliveries into the hall's stock
 
@@ -39,6 +40,7 @@ _SUPERVISOR = _CLERK | {
     Permission.CASH_RECONCILE,
     Permission.REPORTS_VIEW,
     Permission.STOCK_RECEIVE,
+    Permission.STAFF_UNLOCK,
 }
 _ADMIN = _SUPERVISOR | {Permission.STAFF_ADMIN, Permission.CATALOG_ADMIN}
 
@@ -60,6 +62,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.CASH_RECONCILE: "现金日结",
     Permission.REPORTS_VIEW: "查看报表",
     Permission.STAFF_ADMIN: "员工管理",
+    Permission.STAFF_UNLOCK: "解锁账号和重置密码",
     Permission.STOCK_RECEIVE: "终端入库",
     Permission.CATALOG_ADMIN: "产品目录管理",
 }

@@ -5,12 +5,15 @@ from sqlalchemy.orm import configure_mappers
 from hall_app.db.models.audit import AuditEntry
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.billing import (
+    CashMovement,
     CashSession,
+    HallDayClose,
     Invoice,
     InvoiceLine,
     InvoiceSegment,
     Payment,
     PrintRecord,
+    ZReport,
 )
 from hall_app.db.models.calendar import CalendarDay
 from hall_app.db.models.catalog import HandsetOffer, Product, Promotion, VatCategory
@@ -51,6 +54,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CalendarDay",
+    "CashMovement",
     "CashSession",
     "Counter",
     "CoverageArea",
@@ -61,6 +65,7 @@ __all__ = [
     "Equipment",
     "FusionBundle",
     "Hall",
+    "HallDayClose",
     "HandsetCommitment",
     "HandsetOffer",
     "InstallSlot",
@@ -93,5 +98,6 @@ __all__ = [
     "TeamArea",
     "VatCategory",
     "WorkOrder",
+    "ZReport",
     "counter_service_types",
 ]

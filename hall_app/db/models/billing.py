@@ -6,12 +6,18 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
 from hall_app.db.models.org import str_enum
-from hall_app.domain.enums import CashSessionStatus, InvoiceKind, InvoiceStatus, PaymentMethod
+from hall_app.domain.enums import (
+    CashMovementKind,
+    CashSessionStatus,
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentMethod,
+)
 
 
 class CashSession(SyncedMixin, Base):
@@ -30,6 +36,57 @@ class CashSession(SyncedMixin, Base):
     counted_cash_fen: Mapped[int | None] = mapped_column(BigInteger)
     difference_fen: Mapped[int | None] = mapped_column(BigInteger)
     closed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    # The blind count (盲点): {"10000": 3, "50": 2, …} by denomination in fen, typed before
+    # the expected amount is shown; card and QR totals as the terminals' settlement says.
+    counts_json: Mapped[str] = mapped_column(Text, default="", server_default="")
+    counted_card_fen: Mapped[int | None] = mapped_column(BigInteger)
+    counted_qr_fen: Mapped[int | None] = mapped_column(BigInteger)
+    difference_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # A variance beyond the tolerance is signed off by a supervisor (an approval).
+    approval_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("approvals.id"))
+
+
+class CashMovement(SyncedMixin, Base):
+    """Cash put into or taken out of a till during the day (存入 / 支出), with its reason."""
+
+    __tablename__ = "cash_movements"
+
+    cash_session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cash_sessions.id"), index=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    kind: Mapped[CashMovementKind] = mapped_column(str_enum(CashMovementKind))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # always positive
+    reason: Mapped[str] = mapped_column(String(200))
+    moved_at: Mapped[datetime]
+
+
+class ZReport(SyncedMixin, Base):
+    """日结单: a till's close, numbered gap-free per hall, its figures frozen in
+    ``content_json`` when made; prints and reprints (重打) are print_records of type
+    ``z_report`` with ``document_ref`` the number (Z00000123)."""
+
+    __tablename__ = "z_reports"
+    __table_args__ = (UniqueConstraint("hall_id", "z_no"),)
+
+    hall_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("halls.id"))
+    z_no: Mapped[int]
+    cash_session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cash_sessions.id"), unique=True)
+    business_date: Mapped[date]
+    made_at: Mapped[datetime]
+    content_json: Mapped[str] = mapped_column(Text)
+
+
+class HallDayClose(SyncedMixin, Base):
+    """The hall's day close: every till of the day held against payments and invoices, the
+    differences named (``summary_json``)."""
+
+    __tablename__ = "hall_day_closes"
+    __table_args__ = (UniqueConstraint("hall_id", "business_date"),)
+
+    hall_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("halls.id"))
+    business_date: Mapped[date]
+    closed_at: Mapped[datetime]
+    closed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    summary_json: Mapped[str] = mapped_column(Text)
 
 
 class Payment(SyncedMixin, Base):

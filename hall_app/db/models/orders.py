@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, Numeric, String, Text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall_app.db.models.base import Base, SyncedMixin
@@ -71,9 +72,15 @@ class OrderLine(SyncedMixin, Base):
 
 
 class Approval(SyncedMixin, Base):
-    """A supervisor's decision on a risky operation."""
+    """A supervisor's decision on a risky operation: given inline at the clerk's counter
+    (``inline``), or requested by a clerk and decided from the supervisors' inbox (审批),
+    remotely through the central database. ``reason`` is the decision's reason;
+    ``request_reason`` why the clerk asks. ``subject_ref`` names what is approved (an
+    assessment's id, an invoice number, a till's id), so an approval is redeemed only for it,
+    once (``used_at``)."""
 
     __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_hall_state", "hall_id", "state", "requested_at"),)
 
     kind: Mapped[str] = mapped_column(String(32))
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -83,6 +90,17 @@ class Approval(SyncedMixin, Base):
     state: Mapped[ApprovalState] = mapped_column(str_enum(ApprovalState))
     reason: Mapped[str] = mapped_column(String(500), default="")
     decided_at: Mapped[datetime | None]
+    hall_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("halls.id"))
+    counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    inline: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    requested_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    request_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    summary: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    customer_label: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    subject_ref: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[datetime | None]
 
 
 class CreditAssessment(SyncedMixin, Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import Column, Enum, ForeignKey, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
@@ -87,6 +87,8 @@ class Staff(CentralStamped, SyncedMixin, Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     default_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    # Set by a supervisor's password reset: the next login must choose a new password.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     hall: Mapped[Hall] = relationship()
     default_counter: Mapped[Counter | None] = relationship()

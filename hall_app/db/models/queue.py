@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.org import Counter, ServiceType, Staff, str_enum
-from hall_app.domain.enums import TicketStatus
+from hall_app.domain.enums import Rating, TicketStatus
 
 
 class QueueTicket(SyncedMixin, Base):
@@ -37,6 +37,10 @@ class QueueTicket(SyncedMixin, Base):
     customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
     transferred_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("queue_tickets.id"))
     target_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    # The customer's evaluation at the end of the visit (服务评价), of ``staff_id``.
+    rating: Mapped[Rating | None] = mapped_column(str_enum(Rating))
+    rated_at: Mapped[datetime | None]
+    rating_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     service_type: Mapped[ServiceType] = relationship()
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])

@@ -1,0 +1,44 @@
+"""The desk's pages, declared once: a page is a title, a shortcut, the permission that shows
+it and a builder. Adding a page to the desk is adding a ``DeskPage`` to ``DESK_PAGES``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QWidget
+
+from hall_app.domain.permissions import Permission
+
+if TYPE_CHECKING:
+    from hall_app.app import HallApp
+    from hall_app.services.actor import Actor
+    from ui.ops import Operations
+
+
+@dataclass(frozen=True)
+class DeskContext:
+    app: HallApp
+    actor: Actor
+    ops: Operations
+
+
+@dataclass(frozen=True)
+class DeskPage:
+    key: str  # "approvals"
+    title: str  # 审批
+    shortcut: str  # "Alt+1"
+    permission: Permission
+    build: Callable[[DeskContext, QWidget], QWidget]
+
+
+def _pages() -> list[DeskPage]:
+    """Imported here, when the desk opens, so a clerk's window never loads the desk."""
+    pages: list[DeskPage] = []
+    return pages
+
+
+def desk_pages(actor: Actor) -> list[DeskPage]:
+    """The pages this staff member may open, in the desk's order."""
+    return [p for p in _pages() if actor.can(p.permission)]
