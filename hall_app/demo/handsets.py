@@ -214,6 +214,22 @@ class OrderSink(Protocol):
         reason: str,
     ) -> None: ...
 
+    def inline_approval(
+        self,
+        *,
+        kind: str,
+        customer: Sample,
+        staff_id: uuid.UUID,
+        approver_id: uuid.UUID,
+        counter_id: uuid.UUID | None,
+        at: datetime,
+        order_id: uuid.UUID | None,
+        subject_ref: str,
+        summary: str,
+        request_reason: str,
+        amount_fen: int | None,
+    ) -> None: ...
+
 
 @dataclass
 class _Model:
@@ -710,8 +726,24 @@ class HandsetBuilder:
         approver = approved = None
         if credit.outcome is CreditOutcome.SUPERVISOR:  # approved by the supervisor on duty
             approver = self._supervisors[rng.randrange(len(self._supervisors))].id
+            if approver == staff_id:  # four-eyes: never the clerk themself
+                approver = next(s.id for s in self._supervisors if s.id != staff_id)
             approved = assessed + timedelta(minutes=3)
         assessment_id = self.uid()
+        if approver is not None and approved is not None and sink is not None:
+            sink.inline_approval(
+                kind="installment_credit",
+                customer=sale.customer,
+                staff_id=staff_id,
+                approver_id=approver,
+                counter_id=None,
+                at=approved,
+                order_id=order_id,
+                subject_ref=str(assessment_id),
+                summary=f"分期信用评估 月供 {sale.instalments[0].amount_fen / 100:.2f} 元",
+                request_reason="信用评估需主管审批",
+                amount_fen=sale.instalments[0].amount_fen,
+            )
         rules = [
             {"code": r.code, "label": r.label, "outcome": r.outcome.value, "reason": r.reason}
             for r in credit.rules
@@ -996,6 +1028,21 @@ class HandsetBuilder:
                 reference=_refund_reference(sink.reference_of(sale_id)),
             )
             assert invoice_id is not None
+            if supervisor == staff_id:  # four-eyes: never the clerk themself
+                supervisor = next(s.id for s in self._supervisors if s.id != staff_id)
+            sink.inline_approval(
+                kind="handset_return",
+                customer=customer,
+                staff_id=staff_id,
+                approver_id=supervisor,
+                counter_id=counter_id,
+                at=back,
+                order_id=sale_id,
+                subject_ref=order_no,
+                summary=f"手机退货 原受理单 {order_no}",
+                request_reason=RETURN_REASON,
+                amount_fen=sum(x.amount_fen for x in sale.lines),
+            )
             sink.red_letter(invoice_id, customer, supervisor, back, f"手机退货：{RETURN_REASON}")
             received = at - timedelta(days=rng.randint(5, 30))
             self._add(  # back in stock as returned, sellable again; its sale in the orders
