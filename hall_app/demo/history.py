@@ -130,6 +130,8 @@ REJECT_REASONS = ("客户资料不全，请补齐后再办", "不符合办理条
 RED_LETTER_REASONS = ("发票抬头有误，客户要求重开", "税号填写错误", "客户要求开具单位抬头")
 SMALL_VARIANCES = (-10, -50, -100, -200, -500, 100, 500, -1000, 1000)
 LARGE_VARIANCES = (-2000, -5000, -10000, 1500, 3000)
+REPRINT_SHARE = 0.015
+REPRINT_REASONS = ("客户要求补打", "打印不清晰", "打印机卡纸")
 SMALL_REASONS = ("找零误差", "硬币点数误差", "")
 LARGE_REASONS = ("收款时少收一张百元", "找零多找", "顾客多付未退，已登记待退", "点钞有误，复点一致")
 
@@ -749,6 +751,7 @@ class HistoryBuilder:
     def pending(self, now: datetime, samples: list[SampleCustomer]) -> int:
         """Requests from today's counters still waiting in the supervisors' inbox at ``now``."""
         rng = self._rng
+        opening = datetime.combine(business_date(now), dtime(8, 30), HALL_TZ)
         clerks = [
             s
             for s in self._ref.staff
@@ -786,6 +789,36 @@ class HistoryBuilder:
                     "客户30天内已开过号码，再次开户",
                     None,
                 )
+            written += 1
+        # decided this morning: in the inbox's 今日已处理 list
+        for minutes, state in ((50, ApprovalState.APPROVED), (30, ApprovalState.REJECTED)):
+            requested = now - timedelta(minutes=minutes)
+            if requested < opening:
+                continue
+            staff = clerks[rng.randrange(len(clerks))]
+            customer = samples[rng.randrange(len(samples))]
+            decided = requested + timedelta(minutes=4)
+            gate = _Gate(
+                state,
+                False,
+                self._approver(staff.id),
+                requested,
+                decided,
+                None,  # approved, the clerk not yet gone on
+                APPROVE_REASONS[0] if state is ApprovalState.APPROVED else REJECT_REASONS[0],
+            )
+            self._approval(
+                "second_number_30d",
+                gate,
+                staff.id,
+                self._counter_of[staff.id],
+                customer,
+                None,
+                str(customer.id),
+                f"30天内再次开户 {mask_phone(customer.phone)}",
+                "客户30天内已开过号码，再次开户",
+                None,
+            )
             written += 1
         self._flush()
         return written
@@ -1371,6 +1404,13 @@ class HistoryBuilder:
                 at,
             ),
         )
+        if rng.random() < REPRINT_SHARE:  # reprinted (重打) a little later, with the reason
+            again = at + timedelta(seconds=rng.randint(30, 600))
+            reason = REPRINT_REASONS[rng.randrange(len(REPRINT_REASONS))]
+            self._add(
+                self._w_print,
+                (self._uid(), again, again, "receipt", order_no, oid, staff_id, 2, reason, again),
+            )
         self._last_cash = (0, 0)
         if total == 0:
             return oid, order_no, None, None, 0

@@ -185,9 +185,14 @@ def test_approvals_in_every_state_with_every_column(year: Engine) -> None:
         assert a.summary and a.subject_ref and a.request_reason
         assert a.approver_id != a.requested_by_id  # four-eyes
         assert bool(a.customer_label) == (a.customer_id is not None)
+        today = a.requested_at.astimezone(HALL_TZ).date() == DEMO_TODAY
         if a.state is ApprovalState.APPROVED:
             assert a.approver_id is not None and a.decided_at is not None
-            assert a.used_at is not None and a.used_at >= a.decided_at >= a.requested_at
+            assert a.decided_at >= a.requested_at
+            if today:  # decided this morning, the clerk not yet gone on
+                assert a.used_at is None
+            else:
+                assert a.used_at is not None and a.used_at >= a.decided_at
         elif a.state is ApprovalState.REJECTED:
             assert a.reason and a.decided_at is not None and a.used_at is None
             if a.kind == "second_number_30d":
@@ -197,7 +202,45 @@ def test_approvals_in_every_state_with_every_column(year: Engine) -> None:
         if a.inline:
             assert a.state is ApprovalState.APPROVED and a.decided_at == a.requested_at
     pending = [a for a in rows if a.state is ApprovalState.PENDING]
+    assert len(pending) == 2
     assert all(a.requested_at.astimezone(HALL_TZ).date() == DEMO_TODAY for a in pending)
+    decided_today = [
+        a
+        for a in rows
+        if a.decided_at is not None and a.decided_at.astimezone(HALL_TZ).date() == DEMO_TODAY
+    ]
+    assert {a.state for a in decided_today} == {ApprovalState.APPROVED, ApprovalState.REJECTED}
+
+
+def test_todays_finished_tickets_are_rated_once_their_window_is_over(year: Engine) -> None:
+    until = datetime.combine(DEMO_TODAY, time(10, 40), HALL_TZ)
+    with Session(year) as s:
+        done = list(
+            s.scalars(
+                select(QueueTicket).where(
+                    QueueTicket.business_date == DEMO_TODAY,
+                    QueueTicket.status == TicketStatus.DONE,
+                )
+            )
+        )
+    assert done
+    for t in done:
+        assert t.finished_at is not None
+        if t.finished_at <= until - timedelta(seconds=30):
+            assert t.rating is not None and t.rated_at is not None and t.rated_at <= until
+        if t.rating is None:
+            assert t.rated_at is None and t.finished_at > until - timedelta(seconds=30)
+
+
+def test_receipts_reprinted_now_and_then_with_a_reason(year: Engine) -> None:
+    with Session(year) as s:
+        receipts = list(
+            s.scalars(select(PrintRecord).where(PrintRecord.document_type == "receipt"))
+        )
+    originals = {r.document_ref for r in receipts if r.copy_no == 1}
+    again = [r for r in receipts if r.copy_no == 2]
+    assert 0.005 < len(again) / len(originals) < 0.04
+    assert all(r.reason and r.document_ref in originals for r in again)
 
 
 def test_tills_blind_counts_and_variances_signed_off(year: Engine) -> None:
