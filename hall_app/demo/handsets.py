@@ -40,6 +40,7 @@ from hall_app.db.models import (
 from hall_app.demo.bulk import BulkWriter
 from hall_app.demo.customers import Sample
 from hall_app.demo.reference import HANDSET_MODELS, Reference
+from hall_app.demo.year import works_on
 from hall_app.domain.enums import (
     ContractStatus,
     CreditOutcome,
@@ -876,12 +877,16 @@ class HandsetBuilder:
         )
 
     def _method(self) -> PaymentMethod:
-        """Older payments are by wallet or card: they sit in no till of the history."""
+        """Older payments are by wallet or card (within the history's days they go into the
+        clerk's till of the day)."""
         return PaymentMethod.QR_WALLET if self._rng.random() < 0.7 else PaymentMethod.BANK_CARD
 
-    def _clerk(self) -> tuple[uuid.UUID, uuid.UUID]:
-        staff = self._staff[self._rng.randrange(len(self._staff))]
-        return staff.id, self._counter_of[staff.id]
+    def _clerk(self, day: date | None = None) -> tuple[uuid.UUID, uuid.UUID]:
+        """A clerk or supervisor, and their counter; on ``day``, one who works that day (so
+        the order goes into their till)."""
+        staff = [s for s in self._staff if day is None or works_on(s.username, day)]
+        chosen = staff[self._rng.randrange(len(staff))]
+        return chosen.id, self._counter_of[chosen.id]
 
     @property
     def _fee_vat(self) -> VatClass:
@@ -897,7 +902,7 @@ class HandsetBuilder:
         self, sink: OrderSink, customer: Sample, at: datetime, priced: Pricing
     ) -> tuple[uuid.UUID, str, uuid.UUID | None]:
         """A repayment order: the principal receipt-only, the fee invoiced under its category."""
-        staff_id, counter_id = self._clerk()
+        staff_id, counter_id = self._clerk(at.astimezone(HALL_TZ).date())
         return sink.write_order(
             kind=OrderType.INSTALMENT_PAYMENT,
             customer=customer,
@@ -929,7 +934,7 @@ class HandsetBuilder:
 
         def sell(sale: PlannedSale, day: date, **kw: Any) -> uuid.UUID:
             nonlocal written
-            staff_id, counter_id = self._clerk()
+            staff_id, counter_id = self._clerk(day)
             at = self._moment(day)
             oid, order_no, _ = sink.write_order(
                 kind=OrderType.HANDSET_SALE,
@@ -997,7 +1002,7 @@ class HandsetBuilder:
             customer = others[rng.randrange(len(others))]
             day = today - timedelta(days=rng.randint(4, 20))
             sale = self.plan(customer, day, mode=SaleMode.OUTRIGHT)
-            staff_id, counter_id = self._clerk()
+            staff_id, counter_id = self._clerk(day)
             at = self._moment(day)
             method = self._method()
             sale_id, order_no, invoice_id = sink.write_order(

@@ -411,6 +411,10 @@ class HistoryBuilder:
         self._outside: dict[date, dict[str, int]] = {}
         self._day_invoices: dict[date, tuple[int, int]] = {}
         self._last_cash = (0, 0)  # the last payment's tendered and change
+        self._first_day = today  # the history's first day (build sets it)
+        self._tills: dict[tuple[date, uuid.UUID], Till] = {}
+        # Payment rows into the tills of days not written yet, by day.
+        self._deferred: dict[date, list[tuple[Any, ...]]] = {}
         self._last_invoice_no = ""
 
     def _add(self, writer: BulkWriter, row: tuple[Any, ...]) -> None:
@@ -445,11 +449,16 @@ class HistoryBuilder:
         self._handsets.flush()  # the units sold, commitments, contracts and instalments
 
     def build(self, days: int, samples: list[SampleCustomer]) -> tuple[int, int]:
+        self._first_day = self._today - timedelta(days=days)
         self._handsets.older(samples, self)  # before the days: its invoices are older
         self._flush()
         for back in range(days, 0, -1):
-            self._day(self._today - timedelta(days=back), samples)
+            day = self._today - timedelta(days=back)
+            self._day(day, samples)
+            # payments written earlier into this day's tills (repayments, older sales)
+            self._rows.setdefault(self._w_pay, []).extend(self._deferred.pop(day, []))
             self._flush()
+        assert not self._deferred
         self._service_tickets(samples)
         self._flush()
         return self._w_ticket.count, self._w_order.count
@@ -488,15 +497,7 @@ class HistoryBuilder:
             )
             for i, s in enumerate(workers)
         ]
-        tills = {
-            s.id: Till(
-                self._uid(),
-                s.default_counter_id or ref.counters[0].id,
-                s.id,
-                opening - timedelta(minutes=rng.randint(2, 15)),
-            )
-            for s in workers
-        }
+        tills = {s.id: self._till_for(day, s.id) for s in workers}
         weights = service_weights(day)
         codes = list(weights)
         seqs = dict.fromkeys(codes, 0)
@@ -610,6 +611,29 @@ class HistoryBuilder:
         if invoiced and rng.random() < 0.35:
             self._day_red_letter(day, invoiced[rng.randrange(len(invoiced))])
         self._close_tills(day, desks, tills, workers)
+        for s in workers:
+            del self._tills[(day, s.id)]
+
+    def _till_for(self, day: date, staff_id: uuid.UUID) -> Till:
+        """``staff_id``'s till of ``day`` (made when first needed: an older sale's
+        repayment may fall into it before the day is written)."""
+        till = self._tills.get((day, staff_id))
+        if till is None:
+            opening = datetime.combine(day, dtime(8, 30), HALL_TZ)
+            opened = opening - timedelta(minutes=self._rng.randint(2, 15))
+            till = Till(self._uid(), self._counter_of[staff_id], staff_id, opened)
+            self._tills[(day, staff_id)] = till
+        return till
+
+    def _till_of_order(self, at: datetime, staff_id: uuid.UUID) -> Till | None:
+        """The till an order outside the queue tickets is paid into: the clerk's of that day
+        when it is one of the history's days and the clerk works that day."""
+        day = at.astimezone(HALL_TZ).date()
+        if not self._first_day <= day < self._today:
+            return None
+        if not works_on(self._username[staff_id], day):
+            return None
+        return self._till_for(day, staff_id)
 
     def _recent_opener(self, day: date, rng: random.Random) -> SampleCustomer | None:
         """A customer who opened a number within the last 30 days (a second one needs a
@@ -849,18 +873,7 @@ class HistoryBuilder:
         )
         if gate.state is not ApprovalState.APPROVED:
             return
-        done = gate.used or at
-        self.red_letter(invoice_id, customer, staff_id, done, reason)
-        red = self._rows[self._w_red][-1]
-        till.red.append(
-            {
-                "invoice_no": red[3],
-                "original_invoice_no": blue[3],
-                "total_fen": red[13],
-                "reason": reason,
-                "at": done.isoformat(),
-            }
-        )
+        self.red_letter(invoice_id, customer, staff_id, gate.used or at, reason)
 
     # -- tills, Z reports and the day close -------------------------------------------------------
     def _close_tills(
@@ -1280,6 +1293,7 @@ class HistoryBuilder:
         repayments and returns), paid by ``method`` outside any till of the history; a card or
         QR payment's reference is ``reference`` when given (a refund: the sale's)."""
         self._counter_code = self._fixed.counter_code(counter_id)
+        till = self._till_of_order(at, staff_id)
         oid, order_no, invoice_id, paid, total = self._write(
             kind,
             customer,
@@ -1288,11 +1302,18 @@ class HistoryBuilder:
             at,
             list(lines),
             list(items),
+            session_id=till.id if till else None,
             method=method,
             notes=notes,
             reference=reference,
+            defer=till is not None,
         )
-        if paid is not None:
+        if till is not None:
+            if paid is not None:
+                till.paid(paid, total, *self._last_cash, at)
+            if invoice_id is not None:
+                till.blue.append(self._invoices[invoice_id][13])
+        elif paid is not None:
             outside = self._outside.setdefault(at.astimezone(HALL_TZ).date(), {})
             outside[paid.value] = outside.get(paid.value, 0) + total
         if self._last_reference is not None:
@@ -1319,6 +1340,7 @@ class HistoryBuilder:
         method: PaymentMethod | None = None,
         notes: str = "",
         reference: str | None = None,
+        defer: bool = False,
     ) -> tuple[uuid.UUID, str, uuid.UUID | None, PaymentMethod | None, int]:
         """The order, its lines, the receipt print, its payment (``method``, else drawn) and
         its invoice. Returns the order's id and number, the invoice's id, the method and the
@@ -1435,24 +1457,25 @@ class HistoryBuilder:
         if pay_ref is not None and reference:
             pay_ref = reference
         self._last_reference = pay_ref
-        self._add(
-            self._w_pay,
-            (
-                pay_id,
-                at,
-                at,
-                oid,
-                customer.id,
-                staff_id,
-                session_id,
-                method,
-                total,
-                tendered,
-                change or 0,
-                pay_ref,
-                at,
-            ),
+        payment = (
+            pay_id,
+            at,
+            at,
+            oid,
+            customer.id,
+            staff_id,
+            session_id,
+            method,
+            total,
+            tendered,
+            change or 0,
+            pay_ref,
+            at,
         )
+        if defer:  # into a till of a day not written yet: with that day's rows
+            self._deferred.setdefault(at.astimezone(HALL_TZ).date(), []).append(payment)
+        else:
+            self._add(self._w_pay, payment)
         invoice_id = self._invoice(customer, oid, staff_id, at, items) if items else None
         return oid, order_no, invoice_id, method, total
 
@@ -1580,6 +1603,17 @@ class HistoryBuilder:
         )
         self._add(self._w_red, (*red, invoice_id))
         self._count_invoice(at, -blue[13])
+        till = self._till_of_order(at, staff_id)
+        if till is not None:
+            till.red.append(
+                {
+                    "invoice_no": red[3],
+                    "original_invoice_no": blue[3],
+                    "total_fen": red[13],
+                    "reason": reason,
+                    "at": at.isoformat(),
+                }
+            )
         for line in self._invoice_lines[invoice_id]:
             self._add(
                 self._w_inv_line,
