@@ -49,7 +49,7 @@ from hall_app.demo.handsets import HandsetBuilder, InvoiceItem, SaleLine
 from hall_app.demo.installs import LINE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS
 from hall_app.demo.people import PeopleFactory
 from hall_app.demo.reference import COUNTERS, Reference
-from hall_app.demo.tills import FLOAT_FEN, TILL_METHODS, Till, blind_count, z_label
+from hall_app.demo.tills import FLOAT_FEN, TILL_METHODS, Till, blind_count, local_iso, z_label
 from hall_app.demo.year import (
     Desk,
     SimTicket,
@@ -507,6 +507,7 @@ class HistoryBuilder:
             tickets.append(SimTicket(n, code, code, opening + timedelta(seconds=offset)))
         simulate(tickets, desks, rng)
         invoiced: list[tuple[uuid.UUID, SampleCustomer, uuid.UUID, Till, datetime]] = []
+        red_letters_until = datetime.combine(day, dtime(16, 0), HALL_TZ)  # red-lettered by 17:40
         for t in tickets:
             if t.called is None or t.staff_id is None or t.counter_id is None:
                 continue  # no counter serving its type was open (never in the demo's week)
@@ -606,7 +607,7 @@ class HistoryBuilder:
                 till.paid(method, total, tendered, change, t.finished)
             if invoice_id is not None:
                 till.blue.append(self._invoices[invoice_id][13])
-                if self._role[t.staff_id] is Role.CLERK:
+                if self._role[t.staff_id] is Role.CLERK and t.finished < red_letters_until:
                     invoiced.append((invoice_id, sample, t.staff_id, till, t.finished))
         if invoiced and rng.random() < 0.35:
             self._day_red_letter(day, invoiced[rng.randrange(len(invoiced))])
@@ -888,7 +889,7 @@ class HistoryBuilder:
             if rng.random() < 0.12:
                 at = till.opened_at + timedelta(minutes=rng.randint(60, 150))
                 till.moves_in.append(
-                    {"amount_fen": 20000, "reason": "补充零钱备用金", "at": at.isoformat()}
+                    {"amount_fen": 20000, "reason": "补充零钱备用金", "at": local_iso(at)}
                 )
                 self._movement(till, CashMovementKind.IN, 20000, "补充零钱备用金", at)
             noon = desk.lunch[0]
@@ -896,7 +897,7 @@ class HistoryBuilder:
             if kept >= 200000:
                 amount = (kept - 30000) // 100000 * 100000
                 till.moves_out.append(
-                    {"amount_fen": amount, "reason": "午间解款上缴金库", "at": noon.isoformat()}
+                    {"amount_fen": amount, "reason": "午间解款上缴金库", "at": local_iso(noon)}
                 )
                 self._movement(till, CashMovementKind.OUT, amount, "午间解款上缴金库", noon)
             closed = max(closing, desk.last_finish or closing) + timedelta(
@@ -1057,7 +1058,7 @@ class HistoryBuilder:
         prints = [
             {
                 "copy_no": 1,
-                "printed_at": made_at.isoformat(),
+                "printed_at": local_iso(made_at),
                 "staff_name": self._name[printer],
                 "reason": "",
             }
@@ -1097,9 +1098,9 @@ class HistoryBuilder:
                 "name": self._name[till.staff_id],
                 "employee_no": self._employee_no[till.staff_id],
             },
-            "opened_at": close["opened_at"].isoformat(),
-            "closed_at": close["closed_at"].isoformat(),
-            "made_at": made_at.isoformat(),
+            "opened_at": local_iso(close["opened_at"]),
+            "closed_at": local_iso(close["closed_at"]),
+            "made_at": local_iso(made_at),
             "opening_float_fen": FLOAT_FEN,
             "cash_in": till.moves_in,
             "cash_out": till.moves_out,
@@ -1164,7 +1165,7 @@ class HistoryBuilder:
             )
         summary = {
             "business_date": day.isoformat(),
-            "closed_at": closed_at.isoformat(),
+            "closed_at": local_iso(closed_at),
             "closed_by": closer.full_name,
             "tills": tills_summary,
             "z_totals_fen": z_totals,
@@ -1611,7 +1612,7 @@ class HistoryBuilder:
                     "original_invoice_no": blue[3],
                     "total_fen": red[13],
                     "reason": reason,
-                    "at": at.isoformat(),
+                    "at": local_iso(at),
                 }
             )
         for line in self._invoice_lines[invoice_id]:

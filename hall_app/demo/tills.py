@@ -2,7 +2,8 @@
 (日结单) and the hall's day close.
 
 ``ZReport.content_json`` (frozen when the Z report is made) holds what the printed Z report
-shows. Money is integer fen, times ISO 8601 with their offset, dates ``YYYY-MM-DD``::
+shows. Money is integer fen, times ISO 8601 in the hall's local time with their offset
+(``2026-11-23T18:07:12+08:00``), dates ``YYYY-MM-DD``::
 
     {
       "z_no": 123, "z_label": "Z00000123",          # gap-free per hall
@@ -69,6 +70,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hall_app.clock import HALL_TZ
 from hall_app.domain.enums import PaymentMethod
 
 DENOMINATIONS = (10000, 5000, 2000, 1000, 500, 100, 50, 10)  # 100 … 0.1 yuan, in fen
@@ -145,3 +147,8 @@ class Till:
         return (
             FLOAT_FEN + self.sales.get(PaymentMethod.CASH, 0) + self.cash_in_fen - self.cash_out_fen
         )
+
+
+def local_iso(at: datetime) -> str:
+    """A moment as the JSON holds it: the hall's local time with its offset, to the second."""
+    return at.astimezone(HALL_TZ).isoformat(timespec="seconds")

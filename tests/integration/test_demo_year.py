@@ -314,7 +314,13 @@ def test_z_reports_gap_free_per_hall_with_their_content(year: Engine) -> None:
         assert c["variance_fen"] == till.difference_fen
         assert (c["sign_off"] is not None) == (till.approval_id is not None)
         assert c["prints"][0]["copy_no"] == 1 and prints[c["z_label"]] >= 1
-        assert all(r["total_fen"] < 0 and r["original_invoice_no"] for r in c["red_letters"])
+        for r in c["red_letters"]:
+            assert r["total_fen"] < 0 and r["original_invoice_no"]
+            at = datetime.fromisoformat(r["at"])
+            assert (
+                datetime.fromisoformat(c["opened_at"]) < at < datetime.fromisoformat(c["closed_at"])
+            )
+            assert at.utcoffset() == timedelta(hours=8)  # the hall's local time
     assert any(json.loads(z.content_json)["red_letters"] for z in zs)
     assert any(n > 1 for n in prints.values())  # a reprint now and then
     assert [c.business_date for c in closes] == sorted({z.business_date for z in zs})
