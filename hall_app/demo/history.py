@@ -26,7 +26,6 @@ from sqlalchemy import Connection
 from hall_app.clock import HALL_TZ, business_date
 from hall_app.db.models import (
     Approval,
-    AuditEntry,
     CashMovement,
     CashSession,
     HallDayClose,
@@ -359,21 +358,6 @@ class HistoryBuilder:
             HallDayClose,
             _cols("hall_id", "business_date", "closed_at", "closed_by_id", "summary_json"),
         )
-        self._w_audit = BulkWriter(
-            conn,
-            AuditEntry,
-            _cols(
-                "at",
-                "staff_id",
-                "actor_name",
-                "counter_id",
-                "action",
-                "entity",
-                "entity_id",
-                "before",
-                "after",
-            ),
-        )
         self._w_st = BulkWriter(
             conn,
             ServiceTicket,
@@ -431,7 +415,6 @@ class HistoryBuilder:
             self._w_move,
             self._w_z,
             self._w_close,
-            self._w_audit,
             self._w_line,
             self._w_pay,
             self._w_inv,
@@ -561,8 +544,6 @@ class HistoryBuilder:
                     note,
                 ),
             )
-            if t.transferred is not None:
-                self._transfer_audit(tid, t.transferred, t.code)
             if t.no_show or t.finished is None or t.started is None:
                 continue
             till = tills[t.staff_id]
@@ -644,30 +625,6 @@ class HistoryBuilder:
         if not self._opens:
             return None
         return self._opens[rng.randrange(len(self._opens))][1]
-
-    def _transfer_audit(
-        self, ticket_id: uuid.UUID, moved: tuple[str, datetime, uuid.UUID, uuid.UUID], to: str
-    ) -> None:
-        """The audit entry ``QueueService.transfer`` writes when a called ticket is sent to
-        another service type."""
-        came_from, at, staff_id, counter_id = moved
-        self._add(
-            self._w_audit,
-            (
-                self._uid(),
-                at,
-                at,
-                at,
-                staff_id,
-                self._username[staff_id],
-                counter_id,
-                "queue.transfer",
-                "queue_ticket",
-                str(ticket_id),
-                {"status": TicketStatus.CALLED.value, "service_type": came_from},
-                {"status": TicketStatus.WAITING.value, "recall_count": 0, "service_type": to},
-            ),
-        )
 
     # -- approvals --------------------------------------------------------------------------------
     def _approver(self, staff_id: uuid.UUID) -> uuid.UUID:

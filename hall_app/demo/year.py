@@ -10,7 +10,8 @@ day, who serves how fast, and the queue those arrivals make at the counters.
   clerks each rest one weekday (Monday to Thursday), the two duty supervisors serve every day.
 - **The queue.** Each open counter calls the earliest waiting ticket of its service types (the
   VIP counter calls VIP first). Some tickets are transferred to another type after a few
-  minutes and go back in its queue by their issue time; some are called, recalled twice and
+  minutes and go back in its queue by their issue time, keeping their number (A012 served
+  as 宽带固话: the letter tells a transferred ticket); some are called, recalled twice and
   marked no-show (more likely after a long wait). ``called`` is the last call, as the queue
   review reads it.
 """
