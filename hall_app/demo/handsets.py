@@ -1043,7 +1043,7 @@ class HandsetBuilder:
                 counter_id=counter_id,
                 at=back,
                 order_id=sale_id,
-                subject_ref=order_no,
+                subject_ref=str(sale_id),  # as handset_return_subject: the sale's order id
                 summary=f"手机退货 原受理单 {order_no}",
                 request_reason=RETURN_REASON,
                 amount_fen=sum(x.amount_fen for x in sale.lines),

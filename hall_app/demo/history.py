@@ -6,7 +6,7 @@ tills closed with their blind counts, cash movements and Z reports and the hall'
 tickets.
 
 Approvals name what they approve in ``subject_ref``: the customer's id (second_number_30d),
-the credit assessment's id (installment_credit), the sale's order number (handset_return),
+the credit assessment's id (installment_credit), the sale's order id (handset_return),
 the blue invoice's number (red_letter), the till's id (cash_variance)."""
 
 from __future__ import annotations

@@ -184,6 +184,11 @@ def test_approvals_in_every_state_with_every_column(year: Engine) -> None:
         assert a.requested_at is not None and a.expires_at == a.requested_at + timedelta(minutes=30)
         assert a.summary and a.subject_ref and a.request_reason
         assert a.approver_id != a.requested_by_id  # four-eyes
+        # what is approved, as the services name it (hall_app.demo.history's docstring)
+        if a.kind == "second_number_30d":
+            assert a.subject_ref == str(a.customer_id)
+        if a.kind == "handset_return":
+            assert a.subject_ref == str(a.order_id)
         assert bool(a.customer_label) == (a.customer_id is not None)
         today = a.requested_at.astimezone(HALL_TZ).date() == DEMO_TODAY
         if a.state is ApprovalState.APPROVED:
