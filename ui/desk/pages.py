@@ -39,6 +39,24 @@ def _pages() -> list[DeskPage]:
     return pages
 
 
+# The rights of a supervisor's or an admin's desk; a clerk holds none of them, so a clerk's
+# window has no desk (and every service behind a page refuses a clerk anyway).
+DESK_PERMISSIONS = frozenset(
+    {
+        Permission.APPROVE,
+        Permission.REPORTS_VIEW,
+        Permission.CASH_RECONCILE,
+        Permission.STAFF_UNLOCK,
+        Permission.STAFF_ADMIN,
+    }
+)
+
+
+def may_open_desk(actor: Actor) -> bool:
+    """Whether this staff member's window offers the desk (without loading its pages)."""
+    return any(actor.can(p) for p in DESK_PERMISSIONS)
+
+
 def desk_pages(actor: Actor) -> list[DeskPage]:
     """The pages this staff member may open, in the desk's order."""
     return [p for p in _pages() if actor.can(p.permission)]

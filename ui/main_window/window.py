@@ -6,6 +6,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -33,6 +34,7 @@ from ui import format as fmt
 from ui import messages
 from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
+from ui.desk.pages import DeskContext, may_open_desk
 from ui.fixed_line.demands import DemandListDialog
 from ui.fixed_line.wizard import FIXED_SERVICE, FixedLineWizard, RelocationWizard
 from ui.handsets.repay import RepaymentDialog
@@ -46,6 +48,9 @@ from ui.stock.menu import StockMenu
 from ui.sync.quarantine import QuarantineDialog
 from ui.sync.status import SyncStatusLabel
 from ui.workorders.supervisor import OpenWorkOrdersDialog
+
+if TYPE_CHECKING:
+    from ui.desk.window import SupervisorDesk
 
 HOUSEKEEPING_MS = 5 * 60_000
 log = logging.getLogger("hall.ui.main")
@@ -93,7 +98,17 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(140)
         self._add_page("客户查询", "F3", self.customers, self.customers.focus_query)
-        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        # 主管工作台: supervisors and admins only, built the first time it is opened
+        self.desk: SupervisorDesk | None = None
+        self._desk_holder: QWidget | None = None
+        if may_open_desk(actor):
+            holder = QWidget()
+            holder.setObjectName("deskHolder")
+            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+            self._desk_holder = holder
+            self._add_page("主管工作台", "F12", holder)
+            shortcut(self, "F12", self.open_desk)
+        self.nav.currentRowChanged.connect(self._nav_changed)
         self.nav.setCurrentRow(0)
 
         central = QWidget()
@@ -159,6 +174,30 @@ class MainWindow(QMainWindow):
         item.setData(Qt.ItemDataRole.UserRole, key)
         self.nav.addItem(item)
         self.pages.addWidget(page)
+
+    def _nav_changed(self, row: int) -> None:
+        self.pages.setCurrentIndex(row)
+        if self._desk_holder is not None and self.pages.widget(row) is self._desk_holder:
+            self._build_desk()
+
+    def _build_desk(self) -> SupervisorDesk:
+        if self.desk is None:
+            from ui.desk.window import SupervisorDesk  # a clerk's window never loads the desk
+
+            assert self._desk_holder is not None
+            self.desk = SupervisorDesk(DeskContext(self._app, self.actor, self._ops))
+            layout = self._desk_holder.layout()
+            assert layout is not None
+            layout.addWidget(self.desk)
+            self.desk.show()  # added to a shown window: shown now, not on the next event
+        return self.desk
+
+    def open_desk(self) -> None:
+        """F12: the supervisor's desk, with the focus in its current page."""
+        if self._desk_holder is None:
+            return
+        self.nav.setCurrentRow(self.pages.indexOf(self._desk_holder))
+        self._build_desk().focus_current()
 
     def _header(self) -> QWidget:
         frame = QFrame()
@@ -400,6 +439,8 @@ class MainWindow(QMainWindow):
         self._housekeeping.stop()
         self.sync_status.stop()
         self.queue.stop()
+        if self.desk is not None:
+            self.desk.stop()
         with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
             self._ops.busy_changed.disconnect(self._on_busy)
         super().closeEvent(event)

@@ -1,0 +1,103 @@
+"""The supervisor's desk (主管工作台): one tab per page the staff member may open, Alt+1 … Alt+5
+to go to one, each page built the first time it is shown (a page that is never opened costs
+nothing, and opening the desk never waits for a page's first query)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from ui.desk.pages import DeskContext, DeskPage, desk_pages
+from ui.keys import shortcut
+
+log = logging.getLogger("hall.ui.desk")
+
+
+class SupervisorDesk(QWidget):
+    """The desk's pages in a tab widget; ``page(key)`` gives a page, building it if needed."""
+
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("supervisorDesk")
+        self._ctx = ctx
+        self.pages: list[DeskPage] = desk_pages(ctx.actor)
+        self._slots: list[QVBoxLayout] = []
+        self._built: dict[str, QWidget] = {}
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("deskTabs")
+        self.tabs.setUsesScrollButtons(True)  # never wider than the window
+        self.tabs.setDocumentMode(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for index, page in enumerate(self.pages):
+            holder = QWidget()
+            holder.setObjectName(f"desk_{page.key}")
+            slot = QVBoxLayout(holder)
+            slot.setContentsMargins(0, 0, 0, 0)
+            self._slots.append(slot)
+            self.tabs.addTab(holder, f"{page.title} ({page.shortcut})")
+            self.tabs.setTabToolTip(index, f"{page.title}：{page.shortcut}")
+            shortcut(self, page.shortcut, functools.partial(self.go_to, index))
+        if self.pages:
+            layout.addWidget(self.tabs, 1)
+        else:  # rights that open the desk, but no page for them yet
+            self.empty = QLabel("当前没有可用的主管功能")
+            self.empty.setObjectName("deskEmpty")
+            layout.addWidget(self.empty, 1)
+        self.tabs.currentChanged.connect(self._ensure_built)
+
+    def page(self, key: str) -> QWidget:
+        """The page ``key`` (e.g. "queue_review"), built now if it was not yet."""
+        for index, page in enumerate(self.pages):
+            if page.key == key:
+                return self._ensure_built(index)
+        raise KeyError(key)
+
+    def built(self, key: str) -> QWidget | None:
+        return self._built.get(key)
+
+    def go_to(self, index: int) -> None:
+        """Alt+N: that page shown, and the focus into it."""
+        if 0 <= index < self.tabs.count():
+            self.tabs.setCurrentIndex(index)
+            widget = self._ensure_built(index)
+            widget.setFocus()
+
+    def go_to_key(self, key: str) -> QWidget:
+        for index, page in enumerate(self.pages):
+            if page.key == key:
+                self.go_to(index)
+                return self._ensure_built(index)
+        raise KeyError(key)
+
+    def focus_current(self) -> None:
+        if self.pages:
+            self._ensure_built(self.tabs.currentIndex()).setFocus()
+
+    def _ensure_built(self, index: int) -> QWidget:
+        page = self.pages[index]
+        widget = self._built.get(page.key)
+        if widget is None:
+            holder = self.tabs.widget(index)
+            assert holder is not None
+            widget = page.build(self._ctx, holder)
+            widget.setObjectName(widget.objectName() or f"{page.key}Page")
+            self._slots[index].addWidget(widget)
+            self._built[page.key] = widget
+            log.info("desk page %s opened by %s", page.key, self._ctx.actor.username)
+        return widget
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.pages:
+            self._ensure_built(self.tabs.currentIndex())
+
+    def stop(self) -> None:
+        """The window closes: each built page that runs timers stops them."""
+        for widget in self._built.values():
+            stop = getattr(widget, "stop", None)
+            if callable(stop):
+                stop()
