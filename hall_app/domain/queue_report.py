@@ -24,10 +24,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
-from hall_app.clock import HALL_TZ
 from hall_app.domain.enums import OrderType, Rating, TicketStatus
 
+# The hall's time zone for periods and days (as hall_app.clock.HALL_TZ: the domain imports
+# only itself).
+HALL_TZ = ZoneInfo("Asia/Shanghai")
 EMPTY_DAY_TEXT = "当日无排队记录"
 EMPTY_PERIOD_TEXT = "所选期间无排队记录"
 # Upper bounds of the wait buckets, in seconds: 0–5, 5–20, 20–60 and 60+ minutes.
