@@ -36,6 +36,11 @@ class DeskPage:
 def _pages() -> list[DeskPage]:
     """Imported here, when the desk opens, so a clerk's window never loads the desk."""
     pages: list[DeskPage] = []
+    from ui.desk.queue_review import QueueReviewPage
+
+    pages.append(
+        DeskPage("queue_review", "排队日报", "Alt+2", Permission.REPORTS_VIEW, QueueReviewPage)
+    )
     return pages
 
 

@@ -1,0 +1,389 @@
+"""排队日报: the day's (or a month's) queue reviewed. Choose a day (default today), a service
+type, a counter or a clerk; the figures per service type and per clerk, the periods, idle time,
+the business per order type and the tickets in tables, the four charts, and the export to
+.xlsx or a printable PDF.
+
+The report is computed in a reader thread (``ops.query``), its table rows formatted there too;
+the charts are drawn there with Agg (``chart_view``); exports are written there. The GUI thread
+only sets rows and paints images."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall_app.clock import business_date
+from hall_app.documents.queue_daily import render_daily_pdf
+from hall_app.documents.report_xlsx import write_queue_xlsx
+from hall_app.domain.errors import DeviceError, HallError
+from hall_app.domain.queue_report import QueueReport
+from hall_app.services.reports import ReportChoice, ReportFilters
+from ui.desk.chart_view import CHARTS, ChartView, RenderedChart, render_chart
+from ui.desk.pages import DeskContext
+from ui.desk.queue_tables import SPECS, Rows, summary, table_rows
+from ui.keys import shortcut
+from ui.ops import ChangeEvent, Changes
+from ui.style import set_role
+from ui.table import RowsModel, fit_columns, make_table
+
+log = logging.getLogger("hall.ui.desk.queue")
+DAY, MONTH = "day", "month"
+REFRESH_SETTLE_MS = 1500  # today's review follows the queue, at most this often
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the review shows: a day or a month, and the filters (None: all)."""
+
+    mode: str
+    day: date
+    service_code: str | None
+    counter_code: str | None
+    staff_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """A report with its tables' rows, formatted in the reader thread."""
+
+    query: Query
+    report: QueueReport
+    rows: dict[str, Rows]
+
+
+def _ask_save_path(parent: QWidget, title: str, suggested: str, pattern: str) -> str:
+    """The save dialog (patched in tests); an empty string when cancelled."""
+    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, pattern)
+    return path
+
+
+def _export_xlsx(report: QueueReport, path: str) -> str:
+    try:
+        write_queue_xlsx(report, path)
+    except OSError as exc:
+        raise DeviceError(f"无法写入 {path}：{exc.strerror or exc}", "导出") from exc
+    return path
+
+
+def _export_pdf(report: QueueReport, path: str) -> str:
+    pdf = render_daily_pdf(report)
+    try:
+        Path(path).write_bytes(pdf)
+    except OSError as exc:
+        raise DeviceError(f"无法写入 {path}：{exc.strerror or exc}", "导出") from exc
+    return path
+
+
+Export = Callable[[QueueReport, str], str]
+
+
+class QueueReviewPage(QWidget):
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("queueReviewPage")
+        self._ctx = ctx
+        self._service = ctx.app.reports
+        self.reviewed: Reviewed | None = None
+        self._asked = 0  # the latest query's number: an older answer arriving late is dropped
+        self.exported: list[str] = []
+
+        self.mode = QComboBox()
+        self.mode.setObjectName("reviewMode")
+        self.mode.addItem("日报", DAY)
+        self.mode.addItem("月报", MONTH)
+        self.date = QDateEdit()
+        self.date.setObjectName("reviewDate")
+        self.date.setCalendarPopup(True)
+        today = business_date(ctx.app.clock())
+        self.date.setMaximumDate(QDate(today.year, today.month, today.day))
+        first = date.fromisoformat(ctx.app.settings.rules.hall_first_day)
+        self.date.setMinimumDate(QDate(first.year, first.month, first.day))
+        self.date.setDate(QDate(today.year, today.month, today.day))
+        self.service = self._combo("reviewService", "全部业务类型")
+        self.counter = self._combo("reviewCounter", "全部窗口")
+        self.clerk = self._combo("reviewClerk", "全部营业员")
+        self.query_button = QPushButton("查询 (Ctrl+R)")
+        self.query_button.setObjectName("reviewQuery")
+        self.xlsx_button = QPushButton("导出 Excel (Ctrl+E)")
+        self.xlsx_button.setObjectName("reviewXlsx")
+        self.pdf_button = QPushButton("导出 PDF (Ctrl+P)")
+        self.pdf_button.setObjectName("reviewPdf")
+        for button in (self.query_button, self.xlsx_button, self.pdf_button):
+            button.setAutoDefault(False)
+        self.status = QLabel("")
+        self.status.setObjectName("reviewStatus")
+        self.status.setWordWrap(True)
+        self.summary = QLabel("")
+        self.summary.setObjectName("reviewSummary")
+        self.summary.setWordWrap(True)
+
+        filters = QHBoxLayout()
+        for text, widget in (
+            ("报表(&M)", self.mode),
+            ("日期(&D)", self.date),
+            ("业务类型(&T)", self.service),
+            ("窗口(&W)", self.counter),
+            ("营业员(&Y)", self.clerk),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            filters.addWidget(label)
+            filters.addWidget(widget)
+        filters.addWidget(self.query_button)
+        filters.addStretch(1)
+        filters.addWidget(self.xlsx_button)
+        filters.addWidget(self.pdf_button)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("reviewTabs")
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.addTab(self._charts_tab(), "图表")
+        self.models: dict[str, RowsModel] = {}
+        self.tables: dict[str, QTableView] = {}
+        for spec in SPECS:
+            model = RowsModel(spec.headers, self)
+            view = make_table(model, spec.sample)
+            view.setObjectName(spec.key)
+            if spec.elastic:
+                fit_columns(view, dict(spec.elastic))
+            self.models[spec.key] = model
+            self.tables[spec.key] = view
+            self.tabs.addTab(view, spec.title)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 6, 4, 4)
+        layout.addLayout(filters)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.status)
+        layout.addWidget(self.tabs, 1)
+
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.query_button.clicked.connect(self.refresh)
+        self.xlsx_button.clicked.connect(self.export_xlsx)
+        self.pdf_button.clicked.connect(self.export_pdf)
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for key in ("Ctrl+R", "Return", "Enter"):
+            shortcut(self, key, self.refresh, context)
+        shortcut(self, "Ctrl+E", self.export_xlsx, context)
+        shortcut(self, "Ctrl+P", self.export_pdf, context)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(REFRESH_SETTLE_MS)
+        self._settle.timeout.connect(self._refresh_if_today)
+        ctx.ops.changed.connect(self._on_changed)
+        self._set_exportable(False)
+        actor, service = ctx.actor, self._service
+        ctx.ops.query(lambda: service.filters(actor), self._show_filters, self._refused, parent=self)
+        self.refresh()
+
+    # -- building --------------------------------------------------------------------------
+    def _combo(self, name: str, everything: str) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        combo.addItem(everything, None)
+        combo.setMinimumContentsLength(6)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        return combo
+
+    def _charts_tab(self) -> QWidget:
+        tab = QWidget()
+        grid = QGridLayout(tab)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(4)
+        self.charts: dict[str, ChartView] = {}
+        for i, kind in enumerate(CHARTS):
+            view = ChartView(kind)
+            view.wants_render.connect(self._render_one)
+            self.charts[kind.key] = view
+            grid.addWidget(view, i // 2, i % 2)
+        return tab
+
+    def _show_filters(self, choices: ReportFilters) -> None:
+        for combo, items in (
+            (self.service, choices.service_types),
+            (self.counter, choices.counters),
+            (self.clerk, choices.clerks),
+        ):
+            self._fill(combo, items)
+
+    @staticmethod
+    def _fill(combo: QComboBox, items: tuple[ReportChoice, ...]) -> None:
+        chosen = combo.currentData()
+        while combo.count() > 1:
+            combo.removeItem(1)
+        for item in items:
+            combo.addItem(item.label, item.code)
+        index = combo.findData(chosen)
+        combo.setCurrentIndex(max(index, 0))
+
+    def _mode_changed(self) -> None:
+        month = self.mode.currentData() == MONTH
+        self.date.setDisplayFormat("yyyy-MM" if month else "yyyy-MM-dd")
+
+    # -- the report ------------------------------------------------------------------------
+    def query(self) -> Query:
+        d = self.date.date()
+        staff = self.clerk.currentData()
+        return Query(
+            mode=str(self.mode.currentData()),
+            day=date(d.year(), d.month(), d.day()),
+            service_code=self.service.currentData(),
+            counter_code=self.counter.currentData(),
+            staff_id=uuid.UUID(staff) if staff else None,
+        )
+
+    def refresh(self) -> None:
+        """The review for the chosen day or month and filters, computed in a reader thread."""
+        asked = self._asked = self._asked + 1
+        q, actor, service = self.query(), self._ctx.actor, self._service
+
+        def review() -> Reviewed:
+            filters = {
+                "service_code": q.service_code,
+                "counter_code": q.counter_code,
+                "staff_id": q.staff_id,
+            }
+            if q.mode == MONTH:
+                report = service.month(actor, q.day.year, q.day.month, **filters)
+            else:
+                report = service.day(actor, q.day, **filters)
+            return Reviewed(q, report, table_rows(report))
+
+        self.status.setText("正在统计…")
+        set_role(self.status, None)
+        self.query_button.setEnabled(False)
+        self._ctx.ops.query(
+            review,
+            lambda r: self._show(asked, r),
+            lambda exc: self._refused(exc, asked),
+            parent=self,
+            always=lambda: self.query_button.setEnabled(True),
+        )
+
+    def _show(self, asked: int, reviewed: Reviewed) -> None:
+        if asked != self._asked:
+            return  # a later query is under way
+        self.reviewed = reviewed
+        report = reviewed.report
+        for key, model in self.models.items():
+            model.set_rows(reviewed.rows[key])
+        scope = "本月" if reviewed.query.mode == MONTH else "当日"
+        heading = f"{report.title_period}{('（' + report.filters + '）') if report.filters else ''}"
+        self.summary.setText(f"{heading}　{summary(report)}")
+        set_role(self.summary, "muted" if report.empty else None)
+        self.status.setText("" if not report.empty else f"{scope}没有符合条件的排队记录")
+        self._set_exportable(True)
+        for view in self.charts.values():
+            view.show_text(report.empty_text if report.empty else "正在绘制…")
+        if not report.empty:
+            for key in self.charts:
+                self._render_one(key)
+
+    def _render_one(self, key: str) -> None:
+        reviewed = self.reviewed
+        if reviewed is None or reviewed.report.empty:
+            return
+        view = self.charts[key]
+        size, ratio = view.render_size()
+        report, kind, asked = reviewed.report, view.kind, self._asked
+        self._ctx.ops.query(
+            lambda: render_chart(kind, report, size, ratio),
+            lambda chart: self._show_chart(asked, chart),
+            parent=self,
+        )
+
+    def _show_chart(self, asked: int, chart: RenderedChart) -> None:
+        if asked == self._asked:
+            self.charts[chart.key].show_chart(chart)
+
+    def _refused(self, exc: HallError, asked: int | None = None) -> None:
+        if asked is not None and asked != self._asked:
+            return
+        self.status.setText(exc.text)
+        set_role(self.status, "error")
+
+    def _on_changed(self, event: ChangeEvent) -> None:
+        """Today's review follows this counter's queue work (not a past day's)."""
+        if event.touches(Changes.QUEUE | Changes.EVALUATIONS | Changes.ORDERS):
+            self._settle.start()
+
+    def _refresh_if_today(self) -> None:
+        q = self.query()
+        today = business_date(self._ctx.app.clock())
+        current = q.day == today if q.mode == DAY else (q.day.year, q.day.month) == (
+            today.year,
+            today.month,
+        )
+        if current and self.isVisible():
+            self.refresh()
+
+    # -- export ----------------------------------------------------------------------------
+    def _set_exportable(self, on: bool) -> None:
+        self.xlsx_button.setEnabled(on)
+        self.pdf_button.setEnabled(on)
+
+    def _suggested(self, suffix: str) -> str:
+        assert self.reviewed is not None
+        report = self.reviewed.report
+        when = (
+            report.first_day.isoformat()
+            if self.reviewed.query.mode == DAY
+            else report.first_day.strftime("%Y-%m")
+        )
+        return f"排队日报-{when}.{suffix}"
+
+    def export_xlsx(self) -> None:
+        self._export("导出 Excel", "xlsx", "Excel 工作簿 (*.xlsx)", _export_xlsx)
+
+    def export_pdf(self) -> None:
+        self._export("导出 PDF", "pdf", "PDF 文件 (*.pdf)", _export_pdf)
+
+    def _export(self, title: str, suffix: str, pattern: str, write: Export) -> None:
+        if self.reviewed is None or not self.xlsx_button.isEnabled():
+            return
+        path = _ask_save_path(self, title, self._suggested(suffix), pattern)
+        if not path:
+            return
+        if not path.lower().endswith(f".{suffix}"):
+            path += f".{suffix}"
+        report = self.reviewed.report
+        self._set_exportable(False)
+        self._ctx.ops.query(
+            lambda: write(report, path),
+            self._exported,
+            self._refused,
+            parent=self,
+            label=f"正在{title}…",
+            always=lambda: self._set_exportable(self.reviewed is not None),
+        )
+
+    def _exported(self, path: str) -> None:
+        self.exported.append(path)
+        self.status.setText(f"已导出：{path}")
+        set_role(self.status, None)
+        log.info("queue review exported to %s", path)
+
+    def stop(self) -> None:
+        self._settle.stop()
+        with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
+            self._ctx.ops.changed.disconnect(self._on_changed)
