@@ -471,3 +471,20 @@ def build_report(
         business=tuple(_business(ordered)),
         tickets=tuple(ordered),
     )
+
+
+# -- display ----------------------------------------------------------------------------------
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """A duration as the review shows it: 12:05 (minutes:seconds), 1:02:03 past an hour."""
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def fmt_pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
