@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from bench.probes import _close, _drive_in_event_loop, _log_in, _start, _stall_probe, _stats
+from bench.probes import _close, _drive_in_event_loop, _log_in, _stall_probe, _start, _stats
 
 
 def last_business_day(db: str) -> date:
@@ -42,7 +42,9 @@ def _charted(page: Any) -> bool:
     )
 
 
-def _build_steps(page: Any, mode: str, day: date, n: int, took: list[float]) -> list[Callable[[], None]]:
+def _build_steps(
+    page: Any, mode: str, day: date, n: int, took: list[float]
+) -> list[Callable[[], None]]:
     """Each step asks for the review; the next runs once its report and charts are done (the
     driver waits for the reader threads), and the time to the charts is recorded."""
     started: list[float] = []

@@ -6,9 +6,12 @@ redraw, asked for once the size settles, arrives."""
 
 from __future__ import annotations
 
+import io
+import math
 import threading
 from dataclasses import dataclass
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
@@ -50,14 +53,34 @@ def render_chart(kind: ChartKind, report: QueueReport, size: QSize, ratio: float
     width, height = max(size.width(), 120), max(size.height(), 90)
     with _DRAWING:
         figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi * ratio)
-        canvas = FigureCanvasAgg(figure)
+        FigureCanvasAgg(figure)
         charts.setup_cjk_font()
-        kind.draw(report, figure.add_subplot())
+        axes = figure.add_subplot()
+        kind.draw(report, axes)
+        _thin_x_labels(axes, width * 0.85)
         figure.tight_layout(pad=0.6)
-        canvas.draw()
-        pixels = bytes(canvas.buffer_rgba())
-        w, h = canvas.get_width_height(physical=True)
+        out = io.BytesIO()
+        figure.savefig(out, format="rgba", dpi=dpi * ratio)
+        w, h = figure.canvas.get_width_height(physical=True)
+    pixels = out.getvalue()
+    if len(pixels) != w * h * 4:  # never seen: Agg's raw buffer is the figure's pixels
+        raise RuntimeError(f"chart {kind.key}: {len(pixels)} bytes for {w}×{h} pixels")
     return RenderedChart(kind.key, w, h, ratio, pixels)
+
+
+def _thin_x_labels(axes: Axes, room_px: float) -> None:
+    """On a narrow view, every k-th label of the x axis only, so the labels (e.g. the half
+    hours of the day) never run into each other; the ticks stay."""
+    labels = [t for t in axes.get_xticklabels() if t.get_text()]
+    if len(labels) < 2:
+        return
+    size = labels[0].get_fontsize()
+    points = float(size) if isinstance(size, int | float) else 8.0
+    widest = max(len(t.get_text()) for t in labels) * points * 0.62 * 96 / 72 + 8
+    step = math.ceil(len(labels) * widest / max(room_px, 1.0))
+    if step > 1:
+        for i, text in enumerate(labels):
+            text.set_visible(i % step == 0)
 
 
 class ChartView(QWidget):

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTabWidget,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -119,9 +119,9 @@ class QueueReviewPage(QWidget):
         first = date.fromisoformat(ctx.app.settings.rules.hall_first_day)
         self.date.setMinimumDate(QDate(first.year, first.month, first.day))
         self.date.setDate(QDate(today.year, today.month, today.day))
-        self.service = self._combo("reviewService", "全部业务类型")
+        self.service = self._combo("reviewService", "全部业务类型", 8)
         self.counter = self._combo("reviewCounter", "全部窗口")
-        self.clerk = self._combo("reviewClerk", "全部营业员")
+        self.clerk = self._combo("reviewClerk", "全部营业员", 7)
         self.query_button = QPushButton("查询 (Ctrl+R)")
         self.query_button.setObjectName("reviewQuery")
         self.xlsx_button = QPushButton("导出 Excel (Ctrl+E)")
@@ -151,8 +151,10 @@ class QueueReviewPage(QWidget):
             filters.addWidget(widget)
         filters.addWidget(self.query_button)
         filters.addStretch(1)
-        filters.addWidget(self.xlsx_button)
-        filters.addWidget(self.pdf_button)
+        heading = QHBoxLayout()
+        heading.addWidget(self.summary, 1)
+        heading.addWidget(self.xlsx_button)
+        heading.addWidget(self.pdf_button)
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("reviewTabs")
@@ -168,12 +170,12 @@ class QueueReviewPage(QWidget):
                 fit_columns(view, dict(spec.elastic))
             self.models[spec.key] = model
             self.tables[spec.key] = view
-            self.tabs.addTab(view, spec.title)
+            self.tabs.addTab(self._narrowed(view) if spec.narrow else view, spec.title)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 6, 4, 4)
         layout.addLayout(filters)
-        layout.addWidget(self.summary)
+        layout.addLayout(heading)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
 
@@ -192,18 +194,35 @@ class QueueReviewPage(QWidget):
         self._settle.timeout.connect(self._refresh_if_today)
         ctx.ops.changed.connect(self._on_changed)
         self._set_exportable(False)
+        self._say("")
         actor, service = ctx.actor, self._service
-        ctx.ops.query(lambda: service.filters(actor), self._show_filters, self._refused, parent=self)
+        ctx.ops.query(
+            lambda: service.filters(actor), self._show_filters, self._refused, parent=self
+        )
         self.refresh()
 
     # -- building --------------------------------------------------------------------------
-    def _combo(self, name: str, everything: str) -> QComboBox:
+    def _combo(self, name: str, everything: str, chars: int = 6) -> QComboBox:
         combo = QComboBox()
         combo.setObjectName(name)
         combo.addItem(everything, None)
-        combo.setMinimumContentsLength(6)
+        combo.setMinimumContentsLength(chars)
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         return combo
+
+    @staticmethod
+    def _narrowed(view: QTableView) -> QWidget:
+        """A table of a few columns as wide as they are, at the left of its tab."""
+        header = view.horizontalHeader()
+        header.setStretchLastSection(False)
+        width = sum(view.columnWidth(c) for c in range(header.count()))
+        view.setMaximumWidth(width + view.verticalScrollBar().sizeHint().width() + 4)
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(view, 1)
+        row.addStretch(0)
+        return holder
 
     def _charts_tab(self) -> QWidget:
         tab = QWidget()
@@ -258,19 +277,26 @@ class QueueReviewPage(QWidget):
         q, actor, service = self.query(), self._ctx.actor, self._service
 
         def review() -> Reviewed:
-            filters = {
-                "service_code": q.service_code,
-                "counter_code": q.counter_code,
-                "staff_id": q.staff_id,
-            }
             if q.mode == MONTH:
-                report = service.month(actor, q.day.year, q.day.month, **filters)
+                report = service.month(
+                    actor,
+                    q.day.year,
+                    q.day.month,
+                    service_code=q.service_code,
+                    counter_code=q.counter_code,
+                    staff_id=q.staff_id,
+                )
             else:
-                report = service.day(actor, q.day, **filters)
+                report = service.day(
+                    actor,
+                    q.day,
+                    service_code=q.service_code,
+                    counter_code=q.counter_code,
+                    staff_id=q.staff_id,
+                )
             return Reviewed(q, report, table_rows(report))
 
-        self.status.setText("正在统计…")
-        set_role(self.status, None)
+        self._say("")  # the status bar says 处理中… meanwhile
         self.query_button.setEnabled(False)
         self._ctx.ops.query(
             review,
@@ -287,11 +313,10 @@ class QueueReviewPage(QWidget):
         report = reviewed.report
         for key, model in self.models.items():
             model.set_rows(reviewed.rows[key])
-        scope = "本月" if reviewed.query.mode == MONTH else "当日"
         heading = f"{report.title_period}{('（' + report.filters + '）') if report.filters else ''}"
         self.summary.setText(f"{heading}　{summary(report)}")
         set_role(self.summary, "muted" if report.empty else None)
-        self.status.setText("" if not report.empty else f"{scope}没有符合条件的排队记录")
+        self._say("")
         self._set_exportable(True)
         for view in self.charts.values():
             view.show_text(report.empty_text if report.empty else "正在绘制…")
@@ -319,8 +344,13 @@ class QueueReviewPage(QWidget):
     def _refused(self, exc: HallError, asked: int | None = None) -> None:
         if asked is not None and asked != self._asked:
             return
-        self.status.setText(exc.text)
-        set_role(self.status, "error")
+        self._say(exc.text, "error")
+
+    def _say(self, text: str, role: str | None = None) -> None:
+        """The line under the figures: progress, a refusal, an export done (hidden when empty)."""
+        self.status.setText(text)
+        set_role(self.status, role)
+        self.status.setVisible(bool(text))
 
     def _on_changed(self, event: ChangeEvent) -> None:
         """Today's review follows this counter's queue work (not a past day's)."""
@@ -330,9 +360,14 @@ class QueueReviewPage(QWidget):
     def _refresh_if_today(self) -> None:
         q = self.query()
         today = business_date(self._ctx.app.clock())
-        current = q.day == today if q.mode == DAY else (q.day.year, q.day.month) == (
-            today.year,
-            today.month,
+        current = (
+            q.day == today
+            if q.mode == DAY
+            else (q.day.year, q.day.month)
+            == (
+                today.year,
+                today.month,
+            )
         )
         if current and self.isVisible():
             self.refresh()
@@ -379,8 +414,7 @@ class QueueReviewPage(QWidget):
 
     def _exported(self, path: str) -> None:
         self.exported.append(path)
-        self.status.setText(f"已导出：{path}")
-        set_role(self.status, None)
+        self._say(f"已导出：{path}", "ok")
         log.info("queue review exported to %s", path)
 
     def stop(self) -> None:

@@ -9,12 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hall_app.clock import local
-from hall_app.domain.queue_report import (
-    WAIT_BUCKET_LABELS,
-    Figures,
-    QueueReport,
-    TicketFacts,
-)
+from hall_app.domain.queue_report import Figures, QueueReport, TicketFacts
 from ui import format as fmt
 
 NONE = "—"
@@ -31,6 +26,7 @@ class TableSpec:
     headers: tuple[str, ...]
     sample: tuple[str, ...]
     elastic: tuple[tuple[int, int], ...] = ()
+    narrow: bool = False  # a few columns: the table as wide as they are, not the page
 
 
 def duration(seconds: float | None) -> str:
@@ -51,6 +47,8 @@ def _time(at: datetime | None) -> str:
     return NONE if at is None else local(at).strftime("%H:%M:%S")
 
 
+# The wait buckets (WAIT_BUCKET_LABELS) in short headers: 0–5, 5–20, 20–60, 60+ minutes.
+BUCKET_HEADERS = ("0–5分", "5–20分", "20–60分", "60分+")
 FIGURE_HEADERS = (
     "到达",
     "已办",
@@ -63,10 +61,12 @@ FIGURE_HEADERS = (
     "最长办理",
     "达标",
     "达标率",
-    *WAIT_BUCKET_LABELS,
+    *BUCKET_HEADERS,
 )
-FIGURE_SAMPLE = ("9999", "9999", "999", "100.0%", "59:59", "59:59", "1:59:59", "59:59")
-FIGURE_SAMPLE += ("1:59:59", "9999", "100.0%", "9999", "9999", "9999", "9999")
+FIGURE_SAMPLE = (
+    *("999", "999", "99", "10.0%", "59:59", "59:59", "1:59:59", "59:59"),
+    *("1:59:59", "999", "100.0%", "999", "999", "999", "999"),
+)
 
 
 def figure_row(f: Figures, label: str | None = None) -> tuple[str, ...]:
@@ -91,18 +91,32 @@ SERVICES = TableSpec(
     "reviewByService",
     "按业务类型",
     ("业务类型", *FIGURE_HEADERS),
-    ("综合业务（含宽带）", *FIGURE_SAMPLE),
+    ("综合业务", *FIGURE_SAMPLE),
+    elastic=((0, 64),),
 )
-CLERKS = TableSpec("reviewByClerk", "按营业员", ("营业员", *FIGURE_HEADERS), ("欧阳娜娜", *FIGURE_SAMPLE))
+CLERKS = TableSpec(
+    "reviewByClerk",
+    "按营业员",
+    ("营业员", *FIGURE_HEADERS),
+    ("欧阳娜娜", *FIGURE_SAMPLE),
+    elastic=((0, 56),),
+)
 PERIODS = TableSpec(
-    "reviewPeriods", "时段", ("时段", "到达", "已办", "期末等候", "开放窗口"), ("11:30–12:00", *("999",) * 4)
+    "reviewPeriods",
+    "时段",
+    ("时段", "到达", "已办", "期末等候", "开放窗口"),
+    ("11月30日 星期日", *("999",) * 4),
+    narrow=True,
 )
-IDLE = TableSpec("reviewIdle", "空闲时间", ("营业员", "有人等候时的空闲"), ("欧阳娜娜", "1:59:59"))
+IDLE = TableSpec(
+    "reviewIdle", "空闲时间", ("营业员", "有人等候时的空闲"), ("欧阳娜娜", "1:59:59"), narrow=True
+)
 BUSINESS = TableSpec(
     "reviewBusiness",
     "业务量",
     ("业务类型", "办理业务", "笔数", "票数", "平均办理"),
     ("综合业务（含宽带）", "订购增值业务", "9999", "9999", "59:59"),
+    narrow=True,
 )
 TICKETS = TableSpec(
     "reviewTickets",
@@ -135,7 +149,7 @@ TICKETS = TableSpec(
         "59:59",
         "已完成",
         "9",
-        "05号窗口",
+        "6号窗口（VIP）",
         "欧阳娜娜",
         "新装移动电话",
         "¥99,999.00",

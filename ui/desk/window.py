@@ -86,6 +86,7 @@ class SupervisorDesk(QWidget):
             widget = page.build(self._ctx, holder)
             widget.setObjectName(widget.objectName() or f"{page.key}Page")
             self._slots[index].addWidget(widget)
+            widget.show()  # into a shown tab: shown now, not on the next event
             self._built[page.key] = widget
             log.info("desk page %s opened by %s", page.key, self._ctx.actor.username)
         return widget
