@@ -29,6 +29,7 @@ from ui.app import Session
 from ui.cash.dialog import CashDialog
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
+from ui.desk.queue_review import QueueReviewPage
 from ui.documents.preview import DocumentPreview
 from ui.kiosk.window import KioskWindow
 from ui.login.dialog import LoginDialog
@@ -190,6 +191,27 @@ def open_red_letter(env: Env) -> Opened:
     return Opened(dialog, [dialog.issue_button, dialog.back_button])
 
 
+def open_supervisor_desk(env: Env) -> Opened:
+    """The main window of a supervisor at 主管工作台 · 排队日报, a day reviewed with its
+    charts: the filters, the export buttons and the charts inside the window."""
+    window = _logged_in(env.qtbot, env.session, "super1")
+    window.open_desk()
+    assert window.desk is not None
+    page = window.desk.go_to_key("queue_review")
+    assert isinstance(page, QueueReviewPage)
+    page.date.setDate(page.date.date().addDays(-1))  # yesterday: a whole day of the demo
+    page.refresh()
+    env.qtbot.waitUntil(
+        lambda: page.reviewed is not None and not page.reviewed.report.empty, timeout=WAIT
+    )
+    env.qtbot.waitUntil(
+        lambda: all(v.image is not None for v in page.charts.values()), timeout=WAIT
+    )
+    for view in page.charts.values():  # each chart at least readable
+        assert view.width() >= 300 and view.height() >= 150, (view.objectName(), view.size())
+    return Opened(window, [page.query_button, page.xlsx_button, page.pdf_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -202,6 +224,7 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "kiosk": open_kiosk,
     "queue_transfer": open_transfer,
     "red_letter": open_red_letter,
+    "supervisor_desk": open_supervisor_desk,
 }
 
 
