@@ -6,33 +6,53 @@ redraw, asked for once the size settles, arrives."""
 
 from __future__ import annotations
 
+import gc
 import io
 import math
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from hall_app.documents import charts
 from hall_app.domain.queue_report import QueueReport
 
+if TYPE_CHECKING:  # matplotlib is imported in a reader thread (``warm_up``), never here
+    from matplotlib.axes import Axes
+
 RESIZE_SETTLE_MS = 250
+# The charts of hall_app/documents/charts.py (its CHARTS), in the desk's order.
+CHART_KEYS = ("arrivals_backlog", "wait_distribution", "within_target", "clerk_service")
 # matplotlib's state (its font cache, rcParams) is shared: one chart drawn at a time.
 _DRAWING = threading.Lock()
 
 
-@dataclass(frozen=True)
-class ChartKind:
-    key: str  # "arrivals_backlog"
-    draw: charts.Draw  # draws into an Axes, its title included (hall_app/documents/charts.py)
+def warm_up() -> None:
+    """For a reader thread when the desk opens: import matplotlib and the charts, register
+    the Chinese font and draw once, so the GUI thread never imports them (1.2 s) and the
+    first review's charts do not pay for it."""
+    from hall_app.documents.charts import CHARTS, setup_cjk_font
+
+    assert tuple(key for key, _ in CHARTS) == CHART_KEYS, "charts.CHARTS changed"
+    setup_cjk_font()
+    with _DRAWING:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(1, 1), dpi=50)
+        FigureCanvasAgg(figure)
+        figure.add_subplot().set_title("到达与积压 0123456789")
+        figure.savefig(io.BytesIO(), format="rgba")
 
 
-CHARTS = tuple(ChartKind(key, draw) for key, draw in charts.CHARTS)
+def freeze_loaded() -> None:
+    """On the GUI thread once ``warm_up`` is done: what the desk loaded (matplotlib, numpy,
+    the fonts) lives as long as the app, so it leaves the collector's reach, as the login's
+    modules do (ui/app.py). Without this, each full collection in a reader thread walked
+    it for 100–350 ms holding the GIL, stalling the GUI thread as long (bench S17)."""
+    gc.freeze()
 
 
 @dataclass(frozen=True)
@@ -46,17 +66,23 @@ class RenderedChart:
     rgba: bytes
 
 
-def render_chart(kind: ChartKind, report: QueueReport, size: QSize, ratio: float) -> RenderedChart:
+def render_chart(key: str, report: QueueReport, size: QSize, ratio: float) -> RenderedChart:
     """Draw one chart with Agg at ``size`` logical pixels (× ``ratio`` device pixels); for a
     reader thread."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from hall_app.documents.charts import CHARTS, setup_cjk_font
+
+    draw = dict(CHARTS)[key]
     dpi = 96.0
     width, height = max(size.width(), 120), max(size.height(), 90)
+    setup_cjk_font()
     with _DRAWING:
         figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi * ratio)
         FigureCanvasAgg(figure)
-        charts.setup_cjk_font()
         axes = figure.add_subplot()
-        kind.draw(report, axes)
+        draw(report, axes)
         _thin_x_labels(axes, width * 0.85)
         figure.tight_layout(pad=0.6)
         out = io.BytesIO()
@@ -64,8 +90,8 @@ def render_chart(kind: ChartKind, report: QueueReport, size: QSize, ratio: float
         w, h = figure.canvas.get_width_height(physical=True)
     pixels = out.getvalue()
     if len(pixels) != w * h * 4:  # never seen: Agg's raw buffer is the figure's pixels
-        raise RuntimeError(f"chart {kind.key}: {len(pixels)} bytes for {w}×{h} pixels")
-    return RenderedChart(kind.key, w, h, ratio, pixels)
+        raise RuntimeError(f"chart {key}: {len(pixels)} bytes for {w}×{h} pixels")
+    return RenderedChart(key, w, h, ratio, pixels)
 
 
 def _thin_x_labels(axes: Axes, room_px: float) -> None:
@@ -88,10 +114,10 @@ class ChartView(QWidget):
 
     wants_render = Signal(str)  # the chart's key
 
-    def __init__(self, kind: ChartKind, parent: QWidget | None = None) -> None:
+    def __init__(self, key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.kind = kind
-        self.setObjectName(f"chart_{kind.key}")
+        self.key = key
+        self.setObjectName(f"chart_{key}")
         self.setMinimumSize(220, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.image: QImage | None = None
@@ -99,7 +125,7 @@ class ChartView(QWidget):
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(RESIZE_SETTLE_MS)
-        self._settle.timeout.connect(lambda: self.wants_render.emit(self.kind.key))
+        self._settle.timeout.connect(lambda: self.wants_render.emit(self.key))
 
     def sizeHint(self) -> QSize:
         return QSize(480, 300)

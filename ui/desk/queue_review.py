@@ -33,12 +33,18 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.clock import business_date
-from hall_app.documents.queue_daily import render_daily_pdf
-from hall_app.documents.report_xlsx import write_queue_xlsx
 from hall_app.domain.errors import DeviceError, HallError
 from hall_app.domain.queue_report import QueueReport
-from hall_app.services.reports import ReportChoice, ReportFilters
-from ui.desk.chart_view import CHARTS, ChartView, RenderedChart, render_chart
+from hall_app.services.actor import Actor
+from hall_app.services.reports import QueueReportService, ReportChoice, ReportFilters
+from ui.desk.chart_view import (
+    CHART_KEYS,
+    ChartView,
+    RenderedChart,
+    freeze_loaded,
+    render_chart,
+    warm_up,
+)
 from ui.desk.pages import DeskContext
 from ui.desk.queue_tables import SPECS, Rows, summary, table_rows
 from ui.keys import shortcut
@@ -78,6 +84,8 @@ def _ask_save_path(parent: QWidget, title: str, suggested: str, pattern: str) ->
 
 
 def _export_xlsx(report: QueueReport, path: str) -> str:
+    from hall_app.documents.report_xlsx import write_queue_xlsx  # openpyxl: off the GUI thread
+
     try:
         write_queue_xlsx(report, path)
     except OSError as exc:
@@ -86,6 +94,8 @@ def _export_xlsx(report: QueueReport, path: str) -> str:
 
 
 def _export_pdf(report: QueueReport, path: str) -> str:
+    from hall_app.documents.queue_daily import render_daily_pdf  # reportlab, matplotlib
+
     pdf = render_daily_pdf(report)
     try:
         Path(path).write_bytes(pdf)
@@ -95,6 +105,16 @@ def _export_pdf(report: QueueReport, path: str) -> str:
 
 
 Export = Callable[[QueueReport, str], str]
+
+
+def _review(service: QueueReportService, actor: Actor, q: Query) -> Reviewed:
+    """For a reader thread: the report and its tables' rows."""
+    filters = {"service_code": q.service_code, "counter_code": q.counter_code}
+    if q.mode == MONTH:
+        report = service.month(actor, q.day.year, q.day.month, **filters, staff_id=q.staff_id)
+    else:
+        report = service.day(actor, q.day, **filters, staff_id=q.staff_id)
+    return Reviewed(q, report, table_rows(report))
 
 
 class QueueReviewPage(QWidget):
@@ -196,6 +216,8 @@ class QueueReviewPage(QWidget):
         self._set_exportable(False)
         self._say("")
         actor, service = ctx.actor, self._service
+        self._warm = False  # matplotlib loaded in a reader thread: the charts may be drawn
+        ctx.ops.query(warm_up, lambda _none: self._warmed())
         ctx.ops.query(
             lambda: service.filters(actor), self._show_filters, self._refused, parent=self
         )
@@ -230,10 +252,10 @@ class QueueReviewPage(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(4)
         self.charts: dict[str, ChartView] = {}
-        for i, kind in enumerate(CHARTS):
-            view = ChartView(kind)
+        for i, key in enumerate(CHART_KEYS):
+            view = ChartView(key)
             view.wants_render.connect(self._render_one)
-            self.charts[kind.key] = view
+            self.charts[key] = view
             grid.addWidget(view, i // 2, i % 2)
         return tab
 
@@ -276,30 +298,10 @@ class QueueReviewPage(QWidget):
         asked = self._asked = self._asked + 1
         q, actor, service = self.query(), self._ctx.actor, self._service
 
-        def review() -> Reviewed:
-            if q.mode == MONTH:
-                report = service.month(
-                    actor,
-                    q.day.year,
-                    q.day.month,
-                    service_code=q.service_code,
-                    counter_code=q.counter_code,
-                    staff_id=q.staff_id,
-                )
-            else:
-                report = service.day(
-                    actor,
-                    q.day,
-                    service_code=q.service_code,
-                    counter_code=q.counter_code,
-                    staff_id=q.staff_id,
-                )
-            return Reviewed(q, report, table_rows(report))
-
         self._say("")  # the status bar says 处理中… meanwhile
         self.query_button.setEnabled(False)
         self._ctx.ops.query(
-            review,
+            lambda: _review(service, actor, q),
             lambda r: self._show(asked, r),
             lambda exc: self._refused(exc, asked),
             parent=self,
@@ -324,15 +326,22 @@ class QueueReviewPage(QWidget):
             for key in self.charts:
                 self._render_one(key)
 
+    def _warmed(self) -> None:
+        freeze_loaded()
+        self._warm = True
+        if self.reviewed is not None and not self.reviewed.report.empty:
+            for key in self.charts:
+                self._render_one(key)
+
     def _render_one(self, key: str) -> None:
         reviewed = self.reviewed
-        if reviewed is None or reviewed.report.empty:
+        if reviewed is None or reviewed.report.empty or not self._warm:
             return
         view = self.charts[key]
         size, ratio = view.render_size()
-        report, kind, asked = reviewed.report, view.kind, self._asked
+        report, asked = reviewed.report, self._asked
         self._ctx.ops.query(
-            lambda: render_chart(kind, report, size, ratio),
+            lambda: render_chart(key, report, size, ratio),
             lambda chart: self._show_chart(asked, chart),
             parent=self,
         )
