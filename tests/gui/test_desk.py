@@ -185,7 +185,7 @@ def test_a_supervisor_reviews_a_day_filters_it_and_exports_it(
     assert book.sheetnames == ["指标", "排队明细"]
     rows = list(book["排队明细"].iter_rows(values_only=True))
     assert {str(r[0]) for r in rows[1:]} == only
-    qtbot.keyClick(page.summary, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.mouseClick(page.pdf_button, Qt.MouseButton.LeftButton)  # Ctrl+P: the month's test
     pdf = tmp_path / f"排队日报-{DAY.isoformat()}.pdf"
     qtbot.waitUntil(lambda: str(pdf) in page.exported, timeout=WAIT)
     text = pdf_text(pdf)
@@ -195,7 +195,13 @@ def test_a_supervisor_reviews_a_day_filters_it_and_exports_it(
     assert shown.items == []
 
 
-def test_a_month_and_an_empty_day(qtbot: QtBot, session: Session, shown: ShownMessages) -> None:
+def test_a_month_and_an_empty_day(
+    qtbot: QtBot,
+    session: Session,
+    shown: ShownMessages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     window, page = _open_review(qtbot, session)
     hall = session.hall
     assert hall is not None
@@ -210,6 +216,13 @@ def test_a_month_and_an_empty_day(qtbot: QtBot, session: Session, shown: ShownMe
     assert report.last_day == today
     assert len(_column(page, "reviewPeriods", 0)) == today.day  # one period a day
     assert set(_column(page, "reviewTickets", 0)) == _tickets(hall, window.actor, first, today)
+    monkeypatch.setattr(
+        queue_review, "_ask_save_path", lambda _p, _t, name, _f: str(tmp_path / name)
+    )
+    qtbot.keyClick(page.summary, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    pdf = tmp_path / f"排队日报-{first:%Y-%m}.pdf"
+    qtbot.waitUntil(lambda: str(pdf) in page.exported, timeout=WAIT)
+    assert f"{first.isoformat()} 至 {today.isoformat()}" in pdf_text(pdf)
     # a day without tickets: an empty review that says so, charts included
     page.mode.setCurrentIndex(page.mode.findData(queue_review.DAY))
     page.date.setDate(page.date.date().addDays(-20))

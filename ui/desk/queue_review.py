@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
@@ -203,11 +204,14 @@ class QueueReviewPage(QWidget):
         self.query_button.clicked.connect(self.refresh)
         self.xlsx_button.clicked.connect(self.export_xlsx)
         self.pdf_button.clicked.connect(self.export_pdf)
-        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for key in ("Ctrl+R", "Return", "Enter"):
-            shortcut(self, key, self.refresh, context)
-        shortcut(self, "Ctrl+E", self.export_xlsx, context)
-        shortcut(self, "Ctrl+P", self.export_pdf, context)
+        # Ctrl+R/E/P while the page is shown (wherever the focus is in the window, e.g. back
+        # from a busy dialog); Enter only from inside the page (a list elsewhere takes it)
+        shortcut(self, "Ctrl+R", self.refresh)
+        shortcut(self, "Ctrl+E", self.export_xlsx)
+        shortcut(self, "Ctrl+P", self.export_pdf)
+        inside = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for key in ("Return", "Enter"):
+            shortcut(self, key, self.refresh, inside)
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(REFRESH_SETTLE_MS)
@@ -411,6 +415,7 @@ class QueueReviewPage(QWidget):
         if not path.lower().endswith(f".{suffix}"):
             path += f".{suffix}"
         report = self.reviewed.report
+        focused = self.focusWidget()
         self._set_exportable(False)
         self._ctx.ops.query(
             lambda: write(report, path),
@@ -418,8 +423,14 @@ class QueueReviewPage(QWidget):
             self._refused,
             parent=self,
             label=f"正在{title}…",
-            always=lambda: self._set_exportable(self.reviewed is not None),
+            always=lambda: self._after_export(focused),
         )
+
+    def _after_export(self, focused: QWidget | None) -> None:
+        """The buttons back, and the focus where it was (a busy dialog may have taken it)."""
+        self._set_exportable(self.reviewed is not None)
+        if focused is not None and shiboken6.isValid(focused) and focused.isVisible():
+            focused.setFocus()
 
     def _exported(self, path: str) -> None:
         self.exported.append(path)
