@@ -129,8 +129,9 @@ class Period:
 
 @dataclass(frozen=True)
 class ClerkIdle:
-    """Time a clerk spent between finishing a ticket and calling the next one while a ticket
-    of their counter's service types was waiting."""
+    """Time a clerk spent between finishing a ticket (or a no-show's last call) and calling
+    the next one while a ticket of their counter's service types was waiting. Calls are last
+    calls: minutes spent recalling a customer who does not come count as idle."""
 
     staff_id: uuid.UUID
     staff_name: str
@@ -358,17 +359,16 @@ def _idle(
         idle = 0.0
         for prev, nxt in pairwise(own):
             assert nxt.called_at is not None
-            if prev.finished_at is None or nxt.called_at <= prev.finished_at:
+            # Free from the finish, or from a no-show's last call (no stamp marks the no-show)
+            free = prev.finished_at if not prev.no_show else prev.called_at
+            if free is None or nxt.called_at <= free:
                 continue
-            if (
-                prev.finished_at.astimezone(HALL_TZ).date()
-                != nxt.called_at.astimezone(HALL_TZ).date()
-            ):
+            if free.astimezone(HALL_TZ).date() != nxt.called_at.astimezone(HALL_TZ).date():
                 continue
             types = counter_types.get(prev.counter_code or "", frozenset())
             if not types:
                 types = frozenset({prev.service_code})
-            idle += _overlap(waiting_of(types), prev.finished_at, nxt.called_at)
+            idle += _overlap(waiting_of(types), free, nxt.called_at)
         out.append(ClerkIdle(staff_id, names[staff_id], idle))
     out.sort(key=lambda c: c.staff_name)
     return out
@@ -435,7 +435,9 @@ def build_report(
     ``counter_types`` maps a counter code to the service codes it serves (for idle time).
     """
     ordered = sorted(tickets, key=lambda t: (t.issued_at, t.ticket_no))
-    letters = {t.service_code: t.ticket_no[:1] for t in ordered}  # A, B, C, V: the hall's order
+    letters: dict[str, str] = {}  # A, B, C, V: the hall's order (a transferred ticket keeps
+    for t in ordered:  # its number, so the smallest letter of the type's tickets)
+        letters[t.service_code] = min(letters.get(t.service_code, "~"), t.ticket_no[:1])
     by_service = sorted(
         _grouped(ordered, lambda t: t.service_code, lambda t: t.service_name),
         key=lambda f: (letters[f.key], f.key),

@@ -215,6 +215,7 @@ class QueueReportService:
                 QueueTicket.staff_id,
                 Staff.full_name,
                 QueueTicket.rating,
+                QueueTicket.transferred_from_id,
             )
             .join(ServiceType, ServiceType.id == QueueTicket.service_type_id)
             .outerjoin(Counter, Counter.id == QueueTicket.counter_id)
@@ -244,7 +245,8 @@ class QueueReportService:
                 orders[ticket_id].append(order_type)
             revenue[ticket_id] += amount or 0
         # A transfer puts the ticket back in the queue under its new type; the audit log
-        # keeps that it happened (the ticket row keeps only its last type).
+        # keeps that it happened (the ticket row keeps only its last type; a ticket made
+        # from another names it in transferred_from_id).
         start = datetime.combine(first, time(0), tzinfo=HALL_TZ)
         end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=HALL_TZ)
         transferred = set(
@@ -269,7 +271,7 @@ class QueueReportService:
                 started_at=r[8],
                 finished_at=r[9],
                 recall_count=r[10],
-                transferred=str(r[0]) in transferred,
+                transferred=r[16] is not None or str(r[0]) in transferred,
                 counter_code=r[11],
                 counter_name=r[12],
                 staff_id=r[13],
