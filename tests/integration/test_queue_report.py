@@ -19,6 +19,7 @@ from hall_app.domain.enums import OrderState, OrderType, PaymentMethod, TicketSt
 from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.domain.queue_report import EMPTY_DAY_TEXT, QueueReport
 from hall_app.services.actor import Actor
+from hall_app.services.queue import TicketView
 from tests.conftest import FakeClock
 
 DAY = date(2026, 11, 24)  # the demo's today: no tickets yet
@@ -90,9 +91,9 @@ def _small_day(hall: HallApp, clock: FakeClock) -> dict[str, uuid.UUID]:
     def go(minute: int) -> None:
         clock.now = at(minute)
 
-    def called(view: object, no: str) -> uuid.UUID:
-        assert view is not None and getattr(view, "ticket_no") == no, view
-        return uuid.UUID(str(getattr(view, "id")))
+    def called(view: TicketView | None, no: str) -> uuid.UUID:
+        assert view is not None and view.ticket_no == no, view
+        return view.id
 
     go(0)
     ids["A001"] = q.issue_ticket(c1, "general").id
