@@ -122,5 +122,6 @@ def test_charts_draw_chinese_and_an_empty_day(hall: HallApp, supervisor: Actor) 
             image = Image.open(io.BytesIO(png))
             assert image.size == (400, 240)
             # dark ink drawn on the white background
-            low, high = image.convert("L").getextrema()
-            assert image.mode == "RGB" and low < 128 < high
+            extrema = image.convert("L").getextrema()
+            assert image.mode == "RGB" and extrema == (extrema[0], 255)
+            assert isinstance(extrema[0], int) and extrema[0] < 128
