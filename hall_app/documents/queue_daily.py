@@ -73,8 +73,14 @@ def title_of(report: QueueReport) -> str:
 
 
 def render_daily_pdf(
-    report: QueueReport, *, hall_name: str = "", made_at: datetime | None = None
+    report: QueueReport,
+    *,
+    hall_name: str = "",
+    made_at: datetime | None = None,
+    charts: bool = True,
 ) -> bytes:
+    """The report as A4 PDF bytes; ``charts=False`` leaves out the four charts (the figures
+    tables alone, e.g. the bench's baseline)."""
     font = register_cjk_font()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -122,7 +128,8 @@ def render_daily_pdf(
             body,
         )
     )
-    story.append(_charts(report))
+    if charts:
+        story.append(_charts(report))
     story.append(Paragraph("按业务类型", h2))
     story.append(_table(font, [FIGURE_HEADER, *map(figure_row, (*report.by_service, t))]))
     if report.by_clerk:
