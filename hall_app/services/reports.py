@@ -226,16 +226,13 @@ class QueueReportService:
             return []
         orders: dict[uuid.UUID, list[OrderType]] = defaultdict(list)
         revenue: dict[uuid.UUID, int] = defaultdict(int)
-        paid = (
-            select(Payment.order_id, func.sum(Payment.amount_fen).label("paid"))
-            .group_by(Payment.order_id)
-            .subquery()
-        )
+        # Payments grouped per order of these tickets only (never the whole payments table)
         order_rows = (
-            select(Order.ticket_id, Order.order_type, Order.state, paid.c.paid)
+            select(Order.ticket_id, Order.order_type, Order.state, func.sum(Payment.amount_fen))
             .join(QueueTicket, QueueTicket.id == Order.ticket_id)
-            .outerjoin(paid, paid.c.order_id == Order.id)
+            .outerjoin(Payment, Payment.order_id == Order.id)
             .where(conditions)
+            .group_by(Order.id, Order.ticket_id, Order.order_type, Order.state, Order.created_at)
             .order_by(Order.created_at)
         )
         for ticket_id, order_type, state, amount in session.execute(order_rows):
