@@ -22,7 +22,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -279,6 +279,11 @@ def _day_periods(
 def _periods(starts: list[datetime], end: datetime, tickets: Sequence[TicketFacts]) -> list[Period]:
     """Contiguous periods (``starts`` and the last one's ``end``) in one pass over the tickets:
     each event lands in its period by bisection."""
+    shown = starts
+    # Compare in UTC, the tickets' zone: aware datetimes of one tzinfo compare without
+    # asking the zone for its offset (ten times faster in the bisections)
+    starts = [s.astimezone(UTC) for s in starts]
+    end = end.astimezone(UTC)
     n = len(starts)
     ends = [*starts[1:], end]
     arrivals, served, backlog = [0] * n, [0] * n, [0] * (n + 1)
@@ -314,7 +319,7 @@ def _periods(starts: list[datetime], end: datetime, tickets: Sequence[TicketFact
     waiting = 0
     for i in range(n):
         waiting += backlog[i]
-        out.append(Period(starts[i], arrivals[i], served[i], waiting, len(counters[i])))
+        out.append(Period(shown[i], arrivals[i], served[i], waiting, len(counters[i])))
     return out
 
 
