@@ -396,7 +396,8 @@ def _idle(
     return out
 
 
-def _business(tickets: Sequence[TicketFacts]) -> list[BusinessFigures]:
+def _business(tickets: Sequence[TicketFacts], rank: Mapping[str, int]) -> list[BusinessFigures]:
+    """Per service type (in ``rank`` order, as the figures tables) and order type."""
     orders: dict[tuple[str, OrderType], int] = defaultdict(int)
     groups: dict[tuple[str, OrderType], list[TicketFacts]] = defaultdict(list)
     for t in tickets:
@@ -407,7 +408,8 @@ def _business(tickets: Sequence[TicketFacts]) -> list[BusinessFigures]:
     order_index = {ot: i for i, ot in enumerate(OrderType)}
     out = []
     for (code, ot), group in sorted(
-        groups.items(), key=lambda kv: (kv[0][0], order_index[kv[0][1]])
+        groups.items(),
+        key=lambda kv: (rank.get(kv[0][0], len(rank)), kv[0][0], order_index[kv[0][1]]),
     ):
         services = [s for t in group if (s := t.service_s) is not None]
         out.append(
@@ -493,7 +495,7 @@ def build_report(
         by_clerk=tuple(by_clerk),
         periods=tuple(periods),
         idle=tuple(_idle(ordered, counter_types, close_time)),
-        business=tuple(_business(ordered)),
+        business=tuple(_business(ordered, {f.key: i for i, f in enumerate(by_service)})),
         tickets=tuple(ordered),
     )
 
