@@ -265,9 +265,10 @@ def _day_periods(
         if e is not None
     ]
     if events:
-        while min(events) < start:
+        earliest, latest = min(events), max(events)
+        while earliest < start:
             start -= step
-        while max(events) >= end:
+        while latest >= end:
             end += step
     out = []
     while start < end:
