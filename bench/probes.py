@@ -19,6 +19,7 @@ python -m bench.probes desk-stall --db URL -n N  longest stall while the desk bu
                                               N times (S17, bench/desk_probe.py)
 python -m bench.probes desk-memory --db URL -n N  peak RSS with the desk open after N day and
                                               N month reviews (S18)
+python -m bench.probes reports --db URL -n N  N day reviews, months, PDFs (S14–S16)
 """
 
 from __future__ import annotations
@@ -1354,6 +1355,7 @@ def main() -> None:
             "import",
             "desk-stall",
             "desk-memory",
+            "reports",
         ],
     )
     parser.add_argument("--db")
@@ -1382,6 +1384,11 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as scratch:
             emit(**probe_import(args.db, args.n, Path(scratch)))
+    elif args.probe == "reports":
+        from bench.report_probe import probe_reports
+
+        n = args.n
+        emit(**probe_reports(args.db, n, max(2, n // 10), max(2, n // 5)))
     elif args.probe == "bare":
         probe_bare()
     elif args.probe == "login":

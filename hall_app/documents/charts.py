@@ -15,6 +15,7 @@ from matplotlib import font_manager, rcParams
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from hall_app.clock import local
 from hall_app.documents.fonts import cjk_font_path
@@ -165,6 +166,11 @@ def figure_png(draw: Draw, report: QueueReport, size: tuple[int, int], dpi: int 
     draw(report, ax)
     # Fixed margins, not tight_layout: that draws the figure twice (half the PDF's time).
     fig.subplots_adjust(left=LEFT_MARGIN.get(draw, 0.13), right=0.97, top=0.88, bottom=0.15)
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=dpi)
+    # RGB, no alpha: the PDF then embeds one image per chart, with no soft mask to blend
+    width, height = round(fig.bbox.width), round(fig.bbox.height)
+    rgb = Image.frombytes("RGBA", (width, height), raw.getvalue()).convert("RGB")
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=dpi)
+    rgb.save(out, format="PNG", compress_level=3)
     return out.getvalue()
