@@ -140,7 +140,7 @@ class QueueReviewPage(QWidget):
         first = date.fromisoformat(ctx.app.settings.rules.hall_first_day)
         self.date.setMinimumDate(QDate(first.year, first.month, first.day))
         self.date.setDate(QDate(today.year, today.month, today.day))
-        self.service = self._combo("reviewService", "全部业务类型", 8)
+        self.service = self._combo("reviewService", "全部业务类型", 9)
         self.counter = self._combo("reviewCounter", "全部窗口")
         self.clerk = self._combo("reviewClerk", "全部营业员", 7)
         self.query_button = QPushButton("查询 (Ctrl+R)")
