@@ -220,7 +220,7 @@ def test_a_month_and_an_empty_day(
         queue_review, "_ask_save_path", lambda _p, _t, name, _f: str(tmp_path / name)
     )
     qtbot.keyClick(page.summary, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
-    pdf = tmp_path / f"排队日报-{first:%Y-%m}.pdf"
+    pdf = tmp_path / f"排队月报-{first:%Y-%m}.pdf"
     qtbot.waitUntil(lambda: str(pdf) in page.exported, timeout=WAIT)
     assert f"{first.isoformat()} 至 {today.isoformat()}" in pdf_text(pdf)
     # a day without tickets: an empty review that says so, charts included

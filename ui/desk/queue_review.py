@@ -392,13 +392,10 @@ class QueueReviewPage(QWidget):
 
     def _suggested(self, suffix: str) -> str:
         assert self.reviewed is not None
-        report = self.reviewed.report
-        when = (
-            report.first_day.isoformat()
-            if self.reviewed.query.mode == DAY
-            else report.first_day.strftime("%Y-%m")
-        )
-        return f"排队日报-{when}.{suffix}"
+        first = self.reviewed.report.first_day
+        if self.reviewed.query.mode == DAY:
+            return f"排队日报-{first.isoformat()}.{suffix}"
+        return f"排队月报-{first:%Y-%m}.{suffix}"
 
     def export_xlsx(self) -> None:
         self._export("导出 Excel", "xlsx", "Excel 工作簿 (*.xlsx)", _export_xlsx)
