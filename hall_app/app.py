@@ -26,6 +26,7 @@ from hall_app.services.catalog import CatalogService
 from hall_app.services.coverage import CoverageService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
+from hall_app.services.evaluation import EvaluationService
 from hall_app.services.fixed_line import FixedLineService
 from hall_app.services.handset_returns import HandsetReturnService
 from hall_app.services.handsets import HandsetService
@@ -66,6 +67,7 @@ class HallApp:
     instalments: InstallmentService
     stock: HandsetStockService  # 终端入库 and the handsets' stock counts
     handset_returns: HandsetReturnService
+    evaluations: EvaluationService  # the customer's press at the end of a visit (服务评价)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -191,4 +193,5 @@ def build_app(
         instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
         stock=HandsetStockService(db, clock),
         handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
+        evaluations=EvaluationService(db, clock, settings.rules, link),
     )
