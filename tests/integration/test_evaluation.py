@@ -32,9 +32,7 @@ def served(hall: HallApp, clerk: Actor, code: str = "general") -> uuid.UUID:
     return hall.queue.finish(clerk, called.id).id
 
 
-def test_one_press_within_the_window_counts(
-    hall: HallApp, clerk: Actor, clock: FakeClock
-) -> None:
+def test_one_press_within_the_window_counts(hall: HallApp, clerk: Actor, clock: FakeClock) -> None:
     ticket_id = served(hall, clerk)
     clock.now += timedelta(seconds=hall.settings.rules.evaluation_window_seconds)
     view = hall.evaluations.rate(clerk, ticket_id, Rating.SATISFIED)
