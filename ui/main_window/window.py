@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self._header())
-        self.queue = QueuePanel(app.queue, actor, ops)
+        self.queue = QueuePanel(app.queue, actor, ops, evaluations=app.evaluations)
         self.queue.ticket_changed.connect(self._ticket_changed)
         self._visit_ticket: uuid.UUID | None = None  # the ticket whose customer may be on screen
         layout.addWidget(self.queue)
