@@ -36,6 +36,7 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
+from hall_app.services.reports import QueueReportService
 from hall_app.services.stock import HandsetStockService
 from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
@@ -67,6 +68,7 @@ class HallApp:
     instalments: InstallmentService
     stock: HandsetStockService  # 终端入库 and the handsets' stock counts
     handset_returns: HandsetReturnService
+    reports: QueueReportService  # the supervisor's queue review (排队日报)
     evaluations: EvaluationService  # the customer's press at the end of a visit (服务评价)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
@@ -193,5 +195,6 @@ def build_app(
         instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
         stock=HandsetStockService(db, clock),
         handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
+        reports=QueueReportService(db, clock, settings.rules),
         evaluations=EvaluationService(db, clock, settings.rules, link),
     )

@@ -435,9 +435,10 @@ def build_report(
     ``counter_types`` maps a counter code to the service codes it serves (for idle time).
     """
     ordered = sorted(tickets, key=lambda t: (t.issued_at, t.ticket_no))
+    letters = {t.service_code: t.ticket_no[:1] for t in ordered}  # A, B, C, V: the hall's order
     by_service = sorted(
         _grouped(ordered, lambda t: t.service_code, lambda t: t.service_name),
-        key=lambda f: f.key,
+        key=lambda f: (letters[f.key], f.key),
     )
     by_clerk = sorted(
         _grouped(
