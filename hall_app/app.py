@@ -35,6 +35,7 @@ from hall_app.services.instalments import InstallmentService
 from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
+from hall_app.services.performance import PerformanceService
 from hall_app.services.queue import QueueService
 from hall_app.services.reports import QueueReportService
 from hall_app.services.stock import HandsetStockService
@@ -70,6 +71,7 @@ class HallApp:
     handset_returns: HandsetReturnService
     reports: QueueReportService  # the supervisor's queue review (排队日报)
     evaluations: EvaluationService  # the customer's press at the end of a visit (服务评价)
+    performance: PerformanceService  # staff figures and the monthly appraisal (员工考核)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -197,4 +199,5 @@ def build_app(
         handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
         reports=QueueReportService(db, clock, settings.rules),
         evaluations=EvaluationService(db, clock, settings.rules, link),
+        performance=PerformanceService(db, clock, settings.rules, link),
     )
