@@ -80,25 +80,60 @@ def business(hall: HallApp, clock: FakeClock, clerk: Actor, supervisor: Actor) -
                         paid_at=now,
                     )
                 )
-        s.add(PrintRecord(document_type="receipt", document_ref="T000000", order_id=orders[0].id,
-                          staff_id=clerk.staff_id, copy_no=1, printed_at=now))
-        s.add(PrintRecord(document_type="receipt", document_ref="T000000", order_id=orders[0].id,
-                          staff_id=clerk.staff_id, copy_no=2, reason="卡纸", printed_at=now))
+        s.add(
+            PrintRecord(
+                document_type="receipt",
+                document_ref="T000000",
+                order_id=orders[0].id,
+                staff_id=clerk.staff_id,
+                copy_no=1,
+                printed_at=now,
+            )
+        )
+        s.add(
+            PrintRecord(
+                document_type="receipt",
+                document_ref="T000000",
+                order_id=orders[0].id,
+                staff_id=clerk.staff_id,
+                copy_no=2,
+                reason="卡纸",
+                printed_at=now,
+            )
+        )
         blue = Invoice(
-            id=uuid.uuid4(), invoice_no="PERF0001", kind=InvoiceKind.BLUE,
-            status=InvoiceStatus.RED_LETTERED, order_id=orders[0].id, issued_at=now,
-            buyer_name="顾客", seller_name="营业厅", seller_tax_id="X", total_fen=10_000,
-            amount_fen=9_434, tax_fen=566, issuer_id=clerk.staff_id,
-        )  # fmt: skip
+            id=uuid.uuid4(),
+            invoice_no="PERF0001",
+            kind=InvoiceKind.BLUE,
+            status=InvoiceStatus.RED_LETTERED,
+            order_id=orders[0].id,
+            issued_at=now,
+            buyer_name="顾客",
+            seller_name="营业厅",
+            seller_tax_id="X",
+            total_fen=10_000,
+            amount_fen=9_434,
+            tax_fen=566,
+            issuer_id=clerk.staff_id,
+        )
         s.add(blue)
         s.flush()
         s.add(
             Invoice(
-                invoice_no="PERF0002", kind=InvoiceKind.RED, status=InvoiceStatus.ISSUED,
-                order_id=orders[0].id, original_invoice_id=blue.id, issued_at=now,
-                buyer_name="顾客", seller_name="营业厅", seller_tax_id="X", total_fen=-10_000,
-                amount_fen=-9_434, tax_fen=-566, issuer_id=supervisor.staff_id,
-            )  # fmt: skip
+                invoice_no="PERF0002",
+                kind=InvoiceKind.RED,
+                status=InvoiceStatus.ISSUED,
+                order_id=orders[0].id,
+                original_invoice_id=blue.id,
+                issued_at=now,
+                buyer_name="顾客",
+                seller_name="营业厅",
+                seller_tax_id="X",
+                total_fen=-10_000,
+                amount_fen=-9_434,
+                tax_fen=-566,
+                issuer_id=supervisor.staff_id,
+            )
         )
 
 
@@ -116,9 +151,7 @@ def day(hall: HallApp, clerk: Actor, supervisor: Actor, clock: FakeClock) -> dic
     return {"t1": t1, "t2": t2, "t3": t3, "t4": t4, "other": other.staff_id}
 
 
-def test_a_clerks_day_hand_checked(
-    hall: HallApp, clerk: Actor, day: dict[str, uuid.UUID]
-) -> None:
+def test_a_clerks_day_hand_checked(hall: HallApp, clerk: Actor, day: dict[str, uuid.UUID]) -> None:
     p = hall.performance.clerk(clerk, clerk.staff_id, TODAY, TODAY)
     assert (p.staff_name, p.tickets.served, p.tickets.arrivals) == ("林晓燕", 3, 3)
     assert p.tickets.service_avg_s == pytest.approx((10 + 4 + 6) * 60 / 3)
