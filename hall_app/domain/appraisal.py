@@ -72,3 +72,16 @@ def ranks(scores: Sequence[float]) -> list[int]:
     """Competition ranking, highest first: equal scores share a rank (1, 1, 3)."""
     rounded = [round(s, 6) for s in scores]
     return [1 + sum(1 for other in rounded if other > mine) for mine in rounded]
+
+
+def kpi_text(kpi: Kpi, value: float | None) -> str:
+    """A KPI's value (or target) as shown on the sheet: 120 人, 92.5%, 8.3 分钟, ¥1,234.00."""
+    if value is None:
+        return "—"
+    if kpi.code == "revenue_fen":
+        return f"¥{value / 100:,.2f}"
+    if kpi.unit == "%":
+        return f"{value:.1f}%"
+    if kpi.unit == "人":
+        return f"{value:.0f} 人"
+    return f"{value:.1f} {kpi.unit}"

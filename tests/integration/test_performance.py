@@ -4,15 +4,19 @@ monthly appraisal's score and rank, and a clerk refused others' figures."""
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from hall_app.app import HallApp
 from hall_app.db.models import Invoice, Order, Payment, PrintRecord
 from hall_app.demo.reference import DEMO_PASSWORD
+from hall_app.documents.appraisal import render_appraisal_pdf, write_appraisal_xlsx
 from hall_app.domain.appraisal import kpis
 from hall_app.domain.enums import (
     InvoiceKind,
@@ -242,3 +246,26 @@ def test_the_appraisal_scores_and_ranks_the_hall(
     assert kpis(rules.appraisal_kpis)[0].label == "服务人数"
     served = {r.staff_name: r for r in easy.rows}
     assert served["林晓燕"].score == pytest.approx(100.0) and served["林晓燕"].rank == 1
+
+
+def test_the_appraisal_pdf_and_workbook_read_back(
+    hall: HallApp, supervisor: Actor, tmp_path: Path, day: dict[str, uuid.UUID]
+) -> None:
+    sheet = hall.performance.appraisal(supervisor, 2026, 11)
+    pdf = tmp_path / "appraisal.pdf"
+    pdf.write_bytes(render_appraisal_pdf(sheet))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "2026年11月 员工月度考核表" in text and "考核期间：2026-11-01 至 2026-11-30" in text
+    assert "服务人数 权重 25% 目标 600 人" in text and "被考核人签字" in text
+    top = sheet.rows[0]
+    assert top.staff_name in text and f"{top.score:.1f}" in text
+    out = tmp_path / "appraisal.xlsx"
+    write_appraisal_xlsx(sheet, out)
+    ws = load_workbook(out).active
+    assert ws is not None and ws.title == "月度考核"
+    assert ws["A1"].value == sheet.title
+    rows = list(ws.iter_rows(min_row=6, values_only=True))
+    assert [(r[0], r[2]) for r in rows] == [(r.rank, r.staff_name) for r in sheet.rows]
+    assert rows[0][-1] == pytest.approx(round(top.score, 2))
