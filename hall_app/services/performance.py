@@ -165,7 +165,7 @@ class PerformanceService:
         self._check_range(first, last)
 
         def read(session: Session) -> ClerkPerformance:
-            got = self._load(session, actor.hall_id, first, last, staff_id)
+            got, _tickets = self._load(session, actor.hall_id, first, last, staff_id)
             if staff_id not in got:
                 raise ValidationError("本厅没有该员工", "员工")
             return got[staff_id]
@@ -178,9 +178,7 @@ class PerformanceService:
         self._check_range(first, last)
 
         def read(session: Session) -> HallPerformance:
-            got = self._load(session, actor.hall_id, first, last, None)
-            where = self._where(actor.hall_id, first, last)
-            tickets = QueueReportService._tickets(session, where, first, last)
+            got, tickets = self._load(session, actor.hall_id, first, last, None)
             clerks = tuple(sorted(got.values(), key=lambda c: c.employee_no))
             complaints = sorted(
                 (c for p in clerks for c in p.dissatisfied),
@@ -209,7 +207,7 @@ class PerformanceService:
             raise ValidationError("不能考核未来的月份", "考核月份")
         self._check_range(first, min(last, today), field="考核月份")
 
-        got = self._read(lambda s: self._load(s, actor.hall_id, first, last, None))
+        got, _tickets = self._read(lambda s: self._load(s, actor.hall_id, first, last, None))
         ranked = [p for p in got.values() if p.role_counts]
         rows = [self._row(p) for p in ranked]
         places = ranks([r.score for r in rows])
@@ -275,7 +273,9 @@ class PerformanceService:
         first: date,
         last: date,
         staff_id: uuid.UUID | None,
-    ) -> dict[uuid.UUID, _Loaded]:
+    ) -> tuple[dict[uuid.UUID, _Loaded], list[TicketFacts]]:
+        """Each staff member's figures (one, with ``staff_id``), and the tickets read (the
+        queue review's own reading: one query for the tickets, one for their orders)."""
         start = datetime.combine(first, time(0), tzinfo=HALL_TZ)
         end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=HALL_TZ)
         staff_where: list[ColumnElement[bool]] = [Staff.hall_id == hall_id]
@@ -406,7 +406,7 @@ class PerformanceService:
                 red_letters=red.get(sid, 0),
                 role_counts=role is Role.CLERK or active_here,
             )
-        return out
+        return out, tickets
 
 
 def _counts(rows: Iterable[Any]) -> dict[uuid.UUID, int]:
