@@ -86,4 +86,7 @@ def test_no_press_is_recorded_as_no_answer(
     ops.wait_idle()
     with hall.db.read() as s:
         assert s.get_one(QueueTicket, done.id).rating is Rating.NO_ANSWER
+    # the clerk's only screen: the window leaves once it has thanked the customer
+    qtbot.waitUntil(lambda: not screen.isVisible(), timeout=10_000)
+    assert screen.pages.currentIndex() == 0 and screen.ticket is None
     screen.stop()

@@ -268,9 +268,13 @@ class EvaluationScreen(QWidget):
         self._back.start(THANKS_MS)
 
     def _welcome(self) -> None:
+        """Between visits: the welcome on the customer's monitor; on the clerk's only screen
+        the window goes away until the next finish."""
         self._ticker.stop()
         self.ticket = None
         self.pages.setCurrentIndex(0)
+        if len(QGuiApplication.screens()) < 2:
+            self.hide()
 
     def _tick(self) -> None:
         left = max(0, int(self._deadline - time.monotonic() + 0.999))
