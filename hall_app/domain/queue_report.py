@@ -129,8 +129,9 @@ class Period:
 
 @dataclass(frozen=True)
 class ClerkIdle:
-    """Time a clerk spent between finishing a ticket and calling the next one while a ticket
-    of their counter's service types was waiting."""
+    """Time a clerk spent between finishing a ticket (or a no-show's last call) and calling
+    the next one while a ticket of their counter's service types was waiting. Calls are last
+    calls: minutes spent recalling a customer who does not come count as idle."""
 
     staff_id: uuid.UUID
     staff_name: str
@@ -275,29 +276,46 @@ def _day_periods(
     return out
 
 
-def _period(start: datetime, end: datetime, tickets: Sequence[TicketFacts]) -> Period:
-    arrivals = sum(1 for t in tickets if start <= t.issued_at < end)
-    served = sum(
-        1
-        for t in tickets
-        if t.served and t.finished_at is not None and start <= t.finished_at < end
-    )
-    waiting = sum(
-        1 for t in tickets if t.issued_at < end and (t.called_at is None or t.called_at >= end)
-    )
-    counters: set[str] = set()
+def _periods(starts: list[datetime], end: datetime, tickets: Sequence[TicketFacts]) -> list[Period]:
+    """Contiguous periods (``starts`` and the last one's ``end``) in one pass over the tickets:
+    each event lands in its period by bisection."""
+    n = len(starts)
+    ends = [*starts[1:], end]
+    arrivals, served, backlog = [0] * n, [0] * n, [0] * (n + 1)
+    counters: list[set[str]] = [set() for _ in range(n)]
+
+    def index(at: datetime) -> int | None:
+        i = bisect_right(starts, at) - 1
+        return i if i >= 0 and at < end else None
+
     for t in tickets:
+        if (i := index(t.issued_at)) is not None:
+            arrivals[i] += 1
+        if t.served and t.finished_at is not None and (i := index(t.finished_at)) is not None:
+            served[i] += 1
+        # waiting at a period's end e: issued < e <= the (last) call, or never called
+        lo = bisect_right(ends, t.issued_at)
+        hi = n if t.called_at is None else bisect_right(ends, t.called_at)
+        if lo < hi:
+            backlog[lo] += 1
+            backlog[hi] -= 1
         if t.counter_code is None:
             continue
-        called = t.called_at is not None and start <= t.called_at < end
-        serving = (
-            t.started_at is not None
-            and t.started_at < end
-            and (t.finished_at if t.finished_at is not None else t.started_at) >= start
-        )
-        if called or serving:
-            counters.add(t.counter_code)
-    return Period(start, arrivals, served, waiting, len(counters))
+        if t.called_at is not None and (i := index(t.called_at)) is not None:
+            counters[i].add(t.counter_code)
+        if t.started_at is not None:  # serving from start to finish (or the start alone)
+            stop = t.finished_at if t.finished_at is not None else t.started_at
+            first = max(0, bisect_right(starts, t.started_at) - 1)
+            last = min(n - 1, bisect_right(starts, stop) - 1)
+            if t.started_at < end and stop >= starts[0]:
+                for i in range(first, last + 1):
+                    counters[i].add(t.counter_code)
+    out = []
+    waiting = 0
+    for i in range(n):
+        waiting += backlog[i]
+        out.append(Period(starts[i], arrivals[i], served[i], waiting, len(counters[i])))
+    return out
 
 
 def _merged(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -358,17 +376,16 @@ def _idle(
         idle = 0.0
         for prev, nxt in pairwise(own):
             assert nxt.called_at is not None
-            if prev.finished_at is None or nxt.called_at <= prev.finished_at:
+            # Free from the finish, or from a no-show's last call (no stamp marks the no-show)
+            free = prev.finished_at if not prev.no_show else prev.called_at
+            if free is None or nxt.called_at <= free:
                 continue
-            if (
-                prev.finished_at.astimezone(HALL_TZ).date()
-                != nxt.called_at.astimezone(HALL_TZ).date()
-            ):
+            if free.astimezone(HALL_TZ).date() != nxt.called_at.astimezone(HALL_TZ).date():
                 continue
             types = counter_types.get(prev.counter_code or "", frozenset())
             if not types:
                 types = frozenset({prev.service_code})
-            idle += _overlap(waiting_of(types), prev.finished_at, nxt.called_at)
+            idle += _overlap(waiting_of(types), free, nxt.called_at)
         out.append(ClerkIdle(staff_id, names[staff_id], idle))
     out.sort(key=lambda c: c.staff_name)
     return out
@@ -435,7 +452,9 @@ def build_report(
     ``counter_types`` maps a counter code to the service codes it serves (for idle time).
     """
     ordered = sorted(tickets, key=lambda t: (t.issued_at, t.ticket_no))
-    letters = {t.service_code: t.ticket_no[:1] for t in ordered}  # A, B, C, V: the hall's order
+    letters: dict[str, str] = {}  # A, B, C, V: the hall's order (a transferred ticket keeps
+    for t in ordered:  # its number, so the smallest letter of the type's tickets)
+        letters[t.service_code] = min(letters.get(t.service_code, "~"), t.ticket_no[:1])
     by_service = sorted(
         _grouped(ordered, lambda t: t.service_code, lambda t: t.service_name),
         key=lambda f: (letters[f.key], f.key),
@@ -448,17 +467,18 @@ def build_report(
         ),
         key=lambda f: (f.label, f.key),
     )
-    periods: list[Period] = []
     if first_day == last_day:
-        for s, e in _day_periods(first_day, ordered, period_minutes, open_time, close_time):
-            periods.append(_period(s, e, ordered))
-    else:
+        spans = _day_periods(first_day, ordered, period_minutes, open_time, close_time)
+        periods = _periods([s for s, _e in spans], spans[-1][1], ordered)
+    else:  # a day each; a ticket still waiting at a day's end leaves with the day
+        days = _days(first_day, last_day)
         by_day: dict[date, list[TicketFacts]] = defaultdict(list)
         for t in ordered:
             by_day[t.issued_at.astimezone(HALL_TZ).date()].append(t)
-        for day in _days(first_day, last_day):
-            s, e = _at(day, time(0)), _at(day + timedelta(days=1), time(0))
-            periods.append(_period(s, e, by_day.get(day, [])))
+        periods = [
+            _periods([_at(d, time(0))], _at(d + timedelta(days=1), time(0)), by_day[d])[0]
+            for d in days
+        ]
     return QueueReport(
         first_day=first_day,
         last_day=last_day,
@@ -471,3 +491,20 @@ def build_report(
         business=tuple(_business(ordered)),
         tickets=tuple(ordered),
     )
+
+
+# -- display ----------------------------------------------------------------------------------
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """A duration as the review shows it: 12:05 (minutes:seconds), 1:02:03 past an hour."""
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def fmt_pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"

@@ -215,6 +215,7 @@ class QueueReportService:
                 QueueTicket.staff_id,
                 Staff.full_name,
                 QueueTicket.rating,
+                QueueTicket.transferred_from_id,
             )
             .join(ServiceType, ServiceType.id == QueueTicket.service_type_id)
             .outerjoin(Counter, Counter.id == QueueTicket.counter_id)
@@ -225,16 +226,13 @@ class QueueReportService:
             return []
         orders: dict[uuid.UUID, list[OrderType]] = defaultdict(list)
         revenue: dict[uuid.UUID, int] = defaultdict(int)
-        paid = (
-            select(Payment.order_id, func.sum(Payment.amount_fen).label("paid"))
-            .group_by(Payment.order_id)
-            .subquery()
-        )
+        # Payments grouped per order of these tickets only (never the whole payments table)
         order_rows = (
-            select(Order.ticket_id, Order.order_type, Order.state, paid.c.paid)
+            select(Order.ticket_id, Order.order_type, Order.state, func.sum(Payment.amount_fen))
             .join(QueueTicket, QueueTicket.id == Order.ticket_id)
-            .outerjoin(paid, paid.c.order_id == Order.id)
+            .outerjoin(Payment, Payment.order_id == Order.id)
             .where(conditions)
+            .group_by(Order.id, Order.ticket_id, Order.order_type, Order.state, Order.created_at)
             .order_by(Order.created_at)
         )
         for ticket_id, order_type, state, amount in session.execute(order_rows):
@@ -244,7 +242,8 @@ class QueueReportService:
                 orders[ticket_id].append(order_type)
             revenue[ticket_id] += amount or 0
         # A transfer puts the ticket back in the queue under its new type; the audit log
-        # keeps that it happened (the ticket row keeps only its last type).
+        # keeps that it happened (the ticket row keeps only its last type; a ticket made
+        # from another names it in transferred_from_id).
         start = datetime.combine(first, time(0), tzinfo=HALL_TZ)
         end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=HALL_TZ)
         transferred = set(
@@ -269,7 +268,7 @@ class QueueReportService:
                 started_at=r[8],
                 finished_at=r[9],
                 recall_count=r[10],
-                transferred=str(r[0]) in transferred,
+                transferred=r[16] is not None or str(r[0]) in transferred,
                 counter_code=r[11],
                 counter_name=r[12],
                 staff_id=r[13],
