@@ -165,7 +165,7 @@ class PerformanceService:
         self._check_range(first, last)
 
         def read(session: Session) -> ClerkPerformance:
-            got, _tickets = self._load(session, actor.hall_id, first, last, staff_id)
+            got = self._load(session, actor.hall_id, first, last, staff_id).people
             if staff_id not in got:
                 raise ValidationError("本厅没有该员工", "员工")
             return got[staff_id]
@@ -178,7 +178,8 @@ class PerformanceService:
         self._check_range(first, last)
 
         def read(session: Session) -> HallPerformance:
-            got, tickets = self._load(session, actor.hall_id, first, last, None)
+            loaded = self._load(session, actor.hall_id, first, last, None)
+            got, tickets = loaded.people, loaded.tickets
             clerks = tuple(sorted(got.values(), key=lambda c: c.employee_no))
             complaints = sorted(
                 (c for p in clerks for c in p.dissatisfied),
@@ -207,8 +208,8 @@ class PerformanceService:
             raise ValidationError("不能考核未来的月份", "考核月份")
         self._check_range(first, min(last, today), field="考核月份")
 
-        got, _tickets = self._read(lambda s: self._load(s, actor.hall_id, first, last, None))
-        ranked = [p for p in got.values() if p.role_counts]
+        loaded = self._read(lambda s: self._load(s, actor.hall_id, first, last, None))
+        ranked = [p for p in loaded.people.values() if p.staff_id in loaded.ranked]
         rows = [self._row(p) for p in ranked]
         places = ranks([r.score for r in rows])
         rows = [
@@ -231,7 +232,7 @@ class PerformanceService:
         )
 
     # -- the appraisal ------------------------------------------------------------------------
-    def _row(self, p: _Loaded) -> AppraisalRow:
+    def _row(self, p: ClerkPerformance) -> AppraisalRow:
         scores = tuple(score(k, kpi_value(k.code, p)) for k in self._kpis)
         return AppraisalRow(
             p.staff_id, p.staff_name, p.employee_no, scores, sum(s.points for s in scores), 0
@@ -273,7 +274,7 @@ class PerformanceService:
         first: date,
         last: date,
         staff_id: uuid.UUID | None,
-    ) -> tuple[dict[uuid.UUID, _Loaded], list[TicketFacts]]:
+    ) -> _Loaded:
         """Each staff member's figures (one, with ``staff_id``), and the tickets read (the
         queue review's own reading: one query for the tickets, one for their orders)."""
         start = datetime.combine(first, time(0), tzinfo=HALL_TZ)
@@ -359,7 +360,8 @@ class PerformanceService:
             )
         }
 
-        out: dict[uuid.UUID, _Loaded] = {}
+        out: dict[uuid.UUID, ClerkPerformance] = {}
+        ranked: set[uuid.UUID] = set()
         for sid, name, employee_no, role, active in people:
             mine = by_staff.get(sid, [])
             active_here = bool(mine or orders.get(sid) or revenue.get(sid))
@@ -387,7 +389,9 @@ class PerformanceService:
                 reverse=True,
             )
             by_type = orders.get(sid, Tally())
-            out[sid] = _Loaded(
+            if role is Role.CLERK or active_here:
+                ranked.add(sid)  # in the appraisal: a clerk, or anyone who served
+            out[sid] = ClerkPerformance(
                 staff_id=sid,
                 staff_name=name,
                 employee_no=employee_no,
@@ -404,9 +408,8 @@ class PerformanceService:
                 dissatisfied=tuple(complaints),
                 reprints=reprints.get(sid, 0),
                 red_letters=red.get(sid, 0),
-                role_counts=role is Role.CLERK or active_here,
             )
-        return out, tickets
+        return _Loaded(out, ranked, tickets)
 
 
 def _counts(rows: Iterable[Any]) -> dict[uuid.UUID, int]:
@@ -415,8 +418,10 @@ def _counts(rows: Iterable[Any]) -> dict[uuid.UUID, int]:
 
 
 @dataclass(frozen=True)
-class _Loaded(ClerkPerformance):
-    role_counts: bool = True  # ranked in the appraisal: a clerk, or anyone who served
+class _Loaded:
+    people: dict[uuid.UUID, ClerkPerformance]
+    ranked: set[uuid.UUID]  # in the appraisal: the clerks, and anyone who served
+    tickets: list[TicketFacts]
 
 
 def kpi_value(code: str, p: ClerkPerformance) -> float | None:
