@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hall_app.app import HallApp
 from hall_app.cli import main as cli_main
@@ -147,6 +147,26 @@ def test_a_synced_counter_rates_on_the_central_database(
             assert s.get_one(QueueTicket, ticket_id).rating is Rating.DISSATISFIED
         alerts = hall.evaluations.alerts(supervisor, business_date(clock()))
         assert [a.ticket_id for a in alerts] == [ticket_id]
+        # another counter's 不满意, on the central database only: the supervisor's desk and
+        # the figures read the hall's tickets there
+        yesterday = business_date(clock()) - timedelta(days=1)
+        with central.begin() as conn:
+            other = conn.execute(
+                select(QueueTicket.id, QueueTicket.staff_id)
+                .where(QueueTicket.business_date == yesterday, QueueTicket.status == "done")
+                .order_by(QueueTicket.ticket_no)
+                .limit(1)
+            ).one()
+            conn.execute(
+                update(QueueTicket)
+                .where(QueueTicket.id == other.id)
+                .values(rating=Rating.DISSATISFIED, rated_at=clock(), rating_note="办理速度慢")
+            )
+        with hall.db.read() as s:
+            assert s.get_one(QueueTicket, other.id).rating is None  # not here
+        assert [a.note for a in hall.evaluations.alerts(supervisor, yesterday)] == ["办理速度慢"]
+        figures = hall.performance.clerk(supervisor, other.staff_id, yesterday, yesterday)
+        assert [c.ticket_id for c in figures.dissatisfied] == [other.id]
     finally:
         central.dispose()
         hall.close()
