@@ -15,6 +15,7 @@ python -m bench.probes push    --db URL -n N  push N customer records to a scrat
 python -m bench.probes typed-login --db URL --pace S  S2b (bench/e2e.py)
 python -m bench.probes screens --db URL -n N  E1–E4 through the real widgets (bench/e2e.py)
 python -m bench.probes import  --db URL -n N  check and import an N-row IMEI file (S13)
+python -m bench.probes reports --db URL -n N  N day reviews, months, PDFs (S14–S16)
 """
 
 from __future__ import annotations
@@ -1348,6 +1349,7 @@ def main() -> None:
             "typed-login",
             "screens",
             "import",
+            "reports",
         ],
     )
     parser.add_argument("--db")
@@ -1369,6 +1371,11 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as scratch:
             emit(**probe_import(args.db, args.n, Path(scratch)))
+    elif args.probe == "reports":
+        from bench.report_probe import probe_reports
+
+        n = args.n
+        emit(**probe_reports(args.db, n, max(2, n // 10), max(2, n // 5)))
     elif args.probe == "bare":
         probe_bare()
     elif args.probe == "login":

@@ -29,6 +29,7 @@ from ui.app import Session
 from ui.cash.dialog import CashDialog
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
+from ui.desk.my_performance import MyPerformanceDialog
 from ui.documents.preview import DocumentPreview
 from ui.kiosk.window import KioskWindow
 from ui.login.dialog import LoginDialog
@@ -36,6 +37,7 @@ from ui.open_mobile.base import OrderDraft
 from ui.open_mobile.page_confirm import CustomerConfirmDialog, summary_html
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Operations
+from ui.queue.evaluation import EvaluationScreen
 from ui.queue.transfer import TransferDialog
 from ui.screen import FRAME, fitted_size
 from ui.sync.quarantine import QuarantineDialog
@@ -190,6 +192,27 @@ def open_red_letter(env: Env) -> Opened:
     return Opened(dialog, [dialog.issue_button, dialog.back_button])
 
 
+def open_evaluation(env: Env) -> Opened:
+    hall = env.hall
+    hall.queue.issue_ticket(env.clerk, "general")
+    called = hall.queue.call_next(env.clerk)
+    assert called is not None
+    screen = EvaluationScreen(hall.evaluations, env.clerk, env.ops)
+    env.qtbot.addWidget(screen)
+    screen.ask(hall.queue.finish(env.clerk, called.id))
+    env.qtbot.waitUntil(screen.isVisible, timeout=WAIT)
+    buttons = list(screen.buttons.values())
+    screen.stop()
+    return Opened(screen, buttons)
+
+
+def open_my_performance(env: Env) -> Opened:
+    dialog = MyPerformanceDialog(env.hall, env.clerk, env.ops)
+    _shown(env, dialog)
+    env.qtbot.waitUntil(lambda: "全厅第" in dialog.appraisal_label.text(), timeout=WAIT)
+    return Opened(dialog, [])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -202,6 +225,8 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "kiosk": open_kiosk,
     "queue_transfer": open_transfer,
     "red_letter": open_red_letter,
+    "evaluation_screen": open_evaluation,
+    "my_performance": open_my_performance,
 }
 
 

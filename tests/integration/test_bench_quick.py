@@ -49,6 +49,9 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         "S10",
         "S11",
         "S13",
+        "S14",
+        "S15",
+        "S16",
         "E1",
         "E2",
         "E3",
@@ -66,7 +69,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     by_id = {s["id"]: s for s in report["scenarios"]}
     timed_with_baseline = [
         i
-        for i in [*ids[:7], "S6", "S9", "S10", "S11", *ids[-10:]]
+        for i in [*ids[:7], "S6", "S9", "S10", "S11", "S14", "S15", "S16", *ids[-10:]]
         if i not in ("E4 confirm", "E4 payment")
     ]
     for i in timed_with_baseline:

@@ -36,6 +36,11 @@ class DeskPage:
 def _pages() -> list[DeskPage]:
     """Imported here, when the desk opens, so a clerk's window never loads the desk."""
     pages: list[DeskPage] = []
+    from ui.desk.performance import PerformancePage
+
+    pages.append(
+        DeskPage("performance", "员工考核", "Alt+4", Permission.REPORTS_VIEW, PerformancePage)
+    )
     return pages
 
 
