@@ -35,6 +35,7 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.queue import QueueService
+from hall_app.services.staff import StaffService
 from hall_app.services.stock import HandsetStockService
 from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
@@ -66,6 +67,7 @@ class HallApp:
     instalments: InstallmentService
     stock: HandsetStockService  # 终端入库 and the handsets' stock counts
     handset_returns: HandsetReturnService
+    staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -191,4 +193,5 @@ def build_app(
         instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
         stock=HandsetStockService(db, clock),
         handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
+        staff=StaffService(db, clock, settings.rules, hasher, link=link),
     )

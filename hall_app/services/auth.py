@@ -141,6 +141,7 @@ class AuthService:
             counter_id=counter.id if counter else None,
             counter_name=counter.name if counter else "未分配窗口",
             permissions=ROLE_PERMISSIONS[staff.role],
+            must_change_password=staff.must_change_password,
         )
         audit.record(
             session,
