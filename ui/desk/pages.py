@@ -36,6 +36,9 @@ class DeskPage:
 def _pages() -> list[DeskPage]:
     """Imported here, when the desk opens, so a clerk's window never loads the desk."""
     pages: list[DeskPage] = []
+    from ui.desk.staff import StaffPage
+
+    pages.append(DeskPage("staff", "员工账号", "Alt+5", Permission.STAFF_UNLOCK, StaffPage))
     return pages
 
 
