@@ -87,26 +87,30 @@ class CounterChoice:
     name: str
 
 
-def check_password(password: str, repeat: str, username: str) -> None:
+def check_password(
+    password: str,
+    repeat: str,
+    username: str,
+    field: str = PASSWORD_FIELD,
+    repeat_field: str = REPEAT_FIELD,
+) -> None:
     """The password rule: at least 8 characters, letters and digits, not the user name; typed
     the same twice."""
-    check_value(PASSWORD_FIELD, MAX_PASSWORD, password)
+    check_value(field, MAX_PASSWORD, password)
     if not password:
-        raise ValidationError("请输入新密码", PASSWORD_FIELD)
+        raise ValidationError("请输入密码", field)
     if len(password) < MIN_PASSWORD:
-        raise ValidationError(
-            f"密码至少 {MIN_PASSWORD} 位，现在 {len(password)} 位", PASSWORD_FIELD
-        )
+        raise ValidationError(f"密码至少 {MIN_PASSWORD} 位，现在 {len(password)} 位", field)
     if password != password.strip():
-        raise ValidationError("密码首尾不能有空格", PASSWORD_FIELD)
+        raise ValidationError("密码首尾不能有空格", field)
     if not any(c.isascii() and c.isalpha() for c in password) or not any(
         c.isdigit() for c in password
     ):
-        raise ValidationError("密码须同时包含字母和数字", PASSWORD_FIELD)
+        raise ValidationError("密码须同时包含字母和数字", field)
     if username and username.lower() in password.lower():
-        raise ValidationError("密码不能包含用户名", PASSWORD_FIELD)
+        raise ValidationError("密码不能包含用户名", field)
     if password != repeat:
-        raise ValidationError("两次输入的新密码不一致，请重新输入", REPEAT_FIELD)
+        raise ValidationError("两次输入的密码不一致，请重新输入", repeat_field)
 
 
 Audited = tuple[dict[str, Any], dict[str, Any]]  # before, after
@@ -224,7 +228,7 @@ class StaffService:
             raise ValidationError("工号为 1–16 位字母、数字或减号", "工号")
         if not isinstance(new.role, Role):
             raise ValidationError("请选择角色", "角色")
-        check_password(new.password, new.repeat, username)
+        check_password(new.password, new.repeat, username, "初始密码", "确认初始密码")
         staff_id = uuid.uuid4()
         password_hash = self._hasher.hash(new.password)
         after = {

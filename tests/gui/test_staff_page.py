@@ -97,7 +97,7 @@ def test_supervisor_unlocks_and_resets_then_the_clerk_chooses_a_password_at_logi
     qtbot.keyClicks(dialog.repeat, "Reset2027")
     qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=WAIT)
-    assert "两次输入的新密码不一致" in dialog.error.text()
+    assert "两次输入的密码不一致" in dialog.error.text()
     assert not _row(hall, "clerk2").must_change_password  # nothing saved
     qtbot.keyClicks(dialog.repeat, "Reset2026")
     qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)

@@ -29,8 +29,10 @@ from ui.app import Session
 from ui.cash.dialog import CashDialog
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
+from ui.desk.staff_dialogs import NewStaffDialog, ResetPasswordDialog
 from ui.documents.preview import DocumentPreview
 from ui.kiosk.window import KioskWindow
+from ui.login.change_password import ChangePasswordDialog
 from ui.login.dialog import LoginDialog
 from ui.open_mobile.base import OrderDraft
 from ui.open_mobile.page_confirm import CustomerConfirmDialog, summary_html
@@ -190,6 +192,27 @@ def open_red_letter(env: Env) -> Opened:
     return Opened(dialog, [dialog.issue_button, dialog.back_button])
 
 
+def open_reset_password(env: Env) -> Opened:
+    target = next(v for v in env.hall.staff.list_staff(env.supervisor) if v.username == "clerk2")
+    dialog = ResetPasswordDialog(env.hall.staff, env.ops, env.supervisor, target)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok])
+
+
+def open_new_staff(env: Env) -> Opened:
+    admin = env.hall.auth.log_in("admin1", "hall1234")
+    counters = env.hall.staff.counters(admin)
+    dialog = NewStaffDialog(env.hall.staff, env.ops, admin, counters)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok])
+
+
+def open_change_password(env: Env) -> Opened:
+    dialog = ChangePasswordDialog(env.hall.staff, env.ops, env.clerk, "hall1234")
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -202,6 +225,9 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "kiosk": open_kiosk,
     "queue_transfer": open_transfer,
     "red_letter": open_red_letter,
+    "reset_password": open_reset_password,
+    "new_staff": open_new_staff,
+    "change_password": open_change_password,
 }
 
 

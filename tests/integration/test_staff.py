@@ -75,13 +75,13 @@ def _new(**kw: object) -> NewStaff:
 @pytest.mark.parametrize(
     ("password", "repeat", "message"),
     [
-        ("", "", "请输入新密码"),
+        ("", "", "请输入密码"),
         ("abc1234", "abc1234", "至少 8 位"),
         ("abcdefgh", "abcdefgh", "字母和数字"),
         ("12345678", "12345678", "字母和数字"),
         ("xclerk1x99", "xclerk1x99", "不能包含用户名"),
         (" abc12345", " abc12345", "首尾不能有空格"),
-        ("abcd1234", "abcd1235", "两次输入的新密码不一致"),
+        ("abcd1234", "abcd1235", "两次输入的密码不一致"),
         ("a" * 120 + "1" * 9, "a" * 120 + "1" * 9, "最多 128 个字"),
     ],
 )
@@ -324,3 +324,12 @@ def test_change_own_password(hall: HallApp, clerk: Actor, clock: FakeClock) -> N
         hall.auth.log_in("clerk1", DEMO_PASSWORD)
     (entry,) = _audits(hall, "staff.change_own_password")
     assert entry.actor_name == "clerk1" and "Mine2026x" not in str(entry.after)
+
+
+def test_an_initial_password_refusal_names_its_own_field(hall: HallApp, admin: Actor) -> None:
+    with pytest.raises(ValidationError) as short:
+        hall.staff.create(admin, _new(password="short1", repeat="short1"))
+    assert short.value.field == "初始密码"
+    with pytest.raises(ValidationError) as differ:
+        hall.staff.create(admin, _new(repeat="start2026b"))
+    assert differ.value.field == "确认初始密码"

@@ -174,8 +174,8 @@ class NewStaffDialog(_ServiceDialog):
             "工号": self.employee_no,
             "角色": self.role,
             "默认窗口": self.counter,
-            "新密码": self.password,
-            "确认新密码": self.repeat,
+            "初始密码": self.password,
+            "确认初始密码": self.repeat,
         }
         chain: list[QLineEdit] = [
             self.username,
@@ -226,7 +226,7 @@ def counter_box(name: str, counters: Sequence[CounterChoice], current: object | 
     box.setObjectName(name)
     box.addItem(NO_COUNTER, None)
     for c in counters:
-        box.addItem(f"{c.code} {c.name}", c.id)
+        box.addItem(f"{c.name}（{c.code}）", c.id)
         if c.id == current:
             box.setCurrentIndex(box.count() - 1)
     return box
