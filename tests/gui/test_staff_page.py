@@ -163,6 +163,7 @@ def test_admin_opens_an_account_and_sets_role_and_counter(
     admin = hall.auth.log_in("admin1", DEMO_PASSWORD)
     page = _page(qtbot, hall, admin, ops)
     assert page.new_button.isVisible()
+    before = page.rows.rowCount()
     qtbot.keyClick(page.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     dialog = page.dialog
     assert isinstance(dialog, NewStaffDialog)
@@ -180,7 +181,7 @@ def test_admin_opens_an_account_and_sets_role_and_counter(
     qtbot.keyClicks(dialog.repeat, "start2026a")
     qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: page.dialog is None, timeout=WAIT)
-    qtbot.waitUntil(lambda: page.rows.rowCount() == 7, timeout=WAIT)
+    qtbot.waitUntil(lambda: page.rows.rowCount() == before + 1, timeout=WAIT)
     assert _cell(page, "clerk9", "须改密码") == "是"
     assert _cell(page, "clerk9", "默认窗口") in counter_name
     assert any("已新建 赵新员" in t for t in shown.texts())
