@@ -206,3 +206,27 @@ def test_admin_opens_an_account_and_sets_role_and_counter(
 
     page.select("admin1")  # oneself: neither deactivated nor demoted
     assert not page.active_button.isEnabled() and not page.role_button.isEnabled()
+
+
+def test_supervisor_changes_their_own_password_from_the_page(
+    qtbot: QtBot, hall: HallApp, supervisor: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    page = _page(qtbot, hall, supervisor, ops)
+    qtbot.mouseClick(page.own_button, Qt.MouseButton.LeftButton)
+    dialog = page.dialog
+    assert isinstance(dialog, ChangePasswordDialog)
+    assert dialog.old.isVisibleTo(dialog)  # not forced: the old password is asked for
+    qtbot.keyClicks(dialog.old, "wrong-one")
+    qtbot.keyClick(dialog.old, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.new, "Mine2026x")
+    qtbot.keyClick(dialog.new, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.repeat, "Mine2026x")
+    qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=WAIT)
+    assert "原密码不正确" in dialog.error.text() and dialog.focusWidget() is dialog.old
+    qtbot.keyClicks(dialog.old, DEMO_PASSWORD)  # replaces the selected wrong one
+    qtbot.keyClick(dialog.old, Qt.Key.Key_Return)
+    qtbot.keyClick(dialog.new, Qt.Key.Key_Return)  # the new one twice is still there: sent
+    qtbot.waitUntil(lambda: page.dialog is None, timeout=WAIT)
+    assert "密码已修改" in shown.texts()
+    assert hall.auth.log_in("super1", "Mine2026x").username == "super1"

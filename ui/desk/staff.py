@@ -27,6 +27,7 @@ from ui.desk.staff_dialogs import (
 )
 from ui.format import when
 from ui.keys import shortcut
+from ui.login.change_password import ChangePasswordDialog
 from ui.ops import ChangeEvent, Changes
 from ui.table import RowsModel, make_table
 
@@ -100,7 +101,7 @@ class StaffPage(QWidget):
             "重置密码 (Ctrl+R)", "staffReset", "Ctrl+R", self.reset_password
         )
         actions = QHBoxLayout()
-        actions.addWidget(self.count, 1)
+        actions.addStretch(1)
         actions.addWidget(self.unlock_button)
         actions.addWidget(self.reset_button)
         self.new_button = self._button("新建员工 (Ctrl+N)", "staffNew", "Ctrl+N", self.new_staff)
@@ -114,14 +115,22 @@ class StaffPage(QWidget):
         for b in (self.new_button, self.active_button, self.role_button, self.counter_button):
             b.setVisible(self._admin)  # the service refuses a supervisor anyway
             actions.addWidget(b)
+        self.own_button = self._button(
+            "修改我的密码 (Ctrl+M)", "staffOwnPassword", "Ctrl+M", self.change_own_password
+        )
         refresh = QPushButton("刷新 (F5)")
         refresh.setAutoDefault(False)
         refresh.clicked.connect(self.refresh)
         shortcut(self, "F5", self.refresh, PAGE)
-        actions.addWidget(refresh)
+        top = QHBoxLayout()
+        top.addWidget(title)
+        top.addSpacing(24)
+        top.addWidget(self.count, 1)
+        top.addWidget(self.own_button)
+        top.addWidget(refresh)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(title)
+        layout.addLayout(top)
         layout.addWidget(note)
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
@@ -224,6 +233,10 @@ class StaffPage(QWidget):
                 title="重置密码",
             ),
         )
+
+    def change_own_password(self) -> None:
+        dialog = ChangePasswordDialog(self._staff, self._ctx.ops, self._actor, None, self)
+        self._open(dialog, lambda _got: messages.info(self, "密码已修改", title="修改密码"))
 
     # -- admins -------------------------------------------------------------------------------
     def new_staff(self) -> None:

@@ -56,6 +56,7 @@ class ChangePasswordDialog(QDialog):
         self._actor = actor
         self._old_typed = old_password
         self.changed: Actor | None = None
+        self.done_with: Actor | None = None  # as the desk's dialogs name it
         self.setObjectName("changePasswordDialog")
         self.setWindowTitle("修改密码")
         forced = old_password is not None
@@ -126,7 +127,7 @@ class ChangePasswordDialog(QDialog):
         )
 
     def _done(self, actor: Actor) -> None:
-        self.changed = actor
+        self.changed = self.done_with = actor
         self._old_typed = None
         self.accept()
 
