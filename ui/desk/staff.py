@@ -118,10 +118,12 @@ class StaffPage(QWidget):
         self.own_button = self._button(
             "修改我的密码 (Ctrl+M)", "staffOwnPassword", "Ctrl+M", self.change_own_password
         )
-        refresh = QPushButton("刷新 (F5)")
+        # Not F5: the queue panel above the desk has F5 (开始办理) for the whole window, and
+        # one key bound twice fires neither.
+        refresh = QPushButton("刷新 (Ctrl+F5)")
         refresh.setAutoDefault(False)
         refresh.clicked.connect(self.refresh)
-        shortcut(self, "F5", self.refresh, PAGE)
+        shortcut(self, "Ctrl+F5", self.refresh, PAGE)
         top = QHBoxLayout()
         top.addWidget(title)
         top.addSpacing(24)
@@ -154,7 +156,8 @@ class StaffPage(QWidget):
             self.refresh()
 
     def _on_changed(self, event: ChangeEvent) -> None:
-        if event.touches(Changes.STAFF | Changes.SESSION):
+        # STAFF: a change here; SESSION: a login counted or locked; SYNC: a pull brought some.
+        if event.touches(Changes.STAFF | Changes.SESSION | Changes.SYNC):
             self.refresh()
 
     def refresh(self) -> None:
