@@ -333,3 +333,15 @@ def test_an_initial_password_refusal_names_its_own_field(hall: HallApp, admin: A
     with pytest.raises(ValidationError) as differ:
         hall.staff.create(admin, _new(repeat="start2026b"))
     assert differ.value.field == "确认初始密码"
+
+
+def test_a_reset_supervisor_authorizes_nothing_until_the_password_is_changed(
+    hall: HallApp, admin: Actor
+) -> None:
+    super2 = _id(hall, "super2")
+    hall.staff.reset_password(admin, super2, "Reset2026", "Reset2026")
+    with pytest.raises(PermissionDenied, match="须先登录并修改密码"):
+        hall.auth.authorize("super2", "Reset2026", Permission.APPROVE)
+    actor = hall.auth.log_in("super2", "Reset2026")
+    hall.staff.change_own_password(actor, "Reset2026", "Mine2026x", "Mine2026x")
+    assert hall.auth.authorize("super2", "Mine2026x", Permission.APPROVE).username == "super2"
