@@ -38,6 +38,7 @@ from hall_app.services.orders import OrderService
 from hall_app.services.performance import PerformanceService
 from hall_app.services.queue import QueueService
 from hall_app.services.reports import QueueReportService
+from hall_app.services.staff import StaffService
 from hall_app.services.stock import HandsetStockService
 from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
@@ -72,6 +73,7 @@ class HallApp:
     reports: QueueReportService  # the supervisor's queue review (排队日报)
     evaluations: EvaluationService  # the customer's press at the end of a visit (服务评价)
     performance: PerformanceService  # staff figures and the monthly appraisal (员工考核)
+    staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -200,4 +202,5 @@ def build_app(
         reports=QueueReportService(db, clock, settings.rules),
         evaluations=EvaluationService(db, clock, settings.rules, link),
         performance=PerformanceService(db, clock, settings.rules, link),
+        staff=StaffService(db, clock, settings.rules, hasher, link=link),
     )

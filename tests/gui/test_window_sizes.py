@@ -30,8 +30,10 @@ from ui.cash.dialog import CashDialog
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
 from ui.desk.my_performance import MyPerformanceDialog
+from ui.desk.staff_dialogs import NewStaffDialog, ResetPasswordDialog
 from ui.documents.preview import DocumentPreview
 from ui.kiosk.window import KioskWindow
+from ui.login.change_password import ChangePasswordDialog
 from ui.login.dialog import LoginDialog
 from ui.open_mobile.base import OrderDraft
 from ui.open_mobile.page_confirm import CustomerConfirmDialog, summary_html
@@ -213,6 +215,27 @@ def open_my_performance(env: Env) -> Opened:
     return Opened(dialog, [])
 
 
+def open_reset_password(env: Env) -> Opened:
+    target = next(v for v in env.hall.staff.list_staff(env.supervisor) if v.username == "clerk2")
+    dialog = ResetPasswordDialog(env.hall.staff, env.ops, env.supervisor, target)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok])
+
+
+def open_new_staff(env: Env) -> Opened:
+    admin = env.hall.auth.log_in("admin1", "hall1234")
+    counters = env.hall.staff.counters(admin)
+    dialog = NewStaffDialog(env.hall.staff, env.ops, admin, counters)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok])
+
+
+def open_change_password(env: Env) -> Opened:
+    dialog = ChangePasswordDialog(env.hall.staff, env.ops, env.clerk, "hall1234")
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -227,6 +250,9 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "red_letter": open_red_letter,
     "evaluation_screen": open_evaluation,
     "my_performance": open_my_performance,
+    "reset_password": open_reset_password,
+    "new_staff": open_new_staff,
+    "change_password": open_change_password,
 }
 
 

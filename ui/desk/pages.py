@@ -41,6 +41,9 @@ def _pages() -> list[DeskPage]:
     pages.append(
         DeskPage("performance", "员工考核", "Alt+4", Permission.REPORTS_VIEW, PerformancePage)
     )
+    from ui.desk.staff import StaffPage
+
+    pages.append(DeskPage("staff", "员工账号", "Alt+5", Permission.STAFF_UNLOCK, StaffPage))
     return pages
 
 
