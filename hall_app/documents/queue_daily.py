@@ -185,6 +185,7 @@ def render_daily_pdf(
                         for b in report.business
                     ),
                 ],
+                text_columns=2,
             )
         )
     revenue = sum(x.revenue_fen for x in report.tickets)
@@ -206,7 +207,7 @@ def _charts(report: QueueReport) -> Table:
     return grid
 
 
-def _table(font: str, rows: Sequence[Sequence[str]]) -> Table:
+def _table(font: str, rows: Sequence[Sequence[str]], text_columns: int = 1) -> Table:
     table = Table([list(r) for r in rows], repeatRows=1, hAlign="LEFT")
     table.setStyle(
         TableStyle(
@@ -214,7 +215,7 @@ def _table(font: str, rows: Sequence[Sequence[str]]) -> Table:
                 ("FONT", (0, 0), (-1, -1), font, 7.5),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
                 ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#b0b8c4")),
-                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("ALIGN", (text_columns, 0), (-1, -1), "RIGHT"),
                 ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
             ]

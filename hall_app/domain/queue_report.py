@@ -22,7 +22,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -265,9 +265,10 @@ def _day_periods(
         if e is not None
     ]
     if events:
-        while min(events) < start:
+        earliest, latest = min(events), max(events)
+        while earliest < start:
             start -= step
-        while max(events) >= end:
+        while latest >= end:
             end += step
     out = []
     while start < end:
@@ -279,6 +280,11 @@ def _day_periods(
 def _periods(starts: list[datetime], end: datetime, tickets: Sequence[TicketFacts]) -> list[Period]:
     """Contiguous periods (``starts`` and the last one's ``end``) in one pass over the tickets:
     each event lands in its period by bisection."""
+    shown = starts
+    # Compare in UTC, the tickets' zone: aware datetimes of one tzinfo compare without
+    # asking the zone for its offset (ten times faster in the bisections)
+    starts = [s.astimezone(UTC) for s in starts]
+    end = end.astimezone(UTC)
     n = len(starts)
     ends = [*starts[1:], end]
     arrivals, served, backlog = [0] * n, [0] * n, [0] * (n + 1)
@@ -314,7 +320,7 @@ def _periods(starts: list[datetime], end: datetime, tickets: Sequence[TicketFact
     waiting = 0
     for i in range(n):
         waiting += backlog[i]
-        out.append(Period(starts[i], arrivals[i], served[i], waiting, len(counters[i])))
+        out.append(Period(shown[i], arrivals[i], served[i], waiting, len(counters[i])))
     return out
 
 
@@ -391,7 +397,8 @@ def _idle(
     return out
 
 
-def _business(tickets: Sequence[TicketFacts]) -> list[BusinessFigures]:
+def _business(tickets: Sequence[TicketFacts], rank: Mapping[str, int]) -> list[BusinessFigures]:
+    """Per service type (in ``rank`` order, as the figures tables) and order type."""
     orders: dict[tuple[str, OrderType], int] = defaultdict(int)
     groups: dict[tuple[str, OrderType], list[TicketFacts]] = defaultdict(list)
     for t in tickets:
@@ -402,7 +409,8 @@ def _business(tickets: Sequence[TicketFacts]) -> list[BusinessFigures]:
     order_index = {ot: i for i, ot in enumerate(OrderType)}
     out = []
     for (code, ot), group in sorted(
-        groups.items(), key=lambda kv: (kv[0][0], order_index[kv[0][1]])
+        groups.items(),
+        key=lambda kv: (rank.get(kv[0][0], len(rank)), kv[0][0], order_index[kv[0][1]]),
     ):
         services = [s for t in group if (s := t.service_s) is not None]
         out.append(
@@ -488,7 +496,7 @@ def build_report(
         by_clerk=tuple(by_clerk),
         periods=tuple(periods),
         idle=tuple(_idle(ordered, counter_types, close_time)),
-        business=tuple(_business(ordered)),
+        business=tuple(_business(ordered, {f.key: i for i, f in enumerate(by_service)})),
         tickets=tuple(ordered),
     )
 

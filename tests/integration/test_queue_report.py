@@ -241,13 +241,13 @@ def test_business_by_order_type(small_day: QueueReport) -> None:
         (b.service_code, b.order_type, b.orders, b.tickets, b.service_avg_s)
         for b in small_day.business
     ]
-    assert got == [
+    assert got == [  # service types in the tables' order, then OrderType's
+        ("general", OrderType.TOP_UP, 1, 1, 600),
+        ("general", OrderType.BILL_PAYMENT, 1, 1, 600),
         ("billing", OrderType.BILL_PAYMENT, 1, 1, 480),
         ("fixed", OrderType.BROADBAND_INSTALL, 1, 1, 300),
-        ("general", OrderType.TOP_UP, 1, 1, 600),  # in OrderType's order
-        ("general", OrderType.BILL_PAYMENT, 1, 1, 600),
     ]
-    assert small_day.business[0].label == "缴纳话费"
+    assert small_day.business[0].label == "预存话费"
 
 
 def test_filters_narrow_the_day(hall: HallApp, clock: FakeClock, supervisor: Actor) -> None:
