@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import datetime
 
 from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -154,7 +155,7 @@ class RemoteApprovalDialog(QDialog):
     def _sent(self, view: ApprovalView) -> None:
         self.approval_id = view.id
         self.reason.setReadOnly(True)
-        self.send_button.setText("重新申请 (Enter)")
+        self.send_button.setText("等待审批中…")
         self._show(view)
         self.timer.start()
 
@@ -187,8 +188,8 @@ class RemoteApprovalDialog(QDialog):
         if view.state is ApprovalState.PENDING:
             set_role(self.status, "warn")
             self.status.setText(
-                f"等待主管审批…（{fmt.when(view.requested_at)} 已发送，"
-                f"{fmt.when(view.expires_at)} 前无人审批即过期）"
+                f"等待主管审批…\n{_clock(view.requested_at)} 已发送，"
+                f"{_clock(view.expires_at)} 前无人审批即过期"
             )
             return
         self.timer.stop()
@@ -201,6 +202,7 @@ class RemoteApprovalDialog(QDialog):
             return
         set_role(self.status, "error")
         self.reason.setReadOnly(False)
+        self.send_button.setText("重新申请 (Enter)")
         self.send_button.setEnabled(True)
         if view.state is ApprovalState.REJECTED:
             self.status.setText(f"{view.approver_name} 驳回：{view.reason}")
@@ -221,3 +223,8 @@ class RemoteApprovalDialog(QDialog):
                 changes=Changes.APPROVALS,
             )
         super().reject()
+
+
+def _clock(dt: datetime | None) -> str:
+    """10:32: the time of day, in the hall's time zone."""
+    return fmt.when(dt)[-5:]

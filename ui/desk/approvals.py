@@ -30,7 +30,7 @@ from ui.keys import shortcut
 from ui.ops import ChangeEvent, Changes
 from ui.screen import fit_to_screen
 from ui.style import set_role
-from ui.table import RowsModel, make_table
+from ui.table import RowsModel, fit_columns, make_table
 from ui.widgets.fields import error_label
 
 REFRESH_MS = 5_000
@@ -40,8 +40,8 @@ PENDING_SAMPLES = (
     "01 号窗口",
     "30天内再次开户",
     "张* 1101**********002X",
-    "30天内再次开户 189****1234",
-    "客户因工作需要第二个号码",
+    "手机退货 SL202612010100007：华为 Mate 70",
+    "客户因工作需要再办一个号码，已核实本人",
     "¥5,499.00",
     "11-24 10:00",
     "30 分钟",
@@ -52,10 +52,10 @@ DECIDED_SAMPLES = (
     "林晓燕",
     "01 号窗口",
     "30天内再次开户",
-    "30天内再次开户 189****1234",
-    "已批准",
+    "手机退货 SL202612010100007：华为 Mate 70",
+    "已批准（现场授权）",
     "黄丽华",
-    "核实无误",
+    "原发票抬头与营业执照一致，不予红冲",
     "已使用",
 )
 
@@ -140,6 +140,7 @@ class ApprovalsPage(QWidget):
         self.model = RowsModel(PENDING_HEADERS, self)
         self.table = make_table(self.model, PENDING_SAMPLES, self)
         self.table.setObjectName("pendingApprovals")
+        fit_columns(self.table, {3: 120, 4: 160, 5: 140})
         self.table.selectionModel().selectionChanged.connect(self._chosen)
         self.approve_button = QPushButton("批准 (Ctrl+Enter)")
         self.approve_button.setObjectName("approveButton")
@@ -159,6 +160,7 @@ class ApprovalsPage(QWidget):
         self.decided_model = RowsModel(DECIDED_HEADERS, self)
         self.decided_table = make_table(self.decided_model, DECIDED_SAMPLES, self)
         self.decided_table.setObjectName("decidedApprovals")
+        fit_columns(self.decided_table, {4: 160, 7: 140})
 
         title = QLabel("待审批")
         set_role(title, "muted")
