@@ -15,6 +15,8 @@ from hall_app.domain.enums import ApprovalState, InvoiceStatus
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalRequest
 from tests.gui.conftest import ShownMessages
+from tests.gui.test_open_mobile_pages import _wizard
+from tests.gui.test_open_mobile_wizard import tick
 from tests.integration.test_open_mobile import _request
 from ui.approvals.remote import RemoteApprovalDialog
 from ui.customers.red_letter import RedLetterDialog
@@ -151,3 +153,33 @@ def test_own_request_is_not_approved_and_closing_withdraws(
     qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=POLLED)
     assert remote.approval_id is not None
     assert hall.approvals.get(supervisor, remote.approval_id).state is ApprovalState.WITHDRAWN
+
+
+def test_the_second_number_goes_on_once_approved_remotely(
+    qtbot: QtBot,
+    hall: HallApp,
+    clerk: Actor,
+    supervisor: Actor,
+    ops: Operations,
+    shown: ShownMessages,
+) -> None:
+    first = _request(hall, clerk)
+    hall.orders.open_mobile_number(clerk, first)
+    wizard = _wizard(qtbot, hall, clerk, ops, first.customer_id)
+    elig = wizard.eligibility
+    assert elig.supervisor_box.isVisible() and elig.remote_button.isVisible()
+    tick(qtbot, elig.face_passed)
+    assert not wizard.next_button.isEnabled()
+    qtbot.mouseClick(elig.remote_button, LEFT)
+    remote = elig.remote_dialog
+    assert remote is not None
+    remote.reason.insert("客户因工作需要第二个号码")
+    qtbot.keyClick(remote.reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: remote.approval_id is not None, timeout=POLLED)
+    assert not wizard.next_button.isEnabled()  # still waiting
+    [pending] = hall.approvals.inbox(supervisor)
+    assert pending.kind == "second_number_30d" and pending.subject_ref == str(first.customer_id)
+    hall.approvals.decide(supervisor, pending.id, True, "")  # on another counter
+    qtbot.waitUntil(lambda: "远程批准" in elig.sup_result.text(), timeout=POLLED)
+    assert wizard.draft.approval_id == pending.id and wizard.draft.supervisor is None
+    assert wizard.next_button.isEnabled()
