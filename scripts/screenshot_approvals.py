@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hall_app.db.models import Counter, Customer
+from hall_app.db.models import Counter, Customer, Subscription
 from hall_app.demo.reference import DEMO_PASSWORD
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalRequest
@@ -23,6 +24,7 @@ from scripts.shots import ShotRun, start
 from ui.approvals.remote import RemoteApprovalDialog
 from ui.desk.approvals import ApprovalsPage, DecisionDialog
 from ui.desk.pages import DeskContext
+from ui.open_mobile.wizard import OpenMobileWizard
 
 SIZES = {"": (1366, 768), "-1920": (1920, 1080)}
 
@@ -98,6 +100,25 @@ def main() -> int:
     run.pause(200)
     run.shot(dialog, "approvals-waiting.png")
     dialog.timer.stop()
+    dialog.close()
+
+    # the 开户 wizard's first step for a customer who opened a number lately: the supervisor
+    # signs here, or 请求远程审批
+    since = hall.clock() - timedelta(days=hall.settings.rules.recent_open_window_days)
+    with hall.db.read() as s:
+        lately = s.scalars(
+            select(Subscription.customer_id)
+            .join(Customer, Customer.id == Subscription.customer_id)
+            .where(Subscription.activated_at >= since, Customer.guardian_id.is_(None))
+            .order_by(Subscription.activated_at.desc())
+        ).first()
+    wizard = OpenMobileWizard(hall, clerk1, run.ops, lately)
+    wizard.resize(1350, 688)
+    wizard.show()
+    run.wait(lambda: wizard.draft.context is not None)
+    run.pause(300)
+    run.shot(wizard, "approvals-open-mobile.png")
+    wizard.close()
     return run.close()
 
 

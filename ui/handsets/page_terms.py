@@ -215,7 +215,7 @@ class InstallmentPart(QWidget):
         # a reason is a sentence (the monthly sum against the limit, the age refused): it
         # wraps in its cell rather than end in "…"; six rows, measured once per assessment
         self.rule_table.setWordWrap(True)
-        self.sup_box = QGroupBox("须主管审批：值班主管输入用户名和密码")
+        self.sup_box = QGroupBox("须主管审批：值班主管现场输入用户名和密码，或请求远程审批")
         self.sup_user = QLineEdit()
         self.sup_user.setObjectName("creditSupervisorUser")
         self.sup_user.setPlaceholderText("主管工号/用户名")

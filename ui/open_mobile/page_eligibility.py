@@ -56,7 +56,7 @@ class EligibilityPage(WizardPage):
         QVBoxLayout(self.guardian_box).addWidget(self.guardian_present)
         self.guardian_box.hide()
 
-        self.supervisor_box = QGroupBox("值班主管现场授权")
+        self.supervisor_box = QGroupBox("值班主管授权：现场输入用户名和密码，或请求远程审批")
         self.sup_user = QLineEdit()
         self.sup_user.setObjectName("supervisorUser")
         self.sup_user.setPlaceholderText("主管工号/用户名")
