@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -181,12 +182,19 @@ class ApprovalsPage(QWidget):
         ctx.ops.changed.connect(self._on_changed)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._tick)
         self.timer.start()
         self._chosen()
-        self.refresh()
 
     # -- reading ----------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh()  # back on this tab: what came in meanwhile
+
+    def _tick(self) -> None:
+        if self.isVisible():  # another desk tab in front: no reads every 5 s for nothing
+            self.refresh()
+
     def _on_changed(self, event: ChangeEvent) -> None:
         if event.touches(Changes.APPROVALS):
             self.refresh()
