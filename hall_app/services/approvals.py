@@ -338,8 +338,24 @@ class ApprovalService:
             return _views(session, [session.get_one(Approval, approval_id)], now)[0]
 
     def get(self, actor: Actor, approval_id: uuid.UUID) -> ApprovalView:
-        """One request as it stands now (the clerk's dialog asks every 2 s): its requester or
-        a supervisor of the hall. On a synced hall it is read centrally and mirrored."""
+        """One request as it stands now (the clerk's dialog asks every 2 s, on the read lane):
+        its requester or a supervisor of the hall. On a synced hall it is read centrally;
+        nothing is written (``receive`` takes the decided request into this counter)."""
+        view, _rows = self._read_one(actor, approval_id, with_rows=False)
+        return view
+
+    def receive(self, actor: Actor, approval_id: uuid.UUID) -> ApprovalView:
+        """The request as ``get`` reads it, now also written into this counter's database (on
+        a synced hall it was decided centrally), so the clerk's order can redeem it here. A
+        write: the clerk's dialog calls it once the decision has come."""
+        view, rows = self._read_one(actor, approval_id, with_rows=True)
+        if rows:
+            self._mirror(rows)
+        return view
+
+    def _read_one(
+        self, actor: Actor, approval_id: uuid.UUID, *, with_rows: bool
+    ) -> tuple[ApprovalView, list[tuple[Table, Row]]]:
         now = self._clock()
 
         def work(session: Session) -> tuple[ApprovalView, list[tuple[Table, Row]]]:
@@ -349,12 +365,13 @@ class ApprovalService:
             if approval.requested_by_id != actor.staff_id:
                 actor.require(Permission.APPROVE)
             view = _views(session, [approval], now)[0]
-            return view, (self._rows(session, approval_id) if self._link is not None else [])
+            wanted = with_rows and self._link is not None
+            return view, (self._rows(session, approval_id) if wanted else [])
 
-        view, rows = self._on_hall(work, OFFLINE_INBOX)
-        if rows:
-            self._mirror(rows)
-        return view
+        if self._link is None:
+            with self._db.read() as session:
+                return work(session)
+        return self._on_hall(work, OFFLINE_INBOX)
 
     def withdraw(self, actor: Actor, approval_id: uuid.UUID) -> ApprovalView:
         """The requester takes back a request still pending (the customer left, the clerk

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from hall_app.db.models import Approval, Customer
 from hall_app.domain.enums import ApprovalState
 from hall_app.domain.errors import PermissionDenied, ValidationError
+from hall_app.lanes import reads_only
 from hall_app.services.approvals import ApprovalRequest, redeem
 from tests.conftest import FakeClock
 from tests.integration.test_sync_resources import DEAD, Hall
@@ -66,8 +67,12 @@ def test_counter_a_asks_counter_b_decides_through_the_central_database(
     with b.db.read() as s:  # mirrored at the deciding counter
         assert s.get_one(Approval, asked.id).state is ApprovalState.APPROVED
 
-    seen = a.approvals.get(clerk, asked.id)  # the clerk's dialog asks every 2 s
+    with reads_only():  # the clerk's dialog asks every 2 s, on the read lane
+        seen = a.approvals.get(clerk, asked.id)
     assert seen.state is ApprovalState.APPROVED and seen.approver_name == boss.full_name
+    with a.db.read() as s:  # a read writes nothing here …
+        assert s.get_one(Approval, asked.id).state is ApprovalState.PENDING
+    a.approvals.receive(clerk, asked.id)  # … the decision is taken in once it has come
     clock.now += timedelta(minutes=1)
     with a.db.unit_of_work() as s:
         approver = redeem(
@@ -90,7 +95,7 @@ def test_a_rejection_reaches_the_asking_counter(h: Hall) -> None:
         clerk, ApprovalRequest("handset_return", "sale-1", "客户不想要了", "手机退货")
     )
     b.approvals.decide(boss, asked.id, False, "超过退货期限")
-    seen = a.approvals.get(clerk, asked.id)
+    seen = a.approvals.receive(clerk, asked.id)
     assert seen.state is ApprovalState.REJECTED and seen.reason == "超过退货期限"
     with a.db.read() as s:
         assert s.get_one(Approval, asked.id).state is ApprovalState.REJECTED

@@ -62,6 +62,7 @@ class RemoteApprovalDialog(QDialog):
         self.approval_id: uuid.UUID | None = None  # the request sent, once sent
         self.view: ApprovalView | None = None  # as last read
         self._sending = self._polling = False
+        self._received: uuid.UUID | None = None  # the decided request, once written here
 
         intro = QLabel(
             "申请将发送到全厅值班主管的“审批”页，主管在任一窗口批准后本窗口自动继续，"
@@ -154,6 +155,7 @@ class RemoteApprovalDialog(QDialog):
 
     def _sent(self, view: ApprovalView) -> None:
         self.approval_id = view.id
+        self._received = None
         self.reason.setReadOnly(True)
         self.send_button.setText("等待审批中…")
         self._show(view)
@@ -193,6 +195,9 @@ class RemoteApprovalDialog(QDialog):
             )
             return
         self.timer.stop()
+        if self._received is None:  # decided: taken into this counter's database, once
+            self._receive(view)
+            return
         self.decided.emit(view)
         if view.state is ApprovalState.APPROVED:
             set_role(self.status, "ok")
@@ -210,6 +215,28 @@ class RemoteApprovalDialog(QDialog):
             self.status.setText("申请已过期：无人在时限内审批。可重新申请，或请主管现场授权")
         else:
             self.status.setText(f"申请{view.state.label}")
+
+    def _receive(self, seen: ApprovalView) -> None:
+        """The decision read on the read lane is written here (the order redeems the local
+        copy), then shown."""
+        service, actor, approval_id = self._service, self._actor, seen.id
+
+        def got(view: ApprovalView) -> None:
+            self._received = view.id
+            self._show(view)
+
+        def failed(exc: HallError) -> None:  # the link dropped in between: ask again
+            self.error.setText(exc.text)
+            self.view = replace(seen, state=ApprovalState.PENDING)
+            self.timer.start()
+
+        self._ops.mutate(
+            lambda: service.receive(actor, approval_id),
+            got,
+            failed,
+            changes=Changes.APPROVALS,
+            parent=self,
+        )
 
     # -- closing ----------------------------------------------------------------------------
     def reject(self) -> None:

@@ -20,6 +20,7 @@ from tests.gui.test_open_mobile_wizard import tick
 from tests.integration.test_open_mobile import _request
 from ui.approvals.remote import RemoteApprovalDialog
 from ui.customers.red_letter import RedLetterDialog
+from ui.customers.search import CustomerSearchPage
 from ui.desk.approvals import ApprovalsPage
 from ui.desk.pages import DeskContext, desk_pages
 from ui.ops import Operations
@@ -72,6 +73,11 @@ def test_supervisor_approves_a_clerks_request_and_the_clerks_screen_goes_on(
     shown: ShownMessages,
 ) -> None:
     assert desk_pages(clerk) == []  # a clerk has no desk page
+    search = CustomerSearchPage(
+        hall.customers, clerk, ops, None, hall.invoices, approvals=hall.approvals
+    )
+    assert search.red_letter_button.isVisibleTo(search)  # a clerk may ask for a red letter
+    search.deleteLater()
     dialog, invoice_no = _clerk_asks_red_letter(qtbot, hall, clerk, ops)
     remote = dialog.remote_dialog
     assert remote is not None
