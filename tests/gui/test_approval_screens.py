@@ -10,14 +10,16 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from hall_app.app import HallApp
-from hall_app.db.models import Approval, Invoice
-from hall_app.domain.enums import ApprovalState, InvoiceStatus
+from hall_app.db.models import Approval, Device, Invoice
+from hall_app.domain.enums import ApprovalState, DeviceStatus, InvoiceStatus
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalRequest
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_open_mobile_pages import _wizard
 from tests.gui.test_open_mobile_wizard import tick
+from tests.handset_fixtures import prepare_handsets
 from tests.integration.test_open_mobile import _request
+from tests.return_fixtures import sell_outright, stock_unit
 from ui.approvals.remote import RemoteApprovalDialog
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.search import CustomerSearchPage
@@ -189,3 +191,46 @@ def test_the_second_number_goes_on_once_approved_remotely(
     qtbot.waitUntil(lambda: "远程批准" in elig.sup_result.text(), timeout=POLLED)
     assert wizard.draft.approval_id == pending.id and wizard.draft.supervisor is None
     assert wizard.next_button.isEnabled()
+
+
+def test_a_handset_return_approved_remotely_needs_no_password(
+    qtbot: QtBot,
+    hall: HallApp,
+    clerk: Actor,
+    supervisor: Actor,
+    ops: Operations,
+    shown: ShownMessages,
+) -> None:
+    st = prepare_handsets(hall)
+    sold = sell_outright(hall, clerk, st, stock_unit(hall, clerk, st, 21))
+    page = CustomerSearchPage(
+        hall.customers, clerk, ops, None, hall.invoices, hall.documents,
+        returns=hall.handset_returns, auth=hall.auth, approvals=hall.approvals,
+    )  # fmt: skip
+    qtbot.addWidget(page)
+    page.resize(1366, 700)
+    page.show()
+    page.open_customer(st.customer_id)
+    qtbot.waitUntil(lambda: page.current is not None, timeout=POLLED)
+    page.open_handset_return()
+    dialog = page.return_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.chosen is not None, timeout=POLLED)
+    assert dialog.chosen is not None and dialog.chosen.order_id == sold.order_id
+    qtbot.keyClick(dialog.undamaged, Qt.Key.Key_Space)
+    dialog.reason.insert("七天无理由退货")
+    qtbot.mouseClick(dialog.remote_button, LEFT)
+    remote = dialog.remote_dialog
+    assert remote is not None and remote.reason.text() == "七天无理由退货"
+    qtbot.mouseClick(remote.send_button, LEFT)
+    qtbot.waitUntil(lambda: remote.approval_id is not None, timeout=POLLED)
+    assert remote.approval_id is not None
+    hall.approvals.decide(supervisor, remote.approval_id, True, "")
+    qtbot.waitUntil(lambda: dialog.remote is not None, timeout=POLLED)
+    assert "远程批准" in dialog.status.text()
+    qtbot.mouseClick(dialog.return_button, LEFT)  # no user name, no password
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=POLLED)
+    with hall.db.read() as s:
+        unit = s.scalars(select(Device).where(Device.imei == sold.imei)).one()
+        assert unit.status is DeviceStatus.RETURNED
+        assert s.get_one(Approval, remote.approval_id).used_at is not None
