@@ -19,6 +19,7 @@ from hall_app.demo.scanner import DemoSimScanner
 from hall_app.devices.id_reader import IdCardReader
 from hall_app.devices.scanner import SimScanner
 from hall_app.domain.errors import StorageError
+from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
 from hall_app.services.calendar import CalendarService
 from hall_app.services.cash import CashService
@@ -74,6 +75,7 @@ class HallApp:
     evaluations: EvaluationService  # the customer's press at the end of a visit (服务评价)
     performance: PerformanceService  # staff figures and the monthly appraisal (员工考核)
     staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
+    approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -203,4 +205,5 @@ def build_app(
         evaluations=EvaluationService(db, clock, settings.rules, link),
         performance=PerformanceService(db, clock, settings.rules, link),
         staff=StaffService(db, clock, settings.rules, hasher, link=link),
+        approvals=ApprovalService(db, clock, settings.rules, link),
     )

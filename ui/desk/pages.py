@@ -44,9 +44,12 @@ def _pages() -> list[DeskPage]:
     from ui.desk.staff import StaffPage
 
     pages.append(DeskPage("staff", "员工账号", "Alt+5", Permission.STAFF_UNLOCK, StaffPage))
+    from ui.desk.approvals import ApprovalsPage
+
+    pages.append(DeskPage("approvals", "审批", "Alt+1", Permission.APPROVE, ApprovalsPage))
     return pages
 
 
 def desk_pages(actor: Actor) -> list[DeskPage]:
-    """The pages this staff member may open, in the desk's order."""
-    return [p for p in _pages() if actor.can(p.permission)]
+    """The pages this staff member may open, in the desk's order (by their Alt+N key)."""
+    return sorted((p for p in _pages() if actor.can(p.permission)), key=lambda p: p.shortcut)
