@@ -380,13 +380,13 @@ class CashService:
             raise ValidationError("实点现金不能为负数", COUNTED_FIELD)
         reason = _blind_reason(reason)
         if supervisor is not None:
+            if supervisor.staff_id == actor.staff_id:
+                raise ValidationError("不能签认自己钱箱的差异，请另一位主管签认", SIGN_OFF_FIELD)
             if not supervisor.can(Permission.APPROVE):
                 raise ValidationError(
                     f"{supervisor.full_name}（{supervisor.role.label}）无权签认现金差异",
                     SIGN_OFF_FIELD,
                 )
-            if supervisor.staff_id == actor.staff_id:
-                raise ValidationError("不能签认自己钱箱的差异，请另一位主管签认", SIGN_OFF_FIELD)
         waiting = self._unsynced()
         if waiting:
             raise ValidationError(
