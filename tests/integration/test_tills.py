@@ -92,7 +92,7 @@ def test_a_negative_or_unknown_denomination_is_refused(hall: HallApp, clerk: Act
     with pytest.raises(ValidationError) as err:
         hall.cash.record_count(clerk, TillCount({10_000: 1, 50: -2}))
     assert err.value.text == "点钞：5角的张数不能为负数（现在 -2）"
-    with pytest.raises(ValidationError, match="没有 ¥3.00 面额"):
+    with pytest.raises(ValidationError, match=r"没有 ¥3\.00 面额"):
         hall.cash.record_count(clerk, TillCount({300: 1}))
     with pytest.raises(ValidationError, match="银行卡结算：结算金额不能为负数"):
         hall.cash.record_count(clerk, TillCount({}, card_fen=-1))
@@ -115,7 +115,7 @@ def test_a_variance_is_recorded_and_beyond_the_tolerance_a_supervisor_signs_it_o
     view = hall.cash.record_count(clerk, TillCount(short, card_fen=7_050))
     assert [c.difference_fen for c in view.checks] == [-1_000, 100, 0]
     assert view.variance_fen == 1_100  # over the tolerance of 10 yuan, by the card's one
-    with pytest.raises(ValidationError, match="差异原因：现金短款 .*银行卡长款 ¥1.00，请填写原因"):
+    with pytest.raises(ValidationError, match=r"差异原因：现金短款 .*银行卡长款 ¥1\.00，请填写原因"):
         hall.cash.close_session(clerk)
     with pytest.raises(ValidationError) as err:
         hall.cash.close_session(clerk, reason="待查")
@@ -250,7 +250,7 @@ def test_z_reports_are_numbered_without_gaps_and_frozen(
     third = hall.cash.close_session(clerk, 0)
     numbers = _z_numbers(hall)
     start = (before[-1] if before else 0) + 1
-    assert numbers == before + [start, start + 1, start + 2]
+    assert numbers == [*before, start, start + 1, start + 2]
     assert [first.z_no, second.z_no, third.z_no] == [start, start + 1, start + 2]
     with pytest.raises(ValidationError, match="没有未日结"):
         hall.cash.close_session(clerk, 0)  # closed twice: refused, no number taken
@@ -319,7 +319,7 @@ def test_the_hall_day_close_names_the_differences(
     _sale(hall, clerk)
     _sale(hall, other, skip=1, card=6_950)
     hall.cash.close_session(clerk, 16_550, "找零多付")  # 4 yuan short
-    with pytest.raises(ValidationError, match="还有钱箱未日结：.*陈志强"):
+    with pytest.raises(ValidationError, match=r"还有钱箱未日结：.*陈志强"):
         hall.cash.close_hall_day(supervisor, day)
     hall.cash.close_session(other, 0)
     with pytest.raises(PermissionDenied):
