@@ -61,12 +61,14 @@ def render_z_report(z: ZReportView, *, copy_no: int = 1, reprint_reason: str = "
         c.line(left, y - 2 * mm, right, y - 2 * mm)
         y -= 7.5 * mm
 
-    def row(cells: list[str], xs: list[float], size: float = 10, right_from: int = 99) -> None:
+    def row(
+        cells: list[str], xs: list[float], size: float = 10, flush: tuple[int, ...] = ()
+    ) -> None:
         nonlocal y
         new_page_if(8 * mm)
         c.setFont(font, size)
         for i, (text, x) in enumerate(zip(cells, xs, strict=True)):
-            if i >= right_from:
+            if i in flush:
                 c.drawRightString(x, y, text)
             else:
                 c.drawString(x, y, text)
@@ -99,19 +101,19 @@ def render_z_report(z: ZReportView, *, copy_no: int = 1, reprint_reason: str = "
         sign = "+" if m["kind"] == "in" else "−"
         row(
             [m["at"], m["label"], f"{sign}{_money(m['amount_fen'])}", m["reason"], m["by"]],
-            [left, left + 32 * mm, left + 78 * mm, left + 84 * mm, right],
-            right_from=2,
+            [left, left + 30 * mm, left + 76 * mm, left + 82 * mm, right],
+            flush=(2, 4),
         )
 
     heading("三、应有与实点（按支付方式，找零已扣除）")
     cols = [left, left + 70 * mm, left + 110 * mm, right]
-    row(["支付方式", "应有", "实点 / 结算", "差异"], cols, right_from=1)
+    row(["支付方式", "应有", "实点 / 结算", "差异"], cols, flush=(1, 2, 3))
     for m in c_["methods"]:
         diff = m["difference_fen"] if m["counted_fen"] is not None else None
         row(
             [m["label"], _money(m["expected_fen"]), _money(m["counted_fen"]), _money(diff)],
             cols,
-            right_from=1,
+            flush=(1, 2, 3),
         )
     if c_["counts"]:
         y -= 1 * mm
@@ -137,7 +139,7 @@ def render_z_report(z: ZReportView, *, copy_no: int = 1, reprint_reason: str = "
         row(
             [v["at"], v["what"], v["order_no"], v["method"], _money(v["amount_fen"])],
             [left, left + 32 * mm, left + 46 * mm, left + 100 * mm, right],
-            right_from=4,
+            flush=(4,),
         )
 
     heading("六、红字发票")
@@ -148,7 +150,7 @@ def render_z_report(z: ZReportView, *, copy_no: int = 1, reprint_reason: str = "
         row(
             [r["at"], r["invoice_no"], original, _money(r["total_fen"])],
             [left, left + 32 * mm, left + 80 * mm, right],
-            right_from=3,
+            flush=(3,),
         )
 
     heading("七、打印记录")

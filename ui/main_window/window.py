@@ -352,7 +352,7 @@ class MainWindow(QMainWindow):
     def open_cash(self) -> None:
         if self.cash_dialog is not None:
             self.cash_dialog.deleteLater()
-        dialog = CashDialog(self._app.cash, self.actor, self._ops, self)
+        dialog = CashDialog(self._app.cash, self.actor, self._ops, self, auth=self._app.auth)
         self.cash_dialog = dialog
         dialog.open()
 
