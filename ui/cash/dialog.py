@@ -138,8 +138,9 @@ class CashDialog(QDialog):
         move = QHBoxLayout(self.move_box)
         self.move_kind = QComboBox()
         self.move_kind.setObjectName("moveKind")
-        for kind in CashMovementKind:
-            self.move_kind.addItem(kind.label, kind)
+        self._kinds = list(CashMovementKind)
+        for kind in self._kinds:
+            self.move_kind.addItem(kind.label)
         self.move_amount = QLineEdit()
         self.move_amount.setObjectName("moveAmount")
         self.move_amount.setMaxLength(MAX_AMOUNT_CHARS)
@@ -308,11 +309,15 @@ class CashDialog(QDialog):
             )
         )
         self.reason.clear()
-        self.reason.setEnabled(counted.variance_fen > 0)
+        self.reason.setPlaceholderText(
+            "有长款或短款时必填，例如：找零多付"
+            if counted.variance_fen
+            else "账实相符：按 Enter 日结"
+        )
         self.sign_box.setVisible(beyond)
         self.sup_user.clear()
         self.sup_password.clear()
-        (self.reason if counted.variance_fen else self.action).setFocus()
+        self.reason.setFocus()  # its Enter closes (and asks for a reason when one is due)
 
     def _stage(self, stage: str) -> None:
         self.stage = stage
@@ -434,8 +439,7 @@ class CashDialog(QDialog):
     def move_cash(self) -> None:
         if self._busy:
             return
-        kind = self.move_kind.currentData()
-        assert isinstance(kind, CashMovementKind)
+        kind = self._kinds[self.move_kind.currentIndex()]
         try:
             fen = to_fen(self.move_amount.text())
         except ValidationError as exc:
