@@ -221,10 +221,12 @@ class CashDialog(QDialog):
         layout.addStretch(1)
         layout.addLayout(buttons)
         shortcut(self, "Ctrl+P", self.print_z)
-        fit_to_screen(self, QSize(640, 600))
         self.till: BlindTill | None = None
         self.counted: CashSessionView | None = None
         self._closed: CashSessionView | None = None
+        self._stage(OPEN)  # one part at a time, from the start: the dialog fits a 768 screen
+        self.open_box.setVisible(False)  # until the till is read
+        fit_to_screen(self, QSize(640, 600))
         self._busy = False
         self.preview: DocumentPreview | None = None
         self.refresh()
