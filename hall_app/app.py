@@ -19,6 +19,7 @@ from hall_app.demo.scanner import DemoSimScanner
 from hall_app.devices.id_reader import IdCardReader
 from hall_app.devices.scanner import SimScanner
 from hall_app.domain.errors import StorageError
+from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
 from hall_app.services.calendar import CalendarService
 from hall_app.services.cash import CashService
@@ -66,6 +67,7 @@ class HallApp:
     instalments: InstallmentService
     stock: HandsetStockService  # 终端入库 and the handsets' stock counts
     handset_returns: HandsetReturnService
+    approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -192,4 +194,5 @@ def build_app(
         instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
         stock=HandsetStockService(db, clock),
         handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
+        approvals=ApprovalService(db, clock, settings.rules, link),
     )
