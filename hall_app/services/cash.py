@@ -36,6 +36,7 @@ from hall_app.db.models import (
     ZReport,
 )
 from hall_app.db.text_limits import check_value
+from hall_app.domain.approvals import CASH_VARIANCE
 from hall_app.domain.enums import CashMovementKind, CashSessionStatus
 from hall_app.domain.errors import StorageError, ValidationError
 from hall_app.domain.money import format_yuan
@@ -51,7 +52,7 @@ from hall_app.domain.till import (
 )
 from hall_app.services import audit
 from hall_app.services.actor import Actor
-from hall_app.services.approvals_link import inline_approval, redeem_approval
+from hall_app.services.approvals import record_inline, redeem
 from hall_app.services.documents import DocumentKind, PrintedDocument
 from hall_app.services.tills import (
     Z_DOCUMENT,
@@ -427,19 +428,27 @@ class CashService:
                         SIGN_OFF_FIELD,
                     )
                 if approval_id is not None:
-                    approver = redeem_approval(
-                        session, actor, approval_id, subject_ref=str(till.id), now=now
+                    approver = redeem(
+                        session,
+                        actor,
+                        approval_id,
+                        kind=CASH_VARIANCE.code,
+                        subject_ref=str(till.id),
+                        now=now,
                     )
                     till.approval_id = approval_id
                     how = "远程审批"
                 else:
                     assert supervisor is not None
                     approver = supervisor.staff_id
-                    till.approval_id = inline_approval(
+                    till.approval_id = record_inline(
                         session,
                         actor,
                         supervisor,
+                        kind=CASH_VARIANCE.code,
                         subject_ref=str(till.id),
+                        customer_id=None,
+                        order_id=None,
                         reason=reason,
                         now=now,
                         amount_fen=before.variance_fen,

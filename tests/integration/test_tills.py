@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 from dataclasses import fields, replace
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from hall_app.domain.enums import ApprovalState, CashMovementKind, PaymentMethod
 from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import ApprovalRequest
 from hall_app.services.cash import TillCount
 from tests.conftest import FakeClock
 from tests.integration.test_open_mobile import _request
@@ -153,37 +155,37 @@ def test_a_remote_approval_is_redeemed_once_for_its_till(
     hall: HallApp, clerk: Actor, supervisor: Actor, clock: FakeClock
 ) -> None:
     hall.cash.open_session(clerk, 20_000)
-    hall.cash.record_count(clerk, TillCount({10_000: 1}))
+    hall.cash.record_count(clerk, TillCount({10_000: 1}))  # 100 yuan short
     till = hall.cash.till_to_count(clerk)
     assert till is not None
-    with hall.db.unit_of_work() as s:
-        ok = Approval(
-            kind="cash_variance",
-            requested_by_id=clerk.staff_id,
-            approver_id=supervisor.staff_id,
-            state=ApprovalState.APPROVED,
-            decided_at=clock(),
-            inline=False,
-            subject_ref=str(till.id),
+
+    def ask(subject: str) -> uuid.UUID:
+        asked = hall.approvals.request(
+            clerk,
+            ApprovalRequest(
+                kind="cash_variance",
+                subject_ref=subject,
+                request_reason="点钞短款 100 元",
+                summary="现金差异 短款 ¥100.00",
+                amount_fen=10_000,
+            ),
         )
-        wrong = Approval(
-            kind="cash_variance",
-            requested_by_id=clerk.staff_id,
-            approver_id=supervisor.staff_id,
-            state=ApprovalState.APPROVED,
-            decided_at=clock(),
-            inline=False,
-            subject_ref="another till",
-        )
-        s.add_all([ok, wrong])
-        s.flush()
-        ok_id, wrong_id = ok.id, wrong.id
-    with pytest.raises(ValidationError, match="不是对此钱箱差异的审批"):
-        hall.cash.close_session(clerk, reason="少了一百", approval_id=wrong_id)
-    closed = hall.cash.close_session(clerk, reason="少了一百", approval_id=ok_id)
+        return asked.id
+
+    pending = ask(str(till.id))
+    with pytest.raises(ValidationError, match="审批"):
+        hall.cash.close_session(clerk, reason="少了一百", approval_id=pending)  # not decided
+    hall.approvals.decide(supervisor, pending, True, "已核实")
+    wrong = ask("another till")
+    hall.approvals.decide(supervisor, wrong, True, "已核实")
+    with pytest.raises(ValidationError, match="不是本笔业务"):
+        hall.cash.close_session(clerk, reason="少了一百", approval_id=wrong)
+    closed = hall.cash.close_session(clerk, reason="少了一百", approval_id=pending)
     assert closed.signed_off_by == supervisor.full_name
+    assert hall.cash.z_report(supervisor, closed.id).content["approval"] == "远程审批"
     with hall.db.read() as s:
-        assert s.get_one(Approval, ok_id).used_at is not None
+        assert s.get_one(Approval, pending).used_at is not None
+        assert s.get_one(Approval, wrong).used_at is None  # the refused close used nothing
 
 
 def test_cash_in_and_out_count_in_the_drawer_and_the_z_report(
