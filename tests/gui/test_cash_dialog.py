@@ -297,3 +297,36 @@ def test_f10_after_the_day_close_says_the_day_was_closed(
     qtbot.waitUntil(lambda: "已日结" in dialog.state.text(), timeout=WAIT)
     assert "账实相符" in dialog.state.text() and "尚未开班" not in dialog.state.text()
     assert dialog.action.text() == "开班"
+
+
+def test_a_remote_approval_closes_the_till_when_it_arrives(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    """The clerk sends the variance to the inbox; the supervisor approves elsewhere; the
+    dialog receives the decision by itself and closes the till with it."""
+    hall = session.hall
+    assert hall is not None
+    window = _logged_in(qtbot, session)
+    hall.cash.open_session(window.actor, 20_000)
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    dialog = window.cash_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.action.text() == "点钞完成", timeout=WAIT)
+    _count(qtbot, dialog, {10_000: 1})  # 100 of 200
+    qtbot.waitUntil(lambda: dialog.action.text() == "日结", timeout=WAIT)
+    assert dialog.remote_button.isVisible()
+    dialog.reason.insert("备用金少领一百")
+    qtbot.mouseClick(dialog.remote_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.remote_state.text() == "等待主管审批…", timeout=WAIT)
+    supervisor = hall.auth.log_in("super1", "hall1234")
+    [asked] = [a for a in hall.approvals.inbox(supervisor) if a.kind == "cash_variance"]
+    assert asked.amount_fen == 10_000 and asked.request_reason == "备用金少领一百"
+    hall.approvals.decide(supervisor, asked.id, True, "已核实")
+    qtbot.waitUntil(lambda: "已日结" in dialog.state.text(), timeout=4 * WAIT)
+    till = [
+        t
+        for t in hall.cash.day_sessions(supervisor, dialog._closed.business_date)  # type: ignore[union-attr]
+        if t.staff_name == window.actor.full_name
+    ][-1]
+    assert till.signed_off_by == supervisor.full_name
+    assert hall.cash.z_report(supervisor, till.id).content["approval"] == "远程审批"

@@ -10,10 +10,11 @@ buttons), and a submit in flight ignores more."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -28,12 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hall_app.domain.enums import CashMovementKind
+from hall_app.domain.approvals import CASH_VARIANCE
+from hall_app.domain.enums import ApprovalState, CashMovementKind
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.money import MAX_AMOUNT_CHARS, to_fen
 from hall_app.domain.permissions import Permission
 from hall_app.domain.till import DENOMINATIONS_FEN, denomination_label
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import ApprovalRequest, ApprovalService, ApprovalView
 from hall_app.services.auth import AuthService
 from hall_app.services.cash import (
     FLOAT_FIELD,
@@ -75,11 +78,17 @@ class CashDialog(QDialog):
         ops: Operations,
         parent: QWidget | None = None,
         auth: AuthService | None = None,
+        approvals: ApprovalService | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("cashDialog")
         self.setWindowTitle("开班 / 日结")
         self._service, self._actor, self._ops, self._auth = service, actor, ops, auth
+        self._approvals = approvals
+        self.approval_id: uuid.UUID | None = None  # the remote request waiting for a decision
+        self.poll = QTimer(self)  # the decision arrives by itself: asked every 2 s
+        self.poll.setInterval(2_000)
+        self.poll.timeout.connect(self._poll)
         self.stage = OPEN
         self.state = QLabel("正在读取…")
         self.state.setObjectName("cashState")
@@ -184,6 +193,18 @@ class CashDialog(QDialog):
         self.sup_password.returnPressed.connect(self.submit)
         sign.addRow("主管账号：", self.sup_user)
         sign.addRow("主管密码：", self.sup_password)
+        self.remote_button = QPushButton("请求远程审批")
+        self.remote_button.setObjectName("remoteApproval")
+        self.remote_button.setAutoDefault(False)
+        self.remote_button.clicked.connect(self.ask_remote)
+        self.remote_button.setVisible(approvals is not None)
+        self.remote_state = QLabel("")
+        self.remote_state.setObjectName("remoteState")
+        self.remote_state.setWordWrap(True)
+        remote = QHBoxLayout()
+        remote.addWidget(self.remote_button)
+        remote.addWidget(self.remote_state, 1)
+        sign.addRow("或：", remote)
         self.recount = QPushButton("重新点钞")
         self.recount.setAutoDefault(False)
         self.recount.clicked.connect(self._back_to_count)
@@ -319,6 +340,10 @@ class CashDialog(QDialog):
         self.sign_box.setVisible(beyond)
         self.sup_user.clear()
         self.sup_password.clear()
+        self.poll.stop()
+        self.approval_id = None
+        self.remote_state.clear()
+        self.remote_button.setEnabled(True)
         self.reason.setFocus()  # its Enter closes (and asks for a reason when one is due)
 
     def _stage(self, stage: str) -> None:
@@ -356,13 +381,15 @@ class CashDialog(QDialog):
             return
         {OPEN: self._open, COUNT: self._count, REVIEW: self._close}[self.stage]()
 
-    def _run(self, work: Callable[[], T], done: Callable[[T], None]) -> None:
+    def _run(
+        self, work: Callable[[], T], done: Callable[[T], None], changes: Changes = Changes.CASH
+    ) -> None:
         self._busy = True
         self._ops.mutate(
             work,
             done,
             self._failed,
-            changes=Changes.CASH,
+            changes=changes,
             parent=self,
             always=self._idle,
         )
@@ -474,6 +501,72 @@ class CashDialog(QDialog):
             self.preview.open()
 
         self._ops.query(lambda: service.preview_z_report(actor, till_id), shown, parent=self)
+
+    def ask_remote(self) -> None:
+        """Send the variance to the duty supervisors' inbox; the decision comes back by
+        itself (a poll every 2 s) and an approval closes the till with it."""
+        counted, approvals, till = self.counted, self._approvals, self.till
+        if self._busy or counted is None or approvals is None or till is None:
+            return
+        reason = self.reason.text().strip()
+        if not reason:
+            self.error.setText(f"{REASON_FIELD}：{verdict(counted.checks)}，请填写原因后再请求审批")
+            self.reason.setFocus()
+            return
+        self.error.clear()
+        actor = self._actor
+        req = ApprovalRequest(
+            kind=CASH_VARIANCE.code,
+            subject_ref=str(till.id),
+            request_reason=reason,
+            summary=f"现金差异 {till.counter_name} {verdict(counted.checks)}",
+            amount_fen=counted.variance_fen,
+        )
+
+        def sent(view: ApprovalView) -> None:
+            self.approval_id = view.id
+            self.remote_button.setEnabled(False)
+            self.remote_state.setText("等待主管审批…")
+            self.poll.start()
+
+        self._run(lambda: approvals.request(actor, req), sent, Changes.APPROVALS)
+
+    def _poll(self) -> None:
+        approvals, asked = self._approvals, self.approval_id
+        if approvals is None or asked is None:
+            self.poll.stop()
+            return
+        actor = self._actor
+        self._ops.query(
+            lambda: approvals.get(actor, asked), self._decided, self._failed, parent=self
+        )
+
+    def _decided(self, view: ApprovalView) -> None:
+        if view.id != self.approval_id or view.state is ApprovalState.PENDING:
+            return
+        self.poll.stop()
+        if view.state is not ApprovalState.APPROVED:
+            self.approval_id = None
+            self.remote_button.setEnabled(True)
+            why = f"：{view.reason}" if view.reason else ""
+            self.remote_state.setText(f"{view.state.label}{why}")
+            return
+        self.remote_state.setText(f"{view.approver_name} 已批准，正在日结…")
+        counted = self.counted
+        assert counted is not None
+        service, actor, reason = self._service, self._actor, self.reason.text().strip()
+        expected, approval_id = counted.expected_cash_fen, view.id
+
+        def closed(done: CashSessionView) -> None:
+            self._closed = done
+            self._show(None)
+
+        self._run(
+            lambda: service.close_session(
+                actor, reason=reason, expected_fen=expected, approval_id=approval_id
+            ),
+            closed,
+        )
 
     def _idle(self) -> None:
         self._busy = False
