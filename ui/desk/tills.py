@@ -222,6 +222,7 @@ class TillsPage(QWidget):
             ("hall_x", "营业厅 X 报表 (F7)", "F7", self.show_hall_x),
             ("z", "日结单 (F8)", "F8", self.show_z),
             ("print", "打印日结单 (Ctrl+P)", "Ctrl+P", self.print_z),
+            ("day", "日结核对 (F4)", "F4", self.show_day),
             ("close", "营业厅日结 (F9)", "F9", self.close_day),
         ):
             button = QPushButton(text)
@@ -384,6 +385,11 @@ class TillsPage(QWidget):
         self._ctx.ops.query(
             lambda: cash.preview_z_report(actor, till_id), shown, self._failed, parent=self
         )
+
+    def show_day(self) -> None:
+        """The hall's day as it stands: the Z reports against payments and invoices."""
+        if self.hall is not None:
+            self._report(hall_day_html(self.hall), "day")
 
     def close_day(self) -> None:
         view = self.hall
