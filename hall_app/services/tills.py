@@ -44,6 +44,7 @@ from hall_app.domain.till import (
     variance_fen,
     z_ref,
 )
+from hall_app.services.actor import Actor
 
 Z_DOCUMENT = "z_report"
 # The methods a till is checked for; a prepaid card has no terminal settlement to count.
@@ -232,6 +233,19 @@ def verdict(checks: tuple[MethodCheck, ...]) -> str:
     if len(off) == 1 and off[0].code == PaymentMethod.CASH.value:
         return difference_label(off[0].difference_fen)
     return "、".join(f"{c.label}{difference_label(c.difference_fen)}" for c in off)
+
+
+def open_till_id(session: Session, actor: Actor, day: date | None) -> uuid.UUID | None:
+    """The clerk's open till at this counter on ``day``; with no day, the oldest one still
+    open (a till left open yesterday is closed before today's)."""
+    stmt = select(CashSession.id).where(
+        CashSession.counter_id == actor.counter_id,
+        CashSession.staff_id == actor.staff_id,
+        CashSession.status == CashSessionStatus.OPEN,
+    )
+    if day is not None:
+        stmt = stmt.where(CashSession.business_date == day)
+    return session.scalar(stmt.order_by(CashSession.business_date, CashSession.opened_at).limit(1))
 
 
 # -- the Z report's content, frozen at the close ------------------------------------------------

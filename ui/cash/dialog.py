@@ -247,6 +247,7 @@ class CashDialog(QDialog):
         self._closed: CashSessionView | None = None
         self._stage(OPEN)  # one part at a time, from the start: the dialog fits a 768 screen
         self.open_box.setVisible(False)  # until the till is read
+        self.action.setText("")  # nor an action: 开班 or 点钞完成 once it is known
         fit_to_screen(self, QSize(640, 600))
         self._busy = False
         self.preview: DocumentPreview | None = None
