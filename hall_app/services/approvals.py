@@ -122,10 +122,10 @@ def redeem(
     subject_ref: str,
     now: datetime,
 ) -> uuid.UUID:
-    """Use a remote approval inside the caller's transaction: it must be approved, unused,
-    asked by ``actor``, of ``kind`` and for ``subject_ref``. Marks it used (``used_at``) and
-    returns the approver's staff id; refuses clearly otherwise (nothing is used then, the
-    caller's transaction rolls back)."""
+    """Use a remote approval inside the caller's transaction: it must be approved (that same
+    business day), unused, asked by ``actor``, of ``kind`` and for ``subject_ref``. Marks it
+    used (``used_at``) and returns the approver's staff id; refuses clearly otherwise
+    (nothing is used then, the caller's transaction rolls back)."""
     approval = session.execute(
         select(Approval).where(Approval.id == approval_id).with_for_update()
     ).scalar_one_or_none()
@@ -152,6 +152,8 @@ def redeem(
     if state is ApprovalState.PENDING:
         raise ValidationError("主管尚未审批，请等待审批结果", APPROVAL_FIELD)
     assert approval.approver_id is not None
+    if approval.decided_at is not None and business_date(approval.decided_at) != business_date(now):
+        raise ValidationError("审批已过期（批准当天有效），请重新发起审批申请", APPROVAL_FIELD)
     approval.used_at = now
     approval.updated_at = now
     audit.record(

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from hall_app.app import HallApp
 from hall_app.db.models import Order
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import ApprovalRequest
 from hall_app.services.documents import DocumentKind
 from hall_app.services.numbers import NumberFilter
 from tests.gui.conftest import ShownMessages
@@ -26,9 +27,12 @@ from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_open_mobile_wizard import WAIT, card_of
 from tests.integration.test_open_mobile import _customer_without_mobile, _request
 from ui.app import Session
+from ui.approvals.remote import RemoteApprovalDialog
 from ui.cash.dialog import CashDialog
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
+from ui.desk.approvals import ApprovalsPage, DecisionDialog
+from ui.desk.pages import DeskContext
 from ui.documents.preview import DocumentPreview
 from ui.kiosk.window import KioskWindow
 from ui.login.dialog import LoginDialog
@@ -190,6 +194,33 @@ def open_red_letter(env: Env) -> Opened:
     return Opened(dialog, [dialog.issue_button, dialog.back_button])
 
 
+def open_remote_approval(env: Env) -> Opened:
+    ask = ApprovalRequest(
+        "handset_return", "sale-1", "七天无理由退货", "手机退货 SL202611240100001"
+    )
+    dialog = RemoteApprovalDialog(env.hall.approvals, env.clerk, env.ops, ask)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.send_button, dialog.close_button])
+
+
+def open_approvals_page(env: Env) -> Opened:
+    page = ApprovalsPage(DeskContext(env.hall, env.supervisor, env.ops))
+    page.setMinimumSize(page.minimumSizeHint())
+    _shown(env, page)
+    page.resize(page.minimumSizeHint())
+    return Opened(page, [page.approve_button, page.reject_button])
+
+
+def open_approval_decision(env: Env) -> Opened:
+    hall = env.hall
+    view = hall.approvals.request(
+        env.clerk, ApprovalRequest("red_letter", "INV-1", "抬头有误", "红冲发票 INV-1")
+    )
+    dialog = DecisionDialog(view, approve=False)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -202,6 +233,9 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "kiosk": open_kiosk,
     "queue_transfer": open_transfer,
     "red_letter": open_red_letter,
+    "remote_approval": open_remote_approval,
+    "approvals_page": open_approvals_page,
+    "approval_decision": open_approval_decision,
 }
 
 

@@ -240,3 +240,13 @@ def test_record_inline_keeps_four_eyes(hall: HallApp, clerk: Actor, supervisor: 
             reason="",
             now=now,
         )
+
+
+def test_an_approval_is_good_for_the_day_it_was_given(
+    hall: HallApp, clerk: Actor, supervisor: Actor, clock: FakeClock
+) -> None:
+    approval_id = _ask(hall, clerk, subject="INV-7")
+    hall.approvals.decide(supervisor, approval_id, True, "")
+    clock.now += timedelta(days=1)
+    with hall.db.unit_of_work() as s, pytest.raises(ValidationError, match="批准当天有效"):
+        redeem(s, clerk, approval_id, kind="red_letter", subject_ref="INV-7", now=clock())

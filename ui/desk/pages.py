@@ -36,8 +36,10 @@ class DeskPage:
 def _pages() -> list[DeskPage]:
     """Imported here, when the desk opens, so a clerk's window never loads the desk."""
     pages: list[DeskPage] = []
+    from ui.desk.approvals import ApprovalsPage
     from ui.desk.tills import TillsPage
 
+    pages.append(DeskPage("approvals", "审批", "Alt+1", Permission.APPROVE, ApprovalsPage))
     pages.append(DeskPage("tills", "现金管理", "Alt+3", Permission.CASH_RECONCILE, TillsPage))
     return pages
 

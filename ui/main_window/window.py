@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
             instalments=app.instalments,
             returns=app.handset_returns,
             auth=app.auth,
+            approvals=app.approvals,
         )
         self.customers.repayment_requested.connect(self.open_repayment)
         self.customers.open_mobile_requested.connect(self.open_mobile)
