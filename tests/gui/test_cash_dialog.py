@@ -316,9 +316,15 @@ def test_a_remote_approval_closes_the_till_when_it_arrives(
     qtbot.waitUntil(lambda: dialog.action.text() == "日结", timeout=WAIT)
     assert dialog.remote_button.isVisible()
     dialog.reason.insert("备用金少领一百")
-    qtbot.mouseClick(dialog.remote_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.remote_state.text() == "等待主管审批…", timeout=WAIT)
     supervisor = hall.auth.log_in("super1", "hall1234")
+    qtbot.mouseClick(dialog.remote_button, Qt.MouseButton.LeftButton)
+    remote = dialog.remote_dialog
+    assert remote is not None and remote.reason.text() == "备用金少领一百"
+    qtbot.keyClick(remote.reason, Qt.Key.Key_Return)  # 发送申请
+    qtbot.waitUntil(
+        lambda: any(a.kind == "cash_variance" for a in hall.approvals.inbox(supervisor)),
+        timeout=WAIT,
+    )
     [asked] = [a for a in hall.approvals.inbox(supervisor) if a.kind == "cash_variance"]
     assert asked.amount_fen == 10_000 and asked.request_reason == "备用金少领一百"
     hall.approvals.decide(supervisor, asked.id, True, "已核实")

@@ -10,11 +10,10 @@ buttons), and a submit in flight ignores more."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QSize, QTimer
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -51,6 +50,7 @@ from hall_app.services.documents import PrintedDocument
 from hall_app.services.tills import verdict
 from ui import format as fmt
 from ui import messages
+from ui.approvals.remote import REMOTE_BUTTON, RemoteApprovalDialog
 from ui.documents.preview import DocumentPreview
 from ui.keys import shortcut
 from ui.ops import Changes, Operations
@@ -85,10 +85,7 @@ class CashDialog(QDialog):
         self.setWindowTitle("开班 / 日结")
         self._service, self._actor, self._ops, self._auth = service, actor, ops, auth
         self._approvals = approvals
-        self.approval_id: uuid.UUID | None = None  # the remote request waiting for a decision
-        self.poll = QTimer(self)  # the decision arrives by itself: asked every 2 s
-        self.poll.setInterval(2_000)
-        self.poll.timeout.connect(self._poll)
+        self.remote_dialog: RemoteApprovalDialog | None = None
         self.stage = OPEN
         self.state = QLabel("正在读取…")
         self.state.setObjectName("cashState")
@@ -193,7 +190,7 @@ class CashDialog(QDialog):
         self.sup_password.returnPressed.connect(self.submit)
         sign.addRow("主管账号：", self.sup_user)
         sign.addRow("主管密码：", self.sup_password)
-        self.remote_button = QPushButton("请求远程审批")
+        self.remote_button = QPushButton(REMOTE_BUTTON)
         self.remote_button.setObjectName("remoteApproval")
         self.remote_button.setAutoDefault(False)
         self.remote_button.clicked.connect(self.ask_remote)
@@ -341,10 +338,7 @@ class CashDialog(QDialog):
         self.sign_box.setVisible(beyond)
         self.sup_user.clear()
         self.sup_password.clear()
-        self.poll.stop()
-        self.approval_id = None
         self.remote_state.clear()
-        self.remote_button.setEnabled(True)
         self.reason.setFocus()  # its Enter closes (and asks for a reason when one is due)
 
     def _stage(self, stage: str) -> None:
@@ -504,58 +498,33 @@ class CashDialog(QDialog):
         self._ops.query(lambda: service.preview_z_report(actor, till_id), shown, parent=self)
 
     def ask_remote(self) -> None:
-        """Send the variance to the duty supervisors' inbox; the decision comes back by
-        itself (a poll every 2 s) and an approval closes the till with it."""
+        """Send the variance to the duty supervisors' inbox (请求远程审批); the decision
+        arrives by itself in that dialog, and an approval closes the till with it."""
         counted, approvals, till = self.counted, self._approvals, self.till
         if self._busy or counted is None or approvals is None or till is None:
             return
-        reason = self.reason.text().strip()
-        if not reason:
-            self.error.setText(f"{REASON_FIELD}：{verdict(counted.checks)}，请填写原因后再请求审批")
-            self.reason.setFocus()
-            return
-        self.error.clear()
-        actor = self._actor
-        req = ApprovalRequest(
+        ask = ApprovalRequest(
             kind=CASH_VARIANCE.code,
             subject_ref=str(till.id),
-            request_reason=reason,
+            request_reason=self.reason.text().strip(),
             summary=f"现金差异 {till.counter_name} {verdict(counted.checks)}",
             amount_fen=counted.variance_fen,
         )
-
-        def sent(view: ApprovalView) -> None:
-            self.approval_id = view.id
-            self.remote_button.setEnabled(False)
-            self.remote_state.setText("等待主管审批…")
-            self.poll.start()
-
-        self._run(lambda: approvals.request(actor, req), sent, Changes.APPROVALS)
-
-    def _poll(self) -> None:
-        approvals, asked = self._approvals, self.approval_id
-        if approvals is None or asked is None:
-            self.poll.stop()
-            return
-        actor = self._actor
-        self._ops.query(
-            lambda: approvals.get(actor, asked), self._decided, self._failed, parent=self
-        )
+        if self.remote_dialog is not None:
+            self.remote_dialog.deleteLater()
+        self.remote_dialog = RemoteApprovalDialog(approvals, self._actor, self._ops, ask, self)
+        self.remote_dialog.decided.connect(self._decided)
+        self.remote_dialog.open()
 
     def _decided(self, view: ApprovalView) -> None:
-        if view.id != self.approval_id or view.state is ApprovalState.PENDING:
-            return
-        self.poll.stop()
-        if view.state is not ApprovalState.APPROVED:
-            self.approval_id = None
-            self.remote_button.setEnabled(True)
+        counted = self.counted
+        if view.state is not ApprovalState.APPROVED or counted is None:
             why = f"：{view.reason}" if view.reason else ""
             self.remote_state.setText(f"{view.state.label}{why}")
             return
         self.remote_state.setText(f"{view.approver_name} 已批准，正在日结…")
-        counted = self.counted
-        assert counted is not None
-        service, actor, reason = self._service, self._actor, self.reason.text().strip()
+        service, actor = self._service, self._actor
+        reason = self.reason.text().strip() or view.request_reason
         expected, approval_id = counted.expected_cash_fen, view.id
 
         def closed(done: CashSessionView) -> None:
