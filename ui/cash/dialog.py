@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -33,7 +32,6 @@ from hall_app.domain.enums import ApprovalState, CashMovementKind
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.money import MAX_AMOUNT_CHARS, to_fen
 from hall_app.domain.permissions import Permission
-from hall_app.domain.till import DENOMINATIONS_FEN, denomination_label
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalRequest, ApprovalService, ApprovalView
 from hall_app.services.auth import AuthService
@@ -44,13 +42,13 @@ from hall_app.services.cash import (
     BlindTill,
     CashService,
     CashSessionView,
-    TillCount,
 )
 from hall_app.services.documents import PrintedDocument
 from hall_app.services.tills import verdict
 from ui import format as fmt
 from ui import messages
 from ui.approvals.remote import REMOTE_BUTTON, RemoteApprovalDialog
+from ui.cash.count import CountBox
 from ui.documents.preview import DocumentPreview
 from ui.keys import shortcut
 from ui.ops import Changes, Operations
@@ -58,16 +56,6 @@ from ui.screen import fit_to_screen
 
 OPEN, COUNT, REVIEW = "open", "count", "review"
 T = TypeVar("T")
-
-
-def _pieces(text: str, label: str) -> int:
-    text = text.strip()
-    if not text:
-        return 0
-    try:
-        return int(text)
-    except ValueError:
-        raise ValidationError(f"{label}的张数须为整数，现在“{text}”", "点钞") from None
 
 
 class CashDialog(QDialog):
@@ -103,41 +91,14 @@ class CashDialog(QDialog):
         open_form.addRow(self.amount_label, self.amount)
 
         # 点钞: the blind count by denomination, then the terminals' settlement.
-        self.count_box = QGroupBox("按面额清点钱箱（盲点：清点完成前不显示应有金额）")
-        grid = QGridLayout(self.count_box)
-        self.pieces: dict[int, QLineEdit] = {}
-        self.subtotals: dict[int, QLabel] = {}
-        for i, fen in enumerate(DENOMINATIONS_FEN):
-            field = QLineEdit()
-            field.setObjectName(f"pieces{fen}")
-            field.setMaxLength(6)
-            field.setPlaceholderText("0")
-            field.textChanged.connect(self._recount)
-            field.returnPressed.connect(self._next_field)
-            self.pieces[fen] = field
-            sub = QLabel("")
-            self.subtotals[fen] = sub
-            row, col = i % 4, (i // 4) * 3
-            grid.addWidget(QLabel(f"{denomination_label(fen)} ×"), row, col)
-            grid.addWidget(field, row, col + 1)
-            grid.addWidget(sub, row, col + 2)
-        self.cash_total = QLabel("现金合计：¥0.00")
-        self.cash_total.setObjectName("cashCountTotal")
-        grid.addWidget(self.cash_total, 4, 0, 1, 6)
-        self.card = QLineEdit()
-        self.card.setObjectName("cardSettlement")
-        self.card.setMaxLength(MAX_AMOUNT_CHARS)
-        self.card.setPlaceholderText("POS 结算单上的合计，没有填 0")
-        self.card.returnPressed.connect(self._next_field)
-        self.qr = QLineEdit()
-        self.qr.setObjectName("qrSettlement")
-        self.qr.setMaxLength(MAX_AMOUNT_CHARS)
-        self.qr.setPlaceholderText("扫码收款对账单合计，没有填 0")
+        self.count_box = CountBox()
+        self.pieces, self.card, self.qr = (
+            self.count_box.pieces,
+            self.count_box.card,
+            self.count_box.qr,
+        )
+        self.cash_total = self.count_box.cash_total
         self.qr.returnPressed.connect(self.submit)
-        settle = QFormLayout()
-        settle.addRow("银行卡结算（元）：", self.card)
-        settle.addRow("扫码结算（元）：", self.qr)
-        grid.addLayout(settle, 5, 0, 1, 6)
 
         # 存取现金 while the till is open.
         self.move_box = QGroupBox("存取现金")
@@ -301,11 +262,7 @@ class CashDialog(QDialog):
         if counted is None:
             self._stage(COUNT)
             self.state.setText(f"{head}\n请按面额清点钱箱，再填写刷卡和扫码的结算金额。")
-            for field in self.pieces.values():
-                field.clear()
-            self.card.clear()
-            self.qr.clear()
-            self.pieces[DENOMINATIONS_FEN[0]].setFocus()
+            self.count_box.clear()
             return
         self._stage(REVIEW)
         self.state.setText(head)
@@ -351,21 +308,6 @@ class CashDialog(QDialog):
         self.print_button.setVisible(stage == OPEN and self._closed is not None)
         self.action.setText({OPEN: "开班", COUNT: "点钞完成", REVIEW: "日结"}[stage])
 
-    def _recount(self) -> None:
-        total = 0
-        for fen, field in self.pieces.items():
-            try:
-                n = _pieces(field.text(), denomination_label(fen))
-            except ValidationError:
-                self.subtotals[fen].setText("？")
-                continue
-            self.subtotals[fen].setText(fmt.money(fen * n) if n else "")
-            total += fen * n
-        self.cash_total.setText(f"现金合计：{fmt.money(total)}")
-
-    def _next_field(self) -> None:
-        self.focusNextChild()
-
     def _back_to_count(self) -> None:
         if self.till is not None:
             self._show(self.till, None)
@@ -406,16 +348,11 @@ class CashDialog(QDialog):
 
     def _count(self) -> None:
         try:
-            counts = {
-                fen: _pieces(f.text(), denomination_label(fen)) for fen, f in self.pieces.items()
-            }
-            card = to_fen(self.card.text() or "0")
-            qr = to_fen(self.qr.text() or "0")
+            count = self.count_box.count()
         except ValidationError as exc:
             self.error.setText(exc.text)
             return
         service, actor, till = self._service, self._actor, self.till
-        count = TillCount(counts, card_fen=card, qr_fen=qr)
         self._run(lambda: service.record_count(actor, count), lambda v: self._show(till, v))
 
     def _close(self) -> None:
