@@ -168,6 +168,7 @@ def build_app(
             clock,
             unsynced=lambda: sync.waiting() if sync.configured else 0,
             rules=settings.rules,
+            link=link,
         ),
         sync=sync,
         link=link,

@@ -45,8 +45,10 @@ def _pages() -> list[DeskPage]:
 
     pages.append(DeskPage("staff", "员工账号", "Alt+5", Permission.STAFF_UNLOCK, StaffPage))
     from ui.desk.approvals import ApprovalsPage
+    from ui.desk.tills import TillsPage
 
     pages.append(DeskPage("approvals", "审批", "Alt+1", Permission.APPROVE, ApprovalsPage))
+    pages.append(DeskPage("tills", "现金管理", "Alt+3", Permission.CASH_RECONCILE, TillsPage))
     return pages
 
 

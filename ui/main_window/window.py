@@ -370,7 +370,14 @@ class MainWindow(QMainWindow):
     def open_cash(self) -> None:
         if self.cash_dialog is not None:
             self.cash_dialog.deleteLater()
-        dialog = CashDialog(self._app.cash, self.actor, self._ops, self)
+        dialog = CashDialog(
+            self._app.cash,
+            self.actor,
+            self._ops,
+            self,
+            auth=self._app.auth,
+            approvals=self._app.approvals,
+        )
         self.cash_dialog = dialog
         dialog.open()
 
