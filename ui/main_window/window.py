@@ -34,6 +34,7 @@ from ui import format as fmt
 from ui import messages
 from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
+from ui.desk.my_performance import MyPerformanceDialog
 from ui.desk.pages import DeskContext, may_open_desk
 from ui.fixed_line.demands import DemandListDialog
 from ui.fixed_line.wizard import FIXED_SERVICE, FixedLineWizard, RelocationWizard
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
             instalments=app.instalments,
             returns=app.handset_returns,
             auth=app.auth,
+            approvals=app.approvals,
         )
         self.customers.repayment_requested.connect(self.open_repayment)
         self.customers.open_mobile_requested.connect(self.open_mobile)
@@ -115,7 +117,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self._header())
-        self.queue = QueuePanel(app.queue, actor, ops)
+        self.queue = QueuePanel(app.queue, actor, ops, evaluations=app.evaluations)
         self.queue.ticket_changed.connect(self._ticket_changed)
         self._visit_ticket: uuid.UUID | None = None  # the ticket whose customer may be on screen
         layout.addWidget(self.queue)
@@ -163,6 +165,13 @@ class MainWindow(QMainWindow):
             self.work_orders_action = work_orders
             if actor.can(Permission.STOCK_RECEIVE):  # 终端入库 and 终端库存
                 self.stock_menu = StockMenu(app.stock, actor, ops, menu, self)
+        mine = self.menuBar().addMenu("我的(&M)")
+        performance = mine.addAction("我的业绩")
+        performance.setObjectName("myPerformanceAction")
+        performance.setShortcut("Ctrl+Shift+P")
+        performance.triggered.connect(self.open_my_performance)
+        self.my_performance_action = performance
+        self.my_performance_dialog: MyPerformanceDialog | None = None
         shortcut(self, "F10", self.open_cash)
         shortcut(self, "Ctrl+Shift+L", self.request_logout)
         fit_to_screen(self, QSize(1350, 760), share=(0.9, 0.92))
@@ -388,10 +397,26 @@ class MainWindow(QMainWindow):
         self.quarantine_dialog = dialog
         dialog.open()
 
+    def open_my_performance(self) -> None:
+        """The signed-in staff member's own figures (我的业绩, Ctrl+Shift+P)."""
+        if self.my_performance_dialog is not None:
+            self.my_performance_dialog.deleteLater()
+        dialog = MyPerformanceDialog(self._app, self.actor, self._ops, self)
+        dialog.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
+        self.my_performance_dialog = dialog
+        dialog.open()
+
     def open_cash(self) -> None:
         if self.cash_dialog is not None:
             self.cash_dialog.deleteLater()
-        dialog = CashDialog(self._app.cash, self.actor, self._ops, self)
+        dialog = CashDialog(
+            self._app.cash,
+            self.actor,
+            self._ops,
+            self,
+            auth=self._app.auth,
+            approvals=self._app.approvals,
+        )
         self.cash_dialog = dialog
         dialog.open()
 
