@@ -78,10 +78,14 @@ def _open_review(qtbot: QtBot, session: Session) -> tuple[MainWindow, QueueRevie
     assert window.desk is None  # built when first opened
     qtbot.keyClick(window.customers.query, Qt.Key.Key_F12)
     desk = window.desk
-    assert desk is not None and desk.isVisible()
+    assert desk is not None
+    qtbot.addWidget(desk)
+    qtbot.waitUntil(desk.isActiveWindow, timeout=WAIT)  # a window of its own, in front
+    assert desk.isWindow() and desk.windowTitle().startswith("主管工作台")
     qtbot.keyClick(desk, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
     page = desk.built("queue_review")
     assert isinstance(page, QueueReviewPage) and page.isVisible()
+    assert desk.tabs.currentWidget().isAncestorOf(page)
     return window, page
 
 
@@ -113,11 +117,19 @@ def test_a_supervisor_opens_the_desk_and_goes_back(
     desk = window.desk
     assert desk is not None
     assert [p.key for p in desk.pages] == [p.key for p in desk_pages(window.actor)]
-    assert window.pages.currentWidget().isAncestorOf(desk)
-    qtbot.keyClick(desk, Qt.Key.Key_F3)
-    assert window.customers.isVisible() and not desk.isVisible()
-    window.nav.setCurrentRow(_nav_texts(window).index("主管工作台  (F12)"))
-    assert desk.isVisible() and window.desk is desk  # the same desk, not built again
+    assert [p.shortcut for p in desk.pages] == sorted(p.shortcut for p in desk.pages)
+    # F12 in the desk: back to the counter's window (its queue keys), the desk stays open
+    qtbot.keyClick(desk, Qt.Key.Key_F12)
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT)
+    assert desk.isVisible()
+    desk.close()
+    window.nav.setCurrentRow(0)
+    window.nav.setCurrentRow(_nav_texts(window).index("主管工作台  (F12)"))  # the navigation
+    qtbot.waitUntil(desk.isVisible, timeout=WAIT)
+    assert window.desk is desk  # the same desk, not built again
+    window.leave_confirmed = True
+    window.close()
+    assert not desk.isVisible()  # closes with the main window
     assert shown.items == []
 
 

@@ -269,12 +269,14 @@ def open_approval_decision(env: Env) -> Opened:
 
 
 def open_supervisor_desk(env: Env) -> Opened:
-    """The main window of a supervisor at 主管工作台 · 排队日报, a day reviewed with its
-    charts: the filters, the export buttons and the charts inside the window."""
+    """The supervisor's desk window at 排队日报, a day reviewed with its charts: the
+    filters, the export buttons and the charts inside the window."""
     window = _logged_in(env.qtbot, env.session, "super1")
     window.open_desk()
-    assert window.desk is not None
-    page = window.desk.go_to_key("queue_review")
+    desk = window.desk
+    assert desk is not None
+    env.qtbot.addWidget(desk)
+    page = desk.go_to_key("queue_review")
     assert isinstance(page, QueueReviewPage)
     page.date.setDate(page.date.date().addDays(-1))  # yesterday: a whole day of the demo
     page.refresh()
@@ -286,7 +288,7 @@ def open_supervisor_desk(env: Env) -> Opened:
     )
     for view in page.charts.values():  # each chart at least readable
         assert view.width() >= 300 and view.height() >= 150, (view.objectName(), view.size())
-    return Opened(window, [page.query_button, page.xlsx_button, page.pdf_button])
+    return Opened(desk, [page.query_button, page.xlsx_button, page.pdf_button])
 
 
 WINDOWS: dict[str, Callable[[Env], Opened]] = {

@@ -1,6 +1,12 @@
-"""The supervisor's desk (主管工作台): one tab per page the staff member may open, Alt+1 … Alt+5
-to go to one, each page built the first time it is shown (a page that is never opened costs
-nothing, and opening the desk never waits for a page's first query)."""
+"""The supervisor's desk (主管工作台): a window of its own beside the main window, one tab per
+page the staff member may open, Alt+1 … Alt+5 to go to one, each page built the first time it
+is shown (a page that is never opened costs nothing, and opening the desk never waits for a
+page's first query).
+
+A window of its own, not a page of the main window: the pages' keys (刷新 F5, X 报表 F6 …)
+would otherwise clash with the queue bar's F2–F8 (an ambiguous key does nothing), and the
+review's tables and charts get the whole screen. A supervisor serving at a counter keeps the
+main window and its queue bar and switches with F12."""
 
 from __future__ import annotations
 
@@ -8,11 +14,13 @@ import functools
 import logging
 import sys
 
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from ui.desk.pages import DeskContext, DeskPage, desk_pages
 from ui.keys import shortcut
+from ui.screen import fit_to_screen
 
 log = logging.getLogger("hall.ui.desk")
 # The desk's reader threads run seconds of Python (a month's review, its charts drawn with
@@ -26,7 +34,9 @@ class SupervisorDesk(QWidget):
 
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setWindowFlag(Qt.WindowType.Window)  # its own window, over its parent
         self.setObjectName("supervisorDesk")
+        self.setWindowTitle(f"主管工作台 — {ctx.actor.hall_name}")
         self._ctx = ctx
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self.pages: list[DeskPage] = desk_pages(ctx.actor)
@@ -37,7 +47,7 @@ class SupervisorDesk(QWidget):
         self.tabs.setUsesScrollButtons(True)  # never wider than the window
         self.tabs.setDocumentMode(True)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(6, 6, 6, 6)
         for index, page in enumerate(self.pages):
             holder = QWidget()
             holder.setObjectName(f"desk_{page.key}")
@@ -54,6 +64,21 @@ class SupervisorDesk(QWidget):
             self.empty.setObjectName("deskEmpty")
             layout.addWidget(self.empty, 1)
         self.tabs.currentChanged.connect(self._ensure_built)
+        shortcut(self, "F12", self.back_to_main)  # F12 again: back to the counter's window
+        fit_to_screen(self, QSize(1350, 760), share=(0.9, 0.92))
+
+    def open(self) -> None:
+        """Shown (or raised) and active, the focus in its current page."""
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.focus_current()
+
+    def back_to_main(self) -> None:
+        parent = self.parentWidget()
+        if parent is not None:
+            parent.window().raise_()
+            parent.window().activateWindow()
 
     def page(self, key: str) -> QWidget:
         """The page ``key`` (e.g. "queue_review"), built now if it was not yet."""

@@ -100,15 +100,12 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(140)
         self._add_page("客户查询", "F3", self.customers, self.customers.focus_query)
-        # 主管工作台: supervisors and admins only, built the first time it is opened
+        # 主管工作台: supervisors and admins only, its own window, built the first time
         self.desk: SupervisorDesk | None = None
         self._desk_holder: QWidget | None = None
         if may_open_desk(actor):
-            holder = QWidget()
-            holder.setObjectName("deskHolder")
-            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
-            self._desk_holder = holder
-            self._add_page("主管工作台", "F12", holder)
+            self._desk_holder = self._desk_launcher()
+            self._add_page("主管工作台", "F12", self._desk_holder)
             shortcut(self, "F12", self.open_desk)
         self.nav.currentRowChanged.connect(self._nav_changed)
         self.nav.setCurrentRow(0)
@@ -184,29 +181,38 @@ class MainWindow(QMainWindow):
         self.nav.addItem(item)
         self.pages.addWidget(page)
 
+    def _desk_launcher(self) -> QWidget:
+        """The navigation's 主管工作台 page: the desk opens in its own window."""
+        holder = QWidget()
+        holder.setObjectName("deskHolder")
+        column = QVBoxLayout(holder)
+        note = QLabel(
+            "主管工作台在单独的窗口中打开：审批、排队日报、现金管理、员工考核、员工账号。"
+        )
+        note.setWordWrap(True)
+        button = QPushButton("打开主管工作台 (F12)")
+        button.setObjectName("openDeskButton")
+        button.clicked.connect(self.open_desk)
+        column.addWidget(note)
+        column.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addStretch(1)
+        return holder
+
     def _nav_changed(self, row: int) -> None:
         self.pages.setCurrentIndex(row)
         if self._desk_holder is not None and self.pages.widget(row) is self._desk_holder:
-            self._build_desk()
-
-    def _build_desk(self) -> SupervisorDesk:
-        if self.desk is None:
-            from ui.desk.window import SupervisorDesk  # a clerk's window never loads the desk
-
-            assert self._desk_holder is not None
-            self.desk = SupervisorDesk(DeskContext(self._app, self.actor, self._ops))
-            layout = self._desk_holder.layout()
-            assert layout is not None
-            layout.addWidget(self.desk)
-            self.desk.show()  # added to a shown window: shown now, not on the next event
-        return self.desk
+            self.open_desk()
 
     def open_desk(self) -> None:
-        """F12: the supervisor's desk, with the focus in its current page."""
+        """F12 (or the navigation): the supervisor's desk window, built the first time."""
         if self._desk_holder is None:
             return
         self.nav.setCurrentRow(self.pages.indexOf(self._desk_holder))
-        self._build_desk().focus_current()
+        if self.desk is None:
+            from ui.desk.window import SupervisorDesk  # a clerk's window never loads the desk
+
+            self.desk = SupervisorDesk(DeskContext(self._app, self.actor, self._ops), self)
+        self.desk.open()
 
     def _header(self) -> QWidget:
         frame = QFrame()
@@ -466,6 +472,7 @@ class MainWindow(QMainWindow):
         self.queue.stop()
         if self.desk is not None:
             self.desk.stop()
+            self.desk.close()
         with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
             self._ops.busy_changed.disconnect(self._on_busy)
         super().closeEvent(event)
