@@ -123,10 +123,10 @@ def test_a_supervisor_opens_the_desk_and_goes_back(
     qtbot.waitUntil(window.isActiveWindow, timeout=WAIT)
     assert desk.isVisible()
     desk.close()
-    window.nav.setCurrentRow(0)
     window.nav.setCurrentRow(_nav_texts(window).index("主管工作台  (F12)"))  # the navigation
     qtbot.waitUntil(desk.isVisible, timeout=WAIT)
     assert window.desk is desk  # the same desk, not built again
+    assert window.nav.currentRow() == 0 and window.customers.isVisible()  # the work area kept
     window.leave_confirmed = True
     window.close()
     assert not desk.isVisible()  # closes with the main window

@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         self.desk: SupervisorDesk | None = None
         self._desk_holder: QWidget | None = None
         if may_open_desk(actor):
-            self._desk_holder = self._desk_launcher()
+            self._desk_holder = QWidget()  # a navigation entry, never shown: the desk's window
             self._add_page("主管工作台", "F12", self._desk_holder)
             shortcut(self, "F12", self.open_desk)
         self.nav.currentRowChanged.connect(self._nav_changed)
@@ -181,33 +181,19 @@ class MainWindow(QMainWindow):
         self.nav.addItem(item)
         self.pages.addWidget(page)
 
-    def _desk_launcher(self) -> QWidget:
-        """The navigation's 主管工作台 page: the desk opens in its own window."""
-        holder = QWidget()
-        holder.setObjectName("deskHolder")
-        column = QVBoxLayout(holder)
-        note = QLabel(
-            "主管工作台在单独的窗口中打开：审批、排队日报、现金管理、员工考核、员工账号。"
-        )
-        note.setWordWrap(True)
-        button = QPushButton("打开主管工作台 (F12)")
-        button.setObjectName("openDeskButton")
-        button.clicked.connect(self.open_desk)
-        column.addWidget(note)
-        column.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
-        column.addStretch(1)
-        return holder
-
     def _nav_changed(self, row: int) -> None:
-        self.pages.setCurrentIndex(row)
         if self._desk_holder is not None and self.pages.widget(row) is self._desk_holder:
+            # 主管工作台 is a window of its own: opened, and the work area stays as it was
+            self.nav.setCurrentRow(self.pages.currentIndex())
             self.open_desk()
+            return
+        self.pages.setCurrentIndex(row)
 
     def open_desk(self) -> None:
-        """F12 (or the navigation): the supervisor's desk window, built the first time."""
+        """F12 (or the navigation): the supervisor's desk window, built the first time; the
+        main window keeps its page (a customer's record stays open behind the desk)."""
         if self._desk_holder is None:
             return
-        self.nav.setCurrentRow(self.pages.indexOf(self._desk_holder))
         if self.desk is None:
             from ui.desk.window import SupervisorDesk  # a clerk's window never loads the desk
 
