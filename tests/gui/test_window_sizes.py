@@ -34,6 +34,7 @@ from ui.customers.register import RegisterDialog
 from ui.desk.approvals import ApprovalsPage, DecisionDialog
 from ui.desk.my_performance import MyPerformanceDialog
 from ui.desk.pages import DeskContext
+from ui.desk.queue_review import QueueReviewPage
 from ui.desk.staff_dialogs import NewStaffDialog, ResetPasswordDialog
 from ui.documents.preview import DocumentPreview
 from ui.kiosk.window import KioskWindow
@@ -267,6 +268,29 @@ def open_approval_decision(env: Env) -> Opened:
     return Opened(dialog, [dialog.ok_button])
 
 
+def open_supervisor_desk(env: Env) -> Opened:
+    """The supervisor's desk window at 排队日报, a day reviewed with its charts: the
+    filters, the export buttons and the charts inside the window."""
+    window = _logged_in(env.qtbot, env.session, "super1")
+    window.open_desk()
+    desk = window.desk
+    assert desk is not None
+    env.qtbot.addWidget(desk)
+    page = desk.go_to_key("queue_review")
+    assert isinstance(page, QueueReviewPage)
+    page.date.setDate(page.date.date().addDays(-1))  # yesterday: a whole day of the demo
+    page.refresh()
+    env.qtbot.waitUntil(
+        lambda: page.reviewed is not None and not page.reviewed.report.empty, timeout=WAIT
+    )
+    env.qtbot.waitUntil(
+        lambda: all(v.image is not None for v in page.charts.values()), timeout=WAIT
+    )
+    for view in page.charts.values():  # each chart at least readable
+        assert view.width() >= 300 and view.height() >= 150, (view.objectName(), view.size())
+    return Opened(desk, [page.query_button, page.xlsx_button, page.pdf_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -287,6 +311,7 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "remote_approval": open_remote_approval,
     "approvals_page": open_approvals_page,
     "approval_decision": open_approval_decision,
+    "supervisor_desk": open_supervisor_desk,
 }
 
 

@@ -49,7 +49,30 @@ def _pages() -> list[DeskPage]:
 
     pages.append(DeskPage("approvals", "审批", "Alt+1", Permission.APPROVE, ApprovalsPage))
     pages.append(DeskPage("tills", "现金管理", "Alt+3", Permission.CASH_RECONCILE, TillsPage))
+    from ui.desk.queue_review import QueueReviewPage
+
+    pages.append(
+        DeskPage("queue_review", "排队日报", "Alt+2", Permission.REPORTS_VIEW, QueueReviewPage)
+    )
     return pages
+
+
+# The rights of a supervisor's or an admin's desk; a clerk holds none of them, so a clerk's
+# window has no desk (and every service behind a page refuses a clerk anyway).
+DESK_PERMISSIONS = frozenset(
+    {
+        Permission.APPROVE,
+        Permission.REPORTS_VIEW,
+        Permission.CASH_RECONCILE,
+        Permission.STAFF_UNLOCK,
+        Permission.STAFF_ADMIN,
+    }
+)
+
+
+def may_open_desk(actor: Actor) -> bool:
+    """Whether this staff member's window offers the desk (without loading its pages)."""
+    return any(actor.can(p) for p in DESK_PERMISSIONS)
 
 
 def desk_pages(actor: Actor) -> list[DeskPage]:
