@@ -32,6 +32,8 @@ FULL = {
     "typing_s": 2.0,
     "screens": 80,  # 20 searches per kind, 40 tickets called, 20 wizards
     "import_rows": 100_000,
+    "desk_months": 5,
+    "reviews": 50,  # S14 day reviews; S15 reviews the busiest month n/10 times, S16 n/5 PDFs
 }
 QUICK = {
     "customers": 2_000,
@@ -47,6 +49,8 @@ QUICK = {
     "typing_s": 0.5,
     "screens": 8,
     "import_rows": 2_000,
+    "desk_months": 2,
+    "reviews": 10,
 }
 README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
@@ -328,6 +332,45 @@ def memory_row(db: str, n: int) -> Row:
     )
 
 
+def desk_rows(db: str, n: int) -> list[Row]:
+    """S17 and S18: the supervisor's desk in the real GUI, each in its own process."""
+    stall = probe("desk-stall", db, n)
+    memory = probe("desk-memory", db, n)
+    return [
+        Row(
+            "S17",
+            f"主管工作台生成月报时事件循环最长停顿 longest GUI stall while the desk builds a month"
+            f" ({stall['month']}, {stall['tickets']:,} tickets, ×{stall['months']})",
+            stall["max_stall_ms"],
+            stall["p95_gap_ms"],
+            "—",
+            None,
+            None,
+            stall["peak_rss_mb"],
+            "≤ 50 ms",
+            stall["max_stall_ms"] <= 50,
+            {
+                "month_to_charts_median_ms": stall["month_to_charts_median_ms"],
+                "desk_open_max_stall_ms": stall["open_max_stall_ms"],
+            },
+            columns=("max stall", "p95 gap"),
+        ),
+        Row(
+            "S18",
+            f"打开主管工作台（日报与月报各 {n} 次）后的峰值内存 peak RSS with the desk open",
+            None,
+            None,
+            "—",
+            None,
+            None,
+            memory["peak_rss_mb"],
+            "≤ 350 MB",
+            memory["peak_rss_mb"] <= 350,
+            {"reviews": memory["reviews"], "tickets_month": memory["tickets_month"]},
+        ),
+    ]
+
+
 def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
     """Orders write, so they run on a throwaway copy of the benchmark database."""
     source = Path(db.removeprefix("sqlite:///"))
@@ -473,6 +516,59 @@ def import_row(db: str, cfg: dict[str, int], scratch: Path) -> Row:
     )
 
 
+def report_rows(db: str, n: int) -> list[Row]:
+    """S14–S16: the supervisor's queue review of a day and of a month, and its PDF."""
+    r = probe("reports", db, n)
+    day, month, pdf = r["day"], r["month"], r["pdf"]
+
+    def ratio(got: float, base: float) -> float | None:
+        return round(got / base, 2) if base else None
+
+    return [
+        Row(
+            "S14",
+            f"排队日报（一天）queue day review, {day['reviews']} reviews over {day['days']} "
+            f"days (median {day['tickets_median']} tickets)",
+            day["median_ms"],
+            day["p95_ms"],
+            "raw sqlite3, same SQL, p95",
+            day["baseline"]["p95_ms"],
+            ratio(day["p95_ms"], day["baseline"]["p95_ms"]),
+            r["peak_rss_mb"],
+            "p95 ≤ 300 ms",
+            day["p95_ms"] <= 300,
+            {"statements": day["statements"], "raw_median_ms": day["baseline"]["median_ms"]},
+        ),
+        Row(
+            "S15",
+            f"排队月报 queue month review, {month['month']} ({month['tickets']:,} tickets), "
+            f"{month['runs']} runs",
+            month["median_ms"],
+            month["p95_ms"],
+            "raw sqlite3, same SQL, median",
+            month["baseline"]["median_ms"],
+            ratio(month["median_ms"], month["baseline"]["median_ms"]),
+            r["peak_rss_mb"],
+            "≤ 1.5 s",
+            month["p95_ms"] <= 1500,
+            {"statements": month["statements"]},
+        ),
+        Row(
+            "S16",
+            f"排队日报 PDF with four charts, {pdf['day']} ({pdf['tickets']} tickets, "
+            f"{pdf['pdf_kb']} KB), {pdf['renders']} renders",
+            pdf["median_ms"],
+            pdf["p95_ms"],
+            "the same PDF without the charts, median",
+            pdf["baseline"]["median_ms"],
+            ratio(pdf["median_ms"], pdf["baseline"]["median_ms"]),
+            r["peak_rss_mb"],
+            "≤ 1 s",
+            pdf["p95_ms"] <= 1000,
+        ),
+    ]
+
+
 def _completion_row(
     rid: str,
     label: str,
@@ -595,7 +691,9 @@ def main() -> int:
     rows.append(memory_row(db, cfg["memory"]))
     rows += order_rows(db, cfg, args.cache_dir)
     rows.append(import_row(db, cfg, args.cache_dir))
+    rows += report_rows(db, cfg["reviews"])
     rows += screen_rows(db, cfg["screens"], args.cache_dir)
+    rows += desk_rows(db, cfg["desk_months"])
     info = machine()
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

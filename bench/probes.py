@@ -15,6 +15,11 @@ python -m bench.probes push    --db URL -n N  push N customer records to a scrat
 python -m bench.probes typed-login --db URL --pace S  S2b (bench/e2e.py)
 python -m bench.probes screens --db URL -n N  E1–E4 through the real widgets (bench/e2e.py)
 python -m bench.probes import  --db URL -n N  check and import an N-row IMEI file (S13)
+python -m bench.probes desk-stall --db URL -n N  longest stall while the desk builds a month
+                                              N times (S17, bench/desk_probe.py)
+python -m bench.probes desk-memory --db URL -n N  peak RSS with the desk open after N day and
+                                              N month reviews (S18)
+python -m bench.probes reports --db URL -n N  N day reviews, months, PDFs (S14–S16)
 """
 
 from __future__ import annotations
@@ -1348,6 +1353,9 @@ def main() -> None:
             "typed-login",
             "screens",
             "import",
+            "desk-stall",
+            "desk-memory",
+            "reports",
         ],
     )
     parser.add_argument("--db")
@@ -1361,6 +1369,13 @@ def main() -> None:
             emit(**e2e.probe_typed_login(args.db, args.pace))
         else:
             emit(**e2e.probe_screens(args.db, args.n))
+    elif args.probe in ("desk-stall", "desk-memory"):
+        from bench.desk_probe import probe_desk_memory, probe_desk_stall
+
+        if args.probe == "desk-stall":
+            emit(**probe_desk_stall(args.db, args.n))
+        else:
+            emit(**probe_desk_memory(args.db, args.n))
     elif args.probe == "import":
         import tempfile
         from pathlib import Path
@@ -1369,6 +1384,11 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as scratch:
             emit(**probe_import(args.db, args.n, Path(scratch)))
+    elif args.probe == "reports":
+        from bench.report_probe import probe_reports
+
+        n = args.n
+        emit(**probe_reports(args.db, n, max(2, n // 10), max(2, n // 5)))
     elif args.probe == "bare":
         probe_bare()
     elif args.probe == "login":

@@ -19,6 +19,7 @@ from hall_app.demo.scanner import DemoSimScanner
 from hall_app.devices.id_reader import IdCardReader
 from hall_app.devices.scanner import SimScanner
 from hall_app.domain.errors import StorageError
+from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
 from hall_app.services.calendar import CalendarService
 from hall_app.services.cash import CashService
@@ -26,6 +27,7 @@ from hall_app.services.catalog import CatalogService
 from hall_app.services.coverage import CoverageService
 from hall_app.services.customers import CustomerService
 from hall_app.services.documents import DocumentService
+from hall_app.services.evaluation import EvaluationService
 from hall_app.services.fixed_line import FixedLineService
 from hall_app.services.handset_returns import HandsetReturnService
 from hall_app.services.handsets import HandsetService
@@ -34,7 +36,10 @@ from hall_app.services.instalments import InstallmentService
 from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
+from hall_app.services.performance import PerformanceService
 from hall_app.services.queue import QueueService
+from hall_app.services.reports import QueueReportService
+from hall_app.services.staff import StaffService
 from hall_app.services.stock import HandsetStockService
 from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
@@ -66,6 +71,11 @@ class HallApp:
     instalments: InstallmentService
     stock: HandsetStockService  # 终端入库 and the handsets' stock counts
     handset_returns: HandsetReturnService
+    reports: QueueReportService  # the supervisor's queue review (排队日报)
+    evaluations: EvaluationService  # the customer's press at the end of a visit (服务评价)
+    performance: PerformanceService  # staff figures and the monthly appraisal (员工考核)
+    staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
+    approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -158,6 +168,7 @@ def build_app(
             clock,
             unsynced=lambda: sync.waiting() if sync.configured else 0,
             rules=settings.rules,
+            link=link,
         ),
         sync=sync,
         link=link,
@@ -191,4 +202,9 @@ def build_app(
         instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
         stock=HandsetStockService(db, clock),
         handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
+        reports=QueueReportService(db, clock, settings.rules),
+        evaluations=EvaluationService(db, clock, settings.rules, link),
+        performance=PerformanceService(db, clock, settings.rules, link),
+        staff=StaffService(db, clock, settings.rules, hasher, link=link),
+        approvals=ApprovalService(db, clock, settings.rules, link),
     )

@@ -15,7 +15,17 @@ from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import HallError
 
-COMMANDS = ("demo", "migrate", "central", "sync", "calendar", "slots", "workorder", "import")
+COMMANDS = (
+    "demo",
+    "migrate",
+    "central",
+    "sync",
+    "calendar",
+    "slots",
+    "workorder",
+    "import",
+    "report",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--hall", help="the receiving hall (its code; default: the only one)")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    from hall_app.report_cli import add_parser as add_report_parser
+
+    add_report_parser(sub)
     return parser
 
 
@@ -100,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             from hall_app.stock_cli import import_handsets
 
             return import_handsets(engine, args)
+        if args.command == "report":
+            from hall_app.report_cli import daily_report
+
+            return daily_report(engine, settings, args)
         build_parser().print_help()
         return 2
     except HallError as exc:

@@ -74,7 +74,8 @@ class Session:
         if self.login is not None:  # the previous dialog, still holding its fields
             self.login.deleteLater()
         auth = self.hall.auth if self.hall is not None else None
-        self.login = LoginDialog(auth, self.ops, self.subtitle())
+        staff = self.hall.staff if self.hall is not None else None
+        self.login = LoginDialog(auth, self.ops, self.subtitle(), staff=staff)
         self.login.accepted.connect(self._open_main)
         self.login.show()
         return self.login
@@ -148,7 +149,7 @@ def start_gui(
 
     def ready(hall: HallApp) -> None:
         session.hall = hall
-        login.set_auth(hall.auth, session.subtitle())
+        login.set_auth(hall.auth, session.subtitle(), hall.staff)
 
     def failed(exc: HallError) -> None:
         messages.error(login, exc.text, title="无法打开数据库")

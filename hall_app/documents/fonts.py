@@ -26,14 +26,20 @@ class DocumentError(HallError):
 
 
 @cache
-def register_cjk_font() -> str:
-    """Register the first usable font once; returns the reportlab font name."""
+def cjk_font_path() -> str:
+    """The first usable font file (also what the charts draw Chinese with)."""
     override = os.environ.get("HALL_PDF_FONT")
     for path in ((override,) if override else ()) + CANDIDATES:
         if path and Path(path).exists():
-            pdfmetrics.registerFont(TTFont(FONT_NAME, path, subfontIndex=0))
-            return FONT_NAME
+            return path
     raise DocumentError(
         "未找到可嵌入的中文字体：请安装 fonts-wqy-microhei（或用 HALL_PDF_FONT 指定 TTF/TTC 文件）",
         "打印字体",
     )
+
+
+@cache
+def register_cjk_font() -> str:
+    """Register the first usable font once; returns the reportlab font name."""
+    pdfmetrics.registerFont(TTFont(FONT_NAME, cjk_font_path(), subfontIndex=0))
+    return FONT_NAME

@@ -25,6 +25,8 @@ class Actor:
     counter_id: uuid.UUID | None
     counter_name: str
     permissions: frozenset[Permission]
+    # A supervisor reset the password (or the account is new): choose one before working.
+    must_change_password: bool = False
 
     @property
     def is_system(self) -> bool:

@@ -141,6 +141,7 @@ class AuthService:
             counter_id=counter.id if counter else None,
             counter_name=counter.name if counter else "未分配窗口",
             permissions=ROLE_PERMISSIONS[staff.role],
+            must_change_password=staff.must_change_password,
         )
         audit.record(
             session,
@@ -257,6 +258,10 @@ class AuthService:
         """A supervisor approves at this counter by entering their own credentials. Failures
         count towards their lockout like any login."""
         approver = self.log_in(username, password)
+        if approver.must_change_password:  # a reset password is known to whoever reset it
+            raise PermissionDenied(
+                f"{approver.full_name} 的密码已被重置，须先登录并修改密码后才能授权", "授权"
+            )
         if not approver.can(permission):
             raise PermissionDenied(
                 f"{approver.full_name}（{approver.role.label}）无权授权此业务", "授权"

@@ -1,66 +1,94 @@
 """The clerk's till: a cash session per clerk, counter and business day. Every payment taken
 at the counter belongs to the open session (one is opened with no float at the first payment
-if the clerk has not opened one, and the payment says so when the day was already closed);
-closing counts the drawer against what the payments say, and a difference needs a reason."""
+if the clerk has not opened one, and the payment says so when the day was already closed).
+
+Closing is a blind count (盲点): the clerk counts the drawer by denomination and types the
+card and QR terminals' settlement totals before the expected amounts are shown; the variance
+is recorded, never forced to match; a difference needs a reason, and beyond the configured
+tolerance a supervisor signs it off (at the counter, or a remote approval redeemed). The close
+makes the Z report (日结单), numbered gap-free per hall and frozen; the supervisor's X reports,
+the Z reports' prints and the hall's day close live here too."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
+from hall_app.db.central import CentralLink
 from hall_app.db.engine import Database
-from hall_app.db.models import CashSession, Counter, Payment, Staff
+from hall_app.db.models import (
+    CashMovement,
+    CashSession,
+    Staff,
+)
 from hall_app.db.text_limits import check_value
-from hall_app.domain.enums import CashSessionStatus, PaymentMethod
+from hall_app.domain.approvals import CASH_VARIANCE
+from hall_app.domain.enums import CashMovementKind, CashSessionStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.money import format_yuan
 from hall_app.domain.permissions import Permission
+from hall_app.domain.till import (
+    COUNT_FIELD,
+    check_counts,
+    counts_to_json,
+    counts_total,
+    difference_label,
+    needs_sign_off,
+    z_ref,
+)
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import record_inline, redeem
+from hall_app.services.till_reports import HallReport, TillReports
+from hall_app.services.tills import (
+    BlindTill,
+    CashSessionView,
+    HallDayView,
+    ZReportView,
+    blind_view,
+    open_till_id,
+    till_view,
+    verdict,
+)
+
+__all__ = [
+    "BlindTill",
+    "CashService",
+    "CashSessionView",
+    "HallDayView",
+    "HallReport",
+    "TillCount",
+    "ZReportView",
+    "difference_label",
+]
 
 FLOAT_FIELD = "备用金"
 COUNTED_FIELD = "实点现金"
 REASON_FIELD = "差异原因"
+SIGN_OFF_FIELD = "主管签认"
+MOVE_FIELD = "存取现金"
 MAX_REASON = 200
+CLOSE_FIELD = "日结"
+HALL_CLOSE_FIELD = "营业厅日结"
+CARD_FIELD = "银行卡结算"
+QR_FIELD = "扫码结算"
 
 
 @dataclass(frozen=True)
-class CashSessionView:
-    id: uuid.UUID
-    counter_name: str
-    staff_name: str
-    business_date: date
-    status: CashSessionStatus
-    opened_at: datetime
-    closed_at: datetime | None
-    opening_float_fen: int
-    cash_fen: int  # cash kept from payments (amount paid; change already given back)
-    card_fen: int
-    qr_fen: int
-    payments: int
-    expected_cash_fen: int  # float + cash: what the drawer should hold
-    counted_cash_fen: int | None
-    difference_fen: int | None  # counted - expected: positive is over, negative short
+class TillCount:
+    """The blind count: pieces by denomination (in fen), and the card and QR terminals'
+    settlement totals as printed by the terminals."""
 
-
-def _open_till_id(session: Session, actor: Actor, day: date | None) -> uuid.UUID | None:
-    """The clerk's open till at this counter on ``day``; with no day, the oldest one still
-    open (a till left open yesterday is closed before today's)."""
-    stmt = select(CashSession.id).where(
-        CashSession.counter_id == actor.counter_id,
-        CashSession.staff_id == actor.staff_id,
-        CashSession.status == CashSessionStatus.OPEN,
-    )
-    if day is not None:
-        stmt = stmt.where(CashSession.business_date == day)
-    return session.scalar(stmt.order_by(CashSession.business_date, CashSession.opened_at).limit(1))
+    cash_counts: Mapping[int, int]
+    card_fen: int = 0
+    qr_fen: int = 0
 
 
 def _new_till(
@@ -100,7 +128,7 @@ def open_session_for_payment(session: Session, actor: Actor, now: datetime) -> T
     the day's close is flagged, for the clerk to be told."""
     counter_id = actor.require_counter("收款")
     today = business_date(now)
-    found = _open_till_id(session, actor, today)
+    found = open_till_id(session, actor, today)
     if found is not None:
         return TillForPayment(found, reopened_after_close=False)
     closed_today = session.scalar(
@@ -118,30 +146,36 @@ def open_session_for_payment(session: Session, actor: Actor, now: datetime) -> T
     return TillForPayment(till.id, reopened_after_close=closed_today is not None)
 
 
-def difference_label(difference_fen: int) -> str:
-    """账实相符, 长款 ¥1.00 (more cash than expected) or 短款 ¥4.00 (less)."""
-    if difference_fen == 0:
-        return "账实相符"
-    return f"{'长款' if difference_fen > 0 else '短款'} {format_yuan(abs(difference_fen))}"
+def _blind_reason(reason: str) -> str:
+    reason = reason.strip()
+    check_value(REASON_FIELD, MAX_REASON, reason)
+    return reason
 
 
-class CashService:
+class CashService(TillReports):
     def __init__(
         self,
         db: Database,
         clock: Clock,
         unsynced: Callable[[], int] = lambda: 0,
         rules: BusinessRules | None = None,
+        link: CentralLink | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._unsynced = unsynced  # records not yet at the central database
         self._rules = rules or BusinessRules()
+        self._link = link if link is not None and link.configured else None
 
     @property
     def float_max_fen(self) -> int:
         return self._rules.cash_float_max_fen
 
+    @property
+    def tolerance_fen(self) -> int:
+        return self._rules.cash_variance_tolerance_fen
+
+    # -- the clerk's till -------------------------------------------------------------------
     def open_session(self, actor: Actor, float_fen: int) -> CashSessionView:
         """Start the day with a counted float in the drawer (at most the configured maximum)."""
         actor.require(Permission.PAYMENT_TAKE)
@@ -156,21 +190,30 @@ class CashService:
             )
         now = self._clock()
         with self._db.unit_of_work() as session:
-            still_open = _open_till_id(session, actor, None)
+            still_open = open_till_id(session, actor, None)
             if still_open is not None:
                 day = session.get_one(CashSession, still_open).business_date
                 raise ValidationError(f"{day} 的收款尚未日结，请先日结再开班", FLOAT_FIELD)
             till = _new_till(session, actor, counter_id, now, float_fen, "clerk")
-            return self._view(session, till)
+            return till_view(session, till)
 
     def current_session(self, actor: Actor) -> CashSessionView | None:
-        """The till to close next: the oldest one still open (normally today's)."""
+        """The till to close next, with its expected figures (the oldest one still open)."""
         actor.require(Permission.PAYMENT_TAKE)
         with self._db.read() as session:
-            found = _open_till_id(session, actor, None)
+            found = open_till_id(session, actor, None)
             if found is None:
                 return None
-            return self._view(session, session.get_one(CashSession, found))
+            return till_view(session, session.get_one(CashSession, found))
+
+    def till_to_count(self, actor: Actor) -> BlindTill | None:
+        """The till to close next as the clerk counts it: nothing of what it should hold."""
+        actor.require(Permission.PAYMENT_TAKE)
+        with self._db.read() as session:
+            found = open_till_id(session, actor, None)
+            if found is None:
+                return None
+            return blind_view(session, session.get_one(CashSession, found))
 
     def closed_today(self, actor: Actor) -> CashSessionView | None:
         """The clerk's till at this counter already closed (日结) today, the latest one."""
@@ -188,54 +231,199 @@ class CashService:
                 .order_by(CashSession.closed_at.desc())
                 .limit(1)
             ).first()
-            return None if till is None else self._view(session, till)
+            return None if till is None else till_view(session, till)
+
+    def move_cash(
+        self, actor: Actor, kind: CashMovementKind, amount_fen: int, reason: str
+    ) -> CashSessionView:
+        """Cash put into the open till (存入, e.g. change from the safe) or taken out (支出,
+        e.g. to the safe), with its reason; never more out than the drawer should hold."""
+        actor.require(Permission.PAYMENT_TAKE)
+        if amount_fen <= 0:
+            raise ValidationError("金额须大于 0", MOVE_FIELD)
+        if amount_fen > self.float_max_fen * 50:
+            raise ValidationError(f"金额 {format_yuan(amount_fen)} 过大，请核对", MOVE_FIELD)
+        reason = reason.strip()
+        if not reason:
+            raise ValidationError(f"{kind.label}须填写原因", MOVE_FIELD)
+        check_value(MOVE_FIELD, MAX_REASON, reason)
+        now = self._clock()
+        with self._db.unit_of_work() as session:
+            found = open_till_id(session, actor, None)
+            if found is None:
+                raise ValidationError("尚未开班，请先开班", MOVE_FIELD)
+            till = session.get_one(CashSession, found)
+            if till.counts_json or till.counted_cash_fen is not None:
+                raise ValidationError("已点钞，不能再存取现金；请日结后重新开班", MOVE_FIELD)
+            before = till_view(session, till)
+            if kind is CashMovementKind.OUT and amount_fen > before.expected_cash_fen:
+                raise ValidationError(f"钱箱现金不足：支出 {format_yuan(amount_fen)}", MOVE_FIELD)
+            move = CashMovement(
+                cash_session_id=till.id,
+                staff_id=actor.staff_id,
+                kind=kind,
+                amount_fen=amount_fen,
+                reason=reason,
+                moved_at=now,
+            )
+            session.add(move)
+            session.flush()
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action=f"cash_session.cash_{kind.value}",
+                entity="cash_session",
+                entity_id=till.id,
+                after={
+                    "amount_fen": amount_fen,
+                    "amount": format_yuan(amount_fen),
+                    "reason": reason,
+                },
+            )
+            return till_view(session, till)
+
+    def record_count(self, actor: Actor, count: TillCount) -> CashSessionView:
+        """The blind count, kept on the open till (a recount replaces it, audited each time);
+        what it should hold is shown only from here on."""
+        actor.require(Permission.PAYMENT_TAKE)
+        counts = check_counts(count.cash_counts)
+        for fen, field in ((count.card_fen, CARD_FIELD), (count.qr_fen, QR_FIELD)):
+            if fen < 0:
+                raise ValidationError("结算金额不能为负数", field)
+        now = self._clock()
+        with self._db.unit_of_work() as session:
+            found = open_till_id(session, actor, None)
+            if found is None:
+                raise ValidationError("没有未日结的收款", COUNT_FIELD)
+            till = session.get_one(CashSession, found, with_for_update=True)
+            till.counts_json = counts_to_json(counts)
+            till.counted_cash_fen = counts_total(counts)
+            till.counted_card_fen = count.card_fen
+            till.counted_qr_fen = count.qr_fen
+            till.updated_at = now
+            view = till_view(session, till)
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="cash_session.count",
+                entity="cash_session",
+                entity_id=till.id,
+                after={
+                    "counts": {str(k): v for k, v in counts.items() if v},
+                    "cash_fen": till.counted_cash_fen,
+                    "card_fen": count.card_fen,
+                    "qr_fen": count.qr_fen,
+                    "verdict": verdict(view.checks),
+                },
+            )
+            return view
 
     def close_session(
         self,
         actor: Actor,
-        counted_fen: int,
+        counted_fen: int | None = None,
         reason: str = "",
         *,
         expected_fen: int | None = None,
+        supervisor: Actor | None = None,
+        approval_id: uuid.UUID | None = None,
     ) -> CashSessionView:
-        """Count the drawer: the difference against float + cash payments is recorded. A
-        shortage or an overage needs ``reason``. ``expected_fen``: what the clerk was shown
-        the drawer should hold; if a payment has changed it since, nothing is closed."""
+        """日结: the recorded blind count (or, from a script, ``counted_fen`` the cash total
+        with no denominations and no terminal settlement) against float + payments + cash
+        in − out. A difference needs ``reason``; beyond the tolerance a supervisor signs off
+        (``supervisor`` at the counter, or ``approval_id`` of a remote approval). The Z
+        report is made. ``expected_fen``: the drawer's expected cash the clerk was shown; if
+        a payment has changed it since, nothing is closed."""
         actor.require(Permission.PAYMENT_TAKE)
-        if counted_fen < 0:
+        if counted_fen is not None and counted_fen < 0:
             raise ValidationError("实点现金不能为负数", COUNTED_FIELD)
-        reason = reason.strip()
-        check_value(REASON_FIELD, MAX_REASON, reason)
+        reason = _blind_reason(reason)
+        if supervisor is not None:
+            if supervisor.staff_id == actor.staff_id:
+                raise ValidationError("不能签认自己钱箱的差异，请另一位主管签认", SIGN_OFF_FIELD)
+            if not supervisor.can(Permission.APPROVE):
+                raise ValidationError(
+                    f"{supervisor.full_name}（{supervisor.role.label}）无权签认现金差异",
+                    SIGN_OFF_FIELD,
+                )
         waiting = self._unsynced()
         if waiting:
             raise ValidationError(
-                f"还有 {waiting:,} 条记录未同步到中心数据库，请联网同步后再日结", "日结"
+                f"还有 {waiting:,} 条记录未同步到中心数据库，请联网同步后再日结", CLOSE_FIELD
             )
         now = self._clock()
         with self._db.unit_of_work() as session:
-            found = _open_till_id(session, actor, None)
+            found = open_till_id(session, actor, None)
             if found is None:
                 raise ValidationError("没有未日结的收款", COUNTED_FIELD)
             till = session.get_one(CashSession, found, with_for_update=True)
-            before = self._view(session, till)
+            if counted_fen is not None:
+                till.counts_json = ""
+                till.counted_cash_fen = counted_fen
+                till.counted_card_fen = None
+                till.counted_qr_fen = None
+            elif till.counted_cash_fen is None:
+                raise ValidationError(
+                    "请先点钞：按面额清点钱箱，并填写刷卡和扫码结算金额", COUNT_FIELD
+                )
+            before = till_view(session, till)
             if expected_fen is not None and expected_fen != before.expected_cash_fen:
                 raise ValidationError(
                     f"钱箱应有现金已变为 {format_yuan(before.expected_cash_fen)}"
                     "（期间有新的收款），请重新核对",
                     COUNTED_FIELD,
                 )
-            difference = counted_fen - before.expected_cash_fen
-            if difference and not reason:
-                raise ValidationError(
-                    f"{difference_label(difference)}，请填写原因后再日结", REASON_FIELD
-                )
+            shown = verdict(before.checks)
+            if before.variance_fen and not reason:
+                raise ValidationError(f"{shown}，请填写原因后再日结", REASON_FIELD)
+            signer: str | None = None
+            how: str | None = None
+            if needs_sign_off(before.checks, self.tolerance_fen):
+                if supervisor is None and approval_id is None:
+                    raise ValidationError(
+                        f"差异合计 {format_yuan(before.variance_fen)}，超过 "
+                        f"{format_yuan(self.tolerance_fen)}，须主管签认（现场授权或远程审批）",
+                        SIGN_OFF_FIELD,
+                    )
+                if approval_id is not None:
+                    approver = redeem(
+                        session,
+                        actor,
+                        approval_id,
+                        kind=CASH_VARIANCE.code,
+                        subject_ref=str(till.id),
+                        now=now,
+                    )
+                    till.approval_id = approval_id
+                    how = "远程审批"
+                else:
+                    assert supervisor is not None
+                    approver = supervisor.staff_id
+                    till.approval_id = record_inline(
+                        session,
+                        actor,
+                        supervisor,
+                        kind=CASH_VARIANCE.code,
+                        subject_ref=str(till.id),
+                        customer_id=None,
+                        order_id=None,
+                        reason=reason,
+                        now=now,
+                        amount_fen=before.variance_fen,
+                    )
+                    how = "现场授权"
+                signer = session.get_one(Staff, approver).full_name
             till.status = CashSessionStatus.CLOSED
             till.closed_at = now
             till.closed_by_id = actor.staff_id
             till.expected_cash_fen = before.expected_cash_fen
-            till.counted_cash_fen = counted_fen
-            till.difference_fen = counted_fen - before.expected_cash_fen
+            till.difference_fen = before.checks[0].difference_fen
+            till.difference_reason = reason
             till.updated_at = now
+            session.flush()  # the till is ours (the write lock) before the number is taken
+            z = self._make_z(session, actor, till, now, signer, how)
             audit.record(
                 session,
                 at=now,
@@ -246,54 +434,16 @@ class CashService:
                 before={"status": "open", "expected_fen": before.expected_cash_fen},
                 after={
                     "status": "closed",
-                    "counted_fen": counted_fen,
+                    "counted_fen": till.counted_cash_fen,
                     "difference_fen": till.difference_fen,
-                    "difference": format_yuan(till.difference_fen),
+                    "difference": format_yuan(till.difference_fen or 0),
+                    "variance_fen": before.variance_fen,
+                    "verdict": shown,
                     "reason": reason or None,
+                    "signed_off_by": signer,
+                    "sign_off": how,
+                    "z_ref": z_ref(z),
                 },
             )
             session.flush()
-            return self._view(session, till)
-
-    def day_sessions(self, actor: Actor, day: date) -> list[CashSessionView]:
-        """Every till of the hall on ``day``, for the supervisor's reconciliation."""
-        actor.require(Permission.CASH_RECONCILE)
-        with self._db.read() as session:
-            tills = session.scalars(
-                select(CashSession)
-                .join(Counter, Counter.id == CashSession.counter_id)
-                .where(CashSession.business_date == day, Counter.hall_id == actor.hall_id)
-                .order_by(Counter.code, CashSession.opened_at)
-            ).all()
-            return [self._view(session, t) for t in tills]
-
-    @staticmethod
-    def _view(session: Session, till: CashSession) -> CashSessionView:
-        totals = dict(
-            session.execute(
-                select(Payment.method, func.sum(Payment.amount_fen))
-                .where(Payment.cash_session_id == till.id)
-                .group_by(Payment.method)
-            ).all()
-        )
-        count = session.scalar(select(func.count()).where(Payment.cash_session_id == till.id))
-        cash = int(totals.get(PaymentMethod.CASH, 0) or 0)
-        counter = session.get_one(Counter, till.counter_id)
-        staff = session.get_one(Staff, till.staff_id)
-        return CashSessionView(
-            id=till.id,
-            counter_name=counter.name,
-            staff_name=staff.full_name,
-            business_date=till.business_date,
-            status=till.status,
-            opened_at=till.opened_at,
-            closed_at=till.closed_at,
-            opening_float_fen=till.opening_float_fen,
-            cash_fen=cash,
-            card_fen=int(totals.get(PaymentMethod.BANK_CARD, 0) or 0),
-            qr_fen=int(totals.get(PaymentMethod.QR_WALLET, 0) or 0),
-            payments=count or 0,
-            expected_cash_fen=till.opening_float_fen + cash,
-            counted_cash_fen=till.counted_cash_fen,
-            difference_fen=till.difference_fen,
-        )
+            return till_view(session, till)

@@ -84,6 +84,7 @@ class DocumentKind(StrEnum):
     RED_INVOICE = "red_invoice"
     WORK_ORDER = "work_order"
     INSTALLMENT_CONTRACT = "installment_contract"
+    Z_REPORT = "z_report"  # a till's 日结单 (made by the cash service)
 
 
 LABELS = {
@@ -93,6 +94,7 @@ LABELS = {
     DocumentKind.RED_INVOICE: "红字发票",
     DocumentKind.WORK_ORDER: "装机工单",
     DocumentKind.INSTALLMENT_CONTRACT: "分期付款合同",
+    DocumentKind.Z_REPORT: "日结单",
 }
 
 Document = OrderDocument | WorkOrderDocument | ContractDocument

@@ -21,6 +21,7 @@ from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import (
+    Approval,
     Device,
     HandsetCommitment,
     InstallmentContract,
@@ -29,8 +30,10 @@ from hall_app.db.models import (
     OrderLine,
     Payment,
     Product,
+    Staff,
 )
 from hall_app.db.text_limits import check_value
+from hall_app.domain.approvals import HANDSET_RETURN
 from hall_app.domain.enums import (
     DeviceStatus,
     InvoiceKind,
@@ -45,6 +48,7 @@ from hall_app.domain.money import format_yuan
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import record_inline, redeem
 from hall_app.services.cash import open_session_for_payment
 from hall_app.services.invoicing import check_red_reason, red_letter
 from hall_app.services.pipeline import order_no
@@ -90,8 +94,10 @@ class ReturnRequest:
     order_id: uuid.UUID
     undamaged: bool
     reason: str
-    supervisor: Actor  # from auth.authorize(user, password, Permission.APPROVE)
+    supervisor: Actor | None = None  # from auth.authorize(user, password, Permission.APPROVE)
     ticket_id: uuid.UUID | None = None
+    # … or a remote approval (审批) of kind handset_return for this sale (``str(order_id)``).
+    approval_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -246,7 +252,9 @@ class HandsetReturnService:
     def return_handset(self, actor: Actor, req: ReturnRequest) -> ReturnDone:
         actor.require(Permission.ORDER_CREATE)
         actor.require(Permission.PAYMENT_TAKE)
-        if not req.supervisor.can(Permission.APPROVE):
+        if (req.supervisor is None) == (req.approval_id is None):
+            raise ValidationError("退货须值班主管现场授权或远程审批（二者选一）", SUPERVISOR_FIELD)
+        if req.supervisor is not None and not req.supervisor.can(Permission.APPROVE):
             raise PermissionDenied(
                 f"{req.supervisor.full_name}（{req.supervisor.role.label}）无权授权退货",
                 SUPERVISOR_FIELD,
@@ -265,6 +273,39 @@ class HandsetReturnService:
         return self._db.write_numbered(
             lambda s: self._return(s, actor, req, reason, red_reason, now, today)
         )
+
+    @staticmethod
+    def _approved(
+        s: Session,
+        actor: Actor,
+        req: ReturnRequest,
+        sale: Order,
+        return_id: uuid.UUID,
+        now: datetime,
+    ) -> str:
+        """The supervisor's approval, in the return's transaction: the remote one redeemed for
+        this sale, or the one given at the counter recorded. Returns the approver's username."""
+        subject = handset_return_subject(sale.id)
+        if req.approval_id is not None:
+            approver_id = redeem(
+                s, actor, req.approval_id, kind=HANDSET_RETURN.code, subject_ref=subject, now=now
+            )
+            s.get_one(Approval, req.approval_id).order_id = return_id
+            return s.get_one(Staff, approver_id).username
+        assert req.supervisor is not None
+        record_inline(
+            s,
+            actor,
+            req.supervisor,
+            kind=HANDSET_RETURN.code,
+            subject_ref=subject,
+            customer_id=sale.customer_id,
+            order_id=return_id,
+            reason="手机退货，主管现场授权",
+            now=now,
+            amount_fen=sale.total_fen,
+        )
+        return req.supervisor.username
 
     def _return(
         self,
@@ -336,6 +377,7 @@ class HandsetReturnService:
         )
         s.add(ret)
         s.flush()
+        approver = self._approved(s, actor, req, sale, return_id, now)
         for line in s.scalars(select(OrderLine).where(OrderLine.order_id == sale.id)):
             s.add(
                 OrderLine(
@@ -389,7 +431,7 @@ class HandsetReturnService:
                 now,
                 shared=self._shared,
                 order_id=return_id,
-                approved_by=req.supervisor,
+                approved_by=approver,
             )
             red_no = red.red_invoice_no
         audit.record(
@@ -406,7 +448,7 @@ class HandsetReturnService:
                 "location": STOCKROOM,
                 "refunds": {r.method.value: r.amount_fen for r in refunds},
                 "red_invoice_no": red_no,
-                "approved_by": req.supervisor.username,
+                "approved_by": approver,
                 "reason": reason,
             },
         )
@@ -460,3 +502,8 @@ def _refund_reference(s: Session, sale: Order, method: PaymentMethod) -> str:
 def refund_text(refunds: tuple[Refund, ...]) -> str:
     """退款：现金 100.00，银行卡 5,899.00 — for the clerk's message."""
     return "，".join(f"{r.label} {format_yuan(r.amount_fen)}" for r in refunds) or "无"
+
+
+def handset_return_subject(sale_order_id: uuid.UUID) -> str:
+    """What a handset-return approval approves: the return of this sale."""
+    return str(sale_order_id)

@@ -44,6 +44,7 @@ from hall_app.db.models import (
     VatCategory,
 )
 from hall_app.domain import handsets as handset_rules
+from hall_app.domain.approvals import INSTALLMENT_CREDIT
 from hall_app.domain.enums import (
     ContractStatus,
     CreditOutcome,
@@ -79,6 +80,7 @@ from hall_app.domain.telecom import IMEI_FIELD, parse_imei
 from hall_app.domain.terms import HandsetTermsContract, HandsetTermsInstallment, handset_terms
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import record_inline, redeem
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.pipeline import (
     Completed,
@@ -1148,15 +1150,24 @@ class HandsetService:
             return CreditView(row.id, result.outcome, result.rules, result.reasons, monthly, None)
 
     def approve_credit(
-        self, actor: Actor, assessment_id: uuid.UUID, supervisor: Actor
+        self,
+        actor: Actor,
+        assessment_id: uuid.UUID,
+        supervisor: Actor | None = None,
+        *,
+        approval_id: uuid.UUID | None = None,
     ) -> CreditView:
-        """A supervisor's approval of an assessment that needs one (from
-        ``AuthService.authorize``), made today; never of one refused, nor by the clerk who
-        asks."""
+        """A supervisor's approval of an assessment that needs one, made today: given at the
+        counter (``supervisor`` from ``AuthService.authorize``) or remotely (``approval_id``,
+        an approval of kind installment_credit for this assessment, redeemed here); never of
+        one refused, nor by the clerk who asks."""
         actor.require(Permission.ORDER_CREATE)
-        supervisor.require(Permission.APPROVE)
-        if supervisor.staff_id == actor.staff_id:
-            raise ValidationError("不能为自己受理的业务授权，请另一位值班主管授权", "主管授权")
+        if (supervisor is None) == (approval_id is None):
+            raise ValidationError("须值班主管现场授权或远程审批（二者选一）", "主管授权")
+        if supervisor is not None:
+            supervisor.require(Permission.APPROVE)
+            if supervisor.staff_id == actor.staff_id:
+                raise ValidationError("不能为自己受理的业务授权，请另一位值班主管授权", "主管授权")
         now = self._clock()
         with self._db.unit_of_work() as s:
             a = s.get(CreditAssessment, assessment_id)
@@ -1170,7 +1181,33 @@ class HandsetService:
                 raise ValidationError("该信用评估已经主管审批", CREDIT_FIELD)
             if business_date(a.assessed_at) != business_date(now):
                 raise ValidationError("信用评估不是今天做的，请重新评估", CREDIT_FIELD)
-            a.approver_id = supervisor.staff_id
+            subject = str(a.id)
+            if approval_id is not None:
+                approver_id = redeem(
+                    s,
+                    actor,
+                    approval_id,
+                    kind=INSTALLMENT_CREDIT.code,
+                    subject_ref=subject,
+                    now=now,
+                )
+            else:
+                assert supervisor is not None
+                approval_id = record_inline(
+                    s,
+                    actor,
+                    supervisor,
+                    kind=INSTALLMENT_CREDIT.code,
+                    subject_ref=subject,
+                    customer_id=a.customer_id,
+                    order_id=None,
+                    reason="分期信用评估须主管审批，主管现场授权",
+                    now=now,
+                    amount_fen=a.monthly_fen,
+                )
+                approver_id = supervisor.staff_id
+            approver = s.get_one(Staff, approver_id)
+            a.approver_id = approver.id
             a.approved_at = now
             a.updated_at = now
             audit.record(
@@ -1181,7 +1218,11 @@ class HandsetService:
                 entity="credit_assessment",
                 entity_id=a.id,
                 before={"approver": None},
-                after={"approver": supervisor.username, "outcome": a.outcome.value},
+                after={
+                    "approver": approver.username,
+                    "outcome": a.outcome.value,
+                    "approval_id": str(approval_id),
+                },
             )
             s.flush()
             return _credit_view(s, a)

@@ -12,14 +12,16 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock
 from hall_app.db.engine import Database
-from hall_app.db.models import Customer, Hall, Invoice, InvoiceLine, InvoiceSegment
+from hall_app.db.models import Customer, Hall, Invoice, InvoiceLine, InvoiceSegment, Staff
 from hall_app.db.text_limits import check_value
+from hall_app.domain.approvals import RED_LETTER
 from hall_app.domain.enums import InvoiceKind, InvoiceStatus
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.pricing import Pricing
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import redeem
 
 INVOICE_FIELD = "发票号码"
 
@@ -160,14 +162,14 @@ def red_letter(
     *,
     shared: bool = True,
     order_id: uuid.UUID | None = None,
-    approved_by: Actor | None = None,
+    approved_by: str | None = None,
 ) -> RedLetterResult:
     """Cancel a blue invoice by a red-letter one inside the caller's transaction (a handset
     return red-letters the sale's invoice in the return's own transaction): the same lines
     with negative amounts, a new number from ``actor``'s segment, the original marked 已红冲,
     audited. The red invoice belongs to ``order_id`` when given (the return), else to the
-    original's order. The caller checks the permission (``approved_by`` is the supervisor
-    who authorised it, when not ``actor``) and the reason (``check_red_reason``)."""
+    original's order. The caller checks the permission (``approved_by`` is the username of
+    the supervisor who authorised it, when not ``actor``) and the reason (``check_red_reason``)."""
     number_typed = invoice_no.strip()
     # Marked first, by one conditional UPDATE (the write lock on SQLite, the row lock
     # on PostgreSQL): a second supervisor red-lettering the same invoice at the same
@@ -232,7 +234,7 @@ def red_letter(
         "reason": reason,
     }
     if approved_by is not None:
-        after["approved_by"] = approved_by.username
+        after["approved_by"] = approved_by
     audit.record(
         session,
         at=now,
@@ -252,12 +254,40 @@ class InvoiceService:
         self._clock = clock
         self._shared = shared_segments
 
-    def issue_red_letter(self, actor: Actor, invoice_no: str, reason: str) -> RedLetterResult:
+    def issue_red_letter(
+        self,
+        actor: Actor,
+        invoice_no: str,
+        reason: str,
+        *,
+        approval_id: uuid.UUID | None = None,
+    ) -> RedLetterResult:
         """Cancel a blue invoice by a red-letter one: the same lines with negative amounts, a
-        new number from the segment, the original marked 已红冲. Supervisors only."""
-        actor.require(Permission.APPROVE)
+        new number from the segment, the original marked 已红冲. A supervisor does it; a clerk
+        with a supervisor's remote approval (审批) of kind red_letter for this invoice number
+        (``red_letter_subject``), redeemed in the same transaction."""
+        if approval_id is None:
+            actor.require(Permission.APPROVE)
+        else:
+            actor.require(Permission.ORDER_CREATE)
         reason = check_red_reason(reason)
         now = self._clock()
-        return self._db.write_numbered(
-            lambda session: red_letter(session, actor, invoice_no, reason, now, shared=self._shared)
-        )
+        subject = red_letter_subject(invoice_no)
+
+        def work(session: Session) -> RedLetterResult:
+            approver: str | None = None
+            if approval_id is not None:
+                approver_id = redeem(
+                    session, actor, approval_id, kind=RED_LETTER.code, subject_ref=subject, now=now
+                )
+                approver = session.get_one(Staff, approver_id).username
+            return red_letter(
+                session, actor, invoice_no, reason, now, shared=self._shared, approved_by=approver
+            )
+
+        return self._db.write_numbered(work)
+
+
+def red_letter_subject(invoice_no: str) -> str:
+    """What a red-letter approval approves: this blue invoice's number."""
+    return invoice_no.strip()

@@ -30,12 +30,13 @@ from hall_app.db.models import (
     Product,
     Promotion,
     SimCard,
+    Staff,
     Subscription,
     SubscriptionAddon,
     VatCategory,
 )
+from hall_app.domain.approvals import SECOND_NUMBER_30D
 from hall_app.domain.enums import (
-    ApprovalState,
     FaceCheckMethod,
     NumberStatus,
     OrderType,
@@ -58,6 +59,7 @@ from hall_app.domain.pricing import (
 )
 from hall_app.domain.terms import open_mobile_terms
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import record_inline, redeem
 from hall_app.services.catalog import offer_of
 from hall_app.services.numbers import NumberService
 from hall_app.services.pipeline import OrderKind, Priced, Taken, Visit, take_here, terms_clauses
@@ -80,6 +82,9 @@ class OpenMobileRequest:
     ticket_id: uuid.UUID | None = None
     guardian_id: uuid.UUID | None = None
     supervisor: Actor | None = None  # from AuthService.authorize, when the rules require it
+    # … or a remote approval (审批) the clerk asked for: kind second_number_30d, subject the
+    # customer's id (``second_number_subject``), redeemed in the order's transaction.
+    approval_id: uuid.UUID | None = None
     signature_png: bytes | None = None
     terms_text: str = ""
 
@@ -139,6 +144,8 @@ class MobileTaken:
     tier: PrettyTier | None
     catalog: MobileCatalog
     approved: bool  # a supervisor's approval is part of the order
+    approval_id: uuid.UUID | None = None  # a remote approval redeemed by this order
+    approver: str | None = None  # who approved (their username), for the audit
 
 
 class OpenMobile(OrderKind[MobileTaken, Subscription]):
@@ -167,7 +174,7 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
         # The first write: on SQLite it takes the database's write lock before anything is
         # read, so the counts below see every order committed before this one.
         number_row = self._assign_number(session, actor, now, offline)
-        approved = self._check_eligible(session, actor, now)
+        approved, approval_id, approver = self._check_eligible(session, actor, now)
         customer = session.get(Customer, req.customer_id)
         if customer is None:
             raise NotFound("该客户不存在", "客户")
@@ -193,7 +200,7 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
             else None
         )
         catalog = mobile_catalog(session, req.plan_code, req.addon_codes)
-        return Taken(customer, MobileTaken(sim, tier, catalog, approved))
+        return Taken(customer, MobileTaken(sim, tier, catalog, approved, approval_id, approver))
 
     def lines(self, context: MobileTaken, today: date) -> Priced:
         pricing = context.catalog.price(context.tier, today)
@@ -232,18 +239,19 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
                     subscription_id=subscription.id, product_id=addon.id, active_from=today
                 )
             )
-        if context.approved and req.supervisor is not None:
-            session.add(
-                Approval(
-                    kind="second_number_30d",
-                    order_id=order.id,
-                    customer_id=customer.id,
-                    requested_by_id=actor.staff_id,
-                    approver_id=req.supervisor.staff_id,
-                    state=ApprovalState.APPROVED,
-                    reason="30 天内再次开户，主管现场授权",
-                    decided_at=now,
-                )
+        if context.approval_id is not None:  # the remote approval now names its order
+            session.get_one(Approval, context.approval_id).order_id = order.id
+        elif context.approved and req.supervisor is not None:
+            record_inline(
+                session,
+                actor,
+                req.supervisor,
+                kind=SECOND_NUMBER_30D.code,
+                subject_ref=second_number_subject(customer.id),
+                customer_id=customer.id,
+                order_id=order.id,
+                reason="30 天内再次开户，主管现场授权",
+                now=now,
             )
         # The face check of this visit belongs to the order (the customer row keeps the one
         # made at registration).
@@ -255,7 +263,8 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
         return {
             "face_check": req.face_check.value,
             "face_checked_by": req.face_checked_by.strip(),
-            "approved_by": req.supervisor.username if context.approved and req.supervisor else None,
+            "approved_by": context.approver if context.approved else None,
+            "approval_id": str(context.approval_id) if context.approval_id else None,
         }
 
     def _assign_number(
@@ -283,12 +292,15 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
             ),
         )
 
-    def _check_eligible(self, session: Session, actor: Actor, now: datetime) -> bool:
+    def _check_eligible(
+        self, session: Session, actor: Actor, now: datetime
+    ) -> tuple[bool, uuid.UUID | None, str | None]:
         """Lock the customer's row, then count their numbers: a second counter opening a
         number for the same person waits here, and then sees this one (the card limit can not
         be passed twice). The row is locked, not written, so the order does not make this
         counter's copy of the customer look newer than an edit made elsewhere. Returns
-        whether a supervisor's approval is part of the order."""
+        whether a supervisor's approval is part of the order, the remote approval redeemed
+        (if that is how it was given) and the approver's username."""
         req = self._req
         locked = session.execute(
             select(Customer.id).where(Customer.id == req.customer_id).with_for_update()
@@ -306,17 +318,28 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
                 raise ValidationError(
                     eligibility.reasons[0] + "（须为实名登记的监护人本人）", "监护人"
                 )
-        if eligibility.needs_supervisor and (
-            req.supervisor is None or not req.supervisor.can(Permission.APPROVE)
-        ):
+        if not eligibility.needs_supervisor:
+            return False, None, None
+        if req.approval_id is not None:
+            approver_id = redeem(
+                session,
+                actor,
+                req.approval_id,
+                kind=SECOND_NUMBER_30D.code,
+                subject_ref=second_number_subject(req.customer_id),
+                now=now,
+            )
+            return True, req.approval_id, session.get_one(Staff, approver_id).username
+        if req.supervisor is None or not req.supervisor.can(Permission.APPROVE):
             raise ValidationError(eligibility.reasons[-1], "主管授权")
-        if (
-            eligibility.needs_supervisor
-            and req.supervisor is not None
-            and req.supervisor.staff_id == actor.staff_id
-        ):
+        if req.supervisor.staff_id == actor.staff_id:
             raise ValidationError("不能为自己受理的业务授权，请另一位值班主管授权", "主管授权")
-        return eligibility.needs_supervisor
+        return True, None, req.supervisor.username
+
+
+def second_number_subject(customer_id: uuid.UUID) -> str:
+    """What a 30-day second-number approval approves: this customer's next number."""
+    return str(customer_id)
 
 
 def _product(session: Session, code: str, kind: ProductKind) -> Product:

@@ -193,12 +193,16 @@ class QueueService:
         ).one_or_none()
         if stype is None:
             raise ValidationError(f"没有“{service_code}”这种业务类型", "业务类型")
+        # The series is the letter's, not the type's: a ticket transferred to another type
+        # keeps its number (C001 served as B), and the next C ticket is still C002. The
+        # range on ticket_no uses the (hall, day, ticket_no) unique index.
         next_seq = (
             select(func.coalesce(func.max(QueueTicket.seq), 0) + 1)
             .where(
                 QueueTicket.hall_id == actor.hall_id,
                 QueueTicket.business_date == today,
-                QueueTicket.service_type_id == stype.id,
+                QueueTicket.ticket_no >= stype.letter,
+                QueueTicket.ticket_no < chr(ord(stype.letter) + 1),
             )
             .scalar_subquery()
         )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -111,6 +111,7 @@ class Puller:
                             continue
                     if table.name in CENTRAL_OWNED:
                         self._audit(s, table, page)
+                    lifted = _unlocked(s, table, page)
                     upsert = sqlite_insert(table).values(page)
                     # The central database is the authority for what it owns (the catalog,
                     # staff): its copy always wins. Otherwise, the newer copy wins.
@@ -130,6 +131,8 @@ class Puller:
                             where=newer,
                         )
                     )
+                    if lifted:
+                        self._lift(s, table, lifted)
             if newest is not None:
                 state = sqlite_insert(SyncState).values(key=key, value=newest.isoformat())
                 s.execute(
@@ -165,6 +168,43 @@ class Puller:
                 before=None if old is None else {c: _shown(c, old.get(c)) for c in changed},
                 after={c: _shown(c, row[c]) for c in changed},
             )
+
+    def _lift(self, s: Session, table: Table, ids: list[Any]) -> None:
+        """Locks the hall's supervisor lifted centrally after this counter set them."""
+        s.execute(
+            update(table).where(table.c.id.in_(ids)).values(failed_logins=0, locked_until=None)
+        )
+        now = self._clock()
+        for staff_id in ids:
+            audit.record(
+                s,
+                at=now,
+                actor=None,
+                actor_name="中心数据库",
+                action="sync.pulled_unlock",
+                entity=table.name,
+                entity_id=staff_id,
+                after={"failed_logins": 0, "locked_until": None},
+            )
+
+
+def _unlocked(s: Session, table: Table, page: list[dict[str, Any]]) -> list[Any]:
+    """Staff rows whose sign-in failures or lock at this counter an unlock (or a password
+    reset) made centrally lifts: the central row's ``locked_until`` is the moment of the
+    unlock (the central clock), and this counter's copy was last changed (its failures
+    counted, its lock set) before it. A lock set later, or no unlock at all, stays."""
+    if table.name != "staff":
+        return []
+    lifts = {r["id"]: r["locked_until"] for r in page if r.get("locked_until") is not None}
+    if not lifts:
+        return []
+    held = s.execute(
+        select(table.c.id, table.c.updated_at).where(
+            table.c.id.in_(list(lifts)),
+            or_(table.c.locked_until.is_not(None), table.c.failed_logins > 0),
+        )
+    ).all()
+    return [staff_id for staff_id, changed in held if changed <= lifts[staff_id]]
 
 
 def _without_pending(s: Session, table: Table, page: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -155,7 +155,12 @@ def test_every_page_of_an_installment_sale_needing_a_supervisor_fits(
     assert credit is not None and credit.outcome is CreditOutcome.SUPERVISOR, credit
     assert terms.sup_box.isVisible() and not wizard.next_button.isEnabled()
     assert "实名在网" in terms.verdict.text()
-    check(qtbot, wizard, "terms-supervisor", [*nav, terms.assess_button, terms.sup_button])
+    check(
+        qtbot,
+        wizard,
+        "terms-supervisor",
+        [*nav, terms.assess_button, terms.sup_button, terms.remote_button],
+    )
 
     # a wrong password is named; the supervisor's own lets the sale go ahead
     qtbot.keyClicks(terms.sup_user, "super1")

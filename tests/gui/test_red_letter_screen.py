@@ -39,7 +39,7 @@ def test_supervisor_red_letters_the_selected_invoice(
     done = hall.orders.open_mobile_number(clerk, req)
     assert done.invoice_no is not None
     clerk_page = CustomerSearchPage(hall.customers, clerk, ops, None, hall.invoices)
-    assert not clerk_page.red_letter_button.isVisibleTo(clerk_page)  # clerks cannot
+    assert not clerk_page.red_letter_button.isVisibleTo(clerk_page)  # no approvals: clerks cannot
     page = CustomerSearchPage(hall.customers, supervisor, ops, None, hall.invoices, hall.documents)
     qtbot.addWidget(page)
     page.show()

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from hall_app.app import HallApp
 from hall_app.db.models import Order
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import ApprovalRequest
 from hall_app.services.documents import DocumentKind
 from hall_app.services.numbers import NumberFilter
 from tests.gui.conftest import ShownMessages
@@ -26,16 +27,24 @@ from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_open_mobile_wizard import WAIT, card_of
 from tests.integration.test_open_mobile import _customer_without_mobile, _request
 from ui.app import Session
+from ui.approvals.remote import RemoteApprovalDialog
 from ui.cash.dialog import CashDialog
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
+from ui.desk.approvals import ApprovalsPage, DecisionDialog
+from ui.desk.my_performance import MyPerformanceDialog
+from ui.desk.pages import DeskContext
+from ui.desk.queue_review import QueueReviewPage
+from ui.desk.staff_dialogs import NewStaffDialog, ResetPasswordDialog
 from ui.documents.preview import DocumentPreview
 from ui.kiosk.window import KioskWindow
+from ui.login.change_password import ChangePasswordDialog
 from ui.login.dialog import LoginDialog
 from ui.open_mobile.base import OrderDraft
 from ui.open_mobile.page_confirm import CustomerConfirmDialog, summary_html
 from ui.open_mobile.wizard import OpenMobileWizard
 from ui.ops import Operations
+from ui.queue.evaluation import EvaluationScreen
 from ui.queue.transfer import TransferDialog
 from ui.screen import FRAME, fitted_size
 from ui.sync.quarantine import QuarantineDialog
@@ -190,6 +199,98 @@ def open_red_letter(env: Env) -> Opened:
     return Opened(dialog, [dialog.issue_button, dialog.back_button])
 
 
+def open_evaluation(env: Env) -> Opened:
+    hall = env.hall
+    hall.queue.issue_ticket(env.clerk, "general")
+    called = hall.queue.call_next(env.clerk)
+    assert called is not None
+    screen = EvaluationScreen(hall.evaluations, env.clerk, env.ops)
+    env.qtbot.addWidget(screen)
+    screen.ask(hall.queue.finish(env.clerk, called.id))
+    env.qtbot.waitUntil(screen.isVisible, timeout=WAIT)
+    buttons = list(screen.buttons.values())
+    screen.stop()
+    return Opened(screen, buttons)
+
+
+def open_my_performance(env: Env) -> Opened:
+    dialog = MyPerformanceDialog(env.hall, env.clerk, env.ops)
+    _shown(env, dialog)
+    env.qtbot.waitUntil(lambda: "全厅第" in dialog.appraisal_label.text(), timeout=WAIT)
+    return Opened(dialog, [])
+
+
+def open_reset_password(env: Env) -> Opened:
+    target = next(v for v in env.hall.staff.list_staff(env.supervisor) if v.username == "clerk2")
+    dialog = ResetPasswordDialog(env.hall.staff, env.ops, env.supervisor, target)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok])
+
+
+def open_new_staff(env: Env) -> Opened:
+    admin = env.hall.auth.log_in("admin1", "hall1234")
+    counters = env.hall.staff.counters(admin)
+    dialog = NewStaffDialog(env.hall.staff, env.ops, admin, counters)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok])
+
+
+def open_change_password(env: Env) -> Opened:
+    dialog = ChangePasswordDialog(env.hall.staff, env.ops, env.clerk, "hall1234")
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok])
+
+
+def open_remote_approval(env: Env) -> Opened:
+    ask = ApprovalRequest(
+        "handset_return", "sale-1", "七天无理由退货", "手机退货 SL202611240100001"
+    )
+    dialog = RemoteApprovalDialog(env.hall.approvals, env.clerk, env.ops, ask)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.send_button, dialog.close_button])
+
+
+def open_approvals_page(env: Env) -> Opened:
+    page = ApprovalsPage(DeskContext(env.hall, env.supervisor, env.ops))
+    page.setMinimumSize(page.minimumSizeHint())
+    _shown(env, page)
+    page.resize(page.minimumSizeHint())
+    return Opened(page, [page.approve_button, page.reject_button])
+
+
+def open_approval_decision(env: Env) -> Opened:
+    hall = env.hall
+    view = hall.approvals.request(
+        env.clerk, ApprovalRequest("red_letter", "INV-1", "抬头有误", "红冲发票 INV-1")
+    )
+    dialog = DecisionDialog(view, approve=False)
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.ok_button])
+
+
+def open_supervisor_desk(env: Env) -> Opened:
+    """The supervisor's desk window at 排队日报, a day reviewed with its charts: the
+    filters, the export buttons and the charts inside the window."""
+    window = _logged_in(env.qtbot, env.session, "super1")
+    window.open_desk()
+    desk = window.desk
+    assert desk is not None
+    env.qtbot.addWidget(desk)
+    page = desk.go_to_key("queue_review")
+    assert isinstance(page, QueueReviewPage)
+    page.date.setDate(page.date.date().addDays(-1))  # yesterday: a whole day of the demo
+    page.refresh()
+    env.qtbot.waitUntil(
+        lambda: page.reviewed is not None and not page.reviewed.report.empty, timeout=WAIT
+    )
+    env.qtbot.waitUntil(
+        lambda: all(v.image is not None for v in page.charts.values()), timeout=WAIT
+    )
+    for view in page.charts.values():  # each chart at least readable
+        assert view.width() >= 300 and view.height() >= 150, (view.objectName(), view.size())
+    return Opened(desk, [page.query_button, page.xlsx_button, page.pdf_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -202,6 +303,15 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "kiosk": open_kiosk,
     "queue_transfer": open_transfer,
     "red_letter": open_red_letter,
+    "evaluation_screen": open_evaluation,
+    "my_performance": open_my_performance,
+    "reset_password": open_reset_password,
+    "new_staff": open_new_staff,
+    "change_password": open_change_password,
+    "remote_approval": open_remote_approval,
+    "approvals_page": open_approvals_page,
+    "approval_decision": open_approval_decision,
+    "supervisor_desk": open_supervisor_desk,
 }
 
 

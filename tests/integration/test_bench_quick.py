@@ -49,6 +49,9 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         "S10",
         "S11",
         "S13",
+        "S14",
+        "S15",
+        "S16",
         "E1",
         "E2",
         "E3",
@@ -59,6 +62,8 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         "E4 confirm",
         "E4 payment",
         "E4 done",
+        "S17",
+        "S18",
     ]
     for s in report["scenarios"]:
         assert s["peak_rss_mb"] > 0, s
@@ -66,7 +71,8 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     by_id = {s["id"]: s for s in report["scenarios"]}
     timed_with_baseline = [
         i
-        for i in [*ids[:7], "S6", "S9", "S10", "S11", *ids[-10:]]
+        for i in [*ids[:7], "S6", "S9", "S10", "S11", "S14", "S15", "S16"]
+        + [e for e in ids if e.startswith("E")]
         if i not in ("E4 confirm", "E4 payment")
     ]
     for i in timed_with_baseline:
@@ -78,6 +84,10 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     assert report["machine"]["cores"] >= 1
     # S4's two figures are a maximum and a p95 gap, and the printed table heads them so
     assert by_id["S4"]["columns"] == ["max stall", "p95 gap"]
+    # the desk's month: a longest stall and a p95 gap, the month's tickets counted
+    assert by_id["S17"]["columns"] == ["max stall", "p95 gap"]
+    assert by_id["S17"]["median_ms"] > 0 and by_id["S17"]["extra"]["month_to_charts_median_ms"] > 0
+    assert by_id["S18"]["extra"]["tickets_month"] > 0
     assert "| # | scenario | max stall | p95 gap |" in done.stdout
     assert "| S4 |" in done.stdout
     # the order completions' baseline inserts the very rows the order inserted, per order

@@ -138,6 +138,19 @@ def test_transfer_to_another_service_type(hall: HallApp, clerk: Actor) -> None:
     assert again is not None and again.id == t.id
 
 
+def test_the_next_ticket_after_a_transfer_gets_a_new_number(hall: HallApp, clerk: Actor) -> None:
+    """A ticket moved to another type keeps its number; the letter's series goes on past it
+    (the next general ticket is not A001 again, which the unique number would refuse)."""
+    first = hall.queue.issue_ticket(clerk, "general")
+    t = hall.queue.call_next(clerk)
+    assert t is not None and t.id == first.id
+    hall.queue.transfer(clerk, t.id, service_code="fixed")
+    nxt = hall.queue.issue_ticket(clerk, "general")
+    assert (first.ticket_no, nxt.ticket_no) == ("A001", "A002")
+    fixed = hall.queue.issue_ticket(clerk, "fixed")
+    assert fixed.ticket_no[1:] == "001"  # the fixed series is its own: A001 counts under A
+
+
 def test_another_window_cannot_touch_a_called_ticket(hall: HallApp, clerk: Actor) -> None:
     hall.queue.issue_ticket(clerk, "general")
     t = hall.queue.call_next(clerk)

@@ -1,7 +1,9 @@
-"""Red-lettering a blue invoice (supervisors): first the reason, then a confirmation of what
-will be issued (the invoice it cancels, the negative amounts, the reason), then the red
-invoice is issued. Its number is only given out at issue, from the segment (numbers are never
-skipped), so the red invoice itself is previewed right after: see ``CustomerSearchPage``.
+"""Red-lettering a blue invoice: a supervisor does it; a clerk asks a supervisor remotely
+from here (请求远程审批) and the red invoice is issued by itself once approved. First the
+reason, then a confirmation of what will be issued (the invoice it cancels, the negative
+amounts, the reason), then the red invoice is issued. Its number is only given out at issue,
+from the segment (numbers are never skipped), so the red invoice itself is previewed right
+after: see ``CustomerSearchPage``.
 
 Keyboard: Enter after the reason goes on to the confirmation, Ctrl+Enter issues, Alt+← goes
 back to the reason, Esc cancels."""
@@ -9,6 +11,7 @@ back to the reason, Esc cancels."""
 from __future__ import annotations
 
 import html
+import uuid
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,12 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hall_app.domain.approvals import RED_LETTER
+from hall_app.domain.enums import ApprovalState
 from hall_app.domain.errors import HallError
 from hall_app.domain.money import capital_amount
+from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import ApprovalRequest, ApprovalService, ApprovalView
 from hall_app.services.customers import InvoiceView
-from hall_app.services.invoicing import InvoiceService, RedLetterResult
+from hall_app.services.invoicing import InvoiceService, RedLetterResult, red_letter_subject
 from ui import format as fmt
+from ui.approvals.remote import REMOTE_BUTTON, RemoteApprovalDialog
 from ui.keys import shortcut
 from ui.ops import Changes, Operations
 from ui.screen import fit_to_screen
@@ -48,6 +56,7 @@ class RedLetterDialog(QDialog):
         ops: Operations,
         parent: QWidget | None = None,
         customer_id: object | None = None,
+        approvals: ApprovalService | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("redLetterDialog")
@@ -56,6 +65,10 @@ class RedLetterDialog(QDialog):
         self.invoice = invoice
         self._service, self._actor, self._ops = service, actor, ops
         self._busy = False
+        # A clerk asks a supervisor remotely; the approval then issues the red invoice.
+        self._approvals = approvals if not actor.can(Permission.APPROVE) else None
+        self.approval_id: uuid.UUID | None = None
+        self.remote_dialog: RemoteApprovalDialog | None = None
 
         # 1. the reason
         facts = QFormLayout()
@@ -99,7 +112,11 @@ class RedLetterDialog(QDialog):
         self.next_button = QPushButton("下一步 (Enter)")
         self.next_button.setObjectName("redLetterNext")
         self.next_button.clicked.connect(self.next)
-        self.issue_button = QPushButton("确认开具红字发票 (Ctrl+Enter)")
+        self.issue_button = QPushButton(
+            "确认开具红字发票 (Ctrl+Enter)"
+            if self._approvals is None
+            else f"{REMOTE_BUTTON}，批准后开具 (Ctrl+Enter)"
+        )
         self.issue_button.setObjectName("redLetterIssue")
         self.issue_button.clicked.connect(self.issue)
         # No default button: Enter in the reason is handled there, once (a default button
@@ -172,10 +189,43 @@ class RedLetterDialog(QDialog):
         else:
             self.next()
 
+    def ask_remote(self) -> None:
+        """A clerk: the red-letter request goes to the duty supervisors' inbox; approved, the
+        red invoice is issued at once with it."""
+        assert self._approvals is not None
+        inv = self.invoice
+        ask = ApprovalRequest(
+            kind=RED_LETTER.code,
+            subject_ref=red_letter_subject(inv.invoice_no),
+            request_reason=self.reason.text().strip(),
+            summary=f"红冲发票 {inv.invoice_no}（{fmt.money(inv.total_fen)}）",
+            customer_id=self.customer_id if isinstance(self.customer_id, uuid.UUID) else None,
+            amount_fen=inv.total_fen,
+        )
+        if self.remote_dialog is not None:
+            self.remote_dialog.deleteLater()
+        self.remote_dialog = RemoteApprovalDialog(
+            self._approvals, self._actor, self._ops, ask, self
+        )
+        self.remote_dialog.decided.connect(self._remote_decided)
+        self.remote_dialog.open()
+
+    def _remote_decided(self, view: ApprovalView) -> None:
+        if view.state is ApprovalState.APPROVED:
+            self.approval_id = view.id
+            self.issue()
+        else:
+            self.issue_error.setText(
+                f"远程审批{view.state.label}" + (f"：{view.reason}" if view.reason else "")
+            )
+
     def issue(self) -> None:
         if not self.confirming or self._busy:
             return
-        service, actor = self._service, self._actor
+        if self._approvals is not None and self.approval_id is None:
+            self.ask_remote()
+            return
+        service, actor, approval_id = self._service, self._actor, self.approval_id
         invoice_no, reason = self.invoice.invoice_no, self.reason.text().strip()
         customer_id = self.customer_id
         self._busy = True
@@ -199,10 +249,11 @@ class RedLetterDialog(QDialog):
             self.back_button.setEnabled(True)
 
         self._ops.mutate(
-            lambda: service.issue_red_letter(actor, invoice_no, reason),
+            lambda: service.issue_red_letter(actor, invoice_no, reason, approval_id=approval_id),
             done,
             failed,
-            changes=Changes.ORDERS,
+            # a redeemed approval is used: the supervisors' 审批 page shows it
+            changes=Changes.ORDERS | (Changes.APPROVALS if approval_id else Changes.NONE),
             parent=self,
             label="正在开具红字发票…",
             always=again,

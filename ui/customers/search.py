@@ -27,6 +27,7 @@ from hall_app.domain.errors import HallError
 from hall_app.domain.masking import mask_id_number
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
 from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
 from hall_app.services.documents import DocumentKind, DocumentService, PrintedDocument
@@ -74,8 +75,10 @@ class CustomerSearchPage(QWidget):
         instalments: InstallmentService | None = None,
         returns: HandsetReturnService | None = None,
         auth: AuthService | None = None,
+        approvals: ApprovalService | None = None,
     ) -> None:
         super().__init__(parent)
+        self._approvals = approvals
         self._instalments = instalments
         self._service = service
         self._returns = returns
@@ -172,7 +175,8 @@ class CustomerSearchPage(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         self.red_letter_button = QPushButton("红冲所选发票")
         self.red_letter_button.setObjectName("redLetter")
-        self.red_letter_button.setVisible(actor.can(Permission.APPROVE))
+        # A clerk asks a supervisor remotely (审批); a supervisor red-letters directly.
+        self.red_letter_button.setVisible(actor.can(Permission.APPROVE) or approvals is not None)
         self.red_letter_button.setEnabled(False)
         self.red_letter_button.clicked.connect(self.red_letter_selected)
         self.work_order_button = QPushButton("装机工单 (Ctrl+G)")
@@ -474,7 +478,13 @@ class CustomerSearchPage(QWidget):
         if self.return_dialog is not None:
             self.return_dialog.deleteLater()
         dialog = HandsetReturnDialog(
-            self._returns, self._auth, self._actor, self._ops, record.id, self
+            self._returns,
+            self._auth,
+            self._actor,
+            self._ops,
+            record.id,
+            self,
+            approvals=self._approvals,
         )
         dialog.returned.connect(self._handset_returned)
         self.return_dialog = dialog
@@ -528,7 +538,13 @@ class CustomerSearchPage(QWidget):
         if self.red_letter_dialog is not None:
             self.red_letter_dialog.deleteLater()
         dialog = RedLetterDialog(
-            invoice, self._invoices, self._actor, self._ops, self, customer_id=record.id
+            invoice,
+            self._invoices,
+            self._actor,
+            self._ops,
+            self,
+            customer_id=record.id,
+            approvals=self._approvals,
         )
         dialog.issued.connect(lambda result: self._red_lettered(record.id, result))
         self.red_letter_dialog = dialog

@@ -36,9 +36,45 @@ class DeskPage:
 def _pages() -> list[DeskPage]:
     """Imported here, when the desk opens, so a clerk's window never loads the desk."""
     pages: list[DeskPage] = []
+    from ui.desk.performance import PerformancePage
+
+    pages.append(
+        DeskPage("performance", "员工考核", "Alt+4", Permission.REPORTS_VIEW, PerformancePage)
+    )
+    from ui.desk.staff import StaffPage
+
+    pages.append(DeskPage("staff", "员工账号", "Alt+5", Permission.STAFF_UNLOCK, StaffPage))
+    from ui.desk.approvals import ApprovalsPage
+    from ui.desk.tills import TillsPage
+
+    pages.append(DeskPage("approvals", "审批", "Alt+1", Permission.APPROVE, ApprovalsPage))
+    pages.append(DeskPage("tills", "现金管理", "Alt+3", Permission.CASH_RECONCILE, TillsPage))
+    from ui.desk.queue_review import QueueReviewPage
+
+    pages.append(
+        DeskPage("queue_review", "排队日报", "Alt+2", Permission.REPORTS_VIEW, QueueReviewPage)
+    )
     return pages
 
 
+# The rights of a supervisor's or an admin's desk; a clerk holds none of them, so a clerk's
+# window has no desk (and every service behind a page refuses a clerk anyway).
+DESK_PERMISSIONS = frozenset(
+    {
+        Permission.APPROVE,
+        Permission.REPORTS_VIEW,
+        Permission.CASH_RECONCILE,
+        Permission.STAFF_UNLOCK,
+        Permission.STAFF_ADMIN,
+    }
+)
+
+
+def may_open_desk(actor: Actor) -> bool:
+    """Whether this staff member's window offers the desk (without loading its pages)."""
+    return any(actor.can(p) for p in DESK_PERMISSIONS)
+
+
 def desk_pages(actor: Actor) -> list[DeskPage]:
-    """The pages this staff member may open, in the desk's order."""
-    return [p for p in _pages() if actor.can(p.permission)]
+    """The pages this staff member may open, in the desk's order (by their Alt+N key)."""
+    return sorted((p for p in _pages() if actor.can(p.permission)), key=lambda p: p.shortcut)

@@ -14,6 +14,7 @@ Skipped for a sale outright."""
 from __future__ import annotations
 
 import html
+import uuid
 from collections.abc import Callable
 from datetime import date
 
@@ -32,7 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.clock import business_date
-from hall_app.domain.enums import CreditOutcome, SaleMode
+from hall_app.domain.approvals import INSTALLMENT_CREDIT
+from hall_app.domain.enums import ApprovalState, CreditOutcome, SaleMode
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.handsets import (
     DOWN_PAYMENT_FIELD,
@@ -43,8 +45,10 @@ from hall_app.domain.handsets import (
 )
 from hall_app.domain.money import MAX_AMOUNT_CHARS, to_fen
 from hall_app.domain.permissions import Permission
+from hall_app.services.approvals import ApprovalRequest, ApprovalView
 from hall_app.services.handsets import CreditView, PlanChoice
 from ui import format as fmt
+from ui.approvals.remote import REMOTE_BUTTON, RemoteApprovalDialog
 from ui.handsets.draft import (
     HandsetPage,
     instalment_cost,
@@ -211,7 +215,7 @@ class InstallmentPart(QWidget):
         # a reason is a sentence (the monthly sum against the limit, the age refused): it
         # wraps in its cell rather than end in "…"; six rows, measured once per assessment
         self.rule_table.setWordWrap(True)
-        self.sup_box = QGroupBox("须主管审批：值班主管输入用户名和密码")
+        self.sup_box = QGroupBox("须主管审批：值班主管现场输入用户名和密码，或请求远程审批")
         self.sup_user = QLineEdit()
         self.sup_user.setObjectName("creditSupervisorUser")
         self.sup_user.setPlaceholderText("主管工号/用户名")
@@ -222,12 +226,17 @@ class InstallmentPart(QWidget):
         self.sup_button = QPushButton("主管审批通过")
         self.sup_button.setObjectName("creditApprove")
         self.sup_button.clicked.connect(self.approve)
+        self.remote_button = QPushButton(f"{REMOTE_BUTTON}…")
+        self.remote_button.setObjectName("creditRemote")
+        self.remote_button.clicked.connect(self.ask_remote)
+        self.remote_dialog: RemoteApprovalDialog | None = None
         self.sup_result = error_label("creditApproveResult")
         sup_form = QFormLayout()
         sup_form.addRow("主管用户名：", self.sup_user)
         pw = QHBoxLayout()
         pw.addWidget(self.sup_password, 1)
         pw.addWidget(self.sup_button)
+        pw.addWidget(self.remote_button)
         sup_form.addRow("主管密码：", pw)
         sup = QVBoxLayout(self.sup_box)
         sup.addLayout(sup_form)
@@ -410,7 +419,7 @@ class InstallmentPart(QWidget):
             lambda: service.assess_credit(actor, customer_id, product_id, offer_id, down),
             done,
             refused,
-            changes=Changes.NONE,  # stored and audited; no screen shows it
+            changes=Changes.APPROVALS,  # an approval recorded or redeemed (审批 page)
             label="正在进行信用评估…",
         )
 
@@ -466,6 +475,49 @@ class InstallmentPart(QWidget):
             credit.assessment_id,
         )
         self.sup_password.clear()
+        self._approve_with(
+            lambda: service.approve_credit(
+                actor, assessment_id, auth.authorize(user, password, Permission.APPROVE)
+            )
+        )
+
+    def ask_remote(self) -> None:
+        """The supervisor is elsewhere: the request goes to the inbox; once approved, the
+        assessment is approved with it (redeemed) and the page goes on by itself."""
+        d = self.page.draft
+        credit = d.credit_current
+        if credit is None or credit.outcome is not CreditOutcome.SUPERVISOR:
+            return
+        env = self.page.env
+        ask = ApprovalRequest(
+            kind=INSTALLMENT_CREDIT.code,
+            subject_ref=str(credit.assessment_id),
+            request_reason="",
+            summary=f"分期月还款 {fmt.money(credit.monthly_fen)}：{credit.reasons}"[:200],
+            customer_id=d.customer_id,
+            amount_fen=credit.monthly_fen,
+        )
+        if self.remote_dialog is not None:
+            self.remote_dialog.deleteLater()
+        self.remote_dialog = RemoteApprovalDialog(env.app.approvals, env.actor, env.ops, ask, self)
+        self.remote_dialog.decided.connect(self._remote_decided)
+        self.remote_dialog.open()
+
+    def _remote_decided(self, view: ApprovalView) -> None:
+        if view.state is not ApprovalState.APPROVED:
+            set_role(self.sup_result, "error")
+            self.sup_result.setText(
+                f"远程审批{view.state.label}" + (f"：{view.reason}" if view.reason else "")
+            )
+            return
+        service, actor, approval_id = self.page.env.app.handsets, self.page.env.actor, view.id
+        assessment_id = uuid.UUID(view.subject_ref)
+        self._approve_with(
+            lambda: service.approve_credit(actor, assessment_id, approval_id=approval_id)
+        )
+
+    def _approve_with(self, work: Callable[[], CreditView]) -> None:
+        d = self.page.draft
         key = d.credit_for
 
         def ok(view: CreditView) -> None:
@@ -481,9 +533,7 @@ class InstallmentPart(QWidget):
             return True
 
         self.page.mutate(  # the authorization and the approval are audited
-            lambda: service.approve_credit(
-                actor, assessment_id, auth.authorize(user, password, Permission.APPROVE)
-            ),
+            work,
             ok,
             refused,
             changes=Changes.NONE,  # stored and audited; no screen shows it
@@ -507,7 +557,7 @@ class InstallmentPart(QWidget):
             return "请先进行信用评估（Ctrl+R）"
         if credit.outcome is CreditOutcome.REFUSED:
             return f"信用评估未通过：{refusal_advice(credit)}"
-        return "须值班主管输入用户名和密码审批"
+        return "须值班主管输入用户名和密码审批，或请求远程审批"
 
 
 def refusal_text(credit: CreditView) -> str:

@@ -23,19 +23,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hall_app.domain.approvals import HANDSET_RETURN
+from hall_app.domain.enums import ApprovalState
 from hall_app.domain.errors import HallError
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import ApprovalRequest, ApprovalService, ApprovalView
 from hall_app.services.auth import AuthService
 from hall_app.services.handset_returns import (
     HandsetReturnService,
     ReturnableView,
     ReturnDone,
     ReturnRequest,
+    handset_return_subject,
     refund_text,
 )
 from ui import format as fmt
 from ui import messages
+from ui.approvals.remote import REMOTE_BUTTON, RemoteApprovalDialog
 from ui.keys import shortcut
 from ui.ops import Changes, Operations
 from ui.screen import fit_to_screen
@@ -66,11 +71,13 @@ class HandsetReturnDialog(QDialog):
         ops: Operations,
         customer_id: uuid.UUID,
         parent: QWidget | None = None,
+        approvals: ApprovalService | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("handsetReturnDialog")
         self.setWindowTitle("手机退货")
         self._service, self._auth, self._actor, self._ops = service, auth, actor, ops
+        self._approvals = approvals
         self.customer_id = customer_id
         self._busy = False
         self.views: list[ReturnableView] = []
@@ -105,9 +112,17 @@ class HandsetReturnDialog(QDialog):
         self.supervisor_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.supervisor_password.setPlaceholderText("主管密码")
         self.supervisor_password.returnPressed.connect(self.submit)
+        self.remote_button = QPushButton(f"{REMOTE_BUTTON}…")
+        self.remote_button.setObjectName("returnRemote")
+        self.remote_button.setAutoDefault(False)
+        self.remote_button.clicked.connect(self.ask_remote)
+        self.remote_button.setVisible(approvals is not None)
+        self.remote_dialog: RemoteApprovalDialog | None = None
+        self.remote: tuple[uuid.UUID, uuid.UUID, str] | None = None  # sale, approval, approver
         who = QHBoxLayout()
         who.addWidget(self.supervisor_user)
         who.addWidget(self.supervisor_password)
+        who.addWidget(self.remote_button)
         form.addRow("主管授权：", who)
         self.error = error_label("returnError")
 
@@ -194,6 +209,48 @@ class HandsetReturnDialog(QDialog):
         else:
             self.status.setText(f"{view.order_no} 不能退货：{view.reason}{_paid_part(view)}")
 
+    # -- a remote approval ---------------------------------------------------------------------
+    def ask_remote(self) -> None:
+        """The supervisor is elsewhere: the chosen sale's return goes to their inbox; once
+        approved, 确认退货 uses it (without a password)."""
+        view = self.chosen
+        if self._approvals is None:
+            return
+        if view is None or not view.allowed or self._busy:
+            self.error.setText("请先选中一笔可以退货的手机销售")
+            return
+        ask = ApprovalRequest(
+            kind=HANDSET_RETURN.code,
+            subject_ref=handset_return_subject(view.order_id),
+            request_reason=self.reason.text().strip(),
+            summary=f"手机退货 {view.order_no}：{view.handset_name}（IMEI {view.imei}）"[:200],
+            customer_id=self.customer_id,
+            order_id=view.order_id,
+            amount_fen=view.total_fen,
+        )
+        if self.remote_dialog is not None:
+            self.remote_dialog.deleteLater()
+        self.remote_dialog = RemoteApprovalDialog(
+            self._approvals, self._actor, self._ops, ask, self
+        )
+        self.remote_dialog.decided.connect(self._remote_decided)
+        self.remote_dialog.open()
+
+    def _remote_decided(self, view: ApprovalView) -> None:
+        chosen = self.chosen
+        if view.state is ApprovalState.APPROVED and chosen is not None:
+            self.remote = (chosen.order_id, view.id, view.approver_name)
+            self.error.setText("")
+            self.status.setText(
+                f"已由 {view.approver_name} 远程批准退货 {chosen.order_no}，按“确认退货”办理"
+            )
+            self.return_button.setFocus()
+        else:
+            self.remote = None
+            self.error.setText(
+                f"远程审批{view.state.label}" + (f"：{view.reason}" if view.reason else "")
+            )
+
     # -- the return -------------------------------------------------------------------------
     def submit(self) -> None:
         view = self.chosen
@@ -212,8 +269,9 @@ class HandsetReturnDialog(QDialog):
             self.reason.setFocus()
             return
         user, password = self.supervisor_user.text().strip(), self.supervisor_password.text()
-        if not user or not password:
-            self.error.setText("主管授权：请主管输入用户名和密码")
+        remote = self.remote if self.remote and self.remote[0] == view.order_id else None
+        if remote is None and (not user or not password):
+            self.error.setText("主管授权：请主管输入用户名和密码，或请求远程审批")
             (self.supervisor_password if user else self.supervisor_user).setFocus()
             return
         self.error.clear()
@@ -223,6 +281,10 @@ class HandsetReturnDialog(QDialog):
         self.return_button.setEnabled(False)
 
         def work() -> ReturnDone:
+            if remote is not None:
+                return service.return_handset(
+                    actor, ReturnRequest(order_id, True, reason, approval_id=remote[1])
+                )
             supervisor = auth.authorize(user, password, Permission.APPROVE)
             return service.return_handset(actor, ReturnRequest(order_id, True, reason, supervisor))
 
@@ -250,7 +312,10 @@ class HandsetReturnDialog(QDialog):
             work,
             done,
             failed,
-            changes=Changes.ORDERS | Changes.CASH | Changes.STOCK,
+            changes=Changes.ORDERS
+            | Changes.CASH
+            | Changes.STOCK
+            | (Changes.APPROVALS if remote else Changes.NONE),
             parent=self,
             label="正在办理退货…",
             always=again,

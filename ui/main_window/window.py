@@ -6,6 +6,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -33,6 +34,8 @@ from ui import format as fmt
 from ui import messages
 from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
+from ui.desk.my_performance import MyPerformanceDialog
+from ui.desk.pages import DeskContext, may_open_desk
 from ui.fixed_line.demands import DemandListDialog
 from ui.fixed_line.wizard import FIXED_SERVICE, FixedLineWizard, RelocationWizard
 from ui.handsets.repay import RepaymentDialog
@@ -46,6 +49,9 @@ from ui.stock.menu import StockMenu
 from ui.sync.quarantine import QuarantineDialog
 from ui.sync.status import SyncStatusLabel
 from ui.workorders.supervisor import OpenWorkOrdersDialog
+
+if TYPE_CHECKING:
+    from ui.desk.window import SupervisorDesk
 
 HOUSEKEEPING_MS = 5 * 60_000
 log = logging.getLogger("hall.ui.main")
@@ -75,6 +81,7 @@ class MainWindow(QMainWindow):
             instalments=app.instalments,
             returns=app.handset_returns,
             auth=app.auth,
+            approvals=app.approvals,
         )
         self.customers.repayment_requested.connect(self.open_repayment)
         self.customers.open_mobile_requested.connect(self.open_mobile)
@@ -93,14 +100,21 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(140)
         self._add_page("客户查询", "F3", self.customers, self.customers.focus_query)
-        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        # 主管工作台: supervisors and admins only, its own window, built the first time
+        self.desk: SupervisorDesk | None = None
+        self._desk_holder: QWidget | None = None
+        if may_open_desk(actor):
+            self._desk_holder = QWidget()  # a navigation entry, never shown: the desk's window
+            self._add_page("主管工作台", "F12", self._desk_holder)
+            shortcut(self, "F12", self.open_desk)
+        self.nav.currentRowChanged.connect(self._nav_changed)
         self.nav.setCurrentRow(0)
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self._header())
-        self.queue = QueuePanel(app.queue, actor, ops)
+        self.queue = QueuePanel(app.queue, actor, ops, evaluations=app.evaluations)
         self.queue.ticket_changed.connect(self._ticket_changed)
         self._visit_ticket: uuid.UUID | None = None  # the ticket whose customer may be on screen
         layout.addWidget(self.queue)
@@ -148,6 +162,13 @@ class MainWindow(QMainWindow):
             self.work_orders_action = work_orders
             if actor.can(Permission.STOCK_RECEIVE):  # 终端入库 and 终端库存
                 self.stock_menu = StockMenu(app.stock, actor, ops, menu, self)
+        mine = self.menuBar().addMenu("我的(&M)")
+        performance = mine.addAction("我的业绩")
+        performance.setObjectName("myPerformanceAction")
+        performance.setShortcut("Ctrl+Shift+P")
+        performance.triggered.connect(self.open_my_performance)
+        self.my_performance_action = performance
+        self.my_performance_dialog: MyPerformanceDialog | None = None
         shortcut(self, "F10", self.open_cash)
         shortcut(self, "Ctrl+Shift+L", self.request_logout)
         fit_to_screen(self, QSize(1350, 760), share=(0.9, 0.92))
@@ -159,6 +180,25 @@ class MainWindow(QMainWindow):
         item.setData(Qt.ItemDataRole.UserRole, key)
         self.nav.addItem(item)
         self.pages.addWidget(page)
+
+    def _nav_changed(self, row: int) -> None:
+        if self._desk_holder is not None and self.pages.widget(row) is self._desk_holder:
+            # 主管工作台 is a window of its own: opened, and the work area stays as it was
+            self.nav.setCurrentRow(self.pages.currentIndex())
+            self.open_desk()
+            return
+        self.pages.setCurrentIndex(row)
+
+    def open_desk(self) -> None:
+        """F12 (or the navigation): the supervisor's desk window, built the first time; the
+        main window keeps its page (a customer's record stays open behind the desk)."""
+        if self._desk_holder is None:
+            return
+        if self.desk is None:
+            from ui.desk.window import SupervisorDesk  # a clerk's window never loads the desk
+
+            self.desk = SupervisorDesk(DeskContext(self._app, self.actor, self._ops), self)
+        self.desk.open()
 
     def _header(self) -> QWidget:
         frame = QFrame()
@@ -349,10 +389,26 @@ class MainWindow(QMainWindow):
         self.quarantine_dialog = dialog
         dialog.open()
 
+    def open_my_performance(self) -> None:
+        """The signed-in staff member's own figures (我的业绩, Ctrl+Shift+P)."""
+        if self.my_performance_dialog is not None:
+            self.my_performance_dialog.deleteLater()
+        dialog = MyPerformanceDialog(self._app, self.actor, self._ops, self)
+        dialog.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
+        self.my_performance_dialog = dialog
+        dialog.open()
+
     def open_cash(self) -> None:
         if self.cash_dialog is not None:
             self.cash_dialog.deleteLater()
-        dialog = CashDialog(self._app.cash, self.actor, self._ops, self)
+        dialog = CashDialog(
+            self._app.cash,
+            self.actor,
+            self._ops,
+            self,
+            auth=self._app.auth,
+            approvals=self._app.approvals,
+        )
         self.cash_dialog = dialog
         dialog.open()
 
@@ -400,6 +456,9 @@ class MainWindow(QMainWindow):
         self._housekeeping.stop()
         self.sync_status.stop()
         self.queue.stop()
+        if self.desk is not None:
+            self.desk.stop()
+            self.desk.close()
         with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
             self._ops.busy_changed.disconnect(self._on_busy)
         super().closeEvent(event)

@@ -25,6 +25,7 @@ class OrderDraft(DraftBase):
     face_checked_by: str = ""
     guardian_id: uuid.UUID | None = None
     supervisor: Actor | None = None
+    approval_id: uuid.UUID | None = None  # a remote approval (审批) instead of the supervisor
     reservation: Reservation | None = None
     plan_code: str = ""
     plan_name: str = ""

@@ -15,10 +15,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from hall_app.domain.approvals import SECOND_NUMBER_30D
+from hall_app.domain.enums import ApprovalState
 from hall_app.domain.errors import HallError
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
+from hall_app.services.approvals import ApprovalRequest, ApprovalView
+from hall_app.services.open_mobile import second_number_subject
 from hall_app.services.orders import OpenContext
+from ui.approvals.remote import REMOTE_BUTTON, RemoteApprovalDialog
 from ui.open_mobile.base import WizardEnv, WizardPage, error_label
 from ui.ops import Changes
 from ui.style import set_role
@@ -51,7 +56,7 @@ class EligibilityPage(WizardPage):
         QVBoxLayout(self.guardian_box).addWidget(self.guardian_present)
         self.guardian_box.hide()
 
-        self.supervisor_box = QGroupBox("值班主管现场授权")
+        self.supervisor_box = QGroupBox("值班主管授权：现场输入用户名和密码，或请求远程审批")
         self.sup_user = QLineEdit()
         self.sup_user.setObjectName("supervisorUser")
         self.sup_user.setPlaceholderText("主管工号/用户名")
@@ -62,10 +67,16 @@ class EligibilityPage(WizardPage):
         self.sup_button = QPushButton("授权")
         self.sup_button.setObjectName("supervisorAuthorize")
         self.sup_button.clicked.connect(self.authorize)
+        self.remote_button = QPushButton(f"{REMOTE_BUTTON}…")
+        self.remote_button.setObjectName("supervisorRemote")
+        self.remote_button.setToolTip("主管不在窗口：把申请发到值班主管的审批页，批准后自动继续")
+        self.remote_button.clicked.connect(self.ask_remote)
+        self.remote_dialog: RemoteApprovalDialog | None = None
         self.sup_result = error_label("supervisorResult")
         password_row = QHBoxLayout()
         password_row.addWidget(self.sup_password, 1)
         password_row.addWidget(self.sup_button)
+        password_row.addWidget(self.remote_button)
         self.sup_form = QFormLayout()
         for text, field, row in (
             ("主管用户名", self.sup_user, self.sup_user),
@@ -124,12 +135,47 @@ class EligibilityPage(WizardPage):
             self.supervisor_box.show()
         self.complete_changed.emit()
 
+    def ask_remote(self) -> None:
+        """The supervisor is elsewhere: ask them through the inbox; the page goes on by itself
+        once they approve."""
+        ctx = self.draft.context
+        if ctx is None:
+            return
+        ask = ApprovalRequest(
+            kind=SECOND_NUMBER_30D.code,
+            subject_ref=second_number_subject(ctx.customer_id),
+            request_reason="",
+            summary=f"30天内再次开户 {ctx.id_masked}",
+            customer_id=ctx.customer_id,
+        )
+        if self.remote_dialog is not None:
+            self.remote_dialog.deleteLater()
+        env = self.env
+        self.remote_dialog = RemoteApprovalDialog(env.app.approvals, env.actor, env.ops, ask, self)
+        self.remote_dialog.decided.connect(self._remote_decided)
+        self.remote_dialog.open()
+
+    def _remote_decided(self, view: ApprovalView) -> None:
+        if view.state is ApprovalState.APPROVED:
+            self.draft.approval_id = view.id
+            self.draft.supervisor = None
+            set_role(self.sup_result, "ok")
+            self.sup_result.setText(f"已由 {view.approver_name} 远程批准")
+        else:
+            self.draft.approval_id = None
+            set_role(self.sup_result, "error")
+            self.sup_result.setText(
+                f"远程审批{view.state.label}" + (f"：{view.reason}" if view.reason else "")
+            )
+        self.complete_changed.emit()
+
     def authorize(self) -> None:
         auth, user, password = self.env.app.auth, self.sup_user.text(), self.sup_password.text()
         self.sup_password.clear()
 
         def ok(boss: Actor) -> None:
             self.draft.supervisor = boss
+            self.draft.approval_id = None
             set_role(self.sup_result, "ok")
             self.sup_result.setText(f"已由 {boss.full_name} 授权")
             self.complete_changed.emit()
@@ -156,7 +202,11 @@ class EligibilityPage(WizardPage):
             ctx.guardian_id is not None and self.guardian_present.isChecked()
         ):
             return False
-        return not (ctx.eligibility.needs_supervisor and self.draft.supervisor is None)
+        return not (
+            ctx.eligibility.needs_supervisor
+            and self.draft.supervisor is None
+            and self.draft.approval_id is None
+        )
 
     def missing(self) -> str:
         """What still keeps 下一步 greyed out, in the order the clerk meets it."""
@@ -172,8 +222,8 @@ class EligibilityPage(WizardPage):
             return "须先为客户登记监护人"
         if e.needs_guardian and not self.guardian_present.isChecked():
             return "请确认监护人已到场并勾选"
-        if e.needs_supervisor and self.draft.supervisor is None:
-            return "须值班主管在上方输入用户名和密码授权"
+        if e.needs_supervisor and self.draft.supervisor is None and self.draft.approval_id is None:
+            return "须值班主管在上方输入用户名和密码授权，或请求远程审批"
         return ""
 
     def leave(self, proceed: Callable[[], None]) -> None:

@@ -52,6 +52,7 @@ class PaymentPage(payment.PaymentPage):
             ticket_id=d.ticket_id,
             guardian_id=d.guardian_id,
             supervisor=d.supervisor,
+            approval_id=d.approval_id,
             signature_png=d.signature_png,
             terms_text=d.quote.terms,
         )
@@ -65,7 +66,11 @@ class PaymentPage(payment.PaymentPage):
             lambda: orders.open_mobile_number(actor, req),
             opened,
             refused,
-            changes=Changes.ORDERS | Changes.CASH | Changes.STOCK | Changes.QUEUE,
+            changes=Changes.ORDERS
+            | Changes.CASH
+            | Changes.STOCK
+            | Changes.QUEUE
+            | (Changes.APPROVALS if d.approval_id else Changes.NONE),
             label="正在办理开户…",
         )
 

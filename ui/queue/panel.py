@@ -1,9 +1,11 @@
 """The counter's queue bar: call next (F2), recall (F4), start (F5), no-show (F6),
-walk-in (F7), finish (F8), and how many wait for each service type."""
+walk-in (F7), finish (F8), and how many wait for each service type. A finish asks the customer
+for an evaluation on the customer screen (ui/queue/evaluation.py)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
@@ -12,11 +14,13 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QInputDialog, QLabel, QPushBu
 from hall_app.domain.enums import TicketStatus
 from ui.keys import shortcut
 from ui.ops import ChangeEvent, Changes, Operations
+from ui.queue.evaluation import EvaluationScreen
 from ui.queue.transfer import TransferDialog
 from ui.style import set_role
 
 if TYPE_CHECKING:
     from hall_app.services.actor import Actor
+    from hall_app.services.evaluation import EvaluationService
     from hall_app.services.queue import QueueService, ServiceTypeView, TicketView, WaitingCount
 
 REFRESH_MS = 10_000
@@ -27,7 +31,12 @@ class QueuePanel(QFrame):
     ticket_changed = Signal(object)  # the current TicketView, or None
 
     def __init__(
-        self, service: QueueService, actor: Actor, ops: Operations, parent: QWidget | None = None
+        self,
+        service: QueueService,
+        actor: Actor,
+        ops: Operations,
+        parent: QWidget | None = None,
+        evaluations: EvaluationService | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("queuePanel")
@@ -36,6 +45,8 @@ class QueuePanel(QFrame):
         self._ops = ops
         self.current: TicketView | None = None
         self.transfer_dialog: TransferDialog | None = None
+        self._evaluations = evaluations
+        self.evaluation: EvaluationScreen | None = None  # the customer screen, once needed
 
         self.ticket_label = QLabel("当前无顾客")
         self.ticket_label.setObjectName("currentTicket")
@@ -87,6 +98,9 @@ class QueuePanel(QFrame):
 
     def stop(self) -> None:
         self._timer.stop()
+        if self.evaluation is not None:
+            self.evaluation.stop()
+            self.evaluation.close()
 
     # -- actions ------------------------------------------------------------------------------
     def call_next(self) -> None:
@@ -109,7 +123,15 @@ class QueuePanel(QFrame):
         self._on_current(lambda s, a, t: s.mark_no_show(a, t))
 
     def finish(self) -> None:
-        self._on_current(lambda s, a, t: s.finish(a, t))
+        self._on_current(lambda s, a, t: s.finish(a, t), self._ask_evaluation)
+
+    def _ask_evaluation(self, ticket: TicketView) -> None:
+        """The visit is over: the customer screen asks the customer to rate it."""
+        if self._evaluations is None or ticket.status is not TicketStatus.DONE:
+            return
+        if self.evaluation is None:
+            self.evaluation = EvaluationScreen(self._evaluations, self._actor, self._ops, self)
+        self.evaluation.ask(ticket)
 
     def walk_in(self) -> None:
         if self.current is not None and self.current.status in (
@@ -130,15 +152,17 @@ class QueuePanel(QFrame):
         self._ops.query(lambda: service.service_types(actor), choose, parent=self)
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _on_current(self, action: object) -> None:
+    def _on_current(self, action: object, then: Callable[[TicketView], None] | None = None) -> None:
         if self.current is None:
             self.say("当前没有叫到的顾客，请先叫号 (F2)")
             return
         service, actor, ticket_id = self._service, self._actor, self.current.id
         assert callable(action)
-        self._run(lambda: action(service, actor, ticket_id))
+        self._run(lambda: action(service, actor, ticket_id), then=then)
 
-    def _run(self, fn: object, empty_text: str = "") -> None:
+    def _run(
+        self, fn: object, empty_text: str = "", then: Callable[[TicketView], None] | None = None
+    ) -> None:
         assert callable(fn)
         self.say("")
         for button in self.buttons.values():
@@ -150,6 +174,8 @@ class QueuePanel(QFrame):
             else:
                 self.current = ticket
                 self.ticket_changed.emit(ticket)
+                if then is not None:
+                    then(ticket)
             self._render()
 
         self._ops.mutate(

@@ -91,7 +91,10 @@ class HallDayClose(SyncedMixin, Base):
 
 class Payment(SyncedMixin, Base):
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_customer_paid", "customer_id", "paid_at"),)
+    __table_args__ = (
+        Index("ix_payments_customer_paid", "customer_id", "paid_at"),
+        Index("ix_payments_paid_at", "paid_at"),  # the hall's day close reads a day's
+    )
 
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
     customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
@@ -122,7 +125,10 @@ class InvoiceSegment(CentralStamped, SyncedMixin, Base):
 
 class Invoice(SyncedMixin, Base):
     __tablename__ = "invoices"
-    __table_args__ = (Index("ix_invoices_customer_issued", "customer_id", "issued_at"),)
+    __table_args__ = (
+        Index("ix_invoices_customer_issued", "customer_id", "issued_at"),
+        Index("ix_invoices_issued_at", "issued_at"),  # the hall's day close reads a day's
+    )
 
     invoice_no: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[InvoiceKind] = mapped_column(str_enum(InvoiceKind))
