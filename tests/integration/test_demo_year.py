@@ -367,3 +367,25 @@ def test_same_seed_same_year(tmp_path: Path) -> None:
         return rows
 
     assert digest("a.sqlite3") == digest("b.sqlite3")
+
+
+def test_the_tills_service_reads_the_demo_z_reports_as_its_own(year: Engine) -> None:
+    from hall_app.services.tills import normalize_content
+
+    with Session(year) as s:
+        zs = list(s.scalars(select(ZReport).order_by(ZReport.z_no)))
+        tills = {t.id: t for t in s.scalars(select(CashSession))}
+    for z in zs:
+        frozen = json.loads(z.content_json)
+        shown = normalize_content(frozen)
+        till = tills[z.cash_session_id]
+        assert shown["z_ref"] == frozen["z_label"] and shown["float_fen"] == FLOAT_FEN
+        assert shown["takings"]["cash"] == frozen["cash"]["sales_fen"]
+        assert shown["takings"]["bank_card"] == till.counted_card_fen
+        assert till.difference_fen is not None
+        assert shown["variance_fen"] == abs(till.difference_fen)
+        assert sum(c["denomination_fen"] * c["pieces"] for c in shown["counts"]) == (
+            till.counted_cash_fen
+        )
+        assert (shown["signed_off_by"] is not None) == (till.approval_id is not None)
+        assert shown["verdict"] == "账实相符" or till.difference_fen
