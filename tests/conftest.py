@@ -247,13 +247,12 @@ class _Dropper:
         assert not self._errors, self._errors
 
 
-_dropper = _Dropper()
-
-
 @pytest.fixture(scope="session")
-def pg_server_dropper() -> Iterator[_Dropper]:
-    yield _dropper
-    _dropper.finish()
+def pg_server_dropper(pg_server: str) -> Iterator[_Dropper]:
+    """Drops the tests' databases; done before the server stops (a throwaway one)."""
+    dropper = _Dropper()
+    yield dropper
+    dropper.finish()
 
 
 @pytest.fixture
@@ -309,8 +308,12 @@ class CentralSnapshots:
         folder = self.base / name
         folder.mkdir()
         clock = FakeClock(now or datetime(2026, 11, 24, 2, 0, tzinfo=UTC))
-        made = steps(url, self.demo, folder, clock)
-        assert not list(folder.glob("*-wal")), "every counter must be closed"
+        try:
+            made = steps(url, self.demo, folder, clock)
+            assert not list(folder.glob("*-wal")), "every counter must be closed"
+        except BaseException:
+            self.dropper.drop(self.server, [name])  # each test using it runs them again
+            raise
         self.made[key] = Snapshot(name, folder, made, clock.now, time.monotonic())
         if old is not None:
             self.dropper.drop(self.server, [old.template])
