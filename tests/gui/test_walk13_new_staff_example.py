@@ -19,9 +19,7 @@ from ui.desk.staff_dialogs import NewStaffDialog
 from ui.ops import Operations
 
 
-def test_the_employee_no_example_is_not_taken(
-    qtbot: QtBot, hall: HallApp, ops: Operations
-) -> None:
+def test_the_employee_no_example_is_not_taken(qtbot: QtBot, hall: HallApp, ops: Operations) -> None:
     admin = hall.auth.log_in("admin1", DEMO_PASSWORD)
     page = StaffPage(DeskContext(hall, admin, ops))
     qtbot.addWidget(page)

@@ -23,9 +23,9 @@ from tests.integration.test_demo_today import MORNING
 def test_the_pending_red_letter_names_the_invoices_customer_and_amount(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
     upgrade_to_head(engine)
-    DemoBuilder(
-        engine, seed=3, today=DEMO_TODAY, chunk=300, workers=1, queue_until=MORNING
-    ).build(300, 2)
+    DemoBuilder(engine, seed=3, today=DEMO_TODAY, chunk=300, workers=1, queue_until=MORNING).build(
+        300, 2
+    )
     try:
         with engine.connect() as conn:
             pending = conn.execute(

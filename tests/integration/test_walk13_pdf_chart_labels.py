@@ -7,6 +7,7 @@ chart leaves every other label out so they never overlap."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -48,7 +49,5 @@ def test_the_pdf_charts_period_labels_do_not_overlap(
         if t.get_visible() and t.get_text()
         for e in [t.get_window_extent(renderer)]
     )
-    overlapping = [
-        (a[2], b[2]) for a, b in zip(boxes, boxes[1:], strict=False) if b[0] < a[1] + 2
-    ]
+    overlapping = [(a[2], b[2]) for a, b in pairwise(boxes) if b[0] < a[1] + 2]
     assert overlapping == []
