@@ -69,9 +69,10 @@ def arrivals_backlog(report: QueueReport, ax: Axes) -> None:
     labels = [local(p.start).strftime(fmt) for p in report.periods]
     xs = list(range(len(labels)))
     ax.bar(xs, [p.arrivals for p in report.periods], color=BLUE, label="到达")
-    ax.plot(
-        xs,
-        [p.waiting_end for p in report.periods],
+    so_far = [i for i, p in enumerate(report.periods) if not report.to_come(p)]
+    ax.plot(  # the line stops at now on a day under way
+        so_far,
+        [report.periods[i].waiting_end for i in so_far],
         color=ORANGE,
         marker="o",
         markersize=3,

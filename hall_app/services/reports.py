@@ -190,7 +190,26 @@ class QueueReportService:
                 labels.append(f"营业员：{name}")
             tickets = self._tickets(session, where, first, last)
             counter_types = self._counter_types(session, actor.hall_id)
-        return build_report(first, last, "；".join(labels), tickets, counter_types=counter_types)
+            service_order = {
+                code: i
+                for i, code in enumerate(
+                    session.scalars(
+                        select(ServiceType.code).order_by(
+                            ServiceType.sort_order, ServiceType.letter
+                        )
+                    )
+                )
+            }
+        now = self._clock()
+        return build_report(
+            first,
+            last,
+            "；".join(labels),
+            tickets,
+            counter_types=counter_types,
+            service_order=service_order,
+            now=now if business_date(now) == first == last else None,
+        )
 
     @staticmethod
     def _tickets(
