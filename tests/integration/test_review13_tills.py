@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from hall_app.app import HallApp
 from hall_app.clock import business_date
-from hall_app.db.models import Approval, Hall, PrintRecord, Staff
-from hall_app.domain.enums import Role
-from hall_app.domain.errors import ValidationError
+from hall_app.db.models import Approval, CashSession, Counter, Hall, PrintRecord, Staff
+from hall_app.domain.enums import CashSessionStatus, Role
+from hall_app.domain.errors import HallError, ValidationError
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalRequest
 from hall_app.services.cash import TillCount
@@ -119,3 +119,48 @@ def test_review13_no_till_opens_on_a_business_day_the_hall_has_closed(
     hall.cash.close_hall_day(supervisor, day)
     with pytest.raises(ValidationError, match="已日结"):
         hall.cash.open_session(clerk, 0)
+
+
+def test_review13_a_supervisor_reads_no_till_of_another_hall(
+    hall: HallApp, supervisor: Actor
+) -> None:
+    """x_report (and z_report) look a till up by id with no hall check: a supervisor with
+    CASH_RECONCILE reads, and audits an X report of, another hall's till (on a synced hall
+    through the central database, which holds every hall's tills)."""
+    now = hall.clock()
+    with hall.db.unit_of_work() as s:
+        other = Hall(
+            code="OTHER-HALL2",
+            name="另一营业厅",
+            region_code="440300",
+            province_code="44",
+            address="深圳市南山区",
+            seller_name="另一营业厅",
+            seller_tax_id="91440300000000001X",
+        )
+        s.add(other)
+        s.flush()
+        counter = Counter(hall_id=other.id, code="91", name="外厅 1 号窗口")
+        someone = Staff(
+            hall_id=other.id,
+            username="otherclerk2",
+            full_name="外厅营业员",
+            employee_no="X9002",
+            role=Role.CLERK,
+            password_hash="x",
+        )
+        s.add_all([counter, someone])
+        s.flush()
+        till = CashSession(
+            counter_id=counter.id,
+            staff_id=someone.id,
+            business_date=business_date(now),
+            status=CashSessionStatus.OPEN,
+            opened_at=now,
+            opening_float_fen=50_000,
+        )
+        s.add(till)
+        s.flush()
+        till_id = till.id
+    with pytest.raises(HallError):
+        hall.cash.x_report(supervisor, till_id)
