@@ -45,6 +45,7 @@ OFFLINE_REQUEST = "与中心数据库断开：暂时不能发送远程审批申�
 OFFLINE_INBOX = "与中心数据库断开：暂时看不到各窗口的审批申请，请稍后重试"
 EXPIRED = "该申请已过期，请营业员重新发起"
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,22 @@ class ApprovalService:
         except Offline:
             raise ValidationError(offline, APPROVAL_FIELD) from None
 
+    def _change(
+        self,
+        work: Callable[[Session], T],
+        offline: str,
+        after: Callable[[Session, T], U],
+    ) -> U:
+        """A change to the hall's requests, then ``after`` (the audit entry, and the mirror of
+        a central change) on this counter. Standalone both run in one transaction, so nothing
+        is kept unaudited; on a synced hall the central change commits first."""
+        if self._link is None:
+            with self._db.unit_of_work() as session:
+                return after(session, work(session))
+        result = self._on_hall(work, offline)
+        with self._db.unit_of_work() as session:
+            return after(session, result)
+
     def _mirror(self, rows: list[tuple[Table, Row]]) -> None:
         with self._db.unit_of_work() as session:
             mirror(session, rows)
@@ -322,8 +339,7 @@ class ApprovalService:
             session.flush()
             return self._rows(session, approval_id)
 
-        rows = self._on_hall(work, OFFLINE_REQUEST)
-        with self._db.unit_of_work() as session:
+        def after(session: Session, rows: list[tuple[Table, Row]]) -> ApprovalView:
             if self._link is not None:
                 mirror(session, rows)
             audit.record(
@@ -336,6 +352,8 @@ class ApprovalService:
                 after={"kind": req.kind, "subject_ref": req.subject_ref, "reason": reason},
             )
             return _views(session, [session.get_one(Approval, approval_id)], now)[0]
+
+        return self._change(work, OFFLINE_REQUEST, after)
 
     def get(self, actor: Actor, approval_id: uuid.UUID) -> ApprovalView:
         """One request as it stands now (the clerk's dialog asks every 2 s, on the read lane):
@@ -390,8 +408,10 @@ class ApprovalService:
             view = _views(session, [approval], now)[0]
             return view, (self._rows(session, approval_id) if self._link is not None else [])
 
-        view, rows = self._on_hall(work, OFFLINE_INBOX)
-        with self._db.unit_of_work() as session:
+        def after(
+            session: Session, done: tuple[ApprovalView, list[tuple[Table, Row]]]
+        ) -> ApprovalView:
+            view, rows = done
             mirror(session, rows)
             if view.state is ApprovalState.WITHDRAWN and view.decided_at == now:
                 audit.record(
@@ -403,7 +423,9 @@ class ApprovalService:
                     entity_id=approval_id,
                     after={"state": ApprovalState.WITHDRAWN.value},
                 )
-        return view
+            return view
+
+        return self._change(work, OFFLINE_INBOX, after)
 
     def inbox(self, actor: Actor) -> list[ApprovalView]:
         """The hall's pending requests, oldest first (the duty supervisors' inbox)."""
@@ -497,8 +519,10 @@ class ApprovalService:
             view = _views(session, [approval], now)[0]
             return view, (self._rows(session, approval_id) if self._link is not None else [])
 
-        view, rows = self._on_hall(work, OFFLINE_INBOX)
-        with self._db.unit_of_work() as session:
+        def after(
+            session: Session, done: tuple[ApprovalView, list[tuple[Table, Row]]]
+        ) -> ApprovalView:
+            view, rows = done
             mirror(session, rows)
             audit.record(
                 session,
@@ -509,6 +533,9 @@ class ApprovalService:
                 entity_id=approval_id,
                 after={"state": view.state.value, "reason": reason, "kind": view.kind},
             )
+            return view
+
+        view = self._change(work, OFFLINE_INBOX, after)
         if expired:
             raise ValidationError(EXPIRED, APPROVAL_FIELD)
         return view
