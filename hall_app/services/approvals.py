@@ -186,6 +186,10 @@ def record_inline(
     checked by ``AuthService.authorize``), in the caller's transaction. Four-eyes: the clerk
     never approves their own work. Returns the approval's id."""
     declared = kind_of(kind)
+    if supervisor.must_change_password:  # a reset password is known to whoever reset it
+        raise PermissionDenied(
+            f"{supervisor.full_name} 的密码已被重置，须先登录并修改密码后才能授权", "主管授权"
+        )
     if not supervisor.can(declared.permission):
         raise PermissionDenied(
             f"{supervisor.full_name}（{supervisor.role.label}）无权审批“{declared.label}”",
