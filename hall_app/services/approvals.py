@@ -34,6 +34,7 @@ from hall_app.domain.approvals import kind_label, kind_of
 from hall_app.domain.enums import ApprovalState
 from hall_app.domain.errors import NotFound, PermissionDenied, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_name
+from hall_app.domain.money import format_yuan
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
@@ -122,11 +123,13 @@ def redeem(
     kind: str,
     subject_ref: str,
     now: datetime,
+    amount_fen: int | None = None,
 ) -> uuid.UUID:
     """Use a remote approval inside the caller's transaction: it must be approved (that same
-    business day), unused, asked by ``actor``, of ``kind`` and for ``subject_ref``. Marks it
-    used (``used_at``) and returns the approver's staff id; refuses clearly otherwise
-    (nothing is used then, the caller's transaction rolls back)."""
+    business day), unused, asked by ``actor``, of ``kind`` and for ``subject_ref`` (and, when
+    ``amount_fen`` is given, for that very amount: a till's variance recounted since is not
+    the one approved). Marks it used (``used_at``) and returns the approver's staff id;
+    refuses clearly otherwise (nothing is used then, the caller's transaction rolls back)."""
     approval = session.execute(
         select(Approval).where(Approval.id == approval_id).with_for_update()
     ).scalar_one_or_none()
@@ -140,6 +143,12 @@ def redeem(
         )
     if approval.subject_ref != subject_ref:
         raise ValidationError("该审批批准的不是本笔业务，请重新发起审批申请", APPROVAL_FIELD)
+    if amount_fen is not None and approval.amount_fen != amount_fen:
+        then = "未写明金额" if approval.amount_fen is None else format_yuan(approval.amount_fen)
+        raise ValidationError(
+            f"金额已变化（审批时 {then}，现在 {format_yuan(amount_fen)}），请重新申请审批",
+            APPROVAL_FIELD,
+        )
     if approval.used_at is not None:
         raise ValidationError("该审批已使用", APPROVAL_FIELD)
     state = effective_state(approval, now)

@@ -395,6 +395,7 @@ class CashService(TillReports):
                         kind=CASH_VARIANCE.code,
                         subject_ref=str(till.id),
                         now=now,
+                        amount_fen=before.variance_fen,  # the variance approved, not a recount's
                     )
                     till.approval_id = approval_id
                     how = "远程审批"
