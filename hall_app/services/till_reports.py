@@ -241,7 +241,7 @@ class TillReports:
                 session.scalar(
                     select(func.count()).where(
                         PrintRecord.document_type == Z_DOCUMENT,
-                        PrintRecord.document_ref == z.z_ref,
+                        PrintRecord.document_ref == z.print_ref,
                     )
                 )
                 or 0
@@ -250,7 +250,7 @@ class TillReports:
                 raise ValidationError("日结单已打印过，重打须填写原因", "重打原因")
             printed = PrintRecord(
                 document_type=Z_DOCUMENT,
-                document_ref=z.z_ref,
+                document_ref=z.print_ref,
                 staff_id=actor.staff_id,
                 copy_no=copy_no,
                 reason=reason,

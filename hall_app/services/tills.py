@@ -42,6 +42,7 @@ from hall_app.domain.till import (
     denomination_label,
     difference_label,
     variance_fen,
+    z_print_ref,
     z_ref,
 )
 from hall_app.services.actor import Actor
@@ -516,13 +517,15 @@ class ZReportView:
     made_at: datetime
     content: dict[str, Any]  # as frozen at the close
     prints: tuple[PrintView, ...]
+    print_ref: str  # its prints' document_ref: the hall's code and the number
 
 
 def z_view(session: Session, z: ZReport) -> ZReportView:
+    print_ref = z_print_ref(session.get_one(Hall, z.hall_id).code, z.z_no)
     prints = session.execute(
         select(PrintRecord, Staff.full_name)
         .join(Staff, Staff.id == PrintRecord.staff_id)
-        .where(PrintRecord.document_type == Z_DOCUMENT, PrintRecord.document_ref == z_ref(z.z_no))
+        .where(PrintRecord.document_type == Z_DOCUMENT, PrintRecord.document_ref == print_ref)
         .order_by(PrintRecord.copy_no)
     ).all()
     return ZReportView(
@@ -533,6 +536,7 @@ def z_view(session: Session, z: ZReport) -> ZReportView:
         made_at=z.made_at,
         content=normalize_content(json.loads(z.content_json)),
         prints=tuple(PrintView(p.copy_no, name, p.printed_at, p.reason) for p, name in prints),
+        print_ref=print_ref,
     )
 
 

@@ -68,7 +68,7 @@ def test_review13_z_prints_of_another_hall_do_not_make_the_first_print_a_reprint
     with hall.db.read() as s:
         mine = s.scalars(
             select(PrintRecord.copy_no).where(
-                PrintRecord.document_ref == z.z_ref, PrintRecord.staff_id == clerk.staff_id
+                PrintRecord.document_ref == z.print_ref, PrintRecord.staff_id == clerk.staff_id
             )
         ).all()
     assert mine == [1]

@@ -286,7 +286,14 @@ def test_the_z_report_prints_once_and_reprints_are_stamped(
     with hall.db.read() as s:
         rows = s.scalar(
             select(func.count()).where(
-                PrintRecord.document_type == "z_report", PrintRecord.document_ref == z.z_ref
+                PrintRecord.document_type == "z_report", PrintRecord.document_ref == z.print_ref
+            )
+        )
+        assert z.print_ref.endswith(f"-{z.z_ref}")  # the hall's code and the number
+        assert rows == s.scalar(
+            select(func.count()).where(
+                PrintRecord.document_type == "z_report",
+                PrintRecord.document_ref.like(f"%{z.z_ref}"),
             )
         )
         assert rows == 2
