@@ -28,7 +28,7 @@ from hall_app.db.models import (
     ZReport,
 )
 from hall_app.db.text_limits import check_value
-from hall_app.domain.errors import StorageError, ValidationError
+from hall_app.domain.errors import NotFound, StorageError, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.till import z_ref
 from hall_app.services import audit
@@ -68,6 +68,15 @@ class HallReport:
     cash_out_fen: int
     expected_cash_fen: int
     payments: int
+
+
+def hall_till(session: Session, actor: Actor, till_id: uuid.UUID, field: str) -> CashSession:
+    """A till of the actor's hall (the central database holds every hall's tills): another
+    hall's is not found."""
+    till = session.get(CashSession, till_id)
+    if till is None or session.get_one(Counter, till.counter_id).hall_id != actor.hall_id:
+        raise NotFound("没有这个钱箱", field)
+    return till
 
 
 class TillReports:
@@ -198,9 +207,7 @@ class TillReports:
         actor.require(Permission.PAYMENT_TAKE)
 
         def work(session: Session) -> ZReportView:
-            till = session.get(CashSession, till_id)
-            if till is None:
-                raise ValidationError("没有这个钱箱", CLOSE_FIELD)
+            till = hall_till(session, actor, till_id, CLOSE_FIELD)
             if till.staff_id != actor.staff_id:
                 actor.require(Permission.CASH_RECONCILE)
             z = session.scalars(select(ZReport).where(ZReport.cash_session_id == till_id)).first()
@@ -302,7 +309,7 @@ class TillReports:
     # -- X reports, the supervisor's view of the hall ----------------------------------------
     def x_report(self, actor: Actor, till_id: uuid.UUID | None = None) -> CashSessionView:
         """A till as it stands, nothing closed: the clerk's own open till (audited, and
-        counted on the Z report), or any till with CASH_RECONCILE."""
+        counted on the Z report), or any till of the hall with CASH_RECONCILE."""
         actor.require(Permission.PAYMENT_TAKE)
         now = self._clock()
         if till_id is not None and self._link is not None:
@@ -310,12 +317,10 @@ class TillReports:
                 here = session.get(CashSession, till_id)
             if here is None or here.staff_id != actor.staff_id:
                 actor.require(Permission.CASH_RECONCILE)
+                wanted = till_id
 
                 def remote(session: Session) -> CashSessionView:
-                    till = session.get(CashSession, till_id)
-                    if till is None:
-                        raise ValidationError("没有这个钱箱", "X报表")
-                    return till_view(session, till)
+                    return till_view(session, hall_till(session, actor, wanted, "X报表"))
 
                 found = self._shared_read(remote)
                 assert isinstance(found, CashSessionView)
@@ -326,9 +331,7 @@ class TillReports:
                 if found_id is None:
                     raise ValidationError("没有未日结的钱箱", "X报表")
                 till_id = found_id
-            till = session.get(CashSession, till_id)
-            if till is None:
-                raise ValidationError("没有这个钱箱", "X报表")
+            till = hall_till(session, actor, till_id, "X报表")
             if till.staff_id != actor.staff_id:
                 actor.require(Permission.CASH_RECONCILE)
             view = till_view(session, till)
