@@ -79,6 +79,13 @@ def hall_till(session: Session, actor: Actor, till_id: uuid.UUID, field: str) ->
     return till
 
 
+def counted(till: CashSession) -> bool:
+    return bool(till.counts_json) or till.counted_cash_fen is not None
+
+
+BLIND_X = "盲点：请先点钞（按面额清点钱箱，填写刷卡和扫码结算）后再看本钱箱的X报表"
+
+
 class TillReports:
     _db: Database
     _clock: Clock
@@ -308,8 +315,9 @@ class TillReports:
 
     # -- X reports, the supervisor's view of the hall ----------------------------------------
     def x_report(self, actor: Actor, till_id: uuid.UUID | None = None) -> CashSessionView:
-        """A till as it stands, nothing closed: the clerk's own open till (audited, and
-        counted on the Z report), or any till of the hall with CASH_RECONCILE."""
+        """A till as it stands, nothing closed: the clerk's own till once it is counted (the
+        count is blind: what it should hold is not shown before), audited and counted on the
+        Z report; or any till of the hall with CASH_RECONCILE."""
         actor.require(Permission.PAYMENT_TAKE)
         now = self._clock()
         if till_id is not None and self._link is not None:
@@ -334,6 +342,8 @@ class TillReports:
             till = hall_till(session, actor, till_id, "X报表")
             if till.staff_id != actor.staff_id:
                 actor.require(Permission.CASH_RECONCILE)
+            elif not actor.can(Permission.CASH_RECONCILE) and not counted(till):
+                raise ValidationError(BLIND_X, "X报表")
             view = till_view(session, till)
             audit.record(
                 session,

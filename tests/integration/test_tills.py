@@ -220,22 +220,49 @@ def test_x_reports_change_nothing_and_the_hall_x_needs_reconcile(
 ) -> None:
     hall.cash.open_session(clerk, 10_000)
     _sale(hall, clerk)
-    mine = hall.cash.x_report(clerk)
-    assert mine.expected_cash_fen == 16_950 and mine.payments == 1
     still = hall.cash.till_to_count(clerk)
     assert still is not None and not still.counted
     with pytest.raises(PermissionDenied):
-        hall.cash.hall_x_report(clerk, mine.business_date)
+        hall.cash.hall_x_report(clerk, still.business_date)
     other = hall.auth.log_in("clerk2", DEMO_PASSWORD)
     with pytest.raises(PermissionDenied):
-        hall.cash.x_report(other, mine.id)  # someone else's till
-    whole = hall.cash.hall_x_report(supervisor, mine.business_date)
-    assert mine.id in {t.id for t in whole.tills}
+        hall.cash.x_report(other, still.id)  # someone else's till
+    whole = hall.cash.hall_x_report(supervisor, still.business_date)
+    assert still.id in {t.id for t in whole.tills}
     assert whole.cash_fen == sum(t.cash_fen for t in whole.tills) >= 6_950
-    assert hall.cash.x_report(supervisor, mine.id).expected_cash_fen == 16_950
+    assert hall.cash.x_report(supervisor, still.id).expected_cash_fen == 16_950
     hall.cash.record_count(clerk, TillCount({1_000: 16, 500: 1, 100: 4, 50: 1}))
+    mine = hall.cash.x_report(clerk)  # the clerk's own, once counted (blind before)
+    assert mine.id == still.id
+    assert mine.expected_cash_fen == 16_950 and mine.payments == 1
     closed = hall.cash.close_session(clerk)
     assert hall.cash.z_report(clerk, closed.id).content["x_reports"] == 2
+
+
+def test_a_clerk_takes_no_x_report_of_their_own_till_before_counting_it(
+    hall: HallApp, clerk: Actor, supervisor: Actor
+) -> None:
+    """The count is blind: an X report shows what the drawer should hold, so a clerk without
+    CASH_RECONCILE gets one of their own till only once it is counted; a supervisor any."""
+    hall.cash.open_session(clerk, 10_000)
+    _sale(hall, clerk)
+    till = hall.cash.till_to_count(clerk)
+    assert till is not None and not till.counted
+    for asked in (None, till.id):
+        with pytest.raises(ValidationError, match="请先点钞") as refused:
+            hall.cash.x_report(clerk, asked)
+        assert refused.value.field == "X报表"
+    with hall.db.read() as s:  # nothing shown, nothing audited
+        assert not s.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "cash_session.x_report",
+                AuditEntry.entity_id == str(till.id),
+            )
+        )
+    assert hall.cash.x_report(supervisor, till.id).expected_cash_fen == 16_950
+    hall.cash.record_count(clerk, TillCount({10_000: 1}))  # a short count is still a count
+    assert hall.cash.x_report(clerk).difference_fen == 10_000 - 16_950
+    assert hall.cash.x_report(clerk, till.id).expected_cash_fen == 16_950
 
 
 def test_z_reports_are_numbered_without_gaps_and_frozen(
