@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from hall_app.app import HallApp
 from hall_app.clock import business_date
-from hall_app.db.models import Approval, AuditEntry, PrintRecord, ZReport
+from hall_app.db.models import Approval, AuditEntry, Order, PrintRecord, ZReport
 from hall_app.demo.reference import DEMO_PASSWORD
 from hall_app.domain.enums import ApprovalState, CashMovementKind, PaymentMethod
 from hall_app.domain.errors import PermissionDenied, ValidationError
@@ -373,6 +373,30 @@ def test_the_hall_day_close_names_the_differences(
     with pytest.raises(ValidationError, match="该营业日已日结"):
         hall.cash.close_hall_day(supervisor, day)
     assert hall.cash.hall_day(supervisor, day).closed_by == supervisor.full_name
+
+
+def test_no_payment_opens_a_till_on_a_day_the_hall_has_closed(
+    hall: HallApp, clerk: Actor, supervisor: Actor, clock: FakeClock
+) -> None:
+    """After 营业厅日结 a payment would open a new till by itself (open_session_for_payment):
+    refused with its order, so the closed day's summary still holds."""
+    day = business_date(clock())
+    hall.cash.open_session(clerk, 0)
+    _sale(hall, clerk)
+    hall.cash.close_session(clerk, 6_950)
+    if hall.cash.hall_day(supervisor, day).open_tills:
+        pytest.skip("the demo left another clerk's till open today")
+    closed = hall.cash.close_hall_day(supervisor, day)
+    with hall.db.read() as s:
+        orders = s.scalar(select(func.count()).select_from(Order))
+    with pytest.raises(ValidationError, match="已日结") as refused:
+        _sale(hall, clerk, skip=1)
+    assert refused.value.field == "收款"
+    with hall.db.read() as s:  # nothing half-saved: no order, no till
+        assert s.scalar(select(func.count()).select_from(Order)) == orders
+    after = hall.cash.hall_day(supervisor, day)
+    assert [t.id for t in after.tills] == [t.id for t in closed.tills]
+    assert after.differences == closed.differences
 
 
 def test_a_payment_in_no_z_report_is_named(
