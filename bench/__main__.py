@@ -20,7 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 FULL = {
     "customers": 1_000_000,
-    "days": 30,
+    "days": 365,  # a year of history (hall_app.demo.year): the desk reviews months of it
     "start_runs": 7,
     "queries": 200,
     "stall": 10,

@@ -4,21 +4,24 @@ signed-in actors, and PostgreSQL databases for the tests that need one."""
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from hall_app.app import HallApp, build_app
+from hall_app.cli import main as cli_main
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
@@ -190,20 +193,175 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     subprocess.run(started.stop, check=False, capture_output=True)
 
 
+def _admin(server: str) -> Engine:
+    return create_engine(
+        server.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+
+
+def _create(server: str, name: str, template: str | None = None) -> str:
+    """A new database on the server (copied from ``template`` if given); its URL."""
+    admin = _admin(server)
+    with admin.connect() as conn:
+        copied = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copied}'))
+    admin.dispose()
+    return f"{server.rsplit('/', 1)[0]}/{name}"
+
+
+def _drop(server: str, names: list[str]) -> None:
+    admin = _admin(server)
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+class _Dropper:
+    """Drops a test's databases beside the next test (a drop waits for a checkpoint of the
+    whole server: seconds); the session's end waits for every drop and fails on an error."""
+
+    def __init__(self) -> None:
+        self._work: queue.Queue[tuple[str, list[str]] | None] = queue.Queue()
+        self._errors: list[BaseException] = []
+        self._thread: threading.Thread | None = None
+
+    def drop(self, server: str, names: list[str]) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="drop-databases", daemon=True)
+            self._thread.start()
+        self._work.put((server, names))
+
+    def _run(self) -> None:
+        while (job := self._work.get()) is not None:
+            try:
+                _drop(*job)
+            except BaseException as exc:  # reported at the session's end
+                self._errors.append(exc)
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._work.put(None)
+            self._thread.join()
+            self._thread = None
+        assert not self._errors, self._errors
+
+
+@pytest.fixture(scope="session")
+def pg_server_dropper(pg_server: str) -> Iterator[_Dropper]:
+    """Drops the tests' databases; done before the server stops (a throwaway one)."""
+    dropper = _Dropper()
+    yield dropper
+    dropper.finish()
+
+
 @pytest.fixture
-def pg_url(pg_server: str) -> Iterator[str]:
+def pg_url(pg_server: str, pg_server_dropper: _Dropper) -> Iterator[str]:
     """A fresh, empty database on the PostgreSQL server, dropped afterwards."""
     name = f"hall_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        pg_server.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    url = _create(pg_server, name)
+    yield url
+    pg_server_dropper.drop(pg_server, [name])
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a costly start left: the central database (kept as a PostgreSQL template), the
+    counters' SQLite files in ``folder``, what the steps returned, and the clock they ran on."""
+
+    template: str
+    folder: Path
+    made: object
+    now: datetime
+    made_at: float  # time.monotonic()
+
+
+# The steps of a start: (central URL, demo database, folder for the counters' files, clock).
+Steps = Callable[[str, Path, Path, FakeClock], object]
+# A start run on the real clock (its leases run on the central clock) is made again when it
+# is older than this, so a test's clock stays within minutes of the central clock's.
+FRESH_FOR_S = 600.0
+
+
+@dataclass
+class CentralSnapshots:
+    """The costly starts of the sync tests (``central init``, a counter's first load of its
+    whole demo database, the morning's sync rounds), each run once per session and copied
+    for every test that starts so: its own central database (``CREATE DATABASE ... TEMPLATE``)
+    and its own copies of the counters' files. Nothing a test does reaches another."""
+
+    server: str
+    demo: Path
+    base: Path
+    dropper: _Dropper
+    made: dict[str, Snapshot] = field(default_factory=dict)
+
+    def get(self, key: str, steps: Steps, now: datetime | None = None) -> Snapshot:
+        """The start named ``key``, run by ``steps`` the first time on the tests' clock, or
+        on ``now`` (the real clock: then again once it is FRESH_FOR_S old). The steps must
+        close every connection they open."""
+        old = self.made.get(key)
+        if old is not None and (now is None or time.monotonic() - old.made_at < FRESH_FOR_S):
+            return old
+        name = f"hall_tpl_{key}_{uuid.uuid4().hex[:8]}"
+        url = _create(self.server, name)
+        folder = self.base / name
+        folder.mkdir()
+        clock = FakeClock(now or datetime(2026, 11, 24, 2, 0, tzinfo=UTC))
+        try:
+            made = steps(url, self.demo, folder, clock)
+            assert not list(folder.glob("*-wal")), "every counter must be closed"
+        except BaseException:
+            self.dropper.drop(self.server, [name])  # each test using it runs them again
+            raise
+        self.made[key] = Snapshot(name, folder, made, clock.now, time.monotonic())
+        if old is not None:
+            self.dropper.drop(self.server, [old.template])
+        return self.made[key]
+
+
+@pytest.fixture(scope="session")
+def central_snapshots(
+    pg_server: str,
+    pg_server_dropper: _Dropper,
+    demo_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[CentralSnapshots]:
+    snapshots = CentralSnapshots(
+        pg_server, demo_template, tmp_path_factory.mktemp("central"), pg_server_dropper
     )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = pg_server.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield snapshots
+    pg_server_dropper.drop(pg_server, [snap.template for snap in snapshots.made.values()])
+
+
+@pytest.fixture
+def restore(
+    central_snapshots: CentralSnapshots, pg_server_dropper: _Dropper, tmp_path: Path
+) -> Iterator[Callable[[Snapshot], str]]:
+    """Copies a snapshot for this test: the counters' files into ``tmp_path`` and the central
+    database into a new database of the test's own (its URL returned), dropped afterwards."""
+    made: list[str] = []
+
+    def restore(snap: Snapshot) -> str:
+        for path in snap.folder.glob("*.sqlite3"):
+            shutil.copyfile(path, tmp_path / path.name)
+        made.append(f"hall_test_{uuid.uuid4().hex[:12]}")
+        return _create(central_snapshots.server, made[-1], snap.template)
+
+    yield restore
+    if made:
+        pg_server_dropper.drop(central_snapshots.server, made)
+
+
+def _central_init(url: str, demo: Path, folder: Path, clock: FakeClock) -> None:
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", url]) == 0
+
+
+@pytest.fixture
+def central_url(central_snapshots: CentralSnapshots, restore: Callable[[Snapshot], str]) -> str:
+    """A central database of the test's own, just made by ``central init`` (copied from the
+    session's, made once), with nothing in it yet."""
+    return restore(central_snapshots.get("central_init", _central_init))
 
 
 def synced_counter(template: Path, tmp_path: Path, central: str, clock: FakeClock) -> HallApp:

@@ -156,6 +156,7 @@ class DemoBuilder:
             today = NO_QUEUE
             if self._queue_until is not None:
                 today = fill_todays_queue(conn, self._queue_until, self._seed)
+                history.pending(self._queue_until, samples)
             self._restore_indexes(conn, dropped)
             # The demo data is the starting point, not news: `hall-app sync --full` queues it
             # all for a first load into an empty central database.

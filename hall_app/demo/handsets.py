@@ -40,6 +40,7 @@ from hall_app.db.models import (
 from hall_app.demo.bulk import BulkWriter
 from hall_app.demo.customers import Sample
 from hall_app.demo.reference import HANDSET_MODELS, Reference
+from hall_app.demo.year import works_on
 from hall_app.domain.enums import (
     ContractStatus,
     CreditOutcome,
@@ -212,6 +213,22 @@ class OrderSink(Protocol):
         staff_id: uuid.UUID,
         at: datetime,
         reason: str,
+    ) -> None: ...
+
+    def inline_approval(
+        self,
+        *,
+        kind: str,
+        customer: Sample,
+        staff_id: uuid.UUID,
+        approver_id: uuid.UUID,
+        counter_id: uuid.UUID | None,
+        at: datetime,
+        order_id: uuid.UUID | None,
+        subject_ref: str,
+        summary: str,
+        request_reason: str,
+        amount_fen: int | None,
     ) -> None: ...
 
 
@@ -710,8 +727,24 @@ class HandsetBuilder:
         approver = approved = None
         if credit.outcome is CreditOutcome.SUPERVISOR:  # approved by the supervisor on duty
             approver = self._supervisors[rng.randrange(len(self._supervisors))].id
+            if approver == staff_id:  # four-eyes: never the clerk themself
+                approver = next(s.id for s in self._supervisors if s.id != staff_id)
             approved = assessed + timedelta(minutes=3)
         assessment_id = self.uid()
+        if approver is not None and approved is not None and sink is not None:
+            sink.inline_approval(
+                kind="installment_credit",
+                customer=sale.customer,
+                staff_id=staff_id,
+                approver_id=approver,
+                counter_id=None,
+                at=approved,
+                order_id=order_id,
+                subject_ref=str(assessment_id),
+                summary=f"分期信用评估 月供 {sale.instalments[0].amount_fen / 100:.2f} 元",
+                request_reason="信用评估需主管审批",
+                amount_fen=sale.instalments[0].amount_fen,
+            )
         rules = [
             {"code": r.code, "label": r.label, "outcome": r.outcome.value, "reason": r.reason}
             for r in credit.rules
@@ -844,12 +877,16 @@ class HandsetBuilder:
         )
 
     def _method(self) -> PaymentMethod:
-        """Older payments are by wallet or card: they sit in no till of the history."""
+        """Older payments are by wallet or card (within the history's days they go into the
+        clerk's till of the day)."""
         return PaymentMethod.QR_WALLET if self._rng.random() < 0.7 else PaymentMethod.BANK_CARD
 
-    def _clerk(self) -> tuple[uuid.UUID, uuid.UUID]:
-        staff = self._staff[self._rng.randrange(len(self._staff))]
-        return staff.id, self._counter_of[staff.id]
+    def _clerk(self, day: date | None = None) -> tuple[uuid.UUID, uuid.UUID]:
+        """A clerk or supervisor, and their counter; on ``day``, one who works that day (so
+        the order goes into their till)."""
+        staff = [s for s in self._staff if day is None or works_on(s.username, day)]
+        chosen = staff[self._rng.randrange(len(staff))]
+        return chosen.id, self._counter_of[chosen.id]
 
     @property
     def _fee_vat(self) -> VatClass:
@@ -865,7 +902,7 @@ class HandsetBuilder:
         self, sink: OrderSink, customer: Sample, at: datetime, priced: Pricing
     ) -> tuple[uuid.UUID, str, uuid.UUID | None]:
         """A repayment order: the principal receipt-only, the fee invoiced under its category."""
-        staff_id, counter_id = self._clerk()
+        staff_id, counter_id = self._clerk(at.astimezone(HALL_TZ).date())
         return sink.write_order(
             kind=OrderType.INSTALMENT_PAYMENT,
             customer=customer,
@@ -897,7 +934,7 @@ class HandsetBuilder:
 
         def sell(sale: PlannedSale, day: date, **kw: Any) -> uuid.UUID:
             nonlocal written
-            staff_id, counter_id = self._clerk()
+            staff_id, counter_id = self._clerk(day)
             at = self._moment(day)
             oid, order_no, _ = sink.write_order(
                 kind=OrderType.HANDSET_SALE,
@@ -965,7 +1002,7 @@ class HandsetBuilder:
             customer = others[rng.randrange(len(others))]
             day = today - timedelta(days=rng.randint(4, 20))
             sale = self.plan(customer, day, mode=SaleMode.OUTRIGHT)
-            staff_id, counter_id = self._clerk()
+            staff_id, counter_id = self._clerk(day)
             at = self._moment(day)
             method = self._method()
             sale_id, order_no, invoice_id = sink.write_order(
@@ -996,6 +1033,21 @@ class HandsetBuilder:
                 reference=_refund_reference(sink.reference_of(sale_id)),
             )
             assert invoice_id is not None
+            if supervisor == staff_id:  # four-eyes: never the clerk themself
+                supervisor = next(s.id for s in self._supervisors if s.id != staff_id)
+            sink.inline_approval(
+                kind="handset_return",
+                customer=customer,
+                staff_id=staff_id,
+                approver_id=supervisor,
+                counter_id=counter_id,
+                at=back,
+                order_id=sale_id,
+                subject_ref=str(sale_id),  # as handset_return_subject: the sale's order id
+                summary=f"手机退货 原受理单 {order_no}",
+                request_reason=RETURN_REASON,
+                amount_fen=sum(x.amount_fen for x in sale.lines),
+            )
             sink.red_letter(invoice_id, customer, supervisor, back, f"手机退货：{RETURN_REASON}")
             received = at - timedelta(days=rng.randint(5, 30))
             self._add(  # back in stock as returned, sellable again; its sale in the orders

@@ -1,8 +1,17 @@
-"""Past business days for reports: queue tickets served at the counters, with their orders,
-payments, invoices, receipts printed, cash sessions, and fault and complaint tickets."""
+"""Past business days for reports: queue tickets served at the counters (the year's patterns:
+``hall_app.demo.year``) with their evaluations, transfers and no-shows, their orders, payments,
+invoices, receipts printed, the approvals asked for (inline and remote, in every state), the
+tills closed with their blind counts, cash movements and Z reports and the hall's day closes
+(``hall_app.demo.tills`` documents the Z report's ``content_json``), and fault and complaint
+tickets.
+
+Approvals name what they approve in ``subject_ref``: the customer's id (second_number_30d),
+the credit assessment's id (installment_credit), the sale's order id (handset_return),
+the blue invoice's number (red_letter), the till's id (cash_variance)."""
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Callable, Sequence
@@ -14,9 +23,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from hall_app.clock import HALL_TZ
+from hall_app.clock import HALL_TZ, business_date
 from hall_app.db.models import (
+    Approval,
+    CashMovement,
     CashSession,
+    HallDayClose,
     Invoice,
     InvoiceLine,
     Order,
@@ -26,6 +38,7 @@ from hall_app.db.models import (
     QueueTicket,
     ServiceTicket,
     Subscription,
+    ZReport,
 )
 from hall_app.demo.bulk import BulkWriter
 from hall_app.demo.customers import SUBSCRIPTION_COLUMNS
@@ -34,9 +47,23 @@ from hall_app.demo.fixed import FixedLineBuilder, Placement
 from hall_app.demo.handsets import HandsetBuilder, InvoiceItem, SaleLine
 from hall_app.demo.installs import LINE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS
 from hall_app.demo.people import PeopleFactory
-from hall_app.demo.reference import Reference
+from hall_app.demo.reference import COUNTERS, Reference
+from hall_app.demo.tills import FLOAT_FEN, TILL_METHODS, Till, blind_count, local_iso, z_label
+from hall_app.demo.year import (
+    Desk,
+    SimTicket,
+    arrival_offsets,
+    lunch_of,
+    rating_for,
+    service_weights,
+    simulate,
+    tickets_on,
+    works_on,
+)
 from hall_app.domain.enums import (
+    ApprovalState,
     AreaType,
+    CashMovementKind,
     CashSessionStatus,
     InvoiceKind,
     InvoiceStatus,
@@ -44,6 +71,7 @@ from hall_app.domain.enums import (
     OrderType,
     PaymentMethod,
     ProductKind,
+    Rating,
     Role,
     ServiceTicketKind,
     ServiceTicketStatus,
@@ -51,6 +79,7 @@ from hall_app.domain.enums import (
     SubscriptionStatus,
     TicketStatus,
 )
+from hall_app.domain.masking import mask_name, mask_phone
 from hall_app.domain.money import split_tax
 
 _Line = SaleLine  # vat_code None: not invoiceable (prepaid top-up)
@@ -92,10 +121,36 @@ PLAN_KINDS = {
     SubscriptionKind.LANDLINE: ProductKind.LANDLINE_PLAN,
 }
 COMPLAINT_CATEGORIES = ("资费争议", "服务态度", "装机超时", "话费异常", "营销短信骚扰")
+# As BusinessRules' defaults (approval_expiry_minutes, cash_variance_tolerance_fen).
+APPROVAL_EXPIRY_MINUTES = 30
+CASH_TOLERANCE_FEN = 1000
+APPROVE_REASONS = ("已核实客户资料，同意", "情况属实，同意办理", "同意")
+REJECT_REASONS = ("客户资料不全，请补齐后再办", "不符合办理条件", "请客户本人到场办理")
+RED_LETTER_REASONS = ("发票抬头有误，客户要求重开", "税号填写错误", "客户要求开具单位抬头")
+SMALL_VARIANCES = (-10, -50, -100, -200, -500, 100, 500, -1000, 1000)
+LARGE_VARIANCES = (-2000, -5000, -10000, 1500, 3000)
+REPRINT_SHARE = 0.015
+REPRINT_REASONS = ("客户要求补打", "打印不清晰", "打印机卡纸")
+SMALL_REASONS = ("找零误差", "硬币点数误差", "")
+LARGE_REASONS = ("收款时少收一张百元", "找零多找", "顾客多付未退，已登记待退", "点钞有误，复点一致")
 
 
 def _cols(*names: str) -> tuple[str, ...]:
     return ("id", "created_at", "updated_at", *names)
+
+
+@dataclass(frozen=True)
+class _Gate:
+    """How one approval went (its row's state and times)."""
+
+    state: ApprovalState
+    inline: bool
+    approver: uuid.UUID | None
+    requested: datetime
+    decided: datetime | None
+    used: datetime | None
+    reason: str
+    updated: datetime | None = None  # expired or withdrawn: when
 
 
 @dataclass(frozen=True)
@@ -167,6 +222,9 @@ class HistoryBuilder:
                 "counter_id",
                 "staff_id",
                 "customer_id",
+                "rating",
+                "rated_at",
+                "rating_note",
             ),
         )
         self._w_sub = BulkWriter(conn, Subscription, SUBSCRIPTION_COLUMNS)
@@ -253,7 +311,52 @@ class HistoryBuilder:
                 "counted_cash_fen",
                 "difference_fen",
                 "closed_by_id",
+                "counts_json",
+                "counted_card_fen",
+                "counted_qr_fen",
+                "difference_reason",
+                "approval_id",
             ),
+        )
+        self._w_approval = BulkWriter(
+            conn,
+            Approval,
+            _cols(
+                "kind",
+                "order_id",
+                "customer_id",
+                "requested_by_id",
+                "approver_id",
+                "state",
+                "reason",
+                "decided_at",
+                "hall_id",
+                "counter_id",
+                "inline",
+                "requested_at",
+                "expires_at",
+                "request_reason",
+                "summary",
+                "customer_label",
+                "subject_ref",
+                "amount_fen",
+                "used_at",
+            ),
+        )
+        self._w_move = BulkWriter(
+            conn,
+            CashMovement,
+            _cols("cash_session_id", "staff_id", "kind", "amount_fen", "reason", "moved_at"),
+        )
+        self._w_z = BulkWriter(
+            conn,
+            ZReport,
+            _cols("hall_id", "z_no", "cash_session_id", "business_date", "made_at", "content_json"),
+        )
+        self._w_close = BulkWriter(
+            conn,
+            HallDayClose,
+            _cols("hall_id", "business_date", "closed_at", "closed_by_id", "summary_json"),
         )
         self._w_st = BulkWriter(
             conn,
@@ -276,6 +379,27 @@ class HistoryBuilder:
             ),
         )
         self._rows: dict[BulkWriter, list[tuple[Any, ...]]] = {}
+        served = {code: types for code, _, types in COUNTERS}
+        self._served = {c.id: served[c.code] for c in ref.counters}
+        self._counter_name = {c.id: c.name for c in ref.counters}
+        self._counter_code_of = {c.id: c.code for c in ref.counters}
+        self._username = {s.id: s.username for s in ref.staff}
+        self._name = {s.id: s.full_name for s in ref.staff}
+        self._employee_no = {s.id: s.employee_no for s in ref.staff}
+        self._role = {s.id: s.role for s in ref.staff}
+        self._supervisors = [s.id for s in ref.staff if s.role is Role.SUPERVISOR]
+        self._counter_of = {s.id: s.default_counter_id or ref.counters[0].id for s in ref.staff}
+        self._opens: list[tuple[date, SampleCustomer]] = []  # numbers opened lately
+        self._z_no = 0
+        # Outside any till, by day: payments by method; blue and red invoice totals by day.
+        self._outside: dict[date, dict[str, int]] = {}
+        self._day_invoices: dict[date, tuple[int, int]] = {}
+        self._last_cash = (0, 0)  # the last payment's tendered and change
+        self._first_day = today  # the history's first day (build sets it)
+        self._tills: dict[tuple[date, uuid.UUID], Till] = {}
+        # Payment rows into the tills of days not written yet, by day.
+        self._deferred: dict[date, list[tuple[Any, ...]]] = {}
+        self._last_invoice_no = ""
 
     def _add(self, writer: BulkWriter, row: tuple[Any, ...]) -> None:
         self._rows.setdefault(writer, []).append(row)
@@ -283,10 +407,14 @@ class HistoryBuilder:
     def _flush(self) -> None:
         """Write the buffered rows, parents before children (foreign keys are enforced)."""
         order = (
-            self._w_cash,
             self._w_ticket,
             self._w_sub,
             self._w_order,
+            self._w_approval,
+            self._w_cash,
+            self._w_move,
+            self._w_z,
+            self._w_close,
             self._w_line,
             self._w_pay,
             self._w_inv,
@@ -304,11 +432,16 @@ class HistoryBuilder:
         self._handsets.flush()  # the units sold, commitments, contracts and instalments
 
     def build(self, days: int, samples: list[SampleCustomer]) -> tuple[int, int]:
+        self._first_day = self._today - timedelta(days=days)
         self._handsets.older(samples, self)  # before the days: its invoices are older
         self._flush()
         for back in range(days, 0, -1):
-            self._day(self._today - timedelta(days=back), samples)
+            day = self._today - timedelta(days=back)
+            self._day(day, samples)
+            # payments written earlier into this day's tills (repayments, older sales)
+            self._rows.setdefault(self._w_pay, []).extend(self._deferred.pop(day, []))
             self._flush()
+        assert not self._deferred
         self._service_tickets(samples)
         self._flush()
         return self._w_ticket.count, self._w_order.count
@@ -320,88 +453,703 @@ class HistoryBuilder:
 
     # -- one business day ------------------------------------------------------------------------
     def _day(self, day: date, samples: list[SampleCustomer]) -> None:
+        """The day's queue served at the open counters (``hall_app.demo.year``), each done
+        ticket's evaluation and order, the approvals they needed, a red-letter invoice now and
+        then, and the tills closed with their Z reports and the hall's day close."""
         rng = self._rng
         ref = self._ref
-        workers = [s for s in ref.staff if s.role in (Role.CLERK, Role.SUPERVISOR)]
-        served_by = {  # staff member -> counter for the day
-            s.id: (s.default_counter_id or ref.counters[0].id) for s in workers
-        }
+        workers = [
+            s
+            for s in ref.staff
+            if s.role in (Role.CLERK, Role.SUPERVISOR) and works_on(s.username, day)
+        ]
         opening = datetime.combine(day, dtime(8, 30), HALL_TZ)
-        sessions: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
-        for staff in workers:
-            sessions[staff.id] = (self._uid(), 0)
-        types = list(ref.service_types.values())
-        weights = [50, 25, 15, 10]
-        seqs = {t.id: 0 for t in types}
-        count = rng.randint(160, 240) if day.weekday() < 5 else rng.randint(220, 300)
-        issued_times = sorted(rng.randrange(0, 9 * 3600) for _ in range(count))
-        for offset in issued_times:
-            stype = rng.choices(types, weights=weights)[0]
-            seqs[stype.id] += 1
-            issued = opening + timedelta(seconds=offset)
-            wait = timedelta(seconds=rng.randrange(60, (10 if stype.is_vip else 25) * 60))
-            called = issued + wait
-            staff = workers[rng.randrange(len(workers))]
-            counter_id = served_by[staff.id]
-            no_show = rng.random() < 0.05
-            sample = samples[rng.randrange(len(samples))]
-            tid = self._uid()
-            started = None if no_show else called + timedelta(seconds=rng.randrange(20, 90))
-            finished = (
-                None if started is None else started + timedelta(seconds=rng.randrange(180, 1500))
+        desks = [
+            Desk(
+                counter_id=s.default_counter_id or ref.counters[0].id,
+                staff_id=s.id,
+                username=s.username,
+                types=tuple(
+                    sorted(
+                        self._served[s.default_counter_id or ref.counters[0].id],
+                        key=lambda c: c != "vip",
+                    )
+                ),
+                lunch=lunch_of(day, i),
+                free_at=opening,
             )
+            for i, s in enumerate(workers)
+        ]
+        tills = {s.id: self._till_for(day, s.id) for s in workers}
+        weights = service_weights(day)
+        codes = list(weights)
+        seqs = dict.fromkeys(codes, 0)
+        tickets = []
+        for n, offset in enumerate(arrival_offsets(tickets_on(day, rng), rng)):
+            code = rng.choices(codes, weights=[weights[c] for c in codes])[0]
+            tickets.append(SimTicket(n, code, code, opening + timedelta(seconds=offset)))
+        simulate(tickets, desks, rng)
+        invoiced: list[tuple[uuid.UUID, SampleCustomer, uuid.UUID, Till, datetime]] = []
+        red_letters_until = datetime.combine(day, dtime(16, 0), HALL_TZ)  # red-lettered by 17:40
+        for t in tickets:
+            if t.called is None or t.staff_id is None or t.counter_id is None:
+                continue  # no counter serving its type was open (never in the demo's week)
+            letter = ref.service_types[t.letter_code].letter
+            seqs[t.letter_code] += 1
+            tid = self._uid()
+            stype = ref.service_types[t.code]
+            sample = samples[rng.randrange(len(samples))]
+            kind = rng.choice(ORDER_TYPES_BY_SERVICE[t.code])
+            second = (
+                not t.no_show
+                and kind is OrderType.OPEN_MOBILE
+                and rng.random() < 0.1
+                and self._recent_opener(day, rng)
+            )
+            if second:
+                sample = second
+            rating = rated_at = None
+            note = ""
+            if t.finished is not None and t.started is not None:
+                wait_min = (t.called - t.issued).total_seconds() / 60
+                service_min = (t.finished - t.started).total_seconds() / 60
+                value, note, after = rating_for(
+                    rng, self._username[t.staff_id], wait_min, service_min
+                )
+                rating = Rating(value)
+                rated_at = t.finished + timedelta(seconds=after)
             self._add(
                 self._w_ticket,
                 (
                     tid,
-                    issued,
-                    finished or called,
+                    t.issued,
+                    rated_at or t.finished or t.called,
                     ref.hall.id,
                     stype.id,
                     day,
-                    seqs[stype.id],
-                    f"{stype.letter}{seqs[stype.id]:03d}",
-                    TicketStatus.NO_SHOW if no_show else TicketStatus.DONE,
+                    seqs[t.letter_code],
+                    f"{letter}{seqs[t.letter_code]:03d}",
+                    TicketStatus.NO_SHOW if t.no_show else TicketStatus.DONE,
                     False,
-                    issued,
-                    called,
-                    started,
-                    finished,
-                    2 if no_show else 0,
-                    counter_id,
-                    staff.id,
-                    None if no_show else sample.id,
+                    t.issued,
+                    t.called,
+                    t.started,
+                    t.finished,
+                    t.recall_count,
+                    t.counter_id,
+                    t.staff_id,
+                    None if t.no_show else sample.id,
+                    rating,
+                    rated_at,
+                    note,
                 ),
             )
-            if no_show or finished is None:
+            if t.no_show or t.finished is None or t.started is None:
                 continue
-            session_id, cash = sessions[staff.id]
-            kind = rng.choice(ORDER_TYPES_BY_SERVICE[stype.code])
-            cash += self._order(day, kind, sample, staff.id, counter_id, tid, session_id, finished)
-            sessions[staff.id] = (session_id, cash)
+            till = tills[t.staff_id]
+            gate: _Gate | None = None
+            if second:
+                requested = t.started + (t.finished - t.started) / 3
+                gate = self._draw_gate(requested, t.staff_id)
+                if gate.state is not ApprovalState.APPROVED:
+                    self._approval(
+                        "second_number_30d",
+                        gate,
+                        t.staff_id,
+                        t.counter_id,
+                        sample,
+                        None,
+                        str(sample.id),
+                        f"30天内再次开户 {mask_phone(sample.phone)}",
+                        "客户30天内已开过号码，再次开户",
+                        None,
+                    )
+                    continue  # the order stops
+            oid, method, total, invoice_id = self._order(
+                day, kind, sample, t.staff_id, t.counter_id, tid, till.id, t.finished
+            )
+            if kind is OrderType.OPEN_MOBILE:
+                self._opens.append((day, sample))
+            if gate is not None:
+                self._approval(
+                    "second_number_30d",
+                    gate,
+                    t.staff_id,
+                    t.counter_id,
+                    sample,
+                    oid,
+                    str(sample.id),
+                    f"30天内再次开户 {mask_phone(sample.phone)}",
+                    "客户30天内已开过号码，再次开户",
+                    None,
+                )
+            if method is not None:
+                tendered, change = self._last_cash
+                till.paid(method, total, tendered, change, t.finished)
+            if invoice_id is not None:
+                till.blue.append(self._invoices[invoice_id][13])
+                if self._role[t.staff_id] is Role.CLERK and t.finished < red_letters_until:
+                    invoiced.append((invoice_id, sample, t.staff_id, till, t.finished))
+        if invoiced and rng.random() < 0.35:
+            self._day_red_letter(day, invoiced[rng.randrange(len(invoiced))])
+        self._close_tills(day, desks, tills, workers)
+        for s in workers:
+            del self._tills[(day, s.id)]
+
+    def _till_for(self, day: date, staff_id: uuid.UUID) -> Till:
+        """``staff_id``'s till of ``day`` (made when first needed: an older sale's
+        repayment may fall into it before the day is written)."""
+        till = self._tills.get((day, staff_id))
+        if till is None:
+            opening = datetime.combine(day, dtime(8, 30), HALL_TZ)
+            opened = opening - timedelta(minutes=self._rng.randint(2, 15))
+            till = Till(self._uid(), self._counter_of[staff_id], staff_id, opened)
+            self._tills[(day, staff_id)] = till
+        return till
+
+    def _till_of_order(self, at: datetime, staff_id: uuid.UUID) -> Till | None:
+        """The till an order outside the queue tickets is paid into: the clerk's of that day
+        when it is one of the history's days and the clerk works that day."""
+        day = at.astimezone(HALL_TZ).date()
+        if not self._first_day <= day < self._today:
+            return None
+        if not works_on(self._username[staff_id], day):
+            return None
+        return self._till_for(day, staff_id)
+
+    def _recent_opener(self, day: date, rng: random.Random) -> SampleCustomer | None:
+        """A customer who opened a number within the last 30 days (a second one needs a
+        supervisor's approval)."""
+        while self._opens and (day - self._opens[0][0]).days > 28:
+            self._opens.pop(0)
+        if not self._opens:
+            return None
+        return self._opens[rng.randrange(len(self._opens))][1]
+
+    # -- approvals --------------------------------------------------------------------------------
+    def _approver(self, staff_id: uuid.UUID) -> uuid.UUID:
+        """The duty supervisor deciding for ``staff_id`` (never themself)."""
+        others = [s for s in self._supervisors if s != staff_id]
+        return others[self._rng.randrange(len(others))]
+
+    def _draw_gate(self, at: datetime, staff_id: uuid.UUID, *, can_fail: bool = True) -> _Gate:
+        """How an approval asked for at ``at`` went: typed inline at the counter, or asked
+        remotely and approved, rejected, left to expire or withdrawn."""
+        rng = self._rng
+        approver = self._approver(staff_id)
+        expiry = timedelta(minutes=APPROVAL_EXPIRY_MINUTES)
+        if rng.random() < 0.55:
+            return _Gate(ApprovalState.APPROVED, True, approver, at, at, at, "现场核实，同意办理")
+        requested = at - timedelta(seconds=rng.randint(60, 300))
+        r = rng.random()
+        decided = requested + timedelta(seconds=rng.randint(40, 360))
+        if not can_fail or r < 0.72:
+            used = decided + timedelta(seconds=rng.randint(5, 40))
+            reason = APPROVE_REASONS[rng.randrange(len(APPROVE_REASONS))]
+            return _Gate(ApprovalState.APPROVED, False, approver, requested, decided, used, reason)
+        if r < 0.88:
+            reason = REJECT_REASONS[rng.randrange(len(REJECT_REASONS))]
+            return _Gate(ApprovalState.REJECTED, False, approver, requested, decided, None, reason)
+        if r < 0.94:
+            return _Gate(
+                ApprovalState.EXPIRED, False, None, requested, None, None, "", requested + expiry
+            )
+        return _Gate(ApprovalState.WITHDRAWN, False, None, requested, None, None, "", decided)
+
+    def _approval(
+        self,
+        kind: str,
+        gate: _Gate,
+        staff_id: uuid.UUID,
+        counter_id: uuid.UUID | None,
+        customer: SampleCustomer | None,
+        order_id: uuid.UUID | None,
+        subject_ref: str,
+        summary: str,
+        request_reason: str,
+        amount_fen: int | None,
+    ) -> uuid.UUID:
+        approval_id = self._uid()
+        self._add(
+            self._w_approval,
+            (
+                approval_id,
+                gate.requested,
+                gate.updated or gate.used or gate.decided or gate.requested,
+                kind,
+                order_id,
+                customer.id if customer else None,
+                staff_id,
+                gate.approver,
+                gate.state,
+                gate.reason,
+                gate.decided,
+                self._ref.hall.id,
+                counter_id,
+                gate.inline,
+                gate.requested,
+                gate.requested + timedelta(minutes=APPROVAL_EXPIRY_MINUTES),
+                request_reason,
+                summary[:200],
+                mask_name(customer.name) if customer else "",
+                subject_ref,
+                amount_fen,
+                gate.used,
+            ),
+        )
+        return approval_id
+
+    def inline_approval(
+        self,
+        *,
+        kind: str,
+        customer: SampleCustomer,
+        staff_id: uuid.UUID,
+        approver_id: uuid.UUID,
+        counter_id: uuid.UUID | None,
+        at: datetime,
+        order_id: uuid.UUID | None,
+        subject_ref: str,
+        summary: str,
+        request_reason: str,
+        amount_fen: int | None,
+    ) -> None:
+        """A supervisor's approval typed at the clerk's counter (the handset builder's
+        installment assessments and returns)."""
+        gate = _Gate(ApprovalState.APPROVED, True, approver_id, at, at, at, "现场核实，同意办理")
+        self._approval(
+            kind,
+            gate,
+            staff_id,
+            counter_id or self._counter_of[staff_id],
+            customer,
+            order_id,
+            subject_ref,
+            summary,
+            request_reason,
+            amount_fen,
+        )
+
+    def pending(self, now: datetime, samples: list[SampleCustomer]) -> int:
+        """Requests from today's counters still waiting in the supervisors' inbox at ``now``."""
+        rng = self._rng
+        opening = datetime.combine(business_date(now), dtime(8, 30), HALL_TZ)
+        clerks = [
+            s
+            for s in self._ref.staff
+            if s.role is Role.CLERK and works_on(s.username, business_date(now))
+        ]
+        written = 0
+        for minutes, kind in ((3, "second_number_30d"), (9, "red_letter")):
+            staff = clerks[rng.randrange(len(clerks))]
+            customer = samples[rng.randrange(len(samples))]
+            requested = now - timedelta(minutes=minutes)
+            gate = _Gate(ApprovalState.PENDING, False, None, requested, None, None, "")
+            if kind == "red_letter":
+                self._approval(
+                    kind,
+                    gate,
+                    staff.id,
+                    self._counter_of[staff.id],
+                    customer,
+                    None,
+                    self._last_invoice_no,
+                    f"发票红冲 {self._last_invoice_no}",
+                    "开票信息有误，客户要求重开",
+                    None,
+                )
+            else:
+                self._approval(
+                    kind,
+                    gate,
+                    staff.id,
+                    self._counter_of[staff.id],
+                    customer,
+                    None,
+                    str(customer.id),
+                    f"30天内再次开户 {mask_phone(customer.phone)}",
+                    "客户30天内已开过号码，再次开户",
+                    None,
+                )
+            written += 1
+        # decided this morning: in the inbox's 今日已处理 list
+        for minutes, state in ((50, ApprovalState.APPROVED), (30, ApprovalState.REJECTED)):
+            requested = now - timedelta(minutes=minutes)
+            if requested < opening:
+                continue
+            staff = clerks[rng.randrange(len(clerks))]
+            customer = samples[rng.randrange(len(samples))]
+            decided = requested + timedelta(minutes=4)
+            gate = _Gate(
+                state,
+                False,
+                self._approver(staff.id),
+                requested,
+                decided,
+                None,  # approved, the clerk not yet gone on
+                APPROVE_REASONS[0] if state is ApprovalState.APPROVED else REJECT_REASONS[0],
+            )
+            self._approval(
+                "second_number_30d",
+                gate,
+                staff.id,
+                self._counter_of[staff.id],
+                customer,
+                None,
+                str(customer.id),
+                f"30天内再次开户 {mask_phone(customer.phone)}",
+                "客户30天内已开过号码，再次开户",
+                None,
+            )
+            written += 1
+        self._flush()
+        return written
+
+    def _day_red_letter(
+        self, day: date, pick: tuple[uuid.UUID, SampleCustomer, uuid.UUID, Till, datetime]
+    ) -> None:
+        """A clerk's blue invoice of the day red-lettered later that day, the supervisor
+        approving (inline or from the inbox); a rejected request leaves it as it was."""
+        rng = self._rng
+        invoice_id, customer, staff_id, till, issued = pick
+        latest = datetime.combine(day, dtime(17, 40), HALL_TZ)
+        at = min(latest, issued + timedelta(minutes=rng.randint(15, 120)))
+        blue = self._invoices[invoice_id]
+        reason = RED_LETTER_REASONS[rng.randrange(len(RED_LETTER_REASONS))]
+        gate = self._draw_gate(at, staff_id)
+        self._approval(
+            "red_letter",
+            gate,
+            staff_id,
+            till.counter_id,
+            customer,
+            blue[6],
+            blue[3],
+            f"发票红冲 {blue[3]}",
+            reason,
+            -blue[13],
+        )
+        if gate.state is not ApprovalState.APPROVED:
+            return
+        self.red_letter(invoice_id, customer, staff_id, gate.used or at, reason)
+
+    # -- tills, Z reports and the day close -------------------------------------------------------
+    def _close_tills(
+        self, day: date, desks: list[Desk], tills: dict[uuid.UUID, Till], workers: list[Any]
+    ) -> None:
+        rng = self._rng
+        ref = self._ref
         closing = datetime.combine(day, dtime(18, 0), HALL_TZ)
-        for staff in workers:
-            session_id, cash = sessions[staff.id]
-            diff = 0 if rng.random() < 0.9 else rng.choice((-1000, -500, 500))
+        made: list[tuple[datetime, Till, dict[str, Any]]] = []
+        for desk in desks:
+            till = tills[desk.staff_id]
+            if rng.random() < 0.12:
+                at = till.opened_at + timedelta(minutes=rng.randint(60, 150))
+                till.moves_in.append(
+                    {"amount_fen": 20000, "reason": "补充零钱备用金", "at": local_iso(at)}
+                )
+                self._movement(till, CashMovementKind.IN, 20000, "补充零钱备用金", at)
+            noon = desk.lunch[0]
+            kept = till.cash_before(noon)
+            if kept >= 200000:
+                amount = (kept - 30000) // 100000 * 100000
+                till.moves_out.append(
+                    {"amount_fen": amount, "reason": "午间解款上缴金库", "at": local_iso(noon)}
+                )
+                self._movement(till, CashMovementKind.OUT, amount, "午间解款上缴金库", noon)
+            closed = max(closing, desk.last_finish or closing) + timedelta(
+                minutes=rng.randint(3, 15)
+            )
+            expected = till.expected_cash_fen
+            r = rng.random()
+            variance = (
+                0
+                if r < 0.86
+                else SMALL_VARIANCES[rng.randrange(len(SMALL_VARIANCES))]
+                if r < 0.96
+                else LARGE_VARIANCES[rng.randrange(len(LARGE_VARIANCES))]
+            )
+            counted = max(0, expected + variance)
+            variance = counted - expected
+            reason = ""
+            approval_id = None
+            sign_off: dict[str, Any] | None = None
+            if variance and abs(variance) <= CASH_TOLERANCE_FEN:
+                reason = SMALL_REASONS[rng.randrange(len(SMALL_REASONS))]
+            elif variance:
+                reason = LARGE_REASONS[rng.randrange(len(LARGE_REASONS))]
+                gate = self._draw_gate(closed, till.staff_id, can_fail=False)
+                label = "长款" if variance > 0 else "短款"
+                approval_id = self._approval(
+                    "cash_variance",
+                    gate,
+                    till.staff_id,
+                    till.counter_id,
+                    None,
+                    None,
+                    str(till.id),
+                    f"现金{label} {abs(variance) / 100:.2f} 元 "
+                    f"{self._counter_name[till.counter_id]}",
+                    reason,
+                    variance,
+                )
+                closed = gate.used or closed
+                sign_off = {
+                    "approval_id": str(approval_id),
+                    "approver_name": self._name[gate.approver] if gate.approver else "",
+                    "inline": gate.inline,
+                    "reason": gate.reason,
+                }
+            counts = blind_count(counted, rng)
+            card = till.sales.get(PaymentMethod.BANK_CARD, 0)
+            qr = till.sales.get(PaymentMethod.QR_WALLET, 0)
             self._add(
                 self._w_cash,
                 (
-                    session_id,
-                    opening,
-                    closing,
-                    served_by[staff.id],
-                    staff.id,
+                    till.id,
+                    till.opened_at,
+                    closed,
+                    till.counter_id,
+                    till.staff_id,
                     day,
                     CashSessionStatus.CLOSED,
-                    opening,
-                    closing,
-                    50000,
-                    50000 + cash,
-                    50000 + cash + diff,
-                    diff,
-                    staff.id,
+                    till.opened_at,
+                    closed,
+                    FLOAT_FEN,
+                    expected,
+                    counted,
+                    variance,
+                    till.staff_id,
+                    json.dumps(counts),
+                    card,
+                    qr,
+                    reason,
+                    approval_id,
                 ),
             )
+            made.append(
+                (
+                    closed + timedelta(seconds=rng.randint(20, 90)),
+                    till,
+                    {
+                        "counts": counts,
+                        "counted": counted,
+                        "variance": variance,
+                        "reason": reason,
+                        "sign_off": sign_off,
+                        "opened_at": till.opened_at,
+                        "closed_at": closed,
+                    },
+                )
+            )
+        made.sort(key=lambda m: m[0])
+        tills_summary = []
+        for made_at, till, close in made:
+            self._z_no += 1
+            content = self._z_content(day, self._z_no, made_at, till, close)
+            self._add(
+                self._w_z,
+                (
+                    self._uid(),
+                    made_at,
+                    made_at,
+                    ref.hall.id,
+                    self._z_no,
+                    till.id,
+                    day,
+                    made_at,
+                    json.dumps(content, ensure_ascii=False),
+                ),
+            )
+            tills_summary.append(
+                {
+                    "z_no": self._z_no,
+                    "z_label": content["z_label"],
+                    "counter_code": content["counter"]["code"],
+                    "counter_name": content["counter"]["name"],
+                    "clerk_name": content["clerk"]["name"],
+                    "expected_fen": {m["method"]: m["expected_fen"] for m in content["methods"]},
+                    "counted_fen": {m["method"]: m["counted_fen"] for m in content["methods"]},
+                    "variance_fen": content["variance_fen"],
+                }
+            )
+        if made:
+            self._day_close(day, made[-1][0], tills_summary, [m[1] for m in made], workers)
+
+    def _movement(
+        self, till: Till, kind: CashMovementKind, amount: int, reason: str, at: datetime
+    ) -> None:
+        self._add(
+            self._w_move,
+            (self._uid(), at, at, till.id, till.staff_id, kind, amount, reason, at),
+        )
+
+    def _z_content(
+        self, day: date, z_no: int, made_at: datetime, till: Till, close: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What the Z report shows, frozen (its keys: ``hall_app.demo.tills``)."""
+        ref = self._ref
+        label = z_label(z_no)
+        counted = {
+            PaymentMethod.CASH: close["counted"],
+            PaymentMethod.BANK_CARD: till.sales.get(PaymentMethod.BANK_CARD, 0),
+            PaymentMethod.QR_WALLET: till.sales.get(PaymentMethod.QR_WALLET, 0),
+        }
+        expected = {
+            PaymentMethod.CASH: till.expected_cash_fen,
+            PaymentMethod.BANK_CARD: till.sales.get(PaymentMethod.BANK_CARD, 0),
+            PaymentMethod.QR_WALLET: till.sales.get(PaymentMethod.QR_WALLET, 0),
+        }
+        methods = [
+            {
+                "method": m.value,
+                "label": m.label,
+                "payments": till.payments.get(m, 0),
+                "expected_fen": expected[m],
+                "counted_fen": counted[m],
+                "variance_fen": counted[m] - expected[m],
+            }
+            for m in TILL_METHODS
+        ]
+        printer = till.staff_id
+        prints = [
+            {
+                "copy_no": 1,
+                "printed_at": local_iso(made_at),
+                "staff_name": self._name[printer],
+                "reason": "",
+            }
+        ]
+        self._add(
+            self._w_print,
+            (self._uid(), made_at, made_at, "z_report", label, None, printer, 1, "", made_at),
+        )
+        if self._rng.random() < 0.03:
+            again = made_at + timedelta(minutes=self._rng.randint(2, 20))
+            self._add(
+                self._w_print,
+                (
+                    self._uid(),
+                    again,
+                    again,
+                    "z_report",
+                    label,
+                    None,
+                    printer,
+                    2,
+                    "打印机卡纸，重打",
+                    again,
+                ),
+            )
+        return {
+            "z_no": z_no,
+            "z_label": label,
+            "business_date": day.isoformat(),
+            "hall": {"code": ref.hall.code, "name": ref.hall.name},
+            "counter": {
+                "code": self._counter_code_of[till.counter_id],
+                "name": self._counter_name[till.counter_id],
+            },
+            "clerk": {
+                "id": str(till.staff_id),
+                "name": self._name[till.staff_id],
+                "employee_no": self._employee_no[till.staff_id],
+            },
+            "opened_at": local_iso(close["opened_at"]),
+            "closed_at": local_iso(close["closed_at"]),
+            "made_at": local_iso(made_at),
+            "opening_float_fen": FLOAT_FEN,
+            "cash_in": till.moves_in,
+            "cash_out": till.moves_out,
+            "cash_in_fen": till.cash_in_fen,
+            "cash_out_fen": till.cash_out_fen,
+            "cash": {
+                "sales_fen": till.sales.get(PaymentMethod.CASH, 0),
+                "tendered_fen": till.tendered_fen,
+                "change_fen": till.change_fen,
+                "expected_fen": expected[PaymentMethod.CASH],
+                "counted_fen": close["counted"],
+                "counts": close["counts"],
+                "variance_fen": close["variance"],
+            },
+            "methods": methods,
+            "variance_fen": sum(int(m["variance_fen"]) for m in methods),
+            "tolerance_fen": CASH_TOLERANCE_FEN,
+            "variance_reason": close["reason"],
+            "sign_off": close["sign_off"],
+            "orders": till.orders,
+            "invoices": {
+                "blue_count": len(till.blue),
+                "blue_fen": sum(till.blue),
+                "red_count": len(till.red),
+                "red_fen": sum(int(r["total_fen"]) for r in till.red),
+            },
+            "voids": [],
+            "red_letters": till.red,
+            "prints": prints,
+        }
+
+    def _day_close(
+        self,
+        day: date,
+        last_z: datetime,
+        tills_summary: list[dict[str, Any]],
+        tills: list[Till],
+        workers: list[Any],
+    ) -> None:
+        """The hall's day close: the Z reports held against the day's payments and invoices,
+        each difference named."""
+        closer = next(s for s in workers if s.role is Role.SUPERVISOR)
+        closed_at = last_z + timedelta(minutes=self._rng.randint(5, 20))
+        z_totals = {m.value: sum(t.sales.get(m, 0) for t in tills) for m in TILL_METHODS}
+        outside = self._outside.pop(day, {})
+        payments = {m: z_totals[m] + outside.get(m, 0) for m in z_totals}
+        for m, amount in outside.items():
+            payments.setdefault(m, amount)
+        blue, red = self._day_invoices.pop(day, (0, 0))
+        z_net = sum(sum(t.blue) + sum(int(r["total_fen"]) for r in t.red) for t in tills)
+        differences = [
+            {
+                "what": f"未经钱箱的收款（手机退货退款、分期还款等）：{PaymentMethod(m).label}",
+                "amount_fen": amount,
+            }
+            for m, amount in sorted(outside.items())
+            if amount
+        ]
+        if blue + red != z_net:
+            differences.append(
+                {"what": "未经钱箱开具或红冲的发票（蓝字−红字）", "amount_fen": blue + red - z_net}
+            )
+        summary = {
+            "business_date": day.isoformat(),
+            "closed_at": local_iso(closed_at),
+            "closed_by": closer.full_name,
+            "tills": tills_summary,
+            "z_totals_fen": z_totals,
+            "payments_fen": payments,
+            "invoices": {
+                "blue_fen": blue,
+                "red_fen": red,
+                "net_fen": blue + red,
+                "z_net_fen": z_net,
+            },
+            "variance_fen": sum(int(t["variance_fen"]) for t in tills_summary),
+            "differences": differences,
+            "balanced": not differences,
+        }
+        self._add(
+            self._w_close,
+            (
+                self._uid(),
+                closed_at,
+                closed_at,
+                self._ref.hall.id,
+                day,
+                closed_at,
+                closer.id,
+                json.dumps(summary, ensure_ascii=False),
+            ),
+        )
 
     def _lines(self, kind: OrderType) -> list[_Line]:
         rng = self._rng
@@ -445,15 +1193,16 @@ class HistoryBuilder:
         ticket_id: uuid.UUID,
         session_id: uuid.UUID,
         at: datetime,
-    ) -> int:
+    ) -> tuple[uuid.UUID, PaymentMethod | None, int, uuid.UUID | None]:
         """Writes one completed order of a queue ticket with its lines, payment, invoice and
         receipt print; a handset sale's lines and what it sold come from the handset builder.
-        Returns the cash taken."""
+        Returns the order's id, the payment's method (None when nothing was paid), the total
+        and the invoice's id."""
         sale = self._handsets.plan(customer, day) if kind is OrderType.HANDSET_SALE else None
         lines = list(sale.lines) if sale is not None else self._lines(kind)
         self._counter_code = self._fixed.counter_code(counter_id)
         subscription_id = self._subscription_for(kind, customer, at, lines)
-        oid, order_no, _, method, total = self._write(
+        oid, order_no, invoice_id, method, total = self._write(
             kind,
             customer,
             staff_id,
@@ -466,8 +1215,10 @@ class HistoryBuilder:
             subscription_id=subscription_id,
         )
         if sale is not None:
+            cash = self._last_cash  # the repayments it writes are outside the till
             self._handsets.sold(sale, oid, order_no, at, staff_id, self)
-        return total if method is PaymentMethod.CASH else 0
+            self._last_cash = cash
+        return oid, method, total, invoice_id
 
     def _items(self, lines: list[_Line]) -> list[InvoiceItem]:
         """An invoice item per invoiceable line."""
@@ -500,7 +1251,8 @@ class HistoryBuilder:
         repayments and returns), paid by ``method`` outside any till of the history; a card or
         QR payment's reference is ``reference`` when given (a refund: the sale's)."""
         self._counter_code = self._fixed.counter_code(counter_id)
-        oid, order_no, invoice_id, _, _ = self._write(
+        till = self._till_of_order(at, staff_id)
+        oid, order_no, invoice_id, paid, total = self._write(
             kind,
             customer,
             staff_id,
@@ -508,10 +1260,20 @@ class HistoryBuilder:
             at,
             list(lines),
             list(items),
+            session_id=till.id if till else None,
             method=method,
             notes=notes,
             reference=reference,
+            defer=till is not None,
         )
+        if till is not None:
+            if paid is not None:
+                till.paid(paid, total, *self._last_cash, at)
+            if invoice_id is not None:
+                till.blue.append(self._invoices[invoice_id][13])
+        elif paid is not None:
+            outside = self._outside.setdefault(at.astimezone(HALL_TZ).date(), {})
+            outside[paid.value] = outside.get(paid.value, 0) + total
         if self._last_reference is not None:
             self._references[oid] = self._last_reference
         return oid, order_no, invoice_id
@@ -536,6 +1298,7 @@ class HistoryBuilder:
         method: PaymentMethod | None = None,
         notes: str = "",
         reference: str | None = None,
+        defer: bool = False,
     ) -> tuple[uuid.UUID, str, uuid.UUID | None, PaymentMethod | None, int]:
         """The order, its lines, the receipt print, its payment (``method``, else drawn) and
         its invoice. Returns the order's id and number, the invoice's id, the method and the
@@ -621,6 +1384,14 @@ class HistoryBuilder:
                 at,
             ),
         )
+        if rng.random() < REPRINT_SHARE:  # reprinted (重打) a little later, with the reason
+            again = at + timedelta(seconds=rng.randint(30, 600))
+            reason = REPRINT_REASONS[rng.randrange(len(REPRINT_REASONS))]
+            self._add(
+                self._w_print,
+                (self._uid(), again, again, "receipt", order_no, oid, staff_id, 2, reason, again),
+            )
+        self._last_cash = (0, 0)
         if total == 0:
             return oid, order_no, None, None, 0
         if method is None:
@@ -637,30 +1408,32 @@ class HistoryBuilder:
             step = 10000 if total > 5000 else 5000
             tendered = -(-total // step) * step
             change = tendered - total
+            self._last_cash = (tendered, change)
         pay_id = self._uid()
         # Drawn also when given, so the random stream stays as it was.
         pay_ref = None if method is PaymentMethod.CASH else f"{rng.randrange(10**12):012d}"
         if pay_ref is not None and reference:
             pay_ref = reference
         self._last_reference = pay_ref
-        self._add(
-            self._w_pay,
-            (
-                pay_id,
-                at,
-                at,
-                oid,
-                customer.id,
-                staff_id,
-                session_id,
-                method,
-                total,
-                tendered,
-                change or 0,
-                pay_ref,
-                at,
-            ),
+        payment = (
+            pay_id,
+            at,
+            at,
+            oid,
+            customer.id,
+            staff_id,
+            session_id,
+            method,
+            total,
+            tendered,
+            change or 0,
+            pay_ref,
+            at,
         )
+        if defer:  # into a till of a day not written yet: with that day's rows
+            self._deferred.setdefault(at.astimezone(HALL_TZ).date(), []).append(payment)
+        else:
+            self._add(self._w_pay, payment)
         invoice_id = self._invoice(customer, oid, staff_id, at, items) if items else None
         return oid, order_no, invoice_id, method, total
 
@@ -698,11 +1471,18 @@ class HistoryBuilder:
             inv_id, customer, order_id, staff_id, at, total, amount_total, tax_total, ""
         )
         self._add(self._w_inv, row)
+        self._count_invoice(at, total)
         for line in lines:
             self._add(self._w_inv_line, line)
         self._invoices[inv_id] = row
         self._invoice_lines[inv_id] = lines
         return inv_id
+
+    def _count_invoice(self, at: datetime, total: int) -> None:
+        """The hall's blue and red invoice totals of the day (for the day close)."""
+        day = at.astimezone(HALL_TZ).date()
+        blue, red = self._day_invoices.get(day, (0, 0))
+        self._day_invoices[day] = (blue + total, red) if total >= 0 else (blue, red + total)
 
     def _invoice_row(
         self,
@@ -722,6 +1502,7 @@ class HistoryBuilder:
         self.invoice_seq += 1
         seg = self._numbering
         invoice_no = f"{seg.year2}{seg.province_code}{seg.channel}{self.invoice_seq:015d}"
+        self._last_invoice_no = invoice_no
         return (
             inv_id,
             at,
@@ -779,6 +1560,18 @@ class HistoryBuilder:
             InvoiceKind.RED,
         )
         self._add(self._w_red, (*red, invoice_id))
+        self._count_invoice(at, -blue[13])
+        till = self._till_of_order(at, staff_id)
+        if till is not None:
+            till.red.append(
+                {
+                    "invoice_no": red[3],
+                    "original_invoice_no": blue[3],
+                    "total_fen": red[13],
+                    "reason": reason,
+                    "at": local_iso(at),
+                }
+            )
         for line in self._invoice_lines[invoice_id]:
             self._add(
                 self._w_inv_line,

@@ -40,6 +40,8 @@ DEMO_STAFF: tuple[tuple[str, str, Role, str], ...] = (
     ("super2", "郑建国", Role.SUPERVISOR, "06"),
     ("admin1", "王海涛", Role.ADMIN, "03"),
     ("admin2", "刘敏", Role.ADMIN, "04"),
+    ("clerk3", "张伟", Role.CLERK, "03"),  # the new clerk, slower (hall_app.demo.year)
+    ("clerk4", "吴静", Role.CLERK, "04"),
 )
 
 # (code, letter, name, target minutes, vip)

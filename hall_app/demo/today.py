@@ -31,7 +31,8 @@ from hall_app.db.models import (
     counter_service_types,
 )
 from hall_app.db.outbox import silenced
-from hall_app.domain.enums import Role, TicketStatus
+from hall_app.demo.year import rating_for
+from hall_app.domain.enums import Rating, Role, TicketStatus
 from hall_app.domain.errors import StorageError
 from hall_app.domain.queue import ticket_number
 from hall_app.services.installs import ensure_slots
@@ -121,6 +122,11 @@ def fill_todays_queue(conn: Connection, now: datetime, seed: int = 1) -> TodaysQ
         return NO_QUEUE
     rng = random.Random(f"demo-queue:{seed}:{today.isoformat()}")
     rows = _tickets(rng, now, hall_id, types, staff, serves, customers)
+    usernames = {
+        row.id: row.username
+        for row in conn.execute(select(Staff.id, Staff.username).where(Staff.hall_id == hall_id))
+    }
+    _evaluate(rows, now, usernames, random.Random(f"demo-eval:{seed}:{today.isoformat()}"))
     conn.execute(insert(QueueTicket), rows)
     waiting = sum(1 for r in rows if r["status"] is TicketStatus.WAITING)
     return TodaysQueue(len(rows), waiting)
@@ -218,6 +224,32 @@ def _tickets(
             customer_id=customers[rng.randrange(len(customers))],
         )
     return rows
+
+
+def _evaluate(
+    rows: list[dict[str, Any]],
+    now: datetime,
+    usernames: dict[uuid.UUID, str],
+    rng: random.Random,
+) -> None:
+    """The customers' presses on the tickets finished this morning (as the history's:
+    ``hall_app.demo.year.rating_for``); a ticket finished within the last window is not
+    rated yet."""
+    for row in rows:
+        row.update(rating=None, rated_at=None, rating_note="")
+        if row["status"] is not TicketStatus.DONE:
+            continue
+        called, started, finished = row["called_at"], row["started_at"], row["finished_at"]
+        value, note, after = rating_for(
+            rng,
+            usernames.get(row["staff_id"], ""),
+            (called - row["issued_at"]).total_seconds() / 60,
+            (finished - started).total_seconds() / 60,
+        )
+        rated = finished + timedelta(seconds=after)
+        if rated > now:
+            continue
+        row.update(rating=Rating(value), rated_at=rated, rating_note=note, updated_at=rated)
 
 
 def top_up_slots(db: Database, now: datetime, rules: BusinessRules) -> int:

@@ -12,7 +12,6 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from hall_app.app import HallApp, build_app
-from hall_app.cli import main as cli_main
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.models import AuditEntry, Counter, Invoice, ResourceClash
@@ -53,7 +52,7 @@ def closing() -> Iterator[list[tuple[HallApp, Session, Operations]]]:
 @pytest.mark.postgres
 def test_online_counter_shows_what_waits_and_syncs(
     qtbot: QtBot,
-    pg_url: str,
+    central_url: str,
     demo_template: Path,
     tmp_path: Path,
     clock: FakeClock,
@@ -61,10 +60,9 @@ def test_online_counter_shows_what_waits_and_syncs(
     shown: ShownMessages,
     closing: list[tuple[HallApp, Session, Operations]],
 ) -> None:
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    hall, session = _session(demo_template, tmp_path, pg_url, clock, ops)
+    hall, session = _session(demo_template, tmp_path, central_url, clock, ops)
     closing.append((hall, session, ops))
-    central = make_engine(pg_url)
+    central = make_engine(central_url)
     Pusher(hall.db, central, clock).enqueue_all()  # the first load goes with the first round
     central.dispose()
     window = _logged_in(qtbot, session)
@@ -144,7 +142,7 @@ def _unmasked_views(hall: HallApp) -> int:
 @pytest.mark.postgres
 def test_a_sync_round_leaves_the_open_record_alone(
     qtbot: QtBot,
-    pg_url: str,
+    central_url: str,
     demo_template: Path,
     tmp_path: Path,
     clock: FakeClock,
@@ -155,10 +153,9 @@ def test_a_sync_round_leaves_the_open_record_alone(
     """A round pulls no customer, so the record open on the search page is not reloaded after
     each round: the invoice a supervisor selected stays selected, and no unmasked view is
     audited again every 15 seconds."""
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    hall, session = _session(demo_template, tmp_path, pg_url, clock, ops)
+    hall, session = _session(demo_template, tmp_path, central_url, clock, ops)
     closing.append((hall, session, ops))
-    central = make_engine(pg_url)
+    central = make_engine(central_url)
     Pusher(hall.db, central, clock).enqueue_all()
     central.dispose()
     window = _logged_in(qtbot, session, "super1")

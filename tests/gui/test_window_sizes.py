@@ -5,8 +5,10 @@ whole inside it. ``fitted_size`` is also checked on the larger screens counters 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize
@@ -14,17 +16,20 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QPushButton, QTabWidget, QWidget
 from pytestqt.qtbot import QtBot
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from hall_app.app import HallApp
-from hall_app.db.models import Order
+from hall_app.db.models import Order, Subscription, WorkOrder
+from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalRequest
 from hall_app.services.documents import DocumentKind
 from hall_app.services.numbers import NumberFilter
+from tests.fixed_line_fixtures import make_work_order
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_open_mobile_wizard import WAIT, card_of
+from tests.integration.handset_rows import contract_sale, installment_sale
 from tests.integration.test_open_mobile import _customer_without_mobile, _request
 from ui.app import Session
 from ui.approvals.remote import RemoteApprovalDialog
@@ -103,6 +108,68 @@ def open_main_window(env: Env) -> Opened:
         tabs.tabBar().sizeHint(),
         tabs.width(),
     )
+    buttons = [*window.queue.buttons.values(), page.open_mobile_button, page.search_button]
+    buttons += [b for b in window.findChildren(QPushButton) if b.objectName() == "cashButton"]
+    return Opened(window, buttons)
+
+
+def _busiest_with_everything(env: Env) -> uuid.UUID:
+    """The busiest customer given the tallest record there is: three open install work
+    orders above the tabs (one past its promised date), three installment contracts with
+    overdue instalments and two contract phones on the 终端 tab."""
+    hall, clerk = env.hall, env.clerk
+    customer = _busiest_customer(hall)
+    assert isinstance(customer, uuid.UUID)
+    with hall.db.read() as s:
+        open_now = sum(v.is_open for v in hall.work_orders.for_customer(clerk, customer))
+        mobile = s.scalar(
+            select(func.count())
+            .select_from(Subscription)
+            .where(
+                Subscription.customer_id == customer,
+                Subscription.kind == SubscriptionKind.MOBILE,
+                Subscription.status == SubscriptionStatus.ACTIVE,
+            )
+        )
+    assert mobile, "the busiest demo customer has an active mobile number"
+    for i in range(3 - open_now):  # theirs now: the work order, its order, its subscriptions
+        built = make_work_order(hall, clerk, promised=date(2026, 11, 23 + 2 * i))
+        with hall.db.unit_of_work() as s:
+            for table in (WorkOrder, Order, Subscription):
+                s.execute(
+                    update(table)
+                    .where(table.customer_id == built.customer_id)
+                    .values(customer_id=customer)
+                )
+    for months in (6, 12, 24):
+        installment_sale(hall, clerk, customer, months=months)  # 2026-07-28: overdue ones
+    for starts in (date(2025, 9, 24), date(2026, 3, 1)):
+        contract_sale(hall, clerk, customer, starts_on=starts)
+    return customer
+
+
+def open_main_window_everything(env: Env) -> Opened:
+    """The main window on the tallest record: three open work orders, and the 终端 tab with
+    three installment contracts and two contract phones shown below them."""
+    window = _logged_in(env.qtbot, env.session)
+    page = window.customers
+    page.open_customer(_busiest_with_everything(env))
+    record = page.record
+    env.qtbot.waitUntil(  # the demo's own contract makes four
+        lambda: (
+            page.current is not None
+            and len(record.shown_work_orders) == 3
+            and len(record.handsets.shown_contracts) >= 3
+        ),
+        timeout=WAIT,
+    )
+    record.go_to_tab(record.tabs.indexOf(record.handsets))
+    env.qtbot.wait(50)
+    assert record.work_order_panel.isVisible() and record.handsets.commitment_box.isVisible()
+    # all three work orders listed without scrolling, the instalments readable
+    table = record.work_order_table
+    assert table.rowViewportPosition(2) + table.rowHeight(2) <= table.viewport().height()
+    assert record.handsets.instalment_table.height() >= 70
     buttons = [*window.queue.buttons.values(), page.open_mobile_button, page.search_button]
     buttons += [b for b in window.findChildren(QPushButton) if b.objectName() == "cashButton"]
     return Opened(window, buttons)
@@ -294,6 +361,7 @@ def open_supervisor_desk(env: Env) -> Opened:
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
+    "main_window_everything": open_main_window_everything,
     "open_mobile_wizard": open_wizard,
     "customer_confirm": open_customer_confirm,
     "register": open_register,

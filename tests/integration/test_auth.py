@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hall_app.app import HallApp
 from hall_app.db.models import AuditEntry, Staff
-from hall_app.demo.reference import DEMO_PASSWORD
+from hall_app.demo.reference import DEMO_PASSWORD, DEMO_STAFF
 from hall_app.domain.enums import Role
 from hall_app.domain.errors import AuthenticationError, ValidationError
 from hall_app.domain.permissions import Permission
@@ -31,7 +31,7 @@ def test_demo_login_gives_actor_with_counter(hall: HallApp) -> None:
 def test_passwords_are_argon2_hashes(hall: HallApp) -> None:
     with hall.db.read() as s:
         hashes = s.scalars(select(Staff.password_hash)).all()
-    assert len(hashes) == 6
+    assert len(hashes) == len(DEMO_STAFF)
     assert all(h.startswith("$argon2id$") for h in hashes)
     assert all(DEMO_PASSWORD not in h for h in hashes)
 

@@ -92,12 +92,11 @@ def test_cli_seeds_a_counter_database_and_refuses_unknown_years(tmp_path: Path) 
 
 @pytest.mark.postgres
 def test_a_year_published_centrally_reaches_the_counter(
-    pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
+    central_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
 ) -> None:
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    assert cli_main(["--db", pg_url, "calendar", "seed", "--years", "2026"]) == 0
-    counter = synced_counter(demo_template, tmp_path, pg_url, clock)
-    central = make_engine(pg_url)
+    assert cli_main(["--db", central_url, "calendar", "seed", "--years", "2026"]) == 0
+    counter = synced_counter(demo_template, tmp_path, central_url, clock)
+    central = make_engine(central_url)
     try:
         with central.connect() as conn:  # stamped by the central clock, for the pull
             assert (

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from hall_app.app import HallApp
-from hall_app.cli import main as cli_main
 from hall_app.db.engine import make_engine
 from hall_app.db.models import AuditEntry, CoverageArea, Customer
 from hall_app.domain.errors import PermissionDenied, ValidationError
@@ -56,11 +55,10 @@ def test_coverage_needs_the_right_to_take_orders(hall: HallApp) -> None:
 
 @pytest.mark.postgres
 def test_coverage_added_centrally_reaches_the_counter(
-    pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
+    central_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
 ) -> None:
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    counter = synced_counter(demo_template, tmp_path, pg_url, clock)
-    central = make_engine(pg_url)
+    counter = synced_counter(demo_template, tmp_path, central_url, clock)
+    central = make_engine(central_url)
     try:
         Pusher(counter.db, central, clock).enqueue_all()
         counter.sync.run_round()

@@ -117,7 +117,19 @@ def test_dissatisfied_keeps_its_reason_and_alerts_the_supervisor(
     ]
     assert {a.staff_name for a in alerts} == {clerk.full_name}
     assert alerts[0].counter_name == clerk.counter_name and alerts[0].service_name == "综合业务"
-    assert hall.evaluations.alerts(supervisor, business_date(clock()) - timedelta(days=1)) == []
+    # yesterday's are the demo history's own 不满意, none of today's
+    yesterday = business_date(clock()) - timedelta(days=1)
+    with hall.db.read() as s:
+        history = set(
+            s.scalars(
+                select(QueueTicket.id).where(
+                    QueueTicket.business_date == yesterday,
+                    QueueTicket.rating == Rating.DISSATISFIED,
+                )
+            )
+        )
+    assert {a.ticket_id for a in hall.evaluations.alerts(supervisor, yesterday)} == history
+    assert not history & {first, second}
     with pytest.raises(PermissionDenied):
         hall.evaluations.alerts(clerk, business_date(clock()))
 
@@ -151,9 +163,13 @@ def test_a_synced_counter_rates_on_the_central_database(
         # the figures read the hall's tickets there
         yesterday = business_date(clock()) - timedelta(days=1)
         with central.begin() as conn:
-            other = conn.execute(
-                select(QueueTicket.id, QueueTicket.staff_id)
-                .where(QueueTicket.business_date == yesterday, QueueTicket.status == "done")
+            other = conn.execute(  # one the demo history's customer did not rate 不满意
+                select(QueueTicket.id, QueueTicket.staff_id, QueueTicket.rating)
+                .where(
+                    QueueTicket.business_date == yesterday,
+                    QueueTicket.status == "done",
+                    QueueTicket.rating != Rating.DISSATISFIED,
+                )
                 .order_by(QueueTicket.ticket_no)
                 .limit(1)
             ).one()
@@ -162,11 +178,21 @@ def test_a_synced_counter_rates_on_the_central_database(
                 .where(QueueTicket.id == other.id)
                 .values(rating=Rating.DISSATISFIED, rated_at=clock(), rating_note="办理速度慢")
             )
+            unhappy = conn.execute(
+                select(QueueTicket.id, QueueTicket.staff_id).where(
+                    QueueTicket.business_date == yesterday,
+                    QueueTicket.rating == Rating.DISSATISFIED,
+                )
+            ).all()
         with hall.db.read() as s:
-            assert s.get_one(QueueTicket, other.id).rating is None  # not here
-        assert [a.note for a in hall.evaluations.alerts(supervisor, yesterday)] == ["办理速度慢"]
+            assert s.get_one(QueueTicket, other.id).rating is other.rating  # not here
+        alerts = hall.evaluations.alerts(supervisor, yesterday)
+        assert {a.ticket_id for a in alerts} == {u.id for u in unhappy}
+        assert [a.note for a in alerts if a.ticket_id == other.id] == ["办理速度慢"]
         figures = hall.performance.clerk(supervisor, other.staff_id, yesterday, yesterday)
-        assert [c.ticket_id for c in figures.dissatisfied] == [other.id]
+        assert {c.ticket_id for c in figures.dissatisfied} == {
+            u.id for u in unhappy if u.staff_id == other.staff_id
+        }
     finally:
         central.dispose()
         hall.close()

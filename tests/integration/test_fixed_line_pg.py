@@ -4,9 +4,11 @@ have them), and given back there when the order fails after the claim."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import select
@@ -20,26 +22,40 @@ from hall_app.domain.errors import StorageError, ValidationError
 from hall_app.services import fixed_line as fixed_line_module
 from hall_app.services.fixed_line import EquipmentChoice
 from hall_app.sync.push import Pusher
-from tests.conftest import FakeClock
+from tests.conftest import CentralSnapshots, FakeClock, Snapshot
 from tests.integration.test_fixed_line import LANDLINES, SERIALS, Setup, _paid, _prepare, _request
-from tests.integration.test_sync_resources import CODES, DEAD, Hall
+from tests.integration.test_sync_resources import CODES, DEAD, Hall, restored_hall
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def synced(
-    pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
-) -> Iterator[tuple[Hall, Setup]]:
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    h = Hall(pg_url, demo_template, tmp_path, clock)
+def _synced_start(url: str, demo: Path, folder: Path, clock: FakeClock) -> Setup:
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", url]) == 0
+    h = Hall(url, demo, folder, clock)
     try:
         first = h.open("01")
         st = _prepare(first)  # the fixed-line catalog and stock, loaded with the rest
         Pusher(first.db, h.central, clock).enqueue_all()
         for code in CODES[:2]:
             (h.apps.get(code) or h.open(code)).sync.run_round()
-        yield h, st
+        return st
+    finally:
+        h.close()
+
+
+@pytest.fixture
+def synced(
+    central_snapshots: CentralSnapshots,
+    restore: Callable[[Snapshot], str],
+    tmp_path: Path,
+    clock: FakeClock,
+) -> Iterator[tuple[Hall, Setup]]:
+    """Two counters after the first load and their rounds (run once), copied for this test."""
+    snap = central_snapshots.get("fixed_line", _synced_start)
+    h = Hall(restore(snap), None, tmp_path, clock)
+    try:
+        restored_hall(h, snap, CODES[:2])
+        yield h, cast(Setup, copy.deepcopy(snap.made))
     finally:
         h.close()
 

@@ -4,9 +4,11 @@ when the order fails after the claim."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import func, select, update
@@ -16,19 +18,16 @@ from hall_app.db.models import Device, Order
 from hall_app.domain.enums import CreditOutcome, DeviceStatus, SaleMode
 from hall_app.domain.errors import ValidationError
 from hall_app.sync.push import Pusher
-from tests.conftest import FakeClock
+from tests.conftest import CentralSnapshots, FakeClock, Snapshot
 from tests.handset_fixtures import HandsetSetup, prepare_handsets, sale_request, signed
-from tests.integration.test_sync_resources import CODES, Hall
+from tests.integration.test_sync_resources import CODES, Hall, restored_hall
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def synced(
-    pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
-) -> Iterator[tuple[Hall, HandsetSetup]]:
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    h = Hall(pg_url, demo_template, tmp_path, clock)
+def _synced_start(url: str, demo: Path, folder: Path, clock: FakeClock) -> HandsetSetup:
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", url]) == 0
+    h = Hall(url, demo, folder, clock)
     try:
         first = h.open("01")
         st = prepare_handsets(first)  # offers and the customer's changes, loaded with the rest
@@ -41,7 +40,24 @@ def synced(
                 .where(Device.product_id == st.product_id)
                 .values(lease_counter_id=None, lease_until=None)
             )
-        yield h, st
+        return st
+    finally:
+        h.close()
+
+
+@pytest.fixture
+def synced(
+    central_snapshots: CentralSnapshots,
+    restore: Callable[[Snapshot], str],
+    tmp_path: Path,
+    clock: FakeClock,
+) -> Iterator[tuple[Hall, HandsetSetup]]:
+    """Two counters after the first load and their rounds (run once), copied for this test."""
+    snap = central_snapshots.get("handsets_pg", _synced_start)
+    h = Hall(restore(snap), None, tmp_path, clock)
+    try:
+        restored_hall(h, snap, CODES[:2])
+        yield h, cast(HandsetSetup, copy.deepcopy(snap.made))
     finally:
         h.close()
 

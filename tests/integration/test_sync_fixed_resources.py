@@ -6,9 +6,10 @@ overwrites the central booked count; equipment that clashes is settled like a SI
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
@@ -39,8 +40,8 @@ from hall_app.sync.leases import (
     SLOTS_PER_COMMUNITY,
 )
 from hall_app.sync.push import Pusher
-from tests.conftest import FakeClock
-from tests.integration.test_sync_resources import DEAD, Hall
+from tests.conftest import CentralSnapshots, FakeClock, Snapshot
+from tests.integration.test_sync_resources import DEAD, Hall, restored_hall
 
 pytestmark = pytest.mark.postgres
 COMMUNITIES = ("租约一村", "租约二村", "租约三村")
@@ -53,15 +54,12 @@ class FixedHall(Hall):
     products: tuple[uuid.UUID, ...] = ()
 
 
-@pytest.fixture
-def fixed(
-    pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
-) -> Iterator[FixedHall]:
+def _fixed_start(url: str, demo: Path, folder: Path, clock: FakeClock) -> tuple[uuid.UUID, ...]:
     """Two counters of the demo hall, with landline numbers, two kinds of equipment, a team
-    serving three communities and ten working days of slots made at the central database."""
-    clock.now = datetime.now(UTC)  # the leases run on the central clock: keep both together
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    h = FixedHall(pg_url, demo_template, tmp_path, clock)
+    serving three communities and ten working days of slots made at the central database;
+    the two equipment products."""
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", url]) == 0
+    h = FixedHall(url, demo, folder, clock)
     try:
         first = h.open("01")
         Pusher(first.db, h.central, clock).enqueue_all()
@@ -114,6 +112,26 @@ def fixed(
             assert made == 10 * 3 * len(COMMUNITIES)  # on PostgreSQL too
         for code in CODES:
             (h.apps.get(code) or h.open(code)).sync.run_round()
+        return h.products
+    finally:
+        h.close()
+
+
+@pytest.fixture
+def fixed(
+    central_snapshots: CentralSnapshots,
+    restore: Callable[[Snapshot], str],
+    tmp_path: Path,
+    clock: FakeClock,
+) -> Iterator[FixedHall]:
+    """The start above (run once), copied for this test. The leases run on the central
+    clock: the test's clock is the one the start ran on, to keep both together."""
+    snap = central_snapshots.get("fixed", _fixed_start, now=datetime.now(UTC))
+    clock.now = snap.now
+    h = FixedHall(restore(snap), None, tmp_path, clock)
+    try:
+        restored_hall(h, snap, CODES)
+        h.products = cast(tuple[uuid.UUID, ...], snap.made)
         yield h
     finally:
         h.close()

@@ -8,9 +8,10 @@ contracts and their instalments go up by push."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -41,8 +42,8 @@ from hall_app.domain.enums import (
 )
 from hall_app.sync.leases import DEVICES_PER_PRODUCT
 from hall_app.sync.push import Pusher
-from tests.conftest import FakeClock
-from tests.integration.test_sync_resources import DEAD, Hall
+from tests.conftest import CentralSnapshots, FakeClock, Snapshot
+from tests.integration.test_sync_resources import DEAD, Hall, restored_hall
 
 pytestmark = pytest.mark.postgres
 CODES = ("01", "02")
@@ -86,13 +87,13 @@ def stock_devices(
         )  # fmt: skip
 
 
-@pytest.fixture
-def handsets(
-    pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
-) -> Iterator[HandsetHall]:
-    clock.now = datetime.now(UTC)  # the leases run on the central clock: keep both together
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    h = HandsetHall(pg_url, demo_template, tmp_path, clock)
+def _handsets_start(
+    url: str, demo: Path, folder: Path, clock: FakeClock
+) -> tuple[uuid.UUID, tuple[uuid.UUID, ...]]:
+    """The first load, eight units of each of two handset models stocked centrally, and the
+    two counters' rounds; the hall and the two models."""
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", url]) == 0
+    h = HandsetHall(url, demo, folder, clock)
     try:
         first = h.open("01")
         Pusher(first.db, h.central, clock).enqueue_all()
@@ -114,6 +115,26 @@ def handsets(
         stock_devices(central, hall_id, h.models, clock())
         for code in CODES:
             (h.apps.get(code) or h.open(code)).sync.run_round()
+        return h.hall_id, h.models
+    finally:
+        h.close()
+
+
+@pytest.fixture
+def handsets(
+    central_snapshots: CentralSnapshots,
+    restore: Callable[[Snapshot], str],
+    tmp_path: Path,
+    clock: FakeClock,
+) -> Iterator[HandsetHall]:
+    """The start above (run once), copied for this test. The leases run on the central
+    clock: the test's clock is the one the start ran on, to keep both together."""
+    snap = central_snapshots.get("handsets", _handsets_start, now=datetime.now(UTC))
+    clock.now = snap.now
+    h = HandsetHall(restore(snap), None, tmp_path, clock)
+    try:
+        restored_hall(h, snap, CODES)
+        h.hall_id, h.models = cast(tuple[uuid.UUID, tuple[uuid.UUID, ...]], snap.made)
         yield h
     finally:
         h.close()

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from hall_app.app import HallApp, build_app
-from hall_app.cli import main as cli_main
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.models import (
@@ -39,9 +38,8 @@ def _open(path: Path, code: str, central: str, clock: FakeClock) -> HallApp:
 
 
 def test_an_offline_day_on_leased_invoice_numbers(
-    pg_url: str, demo_template: Path, tmp_path: Path
+    central_url: str, demo_template: Path, tmp_path: Path
 ) -> None:
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
     clocks = {
         "01": FakeClock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC)),
         "02": FakeClock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC)),  # the same day
@@ -49,11 +47,11 @@ def test_an_offline_day_on_leased_invoice_numbers(
     files = {code: tmp_path / f"counter-{code}.sqlite3" for code in clocks}
     for path in files.values():
         shutil.copyfile(demo_template, path)
-    central = make_engine(pg_url)
+    central = make_engine(central_url)
     try:
         # Morning, online: the first load, and each counter leases a block of invoice numbers.
         for code, path in files.items():
-            hall = _open(path, code, pg_url, clocks[code])
+            hall = _open(path, code, central_url, clocks[code])
             Pusher(hall.db, central, clocks[code]).enqueue_all()
             hall.sync.run_round()
             hall.close()
@@ -90,7 +88,7 @@ def test_an_offline_day_on_leased_invoice_numbers(
 
         # The link is back: everything arrives, nothing is refused.
         for code, path in files.items():
-            hall = _open(path, code, pg_url, clocks[code])
+            hall = _open(path, code, central_url, clocks[code])
             report = hall.sync.run_round()
             assert report.quarantined == 0 and hall.sync.status().waiting == 0
             hall.close()

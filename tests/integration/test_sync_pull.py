@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select, update
 
 from hall_app.app import HallApp
-from hall_app.cli import main as cli_main
 from hall_app.db.engine import make_engine
 from hall_app.db.models import AuditEntry, Product, Staff, SyncOutbox
 from hall_app.domain.errors import AuthenticationError
@@ -23,11 +22,10 @@ pytestmark = pytest.mark.postgres
 
 
 def test_central_changes_reach_the_counter(
-    pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
+    central_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
 ) -> None:
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    hall = synced_counter(demo_template, tmp_path, pg_url, clock)
-    central = make_engine(pg_url)
+    hall = synced_counter(demo_template, tmp_path, central_url, clock)
+    central = make_engine(central_url)
     try:
         Pusher(hall.db, central, clock).enqueue_all()
         hall.sync.run_round()  # the first load; the pull finds its own rows, changes nothing
@@ -113,13 +111,12 @@ def _pulled_audits(hall: HallApp) -> list[AuditEntry]:
 
 
 def test_a_central_change_stamped_by_a_slow_clock_still_arrives(
-    pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
+    central_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock
 ) -> None:
     """A change written with an updated_at a day in the past (a clock far behind) is found by
     the next pull all the same: the watermark is the central clock's own stamp."""
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    hall = synced_counter(demo_template, tmp_path, pg_url, clock)
-    central = make_engine(pg_url)
+    hall = synced_counter(demo_template, tmp_path, central_url, clock)
+    central = make_engine(central_url)
     try:
         Pusher(hall.db, central, clock).enqueue_all()
         hall.sync.run_round()

@@ -53,9 +53,9 @@ def _counter(template: Path, tmp_path: Path, name: str, clock: FakeClock) -> Hal
 
 
 @pytest.fixture
-def central(pg_url: str) -> Iterator[Engine]:
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    engine = make_engine(pg_url)
+def central(central_url: str) -> Iterator[Engine]:
+    """A central database of the test's own, just made by ``central init``."""
+    engine = make_engine(central_url)
     yield engine
     engine.dispose()
 
@@ -246,12 +246,12 @@ def test_a_dead_link_loses_nothing(
 
 
 def test_a_killed_client_resumes_without_doubles(
-    pg_url: str, central: Engine, demo_template: Path, tmp_path: Path
+    central_url: str, central: Engine, demo_template: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "counter.sqlite3"
     shutil.copyfile(demo_template, path)
     db = f"sqlite:///{path}"
-    env = {**os.environ, "HALL_CENTRAL_URL": pg_url, "HALL_COUNTER": "01"}
+    env = {**os.environ, "HALL_CENTRAL_URL": central_url, "HALL_COUNTER": "01"}
     cmd = [sys.executable, "-m", "hall_app.cli", "--db", db, "sync", "--full", "--batch", "20"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     probe = make_engine(db)

@@ -48,7 +48,7 @@ from hall_app.sync.leases import (
     mirror_leases,
 )
 from hall_app.sync.push import Pusher
-from tests.conftest import FakeClock
+from tests.conftest import CentralSnapshots, FakeClock, Snapshot
 from tests.integration.test_open_mobile import _request
 
 pytestmark = pytest.mark.postgres
@@ -57,14 +57,19 @@ CODES = ("01", "02", "03")  # all three serve 综合业务 (general)
 
 
 class Hall:
-    """Three counters of one hall and their central database."""
+    """Three counters of one hall and their central database. Each counter's file is a copy
+    of ``template``, or (with none) is in ``tmp_path`` already, restored from a snapshot."""
 
-    def __init__(self, pg_url: str, template: Path, tmp_path: Path, clock: FakeClock) -> None:
+    def __init__(
+        self, pg_url: str, template: Path | None, tmp_path: Path, clock: FakeClock
+    ) -> None:
         self.url = pg_url
         self.clock = clock
         self.files = {c: tmp_path / f"counter-{c}.sqlite3" for c in CODES}
         for path in self.files.values():
-            shutil.copyfile(template, path)
+            if template is not None:
+                shutil.copyfile(template, path)
+            assert path.exists()
         self.central = make_engine(pg_url)
         self.apps: dict[str, HallApp] = {}
 
@@ -93,16 +98,39 @@ class Hall:
         self.central.dispose()
 
 
-@pytest.fixture
-def hall(pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock) -> Iterator[Hall]:
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    h = Hall(pg_url, demo_template, tmp_path, clock)
+def _morning(url: str, demo: Path, folder: Path, clock: FakeClock) -> None:
+    """central init, counter 01's first load, and each counter's morning round."""
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", url]) == 0
+    h = Hall(url, demo, folder, clock)
     try:
         first = h.open("01")
         Pusher(first.db, h.central, clock).enqueue_all()  # the first load
         for code in CODES:  # the morning round: push, leases, pull
             (h.apps.get(code) or h.open(code)).sync.run_round()
-        yield h
+    finally:
+        h.close()
+
+
+def restored_hall(hall: Hall, snap: Snapshot, codes: tuple[str, ...] = CODES) -> Hall:
+    """``hall`` (on a snapshot's files) with the counters the snapshot's steps opened open."""
+    assert hall.clock.now == snap.now
+    for code in codes:
+        hall.open(code)
+    return hall
+
+
+@pytest.fixture
+def hall(
+    central_snapshots: CentralSnapshots,
+    restore: Callable[[Snapshot], str],
+    tmp_path: Path,
+    clock: FakeClock,
+) -> Iterator[Hall]:
+    """The morning's start (run once, _morning), copied for this test."""
+    snap = central_snapshots.get("hall", _morning)
+    h = Hall(restore(snap), None, tmp_path, clock)
+    try:
+        yield restored_hall(h, snap)
     finally:
         h.close()
 

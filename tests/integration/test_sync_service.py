@@ -3,20 +3,21 @@ a supervisor, and day close refused while records wait."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
-from hall_app.app import HallApp
+from hall_app.app import HallApp, build_app
 from hall_app.cli import main as cli_main
+from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.models import AuditEntry, Customer
 from hall_app.domain.errors import PermissionDenied, ValidationError
 from hall_app.sync.push import Pusher, SyncUnavailable
 from hall_app.sync.service import next_delay
-from tests.conftest import FakeClock, synced_counter
+from tests.conftest import CentralSnapshots, FakeClock, Snapshot, synced_counter
 from tests.integration.test_open_mobile import _request
 from tests.integration.test_sync_push import _lease_segment
 
@@ -26,14 +27,32 @@ def test_backoff_doubles_to_five_minutes() -> None:
     assert next_delay(50) == 300
 
 
+def _online_start(url: str, demo: Path, folder: Path, clock: FakeClock) -> None:
+    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", url]) == 0
+    hall = synced_counter(demo, folder, url, clock)
+    try:
+        central = make_engine(url)
+        Pusher(hall.db, central, clock).enqueue_all()  # the first load
+        central.dispose()
+        hall.sync.run_round()
+    finally:
+        hall.close()
+
+
 @pytest.fixture
-def online(pg_url: str, demo_template: Path, tmp_path: Path, clock: FakeClock) -> Iterator[HallApp]:
-    assert cli_main(["--db", "sqlite:///:memory:", "central", "init", "--central", pg_url]) == 0
-    hall = synced_counter(demo_template, tmp_path, pg_url, clock)
-    central = make_engine(pg_url)
-    Pusher(hall.db, central, clock).enqueue_all()  # the first load
-    central.dispose()
-    hall.sync.run_round()
+def online(
+    central_snapshots: CentralSnapshots,
+    restore: Callable[[Snapshot], str],
+    tmp_path: Path,
+    clock: FakeClock,
+) -> Iterator[HallApp]:
+    """A counter after its first load and a round (run once), copied for this test."""
+    snap = central_snapshots.get("online", _online_start)
+    assert clock.now == snap.now
+    url = restore(snap)
+    env = {"HALL_CENTRAL_URL": url, "HALL_COUNTER": "01"}
+    path = tmp_path / "counter.sqlite3"  # as synced_counter names it
+    hall = build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
     yield hall
     hall.close()
 

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QLabel,
+    QScrollArea,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -28,7 +30,7 @@ from ui.style import set_role
 from ui.table import RowsModel, fit_columns, make_table
 from ui.workorders.format import appointment
 
-WORK_ORDER_ROWS = 3  # rows the open work orders' list shows before it scrolls
+WORK_ORDER_ROWS = 3  # at most: the open work orders' list is as tall as its rows, then scrolls
 HANDSETS_TAB = "终端"  # handsets on installments or on contract; short: 7 tabs fit unscrolled
 # The tabs' short names (the tooltip and ``tables`` keep the long one): all seven with their
 # counts fit the record's half of a 1366 px screen, so 终端 (red when overdue) is never
@@ -58,8 +60,15 @@ class CustomerRecordView(QWidget):
         self.tabs.setElideMode(Qt.TextElideMode.ElideNone)
         self._shown_id: uuid.UUID | None = None
 
-        self._identity = QWidget()
-        self._identity_form = QFormLayout(self._identity)
+        identity = QWidget()
+        self._identity_form = QFormLayout(identity)
+        # the page scrolls rather than asking for the height of all its rows: with the open
+        # work orders above the tabs the record's half of a 1366×728 screen has no more
+        self._identity = QScrollArea()
+        self._identity.setObjectName("identityPage")
+        self._identity.setFrameShape(QFrame.Shape.NoFrame)
+        self._identity.setWidgetResizable(True)
+        self._identity.setWidget(identity)
         self.subscriptions = RowsModel(
             ["类型", "号码/账号", "套餐", "月费", "余额", "状态", "开通日期", "合约到期", "地址"]
         )
@@ -309,9 +318,7 @@ class CustomerRecordView(QWidget):
         # 预约时段 and 装机地址 share what the record's half of the screen leaves
         self.work_order_table.setColumnWidth(5, 280)
         fit_columns(self.work_order_table, {3: 150, 5: 120})
-        rows = self.work_order_table.verticalHeader().defaultSectionSize()
-        header = self.work_order_table.horizontalHeader().sizeHint().height()
-        self.work_order_table.setFixedHeight(header + WORK_ORDER_ROWS * rows + 4)
+        self._fit_work_order_rows(1)
         self.work_order_table.activated.connect(self._work_order_index)
         self.work_order_panel = QWidget()
         self.work_order_panel.setObjectName("workOrderPanel")
@@ -340,6 +347,7 @@ class CustomerRecordView(QWidget):
             ],
             shown,
         )
+        self._fit_work_order_rows(len(shown))
         if not shown:
             self.work_order_panel.setVisible(False)
             self.work_order_banner.clear()
@@ -356,6 +364,12 @@ class CustomerRecordView(QWidget):
         self.work_order_banner.setText(f"{text}。回车或 Ctrl+G 处理")
         set_role(self.work_order_banner, "error" if late else "warn")
         self.work_order_panel.setVisible(True)
+
+    def _fit_work_order_rows(self, count: int) -> None:
+        """The list as tall as its rows, up to ``WORK_ORDER_ROWS``: the tabs below get the rest."""
+        table = self.work_order_table
+        rows = min(max(count, 1), WORK_ORDER_ROWS) * table.verticalHeader().defaultSectionSize()
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + rows + 4)
 
     def selected_work_order(self) -> WorkOrderView | None:
         """The open work order selected in the list, else the first one."""

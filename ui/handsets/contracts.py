@@ -11,10 +11,12 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
@@ -141,11 +143,24 @@ class HandsetContractsPanel(QWidget):
         commitments = QGroupBox("合约机（违约金按今日计算：未履约月份的补贴）")
         QVBoxLayout(commitments).addWidget(self.commitment_table)
         self.commitment_box = commitments
+        boxes = QWidget()
+        inner = QVBoxLayout(boxes)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(contracts, 1)
+        inner.addWidget(commitments)
+        # Three contracts and two contract phones are taller than the record's tab has on a
+        # 1366×728 screen below the open work orders: the boxes scroll there, the banner
+        # (the overdue ones) stays in view.
+        self.box_scroll = QScrollArea()
+        self.box_scroll.setObjectName("handsetScroll")
+        self.box_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.box_scroll.setWidgetResizable(True)
+        self.box_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.box_scroll.setWidget(boxes)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.banner)
-        layout.addWidget(contracts, 1)
-        layout.addWidget(commitments)
+        layout.addWidget(self.box_scroll, 1)
         self.show_handsets([], [])
 
     @staticmethod

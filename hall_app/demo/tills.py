@@ -1,0 +1,154 @@
+"""The tills of the demo history: each clerk's till of a day, its blind count, its Z report
+(日结单) and the hall's day close.
+
+``ZReport.content_json`` (frozen when the Z report is made) holds what the printed Z report
+shows. Money is integer fen, times ISO 8601 in the hall's local time with their offset
+(``2026-11-23T18:07:12+08:00``), dates ``YYYY-MM-DD``::
+
+    {
+      "z_no": 123, "z_label": "Z00000123",          # gap-free per hall
+      "business_date": "2026-11-23",
+      "hall": {"code": "FZ-GL-01", "name": "…"},
+      "counter": {"code": "01", "name": "1号窗口"},
+      "clerk": {"id": "…", "name": "林晓燕", "employee_no": "FZ0001"},
+      "opened_at": "…", "closed_at": "…", "made_at": "…",
+      "opening_float_fen": 50000,
+      "cash_in": [{"amount_fen": 20000, "reason": "补充零钱备用金", "at": "…"}],
+      "cash_out": [{"amount_fen": 300000, "reason": "午间解款上缴金库", "at": "…"}],
+      "cash_in_fen": 20000, "cash_out_fen": 300000,
+      "cash": {                       # the drawer, change netted out
+        "sales_fen": …,               # Σ cash payments (what was kept: tendered − change)
+        "tendered_fen": …, "change_fen": …,
+        "expected_fen": …,            # float + sales + in − out
+        "counted_fen": …,             # the blind count's total
+        "counts": {"10000": 12, "50": 3, …},   # by denomination in fen, as counts_json
+        "variance_fen": …             # counted − expected (+ 长款, − 短款)
+      },
+      "methods": [                    # expected versus counted per payment method
+        {"method": "cash", "label": "现金", "payments": 14,
+         "expected_fen": …, "counted_fen": …, "variance_fen": …},
+        {"method": "bank_card", "label": "银行卡", …},   # counted: the terminal's settlement
+        {"method": "qr_wallet", "label": "扫码支付", …}  # counted: the QR settlement
+      ],
+      "variance_fen": …,              # Σ of the methods' variances
+      "tolerance_fen": 1000,
+      "variance_reason": "…",         # the clerk's reason ("" when none)
+      "sign_off": null | {"approval_id": "…", "approver_name": "黄丽华",
+                          "inline": true, "reason": "…"},   # beyond the tolerance
+      "orders": 31,                   # orders paid at this till
+      "invoices": {"blue_count": …, "blue_fen": …, "red_count": …, "red_fen": …},
+      "voids": [],                    # orders voided at this till (none in the demo)
+      "red_letters": [{"invoice_no": "…", "original_invoice_no": "…",
+                       "total_fen": -…, "reason": "…", "at": "…"}],
+      "prints": [{"copy_no": 1, "printed_at": "…", "staff_name": "…", "reason": ""}]
+    }
+
+``prints`` lists the prints made with the report; reprints (重打, copy 2…) are print records
+(``document_type="z_report"``, ``document_ref`` the z_label) made later.
+
+``HallDayClose.summary_json``::
+
+    {
+      "business_date": "…", "closed_at": "…", "closed_by": "黄丽华",
+      "tills": [{"z_no": …, "z_label": "…", "counter_code": "01", "counter_name": "…",
+                 "clerk_name": "…", "expected_fen": {method: fen}, "counted_fen": {method: fen},
+                 "variance_fen": …}],
+      "z_totals_fen": {"cash": …, "bank_card": …, "qr_wallet": …},   # Σ Z sales by method
+      "payments_fen": {"cash": …, "bank_card": …, "qr_wallet": …},   # the day's payments
+      "invoices": {"blue_fen": …, "red_fen": …, "net_fen": …, "z_net_fen": …},
+      "variance_fen": …,             # Σ of the tills' variances
+      "differences": [{"what": "…", "amount_fen": …}],   # each named; [] when it agrees
+      "balanced": true
+    }
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hall_app.clock import HALL_TZ
+from hall_app.domain.enums import PaymentMethod
+
+DENOMINATIONS = (10000, 5000, 2000, 1000, 500, 100, 50, 10)  # 100 … 0.1 yuan, in fen
+FLOAT_FEN = 50000
+TILL_METHODS = (PaymentMethod.CASH, PaymentMethod.BANK_CARD, PaymentMethod.QR_WALLET)
+
+
+def z_label(z_no: int) -> str:
+    return f"Z{z_no:08d}"
+
+
+def blind_count(amount_fen: int, rng: random.Random) -> dict[str, int]:
+    """A drawer holding ``amount_fen`` (a multiple of 10 fen) by denomination: some small
+    notes and coins first, the rest in the largest notes."""
+    assert amount_fen >= 0 and amount_fen % 10 == 0
+    left = amount_fen
+    counts: dict[int, int] = {}
+    for d in (10, 50, 100, 500, 1000, 2000, 5000):
+        k = min(rng.randint(0, 6), left // d // 4)
+        if k:
+            counts[d] = k
+            left -= k * d
+    for d in DENOMINATIONS:
+        k, left = divmod(left, d)
+        if k:
+            counts[d] = counts.get(d, 0) + k
+    assert left == 0
+    return {str(d): counts[d] for d in DENOMINATIONS if counts.get(d)}
+
+
+@dataclass
+class Till:
+    """One clerk's till of a day as the history fills it."""
+
+    id: uuid.UUID
+    counter_id: uuid.UUID
+    staff_id: uuid.UUID
+    opened_at: datetime
+    sales: dict[PaymentMethod, int] = field(default_factory=dict)
+    payments: dict[PaymentMethod, int] = field(default_factory=dict)
+    tendered_fen: int = 0
+    change_fen: int = 0
+    orders: int = 0
+    blue: list[int] = field(default_factory=list)
+    red: list[dict[str, Any]] = field(default_factory=list)
+    cash_log: list[tuple[datetime, int]] = field(default_factory=list)  # cash kept, when
+    moves_in: list[dict[str, Any]] = field(default_factory=list)
+    moves_out: list[dict[str, Any]] = field(default_factory=list)
+
+    def paid(
+        self, method: PaymentMethod, amount: int, tendered: int, change: int, at: datetime
+    ) -> None:
+        self.sales[method] = self.sales.get(method, 0) + amount
+        self.payments[method] = self.payments.get(method, 0) + 1
+        self.orders += 1
+        if method is PaymentMethod.CASH:
+            self.tendered_fen += tendered
+            self.change_fen += change
+            self.cash_log.append((at, amount))
+
+    def cash_before(self, at: datetime) -> int:
+        return sum(a for t, a in self.cash_log if t < at)
+
+    @property
+    def cash_in_fen(self) -> int:
+        return sum(int(m["amount_fen"]) for m in self.moves_in)
+
+    @property
+    def cash_out_fen(self) -> int:
+        return sum(int(m["amount_fen"]) for m in self.moves_out)
+
+    @property
+    def expected_cash_fen(self) -> int:
+        return (
+            FLOAT_FEN + self.sales.get(PaymentMethod.CASH, 0) + self.cash_in_fen - self.cash_out_fen
+        )
+
+
+def local_iso(at: datetime) -> str:
+    """A moment as the JSON holds it: the hall's local time with its offset, to the second."""
+    return at.astimezone(HALL_TZ).isoformat(timespec="seconds")
