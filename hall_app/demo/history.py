@@ -81,6 +81,7 @@ from hall_app.domain.enums import (
 )
 from hall_app.domain.masking import mask_name, mask_phone
 from hall_app.domain.money import split_tax
+from hall_app.domain.till import z_print_ref
 
 _Line = SaleLine  # vat_code None: not invoiceable (prepaid top-up)
 
@@ -1012,6 +1013,7 @@ class HistoryBuilder:
             for m in TILL_METHODS
         ]
         printer = till.staff_id
+        print_ref = z_print_ref(ref.hall.code, z_no)  # the print records' ref, as the app's
         prints = [
             {
                 "copy_no": 1,
@@ -1022,7 +1024,7 @@ class HistoryBuilder:
         ]
         self._add(
             self._w_print,
-            (self._uid(), made_at, made_at, "z_report", label, None, printer, 1, "", made_at),
+            (self._uid(), made_at, made_at, "z_report", print_ref, None, printer, 1, "", made_at),
         )
         if self._rng.random() < 0.03:
             again = made_at + timedelta(minutes=self._rng.randint(2, 20))
@@ -1033,7 +1035,7 @@ class HistoryBuilder:
                     again,
                     again,
                     "z_report",
-                    label,
+                    print_ref,
                     None,
                     printer,
                     2,

@@ -44,7 +44,8 @@ shows. Money is integer fen, times ISO 8601 in the hall's local time with their 
     }
 
 ``prints`` lists the prints made with the report; reprints (重打, copy 2…) are print records
-(``document_type="z_report"``, ``document_ref`` the z_label) made later.
+(``document_type="z_report"``, ``document_ref`` the hall's code and the z_label,
+``hall_app.domain.till.z_print_ref``: FZ-GL-01-Z00000123) made later.
 
 ``HallDayClose.summary_json``::
 
