@@ -397,6 +397,18 @@ def _idle(
     return out
 
 
+def _idle_of(
+    tickets: Sequence[TicketFacts],
+    hall_tickets: Sequence[TicketFacts] | None,
+    counter_types: Mapping[str, frozenset[str]],
+    close_time: time,
+) -> list[ClerkIdle]:
+    if hall_tickets is None:
+        return _idle(tickets, counter_types, close_time)
+    clerks = {t.staff_id for t in tickets if t.staff_id is not None and t.called_at is not None}
+    return [c for c in _idle(hall_tickets, counter_types, close_time) if c.staff_id in clerks]
+
+
 def _business(tickets: Sequence[TicketFacts], rank: Mapping[str, int]) -> list[BusinessFigures]:
     """Per service type (in ``rank`` order, as the figures tables) and order type."""
     orders: dict[tuple[str, OrderType], int] = defaultdict(int)
@@ -452,12 +464,16 @@ def build_report(
     period_minutes: int = 30,
     open_time: time = time(8, 30),
     close_time: time = time(18, 0),
+    hall_tickets: Sequence[TicketFacts] | None = None,
 ) -> QueueReport:
     """The review of ``tickets`` (issued between ``first_day`` and ``last_day``).
 
     One day: ``period_minutes`` periods from ``open_time`` to ``close_time`` (widened to
     cover tickets outside the hours). Several days: one period per day.
     ``counter_types`` maps a counter code to the service codes it serves (for idle time).
+    ``hall_tickets``: with ``tickets`` filtered (a type, a counter, a clerk), all the hall's
+    tickets of those days: whether a ticket waited is the hall's fact, whoever served it,
+    so idle time is measured on them, for the clerks of ``tickets``.
     """
     ordered = sorted(tickets, key=lambda t: (t.issued_at, t.ticket_no))
     letters: dict[str, str] = {}  # A, B, C, V: the hall's order (a transferred ticket keeps
@@ -495,7 +511,7 @@ def build_report(
         by_service=tuple(by_service),
         by_clerk=tuple(by_clerk),
         periods=tuple(periods),
-        idle=tuple(_idle(ordered, counter_types, close_time)),
+        idle=tuple(_idle_of(ordered, hall_tickets, counter_types, close_time)),
         business=tuple(_business(ordered, {f.key: i for i, f in enumerate(by_service)})),
         tickets=tuple(ordered),
     )
