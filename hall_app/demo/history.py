@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from hall_app.clock import HALL_TZ, business_date
+from hall_app.clock import HALL_TZ, business_date, fmt_local
 from hall_app.db.models import (
     Approval,
     CashMovement,
@@ -48,7 +48,7 @@ from hall_app.demo.handsets import HandsetBuilder, InvoiceItem, SaleLine
 from hall_app.demo.installs import LINE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS
 from hall_app.demo.people import PeopleFactory
 from hall_app.demo.reference import COUNTERS, Reference
-from hall_app.demo.tills import FLOAT_FEN, TILL_METHODS, Till, blind_count, local_iso, z_label
+from hall_app.demo.tills import FLOAT_FEN, TILL_METHODS, Till, blind_count, local_iso
 from hall_app.demo.year import (
     Desk,
     SimTicket,
@@ -81,6 +81,14 @@ from hall_app.domain.enums import (
 )
 from hall_app.domain.masking import mask_name, mask_phone
 from hall_app.domain.money import split_tax
+from hall_app.domain.till import (
+    MethodCheck,
+    denomination_label,
+    variance_fen,
+    z_print_ref,
+    z_ref,
+)
+from hall_app.services.tills import verdict
 
 _Line = SaleLine  # vat_code None: not invoiceable (prepaid top-up)
 
@@ -947,6 +955,7 @@ class HistoryBuilder:
         for made_at, till, close in made:
             self._z_no += 1
             content = self._z_content(day, self._z_no, made_at, till, close)
+            should, got = self._till_figures(till, close)
             self._add(
                 self._w_z,
                 (
@@ -964,13 +973,13 @@ class HistoryBuilder:
             tills_summary.append(
                 {
                     "z_no": self._z_no,
-                    "z_label": content["z_label"],
-                    "counter_code": content["counter"]["code"],
-                    "counter_name": content["counter"]["name"],
-                    "clerk_name": content["clerk"]["name"],
-                    "expected_fen": {m["method"]: m["expected_fen"] for m in content["methods"]},
-                    "counted_fen": {m["method"]: m["counted_fen"] for m in content["methods"]},
-                    "variance_fen": content["variance_fen"],
+                    "z_label": content["z_ref"],
+                    "counter_code": self._counter_code_of[till.counter_id],
+                    "counter_name": self._counter_name[till.counter_id],
+                    "clerk_name": self._name[till.staff_id],
+                    "expected_fen": {m.value: should[m] for m in TILL_METHODS},
+                    "counted_fen": {m.value: got[m] for m in TILL_METHODS},
+                    "variance_fen": sum(got[m] - should[m] for m in TILL_METHODS),
                 }
             )
         if made:
@@ -984,45 +993,40 @@ class HistoryBuilder:
             (self._uid(), at, at, till.id, till.staff_id, kind, amount, reason, at),
         )
 
+    @staticmethod
+    def _till_figures(
+        till: Till, close: dict[str, Any]
+    ) -> tuple[dict[PaymentMethod, int], dict[PaymentMethod, int]]:
+        """What the till should hold and what was counted, by method (the terminals' own
+        settlements agree with the card and QR takings in the demo)."""
+        card = till.sales.get(PaymentMethod.BANK_CARD, 0)
+        qr = till.sales.get(PaymentMethod.QR_WALLET, 0)
+        expected = {
+            PaymentMethod.CASH: till.expected_cash_fen,
+            PaymentMethod.BANK_CARD: card,
+            PaymentMethod.QR_WALLET: qr,
+        }
+        counted = {
+            PaymentMethod.CASH: int(close["counted"]),
+            PaymentMethod.BANK_CARD: card,
+            PaymentMethod.QR_WALLET: qr,
+        }
+        return expected, counted
+
     def _z_content(
         self, day: date, z_no: int, made_at: datetime, till: Till, close: dict[str, Any]
     ) -> dict[str, Any]:
-        """What the Z report shows, frozen (its keys: ``hall_app.demo.tills``)."""
+        """What the Z report shows, frozen, in the shape the tills service writes
+        (``hall_app.services.tills.z_content``); its prints are print records."""
         ref = self._ref
-        label = z_label(z_no)
-        counted = {
-            PaymentMethod.CASH: close["counted"],
-            PaymentMethod.BANK_CARD: till.sales.get(PaymentMethod.BANK_CARD, 0),
-            PaymentMethod.QR_WALLET: till.sales.get(PaymentMethod.QR_WALLET, 0),
-        }
-        expected = {
-            PaymentMethod.CASH: till.expected_cash_fen,
-            PaymentMethod.BANK_CARD: till.sales.get(PaymentMethod.BANK_CARD, 0),
-            PaymentMethod.QR_WALLET: till.sales.get(PaymentMethod.QR_WALLET, 0),
-        }
-        methods = [
-            {
-                "method": m.value,
-                "label": m.label,
-                "payments": till.payments.get(m, 0),
-                "expected_fen": expected[m],
-                "counted_fen": counted[m],
-                "variance_fen": counted[m] - expected[m],
-            }
-            for m in TILL_METHODS
-        ]
+        name = self._name[till.staff_id]
+        expected, counted = self._till_figures(till, close)
+        checks = tuple(MethodCheck(m.value, m.label, expected[m], counted[m]) for m in TILL_METHODS)
         printer = till.staff_id
-        prints = [
-            {
-                "copy_no": 1,
-                "printed_at": local_iso(made_at),
-                "staff_name": self._name[printer],
-                "reason": "",
-            }
-        ]
+        print_ref = z_print_ref(ref.hall.code, z_no)  # the print records' ref, as the app's
         self._add(
             self._w_print,
-            (self._uid(), made_at, made_at, "z_report", label, None, printer, 1, "", made_at),
+            (self._uid(), made_at, made_at, "z_report", print_ref, None, printer, 1, "", made_at),
         )
         if self._rng.random() < 0.03:
             again = made_at + timedelta(minutes=self._rng.randint(2, 20))
@@ -1033,7 +1037,7 @@ class HistoryBuilder:
                     again,
                     again,
                     "z_report",
-                    label,
+                    print_ref,
                     None,
                     printer,
                     2,
@@ -1041,52 +1045,78 @@ class HistoryBuilder:
                     again,
                 ),
             )
+        moves = sorted(
+            [(CashMovementKind.IN, m) for m in till.moves_in]
+            + [(CashMovementKind.OUT, m) for m in till.moves_out],
+            key=lambda km: str(km[1]["at"]),
+        )
+        sign_off = close["sign_off"]
         return {
             "z_no": z_no,
-            "z_label": label,
+            "z_ref": z_ref(z_no),
+            "hall": ref.hall.name,
+            "counter": self._counter_name[till.counter_id],
+            "staff": name,
             "business_date": day.isoformat(),
-            "hall": {"code": ref.hall.code, "name": ref.hall.name},
-            "counter": {
-                "code": self._counter_code_of[till.counter_id],
-                "name": self._counter_name[till.counter_id],
-            },
-            "clerk": {
-                "id": str(till.staff_id),
-                "name": self._name[till.staff_id],
-                "employee_no": self._employee_no[till.staff_id],
-            },
-            "opened_at": local_iso(close["opened_at"]),
-            "closed_at": local_iso(close["closed_at"]),
-            "made_at": local_iso(made_at),
-            "opening_float_fen": FLOAT_FEN,
-            "cash_in": till.moves_in,
-            "cash_out": till.moves_out,
+            "opened_at": fmt_local(close["opened_at"], with_seconds=True),
+            "closed_at": fmt_local(close["closed_at"], with_seconds=True),
+            "closed_by": name,
+            "float_fen": FLOAT_FEN,
+            "payments": sum(till.payments.get(m, 0) for m in TILL_METHODS),
+            "cash_tendered_fen": till.tendered_fen,
+            "change_fen": till.change_fen,
+            "movements": [
+                {
+                    "kind": kind.value,
+                    "label": kind.label,
+                    "amount_fen": int(m["amount_fen"]),
+                    "reason": str(m["reason"]),
+                    "at": fmt_local(datetime.fromisoformat(str(m["at"]))),
+                    "by": name,
+                }
+                for kind, m in moves
+            ],
             "cash_in_fen": till.cash_in_fen,
             "cash_out_fen": till.cash_out_fen,
-            "cash": {
-                "sales_fen": till.sales.get(PaymentMethod.CASH, 0),
-                "tendered_fen": till.tendered_fen,
-                "change_fen": till.change_fen,
-                "expected_fen": expected[PaymentMethod.CASH],
-                "counted_fen": close["counted"],
-                "counts": close["counts"],
-                "variance_fen": close["variance"],
+            "takings": {
+                "cash": till.sales.get(PaymentMethod.CASH, 0),
+                "bank_card": till.sales.get(PaymentMethod.BANK_CARD, 0),
+                "qr_wallet": till.sales.get(PaymentMethod.QR_WALLET, 0),
+                "prepaid_card": 0,
             },
-            "methods": methods,
-            "variance_fen": sum(int(m["variance_fen"]) for m in methods),
-            "tolerance_fen": CASH_TOLERANCE_FEN,
-            "variance_reason": close["reason"],
-            "sign_off": close["sign_off"],
-            "orders": till.orders,
-            "invoices": {
-                "blue_count": len(till.blue),
-                "blue_fen": sum(till.blue),
-                "red_count": len(till.red),
-                "red_fen": sum(int(r["total_fen"]) for r in till.red),
-            },
-            "voids": [],
-            "red_letters": till.red,
-            "prints": prints,
+            "methods": [
+                {
+                    "code": c.code,
+                    "label": c.label,
+                    "expected_fen": c.expected_fen,
+                    "counted_fen": c.counted_fen,
+                    "difference_fen": c.difference_fen,
+                }
+                for c in checks
+            ],
+            "counts": [
+                {"denomination_fen": fen, "label": denomination_label(fen), "pieces": pieces}
+                for fen, pieces in sorted(
+                    ((int(k), int(v)) for k, v in close["counts"].items()), reverse=True
+                )
+            ],
+            "variance_fen": variance_fen(checks),
+            "verdict": verdict(checks),
+            "reason": close["reason"],
+            "signed_off_by": sign_off["approver_name"] if sign_off else None,
+            "approval": ("现场授权" if sign_off["inline"] else "远程审批") if sign_off else None,
+            "voids": [],  # no order is voided at a till in the demo
+            "red_letters": [
+                {
+                    "invoice_no": str(r["invoice_no"]),
+                    "original_no": str(r["original_invoice_no"]),
+                    "total_fen": int(r["total_fen"]),
+                    "at": fmt_local(datetime.fromisoformat(str(r["at"]))),
+                }
+                for r in till.red
+            ],
+            "x_reports": 0,
+            "counts_made": 1,
         }
 
     def _day_close(

@@ -2,49 +2,11 @@
 (日结单) and the hall's day close.
 
 ``ZReport.content_json`` (frozen when the Z report is made) holds what the printed Z report
-shows. Money is integer fen, times ISO 8601 in the hall's local time with their offset
-(``2026-11-23T18:07:12+08:00``), dates ``YYYY-MM-DD``::
-
-    {
-      "z_no": 123, "z_label": "Z00000123",          # gap-free per hall
-      "business_date": "2026-11-23",
-      "hall": {"code": "FZ-GL-01", "name": "…"},
-      "counter": {"code": "01", "name": "1号窗口"},
-      "clerk": {"id": "…", "name": "林晓燕", "employee_no": "FZ0001"},
-      "opened_at": "…", "closed_at": "…", "made_at": "…",
-      "opening_float_fen": 50000,
-      "cash_in": [{"amount_fen": 20000, "reason": "补充零钱备用金", "at": "…"}],
-      "cash_out": [{"amount_fen": 300000, "reason": "午间解款上缴金库", "at": "…"}],
-      "cash_in_fen": 20000, "cash_out_fen": 300000,
-      "cash": {                       # the drawer, change netted out
-        "sales_fen": …,               # Σ cash payments (what was kept: tendered − change)
-        "tendered_fen": …, "change_fen": …,
-        "expected_fen": …,            # float + sales + in − out
-        "counted_fen": …,             # the blind count's total
-        "counts": {"10000": 12, "50": 3, …},   # by denomination in fen, as counts_json
-        "variance_fen": …             # counted − expected (+ 长款, − 短款)
-      },
-      "methods": [                    # expected versus counted per payment method
-        {"method": "cash", "label": "现金", "payments": 14,
-         "expected_fen": …, "counted_fen": …, "variance_fen": …},
-        {"method": "bank_card", "label": "银行卡", …},   # counted: the terminal's settlement
-        {"method": "qr_wallet", "label": "扫码支付", …}  # counted: the QR settlement
-      ],
-      "variance_fen": …,              # Σ of the methods' variances
-      "tolerance_fen": 1000,
-      "variance_reason": "…",         # the clerk's reason ("" when none)
-      "sign_off": null | {"approval_id": "…", "approver_name": "黄丽华",
-                          "inline": true, "reason": "…"},   # beyond the tolerance
-      "orders": 31,                   # orders paid at this till
-      "invoices": {"blue_count": …, "blue_fen": …, "red_count": …, "red_fen": …},
-      "voids": [],                    # orders voided at this till (none in the demo)
-      "red_letters": [{"invoice_no": "…", "original_invoice_no": "…",
-                       "total_fen": -…, "reason": "…", "at": "…"}],
-      "prints": [{"copy_no": 1, "printed_at": "…", "staff_name": "…", "reason": ""}]
-    }
-
-``prints`` lists the prints made with the report; reprints (重打, copy 2…) are print records
-(``document_type="z_report"``, ``document_ref`` the z_label) made later.
+shows, in the shape the tills service writes at a close (``hall_app.services.tills.z_content``:
+the same keys, times as the hall shows them, ``2026-11-23 18:07:12``), so the app prints and
+reconciles the demo's Z reports as its own. Prints and reprints (重打, copy 2…) are print
+records (``document_type="z_report"``, ``document_ref`` the hall's code and the number,
+``hall_app.domain.till.z_print_ref``: FZ-GL-01-Z00000123).
 
 ``HallDayClose.summary_json``::
 

@@ -412,6 +412,18 @@ def _idle(
     return out
 
 
+def _idle_of(
+    tickets: Sequence[TicketFacts],
+    hall_tickets: Sequence[TicketFacts] | None,
+    counter_types: Mapping[str, frozenset[str]],
+    close_time: time,
+) -> list[ClerkIdle]:
+    if hall_tickets is None:
+        return _idle(tickets, counter_types, close_time)
+    clerks = {t.staff_id for t in tickets if t.staff_id is not None and t.called_at is not None}
+    return [c for c in _idle(hall_tickets, counter_types, close_time) if c.staff_id in clerks]
+
+
 def _business(tickets: Sequence[TicketFacts], rank: Mapping[str, int]) -> list[BusinessFigures]:
     """Per service type (in ``rank`` order, as the figures tables) and order type."""
     orders: dict[tuple[str, OrderType], int] = defaultdict(int)
@@ -469,6 +481,7 @@ def build_report(
     close_time: time = time(18, 0),
     service_order: Mapping[str, int] | None = None,
     now: datetime | None = None,
+    hall_tickets: Sequence[TicketFacts] | None = None,
 ) -> QueueReport:
     """The review of ``tickets`` (issued between ``first_day`` and ``last_day``).
 
@@ -479,6 +492,9 @@ def build_report(
     sort_order); a code it lacks goes after them, by its tickets' letter.
     ``now``: a day still under way has no backlog in its periods still to come (those
     starting at ``now`` or later); the period holding ``now`` shows who waits now.
+    ``hall_tickets``: with ``tickets`` filtered (a type, a counter, a clerk), all the hall's
+    tickets of those days: whether a ticket waited is the hall's fact, whoever served it,
+    so idle time is measured on them, for the clerks of ``tickets``.
     """
     ordered = sorted(tickets, key=lambda t: (t.issued_at, t.ticket_no))
     rank = service_order or {}
@@ -517,7 +533,7 @@ def build_report(
         by_service=tuple(by_service),
         by_clerk=tuple(by_clerk),
         periods=tuple(periods),
-        idle=tuple(_idle(ordered, counter_types, close_time)),
+        idle=tuple(_idle_of(ordered, hall_tickets, counter_types, close_time)),
         business=tuple(_business(ordered, {f.key: i for i, f in enumerate(by_service)})),
         tickets=tuple(ordered),
         as_of=now if first_day == last_day else None,

@@ -91,3 +91,10 @@ def difference_label(difference_fen: int) -> str:
 def z_ref(z_no: int) -> str:
     """The Z report's printed number: Z00000123."""
     return f"Z{z_no:08d}"
+
+
+def z_print_ref(hall_code: str, z_no: int) -> str:
+    """The Z report's ``document_ref`` in print_records: the number is per hall (every hall
+    has a Z00000001) and print_records are unique by (type, ref, copy), so it names the
+    hall: FZ-GL01-Z00000123."""
+    return f"{hall_code}-{z_ref(z_no)}"

@@ -37,6 +37,13 @@ class Actor:
         return permission in self.permissions
 
     def require(self, permission: Permission) -> None:
+        """Refuses what the actor may not do, and everything until a reset (or initial)
+        password is changed: whoever set it knows it (``StaffService.change_own_password``
+        checks no permission, so the change itself stays open)."""
+        if self.must_change_password:
+            raise PermissionDenied(
+                f"{self.full_name} 的密码已被重置，须先修改密码后才能办理业务", "密码"
+            )
         if permission not in self.permissions:
             raise PermissionDenied(
                 f"{self.full_name}（{self.role.label}）没有“{PERMISSION_LABELS[permission]}”的权限",

@@ -34,6 +34,7 @@ from hall_app.domain.approvals import kind_label, kind_of
 from hall_app.domain.enums import ApprovalState
 from hall_app.domain.errors import NotFound, PermissionDenied, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_name
+from hall_app.domain.money import format_yuan
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
@@ -45,6 +46,7 @@ OFFLINE_REQUEST = "与中心数据库断开：暂时不能发送远程审批申�
 OFFLINE_INBOX = "与中心数据库断开：暂时看不到各窗口的审批申请，请稍后重试"
 EXPIRED = "该申请已过期，请营业员重新发起"
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -121,11 +123,13 @@ def redeem(
     kind: str,
     subject_ref: str,
     now: datetime,
+    amount_fen: int | None = None,
 ) -> uuid.UUID:
     """Use a remote approval inside the caller's transaction: it must be approved (that same
-    business day), unused, asked by ``actor``, of ``kind`` and for ``subject_ref``. Marks it
-    used (``used_at``) and returns the approver's staff id; refuses clearly otherwise
-    (nothing is used then, the caller's transaction rolls back)."""
+    business day), unused, asked by ``actor``, of ``kind`` and for ``subject_ref`` (and, when
+    ``amount_fen`` is given, for that very amount: a till's variance recounted since is not
+    the one approved). Marks it used (``used_at``) and returns the approver's staff id;
+    refuses clearly otherwise (nothing is used then, the caller's transaction rolls back)."""
     approval = session.execute(
         select(Approval).where(Approval.id == approval_id).with_for_update()
     ).scalar_one_or_none()
@@ -139,6 +143,12 @@ def redeem(
         )
     if approval.subject_ref != subject_ref:
         raise ValidationError("该审批批准的不是本笔业务，请重新发起审批申请", APPROVAL_FIELD)
+    if amount_fen is not None and approval.amount_fen != amount_fen:
+        then = "未写明金额" if approval.amount_fen is None else format_yuan(approval.amount_fen)
+        raise ValidationError(
+            f"金额已变化（审批时 {then}，现在 {format_yuan(amount_fen)}），请重新申请审批",
+            APPROVAL_FIELD,
+        )
     if approval.used_at is not None:
         raise ValidationError("该审批已使用", APPROVAL_FIELD)
     state = effective_state(approval, now)
@@ -185,6 +195,10 @@ def record_inline(
     checked by ``AuthService.authorize``), in the caller's transaction. Four-eyes: the clerk
     never approves their own work. Returns the approval's id."""
     declared = kind_of(kind)
+    if supervisor.must_change_password:  # a reset password is known to whoever reset it
+        raise PermissionDenied(
+            f"{supervisor.full_name} 的密码已被重置，须先登录并修改密码后才能授权", "主管授权"
+        )
     if not supervisor.can(declared.permission):
         raise PermissionDenied(
             f"{supervisor.full_name}（{supervisor.role.label}）无权审批“{declared.label}”",
@@ -249,6 +263,22 @@ class ApprovalService:
             return self._link.run(work)
         except Offline:
             raise ValidationError(offline, APPROVAL_FIELD) from None
+
+    def _change(
+        self,
+        work: Callable[[Session], T],
+        offline: str,
+        after: Callable[[Session, T], U],
+    ) -> U:
+        """A change to the hall's requests, then ``after`` (the audit entry, and the mirror of
+        a central change) on this counter. Standalone both run in one transaction, so nothing
+        is kept unaudited; on a synced hall the central change commits first."""
+        if self._link is None:
+            with self._db.unit_of_work() as session:
+                return after(session, work(session))
+        result = self._on_hall(work, offline)
+        with self._db.unit_of_work() as session:
+            return after(session, result)
 
     def _mirror(self, rows: list[tuple[Table, Row]]) -> None:
         with self._db.unit_of_work() as session:
@@ -322,8 +352,7 @@ class ApprovalService:
             session.flush()
             return self._rows(session, approval_id)
 
-        rows = self._on_hall(work, OFFLINE_REQUEST)
-        with self._db.unit_of_work() as session:
+        def after(session: Session, rows: list[tuple[Table, Row]]) -> ApprovalView:
             if self._link is not None:
                 mirror(session, rows)
             audit.record(
@@ -336,6 +365,8 @@ class ApprovalService:
                 after={"kind": req.kind, "subject_ref": req.subject_ref, "reason": reason},
             )
             return _views(session, [session.get_one(Approval, approval_id)], now)[0]
+
+        return self._change(work, OFFLINE_REQUEST, after)
 
     def get(self, actor: Actor, approval_id: uuid.UUID) -> ApprovalView:
         """One request as it stands now (the clerk's dialog asks every 2 s, on the read lane):
@@ -390,8 +421,10 @@ class ApprovalService:
             view = _views(session, [approval], now)[0]
             return view, (self._rows(session, approval_id) if self._link is not None else [])
 
-        view, rows = self._on_hall(work, OFFLINE_INBOX)
-        with self._db.unit_of_work() as session:
+        def after(
+            session: Session, done: tuple[ApprovalView, list[tuple[Table, Row]]]
+        ) -> ApprovalView:
+            view, rows = done
             mirror(session, rows)
             if view.state is ApprovalState.WITHDRAWN and view.decided_at == now:
                 audit.record(
@@ -403,7 +436,9 @@ class ApprovalService:
                     entity_id=approval_id,
                     after={"state": ApprovalState.WITHDRAWN.value},
                 )
-        return view
+            return view
+
+        return self._change(work, OFFLINE_INBOX, after)
 
     def inbox(self, actor: Actor) -> list[ApprovalView]:
         """The hall's pending requests, oldest first (the duty supervisors' inbox)."""
@@ -497,8 +532,10 @@ class ApprovalService:
             view = _views(session, [approval], now)[0]
             return view, (self._rows(session, approval_id) if self._link is not None else [])
 
-        view, rows = self._on_hall(work, OFFLINE_INBOX)
-        with self._db.unit_of_work() as session:
+        def after(
+            session: Session, done: tuple[ApprovalView, list[tuple[Table, Row]]]
+        ) -> ApprovalView:
+            view, rows = done
             mirror(session, rows)
             audit.record(
                 session,
@@ -509,6 +546,9 @@ class ApprovalService:
                 entity_id=approval_id,
                 after={"state": view.state.value, "reason": reason, "kind": view.kind},
             )
+            return view
+
+        view = self._change(work, OFFLINE_INBOX, after)
         if expired:
             raise ValidationError(EXPIRED, APPROVAL_FIELD)
         return view

@@ -14,18 +14,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
-from hall_app.db.central import CentralLink
+from hall_app.db.central import CentralLink, Offline
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     CashMovement,
     CashSession,
+    HallDayClose,
     Staff,
 )
 from hall_app.db.text_limits import check_value
@@ -91,9 +92,36 @@ class TillCount:
     qr_fen: int = 0
 
 
+def day_closed(session: Session, hall_id: uuid.UUID, day: date) -> bool:
+    """The hall's business day is closed (营业厅日结): its summary is frozen."""
+    return (
+        session.scalar(
+            select(HallDayClose.id)
+            .where(HallDayClose.hall_id == hall_id, HallDayClose.business_date == day)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _day_closed_error(day: date, field: str) -> ValidationError:
+    return ValidationError(f"{day} 营业日已日结，不能再开班收款", field)
+
+
 def _new_till(
-    session: Session, actor: Actor, counter_id: uuid.UUID, now: datetime, float_fen: int, by: str
+    session: Session,
+    actor: Actor,
+    counter_id: uuid.UUID,
+    now: datetime,
+    float_fen: int,
+    by: str,
+    field: str,
 ) -> CashSession:
+    """A new open till, refused on a day the hall has closed: its till and payments would be
+    in no closed summary."""
+    day = business_date(now)
+    if day_closed(session, actor.hall_id, day):
+        raise _day_closed_error(day, field)
     till = CashSession(
         counter_id=counter_id,
         staff_id=actor.staff_id,
@@ -142,7 +170,7 @@ def open_session_for_payment(session: Session, actor: Actor, now: datetime) -> T
         .limit(1)
     )
     by = "first payment" if closed_today is None else "payment after close"
-    till = _new_till(session, actor, counter_id, now, 0, by)
+    till = _new_till(session, actor, counter_id, now, 0, by, "收款")
     return TillForPayment(till.id, reopened_after_close=closed_today is not None)
 
 
@@ -189,12 +217,21 @@ class CashService(TillReports):
                 FLOAT_FIELD,
             )
         now = self._clock()
+        today = business_date(now)
+        if self._link is not None:  # the hall's day is closed on the central database
+            hall_id = actor.hall_id
+            try:
+                closed = self._link.run(lambda central: day_closed(central, hall_id, today))
+            except Offline:
+                closed = False  # offline: the counter's own copy (below) decides
+            if closed:
+                raise _day_closed_error(today, FLOAT_FIELD)
         with self._db.unit_of_work() as session:
             still_open = open_till_id(session, actor, None)
             if still_open is not None:
                 day = session.get_one(CashSession, still_open).business_date
                 raise ValidationError(f"{day} 的收款尚未日结，请先日结再开班", FLOAT_FIELD)
-            till = _new_till(session, actor, counter_id, now, float_fen, "clerk")
+            till = _new_till(session, actor, counter_id, now, float_fen, "clerk", FLOAT_FIELD)
             return till_view(session, till)
 
     def current_session(self, actor: Actor) -> CashSessionView | None:
@@ -395,6 +432,7 @@ class CashService(TillReports):
                         kind=CASH_VARIANCE.code,
                         subject_ref=str(till.id),
                         now=now,
+                        amount_fen=before.variance_fen,  # the variance approved, not a recount's
                     )
                     till.approval_id = approval_id
                     how = "远程审批"

@@ -153,11 +153,12 @@ class QueueReportService:
     ) -> QueueReport:
         with self._db.read() as session:
             labels: list[str] = []
-            where: list[ColumnElement[bool]] = [
+            hall_days: list[ColumnElement[bool]] = [
                 QueueTicket.hall_id == actor.hall_id,
                 QueueTicket.business_date >= first,
                 QueueTicket.business_date <= last,
             ]
+            where = list(hall_days)
             if service_code is not None:
                 stype = session.execute(
                     select(ServiceType.id, ServiceType.letter, ServiceType.name).where(
@@ -189,6 +190,8 @@ class QueueReportService:
                 where.append(QueueTicket.staff_id == staff_id)
                 labels.append(f"营业员：{name}")
             tickets = self._tickets(session, where, first, last)
+            # Idle time counts the waits of tickets whoever served them: the unfiltered days.
+            hall = self._tickets(session, hall_days, first, last) if labels else None
             counter_types = self._counter_types(session, actor.hall_id)
             service_order = {
                 code: i
@@ -209,6 +212,7 @@ class QueueReportService:
             counter_types=counter_types,
             service_order=service_order,
             now=now if business_date(now) == first == last else None,
+            hall_tickets=hall,
         )
 
     @staticmethod

@@ -30,7 +30,7 @@ from hall_app.clock import Clock
 from hall_app.config import BusinessRules
 from hall_app.db.central import CentralLink, Offline, Row, mirror
 from hall_app.db.engine import Database
-from hall_app.db.models import Counter, Staff
+from hall_app.db.models import Counter, Hall, Staff
 from hall_app.db.text_limits import check_value
 from hall_app.domain.enums import Role
 from hall_app.domain.errors import NotFound, PermissionDenied, StorageError, ValidationError
@@ -403,6 +403,12 @@ class StaffService:
         now = self._clock()
 
         def change(session: Session, central: bool) -> Audited:
+            # One staff change of the hall at a time: two admins demoting or deactivating
+            # each other at once would each count the other still an admin (READ COMMITTED)
+            # and leave none. NO KEY UPDATE: rows that refer to the hall are still written.
+            session.execute(
+                select(Hall.id).where(Hall.id == actor.hall_id).with_for_update(key_share=True)
+            )
             self._still_allowed(session, actor, permission)
             staff = session.get(Staff, staff_id, with_for_update=True)
             if staff is None or staff.hall_id != actor.hall_id:

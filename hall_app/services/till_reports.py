@@ -28,7 +28,7 @@ from hall_app.db.models import (
     ZReport,
 )
 from hall_app.db.text_limits import check_value
-from hall_app.domain.errors import StorageError, ValidationError
+from hall_app.domain.errors import NotFound, StorageError, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.till import z_ref
 from hall_app.services import audit
@@ -68,6 +68,22 @@ class HallReport:
     cash_out_fen: int
     expected_cash_fen: int
     payments: int
+
+
+def hall_till(session: Session, actor: Actor, till_id: uuid.UUID, field: str) -> CashSession:
+    """A till of the actor's hall (the central database holds every hall's tills): another
+    hall's is not found."""
+    till = session.get(CashSession, till_id)
+    if till is None or session.get_one(Counter, till.counter_id).hall_id != actor.hall_id:
+        raise NotFound("没有这个钱箱", field)
+    return till
+
+
+def counted(till: CashSession) -> bool:
+    return bool(till.counts_json) or till.counted_cash_fen is not None
+
+
+BLIND_X = "盲点：请先点钞（按面额清点钱箱，填写刷卡和扫码结算）后再看本钱箱的X报表"
 
 
 class TillReports:
@@ -198,9 +214,7 @@ class TillReports:
         actor.require(Permission.PAYMENT_TAKE)
 
         def work(session: Session) -> ZReportView:
-            till = session.get(CashSession, till_id)
-            if till is None:
-                raise ValidationError("没有这个钱箱", CLOSE_FIELD)
+            till = hall_till(session, actor, till_id, CLOSE_FIELD)
             if till.staff_id != actor.staff_id:
                 actor.require(Permission.CASH_RECONCILE)
             z = session.scalars(select(ZReport).where(ZReport.cash_session_id == till_id)).first()
@@ -241,7 +255,7 @@ class TillReports:
                 session.scalar(
                     select(func.count()).where(
                         PrintRecord.document_type == Z_DOCUMENT,
-                        PrintRecord.document_ref == z.z_ref,
+                        PrintRecord.document_ref == z.print_ref,
                     )
                 )
                 or 0
@@ -250,7 +264,7 @@ class TillReports:
                 raise ValidationError("日结单已打印过，重打须填写原因", "重打原因")
             printed = PrintRecord(
                 document_type=Z_DOCUMENT,
-                document_ref=z.z_ref,
+                document_ref=z.print_ref,
                 staff_id=actor.staff_id,
                 copy_no=copy_no,
                 reason=reason,
@@ -301,8 +315,9 @@ class TillReports:
 
     # -- X reports, the supervisor's view of the hall ----------------------------------------
     def x_report(self, actor: Actor, till_id: uuid.UUID | None = None) -> CashSessionView:
-        """A till as it stands, nothing closed: the clerk's own open till (audited, and
-        counted on the Z report), or any till with CASH_RECONCILE."""
+        """A till as it stands, nothing closed: the clerk's own till once it is counted (the
+        count is blind: what it should hold is not shown before), audited and counted on the
+        Z report; or any till of the hall with CASH_RECONCILE."""
         actor.require(Permission.PAYMENT_TAKE)
         now = self._clock()
         if till_id is not None and self._link is not None:
@@ -310,12 +325,10 @@ class TillReports:
                 here = session.get(CashSession, till_id)
             if here is None or here.staff_id != actor.staff_id:
                 actor.require(Permission.CASH_RECONCILE)
+                wanted = till_id
 
                 def remote(session: Session) -> CashSessionView:
-                    till = session.get(CashSession, till_id)
-                    if till is None:
-                        raise ValidationError("没有这个钱箱", "X报表")
-                    return till_view(session, till)
+                    return till_view(session, hall_till(session, actor, wanted, "X报表"))
 
                 found = self._shared_read(remote)
                 assert isinstance(found, CashSessionView)
@@ -326,11 +339,11 @@ class TillReports:
                 if found_id is None:
                     raise ValidationError("没有未日结的钱箱", "X报表")
                 till_id = found_id
-            till = session.get(CashSession, till_id)
-            if till is None:
-                raise ValidationError("没有这个钱箱", "X报表")
+            till = hall_till(session, actor, till_id, "X报表")
             if till.staff_id != actor.staff_id:
                 actor.require(Permission.CASH_RECONCILE)
+            elif not actor.can(Permission.CASH_RECONCILE) and not counted(till):
+                raise ValidationError(BLIND_X, "X报表")
             view = till_view(session, till)
             audit.record(
                 session,

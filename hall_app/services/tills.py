@@ -42,6 +42,7 @@ from hall_app.domain.till import (
     denomination_label,
     difference_label,
     variance_fen,
+    z_print_ref,
     z_ref,
 )
 from hall_app.services.actor import Actor
@@ -387,118 +388,6 @@ def z_content(
     }
 
 
-def _shown_time(text: str) -> str:
-    """An ISO time with its offset (the demo history's) as the hall shows it."""
-    try:
-        return fmt_local(datetime.fromisoformat(text), with_seconds=True)
-    except (TypeError, ValueError):
-        return str(text or "")
-
-
-def normalize_content(content: dict[str, Any]) -> dict[str, Any]:
-    """A Z report's frozen content in the shape ``z_content`` writes. The demo history
-    (``hall_app.demo.tills``) freezes its own shape, with the same facts: read here so both
-    print and reconcile alike."""
-    if "takings" in content:
-        return content
-    clerk = content.get("clerk") or {}
-    cash = content.get("cash") or {}
-    methods = content.get("methods") or []
-    checks = tuple(
-        MethodCheck(
-            str(m["method"]),
-            str(m.get("label", "")),
-            int(m.get("expected_fen", 0)),
-            None if m.get("counted_fen") is None else int(m["counted_fen"]),
-        )
-        for m in methods
-    )
-    by_code = {c.code: c for c in checks}
-    moves = [("in", "现金存入", m) for m in content.get("cash_in") or []] + [
-        ("out", "现金支出", m) for m in content.get("cash_out") or []
-    ]
-    moves.sort(key=lambda k: str(k[2].get("at", "")))
-    sign_off = content.get("sign_off") or {}
-    name = str(clerk.get("name", ""))
-    return {
-        "z_no": content["z_no"],
-        "z_ref": content.get("z_label") or z_ref(int(content["z_no"])),
-        "hall": (content.get("hall") or {}).get("name", ""),
-        "counter": (content.get("counter") or {}).get("name", ""),
-        "staff": name,
-        "business_date": content.get("business_date", ""),
-        "opened_at": _shown_time(content.get("opened_at", "")),
-        "closed_at": _shown_time(content.get("closed_at", "")),
-        "closed_by": name,
-        "float_fen": int(content.get("opening_float_fen", 0)),
-        "payments": sum(int(m.get("payments", 0)) for m in methods),
-        "cash_tendered_fen": int(cash.get("tendered_fen", 0)),
-        "change_fen": int(cash.get("change_fen", 0)),
-        "movements": [
-            {
-                "kind": kind,
-                "label": label,
-                "amount_fen": int(m.get("amount_fen", 0)),
-                "reason": str(m.get("reason", "")),
-                "at": _shown_time(m.get("at", ""))[:16],
-                "by": name,
-            }
-            for kind, label, m in moves
-        ],
-        "cash_in_fen": int(content.get("cash_in_fen", 0)),
-        "cash_out_fen": int(content.get("cash_out_fen", 0)),
-        "takings": {
-            "cash": int(cash.get("sales_fen", 0)),
-            "bank_card": by_code["bank_card"].expected_fen if "bank_card" in by_code else 0,
-            "qr_wallet": by_code["qr_wallet"].expected_fen if "qr_wallet" in by_code else 0,
-            "prepaid_card": 0,
-        },
-        "methods": [
-            {
-                "code": c.code,
-                "label": c.label,
-                "expected_fen": c.expected_fen,
-                "counted_fen": c.counted_fen,
-                "difference_fen": c.difference_fen,
-            }
-            for c in checks
-        ],
-        "counts": [
-            {"denomination_fen": fen, "label": denomination_label(fen), "pieces": pieces}
-            for fen, pieces in sorted(
-                ((int(k), int(v)) for k, v in (cash.get("counts") or {}).items()), reverse=True
-            )
-            if fen in DENOMINATIONS_FEN
-        ],
-        "variance_fen": variance_fen(checks),
-        "verdict": verdict(checks),
-        "reason": str(content.get("variance_reason", "")),
-        "signed_off_by": sign_off.get("approver_name"),
-        "approval": ("现场授权" if sign_off.get("inline") else "远程审批") if sign_off else None,
-        "voids": [
-            {
-                "order_no": str(v.get("order_no", "")),
-                "what": str(v.get("what", "撤销")),
-                "method": str(v.get("method", "")),
-                "amount_fen": int(v.get("amount_fen", 0)),
-                "at": _shown_time(v.get("at", ""))[:16],
-            }
-            for v in content.get("voids") or []
-        ],
-        "red_letters": [
-            {
-                "invoice_no": str(r.get("invoice_no", "")),
-                "original_no": str(r.get("original_invoice_no", "")),
-                "total_fen": int(r.get("total_fen", 0)),
-                "at": _shown_time(r.get("at", ""))[:16],
-            }
-            for r in content.get("red_letters") or []
-        ],
-        "x_reports": 0,
-        "counts_made": 1,
-    }
-
-
 @dataclass(frozen=True)
 class PrintView:
     copy_no: int
@@ -516,13 +405,15 @@ class ZReportView:
     made_at: datetime
     content: dict[str, Any]  # as frozen at the close
     prints: tuple[PrintView, ...]
+    print_ref: str  # its prints' document_ref: the hall's code and the number
 
 
 def z_view(session: Session, z: ZReport) -> ZReportView:
+    print_ref = z_print_ref(session.get_one(Hall, z.hall_id).code, z.z_no)
     prints = session.execute(
         select(PrintRecord, Staff.full_name)
         .join(Staff, Staff.id == PrintRecord.staff_id)
-        .where(PrintRecord.document_type == Z_DOCUMENT, PrintRecord.document_ref == z_ref(z.z_no))
+        .where(PrintRecord.document_type == Z_DOCUMENT, PrintRecord.document_ref == print_ref)
         .order_by(PrintRecord.copy_no)
     ).all()
     return ZReportView(
@@ -531,8 +422,9 @@ def z_view(session: Session, z: ZReport) -> ZReportView:
         cash_session_id=z.cash_session_id,
         business_date=z.business_date,
         made_at=z.made_at,
-        content=normalize_content(json.loads(z.content_json)),
+        content=json.loads(z.content_json),
         prints=tuple(PrintView(p.copy_no, name, p.printed_at, p.reason) for p, name in prints),
+        print_ref=print_ref,
     )
 
 
@@ -595,7 +487,7 @@ def hall_day(session: Session, hall_id: uuid.UUID, day: date) -> HallDayView:
     for (content,) in session.execute(
         select(ZReport.content_json).where(ZReport.hall_id == hall_id, ZReport.business_date == day)
     ).all():
-        for code, fen in normalize_content(json.loads(content))["takings"].items():
+        for code, fen in json.loads(content)["takings"].items():
             z_by[code] = z_by.get(code, 0) + int(fen)
     start, end = day_range(day)
     hall_staff = select(Staff.id).where(Staff.hall_id == hall_id)

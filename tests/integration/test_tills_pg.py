@@ -79,6 +79,11 @@ def test_z_numbers_come_from_the_central_database_and_the_hall_closes_once(
         assert conn.execute(
             select(HallDayClose.id).where(HallDayClose.business_date == day)
         ).scalar_one()
+    # Closed at counter 03: counter 01 has no copy of the close, the central one refuses.
+    with h.apps["01"].db.read() as s:
+        assert s.scalar(select(HallDayClose.id).where(HallDayClose.business_date == day)) is None
+    with pytest.raises(ValidationError, match="已日结，不能再开班"):
+        h.apps["01"].cash.open_session(h.clerk("01"), 0)
 
 
 def test_offline_the_till_is_not_closed_without_its_number(h: Hall, clock: FakeClock) -> None:

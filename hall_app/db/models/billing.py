@@ -62,7 +62,8 @@ class CashMovement(SyncedMixin, Base):
 class ZReport(SyncedMixin, Base):
     """日结单: a till's close, numbered gap-free per hall, its figures frozen in
     ``content_json`` when made; prints and reprints (重打) are print_records of type
-    ``z_report`` with ``document_ref`` the number (Z00000123)."""
+    ``z_report`` with ``document_ref`` the hall's code and the number (FZ-GL01-Z00000123,
+    ``hall_app.domain.till.z_print_ref``)."""
 
     __tablename__ = "z_reports"
     __table_args__ = (UniqueConstraint("hall_id", "z_no"),)
