@@ -185,7 +185,8 @@ def hall_day_html(v: HallDayView) -> str:
         f"<p>钱箱 {len(v.tills)} 个，未日结 {len(v.open_tills)} 个</p>"
         + _table(["支付方式", "日结单合计", "当日收款", "相差"], methods)
         + f"<p>发票：蓝字 {_money(v.blue_fen)} − 红字 {_money(v.red_fen)} = "
-        f"{_money(v.invoiced_fen)}；收款合计 {_money(v.payments_total_fen)}</p>"
+        f"{_money(v.invoiced_fen)}；应开票 {_money(v.invoiceable_fen)}"
+        f"（预存、押金、分期本金不开票）；收款合计 {_money(v.payments_total_fen)}</p>"
         + f"<p><b>差异</b></p><ul>{diffs or '<li>无差异：日结单、收款与发票一致</li>'}</ul>"
     )
 
