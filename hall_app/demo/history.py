@@ -407,6 +407,8 @@ class HistoryBuilder:
         self._tills: dict[tuple[date, uuid.UUID], Till] = {}
         # Payment rows into the tills of days not written yet, by day.
         self._deferred: dict[date, list[tuple[Any, ...]]] = {}
+        # Recent install orders of the days, paid into the tills when their day is written
+        self._fixed_paid: dict[date, list[tuple[Any, ...]]] = {}
         self._last_invoice_no = ""
 
     def _add(self, writer: BulkWriter, row: tuple[Any, ...]) -> None:
@@ -439,8 +441,82 @@ class HistoryBuilder:
         self._invoice_lines.clear()
         self._handsets.flush()  # the units sold, commitments, contracts and instalments
 
-    def build(self, days: int, samples: list[SampleCustomer]) -> tuple[int, int]:
+    def begin(self, days: int) -> None:
+        """The history's days known before they are written (FixedLineBuilder.recent pays
+        into their tills first)."""
         self._first_day = self._today - timedelta(days=days)
+
+    def clerk_on(
+        self, day: date, pick: float, counters: frozenset[uuid.UUID]
+    ) -> tuple[uuid.UUID, uuid.UUID] | None:
+        """A clerk at work on ``day`` (one of the history's days) and their window, drawn by
+        ``pick`` in [0, 1): at one of ``counters`` when any of them works there."""
+        if not self._first_day <= day < self._today:
+            return None
+        at_work = [
+            s.id for s in self._ref.staff if s.role is Role.CLERK and works_on(s.username, day)
+        ]
+        there = [s for s in at_work if self._counter_of[s] in counters] or at_work
+        if not there:
+            return None
+        staff_id = there[min(int(pick * len(there)), len(there) - 1)]
+        return staff_id, self._counter_of[staff_id]
+
+    def pay_fixed(
+        self,
+        *,
+        order_id: uuid.UUID,
+        customer: SampleCustomer,
+        staff_id: uuid.UUID,
+        at: datetime,
+        lines: Sequence[tuple[str, uuid.UUID | None, int, str | None]],
+        reference: str,
+    ) -> bool:
+        """A recent install order (written by the fixed-line builder) paid by QR into its
+        clerk's till of the day, invoiced for its invoiceable lines; done with that day.
+        False when it is not one of the history's days or the clerk is off then."""
+        day = at.astimezone(HALL_TZ).date()
+        if not self._first_day <= day < self._today or not works_on(self._username[staff_id], day):
+            return False
+        items = self._items([_Line(d, p, amount, vat) for d, p, amount, vat in lines])
+        total = sum(amount for _, _, amount, _ in lines)
+        self._fixed_paid.setdefault(day, []).append(
+            (order_id, customer, staff_id, at, total, items, reference)
+        )
+        return True
+
+    def _pay_fixed_of(self, day: date) -> None:
+        """The recent install orders of ``day``: their payments into the tills, their
+        invoices (before the tills close)."""
+        for order_id, customer, staff_id, at, total, items, reference in self._fixed_paid.pop(
+            day, []
+        ):
+            till = self._till_for(day, staff_id)
+            at_utc = at.astimezone(UTC)
+            self._deferred.setdefault(day, []).append(
+                (
+                    self._uid(),
+                    at_utc,
+                    at_utc,
+                    order_id,
+                    customer.id,
+                    staff_id,
+                    till.id,
+                    PaymentMethod.QR_WALLET,
+                    total,
+                    None,
+                    0,
+                    reference,
+                    at_utc,
+                )
+            )
+            till.paid(PaymentMethod.QR_WALLET, total, 0, 0, at)
+            if items:
+                invoice_id = self._invoice(customer, order_id, staff_id, at_utc, items)
+                till.blue.append(self._invoices[invoice_id][13])
+
+    def build(self, days: int, samples: list[SampleCustomer]) -> tuple[int, int]:
+        self.begin(days)
         self._handsets.older(samples, self)  # before the days: its invoices are older
         self._flush()
         for back in range(days, 0, -1):
@@ -449,7 +525,7 @@ class HistoryBuilder:
             # payments written earlier into this day's tills (repayments, older sales)
             self._rows.setdefault(self._w_pay, []).extend(self._deferred.pop(day, []))
             self._flush()
-        assert not self._deferred
+        assert not self._deferred and not self._fixed_paid
         self._service_tickets(samples)
         self._flush()
         return self._w_ticket.count, self._w_order.count
@@ -600,6 +676,7 @@ class HistoryBuilder:
                     invoiced.append((invoice_id, sample, t.staff_id, till, t.finished))
         if invoiced and rng.random() < 0.35:
             self._day_red_letter(day, invoiced[rng.randrange(len(invoiced))])
+        self._pay_fixed_of(day)
         self._close_tills(day, desks, tills, workers)
         for s in workers:
             del self._tills[(day, s.id)]
