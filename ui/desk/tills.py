@@ -47,7 +47,7 @@ HEADERS = (
     "签认",
 )
 SAMPLES = (
-    "10号窗口",
+    "6号窗口（VIP）",  # the hall's longest counter name
     "欧阳晓燕",
     "已日结",
     "Z00000123",
