@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -80,7 +81,7 @@ from hall_app.domain.enums import (
     TicketStatus,
 )
 from hall_app.domain.masking import mask_name, mask_phone
-from hall_app.domain.money import split_tax
+from hall_app.domain.money import format_yuan, split_tax
 from hall_app.domain.till import (
     MethodCheck,
     denomination_label,
@@ -410,6 +411,8 @@ class HistoryBuilder:
         # Recent install orders of the days, paid into the tills when their day is written
         self._fixed_paid: dict[date, list[tuple[Any, ...]]] = {}
         self._last_invoice_no = ""
+        self._red_lettered: set[uuid.UUID] = set()  # blue invoices a red-letter one cancelled
+        self._recent_blue: deque[tuple[Any, ...]] = deque(maxlen=64)  # the last blue rows
 
     def _add(self, writer: BulkWriter, row: tuple[Any, ...]) -> None:
         self._rows.setdefault(writer, []).append(row)
@@ -824,6 +827,7 @@ class HistoryBuilder:
             for s in self._ref.staff
             if s.role is Role.CLERK and works_on(s.username, business_date(now))
         ]
+        by_id = {s.id: s for s in samples}
         written = 0
         for minutes, kind in ((3, "second_number_30d"), (9, "red_letter")):
             staff = clerks[rng.randrange(len(clerks))]
@@ -831,17 +835,24 @@ class HistoryBuilder:
             requested = now - timedelta(minutes=minutes)
             gate = _Gate(ApprovalState.PENDING, False, None, requested, None, None, "")
             if kind == "red_letter":
+                # the hall's latest invoice still issued: its customer, number and total, in
+                # the words ui/customers/red_letter.py sends
+                invoice = self._latest_issued()
+                invoice_no, total = self._last_invoice_no, None
+                if invoice is not None and invoice[7] in by_id:
+                    customer, invoice_no, total = by_id[invoice[7]], invoice[3], int(invoice[13])
                 self._approval(
                     kind,
                     gate,
                     staff.id,
                     self._counter_of[staff.id],
                     customer,
-                    None,
-                    self._last_invoice_no,
-                    f"发票红冲 {self._last_invoice_no}",
+                    None,  # as the screen asks: the invoice is the subject
+                    invoice_no,
+                    f"红冲发票 {invoice_no}"
+                    + ("" if total is None else f"（{format_yuan(total)}）"),
                     "开票信息有误，客户要求重开",
-                    None,
+                    total,
                 )
             else:
                 self._approval(
@@ -889,6 +900,13 @@ class HistoryBuilder:
             written += 1
         self._flush()
         return written
+
+    def _latest_issued(self) -> tuple[Any, ...] | None:
+        """The row of the last blue invoice written that no red-letter one cancelled."""
+        for row in list(self._recent_blue)[::-1]:
+            if row[0] not in self._red_lettered:
+                return row
+        return None
 
     def _day_red_letter(
         self, day: date, pick: tuple[uuid.UUID, SampleCustomer, uuid.UUID, Till, datetime]
@@ -1582,6 +1600,7 @@ class HistoryBuilder:
         for line in lines:
             self._add(self._w_inv_line, line)
         self._invoices[inv_id] = row
+        self._recent_blue.append(row)
         self._invoice_lines[inv_id] = lines
         return inv_id
 
@@ -1644,6 +1663,7 @@ class HistoryBuilder:
         ``InvoiceService.issue_red_letter`` writes it): its lines negated, the blue one marked
         已红冲."""
         blue = self._invoices[invoice_id]
+        self._red_lettered.add(invoice_id)
         rows = self._rows[self._w_inv]
         rows[rows.index(blue)] = (
             *blue[:2],
