@@ -100,7 +100,7 @@ def test_a_supervisor_closes_the_halls_tills(
     first = _text(tmp_path / "z1.pdf")
     again = _text(tmp_path / "z2.pdf")
     assert z in first and "重打 第" not in first
-    assert "重打 第2次" in again and "第一份卡纸" in again
+    assert "重打 第1次" in again and "第一份卡纸" in again  # copy 2: the first reprint
     page.preview.close()
 
     shown.items.clear()

@@ -333,7 +333,7 @@ def test_the_z_report_prints_once_and_reprints_are_stamped(
         )
     assert actions.count("document.reprint") == 1
     text = _pdf_text(again.pdf)
-    assert "重打 第2次" in text and z.z_ref in text and "卡纸" in text
+    assert "重打 第1次" in text and z.z_ref in text and "卡纸" in text  # the first reprint
     assert "重打" not in _pdf_text(first.pdf).replace("重打原因", "")
 
 

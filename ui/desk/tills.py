@@ -24,6 +24,7 @@ from hall_app.clock import business_date
 from hall_app.domain.enums import CashSessionStatus
 from hall_app.domain.errors import HallError
 from hall_app.domain.money import format_yuan
+from hall_app.domain.till import print_label
 from hall_app.services.cash import CashService, HallReport
 from hall_app.services.documents import PrintedDocument
 from hall_app.services.tills import CashSessionView, HallDayView, ZReportView, verdict
@@ -146,7 +147,7 @@ def z_html(z: ZReportView) -> str:
     )
     prints = "".join(
         f"<li>{fmt.when(p.printed_at)} {escape(p.staff_name)} "
-        f"{'首次打印' if p.copy_no == 1 else f'重打 第{p.copy_no}次：' + escape(p.reason)}</li>"
+        f"{print_label(p.copy_no)}{'' if p.copy_no == 1 else '：' + escape(p.reason)}</li>"
         for p in z.prints
     )
     signed = (
