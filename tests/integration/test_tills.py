@@ -476,3 +476,28 @@ def test_the_invoices_are_held_against_what_is_invoiceable(
     named = hall.cash.hall_day(supervisor, day).differences
     assert f"受理单 {order_no} 应开票 ¥{due / 100:,.2f}，当日开具 ¥0.00" in named
     assert any(d.startswith("发票：1 张受理单应开票") for d in named)
+
+
+def test_the_hall_close_is_checked_before_it_is_asked(
+    hall: HallApp, clerk: Actor, supervisor: Actor, clock: FakeClock
+) -> None:
+    """check_hall_close refuses as close_hall_day does, and writes nothing: the desk asks
+    是/否 only for a close that can be made."""
+    day = business_date(clock())
+    empty = day - timedelta(days=40)  # before the test demo's history: no till
+    with pytest.raises(ValidationError, match="没有钱箱，无需日结"):
+        hall.cash.check_hall_close(supervisor, empty)
+    with pytest.raises(PermissionDenied):
+        hall.cash.check_hall_close(clerk, day)
+    hall.cash.open_session(clerk, 0)
+    with pytest.raises(ValidationError, match=r"还有钱箱未日结：.*林晓燕"):
+        hall.cash.check_hall_close(supervisor, day)
+    hall.cash.close_session(clerk, 0)
+    if hall.cash.hall_day(supervisor, day).open_tills:
+        pytest.skip("the demo left another clerk's till open today")
+    view = hall.cash.check_hall_close(supervisor, day)
+    assert view.tills and not view.closed
+    assert not hall.cash.hall_day(supervisor, day).closed  # nothing written
+    hall.cash.close_hall_day(supervisor, day)
+    with pytest.raises(ValidationError, match="该营业日已日结"):
+        hall.cash.check_hall_close(supervisor, day)

@@ -397,9 +397,20 @@ class TillsPage(QWidget):
         view = self.hall
         if view is None or view.closed:
             return
-        if view.open_tills:
+        if view.open_tills:  # known already: said at once
             messages.warning(self, f"还有钱箱未日结：{'、'.join(view.open_tills)}，请先日结")
             return
+        cash, actor, day = self._cash, self._ctx.actor, view.business_date
+        # the service refuses first (no till, a till opened since): only a possible close is
+        # asked to be confirmed
+        self._ctx.ops.query(
+            lambda: cash.check_hall_close(actor, day),
+            self._confirm_close,
+            self._failed,
+            parent=self,
+        )
+
+    def _confirm_close(self, view: HallDayView) -> None:
         named = "\n".join(f"· {d}" for d in view.differences) or "无差异"
         if not messages.confirm(
             self,
