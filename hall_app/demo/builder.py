@@ -142,9 +142,11 @@ class DemoBuilder:
             history = HistoryBuilder(
                 conn, ref, self._rng, self.uid, self._today, numbering, fixed, handsets
             )
-            tickets, orders = history.build(days, samples)
             phones = [s.phone for s in samples]
-            fixed.recent(samples, phones)
+            history.begin(days)
+            # Before the days: the recent installs of those days are paid into their tills
+            fixed.recent(samples, phones, history)
+            tickets, orders = history.build(days, samples)
             fixed.stock()
             fixed.demands(samples, phones)
             fixed.finish()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
@@ -44,8 +44,10 @@ from hall_app.demo.installs import (
 from hall_app.demo.reference import Reference
 from hall_app.domain.enums import (
     DemandStatus,
+    EquipmentMode,
     EquipmentStatus,
     NumberStatus,
+    PaymentMethod,
     ProductKind,
     Role,
     SubscriptionKind,
@@ -166,6 +168,27 @@ def fixed_catalog(ref: Reference) -> FixedCatalog:
     )
 
 
+class TillSink(Protocol):
+    """The history's tills (HistoryBuilder): a recent install order of one of the history's
+    days is taken by a clerk working that day and paid into their till, before the day's
+    Z reports and close are made."""
+
+    def clerk_on(
+        self, day: date, pick: float, counters: frozenset[uuid.UUID]
+    ) -> tuple[uuid.UUID, uuid.UUID] | None: ...
+
+    def pay_fixed(
+        self,
+        *,
+        order_id: uuid.UUID,
+        customer: SampleCustomer,
+        staff_id: uuid.UUID,
+        at: datetime,
+        lines: Sequence[tuple[str, uuid.UUID | None, int, str | None]],
+        reference: str,
+    ) -> bool: ...
+
+
 class FixedLineBuilder(InstallRows):
     """The parent's side: writes the chunks' install rows (numbering them), and builds the
     history's installs, the recent work orders with their slots, stock and demand."""
@@ -195,6 +218,8 @@ class FixedLineBuilder(InstallRows):
         }
         self._w_slot = BulkWriter(conn, InstallSlot, SLOT_COLUMNS)
         self._w_demand = BulkWriter(conn, DemandRegistration, DEMAND_COLUMNS)
+        self._till_sink: TillSink | None = None  # while recent() writes into the history's days
+        self._paying: SampleCustomer | None = None  # the customer of the order being written
 
     def flush(self) -> None:
         """Parents before children: subscriptions, orders, their lines and payments, work
@@ -430,10 +455,25 @@ class FixedLineBuilder(InstallRows):
         raise RuntimeError(f"no install slot with room for {community}")
 
     # -- the recent work orders: open, overdue, installed late, failed -------------------------
-    def recent(self, samples: Sequence[SampleCustomer], phones: Sequence[str]) -> int:
+    def recent(
+        self,
+        samples: Sequence[SampleCustomer],
+        phones: Sequence[str],
+        tills: TillSink | None = None,
+    ) -> int:
         """Recent broadband installs of sample customers (a fixed number, whatever the build's
         size), each a new subscription with its paid order and work order. ``phones``: a
-        contact phone per sample. Returns the number of work orders."""
+        contact phone per sample. With ``tills`` (made before the history's days), an order
+        of one of those days is taken by a clerk working that day, paid into their till and
+        invoiced, so the day's Z reports and close hold it. Returns the number of work
+        orders."""
+        self._till_sink = tills
+        try:
+            return self._recent(samples, phones)
+        finally:
+            self._till_sink = self._paying = None
+
+    def _recent(self, samples: Sequence[SampleCustomer], phones: Sequence[str]) -> int:
         rng = self._rng
         today = self._today
         picks = list(range(len(samples)))
@@ -464,6 +504,13 @@ class FixedLineBuilder(InstallRows):
             ordered_utc = ordered.astimezone(UTC)
             counter = self._cat.counters[rng.randrange(len(self._cat.counters))]
             day = ordered.date()
+            taker = None
+            if self._till_sink is not None:  # a clerk at work that day, at their own window
+                taker = self._till_sink.clerk_on(
+                    day, rng.random(), frozenset(c.id for c in self._cat.counters)
+                )
+                if taker is not None:
+                    counter = next((c for c in self._cat.counters if c.id == taker[1]), counter)
             community = (
                 next((c for c in ftth if c in customer.address), None)
                 if customer.address.startswith(FUZHOU)
@@ -504,6 +551,9 @@ class FixedLineBuilder(InstallRows):
             )
             self._new_subscription(spec, plan, number, credit)
             staff_id = self._cat.staff[rng.randrange(len(self._cat.staff))]
+            if taker is not None:
+                staff_id = taker[0]
+            self._paying = customer
             equipment = self._equipment_for(spec, plan)
             if what == "late":
                 self._installed(spec, counter.id, number, None, True, staff_id=staff_id)
@@ -555,6 +605,56 @@ class FixedLineBuilder(InstallRows):
             made += 1
         self.flush()
         return made
+
+    def _order(
+        self,
+        spec: FixedSpec,
+        plan: ProductInfo,
+        counter_id: uuid.UUID,
+        staff_id: uuid.UUID,
+        equipment: list[tuple[ProductInfo, EquipmentMode]],
+        bundle_id: uuid.UUID | None,
+        payment: bool,
+    ) -> tuple[uuid.UUID, Numbered]:
+        """As InstallRows writes it; while recent() writes into the history's days, the
+        payment goes into the clerk's till of the day (with its invoice) when there is one."""
+        sink, customer = self._till_sink, self._paying
+        if not payment or sink is None or customer is None or customer.id != spec.customer_id:
+            return super()._order(spec, plan, counter_id, staff_id, equipment, bundle_id, payment)
+        reference = f"{self._rng.randrange(10**12):012d}"
+        oid, order_no = super()._order(
+            spec, plan, counter_id, staff_id, equipment, bundle_id, False
+        )
+        lines = self._lines(spec, plan, equipment, bundle_id)
+        if not sink.pay_fixed(
+            order_id=oid,
+            customer=customer,
+            staff_id=staff_id,
+            at=spec.ordered_at,
+            lines=lines,
+            reference=reference,
+        ):  # not a day of the history (or its clerk is off): paid outside the tills
+            at = spec.ordered_at
+            total = sum(amount for _, _, amount, _ in lines)
+            self._add(
+                "payments",
+                (
+                    self.uid(),
+                    at,
+                    at,
+                    oid,
+                    spec.customer_id,
+                    staff_id,
+                    None,
+                    PaymentMethod.QR_WALLET,
+                    total,
+                    None,
+                    0,
+                    reference,
+                    at,
+                ),
+            )
+        return oid, order_no
 
     def _new_subscription(
         self, spec: FixedSpec, plan: ProductInfo, number: str, credit: int

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -80,7 +81,7 @@ from hall_app.domain.enums import (
     TicketStatus,
 )
 from hall_app.domain.masking import mask_name, mask_phone
-from hall_app.domain.money import split_tax
+from hall_app.domain.money import format_yuan, split_tax
 from hall_app.domain.till import (
     MethodCheck,
     denomination_label,
@@ -407,7 +408,11 @@ class HistoryBuilder:
         self._tills: dict[tuple[date, uuid.UUID], Till] = {}
         # Payment rows into the tills of days not written yet, by day.
         self._deferred: dict[date, list[tuple[Any, ...]]] = {}
+        # Recent install orders of the days, paid into the tills when their day is written
+        self._fixed_paid: dict[date, list[tuple[Any, ...]]] = {}
         self._last_invoice_no = ""
+        self._red_lettered: set[uuid.UUID] = set()  # blue invoices a red-letter one cancelled
+        self._recent_blue: deque[tuple[Any, ...]] = deque(maxlen=64)  # the last blue rows
 
     def _add(self, writer: BulkWriter, row: tuple[Any, ...]) -> None:
         self._rows.setdefault(writer, []).append(row)
@@ -439,8 +444,82 @@ class HistoryBuilder:
         self._invoice_lines.clear()
         self._handsets.flush()  # the units sold, commitments, contracts and instalments
 
-    def build(self, days: int, samples: list[SampleCustomer]) -> tuple[int, int]:
+    def begin(self, days: int) -> None:
+        """The history's days known before they are written (FixedLineBuilder.recent pays
+        into their tills first)."""
         self._first_day = self._today - timedelta(days=days)
+
+    def clerk_on(
+        self, day: date, pick: float, counters: frozenset[uuid.UUID]
+    ) -> tuple[uuid.UUID, uuid.UUID] | None:
+        """A clerk at work on ``day`` (one of the history's days) and their window, drawn by
+        ``pick`` in [0, 1): at one of ``counters`` when any of them works there."""
+        if not self._first_day <= day < self._today:
+            return None
+        at_work = [
+            s.id for s in self._ref.staff if s.role is Role.CLERK and works_on(s.username, day)
+        ]
+        there = [s for s in at_work if self._counter_of[s] in counters] or at_work
+        if not there:
+            return None
+        staff_id = there[min(int(pick * len(there)), len(there) - 1)]
+        return staff_id, self._counter_of[staff_id]
+
+    def pay_fixed(
+        self,
+        *,
+        order_id: uuid.UUID,
+        customer: SampleCustomer,
+        staff_id: uuid.UUID,
+        at: datetime,
+        lines: Sequence[tuple[str, uuid.UUID | None, int, str | None]],
+        reference: str,
+    ) -> bool:
+        """A recent install order (written by the fixed-line builder) paid by QR into its
+        clerk's till of the day, invoiced for its invoiceable lines; done with that day.
+        False when it is not one of the history's days or the clerk is off then."""
+        day = at.astimezone(HALL_TZ).date()
+        if not self._first_day <= day < self._today or not works_on(self._username[staff_id], day):
+            return False
+        items = self._items([_Line(d, p, amount, vat) for d, p, amount, vat in lines])
+        total = sum(amount for _, _, amount, _ in lines)
+        self._fixed_paid.setdefault(day, []).append(
+            (order_id, customer, staff_id, at, total, items, reference)
+        )
+        return True
+
+    def _pay_fixed_of(self, day: date) -> None:
+        """The recent install orders of ``day``: their payments into the tills, their
+        invoices (before the tills close)."""
+        for order_id, customer, staff_id, at, total, items, reference in self._fixed_paid.pop(
+            day, []
+        ):
+            till = self._till_for(day, staff_id)
+            at_utc = at.astimezone(UTC)
+            self._deferred.setdefault(day, []).append(
+                (
+                    self._uid(),
+                    at_utc,
+                    at_utc,
+                    order_id,
+                    customer.id,
+                    staff_id,
+                    till.id,
+                    PaymentMethod.QR_WALLET,
+                    total,
+                    None,
+                    0,
+                    reference,
+                    at_utc,
+                )
+            )
+            till.paid(PaymentMethod.QR_WALLET, total, 0, 0, at)
+            if items:
+                invoice_id = self._invoice(customer, order_id, staff_id, at_utc, items)
+                till.blue.append(self._invoices[invoice_id][13])
+
+    def build(self, days: int, samples: list[SampleCustomer]) -> tuple[int, int]:
+        self.begin(days)
         self._handsets.older(samples, self)  # before the days: its invoices are older
         self._flush()
         for back in range(days, 0, -1):
@@ -449,7 +528,7 @@ class HistoryBuilder:
             # payments written earlier into this day's tills (repayments, older sales)
             self._rows.setdefault(self._w_pay, []).extend(self._deferred.pop(day, []))
             self._flush()
-        assert not self._deferred
+        assert not self._deferred and not self._fixed_paid
         self._service_tickets(samples)
         self._flush()
         return self._w_ticket.count, self._w_order.count
@@ -600,6 +679,7 @@ class HistoryBuilder:
                     invoiced.append((invoice_id, sample, t.staff_id, till, t.finished))
         if invoiced and rng.random() < 0.35:
             self._day_red_letter(day, invoiced[rng.randrange(len(invoiced))])
+        self._pay_fixed_of(day)
         self._close_tills(day, desks, tills, workers)
         for s in workers:
             del self._tills[(day, s.id)]
@@ -747,6 +827,7 @@ class HistoryBuilder:
             for s in self._ref.staff
             if s.role is Role.CLERK and works_on(s.username, business_date(now))
         ]
+        by_id = {s.id: s for s in samples}
         written = 0
         for minutes, kind in ((3, "second_number_30d"), (9, "red_letter")):
             staff = clerks[rng.randrange(len(clerks))]
@@ -754,17 +835,24 @@ class HistoryBuilder:
             requested = now - timedelta(minutes=minutes)
             gate = _Gate(ApprovalState.PENDING, False, None, requested, None, None, "")
             if kind == "red_letter":
+                # the hall's latest invoice still issued: its customer, number and total, in
+                # the words ui/customers/red_letter.py sends
+                invoice = self._latest_issued()
+                invoice_no, total = self._last_invoice_no, None
+                if invoice is not None and invoice[7] in by_id:
+                    customer, invoice_no, total = by_id[invoice[7]], invoice[3], int(invoice[13])
                 self._approval(
                     kind,
                     gate,
                     staff.id,
                     self._counter_of[staff.id],
                     customer,
-                    None,
-                    self._last_invoice_no,
-                    f"发票红冲 {self._last_invoice_no}",
+                    None,  # as the screen asks: the invoice is the subject
+                    invoice_no,
+                    f"红冲发票 {invoice_no}"
+                    + ("" if total is None else f"（{format_yuan(total)}）"),
                     "开票信息有误，客户要求重开",
-                    None,
+                    total,
                 )
             else:
                 self._approval(
@@ -812,6 +900,13 @@ class HistoryBuilder:
             written += 1
         self._flush()
         return written
+
+    def _latest_issued(self) -> tuple[Any, ...] | None:
+        """The row of the last blue invoice written that no red-letter one cancelled."""
+        for row in list(self._recent_blue)[::-1]:
+            if row[0] not in self._red_lettered:
+                return row
+        return None
 
     def _day_red_letter(
         self, day: date, pick: tuple[uuid.UUID, SampleCustomer, uuid.UUID, Till, datetime]
@@ -1505,6 +1600,7 @@ class HistoryBuilder:
         for line in lines:
             self._add(self._w_inv_line, line)
         self._invoices[inv_id] = row
+        self._recent_blue.append(row)
         self._invoice_lines[inv_id] = lines
         return inv_id
 
@@ -1567,6 +1663,7 @@ class HistoryBuilder:
         ``InvoiceService.issue_red_letter`` writes it): its lines negated, the blue one marked
         已红冲."""
         blue = self._invoices[invoice_id]
+        self._red_lettered.add(invoice_id)
         rows = self._rows[self._w_inv]
         rows[rows.index(blue)] = (
             *blue[:2],

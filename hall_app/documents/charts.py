@@ -8,6 +8,7 @@ printed report (Agg needs no display), and it renders Chinese with the font the 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 from functools import cache
 
@@ -69,9 +70,10 @@ def arrivals_backlog(report: QueueReport, ax: Axes) -> None:
     labels = [local(p.start).strftime(fmt) for p in report.periods]
     xs = list(range(len(labels)))
     ax.bar(xs, [p.arrivals for p in report.periods], color=BLUE, label="到达")
-    ax.plot(
-        xs,
-        [p.waiting_end for p in report.periods],
+    so_far = [i for i, p in enumerate(report.periods) if not report.to_come(p)]
+    ax.plot(  # the line stops at now on a day under way
+        so_far,
+        [report.periods[i].waiting_end for i in so_far],
         color=ORANGE,
         marker="o",
         markersize=3,
@@ -80,11 +82,29 @@ def arrivals_backlog(report: QueueReport, ax: Axes) -> None:
     )
     step = max(1, len(xs) // 10)
     ax.set_xticks(xs[::step], labels[::step])
+    figure = ax.get_figure()
+    if figure is not None:  # the labels the axes' width has room for (PDF and screen alike)
+        thin_x_labels(ax, ax.get_position().width * figure.bbox.width, figure.dpi)
     ax.set_ylabel("张", fontsize=9)
     top = max(max(p.arrivals, p.waiting_end) for p in report.periods)
     ax.set_ylim(0, top * 1.3 or 1)
     ax.legend(fontsize=8, frameon=False, ncol=2, loc="upper left")
     _style(ax)
+
+
+def thin_x_labels(axes: Axes, room_px: float, dpi: float = 96.0) -> None:
+    """Every k-th label of the x axis only, so the labels (e.g. the half hours of the day)
+    never run into each other on ``room_px`` pixels at ``dpi``; the ticks stay. Each call
+    decides afresh (a wider view shows them all again)."""
+    labels = [t for t in axes.get_xticklabels() if t.get_text()]
+    if len(labels) < 2:
+        return
+    size = labels[0].get_fontsize()
+    points = float(size) if isinstance(size, int | float) else 8.0
+    widest = max(len(t.get_text()) for t in labels) * points * 0.62 * dpi / 72 + 8 * dpi / 96
+    step = max(1, math.ceil(len(labels) * widest / max(room_px, 1.0)))
+    for i, text in enumerate(labels):
+        text.set_visible(i % step == 0)
 
 
 def wait_distribution(report: QueueReport, ax: Axes) -> None:

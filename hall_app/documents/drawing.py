@@ -47,13 +47,15 @@ def qr_code(c: Canvas, x: float, y: float, size: float, data: str) -> None:
     c.restoreState()
 
 
-def reprint_stamp(c: Canvas, font: str, x: float, y: float, copy_no: int) -> None:
-    """A red 重打 stamp with the copy number."""
+def reprint_stamp(
+    c: Canvas, font: str, x: float, y: float, copy_no: int, label: str | None = None
+) -> None:
+    """A red 重打 stamp with the copy number (or ``label``, e.g. the Z report's)."""
     c.saveState()
     c.setStrokeColorRGB(0.8, 0.1, 0.1)
     c.setFillColorRGB(0.8, 0.1, 0.1)
     c.setLineWidth(1.5)
-    label = f"重打 第{copy_no}次"
+    label = label or f"重打 第{copy_no}次"
     c.setFont(font, 12)
     width = c.stringWidth(label, font, 12) + 12
     c.roundRect(x, y, width, 22, 4, stroke=1, fill=0)

@@ -16,6 +16,7 @@ from hall_app.clock import fmt_local
 from hall_app.documents.drawing import code128, reprint_stamp, wrap_text
 from hall_app.documents.fonts import register_cjk_font
 from hall_app.domain.money import format_yuan
+from hall_app.domain.till import print_label
 from hall_app.services.tills import ZReportView
 
 
@@ -46,7 +47,7 @@ def render_z_report(z: ZReportView, *, copy_no: int = 1, reprint_reason: str = "
     c.setFont(font, 20)
     c.drawCentredString(width / 2, y - 10 * mm, "日结单（Z 报表）")
     if copy_no > 1:
-        reprint_stamp(c, font, right - 34 * mm, y - 14 * mm, copy_no)
+        reprint_stamp(c, font, right - 34 * mm, y - 14 * mm, copy_no, print_label(copy_no))
     code128(c, left, y - 26 * mm, z.z_ref, 55 * mm, 10 * mm)
     c.setFont(font, 10)
     c.drawString(left, y - 30 * mm, f"编号 {z.z_ref}")
@@ -155,10 +156,10 @@ def render_z_report(z: ZReportView, *, copy_no: int = 1, reprint_reason: str = "
 
     heading("七、打印记录")
     for p in z.prints:
-        what = "首次打印" if p.copy_no == 1 else f"重打 第{p.copy_no}次：{p.reason}"
+        what = print_label(p.copy_no) + ("" if p.copy_no == 1 else f"：{p.reason}")
         row([fmt_local(p.printed_at), p.staff_name, what], [left, left + 32 * mm, left + 60 * mm])
     if copy_no > len(z.prints):  # this copy, not yet recorded (a preview)
-        what = "首次打印" if copy_no == 1 else f"重打 第{copy_no}次：{reprint_reason or '（预览）'}"
+        what = print_label(copy_no) + ("" if copy_no == 1 else f"：{reprint_reason or '（预览）'}")
         row(["（本份）", "", what], [left, left + 32 * mm, left + 60 * mm])
 
     new_page_if(30 * mm)

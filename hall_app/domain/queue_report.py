@@ -163,6 +163,11 @@ class QueueReport:
     idle: tuple[ClerkIdle, ...]
     business: tuple[BusinessFigures, ...]
     tickets: tuple[TicketFacts, ...]
+    as_of: datetime | None = None  # a day under way: its periods from here on are to come
+
+    def to_come(self, period: Period) -> bool:
+        """``period`` has not begun yet (today's review read during the day)."""
+        return self.as_of is not None and period.start >= self.as_of
 
     @property
     def empty(self) -> bool:
@@ -277,9 +282,16 @@ def _day_periods(
     return out
 
 
-def _periods(starts: list[datetime], end: datetime, tickets: Sequence[TicketFacts]) -> list[Period]:
+def _periods(
+    starts: list[datetime],
+    end: datetime,
+    tickets: Sequence[TicketFacts],
+    now: datetime | None = None,
+) -> list[Period]:
     """Contiguous periods (``starts`` and the last one's ``end``) in one pass over the tickets:
-    each event lands in its period by bisection."""
+    each event lands in its period by bisection. With ``now`` (a day under way) a period
+    starting at or after it has no backlog yet (a ticket waiting now is counted up to now
+    only)."""
     shown = starts
     # Compare in UTC, the tickets' zone: aware datetimes of one tzinfo compare without
     # asking the zone for its offset (ten times faster in the bisections)
@@ -320,7 +332,10 @@ def _periods(starts: list[datetime], end: datetime, tickets: Sequence[TicketFact
     waiting = 0
     for i in range(n):
         waiting += backlog[i]
-        out.append(Period(shown[i], arrivals[i], served[i], waiting, len(counters[i])))
+        to_come = now is not None and starts[i] >= now
+        out.append(
+            Period(shown[i], arrivals[i], served[i], 0 if to_come else waiting, len(counters[i]))
+        )
     return out
 
 
@@ -464,6 +479,8 @@ def build_report(
     period_minutes: int = 30,
     open_time: time = time(8, 30),
     close_time: time = time(18, 0),
+    service_order: Mapping[str, int] | None = None,
+    now: datetime | None = None,
     hall_tickets: Sequence[TicketFacts] | None = None,
 ) -> QueueReport:
     """The review of ``tickets`` (issued between ``first_day`` and ``last_day``).
@@ -471,17 +488,22 @@ def build_report(
     One day: ``period_minutes`` periods from ``open_time`` to ``close_time`` (widened to
     cover tickets outside the hours). Several days: one period per day.
     ``counter_types`` maps a counter code to the service codes it serves (for idle time).
+    ``service_order`` ranks the service codes in the hall's fixed order (ServiceType
+    sort_order); a code it lacks goes after them, by its tickets' letter.
+    ``now``: a day still under way has no backlog in its periods still to come (those
+    starting at ``now`` or later); the period holding ``now`` shows who waits now.
     ``hall_tickets``: with ``tickets`` filtered (a type, a counter, a clerk), all the hall's
     tickets of those days: whether a ticket waited is the hall's fact, whoever served it,
     so idle time is measured on them, for the clerks of ``tickets``.
     """
     ordered = sorted(tickets, key=lambda t: (t.issued_at, t.ticket_no))
-    letters: dict[str, str] = {}  # A, B, C, V: the hall's order (a transferred ticket keeps
-    for t in ordered:  # its number, so the smallest letter of the type's tickets)
+    rank = service_order or {}
+    letters: dict[str, str] = {}  # only for a code ``service_order`` lacks (a transferred
+    for t in ordered:  # ticket keeps its number, so the smallest letter of the type's tickets)
         letters[t.service_code] = min(letters.get(t.service_code, "~"), t.ticket_no[:1])
     by_service = sorted(
         _grouped(ordered, lambda t: t.service_code, lambda t: t.service_name),
-        key=lambda f: (letters[f.key], f.key),
+        key=lambda f: (rank.get(f.key, len(rank)), letters[f.key], f.key),
     )
     by_clerk = sorted(
         _grouped(
@@ -493,7 +515,7 @@ def build_report(
     )
     if first_day == last_day:
         spans = _day_periods(first_day, ordered, period_minutes, open_time, close_time)
-        periods = _periods([s for s, _e in spans], spans[-1][1], ordered)
+        periods = _periods([s for s, _e in spans], spans[-1][1], ordered, now)
     else:  # a day each; a ticket still waiting at a day's end leaves with the day
         days = _days(first_day, last_day)
         by_day: dict[date, list[TicketFacts]] = defaultdict(list)
@@ -514,6 +536,7 @@ def build_report(
         idle=tuple(_idle_of(ordered, hall_tickets, counter_types, close_time)),
         business=tuple(_business(ordered, {f.key: i for i, f in enumerate(by_service)})),
         tickets=tuple(ordered),
+        as_of=now if first_day == last_day else None,
     )
 
 

@@ -98,3 +98,9 @@ def z_print_ref(hall_code: str, z_no: int) -> str:
     has a Z00000001) and print_records are unique by (type, ref, copy), so it names the
     hall: FZ-GL01-Z00000123."""
     return f"{hall_code}-{z_ref(z_no)}"
+
+
+def print_label(copy_no: int) -> str:
+    """How the Z report names its copy ``copy_no``: 首次打印, then the reprints counted from 1
+    (copy 2 is 重打 第1次), alike on the PDF's stamp, its 打印记录 and the desk's page."""
+    return "首次打印" if copy_no <= 1 else f"重打 第{copy_no - 1}次"

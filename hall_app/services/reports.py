@@ -193,12 +193,25 @@ class QueueReportService:
             # Idle time counts the waits of tickets whoever served them: the unfiltered days.
             hall = self._tickets(session, hall_days, first, last) if labels else None
             counter_types = self._counter_types(session, actor.hall_id)
+            service_order = {
+                code: i
+                for i, code in enumerate(
+                    session.scalars(
+                        select(ServiceType.code).order_by(
+                            ServiceType.sort_order, ServiceType.letter
+                        )
+                    )
+                )
+            }
+        now = self._clock()
         return build_report(
             first,
             last,
             "；".join(labels),
             tickets,
             counter_types=counter_types,
+            service_order=service_order,
+            now=now if business_date(now) == first == last else None,
             hall_tickets=hall,
         )
 

@@ -48,6 +48,7 @@ MAX_PASSWORD = 128
 OFFLINE = "与中心数据库断开：本营业厅的员工账号在中心数据库修改，离线时不能修改，请网络恢复后再试"
 _USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
 _EMPLOYEE_NO = re.compile(r"[A-Za-z0-9\-]{1,16}")
+_NUMBERED = re.compile(r"([A-Z\-]*)([0-9]{1,12})")  # FZ0007: a prefix and a number
 # The counter's own state on a staff row (hall_app/sync/pull.py COUNTER_STATE).
 _COUNTER_STATE = ("failed_logins", "locked_until", "last_login_at")
 
@@ -153,6 +154,26 @@ class StaffService:
             if staff is None or staff.hall_id != actor.hall_id:
                 raise NotFound("本营业厅没有这名员工", FIELD)
             return self._view(staff, self._counter_names(session, actor.hall_id), self._clock())
+
+    def next_employee_no(self, actor: Actor) -> str:
+        """A free employee number to suggest for a new account: the hall's prefix (e.g. FZ)
+        and the number after its highest (FZ0008 → FZ0009), none taken in any hall."""
+        actor.require(Permission.STAFF_ADMIN)
+        with self._db.read() as session:
+            taken = set(session.scalars(select(Staff.employee_no)))
+            own = session.scalars(
+                select(Staff.employee_no).where(Staff.hall_id == actor.hall_id)
+            ).all()
+        numbered = [m for no in own if (m := _NUMBERED.fullmatch(no.upper()))]
+        if not numbered:
+            prefix, width, last = "", 4, 0
+        else:
+            top = max(numbered, key=lambda m: (m.group(1), int(m.group(2))))
+            prefix, width, last = top.group(1), len(top.group(2)), int(top.group(2))
+        n = last + 1
+        while f"{prefix}{n:0{width}d}" in taken:
+            n += 1
+        return f"{prefix}{n:0{width}d}"
 
     def counters(self, actor: Actor) -> list[CounterChoice]:
         """The hall's open counters, to choose a default counter from."""

@@ -413,6 +413,19 @@ class TillReports:
             return view
         return replace(view, closed_at=closed[0], closed_by=closed[1])
 
+    def check_hall_close(self, actor: Actor, day: date) -> HallDayView:
+        """What 营业厅日结 of ``day`` would close, refused as ``close_hall_day`` refuses it (a
+        future day, closed already, a till still open, no till at all), so the desk asks to
+        confirm only a close that can be made. Writes nothing."""
+        actor.require(Permission.CASH_RECONCILE)
+        if day > business_date(self._clock()):
+            raise ValidationError("不能日结未来的营业日", HALL_CLOSE_FIELD)
+        view = self.hall_day(actor, day)
+        if view.closed:
+            raise ValidationError("该营业日已日结", HALL_CLOSE_FIELD)
+        _refuse_close(view)
+        return view
+
     def close_hall_day(self, actor: Actor, day: date) -> HallDayView:
         """营业厅日结: refused while a till of the day is open or when done already; the
         summary with its differences is kept."""
@@ -430,12 +443,7 @@ class TillReports:
             ):
                 raise ValidationError("该营业日已日结", HALL_CLOSE_FIELD)
             view = hall_day(session, actor.hall_id, day)
-            if view.open_tills:
-                raise ValidationError(
-                    f"还有钱箱未日结：{'、'.join(view.open_tills)}，请先日结", HALL_CLOSE_FIELD
-                )
-            if not view.tills:
-                raise ValidationError(f"{day} 没有钱箱，无需日结", HALL_CLOSE_FIELD)
+            _refuse_close(view)
             done = HallDayClose(
                 hall_id=actor.hall_id,
                 business_date=day,
@@ -475,3 +483,13 @@ class TillReports:
                 },
             )
         return replace(view, closed_at=now, closed_by=actor.full_name)
+
+
+def _refuse_close(view: HallDayView) -> None:
+    """The day cannot be closed: a till still open, or none at all."""
+    if view.open_tills:
+        raise ValidationError(
+            f"还有钱箱未日结：{'、'.join(view.open_tills)}，请先日结", HALL_CLOSE_FIELD
+        )
+    if not view.tills:
+        raise ValidationError(f"{view.business_date} 没有钱箱，无需日结", HALL_CLOSE_FIELD)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from hall_app.clock import HALL_TZ, fmt_local
@@ -22,6 +22,7 @@ from hall_app.db.models import (
     Hall,
     Invoice,
     Order,
+    OrderLine,
     Payment,
     PrintRecord,
     Staff,
@@ -31,6 +32,7 @@ from hall_app.domain.enums import (
     CashMovementKind,
     CashSessionStatus,
     InvoiceKind,
+    InvoiceStatus,
     OrderState,
     PaymentMethod,
 )
@@ -454,6 +456,9 @@ class HallDayView:
     differences: tuple[str, ...]  # each difference named; empty: everything agrees
     closed_at: datetime | None = None
     closed_by: str | None = None
+    # What the invoices must cover: the invoiceable lines of the orders paid that day (a
+    # top-up or an installment's principal is paid but not invoiced)
+    invoiceable_fen: int = 0
 
     @property
     def invoiced_fen(self) -> int:
@@ -547,12 +552,8 @@ def hall_day(session: Session, hall_id: uuid.UUID, day: date) -> HallDayView:
         differences.append(
             f"受理单 {no} 的{method.label}收款 {format_yuan(amount)} 不在当日日结单中"
         )
-    if blue - red != paid_total:
-        differences.append(
-            f"发票：蓝字 {format_yuan(blue)} − 红字 {format_yuan(red)} = "
-            f"{format_yuan(blue - red)}，当日收款 {format_yuan(paid_total)}，"
-            f"相差 {format_yuan(blue - red - paid_total)}"
-        )
+    invoiceable, invoice_differences = _invoice_check(session, hall_staff, start, end)
+    differences.extend(invoice_differences)
     for v in views:
         if v.status is CashSessionStatus.CLOSED and v.variance_fen:
             signed = f"，{v.signed_off_by}签认" if v.signed_off_by else ""
@@ -570,7 +571,68 @@ def hall_day(session: Session, hall_id: uuid.UUID, day: date) -> HallDayView:
         blue_fen=blue,
         red_fen=red,
         differences=tuple(differences),
+        invoiceable_fen=invoiceable,
     )
+
+
+def _invoice_check(
+    session: Session, hall_staff: Select[Any], start: datetime, end: datetime
+) -> tuple[int, list[str]]:
+    """The invoiceable part of the orders paid in [start, end) against their blue invoices of
+    the day; the orders that differ named. A top-up, a deposit or an installment's principal
+    is paid but not invoiced (OrderLine.invoiceable). An order's invoice still issued counts;
+    one red-lettered counts only when the order has none issued (a return, a cancellation
+    approved), so a red-letter re-issued is not counted twice. Returns (invoiceable, the
+    differences)."""
+    paid_orders = select(Payment.order_id).where(
+        Payment.paid_at >= start, Payment.paid_at < end, Payment.staff_id.in_(hall_staff)
+    )
+    due: dict[uuid.UUID, int] = {
+        order_id: int(fen or 0)
+        for order_id, fen in session.execute(
+            select(OrderLine.order_id, func.sum(OrderLine.amount_fen))
+            .where(OrderLine.order_id.in_(paid_orders), OrderLine.invoiceable.is_(True))
+            .group_by(OrderLine.order_id)
+        ).all()
+    }
+    issued: dict[uuid.UUID, int] = {}
+    cancelled: dict[uuid.UUID, int] = {}
+    for order_id, status, fen in session.execute(
+        select(Invoice.order_id, Invoice.status, func.sum(Invoice.total_fen))
+        .where(
+            Invoice.kind == InvoiceKind.BLUE,
+            Invoice.order_id.in_(paid_orders),
+            Invoice.issued_at >= start,
+            Invoice.issued_at < end,
+        )
+        .group_by(Invoice.order_id, Invoice.status)
+    ).all():
+        if order_id is not None:
+            into = issued if status is InvoiceStatus.ISSUED else cancelled
+            into[order_id] = int(fen or 0)
+    invoiced = {o: issued.get(o, cancelled.get(o, 0)) for o in set(issued) | set(cancelled)}
+    apart = {
+        o: (due.get(o, 0), invoiced.get(o, 0))
+        for o in set(due) | set(invoiced)
+        if due.get(o, 0) != invoiced.get(o, 0)
+    }
+    out: list[str] = []
+    if apart:
+        names = dict(
+            session.execute(select(Order.id, Order.order_no).where(Order.id.in_(apart))).all()
+        )
+        due_total = sum(d for d, _ in apart.values())
+        done_total = sum(i for _, i in apart.values())
+        out.append(
+            f"发票：{len(apart)} 张受理单应开票 {format_yuan(due_total)}，当日开具 "
+            f"{format_yuan(done_total)}，相差 {format_yuan(done_total - due_total)}"
+        )
+        for o in sorted(apart, key=lambda o: names.get(o, ""))[:10]:
+            d, i = apart[o]
+            out.append(
+                f"受理单 {names.get(o, '')} 应开票 {format_yuan(d)}，当日开具 {format_yuan(i)}"
+            )
+    return sum(due.values()), out
 
 
 def summary_json(view: HallDayView) -> str:
@@ -593,6 +655,7 @@ def summary_json(view: HallDayView) -> str:
             ],
             "blue_fen": view.blue_fen,
             "red_fen": view.red_fen,
+            "invoiceable_fen": view.invoiceable_fen,
             "differences": list(view.differences),
         },
         ensure_ascii=False,

@@ -4,10 +4,11 @@ reprinted (重打), and the hall's day close refused while a till is open, then 
 from __future__ import annotations
 
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
 
 from hall_app.app import HallApp
@@ -17,6 +18,7 @@ from hall_app.services.cash import TillCount
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_open_mobile_wizard import WAIT
 from tests.integration.test_open_mobile import _request
+from ui import messages
 from ui.desk.pages import DeskContext, desk_pages
 from ui.desk.tills import TillsPage
 from ui.documents import preview as preview_module
@@ -100,12 +102,13 @@ def test_a_supervisor_closes_the_halls_tills(
     first = _text(tmp_path / "z1.pdf")
     again = _text(tmp_path / "z2.pdf")
     assert z in first and "重打 第" not in first
-    assert "重打 第2次" in again and "第一份卡纸" in again
+    assert "重打 第1次" in again and "第一份卡纸" in again  # copy 2: the first reprint
     page.preview.close()
 
     shown.items.clear()
     qtbot.waitUntil(lambda: page.hall is not None and not page.hall.open_tills, timeout=WAIT)
     qtbot.mouseClick(page.buttons["close"], Qt.MouseButton.LeftButton)  # the differences named
+    qtbot.waitUntil(lambda: bool(shown.items), timeout=WAIT)  # asked once the service agrees
     assert shown.items and "短款 ¥0.50（找零多付）" in shown.texts()[0]
     qtbot.waitUntil(lambda: "营业厅已日结" in page.summary.text(), timeout=WAIT)
     done = hall.cash.hall_day(supervisor, page.business_day)
@@ -117,3 +120,30 @@ def _text(path: Path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True
     ).stdout.decode()
+
+
+def test_f9_on_a_day_without_tills_is_refused_before_any_question(
+    qtbot: QtBot, hall: HallApp, ops: Operations, shown: ShownMessages
+) -> None:
+    """营业厅日结 of a day no till was opened: the service refuses it first; no 是/否 question
+    about closing 0 tills is asked."""
+    supervisor = hall.auth.log_in("super1", DEMO_PASSWORD)
+    page = TillsPage(DeskContext(hall, supervisor, ops))
+    qtbot.addWidget(page)
+    page.resize(1366, 700)
+    page.show()
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow, timeout=WAIT)
+    empty = page.business_day - timedelta(days=40)  # before the test demo's history
+    assert not hall.cash.hall_day(supervisor, empty).tills
+    page.day.setDate(QDate(empty.year, empty.month, empty.day))
+    qtbot.waitUntil(
+        lambda: page.hall is not None and page.hall.business_date == empty, timeout=WAIT
+    )
+    qtbot.keyClick(page, Qt.Key.Key_F9)
+    qtbot.waitUntil(lambda: bool(shown.items), timeout=WAIT)
+    ops.wait_idle()
+    assert [(kind, text) for kind, _t, text in shown.items] == [
+        (str(messages.Kind.ERROR), f"营业厅日结：{empty} 没有钱箱，无需日结")
+    ]
+    assert not hall.cash.hall_day(supervisor, empty).closed

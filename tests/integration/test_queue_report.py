@@ -153,6 +153,7 @@ def _small_day(hall: HallApp, clock: FakeClock) -> dict[str, uuid.UUID]:
 @pytest.fixture
 def small_day(hall: HallApp, clock: FakeClock, supervisor: Actor) -> QueueReport:
     _small_day(hall, clock)
+    clock.now = at(600)  # read at 18:30, the day over: every period has happened
     return hall.reports.day(supervisor, DAY)
 
 

@@ -345,3 +345,22 @@ def test_a_reset_supervisor_authorizes_nothing_until_the_password_is_changed(
     actor = hall.auth.log_in("super2", "Reset2026")
     hall.staff.change_own_password(actor, "Reset2026", "Mine2026x", "Mine2026x")
     assert hall.auth.authorize("super2", "Mine2026x", Permission.APPROVE).username == "super2"
+
+
+def test_the_next_employee_no_is_the_halls_next_free_one(
+    hall: HallApp, admin: Actor, supervisor: Actor
+) -> None:
+    """新建员工's example: the hall's prefix and the number after its highest, never taken."""
+    with hall.db.read() as s:
+        taken = set(s.scalars(select(Staff.employee_no)))
+        own = set(s.scalars(select(Staff.employee_no).where(Staff.hall_id == admin.hall_id)))
+    first = hall.staff.next_employee_no(admin)
+    assert first not in taken and first.startswith("FZ") and len(first) == 6
+    assert int(first[2:]) == max(int(no[2:]) for no in own if no.startswith("FZ")) + 1
+    hall.staff.create(admin, _new(employee_no=first))
+    second = hall.staff.next_employee_no(admin)
+    assert int(second[2:]) == int(first[2:]) + 1
+    hall.staff.create(admin, _new(username="clerk10", employee_no=f"FZ{int(second[2:]) + 1:04d}"))
+    assert hall.staff.next_employee_no(admin) == f"FZ{int(second[2:]) + 2:04d}"  # after the top
+    with pytest.raises(PermissionDenied):
+        hall.staff.next_employee_no(supervisor)  # a supervisor opens no accounts

@@ -48,6 +48,8 @@ from ui.ops import ChangeEvent, Changes, Operations
 from ui.table import RowsModel, make_table
 from ui.workorders.dialog import WorkOrderDialog
 
+NEUTRAL_HINT = "输入后按回车；扫码枪扫描证件也可以"  # no visit under way
+
 Handsets = tuple[list[ContractView], list[CommitmentView]]  # the record's 分期/合约 tab
 
 
@@ -138,7 +140,7 @@ class CustomerSearchPage(QWidget):
         self.handset_button.clicked.connect(self._request_handset)
         shortcut(self, "Ctrl+H", self._request_handset)
         self.fixed_visit = False  # the ticket being served is a C ticket (宽带/固话)
-        self.hint = QLabel("输入后按回车；扫码枪扫描证件也可以")
+        self.hint = QLabel(NEUTRAL_HINT)
         self.hint.setObjectName("searchHint")
         self.field_error = QLabel("")
         self.field_error.setObjectName("queryError")
@@ -251,6 +253,12 @@ class CustomerSearchPage(QWidget):
         self._enable_fixed(None)
         then = "，然后按 Ctrl+B 宽带/固话新装或 Ctrl+M 移机" if fixed_line else ""
         self.hint.setText(f"{ticket_no}：请查询客户或读身份证 (F9){then}")
+
+    def end_visit(self, ticket_no: str) -> None:
+        """The visit of ``ticket_no`` is over (finished, no-show): its instructions go, the
+        neutral hint comes back (a hint about something else, e.g. a search, stays)."""
+        if self.hint.text().startswith(f"{ticket_no}："):
+            self.hint.setText(NEUTRAL_HINT)
 
     # -- search -----------------------------------------------------------------------------
     def search(self) -> None:

@@ -40,9 +40,9 @@ PENDING_SAMPLES = (
     "林晓燕",
     "01 号窗口",
     "30天内再次开户",
-    "张* 1101**********002X",
-    "手机退货 SL202612010100007：华为 Mate 70",
-    "客户因工作需要再办一个号码，已核实本人",
+    "欧阳** 3501**********888X",  # a masked name and ID number, whole
+    "红冲发票 26351000000000059858（¥12,999.00）",
+    "客户因工作需要再办一个号码",
     "¥5,499.00",
     "11-24 10:00",
     "30 分钟",
@@ -53,7 +53,7 @@ DECIDED_SAMPLES = (
     "林晓燕",
     "01 号窗口",
     "30天内再次开户",
-    "手机退货 SL202612010100007：华为 Mate 70",
+    "红冲发票 26351000000000059858（¥12,999.00）",
     "已批准（现场授权）",
     "黄丽华",
     "原发票抬头与营业执照一致，不予红冲",
@@ -141,7 +141,8 @@ class ApprovalsPage(QWidget):
         self.model = RowsModel(PENDING_HEADERS, self)
         self.table = make_table(self.model, PENDING_SAMPLES, self)
         self.table.setObjectName("pendingApprovals")
-        fit_columns(self.table, {3: 120, 4: 160, 5: 140})
+        # 客户 keeps its width; 申请原因 gives way first (each cell whole in its tooltip)
+        fit_columns(self.table, {4: 240, 5: 120})
         self.table.selectionModel().selectionChanged.connect(self._chosen)
         self.approve_button = QPushButton("批准 (Ctrl+Enter)")
         self.approve_button.setObjectName("approveButton")

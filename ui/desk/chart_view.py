@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import gc
 import io
-import math
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from hall_app.domain.queue_report import QueueReport
-
-if TYPE_CHECKING:  # matplotlib is imported in a reader thread (``warm_up``), never here
-    from matplotlib.axes import Axes
 
 RESIZE_SETTLE_MS = 250
 # The charts of hall_app/documents/charts.py (its CHARTS), in the desk's order.
@@ -72,7 +67,7 @@ def render_chart(key: str, report: QueueReport, size: QSize, ratio: float) -> Re
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from hall_app.documents.charts import CHARTS, setup_cjk_font
+    from hall_app.documents.charts import CHARTS, setup_cjk_font, thin_x_labels
 
     draw = dict(CHARTS)[key]
     dpi = 96.0
@@ -83,7 +78,7 @@ def render_chart(key: str, report: QueueReport, size: QSize, ratio: float) -> Re
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
         draw(report, axes)
-        _thin_x_labels(axes, width * 0.85)
+        thin_x_labels(axes, width * 0.85)  # the view's own width (charts.py thins the PDF's)
         figure.tight_layout(pad=0.6)
         out = io.BytesIO()
         figure.savefig(out, format="rgba", dpi=dpi * ratio)
@@ -92,21 +87,6 @@ def render_chart(key: str, report: QueueReport, size: QSize, ratio: float) -> Re
     if len(pixels) != w * h * 4:  # never seen: Agg's raw buffer is the figure's pixels
         raise RuntimeError(f"chart {key}: {len(pixels)} bytes for {w}×{h} pixels")
     return RenderedChart(key, w, h, ratio, pixels)
-
-
-def _thin_x_labels(axes: Axes, room_px: float) -> None:
-    """On a narrow view, every k-th label of the x axis only, so the labels (e.g. the half
-    hours of the day) never run into each other; the ticks stay."""
-    labels = [t for t in axes.get_xticklabels() if t.get_text()]
-    if len(labels) < 2:
-        return
-    size = labels[0].get_fontsize()
-    points = float(size) if isinstance(size, int | float) else 8.0
-    widest = max(len(t.get_text()) for t in labels) * points * 0.62 * 96 / 72 + 8
-    step = math.ceil(len(labels) * widest / max(room_px, 1.0))
-    if step > 1:
-        for i, text in enumerate(labels):
-            text.set_visible(i % step == 0)
 
 
 class ChartView(QWidget):

@@ -62,7 +62,7 @@ class PerformancePage(QWidget):
         self.alert_banner.setWordWrap(True)
         self.period = common.PeriodChooser(today)
         self.refresh_button = common.button("刷新", "performanceRefresh")
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(self.refresh_all)
         self.status = QLabel("")
         self.status.setObjectName("performanceStatus")
         top = QHBoxLayout()
@@ -140,6 +140,11 @@ class PerformancePage(QWidget):
         return tab
 
     # -- reading ------------------------------------------------------------------------------
+    def refresh_all(self) -> None:
+        """刷新: the figures of the period and the month's appraisal sheet read again."""
+        self.refresh()
+        self.load_appraisal()
+
     def refresh(self) -> None:
         first, last = self.period.days()
         service, actor = self._performance, self._actor
@@ -219,6 +224,7 @@ class PerformancePage(QWidget):
     def _on_changed(self, event: ChangeEvent) -> None:
         if event.touches(Changes.EVALUATIONS):
             self.refresh_alerts()
+            self.load_appraisal()  # its satisfaction, score and rank changed
 
     # -- the appraisal sheet out ----------------------------------------------------------------
     def _suggested(self, suffix: str) -> str:
@@ -232,7 +238,7 @@ class PerformancePage(QWidget):
         path = common.ask_save_path(self, "导出 PDF", self._suggested("pdf"), "PDF 文件 (*.pdf)")
         if path:
             self._ctx.ops.query(
-                lambda: Path(path).write_bytes(render_appraisal_pdf(sheet)),
+                lambda: Path(path).write_bytes(render_appraisal_pdf(self._fresh(sheet))),
                 lambda _n: self._saved(path),
                 parent=self,
             )
@@ -246,7 +252,9 @@ class PerformancePage(QWidget):
         )
         if path:
             self._ctx.ops.query(
-                lambda: write_appraisal_xlsx(sheet, path), lambda _n: self._saved(path), parent=self
+                lambda: write_appraisal_xlsx(self._fresh(sheet), path),
+                lambda _n: self._saved(path),
+                parent=self,
             )
 
     def print_sheet(self) -> None:
@@ -256,10 +264,15 @@ class PerformancePage(QWidget):
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         if common.choose_printer(self, printer):
             self._ctx.ops.query(
-                lambda: render_appraisal_pdf(sheet),
+                lambda: render_appraisal_pdf(self._fresh(sheet)),
                 lambda pdf: self._printed(print_pdf(pdf, printer)),
                 parent=self,
             )
+
+    def _fresh(self, sheet: AppraisalSheet) -> AppraisalSheet:
+        """``sheet``'s month read again (in the reader thread): what is printed or exported
+        is what the figures are now, not what they were when the sheet was shown."""
+        return self._performance.appraisal(self._actor, sheet.year, sheet.month)
 
     def _saved(self, path: str) -> None:
         set_role(self.status, "ok")

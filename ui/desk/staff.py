@@ -73,6 +73,7 @@ class StaffPage(QWidget):
         self._admin = ctx.actor.can(Permission.STAFF_ADMIN)
         self._views: list[StaffView] = []
         self._counters: list[CounterChoice] = []
+        self._next_employee_no = ""  # the service's suggestion for 新建员工
         self._loaded = False
         self.dialog: QWidget | None = None  # the dialog open now (tests reach it)
 
@@ -163,14 +164,17 @@ class StaffPage(QWidget):
     def refresh(self) -> None:
         staff, actor = self._staff, self._actor
 
-        def read() -> tuple[list[StaffView], list[CounterChoice]]:
-            return staff.list_staff(actor), staff.counters(actor)
+        admin = self._admin
+
+        def read() -> tuple[list[StaffView], list[CounterChoice], str]:
+            example = staff.next_employee_no(actor) if admin else ""
+            return staff.list_staff(actor), staff.counters(actor), example
 
         self._ctx.ops.query(read, self._show, parent=self)
 
-    def _show(self, got: tuple[list[StaffView], list[CounterChoice]]) -> None:
+    def _show(self, got: tuple[list[StaffView], list[CounterChoice], str]) -> None:
         chosen = self.selected()
-        self._views, self._counters = got
+        self._views, self._counters, self._next_employee_no = got
         self.rows.set_rows([row_of(v) for v in self._views], self._views)
         locked = sum(1 for v in self._views if v.locked)
         inactive = sum(1 for v in self._views if not v.active)
@@ -245,7 +249,14 @@ class StaffPage(QWidget):
     def new_staff(self) -> None:
         if not self._admin:
             return
-        dialog = NewStaffDialog(self._staff, self._ctx.ops, self._actor, self._counters, self)
+        dialog = NewStaffDialog(
+            self._staff,
+            self._ctx.ops,
+            self._actor,
+            self._counters,
+            self,
+            example_no=self._next_employee_no,
+        )
         self._open(dialog, self._created)
 
     def toggle_active(self) -> None:

@@ -147,6 +147,8 @@ class NewStaffDialog(_ServiceDialog):
         actor: Actor,
         counters: Sequence[CounterChoice],
         parent: QWidget | None = None,
+        *,
+        example_no: str = "",
     ) -> None:
         super().__init__(ops, "newStaffDialog", "新建员工账号", parent)
         self._staff, self._actor = staff, actor
@@ -160,7 +162,10 @@ class NewStaffDialog(_ServiceDialog):
         self.employee_no = QLineEdit()
         self.employee_no.setObjectName("newEmployeeNo")
         self.employee_no.setMaxLength(16)
-        self.employee_no.setPlaceholderText("例如 FZ0007")
+        # the hall's next free number (StaffService.next_employee_no)
+        self.employee_no.setPlaceholderText(
+            f"例如 {example_no}" if example_no else "如 FZ 加 4 位数字"
+        )
         self.role = QComboBox()
         self.role.setObjectName("newRole")
         for role in Role:

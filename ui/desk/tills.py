@@ -24,6 +24,7 @@ from hall_app.clock import business_date
 from hall_app.domain.enums import CashSessionStatus
 from hall_app.domain.errors import HallError
 from hall_app.domain.money import format_yuan
+from hall_app.domain.till import print_label
 from hall_app.services.cash import CashService, HallReport
 from hall_app.services.documents import PrintedDocument
 from hall_app.services.tills import CashSessionView, HallDayView, ZReportView, verdict
@@ -47,7 +48,7 @@ HEADERS = (
     "签认",
 )
 SAMPLES = (
-    "10号窗口",
+    "6号窗口（VIP）",  # the hall's longest counter name
     "欧阳晓燕",
     "已日结",
     "Z00000123",
@@ -146,7 +147,7 @@ def z_html(z: ZReportView) -> str:
     )
     prints = "".join(
         f"<li>{fmt.when(p.printed_at)} {escape(p.staff_name)} "
-        f"{'首次打印' if p.copy_no == 1 else f'重打 第{p.copy_no}次：' + escape(p.reason)}</li>"
+        f"{print_label(p.copy_no)}{'' if p.copy_no == 1 else '：' + escape(p.reason)}</li>"
         for p in z.prints
     )
     signed = (
@@ -185,7 +186,8 @@ def hall_day_html(v: HallDayView) -> str:
         f"<p>钱箱 {len(v.tills)} 个，未日结 {len(v.open_tills)} 个</p>"
         + _table(["支付方式", "日结单合计", "当日收款", "相差"], methods)
         + f"<p>发票：蓝字 {_money(v.blue_fen)} − 红字 {_money(v.red_fen)} = "
-        f"{_money(v.invoiced_fen)}；收款合计 {_money(v.payments_total_fen)}</p>"
+        f"{_money(v.invoiced_fen)}；应开票 {_money(v.invoiceable_fen)}"
+        f"（预存、押金、分期本金不开票）；收款合计 {_money(v.payments_total_fen)}</p>"
         + f"<p><b>差异</b></p><ul>{diffs or '<li>无差异：日结单、收款与发票一致</li>'}</ul>"
     )
 
@@ -395,9 +397,20 @@ class TillsPage(QWidget):
         view = self.hall
         if view is None or view.closed:
             return
-        if view.open_tills:
+        if view.open_tills:  # known already: said at once
             messages.warning(self, f"还有钱箱未日结：{'、'.join(view.open_tills)}，请先日结")
             return
+        cash, actor, day = self._cash, self._ctx.actor, view.business_date
+        # the service refuses first (no till, a till opened since): only a possible close is
+        # asked to be confirmed
+        self._ctx.ops.query(
+            lambda: cash.check_hall_close(actor, day),
+            self._confirm_close,
+            self._failed,
+            parent=self,
+        )
+
+    def _confirm_close(self, view: HallDayView) -> None:
         named = "\n".join(f"· {d}" for d in view.differences) or "无差异"
         if not messages.confirm(
             self,

@@ -366,6 +366,9 @@ class MainWindow(QMainWindow):
     def _ticket_changed(self, ticket: TicketView | None) -> None:
         """A newly called ticket is a new customer: the previous one's record leaves the
         screen (the next customer is standing at the counter in front of it)."""
+        if ticket is not None and ticket.status in (TicketStatus.DONE, TicketStatus.NO_SHOW):
+            self.customers.end_visit(ticket.ticket_no)  # its instructions leave with it
+            return
         if ticket is None or ticket.id == self._visit_ticket:
             return
         self._visit_ticket = ticket.id

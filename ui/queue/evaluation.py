@@ -57,6 +57,7 @@ class EvaluationScreen(QWidget):
         self.setWindowTitle(f"服务评价 — {actor.hall_name}")
         # On the clerk's only screen it must never take the keyboard from the counter.
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self._stay_on_top = False  # set for the clerk's only screen (see _show_on_customer_screen)
         self._service, self._actor, self._ops = service, actor, ops
         self.ticket: TicketView | None = None  # the visit being rated now
         self._deadline = 0.0  # time.monotonic() when the current window ends
@@ -338,8 +339,15 @@ class EvaluationScreen(QWidget):
             if other is not None:
                 self.setGeometry(other.geometry())
                 self.showFullScreen()
-        elif not self.isVisible():
-            self.show()
+        else:
+            # The clerk's only screen: the window must stay above the clerk's window it hands
+            # the keyboard back to, or the window manager stacks it underneath.
+            if not self._stay_on_top:
+                self._stay_on_top = True
+                self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+            if not self.isVisible():
+                self.show()
+            self.raise_()
         parent = self.parentWidget()
         if parent is not None:  # the keyboard stays with the clerk's window (F2 calls next)
             parent.window().activateWindow()
