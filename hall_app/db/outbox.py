@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, delete, insert, text
+from sqlalchemy import Connection, delete, insert, select, text
 from sqlalchemy.orm import Session
 
-from hall_app.db.models import Base, SyncedMixin, SyncState
+from hall_app.db.models import Base, SyncedMixin, SyncOutbox, SyncState
 
 # The status of an outbox entry (``sync_outbox.status``): waiting to be pushed, pushed (that
 # very version), or refused by the central database and set aside for a supervisor.
@@ -77,3 +77,21 @@ def drop_triggers(conn: Connection, tables: Iterable[str]) -> None:
     for table in tables:
         for when in ("insert", "update"):
             conn.execute(text(f"DROP TRIGGER IF EXISTS trg_outbox_{when}_{table}"))
+
+
+def waiting_to_go(session: Session, table: str, row_id: object) -> bool:
+    """This counter changed the row and the change has not reached the central database yet
+    (made offline): the central copy is behind, so the next change is made here too, and
+    both go with the next push."""
+    return (
+        session.scalar(
+            select(SyncOutbox.seq)
+            .where(
+                SyncOutbox.table_name == table,
+                SyncOutbox.row_id == row_id,
+                SyncOutbox.status == PENDING,
+            )
+            .limit(1)
+        )
+        is not None
+    )

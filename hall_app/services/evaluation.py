@@ -26,8 +26,8 @@ from hall_app.clock import Clock
 from hall_app.config import BusinessRules
 from hall_app.db.central import CentralLink, Offline, Row, fetch_with_parents, mirror
 from hall_app.db.engine import Database
-from hall_app.db.models import Counter, QueueTicket, ServiceType, Staff, SyncOutbox
-from hall_app.db.outbox import PENDING
+from hall_app.db.models import Counter, QueueTicket, ServiceType, Staff
+from hall_app.db.outbox import waiting_to_go
 from hall_app.db.text_limits import check_value
 from hall_app.domain.enums import Rating, TicketStatus
 from hall_app.domain.errors import NotFound, PermissionDenied, ValidationError
@@ -250,18 +250,8 @@ class EvaluationService:
         return view
 
     def _waiting_to_go(self, ticket_id: uuid.UUID) -> bool:
-        """Changed here and not pushed yet: the central copy is behind, change it here too."""
         with self._db.read() as session:
-            return (
-                session.scalar(
-                    select(SyncOutbox.seq).where(
-                        SyncOutbox.table_name == "queue_tickets",
-                        SyncOutbox.row_id == ticket_id,
-                        SyncOutbox.status == PENDING,
-                    )
-                )
-                is not None
-            )
+            return waiting_to_go(session, "queue_tickets", ticket_id)
 
     @staticmethod
     def _apply(

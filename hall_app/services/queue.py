@@ -33,10 +33,9 @@ from hall_app.db.models import (
     Counter,
     QueueTicket,
     ServiceType,
-    SyncOutbox,
     counter_service_types,
 )
-from hall_app.db.outbox import PENDING
+from hall_app.db.outbox import waiting_to_go
 from hall_app.domain.enums import TicketStatus
 from hall_app.domain.errors import NotFound, StorageError, ValidationError
 from hall_app.domain.permissions import Permission
@@ -628,20 +627,8 @@ class QueueService:
         return view
 
     def _waiting_to_go(self, ticket_id: uuid.UUID) -> bool:
-        """This counter changed the ticket and the change has not reached the central
-        database yet (made offline): the central copy is behind, so the next change is made
-        here too, and both go with the next push."""
         with self._db.read() as session:
-            return (
-                session.scalar(
-                    select(SyncOutbox.seq).where(
-                        SyncOutbox.table_name == "queue_tickets",
-                        SyncOutbox.row_id == ticket_id,
-                        SyncOutbox.status == PENDING,
-                    )
-                )
-                is not None
-            )
+            return waiting_to_go(session, "queue_tickets", ticket_id)
 
     @staticmethod
     def _apply(
