@@ -70,6 +70,19 @@ class BusinessRules:
     cash_variance_tolerance_fen: int = 1_000  # a till's variance beyond 10.00: a supervisor
     evaluation_window_seconds: int = 30  # the customer screen waits this long for a press
     hall_first_day: str = "2025-01-01"  # reports refuse days before (ISO date)
+    # Bills, payments and balances (issue 14).
+    bill_due_day: int = 15  # the bill of a month is due on this day of the next month
+    late_fee_per_mille_per_day: int = 3  # 违约金: 3‰ of the overdue amount a day
+    arrears_suspend_days: int = 10  # unpaid this many days after the due date: 欠费停机
+    bill_invoice_at_counter: bool = True  # a VAT invoice for bills paid at the counter
+    top_up_min_fen: int = 100  # a top-up: 1.00 …
+    top_up_max_fen: int = 500_000  # … to 5,000.00 a time
+    keep_number_fee_fen: int = 500  # 停机保号: 5.00 a month while voluntarily suspended
+    sim_replacement_fee_fen: int = 1_000  # 补卡/换卡: 10.00
+    downgrade_penalty_fen: int = 10_000  # a downgrade inside a lock-in with no handset contract
+    number_quarantine_days: int = 90  # a cancelled number rests this long before it is offered
+    port_min_tenure_days: int = 120  # 携号转网: active at least this long
+    port_code_valid_hours: int = 72  # a 携号转网授权码 is valid this long
     # The monthly appraisal (月度考核表): (kpi code, weight, target). A KPI's score is its
     # achievement of the target, capped at 100 %; the sheet's score is the weighted sum.
     appraisal_kpis: tuple[tuple[str, float, float], ...] = (

@@ -52,6 +52,7 @@ class Changes(Flag):
     APPROVALS = auto()  # an approval requested, decided, withdrawn or redeemed
     STAFF = auto()  # staff accounts: created, unlocked, reset, deactivated, roles
     EVALUATIONS = auto()  # a customer's evaluation of a visit
+    BILLS = auto()  # bills paid, balances topped up, subscriptions changed by a payment
 
 
 @dataclass(frozen=True)

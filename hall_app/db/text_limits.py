@@ -23,6 +23,12 @@ from hall_app.domain.errors import ValidationError
 # The Chinese label of every text column, as a clerk or an administrator would name it.
 LABELS: Final[Mapping[str, str]] = MappingProxyType(
     {
+        "bills.period": "账期",
+        "bill_items.description": "账单项目",
+        "top_up_offers.code": "充值优惠编号",
+        "top_up_offers.name": "充值优惠名称",
+        "port_auth_codes.code": "携号转网授权码",
+        "products.upgrade_effect": "升档生效方式",
         "halls.code": "营业厅编号",
         "halls.name": "营业厅名称",
         "halls.region_code": "行政区划代码",

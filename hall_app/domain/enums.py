@@ -81,6 +81,7 @@ class SimStatus(LabelledEnum):
     RESERVED = ("reserved", "预占")
     ASSIGNED = ("assigned", "已使用")
     DEFECTIVE = ("defective", "坏卡")
+    DEACTIVATED = ("deactivated", "已作废")  # replaced by 补卡/换卡: never used again
 
 
 class DeviceStatus(LabelledEnum):
@@ -133,6 +134,30 @@ class SubscriptionStatus(LabelledEnum):
     CANCELLED = ("cancelled", "已拆机")
 
 
+class SuspendReason(LabelledEnum):
+    """Why a subscription is ``suspended``."""
+
+    VOLUNTARY = ("voluntary", "停机保号")  # asked for; a monthly keep-number fee
+    ARREARS = ("arrears", "欠费停机")  # a bill unpaid past the grace days; resumed when paid
+    LOST = ("lost", "挂失停机")  # the SIM reported lost; reinstated (解挂) with the owner's ID
+
+
+class BillStatus(LabelledEnum):
+    UNPAID = ("unpaid", "未缴")
+    PARTLY_PAID = ("partly_paid", "部分缴纳")
+    PAID = ("paid", "已缴清")
+    WRITTEN_OFF = ("written_off", "已核销")
+
+
+class BillItemKind(LabelledEnum):
+    PLAN = ("plan", "套餐月费")
+    ADDON = ("addon", "增值业务")
+    USAGE = ("usage", "套餐外费用")
+    KEEP_NUMBER = ("keep_number", "停机保号费")
+    INSTALMENT = ("instalment", "分期应还")  # principal (receipt only) and fee of one instalment
+    DISCOUNT = ("discount", "优惠")  # negative
+
+
 class OrderType(LabelledEnum):
     OPEN_MOBILE = ("open_mobile", "新装移动电话")
     BROADBAND_INSTALL = ("broadband_install", "新装宽带")
@@ -146,6 +171,15 @@ class OrderType(LabelledEnum):
     HANDSET_SALE = ("handset_sale", "终端销售")
     HANDSET_RETURN = ("handset_return", "终端退货")
     INSTALMENT_PAYMENT = ("instalment_payment", "分期还款")
+    PLAN_CHANGE = ("plan_change", "套餐变更")
+    REMOVE_VALUE_ADDED = ("remove_value_added", "退订增值业务")
+    LOSS_REPORT = ("loss_report", "挂失")
+    REINSTATE = ("reinstate", "解挂")
+    SIM_REPLACEMENT = ("sim_replacement", "补换卡")
+    SUSPEND = ("suspend", "停机保号")
+    RESUME = ("resume", "复机")
+    CANCEL = ("cancel", "销户")
+    PORT_AUTH = ("port_auth", "携号转网授权")
 
 
 class OrderState(LabelledEnum):

@@ -92,6 +92,7 @@ CENTRAL_OWNED = frozenset(
         "team_areas",
         "fusion_bundles",
         "handset_offers",
+        "top_up_offers",
     }
 )
 FOREIGN_KEY_VIOLATION = "23503"

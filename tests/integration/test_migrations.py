@@ -72,6 +72,12 @@ EXPECTED_TABLES = {
     "print_records",
     "service_tickets",
     "audit_log",
+    "bills",
+    "bill_items",
+    "bill_settlements",
+    "top_up_offers",
+    "port_auth_codes",
+    "ownership_transfers",
 }
 
 

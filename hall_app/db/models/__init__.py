@@ -15,6 +15,14 @@ from hall_app.db.models.billing import (
     PrintRecord,
     ZReport,
 )
+from hall_app.db.models.bills import (
+    Bill,
+    BillItem,
+    BillSettlement,
+    OwnershipTransfer,
+    PortAuthCode,
+    TopUpOffer,
+)
 from hall_app.db.models.calendar import CalendarDay
 from hall_app.db.models.catalog import HandsetOffer, Product, Promotion, VatCategory
 from hall_app.db.models.coverage import CoverageArea
@@ -53,6 +61,9 @@ __all__ = [
     "Approval",
     "AuditEntry",
     "Base",
+    "Bill",
+    "BillItem",
+    "BillSettlement",
     "CalendarDay",
     "CashMovement",
     "CashSession",
@@ -78,8 +89,10 @@ __all__ = [
     "LandlineNumber",
     "Order",
     "OrderLine",
+    "OwnershipTransfer",
     "Payment",
     "PhoneNumber",
+    "PortAuthCode",
     "PrettyTier",
     "PrintRecord",
     "Product",
@@ -96,6 +109,7 @@ __all__ = [
     "SyncState",
     "SyncedMixin",
     "TeamArea",
+    "TopUpOffer",
     "VatCategory",
     "WorkOrder",
     "ZReport",

@@ -46,6 +46,11 @@ class Product(CentralStamped, SyncedMixin, Base):
     voice_minutes: Mapped[int | None]
     sms_count: Mapped[int | None]
     lock_in_months: Mapped[int] = mapped_column(default=0)
+    # A change to this plan from a cheaper one (an upgrade) takes effect ``immediate`` or
+    # ``next_month``; a downgrade always takes effect next month.
+    upgrade_effect: Mapped[str] = mapped_column(
+        String(16), default="immediate", server_default="immediate"
+    )
     # Broadband (the installation fee is ``one_time_fee_fen``, the contract ``lock_in_months``)
     bandwidth_mbps: Mapped[int | None]
     # Modems and routers: the refundable deposit when lent (the sale price is ``price_fen``).

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.catalog import Product
 from hall_app.db.models.org import str_enum
-from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus
+from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus, SuspendReason
 
 
 class Subscription(SyncedMixin, Base):
@@ -32,7 +32,15 @@ class Subscription(SyncedMixin, Base):
     activated_at: Mapped[datetime | None]
     lock_in_until: Mapped[date | None]
     cancelled_at: Mapped[datetime | None]
-    balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # paid in: refundable
+    # A top-up promotion's bonus (充100送20): used after the paid-in balance, never refunded.
+    bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Why a ``suspended`` subscription is suspended, since when; a lost SIM's report.
+    suspend_reason: Mapped[SuspendReason | None] = mapped_column(str_enum(SuspendReason))
+    suspended_at: Mapped[datetime | None]
+    # A plan change taking effect next month: the plan, and the first day it applies.
+    next_product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("products.id"))
+    next_product_from: Mapped[date | None]
     # The plan's promotion taken at opening, and the last day its discounted fee applies.
     promotion_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promotions.id"))
     promotion_until: Mapped[date | None]
@@ -44,6 +52,7 @@ class Subscription(SyncedMixin, Base):
     bundled_with_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subscriptions.id"))
 
     product: Mapped[Product] = relationship(foreign_keys=[product_id])
+    next_product: Mapped[Product | None] = relationship(foreign_keys=[next_product_id])
     addons: Mapped[list[SubscriptionAddon]] = relationship(back_populates="subscription")
 
 
