@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -533,6 +534,8 @@ def _details(session: Session, order: Order) -> tuple[tuple[str, str], ...]:
         rows.append(("还款计划", "详见《分期付款合同》"))
     if order.order_type is OrderType.INSTALMENT_PAYMENT:
         rows.extend(_repayment(session, order))
+    if order.details_json:  # what the order type said at completion (bills, account changes)
+        rows.extend((str(label), str(value)) for label, value in json.loads(order.details_json))
     return tuple(rows)
 
 

@@ -10,6 +10,7 @@ claims, what it takes locally, its lines and terms, and what it fulfils.
 
 from __future__ import annotations
 
+import json
 import logging
 import tomllib
 import uuid
@@ -120,6 +121,11 @@ class OrderKind(ABC, Generic[C, F]):
     def audit_after(self, context: C) -> dict[str, object]:
         """This business's fields of the order's audit entry."""
         return {}
+
+    def document_details(self, context: C, fulfilled: F) -> tuple[tuple[str, str], ...]:
+        """What the order's receipt and acceptance form print beside its lines, masked as a
+        clerk may show them: (label, value) rows, kept on the order (``details_json``)."""
+        return ()
 
 
 class OrderPipeline:
@@ -241,6 +247,9 @@ class OrderPipeline:
                 )
             )
         fulfilled = kind.fulfil(session, actor, order, taken.context, pricing)
+        details = kind.document_details(taken.context, fulfilled)
+        if details:
+            order.details_json = json.dumps([list(row) for row in details], ensure_ascii=False)
         till_for = open_session_for_payment(session, actor, now) if settled else None
         for p in settled:
             session.add(

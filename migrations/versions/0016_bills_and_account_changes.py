@@ -32,7 +32,7 @@ NEW = (
     "ownership_transfers",
     "bill_items",
 )
-ALTERED = ("products", "subscriptions")
+ALTERED = ("orders", "products", "subscriptions")
 CENTRAL = ("bills", "bill_items", "top_up_offers")
 
 
@@ -271,6 +271,9 @@ def upgrade() -> None:
     with op.batch_alter_table("bill_items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_bill_items_bill_id"), ["bill_id"], unique=False)
 
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("details_json", sa.Text(), server_default="", nullable=False))
+
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -332,6 +335,9 @@ def downgrade() -> None:
         batch_op.drop_column("suspended_at")
         batch_op.drop_column("suspend_reason")
         batch_op.drop_column("bonus_fen")
+
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("details_json")
 
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_column("upgrade_effect")

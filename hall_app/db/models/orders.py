@@ -46,6 +46,10 @@ class Order(SyncedMixin, Base):
     submitted_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     notes: Mapped[str] = mapped_column(String(500), default="")
+    # What the order's receipt and acceptance form print beside its lines, as the order type
+    # said at completion (``OrderKind.document_details``): a JSON list of [label, value],
+    # already masked. Empty for the order types whose documents read their own rows.
+    details_json: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order")
     staff: Mapped[Staff] = relationship()
