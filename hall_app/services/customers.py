@@ -50,6 +50,7 @@ from hall_app.domain.telecom import parse_mobile_number
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.numbers import landline_display
+from hall_app.services.subscriptions import status_text
 
 QUERY_FIELD = "查询条件"
 GUARDIAN_FIELD = "监护人"
@@ -187,6 +188,10 @@ class SubscriptionView:
     activated_at: datetime | None
     lock_in_until: date | None
     balance_fen: int
+    id: uuid.UUID | None = None
+    status_text: str = ""  # 正常 / 停机（欠费停机）… (services.subscriptions.status_text)
+    bonus_fen: int = 0  # a top-up promotion's bonus balance (never refunded)
+    service_number: str = ""  # unmasked only where the clerk may see it (as number_display)
 
 
 @dataclass(frozen=True)
@@ -588,6 +593,14 @@ class CustomerService:
                     activated_at=s.activated_at,
                     lock_in_until=s.lock_in_until,
                     balance_fen=s.balance_fen,
+                    id=s.id,
+                    status_text=status_text(s),
+                    bonus_fen=s.bonus_fen,
+                    service_number=(
+                        phone(s.service_number)
+                        if s.kind is SubscriptionKind.MOBILE
+                        else s.service_number
+                    ),
                 )
                 for s, name, fee, bundle in subs
             ),

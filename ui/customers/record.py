@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.domain.enums import CustomerKind
-from hall_app.services.customers import CustomerRecord
+from hall_app.services.customers import CustomerRecord, SubscriptionView
 from hall_app.services.instalments import CommitmentView, ContractView
 from hall_app.services.workorders import WorkOrderView
 from ui import format as fmt
@@ -59,6 +59,7 @@ class CustomerRecordView(QWidget):
         self.tabs.setUsesScrollButtons(True)
         self.tabs.setElideMode(Qt.TextElideMode.ElideNone)
         self._shown_id: uuid.UUID | None = None
+        self._record: CustomerRecord | None = None
 
         identity = QWidget()
         self._identity_form = QFormLayout(identity)
@@ -153,8 +154,19 @@ class CustomerRecordView(QWidget):
             self.tabs.setCurrentIndex(index)
             self.tabs.currentWidget().setFocus()
 
+    def selected_subscription(self) -> SubscriptionView | None:
+        """The row selected on the 号码 tab (the only one when the customer has one)."""
+        if self._record is None or not self._record.subscriptions:
+            return None
+        subs = self._record.subscriptions
+        current = self.tables["业务号码"].currentIndex()
+        if current.isValid() and current.row() < len(subs):
+            return subs[current.row()]
+        return subs[0] if len(subs) == 1 else None
+
     def clear(self) -> None:
         self._shown_id = None
+        self._record = None
         self.title.setText("请在左侧查询并打开客户")
         self.tabs.setEnabled(False)
         while self._identity_form.rowCount():
@@ -167,6 +179,7 @@ class CustomerRecordView(QWidget):
             self.tabs.setTabText(i, name)
 
     def show_record(self, r: CustomerRecord) -> None:
+        self._record = r
         vip = "（VIP）" if r.is_vip else ""
         self.title.setText(f"{r.name}{vip}")
         self.tabs.setEnabled(True)
@@ -212,7 +225,7 @@ class CustomerRecordView(QWidget):
                     s.plan_name,
                     fmt.money(s.monthly_fee_fen),
                     fmt.money(s.balance_fen),
-                    s.status.label,
+                    s.status_text or s.status.label,
                     fmt.local_day(s.activated_at),
                     fmt.day(s.lock_in_until),
                     s.address,

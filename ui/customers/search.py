@@ -29,7 +29,12 @@ from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
-from hall_app.services.customers import CustomerRecord, CustomerService, SearchResult
+from hall_app.services.customers import (
+    CustomerRecord,
+    CustomerService,
+    SearchResult,
+    SubscriptionView,
+)
 from hall_app.services.documents import DocumentKind, DocumentService, PrintedDocument
 from hall_app.services.handset_returns import HandsetReturnService, ReturnDone
 from hall_app.services.installs import SlotService
@@ -38,6 +43,7 @@ from hall_app.services.invoicing import InvoiceService, RedLetterResult
 from hall_app.services.workorders import WorkOrderService, WorkOrderView
 from ui import format as fmt
 from ui import messages
+from ui.account.bar import AccountBar
 from ui.customers.record import CustomerRecordView
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
@@ -61,6 +67,8 @@ class CustomerSearchPage(QWidget):
     handset_requested = Signal(object)  # the customer's id: 购机
     # 还款 / 提前结清 of a contract on the 分期/合约 tab: (ContractView, payoff, customer's id)
     repayment_requested = Signal(object, bool, object)
+    # 缴费, 充值 and the 号码业务 menu (ui.account.actions): (the action's key, customer's id)
+    account_action_requested = Signal(str, object)
 
     def __init__(
         self,
@@ -220,8 +228,11 @@ class CustomerSearchPage(QWidget):
         record_actions.addWidget(self.work_order_button)
         record_actions.addWidget(self.red_letter_button)
         record_actions.addWidget(self.return_button)
+        self.account_bar = AccountBar()
+        self.account_bar.requested.connect(self._request_account_action)
         right_layout.addLayout(actions)
         right_layout.addLayout(record_actions)
+        right_layout.addWidget(self.account_bar)
         right_layout.addWidget(self.record, 1)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
@@ -250,6 +261,7 @@ class CustomerSearchPage(QWidget):
         self.red_letter_button.setEnabled(False)
         self.work_order_button.setEnabled(False)
         self.return_button.setEnabled(False)
+        self.account_bar.set_open(False)
         self._enable_fixed(None)
         then = "，然后按 Ctrl+B 宽带/固话新装或 Ctrl+M 移机" if fixed_line else ""
         self.hint.setText(f"{ticket_no}：请查询客户或读身份证 (F9){then}")
@@ -399,10 +411,19 @@ class CustomerSearchPage(QWidget):
         self.open_mobile_button.setEnabled(record.kind is CustomerKind.INDIVIDUAL)
         self.red_letter_button.setEnabled(bool(record.invoices))
         self.return_button.setEnabled(True)
+        self.account_bar.set_open(True)
         self._enable_fixed(record)
         if self.fixed_visit:  # a C ticket: the broadband/landline install is what comes next
             self.fixed_line_button.setFocus()
         self.record_opened.emit(record)
+
+    def _request_account_action(self, key: str) -> None:
+        if self.current is not None:
+            self.account_action_requested.emit(key, self.current.id)
+
+    def selected_subscription(self) -> SubscriptionView | None:
+        """The number selected on the open record's 号码 tab (the account businesses' own)."""
+        return self.record.selected_subscription()
 
     def _request_repayment(self, contract: ContractView, payoff: bool) -> None:
         if self.current is not None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -26,12 +27,15 @@ from PySide6.QtWidgets import (
 from hall_app.app import HallApp
 from hall_app.clock import business_date
 from hall_app.domain.enums import TicketStatus
+from hall_app.domain.errors import HallError
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.instalments import ContractView
 from hall_app.services.queue import TicketView
 from ui import format as fmt
 from ui import messages
+from ui.account.actions import AccountContext
+from ui.account.actions import action as account_action
 from ui.cash.dialog import CashDialog
 from ui.customers.search import CustomerSearchPage
 from ui.desk.my_performance import MyPerformanceDialog
@@ -88,6 +92,8 @@ class MainWindow(QMainWindow):
         self.customers.fixed_line_requested.connect(self.open_fixed_line)
         self.customers.relocation_requested.connect(self.open_relocation)
         self.customers.handset_requested.connect(self.open_handset)
+        self.customers.account_action_requested.connect(self.open_account_action)
+        self.account_dialog: QDialog | None = None
         self.wizard: OpenMobileWizard | None = None
         self.fixed_wizard: FixedLineWizard | RelocationWizard | None = None
         self.handset_wizard: HandsetWizard | None = None
@@ -316,6 +322,39 @@ class MainWindow(QMainWindow):
         wizard.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
         self.handset_wizard = wizard
         wizard.open()
+
+    def open_account_action(self, key: str, customer_id: uuid.UUID) -> None:
+        """缴费, 充值 or a change from the 号码业务 menu (ui.account.actions) for this customer,
+        tied to the ticket being served; one such dialog at a time."""
+        if self.account_dialog is not None:
+            if self.account_dialog.isVisible():
+                self.account_dialog.raise_()
+                return
+            self.account_dialog.deleteLater()
+            self.account_dialog = None
+        chosen = account_action(key)
+        subscription = self.customers.selected_subscription()
+        if chosen.needs_number and subscription is None:
+            messages.warning(self, "请先在客户资料的“号码”页选中要办理的号码")
+            return
+        context = AccountContext(
+            app=self._app,
+            actor=self.actor,
+            ops=self._ops,
+            customer_id=customer_id,
+            customer_name=self._customer_name(customer_id),
+            subscription=subscription,
+            ticket_id=self._serving_ticket(),
+            parent=self,
+        )
+        try:
+            dialog = chosen.opener()(context)
+        except HallError as exc:
+            messages.failure(self, exc)
+            return
+        dialog.finished.connect(lambda _r: QTimer.singleShot(0, self.activateWindow))
+        self.account_dialog = dialog
+        dialog.open()
 
     def open_repayment(self, contract: ContractView, payoff: bool, customer_id: uuid.UUID) -> None:
         """还款 / 提前结清 of one installment contract, tied to the ticket being served; the
