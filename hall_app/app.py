@@ -37,6 +37,7 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.performance import PerformanceService
+from hall_app.services.plan_change import PlanChangeService
 from hall_app.services.queue import QueueService
 from hall_app.services.reports import QueueReportService
 from hall_app.services.staff import StaffService
@@ -76,6 +77,7 @@ class HallApp:
     performance: PerformanceService  # staff figures and the monthly appraisal (员工考核)
     staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
     approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
+    plan_changes: PlanChangeService  # 套餐变更 and 增值业务
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -146,6 +148,7 @@ def build_app(
     )
     # A synced counter numbers invoices only from the blocks the central database leased it.
     shared = not sync.configured
+    handsets = HandsetService(db, settings.rules, clock, shared_segments=shared, link=link)
     return HallApp(
         settings=settings,
         db=db,
@@ -198,7 +201,7 @@ def build_app(
             calendar,
             central=LinkedCentral(link) if link.configured else None,
         ),
-        handsets=HandsetService(db, settings.rules, clock, shared_segments=shared, link=link),
+        handsets=handsets,
         instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
         stock=HandsetStockService(db, clock),
         handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
@@ -207,4 +210,5 @@ def build_app(
         performance=PerformanceService(db, clock, settings.rules, link),
         staff=StaffService(db, clock, settings.rules, hasher, link=link),
         approvals=ApprovalService(db, clock, settings.rules, link),
+        plan_changes=PlanChangeService(db, settings.rules, clock, handsets, shared_segments=shared),
     )

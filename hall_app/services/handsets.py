@@ -361,6 +361,28 @@ def running_commitment(
     ).first()
 
 
+def commitment_clawback(
+    session: Session, subscription_id: uuid.UUID, on_date: date
+) -> ClawbackView | None:
+    """``HandsetService.contract_clawback`` inside a transaction already open (an order's)."""
+    c = running_commitment(session, subscription_id, on_date)
+    if c is None:
+        return None
+    device = session.get_one(Device, c.device_id)
+    name = session.get_one(Product, device.product_id).name
+    owed = clawback(c.subsidy_fen, c.months, c.starts_on, on_date)
+    return ClawbackView(
+        c.id,
+        subscription_id,
+        device.imei,
+        name,
+        c.months,
+        owed.months_left,
+        c.ends_on,
+        owed.amount_fen,
+    )
+
+
 def device_refusal(
     imei: str, found: Device | None, product: Product, other: Product | None
 ) -> ValidationError | None:
@@ -1075,22 +1097,7 @@ class HandsetService:
         ``on_date`` costs (the unearned subsidy); None when there is none running."""
         actor.require(Permission.CUSTOMER_VIEW)
         with self._db.read() as s:
-            c = running_commitment(s, subscription_id, on_date)
-            if c is None:
-                return None
-            device = s.get_one(Device, c.device_id)
-            name = s.get_one(Product, device.product_id).name
-            owed = clawback(c.subsidy_fen, c.months, c.starts_on, on_date)
-            return ClawbackView(
-                c.id,
-                subscription_id,
-                device.imei,
-                name,
-                c.months,
-                owed.months_left,
-                c.ends_on,
-                owed.amount_fen,
-            )
+            return commitment_clawback(s, subscription_id, on_date)
 
     # -- writes --------------------------------------------------------------------------
 
