@@ -62,6 +62,8 @@ def _opener(module: str, name: str) -> Callable[[], Opener]:
 ACTIONS: tuple[AccountAction, ...] = (
     # e.g. AccountAction("bill_payment", "缴费", _opener("ui.bills.payment", "open_bill_payment"),
     #                    shortcut="Ctrl+J", needs_number=False),
+    AccountAction("plan_change", "套餐变更", _opener("ui.plan.change", "open_plan_change")),
+    AccountAction("value_added", "增值业务", _opener("ui.plan.value_added", "open_value_added")),
 )
 
 
