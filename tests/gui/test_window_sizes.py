@@ -371,6 +371,53 @@ def open_supervisor_desk(env: Env) -> Opened:
     return Opened(desk, [page.query_button, page.xlsx_button, page.pdf_button])
 
 
+_PARENTS: list[QWidget] = []  # an account dialog's parent lives on past its dialog
+
+
+def _account_context(env: Env, number: object) -> object:
+    from hall_app.services.customers import SubscriptionView
+    from ui.account.actions import AccountContext
+
+    sub_id, customer_id = number.subscription_id, number.customer_id  # type: ignore[attr-defined]
+    view = next(
+        v
+        for v in env.hall.customers.get_customer_record(env.clerk, customer_id).subscriptions
+        if v.id == sub_id
+    )
+    assert isinstance(view, SubscriptionView)
+    parent = QWidget()
+    return AccountContext(env.hall, env.clerk, env.ops, customer_id, "客户", view, None, parent)
+
+
+def open_plan_change(env: Env) -> Opened:
+    """套餐变更 at its tallest: a downgrade inside a lock-in, the agreement to pay shown."""
+    from tests.plan_helpers import mobile_number
+    from ui.plan.change import open_plan_change as opener
+
+    number = mobile_number(env.hall, "5G129", lock_in_until=date(2027, 5, 31))
+    context = _account_context(env, number)
+    dialog = opener(context)  # type: ignore[arg-type]
+    _shown(env, dialog)
+    _PARENTS.append(context.parent)  # type: ignore[attr-defined]
+    table = dialog.choose.table  # type: ignore[attr-defined]
+    env.qtbot.waitUntil(lambda: table.model().rowCount() > 0, timeout=WAIT)
+    env.qtbot.waitUntil(lambda: dialog.choose.agree.isVisible(), timeout=WAIT)  # type: ignore[attr-defined]
+    return Opened(dialog, [dialog.next_button, dialog.back_button, dialog.cancel_button])
+
+
+def open_value_added(env: Env) -> Opened:
+    from tests.plan_helpers import mobile_number
+    from ui.plan.value_added import open_value_added as opener
+
+    context = _account_context(env, mobile_number(env.hall, "5G059"))
+    dialog = opener(context)  # type: ignore[arg-type]
+    _shown(env, dialog)
+    _PARENTS.append(context.parent)  # type: ignore[attr-defined]
+    table = dialog.choose.table  # type: ignore[attr-defined]
+    env.qtbot.waitUntil(lambda: table.model().rowCount() > 0, timeout=WAIT)
+    return Opened(dialog, [dialog.next_button, dialog.back_button, dialog.cancel_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -393,6 +440,8 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "approvals_page": open_approvals_page,
     "approval_decision": open_approval_decision,
     "supervisor_desk": open_supervisor_desk,
+    "plan_change": open_plan_change,
+    "value_added": open_value_added,
 }
 
 
