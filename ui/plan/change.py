@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox
 
-from hall_app.domain.errors import HallError, ValidationError
+from hall_app.domain.errors import ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.plan_change import (
     ChangeDone,
@@ -24,46 +24,31 @@ from hall_app.services.plan_change import (
 from ui import format as fmt
 from ui.account.actions import AccountContext
 from ui.keys import shortcut
-from ui.plan.common import ChangeDialog, ChangeDraft, change_draft
+from ui.plan.common import ChangeDialog, ChangeDraft, PickPage, change_draft
 from ui.style import set_role
-from ui.table import RowsModel, make_table
-from ui.wizard.base import WizardEnv, WizardPage, error_label
+from ui.wizard.base import WizardEnv
 
 
-class PlanChoosePage(WizardPage):
+class PlanChoosePage(PickPage):
     title = "选择套餐"
 
     def __init__(self, env: WizardEnv, subscription_id: uuid.UUID) -> None:
-        super().__init__(env)
-        self.subscription_id = subscription_id
-        self.options: PlanOptions | None = None
-        self.heading = QLabel("正在读取套餐…")
-        self.heading.setObjectName("planHeading")
-        self.heading.setWordWrap(True)
-        self.rows = RowsModel(["套餐", "月费", "变更", "生效日期", "须支付", "说明"])
-        self.table = make_table(
-            self.rows,
+        super().__init__(
+            env,
+            "plan",
+            ["套餐", "月费", "变更", "生效日期", "须支付", "说明"],
             ("5G 畅享 129 元套餐", "¥129.00", "降档·次月生效", "2026-12-01", "¥1,000.00"),
         )
-        self.table.setObjectName("planTable")
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._chosen())
+        self.subscription_id = subscription_id
+        self.options: PlanOptions | None = None
         self.agree = QCheckBox("客户同意支付上述费用后办理 (Alt+A)")
         self.agree.setObjectName("planAgree")
-        self.agree.toggled.connect(lambda _on: self._chosen())
+        self.agree.toggled.connect(lambda _on: self.chosen_changed())
         shortcut(self, "Alt+A", self._toggle_agree)
-        self.note = QLabel("")
-        self.note.setObjectName("planNote")
-        self.note.setWordWrap(True)
-        self.error = error_label("planError")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.note)
-        layout.addWidget(self.agree)
-        layout.addWidget(self.error)
+        self.extra.addWidget(self.agree)
         self.agree.setVisible(False)
-        pc, actor, sub_id = env.app.plan_changes, env.actor, subscription_id
-        self.query(lambda: pc.plan_options(actor, sub_id), self._loaded)
+        pc, actor = env.app.plan_changes, env.actor
+        self.query(lambda: pc.plan_options(actor, subscription_id), self._loaded)
 
     def _toggle_agree(self) -> None:
         if self.agree.isVisible():
@@ -82,7 +67,7 @@ class PlanChoosePage(WizardPage):
             f"号码 {c.number}（{c.status}）　当前套餐：{c.name} {fmt.money(c.monthly_fen)}/月"
             f"{lock}{pending}"
         )
-        self.rows.set_rows(
+        self.show_rows(
             [
                 (
                     o.name,
@@ -96,22 +81,13 @@ class PlanChoosePage(WizardPage):
             ],
             list(options.plans),
         )
-        self.enter()
-
-    def enter(self) -> None:
-        self.table.setFocus()
-        if self.rows.rowCount() and not self.table.selectionModel().hasSelection():
-            self.table.selectRow(0)
 
     def chosen(self) -> PlanOption | None:
-        index = self.table.selectionModel().currentIndex()
-        if not index.isValid():
-            return None
-        option = self.rows.payload(index.row())
-        assert isinstance(option, PlanOption)
+        option = self.payload()
+        assert option is None or isinstance(option, PlanOption)
         return option
 
-    def _chosen(self) -> None:
+    def chosen_changed(self) -> None:
         option = self.chosen()
         self.error.clear()
         self.agree.setVisible(bool(option and option.penalty_fen))
@@ -180,16 +156,10 @@ class PlanChoosePage(WizardPage):
             d.submit = submit
             proceed()
 
-        def refused(exc: HallError) -> bool:
-            if isinstance(exc, ValidationError):
-                self.error.setText(exc.text)
-                return True
-            return False
-
         self.query(
             lambda: pc.quote_plan_change(actor, sub_id, option.product_id, pay_penalty=pay),
             quoted,
-            refused,
+            self.field_refused,
         )
 
 

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import html
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hall_app.domain.errors import HallError
+from PySide6.QtWidgets import QLabel, QVBoxLayout
+
+from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.documents import DocumentKind
 from hall_app.services.pipeline import LineView
 from hall_app.services.plan_change import ChangeDone
 from ui.ops import Changes
+from ui.table import RowsModel, make_table
 from ui.wizard import confirm, done, payment
-from ui.wizard.base import DraftBase, WizardEnv, WizardPage
+from ui.wizard.base import DraftBase, WizardEnv, WizardPage, error_label
 from ui.wizard.dialog import WizardDialog
 
 KEYS = {
@@ -73,6 +76,57 @@ def _complete(
         changes=CHANGES | (Changes.CASH if payments else Changes.NONE),
         label="正在办理…",
     )
+
+
+class PickPage(WizardPage):
+    """A choice from a table (↑/↓), with a heading, a note on the row chosen and the error of
+    a refused quote; ``extra`` widgets go between the note and the error."""
+
+    def __init__(
+        self, env: WizardEnv, name: str, headers: Sequence[str], samples: Sequence[str]
+    ) -> None:
+        super().__init__(env)
+        self.heading = QLabel("正在读取…")
+        self.heading.setObjectName(f"{name}Heading")
+        self.heading.setWordWrap(True)
+        self.rows = RowsModel(headers)
+        self.table = make_table(self.rows, samples)
+        self.table.setObjectName(f"{name}Table")
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self.chosen_changed())
+        self.note = QLabel("")
+        self.note.setObjectName(f"{name}Note")
+        self.note.setWordWrap(True)
+        self.error = error_label(f"{name}Error")
+        self.box = QVBoxLayout(self)
+        self.box.addWidget(self.heading)
+        self.box.addWidget(self.table, 1)
+        self.box.addWidget(self.note)
+        self.extra = QVBoxLayout()
+        self.box.addLayout(self.extra)
+        self.box.addWidget(self.error)
+
+    def show_rows(self, rows: Sequence[Sequence[str]], payloads: Sequence[object]) -> None:
+        self.rows.set_rows(rows, payloads)
+        self.enter()
+
+    def enter(self) -> None:
+        self.table.setFocus()
+        if self.rows.rowCount() and not self.table.selectionModel().hasSelection():
+            self.table.selectRow(0)
+
+    def payload(self) -> object:
+        index = self.table.selectionModel().currentIndex()
+        return self.rows.payload(index.row()) if index.isValid() else None
+
+    def chosen_changed(self) -> None:
+        """The clerk moved to another row."""
+
+    def field_refused(self, exc: HallError) -> bool:
+        """A refused quote: said under the table (the clerk picks another row)."""
+        if isinstance(exc, ValidationError):
+            self.error.setText(exc.text)
+            return True
+        return False
 
 
 class ChangeConfirmPage(confirm.ConfirmPage):

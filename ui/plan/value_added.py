@@ -11,16 +11,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout
-
-from hall_app.domain.errors import HallError, ValidationError
+from hall_app.domain.errors import ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.plan_change import ChangeDone, VasRequest, VasView
 from ui import format as fmt
 from ui.account.actions import AccountContext
-from ui.plan.common import ChangeDialog, ChangeDraft, change_draft
-from ui.table import RowsModel, make_table
-from ui.wizard.base import WizardEnv, WizardPage, error_label
+from ui.plan.common import ChangeDialog, ChangeDraft, PickPage, change_draft
+from ui.wizard.base import WizardEnv
 
 
 def _state(v: VasView) -> str:
@@ -31,37 +28,25 @@ def _state(v: VasView) -> str:
     return "未订购"
 
 
-class VasChoosePage(WizardPage):
+class VasChoosePage(PickPage):
     title = "选择增值业务"
 
     def __init__(self, env: WizardEnv, subscription_id: uuid.UUID, number: str) -> None:
-        super().__init__(env)
+        super().__init__(
+            env,
+            "vas",
+            ["增值业务", "月费", "状态", "开通日期", "本次办理"],
+            ("天翼云盘 100G 会员", "¥10.00", "已退订（2026-11-30 止）", "2026-11-24"),
+        )
         self.subscription_id = subscription_id
-        self.heading = QLabel(
+        self.heading.setText(
             f"号码 {number} 的增值业务：选中一项，未订购的办理订购，订购中的办理退订"
         )
-        self.heading.setObjectName("vasHeading")
-        self.heading.setWordWrap(True)
-        self.rows = RowsModel(["增值业务", "月费", "状态", "开通日期", "本次办理"])
-        self.table = make_table(
-            self.rows, ("天翼云盘 100G 会员", "¥10.00", "已退订（2026-11-30 止）", "2026-11-24")
-        )
-        self.table.setObjectName("vasTable")
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._chosen())
-        self.note = QLabel("")
-        self.note.setObjectName("vasNote")
-        self.note.setWordWrap(True)
-        self.error = error_label("vasError")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.note)
-        layout.addWidget(self.error)
         pc, actor = env.app.plan_changes, env.actor
         self.query(lambda: pc.value_added(actor, subscription_id), self._loaded)
 
     def _loaded(self, views: tuple[VasView, ...]) -> None:
-        self.rows.set_rows(
+        self.show_rows(
             [
                 (
                     v.name,
@@ -74,22 +59,13 @@ class VasChoosePage(WizardPage):
             ],
             list(views),
         )
-        self.enter()
-
-    def enter(self) -> None:
-        self.table.setFocus()
-        if self.rows.rowCount() and not self.table.selectionModel().hasSelection():
-            self.table.selectRow(0)
 
     def chosen(self) -> VasView | None:
-        index = self.table.selectionModel().currentIndex()
-        if not index.isValid():
-            return None
-        view = self.rows.payload(index.row())
-        assert isinstance(view, VasView)
+        view = self.payload()
+        assert view is None or isinstance(view, VasView)
         return view
 
-    def _chosen(self) -> None:
+    def chosen_changed(self) -> None:
         v = self.chosen()
         self.error.clear()
         if v is None:
@@ -132,13 +108,9 @@ class VasChoosePage(WizardPage):
             d.submit = submit
             proceed()
 
-        def refused(exc: HallError) -> bool:
-            if isinstance(exc, ValidationError):
-                self.error.setText(exc.text)
-                return True
-            return False
-
-        self.query(lambda: pc.vas_terms(actor, req, subscribe=subscribe), quoted, refused)
+        self.query(
+            lambda: pc.vas_terms(actor, req, subscribe=subscribe), quoted, self.field_refused
+        )
 
 
 def open_value_added(context: AccountContext) -> ChangeDialog:
