@@ -18,6 +18,7 @@ from hall_app.db.models import (
     Order,
     OrderLine,
     Payment,
+    QueueTicket,
     Subscription,
     SubscriptionAddon,
 )
@@ -41,7 +42,13 @@ def _sub(hall: HallApp, sub_id: uuid.UUID) -> Subscription:
 
 
 def _change(
-    hall: HallApp, clerk: Actor, sub_id: uuid.UUID, code: str, *, pay: bool = False
+    hall: HallApp,
+    clerk: Actor,
+    sub_id: uuid.UUID,
+    code: str,
+    *,
+    pay: bool = False,
+    ticket_id: uuid.UUID | None = None,
 ) -> ChangeDone:
     product = plan_id(hall, code)
     quote = hall.plan_changes.quote_plan_change(clerk, sub_id, product, pay_penalty=pay)
@@ -59,6 +66,7 @@ def _change(
             pay,
             SIGNED,
             quote.terms_text,
+            ticket_id,
         ),
     )
 
@@ -262,3 +270,12 @@ def test_value_added_on_a_suspended_number_is_refused(hall: HallApp, clerk: Acto
         s.get_one(Subscription, n.subscription_id).status = SubscriptionStatus.SUSPENDED
     with pytest.raises(HallError, match="不能办理增值业务"):
         _vas(hall, clerk, n.subscription_id, "VAS_RING", True)
+
+
+def test_the_change_belongs_to_the_visit(hall: HallApp, clerk: Actor) -> None:
+    n = mobile_number(hall, "5G059", skip=6)
+    ticket = hall.queue.issue_ticket(clerk, "billing")
+    done = _change(hall, clerk, n.subscription_id, "5G129", ticket_id=ticket.id)
+    with hall.db.read() as s:
+        assert s.get_one(Order, done.order_id).ticket_id == ticket.id
+        assert s.get_one(QueueTicket, ticket.id).customer_id == n.customer_id
