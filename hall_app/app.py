@@ -37,6 +37,7 @@ from hall_app.services.invoicing import InvoiceService
 from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.performance import PerformanceService
+from hall_app.services.porting import PortingService
 from hall_app.services.queue import QueueService
 from hall_app.services.reports import QueueReportService
 from hall_app.services.staff import StaffService
@@ -76,6 +77,7 @@ class HallApp:
     performance: PerformanceService  # staff figures and the monthly appraisal (员工考核)
     staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
     approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
+    porting: PortingService  # 携号转网资格查询 and 授权码
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -207,4 +209,5 @@ def build_app(
         performance=PerformanceService(db, clock, settings.rules, link),
         staff=StaffService(db, clock, settings.rules, hasher, link=link),
         approvals=ApprovalService(db, clock, settings.rules, link),
+        porting=PortingService(db, settings.rules, clock, shared_segments=shared),
     )
