@@ -54,7 +54,8 @@ from hall_app.domain.porting import (
 )
 from hall_app.domain.pricing import Pricing
 from hall_app.services.actor import Actor
-from hall_app.services.handsets import running_commitment
+from hall_app.services.fixed_line import require_signed
+from hall_app.services.handsets import check_signature, running_commitment
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.pipeline import (
     OrderKind,
@@ -319,8 +320,8 @@ class PortAuthorisation(OrderKind[_Eligible, _Issued]):
     def document_details(
         self, context: _Eligible, fulfilled: _Issued
     ) -> tuple[tuple[str, str], ...]:
+        # The number itself is printed already (业务号码: the order's subscription).
         return (
-            ("携号转网号码", context.number_masked),
             ("资格查询", "已实名、状态正常、无欠费、无未到期协议、在网时长，五项均符合"),
             ("携号转网授权码", fulfilled.code),
             ("授权码有效期至", fmt_local(fulfilled.expires_at)),
@@ -367,8 +368,10 @@ class PortingService:
 
     def issue_port_code(self, actor: Actor, req: PortCodeRequest) -> PortCodeDone:
         """生成授权码: refused unless every condition passes, and while a code of the number is
-        still valid."""
+        still valid. Only for the owner in person: the terms signed on the customer screen."""
         actor.require(Permission.ORDER_CREATE)
+        require_signed(req.terms_text, req.signature_png)
+        check_signature(req.signature_png)
         with self._db.read() as s:
             customer_id = _mobile(s, req.subscription_id).customer_id
         done = self._pipeline.run(

@@ -4,9 +4,12 @@ code: issued once while valid, again after it expired, printed on the acceptance
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import uuid
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -34,8 +37,10 @@ from hall_app.domain.enums import (
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.porting import CODE_ALPHABET, CODE_LENGTH
 from hall_app.services.actor import Actor
+from hall_app.services.documents import DocumentKind
 from hall_app.services.porting import PortCheck, PortCodeDone, PortCodeRequest, PortingService
 from tests.conftest import FakeClock
+from tests.handset_fixtures import SIGNED
 from tests.integration.handset_rows import contract_sale, installment_sale, with_mobile
 from tests.porting_helpers import (
     activated_days_ago,
@@ -57,7 +62,7 @@ def _issue(
 ) -> PortCodeDone:
     """As the wizard does: the terms of the check, signed."""
     check = hall.porting.check_porting(clerk, sub_id)
-    req = PortCodeRequest(sub_id, ticket_id, signature_png=b"png", terms_text=check.terms)
+    req = PortCodeRequest(sub_id, ticket_id, signature_png=SIGNED, terms_text=check.terms)
     return hall.porting.issue_port_code(clerk, req)
 
 
@@ -193,7 +198,7 @@ def test_issue_code(hall: HallApp, clerk: Actor, clock: FakeClock) -> None:
     with hall.db.read() as s:
         order = s.get_one(Order, done.order_id)
         assert order.order_type is OrderType.PORT_AUTH and order.total_fen == 0
-        assert order.subscription_id == sub_id and order.signature_png == b"png"
+        assert order.subscription_id == sub_id and order.signature_png == SIGNED
         assert not s.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
         assert not s.scalars(select(Payment).where(Payment.order_id == order.id)).all()
         row = s.scalars(select(PortAuthCode).where(PortAuthCode.order_id == order.id)).one()
@@ -241,7 +246,9 @@ def test_code_refused_when_a_condition_fails(hall: HallApp, clerk: Actor, clock:
     terms = hall.porting.check_porting(clerk, sub_id).terms
     activated_days_ago(hall, sub_id, 30, clock.now)  # changed after the check
     with pytest.raises(ValidationError) as refused:
-        hall.porting.issue_port_code(clerk, PortCodeRequest(sub_id, terms_text=terms))
+        hall.porting.issue_port_code(
+            clerk, PortCodeRequest(sub_id, signature_png=SIGNED, terms_text=terms)
+        )
     assert refused.value.field == "携号转网"
     assert "入网 30 天，不足 120 天（还差 90 天）" in str(refused.value)
     with hall.db.read() as s:
@@ -254,8 +261,21 @@ def test_code_refused_when_a_condition_fails(hall: HallApp, clerk: Actor, clock:
 def test_terms_signed_must_match(hall: HallApp, clerk: Actor, clock: FakeClock) -> None:
     sub_id = eligible_number(hall, clock.now)
     with pytest.raises(ValidationError) as refused:
-        hall.porting.issue_port_code(clerk, PortCodeRequest(sub_id, terms_text="别的内容"))
+        hall.porting.issue_port_code(
+            clerk, PortCodeRequest(sub_id, signature_png=SIGNED, terms_text="别的内容")
+        )
     assert refused.value.field == "客户确认"
+    terms = hall.porting.check_porting(clerk, sub_id).terms
+    with pytest.raises(ValidationError, match="签字"):  # the owner signs in person
+        hall.porting.issue_port_code(clerk, PortCodeRequest(sub_id, terms_text=terms))
+    with pytest.raises(ValidationError, match="签名图片"):
+        hall.porting.issue_port_code(
+            clerk, PortCodeRequest(sub_id, signature_png=b"png", terms_text=terms)
+        )
+    with hall.db.read() as s:
+        assert not s.scalars(
+            select(PortAuthCode).where(PortAuthCode.subscription_id == sub_id)
+        ).all()
 
 
 def test_order_belongs_to_the_visit(hall: HallApp, clerk: Actor, clock: FakeClock) -> None:
@@ -277,3 +297,20 @@ def test_not_a_mobile_number_or_unknown(hall: HallApp, clerk: Actor) -> None:
     if broadband is not None:
         with pytest.raises(ValidationError, match="只适用于移动号码"):
             hall.porting.check_porting(clerk, broadband)
+
+
+def test_acceptance_form_prints_the_code(
+    hall: HallApp, clerk: Actor, clock: FakeClock, tmp_path: Path
+) -> None:
+    done = _issue(hall, clerk, eligible_number(hall, clock.now))
+    printed = hall.documents.print_document(clerk, done.order_id, DocumentKind.ACCEPTANCE_FORM)
+    pdf = tmp_path / "port-acceptance.pdf"
+    pdf.write_bytes(printed.pdf)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = re.sub(r"\s+", "", text)
+    assert f"携号转网授权码：{done.code}" in flat
+    assert "授权码有效期至：2026-11-2710:00" in flat
+    assert f"业务号码：{done.number_masked}" in flat
+    assert "72小时内有效" in flat
