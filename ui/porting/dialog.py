@@ -58,8 +58,9 @@ def conditions_html(check: PortCheck) -> str:
     )
     return (
         "<table width='100%' cellspacing='0' cellpadding='6' border='1'>"
-        "<tr><th></th><th align='left'>条件</th><th align='left'>结果</th>"
-        f"<th align='left'>说明</th></tr>{rows}</table>"
+        "<tr><th width='4%'></th><th width='16%' align='left'>条件</th>"
+        "<th width='8%' align='left'>结果</th>"
+        f"<th width='72%' align='left'>说明</th></tr>{rows}</table>"
     )
 
 
@@ -148,8 +149,8 @@ class PortConfirmPage(confirm.ConfirmPage):
         return (
             f"<h3>携号转网授权码申请　号码 {html.escape(check.number_masked)}</h3>"
             + conditions_html(check)
-            + "<p>本业务不收费。</p>"
-            + confirm.fees_html((), 0, check.terms)
+            + "<p><b>本业务不收费。</b></p>"
+            + "".join(f"<p>{html.escape(t)}</p>" for t in check.terms.splitlines())
         )
 
     def signed_quote(self) -> object:
