@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date, fmt_local
@@ -268,7 +268,20 @@ class PortAuthorisation(OrderKind[_Eligible, _Issued]):
     def take(
         self, session: Session, actor: Actor, now: datetime, offline: bool
     ) -> Taken[_Eligible]:
-        # Locked: two windows asking for the same number at once get one code.
+        # Two windows asking for the same number at once get one code. The first statement
+        # writes (on the number's valid codes, changing nothing): on SQLite it takes the
+        # database's write lock before anything is read, so the second window waits and then
+        # finds the first one's code; on PostgreSQL the subscription's row lock below does.
+        session.execute(
+            update(PortAuthCode)
+            .where(
+                PortAuthCode.subscription_id == self._subscription_id,
+                PortAuthCode.revoked.is_(False),
+                PortAuthCode.expires_at > now,
+            )
+            .values(revoked=False)
+            .execution_options(synchronize_session=False)
+        )
         sub = _mobile(session, self._subscription_id, lock=True)
         number = shown_number(sub)
         conditions = port_conditions(
