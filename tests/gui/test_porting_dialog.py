@@ -22,7 +22,7 @@ from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import sign_now
 from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_open_mobile_wizard import WAIT, pdf_text
-from tests.porting_helpers import activated_days_ago, eligible_number
+from tests.porting_helpers import activated_days_ago, add_bill, eligible_number
 from ui.app import Session
 from ui.documents import preview
 from ui.main_window.window import MainWindow
@@ -153,4 +153,34 @@ def test_a_failing_condition_blocks_the_code(
         assert not s.scalars(
             select(PortAuthCode).where(PortAuthCode.subscription_id == sub_id)
         ).all()
+    dialog.reject()
+
+
+@pytest.mark.qt_log_ignore(MENU_GRAB)
+def test_refused_at_issue_when_the_number_changed_meanwhile(
+    qtbot: QtBot, session: Session, clock: FakeClock, shown: ShownMessages
+) -> None:
+    hall = session.hall
+    sub_id = eligible_number(hall, clock.now, skip=13)
+    with hall.db.read() as s:
+        number = s.get_one(Subscription, sub_id).service_number
+    window = _logged_in(qtbot, session)
+    dialog = _open_from_record(qtbot, window, number)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.current is dialog.confirm, timeout=WAIT)
+    sign_now(qtbot, dialog)
+    add_bill(hall, sub_id, "2026-10", 12_900, issued=clock.now)  # the billing run, meanwhile
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(shown.items) == 1, timeout=WAIT)
+    assert "不符合携号转网条件" in shown.texts()[0] and "2026-10" in shown.texts()[0]
+    assert dialog.current is dialog.confirm and dialog.draft.issued is None
+    with hall.db.read() as s:
+        assert not s.scalars(
+            select(PortAuthCode).where(PortAuthCode.subscription_id == sub_id)
+        ).all()
+    qtbot.waitUntil(dialog.back_button.isEnabled, timeout=WAIT)
+    qtbot.keyClick(dialog, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: "✗" in dialog.check.conditions.text(), timeout=WAIT)
+    assert "有 1 期未缴账单（2026-10）" in dialog.check.conditions.text()
+    assert not dialog.next_button.isEnabled()
     dialog.reject()

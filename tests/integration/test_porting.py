@@ -26,6 +26,7 @@ from hall_app.db.models import (
     PortAuthCode,
     QueueTicket,
     Subscription,
+    SyncOutbox,
 )
 from hall_app.domain.enums import (
     ContractStatus,
@@ -216,6 +217,11 @@ def test_issue_code(hall: HallApp, clerk: Actor, clock: FakeClock) -> None:
         assert done.code not in text
         number = s.get_one(Subscription, sub_id).service_number
         assert number not in text
+        # the code goes to the central database with the next push, like any order
+        queued = s.scalars(
+            select(SyncOutbox.table_name).where(SyncOutbox.row_id.in_([row.id, order.id]))
+        ).all()
+        assert sorted(queued) == ["orders", "port_auth_codes"]
     check = hall.porting.check_porting(clerk, sub_id)
     assert check.valid_code is not None and check.valid_code.code == done.code
 
