@@ -38,6 +38,7 @@ from hall_app.services.numbers import NumberService
 from hall_app.services.orders import OrderService
 from hall_app.services.performance import PerformanceService
 from hall_app.services.plan_change import PlanChangeService
+from hall_app.services.porting import PortingService
 from hall_app.services.queue import QueueService
 from hall_app.services.reports import QueueReportService
 from hall_app.services.staff import StaffService
@@ -78,6 +79,7 @@ class HallApp:
     staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
     approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
     plan_changes: PlanChangeService  # 套餐变更 and 增值业务
+    porting: PortingService  # 携号转网资格查询 and 授权码
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -211,4 +213,5 @@ def build_app(
         staff=StaffService(db, clock, settings.rules, hasher, link=link),
         approvals=ApprovalService(db, clock, settings.rules, link),
         plan_changes=PlanChangeService(db, settings.rules, clock, handsets, shared_segments=shared),
+        porting=PortingService(db, settings.rules, clock, shared_segments=shared),
     )

@@ -418,6 +418,35 @@ def open_value_added(env: Env) -> Opened:
     return Opened(dialog, [dialog.next_button, dialog.back_button, dialog.cancel_button])
 
 
+def open_porting(env: Env) -> Opened:
+    """携号转网资格 with every condition failing but one: the longest reasons, wrapped."""
+    # imported here: the other businesses' entries in this shared file merge without conflict
+    from hall_app.db.models import HandsetCommitment
+    from hall_app.domain.enums import ContractStatus
+    from tests.integration.handset_rows import with_mobile
+    from tests.porting_helpers import activated_days_ago, add_bill, make_eligible
+    from ui.porting.dialog import PortingDialog
+
+    hall, clock = env.hall, env.hall.clock
+    sold = contract_sale(hall, env.clerk, with_mobile(hall, 14))
+    assert sold.subscription_id is not None
+    make_eligible(hall, sold.subscription_id, clock())
+    with hall.db.unit_of_work() as s:
+        s.execute(
+            update(HandsetCommitment)
+            .where(HandsetCommitment.id == sold.commitment_id)
+            .values(status=ContractStatus.ACTIVE)
+        )
+    activated_days_ago(hall, sold.subscription_id, 87, clock())
+    add_bill(hall, sold.subscription_id, "2026-10", 16_900, issued=clock())
+    dialog = PortingDialog(
+        hall, env.clerk, env.ops, sold.customer_id, sold.subscription_id, "189****0000"
+    )
+    _shown(env, dialog)
+    env.qtbot.waitUntil(lambda: dialog.draft.check is not None, timeout=WAIT)
+    return Opened(dialog, [dialog.next_button, dialog.cancel_button, dialog.check.recheck_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -442,6 +471,7 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "supervisor_desk": open_supervisor_desk,
     "plan_change": open_plan_change,
     "value_added": open_value_added,
+    "porting": open_porting,
 }
 
 

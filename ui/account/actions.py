@@ -64,6 +64,7 @@ ACTIONS: tuple[AccountAction, ...] = (
     #                    shortcut="Ctrl+J", needs_number=False),
     AccountAction("plan_change", "套餐变更", _opener("ui.plan.change", "open_plan_change")),
     AccountAction("value_added", "增值业务", _opener("ui.plan.value_added", "open_value_added")),
+    AccountAction("porting", "携号转网资格", _opener("ui.porting.dialog", "open_porting")),
 )
 
 
