@@ -91,10 +91,13 @@ class TopUpQuote:
 
 @dataclass(frozen=True)
 class TopUpRequest:
-    number: str  # as typed
+    number: str  # as typed ("" with ``subscription_id``)
     amount_fen: int
     payments: tuple[PaymentInput, ...]
     ticket_id: uuid.UUID | None = None
+    # The number chosen on the open record (its digits may be masked to the clerk): used
+    # instead of ``number`` when given.
+    subscription_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -148,13 +151,13 @@ class TopUp(OrderKind[_Target, _Credited]):
     order_type = OrderType.TOP_UP
     action = "order.top_up"
 
-    def __init__(self, rules: BusinessRules, number: str, amount_fen: int) -> None:
+    def __init__(self, rules: BusinessRules, req: TopUpRequest) -> None:
         self._rules = rules
-        self._number = number
-        self._amount_fen = amount_fen
+        self._req = req
+        self._amount_fen = req.amount_fen
 
     def take(self, session: Session, actor: Actor, now: datetime, offline: bool) -> Taken[_Target]:
-        sub = _find(session, self._rules, self._number)
+        sub = _target(session, self._rules, self._req.number, self._req.subscription_id)
         today = business_date(now)
         offer = best_offer(_offers(session), self._amount_fen, today)
         customer = session.get_one(Customer, sub.customer_id)
@@ -234,6 +237,19 @@ class TopUp(OrderKind[_Target, _Credited]):
 # -- lookups -----------------------------------------------------------------------------------
 
 
+def _target(
+    session: Session, rules: BusinessRules, typed: str, subscription_id: uuid.UUID | None
+) -> Subscription:
+    """The number typed, or the one chosen on the record by its id, refused alike."""
+    if subscription_id is None:
+        return _find(session, rules, typed)
+    sub = session.get(Subscription, subscription_id)
+    if sub is None:
+        raise NotFound("没有这个号码，请核对后重新输入", NUMBER_FIELD)
+    _require_live(sub)
+    return sub
+
+
 def _find(session: Session, rules: BusinessRules, typed: str) -> Subscription:
     """The subscription of a typed number, refused in Chinese (field 充值号码): a malformed
     number, another operator's, unknown, cancelled (已拆机) or not yet opened."""
@@ -263,11 +279,17 @@ def _find(session: Session, rules: BusinessRules, typed: str) -> Subscription:
                     NUMBER_FIELD,
                 )
         raise NotFound("没有这个号码，请核对后重新输入", NUMBER_FIELD)
+    _require_live(sub)
+    return sub
+
+
+def _require_live(sub: Subscription) -> None:
+    if sub.kind is SubscriptionKind.BROADBAND:
+        raise ValidationError("宽带账号不能预存话费，请输入手机或固话号码", NUMBER_FIELD)
     if sub.status is SubscriptionStatus.CANCELLED:
         raise ValidationError("该号码已拆机，不能充值", NUMBER_FIELD)
     if sub.status is SubscriptionStatus.PENDING:
         raise ValidationError("该号码尚未开通（待开通），不能充值", NUMBER_FIELD)
-    return sub
 
 
 def _shown(sub: Subscription) -> str:
@@ -311,14 +333,22 @@ class TopUpService:
 
     def find_number(self, actor: Actor, number: str) -> TopUpTarget:
         """The number to top up, with its owner masked for the payer to confirm."""
+        return self._target(actor, number, None)
+
+    def target(self, actor: Actor, subscription_id: uuid.UUID) -> TopUpTarget:
+        """The number chosen on the open record, as ``find_number`` shows it (``number`` is
+        then empty: the record may show it masked)."""
+        return self._target(actor, "", subscription_id)
+
+    def _target(self, actor: Actor, number: str, subscription_id: uuid.UUID | None) -> TopUpTarget:
         actor.require(Permission.ORDER_CREATE)
         with self._db.read() as s:
-            sub = _find(s, self._rules, number)
+            sub = _target(s, self._rules, number, subscription_id)
             owner = s.scalar(select(Customer.name).where(Customer.id == sub.customer_id))
             return TopUpTarget(
                 subscription_id=sub.id,
                 customer_id=sub.customer_id,
-                number=parse_top_up_number(number).digits,
+                number=parse_top_up_number(number).digits if subscription_id is None else "",
                 owner_masked=mask_name(owner or ""),
                 kind=sub.kind,
                 status_text=status_text(sub),
@@ -338,13 +368,20 @@ class TopUpService:
             for o in sorted(valid, key=lambda o: (o.min_amount_fen, o.code))
         )
 
-    def quote_top_up(self, actor: Actor, number: str, amount_fen: int) -> TopUpQuote:
+    def quote_top_up(
+        self,
+        actor: Actor,
+        number: str,
+        amount_fen: int,
+        *,
+        subscription_id: uuid.UUID | None = None,
+    ) -> TopUpQuote:
         """What a top-up of ``amount_fen`` to ``number`` would be: the line, the bonus and the
         offer giving it (the same rules the top-up applies)."""
         actor.require(Permission.ORDER_CREATE)
         check_top_up_amount(amount_fen, self._rules.top_up_min_fen, self._rules.top_up_max_fen)
         with self._db.read() as s:
-            sub = _find(s, self._rules, number)
+            sub = _target(s, self._rules, number, subscription_id)
             offer = best_offer(_offers(s), amount_fen, business_date(self._clock()))
             shown = _shown(sub)
         return TopUpQuote(
@@ -361,8 +398,8 @@ class TopUpService:
         actor.require(Permission.PAYMENT_TAKE)
         check_top_up_amount(req.amount_fen, self._rules.top_up_min_fen, self._rules.top_up_max_fen)
         with self._db.read() as s:
-            owner = _find(s, self._rules, req.number).customer_id
-        kind = TopUp(self._rules, req.number, req.amount_fen)
+            owner = _target(s, self._rules, req.number, req.subscription_id).customer_id
+        kind = TopUp(self._rules, req)
         done = self._pipeline.run(actor, kind, Visit(owner, req.payments, req.ticket_id))
         credited = done.fulfilled
         target = credited.target

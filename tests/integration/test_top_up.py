@@ -205,3 +205,17 @@ def test_the_top_up_belongs_to_the_visit_being_served(hall: HallApp, clerk: Acto
     )
     with hall.db.read() as s:
         assert s.get_one(Order, done.order_id).ticket_id == called.id
+
+
+def test_the_number_chosen_on_the_record_is_topped_up_by_its_id(
+    hall: HallApp, clerk: Actor
+) -> None:
+    n = live_mobile(hall)
+    target = hall.top_up.target(clerk, n.subscription_id)
+    assert target.number == "" and target.customer_id == n.customer_id
+    quote = hall.top_up.quote_top_up(clerk, "", 10_000, subscription_id=n.subscription_id)
+    assert quote.amount_fen == 10_000
+    done = hall.top_up.top_up(
+        clerk, TopUpRequest("", 10_000, cash(10_000), subscription_id=n.subscription_id)
+    )
+    assert balances(hall, n.subscription_id)[0] == n.balance_fen + 10_000 == done.balance_fen
