@@ -218,7 +218,8 @@ class TopUp(OrderKind[_Target, _Credited]):
     def document_details(
         self, context: _Target, fulfilled: _Credited
     ) -> tuple[tuple[str, str], ...]:
-        rows = [("充值号码", context.number_shown), ("充值金额", format_yuan(context.amount_fen))]
+        # 业务号码 (the order's subscription) is printed already.
+        rows = [("充值金额", format_yuan(context.amount_fen))]
         if context.offer is not None:
             rows.append(
                 (

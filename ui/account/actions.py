@@ -62,6 +62,13 @@ def _opener(module: str, name: str) -> Callable[[], Opener]:
 ACTIONS: tuple[AccountAction, ...] = (
     # e.g. AccountAction("bill_payment", "缴费", _opener("ui.bills.payment", "open_bill_payment"),
     #                    shortcut="Ctrl+J", needs_number=False),
+    AccountAction(
+        "top_up",
+        "充值",
+        _opener("ui.top_up.wizard", "open_top_up"),
+        shortcut="Ctrl+U",
+        needs_number=False,
+    ),
 )
 
 
