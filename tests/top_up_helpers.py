@@ -23,13 +23,15 @@ class Number:
     bonus_fen: int
 
 
-def live_mobile(hall: HallApp, skip: int = 0) -> Number:
-    """An active mobile number of the demo."""
+def live_mobile(
+    hall: HallApp, skip: int = 0, kind: SubscriptionKind = SubscriptionKind.MOBILE
+) -> Number:
+    """An active mobile number (or landline) of the demo."""
     with hall.db.read() as s:
         sub = s.scalars(
             select(Subscription)
             .where(
-                Subscription.kind == SubscriptionKind.MOBILE,
+                Subscription.kind == kind,
                 Subscription.status == SubscriptionStatus.ACTIVE,
             )
             .order_by(Subscription.service_number)

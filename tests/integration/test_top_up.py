@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,13 +15,20 @@ from sqlalchemy import func, select
 
 from hall_app.app import HallApp
 from hall_app.db.models import AuditEntry, Invoice, Order, OrderLine, Payment, Subscription
-from hall_app.domain.enums import OrderType, PaymentMethod, SubscriptionStatus, SuspendReason
+from hall_app.domain.enums import (
+    OrderType,
+    PaymentMethod,
+    SubscriptionKind,
+    SubscriptionStatus,
+    SuspendReason,
+)
 from hall_app.domain.errors import HallError, NotFound, ValidationError
 from hall_app.domain.masking import mask_phone
 from hall_app.domain.payments import PaymentInput
 from hall_app.domain.top_up import parse_top_up_amount
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind
+from hall_app.services.numbers import landline_display
 from hall_app.services.top_up import TopUpRequest
 from tests.integration.test_instalments import cash
 from tests.top_up_helpers import balances, live_mobile, offers, set_state
@@ -219,3 +228,31 @@ def test_the_number_chosen_on_the_record_is_topped_up_by_its_id(
         clerk, TopUpRequest("", 10_000, cash(10_000), subscription_id=n.subscription_id)
     )
     assert balances(hall, n.subscription_id)[0] == n.balance_fen + 10_000 == done.balance_fen
+
+
+def test_a_landline_typed_with_its_area_code(hall: HallApp, clerk: Actor) -> None:
+    n = live_mobile(hall, kind=SubscriptionKind.LANDLINE)
+    typed = landline_display(n.number)  # 0591-87654321
+    target = hall.top_up.find_number(clerk, typed)
+    assert target.subscription_id == n.subscription_id and target.kind is SubscriptionKind.LANDLINE
+    done = hall.top_up.top_up(clerk, TopUpRequest(typed, 2_000, cash(2_000)))
+    assert done.number_masked == typed and done.balance_fen == n.balance_fen + 2_000
+
+
+def test_two_windows_topping_up_the_same_number_at_once_both_count(
+    hall: HallApp, clerk: Actor, supervisor: Actor
+) -> None:
+    n = live_mobile(hall)
+    start = threading.Barrier(2)
+
+    def top_up(actor: Actor, fen: int) -> int:
+        start.wait()
+        return hall.top_up.top_up(actor, TopUpRequest(n.number, fen, cash(fen))).balance_fen
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(top_up, (clerk, supervisor), (10_000, 5_000)))
+    assert balances(hall, n.subscription_id)[0] == n.balance_fen + 15_000
+    assert sorted(results) in (
+        [n.balance_fen + 10_000, n.balance_fen + 15_000],
+        [n.balance_fen + 5_000, n.balance_fen + 15_000],
+    )
