@@ -172,6 +172,8 @@ def test_a_top_up_with_change_and_its_receipt(
     assert "实收/找零¥200.00/¥50.00" in receipt
     assert "赠送金额：¥20.00（充100送20，赠款不退）" in receipt
     assert f"业务号码：{mask_phone(other.number)}" in receipt and other.number not in receipt
+    # whoever paid takes the receipt: the owner's name masked on it
+    assert f"客户：{target.owner_masked}证件" in receipt
     assert f"充值后余额：{format_yuan(other.balance_fen + 15_000)}" in receipt
     assert "预存话费发票随消费开具" in receipt and "发票号码" not in receipt
     qtbot.keyClick(view, Qt.Key.Key_Escape)
