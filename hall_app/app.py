@@ -43,6 +43,7 @@ from hall_app.services.queue import QueueService
 from hall_app.services.reports import QueueReportService
 from hall_app.services.staff import StaffService
 from hall_app.services.stock import HandsetStockService
+from hall_app.services.top_up import TopUpService
 from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
 
@@ -80,6 +81,7 @@ class HallApp:
     approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
     plan_changes: PlanChangeService  # 套餐变更 and 增值业务
     porting: PortingService  # 携号转网资格查询 and 授权码
+    top_up: TopUpService  # 充值: a top-up to any of our numbers (receipt only)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -214,4 +216,5 @@ def build_app(
         approvals=ApprovalService(db, clock, settings.rules, link),
         plan_changes=PlanChangeService(db, settings.rules, clock, handsets, shared_segments=shared),
         porting=PortingService(db, settings.rules, clock, shared_segments=shared),
+        top_up=TopUpService(db, settings.rules, clock, shared_segments=shared),
     )

@@ -62,7 +62,7 @@ from hall_app.domain.enums import (
     WorkOrderKind,
 )
 from hall_app.domain.errors import NotFound, ValidationError
-from hall_app.domain.masking import mask_id_number, mask_phone
+from hall_app.domain.masking import mask_id_number, mask_name, mask_phone
 from hall_app.domain.money import format_yuan
 from hall_app.domain.permissions import Permission
 from hall_app.domain.workorders import OPEN
@@ -290,7 +290,7 @@ class DocumentService:
             order_no=order.order_no,
             order_type=_business(order, services),
             created_at=order.submitted_at or order.created_at,  # by the app clock
-            customer_name=customer.name if customer else "",
+            customer_name=_customer_shown(order, customer.name) if customer else "",
             customer_id_masked=_id_masked(customer) if customer else "",
             customer_phone_masked=mask_phone(customer.contact_phone)
             if customer and customer.contact_phone
@@ -663,6 +663,12 @@ def _order_services(session: Session, order: Order) -> _Services | None:
     one subscription on the order row but two on the work order)."""
     wo = _work_order(session, order)
     return _services_of(session, wo) if wo is not None else None
+
+
+def _customer_shown(order: Order, name: str) -> str:
+    """The customer's name as printed: a top-up's masked (张*), since whoever pays for it
+    takes the receipt, and may not be the number's owner."""
+    return mask_name(name) if order.order_type is OrderType.TOP_UP else name
 
 
 def _business(order: Order, services: _Services | None) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QPushButton, QTabWidget, QWidget
@@ -447,6 +447,22 @@ def open_porting(env: Env) -> Opened:
     return Opened(dialog, [dialog.next_button, dialog.cancel_button, dialog.check.recheck_button])
 
 
+def open_top_up(env: Env) -> Opened:
+    """充值 with a number found and an amount with its offer: the taller first page."""
+    from tests.top_up_helpers import live_mobile
+    from ui.top_up.wizard import TopUpDialog
+
+    n = live_mobile(env.hall)
+    dialog = TopUpDialog(env.hall, env.clerk, env.ops, n.customer_id, customer_name="测试")
+    _shown(env, dialog)
+    env.qtbot.keyClicks(dialog.choose.number, n.number)
+    env.qtbot.keyClick(dialog.choose.number, Qt.Key.Key_Return)
+    env.qtbot.waitUntil(lambda: dialog.draft.target is not None, timeout=WAIT)
+    dialog.choose.choose(10_000)
+    env.qtbot.waitUntil(dialog.choose.is_complete, timeout=WAIT)
+    return Opened(dialog, [dialog.next_button, *dialog.choose.quick])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -472,6 +488,7 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "plan_change": open_plan_change,
     "value_added": open_value_added,
     "porting": open_porting,
+    "top_up": open_top_up,
 }
 
 

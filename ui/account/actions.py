@@ -65,6 +65,13 @@ ACTIONS: tuple[AccountAction, ...] = (
     AccountAction("plan_change", "套餐变更", _opener("ui.plan.change", "open_plan_change")),
     AccountAction("value_added", "增值业务", _opener("ui.plan.value_added", "open_value_added")),
     AccountAction("porting", "携号转网资格", _opener("ui.porting.dialog", "open_porting")),
+    AccountAction(
+        "top_up",
+        "充值",
+        _opener("ui.top_up.wizard", "open_top_up"),
+        shortcut="Ctrl+U",
+        needs_number=False,
+    ),
 )
 
 
