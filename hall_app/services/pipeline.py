@@ -268,9 +268,11 @@ class OrderPipeline:
             )
         invoice = self._invoice(session, actor, order_id, customer, pricing, now)
         if visit.ticket_id is not None:
+            # The visitor is the ticket's customer: the first order names them. A later order
+            # of the visit for someone else (a top-up to another's number) leaves it.
             session.execute(
                 update(QueueTicket)
-                .where(QueueTicket.id == visit.ticket_id)
+                .where(QueueTicket.id == visit.ticket_id, QueueTicket.customer_id.is_(None))
                 .values(customer_id=customer.id, updated_at=now)
             )
         audit.record(
