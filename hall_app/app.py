@@ -19,6 +19,7 @@ from hall_app.demo.scanner import DemoSimScanner
 from hall_app.devices.id_reader import IdCardReader
 from hall_app.devices.scanner import SimScanner
 from hall_app.domain.errors import StorageError
+from hall_app.services.account_changes import AccountChangeService
 from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
 from hall_app.services.calendar import CalendarService
@@ -76,6 +77,7 @@ class HallApp:
     performance: PerformanceService  # staff figures and the monthly appraisal (员工考核)
     staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
     approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
+    account_changes: AccountChangeService  # 资料变更, 挂失/解挂, 停机保号/复机
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -146,6 +148,8 @@ def build_app(
     )
     # A synced counter numbers invoices only from the blocks the central database leased it.
     shared = not sync.configured
+    # No vendor SDK is bundled: the demo reader only where the settings ask for it.
+    id_reader = DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None
     return HallApp(
         settings=settings,
         db=db,
@@ -172,8 +176,7 @@ def build_app(
         ),
         sync=sync,
         link=link,
-        # No vendor SDK is bundled: the demo reader only where the settings ask for it.
-        id_reader=DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None,
+        id_reader=id_reader,
         sim_scanner=DemoSimScanner(db) if settings.demo else None,
         slots=SlotService(
             db,
@@ -207,4 +210,7 @@ def build_app(
         performance=PerformanceService(db, clock, settings.rules, link),
         staff=StaffService(db, clock, settings.rules, hasher, link=link),
         approvals=ApprovalService(db, clock, settings.rules, link),
+        account_changes=AccountChangeService(
+            db, settings.rules, clock, id_reader, shared_segments=shared
+        ),
     )
