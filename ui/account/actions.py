@@ -62,6 +62,14 @@ def _opener(module: str, name: str) -> Callable[[], Opener]:
 ACTIONS: tuple[AccountAction, ...] = (
     # e.g. AccountAction("bill_payment", "缴费", _opener("ui.bills.payment", "open_bill_payment"),
     #                    shortcut="Ctrl+J", needs_number=False),
+    AccountAction(
+        "customer_data",
+        "资料变更",
+        _opener("ui.account_changes.customer_data", "open_customer_data"),
+        needs_number=False,
+    ),
+    AccountAction("loss", "挂失/解挂", _opener("ui.account_changes.number", "open_loss")),
+    AccountAction("suspend", "停机保号/复机", _opener("ui.account_changes.number", "open_suspend")),
 )
 
 
