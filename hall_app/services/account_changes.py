@@ -369,7 +369,8 @@ class _NumberChangeKind(OrderKind[_Move, _Done]):
         return {"change": context.what, "before": context.before, "after": audit_state(context.sub)}
 
     def document_details(self, context: _Move, fulfilled: _Done) -> tuple[tuple[str, str], ...]:
-        return (("办理业务", context.what), *context.rows)
+        # the form prints the business (受理业务) and the number (业务号码) of the order itself
+        return tuple(row for row in context.rows if row[0] != "业务号码")
 
 
 # -- the customer's data -------------------------------------------------------------------------
@@ -512,7 +513,7 @@ class _CustomerDataKind(OrderKind[_DataChange, _Done]):
     def document_details(
         self, context: _DataChange, fulfilled: _Done
     ) -> tuple[tuple[str, str], ...]:
-        return (("办理业务", "资料变更"), *context.rows)
+        return context.rows
 
 
 # -- the service ---------------------------------------------------------------------------------

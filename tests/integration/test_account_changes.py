@@ -190,7 +190,13 @@ def test_loss_by_someone_else_and_the_acceptance_form(hall: HallApp, clerk: Acto
     with hall.db.read() as s:
         order = s.get_one(Order, done.order_id)
         assert order.order_type is OrderType.LOSS_REPORT and order.total_fen == 0
-        assert "挂失停机" in order.details_json and NUMBER not in order.details_json
+        assert NUMBER not in order.details_json
+        details = [tuple(row) for row in json.loads(order.details_json)]
+        assert details == [
+            ("原状态", "正常"),
+            ("办理后状态", "停机（挂失停机）"),
+            ("挂失人", "代办人 王**"),
+        ]  # 受理业务 and 业务号码 are the form's own rows
 
 
 def test_change_contact_phone_and_renewed_card(hall: HallApp, clerk: Actor) -> None:
