@@ -135,13 +135,8 @@ class SuspendRequest:
 
 
 @dataclass(frozen=True)
-class ResumeRequest:
-    """复机 after 停机保号."""
-
-    subscription_id: uuid.UUID
-    ticket_id: uuid.UUID | None = None
-    signature_png: bytes | None = None
-    terms_text: str = ""
+class ResumeRequest(SuspendRequest):
+    """复机 after 停机保号 (the same fields as 停机保号)."""
 
 
 NumberChange = LossRequest | ReinstateRequest | SuspendRequest | ResumeRequest
@@ -274,7 +269,7 @@ def _prepare_move(
             rows.append(("机主证件核验", _owner_checked(customer, req, today)))
         to = _restored(session, rules, sub, today)
         key = "reinstate_arrears" if to[1] is SuspendReason.ARREARS else "reinstate"
-    elif isinstance(req, SuspendRequest):
+    elif isinstance(req, SuspendRequest) and not isinstance(req, ResumeRequest):
         what, order_type = "停机保号", OrderType.SUSPEND
         require_status(sub, (SubscriptionStatus.ACTIVE,), what)
         values["fee"] = format_yuan(rules.keep_number_fee_fen) + "/月"

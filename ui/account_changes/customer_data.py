@@ -7,8 +7,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
 from hall_app.devices.id_reader import IdCardData
-from hall_app.domain.errors import HallError
-from hall_app.domain.masking import mask_id_number
 from hall_app.services.account_changes import ADDRESS_MAX, CustomerDataChange
 from ui.account.actions import AccountContext
 from ui.account_changes.frame import ChangeCalls, ChangeDialog, ChangeDraft, RequestPage
@@ -21,7 +19,6 @@ class DataPage(RequestPage):
 
     def __init__(self, env: WizardEnv, calls: ChangeCalls) -> None:
         super().__init__(env, calls)
-        self.card: IdCardData | None = None
         self.phone = QLineEdit()
         self.phone.setObjectName("dataContactPhone")
         self.phone.setPlaceholderText("新的联系电话（任一运营商的手机号码），不变则留空")
@@ -76,25 +73,12 @@ class DataPage(RequestPage):
         return "请填写要变更的资料，或读取换领的身份证（F9）"
 
     def read_card(self) -> None:
-        reader = self.env.app.id_reader
-        if reader is None or not self.read_button.isEnabled():
-            return
-        self.card_label.setText("正在读取身份证…")
+        if self.read_button.isEnabled():
+            super().read_card()
 
-        def failed(exc: HallError) -> bool:
-            self.card_label.setText(exc.text)
-            return True
-
-        self.query(reader.read, self._card_read, failed)
-
-    def _card_read(self, card: IdCardData) -> None:
-        self.card = card
+    def card_text(self, card: IdCardData) -> str:
         ends = "长期" if card.valid_to is None else f"{card.valid_to:%Y-%m-%d}"
-        self.card_label.setText(
-            f"已读取：{card.name}　{mask_id_number(card.id_number)}　"
-            f"有效期 {card.valid_from:%Y-%m-%d} 至 {ends}"
-        )
-        self.complete_changed.emit()
+        return f"{super().card_text(card)}　有效期 {card.valid_from:%Y-%m-%d} 至 {ends}"
 
 
 def open_customer_data(ctx: AccountContext) -> ChangeDialog:

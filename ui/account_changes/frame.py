@@ -14,7 +14,9 @@ from typing import Any
 from PySide6.QtWidgets import QLabel, QWidget
 
 from hall_app.app import HallApp
+from hall_app.devices.id_reader import IdCardData
 from hall_app.domain.errors import HallError
+from hall_app.domain.masking import mask_id_number
 from hall_app.services.account_changes import ChangeDone, ChangeQuote
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind
@@ -65,6 +67,32 @@ class RequestPage(WizardPage):
 
     def request(self) -> object | None:
         raise NotImplementedError
+
+    # -- the ID card reader (F9), for the pages that read one ---------------------------------
+    card: IdCardData | None = None
+    card_label: QLabel
+
+    def read_card(self) -> None:
+        """Read the card on the reader off the GUI thread; the result or the reader's refusal
+        on ``card_label``."""
+        reader = self.env.app.id_reader
+        if reader is None:
+            return
+        self.card_label.setText("正在读取身份证…")
+
+        def failed(exc: HallError) -> bool:
+            self.card_label.setText(exc.text)
+            return True
+
+        self.query(reader.read, self.card_read, failed)
+
+    def card_read(self, card: IdCardData) -> None:
+        self.card = card
+        self.card_label.setText(self.card_text(card))
+        self.complete_changed.emit()
+
+    def card_text(self, card: IdCardData) -> str:
+        return f"已读取：{card.name}　{mask_id_number(card.id_number)}"
 
     def is_complete(self) -> bool:
         return self.request() is not None

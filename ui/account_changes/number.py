@@ -14,8 +14,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QVBox
 
 from hall_app.devices.id_reader import IdCardData
 from hall_app.domain.enums import SubscriptionStatus, SuspendReason
-from hall_app.domain.errors import HallError, ValidationError
-from hall_app.domain.masking import mask_id_number
+from hall_app.domain.errors import ValidationError
 from hall_app.services.account_changes import (
     LossRequest,
     NumberChange,
@@ -44,7 +43,6 @@ class NumberPage(RequestPage):
     def __init__(self, env: WizardEnv, calls: ChangeCalls, what: str, number: str) -> None:
         super().__init__(env, calls)
         self.what = what
-        self.card: IdCardData | None = None
         self.subscription_id: uuid.UUID = env.draft.request
         heading = QLabel(f"<b>{what}</b>　号码 {number}")
         heading.setObjectName("numberHeading")
@@ -98,29 +96,15 @@ class NumberPage(RequestPage):
     def missing(self) -> str:
         return "请读取机主身份证（F9）或输入证件号码"
 
-    def read_card(self) -> None:
-        reader = self.env.app.id_reader
-        if reader is None:
-            return
-        self.card_label.setText("正在读取身份证…")
-
-        def failed(exc: HallError) -> bool:
-            self.card_label.setText(exc.text)
-            return True
-
-        self.query(reader.read, self._card_read, failed)
-
     def _typed(self, _text: str) -> None:
         """A number typed replaces the card read before."""
         if self.card is not None:
             self.card = None
             self.card_label.clear()
 
-    def _card_read(self, card: IdCardData) -> None:
-        self.card = card
+    def card_read(self, card: IdCardData) -> None:
         self.id_number.clear()
-        self.card_label.setText(f"已读取：{card.name}　{mask_id_number(card.id_number)}")
-        self.complete_changed.emit()
+        super().card_read(card)
 
 
 def _number_change(ctx: AccountContext, what: str, sub: SubscriptionView) -> ChangeDialog:
