@@ -104,6 +104,15 @@ def test_loss_then_reinstate_with_the_owners_card(hall: HallApp, clerk: Actor) -
         )
 
 
+def test_a_second_loss_report_of_the_same_number_is_refused(hall: HallApp, clerk: Actor) -> None:
+    owner = make_owner(hall)
+    hall.account_changes.report_loss(clerk, LossRequest(owner.subscription_id))
+    before = _orders(hall)
+    with pytest.raises(ValidationError, match=r"停机（挂失停机）.*不能办理挂失"):
+        hall.account_changes.report_loss(clerk, LossRequest(owner.subscription_id))
+    assert _orders(hall) == before
+
+
 def test_reinstate_by_typed_id_returns_to_arrears_when_a_bill_is_overdue(
     hall: HallApp, clerk: Actor
 ) -> None:
