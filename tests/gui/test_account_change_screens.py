@@ -20,6 +20,7 @@ from hall_app.app import HallApp
 from hall_app.db.models import Customer, Order, Subscription
 from hall_app.devices.id_reader import SimulatedIdCardReader
 from hall_app.domain.enums import OrderType, SubscriptionStatus, SuspendReason
+from hall_app.services.documents import DocumentKind
 from tests.custdata_helpers import card, make_owner
 from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import sign_now
@@ -111,6 +112,10 @@ def test_a_clerk_changes_the_contact_phone(
     _next(qtbot, dialog)
     _done(qtbot, dialog)
     assert "资料变更已办结" in dialog.finish.result.text()
+    qtbot.keyClick(dialog.finish, Qt.Key.Key_F11)  # the acceptance form's preview
+    qtbot.waitUntil(lambda: dialog.finish.preview is not None, timeout=WAIT)
+    assert DocumentKind.ACCEPTANCE_FORM in dialog.finish.previewed
+    dialog.finish.preview.close()
     _screen(dialog, "custdata_done")
     with hall.db.read() as s:
         assert s.get_one(Customer, owner.customer_id).contact_phone == "13305912345"

@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 
 from hall_app.app import HallApp
 from hall_app.db.models import AuditEntry, Customer, Order, Payment, Subscription
+from hall_app.devices.id_reader import DeviceError, SimulatedIdCardReader
 from hall_app.domain.enums import OrderType, SubscriptionStatus, SuspendReason
 from hall_app.domain.errors import ValidationError
 from hall_app.services.account_changes import (
     RENAME_REFUSED,
+    AccountChangeService,
     CustomerDataChange,
     LossRequest,
     ReinstateRequest,
@@ -276,3 +278,14 @@ def test_the_order_belongs_to_the_visit(hall: HallApp, clerk: Actor) -> None:
     )
     with hall.db.read() as s:
         assert s.get_one(Order, done.order_id).ticket_id == ticket_id
+
+
+def test_the_service_reads_the_counters_card_reader(hall: HallApp, clerk: Actor) -> None:
+    with pytest.raises(ValidationError, match="未连接身份证读卡器"):
+        hall.account_changes.read_id_card(clerk)  # the test settings have no reader
+    reader = SimulatedIdCardReader([card()])
+    service = AccountChangeService(hall.db, hall.settings.rules, hall.clock, reader)
+    assert service.read_id_card(clerk).id_number == OWNER_ID
+    reader.present(None)
+    with pytest.raises(DeviceError):
+        service.read_id_card(clerk)
