@@ -21,7 +21,7 @@ from hall_app.db.models import Customer, Order, Subscription
 from hall_app.devices.id_reader import SimulatedIdCardReader
 from hall_app.domain.enums import OrderType, SubscriptionStatus, SuspendReason
 from hall_app.services.documents import DocumentKind
-from tests.custdata_helpers import card, make_owner
+from tests.custdata_helpers import Owner, card, make_owner
 from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import sign_now
 from tests.gui.test_customer_search import _logged_in
@@ -153,6 +153,7 @@ def test_a_clerk_reports_a_loss_then_reinstates_with_the_card(
         lambda: (s := page.selected_subscription()) is not None and "挂失" in s.status_text,
         timeout=WAIT,
     )
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT)
 
     dialog = _menu(qtbot, window, "loss")
     first = dialog.first
@@ -175,4 +176,41 @@ def test_a_clerk_reports_a_loss_then_reinstates_with_the_card(
             select(Order.order_type).where(Order.customer_id == owner.customer_id)
         ).all()
         assert sorted(t.value for t in types) == ["loss_report", "reinstate"]
+    assert not shown.texts()
+
+
+def _suspend_or_resume(
+    qtbot: QtBot, window: MainWindow, owner: Owner, what: str, after: tuple[object, object]
+) -> None:
+    dialog = _menu(qtbot, window, "suspend")
+    assert dialog.first.what == what
+    _next(qtbot, dialog)
+    qtbot.waitUntil(lambda: dialog.current is dialog.confirm, timeout=WAIT)
+    if what == "停机保号":
+        assert "¥5.00/月" in dialog.confirm.summary.text()
+    sign_now(qtbot, dialog)
+    _next(qtbot, dialog)
+    _done(qtbot, dialog)
+    assert f"{what}已办结" in dialog.finish.result.text()
+    with dialog.env.app.db.read() as s:
+        sub = s.get_one(Subscription, owner.subscription_id)
+        assert (sub.status, sub.suspend_reason) == after
+    _next(qtbot, dialog)  # 完成
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
+    page = window.customers
+    qtbot.waitUntil(
+        lambda: (v := page.selected_subscription()) is not None and v.status is after[0],
+        timeout=WAIT,
+    )
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT)
+
+
+def test_a_clerk_suspends_a_number_and_resumes_it(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    owner = make_owner(session.hall)
+    window = _record(qtbot, session, owner.customer_id)
+    suspended = (SubscriptionStatus.SUSPENDED, SuspendReason.VOLUNTARY)
+    _suspend_or_resume(qtbot, window, owner, "停机保号", suspended)
+    _suspend_or_resume(qtbot, window, owner, "复机", (SubscriptionStatus.ACTIVE, None))
     assert not shown.texts()
