@@ -4,7 +4,12 @@ what their order kinds share."""
 from __future__ import annotations
 
 import uuid
+from abc import abstractmethod
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol, TypeVar
+
+from sqlalchemy.orm import Session
 
 from hall_app.db.models import Customer
 from hall_app.db.text_limits import max_length
@@ -13,6 +18,8 @@ from hall_app.domain.enums import (
     BillStatus,
 )
 from hall_app.domain.pricing import Pricing
+from hall_app.services.actor import Actor
+from hall_app.services.pipeline import OrderKind, Priced, Taken
 
 CARD_FIELD = "身份证"
 PHONE_FIELD = "联系电话"
@@ -116,3 +123,32 @@ class Changed:
     number_masked: str
     status_text: str
     rows: tuple[tuple[str, str], ...]
+
+
+class Prepared(Protocol):
+    """An account change checked and worked out (for the quote, and again inside the order)."""
+
+    @property
+    def customer(self) -> Customer: ...
+
+    @property
+    def terms(self) -> str: ...
+
+
+P = TypeVar("P", bound=Prepared)
+
+
+class ZeroFeeChange(OrderKind[P, Changed]):
+    """What the account changes' order kinds share: the change is prepared by one function
+    for the quote and inside the order; it has no lines, only the terms the customer signs."""
+
+    @abstractmethod
+    def prepare(self, session: Session, now: datetime) -> P:
+        """Check and work out the change (raises the clerk's refusal)."""
+
+    def take(self, session: Session, actor: Actor, now: datetime, offline: bool) -> Taken[P]:
+        context = self.prepare(session, now)
+        return Taken(context.customer, context)
+
+    def lines(self, context: P, today: date) -> Priced:
+        return Priced(NO_PRICING, context.terms)

@@ -4,7 +4,7 @@ alike for the quote the customer signs and inside the order (hall_app.services.a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -27,17 +27,14 @@ from hall_app.services.account_requests import (
     ALT_FIELD,
     CARD_FIELD,
     CHANGES_FIELD,
-    NO_PRICING,
     PHONE_FIELD,
     RENAME_REFUSED,
     Changed,
     CustomerDataChange,
+    ZeroFeeChange,
 )
 from hall_app.services.actor import Actor
 from hall_app.services.pipeline import (
-    OrderKind,
-    Priced,
-    Taken,
     terms_clauses,
 )
 
@@ -139,21 +136,15 @@ def prepare_data(session: Session, change: CustomerDataChange, now: datetime) ->
     )
 
 
-class CustomerDataKind(OrderKind[_DataChange, Changed]):
+class CustomerDataKind(ZeroFeeChange[_DataChange]):
     order_type = OrderType.CHANGE_CUSTOMER
     action = "order.change_customer"
 
     def __init__(self, change: CustomerDataChange) -> None:
         self._change = change
 
-    def take(
-        self, session: Session, actor: Actor, now: datetime, offline: bool
-    ) -> Taken[_DataChange]:
-        context = prepare_data(session, self._change, now)
-        return Taken(context.customer, context)
-
-    def lines(self, context: _DataChange, today: date) -> Priced:
-        return Priced(NO_PRICING, context.terms)
+    def prepare(self, session: Session, now: datetime) -> _DataChange:
+        return prepare_data(session, self._change, now)
 
     def fulfil(
         self, session: Session, actor: Actor, order: Order, context: _DataChange, pricing: Pricing

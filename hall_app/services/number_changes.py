@@ -26,7 +26,6 @@ from hall_app.domain.pricing import Pricing
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.services.account_requests import (
     CARD_FIELD,
-    NO_PRICING,
     UNPAID,
     Changed,
     LossRequest,
@@ -34,12 +33,10 @@ from hall_app.services.account_requests import (
     ReinstateRequest,
     ResumeRequest,
     SuspendRequest,
+    ZeroFeeChange,
 )
 from hall_app.services.actor import Actor
 from hall_app.services.pipeline import (
-    OrderKind,
-    Priced,
-    Taken,
     terms_clauses,
 )
 from hall_app.services.subscriptions import (
@@ -194,7 +191,7 @@ def prepare_move(
     )
 
 
-class NumberChangeKind(OrderKind[_Move, Changed]):
+class NumberChangeKind(ZeroFeeChange[_Move]):
     action = "order.account_change"
 
     def __init__(self, rules: BusinessRules, req: NumberChange) -> None:
@@ -202,13 +199,10 @@ class NumberChangeKind(OrderKind[_Move, Changed]):
         self._req = req
         self.order_type = OrderType.LOSS_REPORT  # set per change in take
 
-    def take(self, session: Session, actor: Actor, now: datetime, offline: bool) -> Taken[_Move]:
+    def prepare(self, session: Session, now: datetime) -> _Move:
         move = prepare_move(session, self._rules, self._req, now, final=True)
         self.order_type = move.order_type
-        return Taken(move.customer, move)
-
-    def lines(self, context: _Move, today: date) -> Priced:
-        return Priced(NO_PRICING, context.terms)
+        return move
 
     def fulfil(
         self, session: Session, actor: Actor, order: Order, context: _Move, pricing: Pricing
