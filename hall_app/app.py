@@ -19,6 +19,7 @@ from hall_app.demo.scanner import DemoSimScanner
 from hall_app.devices.id_reader import IdCardReader
 from hall_app.devices.scanner import SimScanner
 from hall_app.domain.errors import StorageError
+from hall_app.services.account_changes import AccountChangeService
 from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
 from hall_app.services.calendar import CalendarService
@@ -82,6 +83,7 @@ class HallApp:
     plan_changes: PlanChangeService  # 套餐变更 and 增值业务
     porting: PortingService  # 携号转网资格查询 and 授权码
     top_up: TopUpService  # 充值: a top-up to any of our numbers (receipt only)
+    account_changes: AccountChangeService  # 资料变更, 挂失/解挂, 停机保号/复机
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -153,6 +155,8 @@ def build_app(
     # A synced counter numbers invoices only from the blocks the central database leased it.
     shared = not sync.configured
     handsets = HandsetService(db, settings.rules, clock, shared_segments=shared, link=link)
+    # No vendor SDK is bundled: the demo reader only where the settings ask for it.
+    id_reader = DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None
     return HallApp(
         settings=settings,
         db=db,
@@ -179,8 +183,7 @@ def build_app(
         ),
         sync=sync,
         link=link,
-        # No vendor SDK is bundled: the demo reader only where the settings ask for it.
-        id_reader=DemoIdCardReader(db, clock) if settings.id_reader == "demo" else None,
+        id_reader=id_reader,
         sim_scanner=DemoSimScanner(db) if settings.demo else None,
         slots=SlotService(
             db,
@@ -217,4 +220,7 @@ def build_app(
         plan_changes=PlanChangeService(db, settings.rules, clock, handsets, shared_segments=shared),
         porting=PortingService(db, settings.rules, clock, shared_segments=shared),
         top_up=TopUpService(db, settings.rules, clock, shared_segments=shared),
+        account_changes=AccountChangeService(
+            db, settings.rules, clock, id_reader, shared_segments=shared
+        ),
     )

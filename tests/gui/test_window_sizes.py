@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 
 from hall_app.app import HallApp
 from hall_app.db.models import Order, Subscription, WorkOrder
-from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus
+from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus, SuspendReason
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalRequest
 from hall_app.services.documents import DocumentKind
@@ -463,6 +463,38 @@ def open_top_up(env: Env) -> Opened:
     return Opened(dialog, [dialog.next_button, *dialog.choose.quick])
 
 
+def _account_context(env: Env) -> object:
+    """A lost number's owner opened as from the record (ui.account_changes' dialogs)."""
+    from tests.custdata_helpers import make_owner
+    from ui.account.actions import AccountContext
+
+    owner = make_owner(env.hall, status=SubscriptionStatus.SUSPENDED, reason=SuspendReason.LOST)
+    record = env.hall.customers.get_customer_record(env.clerk, owner.customer_id)
+    window = _logged_in(env.qtbot, env.session)  # the dialogs' parent, as in the app
+    return AccountContext(
+        env.hall, env.clerk, env.ops, owner.customer_id, record.name,
+        record.subscriptions[0], None, window,
+    )  # fmt: skip
+
+
+def open_customer_data(env: Env) -> Opened:
+    from ui.account_changes.customer_data import open_customer_data as opener
+
+    dialog = opener(_account_context(env))  # type: ignore[arg-type]
+    _shown(env, dialog)
+    return Opened(dialog, [dialog.next_button, dialog.cancel_button, dialog.first.read_button])
+
+
+def open_reinstate(env: Env) -> Opened:
+    from ui.account_changes.number import NumberPage, open_loss
+
+    dialog = open_loss(_account_context(env))  # type: ignore[arg-type]
+    _shown(env, dialog)
+    first = dialog.first
+    assert isinstance(first, NumberPage) and first.what == "解挂"
+    return Opened(dialog, [dialog.next_button, dialog.cancel_button, first.read_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -489,6 +521,8 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "value_added": open_value_added,
     "porting": open_porting,
     "top_up": open_top_up,
+    "customer_data": open_customer_data,
+    "reinstate": open_reinstate,
 }
 
 

@@ -72,6 +72,14 @@ ACTIONS: tuple[AccountAction, ...] = (
         shortcut="Ctrl+U",
         needs_number=False,
     ),
+    AccountAction(
+        "customer_data",
+        "资料变更",
+        _opener("ui.account_changes.customer_data", "open_customer_data"),
+        needs_number=False,
+    ),
+    AccountAction("loss", "挂失/解挂", _opener("ui.account_changes.number", "open_loss")),
+    AccountAction("suspend", "停机保号/复机", _opener("ui.account_changes.number", "open_suspend")),
 )
 
 
