@@ -463,7 +463,7 @@ def open_top_up(env: Env) -> Opened:
     return Opened(dialog, [dialog.next_button, *dialog.choose.quick])
 
 
-def _account_context(env: Env) -> object:
+def _lost_number_context(env: Env) -> object:
     """A lost number's owner opened as from the record (ui.account_changes' dialogs)."""
     from tests.custdata_helpers import make_owner
     from ui.account.actions import AccountContext
@@ -480,7 +480,7 @@ def _account_context(env: Env) -> object:
 def open_customer_data(env: Env) -> Opened:
     from ui.account_changes.customer_data import open_customer_data as opener
 
-    dialog = opener(_account_context(env))  # type: ignore[arg-type]
+    dialog = opener(_lost_number_context(env))  # type: ignore[arg-type]
     _shown(env, dialog)
     return Opened(dialog, [dialog.next_button, dialog.cancel_button, dialog.first.read_button])
 
@@ -488,7 +488,7 @@ def open_customer_data(env: Env) -> Opened:
 def open_reinstate(env: Env) -> Opened:
     from ui.account_changes.number import NumberPage, open_loss
 
-    dialog = open_loss(_account_context(env))  # type: ignore[arg-type]
+    dialog = open_loss(_lost_number_context(env))  # type: ignore[arg-type]
     _shown(env, dialog)
     first = dialog.first
     assert isinstance(first, NumberPage) and first.what == "解挂"
