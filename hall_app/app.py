@@ -41,6 +41,7 @@ from hall_app.services.queue import QueueService
 from hall_app.services.reports import QueueReportService
 from hall_app.services.staff import StaffService
 from hall_app.services.stock import HandsetStockService
+from hall_app.services.transfer import TransferService
 from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
 
@@ -76,6 +77,7 @@ class HallApp:
     performance: PerformanceService  # staff figures and the monthly appraisal (员工考核)
     staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
     approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
+    transfers: TransferService  # 过户: a number moves to another customer
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -207,4 +209,5 @@ def build_app(
         performance=PerformanceService(db, clock, settings.rules, link),
         staff=StaffService(db, clock, settings.rules, hasher, link=link),
         approvals=ApprovalService(db, clock, settings.rules, link),
+        transfers=TransferService(db, settings.rules, clock, numbers, shared_segments=shared),
     )
