@@ -62,6 +62,7 @@ def _opener(module: str, name: str) -> Callable[[], Opener]:
 ACTIONS: tuple[AccountAction, ...] = (
     # e.g. AccountAction("bill_payment", "缴费", _opener("ui.bills.payment", "open_bill_payment"),
     #                    shortcut="Ctrl+J", needs_number=False),
+    AccountAction("transfer", "过户", _opener("ui.transfer.dialog", "open_transfer")),
 )
 
 

@@ -1,0 +1,125 @@
+"""过户 as a clerk does it: the number's 过户 from the record's context, the new owner found by
+their ID number, the checks all passing, both face checks ticked, the duty supervisor's
+password typed at the counter, the new owner signing on the customer screen, then the
+业务受理单 printed. Then the number is the new owner's, both records list the transfer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from hall_app.app import HallApp
+from hall_app.db.models import Customer, Order, Subscription
+from hall_app.demo.reference import DEMO_PASSWORD
+from hall_app.domain.enums import OrderType
+from hall_app.services.actor import Actor
+from hall_app.services.documents import DocumentKind
+from tests.gui.conftest import ShownMessages
+from tests.gui.test_open_mobile_wizard import WAIT, next_page, sign, tick
+from tests.transfer_helpers import pair
+from ui.account.actions import AccountContext, action
+from ui.ops import Operations
+from ui.transfer.dialog import TransferDialog
+
+SHOTS = os.environ.get("TRANSFER_SHOTS")  # a folder: save the pages as PNG (docs/screens)
+
+
+def _shot(widget: object, name: str) -> None:
+    if SHOTS:
+        widget.grab().save(str(Path(SHOTS) / name))  # type: ignore[attr-defined]
+
+
+def _context(hall: HallApp, clerk: Actor, ops: Operations, qtbot: QtBot) -> tuple:
+    p = pair(hall)
+    record = hall.customers.get_customer_record(clerk, p.from_id)
+    sub = next(s for s in record.subscriptions if s.id == p.subscription_id)
+    from PySide6.QtWidgets import QWidget
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    ctx = AccountContext(hall, clerk, ops, p.from_id, record.name, sub, None, parent)
+    return p, ctx
+
+
+def test_a_transfer_at_the_counter(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    p, ctx = _context(hall, clerk, ops, qtbot)
+    wizard = action("transfer").opener()(ctx)
+    assert isinstance(wizard, TransferDialog)
+    qtbot.addWidget(wizard)
+    wizard.resize(QSize(1100, 720))
+    wizard.show()
+    qtbot.waitUntil(wizard.isVisible, timeout=WAIT)
+    with hall.db.read() as s:
+        id_number = s.get_one(Customer, p.to_id).id_number
+    assert id_number
+
+    # 1. the new owner by their ID number; the checks
+    owner = wizard.owner
+    qtbot.keyClicks(owner.search, id_number)
+    qtbot.keyClick(owner.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.draft.check is not None, timeout=WAIT)
+    check = wizard.draft.check
+    assert check is not None and check.allowed
+    assert owner.checks.rowCount() == 4
+    assert "可以过户" in owner.verdict.text()
+    _shot(wizard, "transfer_owner.png")
+    next_page(qtbot, wizard)
+
+    # 2. both face checks and the supervisor at the counter
+    verify = wizard.verify
+    assert not wizard.next_button.isEnabled()
+    tick(qtbot, verify.old_face.passed)
+    tick(qtbot, verify.new_face.passed)
+    assert "主管授权" in wizard.next_hint.text() or "远程审批" in wizard.next_hint.text()
+    qtbot.keyClicks(verify.sup_user, "clerk1")  # the clerk's own password: never
+    qtbot.keyClicks(verify.sup_password, DEMO_PASSWORD)
+    qtbot.keyClick(verify.sup_password, Qt.Key.Key_Return)
+    assert "不能为自己受理的业务授权" in verify.sup_result.text()
+    assert not wizard.next_button.isEnabled()
+    verify.sup_user.clear()
+    qtbot.keyClicks(verify.sup_user, "super1")
+    qtbot.keyClicks(verify.sup_password, DEMO_PASSWORD)
+    qtbot.keyClick(verify.sup_password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.draft.supervisor is not None, timeout=WAIT)
+    assert "黄丽华" in verify.sup_result.text()
+    _shot(wizard, "transfer_verify.png")
+    next_page(qtbot, wizard)
+
+    # 3. the new owner signs on the customer screen; 确认过户
+    confirm = wizard.confirm
+    dialog = confirm.customer_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert check.to_name_masked in dialog.summary.text()
+    assert "过户免费" in dialog.summary.text()
+    sign(dialog.pad, [(60, 120), (120, 60), (180, 140), (260, 70), (330, 130)])
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.draft.signature_png is not None, timeout=WAIT)
+    assert wizard.next_button.text().startswith("确认过户")
+    next_page(qtbot, wizard)
+
+    # 4. done: the acceptance form
+    assert wizard.current is wizard.finish
+    done = wizard.draft.done
+    assert done is not None and done.order_no in wizard.finish.result.text()
+    _shot(wizard, "transfer_done.png")
+    qtbot.keyClick(wizard, Qt.Key.Key_F11)
+    qtbot.waitUntil(lambda: wizard.finish.preview is not None, timeout=WAIT)
+    assert DocumentKind.ACCEPTANCE_FORM in wizard.finish.previewed
+    ops.wait_idle()
+
+    with hall.db.read() as s:
+        assert s.get_one(Subscription, p.subscription_id).customer_id == p.to_id
+        order = s.get_one(Order, done.order_id)
+        assert order.order_type is OrderType.TRANSFER_OWNERSHIP
+        assert order.customer_id == p.to_id and order.signature_png
+        assert order.staff_id == clerk.staff_id
+        assert s.scalar(select(Order.details_json).where(Order.id == done.order_id))
+    new = hall.customers.get_customer_record(clerk, p.to_id)
+    assert [t.order_no for t in new.transfers] == [done.order_no]
+    assert not shown.texts()
