@@ -194,6 +194,14 @@ def _resign(session: Session, sub: Subscription, today: date) -> tuple[str, ...]
     return tuple(out)
 
 
+def _short(resigned: str) -> str:
+    """A re-signed term by its kind, for the form's one line (the terms hold it whole)."""
+    for start, label in (("靓号", "靓号约定"), ("合约机", "合约机约定")):
+        if resigned.startswith(start):
+            return label
+    return "最低在网期"
+
+
 def _locked(sub: Subscription, today: date) -> bool:
     return sub.lock_in_until is not None and sub.lock_in_until >= today
 
@@ -419,7 +427,10 @@ class OwnershipTransferKind(OrderKind[_Context, _Moved]):
             ("新机主人像比对", self._req.new_face_checked_by.strip()),
             ("主管审批", fulfilled.approver),
         ]
-        rows += [("重新签署", t) for t in c.terms_to_resign]
+        if c.terms_to_resign:  # in full in the terms below; here what they are
+            rows.append(
+                ("重新签署", "、".join(_short(t) for t in c.terms_to_resign) + "（见条款第 4 条）")
+            )
         return tuple(rows)
 
 

@@ -3,7 +3,12 @@ arrears refusals, what moves and what stays, and the history under both customer
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tempfile
 from dataclasses import replace
+from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,17 +18,23 @@ from hall_app.db.models import (
     Approval,
     AuditEntry,
     Bill,
+    Device,
+    HandsetCommitment,
     Order,
     OwnershipTransfer,
+    PhoneNumber,
+    PrettyTier,
     Subscription,
 )
 from hall_app.demo.reference import DEMO_PASSWORD
-from hall_app.domain.enums import BillStatus, OrderType
+from hall_app.domain.enums import BillStatus, NumberStatus, OrderType
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalRequest
+from hall_app.services.documents import DocumentKind
 from hall_app.services.transfer import transfer_subject
 from hall_app.services.transfer_history import IN, OUT
+from tests.integration.handset_rows import contract_sale
 from tests.transfer_helpers import Pair, add_bill, fill_card_limit, pair, request
 
 
@@ -242,3 +253,62 @@ def test_the_order_belongs_to_the_visit(hall: HallApp, clerk: Actor, supervisor:
     )
     with hall.db.read() as s:
         assert s.get_one(Order, done.order_id).ticket_id == ticket.id
+
+
+def _number_of_commitment(hall: HallApp, clerk: Actor, p: Pair) -> Pair:
+    """A contract phone on one of the old owner's numbers; that number to transfer."""
+    contract_sale(hall, clerk, p.from_id, starts_on=date(2026, 5, 24), months=24)
+    with hall.db.read() as s:
+        c = s.scalars(
+            select(HandsetCommitment).where(HandsetCommitment.customer_id == p.from_id)
+        ).one()
+        sub = s.get_one(Subscription, c.subscription_id)
+        return Pair(sub.id, p.from_id, p.to_id, sub.service_number)
+
+
+def test_contract_and_pretty_number_terms_are_resigned_and_the_commitment_moves(
+    hall: HallApp, clerk: Actor, supervisor: Actor
+) -> None:
+    p = _number_of_commitment(hall, clerk, pair(hall))
+    with hall.db.unit_of_work() as s:
+        tier = s.scalars(select(PrettyTier).where(PrettyTier.code == "T1")).one()
+        number = s.scalars(select(PhoneNumber).where(PhoneNumber.number == p.number)).first()
+        if number is None:
+            s.add(PhoneNumber(number=p.number, status=NumberStatus.ASSIGNED))
+            s.flush()
+            number = s.scalars(select(PhoneNumber).where(PhoneNumber.number == p.number)).one()
+        number.pretty_tier_id = tier.id
+        tier_name = tier.name
+    check = hall.transfers.check_transfer(clerk, p.subscription_id, p.to_id)
+    assert check.allowed
+    resign = "\n".join(check.terms_to_resign)
+    assert f"靓号（{tier_name}）" in resign
+    assert "合约机约定" in resign and "2028-05-23" in resign
+    assert "4. 新机主确认继续履行以下号码约定" in check.terms_text and resign.split("\n")[0] in (
+        check.terms_text
+    )
+    done = hall.transfers.transfer(clerk, request(p, check, supervisor=supervisor))
+    with hall.db.read() as s:
+        c = s.scalars(
+            select(HandsetCommitment).where(HandsetCommitment.subscription_id == p.subscription_id)
+        ).one()
+        assert c.customer_id == p.to_id  # the obligation goes with the number
+        device = s.get_one(Device, c.device_id)
+        assert device.customer_id == p.from_id  # the handset stays with its buyer
+    # the acceptance form prints the transfer, both face checks and the re-signed terms
+    pdf = hall.documents.preview_document(clerk, done.order_id, DocumentKind.ACCEPTANCE_FORM)
+    text = _pdf_text(pdf.pdf)
+    if out := os.environ.get("TRANSFER_SHOTS"):
+        Path(out, "transfer_acceptance.pdf").write_bytes(pdf.pdf)
+    for expected in ("过户号码", done.number_masked, "新机主人像比对", "主管审批", "重新签署"):
+        assert expected in text, expected
+    assert p.number not in text
+
+
+def _pdf_text(pdf: bytes) -> str:
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        return subprocess.run(
+            ["pdftotext", f.name, "-"], capture_output=True, text=True, check=True
+        ).stdout
