@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -22,6 +23,7 @@ from tests.gui.conftest import ShownMessages
 from tests.gui.test_open_mobile_wizard import WAIT, next_page, sign, tick
 from tests.transfer_helpers import pair
 from ui.account.actions import AccountContext, action
+from ui.customers.record import CustomerRecordView
 from ui.ops import Operations
 from ui.transfer.dialog import TransferDialog
 
@@ -37,8 +39,6 @@ def _context(hall: HallApp, clerk: Actor, ops: Operations, qtbot: QtBot) -> tupl
     p = pair(hall)
     record = hall.customers.get_customer_record(clerk, p.from_id)
     sub = next(s for s in record.subscriptions if s.id == p.subscription_id)
-    from PySide6.QtWidgets import QWidget
-
     parent = QWidget()
     qtbot.addWidget(parent)
     ctx = AccountContext(hall, clerk, ops, p.from_id, record.name, sub, None, parent)
@@ -122,4 +122,12 @@ def test_a_transfer_at_the_counter(
         assert s.scalar(select(Order.details_json).where(Order.id == done.order_id))
     new = hall.customers.get_customer_record(clerk, p.to_id)
     assert [t.order_no for t in new.transfers] == [done.order_no]
+    # both records say so on 基本资料 (过户记录)
+    for customer_id, says in ((p.from_id, "转出给"), (p.to_id, "转入自")):
+        view = CustomerRecordView()
+        qtbot.addWidget(view)
+        view.show_record(hall.customers.get_customer_record(clerk, customer_id))
+        line = view.findChild(QLabel, "field_过户记录")
+        assert line is not None and done.order_no in line.text() and says in line.text()
+        assert done.number_masked in line.text()
     assert not shown.texts()
