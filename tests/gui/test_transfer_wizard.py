@@ -16,17 +16,21 @@ from sqlalchemy import select
 from hall_app.app import HallApp
 from hall_app.db.models import Customer, Order, Subscription
 from hall_app.demo.reference import DEMO_PASSWORD
+from hall_app.devices.id_reader import SimulatedIdCardReader
 from hall_app.domain.enums import OrderType
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind
 from tests.gui.conftest import ShownMessages
-from tests.gui.test_open_mobile_wizard import WAIT, next_page, sign, tick
+from tests.gui.test_customer_search import _logged_in
+from tests.gui.test_open_mobile_wizard import WAIT, card_of, next_page, reader_session, sign, tick
 from tests.transfer_helpers import pair
 from ui.account.actions import AccountContext, action
+from ui.app import Session
 from ui.customers.record import CustomerRecordView
 from ui.ops import Operations
 from ui.transfer.dialog import TransferDialog
 
+__all__ = ["reader_session"]  # the fixture, shared with the 开户 wizard's tests
 SHOTS = os.environ.get("TRANSFER_SHOTS")  # a folder: save the pages as PNG (docs/screens)
 
 
@@ -130,4 +134,37 @@ def test_a_transfer_at_the_counter(
         line = view.findChild(QLabel, "field_过户记录")
         assert line is not None and done.order_no in line.text() and says in line.text()
         assert done.number_masked in line.text()
+    assert not shown.texts()
+
+
+def test_from_the_record_menu_with_the_new_owner_s_card(
+    qtbot: QtBot,
+    reader_session: tuple[Session, SimulatedIdCardReader],
+    shown: ShownMessages,
+) -> None:
+    """The number picked on the record's 号码 tab, 号码业务 → 过户; the new owner's card on
+    the reader (F9) finds them and runs the checks. Without a number picked it is refused."""
+    session, reader = reader_session
+    hall = session.hall
+    p = pair(hall)
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    qtbot.keyClicks(page.query, p.number)
+    qtbot.keyClick(page.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    record = page.current
+    assert record is not None
+    row = next(i for i, s in enumerate(record.subscriptions) if s.id == p.subscription_id)
+    page.record.tables["业务号码"].selectRow(row)
+    page.account_bar.menu_actions["transfer"].trigger()  # Ctrl+E, then its digit
+    qtbot.waitUntil(lambda: window.account_dialog is not None, timeout=WAIT)
+    wizard = window.account_dialog
+    assert isinstance(wizard, TransferDialog)
+    assert wizard.draft.subscription_id == p.subscription_id
+    reader.present(card_of(hall, p.to_id))
+    qtbot.waitUntil(wizard.isActiveWindow, timeout=WAIT)
+    qtbot.keyClick(wizard.owner.search, Qt.Key.Key_F9)
+    qtbot.waitUntil(lambda: wizard.draft.check is not None, timeout=WAIT)
+    assert wizard.draft.to_customer_id == p.to_id and wizard.draft.check.allowed
+    assert wizard.next_button.isEnabled()
     assert not shown.texts()
