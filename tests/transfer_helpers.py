@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
 from hall_app.app import HallApp
 from hall_app.db.models import Bill, Customer, Subscription
@@ -31,6 +32,8 @@ class Pair:
 
 
 def _individuals_with_active_mobile(app: HallApp) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+    partner = aliased(Subscription)
+    in_bundle = exists().where(partner.bundled_with_id == Subscription.id)
     with app.db.read() as s:
         rows = s.execute(
             select(Subscription.id, Subscription.customer_id, Subscription.service_number)
@@ -42,6 +45,8 @@ def _individuals_with_active_mobile(app: HallApp) -> list[tuple[uuid.UUID, uuid.
                 Customer.real_name_verified_at.is_not(None),
                 Customer.birth_date < date(2000, 1, 1),
                 Customer.guardian_id.is_(None),
+                Subscription.bundle_id.is_(None),
+                ~in_bundle,  # not a fusion bundle's member (refused: 融合套餐)
             )
             .order_by(Subscription.service_number)
         ).all()

@@ -231,6 +231,9 @@ def _assess(
             + ("" if state_ok else "：挂失的号码须先解挂，欠费停机的号码须先缴费"),
         )
     )
+    bundled = _bundled(session, sub)
+    if bundled:
+        checks.append(TransferCondition("融合套餐", False, bundled))
     if new is None:
         checks.append(TransferCondition("新机主", False, "新机主不存在，请先查询或登记客户"))
     elif new.id == old.id:
@@ -269,6 +272,20 @@ def _assess(
         terms_text=transfer_terms(number, from_name, to_name, resign),
     )
     return _Assessed(sub, old, new, check)
+
+
+def _bundled(session: Session, sub: Subscription) -> str:
+    """Why a member of a fusion bundle (融合套餐: the broadband billed with a mobile number)
+    is not transferred alone; "" when it is in none."""
+    partner = session.scalar(
+        select(Subscription.service_number).where(
+            Subscription.bundled_with_id == sub.id,
+            Subscription.status != SubscriptionStatus.CANCELLED,
+        )
+    )
+    if sub.bundle_id is None and partner is None:
+        return ""
+    return "融合套餐中的号码不能单独过户：请先办理套餐变更，解除融合后再过户"
 
 
 def _card_limit(

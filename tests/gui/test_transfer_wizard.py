@@ -112,6 +112,7 @@ def test_a_transfer_at_the_counter(
     done = wizard.draft.done
     assert done is not None and done.order_no in wizard.finish.result.text()
     _shot(wizard, "transfer_done.png")
+    qtbot.waitUntil(wizard.isActiveWindow, timeout=WAIT)
     qtbot.keyClick(wizard, Qt.Key.Key_F11)
     qtbot.waitUntil(lambda: wizard.finish.preview is not None, timeout=WAIT)
     assert DocumentKind.ACCEPTANCE_FORM in wizard.finish.previewed

@@ -27,7 +27,13 @@ from hall_app.db.models import (
     Subscription,
 )
 from hall_app.demo.reference import DEMO_PASSWORD
-from hall_app.domain.enums import BillStatus, NumberStatus, OrderType
+from hall_app.domain.enums import (
+    BillStatus,
+    NumberStatus,
+    OrderType,
+    SubscriptionStatus,
+    SuspendReason,
+)
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalRequest
@@ -312,3 +318,28 @@ def _pdf_text(pdf: bytes) -> str:
         return subprocess.run(
             ["pdftotext", f.name, "-"], capture_output=True, text=True, check=True
         ).stdout
+
+
+def test_a_lost_number_or_a_fusion_member_is_not_transferred(
+    hall: HallApp, clerk: Actor, supervisor: Actor
+) -> None:
+    p = pair(hall)
+    with hall.db.unit_of_work() as s:
+        sub = s.get_one(Subscription, p.subscription_id)
+        sub.status, sub.suspend_reason = SubscriptionStatus.SUSPENDED, SuspendReason.LOST
+    check = hall.transfers.check_transfer(clerk, p.subscription_id, p.to_id)
+    state = check.checks[0]
+    assert state.name == "号码状态" and not state.passed and "须先解挂" in state.reason
+    with pytest.raises(ValidationError, match="号码状态"):
+        hall.transfers.transfer(clerk, request(p, check, supervisor=supervisor))
+    with hall.db.read() as s:
+        member = s.execute(
+            select(Subscription.id, Subscription.bundled_with_id)
+            .where(Subscription.bundle_id.is_not(None), Subscription.bundled_with_id.is_not(None))
+            .limit(1)
+        ).first()
+    assert member is not None, "the demo has fusion bundles"
+    for sub_id in member:  # the broadband and the mobile number it is billed with
+        check = hall.transfers.check_transfer(clerk, sub_id, p.to_id)
+        assert not check.allowed
+        assert any(c.name == "融合套餐" and not c.passed for c in check.checks)
