@@ -135,5 +135,6 @@ def request(p: Pair, check: TransferCheck, **more: object) -> TransferRequest:
         new_face_checked_by="人像比对仪 FC-01",
         signature_png=SIGNED,
         terms_text=check.terms_text,
+        from_customer_id=p.from_id,
         **more,  # type: ignore[arg-type]
     )

@@ -69,6 +69,7 @@ FACE_FIELD = "人像比对"
 SUPERVISOR_FIELD = "主管授权"
 CHECKS_FIELD = "过户条件"
 OWN_WORK = "不能为自己受理的业务授权，请另一位值班主管授权"  # four-eyes
+OWNER_CHANGED = "该号码的机主已变化（其他窗口已办理过户），请刷新客户资料后重试"
 FACE_LIMIT = 64  # customers.face_check_by
 # A transfer may start from normal service or a voluntary suspension (停机保号); a lost number
 # is reinstated first (解挂), one suspended for arrears is paid first (缴费).
@@ -105,6 +106,9 @@ class TransferRequest:
     signature_png: bytes | None = None
     terms_text: str = ""
     ticket_id: uuid.UUID | None = None
+    # The owner the clerk's screen showed: when the number changed hands meanwhile (another
+    # window transferred it), refused rather than moved on from the new owner.
+    from_customer_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -335,6 +339,8 @@ class OwnershipTransferKind(OrderKind[_Context, _Moved]):
     def take(self, session: Session, actor: Actor, now: datetime, offline: bool) -> Taken[_Context]:
         req = self._req
         a = _assess(session, self._numbers, req.subscription_id, req.to_customer_id, now, lock=True)
+        if req.from_customer_id is not None and a.old.id != req.from_customer_id:
+            raise ValidationError(OWNER_CHANGED, CHECKS_FIELD)
         if not a.check.allowed:
             failed = [f"{c.name}：{c.reason}" for c in a.check.checks if not c.passed]
             raise ValidationError("不能过户。" + "；".join(failed), CHECKS_FIELD)
@@ -363,7 +369,7 @@ class OwnershipTransferKind(OrderKind[_Context, _Moved]):
             .execution_options(synchronize_session=False)
         ).all()
         if len(moved) != 1:  # moved at another window meanwhile
-            raise ValidationError("该号码的机主已变化，请刷新客户资料后重试", CHECKS_FIELD)
+            raise ValidationError(OWNER_CHANGED, CHECKS_FIELD)
         session.execute(
             update(HandsetCommitment)
             .where(

@@ -41,6 +41,7 @@ from hall_app.services.documents import DocumentKind
 from hall_app.services.transfer import transfer_subject
 from hall_app.services.transfer_history import IN, OUT
 from tests.integration.handset_rows import contract_sale
+from tests.integration.test_instalments_pg import race
 from tests.transfer_helpers import Pair, add_bill, fill_card_limit, pair, request
 
 
@@ -115,7 +116,7 @@ def test_inline_supervisor_moves_the_number_and_both_records_show_it(
     assert p.subscription_id in {s.id for s in new.subscriptions}
     assert p.subscription_id not in {s.id for s in old.subscriptions}
     # done once: the number is no longer the old owner's to give
-    with pytest.raises(ValidationError, match="新机主与原机主是同一客户"):
+    with pytest.raises(ValidationError, match="机主已变化"):
         hall.transfers.transfer(clerk, request(p, check, supervisor=supervisor))
 
 
@@ -343,3 +344,22 @@ def test_a_lost_number_or_a_fusion_member_is_not_transferred(
         check = hall.transfers.check_transfer(clerk, sub_id, p.to_id)
         assert not check.allowed
         assert any(c.name == "融合套餐" and not c.passed for c in check.checks)
+
+
+def test_two_clerks_transferring_the_same_number_at_once(
+    hall: HallApp, clerk: Actor, supervisor: Actor
+) -> None:
+    """On SQLite (the counter's database); tests/integration/test_transfer_pg.py on PG."""
+    two = hall.auth.log_in("clerk2", DEMO_PASSWORD)
+    a = pair(hall)
+    b = Pair(a.subscription_id, a.from_id, pair(hall, skip=1).from_id, a.number)
+    to_a = hall.transfers.check_transfer(clerk, a.subscription_id, a.to_id)
+    to_b = hall.transfers.check_transfer(two, b.subscription_id, b.to_id)
+    refused = race(
+        lambda: hall.transfers.transfer(clerk, request(a, to_a, supervisor=supervisor)),
+        lambda: hall.transfers.transfer(two, request(b, to_b, supervisor=supervisor)),
+    )
+    assert len(refused) == 1 and "机主已变化" in refused[0].text
+    assert _owner(hall, a) in (a.to_id, b.to_id)
+    with hall.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(OwnershipTransfer)) == 1

@@ -72,6 +72,7 @@ class TransferConfirmPage(confirm.ConfirmPage):
             signature_png=d.signature_png,
             terms_text=check.terms_text,
             ticket_id=d.ticket_id,
+            from_customer_id=d.customer_id,
         )
         transfers, actor = self.env.app.transfers, self.env.actor
 
