@@ -19,16 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.domain.approvals import OWNERSHIP_TRANSFER
-from hall_app.domain.enums import ApprovalState
-from hall_app.domain.errors import HallError, ValidationError
-from hall_app.domain.permissions import Permission
+from hall_app.domain.errors import HallError
 from hall_app.services.actor import Actor
-from hall_app.services.approvals import ApprovalRequest, ApprovalView
+from hall_app.services.approvals import ApprovalRequest
 from hall_app.services.customers import CustomerSummary, SearchResult
 from hall_app.services.transfer import TransferCheck, TransferDone, transfer_subject
-from ui.approvals.remote import REMOTE_BUTTON, RemoteApprovalDialog
+from ui.approvals.supervisor import SupervisorApproval
 from ui.keys import shortcut
-from ui.ops import Changes
 from ui.style import set_role
 from ui.table import RowsModel, make_table
 from ui.widgets.fields import FaceCheck, error_label
@@ -219,36 +216,21 @@ class VerifyPage(WizardPage):
             form.addRow(f"{who}核验方式：", face.method_box)
             form.addRow("", face.passed)
             face.passed.toggled.connect(lambda _on: self.complete_changed.emit())
-        box = QGroupBox("值班主管审批（不能由受理营业员本人审批）")
-        self.sup_user = QLineEdit()
-        self.sup_user.setObjectName("transferSupUser")
-        self.sup_password = QLineEdit()
-        self.sup_password.setObjectName("transferSupPassword")
-        self.sup_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.sup_password.returnPressed.connect(self.authorize)
-        self.auth_button = QPushButton("主管授权")
-        self.auth_button.setObjectName("transferAuthorize")
-        self.auth_button.clicked.connect(self.authorize)
-        self.remote_button = QPushButton(f"{REMOTE_BUTTON}…")
-        self.remote_button.setObjectName("transferRemote")
-        self.remote_button.clicked.connect(self.ask_remote)
-        self.sup_result = QLabel("")
-        self.sup_result.setObjectName("transferSupResult")
-        self.sup_result.setWordWrap(True)
-        sup = QFormLayout(box)
-        sup.addRow("主管用户名：", self.sup_user)
-        sup.addRow("密码：", self.sup_password)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.auth_button)
-        buttons.addWidget(self.remote_button)
-        buttons.addStretch(1)
-        sup.addRow("", buttons)
-        sup.addRow("", self.sup_result)
+        self.approval = SupervisorApproval(
+            "值班主管审批（不能由受理营业员本人审批）",
+            env.app,
+            env.actor,
+            env.ops,
+            self.mutate,
+            self._ask,
+            name="transferSup",
+            inline_text="现场授权",
+        )
+        self.approval.changed.connect(self._approval_changed)
         layout = QVBoxLayout(self)
         layout.addWidget(faces)
-        layout.addWidget(box)
+        layout.addWidget(self.approval)
         layout.addStretch(1)
-        self.remote_dialog: RemoteApprovalDialog | None = None
 
     def enter(self) -> None:
         d = transfer_draft(self.env)
@@ -256,40 +238,12 @@ class VerifyPage(WizardPage):
             return
         self.old_face.method_box.setFocus()
 
-    def authorize(self) -> None:
-        auth, user, password = self.env.app.auth, self.sup_user.text(), self.sup_password.text()
-        self.sup_password.clear()
-        d = transfer_draft(self.env)
-
-        def ok(boss: Actor) -> None:
-            d.supervisor, d.approval_id, d.approver = boss, None, boss.full_name
-            set_role(self.sup_result, "ok")
-            self.sup_result.setText(f"已由 {boss.full_name} 现场授权")
-            self.complete_changed.emit()
-
-        def refused(exc: HallError) -> bool:
-            d.supervisor = None
-            set_role(self.sup_result, "error")
-            self.sup_result.setText(exc.text)
-            self.complete_changed.emit()
-            return True
-
-        if user.strip() == self.env.actor.username:
-            refused(ValidationError("不能为自己受理的业务授权，请另一位值班主管授权", "主管授权"))
-            return
-        self.mutate(  # an authorization is audited
-            lambda: auth.authorize(user, password, Permission.APPROVE),
-            ok,
-            refused,
-            changes=Changes.NONE,
-        )
-
-    def ask_remote(self) -> None:
+    def _ask(self) -> ApprovalRequest | None:
         d = transfer_draft(self.env)
         check, sub_id, to_id = d.check, d.subscription_id, d.to_customer_id
         if check is None or sub_id is None or to_id is None:
-            return
-        ask = ApprovalRequest(
+            return None
+        return ApprovalRequest(
             kind=OWNERSHIP_TRANSFER.code,
             subject_ref=transfer_subject(sub_id, to_id),
             request_reason="双方本人到场，已核验证件及人像",
@@ -298,25 +252,10 @@ class VerifyPage(WizardPage):
             ),
             customer_id=to_id,
         )
-        if self.remote_dialog is not None:
-            self.remote_dialog.deleteLater()
-        env = self.env
-        self.remote_dialog = RemoteApprovalDialog(env.app.approvals, env.actor, env.ops, ask, self)
-        self.remote_dialog.decided.connect(self._remote_decided)
-        self.remote_dialog.open()
 
-    def _remote_decided(self, view: ApprovalView) -> None:
-        d = transfer_draft(self.env)
-        if view.state is ApprovalState.APPROVED:
-            d.approval_id, d.supervisor, d.approver = view.id, None, view.approver_name
-            set_role(self.sup_result, "ok")
-            self.sup_result.setText(f"已由 {view.approver_name} 远程批准")
-        else:
-            d.approval_id = None
-            set_role(self.sup_result, "error")
-            self.sup_result.setText(
-                f"远程审批{view.state.label}" + (f"：{view.reason}" if view.reason else "")
-            )
+    def _approval_changed(self) -> None:
+        d, box = transfer_draft(self.env), self.approval
+        d.supervisor, d.approval_id, d.approver = box.supervisor, box.approval_id, box.approver_name
         self.complete_changed.emit()
 
     def is_complete(self) -> bool:
