@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from hall_app.app import HallApp
-from hall_app.db.models import Customer, Order, Subscription
+from hall_app.db.models import Approval, Customer, Order, Subscription
 from hall_app.demo.reference import DEMO_PASSWORD
 from hall_app.devices.id_reader import SimulatedIdCardReader
 from hall_app.domain.enums import OrderType
@@ -168,4 +168,59 @@ def test_from_the_record_menu_with_the_new_owner_s_card(
     qtbot.waitUntil(lambda: wizard.draft.check is not None, timeout=WAIT)
     assert wizard.draft.to_customer_id == p.to_id and wizard.draft.check.allowed
     assert wizard.next_button.isEnabled()
+    assert not shown.texts()
+
+
+def test_a_transfer_approved_remotely(
+    qtbot: QtBot,
+    hall: HallApp,
+    clerk: Actor,
+    supervisor: Actor,
+    ops: Operations,
+    shown: ShownMessages,
+) -> None:
+    """The supervisor is at another counter: 请求远程审批, approved in the inbox; the wizard
+    goes on by itself, and the transfer uses that approval (once)."""
+    p, ctx = _context(hall, clerk, ops, qtbot)
+    wizard = action("transfer").opener()(ctx)
+    assert isinstance(wizard, TransferDialog)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitUntil(wizard.isActiveWindow, timeout=WAIT)
+    with hall.db.read() as s:
+        id_number = s.get_one(Customer, p.to_id).id_number or ""
+    qtbot.keyClicks(wizard.owner.search, id_number)
+    qtbot.keyClick(wizard.owner.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.draft.check is not None, timeout=WAIT)
+    next_page(qtbot, wizard)
+    verify = wizard.verify
+    tick(qtbot, verify.old_face.passed)
+    tick(qtbot, verify.new_face.passed)
+    qtbot.mouseClick(verify.approval.remote_button, Qt.MouseButton.LeftButton)
+    remote = verify.approval.remote_dialog
+    assert remote is not None
+    qtbot.keyClick(remote.reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: remote.approval_id is not None, timeout=WAIT)
+    assert not wizard.next_button.isEnabled()  # still waiting
+    [pending] = hall.approvals.inbox(supervisor)
+    assert pending.kind == "ownership_transfer"
+    hall.approvals.decide(supervisor, pending.id, True, "同意")  # on another counter
+    qtbot.waitUntil(lambda: "远程批准" in verify.approval.sup_result.text(), timeout=8_000)
+    assert wizard.draft.approval_id == pending.id
+    qtbot.waitUntil(lambda: not remote.isVisible(), timeout=WAIT)  # it closes by itself
+    qtbot.waitUntil(wizard.isActiveWindow, timeout=WAIT)
+    next_page(qtbot, wizard)
+    dialog = wizard.confirm.customer_dialog
+    assert dialog is not None
+    sign(dialog.pad, [(60, 120), (120, 60), (180, 140), (260, 70)])
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.draft.signature_png is not None, timeout=WAIT)
+    next_page(qtbot, wizard)
+    done = wizard.draft.done
+    assert done is not None and done.approver == supervisor.full_name
+    ops.wait_idle()
+    with hall.db.read() as s:
+        assert s.get_one(Subscription, p.subscription_id).customer_id == p.to_id
+        approval = s.get_one(Approval, pending.id)
+        assert approval.used_at is not None and approval.order_id == done.order_id
     assert not shown.texts()

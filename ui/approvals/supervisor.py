@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -143,6 +143,10 @@ class SupervisorApproval(QGroupBox):
         approvals = self._app.approvals
         self.remote_dialog = RemoteApprovalDialog(approvals, self._actor, self._ops, ask, self)
         self.remote_dialog.decided.connect(self._remote_decided)
+        # the keyboard goes back to the page's window once the request dialog has gone
+        self.remote_dialog.finished.connect(
+            lambda _r: QTimer.singleShot(0, self.window().activateWindow)
+        )
         self.remote_dialog.open()
 
     def _remote_decided(self, view: ApprovalView) -> None:
