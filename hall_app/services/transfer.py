@@ -22,47 +22,51 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hall_app.clock import Clock, business_date
+from hall_app.clock import Clock
 from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Approval,
-    Bill,
-    Customer,
     HandsetCommitment,
     Order,
     OwnershipTransfer,
-    PhoneNumber,
-    PrettyTier,
     Staff,
     Subscription,
 )
 from hall_app.domain.approvals import OWNERSHIP_TRANSFER
 from hall_app.domain.enums import (
-    BillStatus,
     ContractStatus,
     OrderType,
-    SubscriptionKind,
-    SubscriptionStatus,
-    SuspendReason,
 )
-from hall_app.domain.errors import HallError, ValidationError
-from hall_app.domain.handsets import clawback
-from hall_app.domain.masking import mask_name
-from hall_app.domain.money import format_yuan
+from hall_app.domain.errors import ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.pricing import Pricing
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import record_inline, redeem
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.numbers import NumberService
-from hall_app.services.pipeline import OrderKind, OrderPipeline, Priced, Taken, Visit, terms_clauses
-from hall_app.services.subscriptions import audit_state, shown_number, status_text, subscription_of
+from hall_app.services.pipeline import OrderKind, OrderPipeline, Priced, Taken, Visit
+from hall_app.services.subscriptions import audit_state
+from hall_app.services.transfer_checks import (
+    TransferCheck,
+    TransferCondition,
+    assess,
+    short_term,
+)
+
+__all__ = [
+    "OwnershipTransferKind",
+    "TransferCheck",
+    "TransferCondition",
+    "TransferDone",
+    "TransferRequest",
+    "TransferService",
+    "transfer_subject",
+]
 
 NEW_OWNER_FIELD = "新机主"
 FACE_FIELD = "人像比对"
@@ -71,28 +75,6 @@ CHECKS_FIELD = "过户条件"
 OWN_WORK = "不能为自己受理的业务授权，请另一位值班主管授权"  # four-eyes
 OWNER_CHANGED = "该号码的机主已变化（其他窗口已办理过户），请刷新客户资料后重试"
 FACE_LIMIT = 64  # customers.face_check_by
-# A transfer may start from normal service or a voluntary suspension (停机保号); a lost number
-# is reinstated first (解挂), one suspended for arrears is paid first (缴费).
-FROM_STATES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
-FROM_REASONS = (SuspendReason.VOLUNTARY,)
-
-
-class TransferCondition(NamedTuple):
-    name: str
-    passed: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class TransferCheck:
-    checks: tuple[TransferCondition, ...]
-    arrears_fen: int  # the number's unpaid bills (without late fees: 缴费 quotes those)
-    terms_to_resign: tuple[str, ...]  # pretty-number tier / contract phone / lock-in
-    allowed: bool
-    number_masked: str
-    from_name_masked: str
-    to_name_masked: str
-    terms_text: str  # what the new owner signs (the order refuses any other)
 
 
 @dataclass(frozen=True)
@@ -128,186 +110,6 @@ def transfer_subject(subscription_id: uuid.UUID, to_customer_id: uuid.UUID) -> s
     return f"{subscription_id.hex}:{to_customer_id.hex}"[:64]
 
 
-def transfer_terms(number: str, from_name: str, to_name: str, resign: tuple[str, ...]) -> str:
-    """The terms the new owner signs; the quote and the order both make them here."""
-    c = terms_clauses("transfer")
-    lines = [
-        "1. " + c["transfer"].format(number=number, from_name=from_name, to_name=to_name),
-        "2. " + c["history"],
-        "3. " + c["real_name"],
-    ]
-    if resign:
-        lines.append("4. " + c["resign"] + "；".join(resign) + "。")
-    return "\n".join(lines)
-
-
-# -- the checks, shared by the quote and the order -------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Assessed:
-    sub: Subscription
-    old: Customer
-    new: Customer | None
-    check: TransferCheck
-
-
-def _arrears(session: Session, subscription_id: uuid.UUID) -> tuple[int, int]:
-    """The number's unpaid bills: the amount still owed and how many bills."""
-    row = session.execute(
-        select(func.coalesce(func.sum(Bill.amount_fen - Bill.paid_fen), 0), func.count()).where(
-            Bill.subscription_id == subscription_id,
-            Bill.status.in_([BillStatus.UNPAID, BillStatus.PARTLY_PAID]),
-        )
-    ).one()
-    return int(row[0]), int(row[1])
-
-
-def _resign(session: Session, sub: Subscription, today: date) -> tuple[str, ...]:
-    """What the new owner takes over and signs again: the pretty number's tier, a running
-    contract phone, the minimum term."""
-    out: list[str] = []
-    tier = None
-    if sub.kind is SubscriptionKind.MOBILE:
-        tier = session.scalar(
-            select(PrettyTier)
-            .join(PhoneNumber, PhoneNumber.pretty_tier_id == PrettyTier.id)
-            .where(PhoneNumber.number == sub.service_number)
-        )
-    if tier is not None:
-        out.append(
-            f"靓号（{tier.name}）月最低消费 {format_yuan(tier.min_monthly_fen)}"
-            + (f"，在网至 {sub.lock_in_until:%Y-%m-%d}" if _locked(sub, today) else "")
-        )
-    commitments = session.scalars(
-        select(HandsetCommitment).where(
-            HandsetCommitment.subscription_id == sub.id,
-            HandsetCommitment.status == ContractStatus.ACTIVE,
-        )
-    ).all()
-    for c in commitments:
-        owed = clawback(c.subsidy_fen, c.months, c.starts_on, today)
-        out.append(
-            f"合约机约定：月消费不低于 {format_yuan(c.min_plan_fen)}，"
-            f"合约期至 {c.ends_on:%Y-%m-%d}，"
-            f"提前离网须退还未履约月份的购机优惠（今日为 {format_yuan(owed.amount_fen)}）"
-        )
-    if tier is None and not commitments and _locked(sub, today):
-        assert sub.lock_in_until is not None
-        out.append(f"最低在网期至 {sub.lock_in_until:%Y-%m-%d}")
-    return tuple(out)
-
-
-def _short(resigned: str) -> str:
-    """A re-signed term by its kind, for the form's one line (the terms hold it whole)."""
-    for start, label in (("靓号", "靓号约定"), ("合约机", "合约机约定")):
-        if resigned.startswith(start):
-            return label
-    return "最低在网期"
-
-
-def _locked(sub: Subscription, today: date) -> bool:
-    return sub.lock_in_until is not None and sub.lock_in_until >= today
-
-
-def _assess(
-    session: Session,
-    numbers: NumberService,
-    subscription_id: uuid.UUID,
-    to_customer_id: uuid.UUID,
-    now: datetime,
-    *,
-    lock: bool = False,
-) -> _Assessed:
-    sub = subscription_of(session, subscription_id, lock=lock)
-    old = session.get_one(Customer, sub.customer_id)
-    new = session.get(Customer, to_customer_id, with_for_update=lock or None)
-    today = business_date(now)
-    checks: list[TransferCondition] = []
-    state_ok = sub.status in FROM_STATES and (
-        sub.status is not SubscriptionStatus.SUSPENDED or sub.suspend_reason in FROM_REASONS
-    )
-    checks.append(
-        TransferCondition(
-            "号码状态",
-            state_ok,
-            f"{status_text(sub)}"
-            + ("" if state_ok else "：挂失的号码须先解挂，欠费停机的号码须先缴费"),
-        )
-    )
-    bundled = _bundled(session, sub)
-    if bundled:
-        checks.append(TransferCondition("融合套餐", False, bundled))
-    if new is None:
-        checks.append(TransferCondition("新机主", False, "新机主不存在，请先查询或登记客户"))
-    elif new.id == old.id:
-        checks.append(TransferCondition("新机主", False, "新机主与原机主是同一客户"))
-    elif new.real_name_verified_at is None:
-        checks.append(TransferCondition("实名登记", False, "新机主尚未完成实名登记（人证核验）"))
-    else:
-        checks.append(
-            TransferCondition(
-                "实名登记", True, f"已于 {new.real_name_verified_at:%Y-%m-%d} 实名登记"
-            )
-        )
-        checks.append(_card_limit(session, numbers, new.id, now))
-    arrears, bills = _arrears(session, sub.id)
-    checks.append(
-        TransferCondition(
-            "欠费",
-            arrears == 0,
-            "无未缴账单"
-            if arrears == 0
-            else f"尚有 {bills} 期账单未缴，欠费 {format_yuan(arrears)}："
-            "请先缴费（缴费 Ctrl+J）再办理过户",
-        )
-    )
-    resign = _resign(session, sub, today)
-    number = shown_number(sub)
-    from_name, to_name = mask_name(old.name), mask_name(new.name) if new else ""
-    check = TransferCheck(
-        checks=tuple(checks),
-        arrears_fen=arrears,
-        terms_to_resign=resign,
-        allowed=all(c.passed for c in checks),
-        number_masked=number,
-        from_name_masked=from_name,
-        to_name_masked=to_name,
-        terms_text=transfer_terms(number, from_name, to_name, resign),
-    )
-    return _Assessed(sub, old, new, check)
-
-
-def _bundled(session: Session, sub: Subscription) -> str:
-    """Why a member of a fusion bundle (融合套餐: the broadband billed with a mobile number)
-    is not transferred alone; "" when it is in none."""
-    partner = session.scalar(
-        select(Subscription.service_number).where(
-            Subscription.bundled_with_id == sub.id,
-            Subscription.status != SubscriptionStatus.CANCELLED,
-        )
-    )
-    if sub.bundle_id is None and partner is None:
-        return ""
-    return "融合套餐中的号码不能单独过户：请先办理套餐变更，解除融合后再过户"
-
-
-def _card_limit(
-    session: Session, numbers: NumberService, customer_id: uuid.UUID, now: datetime
-) -> TransferCondition:
-    """The new owner's checks of a new number (age, card limit): the number counts for them."""
-    try:
-        eligibility = numbers.eligibility_in(session, customer_id, now)
-    except HallError as exc:  # an enterprise customer: refused with the reason
-        return TransferCondition("办理资格", False, exc.message)
-    if not eligibility.allowed:
-        return TransferCondition("办理资格", False, "；".join(eligibility.reasons))
-    if eligibility.needs_guardian:
-        return TransferCondition("办理资格", False, "未满 16 周岁不能作为过户的新机主")
-    note = "（过户由值班主管审批）" if eligibility.needs_supervisor else ""
-    return TransferCondition("办理资格", True, "证件名下号码未超过上限" + note)
-
-
 # -- the order kind ----------------------------------------------------------------------------
 
 
@@ -338,7 +140,7 @@ class OwnershipTransferKind(OrderKind[_Context, _Moved]):
 
     def take(self, session: Session, actor: Actor, now: datetime, offline: bool) -> Taken[_Context]:
         req = self._req
-        a = _assess(session, self._numbers, req.subscription_id, req.to_customer_id, now, lock=True)
+        a = assess(session, self._numbers, req.subscription_id, req.to_customer_id, now, lock=True)
         if req.from_customer_id is not None and a.old.id != req.from_customer_id:
             raise ValidationError(OWNER_CHANGED, CHECKS_FIELD)
         if not a.check.allowed:
@@ -452,7 +254,10 @@ class OwnershipTransferKind(OrderKind[_Context, _Moved]):
         ]
         if c.terms_to_resign:  # in full in the terms below; here what they are
             rows.append(
-                ("重新签署", "、".join(_short(t) for t in c.terms_to_resign) + "（见条款第 4 条）")
+                (
+                    "重新签署",
+                    "、".join(short_term(t) for t in c.terms_to_resign) + "（见条款第 4 条）",
+                )
             )
         return tuple(rows)
 
@@ -487,7 +292,7 @@ class TransferService:
         owner re-signs and the full terms text to sign."""
         actor.require(Permission.ORDER_CREATE)
         with self._db.read() as s:
-            return _assess(s, self._numbers, subscription_id, to_customer_id, self._clock()).check
+            return assess(s, self._numbers, subscription_id, to_customer_id, self._clock()).check
 
     def transfer(self, actor: Actor, req: TransferRequest) -> TransferDone:
         actor.require(Permission.ORDER_CREATE)
