@@ -45,6 +45,7 @@ from hall_app.services.reports import QueueReportService
 from hall_app.services.staff import StaffService
 from hall_app.services.stock import HandsetStockService
 from hall_app.services.top_up import TopUpService
+from hall_app.services.transfer import TransferService
 from hall_app.services.workorders import WorkOrderService
 from hall_app.sync.service import SyncService
 
@@ -84,6 +85,7 @@ class HallApp:
     porting: PortingService  # 携号转网资格查询 and 授权码
     top_up: TopUpService  # 充值: a top-up to any of our numbers (receipt only)
     account_changes: AccountChangeService  # 资料变更, 挂失/解挂, 停机保号/复机
+    transfers: TransferService  # 过户: a number moves to another customer
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -223,4 +225,5 @@ def build_app(
         account_changes=AccountChangeService(
             db, settings.rules, clock, id_reader, shared_segments=shared
         ),
+        transfers=TransferService(db, settings.rules, clock, numbers, shared_segments=shared),
     )

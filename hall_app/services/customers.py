@@ -51,6 +51,7 @@ from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.numbers import landline_display
 from hall_app.services.subscriptions import status_text
+from hall_app.services.transfer_history import TransferView, transfers_of
 
 QUERY_FIELD = "查询条件"
 GUARDIAN_FIELD = "监护人"
@@ -256,6 +257,7 @@ class CustomerRecord:
     payments: tuple[PaymentView, ...]
     invoices: tuple[InvoiceView, ...]
     open_tickets: tuple[ServiceTicketView, ...]
+    transfers: tuple[TransferView, ...] = ()  # 过户 out and in (hall_app.services.transfer_history)
 
 
 _SUMMARY_COLUMNS = (
@@ -647,6 +649,7 @@ class CustomerService:
                 )
                 for t in tickets
             ),
+            transfers=transfers_of(session, c.id),
         )
 
 

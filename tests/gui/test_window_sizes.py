@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select, update
 
 from hall_app.app import HallApp
-from hall_app.db.models import Order, Subscription, WorkOrder
+from hall_app.db.models import Customer, Order, Subscription, WorkOrder
 from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus, SuspendReason
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalRequest
@@ -31,6 +31,7 @@ from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_open_mobile_wizard import WAIT, card_of
 from tests.integration.handset_rows import contract_sale, installment_sale
 from tests.integration.test_open_mobile import _customer_without_mobile, _request
+from tests.transfer_helpers import pair
 from ui.app import Session
 from ui.approvals.remote import RemoteApprovalDialog
 from ui.cash.dialog import CashDialog
@@ -53,6 +54,8 @@ from ui.queue.evaluation import EvaluationScreen
 from ui.queue.transfer import TransferDialog
 from ui.screen import FRAME, fitted_size
 from ui.sync.quarantine import QuarantineDialog
+from ui.transfer.dialog import TransferDialog as OwnershipTransferDialog
+from ui.transfer.pages import TransferDraft
 
 USABLE = QSize(1366, 728)  # a 1366×768 monitor less a 40 px taskbar
 
@@ -495,6 +498,21 @@ def open_reinstate(env: Env) -> Opened:
     return Opened(dialog, [dialog.next_button, dialog.cancel_button, first.read_button])
 
 
+def open_ownership_transfer(env: Env) -> Opened:
+    """过户 at its tallest page: the new owner found and every check shown."""
+    p = pair(env.hall)
+    draft = TransferDraft(customer_id=p.from_id, subscription_id=p.subscription_id)
+    wizard = OwnershipTransferDialog(env.hall, env.clerk, env.ops, draft)
+    _shown(env, wizard)
+    with env.hall.db.read() as s:
+        id_number = s.get_one(Customer, p.to_id).id_number or ""
+    env.qtbot.keyClicks(wizard.owner.search, id_number)
+    wizard.owner.search_owner()
+    env.qtbot.waitUntil(lambda: wizard.draft.check is not None, timeout=WAIT)
+    buttons = [wizard.next_button, wizard.back_button, wizard.cancel_button]
+    return Opened(wizard, buttons)
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -523,6 +541,7 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "top_up": open_top_up,
     "customer_data": open_customer_data,
     "reinstate": open_reinstate,
+    "ownership_transfer": open_ownership_transfer,
 }
 
 

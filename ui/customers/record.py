@@ -28,6 +28,7 @@ from ui.handsets.contracts import OVERDUE_RED, HandsetContractsPanel
 from ui.keys import shortcut
 from ui.style import set_role
 from ui.table import RowsModel, fit_columns, make_table
+from ui.transfer.history import transfer_lines
 from ui.workorders.format import appointment
 
 WORK_ORDER_ROWS = 3  # at most: the open work orders' list is as tall as its rows, then scrolls
@@ -209,6 +210,8 @@ class CustomerRecordView(QWidget):
             ("地址", r.address),
             ("实名登记时间", fmt.when(r.real_name_verified_at)),
         ]
+        if r.transfers:
+            rows.append(("过户记录", transfer_lines(r.transfers)))
         if not r.sensitive_shown:
             rows.append(("说明", "证件号码和电话号码已脱敏显示；查看完整信息需值班主管权限"))
         for label, value in rows:

@@ -8,24 +8,18 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QVBoxLayout,
 )
 
 from hall_app.domain.approvals import SECOND_NUMBER_30D
-from hall_app.domain.enums import ApprovalState
 from hall_app.domain.errors import HallError
-from hall_app.domain.permissions import Permission
-from hall_app.services.actor import Actor
-from hall_app.services.approvals import ApprovalRequest, ApprovalView
+from hall_app.services.approvals import ApprovalRequest
 from hall_app.services.open_mobile import second_number_subject
 from hall_app.services.orders import OpenContext
-from ui.approvals.remote import REMOTE_BUTTON, RemoteApprovalDialog
-from ui.open_mobile.base import WizardEnv, WizardPage, error_label
-from ui.ops import Changes
+from ui.approvals.remote import RemoteApprovalDialog
+from ui.approvals.supervisor import SupervisorApproval
+from ui.open_mobile.base import WizardEnv, WizardPage
 from ui.style import set_role
 from ui.widgets.fields import FaceCheck
 
@@ -56,39 +50,22 @@ class EligibilityPage(WizardPage):
         QVBoxLayout(self.guardian_box).addWidget(self.guardian_present)
         self.guardian_box.hide()
 
-        self.supervisor_box = QGroupBox("值班主管授权：现场输入用户名和密码，或请求远程审批")
-        self.sup_user = QLineEdit()
-        self.sup_user.setObjectName("supervisorUser")
-        self.sup_user.setPlaceholderText("主管工号/用户名")
-        self.sup_password = QLineEdit()
-        self.sup_password.setObjectName("supervisorPassword")
-        self.sup_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.sup_password.returnPressed.connect(self.authorize)
-        self.sup_button = QPushButton("授权")
-        self.sup_button.setObjectName("supervisorAuthorize")
-        self.sup_button.clicked.connect(self.authorize)
-        self.remote_button = QPushButton(f"{REMOTE_BUTTON}…")
-        self.remote_button.setObjectName("supervisorRemote")
-        self.remote_button.setToolTip("主管不在窗口：把申请发到值班主管的审批页，批准后自动继续")
-        self.remote_button.clicked.connect(self.ask_remote)
-        self.remote_dialog: RemoteApprovalDialog | None = None
-        self.sup_result = error_label("supervisorResult")
-        password_row = QHBoxLayout()
-        password_row.addWidget(self.sup_password, 1)
-        password_row.addWidget(self.sup_button)
-        password_row.addWidget(self.remote_button)
-        self.sup_form = QFormLayout()
-        for text, field, row in (
-            ("主管用户名", self.sup_user, self.sup_user),
-            ("主管密码", self.sup_password, password_row),
-        ):
-            label = QLabel(f"{text}：")
-            label.setBuddy(field)
-            field.setAccessibleName(text)
-            self.sup_form.addRow(label, row)
-        sup_layout = QVBoxLayout(self.supervisor_box)
-        sup_layout.addLayout(self.sup_form)
-        sup_layout.addWidget(self.sup_result)
+        self.supervisor_box = SupervisorApproval(
+            "值班主管授权：现场输入用户名和密码，或请求远程审批",
+            env.app,
+            env.actor,
+            env.ops,
+            self.mutate,
+            self._ask,
+        )
+        self.supervisor_box.changed.connect(self._approval_changed)
+        box = self.supervisor_box
+        self.sup_user, self.sup_password, self.sup_result = (
+            box.sup_user,
+            box.sup_password,
+            box.sup_result,
+        )
+        self.sup_button, self.remote_button = box.sup_button, box.remote_button
         self.supervisor_box.hide()
 
         layout = QVBoxLayout(self)
@@ -135,64 +112,27 @@ class EligibilityPage(WizardPage):
             self.supervisor_box.show()
         self.complete_changed.emit()
 
-    def ask_remote(self) -> None:
-        """The supervisor is elsewhere: ask them through the inbox; the page goes on by itself
-        once they approve."""
+    @property
+    def remote_dialog(self) -> RemoteApprovalDialog | None:
+        return self.supervisor_box.remote_dialog
+
+    def _ask(self) -> ApprovalRequest | None:
+        """The remote request: the 30-day rule for this customer."""
         ctx = self.draft.context
         if ctx is None:
-            return
-        ask = ApprovalRequest(
+            return None
+        return ApprovalRequest(
             kind=SECOND_NUMBER_30D.code,
             subject_ref=second_number_subject(ctx.customer_id),
             request_reason="",
             summary=f"30天内再次开户 {ctx.id_masked}",
             customer_id=ctx.customer_id,
         )
-        if self.remote_dialog is not None:
-            self.remote_dialog.deleteLater()
-        env = self.env
-        self.remote_dialog = RemoteApprovalDialog(env.app.approvals, env.actor, env.ops, ask, self)
-        self.remote_dialog.decided.connect(self._remote_decided)
-        self.remote_dialog.open()
 
-    def _remote_decided(self, view: ApprovalView) -> None:
-        if view.state is ApprovalState.APPROVED:
-            self.draft.approval_id = view.id
-            self.draft.supervisor = None
-            set_role(self.sup_result, "ok")
-            self.sup_result.setText(f"已由 {view.approver_name} 远程批准")
-        else:
-            self.draft.approval_id = None
-            set_role(self.sup_result, "error")
-            self.sup_result.setText(
-                f"远程审批{view.state.label}" + (f"：{view.reason}" if view.reason else "")
-            )
+    def _approval_changed(self) -> None:
+        self.draft.supervisor = self.supervisor_box.supervisor
+        self.draft.approval_id = self.supervisor_box.approval_id
         self.complete_changed.emit()
-
-    def authorize(self) -> None:
-        auth, user, password = self.env.app.auth, self.sup_user.text(), self.sup_password.text()
-        self.sup_password.clear()
-
-        def ok(boss: Actor) -> None:
-            self.draft.supervisor = boss
-            self.draft.approval_id = None
-            set_role(self.sup_result, "ok")
-            self.sup_result.setText(f"已由 {boss.full_name} 授权")
-            self.complete_changed.emit()
-
-        def refused(exc: HallError) -> bool:
-            self.draft.supervisor = None
-            set_role(self.sup_result, "error")
-            self.sup_result.setText(exc.text)
-            self.complete_changed.emit()
-            return True
-
-        self.mutate(  # an authorization is audited
-            lambda: auth.authorize(user, password, Permission.APPROVE),
-            ok,
-            refused,
-            changes=Changes.NONE,
-        )
 
     def is_complete(self) -> bool:
         ctx = self.draft.context
