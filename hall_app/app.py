@@ -22,6 +22,7 @@ from hall_app.domain.errors import StorageError
 from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
 from hall_app.services.calendar import CalendarService
+from hall_app.services.cancellation import CancellationService
 from hall_app.services.cash import CashService
 from hall_app.services.catalog import CatalogService
 from hall_app.services.coverage import CoverageService
@@ -39,6 +40,7 @@ from hall_app.services.orders import OrderService
 from hall_app.services.performance import PerformanceService
 from hall_app.services.queue import QueueService
 from hall_app.services.reports import QueueReportService
+from hall_app.services.sim_swap import SimSwapService
 from hall_app.services.staff import StaffService
 from hall_app.services.stock import HandsetStockService
 from hall_app.services.workorders import WorkOrderService
@@ -76,6 +78,8 @@ class HallApp:
     performance: PerformanceService  # staff figures and the monthly appraisal (员工考核)
     staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
     approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
+    sim_swaps: SimSwapService  # 补卡/换卡
+    cancellations: CancellationService  # 销户
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -146,6 +150,7 @@ def build_app(
     )
     # A synced counter numbers invoices only from the blocks the central database leased it.
     shared = not sync.configured
+    handsets = HandsetService(db, settings.rules, clock, shared_segments=shared, link=link)
     return HallApp(
         settings=settings,
         db=db,
@@ -198,7 +203,7 @@ def build_app(
             calendar,
             central=LinkedCentral(link) if link.configured else None,
         ),
-        handsets=HandsetService(db, settings.rules, clock, shared_segments=shared, link=link),
+        handsets=handsets,
         instalments=InstallmentService(db, settings.rules, clock, shared_segments=shared),
         stock=HandsetStockService(db, clock),
         handset_returns=HandsetReturnService(db, settings.rules, clock, shared_segments=shared),
@@ -207,4 +212,14 @@ def build_app(
         performance=PerformanceService(db, clock, settings.rules, link),
         staff=StaffService(db, clock, settings.rules, hasher, link=link),
         approvals=ApprovalService(db, clock, settings.rules, link),
+        sim_swaps=SimSwapService(
+            db,
+            settings.rules,
+            clock,
+            LinkedCentral(link) if link.configured else None,
+            shared_segments=shared,
+        ),
+        cancellations=CancellationService(
+            db, settings.rules, clock, handsets, shared_segments=shared
+        ),
     )
