@@ -15,6 +15,7 @@ from hall_app.db.models import (
     Device,
     HandsetCommitment,
     InstallmentContract,
+    PhoneNumber,
     ServiceTicket,
     SimCard,
     Staff,
@@ -24,6 +25,7 @@ from hall_app.db.models import (
 from hall_app.domain.enums import (
     BillStatus,
     ContractStatus,
+    NumberStatus,
     ServiceTicketKind,
     ServiceTicketStatus,
     SimStatus,
@@ -33,8 +35,9 @@ from hall_app.domain.enums import (
     WorkOrderStatus,
 )
 from hall_app.services.actor import Actor
+from tests.handset_fixtures import SIGNED
 
-SIGNED = b"\x89PNG\r\n\x1a\nsigned"
+__all__ = ["SIGNED"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,13 @@ def mobile(app: HallApp, actor: Actor, skip: int = 0) -> Mobile:
             .where(Subscription.id == sub.id)
             .values(balance_fen=8_850, bonus_fen=2_000, sim_id=sim_id)
         )
+        pooled = s.scalar(select(PhoneNumber.id).where(PhoneNumber.number == sub.service_number))
+        if pooled is None:  # in the pool, as a number opened here is
+            s.add(
+                PhoneNumber(
+                    number=sub.service_number, status=NumberStatus.ASSIGNED, hall_id=sub.hall_id
+                )
+            )
     return Mobile(sub.id, sub.customer_id, sub.service_number, sub.hall_id, sim_id)
 
 

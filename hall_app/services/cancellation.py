@@ -363,7 +363,7 @@ class Cancellation(OrderKind[_Cancel, _Cancelled]):
                 .where(SimCard.id == sub.sim_id)
                 .values(status=SimStatus.DEACTIVATED, updated_at=now)
             )
-        session.execute(
+        pooled = session.execute(
             update(PhoneNumber)
             .where(PhoneNumber.number == sub.service_number)
             .values(
@@ -373,7 +373,17 @@ class Cancellation(OrderKind[_Cancel, _Cancelled]):
                 reserved_by_counter_id=None,
                 updated_at=now,
             )
-        )
+            .returning(PhoneNumber.id)
+        ).all()
+        if not pooled:  # a number older than the pool: it enters it, quarantined
+            session.add(
+                PhoneNumber(
+                    number=sub.service_number,
+                    status=NumberStatus.QUARANTINED,
+                    hall_id=sub.hall_id,
+                    quarantined_until=context.quarantined_until,
+                )
+            )
         reopened = False
         if refund:
             session.add(
