@@ -62,6 +62,8 @@ def _opener(module: str, name: str) -> Callable[[], Opener]:
 ACTIONS: tuple[AccountAction, ...] = (
     # e.g. AccountAction("bill_payment", "缴费", _opener("ui.bills.payment", "open_bill_payment"),
     #                    shortcut="Ctrl+J", needs_number=False),
+    AccountAction("sim_swap", "补换卡", _opener("ui.sim_cancel.swap", "open_sim_swap")),
+    AccountAction("cancel", "销户", _opener("ui.sim_cancel.cancel", "open_cancel")),
 )
 
 
