@@ -27,49 +27,38 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import (
-    Bill,
     Customer,
-    Device,
-    InstallmentContract,
-    Instalment,
     Order,
     OrderLine,
     Payment,
     PhoneNumber,
-    ServiceTicket,
     SimCard,
     Subscription,
     SubscriptionAddon,
-    WorkOrder,
 )
 from hall_app.domain.enums import (
-    BillStatus,
-    ContractStatus,
     NumberStatus,
     OrderType,
     PaymentMethod,
-    ServiceTicketKind,
-    ServiceTicketStatus,
     SimStatus,
     SubscriptionKind,
     SubscriptionStatus,
-    WorkOrderStatus,
 )
 from hall_app.domain.errors import ValidationError
-from hall_app.domain.handsets import clawback
 from hall_app.domain.money import format_yuan
 from hall_app.domain.permissions import Permission
 from hall_app.domain.pricing import Pricing, price_fee
 from hall_app.services.actor import Actor
+from hall_app.services.cancel_checks import CancelCondition, conditions
 from hall_app.services.cash import open_session_for_payment
-from hall_app.services.handsets import HandsetService, running_commitment
+from hall_app.services.handsets import HandsetService
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.pipeline import OrderKind, OrderPipeline, Priced, Taken, Visit, terms_clauses
 from hall_app.services.subscriptions import (
@@ -82,17 +71,7 @@ from hall_app.services.subscriptions import (
 
 WHAT = "销户"
 REFUND_LINE = "退还账户预存余额"
-DISPUTE_MARK = "争议"
-OPEN_WORK = (WorkOrderStatus.SCHEDULED, WorkOrderStatus.DISPATCHED)
-OPEN_TICKET = (ServiceTicketStatus.OPEN, ServiceTicketStatus.IN_PROGRESS)
 CANCELLABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
-
-
-@dataclass(frozen=True)
-class CancelCondition:
-    name: str
-    passed: bool
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -143,130 +122,6 @@ def cancel_terms(
         c["cancel_addons"],
     ]
     return "\n".join(f"{i}. {p}" for i, p in enumerate(parts, 1))
-
-
-def conditions(
-    session: Session, sub: Subscription, today: date
-) -> tuple[tuple[CancelCondition, ...], int]:
-    """Each condition of a cancellation, and the clawback of a running contract phone."""
-    out: list[CancelCondition] = []
-    owed = session.scalar(
-        select(func.coalesce(func.sum(Bill.amount_fen - Bill.paid_fen), 0)).where(
-            Bill.subscription_id == sub.id,
-            Bill.status.in_((BillStatus.UNPAID, BillStatus.PARTLY_PAID)),
-        )
-    )
-    owed = int(owed or 0)
-    out.append(
-        CancelCondition(
-            "账单已结清",
-            owed <= 0,
-            f"有未缴话费 {format_yuan(owed)}，请先办理缴费" if owed > 0 else "无未缴账单",
-        )
-    )
-    locked = sub.lock_in_until is not None and sub.lock_in_until >= today
-    out.append(
-        CancelCondition(
-            "合约期",
-            not locked,
-            f"套餐合约期至 {sub.lock_in_until:%Y-%m-%d}，期满前不能销户"
-            if locked and sub.lock_in_until
-            else "不在套餐合约期内",
-        )
-    )
-    commitment = running_commitment(session, sub.id, today)
-    claw = 0
-    if commitment is not None:
-        claw = clawback(
-            commitment.subsidy_fen, commitment.months, commitment.starts_on, today
-        ).amount_fen
-    out.append(
-        CancelCondition(
-            "合约机",
-            commitment is None,
-            f"合约机合约期至 {commitment.ends_on:%Y-%m-%d}，提前解约须退还补贴 "
-            f"{format_yuan(claw)}，合约期内不能销户"
-            if commitment is not None
-            else "无在约合约机",
-        )
-    )
-    left = session.scalar(
-        select(func.coalesce(func.sum(Instalment.amount_fen), 0))
-        .join(InstallmentContract, InstallmentContract.id == Instalment.contract_id)
-        .join(Device, Device.id == InstallmentContract.device_id)
-        .where(
-            Device.subscription_id == sub.id,
-            InstallmentContract.status == ContractStatus.ACTIVE.value,
-            Instalment.paid_at.is_(None),
-        )
-    )
-    left = int(left or 0)
-    running = (
-        session.scalar(
-            select(InstallmentContract.id)
-            .join(Device, Device.id == InstallmentContract.device_id)
-            .where(
-                Device.subscription_id == sub.id,
-                InstallmentContract.status == ContractStatus.ACTIVE.value,
-            )
-            .limit(1)
-        )
-        is not None
-    )
-    out.append(
-        CancelCondition(
-            "分期合同",
-            not running,
-            f"购机分期尚有 {format_yuan(left)} 未还，请先还清或提前结清"
-            if running
-            else "无在途分期合同",
-        )
-    )
-    # The number's own, or a fusion broadband's bundled with it (融合: installed for it).
-    linked = {
-        sub.id,
-        *session.scalars(select(Subscription.id).where(Subscription.bundled_with_id == sub.id)),
-    }
-    if sub.bundled_with_id is not None:
-        linked.add(sub.bundled_with_id)
-    work = session.scalar(
-        select(WorkOrder.work_order_no)
-        .where(
-            or_(
-                WorkOrder.broadband_subscription_id.in_(linked),
-                WorkOrder.landline_subscription_id.in_(linked),
-            ),
-            WorkOrder.status.in_(OPEN_WORK),
-        )
-        .limit(1)
-    )
-    out.append(
-        CancelCondition(
-            "在途工单",
-            work is None,
-            f"装机工单 {work} 尚未完成" if work else "无在途工单",
-        )
-    )
-    dispute = session.scalar(
-        select(ServiceTicket.ticket_no)
-        .where(
-            ServiceTicket.subscription_id == sub.id,
-            ServiceTicket.kind == ServiceTicketKind.COMPLAINT,
-            ServiceTicket.status.in_(OPEN_TICKET),
-            ServiceTicket.category.contains(DISPUTE_MARK),
-        )
-        .limit(1)
-    )
-    out.append(
-        CancelCondition(
-            "余额争议",
-            dispute is None,
-            f"投诉 {dispute} 的费用争议尚未处理完毕，余额有争议时不能销户"
-            if dispute
-            else "无费用争议",
-        )
-    )
-    return tuple(out), claw
 
 
 @dataclass(frozen=True)
