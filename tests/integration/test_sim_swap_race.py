@@ -7,7 +7,6 @@ each counter its own) and on PostgreSQL (the central database; three synced coun
 from __future__ import annotations
 
 import shutil
-import threading
 import uuid
 from pathlib import Path
 
@@ -20,16 +19,14 @@ from hall_app.db.engine import Database, make_engine
 from hall_app.db.models import Hall as HallRow
 from hall_app.db.models import InvoiceSegment, Order, SimCard, Subscription
 from hall_app.domain.enums import OrderType, PaymentMethod, SimStatus
-from hall_app.domain.errors import ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
 from hall_app.services.sim_swap import SimSwapRequest
 from tests.conftest import FakeClock
+from tests.integration.test_handset_race import _in_threads
 from tests.integration.test_sync_resources import Hall
 from tests.integration.test_sync_resources import hall as hall  # the PostgreSQL fixture
 from tests.sim_cancel_helpers import SIGNED, Mobile, iccid, mobile, new_sim
-
-WON = "won"
 
 
 def _request(app: HallApp, clerk: Actor, sub: Mobile, card: str) -> SimSwapRequest:
@@ -63,28 +60,17 @@ def race(
     """Both windows at once; the winner's code. Asserts the loser saved nothing."""
     reqs = {c: _request(apps[c], clerks[c], subs[c], card) for c in apps}
     before = {c: _swaps(app) for c, app in apps.items()}
-    got: dict[str, str] = {}
-    start = threading.Barrier(len(apps))
 
-    def work(code: str) -> None:
-        start.wait()
-        try:
-            apps[code].sim_swaps.replace_sim(clerks[code], reqs[code])
-            got[code] = WON
-        except ValidationError as exc:
-            got[code] = f"{exc.field}|{exc.text}"
-        except BaseException as exc:
-            got[code] = f"error: {type(exc).__name__}: {exc}"
+    def work(code: str) -> str:
+        apps[code].sim_swaps.replace_sim(clerks[code], reqs[code])
+        return code
 
-    threads = [threading.Thread(target=work, args=(c,)) for c in apps]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    winners = [c for c, r in got.items() if r == WON]
+    got = _in_threads([lambda c=c: work(c) for c in apps])  # type: ignore[misc]
+    winners = [g for g in got if g in apps]
     assert len(winners) == 1, got
-    (loser,) = [c for c in got if c != winners[0]]
-    field, message = got[loser].split("|", 1)
+    (loser,) = [c for c in apps if c != winners[0]]
+    (lost,) = [g for g in got if g not in apps]
+    field, message = lost.split("|", 1)
     assert field == "ICCID" and ("已被其他窗口使用" in message or "这张卡已使用" in message), got
     with apps[loser].db.read() as s:
         assert s.get_one(Subscription, subs[loser].id).sim_id == subs[loser].sim_id
