@@ -272,6 +272,7 @@ class SimSwap(OrderKind[_Swap, _Swapped]):
         self, session: Session, actor: Actor, order: Order, context: _Swap, pricing: Pricing
     ) -> _Swapped:
         sub, now = context.sub, context.at
+        order.subscription_id = sub.id  # the number's history lists the swap
         if sub.sim_id is not None:
             session.execute(
                 update(SimCard)
