@@ -18,10 +18,13 @@ from hall_app.services.customers import SubscriptionView
 from hall_app.services.documents import DocumentKind
 from tests.gui.conftest import ShownMessages
 from tests.gui.fixed_helpers import sign_now
+from tests.gui.test_customer_search import _logged_in
 from tests.gui.test_open_mobile_wizard import WAIT
 from tests.sim_cancel_helpers import Mobile, mobile, new_sim, sim_of
 from ui.account.actions import AccountContext, action
+from ui.app import Session
 from ui.ops import Operations
+from ui.sim_cancel.cancel import CancelDialog
 from ui.wizard.dialog import WizardDialog
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -170,3 +173,47 @@ def test_a_refused_cancellation_cannot_go_on(
     qtbot.keyClick(checks.table, Qt.Key.Key_Return, CTRL)
     assert dialog.current is checks
     _shot(dialog, "cancel-refused")
+
+
+def test_from_the_record_menu_a_clerk_cancels_the_selected_number(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    """The 号码业务 menu's 销户 on the number selected on the record's 号码 tab; the record
+    shows it cancelled afterwards."""
+    hall = session.hall
+    sub = mobile(hall, hall.auth.log_in("clerk1", "hall1234"))
+    window = _logged_in(qtbot, session)
+    page = window.customers
+    page.open_customer(sub.customer_id)
+    qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
+    record = page.record
+    table = record.tables["业务号码"]
+    row = next(i for i, v in enumerate(record._record.subscriptions) if v.id == sub.id)  # type: ignore[union-attr]
+    table.setFocus()
+    table.setCurrentIndex(table.model().index(row, 0))
+    assert page.selected_subscription() is not None
+    page.account_bar.menu_actions["cancel"].trigger()  # 号码业务 (Ctrl+E) → 销户
+    qtbot.waitUntil(
+        lambda: window.account_dialog is not None and window.account_dialog.isVisible(),
+        timeout=WAIT,
+    )
+    dialog = window.account_dialog
+    assert isinstance(dialog, CancelDialog)
+    qtbot.waitUntil(lambda: dialog.draft.check is not None, timeout=WAIT)
+    assert dialog.draft.subscription_id == sub.id
+    qtbot.keyClick(dialog.checks.table, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: dialog.current is dialog.confirm, timeout=WAIT)
+    sign_now(qtbot, dialog)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: dialog.current is dialog.finish, timeout=WAIT)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, CTRL)  # 完成
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
+    # The record refreshed from the order's announcement: the number is 已销户.
+    qtbot.waitUntil(
+        lambda: any(
+            v.id == sub.id and v.status is SubscriptionStatus.CANCELLED
+            for v in (record._record.subscriptions if record._record else ())  # type: ignore[union-attr]
+        ),
+        timeout=WAIT,
+    )
+    assert shown.items == []
