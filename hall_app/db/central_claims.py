@@ -157,7 +157,17 @@ def take_sim(
         .returning(SimCard.id)
     ).scalar_one_or_none()
     if sim is None or before is None:
-        raise ValidationError(f"ICCID {iccid} 已被其他窗口使用或租用，请换一张", "ICCID")
+        # As it is now, not as read before the UPDATE: the loser of a race waited on the
+        # winner's lock and must be told the card is used.
+        status = central.execute(select(SIMS.c.status).where(SIMS.c.iccid == iccid)).scalar()
+        if status is None:
+            raise ValidationError(f"中心库存中没有 ICCID {iccid} 的卡，请核对或换一张", "ICCID")
+        if SimStatus(status) is not SimStatus.IN_STOCK:
+            raise ValidationError(
+                f"这张卡{SimStatus(status).label}（ICCID {iccid}，可能刚被其他窗口使用），请换一张",
+                "ICCID",
+            )
+        raise ValidationError(f"ICCID {iccid} 已租给其他窗口离线销售，请换一张", "ICCID")
     return fetch_with_parents(central, SIMS, dict(before))
 
 

@@ -33,6 +33,7 @@ from hall_app.db.central_claims import LinkedCentral
 from hall_app.db.engine import Database
 from hall_app.db.models import Bill, Customer, Order, SimCard, Subscription, VatCategory
 from hall_app.db.text_limits import check_text
+from hall_app.devices.id_reader import IdCardData
 from hall_app.domain.enums import (
     BillStatus,
     OrderType,
@@ -42,7 +43,7 @@ from hall_app.domain.enums import (
     SuspendReason,
 )
 from hall_app.domain.errors import ValidationError
-from hall_app.domain.masking import mask_iccid
+from hall_app.domain.masking import mask_iccid, mask_name
 from hall_app.domain.money import format_yuan
 from hall_app.domain.payments import PaymentInput, SettledPayment
 from hall_app.domain.permissions import Permission
@@ -88,6 +89,7 @@ class SimSwapRequest:
     signature_png: bytes | None = None
     terms_text: str = ""
     ticket_id: uuid.UUID | None = None
+    id_card: IdCardData | None = None  # the owner's card as read: checked against the owner
 
 
 @dataclass(frozen=True)
@@ -338,6 +340,19 @@ class SimSwapService:
         link = self._central.link if self._central is not None else None
         return check_scanned_sim(self._db, link, actor.counter_id, self._clock(), scanned, WHAT)
 
+    def verify_owner(self, actor: Actor, subscription_id: uuid.UUID, card: IdCardData) -> str:
+        """The card read is the number's owner's (same ID number and name): their masked name;
+        refused (field 身份证) otherwise: only the owner may have a new card."""
+        actor.require(Permission.ORDER_CREATE)
+        with self._db.read() as s:
+            owner = s.get_one(Customer, subscription_of(s, subscription_id).customer_id)
+            same = (owner.id_number or "").upper() == card.id_number.strip().upper()
+            if not same or owner.name != card.name.strip():
+                raise ValidationError(
+                    "读取的身份证不是该号码机主的证件，补换卡须机主本人持证办理", "身份证"
+                )
+            return mask_name(owner.name)
+
     def quote_sim_swap(self, actor: Actor, subscription_id: uuid.UUID, iccid: str) -> SimSwapQuote:
         """The fee and the terms the owner signs, as ``replace_sim`` will make them."""
         actor.require(Permission.ORDER_CREATE)
@@ -370,6 +385,8 @@ class SimSwapService:
             raise ValidationError("请登记人像比对的设备编号或核验人", "人像比对")
         check_text(Customer.face_check_by, req.face_checked_by.strip())
         iccid = parse_iccid(req.iccid).value
+        if req.id_card is not None:
+            self.verify_owner(actor, req.subscription_id, req.id_card)
         with self._db.read() as s:
             customer_id = subscription_of(s, req.subscription_id).customer_id
         visit = Visit(customer_id, req.payments, req.ticket_id, req.signature_png, req.terms_text)

@@ -49,6 +49,8 @@ def _open(qtbot: QtBot, key: str, context: AccountContext) -> WizardDialog:
     dialog.resize(1366 - 20, 728 - 40)
     dialog.open()
     qtbot.waitUntil(dialog.isVisible, timeout=WAIT)
+    dialog.activateWindow()  # as the main window leaves it: the clerk's keys go to it
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=WAIT)
     return dialog
 
 
@@ -217,3 +219,30 @@ def test_from_the_record_menu_a_clerk_cancels_the_selected_number(
         timeout=WAIT,
     )
     assert shown.items == []
+
+
+def test_f8_reads_the_owners_card_and_refuses_another(
+    qtbot: QtBot, hall: HallApp, clerk: Actor, ops: Operations, shown: ShownMessages
+) -> None:
+    from dataclasses import replace
+
+    from hall_app.devices.id_reader import SimulatedIdCardReader
+    from tests.gui.test_open_mobile_wizard import card_of
+
+    sub, other = mobile(hall, clerk), mobile(hall, clerk, skip=1)
+    assert other.customer_id != sub.customer_id
+    reader = SimulatedIdCardReader(
+        [card_of(hall, other.customer_id), card_of(hall, sub.customer_id)]
+    )
+    app = replace(hall, id_reader=reader)
+    context = replace(_context(hall, clerk, ops, sub, qtbot), app=app)
+    dialog = _open(qtbot, "sim_swap", context)
+    page = dialog.check  # type: ignore[attr-defined]
+    assert page.read_button.isVisible()
+    qtbot.keyClick(page.id_ok, Qt.Key.Key_F8)  # a stranger's card first
+    qtbot.waitUntil(lambda: bool(shown.items), timeout=WAIT)
+    assert "不是该号码机主" in shown.texts()[0] and not page.id_ok.isChecked()
+    qtbot.keyClick(page.id_ok, Qt.Key.Key_F8)  # then the owner's
+    qtbot.waitUntil(page.id_ok.isChecked, timeout=WAIT)
+    assert dialog.env.draft.id_card is not None and "核对一致" in page.id_ok.text()
+    assert page.face.hasFocus()

@@ -170,3 +170,25 @@ def test_a_cancelled_number_gets_no_card(hall: HallApp, clerk: Actor) -> None:
         hall.sim_swaps.replace_sim(clerk, req)
     assert "不能办理补换卡" in err.value.text
     assert sim_of(hall, new) is SimStatus.IN_STOCK
+
+
+def test_the_card_read_must_be_the_owners(hall: HallApp, clerk: Actor) -> None:
+    from tests.gui.test_open_mobile_wizard import card_of
+
+    sub, other = mobile(hall, clerk), mobile(hall, clerk, skip=1)
+    own = card_of(hall, sub.customer_id)
+    assert hall.sim_swaps.verify_owner(clerk, sub.id, own).startswith(own.name[0])
+    if other.customer_id != sub.customer_id:
+        stranger = card_of(hall, other.customer_id)
+        with pytest.raises(ValidationError) as err:
+            hall.sim_swaps.verify_owner(clerk, sub.id, stranger)
+        assert err.value.field == "身份证" and "不是该号码机主" in err.value.text
+        req = replace(_request(hall, clerk, sub.id, new_sim(hall, 7)), id_card=stranger)
+        before = _orders(hall)
+        with pytest.raises(ValidationError):
+            hall.sim_swaps.replace_sim(clerk, req)
+        assert _orders(hall) == before
+    done = hall.sim_swaps.replace_sim(
+        clerk, replace(_request(hall, clerk, sub.id, new_sim(hall, 8)), id_card=own)
+    )
+    assert done.order_no

@@ -71,7 +71,7 @@ def race(
     (loser,) = [c for c in apps if c != winners[0]]
     (lost,) = [g for g in got if g not in apps]
     field, message = lost.split("|", 1)
-    assert field == "ICCID" and ("已被其他窗口使用" in message or "这张卡已使用" in message), got
+    assert field == "ICCID" and "这张卡已使用" in message and card in message, got
     with apps[loser].db.read() as s:
         assert s.get_one(Subscription, subs[loser].id).sim_id == subs[loser].sim_id
         status = s.scalar(select(SimCard.status).where(SimCard.iccid == card))

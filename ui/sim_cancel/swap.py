@@ -9,8 +9,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+)
 
+from hall_app.devices.id_reader import IdCardData
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.domain.telecom import iccid_as_typed, parse_iccid
@@ -19,6 +27,7 @@ from hall_app.services.sim_stock import SimView
 from hall_app.services.sim_swap import SimSwapDone, SimSwapQuote, SimSwapRequest
 from ui.account.actions import AccountContext
 from ui.demo import SIM_SCAN_HINT, add_sim_scan_shortcut
+from ui.keys import shortcut
 from ui.ops import Changes
 from ui.sim_cancel.common import number_of
 from ui.style import set_role
@@ -41,6 +50,7 @@ class SwapDraft(DraftBase):
     id_verified: bool = False
     face_checked_by: str = ""
     sim: SimView | None = None
+    id_card: IdCardData | None = None  # read on the reader (F8) and matched to the owner
     quote: SimSwapQuote | None = None
     done: SimSwapDone | None = None
 
@@ -56,6 +66,7 @@ class SwapDraft(DraftBase):
             signature_png=self.signature_png,
             terms_text=self.quote.terms,
             ticket_id=self.ticket_id,
+            id_card=self.id_card,
         )
 
 
@@ -105,6 +116,12 @@ class CheckPage(WizardPage):
         note.setWordWrap(True)
         set_role(note, "muted")
         layout.addWidget(note)
+        if env.app.id_reader is not None:  # F8 reads the owner's card and checks it is theirs
+            self.read_button = QPushButton("读身份证 (F8)")
+            self.read_button.setObjectName("swapReadCard")
+            self.read_button.clicked.connect(self.read_card)
+            shortcut(self, "F8", self.read_card)
+            form.insertRow(0, "", self.read_button)
         if env.app.sim_scanner is not None:  # demo mode: F9 "scans" a free test card
             add_sim_scan_shortcut(
                 self, self.iccid, env.app.sim_scanner, env.actor, self.query, self._refuse
@@ -112,6 +129,24 @@ class CheckPage(WizardPage):
             layout.addWidget(QLabel(SIM_SCAN_HINT))
         layout.addStretch(1)
         self._seq = 0
+
+    def read_card(self) -> None:
+        reader, swaps, actor = self.env.app.id_reader, self.env.app.sim_swaps, self.env.actor
+        d = _draft(self.env)
+        assert reader is not None and d.subscription_id is not None
+        sub = d.subscription_id
+
+        def read() -> tuple[IdCardData, str]:
+            card = reader.read()
+            return card, swaps.verify_owner(actor, sub, card)
+
+        def matched(got: tuple[IdCardData, str]) -> None:
+            d.id_card = got[0]
+            self.id_ok.setChecked(True)
+            self.id_ok.setText(f"已读取机主 {got[1]} 的身份证并核对一致")
+            self.face.setFocus()
+
+        self.query(read, matched, label="正在读取身份证…")
 
     def enter(self) -> None:
         (self.id_ok if not self.id_ok.isChecked() else self.iccid).setFocus()
