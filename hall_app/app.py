@@ -23,6 +23,7 @@ from hall_app.services.account_changes import AccountChangeService
 from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
 from hall_app.services.calendar import CalendarService
+from hall_app.services.cancellation import CancellationService
 from hall_app.services.cash import CashService
 from hall_app.services.catalog import CatalogService
 from hall_app.services.coverage import CoverageService
@@ -42,6 +43,7 @@ from hall_app.services.plan_change import PlanChangeService
 from hall_app.services.porting import PortingService
 from hall_app.services.queue import QueueService
 from hall_app.services.reports import QueueReportService
+from hall_app.services.sim_swap import SimSwapService
 from hall_app.services.staff import StaffService
 from hall_app.services.stock import HandsetStockService
 from hall_app.services.top_up import TopUpService
@@ -86,6 +88,8 @@ class HallApp:
     top_up: TopUpService  # 充值: a top-up to any of our numbers (receipt only)
     account_changes: AccountChangeService  # 资料变更, 挂失/解挂, 停机保号/复机
     transfers: TransferService  # 过户: a number moves to another customer
+    sim_swaps: SimSwapService  # 补卡/换卡
+    cancellations: CancellationService  # 销户
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -226,4 +230,14 @@ def build_app(
             db, settings.rules, clock, id_reader, shared_segments=shared
         ),
         transfers=TransferService(db, settings.rules, clock, numbers, shared_segments=shared),
+        sim_swaps=SimSwapService(
+            db,
+            settings.rules,
+            clock,
+            LinkedCentral(link) if link.configured else None,
+            shared_segments=shared,
+        ),
+        cancellations=CancellationService(
+            db, settings.rules, clock, handsets, shared_segments=shared
+        ),
     )

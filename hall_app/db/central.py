@@ -237,16 +237,7 @@ class Claim:
             )
             .values(status=NumberStatus.RESERVED, reserved_until=self.until)
         )
-        central.execute(
-            update(SimCard)
-            .where(
-                SimCard.iccid == self.iccid,
-                SimCard.status == SimStatus.ASSIGNED,
-                SimCard.taken_by_counter_id == self.counter_id,
-                SimCard.updated_at == self.stamp,
-            )
-            .values(status=SimStatus.IN_STOCK, taken_by_counter_id=None)
-        )
+        SimClaim(self.iccid, self.counter_id, self.stamp).undo(central)
 
     def keep(self, session: Session) -> None:
         _keep(
@@ -438,4 +429,46 @@ class DeviceClaim:
         ]
 
 
-Undoable = Claim | FixedClaim | DeviceClaim  # a claim a failed order gives back
+@dataclass(frozen=True)
+class SimClaim:
+    """A SIM claimed alone at the central database (补换卡) for an order that then failed:
+    back in stock, undone at once or by the next sync round; only that very claim."""
+
+    iccid: str
+    counter_id: uuid.UUID
+    stamp: datetime
+
+    PREFIX: ClassVar[str] = "unsim:"
+
+    def undo(self, central: Session) -> None:
+        central.execute(
+            update(SimCard)
+            .where(
+                SimCard.iccid == self.iccid,
+                SimCard.status == SimStatus.ASSIGNED,
+                SimCard.taken_by_counter_id == self.counter_id,
+                SimCard.updated_at == self.stamp,
+            )
+            .values(status=SimStatus.IN_STOCK, taken_by_counter_id=None)
+        )
+
+    def keep(self, session: Session) -> None:
+        _keep(
+            session,
+            f"{self.PREFIX}{self.iccid}",
+            {
+                "iccid": self.iccid,
+                "counter_id": str(self.counter_id),
+                "stamp": self.stamp.isoformat(),
+            },
+        )
+
+    @classmethod
+    def kept(cls, session: Session) -> list[tuple[str, SimClaim]]:
+        return [
+            (key, cls(d["iccid"], uuid.UUID(d["counter_id"]), datetime.fromisoformat(d["stamp"])))
+            for key, d in _kept(session, cls.PREFIX)
+        ]
+
+
+Undoable = Claim | FixedClaim | DeviceClaim | SimClaim  # a claim a failed order gives back

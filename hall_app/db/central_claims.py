@@ -136,6 +136,41 @@ def unbook_slot(central: Session, slot_id: uuid.UUID, counter_id: uuid.UUID, now
     )
 
 
+def take_sim(
+    central: Session,
+    iccid: str,
+    counter_id: uuid.UUID,
+    now: datetime,
+    before: Any,
+) -> list[tuple[Table, dict[str, Any]]]:
+    """At the central database, in the caller's transaction: the SIM (as it was: ``before``)
+    becomes assigned to the counter, by one conditional UPDATE. Returns it with its parents for
+    a counter that never had it."""
+    sim = central.execute(
+        update(SimCard)
+        .where(
+            SimCard.iccid == iccid,
+            SimCard.status == SimStatus.IN_STOCK,
+            free_to(SIMS, counter_id),
+        )
+        .values(status=SimStatus.ASSIGNED, taken_by_counter_id=counter_id, updated_at=now)
+        .returning(SimCard.id)
+    ).scalar_one_or_none()
+    if sim is None or before is None:
+        # As it is now, not as read before the UPDATE: the loser of a race waited on the
+        # winner's lock and must be told the card is used.
+        status = central.execute(select(SIMS.c.status).where(SIMS.c.iccid == iccid)).scalar()
+        if status is None:
+            raise ValidationError(f"中心库存中没有 ICCID {iccid} 的卡，请核对或换一张", "ICCID")
+        if SimStatus(status) is not SimStatus.IN_STOCK:
+            raise ValidationError(
+                f"这张卡{SimStatus(status).label}（ICCID {iccid}，可能刚被其他窗口使用），请换一张",
+                "ICCID",
+            )
+        raise ValidationError(f"ICCID {iccid} 已租给其他窗口离线销售，请换一张", "ICCID")
+    return fetch_with_parents(central, SIMS, dict(before))
+
+
 class LinkedCentral:
     """``CentralClaims`` over a ``CentralLink``: each method one transaction there."""
 
@@ -145,6 +180,10 @@ class LinkedCentral:
     @property
     def online(self) -> bool:
         return self._link.online
+
+    @property
+    def link(self) -> CentralLink:
+        return self._link
 
     def claim_number_and_sim(
         self, number: str, iccid: str, counter_id: uuid.UUID, now: datetime
@@ -178,19 +217,19 @@ class LinkedCentral:
                     f"{number} 在中心已不再为本窗口预占（已过期被其他窗口选用），请重新选号",
                     "号码",
                 )
-            sim = central.execute(
-                update(SimCard)
-                .where(
-                    SimCard.iccid == iccid,
-                    SimCard.status == SimStatus.IN_STOCK,
-                    free_to(SIMS, counter_id),
-                )
-                .values(status=SimStatus.ASSIGNED, taken_by_counter_id=counter_id, updated_at=now)
-                .returning(SimCard.id)
-            ).scalar_one_or_none()
-            if sim is None or before is None:
-                raise ValidationError(f"ICCID {iccid} 已被其他窗口使用或租用，请换一张", "ICCID")
-            return fetch_with_parents(central, SIMS, dict(before))
+            return take_sim(central, iccid, counter_id, now, before)
+
+        return self._link.run(claim)
+
+    def claim_sim(
+        self, iccid: str, counter_id: uuid.UUID, now: datetime
+    ) -> list[tuple[Table, dict[str, Any]]]:
+        """A SIM alone (补换卡): in stock and free to the counter, taken by one conditional
+        UPDATE, so two counters never give the same new card to two numbers."""
+
+        def claim(central: Session) -> list[tuple[Table, dict[str, Any]]]:
+            before = central.execute(select(SIMS).where(SIMS.c.iccid == iccid)).mappings().first()
+            return take_sim(central, iccid, counter_id, now, before)
 
         return self._link.run(claim)
 

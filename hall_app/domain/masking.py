@@ -47,3 +47,13 @@ def mask_name(name: str) -> str:
     """
     value = name.strip()
     return value[:1] + _STAR * (len(value) - 1) if value else ""
+
+
+def mask_iccid(iccid: str) -> str:
+    """A SIM's 20-character ICCID keeps its first 6 and last 4: 898603…1234 ->
+    898603**********1234 (shorter values: only the last 4)."""
+    value = iccid.strip()
+    n = len(value)
+    if n < 12:
+        return mask_phone(value)
+    return value[:6] + _STAR * (n - 10) + value[-4:]

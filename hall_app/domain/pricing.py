@@ -467,3 +467,14 @@ def promotion_last_day(activated: date, months: int) -> date:
     """The last day of a promotion's discounted months, counted from activation (the first
     month is the one charged at the counter)."""
     return add_months(activated, months) - timedelta(days=1)
+
+
+def price_fee(
+    description: str, fee_fen: int, vat: VatClass | None, product_id: uuid.UUID | None
+) -> Pricing:
+    """One service fee (补换卡费 …) of the service ``product_id`` (the number's plan) as a
+    CHARGE line invoiced under ``vat``; nothing when the fee is zero (no payment is taken)."""
+    if fee_fen < 0:
+        raise ValueError("a fee cannot be negative")
+    lines = [Line(LineKind.CHARGE, description, fee_fen, True, product_id, vat)] if fee_fen else []
+    return Pricing(tuple(lines), _invoice_items(lines), 0, 0, None)

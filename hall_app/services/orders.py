@@ -11,18 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
-from hall_app.db.central import LEASE_MARGIN, CentralLink, Offline
+from hall_app.db.central import CentralLink
 from hall_app.db.central_claims import LinkedCentral
 from hall_app.db.engine import Database
-from hall_app.db.models import Customer, PhoneNumber, PrettyTier, SimCard
+from hall_app.db.models import Customer, PhoneNumber, PrettyTier
 from hall_app.db.text_limits import check_text
 from hall_app.domain.eligibility import Eligibility
-from hall_app.domain.enums import SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.masking import mask_id_number
 from hall_app.domain.payments import SettledPayment
@@ -36,15 +34,10 @@ from hall_app.services.numbers import NumberService
 from hall_app.services.open_mobile import OpenMobile, OpenMobileRequest, mobile_catalog
 from hall_app.services.pipeline import LineView, OrderPipeline, line_views, terms_clauses
 from hall_app.services.ports import CentralClaims
+from hall_app.services.sim_stock import SimView, check_scanned_sim
 
 # Imported from here by the wizard and the tests.
-__all__ = ["LineView", "OpenMobileRequest", "OrderService", "terms_clauses"]
-
-
-@dataclass(frozen=True)
-class SimView:
-    iccid: str
-    imsi: str
+__all__ = ["LineView", "OpenMobileRequest", "OrderService", "SimView", "terms_clauses"]
 
 
 @dataclass(frozen=True)
@@ -164,42 +157,9 @@ class OrderService:
     def check_sim(self, actor: Actor, scanned: str) -> SimView:
         """A scanned ICCID: valid (Luhn), known to the stock, and not used."""
         actor.require(Permission.ORDER_CREATE)
-        iccid = parse_iccid(scanned).value
-        counter_id = actor.counter_id
-        now = self._clock()
-        if self._link is not None and counter_id is not None:  # the hall's stock is central
-            try:
-                return self._link.run(
-                    lambda central: self._sim_in_stock(central, iccid, counter_id, now, True)
-                )
-            except Offline:
-                pass
-        with self._db.read() as session:
-            return self._sim_in_stock(session, iccid, counter_id, now, False)
-
-    def _sim_in_stock(
-        self,
-        session: Session,
-        iccid: str,
-        counter_id: uuid.UUID | None,
-        now: datetime,
-        central: bool,
-    ) -> SimView:
-        sim = session.scalars(select(SimCard).where(SimCard.iccid == iccid)).one_or_none()
-        if sim is None:
-            raise ValidationError(f"库存中没有 ICCID {iccid} 的卡，请核对或换一张", "ICCID")
-        if sim.status is not SimStatus.IN_STOCK:
-            raise ValidationError(f"这张卡{sim.status.label}，不能再用于开户", "ICCID")
-        if self._link is not None and counter_id is not None:
-            if central:  # leases run by the central clock there
-                now = session.execute(select(func.now())).scalar_one()
-            running = sim.lease_until is not None and sim.lease_until >= now
-            if central and running and sim.lease_counter_id != counter_id:
-                raise ValidationError("这张卡已租给其他窗口离线销售，请换一张", "ICCID")
-            usable = sim.lease_until is not None and sim.lease_until >= now + LEASE_MARGIN
-            if not central and not (usable and sim.lease_counter_id == counter_id):
-                raise ValidationError("离线时只能使用本窗口租用的卡，这张卡不在其中", "ICCID")
-        return SimView(sim.iccid, sim.imsi)
+        return check_scanned_sim(
+            self._db, self._link, actor.counter_id, self._clock(), scanned, "开户"
+        )
 
     def _invoice(self, *step: Any) -> IssuedInvoice | None:
         """The pipeline's invoice step (``InvoiceStep``) with this counter's segment policy."""

@@ -34,6 +34,12 @@ class CentralClaims(Protocol):
         counter that never had it."""
         ...
 
+    def claim_sim(self, iccid: str, counter_id: uuid.UUID, now: datetime) -> MirrorRows:
+        """The SIM alone (补换卡: in stock and free to the counter) becomes assigned at the
+        central database. Refused (ValidationError, field ICCID) when another window took it.
+        Returns the SIM as it was, with its parents."""
+        ...
+
     def claim_fixed_line(
         self,
         slot_id: uuid.UUID | None,

@@ -20,6 +20,7 @@ from hall_app.db.central import (
     Claim,
     DeviceClaim,
     FixedClaim,
+    SimClaim,
     Undoable,
     fetch_with_parents,
     mirror,
@@ -193,6 +194,7 @@ class SyncService:
                 *Claim.kept(s),
                 *FixedClaim.kept(s),
                 *DeviceClaim.kept(s),
+                *SimClaim.kept(s),
             ]
         for key, claim in kept:
             try:

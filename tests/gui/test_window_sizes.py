@@ -513,6 +513,44 @@ def open_ownership_transfer(env: Env) -> Opened:
     return Opened(wizard, buttons)
 
 
+def _account_context(env: Env) -> object:
+    from PySide6.QtWidgets import QWidget
+
+    from tests.sim_cancel_helpers import mobile
+    from ui.account.actions import AccountContext
+
+    sub = mobile(env.hall, env.clerk)
+    record = env.hall.customers.get_customer_record(env.clerk, sub.customer_id)
+    view = next(v for v in record.subscriptions if v.id == sub.id)
+    parent = QWidget()
+    env.qtbot.addWidget(parent)
+    return AccountContext(
+        env.hall, env.clerk, env.ops, sub.customer_id, record.name, view, None, parent
+    )
+
+
+def open_sim_swap(env: Env) -> Opened:
+    from ui.sim_cancel.swap import SimSwapDialog
+
+    context = _account_context(env)
+    dialog = SimSwapDialog(context)  # type: ignore[arg-type]
+    dialog.setProperty("keep", context)  # its parent window lives as long as it
+    dialog.show()
+    env.qtbot.waitUntil(dialog.isVisible, timeout=WAIT)
+    return Opened(dialog, [dialog.next_button, dialog.back_button, dialog.cancel_button])
+
+
+def open_cancel(env: Env) -> Opened:
+    from ui.sim_cancel.cancel import CancelDialog
+
+    context = _account_context(env)
+    dialog = CancelDialog(context)  # type: ignore[arg-type]
+    dialog.setProperty("keep", context)
+    dialog.show()
+    env.qtbot.waitUntil(lambda: dialog.draft.check is not None, timeout=WAIT)
+    return Opened(dialog, [dialog.next_button, dialog.back_button, dialog.cancel_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -542,6 +580,8 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "customer_data": open_customer_data,
     "reinstate": open_reinstate,
     "ownership_transfer": open_ownership_transfer,
+    "sim_swap": open_sim_swap,
+    "cancel": open_cancel,
 }
 
 

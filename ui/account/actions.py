@@ -81,6 +81,8 @@ ACTIONS: tuple[AccountAction, ...] = (
     AccountAction("loss", "挂失/解挂", _opener("ui.account_changes.number", "open_loss")),
     AccountAction("suspend", "停机保号/复机", _opener("ui.account_changes.number", "open_suspend")),
     AccountAction("transfer", "过户", _opener("ui.transfer.dialog", "open_transfer")),
+    AccountAction("sim_swap", "补换卡", _opener("ui.sim_cancel.swap", "open_sim_swap")),
+    AccountAction("cancel", "销户", _opener("ui.sim_cancel.cancel", "open_cancel")),
 )
 
 
