@@ -513,7 +513,7 @@ def open_ownership_transfer(env: Env) -> Opened:
     return Opened(wizard, buttons)
 
 
-def _account_context(env: Env) -> object:
+def _sim_number_context(env: Env) -> object:
     from PySide6.QtWidgets import QWidget
 
     from tests.sim_cancel_helpers import mobile
@@ -532,7 +532,7 @@ def _account_context(env: Env) -> object:
 def open_sim_swap(env: Env) -> Opened:
     from ui.sim_cancel.swap import SimSwapDialog
 
-    context = _account_context(env)
+    context = _sim_number_context(env)
     dialog = SimSwapDialog(context)  # type: ignore[arg-type]
     dialog.setProperty("keep", context)  # its parent window lives as long as it
     dialog.show()
@@ -543,7 +543,7 @@ def open_sim_swap(env: Env) -> Opened:
 def open_cancel(env: Env) -> Opened:
     from ui.sim_cancel.cancel import CancelDialog
 
-    context = _account_context(env)
+    context = _sim_number_context(env)
     dialog = CancelDialog(context)  # type: ignore[arg-type]
     dialog.setProperty("keep", context)
     dialog.show()
