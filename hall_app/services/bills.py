@@ -43,6 +43,17 @@ from hall_app.services.invoicing import issue_invoice
 from hall_app.services.pipeline import LineView, OrderPipeline, Visit, line_views
 from hall_app.services.subscriptions import shown_number, status_text
 
+__all__ = [
+    "BillItemView",
+    "BillPaymentDone",
+    "BillPaymentQuote",
+    "BillPaymentRequest",
+    "BillService",
+    "BillView",
+    "NumberChoice",
+    "SettleView",
+    "UnpaidBills",
+]
 LINK_DROPPED = (
     "与中心数据库的连接在缴费过程中中断，本次未收费，也未保存任何内容。请重新缴费"
     "（连接恢复前按离线缴费办理，联网后自动上传）"

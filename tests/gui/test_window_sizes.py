@@ -371,6 +371,15 @@ def open_supervisor_desk(env: Env) -> Opened:
     return Opened(desk, [page.query_button, page.xlsx_button, page.pdf_button])
 
 
+def open_bill_payment_dialog(env: Env) -> Opened:
+    from tests.bill_fixtures import billed_customer
+    from tests.gui.test_bill_payment import open_bill_payment
+
+    b = billed_customer(env.hall)
+    dialog = open_bill_payment(env.qtbot, env.session, b.number)
+    return Opened(dialog, [dialog.next_button, dialog.choose.remote_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -393,6 +402,7 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "approvals_page": open_approvals_page,
     "approval_decision": open_approval_decision,
     "supervisor_desk": open_supervisor_desk,
+    "bill_payment": open_bill_payment_dialog,
 }
 
 

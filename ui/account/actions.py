@@ -62,6 +62,13 @@ def _opener(module: str, name: str) -> Callable[[], Opener]:
 ACTIONS: tuple[AccountAction, ...] = (
     # e.g. AccountAction("bill_payment", "缴费", _opener("ui.bills.payment", "open_bill_payment"),
     #                    shortcut="Ctrl+J", needs_number=False),
+    AccountAction(
+        "bill_payment",
+        "缴费",
+        _opener("ui.bills.wizard", "open_bill_payment"),
+        shortcut="Ctrl+J",
+        needs_number=False,
+    ),
 )
 
 
