@@ -206,29 +206,29 @@ class BillService:
                 .limit(limit)
             ).all()
             items = _items(s, [b.id for b, _ in rows])
-        out = []
-        for bill, sub in rows:
-            if bill.id in unpaid:
-                out.append(unpaid[bill.id])
-                continue
-            out.append(
-                BillView(
-                    bill.id,
-                    sub.id,
-                    shown_number(sub),
-                    bill.period,
-                    bill.due_date,
-                    bill.amount_fen,
-                    bill.paid_fen,
-                    max(0, bill.amount_fen - bill.paid_fen),
-                    bill.status,
-                    0
-                    if bill.status in (BillStatus.PAID, BillStatus.WRITTEN_OFF)
-                    else overdue_days(bill.due_date, today),
-                    0,
-                    items.get(bill.id, ()),
+            out = []
+            for bill, sub in rows:
+                if bill.id in unpaid:
+                    out.append(unpaid[bill.id])
+                    continue
+                out.append(
+                    BillView(
+                        bill.id,
+                        sub.id,
+                        shown_number(sub),
+                        bill.period,
+                        bill.due_date,
+                        bill.amount_fen,
+                        bill.paid_fen,
+                        max(0, bill.amount_fen - bill.paid_fen),
+                        bill.status,
+                        0
+                        if bill.status in (BillStatus.PAID, BillStatus.WRITTEN_OFF)
+                        else overdue_days(bill.due_date, today),
+                        0,
+                        items.get(bill.id, ()),
+                    )
                 )
-            )
         return tuple(out)
 
     def quote_bill_payment(self, actor: Actor, req: BillPaymentRequest) -> BillPaymentQuote:

@@ -57,6 +57,12 @@ def test_a_b_ticket_pays_two_overdue_bills_with_the_late_fee_in_cash(
     hall = session.hall
     b = billed_customer(hall)
     dialog = open_bill_payment(qtbot, session, b.number)
+    window = session.window
+    assert window is not None
+    record = window.customers.record
+    tab = record.tabs.indexOf(record.bills)
+    assert record.tabs.tabText(tab) == "账单 (2)"  # the record's 账单 tab: two unpaid
+    assert [b.period for b in record.bills.bills] == ["2026-10", "2026-09"]  # newest first
     choose = dialog.choose
     assert choose.table.rowCount() == 2
     assert choose.table.item(0, 1).text() == "2026-09"  # oldest first
@@ -102,3 +108,5 @@ def test_a_b_ticket_pays_two_overdue_bills_with_the_late_fee_in_cash(
     qtbot.keyClick(dialog, Qt.Key.Key_Return, CTRL)  # 完成
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
     assert hall.bills.unpaid_bills(clerk, b.customer_id).bills == ()
+    qtbot.waitUntil(lambda: record.tabs.tabText(tab) == "账单", timeout=WAIT)  # refreshed
+    assert {x.status for x in record.bills.bills} == {BillStatus.PAID}

@@ -320,3 +320,20 @@ def test_a_dead_link_mid_payment_saves_nothing_then_pays_offline(
     assert not link.online  # the clerk tries again: taken offline
     done = service.pay_bills(clerk, BillPaymentRequest(b.customer_id, cash(ALL)))
     assert [r.status for r in done.settled] == [BillStatus.PAID, BillStatus.PAID]
+
+
+def test_the_bill_history_newest_first_paid_and_unpaid(hall: HallApp, clerk: Actor) -> None:
+    b = billed_customer(hall)
+    hall.bills.pay_bills(
+        clerk, BillPaymentRequest(b.customer_id, cash(SEP_FEN + SEP_FEE), bill_ids=(b.sep,))
+    )
+    history = hall.bills.bill_history(clerk, b.customer_id)
+    assert [(x.period, x.status) for x in history] == [
+        ("2026-10", BillStatus.UNPAID),
+        ("2026-09", BillStatus.PAID),
+    ]
+    oct_, sep = history
+    assert (oct_.late_fee_fen, oct_.overdue_days) == (OCT_FEE, 9)
+    assert (sep.outstanding_fen, sep.late_fee_fen, sep.overdue_days) == (0, 0, 0)
+    assert [i.amount_fen for i in sep.items] == [12_900, 7_100]
+    assert len(hall.bills.bill_history(clerk, b.customer_id, limit=1)) == 1
