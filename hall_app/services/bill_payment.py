@@ -403,6 +403,21 @@ class Settled:
     approver: str  # who waived the late fee ('' when none was waived)
 
 
+def settled_rows(plan: Plan) -> tuple[SettledRow, ...]:
+    return tuple(
+        SettledRow(
+            x.bill.id,
+            x.bill.period,
+            x.bill.number,
+            x.applied_fen,
+            x.late_fee_fen,
+            x.waived_fen,
+            x.status,
+        )
+        for x in plan.settles
+    )
+
+
 class BillPayment(OrderKind[Plan, Settled]):
     order_type = OrderType.BILL_PAYMENT
     action = "order.bill_payment"
@@ -470,18 +485,7 @@ class BillPayment(OrderKind[Plan, Settled]):
             {x.bill.subscription_id for x in context.settles},
             now,
         )
-        rows = tuple(
-            SettledRow(
-                x.bill.id,
-                x.bill.period,
-                x.bill.number,
-                x.applied_fen,
-                x.late_fee_fen,
-                x.waived_fen,
-                x.status,
-            )
-            for x in context.settles
-        )
+        rows = settled_rows(context)
         return Settled(rows, resumed, approver)
 
     def _waiver(

@@ -38,6 +38,7 @@ from hall_app.services.bill_payment import (
     due_bills,
     paid_meanwhile,
     plan_payment,
+    settled_rows,
 )
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.pipeline import LineView, OrderPipeline, Visit, line_views
@@ -51,7 +52,7 @@ __all__ = [
     "BillService",
     "BillView",
     "NumberChoice",
-    "SettleView",
+    "SettledRow",
     "UnpaidBills",
 ]
 LINK_DROPPED = (
@@ -105,15 +106,6 @@ class UnpaidBills:
 
 
 @dataclass(frozen=True)
-class SettleView:
-    bill_id: uuid.UUID
-    period: str
-    number: str
-    applied_fen: int
-    late_fee_fen: int
-
-
-@dataclass(frozen=True)
 class BillPaymentQuote:
     lines: tuple[LineView, ...]
     total_fen: int
@@ -121,7 +113,7 @@ class BillPaymentQuote:
     late_fee_fen: int
     waived_fen: int
     top_up_fen: int
-    settles: tuple[SettleView, ...]
+    settles: tuple[SettledRow, ...]  # how it would settle each bill
     invoiced_fen: int  # what the invoice will say (0: receipt only)
 
 
@@ -337,9 +329,6 @@ def _quote(plan: Plan) -> BillPaymentQuote:
         late_fee_fen=plan.late_fee_fen,
         waived_fen=plan.waived_fen,
         top_up_fen=plan.top_up_fen,
-        settles=tuple(
-            SettleView(x.bill.id, x.bill.period, x.bill.number, x.applied_fen, x.late_fee_fen)
-            for x in plan.settles
-        ),
+        settles=settled_rows(plan),
         invoiced_fen=plan.pricing.invoice_total_fen,
     )
