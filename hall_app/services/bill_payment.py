@@ -48,6 +48,7 @@ from hall_app.db.models import (
 from hall_app.domain.approvals import LATE_FEE_WAIVER
 from hall_app.domain.billing import Owed, allocate, bill_status, late_fee_fen, overdue_days
 from hall_app.domain.enums import (
+    BillItemKind,
     BillStatus,
     ContractStatus,
     OrderType,
@@ -95,6 +96,13 @@ def waiver_subject(customer_id: uuid.UUID, bill_ids: Sequence[uuid.UUID]) -> str
 
 
 @dataclass(frozen=True)
+class BillItemView:
+    kind: BillItemKind
+    description: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
 class _Group:
     vat: VatClass
     invoiceable: bool
@@ -115,8 +123,9 @@ class DueBill:
     paid_fen: int
     overdue_days: int
     late_fee_fen: int  # before any waiver
-    groups: tuple[_Group, ...]
+    groups: tuple[_Group, ...]  # () when not priced (a screen's list)
     instalment_ids: tuple[uuid.UUID, ...]
+    items: tuple[BillItemView, ...]
 
     @property
     def outstanding_fen(self) -> int:
@@ -168,9 +177,12 @@ def due_bills(
     customer_id: uuid.UUID,
     today: date,
     bill_ids: Sequence[uuid.UUID] = (),
+    *,
+    priced: bool = True,
 ) -> list[DueBill]:
     """The customer's unpaid bills (or those of ``bill_ids``, refused when one is not theirs or
-    not unpaid), oldest first, with their late fee today."""
+    not unpaid), oldest first, with their late fee today; ``priced``: with their invoice
+    groups too (a payment's lines)."""
     stmt = (
         select(Bill, Subscription)
         .join(Subscription, Subscription.id == Bill.subscription_id)
@@ -188,14 +200,21 @@ def due_bills(
     items = s.scalars(
         select(BillItem).where(BillItem.bill_id.in_(ids)).order_by(BillItem.bill_id, BillItem.seq)
     ).all()
-    last = dict(
-        s.execute(
-            select(BillSettlement.bill_id, func.max(BillSettlement.settled_at))
-            .where(BillSettlement.bill_id.in_([b.id for b, _ in rows if b.paid_fen]))
-            .group_by(BillSettlement.bill_id)
-        ).all()
+    partly = [b.id for b, _ in rows if b.paid_fen]
+    last = (
+        dict(
+            s.execute(
+                select(BillSettlement.bill_id, func.max(BillSettlement.settled_at))
+                .where(BillSettlement.bill_id.in_(partly))
+                .group_by(BillSettlement.bill_id)
+            ).all()
+        )
+        if partly
+        else {}
     )
-    vats = _vat_classes(s, {i.vat_category_id for i in items if i.vat_category_id})
+    vats = (
+        _vat_classes(s, {i.vat_category_id for i in items if i.vat_category_id}) if priced else {}
+    )
     by_bill: dict[uuid.UUID, list[BillItem]] = {}
     for item in items:
         by_bill.setdefault(item.bill_id, []).append(item)
@@ -217,8 +236,9 @@ def due_bills(
                 late_fee_fen=late_fee_fen(
                     outstanding, since, today, rules.late_fee_per_mille_per_day
                 ),
-                groups=_groups(mine, vats, rules, bill.amount_fen),
+                groups=_groups(mine, vats, rules, bill.amount_fen) if priced else (),
                 instalment_ids=tuple(i.instalment_id for i in mine if i.instalment_id),
+                items=tuple(BillItemView(i.kind, i.description, i.amount_fen) for i in mine),
             )
         )
     return out

@@ -24,12 +24,13 @@ from hall_app.db.central import CentralLink, Offline
 from hall_app.db.engine import Database
 from hall_app.db.models import Bill, BillItem, Subscription
 from hall_app.domain.billing import overdue_days
-from hall_app.domain.enums import BillItemKind, BillStatus, SubscriptionStatus, SuspendReason
+from hall_app.domain.enums import BillStatus, SubscriptionStatus, SuspendReason
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.payments import SettledPayment
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.bill_payment import (
+    BillItemView,
     BillPayment,
     BillPaymentRequest,
     DueBill,
@@ -59,13 +60,6 @@ LINK_DROPPED = (
     "与中心数据库的连接在缴费过程中中断，本次未收费，也未保存任何内容。请重新缴费"
     "（连接恢复前按离线缴费办理，联网后自动上传）"
 )
-
-
-@dataclass(frozen=True)
-class BillItemView:
-    kind: BillItemKind
-    description: str
-    amount_fen: int
 
 
 @dataclass(frozen=True)
@@ -158,9 +152,8 @@ class BillService:
         actor.require(Permission.CUSTOMER_VIEW)
         today = business_date(self._clock())
         with self._db.read() as s:
-            due = due_bills(s, self._rules, customer_id, today)
-            items = _items(s, [b.id for b in due])
-            views = tuple(_due_view(b, items.get(b.id, ())) for b in due)
+            due = due_bills(s, self._rules, customer_id, today, priced=False)
+            views = tuple(_due_view(b) for b in due)
             subs = s.scalars(
                 select(Subscription)
                 .where(
@@ -304,7 +297,7 @@ def _items(s: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[BillIt
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _due_view(b: DueBill, items: tuple[BillItemView, ...]) -> BillView:
+def _due_view(b: DueBill) -> BillView:
     return BillView(
         b.id,
         b.subscription_id,
@@ -317,7 +310,7 @@ def _due_view(b: DueBill, items: tuple[BillItemView, ...]) -> BillView:
         BillStatus.PARTLY_PAID if b.paid_fen else BillStatus.UNPAID,
         b.overdue_days,
         b.late_fee_fen,
-        items,
+        b.items,
     )
 
 
