@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from hall_app.db.models import Bill, Invoice, Payment
+from hall_app.db.models import Bill, BillSettlement, Invoice, Payment
 from hall_app.domain.enums import BillStatus
 from hall_app.services.documents import DocumentKind
 from tests.bill_fixtures import OCT_FEE, OCT_FEN, SEP_FEE, SEP_FEN, billed_customer
@@ -110,3 +110,31 @@ def test_a_b_ticket_pays_two_overdue_bills_with_the_late_fee_in_cash(
     assert hall.bills.unpaid_bills(clerk, b.customer_id).bills == ()
     qtbot.waitUntil(lambda: record.tabs.tabText(tab) == "账单", timeout=WAIT)  # refreshed
     assert {x.status for x in record.bills.bills} == {BillStatus.PAID}
+
+
+def test_a_late_fee_waived_with_the_supervisor_at_the_counter(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    hall = session.hall
+    b = billed_customer(hall)
+    dialog = open_bill_payment(qtbot, session, b.number)
+    choose = dialog.choose
+    choose.waive.setFocus()
+    qtbot.keyClick(choose.waive, Qt.Key.Key_Space)  # 减免违约金
+    qtbot.waitUntil(lambda: "减免违约金 ¥27.48" in choose.quote_label.text(), timeout=WAIT)
+    assert not dialog.next_button.isEnabled()  # the supervisor has not signed in yet
+    qtbot.keyClicks(choose.sup_user, "super1")
+    qtbot.keyClicks(choose.sup_password, "hall1234")
+    assert dialog.next_button.isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: dialog.current is dialog.payment, timeout=WAIT)
+    assert "¥329.00" in dialog.payment.due.text()
+    qtbot.keyClicks(dialog.payment.tendered, "329")
+    qtbot.keyClick(dialog.payment.tendered, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.current is dialog.finish, timeout=WAIT)
+    done = dialog.draft.done
+    assert done is not None and done.waived_fen == SEP_FEE + OCT_FEE and done.total_fen == 32_900
+    assert "减免 ¥24.00" in dialog.finish.result.text()
+    with hall.db.read() as s:
+        rows = s.scalars(select(BillSettlement).where(BillSettlement.order_id == done.order_id))
+        assert sum(x.late_fee_waived_fen for x in rows) == SEP_FEE + OCT_FEE
