@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -244,9 +244,7 @@ class BillService:
         seen = tuple((x.bill.id, x.bill.paid_fen) for x in plan.settles)
         kind = BillPayment(
             self._rules,
-            BillPaymentRequest(
-                **{**req.__dict__, "bill_ids": plan.bill_ids, "seen_paid": req.seen_paid or seen}
-            ),
+            replace(req, bill_ids=plan.bill_ids, seen_paid=req.seen_paid or seen),
         )
         done = self._pipeline.run(actor, kind, Visit(req.customer_id, req.payments, req.ticket_id))
         return BillPaymentDone(
