@@ -22,6 +22,7 @@ from hall_app.db.models import (
     Invoice,
     Order,
     OrderLine,
+    QueueTicket,
     Subscription,
 )
 from hall_app.demo.reference import DEMO_PASSWORD
@@ -337,3 +338,18 @@ def test_the_bill_history_newest_first_paid_and_unpaid(hall: HallApp, clerk: Act
     assert (sep.outstanding_fen, sep.late_fee_fen, sep.overdue_days) == (0, 0, 0)
     assert [i.amount_fen for i in sep.items] == [12_900, 7_100]
     assert len(hall.bills.bill_history(clerk, b.customer_id, limit=1)) == 1
+
+
+def test_the_payment_belongs_to_the_b_ticket_served(hall: HallApp, clerk: Actor) -> None:
+    b = billed_customer(hall)
+    hall.queue.issue_ticket(clerk, "billing")
+    called = hall.queue.call_next(clerk)
+    assert called is not None and called.ticket_no.startswith("B")
+    done = hall.bills.pay_bills(
+        clerk, BillPaymentRequest(b.customer_id, cash(ALL), ticket_id=called.id)
+    )
+    with hall.db.read() as s:
+        order = s.get_one(Order, done.order_id)
+        assert order.ticket_id == called.id and order.order_type is OrderType.BILL_PAYMENT
+        ticket = s.get_one(QueueTicket, called.id)
+        assert ticket.customer_id == b.customer_id
