@@ -193,7 +193,18 @@ def due_bills(
         stmt = stmt.where(Bill.id.in_(bill_ids))
     rows = s.execute(stmt).all()
     if bill_ids and len(rows) != len(set(bill_ids)):
-        raise ValidationError("所选账单不存在、不属于当前客户或已缴清，请刷新后重选", BILL_FIELD)
+        gone = s.execute(
+            select(Bill.period, Subscription)
+            .join(Subscription, Subscription.id == Bill.subscription_id)
+            .where(
+                Bill.id.in_(set(bill_ids) - {b.id for b, _ in rows}),
+                Bill.customer_id == customer_id,
+            )
+            .order_by(Bill.period)
+        ).first()
+        if gone is not None:  # the clerk's screen showed it unpaid: paid since
+            raise paid_meanwhile(gone[0], shown_number(gone[1]))
+        raise ValidationError("所选账单不存在或不属于当前客户，请刷新后重选", BILL_FIELD)
     if not rows:
         return []
     ids = [b.id for b, _ in rows]

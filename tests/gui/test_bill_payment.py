@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from hall_app.db.models import Bill, BillSettlement, Invoice, Payment
 from hall_app.domain.enums import BillStatus
+from hall_app.services.bills import BillPaymentRequest
 from hall_app.services.documents import DocumentKind
-from tests.bill_fixtures import OCT_FEE, OCT_FEN, SEP_FEE, SEP_FEN, billed_customer
+from tests.bill_fixtures import OCT_FEE, OCT_FEN, SEP_FEE, SEP_FEN, billed_customer, cash
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
 from ui.app import Session
@@ -138,3 +139,25 @@ def test_a_late_fee_waived_with_the_supervisor_at_the_counter(
     with hall.db.read() as s:
         rows = s.scalars(select(BillSettlement).where(BillSettlement.order_id == done.order_id))
         assert sum(x.late_fee_waived_fen for x in rows) == SEP_FEE + OCT_FEE
+
+
+def test_bills_paid_at_another_window_meanwhile_are_refused_on_the_payment_page(
+    qtbot: QtBot, session: Session, shown: ShownMessages
+) -> None:
+    hall = session.hall
+    b = billed_customer(hall)
+    dialog = open_bill_payment(qtbot, session, b.number)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: dialog.current is dialog.payment, timeout=WAIT)
+    other = hall.auth.log_in("clerk2", "hall1234")  # another window takes September
+    hall.bills.pay_bills(
+        other,
+        BillPaymentRequest(b.customer_id, cash(SEP_FEN + SEP_FEE), bill_ids=(b.sep,)),
+    )
+    qtbot.keyClicks(dialog.payment.tendered, "400")
+    qtbot.keyClick(dialog.payment.tendered, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "已由其他窗口缴费" in dialog.payment.error.text(), timeout=WAIT)
+    assert dialog.payment.error.text().startswith("未办结，未收取任何费用")
+    assert dialog.draft.done is None
+    with hall.db.read() as s:
+        assert s.get_one(Bill, b.oct).paid_fen == 0  # nothing of this window's was kept
