@@ -29,9 +29,9 @@ from hall_app.domain.errors import ValidationError
 from hall_app.domain.payments import SettledPayment
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
-from hall_app.services.bill_payment import (
+from hall_app.services.bill_payment import BillPayment
+from hall_app.services.bill_plan import (
     BillItemView,
-    BillPayment,
     BillPaymentRequest,
     DueBill,
     Plan,

@@ -31,7 +31,7 @@ from hall_app.domain.enums import ApprovalState
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.money import capital_amount, to_fen
 from hall_app.services.approvals import ApprovalRequest, ApprovalView
-from hall_app.services.bill_payment import waiver_subject
+from hall_app.services.bill_plan import waiver_subject
 from hall_app.services.bills import BillPaymentQuote, UnpaidBills
 from ui import format as fmt
 from ui.approvals.remote import REMOTE_BUTTON, RemoteApprovalDialog
