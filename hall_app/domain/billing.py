@@ -4,6 +4,9 @@ balances". Money is integer fen; rounding is half-up to the fen."""
 from __future__ import annotations
 
 import calendar
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -65,3 +68,43 @@ def bill_status(amount_fen: int, paid_fen: int) -> BillStatus:
     if paid_fen >= amount_fen:
         return BillStatus.PAID
     return BillStatus.PARTLY_PAID if paid_fen > 0 else BillStatus.UNPAID
+
+
+# -- paying bills ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owed:
+    """One bill as a payment sees it: what is left to pay on it and its late fee today (0 when
+    waived)."""
+
+    bill_id: uuid.UUID
+    outstanding_fen: int
+    late_fee_fen: int
+
+
+@dataclass(frozen=True)
+class Allocated:
+    bill_id: uuid.UUID
+    late_fee_fen: int  # of the bill's late fee, what this payment covers
+    applied_fen: int  # towards the bill itself
+
+
+def allocate(pay_fen: int, bills: Sequence[Owed]) -> tuple[tuple[Allocated, ...], int]:
+    """Share ``pay_fen`` over ``bills`` in the order given (the caller gives them oldest
+    first): each bill takes its late fee first, then its outstanding amount, before the next
+    bill gets anything. Returns the bills that got something, and the rest paid beyond all of
+    them (a top-up, or a refusal: the caller decides). Never allocates more than is owed; a
+    negative or zero payment allocates nothing."""
+    left = max(0, pay_fen)
+    out = []
+    for bill in bills:
+        if left <= 0:
+            break
+        fee = min(left, max(0, bill.late_fee_fen))
+        left -= fee
+        applied = min(left, max(0, bill.outstanding_fen))
+        left -= applied
+        if fee or applied:
+            out.append(Allocated(bill.bill_id, fee, applied))
+    return tuple(out), left

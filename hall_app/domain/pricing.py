@@ -308,6 +308,29 @@ def _invoice_items(lines: Sequence[Line]) -> tuple[InvoiceItem, ...]:
     return tuple(items)
 
 
+def itemised(lines: Sequence[Line]) -> Pricing:
+    """Lines with no discounts to net: each invoiceable one an invoice item of its own (keyed
+    by its product, else its VAT category), split into amount and tax (an instalment's fee, a
+    bill's charges by category, a late fee)."""
+    items = []
+    for line in lines:
+        if not line.invoiceable:
+            continue
+        assert line.vat is not None
+        split = split_tax(line.amount_fen, line.vat.rate)
+        items.append(
+            InvoiceItem(
+                line.product_id or line.vat.id,  # the item's key only
+                line.vat.label,
+                line.vat.rate,
+                line.amount_fen,
+                split.amount_fen,
+                split.tax_fen,
+            )
+        )
+    return Pricing(tuple(lines), tuple(items), 0, 0, None)
+
+
 INSTALL_FEE = "安装调测费"
 RELOCATION_FEE = "移机费"
 

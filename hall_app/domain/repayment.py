@@ -19,8 +19,7 @@ from datetime import date
 from typing import Final
 
 from hall_app.domain.handsets import ScheduledInstalment, overdue, payoff_fee_kept, payoff_fen
-from hall_app.domain.money import split_tax
-from hall_app.domain.pricing import InvoiceItem, Line, LineKind, Pricing, VatClass
+from hall_app.domain.pricing import Line, LineKind, Pricing, VatClass, itemised
 
 PAID: Final = "已还"
 DUE: Final = "待还"  # falls due this month, not yet late
@@ -77,27 +76,6 @@ def _fee_line(
     return Line(LineKind.CHARGE, text, fee_fen, True, product_id, fee_vat)
 
 
-def _pricing(lines: Sequence[Line]) -> Pricing:
-    """The fee lines each an invoice item of their own (no discounts to net)."""
-    items = []
-    for line in lines:
-        if not line.invoiceable:
-            continue
-        assert line.vat is not None
-        split = split_tax(line.amount_fen, line.vat.rate)
-        items.append(
-            InvoiceItem(
-                line.product_id or line.vat.id,  # the item's key only
-                line.vat.label,
-                line.vat.rate,
-                line.amount_fen,
-                split.amount_fen,
-                split.tax_fen,
-            )
-        )
-    return Pricing(tuple(lines), tuple(items), 0, 0, None)
-
-
 def price_instalments(
     chosen: Sequence[ScheduledInstalment],
     months: int,
@@ -126,7 +104,7 @@ def price_instalments(
                 fee_line_text(sale_order_no, [i.seq for i in chosen]), fee, product_id, fee_vat
             )
         )
-    pricing = _pricing(lines)
+    pricing = itemised(lines)
     assert pricing.total_fen == sum(i.amount_fen for i in chosen)
     return pricing
 
@@ -178,6 +156,6 @@ def price_payoff(
                 payoff_vat or fee_vat,
             )
         )
-    pricing = _pricing(lines)
+    pricing = itemised(lines)
     assert pricing.total_fen == payoff_fen(unpaid, payoff_fee_fen, today=today)
     return pricing

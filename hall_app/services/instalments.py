@@ -26,6 +26,8 @@ from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import (
+    Bill,
+    BillItem,
     Customer,
     Device,
     HandsetCommitment,
@@ -36,7 +38,7 @@ from hall_app.db.models import (
     Subscription,
     VatCategory,
 )
-from hall_app.domain.enums import ContractStatus, OrderType
+from hall_app.domain.enums import BillStatus, ContractStatus, OrderType
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.handsets import ScheduledInstalment, clawback, payoff_fee_kept, payoff_fen
 from hall_app.domain.masking import mask_phone
@@ -212,6 +214,7 @@ class InstalmentRepayment(OrderKind[_Chosen, _Done]):
             raise ValidationError(f"只剩 {len(unpaid)} 期未还，不能还 {count} 期", COUNT_FIELD)
         chosen = unpaid[:count]
         ids = tuple(i.id for i in chosen)
+        _refuse_billed(session, ids)
         scheduled = tuple(
             ScheduledInstalment(i.seq, i.due_date, i.principal_fen, i.fee_fen) for i in chosen
         )
@@ -347,6 +350,23 @@ def _payoff_vat(session: Session) -> VatClass | None:
     in a catalog without it (the payoff fee is then invoiced under the instalment fee's)."""
     vat = session.scalars(select(VatCategory).where(VatCategory.code == PAYOFF_VAT_CODE)).first()
     return None if vat is None else VatClass(vat.id, vat.invoice_label, Decimal(vat.rate))
+
+
+def _refuse_billed(session: Session, ids: tuple[uuid.UUID, ...]) -> None:
+    """An instalment the billing run put on a bill is paid with the bill (缴费), never here
+    too: both would take it."""
+    period = session.scalar(
+        select(Bill.period)
+        .join(BillItem, BillItem.bill_id == Bill.id)
+        .where(
+            BillItem.instalment_id.in_(ids),
+            Bill.status.in_((BillStatus.UNPAID, BillStatus.PARTLY_PAID)),
+        )
+        .order_by(Bill.period)
+        .limit(1)
+    )
+    if period is not None:
+        raise ValidationError(f"该期已计入 {period} 账单，请缴纳话费", COUNT_FIELD)
 
 
 def _taken_meanwhile(seq: int) -> ValidationError:

@@ -40,11 +40,27 @@ SECRET = {"password_hash"}  # audited as changed, never its value
 # clashes it found, for the hall's supervisors. (Leased numbers and SIMs come with the lease
 # itself, hall_app/sync/leases.py: the whole pool is never copied to a counter.) The hall's
 # install slots, with their central booked counts and who holds them on lease.
-PULLED = CENTRAL_OWNED | {"invoice_segments", "resource_clashes", "install_slots"}
+PULLED = CENTRAL_OWNED | {
+    "invoice_segments",
+    "resource_clashes",
+    "install_slots",
+    "bills",
+    "bill_items",
+}
 # Decided centrally but changed at the counter too (an offline booking on its lease): the
 # central copy wins, except over a change of the counter's own not yet pushed (the push that
 # takes it there comes first; the next pull brings the outcome).
-CENTRAL_WINS = frozenset({"install_slots"})
+# Bills likewise: the central billing run makes them, a counter settles them (a payment's
+# new paid amount waits in the outbox and is not overwritten by an older central copy).
+CENTRAL_WINS = frozenset({"install_slots", "bills", "bill_items"})
+# Rows pulled only when what they hang on is here: the bills of the counter's own customers
+# (the hall's bills whose customer and number this counter has), and those bills' items.
+# (A bill skipped for a customer not here yet is not fetched again once the watermark passed
+# it: the customer's next bill, or a full re-pull, brings it.)
+LOCAL_PARENTS = {
+    "bills": (("customer_id", "customers"), ("subscription_id", "subscriptions")),
+    "bill_items": (("bill_id", "bills"),),
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,8 @@ class Puller:
             with silenced(s):
                 for start in range(0, len(rows), 500):
                     page = rows[start : start + 500]
+                    if table.name in LOCAL_PARENTS:
+                        page = _with_local_parents(s, table.name, page)
                     if table.name in CENTRAL_WINS:
                         page = _without_pending(s, table, page)
                         if not page:
@@ -205,6 +223,16 @@ def _unlocked(s: Session, table: Table, page: list[dict[str, Any]]) -> list[Any]
         )
     ).all()
     return [staff_id for staff_id, changed in held if changed <= lifts[staff_id]]
+
+
+def _with_local_parents(s: Session, name: str, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The page without the rows whose parents (LOCAL_PARENTS) this counter does not have."""
+    for column, parent in LOCAL_PARENTS[name]:
+        ids = {r[column] for r in page}
+        parents = Base.metadata.tables[parent]
+        here = set(s.scalars(select(parents.c.id).where(parents.c.id.in_(ids))))
+        page = [r for r in page if r[column] in here]
+    return page
 
 
 def _without_pending(s: Session, table: Table, page: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -551,6 +551,15 @@ def open_cancel(env: Env) -> Opened:
     return Opened(dialog, [dialog.next_button, dialog.back_button, dialog.cancel_button])
 
 
+def open_bill_payment_dialog(env: Env) -> Opened:
+    from tests.bill_fixtures import billed_customer
+    from tests.gui.test_bill_payment import open_bill_payment
+
+    b = billed_customer(env.hall)
+    dialog = open_bill_payment(env.qtbot, env.session, b.number)
+    return Opened(dialog, [dialog.next_button, dialog.choose.remote_button])
+
+
 WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "login": open_login,
     "main_window": open_main_window,
@@ -582,6 +591,7 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "ownership_transfer": open_ownership_transfer,
     "sim_swap": open_sim_swap,
     "cancel": open_cancel,
+    "bill_payment": open_bill_payment_dialog,
 }
 
 

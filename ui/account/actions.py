@@ -58,13 +58,16 @@ def _opener(module: str, name: str) -> Callable[[], Opener]:
     return load
 
 
-# In the order the customer page shows them; one line per business.
+# In the order the customer page shows them: the two with keys of their own, then the
+# 号码业务 menu in the order a clerk reaches for them (its digits follow this order).
 ACTIONS: tuple[AccountAction, ...] = (
-    # e.g. AccountAction("bill_payment", "缴费", _opener("ui.bills.payment", "open_bill_payment"),
-    #                    shortcut="Ctrl+J", needs_number=False),
-    AccountAction("plan_change", "套餐变更", _opener("ui.plan.change", "open_plan_change")),
-    AccountAction("value_added", "增值业务", _opener("ui.plan.value_added", "open_value_added")),
-    AccountAction("porting", "携号转网资格", _opener("ui.porting.dialog", "open_porting")),
+    AccountAction(
+        "bill_payment",
+        "缴费",
+        _opener("ui.bills.wizard", "open_bill_payment"),
+        shortcut="Ctrl+J",
+        needs_number=False,
+    ),
     AccountAction(
         "top_up",
         "充值",
@@ -72,6 +75,8 @@ ACTIONS: tuple[AccountAction, ...] = (
         shortcut="Ctrl+U",
         needs_number=False,
     ),
+    AccountAction("plan_change", "套餐变更", _opener("ui.plan.change", "open_plan_change")),
+    AccountAction("value_added", "增值业务", _opener("ui.plan.value_added", "open_value_added")),
     AccountAction(
         "customer_data",
         "资料变更",
@@ -79,9 +84,10 @@ ACTIONS: tuple[AccountAction, ...] = (
         needs_number=False,
     ),
     AccountAction("loss", "挂失/解挂", _opener("ui.account_changes.number", "open_loss")),
+    AccountAction("sim_swap", "补换卡", _opener("ui.sim_cancel.swap", "open_sim_swap")),
     AccountAction("suspend", "停机保号/复机", _opener("ui.account_changes.number", "open_suspend")),
     AccountAction("transfer", "过户", _opener("ui.transfer.dialog", "open_transfer")),
-    AccountAction("sim_swap", "补换卡", _opener("ui.sim_cancel.swap", "open_sim_swap")),
+    AccountAction("porting", "携号转网资格", _opener("ui.porting.dialog", "open_porting")),
     AccountAction("cancel", "销户", _opener("ui.sim_cancel.cancel", "open_cancel")),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.domain.enums import CustomerKind
+from hall_app.services.bills import BillView
 from hall_app.services.customers import CustomerRecord, SubscriptionView
 from hall_app.services.instalments import CommitmentView, ContractView
 from hall_app.services.workorders import WorkOrderView
 from ui import format as fmt
+from ui.bills.history import BILLS_TAB, BillHistoryPanel
 from ui.handsets.contracts import OVERDUE_RED, HandsetContractsPanel
 from ui.keys import shortcut
 from ui.style import set_role
@@ -122,6 +124,8 @@ class CustomerRecordView(QWidget):
             self.tabs.addTab(table, TAB_LABELS.get(label, label))
         self.handsets = HandsetContractsPanel()
         self.tabs.addTab(self.handsets, HANDSETS_TAB)
+        self.bills = BillHistoryPanel()
+        self.tabs.addTab(self.bills, BILLS_TAB)
         self._tab_names = [self.tabs.tabText(i) for i in range(self.tabs.count())]
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -176,6 +180,7 @@ class CustomerRecordView(QWidget):
             model.set_rows([])
         self.show_work_orders([])
         self.show_handsets([], [])
+        self.show_bills([])
         for i, name in enumerate(self._tab_names):
             self.tabs.setTabText(i, name)
 
@@ -308,6 +313,15 @@ class CustomerRecordView(QWidget):
         bar.setTabTextColor(index, OVERDUE_RED if late else bar.palette().windowText().color())
         tip = f"分期合同与合约机。Alt+{index + 1}；Ctrl+PgDown / Ctrl+PgUp 切换资料页"
         self.tabs.setTabToolTip(index, f"有 {late} 期分期逾期未还。{tip}" if late else tip)
+
+    def show_bills(self, bills: Sequence[BillView]) -> None:
+        """The 账单 tab: its count is of the unpaid bills, red while one is overdue."""
+        self.bills.show_bills(bills)
+        index = self.tabs.indexOf(self.bills)
+        unpaid, late = self.bills.unpaid, self.bills.overdue
+        self.tabs.setTabText(index, f"{BILLS_TAB} ({unpaid})" if unpaid else BILLS_TAB)
+        bar = self.tabs.tabBar()
+        bar.setTabTextColor(index, OVERDUE_RED if late else bar.palette().windowText().color())
 
     # -- open install work orders, above the tabs ---------------------------------------------
     def _build_work_orders(self) -> None:

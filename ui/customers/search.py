@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,6 +30,7 @@ from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
+from hall_app.services.bills import BillService, BillView
 from hall_app.services.customers import (
     CustomerRecord,
     CustomerService,
@@ -86,8 +88,10 @@ class CustomerSearchPage(QWidget):
         returns: HandsetReturnService | None = None,
         auth: AuthService | None = None,
         approvals: ApprovalService | None = None,
+        bills: BillService | None = None,
     ) -> None:
         super().__init__(parent)
+        self._bills = bills
         self._approvals = approvals
         self._instalments = instalments
         self._service = service
@@ -349,11 +353,11 @@ class CustomerSearchPage(QWidget):
 
     def open_customer(self, customer_id: uuid.UUID) -> None:
         service, actor, work_orders = self._service, self._actor, self._work_orders
-        instalments = self._instalments
+        instalments, bills = self._instalments, self._bills
         self._open_seq += 1
         seq = self._open_seq
 
-        def load() -> tuple[CustomerRecord, list[WorkOrderView], Handsets]:
+        def load() -> tuple[CustomerRecord, list[WorkOrderView], Handsets, tuple[BillView, ...]]:
             record = service.get_customer_record(actor, customer_id)
             found = work_orders.for_customer(actor, customer_id) if work_orders else []
             handsets: Handsets = (
@@ -364,7 +368,8 @@ class CustomerSearchPage(QWidget):
                 if instalments
                 else ([], [])
             )
-            return record, found, handsets
+            history = bills.bill_history(actor, customer_id) if bills else ()
+            return record, found, handsets, history
 
         self._ops.mutate(  # an unmasked view writes an audit entry: a write, changing nothing
             load,
@@ -389,7 +394,7 @@ class CustomerSearchPage(QWidget):
         if current is None:
             return
         if event.customer_id == current.id:
-            concerns = Changes.CUSTOMER | Changes.ORDERS | Changes.CASH
+            concerns = Changes.CUSTOMER | Changes.ORDERS | Changes.CASH | Changes.BILLS
         elif event.customer_id is None:  # which customer is not known: perhaps this one
             concerns = Changes.CUSTOMER | Changes.ORDERS
         else:
@@ -402,11 +407,13 @@ class CustomerSearchPage(QWidget):
         record: CustomerRecord,
         work_orders: list[WorkOrderView] | None = None,
         handsets: Handsets = ([], []),
+        bills: Sequence[BillView] = (),
     ) -> None:
         self.current = record
         self.record.show_record(record)
         self.record.show_work_orders(work_orders or [])
         self.record.show_handsets(*handsets)
+        self.record.show_bills(bills)
         self.work_order_button.setEnabled(bool(work_orders))
         self.open_mobile_button.setEnabled(record.kind is CustomerKind.INDIVIDUAL)
         self.red_letter_button.setEnabled(bool(record.invoices))

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
             returns=app.handset_returns,
             auth=app.auth,
             approvals=app.approvals,
+            bills=app.bills,
         )
         self.customers.repayment_requested.connect(self.open_repayment)
         self.customers.open_mobile_requested.connect(self.open_mobile)
