@@ -21,6 +21,7 @@ from hall_app.devices.scanner import SimScanner
 from hall_app.domain.errors import StorageError
 from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
+from hall_app.services.billing_run import BillingRunService
 from hall_app.services.calendar import CalendarService
 from hall_app.services.cash import CashService
 from hall_app.services.catalog import CatalogService
@@ -76,6 +77,7 @@ class HallApp:
     performance: PerformanceService  # staff figures and the monthly appraisal (员工考核)
     staff: StaffService  # accounts: unlock, reset, create, roles (centrally when synced)
     approvals: ApprovalService  # 审批: requests wait for a duty supervisor (centrally when synced)
+    billing: BillingRunService  # 出账 and 欠费停机 (the central database's monthly run)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -207,4 +209,5 @@ def build_app(
         performance=PerformanceService(db, clock, settings.rules, link),
         staff=StaffService(db, clock, settings.rules, hasher, link=link),
         approvals=ApprovalService(db, clock, settings.rules, link),
+        billing=BillingRunService(db, settings.rules, clock),
     )
