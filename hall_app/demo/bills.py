@@ -38,11 +38,18 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, union, update
 
 from hall_app.clock import HALL_TZ
 from hall_app.config import BusinessRules
-from hall_app.db.models import Bill, BillItem, ServiceTicket, Subscription, TopUpOffer
+from hall_app.db.models import (
+    Bill,
+    BillItem,
+    Customer,
+    ServiceTicket,
+    Subscription,
+    TopUpOffer,
+)
 from hall_app.demo.bulk import BulkWriter, model_table, sqlite_converter
 from hall_app.demo.reference import Reference
 from hall_app.domain.billing import due_date, is_arrears, period_bounds, period_of
@@ -67,6 +74,21 @@ NOT_YET_DUE_UNPAID = 0.45
 USAGE_SHARE = 0.125
 VOLUNTARY, LOST = 0.7, 0.8  # of the suspended numbers: cumulative shares (the rest: arrears)
 DISPUTE = "话费争议"
+# The customers the README names for other walks (found by these numbers, IDs or USCC): their
+# accounts stay in good standing (bills paid; a suspended number is 停机保号) so those walks
+# (开户, 宽带, 移机, 购机 …) are not stopped by arrears.
+GOOD_STANDING = (
+    "17312345679",
+    "350102195005270802",
+    "13877783219",
+    "18077667652",
+    "91350602WYWDT907BN",
+    "18088151957",
+    "350104200103180444",
+    "18011767844",
+    "18080661630",
+    "15318564769",
+)
 # (code, name, min top-up 元, bonus 元)
 TOP_UP_OFFERS = (
     ("TOPUP50", "充50送5", 50, 5),
@@ -217,6 +239,7 @@ class BillsBuilder:
         keep_fee = rules.keep_number_fee_fen
         new_id = s.new_id
         last_due = periods[-1].due_date
+        clear = self._good_standing()
         for sid, cid, hid, pid, status, activated in self._subscriptions():
             hexid = sid if s.raw else sid.hex
             key = int(hexid[:16], 16)
@@ -227,6 +250,8 @@ class BillsBuilder:
             keep_from = MONTHS
             suspended_at: Any = None
             r = _draw(key, 0)
+            if cid in clear:  # 停机保号 when suspended, else paid up
+                r = 0.0 if status == suspended else 0.999
             if status == suspended:
                 if first_k >= MONTHS:  # opened this month, no bill yet: suspended lately
                     reason = SuspendReason.VOLUNTARY if r < VOLUNTARY else SuspendReason.LOST
@@ -442,6 +467,21 @@ class BillsBuilder:
         finally:
             conn.exec_driver_sql("DROP TABLE temp.demo_bill_periods")
         return int(bills)
+
+    def _good_standing(self) -> set[Any]:
+        """The customers of ``GOOD_STANDING`` (ids as ``_subscriptions`` gives them)."""
+        subs, people = model_table(Subscription), model_table(Customer)
+        wanted = list(GOOD_STANDING)
+        query = union(
+            select(subs.c.customer_id.label("cid")).where(subs.c.service_number.in_(wanted)),
+            select(people.c.id.label("cid")).where(
+                people.c.contact_phone.in_(wanted)
+                | people.c.id_number.in_(wanted)
+                | people.c.uscc.in_(wanted)
+            ),
+        )
+        found = {r[0] for r in self._conn.execute(query)}
+        return {self._s.uid(c) for c in found}
 
     def _suspended_on(self, due: date) -> datetime:
         """The arrears run's morning the day after the grace days ran out."""

@@ -9,11 +9,20 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from hall_app.app import HallApp
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
-from hall_app.db.models import Bill, BillItem, ServiceTicket, Subscription, TopUpOffer
+from hall_app.db.models import (
+    Bill,
+    BillItem,
+    Customer,
+    ServiceTicket,
+    Subscription,
+    TopUpOffer,
+)
+from hall_app.demo.bills import GOOD_STANDING
 from hall_app.demo.builder import DemoBuilder
 from hall_app.domain.billing import is_arrears
 from hall_app.domain.enums import (
@@ -162,3 +171,55 @@ def test_the_bills_are_the_same_for_the_same_seed(tmp_path: Path) -> None:
     assert len(first) > 3000
     assert first == _bills_of(tmp_path / "b.sqlite3", 5)
     assert first != _bills_of(tmp_path / "c.sqlite3", 6)
+
+
+# The README's bill cases (seed 1, as `make run` builds it): number -> what it promises.
+README_CASES = {
+    "18101399106": ("周林", SuspendReason.ARREARS, 2),  # 缴费 with arrears: two bills
+    "18022483283": ("孙鹏泽", SuspendReason.ARREARS, 3),  # 销户 refused: bills and a dispute
+    "17736192700": ("刘琴", None, 0),  # 充值
+    "15377552085": ("陈颖", None, 0),  # 携号转网 passes
+    "18914646255": ("周志", None, 0),  # 携号转网 refused: tenure
+    "18090914801": ("高娜瑶", SuspendReason.LOST, 0),  # 挂失 → 解挂
+}
+
+
+def test_the_readme_bill_cases(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    upgrade_to_head(engine)
+    DemoBuilder(engine, seed=1, today=DEMO_TODAY, workers=1).build(1000, 1)
+    with Session(engine) as s:
+        for number, (name, reason, unpaid) in README_CASES.items():
+            sub = s.scalars(select(Subscription).where(Subscription.service_number == number)).one()
+            assert s.get_one(Customer, sub.customer_id).name == name
+            assert sub.suspend_reason is reason, number
+            open_bills = s.scalars(
+                select(Bill).where(Bill.subscription_id == sub.id, Bill.status.in_(UNPAID))
+            ).all()
+            assert len(open_bills) == unpaid, number
+        disputed = s.scalars(
+            select(ServiceTicket.subscription_id).where(ServiceTicket.category == "话费争议")
+        ).all()
+        sun = s.scalars(select(Subscription.id).where(Subscription.service_number == "18022483283"))
+        assert sun.one() in disputed
+        tenure = {
+            n: DEMO_TODAY
+            - s.scalars(select(Subscription.activated_at).where(Subscription.service_number == n))
+            .one()
+            .date()
+            for n in ("15377552085", "18914646255")
+        }
+        assert tenure["15377552085"].days > 120 > tenure["18914646255"].days
+        lock = s.scalars(
+            select(Subscription.lock_in_until).where(Subscription.service_number == "15377552085")
+        ).one()
+        assert lock is None or lock < DEMO_TODAY
+        # the customers the README names for other walks have no unpaid bill
+        clear = s.scalars(
+            select(Subscription.customer_id).where(Subscription.service_number.in_(GOOD_STANDING))
+        ).all()
+        assert clear
+        assert not s.scalars(
+            select(Bill.id).where(Bill.customer_id.in_(clear), Bill.status.in_(UNPAID))
+        ).all()
+    engine.dispose()
