@@ -65,7 +65,8 @@ from hall_app.domain.enums import (
 
 MONTHS = 12
 # The year's first nine months: plan fees, paid, no usage (no arrears or suspension goes back
-# so far); on SQLite written by one INSERT … SELECT, the last three months row by row.
+# so far); on SQLite written by INSERT … SELECT, with the last three months of the numbers
+# with nothing special in them (no arrears, suspension or usage); the rest row by row.
 SQL_MONTHS = 9
 BATCH = 20_000
 DEEP_ARREARS = 0.018  # of active numbers: the last two bills unpaid
@@ -218,9 +219,9 @@ class BillsBuilder:
         item_w = BulkWriter(self._conn, BillItem, ITEM_COLUMNS)
         write_bills = bill_w.write_converted if s.raw else bill_w.write
         write_items = item_w.write_converted if s.raw else item_w.write
-        n_bill = n_item = self._older_in_sql(periods) if s.raw else 0
-        unpaid_count = 0
+        n_bill = n_item = unpaid_count = 0
         in_python = SQL_MONTHS if s.raw else 0
+        plain: list[tuple[str]] = []  # SQLite: subscriptions whose last months SQL writes too
         bills: list[tuple[Any, ...]] = []
         items: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, Any, Any, Any]] = []  # status, reason, suspended_at, id
@@ -277,6 +278,17 @@ class BillsBuilder:
                     unpaid_from = MONTHS - 1
             name, fee, vat = plans[pid]
             first_unpaid: date | None = None
+            if (
+                s.raw
+                and reason is None
+                and unpaid_from == keep_from == MONTHS
+                and not any(
+                    _draw(key, periods[k].month_no * 4) < USAGE_SHARE
+                    for k in range(max(first_k, SQL_MONTHS), MONTHS)
+                )
+            ):
+                plain.append((hexid,))
+                continue
             for k in range(max(first_k, in_python), MONTHS):
                 p = periods[k]
                 j = p.month_no * 4
@@ -317,8 +329,6 @@ class BillsBuilder:
                 else:
                     row_status, paid = e_paid, amount
                     paid_at = p.paid_at[-1 if late_payer else 0]
-                    if k >= SQL_MONTHS:
-                        paid_at = p.paid_at[int(_draw(key, j + 3) * len(p.paid_at))]
                 bills.append(
                     (
                         bill_id,
@@ -358,6 +368,9 @@ class BillsBuilder:
                 bills, items = [], []
         write_bills(bills)
         write_items(items)
+        if s.raw:
+            in_sql = self._plain_in_sql(periods, plain)
+            n_bill, n_item = n_bill + in_sql, n_item + in_sql
         self._suspend(updates)
         disputes = self._disputes()
         offers = self._offers()
@@ -413,14 +426,18 @@ class BillsBuilder:
             )
         return out
 
-    def _older_in_sql(self, periods: list[_Period]) -> int:
-        """The first ``SQL_MONTHS`` periods' bills and plan items, in SQL (SQLite): the same
-        rows the row-by-row path makes for them. Returns how many bills."""
+    def _plain_in_sql(self, periods: list[_Period], plain: list[tuple[str]]) -> int:
+        """SQLite: the plain bills — plan fee only, paid — in SQL, as the row-by-row path makes
+        them: every billed subscription's first ``SQL_MONTHS`` months, and the last months of
+        the ``plain`` ones (no arrears, suspension or usage). Returns how many bills."""
         conn = self._conn
         conn.exec_driver_sql(
             "CREATE TEMP TABLE demo_bill_periods (k INTEGER PRIMARY KEY, period TEXT, "
             "start TEXT, end_ TEXT, issued TEXT, due TEXT, bound TEXT, paid_early TEXT, "
             "paid_late TEXT, month_no INTEGER)"
+        )
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE demo_plain_subs (id TEXT PRIMARY KEY) WITHOUT ROWID"
         )
         try:
             conn.exec_driver_sql(
@@ -438,34 +455,43 @@ class BillsBuilder:
                         p.paid_at[-1],
                         p.month_no,
                     )
-                    for k, p in enumerate(periods[:SQL_MONTHS])
+                    for k, p in enumerate(periods)
                 ],
             )
-            source = (
-                " FROM subscriptions s JOIN demo_bill_periods p ON s.activated_at < p.bound"
-                " JOIN products pr ON pr.id = s.product_id"
-                " WHERE s.status IN ('active', 'suspended') AND s.activated_at IS NOT NULL"
-                " ORDER BY s.id, p.k"
-            )
-            bills = conn.exec_driver_sql(
-                "INSERT INTO bills (id, created_at, updated_at, subscription_id, customer_id, "
-                "hall_id, period, period_start, period_end, issued_at, due_date, amount_fen, "
-                "paid_fen, status, paid_at) "
-                "SELECT substr(s.id, 1, 24) || printf('%08x', p.month_no), p.issued, p.issued, "
-                "s.id, s.customer_id, s.hall_id, p.period, p.start, p.end_, p.issued, p.due, "
-                "pr.price_fen, pr.price_fen, 'paid', "
-                "CASE WHEN substr(s.id, 32, 1) >= '8' THEN p.paid_late ELSE p.paid_early END"
-                + source
-            ).rowcount
-            conn.exec_driver_sql(
-                "INSERT INTO bill_items (id, created_at, updated_at, bill_id, seq, kind, "
-                "description, amount_fen, product_id, vat_category_id, invoiceable) "
-                "SELECT substr(s.id, 1, 24) || printf('%08x', p.month_no + 16777216), "
-                "p.issued, p.issued, substr(s.id, 1, 24) || printf('%08x', p.month_no), 1, "
-                "'plan', pr.name, pr.price_fen, pr.id, pr.vat_category_id, 1" + source
-            )
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.executemany("INSERT INTO demo_plain_subs VALUES (?)", plain)
+            bills = 0
+            for join, which in (
+                ("", f"p.k < {SQL_MONTHS}"),
+                (" JOIN demo_plain_subs x ON x.id = s.id", f"p.k >= {SQL_MONTHS}"),
+            ):
+                source = (
+                    " FROM subscriptions s" + join + " JOIN demo_bill_periods p"
+                    " ON s.activated_at < p.bound JOIN products pr ON pr.id = s.product_id"
+                    " WHERE s.status IN ('active', 'suspended') AND s.activated_at IS NOT NULL"
+                    f" AND {which} ORDER BY s.id, p.k"
+                )
+                bills += conn.exec_driver_sql(
+                    "INSERT INTO bills (id, created_at, updated_at, subscription_id, "
+                    "customer_id, hall_id, period, period_start, period_end, issued_at, "
+                    "due_date, amount_fen, paid_fen, status, paid_at) "
+                    "SELECT substr(s.id, 1, 24) || printf('%08x', p.month_no), p.issued, "
+                    "p.issued, s.id, s.customer_id, s.hall_id, p.period, p.start, p.end_, "
+                    "p.issued, p.due, pr.price_fen, pr.price_fen, 'paid', "
+                    "CASE WHEN substr(s.id, 32, 1) >= '8' THEN p.paid_late ELSE p.paid_early END"
+                    + source
+                ).rowcount
+                conn.exec_driver_sql(
+                    "INSERT INTO bill_items (id, created_at, updated_at, bill_id, seq, kind, "
+                    "description, amount_fen, product_id, vat_category_id, invoiceable) "
+                    "SELECT substr(s.id, 1, 24) || printf('%08x', p.month_no + 16777216), "
+                    "p.issued, p.issued, substr(s.id, 1, 24) || printf('%08x', p.month_no), 1, "
+                    "'plan', pr.name, pr.price_fen, pr.id, pr.vat_category_id, 1" + source
+                )
         finally:
             conn.exec_driver_sql("DROP TABLE temp.demo_bill_periods")
+            conn.exec_driver_sql("DROP TABLE temp.demo_plain_subs")
         return int(bills)
 
     def _good_standing(self) -> set[Any]:
