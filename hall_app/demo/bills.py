@@ -51,6 +51,7 @@ from hall_app.db.models import (
     TopUpOffer,
 )
 from hall_app.demo.bulk import BulkWriter, model_table, sqlite_converter
+from hall_app.demo.history import SERVICE_TICKET_COLUMNS
 from hall_app.demo.reference import Reference
 from hall_app.domain.billing import due_date, is_arrears, period_bounds, period_of
 from hall_app.domain.enums import (
@@ -581,29 +582,7 @@ class BillsBuilder:
         ).all()
         wanted = min(len(rows), 5 + len(rows) // 80)
         picked = sorted(self._rng.sample(range(len(rows)), wanted)) if rows else []
-        writer = BulkWriter(
-            self._conn,
-            ServiceTicket,
-            (
-                "id",
-                "created_at",
-                "updated_at",
-                "ticket_no",
-                "kind",
-                "customer_id",
-                "subscription_id",
-                "category",
-                "description",
-                "area",
-                "status",
-                "opened_at",
-                "deadline_at",
-                "resolved_at",
-                "resolution",
-                "staff_id",
-                "hall_id",
-            ),
-        )
+        writer = BulkWriter(self._conn, ServiceTicket, SERVICE_TICKET_COLUMNS)
         out = []
         seen: set[Any] = set()
         for n, i in enumerate(picked):
