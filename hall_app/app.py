@@ -22,6 +22,7 @@ from hall_app.domain.errors import StorageError
 from hall_app.services.account_changes import AccountChangeService
 from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
+from hall_app.services.billing_run import BillingRunService
 from hall_app.services.bills import BillService
 from hall_app.services.calendar import CalendarService
 from hall_app.services.cancellation import CancellationService
@@ -92,6 +93,7 @@ class HallApp:
     sim_swaps: SimSwapService  # 补卡/换卡
     cancellations: CancellationService  # 销户
     bills: BillService  # 缴费: unpaid bills, their history, paying them
+    billing: BillingRunService  # 出账 and 欠费停机 (the central database's monthly run)
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -243,4 +245,5 @@ def build_app(
             db, settings.rules, clock, handsets, shared_segments=shared
         ),
         bills=BillService(db, settings.rules, clock, shared_segments=shared, link=link),
+        billing=BillingRunService(db, settings.rules, clock),
     )

@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hall_app.report_cli import add_parser as add_report_parser
 
     add_report_parser(sub)
+    from hall_app.billing_cli import add_parser as add_billing_parser
+
+    add_billing_parser(sub)
     return parser
 
 
@@ -117,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
             from hall_app.report_cli import daily_report
 
             return daily_report(engine, settings, args)
+        if args.command == "billing":
+            from hall_app.billing_cli import billing
+
+            return billing(engine, settings, args)
         build_parser().print_help()
         return 2
     except HallError as exc:

@@ -30,6 +30,7 @@ from hall_app.db.models import (
     SyncOutbox,
 )
 from hall_app.db.outbox import create_triggers, drop_triggers, synced_tables
+from hall_app.demo.bills import BillsBuilder, BillsSummary
 from hall_app.demo.bulk import BulkWriter
 from hall_app.demo.customers import (
     CUSTOMER_COLUMNS,
@@ -70,6 +71,7 @@ class DemoSummary:
     devices: int = 0  # handsets by IMEI: in stock, faulty, returned and sold
     instalment_contracts: int = 0
     commitments: int = 0  # contract phones
+    bills: BillsSummary | None = None  # a year of monthly bills, arrears and suspensions
 
 
 class DemoBuilder:
@@ -159,6 +161,7 @@ class DemoBuilder:
             if self._queue_until is not None:
                 today = fill_todays_queue(conn, self._queue_until, self._seed)
                 history.pending(self._queue_until, samples)
+            bills = BillsBuilder(conn, ref, self._seed, self._today).build()
             self._restore_indexes(conn, dropped)
             # The demo data is the starting point, not news: `hall-app sync --full` queues it
             # all for a first load into an empty central database.
@@ -179,6 +182,7 @@ class DemoBuilder:
             devices=handsets.devices,
             instalment_contracts=handsets.contracts,
             commitments=handsets.commitments,
+            bills=bills,
         )
 
     # -- customers --------------------------------------------------------------------------
@@ -399,7 +403,7 @@ class DemoBuilder:
         rows = conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
             "AND tbl_name IN ('customers', 'subscriptions', 'orders', 'order_lines', "
-            "'work_orders', 'equipment')"
+            "'work_orders', 'equipment', 'bills')"
         ).all()
         for name, _ in rows:
             conn.exec_driver_sql(f"DROP INDEX {name}")
@@ -407,5 +411,7 @@ class DemoBuilder:
 
     @staticmethod
     def _restore_indexes(conn: Connection, statements: list[str]) -> None:
+        if statements:  # SQLite sorts a big index in helper threads when it may
+            conn.exec_driver_sql(f"PRAGMA threads={min(4, os.cpu_count() or 1)}")
         for sql in statements:
             conn.exec_driver_sql(sql)

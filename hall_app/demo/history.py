@@ -148,6 +148,24 @@ def _cols(*names: str) -> tuple[str, ...]:
     return ("id", "created_at", "updated_at", *names)
 
 
+SERVICE_TICKET_COLUMNS = _cols(
+    "ticket_no",
+    "kind",
+    "customer_id",
+    "subscription_id",
+    "category",
+    "description",
+    "area",
+    "status",
+    "opened_at",
+    "deadline_at",
+    "resolved_at",
+    "resolution",
+    "staff_id",
+    "hall_id",
+)
+
+
 @dataclass(frozen=True)
 class _Gate:
     """How one approval went (its row's state and times)."""
@@ -367,26 +385,7 @@ class HistoryBuilder:
             HallDayClose,
             _cols("hall_id", "business_date", "closed_at", "closed_by_id", "summary_json"),
         )
-        self._w_st = BulkWriter(
-            conn,
-            ServiceTicket,
-            _cols(
-                "ticket_no",
-                "kind",
-                "customer_id",
-                "subscription_id",
-                "category",
-                "description",
-                "area",
-                "status",
-                "opened_at",
-                "deadline_at",
-                "resolved_at",
-                "resolution",
-                "staff_id",
-                "hall_id",
-            ),
-        )
+        self._w_st = BulkWriter(conn, ServiceTicket, SERVICE_TICKET_COLUMNS)
         self._rows: dict[BulkWriter, list[tuple[Any, ...]]] = {}
         served = {code: types for code, _, types in COUNTERS}
         self._served = {c.id: served[c.code] for c in ref.counters}

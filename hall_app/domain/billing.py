@@ -108,3 +108,42 @@ def allocate(pay_fen: int, bills: Sequence[Owed]) -> tuple[tuple[Allocated, ...]
         if fee or applied:
             out.append(Allocated(bill.bill_id, fee, applied))
     return tuple(out), left
+
+
+# -- the billing run (账单出账): what one subscription's bill for a period holds ---------------
+def in_force_from(period: str, next_from: date | None) -> bool:
+    """Whether a plan change waiting for ``next_from`` (the first day of a month) is in force
+    for the whole of ``period``: it switches on its date, so from that month's bill on."""
+    if next_from is None:
+        return False
+    first, _ = period_bounds(period)
+    return next_from <= first
+
+
+def active_in(period: str, active_from: date, active_to: date | None) -> bool:
+    """An add-on is billed for a period it was active on at least one day of."""
+    first, last = period_bounds(period)
+    return active_from <= last and (active_to is None or active_to >= first)
+
+
+def discount_applies(period: str, until: date | None) -> bool:
+    """A promotion's monthly discount applies to each period starting on or before its last
+    discounted day (``promotion_until``)."""
+    if until is None:
+        return False
+    first, _ = period_bounds(period)
+    return first <= until
+
+
+def billable(period: str, activated_on: date | None) -> bool:
+    """A subscription is billed from the month it was activated in (a full month's fee: the
+    demo and the run do not prorate)."""
+    if activated_on is None:
+        return False
+    _, last = period_bounds(period)
+    return activated_on <= last
+
+
+def is_arrears(due: date, today: date, grace_days: int) -> bool:
+    """A bill still unpaid more than ``grace_days`` after its due date suspends the number."""
+    return overdue_days(due, today) > grace_days
