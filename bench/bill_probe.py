@@ -25,6 +25,8 @@ from bench.probes import (
     _stats,
     _template,
     raw_connect,
+    replay_ms,
+    timed_ms,
 )
 
 UNPAID_SQL = "status IN ('unpaid', 'partly_paid')"
@@ -128,14 +130,10 @@ def probe_unpaid_bills(db: str, n: int) -> dict[str, Any]:
     raw_ms: list[float] = []
     shown: list[int] = []
     for customer_id in sample:
-        t = time.perf_counter()
-        got = hall.bills.unpaid_bills(clerk, uuid.UUID(customer_id))
-        app_ms.append((time.perf_counter() - t) * 1000)
+        got, ms = timed_ms(hall.bills.unpaid_bills, clerk, uuid.UUID(customer_id))
+        app_ms.append(ms)
         shown.append(len(got.bills))
-        t = time.perf_counter()
-        for statement, params in sql[customer_id]:
-            raw.execute(statement, params).fetchall()
-        raw_ms.append((time.perf_counter() - t) * 1000)
+        raw_ms.append(replay_ms(raw, sql[customer_id]))
     raw.close()
     hall.close()
     if min(shown) == 0:

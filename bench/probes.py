@@ -353,6 +353,22 @@ class SqlCapture:
         self._on = False
 
 
+def timed_ms(call: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """What ``call(*args)`` returns, and how long it took in milliseconds."""
+    t = time.perf_counter()
+    got = call(*args)
+    return got, (time.perf_counter() - t) * 1000
+
+
+def replay_ms(raw: sqlite3.Connection, statements: list[tuple[str, Any]]) -> float:
+    """Captured statements (``SqlCapture``) run again by raw sqlite3, every row fetched;
+    milliseconds."""
+    t = time.perf_counter()
+    for statement, params in statements:
+        raw.execute(statement, params).fetchall()
+    return (time.perf_counter() - t) * 1000
+
+
 def raw_connect(path: str) -> sqlite3.Connection:
     """A plain sqlite3 connection set up as the app sets up its own (hall_app.db.engine)."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=15)
@@ -1089,14 +1105,10 @@ def probe_slots(db: str, n: int) -> None:
     found: list[int] = []
     for i in range(n):
         community = communities[i % len(communities)]
-        t = time.perf_counter()
-        got = hall.slots.free_slots(clerk, community)
-        app_ms.append((time.perf_counter() - t) * 1000)
+        got, ms = timed_ms(hall.slots.free_slots, clerk, community)
+        app_ms.append(ms)
         found.append(len(got))
-        t = time.perf_counter()
-        for statement, params in sql[community]:
-            raw.execute(statement, params).fetchall()
-        raw_ms.append((time.perf_counter() - t) * 1000)
+        raw_ms.append(replay_ms(raw, sql[community]))
     raw.close()
     hall.close()
     ordered = sorted(found)
