@@ -46,20 +46,15 @@ from hall_app.db.models import (
     Bill,
     BillItem,
     Customer,
-    ServiceTicket,
     Subscription,
-    TopUpOffer,
 )
+from hall_app.demo.bill_extras import write_disputes, write_offers
 from hall_app.demo.bulk import BulkWriter, model_table, sqlite_converter
-from hall_app.demo.history import SERVICE_TICKET_COLUMNS
 from hall_app.demo.reference import Reference
 from hall_app.domain.billing import due_date, is_arrears, period_bounds, period_of
 from hall_app.domain.enums import (
-    AreaType,
     BillItemKind,
     BillStatus,
-    ServiceTicketKind,
-    ServiceTicketStatus,
     SubscriptionStatus,
     SuspendReason,
 )
@@ -75,7 +70,6 @@ LAST_UNPAID = 0.012  # the last bill unpaid
 NOT_YET_DUE_UNPAID = 0.45
 USAGE_SHARE = 0.125
 VOLUNTARY, LOST = 0.7, 0.8  # of the suspended numbers: cumulative shares (the rest: arrears)
-DISPUTE = "话费争议"
 # The customers the README names for other walks (found by these numbers, IDs or USCC): their
 # accounts stay in good standing (bills paid; a suspended number is 停机保号) so those walks
 # (开户, 宽带, 移机, 购机 …) are not stopped by arrears.
@@ -90,12 +84,6 @@ GOOD_STANDING = (
     "18011767844",
     "18080661630",
     "15318564769",
-)
-# (code, name, min top-up 元, bonus 元)
-TOP_UP_OFFERS = (
-    ("TOPUP50", "充50送5", 50, 5),
-    ("TOPUP100", "充100送20", 100, 20),
-    ("TOPUP200", "充200送50", 200, 50),
 )
 BILL_COLUMNS = (
     "id",
@@ -373,8 +361,9 @@ class BillsBuilder:
             in_sql = self._plain_in_sql(periods, plain)
             n_bill, n_item = n_bill + in_sql, n_item + in_sql
         self._suspend(updates)
-        disputes = self._disputes()
-        offers = self._offers()
+        extras = (self._conn, self._ref, self._rng, self._anchor, self._today)
+        disputes = write_disputes(*extras)
+        offers = write_offers(*extras)
         return BillsSummary(
             bills=n_bill,
             items=n_item,
@@ -570,84 +559,3 @@ class BillsBuilder:
                 for _, why, at, sid in updates
             ],
         )
-
-    def _disputes(self) -> int:
-        """Open complaints about a bill (话费争议) on a few numbers with an unpaid bill."""
-        t = model_table(Bill)
-        rows = self._conn.execute(
-            select(t.c.customer_id, t.c.subscription_id)
-            .where(t.c.status == BillStatus.UNPAID)
-            .order_by(t.c.id)
-            .limit(400)
-        ).all()
-        wanted = min(len(rows), 5 + len(rows) // 80)
-        picked = sorted(self._rng.sample(range(len(rows)), wanted)) if rows else []
-        writer = BulkWriter(self._conn, ServiceTicket, SERVICE_TICKET_COLUMNS)
-        out = []
-        seen: set[Any] = set()
-        for n, i in enumerate(picked):
-            customer_id, sub_id = rows[i]
-            if sub_id in seen:
-                continue
-            seen.add(sub_id)
-            opened = self._anchor - timedelta(hours=self._rng.randrange(2, 24 * 10))
-            out.append(
-                (
-                    uuid.UUID(int=self._rng.getrandbits(128), version=4),
-                    opened,
-                    opened,
-                    f"TS{opened.astimezone(HALL_TZ):%Y%m%d}{90001 + n:05d}",
-                    ServiceTicketKind.COMPLAINT,
-                    customer_id,
-                    sub_id,
-                    DISPUTE,
-                    "客户对上月账单的套餐外费用有异议，待核查",
-                    AreaType.TOWN,
-                    ServiceTicketStatus.OPEN,
-                    opened,
-                    opened + timedelta(days=15),
-                    None,
-                    "",
-                    self._ref.staff[0].id,
-                    self._ref.hall.id,
-                )
-            )
-        writer.write(out)
-        return len(out)
-
-    def _offers(self) -> int:
-        writer = BulkWriter(
-            self._conn,
-            TopUpOffer,
-            (
-                "id",
-                "created_at",
-                "updated_at",
-                "code",
-                "name",
-                "min_amount_fen",
-                "bonus_fen",
-                "valid_from",
-                "valid_to",
-                "active",
-            ),
-        )
-        start = self._today.replace(month=1, day=1)
-        writer.write(
-            [
-                (
-                    uuid.UUID(int=self._rng.getrandbits(128), version=4),
-                    self._anchor,
-                    self._anchor,
-                    code,
-                    name,
-                    least * 100,
-                    bonus * 100,
-                    start,
-                    None,
-                    True,
-                )
-                for code, name, least, bonus in TOP_UP_OFFERS
-            ]
-        )
-        return len(TOP_UP_OFFERS)
