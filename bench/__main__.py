@@ -384,6 +384,9 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
         fixed = probe("fixed", url, cfg["orders"])
         handset = probe("handset", url, cfg["orders"])
         slots = probe("slots", url, cfg["queries"])
+        unpaid = probe("unpaid-bills", url, cfg["queries"])  # before any bill is paid
+        bills = probe("pay-bills", url, cfg["orders"])
+        top_up = probe("top-up", url, cfg["orders"])
     finally:
         for leftover in scratch.glob("orders.sqlite3*"):
             leftover.unlink()
@@ -481,7 +484,49 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
             ratio_limit=None,
         ),
     )
+    rows += bill_rows(unpaid, bills, top_up)
     return rows
+
+
+def bill_rows(unpaid: dict[str, Any], bills: dict[str, Any], top_up: dict[str, Any]) -> list[Row]:
+    """S19–S21: a customer's unpaid bills shown, 缴费 and 充值 completed."""
+    raw = unpaid["baseline"]
+    return [
+        Row(
+            "S19",
+            f"未缴账单查询 unpaid bills of a customer shown, {unpaid['customers']} customers "
+            f"with unpaid bills (of {unpaid['with_unpaid']:,}; median {unpaid['bills_median']} "
+            "bills)",
+            unpaid["median_ms"],
+            unpaid["p95_ms"],
+            "raw sqlite3, same SQL, p95",
+            raw["p95_ms"],
+            round(unpaid["p95_ms"] / raw["p95_ms"], 2) if raw["p95_ms"] else None,
+            unpaid["peak_rss_mb"],
+            "p95 ≤ 10 ms",
+            unpaid["p95_ms"] <= 10,
+            {
+                "statements_per_call": unpaid["statements"],
+                "bills_max": unpaid["bills_max"],
+                "raw_median_ms": raw["median_ms"],
+            },
+        ),
+        _completion_row(
+            "S20",
+            f"缴费办结（一个事务，一或两张账单，现金）bill payment completion, one or two bills, "
+            f"{bills['orders']} payments",
+            bills,
+            p95_limit_ms=20,
+            ratio_limit=None,
+        ),
+        _completion_row(
+            "S21",
+            f"充值办结（一个事务）top-up completion, {top_up['orders']} top-ups",
+            top_up,
+            p95_limit_ms=20,
+            ratio_limit=None,
+        ),
+    ]
 
 
 def import_row(db: str, cfg: dict[str, int], scratch: Path) -> Row:

@@ -20,6 +20,8 @@ python -m bench.probes desk-stall --db URL -n N  longest stall while the desk bu
 python -m bench.probes desk-memory --db URL -n N  peak RSS with the desk open after N day and
                                               N month reviews (S18)
 python -m bench.probes reports --db URL -n N  N day reviews, months, PDFs (S14–S16)
+python -m bench.probes top-up  --db URL -n N  N top-ups in cash, and the raw sqlite3 baseline (S21)
+python -m bench.probes unpaid-bills --db URL -n N  S19; pay-bills: S20 (bench/bill_probe.py)
 """
 
 from __future__ import annotations
@@ -323,6 +325,48 @@ def _dml_key(statement: str) -> str | None:
     if verb == "UPDATE":
         return f"UPDATE {words[1].strip(chr(34))}"
     return None
+
+
+class SqlCapture:
+    """The statements an engine runs, with their DB-API parameters, inside ``with``: what a
+    raw sqlite3 baseline runs again (``with capture as got:`` … ``got`` holds them)."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self._on = False
+        self._got: list[tuple[str, Any]] = []
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(
+        self, _conn: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool
+    ) -> None:
+        if self._on:
+            self._got.append((statement, params))
+
+    def __enter__(self) -> list[tuple[str, Any]]:
+        self._got = []
+        self._on = True
+        return self._got
+
+    def __exit__(self, *_exc: object) -> None:
+        self._on = False
+
+
+def timed_ms(call: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """What ``call(*args)`` returns, and how long it took in milliseconds."""
+    t = time.perf_counter()
+    got = call(*args)
+    return got, (time.perf_counter() - t) * 1000
+
+
+def replay_ms(raw: sqlite3.Connection, statements: list[tuple[str, Any]]) -> float:
+    """Captured statements (``SqlCapture``) run again by raw sqlite3, every row fetched;
+    milliseconds."""
+    t = time.perf_counter()
+    for statement, params in statements:
+        raw.execute(statement, params).fetchall()
+    return (time.perf_counter() - t) * 1000
 
 
 def raw_connect(path: str) -> sqlite3.Connection:
@@ -1043,43 +1087,28 @@ def probe_slots(db: str, n: int) -> None:
     """Free-slot search (the next working days of the search horizon) for n communities in
     turn, over every covered community a team serves; the baseline runs the same statements
     (captured from the app's own call, with its parameters) through raw sqlite3."""
-    from sqlalchemy import event
-
     from hall_app.app import build_app
     from hall_app.config import Settings
 
     hall = build_app(Settings.load(db_url=db))
     clerk = hall.auth.log_in("clerk1", "hall1234")
     communities = [c for c, _top in fixed_setup(hall, clerk)]
-    captured: list[tuple[str, Any]] = []
-    capture = [False]
-
-    def seen(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
-        if capture[0]:
-            captured.append((statement, params))
-
-    event.listen(hall.db.engine, "before_cursor_execute", seen)
+    capture = SqlCapture(hall.db.engine)
     sql: dict[str, list[tuple[str, Any]]] = {}
     for community in communities:  # warm-up, and what each search runs
-        captured.clear()
-        capture[0] = True
-        hall.slots.free_slots(clerk, community)
-        capture[0] = False
-        sql[community] = list(captured)
+        with capture as captured:
+            hall.slots.free_slots(clerk, community)
+        sql[community] = captured
     raw = raw_connect(db.removeprefix("sqlite:///"))
     app_ms: list[float] = []
     raw_ms: list[float] = []
     found: list[int] = []
     for i in range(n):
         community = communities[i % len(communities)]
-        t = time.perf_counter()
-        got = hall.slots.free_slots(clerk, community)
-        app_ms.append((time.perf_counter() - t) * 1000)
+        got, ms = timed_ms(hall.slots.free_slots, clerk, community)
+        app_ms.append(ms)
         found.append(len(got))
-        t = time.perf_counter()
-        for statement, params in sql[community]:
-            raw.execute(statement, params).fetchall()
-        raw_ms.append((time.perf_counter() - t) * 1000)
+        raw_ms.append(replay_ms(raw, sql[community]))
     raw.close()
     hall.close()
     ordered = sorted(found)
@@ -1413,6 +1442,8 @@ def main() -> None:
             "desk-memory",
             "reports",
             "top-up",
+            "unpaid-bills",
+            "pay-bills",
         ],
     )
     parser.add_argument("--db")
@@ -1446,6 +1477,13 @@ def main() -> None:
 
         n = args.n
         emit(**probe_reports(args.db, n, max(2, n // 10), max(2, n // 5)))
+    elif args.probe in ("unpaid-bills", "pay-bills"):
+        from bench.bill_probe import probe_pay_bills, probe_unpaid_bills
+
+        if args.probe == "unpaid-bills":
+            emit(**probe_unpaid_bills(args.db, args.n))
+        else:
+            emit(**probe_pay_bills(args.db, args.n))
     elif args.probe == "bare":
         probe_bare()
     elif args.probe == "login":

@@ -56,9 +56,7 @@ def add_bill(
     with hall.db.unit_of_work() as s:
         sub = s.get_one(Subscription, subscription_id)
         # The demo bills every number: the test's own bill of the period replaces the demo's.
-        old = s.scalar(
-            select(Bill.id).where(Bill.subscription_id == sub.id, Bill.period == period)
-        )
+        old = s.scalar(select(Bill.id).where(Bill.subscription_id == sub.id, Bill.period == period))
         if old is not None:
             s.execute(delete(BillItem).where(BillItem.bill_id == old))
             s.execute(delete(Bill).where(Bill.id == old))
@@ -117,6 +115,10 @@ def billed_customer(hall: HallApp, *, arrears_suspended: bool = False) -> Billed
             sub.status = SubscriptionStatus.SUSPENDED
             sub.suspend_reason = SuspendReason.ARREARS
             sub.suspended_at = datetime(2026, 10, 26, 1, 0, tzinfo=UTC)
+        # The demo's own bills of the number go: the tests' two are its only ones.
+        demo_bills = select(Bill.id).where(Bill.subscription_id == sub.id)
+        s.execute(delete(BillItem).where(BillItem.bill_id.in_(demo_bills)))
+        s.execute(delete(Bill).where(Bill.subscription_id == sub.id))
         customer = s.get_one(Customer, sub.customer_id)
         ids = sub.customer_id, sub.id, sub.service_number, customer.contact_phone or ""
         # the demo's own bills of the customer paid: the two below are all that is owed

@@ -48,6 +48,9 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         "S9",
         "S10",
         "S11",
+        "S19",
+        "S20",
+        "S21",
         "S13",
         "S14",
         "S15",
@@ -71,7 +74,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     by_id = {s["id"]: s for s in report["scenarios"]}
     timed_with_baseline = [
         i
-        for i in [*ids[:7], "S6", "S9", "S10", "S11", "S14", "S15", "S16"]
+        for i in [*ids[:7], "S6", "S9", "S10", "S11", "S19", "S20", "S21", "S14", "S15", "S16"]
         + [e for e in ids if e.startswith("E")]
         if i not in ("E4 confirm", "E4 payment")
     ]
@@ -91,7 +94,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     assert "| # | scenario | max stall | p95 gap |" in done.stdout
     assert "| S4 |" in done.stdout
     # the order completions' baseline inserts the very rows the order inserted, per order
-    for i in ("S6", "S9", "S11"):
+    for i in ("S6", "S9", "S11", "S20", "S21"):
         extra = by_id[i]["extra"]
         assert extra["baseline_orders"] > 0, extra
         app, raw = (
@@ -104,5 +107,11 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     assert by_id["S10"]["extra"]["searches_finding_none"] == 0
     assert by_id["S11"]["extra"]["writes"]["INSERT instalments"] == 12
     assert by_id["S11"]["extra"]["baseline_writes"]["UPDATE credit_assessments"] == 1
+    # 缴费: two bills settled, each bill's conditional UPDATE in the baseline too
+    s20 = by_id["S20"]["extra"]
+    assert s20["writes"]["INSERT bill_settlements"] == 2, s20
+    assert s20["baseline_writes"]["UPDATE bills"] == 2, s20
+    assert by_id["S21"]["extra"]["baseline_writes"]["UPDATE subscriptions"] == 1
+    assert by_id["S19"]["extra"]["statements_per_call"] > 0
     push = by_id["S8"]
     assert push["median_ms"] > 0 and push["baseline_median_ms"] > 0 and push["met"] is True

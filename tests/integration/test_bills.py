@@ -353,3 +353,29 @@ def test_the_payment_belongs_to_the_b_ticket_served(hall: HallApp, clerk: Actor)
         assert order.ticket_id == called.id and order.order_type is OrderType.BILL_PAYMENT
         ticket = s.get_one(QueueTicket, called.id)
         assert ticket.customer_id == b.customer_id
+
+
+def test_a_payment_without_the_central_link_reads_the_bills_once(
+    hall: HallApp, clerk: Actor
+) -> None:
+    """No central question to ask: the payment's own transaction plans it, with no read of
+    the bills before it (the bench's S20 profile: that read was a sixth of a payment)."""
+    import re
+
+    from sqlalchemy import event
+
+    b = billed_customer(hall)
+    reads: list[str] = []
+
+    def seen(_c: object, _cur: object, statement: str, *_rest: object) -> None:
+        if statement.lstrip().startswith("SELECT") and re.search(r"\sFROM bills\s", statement):
+            reads.append(statement)
+
+    event.listen(hall.db.engine, "before_cursor_execute", seen)
+    try:
+        done = hall.bills.pay_bills(clerk, BillPaymentRequest(b.customer_id, cash(ALL)))
+    finally:
+        event.remove(hall.db.engine, "before_cursor_execute", seen)
+    assert len(reads) == 1, reads
+    assert done.late_fee_fen == SEP_FEE + OCT_FEE and done.total_fen == ALL
+    assert [r.status for r in done.settled] == [BillStatus.PAID, BillStatus.PAID]
