@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -56,7 +56,7 @@ def test_f9_on_reinstatement_in_demo_mode_reads_the_owners_card(
             .order_by(Subscription.service_number)
             .limit(1)
         ).one()
-        customer_id = lost.customer_id
+        customer_id, number = lost.customer_id, lost.service_number
     window = _logged_in(qtbot, session)
     page = window.customers
     page.open_customer(customer_id)
@@ -64,7 +64,9 @@ def test_f9_on_reinstatement_in_demo_mode_reads_the_owners_card(
     record = page.record
     assert record._record is not None
     row = next(
-        i for i, x in enumerate(record._record.subscriptions) if x.status.value == "suspended"
+        i
+        for i, x in enumerate(record._record.subscriptions)
+        if x.service_number[-4:] == number[-4:] and x.status.value == "suspended"
     )
     record.tables["业务号码"].selectRow(row)
     page.account_bar.menu_actions["loss"].trigger()  # Ctrl+E, 挂失/解挂
@@ -74,7 +76,11 @@ def test_f9_on_reinstatement_in_demo_mode_reads_the_owners_card(
     )
     dialog = window.account_dialog
     first = dialog.current
-    qtbot.keyClick(first, Qt.Key.Key_F9)  # the owner puts her card on the reader
+    session.ops.wait_idle()
+    qtbot.wait(300)
+    focus = QApplication.focusWidget()
+    assert focus is not None
+    qtbot.keyClick(focus, Qt.Key.Key_F9)  # the owner puts her card on the reader
     session.ops.wait_idle()
     qtbot.wait(300)
     qtbot.keyClick(dialog, Qt.Key.Key_Return, CTRL)
