@@ -16,9 +16,14 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from hall_app.app import HallApp
-from hall_app.db.models import Subscription
+from hall_app.db.models import Customer, Subscription
 from hall_app.demo.reader import DemoIdCardReader
-from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus, SuspendReason
+from hall_app.domain.enums import (
+    CustomerKind,
+    SubscriptionKind,
+    SubscriptionStatus,
+    SuspendReason,
+)
 from tests.conftest import FakeClock
 from tests.gui.conftest import ShownMessages
 from tests.gui.test_customer_search import _logged_in
@@ -48,7 +53,12 @@ def test_f9_on_reinstatement_in_demo_mode_reads_the_owners_card(
     with session.hall.db.read() as s:
         lost = s.scalars(
             select(Subscription)
+            # a person's number: an enterprise has no owner's ID card (its 解挂 is refused
+            # whatever card is read: number_changes._owner_checked compares the card with
+            # the customer's ID number, which an enterprise has not)
+            .join(Customer, Customer.id == Subscription.customer_id)
             .where(
+                Customer.kind == CustomerKind.INDIVIDUAL,
                 Subscription.kind == SubscriptionKind.MOBILE,
                 Subscription.status == SubscriptionStatus.SUSPENDED,
                 Subscription.suspend_reason == SuspendReason.LOST,
