@@ -1,14 +1,17 @@
 """The demo's ID-card reader: each read "places" a card on the reader. Most cards belong to
 adult customers already in the database; every fourth is a new person, not yet registered,
-so the registration screen can be tried too. Deterministic for a given database."""
+so the registration screen can be tried too. A read that checks a customer's own card (the
+owner's, for 解挂, 补换卡, 资料变更: ``expect_customer_id``) places that customer's card, as the
+owner at the counter would. Deterministic for a given database."""
 
 from __future__ import annotations
 
 import random
 import threading
+import uuid
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Executable, select
 
 from hall_app.clock import Clock, business_date
 from hall_app.db.engine import Database
@@ -18,6 +21,19 @@ from hall_app.devices.id_reader import DeviceError, IdCardData
 from hall_app.domain.enums import CustomerKind, IdDocType
 
 NEW_PERSON_EVERY = 4
+CARD_COLUMNS = (
+    Customer.name,
+    Customer.gender,
+    Customer.birth_date,
+    Customer.address,
+    Customer.id_number,
+)
+HAS_CARD = (
+    Customer.kind == CustomerKind.INDIVIDUAL,
+    Customer.id_doc_type == IdDocType.RESIDENT_ID,
+    Customer.birth_date.is_not(None),
+    Customer.id_number.is_not(None),
+)
 
 
 def _card(
@@ -47,10 +63,14 @@ class DemoIdCardReader:
         self._reads = 0
         self._lock = threading.Lock()
 
-    def read(self) -> IdCardData:
+    def read(self, expect_customer_id: uuid.UUID | None = None) -> IdCardData:
         with self._lock:
-            self._reads += 1
             today = business_date(self._clock())
+            if expect_customer_id is not None:  # the owner's card, when they have one
+                owner = self._customer_card(expect_customer_id)
+                if owner is not None:
+                    return _card(*owner, today=today)
+            self._reads += 1  # the cards of the other reads come in their usual turn
             if self._reads % NEW_PERSON_EVERY == 0:
                 p = PeopleFactory(self._rng, today, namespace=900 + self._reads).person(20, 60)
                 return _card(p.name, p.gender, p.birth_date, p.address, p.id_number, today)
@@ -61,24 +81,21 @@ class DemoIdCardReader:
             return _card(*row, today=today)
 
     def _db_pick(self, born_before: date, n: int) -> tuple[str, str, date, str, str] | None:
+        return self._card_of(
+            select(*CARD_COLUMNS)
+            .where(*HAS_CARD, Customer.birth_date < born_before)
+            .order_by(Customer.id_number)
+            .offset((n * 37) % 500)
+            .limit(1)
+        )
+
+    def _customer_card(self, customer_id: uuid.UUID) -> tuple[str, str, date, str, str] | None:
+        """The card of ``customer_id`` (None: not a person registered with a resident ID)."""
+        return self._card_of(select(*CARD_COLUMNS).where(*HAS_CARD, Customer.id == customer_id))
+
+    def _card_of(self, query: Executable) -> tuple[str, str, date, str, str] | None:
         with self._db.read() as session:
-            got = session.execute(
-                select(
-                    Customer.name,
-                    Customer.gender,
-                    Customer.birth_date,
-                    Customer.address,
-                    Customer.id_number,
-                )
-                .where(
-                    Customer.kind == CustomerKind.INDIVIDUAL,
-                    Customer.id_doc_type == IdDocType.RESIDENT_ID,
-                    Customer.birth_date < born_before,
-                )
-                .order_by(Customer.id_number)
-                .offset((n * 37) % 500)
-                .limit(1)
-            ).one_or_none()
+            got = session.execute(query).one_or_none()
         if got is None:
             return None
         name, gender, birth, address, number = got

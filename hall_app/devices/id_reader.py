@@ -3,6 +3,7 @@ this interface only, so a new model needs one adapter class."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -29,8 +30,10 @@ class IdCardData:
 
 
 class IdCardReader(Protocol):
-    def read(self) -> IdCardData:
-        """Read the card on the reader, or raise ``DeviceError``."""
+    def read(self, expect_customer_id: uuid.UUID | None = None) -> IdCardData:
+        """Read the card on the reader, or raise ``DeviceError``. ``expect_customer_id``: the
+        customer whose card the page checks for (the owner, for 解挂, 补换卡, 资料变更): a hint
+        for a simulated reader only; a real one reads the card placed, whoever's it is."""
         ...
 
 
@@ -49,7 +52,8 @@ class SimulatedIdCardReader:
         self._empty = False
         self._cards.insert(self._next, card)
 
-    def read(self) -> IdCardData:
+    def read(self, expect_customer_id: uuid.UUID | None = None) -> IdCardData:
+        """The next card, whatever ``expect_customer_id`` (the tests place the cards)."""
         if self._empty or not self._cards:
             raise DeviceError("未检测到身份证，请将证件平放在读卡区后重试", "读卡器")
         card = self._cards[self._next % len(self._cards)]

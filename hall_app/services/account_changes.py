@@ -22,6 +22,8 @@ Decisions (domain-rules.md leaves them open):
 
 from __future__ import annotations
 
+import uuid
+
 from hall_app.clock import Clock
 from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
@@ -80,12 +82,14 @@ class AccountChangeService:
             db, clock, None, lambda *step: issue_invoice(*step, shared=shared_segments)
         )
 
-    def read_id_card(self, actor: Actor) -> IdCardData:
-        """The card on this counter's reader (DeviceError without one or without a card)."""
+    def read_id_card(self, actor: Actor, expect_customer_id: uuid.UUID | None = None) -> IdCardData:
+        """The card on this counter's reader (DeviceError without one or without a card);
+        ``expect_customer_id``: the customer whose own card the page checks (a demo reader's
+        hint, ``IdCardReader.read``)."""
         actor.require(Permission.ORDER_CREATE)
         if self._reader is None:
             raise ValidationError("本窗口未连接身份证读卡器，请输入证件号码", CARD_FIELD)
-        return self._reader.read()
+        return self._reader.read(expect_customer_id)
 
     # -- quotes (what the customer signs) -------------------------------------------------------
     def quote_customer_data(self, actor: Actor, change: CustomerDataChange) -> ChangeQuote:

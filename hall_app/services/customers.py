@@ -9,7 +9,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BindParameter, Executable, Row, bindparam, func, literal, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Executable,
+    Row,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
@@ -172,6 +182,13 @@ class SearchResult:
     truncated: bool
     total: int  # how many match, counted up to COUNT_CAP (``len(rows)`` when not truncated)
     total_capped: bool = False  # at least ``total`` match: the count stopped there
+    # A number search: each customer found by one of their own numbers, and that number's
+    # subscription (the record opens with it selected, ready for the account businesses).
+    numbers: tuple[tuple[uuid.UUID, uuid.UUID], ...] = ()
+
+    def number_of(self, customer_id: uuid.UUID) -> uuid.UUID | None:
+        """The subscription of ``customer_id`` whose number was searched, if any."""
+        return next((sub for cid, sub in self.numbers if cid == customer_id), None)
 
     @property
     def kind_label(self) -> str:
@@ -313,6 +330,25 @@ def _search_statements() -> tuple[dict[QueryKind, Executable], dict[QueryKind, E
 
 
 _SEARCH, _COUNT = _search_statements()
+# The subscriptions numbered ``q``, one in use before a cancelled one (a number reissued).
+_NUMBERED = (
+    select(Subscription.customer_id, Subscription.id)
+    .where(Subscription.service_number == bindparam("q"))
+    .order_by(
+        (Subscription.status == SubscriptionStatus.CANCELLED).asc(), Subscription.created_at.desc()
+    )
+)
+
+
+def _numbers_searched(
+    conn: Connection, number: str, customers: set[uuid.UUID]
+) -> tuple[tuple[uuid.UUID, uuid.UUID], ...]:
+    """For each customer found, their subscription numbered ``number`` (if they have one)."""
+    out: dict[uuid.UUID, uuid.UUID] = {}
+    for cid, sub in conn.execute(_NUMBERED, {"q": number}):
+        if cid in customers:
+            out.setdefault(cid, sub)
+    return tuple(out.items())
 
 
 @dataclass(frozen=True)
@@ -355,6 +391,11 @@ class CustomerService:
             found = conn.execute(_SEARCH[kind], params).all()
             truncated = len(found) > limit
             total = conn.execute(_COUNT[kind], params).scalar_one() if truncated else len(found)
+            numbers = (
+                _numbers_searched(conn, value, {r.id for r in found[:limit]})
+                if kind in (QueryKind.PHONE, QueryKind.SERVICE_NUMBER) and found
+                else ()
+            )
         if not found and (hint := near_miss(value)) is not None:
             # Not an account after all: a mobile or ID number short of (or over by) a digit.
             raise ValidationError(hint, QUERY_FIELD)
@@ -366,6 +407,7 @@ class CustomerService:
             truncated=truncated,
             total=total,
             total_capped=total >= COUNT_CAP,
+            numbers=numbers,
         )
 
     @staticmethod

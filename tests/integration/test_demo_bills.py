@@ -197,8 +197,11 @@ def test_the_readme_bill_cases(tmp_path: Path) -> None:
                 select(Bill).where(Bill.subscription_id == sub.id, Bill.status.in_(UNPAID))
             ).all()
             assert len(open_bills) == unpaid, number
-        disputed = s.scalars(
-            select(ServiceTicket.subscription_id).where(ServiceTicket.category == "话费争议")
+        disputed = s.scalars(  # pinned to him (bill_extras.DISPUTED_NUMBERS), not sampled
+            select(ServiceTicket.subscription_id).where(
+                ServiceTicket.category == "话费争议",
+                ServiceTicket.status == ServiceTicketStatus.OPEN,
+            )
         ).all()
         sun = s.scalars(select(Subscription.id).where(Subscription.service_number == "18022483283"))
         assert sun.one() in disputed
@@ -222,4 +225,21 @@ def test_the_readme_bill_cases(tmp_path: Path) -> None:
         assert not s.scalars(
             select(Bill.id).where(Bill.customer_id.in_(clear), Bill.status.in_(UNPAID))
         ).all()
+    engine.dispose()
+
+
+def test_the_readme_dispute_is_there_in_a_small_build_on_another_day(tmp_path: Path) -> None:
+    """孙鹏泽's open 话费争议 is pinned to his number, not drawn from a sample of the unpaid
+    bills that depends on how many the build has and on its day."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    upgrade_to_head(engine)
+    DemoBuilder(engine, seed=1, today=DEMO_TODAY + timedelta(days=7), workers=1).build(300, 0)
+    with Session(engine) as s:
+        sub = s.scalars(select(Subscription).where(Subscription.service_number == "18022483283"))
+        disputes = s.scalars(
+            select(ServiceTicket).where(
+                ServiceTicket.subscription_id == sub.one().id, ServiceTicket.category == "话费争议"
+            )
+        ).all()
+        assert [t.status for t in disputes] == [ServiceTicketStatus.OPEN]
     engine.dispose()

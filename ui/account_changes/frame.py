@@ -73,9 +73,9 @@ class RequestPage(WizardPage):
     card_label: QLabel
 
     def read_card(self) -> None:
-        """Read the card on the reader off the GUI thread; the result or the reader's refusal
-        on ``card_label``."""
-        reader = self.env.app.id_reader
+        """Read the customer's own card (the owner's: the pages that read one check it is
+        theirs) off the GUI thread; the result or the reader's refusal on ``card_label``."""
+        reader, owner = self.env.app.id_reader, draft_of(self.env).customer_id
         if reader is None:
             return
         self.card_label.setText("正在读取身份证…")
@@ -84,7 +84,7 @@ class RequestPage(WizardPage):
             self.card_label.setText(exc.text)
             return True
 
-        self.query(reader.read, self.card_read, failed)
+        self.query(lambda: reader.read(expect_customer_id=owner), self.card_read, failed)
 
     def card_read(self, card: IdCardData) -> None:
         self.card = card

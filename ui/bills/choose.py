@@ -217,6 +217,7 @@ class ChooseBillsPage(WizardPage):
         if self._filling or self.d.unpaid is None:
             return
         d = self.d
+        self._asked += 1  # any answer still on its way is for an older choice
         d.quote = None
         d.bill_ids = self.chosen_ids()
         d.top_up_to = self.top_up.currentData()
@@ -233,7 +234,6 @@ class ChooseBillsPage(WizardPage):
             self.error.setText("请至少勾选一张账单")
             self.complete_changed.emit()
             return
-        self._asked += 1
         asked, req = self._asked, d.request(())
         bills, actor = self.env.app.bills, self.env.actor
         self.query(

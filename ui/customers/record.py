@@ -169,6 +169,13 @@ class CustomerRecordView(QWidget):
             return subs[current.row()]
         return subs[0] if len(subs) == 1 else None
 
+    def select_subscription(self, subscription_id: uuid.UUID) -> None:
+        """Make the subscription ``subscription_id`` the selected row of the 号码 tab."""
+        subs = self._record.subscriptions if self._record is not None else ()
+        row = next((i for i, s in enumerate(subs) if s.id == subscription_id), None)
+        if row is not None:
+            self.tables["业务号码"].selectRow(row)
+
     def clear(self) -> None:
         self._shown_id = None
         self._record = None

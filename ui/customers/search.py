@@ -34,6 +34,7 @@ from hall_app.services.bills import BillService, BillView
 from hall_app.services.customers import (
     CustomerRecord,
     CustomerService,
+    QueryKind,
     SearchResult,
     SubscriptionView,
 )
@@ -113,6 +114,7 @@ class CustomerSearchPage(QWidget):
         self._ops = ops
         self._search_seq = 0  # only the newest search's answer is shown
         self._open_seq = 0  # only the newest record opened is shown
+        self._searched = SearchResult(QueryKind.NAME, (), False, 0)  # the list shown
         self._awaiting_registration: str | None = None  # the ID number being registered
         ops.changed.connect(self._on_changed)
 
@@ -308,6 +310,7 @@ class CustomerSearchPage(QWidget):
         )
 
     def _show_results(self, result: SearchResult) -> None:
+        self._searched = result  # a number searched: that number selected when opened
         self.results.set_rows(
             [
                 (
@@ -334,10 +337,11 @@ class CustomerSearchPage(QWidget):
         self.table.selectRow(0)
         self.table.setFocus()
         if n == 1:
-            self.open_customer(result.rows[0].id)
+            self._open_found(result.rows[0].id)
 
     def _search_failed(self, exc: HallError) -> None:
         self.hint.setText("")
+        self._searched = SearchResult(QueryKind.NAME, (), False, 0)
         self.results.set_rows([], [])  # the last search's rows would open someone not asked for
         if exc.field == "查询条件":
             self.field_error.setText(exc.text)
@@ -349,9 +353,14 @@ class CustomerSearchPage(QWidget):
     def _open_index(self, index: QModelIndex) -> None:
         customer_id = self.results.payload(index.row())
         if customer_id is not None:
-            self.open_customer(customer_id)
+            self._open_found(customer_id)
 
-    def open_customer(self, customer_id: uuid.UUID) -> None:
+    def _open_found(self, customer_id: uuid.UUID) -> None:
+        """Open a customer of the list: found by one of their numbers, that one selected."""
+        self.open_customer(customer_id, select=self._searched.number_of(customer_id))
+
+    def open_customer(self, customer_id: uuid.UUID, *, select: uuid.UUID | None = None) -> None:
+        """Show the customer's record; ``select``: the subscription selected on its 号码 tab."""
         service, actor, work_orders = self._service, self._actor, self._work_orders
         instalments, bills = self._instalments, self._bills
         self._open_seq += 1
@@ -373,7 +382,7 @@ class CustomerSearchPage(QWidget):
 
         self._ops.mutate(  # an unmasked view writes an audit entry: a write, changing nothing
             load,
-            lambda got: self._show_record(*got) if seq == self._open_seq else None,
+            lambda got: self._show_record(*got, select=select) if seq == self._open_seq else None,
             changes=Changes.NONE,
             parent=self,
             label="正在打开客户资料…",
@@ -399,8 +408,9 @@ class CustomerSearchPage(QWidget):
             concerns = Changes.CUSTOMER | Changes.ORDERS
         else:
             return
-        if event.touches(concerns):
-            self.open_customer(current.id)
+        if event.touches(concerns):  # the number the clerk is acting on stays selected
+            chosen = self.record.selected_subscription()
+            self.open_customer(current.id, select=chosen.id if chosen else None)
 
     def _show_record(
         self,
@@ -408,9 +418,13 @@ class CustomerSearchPage(QWidget):
         work_orders: list[WorkOrderView] | None = None,
         handsets: Handsets = ([], []),
         bills: Sequence[BillView] = (),
+        *,
+        select: uuid.UUID | None = None,
     ) -> None:
         self.current = record
         self.record.show_record(record)
+        if select is not None:
+            self.record.select_subscription(select)
         self.record.show_work_orders(work_orders or [])
         self.record.show_handsets(*handsets)
         self.record.show_bills(bills)

@@ -134,10 +134,10 @@ class CheckPage(WizardPage):
         reader, swaps, actor = self.env.app.id_reader, self.env.app.sim_swaps, self.env.actor
         d = _draft(self.env)
         assert reader is not None and d.subscription_id is not None
-        sub = d.subscription_id
+        sub, owner = d.subscription_id, d.customer_id
 
         def read() -> tuple[IdCardData, str]:
-            card = reader.read()
+            card = reader.read(expect_customer_id=owner)  # the owner's card is asked for
             return card, swaps.verify_owner(actor, sub, card)
 
         def matched(got: tuple[IdCardData, str]) -> None:
