@@ -20,3 +20,22 @@ def test_review14_late_fee_paid_alone_is_not_charged_again(hall: HallApp, clerk:
     again = hall.bills.unpaid_bills(clerk, b.customer_id)
     sep = next(x for x in again.bills if x.id == b.sep)
     assert sep.late_fee_fen == 0, "the late fee up to today was just paid, yet charged again"
+
+
+def test_review14_bill_payment_rest_respects_the_top_up_limit(hall: HallApp, clerk: Actor) -> None:
+    """What is paid beyond the bills goes to the number's balance as a top-up: a top-up is
+    within the configured limits (domain-rules.md: 1.00 to 5,000.00 a time). bill_plan puts any
+    rest on the balance, 100,000.00 included, bypassing check_top_up_amount."""
+    from hall_app.domain.errors import ValidationError
+    from tests.bill_fixtures import OCT_FEE, OCT_FEN, SEP_FEN
+
+    b = billed_customer(hall)
+    owed = SEP_FEN + SEP_FEE + OCT_FEN + OCT_FEE
+    extra = hall.settings.rules.top_up_max_fen * 20
+    req = BillPaymentRequest(
+        b.customer_id, cash(owed + extra), pay_fen=owed + extra, top_up_to=b.subscription_id
+    )
+    import pytest
+
+    with pytest.raises(ValidationError):
+        hall.bills.pay_bills(clerk, req)
