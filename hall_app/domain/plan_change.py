@@ -5,10 +5,11 @@ effect, what leaving a lock-in early costs, and the terms the customer signs.
   ``immediate`` (today) or ``next_month`` (the first day of next month).
 - A downgrade (a cheaper plan) and a change at the same monthly fee take effect next month.
 - A downgrade below the minimum monthly plan of a running contract phone costs the unearned
-  subsidy (the clawback, as the contract's terms say). Otherwise, inside a lock-in
-  (``lock_in_until`` not yet past) a downgrade costs the configured downgrade penalty. Either is
-  refused unless the customer agrees to pay it; paying releases the lock-in (and a clawback ends
-  the contract phone's commitment).
+  subsidy (the clawback, as the contract's terms say). Otherwise a downgrade taking effect
+  inside a lock-in (``lock_in_until`` on or after the change's effective date: a lock-in that
+  ends before the cheaper plan starts is kept in full) costs the configured downgrade
+  penalty. Either is refused unless the customer agrees to pay it; paying releases the lock-in
+  (and a clawback ends the contract phone's commitment).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def plan_effect(
     if way == DOWNGRADE:
         if commitment is not None and target_fen < commitment.min_plan_fen:
             penalty, clawback = commitment.clawback_fen, True
-        elif lock_in_until is not None and lock_in_until >= today:
+        elif lock_in_until is not None and lock_in_until >= on:
+            # the lock-in is kept unless it still runs on the day the cheaper plan starts
             penalty = downgrade_penalty_fen
     return Effect(way, effect, on, penalty, clawback)
 

@@ -9,7 +9,10 @@ masked before and after.
 
 Decisions (domain-rules.md leaves them open):
 - 挂失 is immediate and needs no ID: whoever has lost the phone may report it at the counter
-  (the reporter's name, masked, is kept when not the owner); the signature is optional.
+  (the reporter's name, masked, is kept when not the owner); the signature is optional:
+  an unsigned 挂失 is recorded as such (no signature on the order, ``"signed": false`` in its
+  audit entry, 客户签字 未签字 on its form). Every other change here refuses to complete
+  without the customer's signature and the terms they signed.
   From ``active`` or a suspension for arrears (解挂 recomputes the arrears from the bills).
 - 解挂 needs the owner's ID: the card read on the reader (same number and name, not expired) or
   the ID number typed. It resumes to ``active``, or to the arrears suspension when a bill is
@@ -46,6 +49,7 @@ from hall_app.services.account_requests import (
 )
 from hall_app.services.actor import Actor
 from hall_app.services.customer_data_change import CustomerDataKind, prepare_data
+from hall_app.services.handsets import check_signature
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.number_changes import NumberChangeKind, prepare_move, target_text
 from hall_app.services.pipeline import (
@@ -119,6 +123,7 @@ class AccountChangeService:
         ID card (same name and number; another is refused: a new real-name registration)."""
         actor.require(Permission.CUSTOMER_EDIT)
         actor.require(Permission.ORDER_CREATE)
+        check_signature(change.signature_png)
         visit = Visit(
             change.customer_id, (), change.ticket_id, change.signature_png, change.terms_text
         )
@@ -142,6 +147,7 @@ class AccountChangeService:
 
     def _move(self, actor: Actor, req: NumberChange) -> ChangeDone:
         actor.require(Permission.ORDER_CREATE)
+        check_signature(req.signature_png)
         with self._db.read() as s:
             customer_id = subscription_of(s, req.subscription_id).customer_id
         visit = Visit(customer_id, (), req.ticket_id, req.signature_png, req.terms_text)

@@ -58,7 +58,7 @@ from hall_app.domain.pricing import Pricing, price_fee
 from hall_app.services.actor import Actor
 from hall_app.services.cancel_checks import CancelCondition, conditions
 from hall_app.services.cash import open_session_for_payment
-from hall_app.services.handsets import HandsetService
+from hall_app.services.handsets import HandsetService, check_signature
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.pipeline import OrderKind, OrderPipeline, Priced, Taken, Visit, terms_clauses
 from hall_app.services.subscriptions import (
@@ -156,6 +156,7 @@ def _cancellable(session: Session, subscription_id: uuid.UUID, lock: bool) -> Su
 class Cancellation(OrderKind[_Cancel, _Cancelled]):
     order_type = OrderType.CANCEL
     action = "order.cancel"
+    signed = True
 
     def __init__(self, req: CancelRequest, rules: BusinessRules) -> None:
         self._req = req
@@ -344,6 +345,7 @@ class CancellationService:
     def cancel(self, actor: Actor, req: CancelRequest) -> CancelDone:
         actor.require(Permission.ORDER_CREATE)
         actor.require(Permission.PAYMENT_TAKE)  # the refund leaves the clerk's till
+        check_signature(req.signature_png)
         if req.refund_method is not PaymentMethod.CASH:
             reference = req.refund_reference.strip()
             if len(reference) < 6 or not reference.isalnum():

@@ -139,6 +139,7 @@ def prepare_data(session: Session, change: CustomerDataChange, now: datetime) ->
 class CustomerDataKind(ZeroFeeChange[_DataChange]):
     order_type = OrderType.CHANGE_CUSTOMER
     action = "order.change_customer"
+    signed = True
 
     def __init__(self, change: CustomerDataChange) -> None:
         self._change = change

@@ -102,6 +102,7 @@ from hall_app.services.pipeline import (
     Taken,
     Visit,
     line_views,
+    require_signed,
     take_here,
     terms_clauses,
 )
@@ -1649,12 +1650,6 @@ class FixedLineService:
                 after={"address": address, "wanted": req.wanted, "phone": mask_phone(phone)},
             )
             return row.id
-
-
-def require_signed(terms: str, signature: bytes | None) -> None:
-    """An order with terms is taken only once the customer has read and signed them."""
-    if not terms.strip() or not signature:
-        raise ValidationError("请客户在客户屏确认业务内容并签字", "客户确认")
 
 
 def _labels(rules: BusinessRules) -> dict[str, str]:

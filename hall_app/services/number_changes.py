@@ -14,6 +14,7 @@ from hall_app.clock import business_date
 from hall_app.config import BusinessRules
 from hall_app.db.models import Bill, Customer, Order, Product, Subscription
 from hall_app.db.text_limits import check_text
+from hall_app.devices.id_reader import IdCardData
 from hall_app.domain.enums import (
     OrderType,
     SubscriptionStatus,
@@ -97,20 +98,20 @@ def _restored(
     return SubscriptionStatus.ACTIVE, None
 
 
-def _owner_checked(customer: Customer, req: ReinstateRequest, today: date) -> str:
-    """The owner's ID, checked: refused unless it is the customer's. Returns how it was seen."""
-    card = req.id_card_read
-    typed = card.id_number if card is not None else req.id_number
+def owner_checked(
+    customer: Customer, card: IdCardData | None, id_number: str, today: date, what: str = "解挂"
+) -> str:
+    """The owner's ID (the card read, else the number typed), checked: refused unless it is
+    the customer's. Returns how it was seen. Shared by 解挂 and a 补卡 lifting a loss report."""
+    typed = card.id_number if card is not None else id_number
     if not typed.strip():
-        raise ValidationError(
-            "解挂须核验机主本人身份证：请读取身份证（F9）或输入证件号码", CARD_FIELD
-        )
+        raise ValidationError(f"{what}须核验机主本人身份证：请读取身份证或输入证件号码", CARD_FIELD)
     try:
         number = parse_resident_id(typed, today=today).number
     except ValidationError as exc:
         raise ValidationError(f"证件号码{exc.message}", CARD_FIELD) from exc
     if number != customer.id_number or (card is not None and card.name != customer.name):
-        raise ValidationError("证件与机主登记资料不符：解挂须机主本人的有效身份证件", CARD_FIELD)
+        raise ValidationError(f"证件与机主登记资料不符：{what}须机主本人的有效身份证件", CARD_FIELD)
     if card is not None and card.valid_to is not None and card.valid_to < today:
         raise ValidationError(f"身份证已于 {card.valid_to} 过期，请持有效证件办理", CARD_FIELD)
     return "读取身份证" if card is not None else "输入证件号码"
@@ -149,7 +150,9 @@ def prepare_move(
         what, order_type = "解挂", OrderType.REINSTATE
         require_status(sub, (SubscriptionStatus.SUSPENDED,), what, reasons=(SuspendReason.LOST,))
         if final or req.id_card_read is not None or req.id_number.strip():
-            rows.append(("机主证件核验", _owner_checked(customer, req, today)))
+            rows.append(
+                ("机主证件核验", owner_checked(customer, req.id_card_read, req.id_number, today))
+            )
         to = _restored(session, rules, sub, today)
         key = "reinstate_arrears" if to[1] is SuspendReason.ARREARS else "reinstate"
     elif isinstance(req, SuspendRequest) and not isinstance(req, ResumeRequest):
@@ -198,6 +201,8 @@ class NumberChangeKind(ZeroFeeChange[_Move]):
         self._rules = rules
         self._req = req
         self.order_type = OrderType.LOSS_REPORT  # set per change in take
+        # 挂失 alone may be taken unsigned: immediate, the owner may not be at the counter
+        self.signed = not isinstance(req, LossRequest)
 
     def prepare(self, session: Session, now: datetime) -> _Move:
         move = prepare_move(session, self._rules, self._req, now, final=True)
@@ -233,8 +238,16 @@ class NumberChangeKind(ZeroFeeChange[_Move]):
         return Changed(context.what, shown_number(sub), status_text(sub), context.rows)
 
     def audit_after(self, context: _Move) -> dict[str, object]:
-        return {"change": context.what, "before": context.before, "after": audit_state(context.sub)}
+        return {
+            "change": context.what,
+            "before": context.before,
+            "after": audit_state(context.sub),
+            "signed": bool(self._req.signature_png),
+        }
 
     def document_details(self, context: _Move, fulfilled: Changed) -> tuple[tuple[str, str], ...]:
         # the form prints the business (受理业务) and the number (业务号码) of the order itself
-        return tuple(row for row in context.rows if row[0] != "业务号码")
+        rows = tuple(row for row in context.rows if row[0] != "业务号码")
+        if not self._req.signature_png:  # only a 挂失 is taken unsigned
+            rows += (("客户签字", "未签字（挂失即时办理，机主可不在场）"),)
+        return rows

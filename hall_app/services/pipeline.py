@@ -93,6 +93,9 @@ class OrderKind(ABC, Generic[C, F]):
 
     order_type: OrderType  # a class attribute, or set per order by the kind
     action: ClassVar[str]  # the audit action, e.g. ``order.open_mobile``
+    # the customer must have signed the terms: refused without them (checked after ``take``,
+    # so a change that cannot be done is refused for that first)
+    signed: bool = False
 
     def claims(self, central: CentralClaims, counter_id: uuid.UUID, now: datetime) -> MirrorRows:
         """Claim the shared resources at the central database; rows to mirror locally.
@@ -207,6 +210,8 @@ class OrderPipeline:
         customer = taken.customer
         priced = kind.lines(taken.context, business_date(now))
         pricing = priced.pricing
+        if kind.signed:
+            require_signed(visit.terms_text, visit.signature_png)
         if visit.terms_text and visit.terms_text != priced.terms:
             # What the customer signed must be what is sold: prices, a promotion or the choice
             # changed. Said before the payment check, which would only name the amount.
@@ -300,6 +305,12 @@ class OrderPipeline:
             completed_at=now,
             till_reopened=till_for is not None and till_for.reopened_after_close,
         )
+
+
+def require_signed(terms: str, signature: bytes | None) -> None:
+    """An order with terms is taken only once the customer has read and signed them."""
+    if not terms.strip() or not signature:
+        raise ValidationError("请客户在客户屏确认业务内容并签字", "客户确认")
 
 
 def order_no(session: Session, actor: Actor, now: datetime) -> str:

@@ -56,7 +56,7 @@ from hall_app.domain.plan_change import (
 )
 from hall_app.domain.pricing import Line, LineKind, Pricing, VatClass, _invoice_items
 from hall_app.services.actor import Actor
-from hall_app.services.handsets import HandsetService, commitment_clawback
+from hall_app.services.handsets import HandsetService, check_signature, commitment_clawback
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.pipeline import (
     LineView,
@@ -308,6 +308,7 @@ def _plan_pricing(t: _PlanTaken) -> Priced:
 class _PlanChange(OrderKind[_PlanTaken, Effect]):
     order_type = OrderType.PLAN_CHANGE
     action = "order.plan_change"
+    signed = True
 
     def __init__(self, req: PlanChangeRequest, rules: BusinessRules) -> None:
         self._req = req
@@ -440,6 +441,7 @@ class _Vas(OrderKind[_VasTaken, SubscriptionAddon]):
         self.order_type = OrderType.ADD_VALUE_ADDED if subscribe else OrderType.REMOVE_VALUE_ADDED
 
     action = "order.value_added"
+    signed = True
 
     def take(
         self, session: Session, actor: Actor, now: datetime, offline: bool
@@ -566,6 +568,7 @@ class PlanChangeService:
         actor.require(Permission.ORDER_CREATE)
         if req.pay_penalty:
             actor.require(Permission.PAYMENT_TAKE)
+        check_signature(req.signature_png)
         done = self._pipeline.run(
             actor,
             _PlanChange(req, self._rules),
@@ -631,6 +634,7 @@ class PlanChangeService:
 
     def _vas(self, actor: Actor, req: VasRequest, subscribe: bool) -> ChangeDone:
         actor.require(Permission.ORDER_CREATE)
+        check_signature(req.signature_png)
         done = self._pipeline.run(
             actor,
             _Vas(req, subscribe),

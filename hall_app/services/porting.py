@@ -54,7 +54,6 @@ from hall_app.domain.porting import (
 )
 from hall_app.domain.pricing import Pricing
 from hall_app.services.actor import Actor
-from hall_app.services.fixed_line import require_signed
 from hall_app.services.handsets import check_signature, running_commitment
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.pipeline import (
@@ -63,6 +62,7 @@ from hall_app.services.pipeline import (
     Priced,
     Taken,
     Visit,
+    require_signed,
     terms_clauses,
 )
 from hall_app.services.subscriptions import (

@@ -50,7 +50,9 @@ from hall_app.domain.permissions import Permission
 from hall_app.domain.pricing import Pricing, VatClass, price_fee
 from hall_app.domain.telecom import parse_iccid
 from hall_app.services.actor import Actor
+from hall_app.services.handsets import check_signature
 from hall_app.services.invoicing import issue_invoice
+from hall_app.services.number_changes import owner_checked
 from hall_app.services.pipeline import (
     LineView,
     OrderKind,
@@ -90,6 +92,7 @@ class SimSwapRequest:
     terms_text: str = ""
     ticket_id: uuid.UUID | None = None
     id_card: IdCardData | None = None  # the owner's card as read: checked against the owner
+    id_number: str = ""  # the owner's ID number typed (no reader): checked against the owner
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,7 @@ def _swappable(
 class SimSwap(OrderKind[_Swap, _Swapped]):
     order_type = OrderType.SIM_REPLACEMENT
     action = "order.sim_replacement"
+    signed = True
 
     def __init__(self, req: SimSwapRequest, iccid: str, rules: BusinessRules) -> None:
         self._req = req
@@ -242,6 +246,11 @@ class SimSwap(OrderKind[_Swap, _Swapped]):
             ),
         )
         customer = session.get_one(Customer, sub.customer_id)
+        if resume_to is not None or self._req.id_number.strip():
+            # lifting a loss report is a 解挂: the owner's ID (read or typed) as 解挂 needs it
+            owner_checked(
+                customer, self._req.id_card, self._req.id_number, business_date(now), "挂失补卡"
+            )
         return Taken(
             customer,
             _Swap(
@@ -379,6 +388,7 @@ class SimSwapService:
         actor.require(Permission.ORDER_CREATE)
         if self._rules.sim_replacement_fee_fen:
             actor.require(Permission.PAYMENT_TAKE)
+        check_signature(req.signature_png)
         if not req.id_verified:
             raise ValidationError("补换卡须核验机主本人的有效身份证件", "身份证")
         if not req.face_checked_by.strip():

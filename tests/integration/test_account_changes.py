@@ -5,6 +5,7 @@ nothing behind."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -83,7 +84,13 @@ def test_loss_then_reinstate_with_the_owners_card(hall: HallApp, clerk: Actor) -
     req = ReinstateRequest(owner.subscription_id, id_card_read=card())
     quote = hall.account_changes.quote_number_change(clerk, req)
     done = hall.account_changes.reinstate(
-        clerk, ReinstateRequest(owner.subscription_id, id_card_read=card(), terms_text=quote.terms)
+        clerk,
+        ReinstateRequest(
+            owner.subscription_id,
+            id_card_read=card(),
+            terms_text=quote.terms,
+            signature_png=SIGNED,
+        ),
     )
     assert done.status_text == "正常"
     sub = _sub(hall, owner.subscription_id)
@@ -120,8 +127,10 @@ def test_reinstate_by_typed_id_returns_to_arrears_when_a_bill_is_overdue(
 ) -> None:
     owner = make_owner(hall, status=SubscriptionStatus.SUSPENDED, reason=SuspendReason.LOST)
     overdue_bill(hall, owner, due=date(2026, 10, 15))  # 40 days late on 2026-11-24
+    req = ReinstateRequest(owner.subscription_id, id_number=OWNER_ID.lower())
+    quote = hall.account_changes.quote_number_change(clerk, req)
     done = hall.account_changes.reinstate(
-        clerk, ReinstateRequest(owner.subscription_id, id_number=OWNER_ID.lower())
+        clerk, replace(req, signature_png=SIGNED, terms_text=quote.terms)
     )
     assert done.status_text == "停机（欠费停机）"
     assert _sub(hall, owner.subscription_id).suspend_reason is SuspendReason.ARREARS
@@ -132,8 +141,10 @@ def test_a_bill_not_yet_overdue_past_the_grace_days_does_not_suspend(
 ) -> None:
     owner = make_owner(hall, status=SubscriptionStatus.SUSPENDED, reason=SuspendReason.LOST)
     overdue_bill(hall, owner, due=date(2026, 11, 20))  # 4 days late: within the 10 days
+    req = ReinstateRequest(owner.subscription_id, id_number=OWNER_ID)
+    quote = hall.account_changes.quote_number_change(clerk, req)
     done = hall.account_changes.reinstate(
-        clerk, ReinstateRequest(owner.subscription_id, id_number=OWNER_ID)
+        clerk, replace(req, signature_png=SIGNED, terms_text=quote.terms)
     )
     assert done.status_text == "正常"
 
@@ -184,7 +195,8 @@ def test_signed_terms_must_be_the_change_done(hall: HallApp, clerk: Actor) -> No
     before = _orders(hall)
     with pytest.raises(ValidationError, match="客户签字确认的不一致"):
         hall.account_changes.suspend(
-            clerk, SuspendRequest(owner.subscription_id, terms_text="别的条款")
+            clerk,
+            SuspendRequest(owner.subscription_id, terms_text="别的条款", signature_png=SIGNED),
         )
     assert _orders(hall) == before
     assert _sub(hall, owner.subscription_id).status is SubscriptionStatus.ACTIVE
@@ -207,6 +219,7 @@ def test_loss_by_someone_else_and_the_acceptance_form(hall: HallApp, clerk: Acto
             ("原状态", "正常"),
             ("办理后状态", "停机（挂失停机）"),
             ("挂失人", "代办人 王**"),
+            ("客户签字", "未签字（挂失即时办理，机主可不在场）"),  # taken unsigned: said so
         ]  # 受理业务 and 业务号码 are the form's own rows
 
 
@@ -273,8 +286,10 @@ def test_customer_data_refusals(
 def test_the_order_belongs_to_the_visit(hall: HallApp, clerk: Actor) -> None:
     owner = make_owner(hall)
     ticket_id = hall.queue.issue_ticket(clerk, "billing").id
+    req = SuspendRequest(owner.subscription_id, ticket_id=ticket_id)
+    quote = hall.account_changes.quote_number_change(clerk, req)
     done = hall.account_changes.suspend(
-        clerk, SuspendRequest(owner.subscription_id, ticket_id=ticket_id)
+        clerk, replace(req, signature_png=SIGNED, terms_text=quote.terms)
     )
     with hall.db.read() as s:
         assert s.get_one(Order, done.order_id).ticket_id == ticket_id

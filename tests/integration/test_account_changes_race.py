@@ -18,6 +18,7 @@ from hall_app.domain.enums import SubscriptionStatus
 from hall_app.services.account_changes import LossRequest, SuspendRequest
 from tests.conftest import DEMO_TODAY, FakeClock
 from tests.custdata_helpers import make_owner
+from tests.handset_fixtures import SIGNED
 from tests.integration.test_instalments_pg import race
 
 
@@ -27,9 +28,11 @@ def _two_windows_at_once(hall: HallApp) -> None:
     assert one.counter_id != two.counter_id
     owner = make_owner(hall)
     sid = owner.subscription_id
+    terms = hall.account_changes.quote_number_change(two, SuspendRequest(sid)).terms
+    signed = SuspendRequest(sid, signature_png=SIGNED, terms_text=terms)  # 停机保号 is signed
     refused = race(
         lambda: hall.account_changes.report_loss(one, LossRequest(sid)),
-        lambda: hall.account_changes.suspend(two, SuspendRequest(sid)),
+        lambda: hall.account_changes.suspend(two, signed),
     )
     assert len(refused) == 1, refused
     text = refused[0].text

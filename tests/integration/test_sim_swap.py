@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hall_app.app import HallApp
-from hall_app.db.models import AuditEntry, Invoice, Order, Payment, SimCard, Subscription
+from hall_app.db.models import AuditEntry, Customer, Invoice, Order, Payment, SimCard, Subscription
 from hall_app.domain.enums import (
     OrderType,
     PaymentMethod,
@@ -27,7 +27,9 @@ from tests.sim_cancel_helpers import SIGNED, mobile, new_sim, set_state, sim_of,
 FEE = 1_000
 
 
-def _request(hall: HallApp, clerk: Actor, sub_id, iccid: str) -> SimSwapRequest:  # type: ignore[no-untyped-def]
+def _request(
+    hall: HallApp, clerk: Actor, sub_id, iccid: str, id_number: str = ""
+) -> SimSwapRequest:  # type: ignore[no-untyped-def]
     quote = hall.sim_swaps.quote_sim_swap(clerk, sub_id, iccid)
     return SimSwapRequest(
         subscription_id=sub_id,
@@ -37,7 +39,16 @@ def _request(hall: HallApp, clerk: Actor, sub_id, iccid: str) -> SimSwapRequest:
         payments=(PaymentInput(PaymentMethod.CASH, quote.total_fen, tendered_fen=5_000),),
         signature_png=SIGNED,
         terms_text=quote.terms,
+        id_number=id_number,
     )
+
+
+def _owner_id(hall: HallApp, sub_id) -> str:  # type: ignore[no-untyped-def]
+    """The owner's ID number, as the clerk types it from the card shown (a 补卡 lifting a
+    loss report needs it, like 解挂)."""
+    with hall.db.read() as s:
+        sub = s.get_one(Subscription, sub_id)
+        return s.get_one(Customer, sub.customer_id).id_number or ""
 
 
 def _orders(hall: HallApp) -> int:
@@ -130,7 +141,8 @@ def test_a_swap_after_a_loss_report_resumes_the_number(hall: HallApp, clerk: Act
     new = new_sim(hall, 4)
     quote = hall.sim_swaps.quote_sim_swap(clerk, sub.id, new)
     assert quote.resumes and "自动解除挂失" in quote.terms
-    done = hall.sim_swaps.replace_sim(clerk, _request(hall, clerk, sub.id, new))
+    req = _request(hall, clerk, sub.id, new, _owner_id(hall, sub.id))
+    done = hall.sim_swaps.replace_sim(clerk, req)
     assert done.status_text == "正常"
     with hall.db.read() as s:
         after = s.get_one(Subscription, sub.id)
@@ -146,7 +158,8 @@ def test_a_lost_number_in_arrears_stays_suspended_for_arrears(hall: HallApp, cle
 
     unpaid_bill(hall, sub, 5_900, business_date(hall.clock()) - timedelta(days=20))
     new = new_sim(hall, 5)
-    done = hall.sim_swaps.replace_sim(clerk, _request(hall, clerk, sub.id, new))
+    req = _request(hall, clerk, sub.id, new, _owner_id(hall, sub.id))
+    done = hall.sim_swaps.replace_sim(clerk, req)
     assert done.status_text == "停机（欠费停机）"
     with hall.db.read() as s:
         after = s.get_one(Subscription, sub.id)

@@ -33,8 +33,10 @@ def test_upgrades_follow_the_target_plan_and_downgrades_wait_for_next_month() ->
 
 
 def test_a_lock_in_charges_the_penalty_and_a_contract_phone_its_clawback() -> None:
-    assert _fx(12900, 5900, lock_in_until=TODAY).penalty_fen == 10_000
-    assert _fx(12900, 5900, lock_in_until=date(2026, 11, 23)).penalty_fen == 0
+    # the lock-in is compared with the day the cheaper plan starts (2026-12-01), not today
+    assert _fx(12900, 5900, lock_in_until=date(2026, 12, 1)).penalty_fen == 10_000
+    assert _fx(12900, 5900, lock_in_until=date(2026, 11, 30)).penalty_fen == 0
+    assert _fx(12900, 5900, lock_in_until=TODAY).penalty_fen == 0
     phone = Commitment("某手机", 12900, 70_000)
     below = _fx(19900, 5900, lock_in_until=date(2027, 1, 1), commitment=phone)
     assert (below.penalty_fen, below.clawback) == (70_000, True)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from hall_app.devices.id_reader import IdCardData
+from hall_app.domain.enums import SuspendReason
 from hall_app.domain.errors import HallError, ValidationError
 from hall_app.domain.payments import PaymentInput
 from hall_app.domain.telecom import iccid_as_typed, parse_iccid
@@ -35,6 +36,7 @@ from ui.wizard import confirm, done, payment
 from ui.wizard.base import DraftBase, WizardEnv, WizardPage, error_label
 from ui.wizard.dialog import WizardDialog
 
+LOST_TEXT = SuspendReason.LOST.label  # in the status text of a lost number
 KEYS = {
     DocumentKind.RECEIPT: "F10",
     DocumentKind.ACCEPTANCE_FORM: "F11",
@@ -51,6 +53,7 @@ class SwapDraft(DraftBase):
     face_checked_by: str = ""
     sim: SimView | None = None
     id_card: IdCardData | None = None  # read on the reader (F8) and matched to the owner
+    id_number: str = ""  # the owner's ID number typed (a lost number: the card or this)
     quote: SimSwapQuote | None = None
     done: SimSwapDone | None = None
 
@@ -67,7 +70,13 @@ class SwapDraft(DraftBase):
             terms_text=self.quote.terms,
             ticket_id=self.ticket_id,
             id_card=self.id_card,
+            id_number=self.id_number,
         )
+
+    @property
+    def lost(self) -> bool:
+        """挂失停机: the swap lifts the loss report, which needs the owner's ID (read or typed)."""
+        return LOST_TEXT in self.status
 
 
 def _draft(env: WizardEnv) -> SwapDraft:
@@ -89,6 +98,11 @@ class CheckPage(WizardPage):
         self.id_ok = QCheckBox("已核验机主本人有效身份证件（读卡或查验原件）")
         self.id_ok.setObjectName("swapIdVerified")
         self.id_ok.toggled.connect(self._changed)
+        self.id_number = QLineEdit()
+        self.id_number.setObjectName("swapIdNumber")
+        self.id_number.setPlaceholderText("挂失中的号码：读身份证或输入机主证件号码")
+        self.id_number.setMaxLength(18)
+        self.id_number.textChanged.connect(self._changed)
         self.face = QLineEdit()
         self.face.setObjectName("swapFace")
         self.face.setPlaceholderText("人像比对设备编号或核验人，例如 HK-FR-200")
@@ -105,6 +119,8 @@ class CheckPage(WizardPage):
         self.result.setObjectName("swapSimResult")
         form = QFormLayout()
         form.addRow("身份证件：", self.id_ok)
+        if d.lost:  # lifting the loss report is a 解挂: the owner's ID number, checked
+            form.addRow("证件号码：", self.id_number)
         form.addRow("人像比对：", self.face)
         form.addRow("新卡 ICCID：", self.iccid)
         form.addRow("", self.error)
@@ -154,6 +170,7 @@ class CheckPage(WizardPage):
     def _changed(self) -> None:
         d = _draft(self.env)
         d.id_verified, d.face_checked_by = self.id_ok.isChecked(), self.face.text().strip()
+        d.id_number = self.id_number.text().strip() if d.lost else ""
         self.complete_changed.emit()
 
     def _typing(self, text: str) -> None:
@@ -197,12 +214,15 @@ class CheckPage(WizardPage):
 
     def is_complete(self) -> bool:
         d = _draft(self.env)
-        return d.id_verified and bool(d.face_checked_by) and d.sim is not None
+        owner = not d.lost or d.id_card is not None or bool(d.id_number)
+        return d.id_verified and owner and bool(d.face_checked_by) and d.sim is not None
 
     def missing(self) -> str:
         d = _draft(self.env)
         if not d.id_verified:
             return "请核验机主本人身份证件并勾选（空格）"
+        if d.lost and d.id_card is None and not d.id_number:
+            return "挂失补卡须核验机主证件：请读取身份证（F8）或输入证件号码"
         if not d.face_checked_by:
             return "请登记人像比对的设备编号或核验人"
         return "请扫描新卡的 ICCID 并回车核对库存"
