@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hall_app.config import BusinessRules
 from hall_app.db.central import CentralLink, Undoable, fetch_with_parents, free_to, leased_to
 from hall_app.db.models import (
+    Bill,
     Device,
     Equipment,
     InstallerTeam,
@@ -24,7 +25,8 @@ from hall_app.db.models import (
     PhoneNumber,
     SimCard,
 )
-from hall_app.domain.enums import DeviceStatus, EquipmentStatus, NumberStatus, SimStatus
+from hall_app.domain.billing import BillTake
+from hall_app.domain.enums import BillStatus, DeviceStatus, EquipmentStatus, NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.slots import SLOT_FIELD, SlotFull
 
@@ -330,6 +332,39 @@ class LinkedCentral:
                     "IMEI",
                 )
             return fetch_with_parents(central, DEVICES, dict(before))
+
+        return self._link.run(claim)
+
+    def claim_bills(
+        self, bills: Sequence[BillTake], counter_id: uuid.UUID, now: datetime
+    ) -> list[tuple[Table, dict[str, Any]]]:
+        def claim(central: Session) -> list[tuple[Table, dict[str, Any]]]:
+            for b in bills:
+                hit = central.execute(
+                    update(Bill)
+                    .where(
+                        Bill.id == b.bill_id,
+                        Bill.paid_fen == b.paid_fen,
+                        Bill.status.in_((BillStatus.UNPAID, BillStatus.PARTLY_PAID)),
+                    )
+                    .values(
+                        paid_fen=b.new_paid_fen,
+                        status=b.status,
+                        paid_at=now if b.status is BillStatus.PAID else None,
+                        updated_at=now,
+                    )
+                    .returning(Bill.id)
+                    .execution_options(synchronize_session=False)
+                ).all()
+                if not hit and central.get(Bill, b.bill_id) is not None:
+                    # As it is now (the loser of a race waited on the winner's lock): the
+                    # whole claim is rolled back with this refusal.
+                    raise ValidationError(
+                        f"{b.period} 账单（{b.number}）已由其他窗口缴费，本次未收费。"
+                        "请刷新后重新确认",
+                        "账单",
+                    )
+            return []  # the counter takes each bill by the same UPDATE in its own database
 
         return self._link.run(claim)
 

@@ -39,7 +39,14 @@ from hall_app.db.models import (
     Subscription,
     VatCategory,
 )
-from hall_app.domain.billing import Owed, allocate, bill_status, late_fee_fen, overdue_days
+from hall_app.domain.billing import (
+    BillTake,
+    Owed,
+    allocate,
+    bill_status,
+    late_fee_fen,
+    overdue_days,
+)
 from hall_app.domain.enums import (
     BillItemKind,
     BillStatus,
@@ -59,6 +66,10 @@ TOP_UP_FIELD = "预存号码"
 WAIVER_FIELD = "违约金减免"
 BASIC_VAT_CODE = "basic"  # the late fee's category, and an item's without one
 UNPAID = (BillStatus.UNPAID, BillStatus.PARTLY_PAID)
+LINK_DROPPED = (
+    "与中心数据库的连接在缴费过程中中断，本次未收费，也未保存任何内容。请重新缴费"
+    "（连接恢复前按离线缴费办理，联网后自动上传）"
+)
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,7 @@ class DueBill:
     overdue_days: int
     late_fee_fen: int  # before any waiver
     late_fee_days: int  # the days the late fee is charged for (from its last settlement)
+    updated_at: datetime  # as found: the local take's condition with the paid amount
     groups: tuple[_Group, ...]  # () when not priced (a screen's list)
     instalment_ids: tuple[uuid.UUID, ...]
     items: tuple[BillItemView, ...]
@@ -135,6 +147,18 @@ class Settle:
     @property
     def status(self) -> BillStatus:
         return bill_status(self.bill.amount_fen, self.new_paid_fen)
+
+    def take(self) -> BillTake:
+        before = bill_status(self.bill.amount_fen, self.bill.paid_fen)
+        return BillTake(
+            self.bill.id,
+            self.bill.paid_fen,
+            self.new_paid_fen,
+            self.status,
+            before,
+            self.bill.period,
+            self.bill.number,
+        )
 
 
 @dataclass(frozen=True)
@@ -234,6 +258,7 @@ def due_bills(
                     outstanding, since, today, rules.late_fee_per_mille_per_day
                 ),
                 late_fee_days=overdue_days(since, today),
+                updated_at=bill.updated_at,
                 groups=_groups(mine, vats, rules, bill.amount_fen) if priced else (),
                 instalment_ids=tuple(i.instalment_id for i in mine if i.instalment_id),
                 items=tuple(BillItemView(i.kind, i.description, i.amount_fen) for i in mine),
