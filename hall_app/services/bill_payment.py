@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hall_app.clock import business_date
 from hall_app.config import BusinessRules
 from hall_app.db.central import BillClaim, Offline, Undoable
+from hall_app.db.central_claims import take_bill
 from hall_app.db.models import (
     Approval,
     Bill,
@@ -110,23 +111,8 @@ class BillPayment(OrderKind[Plan, Settled]):
             # The one decision between two windows paying the same bill: only from what this
             # payment found paid on it (and, a late fee paid alone changing no amount, found
             # last changed).
-            hit = session.execute(
-                update(Bill)
-                .where(
-                    Bill.id == x.bill.id,
-                    Bill.paid_fen == x.bill.paid_fen,
-                    Bill.updated_at == x.bill.updated_at,
-                    Bill.status.in_(UNPAID),
-                )
-                .values(
-                    paid_fen=x.new_paid_fen,
-                    status=x.status,
-                    paid_at=now if x.status is BillStatus.PAID else None,
-                    updated_at=now,
-                )
-                .returning(Bill.id)
-                .execution_options(synchronize_session=False)
-            ).all()
+            stamp = Bill.updated_at == x.bill.updated_at
+            hit = session.execute(take_bill(x.take(), now).where(stamp)).all()
             if len(hit) != 1:
                 raise paid_meanwhile(x.bill.period, x.bill.number)
         return Taken(session.get_one(Customer, plan.customer_id), plan)
