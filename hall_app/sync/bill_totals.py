@@ -62,7 +62,8 @@ def settle_bill_totals(
         .group_by(Bill.id, Subscription.id)
     ).all()
     flagged = 0
-    for bill_id, amount, paid, _status, period, hall_id, number, settled, last in totals:
+    for bill_id, amount, paid, _status, period, hall_id, number, summed, last in totals:
+        settled = int(summed)  # a sum of BIGINT is NUMERIC in PostgreSQL
         if settled > paid:
             conn.execute(
                 update(Bill)
