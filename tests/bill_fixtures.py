@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select, update
 
 from hall_app.app import HallApp
-from hall_app.db.models import Bill, BillItem, Customer, Subscription, VatCategory
+from hall_app.db.models import Bill, BillItem, BillSettlement, Customer, Subscription, VatCategory
 from hall_app.domain.billing import due_date, period_bounds
 from hall_app.domain.enums import (
     BillItemKind,
@@ -115,9 +115,10 @@ def billed_customer(hall: HallApp, *, arrears_suspended: bool = False) -> Billed
             sub.status = SubscriptionStatus.SUSPENDED
             sub.suspend_reason = SuspendReason.ARREARS
             sub.suspended_at = datetime(2026, 10, 26, 1, 0, tzinfo=UTC)
-        # The demo's own bills of the number go: the tests' two are its only ones.
-        demo_bills = select(Bill.id).where(Bill.subscription_id == sub.id)
-        s.execute(delete(BillItem).where(BillItem.bill_id.in_(demo_bills)))
+        # The demo bills every number for a year: the number's own bills give way to these.
+        own = select(Bill.id).where(Bill.subscription_id == sub.id)
+        s.execute(delete(BillSettlement).where(BillSettlement.bill_id.in_(own)))
+        s.execute(delete(BillItem).where(BillItem.bill_id.in_(own)))
         s.execute(delete(Bill).where(Bill.subscription_id == sub.id))
         customer = s.get_one(Customer, sub.customer_id)
         ids = sub.customer_id, sub.id, sub.service_number, customer.contact_phone or ""

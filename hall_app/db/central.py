@@ -471,4 +471,56 @@ class SimClaim:
         ]
 
 
-Undoable = Claim | FixedClaim | DeviceClaim | SimClaim  # a claim a failed order gives back
+@dataclass(frozen=True)
+class BillClaim:
+    """Bills taken at the central database by a payment (缴费) that then failed: each goes
+    back to what it was paid before, undone at once or by the next sync round; only while it
+    is as that very claim left it (its paid amount and stamp)."""
+
+    bills: tuple[tuple[uuid.UUID, int, int, str], ...]  # (id, paid before, paid, status before)
+    counter_id: uuid.UUID
+    stamp: datetime
+
+    PREFIX: ClassVar[str] = "unbill:"
+
+    def undo(self, central: Session) -> None:
+        from hall_app.db.models import Bill
+        from hall_app.domain.enums import BillStatus
+
+        for bill_id, was, paid, status in self.bills:
+            central.execute(
+                update(Bill)
+                .where(Bill.id == bill_id, Bill.paid_fen == paid, Bill.updated_at == self.stamp)
+                .values(paid_fen=was, status=BillStatus(status), paid_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def keep(self, session: Session) -> None:
+        _keep(
+            session,
+            f"{self.PREFIX}{uuid.uuid4().hex[:24]}",
+            {
+                "bills": [[str(b), was, paid, st] for b, was, paid, st in self.bills],
+                "counter_id": str(self.counter_id),
+                "stamp": self.stamp.isoformat(),
+            },
+        )
+
+    @classmethod
+    def kept(cls, session: Session) -> list[tuple[str, BillClaim]]:
+        return [
+            (
+                key,
+                cls(
+                    tuple((uuid.UUID(b), was, paid, st) for b, was, paid, st in d["bills"]),
+                    uuid.UUID(d["counter_id"]),
+                    datetime.fromisoformat(d["stamp"]),
+                ),
+            )
+            for key, d in _kept(session, cls.PREFIX)
+        ]
+
+
+Undoable = (
+    Claim | FixedClaim | DeviceClaim | SimClaim | BillClaim
+)  # a claim a failed order gives back

@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlalchemy import Select, Table, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from hall_app.config import BusinessRules
 from hall_app.db.central import CentralLink, Undoable, fetch_with_parents, free_to, leased_to
 from hall_app.db.models import (
+    Bill,
     Device,
     Equipment,
     InstallerTeam,
@@ -24,7 +26,8 @@ from hall_app.db.models import (
     PhoneNumber,
     SimCard,
 )
-from hall_app.domain.enums import DeviceStatus, EquipmentStatus, NumberStatus, SimStatus
+from hall_app.domain.billing import BillTake
+from hall_app.domain.enums import BillStatus, DeviceStatus, EquipmentStatus, NumberStatus, SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.slots import SLOT_FIELD, SlotFull
 
@@ -169,6 +172,27 @@ def take_sim(
             )
         raise ValidationError(f"ICCID {iccid} 已租给其他窗口离线销售，请换一张", "ICCID")
     return fetch_with_parents(central, SIMS, dict(before))
+
+
+def take_bill(b: BillTake, now: datetime) -> ReturningUpdate[uuid.UUID]:
+    """The one conditional UPDATE taking a bill for a payment (at the central database and
+    in the counter's alike): still unpaid, and paid what the payment found paid on it."""
+    return (
+        update(Bill)
+        .where(
+            Bill.id == b.bill_id,
+            Bill.paid_fen == b.paid_fen,
+            Bill.status.in_((BillStatus.UNPAID, BillStatus.PARTLY_PAID)),
+        )
+        .values(
+            paid_fen=b.new_paid_fen,
+            status=b.status,
+            paid_at=now if b.status is BillStatus.PAID else None,
+            updated_at=now,
+        )
+        .returning(Bill.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 class LinkedCentral:
@@ -330,6 +354,24 @@ class LinkedCentral:
                     "IMEI",
                 )
             return fetch_with_parents(central, DEVICES, dict(before))
+
+        return self._link.run(claim)
+
+    def claim_bills(
+        self, bills: Sequence[BillTake], counter_id: uuid.UUID, now: datetime
+    ) -> list[tuple[Table, dict[str, Any]]]:
+        def claim(central: Session) -> list[tuple[Table, dict[str, Any]]]:
+            for b in bills:
+                hit = central.execute(take_bill(b, now)).all()
+                if not hit and central.get(Bill, b.bill_id) is not None:
+                    # As it is now (the loser of a race waited on the winner's lock): the
+                    # whole claim is rolled back with this refusal.
+                    raise ValidationError(
+                        f"{b.period} 账单（{b.number}）已由其他窗口缴费，本次未收费。"
+                        "请刷新后重新确认",
+                        "账单",
+                    )
+            return []  # the counter takes each bill by the same UPDATE in its own database
 
         return self._link.run(claim)
 

@@ -147,3 +147,16 @@ def billable(period: str, activated_on: date | None) -> bool:
 def is_arrears(due: date, today: date, grace_days: int) -> bool:
     """A bill still unpaid more than ``grace_days`` after its due date suspends the number."""
     return overdue_days(due, today) > grace_days
+
+
+@dataclass(frozen=True)
+class BillTake:
+    """One bill a payment takes: what was found paid on it, and what it becomes."""
+
+    bill_id: uuid.UUID
+    paid_fen: int  # found paid (the condition)
+    new_paid_fen: int
+    status: BillStatus  # after
+    was_status: BillStatus
+    period: str  # for the refusal
+    number: str  # masked

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import business_date
 from hall_app.config import BusinessRules
+from hall_app.db.central import BillClaim, Offline, Undoable
+from hall_app.db.central_claims import take_bill
 from hall_app.db.models import (
     Approval,
     Bill,
@@ -27,7 +29,7 @@ from hall_app.db.models import (
     Subscription,
 )
 from hall_app.domain.approvals import LATE_FEE_WAIVER
-from hall_app.domain.billing import overdue_days
+from hall_app.domain.billing import BillTake, overdue_days
 from hall_app.domain.enums import (
     BillStatus,
     ContractStatus,
@@ -43,6 +45,7 @@ from hall_app.services.actor import Actor
 from hall_app.services.approvals import record_inline, redeem
 from hall_app.services.bill_plan import (
     BILL_FIELD,
+    LINK_DROPPED,
     UNPAID,
     WAIVER_FIELD,
     BillPaymentRequest,
@@ -54,6 +57,7 @@ from hall_app.services.bill_plan import (
     waiver_subject,
 )
 from hall_app.services.pipeline import OrderKind, Priced, Taken
+from hall_app.services.ports import CentralClaims, MirrorRows
 from hall_app.services.subscriptions import audit_state, shown_number, subscription_of
 
 
@@ -68,31 +72,47 @@ class BillPayment(OrderKind[Plan, Settled]):
     order_type = OrderType.BILL_PAYMENT
     action = "order.bill_payment"
 
-    def __init__(self, rules: BusinessRules, req: BillPaymentRequest) -> None:
+    def __init__(
+        self, rules: BusinessRules, req: BillPaymentRequest, takes: tuple[BillTake, ...] = ()
+    ) -> None:
+        """``takes``: the bills as the payment was planned (claimed at the central database
+        online, then taken alike here)."""
         self._rules = rules
         self._req = req
+        self._takes = takes
+        self._dropped = False  # the link dropped during the central claim
+
+    def claims(self, central: CentralClaims, counter_id: uuid.UUID, now: datetime) -> MirrorRows:
+        if not self._takes:
+            return []
+        was_online = central.online
+        try:
+            return central.claim_bills(self._takes, counter_id, now)
+        except Offline:
+            self._dropped = was_online
+            raise
+
+    def claimed(self, counter_id: uuid.UUID, stamp: datetime, now: datetime) -> Undoable:
+        bills = tuple(
+            (t.bill_id, t.paid_fen, t.new_paid_fen, t.was_status.value) for t in self._takes
+        )
+        return BillClaim(bills, counter_id, stamp)
 
     def take(self, session: Session, actor: Actor, now: datetime, offline: bool) -> Taken[Plan]:
+        if self._dropped:
+            # The claim's answer was lost: it is given back (now or next round), nothing kept.
+            raise ValidationError(LINK_DROPPED, "中心连接")
         plan = plan_payment(session, self._rules, self._req, now)
+        if self._takes and tuple(x.take() for x in plan.settles) != self._takes:
+            # Paid here meanwhile (or the day turned): not what was claimed centrally.
+            first = plan.settles[0].bill if plan.settles else None
+            raise paid_meanwhile(first.period if first else "", first.number if first else "")
         for x in plan.settles:
             # The one decision between two windows paying the same bill: only from what this
-            # payment found paid on it.
-            hit = session.execute(
-                update(Bill)
-                .where(
-                    Bill.id == x.bill.id,
-                    Bill.paid_fen == x.bill.paid_fen,
-                    Bill.status.in_(UNPAID),
-                )
-                .values(
-                    paid_fen=x.new_paid_fen,
-                    status=x.status,
-                    paid_at=now if x.status is BillStatus.PAID else None,
-                    updated_at=now,
-                )
-                .returning(Bill.id)
-                .execution_options(synchronize_session=False)
-            ).all()
+            # payment found paid on it (and, a late fee paid alone changing no amount, found
+            # last changed).
+            stamp = Bill.updated_at == x.bill.updated_at
+            hit = session.execute(take_bill(x.take(), now).where(stamp)).all()
             if len(hit) != 1:
                 raise paid_meanwhile(x.bill.period, x.bill.number)
         return Taken(session.get_one(Customer, plan.customer_id), plan)

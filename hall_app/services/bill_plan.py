@@ -39,7 +39,14 @@ from hall_app.db.models import (
     Subscription,
     VatCategory,
 )
-from hall_app.domain.billing import Owed, allocate, bill_status, late_fee_fen, overdue_days
+from hall_app.domain.billing import (
+    BillTake,
+    Owed,
+    allocate,
+    bill_status,
+    late_fee_fen,
+    overdue_days,
+)
 from hall_app.domain.enums import (
     BillItemKind,
     BillStatus,
@@ -49,6 +56,7 @@ from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.money import format_yuan
 from hall_app.domain.payments import PaymentInput
 from hall_app.domain.pricing import Line, LineKind, Pricing, VatClass, itemised
+from hall_app.domain.top_up import check_top_up_amount
 from hall_app.services.actor import Actor
 from hall_app.services.subscriptions import shown_number, subscription_of
 
@@ -58,6 +66,10 @@ TOP_UP_FIELD = "预存号码"
 WAIVER_FIELD = "违约金减免"
 BASIC_VAT_CODE = "basic"  # the late fee's category, and an item's without one
 UNPAID = (BillStatus.UNPAID, BillStatus.PARTLY_PAID)
+LINK_DROPPED = (
+    "与中心数据库的连接在缴费过程中中断，本次未收费，也未保存任何内容。请重新缴费"
+    "（连接恢复前按离线缴费办理，联网后自动上传）"
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,8 @@ class DueBill:
     paid_fen: int
     overdue_days: int
     late_fee_fen: int  # before any waiver
+    late_fee_days: int  # the days the late fee is charged for (from its last settlement)
+    updated_at: datetime  # as found: the local take's condition with the paid amount
     groups: tuple[_Group, ...]  # () when not priced (a screen's list)
     instalment_ids: tuple[uuid.UUID, ...]
     items: tuple[BillItemView, ...]
@@ -133,6 +147,18 @@ class Settle:
     @property
     def status(self) -> BillStatus:
         return bill_status(self.bill.amount_fen, self.new_paid_fen)
+
+    def take(self) -> BillTake:
+        before = bill_status(self.bill.amount_fen, self.bill.paid_fen)
+        return BillTake(
+            self.bill.id,
+            self.bill.paid_fen,
+            self.new_paid_fen,
+            self.status,
+            before,
+            self.bill.period,
+            self.bill.number,
+        )
 
 
 @dataclass(frozen=True)
@@ -198,17 +224,14 @@ def due_bills(
     items = s.scalars(
         select(BillItem).where(BillItem.bill_id.in_(ids)).order_by(BillItem.bill_id, BillItem.seq)
     ).all()
-    partly = [b.id for b, _ in rows if b.paid_fen]
-    last = (
-        dict(
-            s.execute(
-                select(BillSettlement.bill_id, func.max(BillSettlement.settled_at))
-                .where(BillSettlement.bill_id.in_(partly))
-                .group_by(BillSettlement.bill_id)
-            ).all()
-        )
-        if partly
-        else {}
+    # Every settlement took the late fee up to its day (a payment covers the fee in full),
+    # one that paid the fee alone (nothing applied to the amount) too.
+    last = dict(
+        s.execute(
+            select(BillSettlement.bill_id, func.max(BillSettlement.settled_at))
+            .where(BillSettlement.bill_id.in_(ids))
+            .group_by(BillSettlement.bill_id)
+        ).all()
     )
     vats = (
         _vat_classes(s, {i.vat_category_id for i in items if i.vat_category_id}) if priced else {}
@@ -234,6 +257,8 @@ def due_bills(
                 late_fee_fen=late_fee_fen(
                     outstanding, since, today, rules.late_fee_per_mille_per_day
                 ),
+                late_fee_days=overdue_days(since, today),
+                updated_at=bill.updated_at,
                 groups=_groups(mine, vats, rules, bill.amount_fen) if priced else (),
                 instalment_ids=tuple(i.instalment_id for i in mine if i.instalment_id),
                 items=tuple(BillItemView(i.kind, i.description, i.amount_fen) for i in mine),
@@ -365,6 +390,8 @@ def plan_payment(s: Session, rules: BusinessRules, req: BillPaymentRequest, now:
         if sub.status is SubscriptionStatus.CANCELLED:
             raise ValidationError(f"号码 {shown_number(sub)} 已拆机，不能预存", TOP_UP_FIELD)
         top_up_number = shown_number(sub)
+        # The rest is a top-up (预存) like any: within the top-up limits.
+        check_top_up_amount(rest, rules.top_up_min_fen, rules.top_up_max_fen)
     lines: list[Line] = []
     fee_vat = basic_vat(s) if any(x.late_fee_fen for x in settles) else None
     for x in settles:
@@ -374,7 +401,7 @@ def plan_payment(s: Session, rules: BusinessRules, req: BillPaymentRequest, now:
             lines.append(
                 Line(
                     LineKind.CHARGE,
-                    f"违约金 {x.bill.period} {x.bill.number}（逾期 {x.bill.overdue_days} 天）",
+                    f"违约金 {x.bill.period} {x.bill.number}{_fee_days(x.bill)}",
                     x.late_fee_fen,
                     rules.bill_invoice_at_counter,
                     None,
@@ -395,6 +422,13 @@ def plan_payment(s: Session, rules: BusinessRules, req: BillPaymentRequest, now:
         pricing=itemised(lines),
         at=now,
     )
+
+
+def _fee_days(bill: DueBill) -> str:
+    """The days the late fee is charged for, as its line says them."""
+    if bill.late_fee_days == bill.overdue_days:
+        return f"（逾期 {bill.overdue_days} 天）"
+    return f"（逾期 {bill.overdue_days} 天，上次缴费后计 {bill.late_fee_days} 天）"
 
 
 def paid_meanwhile(period: str, number: str) -> ValidationError:

@@ -2,10 +2,12 @@
 and paying them (缴费, ``hall_app.services.bill_payment`` has the rule and the order).
 
 The central database is the store of record: the counter pays the bills it pulled. Online, a
-payment first asks the central database whether the chosen bills were paid at another hall
-meanwhile (their paid amounts there); the link dropping during that question refuses the
-payment with nothing saved (the clerk tries again: with the link marked down, the payment is
-taken offline and pushed later, like any payment).
+payment first takes each chosen bill at the central database (``CentralClaims.claim_bills``:
+one conditional UPDATE on what was found paid on it), so a bill paid at another window or hall
+is refused there, then by the same UPDATE here; a failed order gives the claim back. The link
+dropping during the claim refuses the payment with nothing saved (the clerk tries again: with
+the link marked down, the payment is taken offline and pushed later, like any payment; the
+central copy then counts the bill's settlements, ``hall_app.sync.bill_totals``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
-from hall_app.db.central import CentralLink, Offline
+from hall_app.db.central import CentralLink
+from hall_app.db.central_claims import LinkedCentral
 from hall_app.db.engine import Database
 from hall_app.db.models import Bill, BillItem, Subscription
 from hall_app.domain.billing import overdue_days
@@ -37,7 +40,6 @@ from hall_app.services.bill_plan import (
     Plan,
     SettledRow,
     due_bills,
-    paid_meanwhile,
     plan_payment,
     settled_rows,
 )
@@ -56,10 +58,6 @@ __all__ = [
     "SettledRow",
     "UnpaidBills",
 ]
-LINK_DROPPED = (
-    "与中心数据库的连接在缴费过程中中断，本次未收费，也未保存任何内容。请重新缴费"
-    "（连接恢复前按离线缴费办理，联网后自动上传）"
-)
 
 
 @dataclass(frozen=True)
@@ -139,10 +137,11 @@ class BillService:
         self._db = db
         self._rules = rules
         self._clock = clock
-        self._link = link if link is not None and link.configured else None
-        # No central claim: a bill is settled by the conditional UPDATE in this database.
+        # Online, each bill is taken at the central database first (a claim, given back when
+        # the order fails), then by the same conditional UPDATE in this database.
+        central = LinkedCentral(link) if link is not None and link.configured else None
         self._pipeline = OrderPipeline(
-            db, clock, None, lambda *step: issue_invoice(*step, shared=shared_segments)
+            db, clock, central, lambda *step: issue_invoice(*step, shared=shared_segments)
         )
 
     # -- reads -------------------------------------------------------------------------------
@@ -238,15 +237,18 @@ class BillService:
                 )
             if req.supervisor is not None and not req.supervisor.can(Permission.APPROVE):
                 raise ValidationError("授权人没有审批权限", "违约金减免")
-        if self._asks_central(actor):
+        if self._link is not None and actor.counter_id is not None:
+            # Synced: the bills as planned now are what is claimed at the central database.
             with self._db.read() as s:
                 plan = plan_payment(s, self._rules, req, self._clock())
-            self._check_central(actor, plan)
             seen = tuple((x.bill.id, x.bill.paid_fen) for x in plan.settles)
-            req = replace(req, bill_ids=plan.bill_ids, seen_paid=req.seen_paid or seen)
-        # Otherwise the payment's own transaction plans it (``take``), reading the bills once:
-        # a read before it would find them the same.
-        kind = BillPayment(self._rules, req)
+            kind = BillPayment(
+                self._rules,
+                replace(req, bill_ids=plan.bill_ids, seen_paid=req.seen_paid or seen),
+                tuple(x.take() for x in plan.settles),
+            )
+        else:  # alone: the payment's own transaction plans it, reading the bills once
+            kind = BillPayment(self._rules, req)
         done = self._pipeline.run(actor, kind, Visit(req.customer_id, req.payments, req.ticket_id))
         return BillPaymentDone(
             order_id=done.order_id,
@@ -261,28 +263,6 @@ class BillService:
             resumed=done.fulfilled.resumed,
             till_reopened=done.till_reopened,
         )
-
-    def _asks_central(self, actor: Actor) -> bool:
-        return self._link is not None and actor.counter_id is not None and self._link.online
-
-    def _check_central(self, actor: Actor, plan: Plan) -> None:
-        """Online: the chosen bills as the central database has them; one paid there (at
-        another hall, not pulled yet) refuses the payment."""
-        assert self._link is not None
-        ids = list(plan.bill_ids)
-
-        def read(central: Session) -> dict[uuid.UUID, int]:
-            return dict(
-                central.execute(select(Bill.id, Bill.paid_fen).where(Bill.id.in_(ids))).all()
-            )
-
-        try:
-            there = self._link.run(read)
-        except Offline:
-            raise ValidationError(LINK_DROPPED, "中心连接") from None
-        for x in plan.settles:
-            if x.bill.id in there and there[x.bill.id] != x.bill.paid_fen:
-                raise paid_meanwhile(x.bill.period, x.bill.number)
 
 
 def _items(s: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[BillItemView, ...]]:

@@ -15,6 +15,7 @@ from sqlalchemy import Table
 
 from hall_app.config import BusinessRules
 from hall_app.db.central import Undoable
+from hall_app.domain.billing import BillTake
 from hall_app.domain.enums import EquipmentStatus
 
 MirrorRows = list[tuple[Table, dict[str, Any]]]
@@ -62,6 +63,15 @@ class CentralClaims(Protocol):
         conditional UPDATE, so two counters never sell the same IMEI. Refused with a
         ``ValidationError`` (field IMEI) naming why. Returns the unit as it was before, with
         its parents, for a counter that never had it."""
+        ...
+
+    def claim_bills(
+        self, bills: Sequence[BillTake], counter_id: uuid.UUID, now: datetime
+    ) -> MirrorRows:
+        """缴费: each bill, still unpaid and paid exactly what the counter found paid on it,
+        becomes paid what this payment makes it, by one conditional UPDATE each (all or none),
+        so two windows never take the same bill. Refused (ValidationError, field 账单) when one
+        was paid meanwhile. A bill the central database does not hold is left alone."""
         ...
 
     def release_claim(self, claim: Undoable) -> None:

@@ -21,6 +21,8 @@
   could book it meanwhile); after the lease lapsed, the higher of the two counts stands.
   Without the lease a pushed slot never overwrites the central count (a slot the central
   database lacks is added, as in a first load).
+- **Bills count their settlements** (``hall_app.sync.bill_totals``): a bill paid at two windows
+  is paid their sum centrally, and one paid beyond its amount is flagged for a supervisor.
 - **A dead link stops the round**: what was not sent stays pending for the next round.
 """
 
@@ -68,6 +70,7 @@ from hall_app.domain.enums import (
 from hall_app.domain.errors import StorageError
 from hall_app.domain.masking import mask_phone
 from hall_app.services import audit
+from hall_app.sync.bill_totals import BILL_TABLES, settle_bill_totals
 
 log = logging.getLogger("hall.sync")
 T = TypeVar("T")
@@ -410,6 +413,8 @@ class Pusher:
             return
         if table.name not in RESOURCES:
             conn.execute(_upsert(table), rows)
+            if table.name in BILL_TABLES:  # a bill counts its settlements, twice paid flagged
+                settle_bill_totals(conn, table, rows, self._counter_id, self._clock())
             return
         applied = set(
             conn.execute(

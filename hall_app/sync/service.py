@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.db.central import (
+    BillClaim,
     CentralLink,
     Claim,
     DeviceClaim,
@@ -195,6 +196,7 @@ class SyncService:
                 *FixedClaim.kept(s),
                 *DeviceClaim.kept(s),
                 *SimClaim.kept(s),
+                *BillClaim.kept(s),
             ]
         for key, claim in kept:
             try:

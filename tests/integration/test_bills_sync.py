@@ -43,21 +43,25 @@ def test_a_central_bill_is_pulled_paid_offline_and_pushed(
                 .where(
                     Subscription.kind == SubscriptionKind.MOBILE,
                     Subscription.status == SubscriptionStatus.ACTIVE,
+                    # The demo bills every number to 2026-10: a customer with none unpaid.
+                    ~Subscription.customer_id.in_(
+                        select(Bill.customer_id).where(Bill.status != BillStatus.PAID)
+                    ),
                 )
                 .order_by(Subscription.service_number)
                 .limit(1)
             ).one()
             basic = cs.scalars(select(VatCategory.id).where(VatCategory.code == "basic")).one()
-            first, last = period_bounds("2026-10")
+            first, last = period_bounds("2026-11")
             bill = Bill(
                 subscription_id=sub.id,
                 customer_id=sub.customer_id,
                 hall_id=sub.hall_id,
-                period="2026-10",
+                period="2026-11",
                 period_start=first,
                 period_end=last,
-                issued_at=datetime(2026, 11, 1, 1, tzinfo=UTC),
-                due_date=due_date("2026-10", 15),
+                issued_at=datetime(2026, 11, 20, 1, tzinfo=UTC),
+                due_date=due_date("2026-11", 15),
                 amount_fen=12_900,
                 paid_fen=0,
                 status=BillStatus.UNPAID,
