@@ -42,16 +42,25 @@ def end_quarantines(session: Session, model: Any, table: Table, now: datetime) -
     )
 
 
-def audit_ended(session: Session, now: datetime, entity: str, ids: Sequence[uuid.UUID]) -> None:
+def audit_ended(
+    session: Session,
+    now: datetime,
+    entity: str,
+    ids: Sequence[uuid.UUID],
+    *,
+    action: str = "number.quarantine_ended",
+    was: str = "quarantined",
+) -> None:
+    """The housekeeping's audit entries: each number now available, and what it was."""
     for number_id in ids:
         audit.record(
             session,
             at=now,
             actor=None,
             actor_name="system",
-            action="number.quarantine_ended",
+            action=action,
             entity=entity,
             entity_id=number_id,
-            before={"status": "quarantined"},
+            before={"status": was},
             after={"status": "available"},
         )

@@ -371,18 +371,14 @@ class NumberService:
             stmt = stmt.where(self._m.reserved_by_counter_id == counter_id)
         with self._db.unit_of_work() as session:
             ids = session.scalars(stmt.values(**_released(now)).returning(self._m.id)).all()
-            for number_id in ids:
-                audit.record(
-                    session,
-                    at=now,
-                    actor=None,
-                    actor_name="system",
-                    action="number.reservation_expired",
-                    entity=self._pool.entity,
-                    entity_id=number_id,
-                    before={"status": "reserved"},
-                    after={"status": "available"},
-                )
+            audit_ended(
+                session,
+                now,
+                self._pool.entity,
+                ids,
+                action="number.reservation_expired",
+                was="reserved",
+            )
             return len(ids)
 
     def _view(self, n: Any, t: PrettyTier | None) -> NumberView:

@@ -17,7 +17,7 @@ from hall_app.services.cancellation import CancelRequest
 from hall_app.services.porting import PortCodeRequest
 from tests.conftest import FakeClock
 from tests.porting_helpers import make_eligible
-from tests.sim_cancel_helpers import SIGNED, mobile
+from tests.sim_cancel_helpers import SIGNED, Mobile, mobile
 
 
 def _issue(hall: HallApp, clerk: Actor, subscription_id: uuid.UUID) -> str:
@@ -26,6 +26,13 @@ def _issue(hall: HallApp, clerk: Actor, subscription_id: uuid.UUID) -> str:
     return hall.porting.issue_port_code(
         clerk, PortCodeRequest(subscription_id, signature_png=SIGNED, terms_text=check.terms)
     ).code
+
+
+def _with_code(hall: HallApp, clerk: Actor, clock: FakeClock) -> tuple[Mobile, str]:
+    """A number that may port out, and the 授权码 just issued for it."""
+    sub = mobile(hall, clerk)
+    make_eligible(hall, sub.id, clock())
+    return sub, _issue(hall, clerk, sub.id)
 
 
 def _revoked(hall: HallApp, code: str, why: str) -> None:
@@ -44,9 +51,7 @@ def _revoked(hall: HallApp, code: str, why: str) -> None:
 def test_a_cancellation_revokes_the_numbers_port_code(
     hall: HallApp, clerk: Actor, clock: FakeClock
 ) -> None:
-    sub = mobile(hall, clerk)
-    make_eligible(hall, sub.id, clock())
-    code = _issue(hall, clerk, sub.id)
+    sub, code = _with_code(hall, clerk, clock)
     check = hall.cancellations.check_cancellation(clerk, sub.id)
     assert check.allowed, check.checks
     hall.cancellations.cancel(
@@ -58,9 +63,7 @@ def test_a_cancellation_revokes_the_numbers_port_code(
 def test_a_loss_report_revokes_the_port_code_and_a_new_one_may_follow(
     hall: HallApp, clerk: Actor, clock: FakeClock
 ) -> None:
-    sub = mobile(hall, clerk)
-    make_eligible(hall, sub.id, clock())
-    code = _issue(hall, clerk, sub.id)
+    sub, code = _with_code(hall, clerk, clock)
     assert hall.porting.check_porting(clerk, sub.id).valid_code is not None
     quote = hall.account_changes.quote_number_change(clerk, LossRequest(sub.id))
     hall.account_changes.report_loss(

@@ -4,32 +4,20 @@ way out (提前结清 or keeping the number): rule added after review 14."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
 
 from hall_app.app import HallApp
-from hall_app.db.models import Device, InstallmentContract, Subscription
+from hall_app.db.models import InstallmentContract, Subscription
 from hall_app.domain.enums import ContractStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.services.actor import Actor
-from tests.transfer_helpers import pair, request
+from tests.transfer_helpers import bind_instalment, pair, request
 
 
 def test_a_number_with_a_running_instalment_contract_is_not_transferred(
     hall: HallApp, clerk: Actor, supervisor: Actor
 ) -> None:
     p = pair(hall)
-    with hall.db.unit_of_work() as s:
-        contract = s.scalars(
-            select(InstallmentContract).where(InstallmentContract.device_id.is_not(None)).limit(1)
-        ).one()
-        contract.status = ContractStatus.ACTIVE.value
-        contract.customer_id = p.from_id
-        s.execute(
-            update(Device)
-            .where(Device.id == contract.device_id)
-            .values(subscription_id=p.subscription_id)
-        )
-        contract_id = contract.id
+    contract_id = bind_instalment(hall, p)
     check = hall.transfers.check_transfer(clerk, p.subscription_id, p.to_id)
     failed = {c.name: c.reason for c in check.checks if not c.passed}
     assert not check.allowed and set(failed) == {"分期合同"}, failed
