@@ -8,13 +8,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from hall_app.app import HallApp
-from hall_app.db.models import Bill, Customer, Subscription
+from hall_app.db.models import Bill, Customer, Device, InstallmentContract, Subscription
 from hall_app.domain.enums import (
     BillStatus,
+    ContractStatus,
     CustomerKind,
     SubscriptionKind,
     SubscriptionStatus,
@@ -138,3 +139,20 @@ def request(p: Pair, check: TransferCheck, **more: object) -> TransferRequest:
         from_customer_id=p.from_id,
         **more,  # type: ignore[arg-type]
     )
+
+
+def bind_instalment(hall: HallApp, p: Pair) -> uuid.UUID:
+    """The old owner bought a handset on installments for the number: a demo contract made
+    theirs, running, its device bound to the number. Returns the contract's id."""
+    with hall.db.unit_of_work() as s:
+        contract = s.scalars(
+            select(InstallmentContract).where(InstallmentContract.device_id.is_not(None)).limit(1)
+        ).one()
+        contract.status = ContractStatus.ACTIVE.value
+        contract.customer_id = p.from_id
+        s.execute(
+            update(Device)
+            .where(Device.id == contract.device_id)
+            .values(subscription_id=p.subscription_id)
+        )
+        return contract.id

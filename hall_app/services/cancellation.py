@@ -65,6 +65,7 @@ from hall_app.services.subscriptions import (
     NUMBER_FIELD,
     audit_state,
     require_status,
+    revoke_port_codes,
     shown_number,
     subscription_of,
 )
@@ -213,6 +214,7 @@ class Cancellation(OrderKind[_Cancel, _Cancelled]):
             .values(active_to=today, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+        revoke_port_codes(session, actor, sub.id, now, "销户")
         if sub.sim_id is not None:
             session.execute(
                 update(SimCard)

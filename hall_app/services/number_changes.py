@@ -44,6 +44,7 @@ from hall_app.services.subscriptions import (
     NUMBER_FIELD,
     audit_state,
     require_status,
+    revoke_port_codes,
     shown_number,
     status_text,
     subscription_of,
@@ -232,6 +233,8 @@ class NumberChangeKind(ZeroFeeChange[_Move]):
         ).all()
         if len(moved) != 1:  # another window changed the number meanwhile
             raise ValidationError("号码状态已由其他窗口变更，请刷新客户资料后重试", NUMBER_FIELD)
+        if context.to_reason is SuspendReason.LOST:  # the card may be in a stranger's hands
+            revoke_port_codes(session, actor, context.sub.id, now, "挂失")
         order.subscription_id = context.sub.id
         session.refresh(context.sub)
         sub = context.sub

@@ -34,6 +34,7 @@ from hall_app.domain.permissions import Permission
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.number_quarantine import audit_ended, end_quarantines, lapsed
 
 NUMBER_FIELD = "号码"
 POOL: Table = PhoneNumber.__table__  # type: ignore[assignment]
@@ -136,6 +137,7 @@ class NumberService:
                 self._m.status == NumberStatus.RESERVED,
                 self._m.reserved_until < now,
             ),
+            lapsed(self._m, now),  # a cancelled number's cooling-off is over
         )
 
     def find_numbers(self, actor: Actor, f: NumberFilter) -> list[NumberView]:
@@ -294,6 +296,7 @@ class NumberService:
                 status=NumberStatus.RESERVED,
                 reserved_until=until,
                 reserved_by_counter_id=counter_id,
+                quarantined_until=None,
                 updated_at=now,
             )
             .returning(*self._table.c)
@@ -302,16 +305,13 @@ class NumberService:
     def _refuse(self, session: Session, number: str, now: datetime) -> NoReturn:
         """Why a reservation failed, named for the clerk."""
         row = session.execute(
-            select(self._m.status, self._m.reserved_until, self._m.lease_until).where(
-                self._m.number == number
-            )
+            select(self._m.status, self._free(now)).where(self._m.number == number)
         ).one_or_none()
         if row is None:
             raise NotFound(f"号池中没有 {number}", self._field)
-        status, until, _lease = row
-        free = status is NumberStatus.AVAILABLE or (
-            status is NumberStatus.RESERVED and until is not None and until < now
-        )
+        status, free = row
+        if status is NumberStatus.QUARANTINED and not free:
+            raise ValidationError(f"{number} 销户后尚在冷冻期，暂不能选用", self._field)
         if free and self._link is not None:
             if not self._link.online:
                 raise ValidationError(
@@ -335,9 +335,32 @@ class NumberService:
             _audit_release(session, now, actor, got, self._pool.entity)
 
     def release_expired(self, counter_id: uuid.UUID | None = None) -> int:
-        """Housekeeping: reservations past their time become available again. A counter synced
-        with a central database tidies only its own (``counter_id``): another counter's
-        reservation in its copy may long since have become a sale centrally."""
+        """Housekeeping: reservations past their time become available again, and so do
+        cancelled numbers whose quarantine has run out (number_quarantine). A counter synced
+        with a central database tidies only its own reservations (``counter_id``): another
+        counter's reservation in its copy may long since have become a sale centrally."""
+        return self._release_reservations(counter_id) + self._end_quarantines()
+
+    def _end_quarantines(self) -> int:
+        """Lapsed quarantines set AVAILABLE: centrally when synced (mirrored here; offline
+        left for a later round), else in the counter's database."""
+        now, m, table = self._clock(), self._m, self._table
+        if self._link is None:
+            with self._db.unit_of_work() as session:
+                ended = [r["id"] for r in end_quarantines(session, m, table, now)]
+                audit_ended(session, now, self._pool.entity, ended)
+                return len(ended)
+        try:
+            rows = self._link.run(lambda central: end_quarantines(central, m, table, now))
+        except Offline:
+            return 0
+        with self._db.unit_of_work() as session:
+            for row in rows:
+                mirror(session, [(table, dict(row))])
+            audit_ended(session, now, self._pool.entity, [r["id"] for r in rows])
+        return len(rows)
+
+    def _release_reservations(self, counter_id: uuid.UUID | None) -> int:
         now = self._clock()
         stmt = update(self._m).where(
             self._m.status == NumberStatus.RESERVED, self._m.reserved_until < now
@@ -348,18 +371,14 @@ class NumberService:
             stmt = stmt.where(self._m.reserved_by_counter_id == counter_id)
         with self._db.unit_of_work() as session:
             ids = session.scalars(stmt.values(**_released(now)).returning(self._m.id)).all()
-            for number_id in ids:
-                audit.record(
-                    session,
-                    at=now,
-                    actor=None,
-                    actor_name="system",
-                    action="number.reservation_expired",
-                    entity=self._pool.entity,
-                    entity_id=number_id,
-                    before={"status": "reserved"},
-                    after={"status": "available"},
-                )
+            audit_ended(
+                session,
+                now,
+                self._pool.entity,
+                ids,
+                action="number.reservation_expired",
+                was="reserved",
+            )
             return len(ids)
 
     def _view(self, n: Any, t: PrettyTier | None) -> NumberView:

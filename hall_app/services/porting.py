@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date, fmt_local
@@ -26,8 +26,6 @@ from hall_app.db.models import (
     Bill,
     Customer,
     Device,
-    InstallmentContract,
-    Instalment,
     Order,
     PortAuthCode,
     Product,
@@ -35,7 +33,6 @@ from hall_app.db.models import (
 )
 from hall_app.domain.enums import (
     BillStatus,
-    ContractStatus,
     OrderType,
     SubscriptionKind,
     SubscriptionStatus,
@@ -67,6 +64,7 @@ from hall_app.services.pipeline import (
 )
 from hall_app.services.subscriptions import (
     NUMBER_FIELD,
+    bound_instalments,
     shown_number,
     status_text,
     subscription_of,
@@ -175,31 +173,14 @@ def _agreements(session: Session, sub: Subscription, today: date) -> tuple[Agree
                 f"提前解约须退还购机优惠 {format_yuan(owed.amount_fen)}",
             )
         )
-    contracts = session.execute(
-        select(
-            Order.order_no,
-            func.count(Instalment.id),
-            func.sum(Instalment.amount_fen),
-            func.max(Instalment.due_date),
-        )
-        .select_from(InstallmentContract)
-        .join(Order, Order.id == InstallmentContract.order_id)
-        .join(Instalment, Instalment.contract_id == InstallmentContract.id)
-        .outerjoin(Device, Device.id == InstallmentContract.device_id)
-        .where(
-            InstallmentContract.status == ContractStatus.ACTIVE.value,
-            Instalment.paid_at.is_(None),
-            (Device.subscription_id == sub.id) | (Order.subscription_id == sub.id),
-        )
-        .group_by(InstallmentContract.id, Order.order_no)
-        .order_by(Order.order_no)
-    ).all()
-    for order_no, count, unpaid_fen, last_due in contracts:
+    for c in bound_instalments(session, sub.id):
+        if not c.unpaid:
+            continue
         out.append(
             Agreement(
-                f"分期合同 {order_no} 尚有 {count} 期未还"
-                f"（{format_yuan(int(unpaid_fen))}），还款期",
-                last_due,
+                f"分期合同 {c.order_no} 尚有 {c.unpaid} 期未还"
+                f"（{format_yuan(c.unpaid_fen)}），还款期",
+                c.last_due,
                 "可提前结清",
             )
         )

@@ -8,13 +8,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import date, datetime
+from typing import NamedTuple
 
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from hall_app.db.models import Subscription
-from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus, SuspendReason
+from hall_app.db.models import (
+    Device,
+    InstallmentContract,
+    Instalment,
+    Order,
+    PortAuthCode,
+    Subscription,
+)
+from hall_app.domain.enums import (
+    ContractStatus,
+    SubscriptionKind,
+    SubscriptionStatus,
+    SuspendReason,
+)
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_phone
+from hall_app.services import audit
+from hall_app.services.actor import Actor
 
 NUMBER_FIELD = "业务号码"
 
@@ -81,3 +98,76 @@ def audit_state(sub: Subscription) -> dict[str, object]:
         "balance_fen": sub.balance_fen,
         "bonus_fen": sub.bonus_fen,
     }
+
+
+def revoke_port_codes(
+    session: Session, actor: Actor, subscription_id: uuid.UUID, now: datetime, why: str
+) -> int:
+    """Revoke the number's 携号转网 授权码 still valid (the owner's consent to port it out),
+    inside the caller's transaction: a 过户 (the consent was the old owner's), a 销户 or a
+    挂失 (the card may be in a stranger's hands) ends it. Each revoked code is audited (its
+    id and ``why``, never the code); returns how many were revoked. Expired or revoked codes
+    are left alone, and the porting checks ignore revoked codes."""
+    ids = session.scalars(
+        update(PortAuthCode)
+        .where(
+            PortAuthCode.subscription_id == subscription_id,
+            PortAuthCode.revoked.is_(False),
+            PortAuthCode.expires_at > now,
+        )
+        .values(revoked=True, updated_at=now)
+        .returning(PortAuthCode.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for code_id in ids:
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="port_code.revoked",
+            entity="port_auth_code",
+            entity_id=code_id,
+            before={"subscription_id": str(subscription_id), "revoked": False},
+            after={"subscription_id": str(subscription_id), "revoked": True, "reason": why},
+        )
+    return len(ids)
+
+
+class BoundInstalments(NamedTuple):
+    """A running installment contract bound to a number: its sale order, the instalments
+    still unpaid, what they come to and the last one's due date (None when none is unpaid)."""
+
+    customer_id: uuid.UUID
+    order_no: str
+    unpaid: int
+    unpaid_fen: int
+    last_due: date | None
+
+
+def bound_instalments(session: Session, subscription_id: uuid.UUID) -> tuple[BoundInstalments, ...]:
+    """The running (ACTIVE) installment contracts of a handset bound to the number, through
+    the device or the sale order, oldest order first."""
+    rows = session.execute(
+        select(
+            InstallmentContract.customer_id,
+            Order.order_no,
+            func.count(Instalment.id),
+            func.coalesce(func.sum(Instalment.amount_fen), 0),
+            func.max(Instalment.due_date),
+        )
+        .select_from(InstallmentContract)
+        .join(Order, Order.id == InstallmentContract.order_id)
+        .outerjoin(
+            Instalment,
+            and_(Instalment.contract_id == InstallmentContract.id, Instalment.paid_at.is_(None)),
+        )
+        .outerjoin(Device, Device.id == InstallmentContract.device_id)
+        .where(
+            InstallmentContract.status == ContractStatus.ACTIVE.value,
+            (Device.subscription_id == subscription_id)
+            | (Order.subscription_id == subscription_id),
+        )
+        .group_by(InstallmentContract.id, InstallmentContract.customer_id, Order.order_no)
+        .order_by(Order.order_no)
+    ).all()
+    return tuple(BoundInstalments(c, no, int(n), int(fen), due) for c, no, n, fen, due in rows)

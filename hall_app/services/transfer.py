@@ -14,7 +14,10 @@ pipeline. In its transaction: the subscription's ``customer_id`` moves, an
 of the number (``HandsetCommitment``) moves with it: the obligation belongs to the number.
 The handset itself (``Device``) and an installment contract stay with the customer who bought
 them (a credit contract is personal), as do the number's orders, bills, payments and invoices
-before the transfer: both records list the transfer (``transfer_history``).
+before the transfer: both records list the transfer (``transfer_history``). Because such a
+contract is billed to the number it is bound to, a number with a running one is not
+transferred: the buyer pays it off first (提前结清) or keeps the number. A 携号转网 授权码
+still valid is revoked: it was the old owner's consent.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from hall_app.services.approvals import record_inline, redeem
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.numbers import NumberService
 from hall_app.services.pipeline import OrderKind, OrderPipeline, Priced, Taken, Visit
-from hall_app.services.subscriptions import audit_state
+from hall_app.services.subscriptions import audit_state, revoke_port_codes
 from hall_app.services.transfer_checks import (
     TransferCheck,
     TransferCondition,
@@ -128,6 +131,7 @@ class _Moved:
     approval_id: uuid.UUID
     approver: str
     check: TransferCheck
+    revoked_codes: int = 0  # the old owner's 携号转网 授权码 revoked
 
 
 class OwnershipTransferKind(OrderKind[_Context, _Moved]):
@@ -191,7 +195,9 @@ class OwnershipTransferKind(OrderKind[_Context, _Moved]):
                 transferred_at=now,
             )
         )
-        return _Moved(approval_id, approver, context.check)
+        # A 授权码 was the old owner's consent to port the number out: it ends with the owner.
+        revoked = revoke_port_codes(session, actor, context.subscription_id, now, "过户")
+        return _Moved(approval_id, approver, context.check, revoked)
 
     def _approved(
         self, session: Session, actor: Actor, order: Order, context: _Context
@@ -252,6 +258,8 @@ class OwnershipTransferKind(OrderKind[_Context, _Moved]):
             ("新机主人像比对", self._req.new_face_checked_by.strip()),
             ("主管审批", fulfilled.approver),
         ]
+        if fulfilled.revoked_codes:
+            rows.append(("携号转网授权码", "原机主的授权码已作废"))
         if c.terms_to_resign:  # in full in the terms below; here what they are
             rows.append(
                 (

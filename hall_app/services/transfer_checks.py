@@ -36,7 +36,12 @@ from hall_app.domain.masking import mask_name
 from hall_app.domain.money import format_yuan
 from hall_app.services.numbers import NumberService
 from hall_app.services.pipeline import terms_clauses
-from hall_app.services.subscriptions import shown_number, status_text, subscription_of
+from hall_app.services.subscriptions import (
+    bound_instalments,
+    shown_number,
+    status_text,
+    subscription_of,
+)
 
 # A transfer may start from normal service or a voluntary suspension (停机保号); a lost number
 # is reinstated first (解挂), one suspended for arrears is paid first (缴费).
@@ -193,6 +198,7 @@ def assess(
             "请先缴费（缴费 Ctrl+J）再办理过户",
         )
     )
+    checks.append(_instalments(session, sub))
     resign = _resign(session, sub, today)
     number = shown_number(sub)
     from_name, to_name = mask_name(old.name), mask_name(new.name) if new else ""
@@ -207,6 +213,25 @@ def assess(
         terms_text=transfer_terms(number, from_name, to_name, resign),
     )
     return Assessed(sub, old, new, check)
+
+
+def _instalments(session: Session, sub: Subscription) -> TransferCondition:
+    """A running installment contract of a handset bound to the number blocks the transfer
+    (rule added after review 14): the credit contract is personal and stays with the buyer,
+    yet its instalments are billed to the number and it holds the number's 销户 and 携号转网.
+    The buyer pays it off first (提前结清), or keeps the number."""
+    bound = bound_instalments(session, sub.id)
+    if not bound:
+        return TransferCondition("分期合同", True, "号码未绑定在途的购机分期合同")
+    owed = "、".join(
+        f"{c.order_no}（尚有 {c.unpaid} 期未还，{format_yuan(c.unpaid_fen)}）" for c in bound
+    )
+    return TransferCondition(
+        "分期合同",
+        False,
+        f"号码绑定了在途的购机分期合同 {owed}：请原机主先办理提前结清"
+        "（客户资料“分期/合约”页），或保留号码不过户",
+    )
 
 
 def _bundled(session: Session, sub: Subscription) -> str:

@@ -70,7 +70,7 @@ def test_a_transfer_at_the_counter(
     qtbot.waitUntil(lambda: wizard.draft.check is not None, timeout=WAIT)
     check = wizard.draft.check
     assert check is not None and check.allowed
-    assert owner.checks.rowCount() == 4
+    assert owner.checks.rowCount() == 5  # 分期合同 added after review 14
     assert "可以过户" in owner.verdict.text()
     _shot(wizard, "transfer_owner.png")
     next_page(qtbot, wizard)

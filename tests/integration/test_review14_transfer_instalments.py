@@ -9,31 +9,17 @@ Either the transfer is refused while such a contract runs, or the number leaves 
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-
 from hall_app.app import HallApp
-from hall_app.db.models import Device, InstallmentContract
-from hall_app.domain.enums import ContractStatus
 from hall_app.domain.errors import HallError
 from hall_app.services.actor import Actor
-from tests.transfer_helpers import pair, request
+from tests.transfer_helpers import bind_instalment, pair, request
 
 
 def test_review14_transfer_leaves_no_old_owner_instalment_on_the_number(
     hall: HallApp, clerk: Actor, supervisor: Actor
 ) -> None:
     p = pair(hall)
-    with hall.db.unit_of_work() as s:  # the old owner bought a handset on installments for it
-        contract = s.scalars(
-            select(InstallmentContract).where(InstallmentContract.device_id.is_not(None)).limit(1)
-        ).one()
-        contract.status = ContractStatus.ACTIVE.value
-        contract.customer_id = p.from_id
-        s.execute(
-            update(Device)
-            .where(Device.id == contract.device_id)
-            .values(subscription_id=p.subscription_id)
-        )
+    bind_instalment(hall, p)  # the old owner bought a handset on installments for it
     check = hall.transfers.check_transfer(clerk, p.subscription_id, p.to_id)
     try:
         hall.transfers.transfer(clerk, request(p, check, supervisor=supervisor))

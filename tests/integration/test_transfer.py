@@ -63,7 +63,13 @@ def test_the_checks_pass_for_an_adult_real_name_customer(hall: HallApp, clerk: A
     p = pair(hall)
     check = hall.transfers.check_transfer(clerk, p.subscription_id, p.to_id)
     assert check.allowed, check.checks
-    assert [c.name for c in check.checks] == ["号码状态", "实名登记", "办理资格", "欠费"]
+    assert [c.name for c in check.checks] == [
+        "号码状态",
+        "实名登记",
+        "办理资格",
+        "欠费",
+        "分期合同",
+    ]
     assert check.arrears_fen == 0
     assert check.number_masked == f"{p.number[:3]}****{p.number[-4:]}"
     assert "*" in check.from_name_masked and "*" in check.to_name_masked
