@@ -140,6 +140,7 @@ class BillService:
         # Online, each bill is taken at the central database first (a claim, given back when
         # the order fails), then by the same conditional UPDATE in this database.
         central = LinkedCentral(link) if link is not None and link.configured else None
+        self._synced = central is not None
         self._pipeline = OrderPipeline(
             db, clock, central, lambda *step: issue_invoice(*step, shared=shared_segments)
         )
@@ -237,7 +238,7 @@ class BillService:
                 )
             if req.supervisor is not None and not req.supervisor.can(Permission.APPROVE):
                 raise ValidationError("授权人没有审批权限", "违约金减免")
-        if self._link is not None and actor.counter_id is not None:
+        if self._synced and actor.counter_id is not None:
             # Synced: the bills as planned now are what is claimed at the central database.
             with self._db.read() as s:
                 plan = plan_payment(s, self._rules, req, self._clock())
