@@ -24,6 +24,7 @@ from hall_app.domain.enums import (
     SuspendReason,
 )
 from hall_app.domain.pinyin import name_initials
+from tests.bill_rows import clear_period
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -111,6 +112,7 @@ def card(**changes: object) -> IdCardData:
 def overdue_bill(hall: HallApp, owner: Owner, *, due: date) -> None:
     """An unpaid bill of the number due on ``due``."""
     with hall.db.unit_of_work() as s:
+        clear_period(s, owner.subscription_id, f"{due:%Y-%m}")
         s.add(
             Bill(
                 subscription_id=owner.subscription_id,

@@ -18,6 +18,7 @@ from hall_app.domain.enums import (
     SubscriptionKind,
     SubscriptionStatus,
 )
+from tests.bill_rows import clear_period
 from tests.integration.handset_rows import with_mobile
 
 
@@ -86,6 +87,7 @@ def add_bill(
     start, end = period_bounds(period)
     with hall.db.unit_of_work() as s:
         sub = s.get_one(Subscription, subscription_id)
+        clear_period(s, sub.id, period)
         bill = Bill(
             subscription_id=sub.id,
             customer_id=sub.customer_id,

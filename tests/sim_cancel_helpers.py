@@ -35,6 +35,7 @@ from hall_app.domain.enums import (
     WorkOrderStatus,
 )
 from hall_app.services.actor import Actor
+from tests.bill_rows import clear_period
 from tests.handset_fixtures import SIGNED
 
 __all__ = ["SIGNED"]
@@ -140,6 +141,7 @@ def set_state(app: HallApp, sub_id: uuid.UUID, reason: SuspendReason | None) -> 
 def unpaid_bill(app: HallApp, sub: Mobile, amount_fen: int, due: date) -> None:
     period = f"{due.year:04d}-{due.month:02d}"
     with app.db.unit_of_work() as s:
+        clear_period(s, sub.id, period)
         s.add(
             Bill(
                 subscription_id=sub.id, customer_id=sub.customer_id, hall_id=sub.hall_id,

@@ -21,6 +21,7 @@ from hall_app.domain.enums import (
     SubscriptionStatus,
 )
 from hall_app.services.transfer import TransferCheck, TransferRequest
+from tests.bill_rows import clear_period
 from tests.handset_fixtures import SIGNED
 
 
@@ -77,6 +78,7 @@ def add_bill(app: HallApp, p: Pair, amount_fen: int, period: str = "2026-10") ->
     year, month = (int(x) for x in period.split("-"))
     start = date(year, month, 1)
     with app.db.unit_of_work() as s:
+        clear_period(s, p.subscription_id, period)
         s.add(
             Bill(
                 id=bill_id,
