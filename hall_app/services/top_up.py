@@ -23,7 +23,13 @@ from hall_app.config import BusinessRules
 from hall_app.db.engine import Database
 from hall_app.db.models import Customer, Order, Subscription
 from hall_app.db.models import TopUpOffer as OfferRow
-from hall_app.domain.enums import OrderType, SubscriptionKind, SubscriptionStatus, SuspendReason
+from hall_app.domain.enums import (
+    BalanceMovementKind,
+    OrderType,
+    SubscriptionKind,
+    SubscriptionStatus,
+    SuspendReason,
+)
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_name, mask_phone
 from hall_app.domain.money import format_yuan
@@ -39,6 +45,7 @@ from hall_app.domain.top_up import (
     parse_top_up_number,
 )
 from hall_app.services.actor import Actor
+from hall_app.services.balances import record_movement
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.numbers import landline_display
 from hall_app.services.pipeline import (
@@ -200,6 +207,15 @@ class TopUp(OrderKind[_Target, _Credited]):
         ).one_or_none()
         if row is None:
             raise ValidationError("号码状态已变化，不能充值，本次未收费", NUMBER_FIELD)
+        record_movement(
+            session,
+            context.subscription_id,
+            BalanceMovementKind.TOP_UP,
+            context.amount_fen,
+            context.bonus_fen,
+            at=order.completed_at or order.created_at,
+            order_id=order.id,
+        )
         return _Credited(context, row[0], row[1])
 
     def audit_after(self, context: _Target) -> dict[str, object]:
