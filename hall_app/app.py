@@ -229,7 +229,7 @@ def build_app(
         approvals=ApprovalService(db, clock, settings.rules, link),
         plan_changes=PlanChangeService(db, settings.rules, clock, handsets, shared_segments=shared),
         porting=PortingService(db, settings.rules, clock, shared_segments=shared),
-        top_up=TopUpService(db, settings.rules, clock, shared_segments=shared),
+        top_up=TopUpService(db, settings.rules, clock, shared_segments=shared, link=link),
         account_changes=AccountChangeService(
             db, settings.rules, clock, id_reader, shared_segments=shared
         ),

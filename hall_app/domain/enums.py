@@ -299,3 +299,14 @@ class AreaType(LabelledEnum):
 class FaceCheckMethod(LabelledEnum):
     DEVICE = ("device", "人像比对设备")
     MANUAL = ("manual", "人工核验")
+
+
+class BalanceMovementKind(LabelledEnum):
+    """Why a number's balance changed (``balance_movements``): each is a delta the central
+    database adds to its balance of record, so changes made at several windows all count."""
+
+    OPENING = ("opening", "开户预存")
+    TOP_UP = ("top_up", "充值")
+    BILL_TOP_UP = ("bill_top_up", "缴费余额转预存")
+    CANCELLATION = ("cancellation", "销户退款清零")
+    WORK_ORDER_CREDIT = ("work_order_credit", "装机超时补偿")

@@ -31,6 +31,7 @@ from hall_app.db.models import (
 from hall_app.domain.approvals import LATE_FEE_WAIVER
 from hall_app.domain.billing import BillTake, overdue_days
 from hall_app.domain.enums import (
+    BalanceMovementKind,
     BillStatus,
     ContractStatus,
     OrderType,
@@ -43,6 +44,7 @@ from hall_app.domain.pricing import Pricing
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import record_inline, redeem
+from hall_app.services.balances import record_movement
 from hall_app.services.bill_plan import (
     BILL_FIELD,
     LINK_DROPPED,
@@ -144,6 +146,14 @@ class BillPayment(OrderKind[Plan, Settled]):
             sub = subscription_of(session, context.top_up_sub, lock=True)
             sub.balance_fen += context.top_up_fen
             sub.updated_at = now
+            record_movement(
+                session,
+                sub.id,
+                BalanceMovementKind.BILL_TOP_UP,
+                context.top_up_fen,
+                at=now,
+                order_id=order.id,
+            )
         resumed = _resume_paid_up(
             session,
             actor,

@@ -44,6 +44,7 @@ from hall_app.db.models import (
     SubscriptionAddon,
 )
 from hall_app.domain.enums import (
+    BalanceMovementKind,
     NumberStatus,
     OrderType,
     PaymentMethod,
@@ -56,6 +57,7 @@ from hall_app.domain.money import format_yuan
 from hall_app.domain.permissions import Permission
 from hall_app.domain.pricing import Pricing, price_fee
 from hall_app.services.actor import Actor
+from hall_app.services.balances import record_movement
 from hall_app.services.cancel_checks import CancelCondition, conditions
 from hall_app.services.cash import open_session_for_payment
 from hall_app.services.handsets import HandsetService, check_signature
@@ -202,6 +204,15 @@ class Cancellation(OrderKind[_Cancel, _Cancelled]):
         order.subscription_id = sub.id
         sub.status, sub.cancelled_at = SubscriptionStatus.CANCELLED, now
         sub.suspend_reason, sub.suspended_at = None, None
+        record_movement(
+            session,
+            sub.id,
+            BalanceMovementKind.CANCELLATION,
+            -sub.balance_fen,
+            -sub.bonus_fen,
+            at=now,
+            order_id=order.id,
+        )
         sub.balance_fen, sub.bonus_fen = 0, 0
         sub.next_product_id, sub.next_product_from = None, None
         sub.updated_at = now

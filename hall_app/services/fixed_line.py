@@ -46,6 +46,7 @@ from hall_app.db.models import (
 )
 from hall_app.db.text_limits import check_text
 from hall_app.domain.enums import (
+    BalanceMovementKind,
     DemandStatus,
     EquipmentMode,
     EquipmentStatus,
@@ -80,6 +81,7 @@ from hall_app.domain.workdays import DateAnswer
 from hall_app.domain.workorders import OPEN
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.balances import record_movement
 from hall_app.services.calendar import CalendarService
 from hall_app.services.catalog import offer_of
 from hall_app.services.coverage import ADDRESS_FIELD, CoverageService, CoverageView, covered_in
@@ -943,6 +945,15 @@ class FixedInstall(_Appointment, OrderKind[FixedTaken, FixedFulfilled]):
             else None
         )
         session.flush()
+        if landline is not None:
+            record_movement(
+                session,
+                landline.id,
+                BalanceMovementKind.OPENING,
+                landline.balance_fen,
+                at=now,
+                order_id=order.id,
+            )
         main = broadband or landline
         assert main is not None
         order.subscription_id = main.id

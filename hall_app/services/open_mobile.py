@@ -37,6 +37,7 @@ from hall_app.db.models import (
 )
 from hall_app.domain.approvals import SECOND_NUMBER_30D
 from hall_app.domain.enums import (
+    BalanceMovementKind,
     FaceCheckMethod,
     NumberStatus,
     OrderType,
@@ -60,6 +61,7 @@ from hall_app.domain.pricing import (
 from hall_app.domain.terms import open_mobile_terms
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import record_inline, redeem
+from hall_app.services.balances import record_movement
 from hall_app.services.catalog import offer_of
 from hall_app.services.numbers import NumberService
 from hall_app.services.pipeline import OrderKind, Priced, Taken, Visit, take_here, terms_clauses
@@ -233,6 +235,14 @@ class OpenMobile(OrderKind[MobileTaken, Subscription]):
         session.add(subscription)
         session.flush()
         order.subscription_id = subscription.id
+        record_movement(
+            session,
+            subscription.id,
+            BalanceMovementKind.OPENING,
+            pricing.prepaid_fen,
+            at=now,
+            order_id=order.id,
+        )
         for addon in context.catalog.addons:
             session.add(
                 SubscriptionAddon(

@@ -20,10 +20,17 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
+from hall_app.db.central import CentralLink
 from hall_app.db.engine import Database
 from hall_app.db.models import Customer, Order, Subscription
 from hall_app.db.models import TopUpOffer as OfferRow
-from hall_app.domain.enums import OrderType, SubscriptionKind, SubscriptionStatus, SuspendReason
+from hall_app.domain.enums import (
+    BalanceMovementKind,
+    OrderType,
+    SubscriptionKind,
+    SubscriptionStatus,
+    SuspendReason,
+)
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.masking import mask_name, mask_phone
 from hall_app.domain.money import format_yuan
@@ -39,6 +46,8 @@ from hall_app.domain.top_up import (
     parse_top_up_number,
 )
 from hall_app.services.actor import Actor
+from hall_app.services.balances import record_movement
+from hall_app.services.central_numbers import bring_here
 from hall_app.services.invoicing import issue_invoice
 from hall_app.services.numbers import landline_display
 from hall_app.services.pipeline import (
@@ -200,6 +209,15 @@ class TopUp(OrderKind[_Target, _Credited]):
         ).one_or_none()
         if row is None:
             raise ValidationError("号码状态已变化，不能充值，本次未收费", NUMBER_FIELD)
+        record_movement(
+            session,
+            context.subscription_id,
+            BalanceMovementKind.TOP_UP,
+            context.amount_fen,
+            context.bonus_fen,
+            at=order.completed_at or order.created_at,
+            order_id=order.id,
+        )
         return _Credited(context, row[0], row[1])
 
     def audit_after(self, context: _Target) -> dict[str, object]:
@@ -320,11 +338,20 @@ def _offers(session: Session) -> list[TopUpOffer]:
 
 class TopUpService:
     def __init__(
-        self, db: Database, rules: BusinessRules, clock: Clock, *, shared_segments: bool = True
+        self,
+        db: Database,
+        rules: BusinessRules,
+        clock: Clock,
+        *,
+        shared_segments: bool = True,
+        link: CentralLink | None = None,
     ) -> None:
         """No central claim: the balance is the subscription's, raised by a relative UPDATE in
-        the counter's database (it reaches the central database by the sync round). A number
-        whose customer this counter does not hold is unknown here."""
+        the counter's database and recorded as a balance movement that the sync round adds to
+        the central balance. A number this counter does not hold (opened at another window or
+        hall) is looked up at the central database over ``link`` when online and mirrored here
+        with its owner; offline it is unknown here."""
+        self._link = link
         self._db = db
         self._rules = rules
         self._clock = clock
@@ -343,6 +370,7 @@ class TopUpService:
 
     def _target(self, actor: Actor, number: str, subscription_id: uuid.UUID | None) -> TopUpTarget:
         actor.require(Permission.ORDER_CREATE)
+        self._bring_here(number, subscription_id)
         with self._db.read() as s:
             sub = _target(s, self._rules, number, subscription_id)
             owner = s.scalar(select(Customer.name).where(Customer.id == sub.customer_id))
@@ -381,6 +409,7 @@ class TopUpService:
         offer giving it (the same rules the top-up applies)."""
         actor.require(Permission.ORDER_CREATE)
         check_top_up_amount(amount_fen, self._rules.top_up_min_fen, self._rules.top_up_max_fen)
+        self._bring_here(number, subscription_id)
         with self._db.read() as s:
             sub = _target(s, self._rules, number, subscription_id)
             offer = best_offer(_offers(s), amount_fen, business_date(self._clock()))
@@ -398,6 +427,7 @@ class TopUpService:
         actor.require(Permission.ORDER_CREATE)
         actor.require(Permission.PAYMENT_TAKE)
         check_top_up_amount(req.amount_fen, self._rules.top_up_min_fen, self._rules.top_up_max_fen)
+        self._bring_here(req.number, req.subscription_id)
         with self._db.read() as s:
             owner = _target(s, self._rules, req.number, req.subscription_id).customer_id
         kind = TopUp(self._rules, req)
@@ -417,3 +447,16 @@ class TopUpService:
             offer_name=target.offer.name if target.offer else None,
             arrears_suspended=target.arrears_suspended,
         )
+
+    def _bring_here(self, typed: str, subscription_id: uuid.UUID | None) -> None:
+        """A typed number this counter does not hold: online, looked up at the central
+        database and mirrored here; else the local lookup refuses it as before."""
+        if subscription_id is not None or self._link is None or not self._link.online:
+            return
+        with self._db.read() as s:
+            try:
+                _find(s, self._rules, typed)
+                return
+            except NotFound:
+                pass
+        bring_here(self._db, self._link, lambda central: _find(central, self._rules, typed))

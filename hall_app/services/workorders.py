@@ -30,6 +30,7 @@ from hall_app.db.models.fixed_line import (
     WorkOrder,
 )
 from hall_app.domain.enums import (
+    BalanceMovementKind,
     EquipmentStatus,
     NumberStatus,
     SubscriptionKind,
@@ -45,6 +46,7 @@ from hall_app.domain.workdays import late_install_credit_fen
 from hall_app.domain.workorders import OPEN, check_step
 from hall_app.services import audit
 from hall_app.services.actor import Actor, system_actor
+from hall_app.services.balances import record_movement
 from hall_app.services.calendar import CalendarService
 from hall_app.services.installs import SLOT_FIELD, give_back_slot, take_slot
 from hall_app.services.numbers import landline_display
@@ -254,6 +256,14 @@ class WorkOrderService:
             credited = subs[0]  # the broadband one when there is one (it bears the fee)
             if credit:
                 credited.balance_fen += credit
+                record_movement(
+                    session,
+                    credited.id,
+                    BalanceMovementKind.WORK_ORDER_CREDIT,
+                    credit,
+                    at=now,
+                    order_id=wo.order_id,
+                )
             before = {"status": wo.status.value}
             wo.status = WorkOrderStatus.INSTALLED
             wo.installed_at = now

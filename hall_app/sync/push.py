@@ -23,6 +23,11 @@
   database lacks is added, as in a first load).
 - **Bills count their settlements** (``hall_app.sync.bill_totals``): a bill paid at two windows
   is paid their sum centrally, and one paid beyond its amount is flagged for a supervisor.
+- **Balances are additive.** A pushed subscription never overwrites the central
+  ``balance_fen`` / ``bonus_fen``: each change is a ``balance_movements`` row whose deltas the
+  central database adds when it arrives (a trigger of migration 0017). A subscription new to
+  the central database goes in with its balances less this counter's movements of it, which
+  follow it and add them back (hall_app/services/balances.py).
 - **A dead link stops the round**: what was not sent stays pending for the next round.
 """
 
@@ -70,6 +75,7 @@ from hall_app.domain.enums import (
 from hall_app.domain.errors import StorageError
 from hall_app.domain.masking import mask_phone
 from hall_app.services import audit
+from hall_app.services.balances import movement_sums
 from hall_app.sync.bill_totals import BILL_TABLES, settle_bill_totals
 
 log = logging.getLogger("hall.sync")
@@ -153,6 +159,8 @@ CLASH_NS = uuid.UUID("6f1d8a52-3c4e-4b8e-9a51-2f0c7d9e1b44")
 # Last writer wins on these, and an edit that gave way is audited centrally.
 LWW_AUDITED = frozenset({"customers"})
 NOT_COMPARED = frozenset({"id", "created_at", "updated_at"})
+# The central database's to keep: changed there only by the movements that arrive.
+BALANCES = ("balance_fen", "bonus_fen")
 
 
 @dataclass(frozen=True)
@@ -283,9 +291,8 @@ class Pusher:
         for table, seq, row_id in deferred:
             with self._local.read() as s:
                 row = s.execute(select(table).where(table.c.id == row_id)).mappings().first()
-            ok, bad = self._one_by_one(
-                table, [(seq, row_id)], [dict(row)] if row else [], final=True
-            )
+                rows = _before_movements(s, table, [dict(row)] if row else [])
+            ok, bad = self._one_by_one(table, [(seq, row_id)], rows, final=True)
             sent += ok
             quarantined += bad
         clashes, self._clashes = self._clashes, []
@@ -339,6 +346,7 @@ class Pusher:
                     select(table).where(table.c.id.in_([row_id for _, row_id in chunk]))
                 )
             ]
+            rows = _before_movements(s, table, rows)
         try:
             with self._central.begin() as conn:
                 if rows:
@@ -545,6 +553,8 @@ def _upsert(table: Table, counter_id: uuid.UUID | None = None):  # type: ignore[
     if table.name in CENTRAL_OWNED:
         return stmt.on_conflict_do_nothing(index_elements=[table.c.id])
     columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"}
+    if table.name == "subscriptions":
+        columns = {k: v for k, v in columns.items() if k not in BALANCES}
     newer = table.c.updated_at <= stmt.excluded.updated_at  # last writer wins
     if table.name in RESOURCES:
         columns = {k: v for k, v in columns.items() if k not in LEASES}
@@ -721,6 +731,24 @@ def _order_using(s: Session, clash: Clash) -> tuple[uuid.UUID, str] | None:
         .limit(1)
     ).first()
     return (row[0], row[1]) if row else None
+
+
+def _before_movements(
+    session: Session, table: Table, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Subscriptions as they were before this counter's balance movements (read in the same
+    snapshot as the rows): what a subscription new to the central database is inserted with,
+    the movements then adding each change once. (An existing central row keeps its balances.)"""
+    if table.name != "subscriptions" or not rows:
+        return rows
+    sums = movement_sums(session, [r["id"] for r in rows])
+    out = []
+    for r in rows:
+        balance, bonus = sums.get(r["id"], (0, 0))
+        out.append(
+            r | {"balance_fen": r["balance_fen"] - balance, "bonus_fen": r["bonus_fen"] - bonus}
+        )
+    return out
 
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:

@@ -73,6 +73,7 @@ EXPECTED_TABLES = {
     "service_tickets",
     "audit_log",
     "bills",
+    "balance_movements",
     "bill_items",
     "bill_settlements",
     "top_up_offers",

@@ -50,7 +50,7 @@ from hall_app.db.models.orders import (
 from hall_app.db.models.org import Counter, Hall, ServiceType, Staff, counter_service_types
 from hall_app.db.models.queue import QueueTicket
 from hall_app.db.models.service import ServiceTicket
-from hall_app.db.models.subscriptions import Subscription, SubscriptionAddon
+from hall_app.db.models.subscriptions import BalanceMovement, Subscription, SubscriptionAddon
 from hall_app.db.models.sync import ResourceClash, SyncOutbox, SyncState
 
 # The mappers' relationships are resolved now, with the imports (off the GUI thread while the
@@ -60,6 +60,7 @@ configure_mappers()
 __all__ = [
     "Approval",
     "AuditEntry",
+    "BalanceMovement",
     "Base",
     "Bill",
     "BillItem",

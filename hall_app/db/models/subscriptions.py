@@ -11,7 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.catalog import Product
 from hall_app.db.models.org import str_enum
-from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus, SuspendReason
+from hall_app.domain.enums import (
+    BalanceMovementKind,
+    SubscriptionKind,
+    SubscriptionStatus,
+    SuspendReason,
+)
 
 
 class Subscription(SyncedMixin, Base):
@@ -70,3 +75,21 @@ class SubscriptionAddon(SyncedMixin, Base):
 
     subscription: Mapped[Subscription] = relationship(back_populates="addons")
     product: Mapped[Product] = relationship()
+
+
+class BalanceMovement(SyncedMixin, Base):
+    """One change of a number's balances, append-only: deltas of the paid-in balance
+    (``balance_fen``) and of the bonus balance (``bonus_fen``). The counter changes its own
+    copy of the subscription in the same transaction; the central database adds each
+    movement's deltas to its subscription when the movement arrives (a trigger), and a pushed
+    subscription never overwrites its central balances — so top-ups of one number at two
+    windows, online or offline, both count."""
+
+    __tablename__ = "balance_movements"
+
+    subscription_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    kind: Mapped[BalanceMovementKind] = mapped_column(str_enum(BalanceMovementKind))
+    balance_fen: Mapped[int] = mapped_column(BigInteger)  # a delta: + paid in, - paid back
+    bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # a delta
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
+    at: Mapped[datetime]
