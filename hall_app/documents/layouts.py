@@ -228,7 +228,7 @@ def render_acceptance(doc: OrderDocument) -> bytes:
             c.drawString(left, y, text)
             y -= 5.2 * mm
     y -= 4 * mm
-    if y < 30 * mm:  # the signature stays whole
+    if y < 32 * mm:  # the signature stays whole
         c.showPage()
         y = height - 24 * mm
     c.setFont(font, 10.5)
@@ -237,7 +237,7 @@ def render_acceptance(doc: OrderDocument) -> bytes:
         c.drawImage(
             ImageReader(io.BytesIO(doc.signature_png)),
             left + 22 * mm,
-            y - 8 * mm,
+            y - 13 * mm,  # its top (y + 5 mm) stays clear of the terms' last line (y + 9.2 mm)
             width=55 * mm,
             height=18 * mm,
             mask="auto",
