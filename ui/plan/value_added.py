@@ -45,7 +45,10 @@ class VasChoosePage(PickPage):
         self.refusal = ""  # the number's state refuses any order (欠费停机 …)
         pc, actor = env.app.plan_changes, env.actor
         self.query(
-            lambda: (pc.value_added(actor, subscription_id), pc.vas_refusal(actor, subscription_id)),
+            lambda: (
+                pc.value_added(actor, subscription_id),
+                pc.vas_refusal(actor, subscription_id),
+            ),
             self._loaded,
         )
 
