@@ -5,8 +5,8 @@ the subscription's id (another table, so no clash), and one UPDATE links them al
 from __future__ import annotations
 
 import uuid
-from itertools import count
 from datetime import date, datetime
+from itertools import count
 
 from sqlalchemy import Connection, select, update
 
