@@ -84,7 +84,13 @@ GOOD_STANDING = (
     "18011767844",
     "18080661630",
     "15318564769",
+    "17736192700",  # 刘琴's 充值: every bill paid whatever the build day
+    "15377552085",  # 陈颖's 携号转网 passes: bills paid
+    "18914646255",  # 周志's 携号转网 refused for his tenure alone
 )
+# 周林's 缴费 with arrears, the same on any build day: this number's last two bills unpaid, the
+# older half paid (部分缴纳), the newer not at all; his other numbers paid up.
+ARREARS_CASE = "18101399106"
 BILL_COLUMNS = (
     "id",
     "created_at",
@@ -230,6 +236,7 @@ class BillsBuilder:
         new_id = s.new_id
         last_due = periods[-1].due_date
         clear = self._good_standing()
+        case_sid, case_cid = self._arrears_case()
         for sid, cid, hid, pid, status, activated in self._subscriptions():
             hexid = sid if s.raw else sid.hex
             key = int(hexid[:16], 16)
@@ -240,8 +247,10 @@ class BillsBuilder:
             keep_from = MONTHS
             suspended_at: Any = None
             r = _draw(key, 0)
-            if cid in clear:  # 停机保号 when suspended, else paid up
-                r = 0.0 if status == suspended else 0.999
+            if cid in clear or (cid == case_cid and sid != case_sid):
+                r = 0.0 if status == suspended else 0.999  # 停机保号 when suspended, else paid
+            if sid == case_sid:  # the last two bills unpaid: 欠费停机 on any build day
+                r = 0.0 if status == active else 0.999
             if status == suspended:
                 if first_k >= MONTHS:  # opened this month, no bill yet: suspended lately
                     reason = SuspendReason.VOLUNTARY if r < VOLUNTARY else SuspendReason.LOST
@@ -257,7 +266,7 @@ class BillsBuilder:
                     suspended_at = s.dt(self._anchor - timedelta(hours=hours))
                 else:
                     reason = SuspendReason.ARREARS
-                    unpaid_from = MONTHS - 2 - int(_draw(key, 1) * 2)
+                    unpaid_from = MONTHS - 2 - int(_draw(key, 1) * 2 * (sid != case_sid))
             elif status == active:
                 if r < DEEP_ARREARS:
                     unpaid_from = MONTHS - 2
@@ -314,6 +323,8 @@ class BillsBuilder:
                     if first_unpaid is None:
                         first_unpaid = p.due_date
                     part = amount // 2 if _draw(key, j + 2) < 0.2 else 0
+                    if sid == case_sid:
+                        part = amount // 2 if k == unpaid_from else 0
                     row_status, paid, paid_at = (e_part if part else e_unpaid), part, None
                 else:
                     row_status, paid = e_paid, amount
@@ -496,8 +507,22 @@ class BillsBuilder:
                 | people.c.uscc.in_(wanted)
             ),
         )
+        # … and no debt on their numbers either (a negative balance reads as arrears)
+        self._conn.execute(
+            update(subs)
+            .where(subs.c.customer_id.in_(select(query.subquery().c.cid)), subs.c.balance_fen < 0)
+            .values(balance_fen=-subs.c.balance_fen, updated_at=subs.c.updated_at)
+        )
         found = {r[0] for r in self._conn.execute(query)}
         return {self._s.uid(c) for c in found}
+
+    def _arrears_case(self) -> tuple[Any, Any]:
+        """The subscription and customer of ``ARREARS_CASE`` (None, None when not built)."""
+        subs = model_table(Subscription)
+        row = self._conn.execute(
+            select(subs.c.id, subs.c.customer_id).where(subs.c.service_number == ARREARS_CASE)
+        ).first()
+        return (self._s.uid(row[0]), self._s.uid(row[1])) if row else (None, None)
 
     def _suspended_on(self, due: date) -> datetime:
         """The arrears run's morning the day after the grace days ran out."""

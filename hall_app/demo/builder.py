@@ -48,6 +48,7 @@ from hall_app.demo.handsets import HandsetBuilder
 from hall_app.demo.history import HistoryBuilder, InvoiceNumbering
 from hall_app.demo.people import POOL_PREFIXES
 from hall_app.demo.reference import FTTH_BROADBAND, Reference, build_reference
+from hall_app.demo.sim_cards import assign_sims
 from hall_app.demo.today import NO_QUEUE, TodaysQueue, fill_todays_queue
 from hall_app.domain.enums import NumberStatus, ProductKind, SimStatus
 from hall_app.domain.errors import ValidationError
@@ -162,6 +163,7 @@ class DemoBuilder:
                 today = fill_todays_queue(conn, self._queue_until, self._seed)
                 history.pending(self._queue_until, samples)
             bills = BillsBuilder(conn, ref, self._seed, self._today).build()
+            assign_sims(conn, ref.hall.id, self._today, self._anchor)
             self._restore_indexes(conn, dropped)
             # The demo data is the starting point, not news: `hall-app sync --full` queues it
             # all for a first load into an empty central database.

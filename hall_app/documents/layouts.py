@@ -46,7 +46,7 @@ def render_receipt(doc: OrderDocument) -> bytes:
     numbers = doc.numbers or (
         (("号码", doc.service_number_masked),) if doc.service_number_masked else ()
     )
-    prepaid = any(line.prepaid for line in doc.lines)
+    prepaid = not doc.refund and any(line.prepaid for line in doc.lines)
     deposit = any(line.deposit for line in doc.lines)
     footnotes = _receipt_footnotes(doc)
     details = [
@@ -95,15 +95,15 @@ def render_receipt(doc: OrderDocument) -> bytes:
     c.line(left, y + 2 * mm, right, y + 2 * mm)
     y -= 1 * mm
     for line, parts in zip(doc.lines, names, strict=True):
-        pair(parts[0], format_yuan(line.amount_fen))
+        pair(parts[0], format_yuan(_shown_fen(doc, line.amount_fen)))
         for part in parts[1:]:
             text(f"  {part}")
     c.line(left, y + 2 * mm, right, y + 2 * mm)
     y -= 1 * mm
-    pair("退款合计" if doc.refund else "合计", format_yuan(doc.total_fen))
-    text(f"大写：{capital_amount(doc.total_fen)}")
+    pair("退款合计" if doc.refund else "合计", format_yuan(_shown_fen(doc, doc.total_fen)))
+    text(f"大写：{capital_amount(_shown_fen(doc, doc.total_fen))}")
     for p in doc.payments:
-        pair(f"{p.method}退款" if p.amount_fen < 0 else p.method, format_yuan(p.amount_fen))
+        pair(f"{p.method}退款" if p.amount_fen < 0 else p.method, format_yuan(abs(p.amount_fen)))
         if p.tendered_fen is not None:
             pair("  实收 / 找零", f"{format_yuan(p.tendered_fen)} / {format_yuan(p.change_fen)}")
         elif p.reference:
@@ -128,6 +128,12 @@ def render_receipt(doc: OrderDocument) -> bytes:
     c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+def _shown_fen(doc: OrderDocument, fen: int) -> int:
+    """An amount as the document shows it: under a 退款 heading the money going back is
+    positive (a deduction from it negative), never 负… in the capital amount."""
+    return -fen if doc.refund else fen
 
 
 def _fitting(c: Canvas, font: str, value: str, room: float, size: float) -> float:
@@ -202,7 +208,7 @@ def render_acceptance(doc: OrderDocument) -> bytes:
     for line in doc.lines:  # a long name (a handset with its IMEI) is set smaller
         c.setFont(font, _fitting(c, font, line.description, amount_x - left - 24 * mm, 10))
         c.drawString(left, y, line.description)
-        c.drawRightString(amount_x, y, format_yuan(line.amount_fen))
+        c.drawRightString(amount_x, y, format_yuan(_shown_fen(doc, line.amount_fen)))
         if line.note:  # a long note is set smaller to stay inside the margin
             room = width - left - amount_x - 4 * mm
             size = 10.0
@@ -213,8 +219,8 @@ def render_acceptance(doc: OrderDocument) -> bytes:
         y -= 7 * mm
     c.setFont(font, 10.5)
     c.drawString(left, y, "退款合计" if doc.refund else "合计")
-    c.drawRightString(amount_x, y, format_yuan(doc.total_fen))
-    c.drawString(amount_x + 4 * mm, y, capital_amount(doc.total_fen))
+    c.drawRightString(amount_x, y, format_yuan(_shown_fen(doc, doc.total_fen)))
+    c.drawString(amount_x + 4 * mm, y, capital_amount(_shown_fen(doc, doc.total_fen)))
     y -= 7 * mm
     heading("四、业务条款")
     for paragraph in (doc.terms or "").splitlines() or ["—"]:
@@ -228,7 +234,7 @@ def render_acceptance(doc: OrderDocument) -> bytes:
             c.drawString(left, y, text)
             y -= 5.2 * mm
     y -= 4 * mm
-    if y < 30 * mm:  # the signature stays whole
+    if y < 32 * mm:  # the signature stays whole
         c.showPage()
         y = height - 24 * mm
     c.setFont(font, 10.5)
@@ -237,7 +243,7 @@ def render_acceptance(doc: OrderDocument) -> bytes:
         c.drawImage(
             ImageReader(io.BytesIO(doc.signature_png)),
             left + 22 * mm,
-            y - 8 * mm,
+            y - 13 * mm,  # its top (y + 5 mm) stays clear of the terms' last line (y + 9.2 mm)
             width=55 * mm,
             height=18 * mm,
             mask="auto",

@@ -46,6 +46,10 @@ def parse_top_up_number(text: str) -> TypedNumber:
                 "固话号码应为区号加 8 位号码（如 0591-87654321、010-62345678）", NUMBER_FIELD
             )
         return TypedNumber(compact, mobile=False)
+    if compact[:2].upper() == "KD":  # a broadband account (KD0591…): it has no prepaid balance
+        raise ValidationError(
+            "宽带账号不能充值（预存话费），请输入手机号码或带区号的固话号码", NUMBER_FIELD
+        )
     try:
         parsed = parse_mobile_number(compact)
     except ValidationError as exc:

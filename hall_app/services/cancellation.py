@@ -302,10 +302,10 @@ class Cancellation(OrderKind[_Cancel, _Cancelled]):
     def document_details(
         self, context: _Cancel, fulfilled: _Cancelled
     ) -> tuple[tuple[str, str], ...]:
-        return (
-            ("销户号码", context.number_masked),
+        bonus = (("赠送金额作废", format_yuan(context.bonus_fen)),) if context.bonus_fen else ()
+        return (  # the number itself is the document's 业务号码
             ("退还余额", f"{format_yuan(context.refund_fen)}（{self._req.refund_method.label}）"),
-            ("赠送金额作废", format_yuan(context.bonus_fen)),
+            *bonus,
             ("号码冷冻至", f"{context.quarantined_until:%Y-%m-%d}"),
         )
 

@@ -122,6 +122,7 @@ class CurrentPlan:
 class PlanOptions:
     current: CurrentPlan
     plans: tuple[PlanOption, ...]
+    refusal: str = ""  # why the number's state refuses any change ("" when it may change)
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,19 @@ def _effect(
         downgrade_penalty_fen=rules.downgrade_penalty_fen,
     )
     return fx, (found[0] if found and fx.clawback else None), running
+
+
+def _lock_running(lock_in_until: date | None, today: date) -> bool:
+    return lock_in_until is not None and lock_in_until >= today
+
+
+def status_refusal(sub: Subscription, what: str) -> str:
+    """The refusal ``require_status`` gives ``what`` on this number ("" when it is 正常)."""
+    try:
+        require_status(sub, (SubscriptionStatus.ACTIVE,), what)
+    except ValidationError as exc:
+        return exc.text
+    return ""
 
 
 def _refusal(sub: Subscription, target: Product) -> str:
@@ -536,14 +550,15 @@ class PlanChangeService:
                 sub.product_id,
                 sub.product.name,
                 sub.product.price_fen,
-                sub.lock_in_until,
+                sub.lock_in_until if _lock_running(sub.lock_in_until, today) else None,
                 pending.name if pending else "",
                 sub.next_product_from,
             )
             plans = tuple(
                 _option(s, sub, p, today, self._rules) for p in products if p.id != sub.product_id
             )
-        return PlanOptions(current, plans)
+            refusal = status_refusal(sub, "套餐变更")
+        return PlanOptions(current, plans, refusal)
 
     def quote_plan_change(
         self,
@@ -619,6 +634,12 @@ class PlanChangeService:
                 )
                 for p in products
             )
+
+    def vas_refusal(self, actor: Actor, subscription_id: uuid.UUID) -> str:
+        """Why the number's state refuses any 增值业务 order ("" when it may order)."""
+        actor.require(Permission.CUSTOMER_VIEW)
+        with self._db.read() as s:
+            return status_refusal(subscription_of(s, subscription_id), "增值业务")
 
     def vas_terms(self, actor: Actor, req: VasRequest, *, subscribe: bool) -> str:
         """The terms the customer signs; refused as the order would be."""

@@ -203,6 +203,10 @@ def test_a_cancellation_refunds_forfeits_and_quarantines(
         hall.documents.print_document(clerk, done.order_id, DocumentKind.RECEIPT).pdf, tmp_path, "r"
     )
     assert "退款小票" in receipt and "88.50" in receipt and "退还账户预存余额" in receipt
+    # the money going back is positive under 退款: no 负 in 大写, no prepayment footer, the
+    # number once (业务号码/号码), not again as 销户号码
+    assert "负" not in receipt and "-¥" not in receipt and "捌拾捌元伍角" in receipt
+    assert "随消费开具" not in receipt and "销户号码" not in receipt
     form = _text(
         hall.documents.print_document(clerk, done.order_id, DocumentKind.ACCEPTANCE_FORM).pdf,
         tmp_path,

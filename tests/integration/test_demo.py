@@ -49,6 +49,7 @@ from hall_app.domain.enums import (
     OrderType,
     ProductKind,
     Role,
+    SimStatus,
     SubscriptionKind,
     SubscriptionStatus,
     WorkOrderStatus,
@@ -147,6 +148,23 @@ def test_stock_is_valid_and_pretty_numbers_have_tiers(demo_engine: Engine) -> No
             tiered += 1
             assert match is not None and match.code in patterns.split(",")
     assert tiered >= 100
+
+
+def test_every_live_mobile_number_has_its_assigned_sim(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        live = s.execute(
+            select(Subscription.sim_id, SimCard.status)
+            .outerjoin(SimCard, SimCard.id == Subscription.sim_id)
+            .where(
+                Subscription.kind == SubscriptionKind.MOBILE,
+                Subscription.status.in_((SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)),
+            )
+        ).all()
+        assigned = s.scalar(
+            select(func.count()).select_from(SimCard).where(SimCard.status == SimStatus.ASSIGNED)
+        )
+    assert live and all(status is SimStatus.ASSIGNED for _sim, status in live)
+    assert len({sim for sim, _ in live}) == len(live) == assigned  # one card each
 
 
 def test_invoices_add_up(demo_engine: Engine) -> None:

@@ -545,8 +545,8 @@ def test_return_receipt_reads_as_a_refund(hall: HallApp, clerk: Actor, tmp_path:
     )
     flat = _flat(text)
     assert "业务退款小票" in text and "收费小票" not in text
-    assert "退款合计 -¥4,999.00" in flat and "银行卡退款 -¥4,999.00" in flat
-    assert f"大写：{capital_amount(-499_900)}" in flat and "负肆仟玖佰玖拾玖元整" in text
+    assert "退款合计 ¥4,999.00" in flat and "银行卡退款 ¥4,999.00" in flat
+    assert f"大写：{capital_amount(499_900)}" in flat and "负" not in text
     assert "退款按原支付方式退回" in text
     form, _ = _pdf(
         hall.documents.print_document(clerk, order_id, DocumentKind.ACCEPTANCE_FORM).pdf,

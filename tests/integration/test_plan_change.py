@@ -135,6 +135,15 @@ def test_a_downgrade_outside_a_lock_in_takes_effect_next_month(hall: HallApp, cl
     assert (sub.next_product_id, sub.next_product_from) == (plan_id(hall, "5G029"), NEXT_MONTH)
 
 
+def test_the_heading_names_a_lock_in_only_while_it_runs(hall: HallApp, clerk: Actor) -> None:
+    ended = mobile_number(hall, "5G129", lock_in_until=date(2020, 11, 3))
+    running = mobile_number(hall, "5G129", lock_in_until=date(2027, 5, 31), skip=1)
+    options = hall.plan_changes.plan_options(clerk, ended.subscription_id)
+    assert options.current.lock_in_until is None and options.refusal == ""
+    current = hall.plan_changes.plan_options(clerk, running.subscription_id).current
+    assert current.lock_in_until == date(2027, 5, 31)
+
+
 def test_a_downgrade_inside_a_lock_in_is_refused_unless_the_penalty_is_paid(
     hall: HallApp, clerk: Actor
 ) -> None:
@@ -201,6 +210,8 @@ def test_refusals_same_plan_wrong_kind_and_a_suspended_number(hall: HallApp, cle
         s.get_one(Subscription, n.subscription_id).status = SubscriptionStatus.SUSPENDED
     with pytest.raises(ValidationError, match="不能办理套餐变更"):
         _change(hall, clerk, n.subscription_id, "5G129")
+    # the page asks up front: the options say the state refuses any change
+    assert "不能办理套餐变更" in hall.plan_changes.plan_options(clerk, n.subscription_id).refusal
 
 
 def test_the_signed_terms_must_be_the_terms_sold(hall: HallApp, clerk: Actor) -> None:
@@ -270,6 +281,7 @@ def test_value_added_on_a_suspended_number_is_refused(hall: HallApp, clerk: Acto
         s.get_one(Subscription, n.subscription_id).status = SubscriptionStatus.SUSPENDED
     with pytest.raises(HallError, match="不能办理增值业务"):
         _vas(hall, clerk, n.subscription_id, "VAS_RING", True)
+    assert "不能办理增值业务" in hall.plan_changes.vas_refusal(clerk, n.subscription_id)
 
 
 def test_the_change_belongs_to_the_visit(hall: HallApp, clerk: Actor) -> None:

@@ -70,6 +70,14 @@ def test_numbers_as_typed() -> None:
         assert refused.value.field == "充值号码"
 
 
+def test_a_broadband_account_is_refused_as_one() -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_top_up_number("KD0591261124010001")
+    assert refused.value.text == (
+        "充值号码：宽带账号不能充值（预存话费），请输入手机号码或带区号的固话号码"
+    )
+
+
 @given(st.integers(-1_000_000, 1_000_000))
 def test_the_limits(amount: int) -> None:
     if 100 <= amount <= 500_000:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QVBox
 
 from hall_app.devices.id_reader import IdCardData
 from hall_app.domain.enums import SubscriptionStatus, SuspendReason
-from hall_app.domain.errors import ValidationError
+from hall_app.domain.errors import HallError, ValidationError
 from hall_app.services.account_changes import (
     LossRequest,
     NumberChange,
@@ -76,9 +76,24 @@ class NumberPage(RequestPage):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addStretch(1)
+        self.refusal = ""  # the service's refusal of this number's state, asked up front
+        self._checked = False
 
     def enter(self) -> None:
         (self.id_number if self.what == "解挂" else self.reporter).setFocus()
+        if not self._checked and self.what in ("停机保号", "复机"):
+            self._checked = True  # these need nothing typed: ask the service's check at once
+            req = self.request()
+            self.query(lambda: self.calls.quote(req), lambda _q: None, self._refused_at_once)
+
+    def _refused_at_once(self, exc: HallError) -> bool:
+        self.refusal = exc.text
+        self.error.setText(exc.text)
+        self.complete_changed.emit()
+        return True
+
+    def is_complete(self) -> bool:
+        return not self.refusal and super().is_complete()
 
     def request(self) -> NumberChange | None:
         sid, ticket = self.subscription_id, self.env.draft.ticket_id
@@ -94,7 +109,7 @@ class NumberPage(RequestPage):
         return ResumeRequest(sid, ticket)
 
     def missing(self) -> str:
-        return "请读取机主身份证（F9）或输入证件号码"
+        return self.refusal or "请读取机主身份证（F9）或输入证件号码"
 
     def _typed(self, _text: str) -> None:
         """A number typed replaces the card read before."""

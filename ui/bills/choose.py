@@ -59,6 +59,10 @@ class ChooseBillsPage(WizardPage):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # a broadband account (KD0591…) is long: the 号码 column fits it whole
+        self.table.horizontalHeader().setSectionResizeMode(
+            HEADERS.index("号码"), QHeaderView.ResizeMode.ResizeToContents
+        )
         self.table.itemChanged.connect(lambda _i: self._changed())
         self.table.currentCellChanged.connect(lambda *_a: self._show_items())
         self.table.keyPressEvent = self._table_key  # type: ignore[method-assign]

@@ -24,7 +24,7 @@ class BillHistoryPanel(QWidget):
             self.rows,
             (
                 "2026-11",
-                "189****1234",
+                "KD0591261124010001",  # a broadband account, the longest number
                 "¥1,234.56",
                 "¥1,234.56",
                 "¥1,234.56",

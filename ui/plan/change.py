@@ -67,6 +67,7 @@ class PlanChoosePage(PickPage):
             f"号码 {c.number}（{c.status}）　当前套餐：{c.name} {fmt.money(c.monthly_fen)}/月"
             f"{lock}{pending}"
         )
+        self.error.setText(options.refusal)
         self.show_rows(
             [
                 (
@@ -89,7 +90,7 @@ class PlanChoosePage(PickPage):
 
     def chosen_changed(self) -> None:
         option = self.chosen()
-        self.error.clear()
+        self.error.setText(self.options.refusal if self.options else "")
         self.agree.setVisible(bool(option and option.penalty_fen))
         if option is None:
             self.note.clear()
@@ -113,12 +114,16 @@ class PlanChoosePage(PickPage):
 
     def is_complete(self) -> bool:
         option = self.chosen()
+        if self.options is not None and self.options.refusal:
+            return False
         if option is None or not option.allowed:
             return False
         return not option.penalty_fen or self.agree.isChecked()
 
     def missing(self) -> str:
         option = self.chosen()
+        if self.options is not None and self.options.refusal:
+            return self.options.refusal
         if option is None:
             return "请选择要变更的套餐"
         if not option.allowed:

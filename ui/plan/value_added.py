@@ -42,10 +42,19 @@ class VasChoosePage(PickPage):
         self.heading.setText(
             f"号码 {number} 的增值业务：选中一项，未订购的办理订购，订购中的办理退订"
         )
+        self.refusal = ""  # the number's state refuses any order (欠费停机 …)
         pc, actor = env.app.plan_changes, env.actor
-        self.query(lambda: pc.value_added(actor, subscription_id), self._loaded)
+        self.query(
+            lambda: (
+                pc.value_added(actor, subscription_id),
+                pc.vas_refusal(actor, subscription_id),
+            ),
+            self._loaded,
+        )
 
-    def _loaded(self, views: tuple[VasView, ...]) -> None:
+    def _loaded(self, loaded: tuple[tuple[VasView, ...], str]) -> None:
+        views, self.refusal = loaded
+        self.error.setText(self.refusal)
         self.show_rows(
             [
                 (
@@ -67,7 +76,7 @@ class VasChoosePage(PickPage):
 
     def chosen_changed(self) -> None:
         v = self.chosen()
-        self.error.clear()
+        self.error.setText(self.refusal)
         if v is None:
             self.note.clear()
         elif v.active:
@@ -80,10 +89,10 @@ class VasChoosePage(PickPage):
         self.complete_changed.emit()
 
     def is_complete(self) -> bool:
-        return self.chosen() is not None
+        return not self.refusal and self.chosen() is not None
 
     def missing(self) -> str:
-        return "请选择要订购或退订的增值业务"
+        return self.refusal or "请选择要订购或退订的增值业务"
 
     def leave(self, proceed: Callable[[], None]) -> None:
         v = self.chosen()
