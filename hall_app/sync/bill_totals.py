@@ -92,12 +92,6 @@ def _flag(
     settled: int,
     now: datetime,
 ) -> None:
-    order_id = conn.scalar(
-        select(BillSettlement.order_id)
-        .where(BillSettlement.bill_id == bill_id)
-        .order_by(BillSettlement.settled_at.desc())
-        .limit(1)
-    )
     detail = (
         f"{period} 账单（{mask_phone(number)}）被多个窗口重复缴费：应缴 {format_yuan(amount)}，"
         f"各次销账合计 {format_yuan(settled)}，多收 {format_yuan(settled - amount)}。"
@@ -110,7 +104,9 @@ def _flag(
             id=uuid.uuid5(BILL_CLASH_NS, f"bill:{bill_id}:{settled}"),
             hall_id=hall_id,
             counter_id=counter_id,
-            order_id=order_id,
+            # no order: the payments are the orders of several windows, and a counter pulling
+            # the flag holds only its own (the detail names the bill; its settlements list them)
+            order_id=None,
             resource="bill",
             resource_key=period,
             detail=detail,
