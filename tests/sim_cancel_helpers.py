@@ -118,7 +118,7 @@ def new_sim(app: HallApp, n: int, *, hall_id: uuid.UUID | None = None) -> str:
         if hall_id is None:
             hall_id = s.scalar(select(SimCard.hall_id).limit(1))
         s.add(
-            SimCard(iccid=number, imsi=f"46011{n:010d}", status=SimStatus.IN_STOCK, hall_id=hall_id)
+            SimCard(iccid=number, imsi=f"46005{n:010d}", status=SimStatus.IN_STOCK, hall_id=hall_id)
         )
     return number
 
