@@ -156,7 +156,7 @@ def test_the_same_new_card_goes_to_one_number_on_postgresql(hall: Hall) -> None:
         with hall.central.begin() as conn:  # delivered centrally, on nobody's lease
             conn.execute(
                 insert(SimCard).values(
-                    id=uuid.uuid4(), iccid=card, imsi=f"46011{900 + n:010d}",
+                    id=uuid.uuid4(), iccid=card, imsi=f"46005{9_000_000_000 + n:010d}",
                     status=SimStatus.IN_STOCK, hall_id=hall_id,
                     created_at=hall.clock(), updated_at=hall.clock(),
                 )
