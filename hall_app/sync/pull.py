@@ -130,7 +130,9 @@ class Puller:
                     if table.name in CENTRAL_OWNED:
                         self._audit(s, table, page)
                     lifted = _unlocked(s, table, page)
-                    upsert = sqlite_insert(table).values(page)
+                    # One statement, executed for the page's rows (executemany): compiled once
+                    # per table, where a VALUES list of 500 rows was compiled for every page.
+                    upsert = sqlite_insert(table)
                     # The central database is the authority for what it owns (the catalog,
                     # staff): its copy always wins. Otherwise, the newer copy wins.
                     newer = (
@@ -147,7 +149,8 @@ class Puller:
                                 if c.name != "id" and c.name not in own
                             },
                             where=newer,
-                        )
+                        ),
+                        page,
                     )
                     if lifted:
                         self._lift(s, table, lifted)
