@@ -106,6 +106,7 @@ LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "orders.proxy_name": "代办人姓名",
         "orders.proxy_id_number": "代办人证件号码",
         "orders.notes": "订单备注",
+        "orders.details_json": "单据明细",
         "service_tickets.ticket_no": "工单号",
         "service_tickets.category": "工单类别",
         "service_tickets.description": "问题描述",
