@@ -58,10 +58,13 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_url(demo_template: Path, tmp_path: Path) -> str:
+def demo_url(demo_template: Path, tmp_path: Path) -> Iterator[str]:
     path = tmp_path / "hall.sqlite3"
     shutil.copyfile(demo_template, path)
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
+    # The copy is tens of MB; a whole run must not fill a small CI disk.
+    for leftover in (path, *tmp_path.glob("hall.sqlite3-*")):
+        leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture
