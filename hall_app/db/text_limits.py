@@ -98,6 +98,8 @@ LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "audit_log.action": "操作",
         "audit_log.entity": "操作对象",
         "audit_log.entity_id": "操作对象编号",
+        "audit_log.prev_hash": "前一条审计哈希",
+        "audit_log.entry_hash": "审计哈希",
         "queue_tickets.ticket_no": "排队号",
         "subscriptions.service_number": "业务号码",
         "subscriptions.address": "装机地址",

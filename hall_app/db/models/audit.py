@@ -17,6 +17,7 @@ class AuditEntry(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_audit_log_at", "at"),
         Index("ix_audit_log_entity", "entity", "entity_id"),
+        Index("ix_audit_log_chain", "counter_id", "seq"),
     )
 
     at: Mapped[datetime]
@@ -28,3 +29,8 @@ class AuditEntry(SyncedMixin, Base):
     entity_id: Mapped[str | None] = mapped_column(String(40))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The tamper-evident chain (migration 0018): the counter's sequence number, the previous
+    # entry's hash and this entry's SHA-256 over its fields and prev_hash.
+    seq: Mapped[int | None]
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
