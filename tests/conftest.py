@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, text
 from hall_app.app import HallApp, build_app
 from hall_app.cli import main as cli_main
 from hall_app.config import Settings
+from hall_app.db import crypto
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.demo.builder import DemoBuilder
@@ -33,6 +34,10 @@ DEMO_TODAY = date(2026, 11, 24)
 DEMO_CUSTOMERS = 1500
 DEMO_DAYS = 3
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The data keys every test process seals and opens with (the demo template is sealed with them);
+# a test of key files installs its own and puts these back.
+TEST_KEYS = crypto.DataKeys("k1", {"k1": bytes(range(32))}, bytes(range(32, 64)))
+crypto.install(TEST_KEYS)
 
 
 class FakeClock:
