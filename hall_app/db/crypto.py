@@ -173,6 +173,11 @@ def install(keys: DataKeys | None) -> None:
         _installed = keys
 
 
+def installed() -> DataKeys | None:
+    """The key set installed in this process, if any."""
+    return _installed
+
+
 def active() -> DataKeys:
     keys = _installed
     if keys is None:
