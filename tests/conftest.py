@@ -69,7 +69,10 @@ def demo_url(demo_template: Path, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{path}"
     # The copy is tens of MB; a whole run must not fill a small CI disk.
     for leftover in (path, *tmp_path.glob("hall.sqlite3-*")):
-        leftover.unlink(missing_ok=True)
+        if leftover.is_dir():  # a test may put a folder in its place (a dead database)
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture
