@@ -22,6 +22,8 @@ from hall_app.db import crypto
 from hall_app.db.crypto import DataKeyError, DataKeys
 from hall_app.db.rekey import check_keys, has_sealed_values
 
+__all__ = ["FIELD", "DataKeyError", "keys_at_start", "load_keys", "read_keys", "save_keys"]
+
 FIELD = "数据密钥"
 _LOOSE_BITS = stat.S_IRWXG | stat.S_IRWXO  # any access by the group or others
 
