@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -129,7 +130,7 @@ def test_leaving_questions_default_to_no_so_a_stray_enter_keeps_the_visit(qtbot:
 
 
 def test_a_missing_data_key_is_explained_at_start(
-    qtbot: QtBot, shown: ShownMessages, tmp_path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, shown: ShownMessages, tmp_path: Path
 ) -> None:
     from hall_app.config import Settings
     from hall_app.db import crypto
