@@ -177,6 +177,7 @@ KILLED_RUN = textwrap.dedent(
 )
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 def test_a_rotation_killed_with_sigkill_resumes(db: Engine, tmp_path: Path) -> None:
     old = DataKeys.generate("k1")
     ids = _fill(db, old)
