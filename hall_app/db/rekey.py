@@ -35,6 +35,7 @@ from hall_app.db.crypto import FORMAT, DataKeyError, DataKeys, Stored, aad_for, 
 
 FIELD = "数据密钥"
 _SEALED = f"{FORMAT}.%"
+CHECK_ROWS = 10_000  # rows of each table the check at start looks through for a sealed value
 
 
 @dataclass(frozen=True)
@@ -99,15 +100,20 @@ def has_sealed_values(engine: Engine, metadata: MetaData) -> bool:
 
 
 def check_keys(engine: Engine, metadata: MetaData, keys: DataKeys, source: object) -> None:
-    """Open the first sealed value of every encrypted column: a key set that is not this
+    """Open the first sealed value of every encrypted column (among its table's first
+    ``CHECK_ROWS`` rows): a key set that is not this
     database's is a :class:`DataKeyError` naming ``source`` (the key file), before anything is
     read or written with it."""
     with engine.connect() as conn:
         for table, columns in sealed_columns(conn, metadata):
             for column in columns:
-                query = (
-                    select(table.c.id, _text(table, column)).where(_sealed(table, column)).limit(1)
+                # The first rows only: a column empty on a large table costs no full scan.
+                head = (
+                    select(table.c.id.label("id"), _text(table, column).label("v"))
+                    .limit(CHECK_ROWS)
+                    .subquery()
                 )
+                query = select(head.c.id, head.c.v).where(head.c.v.like(_SEALED)).limit(1)
                 row = conn.execute(query).first()
                 if row is None:
                     continue
