@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Engine, MetaData, String, Table, Uuid, insert, select
+from sqlalchemy import Column, Engine, MetaData, String, Table, Uuid, event, insert, select
 
 from hall_app.cli import build_parser
 from hall_app.cli import main as cli_main
@@ -153,6 +153,34 @@ def test_a_failure_after_the_first_batch_keeps_it_and_the_next_run_continues(db:
     report = rotate(db, METADATA, new, batch=1000)
     assert report.rows == ROWS - 1000
     assert _opened(db, new) == _expected(ids)  # both keys opened until the end
+
+
+def test_a_value_changed_meanwhile_is_left_for_the_next_run(db: Engine) -> None:
+    """The app writing while a rotation runs: its new value is not overwritten with the old."""
+    old = DataKeys.generate("k1")
+    ids = _fill(db, old, rows=10)
+    new = old.with_new_key("k2")
+    first = min(ids)
+    other = make_engine(str(db.url))
+    edited: list[bool] = []
+
+    def clerk_edits(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if statement.startswith("UPDATE people") and not edited:
+            edited.append(True)
+            sealed = Stored(old.seal("改名后", aad_for("people", "name", first)))
+            with other.begin() as c:
+                c.execute(PEOPLE.update().where(PEOPLE.c.id == first).values(name=sealed))
+
+    event.listen(db, "before_cursor_execute", clerk_edits)
+    try:
+        report = rotate(db, METADATA, new, batch=100)
+    finally:
+        event.remove(db, "before_cursor_execute", clerk_edits)
+        other.dispose()
+    assert report.changed_meanwhile >= 1 and count_stale(db, METADATA, "k2") == 1
+    assert rotate(db, METADATA, new, batch=100).rows == 1
+    expected = _expected(ids) | {first: ("改名后", _phone(ids[first]))}
+    assert _opened(db, new) == expected
 
 
 KILLED_RUN = textwrap.dedent(
