@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Connection, Engine, MetaData, delete, insert, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
@@ -28,7 +30,8 @@ from hall_app.db import crypto
 from hall_app.db.crypto import DataKeyError, DataKeys
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
-from hall_app.db.models import Base
+from hall_app.db.models import Base, SyncState
+from hall_app.db.outbox import PULLING
 from hall_app.db.rekey import check_keys, count_stale, has_sealed_values, key_usage, rotate
 from hall_app.keyfile import FIELD, load_keys, read_keys, save_keys
 from hall_app.services import audit
@@ -177,6 +180,18 @@ def _next_key_id(keys: DataKeys) -> str:
     return f"k{n}"
 
 
+@contextmanager
+def _not_queued(conn: Connection) -> Iterator[None]:
+    """A counter's re-sealed rows are not queued for the central database, which rotates its
+    own copy (pushing them would also raise last-writer-wins clashes for nothing)."""
+    if conn.dialect.name != "sqlite" or not inspect(conn).has_table(SyncState.__tablename__):
+        yield
+        return
+    conn.execute(insert(SyncState).values(key=PULLING, value="1"))
+    yield
+    conn.execute(delete(SyncState).where(SyncState.key == PULLING))
+
+
 def _rotate(
     engine: Engine,
     metadata: MetaData,
@@ -206,7 +221,7 @@ def _rotate(
         stale = count_stale(engine, metadata, keys.current)
         print(f"已生成新密钥 {keys.current} 并写入 {settings.key_file}；{stale:,} 行需重新加密")
     with tqdm(total=stale, unit="行", desc="重新加密", disable=quiet, file=sys.stderr) as bar:
-        report = rotate(engine, metadata, keys, batch, progress=bar.update)
+        report = rotate(engine, metadata, keys, batch, progress=bar.update, within=_not_queued)
     left = count_stale(engine, metadata, keys.current)
     _audit(
         engine,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,13 +167,15 @@ def rotate(
     keys: DataKeys,
     batch: int = 1000,
     progress: Callable[[int], object] | None = None,
+    within: Callable[[Connection], AbstractContextManager[object]] | None = None,
 ) -> RotationReport:
     """Re-seal every value not under the current key, ``batch`` rows a transaction.
 
     Each batch is committed before ``progress`` hears of its rows, so a run killed half way
     keeps what it did, and the next run continues (rows already under the current key are not
     read again). A value changed by someone else meanwhile is left as it is (an update guarded
-    by the value read), for the next run.
+    by the value read), for the next run. ``within`` wraps each batch's writes (the app keeps
+    them out of the sync outbox: every database of a hall is rotated on its own).
     """
     if batch < 1:
         raise ValueError("batch must be positive")
@@ -181,7 +184,7 @@ def rotate(
     with engine.connect() as conn:
         targets = sealed_columns(conn, metadata)
     for table, columns in targets:
-        for chunk in _stale_chunks(engine, table, columns, keys, batch):
+        for chunk in _stale_chunks(engine, table, columns, keys, batch, within):
             done, changed, missed = chunk
             values += done
             rows += changed
@@ -193,7 +196,12 @@ def rotate(
 
 
 def _stale_chunks(
-    engine: Engine, table: Table, columns: Sequence[str], keys: DataKeys, batch: int
+    engine: Engine,
+    table: Table,
+    columns: Sequence[str],
+    keys: DataKeys,
+    batch: int,
+    within: Callable[[Connection], AbstractContextManager[object]] | None,
 ) -> Iterator[tuple[int, int, int]]:
     """Re-seal one table, a committed transaction per chunk: (values, rows, values missed)."""
     current = keys.current
@@ -217,21 +225,31 @@ def _stale_chunks(
                     params[f"_new_{column}"] = Stored(keys.seal(keys.open(stored, aad), aad))
                 changed = tuple(c for c in columns if f"_new_{c}" in params)
                 groups.setdefault(changed, []).append(params)
-            values = missed = 0
-            for changed, params_list in groups.items():
-                if not changed:
-                    continue
-                statement = (
-                    update(table)
-                    .where(
-                        table.c.id == bindparam("_id"),
-                        *(table.c[c] == bindparam(f"_old_{c}") for c in changed),
-                    )
-                    .values({c: bindparam(f"_new_{c}") for c in changed})
-                )
-                result = conn.execute(statement, params_list)
-                hit = result.rowcount if result.rowcount >= 0 else len(params_list)
-                values += hit * len(changed)
-                missed += (len(params_list) - hit) * len(changed)
+            scope = within(conn) if within is not None else nullcontext()
+            with scope:
+                values, missed = _write(conn, table, groups)
             last = found[-1][0]
         yield values, len(found), missed
+
+
+def _write(
+    conn: Connection, table: Table, groups: dict[tuple[str, ...], list[dict[str, Any]]]
+) -> tuple[int, int]:
+    """The guarded updates of one batch: (values written, values changed meanwhile)."""
+    values = missed = 0
+    for changed, params_list in groups.items():
+        if not changed:
+            continue
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("_id"),
+                *(table.c[c] == bindparam(f"_old_{c}") for c in changed),
+            )
+            .values({c: bindparam(f"_new_{c}") for c in changed})
+        )
+        result = conn.execute(statement, params_list)
+        hit = result.rowcount if result.rowcount >= 0 else len(params_list)
+        values += hit * len(changed)
+        missed += (len(params_list) - hit) * len(changed)
+    return values, missed

@@ -15,7 +15,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Engine, MetaData, String, Table, Uuid, event, insert, select
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+)
 
 from hall_app.cli import build_parser
 from hall_app.cli import main as cli_main
@@ -24,7 +36,8 @@ from hall_app.db import crypto
 from hall_app.db.crypto import DataKeyError, DataKeys, EncryptedText, Stored, aad_for
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
-from hall_app.db.models import AuditEntry
+from hall_app.db.models import AuditEntry, SyncOutbox, SyncState
+from hall_app.db.outbox import PULLING, create_triggers
 from hall_app.db.rekey import count_stale, key_usage, rotate
 from hall_app.keyfile import read_keys, save_keys
 from hall_app.keys_cli import keys_command
@@ -422,3 +435,35 @@ def test_a_command_with_a_missing_key_file_says_so(
     assert cli_main(["--db", f"sqlite:///{path}", "migrate"]) == 1
     err = capsys.readouterr().err
     assert "数据密钥" in err and "keys import" in err and "none.key" in err
+
+
+def test_a_counters_rotation_queues_nothing_for_the_central_database(
+    db: Engine, tmp_path: Path
+) -> None:
+    with db.begin() as conn:
+        create_triggers(conn, ["people"])  # as on every synced table of a counter
+    key_file = tmp_path / "hall-data.key"
+    keys = DataKeys.generate("k1")
+    save_keys(key_file, keys)
+    ids = _fill(db, keys, rows=30)
+
+    def queued() -> int:
+        with db.connect() as conn:
+            query = select(func.count()).select_from(SyncOutbox)
+            return int(conn.scalar(query.where(SyncOutbox.table_name == "people")) or 0)
+
+    assert queued() == 30  # inserts are queued
+    with db.begin() as conn:
+        conn.execute(delete(SyncOutbox))
+        conn.execute(PEOPLE.update().values(note="y"))
+    assert queued() == 30  # and so is a Core update
+    with db.begin() as conn:
+        conn.execute(delete(SyncOutbox))
+    assert _run(db, key_file, "rotate", "--quiet", "--batch", "7") == 0
+    assert queued() == 0
+    assert _opened(db, read_keys(key_file)) == _expected(ids)
+    with db.connect() as conn:
+        assert (
+            conn.scalar(select(func.count()).select_from(SyncState).where(SyncState.key == PULLING))
+            == 0
+        )
