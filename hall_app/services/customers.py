@@ -445,6 +445,12 @@ class CustomerService:
         check_text(Customer.name, name)
         if not 2 <= len(name) <= 30:
             raise ValidationError("姓名应为 2 至 30 个字", "姓名")
+        if (hidden := next((ch for ch in name if not ch.isprintable()), None)) is not None:
+            # A control or zero-width character (pasted, or an ID reader's padding) would make
+            # the name differ from the one on the card and from what a search types.
+            raise ValidationError(
+                f"含有不可见字符（U+{ord(hidden):04X}），请删除后重新输入", "姓名"
+            )
         check_text(Customer.address, req.address.strip())
         check_text(Customer.face_check_by, req.face_checked_by.strip())
         if req.id_doc_type is not IdDocType.RESIDENT_ID:
