@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
 from hall_app.app import HallApp, build_app
@@ -38,6 +39,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # a test of key files installs its own and puts these back.
 TEST_KEYS = crypto.DataKeys("k1", {"k1": bytes(range(32))}, bytes(range(32, 64)))
 crypto.install(TEST_KEYS)
+# Property and fuzz tests: `make test` runs each with its own small number of examples;
+# HYPOTHESIS_PROFILE=long runs many more, without deadlines (tests/fuzz_support.py scales the
+# fuzz tests' own counts with it).
+hypothesis_settings.register_profile("long", max_examples=5000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 class FakeClock:
