@@ -23,7 +23,7 @@ typed = st.one_of(
 )
 
 
-@fuzz(200)
+@fuzz(100)
 @given(typed)
 @example("１２.５０")
 @example("-0.01")
@@ -40,7 +40,7 @@ def test_payment_amount_field(qapp: QApplication, text: str) -> None:
     assert fen >= 0
 
 
-@fuzz(200)
+@fuzz(100)
 @given(
     st.one_of(
         st.text(ANY_CHAR, max_size=8),

@@ -56,7 +56,7 @@ cell_text = st.one_of(
 csv_rows = st.lists(st.lists(cell_text, max_size=5), max_size=8)
 
 
-@fuzz(150)
+@fuzz(100)
 @given(st.binary(max_size=600), st.sampled_from(["到货.csv", "到货.xlsx", "到货.xls", "a.txt"]))
 @example(b"PK\x03\x04garbage", "到货.xlsx")
 @example(b"\xef\xbb\xbf", "到货.csv")
@@ -67,7 +67,7 @@ def test_any_bytes(data: bytes, name: str) -> None:
         _read(path)
 
 
-@fuzz(100)
+@fuzz(60)
 @given(
     st.lists(st.sampled_from(HEADERS), min_size=1, max_size=4),
     csv_rows,
@@ -110,7 +110,7 @@ def _xlsx(header: list[object], rows: list[list[object]]) -> bytes:
     return out.getvalue()
 
 
-@fuzz(40)
+@fuzz(25)
 @given(
     st.lists(st.sampled_from(HEADERS) | xlsx_cell, min_size=1, max_size=4),
     st.lists(st.lists(xlsx_cell, max_size=5), max_size=6),
@@ -166,7 +166,7 @@ def test_an_encrypted_or_oddly_compressed_workbook_is_named() -> None:
         assert len(_read(path)) == 5  # type: ignore[arg-type]
 
 
-@fuzz(100)
+@fuzz(60)
 @given(
     st.integers(0, len(_GOOD_BOOK) - 1),
     st.binary(min_size=0, max_size=8),
