@@ -13,6 +13,7 @@ import io
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,12 @@ from hall_app.db.models import Customer, Device
 from hall_app.demo.reference import DEMO_PASSWORD
 from hall_app.domain.enums import FaceCheckMethod
 from hall_app.domain.errors import HallError
+from hall_app.services.account_requests import CustomerDataChange
 from hall_app.services.actor import Actor
 from hall_app.services.customers import RegisterIndividual
 from hall_app.services.numbers import NumberFilter
 from tests.conftest import FakeClock
+from tests.custdata_helpers import NAME, OWNER_ID, Owner, card, make_owner
 from tests.fuzz_support import (
     ANY_CHAR,
     CJK,
@@ -43,6 +46,7 @@ from tests.fuzz_support import (
     texts_like,
     usccs,
 )
+from tests.handset_fixtures import SIGNED
 from tests.stock_fixtures import handset_codes
 
 pytestmark = pytest.mark.slow
@@ -302,3 +306,50 @@ def test_valid_fields_register_and_are_found(
         return
     found = fuzz_hall.app.customers.search_customers(fuzz_hall.clerk, person)
     assert [r.id for r in found.rows] == [customer_id]
+
+
+@pytest.fixture(scope="module")
+def owner(fuzz_hall: _Hall) -> Owner:
+    return make_owner(fuzz_hall.app)
+
+
+@fuzz(60, db=True)
+@given(
+    phone=st.none() | texts_like(mobiles()),
+    alt=st.none() | st.just("") | texts_like(mobiles()),
+    address=st.none() | free_text,
+    card_name=st.none() | st.just(NAME) | names,
+    card_number=st.just(OWNER_ID) | texts_like(resident_ids()),
+    card_address=free_text,
+)
+@example(None, None, "福建省福州市鼓楼区五四路\x00100号", None, OWNER_ID, "")
+@example(None, None, None, NAME, OWNER_ID, "福建省福州市\ud800台江区工业路 523 号")
+def test_customer_data_change(
+    fuzz_hall: _Hall,
+    owner: Owner,
+    phone: str | None,
+    alt: str | None,
+    address: str | None,
+    card_name: str | None,
+    card_number: str,
+    card_address: str,
+) -> None:
+    """资料变更: the quote of any typed change, then (when quoted) the signed change itself."""
+    id_card = (
+        None
+        if card_name is None
+        else card(name=card_name, id_number=card_number, address=card_address)
+    )
+    change = CustomerDataChange(owner.customer_id, phone, alt, address, id_card)
+    service = fuzz_hall.app.account_changes
+    try:
+        quote = service.quote_customer_data(fuzz_hall.clerk, change)
+    except HallError as exc:
+        assert exc.message
+        return
+    try:
+        service.change_customer_data(
+            fuzz_hall.clerk, replace(change, signature_png=SIGNED, terms_text=quote.terms)
+        )
+    except HallError as exc:
+        assert exc.message
