@@ -326,6 +326,7 @@ class NumberService:
     def release_number(self, actor: Actor, number: str) -> None:
         """Give a number back (the customer chose another, or the wizard was abandoned)."""
         actor.require(Permission.ORDER_CREATE)
+        check_value("号码", None, number)  # a lone surrogate cannot be bound
         now = self._clock()
         release = self._release_stmt(number, actor.counter_id, now).returning(self._m.id)
         if self._link is not None:  # at once for the others; offline, with the next push

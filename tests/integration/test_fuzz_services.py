@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from hall_app.app import HallApp, build_app
 from hall_app.config import Settings
-from hall_app.db.models import Customer, Device
+from hall_app.db.models import Customer, Device, Product
 from hall_app.demo.reference import DEMO_PASSWORD
 from hall_app.domain.enums import FaceCheckMethod
 from hall_app.domain.errors import HallError
@@ -58,6 +58,10 @@ class _Hall:
         self.clerk: Actor = app.auth.log_in("clerk1", DEMO_PASSWORD)
         self.supervisor: Actor = app.auth.log_in("super1", DEMO_PASSWORD)
         self.codes = handset_codes(app)
+        with app.db.read() as s:
+            self.handset_id = s.scalars(
+                select(Product.id).where(Product.code == self.codes[0])
+            ).one()
 
 
 @pytest.fixture(scope="module")
@@ -353,3 +357,39 @@ def test_customer_data_change(
         )
     except HallError as exc:
         assert exc.message
+
+
+scans = st.one_of(
+    texts_like(
+        luhn_digits(20, "898603"),
+        luhn_digits(15, "86"),
+        st.sampled_from(["ZTE-F650-000001", "HG8245-0001", "A001"]),
+        alphabet="0123456789ABCDEF-_ \t\r\n" + CONTROLS,
+    ),
+    st.text(st.one_of(SURROGATES, st.sampled_from("8986")), min_size=1, max_size=22),
+)
+
+
+@fuzz(60, db=True)
+@given(scans)
+@example("8986\ud80031100000000001")
+@example("ZTE\ud800")
+@example("A\x00")
+def test_scanned_sims_equipment_devices_and_codes(fuzz_hall: _Hall, scanned: str) -> None:
+    """What a scanner or a keyboard puts into the SIM, modem, handset, community and service
+    type fields."""
+    app, clerk = fuzz_hall.app, fuzz_hall.clerk
+    product = fuzz_hall.handset_id
+    for check in (
+        lambda: app.orders.check_sim(clerk, scanned),
+        lambda: app.sim_swaps.check_new_sim(clerk, scanned),
+        lambda: app.fixed_line.check_equipment(clerk, scanned),
+        lambda: app.handsets.check_device(clerk, scanned, product),
+        lambda: app.slots.free_slots(clerk, scanned),
+        lambda: app.queue.issue_ticket(clerk, scanned),
+        lambda: app.numbers.release_number(clerk, scanned),
+    ):
+        try:
+            check()
+        except HallError as exc:
+            assert exc.message
