@@ -42,7 +42,7 @@ amounts = st.one_of(
 )
 
 
-@fuzz(400)
+@fuzz(200)
 @given(texts_like(amounts, alphabet=MONEY_CHARS))
 @example("1E+999999")
 @example("１２.５０")
@@ -69,7 +69,7 @@ def test_money_text(text: str) -> None:
         raise AssertionError("the top-up amount reads what to_fen reads") from exc
 
 
-@fuzz(200)
+@fuzz(100)
 @given(st.decimals(allow_nan=True, allow_infinity=True) | st.decimals(places=6))
 @example(Decimal("1E+999999"))
 @example(Decimal("-0E-1000"))
@@ -82,7 +82,7 @@ def test_money_decimal(value: Decimal) -> None:
     assert Decimal(fen) / 100 == value
 
 
-@fuzz(200)
+@fuzz(100)
 @given(
     st.integers(-(10**15), 10**15),
     st.decimals(min_value=-2, max_value=2) | st.sampled_from([Decimal("NaN"), Decimal("-Inf")]),
@@ -96,7 +96,7 @@ def test_tax_split(total: int, rate: Decimal) -> None:
     assert split.amount_fen + split.tax_fen == total
 
 
-@fuzz(200)
+@fuzz(100)
 @given(
     st.integers(0, 10**9),
     st.lists(
@@ -129,7 +129,7 @@ queries = texts_like(
 )
 
 
-@fuzz(400)
+@fuzz(200)
 @given(queries)
 @example("")
 @example("\x00")
@@ -154,14 +154,14 @@ def test_search_classifier(text: str) -> None:
     assert hint is None or hint
 
 
-@fuzz(100)
+@fuzz(50)
 @given(mobiles() | resident_ids())
 @example("13312345678")
 def test_a_number_typed_in_full_width_is_searched_as_typed_in_ascii(number: str) -> None:
     assert classify_query(full_width(number), today=TODAY) == classify_query(number, today=TODAY)
 
 
-@fuzz(100)
+@fuzz(50)
 @given(mobiles(), st.sampled_from("٠١٢٣٤٥٦٧٨٩²①"))
 def test_digits_of_other_scripts_are_refused(number: str, digit: str) -> None:
     try:
