@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
 from hall_app.app import HallApp, build_app
@@ -46,6 +47,11 @@ TEST_KEY_FILE = _KEY_FOLDER / "hall-data.key"
 save_keys(TEST_KEY_FILE, TEST_KEYS)
 os.environ["HALL_KEY_FILE"] = str(TEST_KEY_FILE)
 atexit.register(shutil.rmtree, _KEY_FOLDER, ignore_errors=True)
+# Property and fuzz tests: `make test` runs each with its own small number of examples;
+# HYPOTHESIS_PROFILE=long runs many more, without deadlines (tests/fuzz_support.py scales the
+# fuzz tests' own counts with it).
+hypothesis_settings.register_profile("long", max_examples=5000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 class FakeClock:
