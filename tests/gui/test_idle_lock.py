@@ -130,6 +130,9 @@ def _wizard_on_number_page(
     page = window.customers
     qtbot.waitUntil(lambda: page.current is not None, timeout=WAIT)
     qtbot.waitUntil(page.open_mobile_button.isEnabled, timeout=WAIT)
+    # a busy dialog of a slow read may have taken the activation (offscreen, no window
+    # manager gives it back)
+    window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT)
     qtbot.keyClick(page, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.wizard is not None and window.wizard.isVisible(), timeout=WAIT)
