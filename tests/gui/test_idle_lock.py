@@ -5,6 +5,7 @@ counted, and another staff member may take over (the first one's work is discard
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -263,3 +264,54 @@ def test_no_idle_time_never_locks(qtbot: QtBot) -> None:
     watcher.idle.connect(lambda: fired.append(1))
     watcher.check()
     assert fired == []
+
+
+def test_what_happens_while_locked_stays_hidden_and_is_told_after(
+    qtbot: QtBot,
+    locking: tuple[Session, SimulatedIdCardReader],
+    fake_time: FakeTime,
+    shown: ShownMessages,
+) -> None:
+    """A message that pops up while locked is hidden and told after unlocking; a dialog that
+    its own code closed while locked does not come back; locking takes no time to speak of."""
+    session, _reader = locking
+    window = _logged_in(qtbot, session)
+    dialog = QDialog(window)
+    dialog.setWindowTitle("某个对话框")
+    dialog.open()
+    qtbot.waitUntil(dialog.isVisible, timeout=WAIT)
+    started = time.perf_counter()
+    lock = _lock(qtbot, session, fake_time)
+    assert lock.hidden == [window, dialog]
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, "提示", "同步失败：中心库暂时无法连接", parent=window
+    )
+    box.show()  # e.g. a background write's failure
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=WAIT)
+    dialog.reject()  # its own code ends it meanwhile
+    screen = lock.screen
+    assert screen is not None and _visible_windows() == [screen]
+    qtbot.keyClicks(screen.password, DEMO_PASSWORD)
+    qtbot.keyClick(screen.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not lock.locked, timeout=WAIT)
+    assert window.isVisible() and not dialog.isVisible()
+    assert ("warning", "提示", "同步失败：中心库暂时无法连接") in shown.items
+    assert time.perf_counter() - started < 10  # the whole round, with the argon2 check
+
+
+def test_locking_itself_is_quick_on_the_gui_thread(
+    qtbot: QtBot, locking: tuple[Session, SimulatedIdCardReader], fake_time: FakeTime
+) -> None:
+    session, _reader = locking
+    _logged_in(qtbot, session)
+    lock = session.lock
+    assert lock is not None
+    # five minutes without input: nothing is under way any more
+    qtbot.waitUntil(lambda: not session.ops.busy, timeout=WAIT)
+    qtbot.wait(300)
+    fake_time.now += IDLE + 1
+    started = time.perf_counter()
+    lock.watcher.check()
+    took = time.perf_counter() - started
+    assert lock.locked
+    assert took < 0.05, f"locking took {took * 1000:.0f} ms on the GUI thread"

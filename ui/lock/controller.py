@@ -70,7 +70,8 @@ class SessionLock(QObject):
         self.actor = actor
         self.watcher = IdleWatcher(idle_seconds, self, clock)
         self.watcher.idle.connect(self.lock)
-        self.screen: LockScreen | None = None
+        self.screen: LockScreen | None = None  # built at start, shown while locked
+        self._locked = False
         self.hidden: list[QWidget] = []  # the session's windows, in the order they come back
         self._active: QWidget | None = None
         self._focus: QWidget | None = None
@@ -78,15 +79,28 @@ class SessionLock(QObject):
 
     @property
     def locked(self) -> bool:
-        return self.screen is not None
+        return self._locked
 
     def start(self) -> None:
+        """Watch for idleness; the lock screen is built now, so locking only hides and shows."""
+        if self.watcher.enabled:
+            self._screen()
         self.watcher.start()
 
+    def _screen(self) -> LockScreen:
+        if self.screen is None:
+            screen = self.screen = LockScreen(self._auth, self._ops, self.actor, self._staff)
+            screen.unlocked.connect(self._unlocked)
+            screen.switched.connect(self._switched)
+        return self.screen
+
     def stop(self) -> None:
-        """The session ends (logout, quit): no more locking; a lock screen goes away."""
+        """The session ends (logout, quit): no more locking; the lock screen goes away."""
         self.watcher.stop()
         self._end_lock()
+        screen, self.screen = self.screen, None
+        if screen is not None:
+            screen.deleteLater()
 
     # -- locking ---------------------------------------------------------------------------
     def lock(self) -> None:
@@ -94,15 +108,15 @@ class SessionLock(QObject):
             return
         app = QApplication.instance()
         assert isinstance(app, QApplication)
+        screen = self._screen()
         self.watcher.pause()
+        self._locked = True
         self._active = app.activeWindow()
         self._focus = app.focusWidget()
-        screen = self.screen = LockScreen(self._auth, self._ops, self.actor, self._staff)
-        screen.unlocked.connect(self._unlocked)
-        screen.switched.connect(self._switched)
+        screen.reset()
         # parents before their dialogs, so each comes back above its parent
         windows = [w for w in app.topLevelWidgets() if w.isVisible() and not self._ours(w)]
-        windows.sort(key=lambda w: _depth(w))
+        windows.sort(key=_depth)
         for window in windows:
             self._hide(window)
         app.installEventFilter(self)
@@ -120,6 +134,8 @@ class SessionLock(QObject):
     def _ours(self, widget: QWidget) -> bool:
         """The lock screen and its own dialogs (the confirmation, a new password)."""
         screen = self.screen
+        if screen is None:
+            return False
         w: QWidget | None = widget
         while w is not None:
             if w is screen:
@@ -181,8 +197,7 @@ class SessionLock(QObject):
 
     def _switched(self, actor: Actor | None) -> None:
         """Another staff member took over: the first one's windows are not shown again."""
-        self.watcher.stop()
-        self._end_lock()
+        self.stop()
         self._notices = []
         self.switched.emit(actor)
 
@@ -191,10 +206,10 @@ class SessionLock(QObject):
         if app is not None:
             app.removeEventFilter(self)
         self.hidden = []
-        screen, self.screen = self.screen, None
-        if screen is not None:
-            screen.hide()
-            screen.deleteLater()
+        if self._locked:
+            self._locked = False
+            if self.screen is not None:
+                self.screen.hide()
             self.locked_changed.emit(0)
 
 

@@ -127,6 +127,13 @@ class LockScreen(QWidget):
         outer.addWidget(panel, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
 
+    def reset(self) -> None:
+        """Empty, for the next lock (the screen is built once per sign-in)."""
+        for field in (self.password, self.other_user, self.other_password):
+            field.clear()
+        self.error_label.clear()
+        self.switch_box.setVisible(False)
+
     # -- unlocking -------------------------------------------------------------------------
     def unlock(self) -> None:
         if self._checking:
