@@ -280,9 +280,13 @@ def test_what_happens_while_locked_stays_hidden_and_is_told_after(
     dialog.setWindowTitle("某个对话框")
     dialog.open()
     qtbot.waitUntil(dialog.isVisible, timeout=WAIT)
+    menu = QWidget(dialog, Qt.WindowType.ToolTip)  # a tooltip (a menu, alike) is open
+    menu.show()
+    qtbot.waitUntil(menu.isVisible, timeout=WAIT)
     started = time.perf_counter()
     lock = _lock(qtbot, session, fake_time)
-    assert lock.hidden == [window, dialog]
+    assert lock.hidden == [window, dialog]  # an open tooltip or menu is just gone
+    assert not menu.isVisible()
     box = QMessageBox(
         QMessageBox.Icon.Warning, "提示", "同步失败：中心库暂时无法连接", parent=window
     )
@@ -294,7 +298,7 @@ def test_what_happens_while_locked_stays_hidden_and_is_told_after(
     qtbot.keyClicks(screen.password, DEMO_PASSWORD)
     qtbot.keyClick(screen.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not lock.locked, timeout=WAIT)
-    assert window.isVisible() and not dialog.isVisible()
+    assert window.isVisible() and not dialog.isVisible() and not menu.isVisible()
     assert ("warning", "提示", "同步失败：中心库暂时无法连接") in shown.items
     assert time.perf_counter() - started < 10  # the whole round, with the argon2 check
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ui import messages
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from hall_app.services.staff import StaffService
 
 log = logging.getLogger("hall.ui.lock")
+_TRANSIENT = (Qt.WindowType.Popup, Qt.WindowType.ToolTip)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,9 @@ class SessionLock(QObject):
         return False
 
     def _hide(self, window: QWidget) -> None:
+        if window.windowType() in _TRANSIENT:  # an open menu or tooltip: just gone
+            window.hide()
+            return
         if isinstance(window, QMessageBox):  # its own event loop ends: shown again later
             self._notices.append(_Notice(window.icon(), window.windowTitle(), window.text()))
         elif window not in self.hidden:
