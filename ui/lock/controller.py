@@ -93,6 +93,8 @@ class SessionLock(QObject):
             screen = self.screen = LockScreen(self._auth, self._ops, self.actor, self._staff)
             screen.unlocked.connect(self._unlocked)
             screen.switched.connect(self._switched)
+            screen.ensurePolished()  # styled and laid out now, so locking is only a show
+            screen.resize(screen.sizeHint())
         return self.screen
 
     def stop(self) -> None:
@@ -121,16 +123,19 @@ class SessionLock(QObject):
         for window in windows:
             self._hide(window)
         app.installEventFilter(self)
+        screen.showFullScreen()
+        screen.activateWindow()
+        screen.password.setFocus()
+        self.locked_changed.emit(1)
+        QTimer.singleShot(0, self._record_lock)  # the screen first: the writer takes the GIL
+
+    def _record_lock(self) -> None:
         auth, actor = self._auth, self.actor
         self._ops.mutate(
             lambda: auth.lock_session(actor),
             on_error=lambda exc: log.warning("lock not recorded: %s", exc.text),
             changes=Changes.SESSION,
         )
-        screen.showFullScreen()
-        screen.activateWindow()
-        screen.password.setFocus()
-        self.locked_changed.emit(1)
 
     def _ours(self, widget: QWidget) -> bool:
         """The lock screen and its own dialogs (the confirmation, a new password)."""
