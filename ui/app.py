@@ -131,6 +131,7 @@ class Session:
             minutes * 60,
             staff=self.hall.staff,
             clock=self.idle_clock,
+            guard=self.window,
         )
         lock.switched.connect(self._switched)
         lock.start()

@@ -319,3 +319,22 @@ def test_locking_itself_is_quick_on_the_gui_thread(
     took = time.perf_counter() - started
     assert lock.locked
     assert took < 0.05, f"locking took {took * 1000:.0f} ms on the GUI thread"
+
+
+def test_a_closed_session_never_locks(
+    qtbot: QtBot, locking: tuple[Session, SimulatedIdCardReader], fake_time: FakeTime
+) -> None:
+    """The main window closed (the app quitting, a test's end): the lock of that session
+    stops instead of hiding whatever windows are open then."""
+    session, _reader = locking
+    window = _logged_in(qtbot, session)
+    lock = session.lock
+    assert lock is not None
+    window.leave_confirmed = True
+    window.close()
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    fake_time.now += IDLE + 1
+    lock.watcher.check()
+    assert not lock.locked and other.isVisible() and not lock.watcher.watching

@@ -65,9 +65,11 @@ class SessionLock(QObject):
         staff: StaffService | None = None,
         clock: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
+        guard: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._auth, self._ops, self._staff = auth, ops, staff
+        self._guard = guard  # the session's main window: closed, the session is over
         self.actor = actor
         self.watcher = IdleWatcher(idle_seconds, self, clock)
         self.watcher.idle.connect(self.lock)
@@ -108,6 +110,9 @@ class SessionLock(QObject):
     # -- locking ---------------------------------------------------------------------------
     def lock(self) -> None:
         if self.locked:
+            return
+        if self._guard is not None and not (_alive(self._guard) and self._guard.isVisible()):
+            self.stop()  # its window was closed (quit, a test's end): nothing to lock
             return
         app = QApplication.instance()
         assert isinstance(app, QApplication)
