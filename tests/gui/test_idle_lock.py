@@ -338,3 +338,37 @@ def test_a_closed_session_never_locks(
     fake_time.now += IDLE + 1
     lock.watcher.check()
     assert not lock.locked and other.isVisible() and not lock.watcher.watching
+
+
+def test_a_take_over_by_someone_who_must_change_their_password_asks_for_it_first(
+    qtbot: QtBot,
+    locking: tuple[Session, SimulatedIdCardReader],
+    fake_time: FakeTime,
+    shown: ShownMessages,
+) -> None:
+    session, _reader = locking
+    hall = session.hall
+    assert hall is not None
+    supervisor = hall.auth.log_in("super1", DEMO_PASSWORD)
+    clerk2 = next(v for v in hall.staff.list_staff(supervisor) if v.username == "clerk2")
+    hall.staff.reset_password(supervisor, clerk2.id, "Reset2026x", "Reset2026x")
+    first = _log_in(qtbot, session)
+    lock = _lock(qtbot, session, fake_time)
+    screen = lock.screen
+    assert screen is not None
+    screen.show_switch()
+    qtbot.keyClicks(screen.other_user, "clerk2")
+    qtbot.keyClicks(screen.other_password, "Reset2026x")
+    qtbot.keyClick(screen.other_password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.change_dialog is not None, timeout=WAIT)
+    dialog = screen.change_dialog
+    assert dialog is not None and session.window is first  # nobody's window yet
+    qtbot.keyClicks(dialog.new, "Mine2026ok")
+    qtbot.keyClicks(dialog.repeat, "Mine2026ok")
+    qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: session.window is not None and session.window is not first, timeout=WAIT
+    )
+    window = session.window
+    assert window is not None and window.actor.username == "clerk2"
+    assert not window.actor.must_change_password
