@@ -41,6 +41,8 @@ class BusinessRules:
     handset_return_days: int = 7  # a handset sold outright may be returned undamaged so long
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # The counter locks after this long without a key press or mouse input (0: never).
+    idle_lock_minutes: float = 5.0
     number_reservation_minutes: int = 30
     search_result_limit: int = 50
     queue_recalls_before_no_show: int = 2
