@@ -22,6 +22,7 @@ from hall_app.domain.errors import AuthenticationError, PermissionDenied, Valida
 from hall_app.domain.permissions import ROLE_PERMISSIONS, Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.rights import StaffRightsSource
 
 MAX_USERNAME = 32
 WRONG_CREDENTIALS = "用户名或密码错误"
@@ -64,6 +65,7 @@ class AuthService:
         self._unknown: dict[str, tuple[int, datetime | None]] = {}
         self._unknown_lock = threading.Lock()
         self._dummy_hash: str | None = None
+        self.rights = StaffRightsSource(db)  # every login's actor checks against it
 
     def log_in(self, username: str, password: str) -> Actor:
         """Check the credentials and return the acting staff member.
@@ -142,6 +144,7 @@ class AuthService:
             counter_name=counter.name if counter else "未分配窗口",
             permissions=ROLE_PERMISSIONS[staff.role],
             must_change_password=staff.must_change_password,
+            rights=self.rights,
         )
         audit.record(
             session,

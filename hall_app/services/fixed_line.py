@@ -1415,6 +1415,7 @@ class FixedLineService:
     def demands(self, actor: Actor) -> list[DemandView]:
         """The hall's 预约登记, open ones first, newest first."""
         actor.require(Permission.REPORTS_VIEW)
+        full = actor.can(Permission.VIEW_SENSITIVE)
         with self._db.read() as s:
             rows = s.execute(
                 select(DemandRegistration, Staff.full_name)
@@ -1432,9 +1433,7 @@ class FixedLineService:
                     d.created_at,
                     d.address,
                     d.contact_name,
-                    d.contact_phone
-                    if actor.can(Permission.VIEW_SENSITIVE)
-                    else mask_phone(d.contact_phone),
+                    d.contact_phone if full else mask_phone(d.contact_phone),
                     d.wanted,
                     d.note,
                     d.status.label,
