@@ -110,6 +110,8 @@ class AuthService:
             )
             return _Outcome(None, self._unknown_failure(digest, now))
         if staff.locked_until is not None and staff.locked_until > now:
+            # As long as any other answer: a lock must not tell which user names exist.
+            self._verify(self._dummy(), password)
             audit.record(
                 session,
                 at=now,
