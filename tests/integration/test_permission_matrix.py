@@ -365,4 +365,7 @@ def test_every_actor_method_checks_its_declared_permission_for_every_role(
         )
     if stale:
         problems.append(f"declared but gone: {stale}")
+    gone = sorted(set(OPEN) - {f"{a}.{n}" for a, n in methods})
+    if gone:
+        problems.append(f"open but gone: {gone}")
     assert not problems, "\n".join(problems)
