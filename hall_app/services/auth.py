@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -27,6 +27,9 @@ from hall_app.services.rights import StaffRightsSource
 MAX_USERNAME = 32
 WRONG_CREDENTIALS = "用户名或密码错误"
 LOGIN_FIELD = "密码"
+# The argon2id hash of a random password nobody kept, with ``default_hasher``'s parameters:
+# what an unknown or unusable account is verified against.
+_DEFAULT_DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$0eL8xw8lrCuhVqWr79LGOQ$bWWwC2MnNZJFhJloFPh4KV5m3tMsRldh22S28o1Bb0k"
 
 
 def default_hasher() -> PasswordHasher:
@@ -201,8 +204,21 @@ class AuthService:
             return self._failure_error(failures)
 
     def _dummy(self) -> str:
+        """A hash no password matches, with the hasher's own parameters, so verifying it
+        costs what a real account's verification costs (and the first unknown name costs
+        no extra hashing: the default hasher's is a constant)."""
         if self._dummy_hash is None:
-            self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
+            p, h = extract_parameters(_DEFAULT_DUMMY_HASH), self._hasher
+            same = (p.type, p.time_cost, p.memory_cost, p.parallelism, p.hash_len) == (
+                h.type,
+                h.time_cost,
+                h.memory_cost,
+                h.parallelism,
+                h.hash_len,
+            )
+            self._dummy_hash = (
+                _DEFAULT_DUMMY_HASH if same else self._hasher.hash(secrets.token_hex(16))
+            )
         return self._dummy_hash
 
     def _verify(self, password_hash: str, password: str) -> bool:

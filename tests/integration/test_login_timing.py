@@ -76,3 +76,16 @@ def test_a_locked_account_answers_as_slowly_as_an_unknown_name(hall: HallApp) ->
     print({name: f"{value * 1000:.1f} ms" for name, value in medians.items()})
     ratio = medians["locked account"] / medians["unknown name"]
     assert 0.7 <= ratio <= 1.4, medians
+
+
+def test_the_dummy_hash_has_the_hashers_parameters(hall: HallApp) -> None:
+    from argon2 import PasswordHasher, extract_parameters
+
+    from hall_app.services.auth import _DEFAULT_DUMMY_HASH, default_hasher
+
+    auth = AuthService(hall.db, hall.settings.rules, hall.clock)
+    assert auth._dummy() == _DEFAULT_DUMMY_HASH  # no hashing on the first unknown name
+    assert extract_parameters(_DEFAULT_DUMMY_HASH) == extract_parameters(default_hasher().hash("x"))
+    light = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    other = AuthService(hall.db, hall.settings.rules, hall.clock, light)
+    assert extract_parameters(other._dummy()).memory_cost == 8  # another hasher: its own
