@@ -61,13 +61,20 @@ class Actor:
         return self.staff_id == SYSTEM_STAFF_ID
 
     def _now(self) -> tuple[bool, Role, frozenset[Permission], bool]:
-        """(active, role, permissions, must change password) as the staff record holds them."""
+        """(active, role, permissions, must change password) as the staff record holds them
+        now, never more than this login was given: a demotion narrows it at once, a
+        promotion waits for the next login."""
         if self.rights is None:
             return True, self.role, self.permissions, self.must_change_password
         current = self.rights.current(self.staff_id)
         if current is None:
             return False, self.role, frozenset(), False
-        return current.active, current.role, current.permissions, current.must_change_password
+        return (
+            current.active,
+            current.role,
+            current.permissions & self.permissions,
+            current.must_change_password or self.must_change_password,
+        )
 
     def can(self, permission: Permission) -> bool:
         active, _role, permissions, _must_change = self._now()

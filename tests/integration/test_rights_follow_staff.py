@@ -62,6 +62,18 @@ def test_a_deactivated_clerk_is_refused_at_once(hall: HallApp, clerk: Actor) -> 
     hall.orders.open_mobile_number(clerk, _request(hall, clerk))
 
 
+def test_a_login_never_gets_more_than_it_was_given(hall: HallApp, clerk: Actor) -> None:
+    import dataclasses
+
+    narrowed = dataclasses.replace(clerk, permissions=frozenset({Permission.QUEUE_WORK}))
+    with pytest.raises(PermissionDenied):
+        narrowed.require(Permission.ORDER_CREATE)
+    admin = hall.auth.log_in("admin1", DEMO_PASSWORD)
+    hall.staff.set_role(admin, clerk.staff_id, Role.SUPERVISOR)
+    assert not clerk.can(Permission.APPROVE)  # a promotion waits for the next login
+    assert hall.auth.log_in("clerk1", DEMO_PASSWORD).can(Permission.APPROVE)
+
+
 def test_the_rights_are_read_once_per_version(hall: HallApp, clerk: Actor) -> None:
     rights = hall.auth.rights
     first = rights.current(clerk.staff_id)
