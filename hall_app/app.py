@@ -49,6 +49,7 @@ from hall_app.services.plan_change import PlanChangeService
 from hall_app.services.porting import PortingService
 from hall_app.services.queue import QueueService
 from hall_app.services.reports import QueueReportService
+from hall_app.services.sensitive_views import SensitiveViewService
 from hall_app.services.sim_swap import SimSwapService
 from hall_app.services.staff import StaffService
 from hall_app.services.stock import HandsetStockService
@@ -98,6 +99,7 @@ class HallApp:
     cancellations: CancellationService  # 销户
     bills: BillService  # 缴费: unpaid bills, their history, paying them
     billing: BillingRunService  # 出账 and 欠费停机 (the central database's monthly run)
+    sensitive_views: SensitiveViewService  # 敏感信息查看记录: who saw full ID and phone numbers
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -269,4 +271,5 @@ def build_app(
         ),
         bills=BillService(db, settings.rules, clock, shared_segments=shared, link=link),
         billing=BillingRunService(db, settings.rules, clock),
+        sensitive_views=SensitiveViewService(db, clock),
     )

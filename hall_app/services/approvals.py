@@ -372,6 +372,7 @@ class ApprovalService:
         """One request as it stands now (the clerk's dialog asks every 2 s, on the read lane):
         its requester or a supervisor of the hall. On a synced hall it is read centrally;
         nothing is written (``receive`` takes the decided request into this counter)."""
+        actor.require(Permission.ORDER_CREATE)  # a requester; another's needs 审批 too
         view, _rows = self._read_one(actor, approval_id, with_rows=False)
         return view
 
@@ -379,6 +380,7 @@ class ApprovalService:
         """The request as ``get`` reads it, now also written into this counter's database (on
         a synced hall it was decided centrally), so the clerk's order can redeem it here. A
         write: the clerk's dialog calls it once the decision has come."""
+        actor.require(Permission.ORDER_CREATE)  # a requester; another's needs 审批 too
         view, rows = self._read_one(actor, approval_id, with_rows=True)
         if rows:
             self._mirror(rows)
@@ -407,6 +409,7 @@ class ApprovalService:
     def withdraw(self, actor: Actor, approval_id: uuid.UUID) -> ApprovalView:
         """The requester takes back a request still pending (the customer left, the clerk
         found another way). A request already decided is left as it is."""
+        actor.require(Permission.ORDER_CREATE)  # as when it was requested
         now = self._clock()
 
         def work(session: Session) -> tuple[ApprovalView, list[tuple[Table, Row]]]:

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -22,10 +22,14 @@ from hall_app.domain.errors import AuthenticationError, PermissionDenied, Valida
 from hall_app.domain.permissions import ROLE_PERMISSIONS, Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.rights import StaffRightsSource
 
 MAX_USERNAME = 32
 WRONG_CREDENTIALS = "用户名或密码错误"
 LOGIN_FIELD = "密码"
+# The argon2id hash of a random password nobody kept, with ``default_hasher``'s parameters:
+# what an unknown or unusable account is verified against.
+_DEFAULT_DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$0eL8xw8lrCuhVqWr79LGOQ$bWWwC2MnNZJFhJloFPh4KV5m3tMsRldh22S28o1Bb0k"
 
 
 def default_hasher() -> PasswordHasher:
@@ -64,6 +68,7 @@ class AuthService:
         self._unknown: dict[str, tuple[int, datetime | None]] = {}
         self._unknown_lock = threading.Lock()
         self._dummy_hash: str | None = None
+        self.rights = StaffRightsSource(db)  # every login's actor checks against it
 
     def log_in(self, username: str, password: str) -> Actor:
         """Check the credentials and return the acting staff member.
@@ -110,6 +115,8 @@ class AuthService:
             )
             return _Outcome(None, self._unknown_failure(digest, now))
         if staff.locked_until is not None and staff.locked_until > now:
+            # As long as any other answer: a lock must not tell which user names exist.
+            self._verify(self._dummy(), password)
             audit.record(
                 session,
                 at=now,
@@ -144,6 +151,7 @@ class AuthService:
             counter_name=counter.name if counter else "未分配窗口",
             permissions=ROLE_PERMISSIONS[staff.role],
             must_change_password=staff.must_change_password,
+            rights=self.rights,
         )
         audit.record(
             session,
@@ -198,8 +206,21 @@ class AuthService:
             return self._failure_error(failures)
 
     def _dummy(self) -> str:
+        """A hash no password matches, with the hasher's own parameters, so verifying it
+        costs what a real account's verification costs (and the first unknown name costs
+        no extra hashing: the default hasher's is a constant)."""
         if self._dummy_hash is None:
-            self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
+            p, h = extract_parameters(_DEFAULT_DUMMY_HASH), self._hasher
+            same = (p.type, p.time_cost, p.memory_cost, p.parallelism, p.hash_len) == (
+                h.type,
+                h.time_cost,
+                h.memory_cost,
+                h.parallelism,
+                h.hash_len,
+            )
+            self._dummy_hash = (
+                _DEFAULT_DUMMY_HASH if same else self._hasher.hash(secrets.token_hex(16))
+            )
         return self._dummy_hash
 
     def _verify(self, password_hash: str, password: str) -> bool:

@@ -117,10 +117,10 @@ class BillingRunService:
         usage: Mapping[uuid.UUID, int] | None = None,
     ) -> BillingRunReport:
         """Make the period's bills (see the module docstring); idempotent."""
+        if actor is not None:  # None: the central database's scheduled run
+            actor.require(Permission.CATALOG_ADMIN)
         started = time.perf_counter()
         first, last = period_bounds(period)
-        if actor is not None:
-            actor.require(Permission.CATALOG_ADMIN)
         now = self._clock()
         with self._db.unit_of_work() as session:
             candidates = session.scalars(

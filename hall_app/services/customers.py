@@ -60,6 +60,7 @@ from hall_app.domain.telecom import parse_mobile_number
 from hall_app.services import audit
 from hall_app.services.actor import Actor
 from hall_app.services.numbers import landline_display
+from hall_app.services.sensitive_views import CUSTOMER_VIEW
 from hall_app.services.subscriptions import status_text
 from hall_app.services.transfer_history import TransferView, transfers_of
 
@@ -557,7 +558,7 @@ class CustomerService:
                     session,
                     at=self._clock(),
                     actor=actor,
-                    action="customer.view_sensitive",
+                    action=CUSTOMER_VIEW,
                     entity="customer",
                     entity_id=customer.id,
                 )

@@ -109,6 +109,7 @@ from hall_app.services.pipeline import (
     terms_clauses,
 )
 from hall_app.services.ports import CentralClaims, MirrorRows
+from hall_app.services.sensitive_views import DEMANDS_VIEW
 
 LANDLINES: Table = LandlineNumber.__table__  # type: ignore[assignment]
 GEAR: Table = Equipment.__table__  # type: ignore[assignment]
@@ -1415,7 +1416,9 @@ class FixedLineService:
     def demands(self, actor: Actor) -> list[DemandView]:
         """The hall's 预约登记, open ones first, newest first."""
         actor.require(Permission.REPORTS_VIEW)
-        with self._db.read() as s:
+        full = actor.can(Permission.VIEW_SENSITIVE)
+        # With full numbers the read is audited in the same transaction (敏感信息查看记录).
+        with self._db.unit_of_work() if full else self._db.read() as s:
             rows = s.execute(
                 select(DemandRegistration, Staff.full_name)
                 .join(Staff, Staff.id == DemandRegistration.staff_id)
@@ -1426,15 +1429,23 @@ class FixedLineService:
                 )
                 .limit(500)
             ).all()
+            if full and rows:
+                audit.record(
+                    s,
+                    at=self._clock(),
+                    actor=actor,
+                    action=DEMANDS_VIEW,
+                    entity="demand_registration",
+                    entity_id=None,
+                    after={"shown": len(rows)},
+                )
             return [
                 DemandView(
                     d.id,
                     d.created_at,
                     d.address,
                     d.contact_name,
-                    d.contact_phone
-                    if actor.can(Permission.VIEW_SENSITIVE)
-                    else mask_phone(d.contact_phone),
+                    d.contact_phone if full else mask_phone(d.contact_phone),
                     d.wanted,
                     d.note,
                     d.status.label,
@@ -1478,11 +1489,19 @@ class FixedLineService:
                 after={"status": status.value, "note": row.note},
             )
             staff = s.get_one(Staff, row.staff_id).full_name
-            phone = (
-                row.contact_phone
-                if actor.can(Permission.VIEW_SENSITIVE)
-                else mask_phone(row.contact_phone)
-            )
+            if actor.can(Permission.VIEW_SENSITIVE):
+                phone = row.contact_phone
+                audit.record(
+                    s,
+                    at=now,
+                    actor=actor,
+                    action=DEMANDS_VIEW,
+                    entity="demand_registration",
+                    entity_id=row.id,
+                    after={"shown": 1},
+                )
+            else:
+                phone = mask_phone(row.contact_phone)
             return DemandView(
                 row.id,
                 row.created_at,

@@ -160,6 +160,7 @@ class PerformanceService:
     # -- the use cases ------------------------------------------------------------------------
     def clerk(self, actor: Actor, staff_id: uuid.UUID, first: date, last: date) -> ClerkPerformance:
         """One staff member's figures; a clerk only their own."""
+        actor.require(Permission.QUEUE_WORK)
         if staff_id != actor.staff_id and not actor.can(Permission.REPORTS_VIEW):
             raise PermissionDenied("只能查看本人的业绩；查看他人业绩需要主管权限", "权限")
         self._check_range(first, last)
@@ -199,6 +200,7 @@ class PerformanceService:
     def appraisal(self, actor: Actor, year: int, month: int) -> AppraisalSheet:
         """The month's appraisal sheet: every clerk's KPIs, score and rank in the hall. A clerk
         gets their own row (with their rank); a supervisor every row."""
+        actor.require(Permission.QUEUE_WORK)  # a clerk's own; REPORTS_VIEW for every row
         if not 1 <= month <= 12 or not 2000 <= year <= 2100:
             raise ValidationError("请选择正确的年月", "考核月份")
         first = date(year, month, 1)

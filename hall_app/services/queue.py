@@ -542,6 +542,7 @@ class QueueService:
     ) -> TicketView:
         """Send a called ticket back to the queue of another service type or window; it keeps
         its number and its place by issue time."""
+        actor.require(Permission.QUEUE_WORK)
         if (service_code is None) == (counter_code is None):
             raise ValidationError("请选择转往的业务类型或窗口（二选一）", "转移")
 

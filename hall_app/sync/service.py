@@ -42,6 +42,7 @@ from hall_app.domain.masking import mask_phone
 from hall_app.domain.permissions import Permission
 from hall_app.services import audit
 from hall_app.services.actor import Actor
+from hall_app.services.sensitive_views import CLASHES_VIEW
 from hall_app.sync.leases import (
     BLOCK,
     LOW_WATER,
@@ -276,7 +277,20 @@ class SyncService:
         if not include_resolved:
             stmt = stmt.where(ResourceClash.resolved_at.is_(None))
         full = actor.can(Permission.VIEW_SENSITIVE)
-        with self._db.read() as s:
+        # With full numbers the read is audited in the same transaction (敏感信息查看记录).
+        with self._db.unit_of_work() if full else self._db.read() as s:
+            clashes = s.execute(stmt).all()
+            shown = sum(1 for c, _, _ in clashes if c.resource == "number")
+            if full and shown:
+                audit.record(
+                    s,
+                    at=self._clock(),
+                    actor=actor,
+                    action=CLASHES_VIEW,
+                    entity="resource_clash",
+                    entity_id=None,
+                    after={"shown": shown},
+                )
             return [
                 ClashView(
                     id=c.id,
@@ -291,7 +305,7 @@ class SyncService:
                     resolved_at=c.resolved_at,
                     resolution=c.resolution,
                 )
-                for c, name, order_no in s.execute(stmt).all()
+                for c, name, order_no in clashes
             ]
 
     def resolve_clash(self, actor: Actor, clash_id: uuid.UUID, resolution: str) -> None:

@@ -54,6 +54,11 @@ def _pages() -> list[DeskPage]:
     pages.append(
         DeskPage("queue_review", "排队日报", "Alt+2", Permission.REPORTS_VIEW, QueueReviewPage)
     )
+    from ui.desk.sensitive import SensitiveViewsPage
+
+    pages.append(
+        DeskPage("sensitive", "敏感信息查看", "Alt+6", Permission.REPORTS_VIEW, SensitiveViewsPage)
+    )
     return pages
 
 

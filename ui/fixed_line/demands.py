@@ -91,7 +91,10 @@ class DemandListDialog(ListDialog):
 
     def refresh(self) -> None:
         service, actor = self._app.fixed_line, self._actor
-        self._ops.query(lambda: service.demands(actor), self._show, parent=self)
+        # With full phone numbers (a supervisor) the list is an audited view: a write.
+        self._ops.mutate(
+            lambda: service.demands(actor), self._show, changes=Changes.NONE, parent=self
+        )
 
     def _show(self, rows: list[DemandView]) -> None:
         self.rows.set_rows(

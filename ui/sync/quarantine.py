@@ -114,7 +114,10 @@ class QuarantineDialog(QDialog):
     def refresh(self) -> None:
         service, actor = self._service, self._actor
         self._ops.query(lambda: service.quarantined(actor), self._show, parent=self)
-        self._ops.query(lambda: service.clashes(actor), self._show_clashes, parent=self)
+        # With full phone numbers (a supervisor) the list is an audited view: a write.
+        self._ops.mutate(
+            lambda: service.clashes(actor), self._show_clashes, changes=Changes.NONE, parent=self
+        )
 
     def _on_changed(self, event: ChangeEvent) -> None:
         if event.touches(Changes.SYNC):
