@@ -29,7 +29,10 @@ WRONG_CREDENTIALS = "用户名或密码错误"
 LOGIN_FIELD = "密码"
 # The argon2id hash of a random password nobody kept, with ``default_hasher``'s parameters:
 # what an unknown or unusable account is verified against.
-_DEFAULT_DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$0eL8xw8lrCuhVqWr79LGOQ$bWWwC2MnNZJFhJloFPh4KV5m3tMsRldh22S28o1Bb0k"
+_DEFAULT_DUMMY_HASH = (
+    "$argon2id$v=19$m=19456,t=2,p=1$0eL8xw8lrCuhVqWr79LGOQ"
+    "$bWWwC2MnNZJFhJloFPh4KV5m3tMsRldh22S28o1Bb0k"
+)
 
 
 def default_hasher() -> PasswordHasher:
