@@ -108,8 +108,9 @@ def test_entries_are_numbered_and_linked_in_their_transaction(hall: HallApp, cle
 
 def _forge(db: Database, template: AuditEntry, seq: int, prev_hash: str) -> uuid.UUID:
     """A well-formed entry (its hash recomputed) slipped in at ``seq``."""
-    values = {
-        "id": uuid.uuid4(),
+    forged = uuid.uuid4()
+    values: dict[str, object] = {
+        "id": forged,
         "created_at": template.at,
         "updated_at": template.at,
         "at": template.at,
@@ -127,7 +128,7 @@ def _forge(db: Database, template: AuditEntry, seq: int, prev_hash: str) -> uuid
     values["entry_hash"] = audit_chain.hash_of_row(values)
     with db.unit_of_work() as s:
         s.execute(insert(AuditEntry), [values])
-    return values["id"]
+    return forged
 
 
 def _tamper(db: Database, how: str, chain: list[AuditEntry]) -> int:
@@ -142,9 +143,9 @@ def _tamper(db: Database, how: str, chain: list[AuditEntry]) -> int:
         elif how == "reordered":
             s.execute(update(AuditEntry).where(by_id).values(seq=after_it.seq))
             s.execute(update(AuditEntry).where(AuditEntry.id == after_it.id).values(seq=victim.seq))
+    assert victim.seq is not None
     if how == "inserted":
         _forge(db, victim, victim.seq, chain[-5].entry_hash or "")
-    assert victim.seq is not None
     return victim.seq
 
 
