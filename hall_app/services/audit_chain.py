@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, and_, select, text
 from sqlalchemy.orm import Session
 
-from hall_app.db.models import AuditEntry, Counter
+from hall_app.clock import Clock
+from hall_app.db.engine import Database
+from hall_app.db.models import AuditAlert, AuditEntry, Counter
+from hall_app.domain.errors import ValidationError
+from hall_app.domain.permissions import Permission
+from hall_app.services.actor import Actor
+
+log = logging.getLogger("hall.audit")
 
 GENESIS = "0" * 64
 # Written by the central database itself while a counter pushes (an edit that gave way): hashed,
@@ -404,3 +412,98 @@ def heads(conn: Connection) -> dict[uuid.UUID | None, tuple[int, str]]:
         if head is not None:
             out[cid] = head
     return out
+
+
+# -- the check at start, and the supervisor's alerts ---------------------------------------------
+ALERT_KINDS = {
+    "chain_break": "审计链断裂",
+    "central_update": "中心审计记录被试图修改",
+    "central_delete": "中心审计记录被试图删除",
+    "resent_changed": "窗口重发的审计记录被改动",
+}
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: uuid.UUID
+    detected_at: datetime
+    kind: str
+    kind_label: str
+    detail: str
+
+
+def open_alerts(session_or_conn: Session | Connection) -> list[AlertView]:
+    """The alerts no supervisor has acknowledged yet, newest first."""
+    rows = session_or_conn.execute(
+        select(AuditAlert.id, AuditAlert.detected_at, AuditAlert.kind, AuditAlert.detail)
+        .where(AuditAlert.acknowledged_at.is_(None))
+        .order_by(AuditAlert.detected_at.desc())
+    ).all()
+    return [AlertView(i, at, k, ALERT_KINDS.get(k, k), d) for i, at, k, d in rows]
+
+
+class AuditChainService:
+    """Checks the chain at start and keeps what it found for a supervisor."""
+
+    def __init__(self, db: Database, clock: Clock, verify_last: int = 2000) -> None:
+        self._db = db
+        self._clock = clock
+        self._last = verify_last
+
+    def check_at_start(self) -> ChainReport:
+        """Verify each chain's last entries (``verify_last``; 0: skip); a break is logged and
+        kept as an alert (once) for the next supervisor to log in."""
+        if self._last <= 0:
+            return ChainReport(True, 0, "", None)
+        with self._db.connect() as conn:
+            report = verify(conn, last=self._last)
+        if report.ok:
+            return report
+        log.warning("audit chain broken: %s", report.problem)
+        with self._db.unit_of_work() as s:
+            known = s.scalar(
+                select(AuditAlert.id).where(
+                    AuditAlert.kind == "chain_break",
+                    AuditAlert.acknowledged_at.is_(None),
+                    AuditAlert.detail == report.problem,
+                )
+            )
+            if known is None:
+                s.add(
+                    AuditAlert(
+                        detected_at=self._clock(),
+                        kind="chain_break",
+                        counter_id=report.counter_id,
+                        seq=report.first_bad_seq,
+                        detail=report.problem,
+                    )
+                )
+        return report
+
+    def alerts(self, actor: Actor) -> list[AlertView]:
+        actor.require(Permission.APPROVE)
+        with self._db.read() as s:
+            return open_alerts(s)
+
+    def acknowledge(self, actor: Actor, alert_id: uuid.UUID) -> None:
+        """The supervisor has seen it (and will follow it up): it leaves the notice."""
+        from hall_app.services import audit  # audit records through this module
+
+        actor.require(Permission.APPROVE)
+        now = self._clock()
+        with self._db.unit_of_work() as s:
+            alert = s.get(AuditAlert, alert_id, with_for_update=True)
+            if alert is None or alert.acknowledged_at is not None:
+                raise ValidationError("没有这条待处理的审计警告", "审计警告")
+            alert.acknowledged_at = now
+            alert.acknowledged_by_id = actor.staff_id
+            audit.record(
+                s,
+                at=now,
+                actor=actor,
+                action="audit.alert_acknowledged",
+                entity="audit_alert",
+                entity_id=alert_id,
+                before={"kind": alert.kind, "seq": alert.seq},
+                after={"acknowledged": True},
+            )

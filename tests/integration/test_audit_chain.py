@@ -15,12 +15,15 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from hall_app.app import HallApp
+from hall_app.cli import main as cli_main
+from hall_app.config import Settings
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.db.models import AuditEntry
-from hall_app.domain.errors import AuthenticationError
+from hall_app.domain.errors import AuthenticationError, PermissionDenied, ValidationError
 from hall_app.services import audit, audit_chain
 from hall_app.services.actor import Actor
+from hall_app.services.audit_chain import AuditChainService
 from tests.conftest import TEST_KEYS
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -262,3 +265,60 @@ def test_an_unknown_user_name_is_stored_as_a_keyed_hmac(hall: HallApp) -> None:
         ).all()[-1]
     assert name == "unknown:" + TEST_KEYS.blind("username", typed)[:16]
     assert hashlib.sha256(typed.encode()).hexdigest()[:12] not in name
+
+
+def test_hall_app_audit_verify_command(
+    hall: HallApp, clerk: Actor, demo_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _record(hall.db, 6, clerk)
+    assert cli_main(["--db", demo_url, "audit", "verify"]) == 0
+    out = capsys.readouterr().out
+    assert "本机数据库审计链完整" in out and "链头第" in out
+    chain = _chain(hall.db, clerk.counter_id)
+    seq = _tamper(hall.db, "deleted", chain)
+    assert cli_main(["--db", demo_url, "audit", "verify"]) == 1
+    err = capsys.readouterr().err
+    assert "审计链断裂" in err and f"第 {seq} 条审计记录已被删除" in err
+    assert cli_main(["--db", demo_url, "audit", "verify", "--last", "2"]) == 0
+    assert "各链最后 2 条" in capsys.readouterr().out
+    assert cli_main(["--db", demo_url, "audit", "verify", "--last", "0"]) == 2
+
+
+def test_a_break_found_at_start_warns_the_supervisor_once(
+    hall: HallApp, clerk: Actor, supervisor: Actor
+) -> None:
+    assert hall.audit_chain.check_at_start().ok
+    _record(hall.db, 5, clerk)
+    _tamper(hall.db, "altered", _chain(hall.db, clerk.counter_id))
+    report = hall.audit_chain.check_at_start()
+    assert not report.ok
+    hall.audit_chain.check_at_start()  # started again: still one alert
+    alerts = hall.audit_chain.alerts(supervisor)
+    assert len(alerts) == 1 and alerts[0].kind_label == "审计链断裂"
+    assert "已被修改" in alerts[0].detail
+    with pytest.raises(PermissionDenied):
+        hall.audit_chain.alerts(clerk)
+    hall.audit_chain.acknowledge(supervisor, alerts[0].id)
+    assert hall.audit_chain.alerts(supervisor) == []
+    with hall.db.read() as s:
+        assert s.scalar(
+            select(AuditEntry.id).where(AuditEntry.action == "audit.alert_acknowledged")
+        )
+    with pytest.raises(ValidationError):
+        hall.audit_chain.acknowledge(supervisor, alerts[0].id)
+
+
+def test_the_check_at_start_reads_only_the_last_entries(hall: HallApp, clerk: Actor) -> None:
+    _record(hall.db, 8, clerk)
+    _tamper(hall.db, "altered", _chain(hall.db, clerk.counter_id))  # the 4th from the head
+    lenient = AuditChainService(hall.db, hall.clock, verify_last=3)
+    assert lenient.check_at_start().ok
+    assert not AuditChainService(hall.db, hall.clock, verify_last=10).check_at_start().ok
+    assert AuditChainService(hall.db, hall.clock, verify_last=0).check_at_start().checked == 0
+
+
+def test_the_setting_of_the_check_at_start() -> None:
+    assert Settings.load(env={}).audit_verify_last == 2000
+    assert Settings.load(env={"HALL_AUDIT_VERIFY_LAST": "50"}).audit_verify_last == 50
+    with pytest.raises(ValueError, match="HALL_AUDIT_VERIFY_LAST"):
+        Settings.load(env={"HALL_AUDIT_VERIFY_LAST": "-3"})
