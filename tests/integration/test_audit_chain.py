@@ -322,3 +322,21 @@ def test_the_setting_of_the_check_at_start() -> None:
     assert Settings.load(env={"HALL_AUDIT_VERIFY_LAST": "50"}).audit_verify_last == 50
     with pytest.raises(ValueError, match="HALL_AUDIT_VERIFY_LAST"):
         Settings.load(env={"HALL_AUDIT_VERIFY_LAST": "-3"})
+
+
+def test_the_z_report_prints_the_chain_head_at_close(hall: HallApp, clerk: Actor) -> None:
+    from tests.integration.test_tills import _pdf_text, _sale
+
+    hall.cash.open_session(clerk, 0)
+    _sale(hall, clerk)
+    with hall.db.read() as s:
+        head = audit_chain.chain_head(s, clerk.counter_id)
+    assert head is not None
+    closed = hall.cash.close_session(clerk, 6_950)
+    z = hall.cash.z_report(clerk, closed.id)
+    assert z.content["audit_head"] == {"seq": head[0], "hash": head[1]}
+    text = _pdf_text(hall.cash.print_z_report(clerk, closed.id).pdf)
+    assert "审计链头" in text and f"第 {head[0]} 条，哈希 {head[1][:16]}" in text
+    with hall.db.read() as s:  # the close itself is the next entry, naming the Z report
+        close = s.scalars(select(AuditEntry).where(AuditEntry.action == "cash_session.close")).one()
+        assert close.seq == head[0] + 1 and close.prev_hash == head[1]
