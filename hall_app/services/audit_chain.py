@@ -25,7 +25,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    Text,
+    and_,
+    cast,
+    func,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock
@@ -45,16 +58,33 @@ _REORDER_WINDOW = 64  # how far a swapped entry is looked for, on a break only
 _FETCH = 20_000
 
 
-def _canon_time(at: datetime) -> str:
-    if at.tzinfo is None:  # SQLite read through a plain query: stored in UTC
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
+# The canonical form of an entry is its fields as the database stores them (so ``verify``
+# hashes what it reads without decoding it, a million entries in seconds): UUIDs as 32 hex
+# digits, ``at`` in UTC as "YYYY-MM-DD HH:MM:SS.ffffff", before/after as their JSON text
+# (SQLAlchemy's json.dumps, which the push writes again unchanged centrally; SQL NULL and
+# JSON null alike "null"), seq in decimal; each field length-prefixed, None as "~".
+Canon = tuple[str | None, ...]
 
 
-def _canon_id(value: uuid.UUID | str | None) -> str | None:
+def _hex(value: uuid.UUID | str | None) -> str | None:
     if value is None:
         return None
-    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    return (value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))).hex
+
+
+def _time(at: datetime) -> str:
+    if at.tzinfo is None:  # read back from SQLite: stored in UTC
+        return at.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _json(value: Any) -> str:
+    return "null" if value is None else json.dumps(value)
+
+
+def _digest(fields: Canon) -> str:
+    joined = "".join("~" if f is None else f"{len(f)}:{f}" for f in fields)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
 def entry_hash(
@@ -73,31 +103,26 @@ def entry_hash(
     prev_hash: str | None,
 ) -> str:
     """SHA-256 (hex) over the entry's fields and the previous entry's hash."""
-    canonical = json.dumps(
-        [
-            _canon_id(id),
-            _canon_time(at),
-            _canon_id(staff_id),
+    return _digest(
+        (
+            _hex(id),
+            _time(at),
+            _hex(staff_id),
             actor_name,
-            _canon_id(counter_id),
+            _hex(counter_id),
             action,
             entity,
             entity_id,
-            before,
-            after,
-            seq,
+            _json(before),
+            _json(after),
+            None if seq is None else str(seq),
             prev_hash,
-        ],
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=str,
+        )
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def hash_of_row(row: Mapping[Any, Any]) -> str:
-    """:func:`entry_hash` of a stored row (a mapping of audit_log's columns)."""
+    """:func:`entry_hash` of a row of audit_log's columns (as the ORM or Core read them)."""
     return entry_hash(
         id=row["id"],
         at=row["at"],
@@ -209,27 +234,74 @@ class ChainReport:
     chains: int = 0
 
 
-_COLUMNS = (
-    AuditEntry.id,
-    AuditEntry.at,
-    AuditEntry.staff_id,
-    AuditEntry.actor_name,
-    AuditEntry.counter_id,
-    AuditEntry.action,
-    AuditEntry.entity,
-    AuditEntry.entity_id,
-    AuditEntry.before,
-    AuditEntry.after,
-    AuditEntry.seq,
-    AuditEntry.prev_hash,
-    AuditEntry.entry_hash,
-)
+# A stored row as read raw: the 12 hashed fields (JSON as text, UUIDs as hex) and entry_hash.
+Raw = tuple[Any, ...]
+_AT, _ACTION, _SEQ, _PREV, _HASH = 1, 5, 10, 11, 12
 
 
-def _describe(row: Mapping[Any, Any]) -> str:
-    at = row["at"]
-    when = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at is not None else "?"
-    return f"（{row['action']}，{when}，编号 {row['id']}）"
+def _raw_columns(dialect: str) -> list[Any]:
+    """audit_log's columns in the canonical text form, computed by the database."""
+    c = AuditEntry.__table__.c
+    if dialect == "postgresql":
+
+        def uid(col: Any) -> Any:
+            return func.replace(cast(col, Text), "-", "")
+
+        def js(col: Any) -> Any:
+            return cast(col, Text)
+
+        at: Any = func.to_char(func.timezone("UTC", c.at), "YYYY-MM-DD HH24:MI:SS.US")
+    else:  # SQLite keeps them as text already: read without decoding
+
+        def uid(col: Any) -> Any:
+            return type_coerce(col, String)
+
+        def js(col: Any) -> Any:
+            return type_coerce(col, Text)
+
+        at = type_coerce(c.at, String)
+    return [
+        uid(c.id),
+        at,
+        uid(c.staff_id),
+        c.actor_name,
+        uid(c.counter_id),
+        c.action,
+        c.entity,
+        c.entity_id,
+        js(c.before),
+        js(c.after),
+        c.seq,
+        c.prev_hash,
+        c.entry_hash,
+    ]
+
+
+def _canon(r: Raw, seq: int | None = None) -> Canon:
+    return (
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        "null" if r[8] is None else r[8],
+        "null" if r[9] is None else r[9],
+        str(seq) if seq is not None else (None if r[10] is None else str(r[10])),
+        r[11],
+    )
+
+
+def _sound(r: Raw) -> bool:
+    """The row's own hash is right."""
+    return bool(_digest(_canon(r)) == r[_HASH])
+
+
+def _describe(r: Raw) -> str:
+    shown_id = str(uuid.UUID(r[0])) if r[0] else "?"
+    return f"（{r[_ACTION]}，{str(r[_AT])[:19]} UTC，编号 {shown_id}）"
 
 
 class _Break(Exception):
@@ -245,40 +317,33 @@ def _chain_label(counter_id: uuid.UUID | None, names: Mapping[Any, str]) -> str:
     return f"窗口 {names.get(counter_id, str(counter_id))} 的审计链"
 
 
-def _rows(conn: Connection, where: Any) -> Iterator[Mapping[Any, Any]]:
+def _rows(conn: Connection, columns: list[Any], where: Any) -> Iterator[Raw]:
     """The chain's entries in seq order, a page at a time (memory stays flat)."""
+    seq_col = AuditEntry.__table__.c.seq
+    id_col = AuditEntry.__table__.c.id
     last_seq: int | None = None
     while True:
-        stmt = select(*_COLUMNS).where(where).order_by(AuditEntry.seq, AuditEntry.id).limit(_FETCH)
+        stmt = select(*columns).where(where).order_by(seq_col, id_col).limit(_FETCH)
         if last_seq is not None:
-            stmt = stmt.where(AuditEntry.seq > last_seq)
-        page = conn.execute(stmt).mappings().all()
+            stmt = stmt.where(seq_col > last_seq)
+        page = conn.execute(stmt).all()
         if not page:
             return
-        # A page may end inside a group of equal seqs: take the rest of that group too.
-        tail = page[-1]["seq"]
-        rest = (
-            conn.execute(
-                select(*_COLUMNS).where(where, AuditEntry.seq == tail).order_by(AuditEntry.id)
-            )
-            .mappings()
-            .all()
-            if len(page) == _FETCH
-            else []
-        )
-        seen = {r["id"] for r in page}
         yield from page
-        yield from (r for r in rest if r["id"] not in seen)
         if len(page) < _FETCH:
             return
+        # A page may end inside a group of equal seqs: the rest of that group follows.
+        tail = page[-1][_SEQ]
+        seen = {r[0] for r in page if r[_SEQ] == tail}
+        rest = conn.execute(select(*columns).where(where, seq_col == tail).order_by(id_col))
+        yield from (r for r in rest if r[0] not in seen)
         last_seq = tail
 
 
-def _find_swap(group: list[Mapping[Any, Any]], seq: int) -> int | None:
+def _find_swap(row: Raw, seq: int) -> int | None:
     """The seq this entry's own hash was made for, when it is not ``seq`` (a reordering)."""
-    row = group[0]
     for other in range(max(1, seq - _REORDER_WINDOW), seq + _REORDER_WINDOW + 1):
-        if other != seq and hash_of_row({**row, "seq": other}) == row["entry_hash"]:
+        if other != seq and _digest(_canon(row, other)) == row[_HASH]:
             return other
     return None
 
@@ -288,78 +353,78 @@ def _check_chain(
 ) -> tuple[int, int | None, str]:
     """Entries checked; on a break its seq and description, else (checked, None, "")."""
     chain = _in_chain(counter_id)
+    columns = _raw_columns(conn.dialect.name)
     head = chain_head(conn, counter_id)
     start = 1
     if last is not None and head is not None:
         start = max(1, head[0] - last + 1)
     checked = 0
+    expected_seq, prev = start, GENESIS if start == 1 else None
+
+    def settle(group: list[Raw]) -> None:
+        nonlocal expected_seq, prev, checked
+        seq = int(group[0][_SEQ])
+        if seq > expected_seq:
+            missing = (
+                f"第 {expected_seq} 条"
+                if seq == expected_seq + 1
+                else f"第 {expected_seq}–{seq - 1} 条"
+            )
+            raise _Break(expected_seq, f"{missing}审计记录已被删除（其后一条为第 {seq} 条）")
+        checked += len(group)
+        good = [r for r in group if _sound(r) and (prev is None or r[_PREV] == prev)]
+        if len(group) > 1:
+            # The genuine one is the one the next entry points at.
+            nxt = conn.scalar(
+                select(AuditEntry.prev_hash).where(chain, AuditEntry.seq == seq + 1).limit(1)
+            )
+            genuine = [r for r in good if r[_HASH] == nxt] or good[:1]
+            intruder = next(r for r in group if r not in genuine[:1])
+            raise _Break(seq, f"第 {seq} 条处插入了不属于审计链的记录{_describe(intruder)}")
+        row = group[0]
+        if not good:
+            if not _sound(row):
+                swapped = _find_swap(row, seq)
+                if swapped is not None:
+                    raise _Break(
+                        min(seq, swapped),
+                        f"第 {seq} 条与第 {swapped} 条审计记录的顺序被调换{_describe(row)}",
+                    )
+                raise _Break(seq, f"第 {seq} 条审计记录已被修改{_describe(row)}")
+            raise _Break(
+                seq, f"第 {seq} 条审计记录与前一条不相连：其前插入或替换了记录{_describe(row)}"
+            )
+        expected_seq, prev = seq + 1, row[_HASH]
+
     try:
-        expected_seq, prev = start, GENESIS if start == 1 else None
-        group: list[Mapping[Any, Any]] = []
-
-        def settle(group: list[Mapping[Any, Any]]) -> None:
-            nonlocal expected_seq, prev, checked
-            seq = int(group[0]["seq"])
-            if seq < expected_seq:  # only after a page boundary; never in practice
-                return
-            if seq > expected_seq:
-                missing = (
-                    f"第 {expected_seq} 条"
-                    if seq == expected_seq + 1
-                    else f"第 {expected_seq}–{seq - 1} 条"
-                )
-                raise _Break(expected_seq, f"{missing}审计记录已被删除（其后一条为第 {seq} 条）")
-            good = []
-            for row in group:
-                checked += 1
-                if hash_of_row(row) == row["entry_hash"] and (
-                    prev is None or row["prev_hash"] == prev
-                ):
-                    good.append(row)
-            if len(group) > 1:
-                # The genuine one is the one the next entry points at.
-                nxt = conn.scalar(
-                    select(AuditEntry.prev_hash).where(chain, AuditEntry.seq == seq + 1).limit(1)
-                )
-                genuine = [r for r in good if r["entry_hash"] == nxt] or good[:1]
-                intruder = next(r for r in group if r not in genuine[:1])
-                raise _Break(seq, f"第 {seq} 条处插入了不属于审计链的记录{_describe(intruder)}")
-            row = group[0]
-            if not good:
-                if hash_of_row(row) != row["entry_hash"]:
-                    swapped = _find_swap(group, seq)
-                    if swapped is not None:
-                        raise _Break(
-                            min(seq, swapped),
-                            f"第 {seq} 条与第 {swapped} 条审计记录的顺序被调换{_describe(row)}",
-                        )
-                    raise _Break(seq, f"第 {seq} 条审计记录已被修改{_describe(row)}")
-                raise _Break(
-                    seq,
-                    f"第 {seq} 条审计记录与前一条不相连：其前插入或替换了记录{_describe(row)}",
-                )
-            expected_seq, prev = seq + 1, row["entry_hash"]
-
-        first_at: datetime | None = None
-        for row in _rows(conn, and_(chain, AuditEntry.seq >= start)):
+        first_at: str | None = None
+        group: list[Raw] = []
+        for row in _rows(conn, columns, and_(chain, AuditEntry.seq >= start)):
             if first_at is None:
-                first_at = row["at"]
-            if group and row["seq"] != group[0]["seq"]:
+                first_at = row[_AT]
+            if group and row[_SEQ] != group[0][_SEQ]:
                 settle(group)
                 group = []
             group.append(row)
         if group:
             settle(group)
         # Entries outside the chain: written by the central database itself (hashed), or
-        # recorded before the chain began; any other is an insertion.
-        loose = select(*_COLUMNS).where(chain, AuditEntry.seq.is_(None))
-        if first_at is not None and last is not None:
-            loose = loose.where(AuditEntry.at >= first_at)
-        for row in conn.execute(loose.order_by(AuditEntry.at)).mappings():
-            if row["entry_hash"] is None and (first_at is None or row["at"] < first_at):
-                continue  # before the chain began (migration 0018)
+        # recorded before the chain began (migration 0018); any other is an insertion.
+        loose = select(*columns).where(chain, AuditEntry.seq.is_(None))
+        since = (
+            datetime.strptime(first_at, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+            if first_at is not None
+            else None
+        )
+        if last is not None and since is not None:
+            loose = loose.where(AuditEntry.at >= since)
+        elif since is not None:
+            loose = loose.where(or_(AuditEntry.entry_hash.is_not(None), AuditEntry.at >= since))
+        else:
+            loose = loose.where(AuditEntry.entry_hash.is_not(None))
+        for row in conn.execute(loose.order_by(AuditEntry.at)):
             checked += 1
-            if row["action"] in CENTRAL_MADE and row["entry_hash"] == hash_of_row(row):
+            if row[_ACTION] in CENTRAL_MADE and row[_HASH] is not None and _sound(row):
                 continue
             raise _Break(None, f"插入了不属于审计链的记录{_describe(row)}")
     except _Break as brk:
@@ -393,14 +458,8 @@ def verify(
         checked, bad_seq, problem = _check_chain(conn, chain, last)
         total += checked
         if problem:
-            return ChainReport(
-                False,
-                total,
-                f"{_chain_label(chain, names)}：{problem}",
-                bad_seq,
-                chain,
-                len(chains),
-            )
+            label = _chain_label(chain, names)
+            return ChainReport(False, total, f"{label}：{problem}", bad_seq, chain, len(chains))
     return ChainReport(True, total, "", None, None, len(chains))
 
 
