@@ -181,23 +181,38 @@ def chain_head(
     return int(row[0]), str(row[1])
 
 
+_HEADS = "audit_chain_heads"  # session.info: (the transaction, {chain: (seq, hash)})
+
+
 def append_fields(session: Session, entry: AuditEntry) -> None:
     """Number and hash ``entry`` (added to ``session``, not yet flushed) as the next of its
-    counter's chain, in the session's transaction."""
-    with session.no_autoflush:
-        _lock_chain(session.connection(), entry.counter_id)
-        head = chain_head(session, entry.counter_id)
-        # Entries of this chain added in this session and not flushed yet come after the head.
-        for other in session.new:
-            if (
-                other is not entry
-                and isinstance(other, AuditEntry)
-                and other.counter_id == entry.counter_id
-                and other.seq is not None
-                and other.entry_hash is not None
-                and (head is None or other.seq > head[0])
-            ):
-                head = (other.seq, other.entry_hash)
+    counter's chain, in the session's transaction. The first entry of a chain in a
+    transaction takes the lock and reads the head; the lock holds until the transaction
+    ends, so the next ones continue from it without a query."""
+    connection = session.connection()  # begins the transaction, if not yet begun
+    transaction = session.get_transaction()
+    cached = session.info.get(_HEADS)
+    if cached is None or cached[0] is not transaction:
+        cached = (transaction, {})
+        session.info[_HEADS] = cached
+    heads: dict[uuid.UUID | None, tuple[int, str] | None] = cached[1]
+    if entry.counter_id in heads:
+        head = heads[entry.counter_id]
+    else:
+        with session.no_autoflush:
+            _lock_chain(connection, entry.counter_id)
+            head = chain_head(session, entry.counter_id)
+            # Entries of this chain added without record() and not flushed yet follow it.
+            for other in session.new:
+                if (
+                    other is not entry
+                    and isinstance(other, AuditEntry)
+                    and other.counter_id == entry.counter_id
+                    and other.seq is not None
+                    and other.entry_hash is not None
+                    and (head is None or other.seq > head[0])
+                ):
+                    head = (other.seq, other.entry_hash)
     entry.seq = 1 if head is None else head[0] + 1
     entry.prev_hash = GENESIS if head is None else head[1]
     entry.entry_hash = entry_hash(
@@ -214,6 +229,7 @@ def append_fields(session: Session, entry: AuditEntry) -> None:
         seq=entry.seq,
         prev_hash=entry.prev_hash,
     )
+    heads[entry.counter_id] = (entry.seq, entry.entry_hash)
 
 
 def central_made(values: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, delete, func, select, update
 
 from hall_app.app import HallApp, build_app
+from hall_app.cli import main as cli_main
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.models import AuditAlert, AuditEntry, SyncOutbox
@@ -49,7 +50,12 @@ def _alerts(central: Engine) -> list[tuple[str, object]]:
 
 
 def test_the_central_audit_log_is_append_only(
-    central: Engine, counter: HallApp, clock: FakeClock
+    central: Engine,
+    central_url: str,
+    counter: HallApp,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     clerk = counter.auth.log_in("clerk1", DEMO_PASSWORD)
     _record(counter.db, 5, clerk)
@@ -97,3 +103,10 @@ def test_the_central_audit_log_is_append_only(
     assert kinds.count("central_update") == 1 and kinds.count("central_delete") == left
     assert all("试图删除" in d and "已拒绝" in d for d in details)
     assert audit_chain.verify(central).ok
+    # hall-app audit verify --central: whole, and the refused attempts listed.
+    monkeypatch.setenv("HALL_CENTRAL_URL", central_url)
+    db_url = counter.db.engine.url.render_as_string(hide_password=False)
+    assert cli_main(["--db", db_url, "audit", "verify", "--central"]) == 0
+    out = capsys.readouterr().out
+    assert "中心数据库审计链完整" in out and "中心审计记录被试图删除" in out
+    assert cli_main(["--db", db_url, "audit", "verify"]) == 1  # the counter's edited copy
