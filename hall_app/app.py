@@ -25,6 +25,7 @@ from hall_app.domain.errors import StorageError
 from hall_app.keyfile import keys_at_start
 from hall_app.services.account_changes import AccountChangeService
 from hall_app.services.approvals import ApprovalService
+from hall_app.services.audit_chain import AuditChainService
 from hall_app.services.auth import AuthService
 from hall_app.services.billing_run import BillingRunService
 from hall_app.services.bills import BillService
@@ -100,6 +101,7 @@ class HallApp:
     bills: BillService  # 缴费: unpaid bills, their history, paying them
     billing: BillingRunService  # 出账 and 欠费停机 (the central database's monthly run)
     sensitive_views: SensitiveViewService  # 敏感信息查看记录: who saw full ID and phone numbers
+    audit_chain: AuditChainService  # the audit chain's check at start and its alerts
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -272,4 +274,5 @@ def build_app(
         bills=BillService(db, settings.rules, clock, shared_segments=shared, link=link),
         billing=BillingRunService(db, settings.rules, clock),
         sensitive_views=SensitiveViewService(db, clock),
+        audit_chain=AuditChainService(db, clock, settings.audit_verify_last),
     )

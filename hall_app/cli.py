@@ -28,6 +28,7 @@ COMMANDS = (
     "import",
     "report",
     "keys",
+    "audit",
 )
 
 
@@ -92,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hall_app.keys_cli import add_parser as add_keys_parser
 
     add_keys_parser(sub)
+    from hall_app.audit_cli import add_parser as add_audit_parser
+
+    add_audit_parser(sub)
     return parser
 
 
@@ -142,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             from hall_app.billing_cli import billing
 
             return billing(engine, settings, args)
+        if args.command == "audit":
+            from hall_app.audit_cli import audit_command
+
+            return audit_command(engine, settings, args)
         build_parser().print_help()
         return 2
     except HallError as exc:

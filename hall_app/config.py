@@ -143,6 +143,9 @@ class Settings:
     demo: bool = False
     # The hall's data keys (HALL_KEY_FILE, TOML key_file): owner-only, never in the database.
     key_file: Path = field(default_factory=default_key_file)
+    # At start the app verifies each audit chain's last N entries (HALL_AUDIT_VERIFY_LAST,
+    # TOML audit_verify_last; 0 skips it); a break warns the next supervisor to log in.
+    audit_verify_last: int = 2000
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, db_url: str | None = None) -> Settings:
@@ -173,6 +176,12 @@ class Settings:
             if flag is None:
                 raise ValueError(f"HALL_DEMO 应为 1 或 0，实际为 “{env['HALL_DEMO']}”")
             settings = replace(settings, demo=flag)
+        if env.get("HALL_AUDIT_VERIFY_LAST"):
+            given = env["HALL_AUDIT_VERIFY_LAST"]
+            last = int(given) if given.strip().isdigit() else -1
+            if last < 0:
+                raise ValueError(f"HALL_AUDIT_VERIFY_LAST 应为不小于 0 的整数，实际为 “{given}”")
+            settings = replace(settings, audit_verify_last=last)
         if db_url:
             settings = replace(settings, db_url=db_url)
         return settings
@@ -194,5 +203,6 @@ class Settings:
             key_file=path.parent / Path(data["key_file"]).expanduser()
             if "key_file" in data
             else self.key_file,
+            audit_verify_last=int(data.get("audit_verify_last", self.audit_verify_last)),
             rules=replace(self.rules, **rules_data),
         )
