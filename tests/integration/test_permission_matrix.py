@@ -35,6 +35,8 @@ P = Permission
 OPEN: dict[str, str] = {
     "auth.log_out": "records that one leaves the counter: refusing it would keep a login open",
     "staff.change_own_password": "a reset password must be changed before any other work",
+    "auth.lock_session": "locking the counter must never be refused (it only hides the screen)",
+    "auth.unlock_session": "the staff member's own password decides, as at login",
 }
 
 # What each method checks first (all its checks are recorded; the first decides).
@@ -48,6 +50,8 @@ DECLARED: dict[str, Permission] = {
     "account_changes.resume": P.ORDER_CREATE,
     "account_changes.suspend": P.ORDER_CREATE,
     "approvals.decide": P.APPROVE,
+    "audit_chain.acknowledge": P.APPROVE,
+    "audit_chain.alerts": P.APPROVE,
     "approvals.decided_today": P.APPROVE,
     "approvals.get": P.ORDER_CREATE,
     "approvals.inbox": P.APPROVE,
