@@ -32,11 +32,12 @@ DEMO_TODAY = date(2026, 11, 24)
 TRIALS_PER_COPY = 10  # a fresh copy of the demo database after so many trials
 
 
-def keys_file(work: Path) -> Path:
-    """The data keys every worker seals and opens with (made once per work folder)."""
+def keys_file(work: Path, given: Path | None = None) -> Path:
+    """The data keys every worker seals and opens with: ``given`` (the keys the template was
+    sealed with), or made once per work folder."""
     from hall_app.db import crypto
 
-    path = work / "soak-keys.json"
+    path = given or work / "soak-keys.json"
     if not path.exists():
         path.write_text(crypto.DataKeys.generate().to_json())
         path.chmod(0o600)
@@ -197,11 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "soak")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--json", type=Path, help="write the counts here")
+    parser.add_argument(
+        "--template", type=Path, help="a demo database to copy (default: built once in --work)"
+    )
+    parser.add_argument("--keys", type=Path, help="its data keys (JSON, crypto.DataKeys)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
-    keys = keys_file(args.work)
-    template = demo_template(args.work)
+    keys = keys_file(args.work, args.keys)
+    template = args.template or demo_template(args.work)
     results: dict[str, object] = {}
     failed = False
     started = time.monotonic()

@@ -83,19 +83,28 @@ class Findings:
 
 
 def check_database(
-    path: Path, base: Baseline, completed: Iterable[str] = (), *, chain: bool = True
+    path: Path,
+    base: Baseline,
+    completed: Iterable[str] = (),
+    *,
+    chain: bool = True,
+    counter: str | None = None,
 ) -> Findings:
     """Every check on the counter database at ``path``; ``completed`` are the order numbers a
-    process reported complete before it was killed (each must be there, whole)."""
+    process reported complete before it was killed (each must be there, whole).
+
+    A synced ``counter`` (its window code) holds mirrored copies of what other counters did
+    to shared rows (a bill they paid, their invoice blocks): its own invoice blocks are
+    checked here, and the money that moved is checked on the central database."""
     found = Findings()
     conn = connect(path)
     try:
         _integrity(conn, found)
         _orders(conn, base, found)
         _reported(conn, completed, found)
-        _resources(conn, base, found)
+        _resources(conn, base, found, money=counter is None)
         _doubles(conn, base, found)
-        _invoice_numbers(conn, found)
+        _invoice_numbers(conn, found, counter)
     finally:
         conn.close()
     if chain:
@@ -217,7 +226,7 @@ def _reported(conn: sqlite3.Connection, completed: Iterable[str], found: Finding
             found.add(f"{no} was reported complete but is {'missing' if row is None else row[0]}")
 
 
-def _resources(conn: sqlite3.Connection, base: Baseline, found: Findings) -> None:
+def _resources(conn: sqlite3.Connection, base: Baseline, found: Findings, money: bool) -> None:
     """No number, SIM, handset, bill or balance changed without a completed order."""
     sold = {
         r[0]: r[1]
@@ -247,6 +256,12 @@ def _resources(conn: sqlite3.Connection, base: Baseline, found: Findings) -> Non
     ):
         if status != base.devices.get(str(unit_id)) and order_state != "completed":
             found.add(f"handset {unit_id} is {status} without an order")
+    if money:
+        _money(conn, base, found)
+
+
+def _money(conn: sqlite3.Connection, base: Baseline, found: Findings) -> None:
+    """No bill paid and no balance raised but by an order's settlement or movement."""
     settled: dict[str, int] = {}
     for bill_id, amount in conn.execute(
         "SELECT bill_id, amount_fen FROM bill_settlements WHERE rowid > ?",
@@ -300,9 +315,13 @@ def _doubles(conn: sqlite3.Connection, base: Baseline, found: Findings) -> None:
             found.add(f"{what}: {row[0]} ×{row[1]}")
 
 
-def _invoice_numbers(conn: sqlite3.Connection, found: Findings) -> None:
-    """Each segment's numbers given out are used exactly once, from first_seq on, no gap."""
-    for seg in conn.execute("SELECT id, first_seq, next_seq FROM invoice_segments").fetchall():
+def _invoice_numbers(conn: sqlite3.Connection, found: Findings, counter: str | None) -> None:
+    """Each segment's numbers given out are used exactly once, from first_seq on, no gap (a
+    synced counter: the blocks leased to it)."""
+    sql = "SELECT id, first_seq, next_seq FROM invoice_segments"
+    if counter is not None:
+        sql += f" WHERE counter_id = (SELECT id FROM counters WHERE code = '{int(counter):02d}')"
+    for seg in conn.execute(sql).fetchall():
         seqs = sorted(
             int(r[0][-15:])
             for r in conn.execute("SELECT invoice_no FROM invoices WHERE segment_id = ?", (seg[0],))

@@ -7,6 +7,7 @@ import contextlib
 import os
 import select
 import signal
+import sys
 import time
 import traceback
 from collections import Counter
@@ -82,6 +83,8 @@ class Worker:
 
     def __init__(self, args: list[str], stderr: Path) -> None:
         read_fd, write_fd = os.pipe()
+        sys.stdout.flush()  # else the child would write the parent's buffered lines again
+        sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             code = 70
