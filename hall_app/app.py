@@ -21,6 +21,7 @@ from hall_app.devices.scanner import SimScanner
 from hall_app.domain.errors import StorageError
 from hall_app.services.account_changes import AccountChangeService
 from hall_app.services.approvals import ApprovalService
+from hall_app.services.audit_chain import AuditChainService
 from hall_app.services.auth import AuthService
 from hall_app.services.billing_run import BillingRunService
 from hall_app.services.bills import BillService
@@ -94,6 +95,7 @@ class HallApp:
     cancellations: CancellationService  # 销户
     bills: BillService  # 缴费: unpaid bills, their history, paying them
     billing: BillingRunService  # 出账 and 欠费停机 (the central database's monthly run)
+    audit_chain: AuditChainService  # the audit chain's check at start and its alerts
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
 
     def close(self) -> None:
@@ -246,4 +248,5 @@ def build_app(
         ),
         bills=BillService(db, settings.rules, clock, shared_segments=shared, link=link),
         billing=BillingRunService(db, settings.rules, clock),
+        audit_chain=AuditChainService(db, clock, settings.audit_verify_last),
     )

@@ -25,6 +25,7 @@ COMMANDS = (
     "workorder",
     "import",
     "report",
+    "audit",
 )
 
 
@@ -86,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hall_app.billing_cli import add_parser as add_billing_parser
 
     add_billing_parser(sub)
+    from hall_app.audit_cli import add_parser as add_audit_parser
+
+    add_audit_parser(sub)
     return parser
 
 
@@ -124,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
             from hall_app.billing_cli import billing
 
             return billing(engine, settings, args)
+        if args.command == "audit":
+            from hall_app.audit_cli import audit_command
+
+            return audit_command(engine, settings, args)
         build_parser().print_help()
         return 2
     except HallError as exc:

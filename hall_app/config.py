@@ -135,6 +135,9 @@ class Settings:
     # Demo mode (HALL_DEMO=1, set by `make run`): today's queue is topped up at start, new
     # customers take tickets while the app runs, and F9 on the SIM page scans a free test SIM.
     demo: bool = False
+    # At start the app verifies each audit chain's last N entries (HALL_AUDIT_VERIFY_LAST,
+    # TOML audit_verify_last; 0 skips it); a break warns the next supervisor to log in.
+    audit_verify_last: int = 2000
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, db_url: str | None = None) -> Settings:
@@ -163,6 +166,12 @@ class Settings:
             if flag is None:
                 raise ValueError(f"HALL_DEMO 应为 1 或 0，实际为 “{env['HALL_DEMO']}”")
             settings = replace(settings, demo=flag)
+        if env.get("HALL_AUDIT_VERIFY_LAST"):
+            given = env["HALL_AUDIT_VERIFY_LAST"]
+            last = int(given) if given.strip().isdigit() else -1
+            if last < 0:
+                raise ValueError(f"HALL_AUDIT_VERIFY_LAST 应为不小于 0 的整数，实际为 “{given}”")
+            settings = replace(settings, audit_verify_last=last)
         if db_url:
             settings = replace(settings, db_url=db_url)
         return settings
@@ -180,5 +189,6 @@ class Settings:
             db_url=data.get("db_url", self.db_url),
             hall_code=data.get("hall_code", self.hall_code),
             counter_code=data.get("counter_code", self.counter_code),
+            audit_verify_last=int(data.get("audit_verify_last", self.audit_verify_last)),
             rules=replace(self.rules, **rules_data),
         )

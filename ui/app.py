@@ -97,6 +97,9 @@ class Session:
         self.window.logout_requested.connect(self._logout)
         self.window.show()
         self.window.customers.focus_query()
+        from ui.audit_alerts import warn_supervisor
+
+        warn_supervisor(self.hall, self.login.actor, self.ops, self.window)
         # What start-up and login built (modules, mappers, the catalog, the window) lives as
         # long as the app: move it out of the collector's reach, so a full collection during
         # the day walks only what the day allocates (an 80 ms pause on the GUI thread before,
@@ -172,6 +175,7 @@ def _open_database(settings: Settings) -> HallApp:
     from hall_app.app import build_app
 
     hall = build_app(settings)
+    hall.audit_chain.check_at_start()  # a break waits for the next supervisor to log in
     if settings.demo:  # a demo database built on an earlier day gets today's queue
         from hall_app.demo.today import top_up_slots, top_up_todays_queue
 

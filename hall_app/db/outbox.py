@@ -63,11 +63,16 @@ def _trigger_sql(table: str, when: str) -> str:
     )
 
 
+# Append-only: a new row is queued, a change is not (an audit entry edited at the counter must
+# never overwrite the central copy; the central database refuses it anyway, migration 0018).
+APPEND_ONLY = frozenset({"audit_log"})
+
+
 def create_triggers(conn: Connection, tables: Iterable[str]) -> None:
     if conn.dialect.name != "sqlite":
         return  # the central database has no outbox of its own
     for table in tables:
-        for when in ("INSERT", "UPDATE"):
+        for when in ("INSERT",) if table in APPEND_ONLY else ("INSERT", "UPDATE"):
             conn.execute(text(_trigger_sql(table, when)))
 
 

@@ -100,6 +100,8 @@ LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "audit_log.entity_id": "操作对象编号",
         "audit_log.prev_hash": "前一条审计哈希",
         "audit_log.entry_hash": "审计哈希",
+        "audit_alerts.kind": "审计警告类型",
+        "audit_alerts.detail": "审计警告详情",
         "queue_tickets.ticket_no": "排队号",
         "subscriptions.service_number": "业务号码",
         "subscriptions.address": "装机地址",

@@ -132,6 +132,14 @@ def render_z_report(z: ZReportView, *, copy_no: int = 1, reprint_reason: str = "
     if c_["signed_off_by"]:
         pair("主管签认", f"{c_['signed_off_by']}（{c_['approval']}）")
     pair("X 报表 / 点钞", f"日结前查看 X 报表 {c_['x_reports']} 次，点钞 {c_['counts_made']} 次")
+    if "audit_head" in c_:  # Z reports made before the audit chain have none
+        head = c_["audit_head"]
+        pair(
+            "审计链头",
+            f"第 {head['seq']} 条，哈希 {head['hash'][:16]}（日结时）"
+            if head
+            else "本窗口尚无审计记录",
+        )
 
     heading("五、撤销与退款")
     if not c_["voids"]:

@@ -31,7 +31,7 @@ from hall_app.db.text_limits import check_value
 from hall_app.domain.errors import NotFound, StorageError, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.till import z_ref
-from hall_app.services import audit
+from hall_app.services import audit, audit_chain
 from hall_app.services.actor import Actor
 from hall_app.services.documents import DocumentKind, PrintedDocument
 from hall_app.services.tills import (
@@ -115,21 +115,24 @@ class TillReports:
             ).all()
         )
 
+        # The counter's audit chain head at the close, printed on the Z report: it anchors
+        # the day (an entry deleted or rewritten before it is found against the paper).
+        head = audit_chain.chain_head(session, till.counter_id)
+
         def content(z_no: int) -> str:
-            return json.dumps(
-                z_content(
-                    session,
-                    till,
-                    z_no=z_no,
-                    made_at=now,
-                    closed_by=actor.full_name,
-                    signed_off_by=signer,
-                    approval=how,
-                    x_reports=int(tallies.get("cash_session.x_report", 0)),
-                    counts_made=int(tallies.get("cash_session.count", 0)),
-                ),
-                ensure_ascii=False,
+            frozen = z_content(
+                session,
+                till,
+                z_no=z_no,
+                made_at=now,
+                closed_by=actor.full_name,
+                signed_off_by=signer,
+                approval=how,
+                x_reports=int(tallies.get("cash_session.x_report", 0)),
+                counts_made=int(tallies.get("cash_session.count", 0)),
             )
+            frozen["audit_head"] = None if head is None else {"seq": head[0], "hash": head[1]}
+            return json.dumps(frozen, ensure_ascii=False)
 
         if self._link is None:
             z_no = (

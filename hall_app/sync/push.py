@@ -28,6 +28,10 @@
   central database adds when it arrives (a trigger of migration 0017). A subscription new to
   the central database goes in with its balances less this counter's movements of it, which
   follow it and add them back (hall_app/services/balances.py).
+- **The audit log is append-only centrally** (migration 0018): a pushed entry the central
+  database holds already changes nothing there; one that differs from the central copy (edited
+  at the counter) is flagged in ``audit_alerts``. Entries the central database writes itself
+  are hashed but stand outside the counters' chains (``audit_chain.central_made``).
 - **A dead link stops the round**: what was not sent stays pending for the next round.
 """
 
@@ -74,7 +78,7 @@ from hall_app.domain.enums import (
 )
 from hall_app.domain.errors import StorageError
 from hall_app.domain.masking import mask_phone
-from hall_app.services import audit
+from hall_app.services import audit, audit_chain
 from hall_app.services.balances import movement_sums
 from hall_app.sync.bill_totals import BILL_TABLES, settle_bill_totals
 
@@ -158,6 +162,7 @@ LEASES = frozenset({"lease_counter_id", "lease_until"})  # the central database'
 CLASH_NS = uuid.UUID("6f1d8a52-3c4e-4b8e-9a51-2f0c7d9e1b44")
 # Last writer wins on these, and an edit that gave way is audited centrally.
 LWW_AUDITED = frozenset({"customers"})
+AUDIT_LOG = "audit_log"  # append-only centrally: see _append_audit
 NOT_COMPARED = frozenset({"id", "created_at", "updated_at"})
 # The central database's to keep: changed there only by the movements that arrive.
 BALANCES = ("balance_fen", "bonus_fen")
@@ -400,6 +405,9 @@ class Pusher:
         return ok, bad
 
     def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if table.name == AUDIT_LOG:
+            self._append_audit(conn, table, rows)
+            return
         if table.name in LWW_AUDITED:
             self._upsert_audited(conn, table, rows)
             return
@@ -452,6 +460,47 @@ class Pusher:
                 continue  # ours there too, in a newer state
             self._clashes.append(Clash(table.name, row, there, row["status"] in SOLD[table.name]))
 
+    def _append_audit(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Append-only: a new entry goes in; one the central database holds stays as it is
+        there, and a copy that differs from it (edited at the counter) is flagged for a
+        supervisor. Nothing of the entry's content goes into the flag but its number."""
+        held = {
+            r["id"]: r
+            for r in conn.execute(
+                select(table).where(table.c.id.in_([r["id"] for r in rows]))
+            ).mappings()
+        }
+        new = [r for r in rows if r["id"] not in held]
+        if new:
+            conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=["id"]), new)
+        now = self._clock()
+        flags = []
+        for row in rows:
+            there = held.get(row["id"])
+            if there is None:
+                continue
+            pushed, kept = audit_chain.hash_of_row(row), audit_chain.hash_of_row(there)
+            if pushed == kept and row["entry_hash"] == there["entry_hash"]:
+                continue  # a retry of what arrived already
+            flags.append(
+                {
+                    "id": uuid.uuid5(CLASH_NS, f"audit-resent:{row['id']}:{pushed}"),
+                    "detected_at": now,
+                    "kind": "resent_changed",
+                    "counter_id": there["counter_id"],
+                    "entry_id": row["id"],
+                    "seq": there["seq"],
+                    "detail": (
+                        f"窗口发送的审计记录（第 {there['seq'] or '?'} 条，{there['action']}）"
+                        "与中心数据库已存的不同：该记录在窗口被修改过。中心副本保留，未被覆盖"
+                    ),
+                }
+            )
+        if flags:
+            log.warning("sync: %d audit entries resent changed; central copies kept", len(flags))
+            alerts = Base.metadata.tables["audit_alerts"]
+            conn.execute(pg_insert(alerts).on_conflict_do_nothing(index_elements=["id"]), flags)
+
     def _upsert_audited(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         """Last writer wins; an edit of this counter's that gives way to a newer central copy
         is audited centrally (in the same transaction) and the central copy comes back."""
@@ -476,20 +525,22 @@ class Pusher:
             if not fields:
                 continue
             entries.append(
-                {
-                    "id": uuid.uuid5(CLASH_NS, f"lww:{there['id']}:{mine['updated_at']}"),
-                    "created_at": now,
-                    "updated_at": now,
-                    "at": now,
-                    "staff_id": None,
-                    "actor_name": "同步：后写为准",
-                    "counter_id": self._counter_id,
-                    "action": "sync.edit_superseded",
-                    "entity": table.name.rstrip("s"),
-                    "entity_id": str(there["id"]),
-                    "before": {"fields": fields, "edited_at": mine["updated_at"].isoformat()},
-                    "after": {"kept": "central", "edited_at": there["updated_at"].isoformat()},
-                }
+                audit_chain.central_made(
+                    {
+                        "id": uuid.uuid5(CLASH_NS, f"lww:{there['id']}:{mine['updated_at']}"),
+                        "created_at": now,
+                        "updated_at": now,
+                        "at": now,
+                        "staff_id": None,
+                        "actor_name": "同步：后写为准",
+                        "counter_id": self._counter_id,
+                        "action": "sync.edit_superseded",
+                        "entity": table.name.rstrip("s"),
+                        "entity_id": str(there["id"]),
+                        "before": {"fields": fields, "edited_at": mine["updated_at"].isoformat()},
+                        "after": {"kept": "central", "edited_at": there["updated_at"].isoformat()},
+                    }
+                )
             )
             self._superseded.append(
                 (fetch_with_parents(conn, table, dict(there)), mine["updated_at"])

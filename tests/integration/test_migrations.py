@@ -72,6 +72,7 @@ EXPECTED_TABLES = {
     "print_records",
     "service_tickets",
     "audit_log",
+    "audit_alerts",
     "bills",
     "balance_movements",
     "bill_items",
@@ -184,7 +185,10 @@ def test_the_counter_queues_every_change_of_a_synced_table(tmp_path: Path) -> No
                 .scalars()
                 .all()
             )
-        assert len(triggers) == 2 * len(synced_tables())
+        # Every synced table queues its inserts and updates; the audit log only its inserts.
+        assert len(triggers) == 2 * len(synced_tables()) - 1
+        assert "trg_outbox_insert_audit_log" in triggers
+        assert "trg_outbox_update_audit_log" not in triggers
     finally:
         db.dispose()
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import configure_mappers
 
-from hall_app.db.models.audit import AuditEntry
+from hall_app.db.models.audit import AuditAlert, AuditEntry
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.billing import (
     CashMovement,
@@ -59,6 +59,7 @@ configure_mappers()
 
 __all__ = [
     "Approval",
+    "AuditAlert",
     "AuditEntry",
     "BalanceMovement",
     "Base",

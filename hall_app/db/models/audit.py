@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hall_app.db.models.base import Base, SyncedMixin
@@ -34,3 +34,25 @@ class AuditEntry(SyncedMixin, Base):
     seq: Mapped[int | None]
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     entry_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditAlert(Base):
+    """A break of the audit chain, or an attempt on the central database to change or delete
+    an audit entry (refused): kept for a supervisor until acknowledged. Not synced: each
+    database keeps its own (the central one's are read by ``hall-app audit verify --central``
+    and by a supervisor's desk while the counter is online)."""
+
+    __tablename__ = "audit_alerts"
+    __table_args__ = (Index("ix_audit_alerts_open", "acknowledged_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    detected_at: Mapped[datetime]
+    # chain_break (verify found it), central_update / central_delete (refused by the central
+    # database's trigger), resent_changed (a counter pushed an entry it holds otherwise).
+    kind: Mapped[str] = mapped_column(String(24))
+    counter_id: Mapped[uuid.UUID | None]  # the chain concerned (no key: any counter's)
+    entry_id: Mapped[uuid.UUID | None]
+    seq: Mapped[int | None]
+    detail: Mapped[str] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
