@@ -110,6 +110,11 @@ class Orders:
         self.rng = rng
         self.png = signature_png()
 
+    def _unleased(self, column: str) -> str:
+        """Stock not leased to another counter (a synced counter sells its own leases too)."""
+        mine = self.clerk.counter_id
+        return f"({column} IS NULL OR {column} = '{mine.hex}')" if mine else f"{column} IS NULL"
+
     def _pick(self, sql: str, **params: Any) -> Any:
         with self.hall.db.connect() as conn:
             rows = conn.execute(text(sql + f" LIMIT {CONTEND}"), params).all()
@@ -123,8 +128,8 @@ class Orders:
             "ORDER BY abs(random()) % 97"  # a handful of customers, a different one each time
         )
         sim = self._pick(
-            "SELECT iccid FROM sim_cards WHERE status = 'in_stock' AND lease_counter_id IS NULL "
-            "ORDER BY iccid"
+            "SELECT iccid FROM sim_cards WHERE status = 'in_stock' "
+            f"AND {self._unleased('lease_counter_id')} ORDER BY iccid"
         )
         numbers = self.hall.numbers.find_numbers(self.clerk, NumberFilter(tier_code=""))
         if customer is None or sim is None or not numbers:
@@ -147,8 +152,8 @@ class Orders:
     def handset(self) -> str | None:
         unit = self._pick(
             "SELECT d.imei, d.product_id FROM devices d JOIN products p ON p.id = d.product_id "
-            "WHERE d.status IN ('in_stock', 'returned') AND d.lease_counter_id IS NULL "
-            "AND p.active ORDER BY d.imei"
+            "WHERE d.status IN ('in_stock', 'returned') "
+            f"AND {self._unleased('d.lease_counter_id')} AND p.active ORDER BY d.imei"
         )
         customer = self._pick(
             "SELECT id FROM customers WHERE kind = 'individual' AND guardian_id IS NULL "

@@ -164,3 +164,15 @@ def test_a_message_a_clerk_cannot_act_on_is_flagged() -> None:
     assert told.moment == "mid-transaction"
     assert clear_message("号码：19002410186 已被其他窗口预占或已使用，请另选号码")
     assert not clear_message("(sqlite3.OperationalError) 数据库")
+
+
+def test_the_checks_name_an_altered_audit_entry(soaked: tuple[Path, Baseline, list[str]]) -> None:
+    path, base, made = soaked
+    assert check_database(path, base, made).chain_checked > 0
+    _damage(
+        path,
+        "UPDATE audit_log SET actor_name = actor_name || 'x' WHERE rowid = "
+        "(SELECT max(rowid) FROM audit_log WHERE seq IS NOT NULL)",
+    )
+    problems = check_database(path, base, made).problems
+    assert any(p.startswith("audit chain:") for p in problems), problems
