@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import json
 import random
+import statistics
 import sys
 import time
 from datetime import date
@@ -90,6 +91,7 @@ def kill_trials(
     base = Baseline.take(template)
     db = work / "trial.sqlite3"
     completed: list[str] = []
+    seen: list[float] = []  # how long the last orders took
     for i in range(trials):
         if i % TRIALS_PER_COPY == 0:
             fresh_copy(template, db)
@@ -102,12 +104,15 @@ def kill_trials(
             worker.run_for(rng.uniform(0.0, 0.4))
         else:
             worker.wait_ready()
-            worker.run_for(rng.uniform(0.0, max_delay_s))
+            # up to a few orders' time (a loaded machine takes longer per order)
+            spell = max(max_delay_s, min(10.0, 4 * statistics.median(seen or [0.0])))
+            worker.run_for(rng.uniform(0.0, spell))
         moment = worker.told.moment
         worker.kill()
         tally.trials += 1
         tally.moments[moment] += 1
         tally.told(worker.told)
+        seen = (seen + worker.told.order_seconds)[-50:]
         completed.extend(worker.told.completed)
         found = check_database(db, base, completed)
         tally.checked(f"trial {i + 1} (killed {moment})", found)

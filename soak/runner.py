@@ -32,6 +32,8 @@ class Told:
     raw: list[str] = field(default_factory=list)  # untyped, or a message a clerk can't act on
     last: str = ""  # the last marker: where the kill found it
     in_order: bool = False
+    order_seconds: list[float] = field(default_factory=list)  # each completed order, as seen
+    _began: float = 0.0
 
     def feed(self, line: str) -> None:
         mark, _, rest = line.partition(" ")
@@ -41,9 +43,11 @@ class Told:
             self.ended = True
         elif mark == "B":
             self.in_order = True
+            self._began = time.monotonic()
         elif mark == "E":
             kind, _, order_no = rest.partition(" ")
             self.completed.append(order_no)
+            self.order_seconds.append(time.monotonic() - self._began)
             self.by_kind[kind] += 1
             self.in_order = False
         elif mark in ("X", "N"):
