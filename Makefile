@@ -11,7 +11,7 @@ DEMO_CUSTOMERS ?= 20000
 DEMO_DAYS ?= 30
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY),xcb,offscreen)
 
-.PHONY: run kiosk reset-demo test system venv lint typecheck pytest demo screenshot bench clean
+.PHONY: run kiosk reset-demo test system venv lint typecheck pytest demo screenshot bench soak clean
 
 QUICK ?=
 
@@ -77,6 +77,13 @@ fuzz: venv
 # same-run baseline; `make bench QUICK=1` runs them all on a tiny database (the tests do).
 bench: system venv
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench $(if $(QUICK),--quick,)
+
+# Fault trials: 200 order-taking processes killed with SIGKILL at random moments, each followed
+# by every check; 4 processes on one SQLite file and 8 counters on one central PostgreSQL
+# (HALL_TEST_PG_URL or the local server) for a bounded time. `make soak TRIALS=20` for fewer.
+TRIALS ?= 200
+soak: system venv
+	$(PY) -m soak --trials $(TRIALS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
