@@ -1,4 +1,5 @@
-"""Writing audit entries inside the caller's unit of work."""
+"""Writing audit entries inside the caller's unit of work, each the next link of its counter's
+tamper-evident chain (hall_app/services/audit_chain.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hall_app.db.models import AuditEntry
+from hall_app.services import audit_chain
 from hall_app.services.actor import Actor
 
 
@@ -25,18 +27,20 @@ def record(
     actor_name: str | None = None,
     staff_id: uuid.UUID | None = None,
 ) -> None:
-    """Add an audit entry: who, when, what, before and after. Never holds unmasked IDs."""
-    session.add(
-        AuditEntry(
-            at=at,
-            # A script's actor (system_actor) is no staff member: audited by its name only.
-            staff_id=actor.staff_id if actor and not actor.is_system else staff_id,
-            actor_name=actor.username if actor else (actor_name or "system"),
-            counter_id=actor.counter_id if actor else None,
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id) if entity_id is not None else None,
-            before=before,
-            after=after,
-        )
+    """Add an audit entry: who, when, what, before and after. Never holds unmasked IDs.
+    It is numbered and hashed as the next of its counter's chain in this transaction."""
+    entry = AuditEntry(
+        id=uuid.uuid4(),
+        at=at,
+        # A script's actor (system_actor) is no staff member: audited by its name only.
+        staff_id=actor.staff_id if actor and not actor.is_system else staff_id,
+        actor_name=actor.username if actor else (actor_name or "system"),
+        counter_id=actor.counter_id if actor else None,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id) if entity_id is not None else None,
+        before=before,
+        after=after,
     )
+    audit_chain.append_fields(session, entry)
+    session.add(entry)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, local
 from hall_app.config import BusinessRules
+from hall_app.db import crypto
 from hall_app.db.engine import Database
 from hall_app.db.models import Counter, Hall, Staff
 from hall_app.db.text_limits import check_value
@@ -94,7 +94,8 @@ class AuthService:
         ).one_or_none()
         if staff is None or not staff.active:
             # What was typed is not stored: it may be a password typed into the wrong field.
-            digest = hashlib.sha256(username.encode()).hexdigest()[:12]
+            # A keyed HMAC (the hall's index key), so nobody can match it by guessing names.
+            digest = crypto.active().blind("username", username)[:16]
             self._verify(self._dummy(), password)  # as long as a real check takes
             audit.record(
                 session,
