@@ -25,6 +25,8 @@ COMMANDS = (
     "workorder",
     "import",
     "report",
+    "backup",
+    "restore",
 )
 
 
@@ -86,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hall_app.billing_cli import add_parser as add_billing_parser
 
     add_billing_parser(sub)
+    from hall_app.backup_cli import add_parsers as add_backup_parsers
+
+    add_backup_parsers(sub)
     return parser
 
 
@@ -120,6 +125,14 @@ def main(argv: list[str] | None = None) -> int:
             from hall_app.report_cli import daily_report
 
             return daily_report(engine, settings, args)
+        if args.command == "backup":
+            from hall_app.backup_cli import backup
+
+            return backup(engine, settings, args)
+        if args.command == "restore":
+            from hall_app.backup_cli import restore_file
+
+            return restore_file(settings, args)
         if args.command == "billing":
             from hall_app.billing_cli import billing
 
