@@ -10,8 +10,10 @@ from sqlalchemy import Engine
 
 from hall_app.clock import fmt_local, system_clock
 from hall_app.config import Settings
+from hall_app.db import crypto
 from hall_app.db.engine import Database
 from hall_app.db.migrate import upgrade_to_head
+from hall_app.keyfile import load_keys
 from hall_app.services.backup import BackupService, database_path, restore
 
 
@@ -65,6 +67,8 @@ def backup(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
 
 def restore_file(settings: Settings, args: argparse.Namespace) -> int:
     target = database_path(settings.db_url)
+    if crypto.installed() is None:
+        crypto.install(load_keys(settings.key_file, create=False))
     report = restore(Path(args.file), target, system_clock)
     print(
         f"已从备份恢复：{report.database}（备份时间 "

@@ -22,6 +22,10 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def default_key_file() -> Path:
+    return default_data_dir() / "hall-data.key"
+
+
 def default_db_url() -> str:
     return f"sqlite:///{default_data_dir() / 'hall.sqlite3'}"
 
@@ -140,6 +144,8 @@ class Settings:
     # (HALL_BACKUP_KEEP).
     backup_dir: Path | None = None
     backup_keep: int = 7
+    # The hall's data keys (HALL_KEY_FILE, TOML key_file): owner-only, never in the database.
+    key_file: Path = field(default_factory=default_key_file)
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, db_url: str | None = None) -> Settings:
@@ -157,6 +163,8 @@ class Settings:
             settings = replace(settings, counter_code=env["HALL_COUNTER"])
         if env.get("HALL_CENTRAL_URL"):
             settings = replace(settings, central_url=env["HALL_CENTRAL_URL"])
+        if env.get("HALL_KEY_FILE"):
+            settings = replace(settings, key_file=Path(env["HALL_KEY_FILE"]).expanduser())
         if env.get("HALL_ID_READER"):
             settings = replace(settings, id_reader=env["HALL_ID_READER"])
         if settings.id_reader not in ID_READERS:
@@ -196,7 +204,13 @@ class Settings:
             db_url=data.get("db_url", self.db_url),
             hall_code=data.get("hall_code", self.hall_code),
             counter_code=data.get("counter_code", self.counter_code),
-            backup_dir=Path(data["backup_dir"]) if "backup_dir" in data else self.backup_dir,
+            backup_dir=path.parent / Path(data["backup_dir"]).expanduser()
+            if "backup_dir" in data
+            else self.backup_dir,
             backup_keep=int(data.get("backup_keep", self.backup_keep)),
+            # A relative key file is beside the TOML file.
+            key_file=path.parent / Path(data["key_file"]).expanduser()
+            if "key_file" in data
+            else self.key_file,
             rules=replace(self.rules, **rules_data),
         )

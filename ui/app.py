@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from hall_app.config import Settings, default_data_dir
 from hall_app.domain.errors import HallError
+from hall_app.keyfile import DataKeyError
 from ui import messages
 from ui.fonts import MISSING_FONT_MESSAGE, apply_chinese_font, pick_chinese_font
 from ui.login.dialog import LoginDialog
@@ -152,7 +153,9 @@ def start_gui(
         login.set_auth(hall.auth, session.subtitle(), hall.staff)
 
     def failed(exc: HallError) -> None:
-        messages.error(login, exc.text, title="无法打开数据库")
+        # A missing or wrong data key is told as such (which file, what to do), never garbage.
+        title = "数据密钥错误" if isinstance(exc, DataKeyError) else "无法打开数据库"
+        messages.error(login, exc.text, title=title)
 
     def after() -> None:  # a typed refusal or a bug (already in the crash dialog): stop here
         if session.hall is None:

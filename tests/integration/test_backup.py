@@ -5,7 +5,10 @@ up, and a damaged, foreign or inconsistent backup is refused with nothing replac
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import cast
@@ -19,6 +22,7 @@ from hall_app.config import Settings
 from hall_app.db import crypto
 from hall_app.db.backup_file import BackupError, open_file, seal_file
 from hall_app.db.engine import Database, make_engine
+from hall_app.db.migrate import HEAD_REVISION
 from hall_app.db.models import AuditEntry
 from hall_app.demo.reference import DEMO_PASSWORD
 from hall_app.services.actor import Actor
@@ -102,7 +106,7 @@ def test_backup_then_restore_with_the_app_closed(
 
     clock.now += timedelta(minutes=5)
     report = restore(made.path, path, clock)
-    assert report.database == path and report.revision == "0018" and not report.migrated
+    assert report.database == path and report.revision == HEAD_REVISION and not report.migrated
     assert report.audit_checked > 0
     assert report.kept == path.with_name(f"{path.name}.replaced-20261124-100500")
     assert report.kept.exists()  # the replaced file, with the till opened after the backup
@@ -307,6 +311,21 @@ def test_backup_and_restore_commands(
     assert cli_main(["--db", url, "restore", str(made)]) == 0
     out = capsys.readouterr().out
     assert "已从备份恢复" in out and "被替换的数据库已保留为" in out
+    # The same commands as a process of their own, with the key file (HALL_KEY_FILE).
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "HALL_BACKUP_KEEP": "2"}
+    for command in (["backup"], ["restore", str(made)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "hall_app.cli", "--db", url, *command],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    assert "已从备份恢复" in done.stdout
+    assert len(list((path.parent / "backups").iterdir())) == 2
     assert cli_main(["--db", "postgresql://nobody@localhost/none", "backup"]) == 1
     assert "只能备份和恢复本机的 SQLite" in capsys.readouterr().err
 
