@@ -27,6 +27,7 @@ from hall_app.services.account_changes import AccountChangeService
 from hall_app.services.approvals import ApprovalService
 from hall_app.services.audit_chain import AuditChainService
 from hall_app.services.auth import AuthService
+from hall_app.services.backup import BackupService
 from hall_app.services.billing_run import BillingRunService
 from hall_app.services.bills import BillService
 from hall_app.services.calendar import CalendarService
@@ -103,8 +104,11 @@ class HallApp:
     sensitive_views: SensitiveViewService  # 敏感信息查看记录: who saw full ID and phone numbers
     audit_chain: AuditChainService  # the audit chain's check at start and its alerts
     sim_scanner: SimScanner | None = None  # one the app drives (the demo's); None: a keyboard
+    backups: BackupService | None = None  # the counter's own SQLite file; None: a server database
 
     def close(self) -> None:
+        if self.backups is not None:
+            self.backups.close()
         self.link.close()
         self.sync.close()
         self.db.dispose()
@@ -182,6 +186,18 @@ def build_app(
             ) from exc
     db = Database(engine)
     local = engine.dialect.name == "sqlite"
+    on_file = local and engine.url.database not in (None, "", ":memory:")
+    backups = (
+        BackupService(
+            db,
+            clock,
+            folder=settings.backup_dir,
+            keep=settings.backup_keep,
+            counter_code=settings.counter_code,
+        )
+        if on_file
+        else None
+    )
     link = CentralLink(settings.central_url if local else None)
     numbers = NumberService(db, settings.rules, clock, link)
     calendar = CalendarService(db, settings.rules)
@@ -217,6 +233,7 @@ def build_app(
             unsynced=lambda: sync.waiting() if sync.configured else 0,
             rules=settings.rules,
             link=link,
+            on_day_closed=backups.after_day_close if backups is not None else None,
         ),
         sync=sync,
         link=link,
@@ -275,4 +292,5 @@ def build_app(
         billing=BillingRunService(db, settings.rules, clock),
         sensitive_views=SensitiveViewService(db, clock),
         audit_chain=AuditChainService(db, clock, settings.audit_verify_last),
+        backups=backups,
     )

@@ -27,6 +27,8 @@ COMMANDS = (
     "workorder",
     "import",
     "report",
+    "backup",
+    "restore",
     "keys",
     "audit",
 )
@@ -90,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hall_app.billing_cli import add_parser as add_billing_parser
 
     add_billing_parser(sub)
+    from hall_app.backup_cli import add_parsers as add_backup_parsers
+
+    add_backup_parsers(sub)
     from hall_app.keys_cli import add_parser as add_keys_parser
 
     add_keys_parser(sub)
@@ -112,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
             from hall_app.keys_cli import keys_command
 
             return keys_command(engine, settings, args)
+        if args.command == "restore":
+            # Keys from the key file only: the database it replaces may be unreadable, and
+            # nothing may hold it open.
+            from hall_app.backup_cli import restore_file
+
+            return restore_file(settings, args)
         if args.command and crypto.installed() is None:
             # Before any migration: one seals customers' data with these keys.
             from hall_app.db.models import Base
@@ -142,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
             from hall_app.report_cli import daily_report
 
             return daily_report(engine, settings, args)
+        if args.command == "backup":
+            from hall_app.backup_cli import backup
+
+            return backup(engine, settings, args)
         if args.command == "billing":
             from hall_app.billing_cli import billing
 

@@ -141,6 +141,11 @@ class Settings:
     # Demo mode (HALL_DEMO=1, set by `make run`): today's queue is topped up at start, new
     # customers take tickets while the app runs, and F9 on the SIM page scans a free test SIM.
     demo: bool = False
+    # Encrypted backups of the counter's SQLite database (daily and at 日结): the folder (None:
+    # "backups" beside the database; HALL_BACKUP_DIR) and how many generations are kept
+    # (HALL_BACKUP_KEEP).
+    backup_dir: Path | None = None
+    backup_keep: int = 7
     # The hall's data keys (HALL_KEY_FILE, TOML key_file): owner-only, never in the database.
     key_file: Path = field(default_factory=default_key_file)
     # At start the app verifies each audit chain's last N entries (HALL_AUDIT_VERIFY_LAST,
@@ -171,6 +176,17 @@ class Settings:
             raise ValueError(
                 f"HALL_ID_READER 应为 {' / '.join(ID_READERS)}，实际为 “{settings.id_reader}”"
             )
+        if env.get("HALL_BACKUP_DIR"):
+            settings = replace(settings, backup_dir=Path(env["HALL_BACKUP_DIR"]))
+        if env.get("HALL_BACKUP_KEEP"):
+            try:
+                settings = replace(settings, backup_keep=int(env["HALL_BACKUP_KEEP"]))
+            except ValueError:
+                raise ValueError(
+                    f"HALL_BACKUP_KEEP 应为正整数，实际为 “{env['HALL_BACKUP_KEEP']}”"
+                ) from None
+        if settings.backup_keep < 1:
+            raise ValueError(f"备份保留份数 backup_keep 至少为 1，实际为 {settings.backup_keep}")
         if "HALL_DEMO" in env:
             flag = FLAG_VALUES.get(env["HALL_DEMO"].strip().lower())
             if flag is None:
@@ -199,6 +215,10 @@ class Settings:
             db_url=data.get("db_url", self.db_url),
             hall_code=data.get("hall_code", self.hall_code),
             counter_code=data.get("counter_code", self.counter_code),
+            backup_dir=path.parent / Path(data["backup_dir"]).expanduser()
+            if "backup_dir" in data
+            else self.backup_dir,
+            backup_keep=int(data.get("backup_keep", self.backup_keep)),
             # A relative key file is beside the TOML file.
             key_file=path.parent / Path(data["key_file"]).expanduser()
             if "key_file" in data

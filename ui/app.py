@@ -223,6 +223,8 @@ def _open_database(settings: Settings) -> HallApp:
 
     hall = build_app(settings)
     hall.audit_chain.check_at_start()  # a break waits for the next supervisor to log in
+    if hall.backups is not None:  # today's backup unless made already, and one after each 日结
+        hall.backups.start()
     if settings.demo:  # a demo database built on an earlier day gets today's queue
         from hall_app.demo.today import top_up_slots, top_up_todays_queue
 

@@ -188,8 +188,10 @@ class CashService(TillReports):
         unsynced: Callable[[], int] = lambda: 0,
         rules: BusinessRules | None = None,
         link: CentralLink | None = None,
+        on_day_closed: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
+        self._on_day_closed = on_day_closed  # after a till is closed (the counter's backup)
         self._clock = clock
         self._unsynced = unsynced  # records not yet at the central database
         self._rules = rules or BusinessRules()
@@ -484,4 +486,7 @@ class CashService(TillReports):
                 },
             )
             session.flush()
-            return till_view(session, till)
+            closed = till_view(session, till)
+        if self._on_day_closed is not None:
+            self._on_day_closed()
+        return closed

@@ -1,0 +1,114 @@
+"""A counter restored from a backup syncs with the hall's central PostgreSQL without doubling
+anything it had pushed; and (not yet) new work after the restore takes numbers nobody has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from hall_app.app import HallApp, build_app
+from hall_app.config import Settings
+from hall_app.db.engine import make_engine
+from hall_app.services.audit_chain import verify
+from hall_app.services.backup import database_path
+from hall_app.services.backup import restore as restore_backup
+from tests.conftest import CentralSnapshots, FakeClock, Snapshot
+from tests.integration.test_open_mobile import _request
+from tests.integration.test_sync_service import _online_start
+
+PASSWORD = "hall1234"
+
+
+def _counter(url: str, path: Path, clock: FakeClock) -> HallApp:
+    env = {"HALL_CENTRAL_URL": url, "HALL_COUNTER": "01"}
+    return build_app(Settings.load(env=env, db_url=f"sqlite:///{path}"), clock=clock)
+
+
+@pytest.fixture
+def restored(
+    central_snapshots: CentralSnapshots,
+    restore: Callable[[Snapshot], str],
+    tmp_path: Path,
+    clock: FakeClock,
+) -> Iterator[tuple[HallApp, Engine, int]]:
+    """An online counter backed up, then an order opened and pushed, then the counter
+    restored from the backup (the order lost locally, at the central database) and started
+    again. Yields it, the central engine and the central order count before the restore."""
+    snap = central_snapshots.get("online", _online_start)
+    assert clock.now == snap.now
+    url = restore(snap)
+    path = tmp_path / "counter.sqlite3"
+    hall = _counter(url, path, clock)
+    central = make_engine(url)
+    try:
+        assert hall.backups is not None
+        clerk = hall.auth.log_in("clerk1", PASSWORD)
+        made = hall.backups.make()
+        hall.orders.open_mobile_number(clerk, _request(hall, clerk))  # after the backup
+        assert hall.sync.run_round().quarantined == 0
+        orders = _count(central, "orders")
+    finally:
+        hall.close()
+    restore_report = restore_backup(made.path, database_path(hall.settings.db_url), clock)
+    assert restore_report.kept is not None
+    again = _counter(url, path, clock)
+    try:
+        yield again, central, orders
+    finally:
+        again.close()
+        central.dispose()
+
+
+def _count(central: Engine, table: str) -> int:
+    with central.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def _doubles(central: Engine) -> dict[str, int]:
+    """Business numbers held by more than one row centrally."""
+    checks = {
+        "orders": "SELECT count(*) - count(DISTINCT order_no) FROM orders",
+        "invoices": "SELECT count(*) - count(DISTINCT invoice_no) FROM invoices",
+        "payments": "SELECT count(*) - count(DISTINCT id) FROM payments",
+        "audit": "SELECT count(*) - count(DISTINCT (counter_id, seq)) FROM audit_log "
+        "WHERE seq IS NOT NULL AND counter_id IS NOT NULL",
+    }
+    with central.connect() as conn:
+        return {name: int(conn.execute(text(sql)).scalar_one()) for name, sql in checks.items()}
+
+
+@pytest.mark.postgres
+def test_a_restored_counter_syncs_again_without_doubles(
+    restored: tuple[HallApp, Engine, int],
+) -> None:
+    hall, central, orders = restored
+    report = hall.sync.run_round()  # what the backup had queued goes again: upserts
+    assert report.quarantined == 0 and report.clashes == 0
+    assert hall.sync.status().waiting == 0
+    assert _count(central, "orders") == orders
+    assert _doubles(central) == {"orders": 0, "invoices": 0, "payments": 0, "audit": 0}
+    assert verify(hall.db.engine).ok
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(
+    strict=True,
+    reason="a restored counter numbers its orders and invoices again from the backup: the "
+    "central database refuses the numbers it already has (a recovery pull of the counter's "
+    "own rows since the backup is needed)",
+)
+def test_new_work_after_a_restore_takes_fresh_numbers(
+    restored: tuple[HallApp, Engine, int],
+) -> None:
+    hall, central, orders = restored
+    hall.sync.run_round()
+    clerk = hall.auth.log_in("clerk1", PASSWORD)
+    hall.orders.open_mobile_number(clerk, _request(hall, clerk, skip=3))
+    report = hall.sync.run_round()
+    assert report.quarantined == 0 and hall.sync.status().waiting == 0
+    assert _count(central, "orders") == orders + 1
+    assert _doubles(central) == {"orders": 0, "invoices": 0, "payments": 0, "audit": 0}
+    assert verify(central).ok
