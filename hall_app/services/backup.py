@@ -313,12 +313,18 @@ class BackupService:
 # -- restoring -------------------------------------------------------------------------------------
 def _check_integrity(path: Path) -> None:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # A damaged page's text may not be UTF-8: integrity_check quotes it in its findings.
+    conn.text_factory = lambda raw: raw.decode("utf-8", "replace")
     try:
         try:
             result = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
             bad_keys = conn.execute("PRAGMA foreign_key_check").fetchall()
         except sqlite3.DatabaseError as exc:
             raise BackupError(f"备份中的数据库已损坏（{exc}），不能用于恢复", FIELD) from exc
+        except UnicodeDecodeError as exc:  # SQLite's own message quotes the damaged bytes
+            raise BackupError(
+                "备份中的数据库已损坏（页面内容无法读取），不能用于恢复", FIELD
+            ) from exc
     finally:
         conn.close()
     if result != ["ok"]:
