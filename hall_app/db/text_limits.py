@@ -17,6 +17,7 @@ from typing import Any, Final
 from sqlalchemy import Column, Enum, String, event, inspect
 from sqlalchemy.orm import InstrumentedAttribute, Mapper, Session, sessionmaker
 
+from hall_app.db.crypto import EncryptedText
 from hall_app.db.models import Base
 from hall_app.domain.errors import ValidationError
 
@@ -174,11 +175,28 @@ LABELS: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
+def is_text(column: Any) -> bool:
+    """A free-text column: ``String(n)`` (not an enumeration) or a sealed ``EncryptedText``."""
+    return isinstance(column, Column) and (
+        isinstance(column.type, EncryptedText)
+        or (isinstance(column.type, String) and not isinstance(column.type, Enum))
+    )
+
+
+def text_limit(column: Column[Any]) -> int | None:
+    """The longest text a column takes: ``String(n)``'s n, or the plaintext length of an
+    ``EncryptedText`` (its stored form is longer)."""
+    if isinstance(column.type, EncryptedText):
+        return column.type.plain_length
+    assert isinstance(column.type, String)
+    return column.type.length
+
+
 def text_columns(metadata: Any = Base.metadata) -> Iterable[Column[Any]]:
     """Every free-text column of the schema (enumerations are checked by their own type)."""
     for table in metadata.sorted_tables:
         for column in table.columns:
-            if isinstance(column.type, String) and not isinstance(column.type, Enum):
+            if is_text(column):
                 yield column
 
 
@@ -205,15 +223,15 @@ def check_text(attribute: InstrumentedAttribute[Any], value: str | None) -> None
     if value is None:
         return
     column = attribute.property.columns[0]
-    assert isinstance(column, Column) and isinstance(column.type, String)
-    check_value(label_of(column), column.type.length, value)
+    assert is_text(column)
+    check_value(label_of(column), text_limit(column), value)
 
 
 def max_length(attribute: InstrumentedAttribute[Any]) -> int | None:
     """The column's length (``String(n)``) for a screen's field to cap typing and pasting."""
     column = attribute.property.columns[0]
-    assert isinstance(column, Column) and isinstance(column.type, String)
-    return column.type.length
+    assert is_text(column)
+    return text_limit(column)
 
 
 _LIMITS: dict[type, tuple[tuple[str, str, int | None], ...]] = {}
@@ -227,12 +245,8 @@ def _limits(cls: type) -> tuple[tuple[str, str, int | None], ...]:
         found: list[tuple[str, str, int | None]] = []
         for attr in mapper.column_attrs:
             for column in attr.columns:
-                if (
-                    isinstance(column, Column)
-                    and isinstance(column.type, String)
-                    and not isinstance(column.type, Enum)
-                ):
-                    found.append((attr.key, label_of(column), column.type.length))
+                if isinstance(column, Column) and is_text(column):
+                    found.append((attr.key, label_of(column), text_limit(column)))
         known = _LIMITS[cls] = tuple(found)
     return known
 

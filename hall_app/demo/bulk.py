@@ -16,10 +16,13 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, Date, Enum, Table, Uuid
 from sqlalchemy.types import TypeEngine
 
+from hall_app.db import crypto
+from hall_app.db.crypto import EncryptedText, Plain, Stored
 from hall_app.db.models import Base
 from hall_app.db.types import UTCDateTime
 
 Converter = Callable[[Any], Any]
+_SEALED = crypto.FORMAT + "."
 
 
 def model_table(model: type[Base]) -> Table:
@@ -69,6 +72,36 @@ def sqlite_converter(type_: TypeEngine[Any]) -> Converter | None:
     return None
 
 
+def seal_rows(
+    table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The rows with each plaintext of a sealed column (``EncryptedText``) sealed, bound to
+    its row (the ``id`` column): stored as the ORM would store it."""
+    sealed = [
+        (n, name) for n, name in enumerate(columns) if isinstance(table.c[name].type, EncryptedText)
+    ]
+    if not sealed:
+        return rows
+    at = columns.index("id")
+    keys = crypto.active()
+    out = []
+    for row in rows:
+        values = list(row)
+        row_id = values[at]
+        if not isinstance(row_id, uuid.UUID):
+            row_id = uuid.UUID(str(row_id))
+        for n, name in sealed:
+            value = values[n]
+            if value is None or isinstance(value, Stored):
+                continue
+            if not isinstance(value, Plain) and value.startswith(_SEALED):
+                values[n] = Stored(value)  # sealed already (a pre-converted row)
+                continue
+            values[n] = Stored(keys.seal(str(value), crypto.aad_for(table.name, name, row_id)))
+        out.append(tuple(values))
+    return out
+
+
 class BulkWriter:
     def __init__(self, conn: Connection, model: type[Base], columns: Sequence[str]) -> None:
         table = model_table(model)
@@ -88,6 +121,7 @@ class BulkWriter:
     def write(self, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
+        rows = seal_rows(self._table, self.columns, [tuple(r) for r in rows])
         self.count += len(rows)
         if not self._raw:
             self._conn.execute(
@@ -109,6 +143,7 @@ class BulkWriter:
         """Rows already in SQLite storage form (converted in a worker process)."""
         assert self._raw, "pre-converted rows are for SQLite only"
         if rows:
+            rows = seal_rows(self._table, self.columns, [tuple(r) for r in rows])
             self.count += len(rows)
             self._executemany(rows)
 
