@@ -25,6 +25,8 @@ SEALED: dict[str, tuple[str, ...]] = {
     "orders": ("proxy_name", "proxy_id_number"),
     "work_orders": ("address", "from_address", "contact_name", "contact_phone"),
     "demand_registrations": ("address", "contact_name", "contact_phone"),
+    "subscriptions": ("address",),
+    "invoices": ("buyer_name",),
 }
 BATCH = 5000
 # Called after each committed batch with the table and the rows done so far (a test stops a

@@ -377,6 +377,7 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
     # taken from the plaintext first.
     id_numbers = [row[ID_NUMBER_COL] for row in customers]
     customers = seal_rows(model_table(Customer), CUSTOMER_COLUMNS, with_indexes(customers))
+    subs = seal_rows(model_table(Subscription), SUBSCRIPTION_COLUMNS, subs)
     for table, rows in fixed_rows.items():
         model, columns = INSTALL_TABLES[table]
         fixed_rows[table] = seal_rows(model_table(model), columns, rows)

@@ -1,6 +1,7 @@
 """personal data sealed
 
-Names, ID numbers, phones and addresses of customers, proxies and install contacts are sealed
+Names, ID numbers, phones and addresses of customers, proxies, install contacts, install
+addresses and invoice buyers are sealed
 with AES-GCM bound to their row (hall_app/db/crypto.py); the customers' lookups go through
 blind indexes (hall_app/db/blind.py) and the plaintext ``name_initials`` goes. Existing rows
 are sealed in place in batches (hall_app/db/sealing.py), each committed, so a run killed in
@@ -47,6 +48,8 @@ LENGTHS: dict[str, dict[str, tuple[int, bool]]] = {
         "contact_name": (32, False),
         "contact_phone": (20, False),
     },
+    "subscriptions": {"address": (200, False)},
+    "invoices": {"buyer_name": (100, False)},
 }
 TABLES = tuple(LENGTHS)
 _SEARCH_TEXT = sa.String(length=64).with_variant(sa.String(length=64, collation="C"), "postgresql")
