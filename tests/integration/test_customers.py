@@ -267,3 +267,17 @@ def test_audit_entries_hold_no_identity_numbers(hall: HallApp, supervisor: Actor
             text = repr((entry.actor_name, entry.before, entry.after, entry.entity_id))
             assert not any(n in text for n in numbers)
             assert not any(p and p in text for p in phones)
+
+
+def test_a_name_longer_than_the_indexed_prefix_is_matched_once_opened(
+    hall: HallApp, clerk: Actor
+) -> None:
+    """Blind indexes cover four characters; the rest of a longer query is checked opened."""
+    company = person(hall, lambda c: len(c.name) >= 8, Customer.kind == CustomerKind.ENTERPRISE)
+    sharing = [c.name for c in people(hall) if c.name.startswith(company.name[:4])]
+    result = hall.customers.search_customers(clerk, company.name[:6])
+    assert result.kind is QueryKind.NAME
+    assert company.id in [r.id for r in result.rows]
+    assert all(r.name.startswith(company.name[:6]) for r in result.rows)
+    assert result.total == sum(n.startswith(company.name[:6]) for n in sharing)
+    assert [r.name for r in result.rows] == sorted(r.name for r in result.rows)
