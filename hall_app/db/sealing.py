@@ -84,13 +84,12 @@ def commit_and_run(context: Any, work: Callable[[Connection], None]) -> None:
     """Run ``work`` from a migration with the migration's changes so far committed, and each
     batch its own transaction: alembic's own transaction (PostgreSQL) is left for an
     autocommit block; the connection's (SQLite, begun by env.py) is committed."""
-    conn = context.connection
     if getattr(context, "_transaction", None) is not None:
         with context.autocommit_block():
-            work(conn)
+            work(context.connection)
     else:
-        conn.commit()
-        work(conn)
+        context.connection.commit()
+        work(context.connection)
 
 
 def seal_all(conn: Connection) -> None:
