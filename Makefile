@@ -67,6 +67,12 @@ test: system venv lint typecheck pytest
 screenshot: system venv
 	bash scripts/screenshot.sh
 
+# The fuzz tests (hypothesis over every text-facing entry point) with many more examples than
+# `make test` runs; FUZZ_ARGS passes more to pytest (e.g. FUZZ_ARGS=-x).
+fuzz: venv
+	HYPOTHESIS_PROFILE=long QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider \
+		tests/unit/test_fuzz_*.py tests/gui/test_fuzz_*.py tests/integration/test_fuzz_*.py $(FUZZ_ARGS)
+
 # Benchmarks: a cached 1,000,000-customer database (built once), every scenario with its
 # same-run baseline; `make bench QUICK=1` runs them all on a tiny database (the tests do).
 bench: system venv

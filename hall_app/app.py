@@ -5,20 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from hall_app.clock import Clock, system_clock
 from hall_app.config import Settings
+from hall_app.db import crypto
 from hall_app.db.central import CentralLink
 from hall_app.db.central_claims import LinkedCentral
+from hall_app.db.crypto import DataKeyError
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.migrate import upgrade_to_head
+from hall_app.db.models import Base
 from hall_app.demo.reader import DemoIdCardReader
 from hall_app.demo.scanner import DemoSimScanner
 from hall_app.devices.id_reader import IdCardReader
 from hall_app.devices.scanner import SimScanner
 from hall_app.domain.errors import StorageError
+from hall_app.keyfile import keys_at_start
 from hall_app.services.account_changes import AccountChangeService
 from hall_app.services.approvals import ApprovalService
 from hall_app.services.auth import AuthService
@@ -119,6 +123,12 @@ class HallApp:
         return f"数据库 {url.render_as_string(hide_password=True)}"
 
 
+def _install_keys(settings: Settings, engine: Engine) -> None:
+    """The data keys from the key file, before the schema is upgraded (a migration seals)."""
+    synced = settings.central_url is not None
+    keys_at_start(settings.key_file, engine, Base.metadata, synced=synced)
+
+
 def build_app(
     settings: Settings,
     *,
@@ -143,6 +153,19 @@ def build_app(
             "请检查 HALL_DB_URL 和数据所在的文件夹",
             "数据库",
         ) from exc
+    try:
+        if crypto.installed() is None:  # tests and embedders install their own first
+            _install_keys(settings, engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StorageError(
+            f"无法打开数据库（{shown_url}）：{type(exc).__name__}。"
+            "请检查 HALL_DB_URL 和数据所在的文件夹",
+            "数据库",
+        ) from exc
+    except DataKeyError:
+        engine.dispose()
+        raise
     if migrate:
         try:
             upgrade_to_head(engine)

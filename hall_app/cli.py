@@ -1,4 +1,5 @@
-"""Command line: ``hall-app demo``, ``hall-app migrate``. (The GUI starts from main.py.)"""
+"""Command line: ``hall-app demo``, ``hall-app migrate``, ``hall-app keys`` …  (The GUI starts
+from main.py.) Every command but ``keys`` starts with the data keys of ``Settings.key_file``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tqdm import tqdm
 
 from hall_app.clock import business_date, system_clock
 from hall_app.config import Settings
+from hall_app.db import crypto
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import HallError
@@ -25,6 +27,7 @@ COMMANDS = (
     "workorder",
     "import",
     "report",
+    "keys",
 )
 
 
@@ -86,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hall_app.billing_cli import add_parser as add_billing_parser
 
     add_billing_parser(sub)
+    from hall_app.keys_cli import add_parser as add_keys_parser
+
+    add_keys_parser(sub)
     return parser
 
 
@@ -98,6 +104,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     engine = make_engine(settings.db_url)
     try:
+        if args.command == "keys":
+            from hall_app.keys_cli import keys_command
+
+            return keys_command(engine, settings, args)
+        if args.command and crypto.installed() is None:
+            # Before any migration: one seals customers' data with these keys.
+            from hall_app.db.models import Base
+            from hall_app.keyfile import keys_at_start
+
+            keys_at_start(
+                settings.key_file, engine, Base.metadata, synced=bool(settings.central_url)
+            )
         if args.command == "migrate":
             ran = upgrade_to_head(engine)
             print("数据库已升级到最新版本" if ran else "数据库已是最新版本")
@@ -290,6 +308,11 @@ def _central(engine: Engine, settings: Settings, args: argparse.Namespace) -> in
         return 2
     central = make_engine(url)
     try:
+        from hall_app.db.models import Base
+        from hall_app.db.rekey import check_keys
+
+        # The hall's central database holds what its counters sealed: the same key opens it.
+        check_keys(central, Base.metadata, crypto.active(), settings.key_file)
         if args.command == "central":
             ran = upgrade_to_head(central)
             print("中心数据库已建立或升级到最新版本" if ran else "中心数据库已是最新版本")

@@ -22,6 +22,10 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def default_key_file() -> Path:
+    return default_data_dir() / "hall-data.key"
+
+
 def default_db_url() -> str:
     return f"sqlite:///{default_data_dir() / 'hall.sqlite3'}"
 
@@ -37,6 +41,8 @@ class BusinessRules:
     handset_return_days: int = 7  # a handset sold outright may be returned undamaged so long
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # The counter locks after this long without a key press or mouse input (0: never).
+    idle_lock_minutes: float = 5.0
     number_reservation_minutes: int = 30
     search_result_limit: int = 50
     queue_recalls_before_no_show: int = 2
@@ -135,6 +141,8 @@ class Settings:
     # Demo mode (HALL_DEMO=1, set by `make run`): today's queue is topped up at start, new
     # customers take tickets while the app runs, and F9 on the SIM page scans a free test SIM.
     demo: bool = False
+    # The hall's data keys (HALL_KEY_FILE, TOML key_file): owner-only, never in the database.
+    key_file: Path = field(default_factory=default_key_file)
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, db_url: str | None = None) -> Settings:
@@ -152,6 +160,8 @@ class Settings:
             settings = replace(settings, counter_code=env["HALL_COUNTER"])
         if env.get("HALL_CENTRAL_URL"):
             settings = replace(settings, central_url=env["HALL_CENTRAL_URL"])
+        if env.get("HALL_KEY_FILE"):
+            settings = replace(settings, key_file=Path(env["HALL_KEY_FILE"]).expanduser())
         if env.get("HALL_ID_READER"):
             settings = replace(settings, id_reader=env["HALL_ID_READER"])
         if settings.id_reader not in ID_READERS:
@@ -180,5 +190,9 @@ class Settings:
             db_url=data.get("db_url", self.db_url),
             hall_code=data.get("hall_code", self.hall_code),
             counter_code=data.get("counter_code", self.counter_code),
+            # A relative key file is beside the TOML file.
+            key_file=path.parent / Path(data["key_file"]).expanduser()
+            if "key_file" in data
+            else self.key_file,
             rules=replace(self.rules, **rules_data),
         )

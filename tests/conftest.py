@@ -3,6 +3,7 @@ signed-in actors, and PostgreSQL databases for the tests that need one."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import shutil
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
 from hall_app.app import HallApp, build_app
@@ -28,6 +30,7 @@ from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.demo.builder import DemoBuilder
 from hall_app.demo.reference import DEMO_PASSWORD
+from hall_app.keyfile import save_keys
 from hall_app.services.actor import Actor
 
 DEMO_TODAY = date(2026, 11, 24)
@@ -38,6 +41,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # a test of key files installs its own and puts these back.
 TEST_KEYS = crypto.DataKeys("k1", {"k1": bytes(range(32))}, bytes(range(32, 64)))
 crypto.install(TEST_KEYS)
+# Subprocesses (the CLI, the soak trials) read them from a key file, as the app does.
+_KEY_FOLDER = Path(tempfile.mkdtemp(prefix="hall-test-keys-"))
+TEST_KEY_FILE = _KEY_FOLDER / "hall-data.key"
+save_keys(TEST_KEY_FILE, TEST_KEYS)
+os.environ["HALL_KEY_FILE"] = str(TEST_KEY_FILE)
+atexit.register(shutil.rmtree, _KEY_FOLDER, ignore_errors=True)
+# Property and fuzz tests: `make test` runs each with its own small number of examples;
+# HYPOTHESIS_PROFILE=long runs many more, without deadlines (tests/fuzz_support.py scales the
+# fuzz tests' own counts with it).
+hypothesis_settings.register_profile("long", max_examples=5000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 class FakeClock:
@@ -69,7 +83,10 @@ def demo_url(demo_template: Path, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{path}"
     # The copy is tens of MB; a whole run must not fill a small CI disk.
     for leftover in (path, *tmp_path.glob("hall.sqlite3-*")):
-        leftover.unlink(missing_ok=True)
+        if leftover.is_dir():  # a test may put a folder in its place (a dead database)
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+import time
 from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from hall_app.config import Settings, default_data_dir
 from hall_app.domain.errors import HallError
+from hall_app.keyfile import DataKeyError
 from ui import messages
 from ui.fonts import MISSING_FONT_MESSAGE, apply_chinese_font, pick_chinese_font
 from ui.login.dialog import LoginDialog
@@ -24,8 +26,10 @@ from ui.style import apply_style
 
 if TYPE_CHECKING:  # the database layer is imported off the GUI thread, after the window shows
     from hall_app.app import HallApp
+    from hall_app.services.actor import Actor
     from ui.demo import ArrivalsTimer
     from ui.kiosk.window import KioskWindow
+    from ui.lock.controller import SessionLock
     from ui.main_window.window import MainWindow
 
 log = logging.getLogger("hall.ui")
@@ -64,6 +68,8 @@ class Session:
         self.window: MainWindow | None = None
         self.login: LoginDialog | None = None
         self.arrivals: ArrivalsTimer | None = None  # demo mode: customers taking tickets
+        self.lock: SessionLock | None = None  # the idle lock of the signed-in clerk
+        self.idle_clock: Callable[[], float] = time.monotonic  # what the idle lock measures by
 
     def subtitle(self) -> str:
         if self.hall is None:
@@ -81,22 +87,26 @@ class Session:
         return self.login
 
     def _open_main(self) -> None:
+        assert self.login is not None and self.login.actor is not None
+        self.login.password.clear()
+        self._start(self.login.actor)
+
+    def _start(self, actor: Actor) -> None:
         from ui.main_window.window import MainWindow
 
-        assert self.login is not None and self.login.actor is not None
         assert self.hall is not None
-        self.login.password.clear()
         if self.kiosk:
             from ui.kiosk.window import KioskWindow
 
-            self.kiosk_window = KioskWindow(self.hall, self.login.actor, self.ops)
+            self.kiosk_window = KioskWindow(self.hall, actor, self.ops)
             self.kiosk_window.logout_requested.connect(self._logout)
             self.kiosk_window.showFullScreen()
             return
-        self.window = MainWindow(self.hall, self.login.actor, self.ops)
+        self.window = MainWindow(self.hall, actor, self.ops)
         self.window.logout_requested.connect(self._logout)
         self.window.show()
         self.window.customers.focus_query()
+        self._start_lock(actor)
         # What start-up and login built (modules, mappers, the catalog, the window) lives as
         # long as the app: move it out of the collector's reach, so a full collection during
         # the day walks only what the day allocates (an 80 ms pause on the GUI thread before,
@@ -106,10 +116,45 @@ class Session:
             from ui.demo import ArrivalsTimer
 
             self.arrivals = ArrivalsTimer(
-                self.hall.queue, self.hall.clock, self.login.actor, self.ops, self.window
+                self.hall.queue, self.hall.clock, actor, self.ops, self.window
             )
 
+    def _start_lock(self, actor: Actor) -> None:
+        """The counter locks after the idle time (not the self-service kiosk: nobody's)."""
+        from ui.lock.controller import SessionLock
+
+        assert self.hall is not None
+        minutes = self.hall.settings.rules.idle_lock_minutes
+        lock = self.lock = SessionLock(
+            self.hall.auth,
+            self.ops,
+            actor,
+            minutes * 60,
+            staff=self.hall.staff,
+            clock=self.idle_clock,
+            guard=self.window,
+        )
+        lock.switched.connect(self._switched)
+        lock.start()
+
+    def _switched(self, actor: Actor | None) -> None:
+        """Another staff member took over at the lock screen: the first one's windows and
+        unsaved work are discarded (their logout is already recorded)."""
+        self._close_session(record_logout=False)
+        if actor is None:  # they did not set the new password they must
+            self.show_login()
+            return
+        self._start(actor)
+
     def _logout(self) -> None:
+        self._close_session(record_logout=True)
+        self.show_login()
+
+    def _close_session(self, *, record_logout: bool) -> None:
+        if self.lock is not None:
+            self.lock.stop()
+            self.lock.deleteLater()
+            self.lock = None
         if self.arrivals is not None:
             self.arrivals.stop()
             self.arrivals = None
@@ -122,12 +167,12 @@ class Session:
             actor = self.window.actor
             assert self.hall is not None
             auth = self.hall.auth
-            self.ops.mutate(lambda: auth.log_out(actor), changes=Changes.SESSION)
+            if record_logout:
+                self.ops.mutate(lambda: auth.log_out(actor), changes=Changes.SESSION)
             self.window.leave_confirmed = True  # asked by request_logout, if there was a visit
             self.window.close()
             self.window.deleteLater()
             self.window = None
-        self.show_login()
 
 
 def start_gui(
@@ -152,7 +197,9 @@ def start_gui(
         login.set_auth(hall.auth, session.subtitle(), hall.staff)
 
     def failed(exc: HallError) -> None:
-        messages.error(login, exc.text, title="无法打开数据库")
+        # A missing or wrong data key is told as such (which file, what to do), never garbage.
+        title = "数据密钥错误" if isinstance(exc, DataKeyError) else "无法打开数据库"
+        messages.error(login, exc.text, title=title)
 
     def after() -> None:  # a typed refusal or a bug (already in the crash dialog): stop here
         if session.hall is None:

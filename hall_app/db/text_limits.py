@@ -2,8 +2,9 @@
 
 SQLite ignores ``VARCHAR(n)``; PostgreSQL refuses a longer value at the push, where no retry can
 fix it. So every text column's limit is taken from the models (``String(n)``), once, and every
-row the ORM writes is checked before it is flushed: too long, or a lone surrogate (which
-sqlite3 and psycopg cannot encode), is a ``ValidationError`` naming the field in Chinese.
+row the ORM writes is checked before it is flushed: too long, a lone surrogate (which sqlite3
+and psycopg cannot encode) or a NUL character (which PostgreSQL text refuses) is a
+``ValidationError`` naming the field in Chinese.
 Services that validate a request up front call ``check_text`` with the same column, so the
 clerk hears about it before any other work.
 """
@@ -210,9 +211,12 @@ def label_of(column: Column[Any]) -> str:
 
 def check_value(label: str, limit: int | None, value: str) -> None:
     """``value`` fits a text column of ``limit`` characters (None: no limit) and can be
-    stored (no lone surrogate)."""
+    stored (no lone surrogate, which sqlite3 and psycopg cannot encode; no NUL character, which
+    a PostgreSQL text column refuses, so the push of the row would fail for good)."""
     if limit is not None and len(value) > limit:
         raise ValidationError(f"最多 {limit} 个字，现在 {len(value)} 个字", label)
+    if "\x00" in value:
+        raise ValidationError("含有无法保存的空字符（U+0000），请删除后重新输入", label)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:

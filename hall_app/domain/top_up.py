@@ -41,7 +41,9 @@ def parse_top_up_number(text: str) -> TypedNumber:
     if not compact:
         raise ValidationError("请输入要充值的手机号码或带区号的固话号码", NUMBER_FIELD)
     if compact.startswith("0"):
-        if not compact.isdigit() or not _landline(compact):
+        # str.isdigit() also takes full-width (０５９１) and other scripts' digits (٥): a number
+        # of record is ASCII digits only, so those are refused, never stored or looked up.
+        if not (compact.isascii() and compact.isdigit()) or not _landline(compact):
             raise ValidationError(
                 "固话号码应为区号加 8 位号码（如 0591-87654321、010-62345678）", NUMBER_FIELD
             )

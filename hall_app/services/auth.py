@@ -86,7 +86,9 @@ class AuthService:
         assert outcome.actor is not None
         return outcome.actor
 
-    def _check(self, session: Session, username: str, password: str) -> _Outcome:
+    def _check(
+        self, session: Session, username: str, password: str, action: str = "auth.login"
+    ) -> _Outcome:
         now = self._clock()
         # The row lock makes concurrent attempts (two counters) count every failure.
         staff = session.scalars(
@@ -147,7 +149,7 @@ class AuthService:
             session,
             at=now,
             actor=actor,
-            action="auth.login",
+            action=action,
             entity="staff",
             entity_id=staff.id,
             before=before,
@@ -279,3 +281,85 @@ class AuthService:
                 entity="staff",
                 entity_id=actor.staff_id,
             )
+
+    # -- the idle lock: the counter locked itself, the clerk unlocks or another takes over -------
+    def lock_session(self, actor: Actor) -> None:
+        """The counter locked itself after the idle time (or the clerk locked it): recorded.
+        Nothing else changes; the session stays the clerk's until unlocked or taken over."""
+        with self._db.unit_of_work() as session:
+            audit.record(
+                session,
+                at=self._clock(),
+                actor=actor,
+                action="auth.session_locked",
+                entity="staff",
+                entity_id=actor.staff_id,
+                after={"counter": actor.counter_name},
+            )
+
+    def unlock_session(self, actor: Actor, password: str) -> Actor:
+        """The locked staff member's own password unlocks. A wrong one counts as a failed
+        login (the same lockout); an account deactivated meanwhile cannot unlock. Returns the
+        staff member as the staff record has them now."""
+        _check_password_typed(password)
+        with self._db.unit_of_work() as session:
+            staff = session.get(Staff, actor.staff_id)
+            if staff is None or not staff.active:
+                audit.record(
+                    session,
+                    at=self._clock(),
+                    actor=None,
+                    actor_name=actor.username,
+                    staff_id=actor.staff_id if staff is not None else None,
+                    action="auth.unlock_refused_inactive",
+                    entity="staff",
+                    entity_id=actor.staff_id if staff is not None else None,
+                )
+                outcome = _Outcome(None, AuthenticationError(INACTIVE_UNLOCK, LOGIN_FIELD))
+            else:
+                outcome = self._check(
+                    session, staff.username, password, action="auth.session_unlocked"
+                )
+        if outcome.error is not None:
+            raise outcome.error
+        assert outcome.actor is not None
+        return outcome.actor
+
+    def switch_session(self, locked: Actor, username: str, password: str) -> Actor:
+        """Another staff member logs in at a locked counter: checked like a login, and the
+        locked staff member's session ends in the same transaction (their unsaved work is
+        discarded by the screen). The locked one's own name and password simply unlock."""
+        username = username.strip()
+        if not username:
+            raise ValidationError("请输入用户名", "用户名")
+        if len(username) > MAX_USERNAME:
+            raise ValidationError(f"用户名最长 {MAX_USERNAME} 个字符，请检查是否输入错位", "用户名")
+        check_value("用户名", None, username)
+        _check_password_typed(password)
+        same = username == locked.username
+        with self._db.unit_of_work() as session:
+            action = "auth.session_unlocked" if same else "auth.login"
+            outcome = self._check(session, username, password, action=action)
+            if outcome.actor is not None and outcome.actor.staff_id != locked.staff_id:
+                audit.record(
+                    session,
+                    at=self._clock(),
+                    actor=locked,
+                    action="auth.logout",
+                    entity="staff",
+                    entity_id=locked.staff_id,
+                    after={"reason": "switched", "by": outcome.actor.username},
+                )
+        if outcome.error is not None:
+            raise outcome.error
+        assert outcome.actor is not None
+        return outcome.actor
+
+
+INACTIVE_UNLOCK = "此账号已停用，不能解锁，请由其他员工登录"
+
+
+def _check_password_typed(password: str) -> None:
+    if not password:
+        raise ValidationError("请输入密码", LOGIN_FIELD)
+    check_value(LOGIN_FIELD, None, password)

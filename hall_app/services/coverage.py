@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from hall_app.db.engine import Database
 from hall_app.db.models import CoverageArea, Hall
+from hall_app.db.text_limits import check_value
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
@@ -48,6 +49,7 @@ class CoverageService:
             raise ValidationError("请输入完整的装机地址（含小区名称）", ADDRESS_FIELD)
         if len(text) > 200:
             raise ValidationError("地址过长（不超过 200 字）", ADDRESS_FIELD)
+        check_value(ADDRESS_FIELD, None, text)  # a lone surrogate cannot be bound to a query
         with self._db.read() as s:
             rows = covered_in(s, actor.hall_id, text)
             return [

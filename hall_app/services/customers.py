@@ -73,8 +73,10 @@ _SEPARATORS = re.compile(r"[\s\-]")
 _CJK = re.compile(r"^[\u3400-\u9fff·]+$")
 _LETTERS = re.compile(r"^[A-Za-z]+$")
 # Two letters (no USCC starts with two letters other than Y…) then digits: a broadband account.
-_ACCOUNT = re.compile(r"(?![Yy])[A-Za-z]{2}\d{8,20}")
-_ID_OR_USCC = re.compile(r"^[0-9A-Za-z]{18}$|^\d{15}$")
+_ACCOUNT = re.compile(r"(?![Yy])[A-Za-z]{2}\d{8,20}", re.ASCII)
+_ID_OR_USCC = re.compile(r"^[0-9A-Za-z]{18}$|^\d{15}$", re.ASCII)
+# Full-width forms U+FF01-U+FF5E and the ideographic space, as their ASCII twins.
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
 class QueryKind(StrEnum):
@@ -95,8 +97,11 @@ QUERY_KIND_LABELS = {
 
 
 def classify_query(text: str, today: date | None = None) -> tuple[QueryKind, str]:
-    """Decide what the clerk typed or scanned, and normalise it for the lookup."""
-    raw = text.strip()
+    """Decide what the clerk typed or scanned, and normalise it for the lookup.
+
+    Full-width digits and letters (an IME left in full-width mode: １３３…) read as their ASCII
+    forms; digits of other scripts (str.isdigit() takes ٣ and ²) are no number of record."""
+    raw = text.translate(_FULL_WIDTH).strip()
     if not raw:
         raise ValidationError(
             "请输入手机号、证件号码、姓名、拼音首字母或统一社会信用代码", QUERY_FIELD
@@ -104,9 +109,10 @@ def classify_query(text: str, today: date | None = None) -> tuple[QueryKind, str
     compact = _SEPARATORS.sub("", raw)
     if compact.startswith("+86"):
         compact = compact[3:]
-    if compact.isdigit() and len(compact) == 11 and compact.startswith("1"):
+    digits = compact.isascii() and compact.isdigit()
+    if digits and len(compact) == 11 and compact.startswith("1"):
         return QueryKind.PHONE, compact
-    if len(compact) == 15 and compact.isdigit():
+    if len(compact) == 15 and digits:
         try:  # a legacy 15-digit ID is stored upgraded to 18 characters
             return QueryKind.ID_OR_USCC, parse_resident_id(compact, today=today).number
         except ValidationError:
@@ -115,15 +121,15 @@ def classify_query(text: str, today: date | None = None) -> tuple[QueryKind, str
         return QueryKind.SERVICE_NUMBER, compact.upper()
     if _ID_OR_USCC.match(compact):
         return QueryKind.ID_OR_USCC, compact.upper()
-    if not compact.isdigit() and (hint := near_miss(compact)) is not None:
+    if not digits and (hint := near_miss(compact)) is not None:
         raise ValidationError(hint, QUERY_FIELD)  # 17 characters ending in X: no account
-    if compact.isdigit() and 7 <= len(compact) <= 20:
+    if digits and 7 <= len(compact) <= 20:
         return QueryKind.SERVICE_NUMBER, compact
     if _CJK.match(raw):
         return QueryKind.NAME, raw
     if _LETTERS.match(compact) and len(compact) <= 12:
         return QueryKind.INITIALS, compact.lower()
-    if compact.isdigit():
+    if digits:
         raise ValidationError(
             f"“{raw}”不是完整的号码：手机号 11 位，身份证 18 位，宽带/固话账号 7 至 20 位",
             QUERY_FIELD,
@@ -493,6 +499,12 @@ class CustomerService:
         check_text(Customer.name, name)
         if not 2 <= len(name) <= 30:
             raise ValidationError("姓名应为 2 至 30 个字", "姓名")
+        if (hidden := next((ch for ch in name if not ch.isprintable()), None)) is not None:
+            # A control or zero-width character (pasted, or an ID reader's padding) would make
+            # the name differ from the one on the card and from what a search types.
+            raise ValidationError(
+                f"含有不可见字符（U+{ord(hidden):04X}），请删除后重新输入", "姓名"
+            )
         check_text(Customer.address, req.address.strip())
         check_text(Customer.face_check_by, req.face_checked_by.strip())
         if req.id_doc_type is not IdDocType.RESIDENT_ID:

@@ -26,6 +26,7 @@ from hall_app.db.central import Offline, leased_here
 from hall_app.db.central_claims import free_slots_stmt, slot_refusal
 from hall_app.db.engine import Database
 from hall_app.db.models import CalendarDay, InstallerTeam, InstallSlot, TeamArea
+from hall_app.db.text_limits import check_value
 from hall_app.domain import workdays
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.permissions import Permission
@@ -245,6 +246,7 @@ class SlotService:
         community = community.strip()
         if not community:
             raise ValidationError("请先查询装机地址以确定所在小区", COMMUNITY_FIELD)
+        check_value(COMMUNITY_FIELD, None, community)  # a lone surrogate cannot be bound
         now = self._clock()
         today = business_date(now)
         span = self._rules.install_search_working_days

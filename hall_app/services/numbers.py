@@ -27,6 +27,7 @@ from hall_app.config import BusinessRules
 from hall_app.db.central import CentralLink, Offline, free_to, leased_here, mirror
 from hall_app.db.engine import Database
 from hall_app.db.models import Customer, LandlineNumber, PhoneNumber, PrettyTier, Subscription
+from hall_app.db.text_limits import check_value
 from hall_app.domain.eligibility import Eligibility, check_mobile_eligibility
 from hall_app.domain.enums import NumberStatus, SubscriptionKind, SubscriptionStatus
 from hall_app.domain.errors import NotFound, ValidationError
@@ -104,7 +105,8 @@ class NumberFilter:
 
 def _digits(value: str, field: str, max_len: int) -> str:
     value = value.strip()
-    if value and (not value.isdigit() or len(value) > max_len):
+    # ASCII digits only: str.isdigit() also takes ٣ and ², which no number of the pool holds
+    if value and (not (value.isascii() and value.isdigit()) or len(value) > max_len):
         raise ValidationError(f"只能输入不超过 {max_len} 位数字", field)
     return value
 
@@ -159,6 +161,7 @@ class NumberService:
         if f.tier_code == "":
             stmt = stmt.where(self._m.pretty_tier_id.is_(None))
         elif f.tier_code is not None:
+            check_value("靓号等级", None, f.tier_code)  # a lone surrogate cannot be bound
             stmt = stmt.where(PrettyTier.code == f.tier_code)
         if f.no_four and self._pool.model is PhoneNumber:
             stmt = stmt.where(self._m.has_four.is_(False))
@@ -323,6 +326,7 @@ class NumberService:
     def release_number(self, actor: Actor, number: str) -> None:
         """Give a number back (the customer chose another, or the wizard was abandoned)."""
         actor.require(Permission.ORDER_CREATE)
+        check_value("号码", None, number)  # a lone surrogate cannot be bound
         now = self._clock()
         release = self._release_stmt(number, actor.counter_id, now).returning(self._m.id)
         if self._link is not None:  # at once for the others; offline, with the next push

@@ -36,6 +36,7 @@ from hall_app.db.models import (
     counter_service_types,
 )
 from hall_app.db.outbox import waiting_to_go
+from hall_app.db.text_limits import check_value
 from hall_app.domain.enums import TicketStatus
 from hall_app.domain.errors import NotFound, StorageError, ValidationError
 from hall_app.domain.permissions import Permission
@@ -187,6 +188,7 @@ class QueueService:
     ) -> uuid.UUID:
         now = self._clock()
         today = business_date(now)
+        check_value("业务类型", None, service_code)  # a lone surrogate cannot be bound
         stype = session.scalars(
             select(ServiceType).where(ServiceType.code == service_code)
         ).one_or_none()

@@ -37,14 +37,21 @@ _ALIASES: Final = {
 _BLOCK = 1 << 16
 _ZIP_MAGIC = b"PK\x03\x04"
 _SNIFF = 8192
+_ZIP_METHODS: Final = (
+    zipfile.ZIP_STORED,
+    zipfile.ZIP_DEFLATED,
+    zipfile.ZIP_BZIP2,
+    zipfile.ZIP_LZMA,
+)
 
 
 def _xlsx_errors() -> tuple[type[BaseException], ...]:
     """What openpyxl and the zip and XML layers beneath it raise on a file that is a zip but
     no readable workbook (openpyxl's InvalidFileException is a plain Exception, so listed by
     name; XML parse errors of ElementTree and lxml alike are SyntaxErrors; a bad CRC or a
-    truncated member is BadZipFile, zlib.error or EOFError). openpyxl is imported only when a
-    workbook is read: it is slow to import."""
+    truncated member is BadZipFile, zlib.error or EOFError; a member whose header bytes say
+    encrypted or an unknown compression is RuntimeError or NotImplementedError). openpyxl is
+    imported only when a workbook is read: it is slow to import."""
     from openpyxl.utils.exceptions import InvalidFileException
 
     return (
@@ -57,6 +64,8 @@ def _xlsx_errors() -> tuple[type[BaseException], ...]:
         ValueError,
         OSError,
         SyntaxError,
+        RuntimeError,
+        NotImplementedError,
         InvalidFileException,
     )
 
@@ -207,9 +216,18 @@ class DeliveryFile:
         try:
             with zipfile.ZipFile(self.path) as archive:
                 names = {name.lower() for name in archive.namelist()}
+            members = archive.infolist()
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             detail = type(exc).__name__
             raise self._bad(f"压缩文件已损坏，不是有效的 .xlsx 表格（{detail}）") from None
+        if any(m.flag_bits & 0x1 for m in members):  # zipfile raises RuntimeError reading it
+            raise self._bad(
+                "压缩文件设有密码（已加密），无法读取；请导入未加密的 .xlsx 或 CSV 文件"
+            )
+        if any(m.compress_type not in _ZIP_METHODS for m in members):  # NotImplementedError
+            raise self._bad(
+                "压缩方式不受支持，不是 Excel 保存的 .xlsx 表格；请用 Excel 另存后再导入"
+            )
         if "xl/workbook.bin" in names:
             raise self._bad("这是二进制 Excel 表格（.xlsb），请另存为 .xlsx 或 CSV 后再导入")
         if any(n.startswith("xl/workbook") for n in names):  # xl/workbook.xml

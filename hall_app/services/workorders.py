@@ -29,6 +29,7 @@ from hall_app.db.models.fixed_line import (
     LandlineNumber,
     WorkOrder,
 )
+from hall_app.db.text_limits import check_value
 from hall_app.domain.enums import (
     BalanceMovementKind,
     EquipmentStatus,
@@ -535,6 +536,7 @@ class WorkOrderService:
         text = ref.strip().upper()
         if not text:
             raise ValidationError("请输入受理单号或装机工单号", REF_FIELD)
+        check_value(REF_FIELD, None, text)  # a lone surrogate cannot be bound to a query
         rows = session.scalars(
             select(WorkOrder)
             .outerjoin(Order, Order.id == WorkOrder.order_id)

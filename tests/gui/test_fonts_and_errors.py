@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -126,3 +127,33 @@ def test_leaving_questions_default_to_no_so_a_stray_enter_keeps_the_visit(qtbot:
     QTimer.singleShot(50, answer_with_enter)
     assert messages.confirm(None, "确认按此日结？") is True
     assert seen == ["No", "Yes"]
+
+
+def test_a_missing_data_key_is_explained_at_start(
+    qtbot: QtBot, shown: ShownMessages, tmp_path: Path
+) -> None:
+    from hall_app.config import Settings
+    from hall_app.db import crypto
+
+    env = {
+        "HALL_KEY_FILE": str(tmp_path / "hall-data.key"),
+        "HALL_CENTRAL_URL": "postgresql://nobody@127.0.0.1:1/none",
+        "HALL_COUNTER": "01",
+    }
+    settings = Settings.load(env=env, db_url=f"sqlite:///{tmp_path / 'hall.sqlite3'}")
+    before = crypto.installed()
+    crypto.install(None)  # a fresh process: the key comes from the file
+    try:
+        started = app_module.start_gui([], settings)
+        assert not isinstance(started, int)
+        _, session = started
+        qtbot.waitUntil(lambda: session.exit_code == 2, timeout=20_000)
+        session.ops.wait_idle()
+        assert session.login is not None
+        session.login.close()
+    finally:
+        crypto.install(before)
+    ((kind, title, text),) = shown.items
+    assert kind == "error" and title == "数据密钥错误"
+    assert text.startswith("数据密钥：") and "hall-app keys import" in text
+    assert "Traceback" not in text
