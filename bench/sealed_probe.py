@@ -34,12 +34,9 @@ def install_keys() -> None:
     path = os.environ.get("HALL_KEY_FILE")
     if not path:
         raise SystemExit("HALL_KEY_FILE is not set: the probes need the database's data keys")
-    try:
-        from hall_app import keyfile  # type: ignore[attr-defined]
+    from hall_app import keyfile
 
-        crypto.install(keyfile.load_keys(Path(path), create=False))
-    except ImportError:
-        crypto.install(crypto.DataKeys.from_json(Path(path).read_text(encoding="utf-8")))
+    crypto.install(keyfile.load_keys(Path(path), create=False))
 
 
 def _stats(samples_ms: list[float]) -> dict[str, float]:
