@@ -344,9 +344,7 @@ def test_free_slots_is_one_query_on_the_community_index(
         event.remove(hall.db.engine, "before_cursor_execute", capture)
     # The rights check reads the staff row's version (services/rights.py); the slots are one.
     queries = [
-        (q, p)
-        for q, p in seen
-        if q.lstrip().upper().startswith("SELECT") and "FROM staff" not in q
+        (q, p) for q, p in seen if q.lstrip().upper().startswith("SELECT") and "FROM staff" not in q
     ]
     assert len(queries) == 1
     statement, params = queries[0]
