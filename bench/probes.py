@@ -22,6 +22,9 @@ python -m bench.probes desk-memory --db URL -n N  peak RSS with the desk open af
 python -m bench.probes reports --db URL -n N  N day reviews, months, PDFs (S14–S16)
 python -m bench.probes top-up  --db URL -n N  N top-ups in cash, and the raw sqlite3 baseline (S21)
 python -m bench.probes unpaid-bills --db URL -n N  S19; pay-bills: S20 (bench/bill_probe.py)
+python -m bench.probes sealed --db URL -n N  S22: blind-index lookups, name / pinyin search, and
+                                              opening a record, decryption included
+                                              (bench/sealed_probe.py)
 """
 
 from __future__ import annotations
@@ -133,44 +136,35 @@ def probe_main(db: str) -> None:
 
 
 def sample_queries(db_path: str, n: int) -> dict[str, list[str]]:
-    """Queries a clerk would type, spread over the whole table (deterministic)."""
-    conn = sqlite3.connect(db_path)
-    total = conn.execute("SELECT max(rowid) FROM customers").fetchone()[0]
-    step = max(1, total // n)
-    rows = conn.execute(
-        "SELECT id_number, name, name_initials FROM customers "
-        "WHERE rowid % ? = 0 AND kind = 'individual' LIMIT ?",
-        (step, n),
-    ).fetchall()
-    phones = [
-        r[0]
-        for r in conn.execute(
-            "SELECT service_number FROM subscriptions WHERE kind = 'mobile' AND rowid % ? = 0 "
-            "LIMIT ?",
-            (step, n),
-        )
-    ]
-    conn.close()
-    return {
-        "phone": phones,
-        "id": [r[0] for r in rows],
-        "name": [r[1][:2] for r in rows],
-        "pinyin": [r[2][:3] for r in rows],
-    }
+    """Queries a clerk would type, spread over the whole table (deterministic); read opened,
+    the customers' personal data being sealed (bench/sealed_probe.py)."""
+    from bench.sealed_probe import install_keys, sealed_queries
+
+    install_keys()
+    found = sealed_queries(f"sqlite:///{db_path}", n)
+    return {kind: found[kind] for kind in ("phone", "id", "name", "pinyin")}
 
 
+# The same lookups as the service, through the blind indexes (?1) (bench/sealed_probe.py).
 RAW_SQL = {
     "phone": (
-        "SELECT * FROM customers WHERE contact_phone = ?1 OR alt_phone = ?1 OR id IN "
-        "(SELECT customer_id FROM subscriptions WHERE service_number = ?1) ORDER BY name LIMIT 51"
+        "SELECT * FROM customers WHERE contact_phone_bidx = ?1 OR alt_phone_bidx = ?1 OR id IN "
+        "(SELECT customer_id FROM subscriptions WHERE service_number = ?2) LIMIT 51"
     ),
-    "id": "SELECT * FROM customers WHERE id_number = ?1 OR uscc = ?1 ORDER BY name LIMIT 51",
-    "name": "SELECT * FROM customers WHERE name >= ?1 AND name < ?2 ORDER BY name LIMIT 51",
-    "pinyin": (
-        "SELECT * FROM customers WHERE name_initials >= ?1 AND name_initials < ?2 "
-        "ORDER BY name_initials LIMIT 51"
-    ),
+    "id": "SELECT * FROM customers WHERE id_number_bidx = ?1 OR uscc = ?2 LIMIT 51",
+    "name": "SELECT * FROM customers WHERE name_p2 = ?1 AND ?2 IS NOT NULL LIMIT 51",
+    "pinyin": "SELECT * FROM customers WHERE initials_p3 = ?1 AND ?2 IS NOT NULL LIMIT 51",
 }
+
+
+def _raw_args(kind: str, q: str) -> tuple[str | None, str]:
+    from hall_app.db import blind
+
+    if kind == "phone":
+        return blind.phone_index(q), q
+    if kind == "id":
+        return blind.id_index(q), q
+    return blind.prefix_lookup("name" if kind == "name" else "initials", q.lower())[1], q
 
 
 def _stats(samples_ms: list[float]) -> dict[str, float]:
@@ -201,9 +195,7 @@ def probe_search(db: str, n: int) -> None:
             app_ms.append((time.perf_counter() - t) * 1000)
             if not result.rows:
                 raise SystemExit(f"no result for {kind} {q!r}")
-            args = (q,) if kind in ("phone", "id") else (q, q[:-1] + chr(ord(q[-1]) + 1))
-            if kind == "pinyin":
-                args = (q.lower(), q.lower()[:-1] + chr(ord(q.lower()[-1]) + 1))
+            args = _raw_args(kind, q)
             t = time.perf_counter()
             raw.execute(RAW_SQL[kind], args).fetchall()
             raw_ms.append((time.perf_counter() - t) * 1000)
@@ -1444,6 +1436,7 @@ def main() -> None:
             "top-up",
             "unpaid-bills",
             "pay-bills",
+            "sealed",
         ],
     )
     parser.add_argument("--db")
@@ -1484,6 +1477,10 @@ def main() -> None:
             emit(**probe_unpaid_bills(args.db, args.n))
         else:
             emit(**probe_pay_bills(args.db, args.n))
+    elif args.probe == "sealed":
+        from bench.sealed_probe import probe_sealed
+
+        emit(**probe_sealed(args.db, args.n))
     elif args.probe == "bare":
         probe_bare()
     elif args.probe == "login":

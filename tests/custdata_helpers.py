@@ -23,7 +23,6 @@ from hall_app.domain.enums import (
     SubscriptionStatus,
     SuspendReason,
 )
-from hall_app.domain.pinyin import name_initials
 from tests.bill_rows import clear_period
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -65,7 +64,6 @@ def make_owner(
         customer = Customer(
             kind=CustomerKind.INDIVIDUAL,
             name=NAME,
-            name_initials=name_initials(NAME),
             id_doc_type=IdDocType.RESIDENT_ID,
             id_number=OWNER_ID,
             gender="M",

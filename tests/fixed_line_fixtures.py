@@ -93,7 +93,6 @@ def make_work_order(
         customer = Customer(
             kind=CustomerKind.INDIVIDUAL,
             name="林晓峰",
-            name_initials="LXF",
             id_doc_type=IdDocType.RESIDENT_ID,
             id_number=f"35010219900101{int(tag, 16) % 10000:04d}",
             address="福州市鼓楼区杨桥路 1 号",

@@ -198,7 +198,7 @@ def prepare_handsets(hall: HallApp) -> HandsetSetup:
         minor = s.scalars(
             select(Customer)
             .where(Customer.kind == CustomerKind.INDIVIDUAL, Customer.id != customer.id)
-            .order_by(Customer.name)
+            .order_by(Customer.name_p1, Customer.id)  # sealed: a fixed order
         ).first()
         assert minor is not None
         minor.birth_date = date(today.year - 16, 1, 1)

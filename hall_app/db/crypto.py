@@ -296,6 +296,11 @@ def _before_write(mapper: Mapper[Any], connection: Any, target: Any) -> None:
         target.id = uuid.uuid4()
     for key, column in pairs:
         value = target.__dict__.get(key)
+        if value is None and key not in target.__dict__:
+            # Not set: the column's scalar default ("") would reach the column unbound.
+            default = mapper.local_table.c[column].default
+            if default is not None and default.is_scalar:
+                value = default.arg
         if value is None or isinstance(value, Stored):
             continue
         aad = aad_for(table, column, target.id)

@@ -18,6 +18,7 @@ from typing import Any, Final
 from sqlalchemy import Column, Enum, String, event, inspect
 from sqlalchemy.orm import InstrumentedAttribute, Mapper, Session, sessionmaker
 
+from hall_app.db.crypto import EncryptedText
 from hall_app.db.models import Base
 from hall_app.domain.errors import ValidationError
 
@@ -60,7 +61,11 @@ LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "coverage_areas.community": "小区",
         "coverage_areas.technology": "接入方式",
         "customers.name": "姓名",
-        "customers.name_initials": "姓名拼音首字母",
+        "customers.id_number_bidx": "证件号码索引",
+        "customers.contact_phone_bidx": "联系电话索引",
+        "customers.alt_phone_bidx": "备用电话索引",
+        **{f"customers.name_p{k}": f"姓名前 {k} 字索引" for k in range(1, 5)},
+        **{f"customers.initials_p{k}": f"拼音首字母前 {k} 位索引" for k in range(1, 5)},
         "customers.id_number": "证件号码",
         "customers.gender": "性别",
         "customers.address": "地址",
@@ -177,11 +182,28 @@ LABELS: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
+def is_text(column: Any) -> bool:
+    """A free-text column: ``String(n)`` (not an enumeration) or a sealed ``EncryptedText``."""
+    return isinstance(column, Column) and (
+        isinstance(column.type, EncryptedText)
+        or (isinstance(column.type, String) and not isinstance(column.type, Enum))
+    )
+
+
+def text_limit(column: Column[Any]) -> int | None:
+    """The longest text a column takes: ``String(n)``'s n, or the plaintext length of an
+    ``EncryptedText`` (its stored form is longer)."""
+    if isinstance(column.type, EncryptedText):
+        return column.type.plain_length
+    assert isinstance(column.type, String)
+    return column.type.length
+
+
 def text_columns(metadata: Any = Base.metadata) -> Iterable[Column[Any]]:
     """Every free-text column of the schema (enumerations are checked by their own type)."""
     for table in metadata.sorted_tables:
         for column in table.columns:
-            if isinstance(column.type, String) and not isinstance(column.type, Enum):
+            if is_text(column):
                 yield column
 
 
@@ -211,15 +233,15 @@ def check_text(attribute: InstrumentedAttribute[Any], value: str | None) -> None
     if value is None:
         return
     column = attribute.property.columns[0]
-    assert isinstance(column, Column) and isinstance(column.type, String)
-    check_value(label_of(column), column.type.length, value)
+    assert is_text(column)
+    check_value(label_of(column), text_limit(column), value)
 
 
 def max_length(attribute: InstrumentedAttribute[Any]) -> int | None:
     """The column's length (``String(n)``) for a screen's field to cap typing and pasting."""
     column = attribute.property.columns[0]
-    assert isinstance(column, Column) and isinstance(column.type, String)
-    return column.type.length
+    assert is_text(column)
+    return text_limit(column)
 
 
 _LIMITS: dict[type, tuple[tuple[str, str, int | None], ...]] = {}
@@ -233,12 +255,8 @@ def _limits(cls: type) -> tuple[tuple[str, str, int | None], ...]:
         found: list[tuple[str, str, int | None]] = []
         for attr in mapper.column_attrs:
             for column in attr.columns:
-                if (
-                    isinstance(column, Column)
-                    and isinstance(column.type, String)
-                    and not isinstance(column.type, Enum)
-                ):
-                    found.append((attr.key, label_of(column), column.type.length))
+                if isinstance(column, Column) and is_text(column):
+                    found.append((attr.key, label_of(column), text_limit(column)))
         known = _LIMITS[cls] = tuple(found)
     return known
 

@@ -42,6 +42,7 @@ from sqlalchemy import Connection, bindparam, select, union, update
 
 from hall_app.clock import HALL_TZ
 from hall_app.config import BusinessRules
+from hall_app.db import blind
 from hall_app.db.models import (
     Bill,
     BillItem,
@@ -502,8 +503,8 @@ class BillsBuilder:
         query = union(
             select(subs.c.customer_id.label("cid")).where(subs.c.service_number.in_(wanted)),
             select(people.c.id.label("cid")).where(
-                people.c.contact_phone.in_(wanted)
-                | people.c.id_number.in_(wanted)
+                people.c.contact_phone_bidx.in_([blind.phone_index(w) for w in wanted])
+                | people.c.id_number_bidx.in_([blind.id_index(w) for w in wanted])
                 | people.c.uscc.in_(wanted)
             ),
         )

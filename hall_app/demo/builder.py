@@ -243,7 +243,7 @@ class DemoBuilder:
         samples: list[SampleCustomer] = []
         for result in self._generate(specs):
             write = cust_w.write_converted if sqlite_raw else cust_w.write
-            write(dedupe.fix(result.customers))
+            write(dedupe.fix(result.customers, result.id_numbers))
             fixed.number_chunk(result.subscriptions, result.fixed_rows)
             (sub_w.write_converted if sqlite_raw else sub_w.write)(result.subscriptions)
             fixed.write_chunk(result.fixed_rows, converted=sqlite_raw)

@@ -16,10 +16,13 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, Date, Enum, Table, Uuid
 from sqlalchemy.types import TypeEngine
 
+from hall_app.db import crypto
+from hall_app.db.crypto import EncryptedText, Plain, Stored
 from hall_app.db.models import Base
 from hall_app.db.types import UTCDateTime
 
 Converter = Callable[[Any], Any]
+_SEALED = crypto.FORMAT + "."
 
 
 def model_table(model: type[Base]) -> Table:
@@ -69,6 +72,44 @@ def sqlite_converter(type_: TypeEngine[Any]) -> Converter | None:
     return None
 
 
+def seal_rows(
+    table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]], converted: bool = False
+) -> Any:
+    """The rows with each plaintext of a sealed column (``EncryptedText``) sealed, bound to
+    its row (the ``id`` column): stored as the ORM would store it. Rows ``converted`` for
+    SQLite may hold sealed values as plain ``str`` (recognised by their ``e1.`` form); the
+    others hold them as ``Stored``. A row is copied only when something in it is sealed."""
+    sealed = [
+        (n, name) for n, name in enumerate(columns) if isinstance(table.c[name].type, EncryptedText)
+    ]
+    if not sealed:
+        return rows
+    at = columns.index("id")
+    keys = crypto.active()
+    out: Any = rows
+    for k, row in enumerate(rows):
+        values: list[Any] | None = None
+        for n, name in sealed:
+            value = row[n]
+            if value is None or isinstance(value, Stored):
+                continue
+            already = not isinstance(value, Plain) and value.startswith(_SEALED)
+            if already and converted:
+                continue  # sealed in a worker, converted for SQLite
+            if values is None:
+                values = list(row)
+            if already:
+                values[n] = Stored(value)  # sealed already, as a bare str
+                continue
+            row_id = row[at] if isinstance(row[at], uuid.UUID) else uuid.UUID(str(row[at]))
+            values[n] = Stored(keys.seal(str(value), crypto.aad_for(table.name, name, row_id)))
+        if values is not None:
+            if out is rows:
+                out = list(rows)
+            out[k] = tuple(values)
+    return out
+
+
 class BulkWriter:
     def __init__(self, conn: Connection, model: type[Base], columns: Sequence[str]) -> None:
         table = model_table(model)
@@ -88,6 +129,7 @@ class BulkWriter:
     def write(self, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
+        rows = seal_rows(self._table, self.columns, rows)
         self.count += len(rows)
         if not self._raw:
             self._conn.execute(
@@ -109,6 +151,7 @@ class BulkWriter:
         """Rows already in SQLite storage form (converted in a worker process)."""
         assert self._raw, "pre-converted rows are for SQLite only"
         if rows:
+            rows = seal_rows(self._table, self.columns, rows, converted=True)
             self.count += len(rows)
             self._executemany(rows)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
@@ -15,8 +15,10 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import sqlite
 
 from hall_app.clock import HALL_TZ
+from hall_app.db import blind
+from hall_app.db.crypto import seal_for
 from hall_app.db.models import Customer, Subscription
-from hall_app.demo.bulk import model_table, sqlite_converter
+from hall_app.demo.bulk import model_table, seal_rows, sqlite_converter
 from hall_app.demo.installs import (
     INSTALL_TABLES,
     DeferredNumbers,
@@ -33,7 +35,6 @@ from hall_app.domain.enums import (
     SubscriptionKind,
     SubscriptionStatus,
 )
-from hall_app.domain.pinyin import name_initials
 
 CUSTOMER_COLUMNS = (
     "id",
@@ -41,7 +42,6 @@ CUSTOMER_COLUMNS = (
     "updated_at",
     "kind",
     "name",
-    "name_initials",
     "id_doc_type",
     "id_number",
     "gender",
@@ -58,6 +58,7 @@ CUSTOMER_COLUMNS = (
     "is_vip",
     "registered_hall_id",
     "notes",
+    *blind.INDEX_COLUMNS,  # filled from the plaintext, before it is sealed
 )
 SUBSCRIPTION_COLUMNS = (
     "id",
@@ -85,6 +86,8 @@ SUBSCRIPTION_COLUMNS = (
 # some. A build pinned to an earlier day draws back from that day (nobody is born later).
 IDENTITY_DAY = date(2026, 11, 24)
 ID_NUMBER_COL = CUSTOMER_COLUMNS.index("id_number")
+ID_INDEX_COL = CUSTOMER_COLUMNS.index("id_number_bidx")
+_PLAIN_COLUMNS = len(CUSTOMER_COLUMNS) - len(blind.INDEX_COLUMNS)
 SERVICE_NUMBER_COL = SUBSCRIPTION_COLUMNS.index("service_number")
 # Install windows the demo's installs happened in (local hour, minutes long): the default
 # BusinessRules.install_windows.
@@ -152,6 +155,9 @@ class ChunkResult:
     # The install orders, lines, work orders, equipment and landline numbers of the chunk's
     # broadband and landlines, by table (numbers left Pending for the parent).
     fixed_rows: dict[str, list[tuple[Any, ...]]]
+    # Each customer's ID number in plaintext (the rows hold it sealed), for the parent's
+    # deduplication across chunks.
+    id_numbers: list[str | None] = field(default_factory=list)
 
 
 def generate_chunk(spec: ChunkSpec) -> ChunkResult:
@@ -250,7 +256,6 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                     registered,
                     CustomerKind.ENTERPRISE,
                     company,
-                    name_initials(company),
                     None,
                     None,
                     None,
@@ -286,7 +291,6 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                     registered,
                     CustomerKind.INDIVIDUAL,
                     person.name,
-                    name_initials(person.name),
                     IdDocType.RESIDENT_ID,
                     person.id_number,
                     person.gender,
@@ -353,7 +357,7 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                     broadband_id=broadband_id,
                     landline_id=landline_id,
                     phone=contact,
-                    birth_date=customers[-1][9],
+                    birth_date=customers[-1][CUSTOMER_COLUMNS.index("birth_date")],
                     registered_at=registered,
                     mobile_plan_id=subs[first_sub][6] if mobile_ids else None,
                     mobile_active=bool(mobile_ids)
@@ -369,13 +373,32 @@ def generate_chunk(spec: ChunkSpec) -> ChunkResult:
                 customers[-1], mobile_ids, broadband_id is not None, landline_id is not None
             )
     fixed_rows = fixed_line.take_rows()
+    # Personal data sealed here, in the worker (bound to each row), with the blind indexes
+    # taken from the plaintext first.
+    id_numbers = [row[ID_NUMBER_COL] for row in customers]
+    customers = seal_rows(model_table(Customer), CUSTOMER_COLUMNS, with_indexes(customers))
+    subs = seal_rows(model_table(Subscription), SUBSCRIPTION_COLUMNS, subs)
+    for table, rows in fixed_rows.items():
+        model, columns = INSTALL_TABLES[table]
+        fixed_rows[table] = seal_rows(model_table(model), columns, rows)
     if spec.convert_for_sqlite:
         customers = convert_rows(model_table(Customer), CUSTOMER_COLUMNS, customers)
         subs = convert_rows(model_table(Subscription), SUBSCRIPTION_COLUMNS, subs)
         for table, rows in fixed_rows.items():
             model, columns = INSTALL_TABLES[table]
             fixed_rows[table] = convert_rows(model_table(model), columns, rows)
-    return ChunkResult(spec.index, customers, subs, samples, fixed_rows)
+    return ChunkResult(spec.index, customers, subs, samples, fixed_rows, id_numbers)
+
+
+def with_indexes(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Customer rows (plaintext, without the index columns) with their blind indexes."""
+    name, contact, alt = (CUSTOMER_COLUMNS.index(c) for c in ("name", "contact_phone", "alt_phone"))
+    out = []
+    for row in rows:
+        assert len(row) == _PLAIN_COLUMNS
+        indexes = blind.customer_indexes(row[name], row[ID_NUMBER_COL], row[contact], row[alt])
+        out.append((*row, *(indexes[c] for c in blind.INDEX_COLUMNS)))
+    return out
 
 
 def registered_from(born: date, age: int, drawn: datetime, anchor: datetime) -> datetime:
@@ -418,17 +441,22 @@ class IdDeduplicator:
     def __init__(self) -> None:
         self._seen: set[str] = set()
 
-    def fix(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def fix(
+        self, rows: list[tuple[Any, ...]], id_numbers: list[str | None]
+    ) -> list[tuple[Any, ...]]:
+        """The rows (sealed; ``id_numbers`` their ID numbers in plaintext) with any ID number
+        seen before replaced, sealed again, with its blind index."""
         out = rows
-        for n, row in enumerate(rows):
-            number = row[ID_NUMBER_COL]
+        for n, (row, number) in enumerate(zip(rows, id_numbers, strict=True)):
             if number is not None:
                 unique = self._unique_id(number)
                 if unique != number:
                     if out is rows:
                         out = list(rows)
                     fixed = list(row)
-                    fixed[ID_NUMBER_COL] = unique
+                    row_id = row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(row[0])
+                    fixed[ID_NUMBER_COL] = seal_for("customers", "id_number", row_id, unique)
+                    fixed[ID_INDEX_COL] = blind.id_index(unique)
                     out[n] = tuple(fixed)
             uscc = row[USCC_COL]
             if uscc is not None:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import Executable, select
 
 from hall_app.clock import Clock, business_date
+from hall_app.db.crypto import open_value
 from hall_app.db.engine import Database
 from hall_app.db.models import Customer
 from hall_app.demo.people import PeopleFactory
@@ -22,6 +23,7 @@ from hall_app.domain.enums import CustomerKind, IdDocType
 
 NEW_PERSON_EVERY = 4
 CARD_COLUMNS = (
+    Customer.id,
     Customer.name,
     Customer.gender,
     Customer.birth_date,
@@ -84,7 +86,7 @@ class DemoIdCardReader:
         return self._card_of(
             select(*CARD_COLUMNS)
             .where(*HAS_CARD, Customer.birth_date < born_before)
-            .order_by(Customer.id_number)
+            .order_by(Customer.id_number_bidx)  # fixed for the hall's keys
             .offset((n * 37) % 500)
             .limit(1)
         )
@@ -98,6 +100,9 @@ class DemoIdCardReader:
             got = session.execute(query).one_or_none()
         if got is None:
             return None
-        name, gender, birth, address, number = got
-        assert birth is not None and number is not None
-        return name, gender or "M", birth, address, number
+        row_id, name, gender, birth, address, number = got
+        name = open_value(name, "customers", "name", row_id)
+        address = open_value(address, "customers", "address", row_id)
+        number = open_value(number, "customers", "id_number", row_id)
+        assert birth is not None and number is not None and name is not None
+        return name, gender or "M", birth, address or "", number

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
+from hall_app.db import blind
+from hall_app.db.crypto import open_value
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Customer,
@@ -166,10 +168,6 @@ def near_miss(compact: str) -> str | None:
     return None
 
 
-def _prefix_upper_bound(prefix: str) -> str:
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
 @dataclass(frozen=True)
 class CustomerSummary:
     id: uuid.UUID
@@ -298,40 +296,40 @@ _SUMMARY_COLUMNS = (
 
 
 COUNT_CAP = 10_000  # a count of the matches stops here: cheap, and enough to say "more"
+_CUSTOMERS = Customer.__table__
 
 
-def _search_statements() -> tuple[dict[QueryKind, Executable], dict[QueryKind, Executable]]:
-    """For each kind of query: the statement listing the first matches, and the one counting
-    them (up to ``COUNT_CAP``)."""
+def _search_statements() -> tuple[dict[str, Executable], dict[str, Executable]]:
+    """For each lookup (a query kind's, or a name / initials prefix index column's): the
+    statement listing the first matches, and the one counting them (up to ``COUNT_CAP``).
+
+    Personal data is sealed: exact lookups compare blind indexes (``:b``, the HMAC of the
+    normalised query), prefixes the blind index of the prefix (hall_app.db.blind)."""
     q: BindParameter[str] = bindparam("q")
-    hi: BindParameter[str] = bindparam("hi")
+    b: BindParameter[str] = bindparam("b")
     lim: BindParameter[int] = bindparam("lim")
     by_number = or_(
-        Customer.contact_phone == q,
-        Customer.alt_phone == q,
+        Customer.contact_phone_bidx == b,
+        Customer.alt_phone_bidx == b,
         Customer.id.in_(select(Subscription.customer_id).where(Subscription.service_number == q)),
     )
-    filters: dict[QueryKind, tuple[Any, Any]] = {
-        QueryKind.PHONE: (by_number, Customer.name),
-        QueryKind.SERVICE_NUMBER: (by_number, Customer.name),
-        QueryKind.ID_OR_USCC: (or_(Customer.id_number == q, Customer.uscc == q), Customer.name),
-        QueryKind.NAME: ((Customer.name >= q) & (Customer.name < hi), Customer.name),
-        QueryKind.INITIALS: (
-            (Customer.name_initials >= q) & (Customer.name_initials < hi),
-            Customer.name_initials,
-        ),
+    filters: dict[str, Any] = {
+        QueryKind.PHONE: by_number,
+        QueryKind.SERVICE_NUMBER: by_number,
+        QueryKind.ID_OR_USCC: or_(Customer.id_number_bidx == b, Customer.uscc == q),
     }
-    listing: dict[QueryKind, Executable] = {
-        kind: select(*_SUMMARY_COLUMNS).where(where).order_by(order).limit(lim)
-        for kind, (where, order) in filters.items()
+    for column in (*blind.NAME_COLUMNS, *blind.INITIALS_COLUMNS):
+        filters[column] = _CUSTOMERS.c[column] == b
+    listing: dict[str, Executable] = {
+        key: select(*_SUMMARY_COLUMNS).where(where).limit(lim) for key, where in filters.items()
     }
     # The count selects a constant, not the id: SQLite then counts from the index alone
     # (customers.id is not the rowid), 0.5 ms instead of 20-40 ms for 10,000 matches.
-    counting: dict[QueryKind, Executable] = {
-        kind: select(func.count()).select_from(
+    counting: dict[str, Executable] = {
+        key: select(func.count()).select_from(
             select(literal(1).label("hit")).where(where).limit(COUNT_CAP).subquery()
         )
-        for kind, (where, _order) in filters.items()
+        for key, where in filters.items()
     }
     return listing, counting
 
@@ -356,6 +354,28 @@ def _numbers_searched(
         if cid in customers:
             out.setdefault(cid, sub)
     return tuple(out.items())
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A search match, opened."""
+
+    id: uuid.UUID
+    kind: CustomerKind
+    name: str
+    id_doc_type: IdDocType | None
+    id_number: str | None
+    uscc: str | None
+    contact_phone: str | None
+    address: str
+    is_vip: bool
+
+
+def _matches(kind: QueryKind, value: str, name: str) -> bool:
+    """An opened name matches a name or initials query longer than the indexed prefixes."""
+    if kind is QueryKind.INITIALS:
+        return name_initials(name).startswith(value)
+    return name.startswith(value)
 
 
 @dataclass(frozen=True)
@@ -393,16 +413,35 @@ class CustomerService:
         actor.require(Permission.CUSTOMER_SEARCH)
         kind, value = classify_query(text, today=business_date(self._clock()))
         limit = self._rules.search_result_limit
-        params = {"q": value, "hi": _prefix_upper_bound(value), "lim": limit + 1}
+        index: str | None
+        if kind in (QueryKind.NAME, QueryKind.INITIALS):
+            key, index, longer = blind.prefix_lookup(
+                "name" if kind is QueryKind.NAME else "initials", value
+            )
+        else:
+            key, longer = kind.value, False
+            index = (blind.id_index if kind is QueryKind.ID_OR_USCC else blind.phone_index)(value)
+        params = {"q": value, "b": index, "lim": COUNT_CAP if longer else limit + 1}
         with self._db.connect() as conn:
-            found = conn.execute(_SEARCH[kind], params).all()
+            found = [self._opened(r) for r in conn.execute(_SEARCH[key], params)]
+            if longer:  # the 4-prefix matched: the rest of the query is checked opened
+                found = [r for r in found if _matches(kind, value, r.name)]
+                total = len(found)
             truncated = len(found) > limit
-            total = conn.execute(_COUNT[kind], params).scalar_one() if truncated else len(found)
+            if not longer:
+                total = conn.execute(_COUNT[key], params).scalar_one() if truncated else len(found)
             numbers = (
                 _numbers_searched(conn, value, {r.id for r in found[:limit]})
                 if kind in (QueryKind.PHONE, QueryKind.SERVICE_NUMBER) and found
                 else ()
             )
+        # Sorted as the clerk reads them, once opened: by name (by initials, then name, for an
+        # initials query).
+        found.sort(
+            key=(lambda r: (name_initials(r.name), r.name))
+            if kind is QueryKind.INITIALS
+            else (lambda r: r.name)
+        )
         if not found and (hint := near_miss(value)) is not None:
             # Not an account after all: a mobile or ID number short of (or over by) a digit.
             raise ValidationError(hint, QUERY_FIELD)
@@ -418,7 +457,22 @@ class CustomerService:
         )
 
     @staticmethod
-    def _summary(c: Row[Any]) -> CustomerSummary:
+    def _opened(c: Row[Any]) -> _Found:
+        """A search row with its sealed columns opened."""
+        return _Found(
+            id=c.id,
+            kind=c.kind,
+            name=open_value(c.name, "customers", "name", c.id) or "",
+            id_doc_type=c.id_doc_type,
+            id_number=open_value(c.id_number, "customers", "id_number", c.id),
+            uscc=c.uscc,
+            contact_phone=open_value(c.contact_phone, "customers", "contact_phone", c.id),
+            address=open_value(c.address, "customers", "address", c.id) or "",
+            is_vip=c.is_vip,
+        )
+
+    @staticmethod
+    def _summary(c: _Found) -> CustomerSummary:
         if c.kind is CustomerKind.ENTERPRISE:
             id_label, id_display = "统一社会信用代码", c.uscc or ""  # public information
         else:
@@ -484,7 +538,7 @@ class CustomerService:
             if guardian_number is not None:
                 guardian_id = session.scalar(
                     select(Customer.id).where(
-                        Customer.id_number == guardian_number,
+                        Customer.id_number_bidx == blind.id_index(guardian_number),
                         Customer.id_doc_type == IdDocType.RESIDENT_ID,
                     )
                 )
@@ -503,7 +557,7 @@ class CustomerService:
                     )
             exists = session.scalar(
                 select(Customer.id).where(
-                    Customer.id_number == person.number,
+                    Customer.id_number_bidx == blind.id_index(person.number),
                     Customer.id_doc_type == IdDocType.RESIDENT_ID,
                 )
             )
@@ -512,7 +566,6 @@ class CustomerService:
             customer = Customer(
                 kind=CustomerKind.INDIVIDUAL,
                 name=name,
-                name_initials=name_initials(name),
                 id_doc_type=IdDocType.RESIDENT_ID,
                 id_number=person.number,
                 gender=person.gender,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from hall_app.clock import Clock, business_date
 from hall_app.config import BusinessRules
 from hall_app.db.central import CentralLink
+from hall_app.db.crypto import open_value
 from hall_app.db.engine import Database
 from hall_app.db.models import Customer, Order, Subscription
 from hall_app.db.models import TopUpOffer as OfferRow
@@ -373,7 +374,8 @@ class TopUpService:
         self._bring_here(number, subscription_id)
         with self._db.read() as s:
             sub = _target(s, self._rules, number, subscription_id)
-            owner = s.scalar(select(Customer.name).where(Customer.id == sub.customer_id))
+            stored = s.scalar(select(Customer.name).where(Customer.id == sub.customer_id))
+            owner = open_value(stored, "customers", "name", sub.customer_id)  # sealed
             return TopUpTarget(
                 subscription_id=sub.id,
                 customer_id=sub.customer_id,

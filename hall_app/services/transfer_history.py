@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from hall_app.db.crypto import open_value
 from hall_app.db.models import Customer, Order, OwnershipTransfer, Subscription
 from hall_app.domain.masking import mask_name
 from hall_app.services.subscriptions import shown_number
@@ -38,7 +39,7 @@ def transfers_of(
         else_=OwnershipTransfer.from_customer_id,
     )
     rows = session.execute(
-        select(OwnershipTransfer, Subscription, Order.order_no, other.name)
+        select(OwnershipTransfer, Subscription, Order.order_no, other.id, other.name)
         .join(Subscription, Subscription.id == OwnershipTransfer.subscription_id)
         .join(Order, Order.id == OwnershipTransfer.order_id)
         .join(other, other.id == side)
@@ -55,9 +56,9 @@ def transfers_of(
         TransferView(
             number_masked=shown_number(sub),
             direction=OUT if t.from_customer_id == customer_id else IN,
-            other_name_masked=mask_name(name),
+            other_name_masked=mask_name(open_value(name, "customers", "name", other_id) or ""),
             transferred_at=t.transferred_at,
             order_no=order_no,
         )
-        for t, sub, order_no, name in rows
+        for t, sub, order_no, other_id, name in rows
     )

@@ -50,8 +50,8 @@ def bundle_customer(hall: HallApp, bundle_code: str = "RH129_500") -> tuple[uuid
         with_broadband = select(Subscription.customer_id).where(
             Subscription.kind == SubscriptionKind.BROADBAND
         )
-        row = s.execute(
-            select(Customer.id, Customer.id_number)
+        row = s.scalars(
+            select(Customer)
             .join(Subscription, Subscription.customer_id == Customer.id)
             .where(
                 Subscription.product_id == bundle.mobile_product_id,
@@ -60,7 +60,7 @@ def bundle_customer(hall: HallApp, bundle_code: str = "RH129_500") -> tuple[uuid
                 Customer.id_number.is_not(None),
                 Customer.id.not_in(with_broadband),
             )
-            .order_by(Customer.id_number)
+            .order_by(Customer.id_number_bidx)  # sealed: a fixed order for the test keys
             .limit(1)
         ).one()
         return row.id, row.id_number or ""

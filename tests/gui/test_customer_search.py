@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
@@ -11,7 +13,9 @@ from sqlalchemy import func, select
 from hall_app.db.models import AuditEntry, Customer, Order, Subscription
 from hall_app.domain.enums import CustomerKind, SubscriptionKind
 from hall_app.domain.masking import mask_id_number, mask_phone
+from hall_app.domain.pinyin import name_initials
 from tests.gui.conftest import ShownMessages
+from tests.people import people, person
 from ui.app import Session
 from ui.main_window.window import MainWindow
 
@@ -66,15 +70,12 @@ def test_find_by_phone_and_open_record(qtbot: QtBot, session: Session) -> None:
 
 
 def test_find_by_pinyin_initials_then_pick_with_keyboard(qtbot: QtBot, session: Session) -> None:
-    with session.hall.db.read() as s:
-        initials = s.scalars(
-            select(Customer.name_initials)
-            .where(Customer.kind == CustomerKind.INDIVIDUAL)
-            .group_by(Customer.name_initials)
-            .having(func.count() >= 2)
-            .limit(1)
-        ).one()
-        names = set(s.scalars(select(Customer.name).where(Customer.name_initials == initials)))
+    everyone = people(session.hall)  # opened: the names are sealed
+    by_initials = Counter(
+        name_initials(c.name) for c in everyone if c.kind is CustomerKind.INDIVIDUAL
+    )
+    initials = next(i for i, n in by_initials.items() if n >= 2)
+    names = {c.name for c in everyone if name_initials(c.name) == initials}
     window = _logged_in(qtbot, session)
     page = window.customers
     qtbot.keyClicks(page.query, initials)
@@ -95,10 +96,8 @@ def test_find_by_pinyin_initials_then_pick_with_keyboard(qtbot: QtBot, session: 
 
 
 def test_supervisor_sees_unmasked_identity(qtbot: QtBot, session: Session) -> None:
-    with session.hall.db.read() as s:
-        id_number, name = s.execute(
-            select(Customer.id_number, Customer.name).where(Customer.id_number.is_not(None))
-        ).first()
+    found = person(session.hall, lambda c: True, Customer.id_number.is_not(None))
+    id_number, name = found.id_number or "", found.name
     window = _logged_in(qtbot, session, "super1")
     page = window.customers
     qtbot.keyClicks(page.query, id_number)
@@ -205,15 +204,11 @@ def test_logout_with_a_search_in_flight_then_log_in_again(
 def test_more_hits_than_shown_says_how_many_and_asks_for_more(
     qtbot: QtBot, session: Session
 ) -> None:
-    with session.hall.db.read() as s:  # the pinyin initial of the most common surname
-        initial = s.execute(
-            select(func.substr(Customer.name_initials, 1, 1))
-            .where(Customer.kind == CustomerKind.INDIVIDUAL)
-            .group_by(func.substr(Customer.name_initials, 1, 1))
-            .order_by(func.count().desc())
-            .limit(1)
-        ).scalar_one()
-        expected = s.scalar(select(func.count()).where(Customer.name_initials.like(f"{initial}%")))
+    everyone = people(session.hall)  # the pinyin initial of the most common surname
+    initial = Counter(
+        name_initials(c.name)[:1] for c in everyone if c.kind is CustomerKind.INDIVIDUAL
+    ).most_common(1)[0][0]
+    expected = sum(name_initials(c.name).startswith(initial) for c in everyone)
     assert expected is not None and expected > 50
     window = _logged_in(qtbot, session)
     page = window.customers
@@ -226,10 +221,8 @@ def test_more_hits_than_shown_says_how_many_and_asks_for_more(
 def test_an_id_number_short_of_a_digit_is_explained(
     qtbot: QtBot, session: Session, shown: ShownMessages
 ) -> None:
-    with session.hall.db.read() as s:
-        id_number = s.scalars(
-            select(Customer.id_number).where(Customer.id_number.is_not(None)).limit(1)
-        ).one()
+    id_number = person(session.hall, lambda c: True, Customer.id_number.is_not(None)).id_number
+    assert id_number
     window = _logged_in(qtbot, session)
     page = window.customers
     qtbot.keyClicks(page.query, id_number[:17])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import replace
 
 import pytest
@@ -18,8 +19,10 @@ from hall_app.domain.enums import (
 )
 from hall_app.domain.errors import NotFound, PermissionDenied, ValidationError
 from hall_app.domain.masking import mask_id_number, mask_phone
+from hall_app.domain.pinyin import name_initials
 from hall_app.services.actor import Actor
 from hall_app.services.customers import QueryKind
+from tests.people import people, person
 
 
 def _one(hall: HallApp, stmt):  # type: ignore[no-untyped-def]
@@ -42,20 +45,16 @@ def test_search_by_mobile_number_finds_the_holder(hall: HallApp, clerk: Actor) -
 
 
 def test_search_by_contact_phone_of_other_operator(hall: HallApp, clerk: Actor) -> None:
-    phone, cid = _one(
-        hall,
-        select(Customer.contact_phone, Customer.id).where(
-            ~Customer.id.in_(select(Subscription.customer_id))
-        ),
-    )
+    found = person(hall, lambda c: True, ~Customer.id.in_(select(Subscription.customer_id)))
+    phone, cid = found.contact_phone, found.id
+    assert phone
     assert [r.id for r in hall.customers.search_customers(clerk, phone).rows] == [cid]
 
 
 def test_search_by_id_number_lower_case_x(hall: HallApp, supervisor: Actor) -> None:
-    number, cid = _one(
-        hall,
-        select(Customer.id_number, Customer.id).where(Customer.id_number.like("%X")),
-    )
+    found = person(hall, lambda c: (c.id_number or "").endswith("X"))
+    number, cid = found.id_number, found.id
+    assert number
     result = hall.customers.search_customers(supervisor, number.lower())
     assert result.kind is QueryKind.ID_OR_USCC
     assert [r.id for r in result.rows] == [cid]
@@ -85,25 +84,21 @@ def test_search_by_broadband_account(hall: HallApp, clerk: Actor) -> None:
 
 
 def test_search_by_name_prefix(hall: HallApp, clerk: Actor) -> None:
-    name = _one(hall, select(Customer.name).where(Customer.kind == CustomerKind.INDIVIDUAL))[0]
+    everyone = people(hall)
+    name = person(hall, lambda c: True, Customer.kind == CustomerKind.INDIVIDUAL).name
     result = hall.customers.search_customers(clerk, name)
     assert result.kind is QueryKind.NAME
     assert result.rows and all(r.name.startswith(name) for r in result.rows)
     surname = hall.customers.search_customers(clerk, name[0])
     assert all(r.name.startswith(name[0]) for r in surname.rows)
-    with hall.db.read() as s:
-        expected = s.scalar(select(func.count()).where(Customer.name.like(f"{name[0]}%")))
+    expected = sum(c.name.startswith(name[0]) for c in everyone)
     assert len(surname.rows) == min(expected, 50)
     assert surname.truncated == (expected > 50)
 
 
 def test_search_by_pinyin_initials(hall: HallApp, clerk: Actor) -> None:
-    name, initials = _one(
-        hall,
-        select(Customer.name, Customer.name_initials).where(
-            Customer.kind == CustomerKind.INDIVIDUAL, func.length(Customer.name) == 3
-        ),
-    )
+    name = person(hall, lambda c: len(c.name) == 3, Customer.kind == CustomerKind.INDIVIDUAL).name
+    initials = name_initials(name)
     result = hall.customers.search_customers(clerk, initials.upper())
     assert result.kind is QueryKind.INITIALS
     assert name in [r.name for r in result.rows]
@@ -122,8 +117,9 @@ def test_bad_queries_name_the_field(hall: HallApp, clerk: Actor, text: str, frag
 
 
 def test_an_id_number_short_of_a_digit_says_so(hall: HallApp, clerk: Actor) -> None:
-    digits = _one(hall, select(Customer.id_number).where(Customer.id_number.not_like("%X")))[0]
-    with_x = _one(hall, select(Customer.id_number).where(Customer.id_number.like("%X")))[0]
+    numbers = [c.id_number for c in people(hall) if c.id_number]
+    digits = next(n for n in numbers if not n.endswith("X"))
+    with_x = next(n for n in numbers if n.endswith("X"))
     for typed, length in ((digits[:17], 17), (digits[:16], 16), (digits + "1", 19)):
         with pytest.raises(ValidationError) as err:
             hall.customers.search_customers(clerk, typed)
@@ -166,15 +162,11 @@ def test_an_account_that_looks_like_a_near_miss_is_still_found(hall: HallApp, cl
 
 
 def test_more_hits_than_shown_are_counted(hall: HallApp, clerk: Actor) -> None:
-    with hall.db.read() as s:
-        surname, count = s.execute(
-            select(func.substr(Customer.name, 1, 1), func.count())
-            .where(Customer.kind == CustomerKind.INDIVIDUAL)
-            .group_by(func.substr(Customer.name, 1, 1))
-            .order_by(func.count().desc())
-            .limit(1)
-        ).one()
-        expected = s.scalar(select(func.count()).where(Customer.name.like(f"{surname}%")))
+    everyone = people(hall)
+    surname, count = Counter(
+        c.name[0] for c in everyone if c.kind is CustomerKind.INDIVIDUAL
+    ).most_common(1)[0]
+    expected = sum(c.name.startswith(surname) for c in everyone)
     assert count > 50
     result = hall.customers.search_customers(clerk, surname)
     assert result.truncated and len(result.rows) == 50
@@ -226,9 +218,9 @@ def test_record_has_services_history_and_open_tickets(hall: HallApp, clerk: Acto
 
 
 def test_supervisor_sees_full_record_and_it_is_audited(hall: HallApp, supervisor: Actor) -> None:
-    cid, number = _one(
-        hall, select(Customer.id, Customer.id_number).where(Customer.id_number.is_not(None))
-    )
+    found = person(hall, lambda c: True, Customer.id_number.is_not(None))
+    cid, number = found.id, found.id_number
+    assert number
     record = hall.customers.get_customer_record(supervisor, cid)
     assert record.id_display == number
     assert record.birth_display == f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
@@ -249,12 +241,13 @@ def test_unknown_customer_is_not_found(hall: HallApp, clerk: Actor) -> None:
 
 
 def test_legacy_15_digit_id_finds_the_upgraded_number(hall: HallApp, clerk: Actor) -> None:
-    number, cid = _one(
+    found = person(
         hall,
-        select(Customer.id_number, Customer.id).where(
-            Customer.id_number.like("______19%"), Customer.kind == CustomerKind.INDIVIDUAL
-        ),
+        lambda c: (c.id_number or "")[6:8] == "19",
+        Customer.kind == CustomerKind.INDIVIDUAL,
     )
+    number, cid = found.id_number, found.id
+    assert number
     if number[6:8] != "19":
         pytest.skip("no customer born in the 1900s")
     legacy = number[:6] + number[8:17]  # drop "19" and the check character
@@ -267,9 +260,24 @@ def test_audit_entries_hold_no_identity_numbers(hall: HallApp, supervisor: Actor
     cid = _one(hall, select(Customer.id).where(Customer.id_number.is_not(None)))[0]
     hall.customers.get_customer_record(supervisor, cid)
     with hall.db.read() as s:
-        numbers = set(s.scalars(select(Customer.id_number).where(Customer.id_number.is_not(None))))
-        phones = set(s.scalars(select(Customer.contact_phone)))
+        numbers = {c.id_number for c in people(hall) if c.id_number}
+        phones = {c.contact_phone for c in people(hall)}
+        assert numbers and all(n[:1].isdigit() for n in numbers)  # opened, not sealed
         for entry in s.scalars(select(AuditEntry)):
             text = repr((entry.actor_name, entry.before, entry.after, entry.entity_id))
             assert not any(n in text for n in numbers)
             assert not any(p and p in text for p in phones)
+
+
+def test_a_name_longer_than_the_indexed_prefix_is_matched_once_opened(
+    hall: HallApp, clerk: Actor
+) -> None:
+    """Blind indexes cover four characters; the rest of a longer query is checked opened."""
+    company = person(hall, lambda c: len(c.name) >= 8, Customer.kind == CustomerKind.ENTERPRISE)
+    sharing = [c.name for c in people(hall) if c.name.startswith(company.name[:4])]
+    result = hall.customers.search_customers(clerk, company.name[:6])
+    assert result.kind is QueryKind.NAME
+    assert company.id in [r.id for r in result.rows]
+    assert all(r.name.startswith(company.name[:6]) for r in result.rows)
+    assert result.total == sum(n.startswith(company.name[:6]) for n in sharing)
+    assert [r.name for r in result.rows] == sorted(r.name for r in result.rows)

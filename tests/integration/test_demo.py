@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -13,9 +14,11 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from hall_app.clock import HALL_TZ
+from hall_app.db import blind, crypto
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.db.models import (
+    Base,
     CoverageArea,
     Customer,
     DemandRegistration,
@@ -80,16 +83,7 @@ def test_counts_and_staff(demo_engine: Engine) -> None:
 
 def test_identity_data_is_valid(demo_engine: Engine) -> None:
     with Session(demo_engine) as s:
-        people = s.execute(
-            select(
-                Customer.id_number,
-                Customer.name,
-                Customer.name_initials,
-                Customer.gender,
-                Customer.birth_date,
-                Customer.guardian_id,
-            ).where(Customer.kind == CustomerKind.INDIVIDUAL)
-        ).all()
+        people = s.scalars(select(Customer).where(Customer.kind == CustomerKind.INDIVIDUAL)).all()
         usccs = s.scalars(select(Customer.uscc).where(Customer.uscc.is_not(None))).all()
     assert len({p.id_number for p in people}) == len(people)  # unique
     minors = 0
@@ -97,7 +91,9 @@ def test_identity_data_is_valid(demo_engine: Engine) -> None:
         parsed = parse_resident_id(p.id_number, today=DEMO_TODAY)
         assert parsed.birth_date == p.birth_date
         assert parsed.gender == p.gender
-        assert p.name_initials == name_initials(p.name)
+        # The blind indexes of its name's initials (the name itself is sealed).
+        assert p.initials_p2 == blind.initials_prefix_indexes(p.name)[1]
+        assert name_initials(p.name)
         age = parsed.age_on(DEMO_TODAY)
         assert age >= 10
         if age < 16:
@@ -281,8 +277,16 @@ def _digest(engine: Engine) -> str:
             "z_reports",
             "hall_day_closes",
         ):
-            for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY id")):
-                h.update(repr(tuple(row)).encode())
+            # Sealed values differ build to build (a fresh nonce each): compared opened.
+            sealed = crypto.encrypted_columns(Base.metadata.tables[table])
+            for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY id")).mappings():
+                values = dict(row)
+                for column in sealed:
+                    if values[column] is not None:
+                        values[column] = crypto.open_value(
+                            crypto.Stored(values[column]), table, column, uuid.UUID(values["id"])
+                        )
+                h.update(repr(tuple(values.values())).encode())
     return h.hexdigest()
 
 
@@ -518,11 +522,14 @@ def test_installs_are_at_addresses_the_hall_serves(demo_engine: Engine) -> None:
     from hall_app.services.coverage import city_of
 
     with Session(demo_engine) as s:
-        addresses = s.scalars(select(WorkOrder.address)).all()
-        fixed = s.scalars(
-            select(Subscription.address).where(
-                Subscription.kind.in_([SubscriptionKind.BROADBAND, SubscriptionKind.LANDLINE])
+        addresses = [w.address for w in s.scalars(select(WorkOrder))]  # opened (sealed)
+        fixed = [
+            sub.address
+            for sub in s.scalars(
+                select(Subscription).where(
+                    Subscription.kind.in_([SubscriptionKind.BROADBAND, SubscriptionKind.LANDLINE])
+                )
             )
-        ).all()
+        ]
     assert addresses and fixed
     assert {city_of(a) for a in [*addresses, *fixed]} == {"福州市"}

@@ -149,7 +149,7 @@ def test_naming_convention_names_constraints() -> None:
     assert "uq_number_pool_number" in {
         c.name for c in Base.metadata.tables["number_pool"].constraints
     }
-    assert "uq_customers_id_number_id_doc_type" in names  # one customer per ID document
+    assert "uq_customers_id_number_bidx_id_doc_type" in names  # one customer per ID document
 
 
 def test_the_counter_queues_every_change_of_a_synced_table(tmp_path: Path) -> None:

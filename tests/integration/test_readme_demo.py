@@ -8,12 +8,14 @@ import re
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import literal_column, select
+from sqlalchemy.orm import Session
 
 from hall_app.app import build_app
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
+from hall_app.db.models import Customer
 from hall_app.demo.builder import CHUNK, DemoBuilder
 from hall_app.demo.reference import DEMO_PASSWORD
 from tests.conftest import DEMO_TODAY
@@ -57,11 +59,12 @@ def test_the_same_people_whatever_day_the_demo_is_built(tmp_path: Path) -> None:
         engine = make_engine(f"sqlite:///{tmp_path / day}.sqlite3")
         upgrade_to_head(engine)
         DemoBuilder(engine, seed=1, today=date.fromisoformat(day), workers=1).build(200, 1)
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text("SELECT name, id_number, uscc, contact_phone FROM customers ORDER BY rowid")
-            ).all()
+        with Session(engine) as s:  # opened: the columns are sealed, bound to their rows
+            rows = [
+                (c.name, c.id_number, c.uscc, c.contact_phone)
+                for c in s.scalars(select(Customer).order_by(literal_column("customers.rowid")))
+            ]
         engine.dispose()
-        return [tuple(r) for r in rows]
+        return rows
 
     assert people("2026-11-24") == people("2027-06-01")

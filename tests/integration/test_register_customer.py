@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from hall_app.app import HallApp
+from hall_app.db import blind
 from hall_app.db.models import AuditEntry, Customer
 from hall_app.devices.id_reader import DeviceError, IdCardData, SimulatedIdCardReader
 from hall_app.domain.enums import CustomerKind, FaceCheckMethod
@@ -16,6 +17,7 @@ from hall_app.domain.errors import ValidationError
 from hall_app.domain.resident_id import resident_id_check_char
 from hall_app.services.actor import Actor
 from hall_app.services.customers import RegisterIndividual
+from tests.people import person
 
 
 def _id(birth: str, seq: str = "123") -> str:
@@ -55,12 +57,13 @@ def test_register_from_the_simulated_reader(hall: HallApp, clerk: Actor) -> None
     cid = hall.customers.register_individual(clerk, _from_card(card))
     with hall.db.read() as s:
         c = s.get_one(Customer, cid)
-        assert (c.name, c.gender, c.birth_date, c.name_initials) == (
-            "陈思远",
-            "M",
-            date(1990, 5, 17),
-            "csy",
+        assert (c.name, c.gender, c.birth_date) == ("陈思远", "M", date(1990, 5, 17))
+        # Found by its blind indexes (the name and ID sealed in their columns).
+        assert (c.initials_p3, c.name_p3) == (
+            blind.initials_prefix_indexes("陈思远")[2],
+            blind.name_prefix_indexes("陈思远")[2],
         )
+        assert c.id_number_bidx == blind.id_index(CARD.id_number)
         assert c.real_name_verified_at is not None and c.face_check_by == "HK-FR-200"
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "customer.register")).one()
         assert CARD.id_number not in repr(entry.after)  # the audit keeps it masked
@@ -124,14 +127,14 @@ def test_the_guardian_is_found_by_their_id_number_in_the_service(
     """The rule lived in the registration screen: the service now finds the guardian itself,
     in the registering transaction, and refuses an unknown or malformed number."""
     teen = _from_card(CARD, name="陈小雨", id_number=_id("20120301", "246"))
-    with hall.db.read() as s:
-        adult_id, adult_number = s.execute(
-            select(Customer.id, Customer.id_number).where(
-                Customer.kind == CustomerKind.INDIVIDUAL,
-                Customer.birth_date < date(1990, 1, 1),
-                Customer.id_number.is_not(None),
-            )
-        ).first()  # type: ignore[misc]
+    adult = person(
+        hall,
+        lambda c: True,
+        Customer.kind == CustomerKind.INDIVIDUAL,
+        Customer.birth_date < date(1990, 1, 1),
+        Customer.id_number.is_not(None),
+    )
+    adult_id, adult_number = adult.id, adult.id_number or ""
     with pytest.raises(ValidationError) as err:
         hall.customers.register_individual(
             clerk, replace(teen, guardian_id_number=_id("19800101", "017"))
@@ -144,7 +147,14 @@ def test_the_guardian_is_found_by_their_id_number_in_the_service(
         hall.customers.register_individual(clerk, replace(teen, guardian_id_number="12345"))
     assert bad.value.field == "监护人" and bad.value.message.startswith("监护人证件号码")
     with hall.db.read() as s:
-        assert s.scalar(select(Customer.id).where(Customer.name == "陈小雨")) is None
+        assert (
+            s.scalar(
+                select(Customer.id).where(
+                    Customer.name_p3 == blind.name_prefix_indexes("陈小雨")[2]
+                )
+            )
+            is None
+        )
     cid = hall.customers.register_individual(
         clerk, replace(teen, guardian_id_number=adult_number.lower())
     )

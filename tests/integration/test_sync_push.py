@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, select, text, update
 from hall_app.app import HallApp, build_app
 from hall_app.cli import main as cli_main
 from hall_app.config import Settings
+from hall_app.db.crypto import open_value, plain_for
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import HEAD_REVISION, current_revision
 from hall_app.db.models import (
@@ -44,6 +45,11 @@ from tests.conftest import Cluster, FakeClock
 from tests.integration.test_open_mobile import _request
 
 pytestmark = pytest.mark.postgres
+
+
+def _addr(cid: object, value: str) -> object:
+    """An address for a Core update of that customer (sealed, bound to the row)."""
+    return plain_for("customers", "address", cid, value)  # type: ignore[arg-type]
 
 
 def _counter(template: Path, tmp_path: Path, name: str, clock: FakeClock) -> HallApp:
@@ -189,8 +195,13 @@ def test_a_poison_row_is_quarantined_and_the_rest_arrive(
         pusher.push()
         with a.db.unit_of_work() as s:  # SQLite takes it, the central VARCHAR(64) will not
             ids = s.scalars(select(Customer.id).order_by(Customer.id).limit(3)).all()
-            s.execute(update(Customer).where(Customer.id == ids[0]).values(name="长" * 80))
-            s.execute(update(Customer).where(Customer.id.in_(ids[1:])).values(address="新地址"))
+            s.execute(update(Customer).where(Customer.id == ids[0]).values(notes="长" * 600))
+            for cid in ids[1:]:  # sealed, bound to each row
+                s.execute(
+                    update(Customer)
+                    .where(Customer.id == cid)
+                    .values(address=plain_for("customers", "address", cid, "新地址"))
+                )
         report = pusher.push()
         assert (report.sent, report.quarantined, report.pending) == (2, 1, 0)
         with a.db.read() as s:
@@ -198,13 +209,15 @@ def test_a_poison_row_is_quarantined_and_the_rest_arrive(
             assert bad.row_id == ids[0] and bad.last_error and "22001" in bad.last_error
             assert "长长" not in bad.last_error  # the server's reason, not the values
         with central.connect() as conn:
-            addresses = conn.execute(select(Customer.address).where(Customer.id.in_(ids[1:])))
-            assert set(addresses.scalars()) == {"新地址"}
+            addresses = conn.execute(
+                select(Customer.id, Customer.address).where(Customer.id.in_(ids[1:]))
+            )
+            assert {open_value(a, "customers", "address", i) for i, a in addresses} == {"新地址"}
         with a.db.unit_of_work() as s:  # a supervisor corrects it: queued again by the trigger
-            s.execute(update(Customer).where(Customer.id == ids[0]).values(name="更正后"))
+            s.execute(update(Customer).where(Customer.id == ids[0]).values(notes="更正后"))
         assert pusher.push().sent == 1
         with central.connect() as conn:
-            assert conn.execute(select(Customer.name).where(Customer.id == ids[0])).scalar() == (
+            assert conn.execute(select(Customer.notes).where(Customer.id == ids[0])).scalar() == (
                 "更正后"
             )
     finally:
@@ -310,7 +323,11 @@ def test_a_change_made_during_the_push_goes_out_next_round(
         with a.db.read() as s:
             cid = s.scalars(select(Customer.id).order_by(Customer.id).limit(1)).one()
         with a.db.unit_of_work() as s:
-            s.execute(update(Customer).where(Customer.id == cid).values(address="旧地址 1 号"))
+            s.execute(
+                update(Customer)
+                .where(Customer.id == cid)
+                .values(address=plain_for("customers", "address", cid, "旧地址 1 号"))
+            )
         original = Pusher._mark
         changed = []
 
@@ -319,7 +336,9 @@ def test_a_change_made_during_the_push_goes_out_next_round(
                 changed.append(1)
                 with a.db.unit_of_work() as s:
                     s.execute(
-                        update(Customer).where(Customer.id == cid).values(address="新地址 2 号")
+                        update(Customer)
+                        .where(Customer.id == cid)
+                        .values(address=plain_for("customers", "address", cid, "新地址 2 号"))
                     )
             original(self, seqs, *args)  # type: ignore[arg-type]
 
@@ -330,7 +349,7 @@ def test_a_change_made_during_the_push_goes_out_next_round(
         Pusher(a.db, central, clock).push()
         with central.connect() as conn:
             address = conn.execute(select(Customer.address).where(Customer.id == cid)).scalar()
-        assert address == "新地址 2 号"
+        assert open_value(address, "customers", "address", cid) == "新地址 2 号"
     finally:
         a.close()
 
@@ -413,10 +432,12 @@ def test_a_contact_edit_that_arrives_older_gives_way_with_an_audit_entry(
             counter_a = s.scalars(select(Counter.id).where(Counter.code == "01")).one()
         edit = update(Customer).where(Customer.id == cid)
         with a.db.unit_of_work() as s:  # 10:01 at counter 01: a new phone and address
-            s.execute(edit.values(address="福州市鼓楼区甲路1号", contact_phone="13900000001",
+            s.execute(edit.values(address=_addr(cid, "福州市鼓楼区甲路1号"),
+                                  contact_phone=plain_for("customers", "contact_phone", cid,
+                                                          "13900000001"),
                                   updated_at=clock() + timedelta(minutes=1)))  # fmt: skip
         with b.db.unit_of_work() as s:  # 10:05 at counter 02: another address
-            s.execute(edit.values(address="福州市台江区乙路2号",
+            s.execute(edit.values(address=_addr(cid, "福州市台江区乙路2号"),
                                   updated_at=clock() + timedelta(minutes=5)))  # fmt: skip
         Pusher(b.db, central, clock).push()  # the later edit arrives first
         report = Pusher(a.db, central, clock, counter_id=counter_a).push()
@@ -428,8 +449,8 @@ def test_a_contact_edit_that_arrives_older_gives_way_with_an_audit_entry(
             entries = conn.execute(
                 select(AuditEntry).where(AuditEntry.action == "sync.edit_superseded")
             ).all()
-        assert kept.address == "福州市台江区乙路2号"  # last writer wins
-        assert kept.contact_phone != "13900000001"
+        assert open_value(kept.address, "customers", "address", cid) == "福州市台江区乙路2号"
+        assert open_value(kept.contact_phone, "customers", "contact_phone", cid) != "13900000001"
         assert len(entries) == 1
         entry = entries[0]
         assert entry.entity_id == str(cid) and entry.counter_id == counter_a
@@ -440,16 +461,16 @@ def test_a_contact_edit_that_arrives_older_gives_way_with_an_audit_entry(
             pending = s.scalar(
                 select(func.count()).where(SyncOutbox.row_id == cid, SyncOutbox.status == PENDING)
             )
-        assert local == "福州市台江区乙路2号" and pending == 0
+        assert open_value(local, "customers", "address", cid) == "福州市台江区乙路2号"
+        assert pending == 0
         # Pushed the other way round, the later edit simply wins: nothing gave way.
         with a.db.unit_of_work() as s:
-            s.execute(edit.values(address="福州市鼓楼区丙路3号",
+            s.execute(edit.values(address=_addr(cid, "福州市鼓楼区丙路3号"),
                                   updated_at=clock() + timedelta(minutes=9)))  # fmt: skip
         Pusher(a.db, central, clock, counter_id=counter_a).push()
         with central.connect() as conn:
-            assert conn.scalar(select(Customer.address).where(Customer.id == cid)) == (
-                "福州市鼓楼区丙路3号"
-            )
+            stored = conn.scalar(select(Customer.address).where(Customer.id == cid))
+            assert open_value(stored, "customers", "address", cid) == "福州市鼓楼区丙路3号"
             assert (
                 conn.scalar(select(func.count()).where(AuditEntry.action == "sync.edit_superseded"))
                 == 1

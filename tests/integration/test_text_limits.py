@@ -82,7 +82,8 @@ def test_a_lone_surrogate_is_a_validation_error_naming_the_field(
 
 def test_every_row_written_through_the_orm_is_checked_before_the_flush(hall: HallApp) -> None:
     with hall.db.read() as s:
-        customer_id, address = s.execute(select(Customer.id, Customer.address).limit(1)).one()
+        customer = s.scalars(select(Customer).limit(1)).one()
+        customer_id, address = customer.id, customer.address  # opened (sealed)
     with pytest.raises(ValidationError) as err, hall.db.unit_of_work() as s:
         s.get_one(Customer, customer_id).address = "地" * 252  # an edit, not a registration
     assert err.value.text == "地址：最多 200 个字，现在 252 个字"

@@ -2,6 +2,7 @@
 
 from sqlalchemy.orm import configure_mappers
 
+from hall_app.db import blind, crypto
 from hall_app.db.models.audit import AuditAlert, AuditEntry
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.billing import (
@@ -52,6 +53,11 @@ from hall_app.db.models.queue import QueueTicket
 from hall_app.db.models.service import ServiceTicket
 from hall_app.db.models.subscriptions import BalanceMovement, Subscription, SubscriptionAddon
 from hall_app.db.models.sync import ResourceClash, SyncOutbox, SyncState
+
+# Personal data: sealed on every flush, opened on every load; the customers' blind indexes
+# kept with it.
+crypto.bind_rows(Base)
+blind.bind_customers(Customer)
 
 # The mappers' relationships are resolved now, with the imports (off the GUI thread while the
 # app starts), not by the first query: in the app that is the clerk's login, after Enter.

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hall_app.db.crypto import EncryptedText
 from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
 from hall_app.db.models.org import str_enum
 from hall_app.domain.enums import (
@@ -139,7 +140,7 @@ class Invoice(SyncedMixin, Base):
     original_invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
     segment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoice_segments.id"))
     issued_at: Mapped[datetime]
-    buyer_name: Mapped[str] = mapped_column(String(100))
+    buyer_name: Mapped[str] = mapped_column(EncryptedText(100))  # sealed: a person's name
     buyer_tax_id: Mapped[str] = mapped_column(String(20), default="")
     seller_name: Mapped[str] = mapped_column(String(100))
     seller_tax_id: Mapped[str] = mapped_column(String(20))

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hall_app.db.crypto import EncryptedText
 from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
 from hall_app.db.models.catalog import Product
 from hall_app.db.models.inventory import PrettyTier
@@ -140,12 +141,13 @@ class WorkOrder(SyncedMixin, Base):
     landline_subscription_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("subscriptions.id")
     )
-    address: Mapped[str] = mapped_column(String(200))  # where to install (the new one, 移机)
-    from_address: Mapped[str | None] = mapped_column(String(200))  # a relocation's 原址
+    # The contact and addresses are personal data: sealed (hall_app.db.crypto).
+    address: Mapped[str] = mapped_column(EncryptedText(200))  # where to install (new one, 移机)
+    from_address: Mapped[str | None] = mapped_column(EncryptedText(200))  # a relocation's 原址
     community: Mapped[str] = mapped_column(String(64))
     technology: Mapped[str] = mapped_column(String(16))  # FTTH, FTTB
-    contact_name: Mapped[str] = mapped_column(String(32))
-    contact_phone: Mapped[str] = mapped_column(String(20))
+    contact_name: Mapped[str] = mapped_column(EncryptedText(32))
+    contact_phone: Mapped[str] = mapped_column(EncryptedText(20))
     slot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("install_slots.id"))
     team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("installer_teams.id"))
     window_start: Mapped[datetime]
@@ -191,9 +193,9 @@ class DemandRegistration(SyncedMixin, Base):
 
     hall_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("halls.id"))
     customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
-    address: Mapped[str] = mapped_column(String(200))
-    contact_name: Mapped[str] = mapped_column(String(32))
-    contact_phone: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(EncryptedText(200))  # sealed, as the contact
+    contact_name: Mapped[str] = mapped_column(EncryptedText(32))
+    contact_phone: Mapped[str] = mapped_column(EncryptedText(20))
     wanted: Mapped[str] = mapped_column(String(32))  # 宽带, 固话, 宽带+固话
     note: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[DemandStatus] = mapped_column(str_enum(DemandStatus))

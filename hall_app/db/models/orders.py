@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, Numeric, Stri
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hall_app.db.crypto import EncryptedText
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.org import Staff, str_enum
 from hall_app.domain.enums import (
@@ -41,8 +42,8 @@ class Order(SyncedMixin, Base):
     total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     terms_text: Mapped[str] = mapped_column(Text, default="")
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
-    proxy_name: Mapped[str | None] = mapped_column(String(32))
-    proxy_id_number: Mapped[str | None] = mapped_column(String(32))
+    proxy_name: Mapped[str | None] = mapped_column(EncryptedText(32))  # sealed: personal data
+    proxy_id_number: Mapped[str | None] = mapped_column(EncryptedText(32))
     submitted_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     notes: Mapped[str] = mapped_column(String(500), default="")

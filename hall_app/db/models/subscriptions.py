@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hall_app.db.crypto import EncryptedText
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.catalog import Product
 from hall_app.db.models.org import str_enum
@@ -32,7 +33,7 @@ class Subscription(SyncedMixin, Base):
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
     sim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sim_cards.id"))
     status: Mapped[SubscriptionStatus] = mapped_column(str_enum(SubscriptionStatus))
-    address: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(EncryptedText(200), default="")  # sealed: personal
     hall_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("halls.id"))
     activated_at: Mapped[datetime | None]
     lock_in_until: Mapped[date | None]
