@@ -199,8 +199,8 @@ def _wizard_candidates(hall: Any, n: int) -> list[tuple[Any, str]]:
     from hall_app.domain.enums import CustomerKind, SubscriptionKind
 
     with hall.db.read() as s:
-        rows = s.execute(
-            select(Customer.id, Customer.id_number)
+        rows = s.scalars(  # whole rows: their ID numbers opened (a Core read gives ciphertext)
+            select(Customer)
             .where(
                 Customer.kind == CustomerKind.INDIVIDUAL,
                 Customer.guardian_id.is_(None),
@@ -214,7 +214,7 @@ def _wizard_candidates(hall: Any, n: int) -> list[tuple[Any, str]]:
             )
             .limit(n)
         ).all()
-    return [(r[0], r[1]) for r in rows]
+        return [(r.id, str(r.id_number)) for r in rows]
 
 
 def _free_sims(hall: Any, n: int) -> list[str]:

@@ -1280,6 +1280,7 @@ def probe_push(db: str, n: int) -> None:
     import psycopg
     from sqlalchemy import create_engine, delete, select, text
 
+    from bench.sealed_probe import install_keys
     from hall_app.clock import system_clock
     from hall_app.db.engine import Database, make_engine
     from hall_app.db.migrate import upgrade_to_head
@@ -1287,6 +1288,7 @@ def probe_push(db: str, n: int) -> None:
     from hall_app.db.outbox import PENDING
     from hall_app.sync.push import Pusher
 
+    install_keys()  # the customers' personal data is sealed with the hall's keys
     server = os.environ.get("HALL_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"hall_bench_{uuid_mod.uuid4().hex[:8]}"
     admin = create_engine(

@@ -95,7 +95,6 @@ def commit_and_run(context: Any, work: Callable[[Connection], None]) -> None:
 def seal_all(conn: Connection) -> None:
     """Seal every personal-data value still in plaintext and fill the customers' blind
     indexes. ``conn`` is outside any migration transaction (each batch commits)."""
-    keys = crypto.active()
     for name, columns in SEALED.items():
         extra = (*blind.INDEX_COLUMNS,) if name == "customers" else ()
         for table, rows in _batches(conn, name, (*columns, *extra), f"加密 {name}"):
@@ -109,10 +108,10 @@ def seal_all(conn: Connection) -> None:
                     value = values[column]
                     aad = crypto.aad_for(name, column, row_id)
                     if value is None or _sealed(value):
-                        plain[column] = None if value is None else keys.open(value, aad)
+                        plain[column] = None if value is None else crypto.active().open(value, aad)
                     else:
                         plain[column] = value
-                        change[column] = keys.seal(value, aad)
+                        change[column] = crypto.active().seal(value, aad)
                 if extra and (change or values["name_p1"] is None):
                     change.update(
                         blind.customer_indexes(
@@ -130,7 +129,6 @@ def seal_all(conn: Connection) -> None:
 def open_all(conn: Connection) -> None:
     """The reverse (the downgrade): every sealed value back to plaintext, and the customers'
     plaintext ``name_initials`` (a column the downgrade has just added) filled."""
-    keys = crypto.active()
     for name, columns in SEALED.items():
         extra = ("name_initials",) if name == "customers" else ()
         for table, rows in _batches(conn, name, (*columns, *extra), f"解密 {name}"):
@@ -141,7 +139,7 @@ def open_all(conn: Connection) -> None:
                 for column in columns:
                     value = values[column]
                     if _sealed(value):
-                        change[column] = keys.open(
+                        change[column] = crypto.active().open(
                             value, crypto.aad_for(name, column, values["id"])
                         )
                 if extra and (change or not values["name_initials"]):

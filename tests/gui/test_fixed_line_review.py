@@ -170,11 +170,12 @@ def test_an_enterprise_is_visited_through_its_contact_person(
     hall = session.hall
     assert hall is not None
     with hall.db.read() as s:
-        customer_id, person = s.execute(
-            select(Customer.id, Customer.contact_person)
+        enterprise = s.scalars(
+            select(Customer)
             .where(Customer.kind == CustomerKind.ENTERPRISE, Customer.contact_person.is_not(None))
             .limit(1)
         ).one()
+        customer_id, person = enterprise.id, enterprise.contact_person
     window = _logged_in(qtbot, session, "clerk2")
     page = window.customers
     page.open_customer(customer_id)

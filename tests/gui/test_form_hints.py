@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from hall_app.app import HallApp
+from hall_app.db.blind import id_index
 from hall_app.db.models import Customer
 from hall_app.devices.id_reader import IdCardData
 from hall_app.services.actor import Actor
@@ -80,7 +81,9 @@ def test_registration_shows_every_field_error_at_once(
     assert dialog.isVisible()
     ops.wait_idle()
     with hall.db.read() as s:
-        n = s.scalar(select(func.count()).where(Customer.id_number == card.id_number))
+        n = s.scalar(
+            select(func.count()).where(Customer.id_number_bidx == id_index(card.id_number))
+        )
     assert n == 0 and shown.items == []
 
     # corrected one by one, the remaining errors stay until each is fixed

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from hall_app.app import HallApp
+from hall_app.db.blind import id_index
 from hall_app.db.models import Customer, Order, Payment, PhoneNumber, SimCard, Subscription
 from hall_app.devices.id_reader import IdCardData, SimulatedIdCardReader
 from hall_app.domain.enums import NumberStatus, SimStatus
@@ -317,7 +318,9 @@ def test_an_unregistered_card_opens_registration(
     assert not shown.items
     assert page.current is not None and page.current.name == "测试新客"
     with hall.db.read() as s:
-        c = s.scalars(select(Customer).where(Customer.id_number == card.id_number)).one()
+        c = s.scalars(
+            select(Customer).where(Customer.id_number_bidx == id_index(card.id_number))
+        ).one()
         assert c.contact_phone == "13912345678" and c.face_check_by == "HK-FR-200"
 
 

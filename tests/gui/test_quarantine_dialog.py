@@ -29,8 +29,9 @@ def test_supervisor_lists_and_requeues_refused_records(
     hall = synced_counter(demo_template, tmp_path, "postgresql://x@127.0.0.1:1/none", clock)
     try:
         with hall.db.unit_of_work() as s:  # a customer edited here, then refused centrally
-            cid = s.scalars(select(Customer.id).limit(1)).one()
-            s.execute(update(Customer).where(Customer.id == cid).values(address="新地址"))
+            edited = s.scalars(select(Customer).limit(1)).one()
+            edited.address = "新地址"  # sealed on flush
+            cid = edited.id
         with hall.db.unit_of_work() as s:
             s.execute(
                 update(SyncOutbox)

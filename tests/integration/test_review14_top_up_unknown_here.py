@@ -13,6 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import insert, select
 
+from hall_app.db.crypto import plain_for
 from hall_app.db.models import Subscription
 from hall_app.domain.enums import SubscriptionKind, SubscriptionStatus
 from tests.integration.test_sync_resources import Hall
@@ -37,7 +38,9 @@ def test_review14_an_online_top_up_finds_a_number_opened_elsewhere(hall: Hall) -
             .mappings()
             .one()
         )
-        row.update(id=uuid.uuid4(), service_number=NEW, sim_id=None)
+        new_id = uuid.uuid4()  # the address sealed for the new row (a copy would not open)
+        address = plain_for("subscriptions", "address", new_id, "南宁市青秀区民族大道 1 号")
+        row.update(id=new_id, service_number=NEW, sim_id=None, address=address)
         row.pop("central_at", None)
         conn.execute(insert(Subscription.__table__).values(**row))
     app = hall.apps["02"]
