@@ -21,7 +21,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from soak.checks import Baseline, chain_available, check_database, fresh_copy
@@ -79,6 +79,23 @@ def demo_template(work: Path) -> Path:
     )
     engine.dispose()
     building.rename(path)
+    return path
+
+
+def prepared(work: Path, template: Path) -> Path:
+    """A copy of ``template`` with the install slots of the coming working days (as the back
+    office's ``hall-app slots make`` makes them; the demo made only those its own work orders
+    hold), so broadband installs have places to book whatever day the template was built."""
+    from hall_app.config import Settings
+    from hall_app.db.engine import Database, make_engine
+    from hall_app.demo.today import top_up_slots
+
+    path = fresh_copy(template, work / "template.sqlite3")
+    db = Database(make_engine(f"sqlite:///{path}"))
+    try:
+        top_up_slots(db, datetime.now(UTC), Settings.load(env={}).rules)
+    finally:
+        db.dispose()
     return path
 
 
@@ -224,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
     keys = keys_file(args.work, args.keys)
-    template = args.template or demo_template(args.work)
+    template = prepared(args.work, args.template or demo_template(args.work))
     results: dict[str, object] = {}
     failed = False
     started = time.monotonic()

@@ -200,6 +200,9 @@ class CentralMoney:
     balances: dict[str, int]
     settlements: frozenset[str]
     movements: frozenset[str]
+    slots_booked: dict[str, int]
+    slot_orders: dict[str, int]  # each slot's work orders
+    equipment: frozenset[tuple[str, str]]  # (id, status)
 
     @classmethod
     def take(cls, url: str) -> CentralMoney:
@@ -220,6 +223,12 @@ class CentralMoney:
                     pairs("SELECT id, balance_fen + bonus_fen FROM subscriptions"),
                     ids("bill_settlements"),
                     ids("balance_movements"),
+                    pairs("SELECT id, booked FROM install_slots"),
+                    pairs(SLOT_ORDERS),
+                    frozenset(
+                        (str(r[0]), str(r[1]))
+                        for r in conn.execute(text("SELECT id, status FROM equipment"))
+                    ),
                 )
         finally:
             engine.dispose()
@@ -247,6 +256,43 @@ def _central_money(conn: Connection, money: CentralMoney, found: Findings) -> No
         delta = int(balance) - money.balances.get(str(sub_id), 0)
         if delta != (by_orders := moved.get(str(sub_id), 0)):
             found.add(f"central: number {sub_id} balance {delta} more, moved {by_orders}")
+
+
+SLOT_ORDERS = (
+    "SELECT w.slot_id, count(*) FROM work_orders w JOIN orders o ON o.id = w.order_id "
+    "WHERE o.state = 'completed' AND w.slot_id IS NOT NULL GROUP BY 1"
+)
+
+
+def _central_installs(conn: Connection, money: CentralMoney, found: Findings) -> None:
+    """Every install slot's count rose by the work orders the counters booked in it, none
+    over its capacity; no modem lent and no installment contract without a completed
+    order."""
+    now = {str(k): int(v) for k, v in conn.execute(text(SLOT_ORDERS))}
+    for slot_id, count, capacity in conn.execute(
+        text("SELECT id, booked, capacity FROM install_slots")
+    ):
+        if count > capacity:
+            found.add(f"central: install slot {slot_id} {count} booked of {capacity}")
+        delta = int(count) - money.slots_booked.get(str(slot_id), 0)
+        by_orders = now.get(str(slot_id), 0) - money.slot_orders.get(str(slot_id), 0)
+        if delta != by_orders:
+            found.add(f"central: install slot {slot_id} {delta} more booked, {by_orders} by orders")
+    for gear_id, status, state in conn.execute(
+        text(
+            "SELECT e.id, e.status, o.state FROM equipment e "
+            "LEFT JOIN orders o ON o.id = e.order_id"
+        )
+    ):
+        if (str(gear_id), str(status)) not in money.equipment and state != "completed":
+            found.add(f"central: modem {gear_id} {status} without a completed order")
+    for row in conn.execute(
+        text(
+            "SELECT c.id FROM installment_contracts c LEFT JOIN orders o ON o.id = c.order_id "
+            "WHERE o.state IS DISTINCT FROM 'completed'"
+        )
+    ).fetchall()[:5]:
+        found.add(f"central: installment contract {row[0]} without a completed order")
 
 
 DOUBLES = (
@@ -281,6 +327,7 @@ def central_doubles(url: str, since: datetime, money: CentralMoney) -> Findings:
     try:
         with engine.connect() as conn:
             _central_money(conn, money, found)
+            _central_installs(conn, money, found)
             for sql, what in DOUBLES:
                 for row in conn.execute(text(sql), {"since": since}).fetchall()[:5]:
                     found.add(f"central: {what}: {row[0]} ×{row[1]}")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 # What a completed order of each type must have besides its lines and payments.
-RESOURCE_TYPES = ("open_mobile", "handset_sale", "bill_payment", "top_up")
+RESOURCE_TYPES = ("open_mobile", "broadband_install", "handset_sale", "bill_payment", "top_up")
 FREE_NUMBER = ("available", "reserved", "quarantined")
 
 
@@ -36,6 +36,8 @@ class Baseline:
     numbers: dict[str, str]
     sims: dict[str, str]
     devices: dict[str, str]
+    equipment: dict[str, str]
+    slots_booked: dict[str, int]
     bills_paid: dict[str, int]
     balances: dict[str, int]
 
@@ -58,6 +60,8 @@ class Baseline:
                 numbers=pairs("SELECT number, status FROM number_pool"),
                 sims=pairs("SELECT id, status FROM sim_cards"),
                 devices=pairs("SELECT id, status FROM devices"),
+                equipment=pairs("SELECT id, status FROM equipment"),
+                slots_booked=pairs("SELECT id, booked FROM install_slots"),
                 bills_paid=pairs("SELECT id, paid_fen FROM bills"),
                 balances=pairs("SELECT id, balance_fen + bonus_fen FROM subscriptions"),
             )
@@ -200,10 +204,13 @@ def _fulfilled(conn: sqlite3.Connection, o: sqlite3.Row, found: Findings) -> Non
             found.add(f"{no}: no subscription")
         elif sub["status"] != "active" or sub["sim"] != "assigned" or sub["num"] != "assigned":
             found.add(f"{no}: subscription {sub['status']}, SIM {sub['sim']}, number {sub['num']}")
+    elif kind == "broadband_install":
+        _installed(conn, o, found)
     elif kind == "handset_sale":
         units = conn.execute("SELECT status FROM devices WHERE order_id = ?", (o["id"],)).fetchall()
         if [u[0] for u in units] != ["sold"]:
             found.add(f"{no}: handset units {[u[0] for u in units]}")
+        _contract_of(conn, o, found)
     elif kind == "bill_payment":
         if not conn.execute(
             "SELECT count(*) FROM bill_settlements WHERE order_id = ?", (o["id"],)
@@ -217,6 +224,68 @@ def _fulfilled(conn: sqlite3.Connection, o: sqlite3.Row, found: Findings) -> Non
         ).fetchone()
         if not moved[1] or moved[0] < o["total_fen"]:
             found.add(f"{no}: balance moved {moved[0]} for {o['total_fen']} paid")
+
+
+def _installed(conn: sqlite3.Connection, o: sqlite3.Row, found: Findings) -> None:
+    """A broadband install: its pending subscription, its work order scheduled in a slot that
+    counts it, and the modem lent to it for that subscription."""
+    no = o["order_no"]
+    sub = conn.execute(
+        "SELECT kind, status FROM subscriptions WHERE id = ?", (o["subscription_id"],)
+    ).fetchone()
+    if sub is None or sub["kind"] != "broadband" or sub["status"] != "pending":
+        found.add(f"{no}: broadband subscription {None if sub is None else tuple(sub)}")
+    work = conn.execute(
+        "SELECT w.status, w.slot_id, s.booked FROM work_orders w "
+        "LEFT JOIN install_slots s ON s.id = w.slot_id WHERE w.order_id = ?",
+        (o["id"],),
+    ).fetchall()
+    if len(work) != 1 or work[0]["status"] != "scheduled" or not work[0]["booked"]:
+        found.add(f"{no}: work orders {[tuple(w) for w in work]}")
+    gear = conn.execute(
+        "SELECT status, subscription_id FROM equipment WHERE order_id = ?", (o["id"],)
+    ).fetchall()
+    if not gear or any(
+        g["status"] == "in_stock" or str(g["subscription_id"]) != str(o["subscription_id"])
+        for g in gear
+    ):
+        found.add(f"{no}: modems {[g['status'] for g in gear]}")
+
+
+def _contract_of(conn: sqlite3.Connection, o: sqlite3.Row, found: Findings) -> None:
+    """A handset sold on instalments: its contract active, the price split into down payment
+    and financed amount, every instalment there (principal and fee adding up), the unit and
+    the credit assessment both its own."""
+    contract = conn.execute(
+        "SELECT c.*, d.order_id AS unit_order, a.order_id AS credit_order "
+        "FROM installment_contracts c JOIN devices d ON d.id = c.device_id "
+        "LEFT JOIN credit_assessments a ON a.id = c.credit_assessment_id WHERE c.order_id = ?",
+        (o["id"],),
+    ).fetchall()
+    if not contract:
+        return  # sold outright
+    no = o["order_no"]
+    c = contract[0]
+    plan = conn.execute(
+        "SELECT count(*), coalesce(sum(principal_fen), 0), coalesce(sum(fee_fen), 0), "
+        "coalesce(sum(amount_fen), 0) FROM instalments WHERE contract_id = ?",
+        (c["id"],),
+    ).fetchone()
+    whole = (
+        len(contract) == 1
+        and c["status"] == "active"
+        and c["price_fen"] == c["down_payment_fen"] + c["financed_fen"]
+        and tuple(plan)
+        == (c["months"], c["financed_fen"], c["fee_fen"], c["financed_fen"] + c["fee_fen"])
+        and str(c["unit_order"]) == str(o["id"])
+        and str(c["credit_order"]) == str(o["id"])
+    )
+    if not whole:
+        found.add(
+            f"{no}: contract {c['status']} of {c['months']} months, instalments {tuple(plan)}, "
+            f"unit and assessment used by this order {c['unit_order'] == o['id']}, "
+            f"{c['credit_order'] == o['id']}"
+        )
 
 
 def _reported(conn: sqlite3.Connection, completed: Iterable[str], found: Findings) -> None:
@@ -256,8 +325,27 @@ def _resources(conn: sqlite3.Connection, base: Baseline, found: Findings, money:
     ):
         if status != base.devices.get(str(unit_id)) and order_state != "completed":
             found.add(f"handset {unit_id} is {status} without an order")
+    for gear_id, status, order_state in conn.execute(
+        "SELECT e.id, e.status, o.state FROM equipment e LEFT JOIN orders o ON o.id = e.order_id"
+    ):
+        if status != base.equipment.get(str(gear_id)) and order_state != "completed":
+            found.add(f"modem {gear_id} is {status} without an order")
+    for table, what in (
+        ("installment_contracts", "installment contract"),
+        ("credit_assessments", "credit assessment used"),
+    ):
+        for row in conn.execute(
+            f"SELECT t.id, o.state FROM {table} t LEFT JOIN orders o ON o.id = t.order_id "
+            "WHERE t.order_id IS NOT NULL AND (o.state IS NULL OR o.state != 'completed')"
+        ).fetchall()[:5]:
+            found.add(f"{what} {row[0]} without a completed order ({row[1]})")
+    for slot_id, booked, capacity in conn.execute(
+        "SELECT id, booked, capacity FROM install_slots WHERE booked > capacity OR booked < 0"
+    ).fetchall()[:5]:
+        found.add(f"install slot {slot_id}: {booked} booked of {capacity}")
     if money:
         _money(conn, base, found)
+        _slots(conn, base, found)
 
 
 def _money(conn: sqlite3.Connection, base: Baseline, found: Findings) -> None:
@@ -282,6 +370,22 @@ def _money(conn: sqlite3.Connection, base: Baseline, found: Findings) -> None:
         before = base.balances.get(str(sub_id), 0)
         if balance - before != (by_orders := moved.get(str(sub_id), 0)):
             found.add(f"subscription {sub_id}: balance {before} -> {balance}, moved {by_orders}")
+
+
+def _slots(conn: sqlite3.Connection, base: Baseline, found: Findings) -> None:
+    """Each install slot's count rose by the work orders of completed orders booked in it
+    (a standalone counter: a synced one takes the central database's count)."""
+    booked: dict[str, int] = {}
+    for slot_id, n in conn.execute(
+        "SELECT w.slot_id, count(*) FROM work_orders w JOIN orders o ON o.id = w.order_id "
+        "WHERE o.rowid > ? AND o.state = 'completed' GROUP BY 1",
+        (base.orders_rowid,),
+    ):
+        booked[str(slot_id)] = n
+    for slot_id, count in conn.execute("SELECT id, booked FROM install_slots"):
+        delta = count - base.slots_booked.get(str(slot_id), 0)
+        if delta != (by_orders := booked.get(str(slot_id), 0)):
+            found.add(f"install slot {slot_id}: {delta} more booked, {by_orders} by orders")
 
 
 def _doubles(conn: sqlite3.Connection, base: Baseline, found: Findings) -> None:

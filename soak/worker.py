@@ -1,7 +1,8 @@
 """One order-taking process of the soak: ``python -m soak.worker --db URL --keys FILE``.
 
-It takes orders of every kind in a loop (a mobile number opened, a handset sold outright, a
-bill paid, a top-up), each prepared as the screens prepare it (the number reserved, the price
+It takes orders of every kind in a loop (a mobile number opened, a broadband install with a
+modem lent and a slot booked, a handset sold outright or on instalments, a bill paid, a
+top-up), each prepared as the screens prepare it (the number reserved, the price
 quoted) and completed through the services, and tells its parent on stdout what it is doing:
 
     READY                      set up; the parent may kill it from now on
@@ -27,6 +28,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,23 +36,33 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from hall_app.app import HallApp, build_app
+from hall_app.clock import business_date
 from hall_app.config import Settings
 from hall_app.db import crypto
-from hall_app.domain.enums import FaceCheckMethod, PaymentMethod, SaleMode
+from hall_app.domain.enums import (
+    CreditOutcome,
+    EquipmentMode,
+    FaceCheckMethod,
+    PaymentMethod,
+    SaleMode,
+    SubscriptionKind,
+)
 from hall_app.domain.errors import HallError
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.actor import Actor
 from hall_app.services.bill_plan import BillPaymentRequest
+from hall_app.services.fixed_line import EquipmentChoice, FixedInstallRequest
 from hall_app.services.handsets import HandsetSaleRequest
 from hall_app.services.numbers import NumberFilter
 from hall_app.services.orders import OpenMobileRequest
 from hall_app.services.top_up import TopUpRequest
 
-KINDS = ("mobile", "handset", "bill", "top_up")
+KINDS = ("mobile", "broadband", "handset", "installment", "bill", "top_up")
 PASSWORD = "hall1234"
 # Candidates are drawn from the first few of each list, so processes sharing a database (or
 # counters sharing a central one) go for the same number, SIM, handset and bill.
 CONTEND = 6
+MONTHLY_FEN = 50_000  # what an instalment sale finances a month at most (the limit is 800.00)
 
 
 def say(line: str) -> None:
@@ -180,6 +192,114 @@ class Orders:
             signature_png=self.png,
         )
         return self.hall.handsets.sell(self.clerk, sale).order_no
+
+    def broadband(self) -> str | None:
+        """A broadband install: a covered community an installer team serves, a plan its
+        lines carry, an optical modem lent on deposit, the earliest free slot, priced and
+        signed, paid in cash."""
+        area = self._pick(
+            "SELECT community, max_down_mbps FROM coverage_areas WHERE active "
+            "AND community IN (SELECT community FROM team_areas) ORDER BY community"
+        )
+        modem = self._pick(
+            "SELECT e.serial FROM equipment e JOIN products p ON p.id = e.product_id "
+            "WHERE e.status = 'in_stock' AND p.name LIKE '%光猫%' "
+            f"AND {self._unleased('e.lease_counter_id')} ORDER BY e.serial"
+        )
+        customer = self._adult()
+        if area is None or modem is None or customer is None:
+            return None
+        community, top = str(area[0]), int(area[1])
+        slots = self.hall.slots.free_slots(self.clerk, community)
+        plans = self.hall.fixed_line.plans(self.clerk, SubscriptionKind.BROADBAND, top)
+        if not slots or not plans:
+            return None
+        n = self.rng.randrange(1, 30)
+        req = FixedInstallRequest(
+            customer_id=customer,
+            address=f"福州市鼓楼区{community}{n}号楼{n % 6 + 1}0{n % 4 + 1}",
+            slot_id=self.rng.choice(slots[:CONTEND]).slot_id,
+            contact_name="王先生",
+            contact_phone=f"139{self.rng.randrange(10**8):08d}",
+            payments=(),
+            broadband_plan_code=self.rng.choice(plans).code,
+            equipment=(EquipmentChoice(modem[0], EquipmentMode.DEPOSIT),),
+        )
+        quote = self.hall.fixed_line.quote(self.clerk, req)
+        cash = PaymentInput(PaymentMethod.CASH, quote.total_fen, tendered_fen=quote.total_fen)
+        done = self.hall.fixed_line.install(
+            self.clerk,
+            replace(req, payments=(cash,), terms_text=quote.terms, signature_png=self.png),
+        )
+        return done.order_no
+
+    def installment(self) -> str | None:
+        """A handset on instalments: a unit with an installment offer valid today, a credit
+        assessment approved (as the wizard asks before the sale; up to three customers
+        tried), the down payment in cash."""
+        today = business_date(self.hall.clock()).isoformat()
+        unit = self._pick(
+            "SELECT d.imei, d.product_id, o.id, o.min_down_payment_pct, p.price_fen, o.months "
+            "FROM devices d JOIN products p ON p.id = d.product_id "
+            "JOIN handset_offers o ON o.product_id = p.id AND o.kind = 'installment' "
+            "AND o.active AND o.valid_from <= :today "
+            "AND (o.valid_to IS NULL OR o.valid_to >= :today) "
+            "WHERE d.status IN ('in_stock', 'returned') "
+            f"AND {self._unleased('d.lease_counter_id')} AND p.active ORDER BY d.imei",
+            today=today,
+        )
+        if unit is None:
+            return None
+        imei, product_id, offer_id = unit[0], uuid.UUID(str(unit[1])), uuid.UUID(str(unit[2]))
+        price, months = int(unit[4]), int(unit[5])
+        # at least the offer's share, and enough that the instalments stay within the
+        # monthly limit (beyond it the credit check refers the sale to a supervisor)
+        down = max(-(-price * int(unit[3]) // 100), price - MONTHLY_FEN * months)
+        down = -(-down // 100) * 100  # whole yuan
+        if down >= price:
+            return None
+        for _ in range(3):
+            customer = self._adult(no_contract=True)
+            if customer is None:
+                return None
+            credit = self.hall.handsets.assess_credit(
+                self.clerk, customer, product_id, offer_id, down
+            )
+            if credit.outcome is CreditOutcome.APPROVED:
+                break
+        else:
+            return None
+        req = HandsetSaleRequest(
+            customer_id=customer,
+            product_id=product_id,
+            imei=imei,
+            mode=SaleMode.INSTALLMENT,
+            payments=(),
+            offer_id=offer_id,
+            down_payment_fen=down,
+            credit_assessment_id=credit.assessment_id,
+        )
+        quote = self.hall.handsets.quote(self.clerk, req)
+        cash = PaymentInput(PaymentMethod.CASH, quote.total_fen, tendered_fen=quote.total_fen)
+        sale = replace(req, payments=(cash,), terms_text=quote.terms, signature_png=self.png)
+        return self.hall.handsets.sell(self.clerk, sale).order_no
+
+    def _adult(self, no_contract: bool = False) -> uuid.UUID | None:
+        """An adult individual customer, a different one each time (``no_contract``: with no
+        installment contract yet)."""
+        none_yet = (
+            "AND id NOT IN (SELECT customer_id FROM installment_contracts) "
+            "AND id NOT IN (SELECT customer_id FROM bills WHERE status != 'paid') "
+            "AND id NOT IN (SELECT customer_id FROM subscriptions WHERE balance_fen < 0) "
+            "AND id IN (SELECT customer_id FROM subscriptions WHERE status = 'active') "
+            if no_contract
+            else ""
+        )
+        row = self._pick(
+            "SELECT id FROM customers WHERE kind = 'individual' AND guardian_id IS NULL "
+            f"AND birth_date < '2000-01-01' {none_yet}ORDER BY abs(random()) % 97"
+        )
+        return None if row is None else uuid.UUID(str(row[0]))
 
     def bill(self) -> str | None:
         bill = self._pick(

@@ -1,6 +1,7 @@
 """`make soak` in small (issue 15 §5): ten order-taking workers killed with SIGKILL at random
 moments and four processes sharing one SQLite file, every check passed; and the checks
-themselves find a payment, an invoice number, a SIM and a bill that went wrong."""
+themselves find a payment, an invoice number, a SIM, a bill, a modem, an install slot and an
+instalment plan that went wrong."""
 
 from __future__ import annotations
 
@@ -61,14 +62,25 @@ def test_ten_kills_and_four_processes_leave_every_order_whole(
 
 @pytest.fixture
 def soaked(hall: HallApp, clerk: Actor, demo_url: str) -> tuple[Path, Baseline, list[str]]:
-    """The test's demo copy with its baseline, then one order of each kind on it."""
+    """The test's demo copy (with the coming days' install slots, as the soak prepares it) and
+    its baseline, then one order of each kind on it."""
     import random
 
+    from hall_app.demo.today import top_up_slots
+
     path = Path(demo_url.removeprefix("sqlite:///"))
+    assert top_up_slots(hall.db, hall.clock(), hall.settings.rules) > 0
     base = Baseline.take(path)
     orders = Orders(hall, clerk, random.Random(5))
-    made = [orders.mobile(), orders.handset(), orders.bill(), orders.top_up()]
-    assert all(made)
+    made = [
+        orders.mobile(),
+        orders.broadband(),
+        orders.handset(),
+        orders.installment(),
+        orders.bill(),
+        orders.top_up(),
+    ]
+    assert all(made), made
     hall.close()
     return path, base, [str(n) for n in made]
 
@@ -85,7 +97,8 @@ def test_the_checks_pass_on_whole_orders(soaked: tuple[Path, Baseline, list[str]
     path, base, made = soaked
     found = check_database(path, base, made)
     assert found.ok, found.problems
-    assert sum(found.orders.values()) == 4
+    assert sum(found.orders.values()) == 6
+    assert found.orders["broadband_install"] == 1 and found.orders["handset_sale"] == 2
 
 
 @pytest.mark.parametrize(
@@ -136,6 +149,63 @@ def test_the_checks_name_resources_taken_without_an_order(
     assert any(p.startswith("SIM ") and "without an order" in p for p in problems), problems
     assert any(p.startswith("bill ") and "paid 100 more" in p for p in problems), problems
     assert any(p.startswith("subscription ") for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("order", "damage", "named"),
+    [
+        (  # the broadband install's modem back in stock
+            1,
+            "UPDATE equipment SET status = 'in_stock' WHERE order_id = "
+            "(SELECT id FROM orders WHERE order_no = ?)",
+            "modems ['in_stock']",
+        ),
+        (  # its work order gone
+            1,
+            "DELETE FROM work_orders WHERE order_id = (SELECT id FROM orders WHERE order_no = ?)",
+            "work orders []",
+        ),
+        (  # the instalment sale's last instalment gone
+            3,
+            "DELETE FROM instalments WHERE rowid = (SELECT max(i.rowid) FROM instalments i "
+            "JOIN installment_contracts c ON c.id = i.contract_id JOIN orders o "
+            "ON o.id = c.order_id WHERE o.order_no = ?)",
+            "contract active",
+        ),
+    ],
+)
+def test_the_checks_name_a_broken_install_or_instalment_plan(
+    soaked: tuple[Path, Baseline, list[str]], order: int, damage: str, named: str
+) -> None:
+    path, base, made = soaked
+    _damage(path, damage, made[order])
+    found = check_database(path, base, made, chain=False)
+    assert any(made[order] in p and named in p for p in found.problems), found.problems
+
+
+def test_the_checks_name_a_modem_slot_or_contract_taken_without_an_order(
+    soaked: tuple[Path, Baseline, list[str]],
+) -> None:
+    path, base, made = soaked
+    _damage(
+        path,
+        "UPDATE equipment SET status = 'lent' WHERE rowid = "
+        "(SELECT min(rowid) FROM equipment WHERE status = 'in_stock')",
+    )
+    _damage(
+        path,
+        "UPDATE install_slots SET booked = booked + 1 WHERE rowid = "
+        "(SELECT min(rowid) FROM install_slots WHERE booked < capacity)",
+    )
+    _damage(
+        path,
+        "UPDATE orders SET state = 'cancelled' WHERE order_no = ?",
+        made[3],  # the instalment sale
+    )
+    problems = check_database(path, base, made, chain=False).problems
+    assert any(p.startswith("modem ") and "without an order" in p for p in problems), problems
+    assert any(p.startswith("install slot ") and "1 more booked" in p for p in problems), problems
+    assert any(p.startswith("installment contract ") for p in problems), problems
 
 
 def test_the_checks_name_an_invoice_number_gap(soaked: tuple[Path, Baseline, list[str]]) -> None:
