@@ -1,7 +1,8 @@
 """`python -m soak` (`make soak`): fault trials on the counter's database.
 
-1. Kill trials: a worker process takes orders of every kind (mobile opening, handset sale,
-   bill payment, top-up) on a copy of a small demo database and is killed with SIGKILL at a
+1. Kill trials: a worker process takes orders of every kind (mobile opening, broadband
+   install, handset sale outright and on instalments, bill payment, top-up) on a copy of a
+   small demo database (with the coming days' install slots) and is killed with SIGKILL at a
    random moment; then the file is checked (soak/checks.py): integrity and foreign keys,
    every order whole, no resource taken without an order, no invoice-number gap or
    duplicate, the audit chain, and every order the worker reported complete still there.
