@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date, local
 from hall_app.db import crypto
@@ -45,8 +46,9 @@ from hall_app.db.backup_file import (
     snapshot,
 )
 from hall_app.db.engine import Database, make_engine
+from hall_app.db.models import SyncState
 from hall_app.domain.errors import HallError
-from hall_app.services import audit
+from hall_app.services import audit, restore_mark
 
 log = logging.getLogger("hall.backup")
 _NAME = re.compile(r"^hall-(?P<counter>[^-]+)-\d{8}-\d{6}(?:-\d+)?-[^.]+\.hallbak$")
@@ -97,6 +99,9 @@ class RestoreReport:
     revision: str | None  # the schema revision in the backup
     audit_checked: int  # audit entries whose chain was recomputed
     migrated: bool  # the schema was brought up to date
+    # A synced counter's: its next round pulls back what it did after the backup, and until
+    # then it gives out no order or invoice number (hall_app/services/restore_mark.py).
+    recovery_needed: bool = False
 
 
 def _info(path: Path, header: BackupHeader) -> BackupInfo:
@@ -358,6 +363,16 @@ def _check_chain(engine: Engine) -> int:
     return report.checked
 
 
+def _has_synced(session: Session) -> bool:
+    """The database has synced with a central database (a pull or a round succeeded)."""
+    found = session.scalar(
+        select(SyncState.key)
+        .where(or_(SyncState.key == "last_success_at", SyncState.key.like("pullc:%")))
+        .limit(1)
+    )
+    return found is not None
+
+
 def restore(backup: Path, db_path: Path, clock: Clock) -> RestoreReport:
     """Replace the database at ``db_path`` by the backup ``backup``, with every program on the
     database closed. Nothing is replaced unless the backup decrypts whole, passes the
@@ -405,24 +420,36 @@ def restore(backup: Path, db_path: Path, clock: Clock) -> RestoreReport:
         for extra in ("", "-wal", "-shm", "-journal"):
             _remove(work.with_name(work.name + extra))
     restored = Database(make_engine(f"sqlite:///{db_path}"))
+    details = {
+        "file": backup.name,
+        "backup_created": header.created,
+        "revision": revision,
+        "replaced_file": kept.name if kept else None,
+        "audit_checked": checked,
+    }
     try:
         with restored.unit_of_work() as session:
-            audit.record(
-                session,
-                at=now,
-                actor=None,
-                actor_name="system:backup",
-                action="backup.restored",
-                entity="backup",
-                entity_id=None,
-                after={
-                    "file": backup.name,
-                    "backup_created": header.created,
-                    "revision": revision,
-                    "replaced_file": kept.name if kept else None,
-                    "audit_checked": checked,
-                },
-            )
+            synced = _has_synced(session)
+            if synced:
+                # What this counter did after the backup is at the central database: no
+                # order or invoice number until the recovery pull brought it back, and the
+                # restore is audited then, after the pulled entries (no fork of the chain).
+                restore_mark.mark(
+                    session,
+                    datetime.fromisoformat(header.created),
+                    {**details, "restored_at": now.isoformat()},
+                )
+            else:
+                audit.record(
+                    session,
+                    at=now,
+                    actor=None,
+                    actor_name="system:backup",
+                    action="backup.restored",
+                    entity="backup",
+                    entity_id=None,
+                    after=details,
+                )
     finally:
         restored.dispose()
     return RestoreReport(
@@ -432,4 +459,5 @@ def restore(backup: Path, db_path: Path, clock: Clock) -> RestoreReport:
         revision=revision,
         audit_checked=checked,
         migrated=migrated,
+        recovery_needed=synced,
     )
