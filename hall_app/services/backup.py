@@ -9,7 +9,8 @@ replaces anything.
   up after each 日结 (``after_day_close``, called by the cash service).
 - ``restore`` (with the app closed) decrypts to a temporary file beside the database, checks
   ``PRAGMA integrity_check``, the foreign keys, the schema revision and the audit chain,
-  brings the schema up to date, keeps the replaced file beside it and only then swaps.
+  brings the schema up to date, keeps the replaced file beside it and only then swaps. A
+  synced counter's database is then marked for the recovery pull (no numbers before it).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from hall_app.db.backup_file import (
 from hall_app.db.engine import Database, make_engine
 from hall_app.db.models import SyncState
 from hall_app.domain.errors import HallError
-from hall_app.services import audit, restore_mark
+from hall_app.services import audit, audit_chain, restore_mark
 
 log = logging.getLogger("hall.backup")
 _NAME = re.compile(r"^hall-(?P<counter>[^-]+)-\d{8}-\d{6}(?:-\d+)?-[^.]+\.hallbak$")
@@ -377,7 +378,11 @@ def restore(backup: Path, db_path: Path, clock: Clock) -> RestoreReport:
     """Replace the database at ``db_path`` by the backup ``backup``, with every program on the
     database closed. Nothing is replaced unless the backup decrypts whole, passes the
     integrity and foreign key checks, has a schema revision this program knows, and its audit
-    chain holds. The replaced file is kept beside it (``<name>.replaced-<time>``)."""
+    chain holds. The replaced file is kept beside it (``<name>.replaced-<time>``).
+
+    A database that had synced with a central database is marked instead of audited at
+    once (``restore_mark``): it numbers nothing until its next round's recovery pull
+    (hall_app/sync/recovery.py) took back what it did after the backup."""
     from hall_app.db.migrate import upgrade_to_head
 
     keys = crypto.active()
@@ -438,6 +443,7 @@ def restore(backup: Path, db_path: Path, clock: Clock) -> RestoreReport:
                     session,
                     datetime.fromisoformat(header.created),
                     {**details, "restored_at": now.isoformat()},
+                    {c: seq for c, (seq, _) in audit_chain.heads(session.connection()).items()},
                 )
             else:
                 audit.record(

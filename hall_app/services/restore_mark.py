@@ -10,6 +10,7 @@ entries, so the audit chain goes on from the central head without a fork."""
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,10 +33,24 @@ REFUSED = (
 class RestoreMark:
     backup_created: datetime  # when the backup was taken: rows since then are recovered
     details: dict[str, Any]  # the restore's audit entry (``after``), recorded on recovery
+    # Each audit chain's last seq in the backup: entries after it were written here since
+    # the restore, and follow the entries the recovery takes back.
+    heads: dict[uuid.UUID | None, int]
 
 
-def mark(session: Session, backup_created: datetime, details: dict[str, Any]) -> None:
-    value = json.dumps({"backup_created": backup_created.isoformat(), "details": details})
+def mark(
+    session: Session,
+    backup_created: datetime,
+    details: dict[str, Any],
+    heads: dict[uuid.UUID | None, int],
+) -> None:
+    value = json.dumps(
+        {
+            "backup_created": backup_created.isoformat(),
+            "details": details,
+            "heads": {(c.hex if c else ""): seq for c, seq in heads.items()},
+        }
+    )
     session.merge(SyncState(key=KEY, value=value))
 
 
@@ -44,7 +59,8 @@ def pending(session: Session) -> RestoreMark | None:
     if value is None:
         return None
     data = json.loads(value)
-    return RestoreMark(datetime.fromisoformat(data["backup_created"]), dict(data["details"]))
+    heads = {(uuid.UUID(c) if c else None): int(seq) for c, seq in data["heads"].items()}
+    return RestoreMark(datetime.fromisoformat(data["backup_created"]), dict(data["details"]), heads)
 
 
 def clear(session: Session) -> None:

@@ -10,7 +10,9 @@ central database what it wrote itself after the backup, before it numbers anythi
 - **Its audit chains, followed by their hashes**: from the counter's head, each central entry
   whose ``prev_hash`` is the head's hash is the next link, until none is. The chain of this
   counter and the chain of entries without a counter (written by the system here) both go on
-  from the central head; another counter's entries never link to this one's head.
+  from the central head; another counter's entries never link to this one's head. Entries
+  written here between the restore and the recovery (a sign-in offline), never pushed, are
+  numbered on after the ones taken back, their hashes recomputed.
 
 Rows are written silently (not queued back) and a central copy replaces the counter's only
 when it is not the older one; each invoice segment of the counter then numbers on past the
@@ -33,7 +35,7 @@ from hall_app.db.engine import Database
 from hall_app.db.models import Base, Invoice, InvoiceSegment
 from hall_app.db.outbox import silenced, synced_tables
 from hall_app.services import audit, restore_mark
-from hall_app.services.audit_chain import GENESIS, chain_head
+from hall_app.services.audit_chain import GENESIS, hash_of_row
 from hall_app.sync.push import CENTRAL_OWNED, LINK_LOST, SyncUnavailable
 
 MARGIN = timedelta(minutes=10)  # counter clocks drift; re-taking a row is harmless
@@ -60,19 +62,21 @@ def recover(
     there was no mark. A dead link raises ``SyncUnavailable`` and the mark stays."""
     with local.read() as s:
         mark = restore_mark.pending(s)
-        heads = {chain: chain_head(s, chain) for chain in {counter_id, None}}
-    if mark is None:
-        return None
+        if mark is None:
+            return None
+        chains = {counter_id, None, *mark.heads}
+        heads = {chain: _entry_at(s, chain, mark.heads.get(chain, 0)) for chain in chains}
+        later = {chain: _written_after(s, chain, mark.heads.get(chain, 0)) for chain in chains}
     since = mark.backup_created - MARGIN
     try:
         with central.connect() as conn:
             own = _own_rows(conn, counter_id, since) if counter_id is not None else {}
-            entries = [e for chain, head in heads.items() for e in _chain_after(conn, chain, head)]
+            taken = {chain: _chain_after(conn, chain, head) for chain, head in heads.items()}
     except OperationalError as exc:
         raise SyncUnavailable(LINK_LOST, "同步") from exc
     report = Recovered(
         rows=sum(len(rows) for rows in own.values()),
-        audit_entries=len(entries),
+        audit_entries=sum(len(entries) for entries in taken.values()),
         tables=tuple(name for name, rows in own.items() if rows),
     )
     with local.unit_of_work() as s:
@@ -80,13 +84,21 @@ def recover(
             _write(s, own)
             if counter_id is not None:
                 _resume_segments(s, counter_id)
-            if entries:
-                s.execute(
-                    sqlite_insert(Base.metadata.tables[AUDIT_LOG]).on_conflict_do_nothing(
-                        index_elements=["id"]
-                    ),
-                    entries,
+            rechained = 0
+            for chain, entries in taken.items():
+                if entries:
+                    s.execute(
+                        sqlite_insert(Base.metadata.tables[AUDIT_LOG]).on_conflict_do_nothing(
+                            index_elements=["id"]
+                        ),
+                        entries,
+                    )
+                head = (
+                    (int(entries[-1]["seq"]), str(entries[-1]["entry_hash"]))
+                    if entries
+                    else heads[chain]
                 )
+                rechained += _rechain(s, later[chain], head) if entries else 0
         audit.record(
             s,
             at=now,
@@ -100,10 +112,55 @@ def recover(
                 "recovered_rows": report.rows,
                 "recovered_audit": report.audit_entries,
                 "recovered_tables": list(report.tables),
+                "rechained_audit": rechained,
             },
         )
         restore_mark.clear(s)
     return report
+
+
+def _entry_at(s: Session, chain: uuid.UUID | None, seq: int) -> tuple[int, str] | None:
+    """(seq, hash) of the chain's entry ``seq`` here: the backup's head (None: no entry)."""
+    if seq <= 0:
+        return None
+    table = Base.metadata.tables[AUDIT_LOG]
+    found = s.scalar(
+        select(table.c.entry_hash).where(_in_chain(table, chain), table.c.seq == seq).limit(1)
+    )
+    return None if found is None else (seq, str(found))
+
+
+def _written_after(s: Session, chain: uuid.UUID | None, seq: int) -> list[dict[str, Any]]:
+    """The chain's entries written here after the restore (never pushed yet), in order."""
+    table = Base.metadata.tables[AUDIT_LOG]
+    return [
+        dict(r)
+        for r in s.execute(
+            select(table).where(_in_chain(table, chain), table.c.seq > seq).order_by(table.c.seq)
+        ).mappings()
+    ]
+
+
+def _rechain(s: Session, entries: list[dict[str, Any]], head: tuple[int, str] | None) -> int:
+    """Number the entries written here since the restore after the ones taken back (the
+    central database holds other entries under their old numbers); they were never pushed,
+    and each hash is recomputed over its new place."""
+    table = Base.metadata.tables[AUDIT_LOG]
+    seq, prev = (0, GENESIS) if head is None else head
+    for entry in entries:
+        seq += 1
+        moved = {**entry, "seq": seq, "prev_hash": prev}
+        prev = hash_of_row(moved)
+        s.execute(
+            update(table)
+            .where(table.c.id == entry["id"])
+            .values(seq=seq, prev_hash=moved["prev_hash"], entry_hash=prev)
+        )
+    return len(entries)
+
+
+def _in_chain(table: Table, chain: uuid.UUID | None) -> Any:
+    return table.c.counter_id.is_(None) if chain is None else table.c.counter_id == chain
 
 
 def _stamp(table: Table) -> Any:
@@ -241,7 +298,7 @@ def _chain_after(
 ) -> list[dict[str, Any]]:
     """The central entries that continue the chain from the counter's head, in order."""
     table = Base.metadata.tables[AUDIT_LOG]
-    chain = table.c.counter_id.is_(None) if counter_id is None else table.c.counter_id == counter_id
+    chain = _in_chain(table, counter_id)
     seq, prev = (0, GENESIS) if head is None else head
     out: list[dict[str, Any]] = []
     while True:
