@@ -78,4 +78,9 @@ def restore_file(settings: Settings, args: argparse.Namespace) -> int:
     )
     if report.kept is not None:
         print(f"被替换的数据库已保留为 {report.kept}")
+    if report.recovery_needed:
+        print(
+            "本窗口曾与中心数据库同步：启动后联网同步一次，自动找回备份之后本窗口办理的业务"
+            "和编号；在此之前本窗口不受理、不开票"
+        )
     return 0

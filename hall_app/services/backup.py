@@ -9,7 +9,8 @@ replaces anything.
   up after each 日结 (``after_day_close``, called by the cash service).
 - ``restore`` (with the app closed) decrypts to a temporary file beside the database, checks
   ``PRAGMA integrity_check``, the foreign keys, the schema revision and the audit chain,
-  brings the schema up to date, keeps the replaced file beside it and only then swaps.
+  brings the schema up to date, keeps the replaced file beside it and only then swaps. A
+  synced counter's database is then marked for the recovery pull (no numbers before it).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock, business_date, local
 from hall_app.db import crypto
@@ -45,8 +47,9 @@ from hall_app.db.backup_file import (
     snapshot,
 )
 from hall_app.db.engine import Database, make_engine
+from hall_app.db.models import SyncState
 from hall_app.domain.errors import HallError
-from hall_app.services import audit
+from hall_app.services import audit, audit_chain, restore_mark
 
 log = logging.getLogger("hall.backup")
 _NAME = re.compile(r"^hall-(?P<counter>[^-]+)-\d{8}-\d{6}(?:-\d+)?-[^.]+\.hallbak$")
@@ -97,6 +100,9 @@ class RestoreReport:
     revision: str | None  # the schema revision in the backup
     audit_checked: int  # audit entries whose chain was recomputed
     migrated: bool  # the schema was brought up to date
+    # A synced counter's: its next round pulls back what it did after the backup, and until
+    # then it gives out no order or invoice number (hall_app/services/restore_mark.py).
+    recovery_needed: bool = False
 
 
 def _info(path: Path, header: BackupHeader) -> BackupInfo:
@@ -358,11 +364,25 @@ def _check_chain(engine: Engine) -> int:
     return report.checked
 
 
+def _has_synced(session: Session) -> bool:
+    """The database has synced with a central database (a pull or a round succeeded)."""
+    found = session.scalar(
+        select(SyncState.key)
+        .where(or_(SyncState.key == "last_success_at", SyncState.key.like("pullc:%")))
+        .limit(1)
+    )
+    return found is not None
+
+
 def restore(backup: Path, db_path: Path, clock: Clock) -> RestoreReport:
     """Replace the database at ``db_path`` by the backup ``backup``, with every program on the
     database closed. Nothing is replaced unless the backup decrypts whole, passes the
     integrity and foreign key checks, has a schema revision this program knows, and its audit
-    chain holds. The replaced file is kept beside it (``<name>.replaced-<time>``)."""
+    chain holds. The replaced file is kept beside it (``<name>.replaced-<time>``).
+
+    A database that had synced with a central database is marked instead of audited at
+    once (``restore_mark``): it numbers nothing until its next round's recovery pull
+    (hall_app/sync/recovery.py) took back what it did after the backup."""
     from hall_app.db.migrate import upgrade_to_head
 
     keys = crypto.active()
@@ -405,24 +425,37 @@ def restore(backup: Path, db_path: Path, clock: Clock) -> RestoreReport:
         for extra in ("", "-wal", "-shm", "-journal"):
             _remove(work.with_name(work.name + extra))
     restored = Database(make_engine(f"sqlite:///{db_path}"))
+    details = {
+        "file": backup.name,
+        "backup_created": header.created,
+        "revision": revision,
+        "replaced_file": kept.name if kept else None,
+        "audit_checked": checked,
+    }
     try:
         with restored.unit_of_work() as session:
-            audit.record(
-                session,
-                at=now,
-                actor=None,
-                actor_name="system:backup",
-                action="backup.restored",
-                entity="backup",
-                entity_id=None,
-                after={
-                    "file": backup.name,
-                    "backup_created": header.created,
-                    "revision": revision,
-                    "replaced_file": kept.name if kept else None,
-                    "audit_checked": checked,
-                },
-            )
+            synced = _has_synced(session)
+            if synced:
+                # What this counter did after the backup is at the central database: no
+                # order or invoice number until the recovery pull brought it back, and the
+                # restore is audited then, after the pulled entries (no fork of the chain).
+                restore_mark.mark(
+                    session,
+                    datetime.fromisoformat(header.created),
+                    {**details, "restored_at": now.isoformat()},
+                    {c: seq for c, (seq, _) in audit_chain.heads(session.connection()).items()},
+                )
+            else:
+                audit.record(
+                    session,
+                    at=now,
+                    actor=None,
+                    actor_name="system:backup",
+                    action="backup.restored",
+                    entity="backup",
+                    entity_id=None,
+                    after=details,
+                )
     finally:
         restored.dispose()
     return RestoreReport(
@@ -432,4 +465,5 @@ def restore(backup: Path, db_path: Path, clock: Clock) -> RestoreReport:
         revision=revision,
         audit_checked=checked,
         migrated=migrated,
+        recovery_needed=synced,
     )

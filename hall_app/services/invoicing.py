@@ -19,7 +19,7 @@ from hall_app.domain.enums import InvoiceKind, InvoiceStatus
 from hall_app.domain.errors import NotFound, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.pricing import Pricing
-from hall_app.services import audit
+from hall_app.services import audit, restore_mark
 from hall_app.services.actor import Actor
 from hall_app.services.approvals import redeem
 
@@ -35,7 +35,10 @@ def next_invoice_number(
     out twice: a counter that loses the race for it moves on to the next segment.
 
     A counter synced with a central database numbers only from the blocks leased to it
-    (``shared=False``): the hall's shared segment belongs to the central database."""
+    (``shared=False``): the hall's shared segment belongs to the central database. A
+    restored counter numbers none before its recovery pull (its segments' counts are the
+    backup's)."""
+    restore_mark.require_recovered(session)
     mine = InvoiceSegment.counter_id == actor.counter_id
     for _ in range(8):
         segment = session.scalars(

@@ -35,7 +35,7 @@ from hall_app.domain.errors import ValidationError
 from hall_app.domain.payments import PaymentInput, SettledPayment, settle
 from hall_app.domain.pricing import LineKind, Pricing
 from hall_app.resources import read_text
-from hall_app.services import audit
+from hall_app.services import audit, restore_mark
 from hall_app.services.actor import Actor
 from hall_app.services.cash import open_session_for_payment
 from hall_app.services.invoicing import IssuedInvoice
@@ -315,7 +315,10 @@ def require_signed(terms: str, signature: bytes | None) -> None:
 
 def order_no(session: Session, actor: Actor, now: datetime) -> str:
     """SL, the business day, the window's code, then a sequence of that window's day:
-    counters number their own orders, so two of them working off line never clash."""
+    counters number their own orders, so two of them working off line never clash. Refused
+    on a restored counter before its recovery pull (the central database may hold the next
+    numbers already)."""
+    restore_mark.require_recovered(session)
     day = business_date(now)
     counter = session.get_one(Counter, actor.require_counter("受理"))
     prefix = f"{ORDER_LETTERS}{day:%Y%m%d}{counter.code}"

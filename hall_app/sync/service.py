@@ -61,6 +61,7 @@ from hall_app.sync.push import (
     requeue_quarantined,
     waiting_count,
 )
+from hall_app.sync.recovery import recover
 
 MAX_DELAY_S = 300
 RESOURCE_LABELS = {  # resource_clashes.resource, as the supervisor reads it
@@ -169,6 +170,8 @@ class SyncService:
                 counter_id = (
                     counter_id_for(self._db, self._counter_code) if self._counter_code else None
                 )
+                # A restored counter first takes back what it did after the backup.
+                recover(self._db, self._central, counter_id, self._clock())
                 self._undo_kept_claims(self._central)
                 report = Pusher(
                     self._db, self._central, self._clock, batch_size, counter_id=counter_id

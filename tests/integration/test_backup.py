@@ -108,6 +108,7 @@ def test_backup_then_restore_with_the_app_closed(
     report = restore(made.path, path, clock)
     assert report.database == path and report.revision == HEAD_REVISION and not report.migrated
     assert report.audit_checked > 0
+    assert not report.recovery_needed  # a lone counter: audited and working at once
     assert report.kept == path.with_name(f"{path.name}.replaced-20261124-100500")
     assert report.kept.exists()  # the replaced file, with the till opened after the backup
     assert _digest(path) == before

@@ -1,5 +1,6 @@
 """A counter restored from a backup syncs with the hall's central PostgreSQL without doubling
-anything it had pushed; and (not yet) new work after the restore takes numbers nobody has."""
+anything it had pushed; its first round takes back what it did after the backup (the recovery
+pull), so new work takes numbers nobody has; offline, it numbers nothing until then."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from hall_app.app import HallApp, build_app
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
+from hall_app.db.models import AuditEntry
+from hall_app.domain.errors import ValidationError
 from hall_app.services.audit_chain import verify
 from hall_app.services.backup import database_path
 from hall_app.services.backup import restore as restore_backup
+from hall_app.sync.push import SyncUnavailable
 from tests.conftest import CentralSnapshots, FakeClock, Snapshot
 from tests.integration.test_open_mobile import _request
+from tests.integration.test_sync_resources import DEAD
 from tests.integration.test_sync_service import _online_start
 
 PASSWORD = "hall1234"
@@ -28,15 +33,16 @@ def _counter(url: str, path: Path, clock: FakeClock) -> HallApp:
 
 
 @pytest.fixture
-def restored(
+def restored_file(
     central_snapshots: CentralSnapshots,
     restore: Callable[[Snapshot], str],
     tmp_path: Path,
     clock: FakeClock,
-) -> Iterator[tuple[HallApp, Engine, int]]:
-    """An online counter backed up, then an order opened and pushed, then the counter
-    restored from the backup (the order lost locally, at the central database) and started
-    again. Yields it, the central engine and the central order count before the restore."""
+) -> Iterator[tuple[str, Path, Engine, int]]:
+    """An online counter backed up, then an order opened and pushed, then the counter's
+    database restored from the backup (the order lost locally, at the central database).
+    Yields the central URL, the counter's file, the central engine and the central order
+    count before the restore."""
     snap = central_snapshots.get("online", _online_start)
     assert clock.now == snap.now
     url = restore(snap)
@@ -54,12 +60,25 @@ def restored(
         hall.close()
     restore_report = restore_backup(made.path, database_path(hall.settings.db_url), clock)
     assert restore_report.kept is not None
+    assert restore_report.recovery_needed  # it had synced: numbers wait for the recovery
+    try:
+        yield url, path, central, orders
+    finally:
+        central.dispose()
+
+
+@pytest.fixture
+def restored(
+    restored_file: tuple[str, Path, Engine, int], clock: FakeClock
+) -> Iterator[tuple[HallApp, Engine, int]]:
+    """The restored counter started again, online. Yields it, the central engine and the
+    central order count before the restore."""
+    url, path, central, orders = restored_file
     again = _counter(url, path, clock)
     try:
         yield again, central, orders
     finally:
         again.close()
-        central.dispose()
 
 
 def _count(central: Engine, table: str) -> int:
@@ -94,12 +113,6 @@ def test_a_restored_counter_syncs_again_without_doubles(
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="a restored counter numbers its orders and invoices again from the backup: the "
-    "central database refuses the numbers it already has (a recovery pull of the counter's "
-    "own rows since the backup is needed)",
-)
 def test_new_work_after_a_restore_takes_fresh_numbers(
     restored: tuple[HallApp, Engine, int],
 ) -> None:
@@ -112,3 +125,47 @@ def test_new_work_after_a_restore_takes_fresh_numbers(
     assert _count(central, "orders") == orders + 1
     assert _doubles(central) == {"orders": 0, "invoices": 0, "payments": 0, "audit": 0}
     assert verify(central).ok
+
+
+def _restores(hall: HallApp) -> list[dict[str, object]]:
+    with hall.db.read() as s:
+        return [
+            dict(e.after or {})
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "backup.restored"))
+        ]
+
+
+@pytest.mark.postgres
+def test_offline_after_a_restore_numbers_nothing_until_the_recovery_pull(
+    restored_file: tuple[str, Path, Engine, int], clock: FakeClock
+) -> None:
+    url, path, central, orders = restored_file
+    offline = _counter(DEAD, path, clock)  # the link is down
+    try:
+        clerk = offline.auth.log_in("clerk1", PASSWORD)
+        request = _request(offline, clerk, skip=3)
+        with pytest.raises(ValidationError) as refused:
+            offline.orders.open_mobile_number(clerk, request)
+        assert refused.value.field == "同步" and "从备份恢复" in refused.value.message
+        with pytest.raises(SyncUnavailable):
+            offline.sync.run_round()
+        with pytest.raises(ValidationError):  # still: the recovery did not happen
+            offline.orders.open_mobile_number(clerk, request)
+        assert _restores(offline) == []  # audited with the recovery, after the pulled entries
+    finally:
+        offline.close()
+    again = _counter(url, path, clock)  # the link is back
+    try:
+        again.sync.run_round()
+        [entry] = _restores(again)
+        assert entry["recovered_rows"] and entry["recovered_audit"]
+        assert "orders" in entry["recovered_tables"]  # type: ignore[operator]
+        clerk = again.auth.log_in("clerk1", PASSWORD)
+        again.orders.open_mobile_number(clerk, _request(again, clerk, skip=4))
+        report = again.sync.run_round()
+        assert report.quarantined == 0 and again.sync.status().waiting == 0
+        assert _count(central, "orders") == orders + 1
+        assert _doubles(central) == {"orders": 0, "invoices": 0, "payments": 0, "audit": 0}
+        assert verify(central).ok and verify(again.db.engine).ok
+    finally:
+        again.close()
