@@ -52,6 +52,7 @@ DECLARED: dict[str, Permission] = {
     "approvals.decide": P.APPROVE,
     "audit_chain.acknowledge": P.APPROVE,
     "audit_chain.alerts": P.APPROVE,
+    "audit_chain.desk_alerts": P.APPROVE,
     "approvals.decided_today": P.APPROVE,
     "approvals.get": P.ORDER_CREATE,
     "approvals.inbox": P.APPROVE,
