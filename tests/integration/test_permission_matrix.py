@@ -177,6 +177,7 @@ DECLARED: dict[str, Permission] = {
     "sim_swaps.quote_sim_swap": P.ORDER_CREATE,
     "sim_swaps.replace_sim": P.ORDER_CREATE,
     "sim_swaps.verify_owner": P.ORDER_CREATE,
+    "sensitive_views.viewers": P.REPORTS_VIEW,
     "sensitive_views.views": P.REPORTS_VIEW,
     "slots.ensure_slots": P.CATALOG_ADMIN,
     "slots.free_slots": P.ORDER_CREATE,
