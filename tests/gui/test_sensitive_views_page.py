@@ -74,6 +74,18 @@ def test_the_supervisor_reviews_the_days_unmasked_views(
     assert page.model.rowCount() == 0 and "郑建国" in page.status.text()
     page.viewer.setCurrentIndex(0)
 
+    # The demo's days: its supervisors' views, from the first start on.
+    yesterday = today - timedelta(days=1)
+    page.date.setDate(QDate(yesterday.year, yesterday.month, yesterday.day))
+    qtbot.waitUntil(lambda: page.count.text().startswith(yesterday.isoformat()), timeout=WAIT)
+    assert page.model.rowCount() > 0
+    names = {_cells(page, r)[1] for r in range(page.model.rowCount())}
+    assert names <= {"黄丽华（FZ0003）", "郑建国（FZ0004）"}
+    assert all("*" in _cells(page, r)[4] for r in range(page.model.rowCount()))
+    if os.environ.get("HALL_SCREENS"):
+        qtbot.wait(200)
+        assert desk.grab().save(str(SCREENS / "desk-sensitive-demo-1366.png"))
+
     before = today - timedelta(days=DEMO_DAYS + 2)  # before the demo's days
     page.date.setDate(QDate(before.year, before.month, before.day))
     qtbot.waitUntil(lambda: page.count.text().startswith(before.isoformat()), timeout=WAIT)
