@@ -291,6 +291,6 @@ def build_app(
         bills=BillService(db, settings.rules, clock, shared_segments=shared, link=link),
         billing=BillingRunService(db, settings.rules, clock),
         sensitive_views=SensitiveViewService(db, clock),
-        audit_chain=AuditChainService(db, clock, settings.audit_verify_last),
+        audit_chain=AuditChainService(db, clock, settings.audit_verify_last, link),
         backups=backups,
     )

@@ -1,5 +1,6 @@
 """The audit chain's alerts, put before a supervisor as they log in: a break found at start,
-or (kept by the central database) an attempt to change the audit log."""
+or (kept by the central database, read over the live link on a synced counter) an attempt to
+change the audit log. The desk's 审计警告 page (ui/desk/audit_alerts.py) lists them all."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
-from hall_app.services.audit_chain import AlertView
+from hall_app.services.audit_chain import CENTRAL, AlertView, DeskAlert
 from ui import messages
 from ui.format import when
 from ui.ops import Changes, Operations
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 SHOWN = 5  # the rest are counted
 
 
-def alerts_text(alerts: list[AlertView]) -> str:
+def alerts_text(alerts: list[AlertView] | list[DeskAlert]) -> str:
     lines = "\n".join(
         f"• {a.kind_label}（{when(a.detected_at)}）：{a.detail}" for a in alerts[:SHOWN]
     )
@@ -38,15 +39,15 @@ def warn_supervisor(hall: HallApp, actor: Actor, ops: Operations, parent: QWidge
         return
     service = hall.audit_chain
 
-    def show(alerts: list[AlertView]) -> None:
+    def show(alerts: list[DeskAlert]) -> None:
         if not alerts:
             return
         if messages.confirm_default_no(parent, alerts_text(alerts), title="审计链警告"):
 
             def acknowledge() -> None:
                 for alert in alerts:
-                    service.acknowledge(actor, alert.id)
+                    service.acknowledge(actor, alert.id, central=alert.source == CENTRAL)
 
             ops.mutate(acknowledge, changes=Changes.NONE, parent=parent)
 
-    ops.query(lambda: service.alerts(actor), show, parent=parent)
+    ops.query(lambda: service.desk_alerts(actor).open, show, parent=parent)

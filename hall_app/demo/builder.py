@@ -50,6 +50,7 @@ from hall_app.demo.people import POOL_PREFIXES
 from hall_app.demo.reference import FTTH_BROADBAND, Reference, build_reference
 from hall_app.demo.sim_cards import assign_sims
 from hall_app.demo.today import NO_QUEUE, TodaysQueue, fill_todays_queue
+from hall_app.demo.views import write_sensitive_views
 from hall_app.domain.enums import NumberStatus, ProductKind, SimStatus
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.telecom import has_digit_four, luhn_check_digit, pretty_pattern
@@ -163,6 +164,16 @@ class DemoBuilder:
                 today = fill_todays_queue(conn, self._queue_until, self._seed)
                 history.pending(self._queue_until, samples)
             bills = BillsBuilder(conn, ref, self._seed, self._today).build()
+            # The supervisors' unmasked views of those days (and of today's morning), audited.
+            write_sensitive_views(
+                conn,
+                ref.hall.id,
+                [s.id for s in samples],
+                self._today - timedelta(days=days),
+                self._today,
+                self._seed,
+                self._queue_until,
+            )
             assign_sims(conn, ref.hall.id, self._today, self._anchor)
             self._restore_indexes(conn, dropped)
             # The demo data is the starting point, not news: `hall-app sync --full` queues it

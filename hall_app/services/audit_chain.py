@@ -42,9 +42,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from hall_app.clock import Clock
+from hall_app.db.central import CentralLink, Offline
 from hall_app.db.engine import Database
-from hall_app.db.models import AuditAlert, AuditEntry, Counter
-from hall_app.domain.errors import ValidationError
+from hall_app.db.models import AuditAlert, AuditEntry, Counter, Staff
+from hall_app.domain.errors import StorageError, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor
 
@@ -517,13 +518,122 @@ def open_alerts(session_or_conn: Session | Connection) -> list[AlertView]:
     return [AlertView(i, at, k, ALERT_KINDS.get(k, k), d) for i, at, k, d in rows]
 
 
-class AuditChainService:
-    """Checks the chain at start and keeps what it found for a supervisor."""
+# -- the supervisor's desk: this counter's alerts and the central database's --------------------
+LOCAL, CENTRAL = "local", "central"
+SOURCE_LABELS = {LOCAL: "本机", CENTRAL: "中心"}
+# Whether the central database's alerts are in the list.
+NOT_SYNCED, CENTRAL_READ, CENTRAL_OFFLINE = "not_synced", "read", "offline"
+DESK_LIMIT = 200  # acknowledged alerts listed, newest first (the open ones always all)
+ALERT_FIELD = "审计警告"
+CENTRAL_OFFLINE_TEXT = "中心数据库暂时无法连接，中心的审计警告请在恢复连接后再确认"
 
-    def __init__(self, db: Database, clock: Clock, verify_last: int = 2000) -> None:
+
+@dataclass(frozen=True)
+class DeskAlert:
+    id: uuid.UUID
+    source: str  # LOCAL (this counter's database) or CENTRAL
+    detected_at: datetime
+    kind: str
+    kind_label: str
+    detail: str
+    counter_name: str  # the chain concerned: 1号窗口, or 无窗口
+    acknowledged_at: datetime | None
+    acknowledged_by: str  # 姓名（工号）, "" while open
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS[self.source]
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+@dataclass(frozen=True)
+class DeskAlerts:
+    alerts: list[DeskAlert]  # open ones first, each part newest first
+    central: str  # NOT_SYNCED, CENTRAL_READ or CENTRAL_OFFLINE
+
+    @property
+    def open(self) -> list[DeskAlert]:
+        return [a for a in self.alerts if a.is_open]
+
+
+def _of_hall(hall_id: uuid.UUID) -> ColumnElement[bool]:
+    """The hall's alerts: of its windows' chains, or of the chain with no window."""
+    return or_(AuditAlert.counter_id.is_(None), Counter.hall_id == hall_id)
+
+
+def hall_alerts(
+    session: Session, hall_id: uuid.UUID, source: str, *, acknowledged: bool
+) -> list[DeskAlert]:
+    """The hall's alerts in this database (the counter's or the central one): the open ones,
+    and the last ``DESK_LIMIT`` acknowledged ones when asked."""
+    stmt = (
+        select(AuditAlert, Counter.name, Staff.full_name, Staff.employee_no)
+        .outerjoin(Counter, Counter.id == AuditAlert.counter_id)
+        .outerjoin(Staff, Staff.id == AuditAlert.acknowledged_by_id)
+        .where(_of_hall(hall_id))
+    )
+    rows = list(
+        session.execute(
+            stmt.where(AuditAlert.acknowledged_at.is_(None)).order_by(AuditAlert.detected_at.desc())
+        ).all()
+    )
+    if acknowledged:
+        rows += session.execute(
+            stmt.where(AuditAlert.acknowledged_at.is_not(None))
+            .order_by(AuditAlert.acknowledged_at.desc())
+            .limit(DESK_LIMIT)
+        ).all()
+    return [
+        DeskAlert(
+            id=a.id,
+            source=source,
+            detected_at=a.detected_at,
+            kind=a.kind,
+            kind_label=ALERT_KINDS.get(a.kind, a.kind),
+            detail=a.detail,
+            counter_name=counter_name or ("无窗口" if a.counter_id is None else "其他窗口"),
+            acknowledged_at=a.acknowledged_at,
+            acknowledged_by=f"{full_name}（{employee_no}）" if full_name else "",
+        )
+        for a, counter_name, full_name, employee_no in rows
+    ]
+
+
+def _mark_acknowledged(
+    session: Session, actor: Actor, alert_id: uuid.UUID, now: datetime
+) -> tuple[str, int | None]:
+    """The hall's open alert ``alert_id`` acknowledged by ``actor``: its (kind, seq)."""
+    alert = session.get(AuditAlert, alert_id, with_for_update=True)
+    if alert is not None and alert.counter_id is not None:
+        hall = session.scalar(select(Counter.hall_id).where(Counter.id == alert.counter_id))
+        if hall != actor.hall_id:
+            alert = None  # another hall's: not this supervisor's to acknowledge
+    if alert is None or alert.acknowledged_at is not None:
+        raise ValidationError("没有这条待处理的审计警告", ALERT_FIELD)
+    alert.acknowledged_at = now
+    alert.acknowledged_by_id = actor.staff_id
+    return alert.kind, alert.seq
+
+
+class AuditChainService:
+    """Checks the chain at start and keeps what it found for a supervisor; on a synced
+    counter also puts the central database's alerts (attempts there to change or delete
+    audit entries, entries a counter resent changed) before the hall's supervisors."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        verify_last: int = 2000,
+        link: CentralLink | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._last = verify_last
+        self._link = link if link is not None and link.configured else None
 
     def check_at_start(self) -> ChainReport:
         """Verify each chain's last entries (``verify_last``; 0: skip); a break is logged and
@@ -560,18 +670,59 @@ class AuditChainService:
         with self._db.read() as s:
             return open_alerts(s)
 
-    def acknowledge(self, actor: Actor, alert_id: uuid.UUID) -> None:
-        """The supervisor has seen it (and will follow it up): it leaves the notice."""
+    def desk_alerts(self, actor: Actor, *, acknowledged: bool = False) -> DeskAlerts:
+        """The hall's alerts for the supervisor's desk: this counter's and, on a synced
+        counter, the central database's (over the live link; offline, this counter's only,
+        and ``central`` says so). Open ones first; acknowledged ones too when asked."""
+        actor.require(Permission.APPROVE)
+        with self._db.read() as s:
+            local = hall_alerts(s, actor.hall_id, LOCAL, acknowledged=acknowledged)
+        if self._link is None:
+            return DeskAlerts(local, NOT_SYNCED)
+        try:
+            central = self._link.run(
+                lambda cs: hall_alerts(cs, actor.hall_id, CENTRAL, acknowledged=acknowledged)
+            )
+        except Offline:
+            return DeskAlerts(local, CENTRAL_OFFLINE)
+        both = local + central
+        opened = sorted((a for a in both if a.is_open), key=lambda a: a.detected_at, reverse=True)
+        done = sorted(
+            (a for a in both if not a.is_open),
+            key=lambda a: a.acknowledged_at or a.detected_at,
+            reverse=True,
+        )
+        return DeskAlerts(opened + done, CENTRAL_READ)
+
+    def acknowledge(self, actor: Actor, alert_id: uuid.UUID, *, central: bool = False) -> None:
+        """The supervisor has seen it (and will follow it up): it leaves the notice. A central
+        alert is marked at the central database over the live link (offline: refused), and
+        the acknowledgement audited here, pushed with the counter's other entries."""
         from hall_app.services import audit  # audit records through this module
 
         actor.require(Permission.APPROVE)
         now = self._clock()
+        if central:
+            if self._link is None:
+                raise ValidationError("本机未接入中心数据库，没有中心的审计警告", ALERT_FIELD)
+            try:
+                kind, seq = self._link.run(lambda cs: _mark_acknowledged(cs, actor, alert_id, now))
+            except Offline:
+                raise StorageError(CENTRAL_OFFLINE_TEXT, ALERT_FIELD) from None
+            with self._db.unit_of_work() as s:
+                audit.record(
+                    s,
+                    at=now,
+                    actor=actor,
+                    action="audit.alert_acknowledged",
+                    entity="audit_alert",
+                    entity_id=alert_id,
+                    before={"kind": kind, "seq": seq, "source": CENTRAL},
+                    after={"acknowledged": True},
+                )
+            return
         with self._db.unit_of_work() as s:
-            alert = s.get(AuditAlert, alert_id, with_for_update=True)
-            if alert is None or alert.acknowledged_at is not None:
-                raise ValidationError("没有这条待处理的审计警告", "审计警告")
-            alert.acknowledged_at = now
-            alert.acknowledged_by_id = actor.staff_id
+            kind, seq = _mark_acknowledged(s, actor, alert_id, now)
             audit.record(
                 s,
                 at=now,
@@ -579,6 +730,6 @@ class AuditChainService:
                 action="audit.alert_acknowledged",
                 entity="audit_alert",
                 entity_id=alert_id,
-                before={"kind": alert.kind, "seq": alert.seq},
+                before={"kind": kind, "seq": seq},
                 after={"acknowledged": True},
             )

@@ -16,7 +16,7 @@ from hall_app.clock import HALL_TZ, Clock
 from hall_app.db.engine import Database
 from hall_app.db.models import AuditEntry, Counter, Customer, Staff
 from hall_app.domain.masking import mask_id_number, mask_name
-from hall_app.domain.permissions import Permission
+from hall_app.domain.permissions import ROLE_PERMISSIONS, Permission
 from hall_app.services.actor import Actor
 
 # The audit action of each unmasked view, and the screen it was shown on.
@@ -41,15 +41,43 @@ class SensitiveView:
     customer_id: uuid.UUID | None
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """A staff member of the hall, to filter the list by who viewed."""
+
+    staff_id: uuid.UUID
+    label: str  # 姓名（工号）, （已停用） when the account no longer logs in
+
+
 class SensitiveViewService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
 
+    def viewers(self, actor: Actor) -> list[Viewer]:
+        """The hall's staff, those who may see full numbers first, then by 工号 (the
+        deactivated too: their views stay listed)."""
+        actor.require(Permission.REPORTS_VIEW)
+        with self._db.read() as s:
+            staff = s.scalars(select(Staff).where(Staff.hall_id == actor.hall_id)).all()
+            rows = [
+                (
+                    Permission.VIEW_SENSITIVE not in ROLE_PERMISSIONS[p.role],
+                    p.employee_no,
+                    Viewer(
+                        p.id,
+                        f"{p.full_name}（{p.employee_no}）" + ("" if p.active else "（已停用）"),
+                    ),
+                )
+                for p in staff
+            ]
+        return [v for *_, v in sorted(rows, key=lambda r: (r[0], r[1]))]
+
     def views(
         self, actor: Actor, day: date, *, staff_id: uuid.UUID | None = None
     ) -> list[SensitiveView]:
-        """The day's unmasked views in this hall, newest first (at most ``LIMIT``)."""
+        """The day's unmasked views in this hall, newest first (at most ``LIMIT``); only
+        ``staff_id``'s when given (who viewed)."""
         actor.require(Permission.REPORTS_VIEW)
         start = datetime.combine(day, time(0), HALL_TZ)
         end = start + timedelta(days=1)

@@ -37,6 +37,7 @@ from ui.approvals.remote import RemoteApprovalDialog
 from ui.cash.dialog import CashDialog
 from ui.customers.red_letter import RedLetterDialog
 from ui.customers.register import RegisterDialog
+from ui.desk.alerts import AuditAlertsPage
 from ui.desk.approvals import ApprovalsPage, DecisionDialog
 from ui.desk.my_performance import MyPerformanceDialog
 from ui.desk.pages import DeskContext
@@ -341,6 +342,15 @@ def open_approvals_page(env: Env) -> Opened:
     return Opened(page, [page.approve_button, page.reject_button])
 
 
+def open_audit_alerts_page(env: Env) -> Opened:
+    page = AuditAlertsPage(DeskContext(env.hall, env.supervisor, env.ops))
+    page.setMinimumSize(page.minimumSizeHint())
+    _shown(env, page)
+    page.resize(page.minimumSizeHint())
+    env.qtbot.waitUntil(lambda: page.shown is not None, timeout=WAIT)
+    return Opened(page, [page.refresh_button, page.ack_button])
+
+
 def open_approval_decision(env: Env) -> Opened:
     hall = env.hall
     view = hall.approvals.request(
@@ -580,6 +590,7 @@ WINDOWS: dict[str, Callable[[Env], Opened]] = {
     "change_password": open_change_password,
     "remote_approval": open_remote_approval,
     "approvals_page": open_approvals_page,
+    "audit_alerts_page": open_audit_alerts_page,
     "approval_decision": open_approval_decision,
     "supervisor_desk": open_supervisor_desk,
     "plan_change": open_plan_change,

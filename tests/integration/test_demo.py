@@ -6,6 +6,7 @@ import hashlib
 import re
 import uuid
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,11 +14,15 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from hall_app.clock import HALL_TZ
+from hall_app.app import build_app
+from hall_app.cli import main as cli_main
+from hall_app.clock import HALL_TZ, business_date
+from hall_app.config import Settings
 from hall_app.db import blind, crypto
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.db.models import (
+    AuditEntry,
     Base,
     CoverageArea,
     Customer,
@@ -44,6 +49,7 @@ from hall_app.db.models import (
     WorkOrder,
 )
 from hall_app.demo.builder import DemoBuilder
+from hall_app.demo.reference import DEMO_PASSWORD
 from hall_app.domain.enums import (
     CustomerKind,
     EquipmentMode,
@@ -63,7 +69,9 @@ from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_iccid, parse_imsi, pretty_pattern
 from hall_app.domain.uscc import parse_uscc
 from hall_app.domain.workdays import late_install_credit_fen
-from tests.conftest import DEMO_CUSTOMERS, DEMO_TODAY
+from hall_app.services import audit_chain
+from hall_app.services.sensitive_views import CUSTOMER_VIEW, DEMANDS_VIEW, SENSITIVE_ACTIONS
+from tests.conftest import DEMO_CUSTOMERS, DEMO_DAYS, DEMO_TODAY, FakeClock
 
 
 @pytest.fixture
@@ -287,6 +295,10 @@ def _digest(engine: Engine) -> str:
                             crypto.Stored(values[column]), table, column, uuid.UUID(values["id"])
                         )
                 h.update(repr(tuple(values.values())).encode())
+        # The supervisors' audited views (the calendar's seeding entry has an id of its own).
+        views = "SELECT * FROM audit_log WHERE action LIKE '%.view_sensitive' ORDER BY id"
+        for row in conn.execute(text(views)):
+            h.update(repr(tuple(row)).encode())
     return h.hexdigest()
 
 
@@ -533,3 +545,50 @@ def test_installs_are_at_addresses_the_hall_serves(demo_engine: Engine) -> None:
         ]
     assert addresses and fixed
     assert {city_of(a) for a in [*addresses, *fixed]} == {"福州市"}
+
+
+def test_supervisors_unmasked_views_are_audited_in_a_chain_that_verifies(
+    demo_engine: Engine, demo_url: str, clock: FakeClock
+) -> None:
+    """The demo's 敏感信息查看记录: on each of its days the duty supervisors opened a few
+    customers' full records (and now and then the 预约登记 list), audited as the services
+    audit them, each window's chain whole; the services then continue it."""
+    with Session(demo_engine) as s:
+        rows = s.execute(
+            select(
+                AuditEntry.at,
+                AuditEntry.action,
+                AuditEntry.entity,
+                AuditEntry.entity_id,
+                AuditEntry.after,
+                AuditEntry.counter_id,
+                Staff.role,
+                Staff.default_counter_id,
+            )
+            .join(Staff, Staff.id == AuditEntry.staff_id)
+            .where(AuditEntry.action.in_(SENSITIVE_ACTIONS))
+        ).all()
+        customers = set(s.scalars(select(Customer.id)))
+        demands = s.scalar(select(func.count()).select_from(DemandRegistration)) or 0
+        entries = s.scalar(select(func.count()).select_from(AuditEntry))
+    days = {business_date(r.at) for r in rows}
+    assert days == {DEMO_TODAY - timedelta(days=d) for d in range(1, DEMO_DAYS + 1)}
+    assert all(r.role is Role.SUPERVISOR and r.counter_id == r.default_counter_id for r in rows)
+    viewed = [r for r in rows if r.action == CUSTOMER_VIEW]
+    assert viewed and all(r.entity == "customer" and r.after is None for r in viewed)
+    assert {uuid.UUID(r.entity_id) for r in viewed} <= customers
+    lists = [r for r in rows if r.action == DEMANDS_VIEW]
+    assert all(r.entity_id is None and r.after == {"shown": min(500, demands)} for r in lists)
+    report = audit_chain.verify(demo_engine)
+    assert report.ok and report.checked == entries, report.problem
+    assert cli_main(["--db", demo_url, "audit", "verify"]) == 0
+
+    hall = build_app(Settings.load(env={}, db_url=demo_url), clock=clock)
+    try:
+        supervisor = hall.auth.log_in("super1", DEMO_PASSWORD)
+        hall.customers.get_customer_record(supervisor, next(iter(customers)))
+        assert audit_chain.verify(hall.db.engine).ok
+        listed = hall.sensitive_views.views(supervisor, DEMO_TODAY - timedelta(days=1))
+        assert listed and all("*" in v.subject for v in listed)
+    finally:
+        hall.close()

@@ -72,6 +72,15 @@ def test_each_unmasked_view_is_audited_and_listed(
     earlier = hall.sensitive_views.views(supervisor, yesterday)
     assert seen not in earlier and all(business_date(v.at) == yesterday for v in earlier)
     assert hall.sensitive_views.views(supervisor, today, staff_id=clerk.staff_id) == []
+    own = hall.sensitive_views.views(supervisor, today, staff_id=supervisor.staff_id)
+    assert seen in own and demand in own
+    assert all(v.staff_name == seen.staff_name for v in own)
+    viewers = hall.sensitive_views.viewers(supervisor)
+    labels = [v.label for v in viewers]
+    assert seen.staff_name in labels and f"{clerk.full_name}（{clerk.employee_no}）" in labels
+    assert labels.index(seen.staff_name) < labels.index(f"{clerk.full_name}（{clerk.employee_no}）")
+    with pytest.raises(PermissionDenied):
+        hall.sensitive_views.viewers(clerk)
     with pytest.raises(PermissionDenied):
         hall.sensitive_views.views(clerk, today)
 

@@ -59,6 +59,9 @@ def _pages() -> list[DeskPage]:
     pages.append(
         DeskPage("sensitive", "敏感信息查看", "Alt+6", Permission.REPORTS_VIEW, SensitiveViewsPage)
     )
+    from ui.desk.alerts import AuditAlertsPage
+
+    pages.append(DeskPage("alerts", "审计警告", "Alt+7", Permission.APPROVE, AuditAlertsPage))
     return pages
 
 
