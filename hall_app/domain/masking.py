@@ -57,3 +57,22 @@ def mask_iccid(iccid: str) -> str:
     if n < 12:
         return mask_phone(value)
     return value[:6] + _STAR * (n - 10) + value[-4:]
+
+
+# The administrative divisions an address starts with (省, 市, 区, 县…): kept by mask_address.
+_DIVISIONS: Final = "省市区县旗镇乡"
+
+
+def mask_address(address: str) -> str:
+    """Keep the administrative divisions at the start, star the street and the door:
+    福建省福州市台江区工业路 523 号 -> 福建省福州市台江区*************.
+
+    At most the first half is kept (the divisions it ends on); an address without them keeps
+    only its first third.
+    """
+    value = address.strip()
+    n = len(value)
+    half = value[: n // 2]
+    cut = max((half.rfind(ch) for ch in _DIVISIONS), default=-1) + 1
+    keep = cut or n // 3
+    return value[:keep] + _STAR * (n - keep)
