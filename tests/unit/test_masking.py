@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hall_app.domain.masking import mask_address, mask_id_number, mask_name, mask_phone
+from hall_app.domain.masking import (
+    mask_address,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    redact,
+)
 
 SETTINGS = settings(max_examples=200, deadline=None, database=None)
 
@@ -133,3 +139,22 @@ def test_address_masking_keeps_length_and_hides_at_least_half(address: str) -> N
     assert len(masked) == len(value)
     kept = len(masked.rstrip("*"))
     assert masked[:kept] == value[:kept] and kept <= len(value) // 2
+
+
+def test_redact_masks_id_and_mobile_numbers_in_free_text() -> None:
+    text = "ValueError: 证件 11010519491231002X 与 13912345678（备用 15800001111）不符"
+    assert redact(text) == "ValueError: 证件 1101**********002X 与 139****5678（备用 158****1111）不符"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ICCID 89860312345678901234",  # longer runs of digits are other numbers
+        "SL20261124010002",  # an order number
+        "发票 26351000000000000736",
+        "1fd8ecc6-eb60-408d-b40e-a13912345678",  # a UUID's digits
+        "12345678901",  # not a mobile number's prefix
+    ],
+)
+def test_redact_leaves_other_numbers(text: str) -> None:
+    assert redact(text) == text
