@@ -590,7 +590,7 @@ class Pusher:
 
 
 def _differs(
-    table: str, sealed: bool, column: str, mine: dict[str, Any], there: Mapping[str, Any]
+    table: str, sealed: bool, column: str, mine: Mapping[str, Any], there: Mapping[Any, Any]
 ) -> bool:
     """Whether a column's value differs between two copies of a row. A sealed value is
     compared opened: the same plaintext sealed twice differs (a fresh nonce each time)."""
@@ -598,7 +598,9 @@ def _differs(
     if not sealed or a is None or b is None:
         return bool(a != b)
     row_id = there["id"]
-    return crypto.open_value(a, table, column, row_id) != crypto.open_value(b, table, column, row_id)
+    return crypto.open_value(a, table, column, row_id) != crypto.open_value(
+        b, table, column, row_id
+    )
 
 
 def waiting_count(session: Session) -> int:

@@ -12,8 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import ShownMessages
 from ui import app as app_module
-from ui import messages
-from ui import fonts
+from ui import fonts, messages
 from ui.ops import Operations
 
 

@@ -10,17 +10,16 @@ import logging
 import subprocess
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from dataclasses import replace
-from datetime import date
-
 from hall_app.app import HallApp, build_app
-from hall_app.clock import business_date
 from hall_app.cli import main
+from hall_app.clock import business_date
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head

@@ -143,7 +143,9 @@ def test_address_masking_keeps_length_and_hides_at_least_half(address: str) -> N
 
 def test_redact_masks_id_and_mobile_numbers_in_free_text() -> None:
     text = "ValueError: 证件 11010519491231002X 与 13912345678（备用 15800001111）不符"
-    assert redact(text) == "ValueError: 证件 1101**********002X 与 139****5678（备用 158****1111）不符"
+    assert (
+        redact(text) == "ValueError: 证件 1101**********002X 与 139****5678（备用 158****1111）不符"
+    )
 
 
 @pytest.mark.parametrize(
