@@ -90,6 +90,8 @@ def test_no_id_number_or_phone_in_plaintext_anywhere(
         numbers = {c.id_number for c in everyone if c.id_number}
         phones = {p for c in everyone for p in (c.contact_phone, c.alt_phone) if p} - carrier
         names = {c.name for c in everyone if len(c.name) >= 2}
+        addresses = {c.address for c in everyone if c.address and len(c.address) >= 6}
+        assert len(addresses) > 200
         assert len(numbers) > 200 and len(phones) > 20 and len(names) > 200
         assert buyers is not None and buyers.startswith("e1.")  # Core reads the sealed form
         # The clerk's everyday work, logged: searches, a record opened unmasked.
@@ -111,9 +113,9 @@ def test_no_id_number_or_phone_in_plaintext_anywhere(
     for where, data in (("database", stored), ("log", log), ("report", exported)):
         leaked = [v for v in (*numbers, *phones) if v.encode() in data]
         assert leaked == [], f"{where}: {len(leaked)} in plaintext, e.g. {leaked[:1]}"
-    # Names too, in the database (a member of staff may share a customer's name).
-    leaked = [n for n in names - staff if any(f in stored for f in _forms(n))]
-    assert leaked == []
+    # Names and addresses too, in the database (a member of staff may share a name).
+    leaked = [n for n in (*(names - staff), *addresses) if any(f in stored for f in _forms(n))]
+    assert leaked == [], f"{len(leaked)} in plaintext, e.g. {leaked[:1]}"
 
 
 # -- the counter's own operations --------------------------------------------------------------
