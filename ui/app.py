@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from hall_app.config import Settings, default_data_dir
 from hall_app.domain.errors import HallError
 from hall_app.keyfile import DataKeyError
+from hall_app.logs import RedactingFormatter, redact_handlers
 from ui import messages
 from ui.fonts import MISSING_FONT_MESSAGE, apply_chinese_font, pick_chinese_font
 from ui.login.dialog import LoginDialog
@@ -241,6 +242,8 @@ def setup_logging() -> Path | None:
     """Log to stderr and to a rotating file in the user data folder."""
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=logging.INFO, format=fmt)
+    root = logging.getLogger()
+    redact_handlers(root, fmt)  # ID and mobile numbers masked in whatever is logged
     try:
         folder = default_data_dir() / "logs"
         folder.mkdir(parents=True, exist_ok=True)
@@ -250,8 +253,8 @@ def setup_logging() -> Path | None:
     except OSError:
         log.warning("no log file: the data folder is not writable")
         return None
-    handler.setFormatter(logging.Formatter(fmt))
-    logging.getLogger().addHandler(handler)
+    handler.setFormatter(RedactingFormatter(fmt))
+    root.addHandler(handler)
     return folder / "hall.log"
 
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from hall_app.domain.errors import HallError
+from hall_app.domain.masking import redact
 
 log = logging.getLogger("hall.ui")
 _crashes_shown: set[str] = set()  # crash dialogs open now, by summary
@@ -65,9 +66,10 @@ def failure(parent: QWidget | None, exc: BaseException) -> None:
     if isinstance(exc, HallError):
         error(parent, exc.text)
         return
-    details = "".join(traceback.format_exception(exc))
+    # An exception's text may carry a customer's ID or phone number: masked in both.
+    details = redact("".join(traceback.format_exception(exc)))
     log.error("unexpected error:\n%s", details)
-    summary = f"{type(exc).__name__}: {exc}"
+    summary = redact(f"{type(exc).__name__}: {exc}")
     if summary in _crashes_shown:  # the same bug again while its dialog is open: logged only
         return
     _crashes_shown.add(summary)

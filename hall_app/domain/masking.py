@@ -6,6 +6,7 @@ keeps its length: one ``*`` per hidden character.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 _STAR: Final = "*"
@@ -57,3 +58,35 @@ def mask_iccid(iccid: str) -> str:
     if n < 12:
         return mask_phone(value)
     return value[:6] + _STAR * (n - 10) + value[-4:]
+
+
+# The administrative divisions an address starts with (省, 市, 区, 县…): kept by mask_address.
+_DIVISIONS: Final = "省市区县旗镇乡"
+
+
+def mask_address(address: str) -> str:
+    """Keep the administrative divisions at the start, star the street and the door:
+    福建省福州市台江区工业路 523 号 -> 福建省福州市台江区*************.
+
+    At most the first half is kept (the divisions it ends on); an address without them keeps
+    only its first third.
+    """
+    value = address.strip()
+    n = len(value)
+    half = value[: n // 2]
+    cut = max((half.rfind(ch) for ch in _DIVISIONS), default=-1) + 1
+    keep = cut or n // 3
+    return value[:keep] + _STAR * (n - keep)
+
+
+# A resident ID number or a mainland mobile number standing alone in free text (not a run of a
+# longer number: an ICCID, an invoice or order number, a UUID's digits).
+_ALONE_ID: Final = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[0-9Xx](?![0-9A-Za-z])")
+_ALONE_MOBILE: Final = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
+
+
+def redact(text: str) -> str:
+    """Free text (a log line, a traceback, a crash report) with every resident ID number and
+    mobile number in it masked: 身份证 11010519491231002X -> 身份证 1101**********002X."""
+    text = _ALONE_ID.sub(lambda m: mask_id_number(m.group()), text)
+    return _ALONE_MOBILE.sub(lambda m: mask_phone(m.group()), text)

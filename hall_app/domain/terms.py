@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from hall_app.domain.handsets import ScheduledInstalment, return_deadline
-from hall_app.domain.masking import mask_phone
+from hall_app.domain.masking import mask_address, mask_phone
 from hall_app.domain.money import format_yuan
 from hall_app.domain.pricing import AppliedPromotion, Gear, Pricing
 
@@ -98,7 +98,7 @@ def fixed_install_terms(
         if plan.kind == "broadband":
             terms.append(
                 clauses["broadband"].format(
-                    address=address,
+                    address=mask_address(address),  # sealed where it is kept
                     plan=plan.name,
                     speed=f"{plan.speed_mbps}M" if plan.speed_mbps else "—",
                     technology=technology,
@@ -178,8 +178,8 @@ def relocation_terms(
         clauses["relocation"].format(
             kind=kind_label,
             number=number,
-            old=old_address,
-            new=new_address,
+            old=mask_address(old_address),  # the addresses are sealed where kept
+            new=mask_address(new_address),
             fee=format_yuan(fee_fen),
         ),
         clauses["relocation_window"].format(

@@ -17,7 +17,7 @@ from hall_app.domain.enums import (
     OrderType,
 )
 from hall_app.domain.errors import NotFound, ValidationError
-from hall_app.domain.masking import mask_id_number, mask_phone
+from hall_app.domain.masking import mask_address, mask_id_number, mask_phone
 from hall_app.domain.pricing import Pricing
 from hall_app.domain.resident_id import parse_resident_id
 from hall_app.domain.telecom import parse_mobile_number
@@ -121,8 +121,9 @@ def prepare_data(session: Session, change: CustomerDataChange, now: datetime) ->
         if not 6 <= len(address) <= ADDRESS_MAX:
             raise ValidationError(f"请填写完整地址（6 至 {ADDRESS_MAX} 个字）", ADDRESS_FIELD)
         if address != customer.address:
-            rows.append((ADDRESS_FIELD, address))
-            said.append("地址改为 " + address)
+            # Masked: the order's rows and terms are kept unsealed (the address is sealed).
+            rows.append((ADDRESS_FIELD, mask_address(address)))
+            said.append("地址改为 " + mask_address(address))
         else:
             address = None
     if not rows:

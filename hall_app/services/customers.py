@@ -54,7 +54,7 @@ from hall_app.domain.enums import (
     SubscriptionStatus,
 )
 from hall_app.domain.errors import NotFound, ValidationError
-from hall_app.domain.masking import mask_id_number, mask_phone
+from hall_app.domain.masking import mask_id_number, mask_name, mask_phone
 from hall_app.domain.permissions import Permission
 from hall_app.domain.pinyin import name_initials
 from hall_app.domain.resident_id import parse_resident_id
@@ -588,7 +588,7 @@ class CustomerService:
                 entity="customer",
                 entity_id=customer.id,
                 after={
-                    "name": name,
+                    "name": mask_name(name),
                     "id_number": mask_id_number(person.number),
                     "phone": mask_phone(phone),
                     "face_check": req.face_check.value,

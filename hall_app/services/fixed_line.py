@@ -59,7 +59,7 @@ from hall_app.domain.enums import (
     WorkOrderStatus,
 )
 from hall_app.domain.errors import NotFound, ValidationError
-from hall_app.domain.masking import mask_phone
+from hall_app.domain.masking import mask_address, mask_phone
 from hall_app.domain.payments import PaymentInput, SettledPayment, settle
 from hall_app.domain.permissions import Permission
 from hall_app.domain.pricing import (
@@ -980,7 +980,7 @@ class FixedInstall(_Appointment, OrderKind[FixedTaken, FixedFulfilled]):
     def audit_after(self, context: FixedTaken) -> dict[str, object]:
         cat = context.catalog
         return {
-            "address": context.address,
+            "address": mask_address(context.address),  # sealed on the work order
             "community": cat.coverage.community,
             "slot": str(cat.slot.id),
             "window": context.window,
@@ -1089,8 +1089,8 @@ class Relocate(_Appointment, OrderKind[RelocateTaken, FixedFulfilled]):
     def audit_after(self, context: RelocateTaken) -> dict[str, object]:
         return {
             "subscription": context.subscription.service_number,
-            "from_address": context.subscription.address,
-            "to_address": context.address,
+            "from_address": mask_address(context.subscription.address or ""),
+            "to_address": mask_address(context.address),
             "window": context.window,
             "promised_date": context.promised.day.isoformat(),
         }
@@ -1677,7 +1677,11 @@ class FixedLineService:
                 action="demand.register",
                 entity="demand_registration",
                 entity_id=row.id,
-                after={"address": address, "wanted": req.wanted, "phone": mask_phone(phone)},
+                after={
+                    "address": mask_address(address),
+                    "wanted": req.wanted,
+                    "phone": mask_phone(phone),
+                },
             )
             return row.id
 

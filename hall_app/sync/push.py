@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -65,6 +65,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from hall_app.db import crypto
 from hall_app.db.central import fetch_with_parents, mirror
 from hall_app.db.engine import Database
 from hall_app.db.models import Base, Counter, Order, SyncOutbox
@@ -519,9 +520,14 @@ class Pusher:
             return
         now = self._clock()
         entries = []
+        sealed = frozenset(crypto.encrypted_columns(table))
         for there in conn.execute(select(table).where(table.c.id.in_(list(lost)))).mappings():
             mine = lost[there["id"]]
-            fields = sorted(c for c in mine if c not in NOT_COMPARED and mine[c] != there[c])
+            fields = sorted(
+                c
+                for c in mine
+                if c not in NOT_COMPARED and _differs(table.name, c in sealed, c, mine, there)
+            )
             if not fields:
                 continue
             entries.append(
@@ -581,6 +587,20 @@ class Pusher:
         params = [{"b_seq": seq, "b_version": self._versions.get(seq, -1)} for seq in seqs]
         with self._local.unit_of_work() as s:
             s.connection().execute(stmt, params)  # one executemany
+
+
+def _differs(
+    table: str, sealed: bool, column: str, mine: Mapping[str, Any], there: Mapping[Any, Any]
+) -> bool:
+    """Whether a column's value differs between two copies of a row. A sealed value is
+    compared opened: the same plaintext sealed twice differs (a fresh nonce each time)."""
+    a, b = mine[column], there[column]
+    if not sealed or a is None or b is None:
+        return bool(a != b)
+    row_id = there["id"]
+    return crypto.open_value(a, table, column, row_id) != crypto.open_value(
+        b, table, column, row_id
+    )
 
 
 def waiting_count(session: Session) -> int:

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import ShownMessages
 from ui import app as app_module
-from ui import fonts
+from ui import fonts, messages
 from ui.ops import Operations
 
 
@@ -92,6 +92,21 @@ def test_a_bad_config_file_is_explained_at_start(
     monkeypatch.setenv("HALL_CONFIG", str(bad))
     assert app_module.start_gui([]) == 2
     assert "配置文件有误" in shown.texts()[0]
+
+
+def test_a_crash_report_masks_id_and_phone_numbers(
+    shown: ShownMessages, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug's text may carry a customer's numbers: the dialog and the log show them masked."""
+    try:
+        raise ValueError("no customer 35010219880515123X / 13805910001")
+    except ValueError as exc:
+        messages.failure(None, exc)
+    ((_kind, title, text),) = shown.items
+    assert title == "程序错误" and "3501**********123X / 138****0001" in text
+    assert "35010219880515123X" not in text + caplog.text
+    assert "13805910001" not in text + caplog.text
+    assert "Traceback" in caplog.text
 
 
 def test_slot_exceptions_reach_the_crash_dialog(

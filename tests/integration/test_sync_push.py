@@ -416,6 +416,48 @@ def test_a_first_load_pushed_in_small_pages_arrives_whole(
         a.close()
 
 
+def test_a_value_both_counters_gave_is_no_change_that_gave_way(
+    central: Engine, demo_template: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The fields of an edit that gave way are found by comparing values opened: the same new
+    phone typed at both counters is sealed differently each time (a fresh nonce), yet it did
+    not give way; only the address did."""
+    a = _counter(demo_template, tmp_path, "a", clock)
+    b = _counter(demo_template, tmp_path, "b", clock)
+    try:
+        Pusher(a.db, central, clock).enqueue_all()
+        Pusher(a.db, central, clock).push()
+        with a.db.read() as s:
+            cid = s.scalars(select(Customer.id).where(Customer.guardian_id.is_(None))).first()
+            counter_a = s.scalars(select(Counter.id).where(Counter.code == "01")).one()
+        edit = update(Customer).where(Customer.id == cid)
+        phone = "13900000002"
+        with a.db.unit_of_work() as s:  # 10:01 at counter 01
+            s.execute(edit.values(address=_addr(cid, "福州市鼓楼区甲路1号"),
+                                  contact_phone=plain_for("customers", "contact_phone", cid,
+                                                          phone),
+                                  updated_at=clock() + timedelta(minutes=1)))  # fmt: skip
+        with b.db.unit_of_work() as s:  # 10:05 at counter 02: the same phone, another address
+            s.execute(edit.values(address=_addr(cid, "福州市台江区乙路2号"),
+                                  contact_phone=plain_for("customers", "contact_phone", cid,
+                                                          phone),
+                                  updated_at=clock() + timedelta(minutes=5)))  # fmt: skip
+        with a.db.read() as s, b.db.read() as t:  # sealed apart: the stored forms differ
+            mine = s.scalar(select(Customer.contact_phone).where(Customer.id == cid))
+            theirs = t.scalar(select(Customer.contact_phone).where(Customer.id == cid))
+        assert mine != theirs
+        Pusher(b.db, central, clock).push()
+        Pusher(a.db, central, clock, counter_id=counter_a).push()
+        with central.connect() as conn:
+            entry = conn.execute(
+                select(AuditEntry).where(AuditEntry.action == "sync.edit_superseded")
+            ).one()
+        assert entry.before["fields"] == ["address"]
+    finally:
+        a.close()
+        b.close()
+
+
 def test_a_contact_edit_that_arrives_older_gives_way_with_an_audit_entry(
     central: Engine, demo_template: Path, tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hall_app.domain.masking import mask_id_number, mask_name, mask_phone
+from hall_app.domain.masking import (
+    mask_address,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    redact,
+)
 
 SETTINGS = settings(max_examples=200, deadline=None, database=None)
 
@@ -109,3 +115,48 @@ def test_name_masking_keeps_first_character_and_length(name: str) -> None:
     assert len(masked) == len(name)
     assert masked[:1] == name[:1]
     assert masked[1:] == "*" * (len(name) - 1)
+
+
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [
+        ("福建省福州市台江区工业路 523 号 7 栋 402 室", "福建省福州市台江区" + "*" * 19),
+        ("福州市鼓楼区三坊七巷公寓8号楼1201", "福州市鼓楼区" + "*" * 13),
+        ("福建省福州市", "福建省***"),  # at most half is kept
+        ("五四路 88 号", "五四******"),  # no division: the first third
+        ("", ""),
+    ],
+)
+def test_mask_address(address: str, masked: str) -> None:
+    assert mask_address(address) == masked
+
+
+@SETTINGS
+@given(st.text(alphabet="省市区县镇路号栋室 0123456789福州鼓楼", max_size=60))
+def test_address_masking_keeps_length_and_hides_at_least_half(address: str) -> None:
+    masked = mask_address(address)
+    value = address.strip()
+    assert len(masked) == len(value)
+    kept = len(masked.rstrip("*"))
+    assert masked[:kept] == value[:kept] and kept <= len(value) // 2
+
+
+def test_redact_masks_id_and_mobile_numbers_in_free_text() -> None:
+    text = "ValueError: 证件 11010519491231002X 与 13912345678（备用 15800001111）不符"
+    assert (
+        redact(text) == "ValueError: 证件 1101**********002X 与 139****5678（备用 158****1111）不符"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ICCID 89860312345678901234",  # longer runs of digits are other numbers
+        "SL20261124010002",  # an order number
+        "发票 26351000000000000736",
+        "1fd8ecc6-eb60-408d-b40e-a13912345678",  # a UUID's digits
+        "12345678901",  # not a mobile number's prefix
+    ],
+)
+def test_redact_leaves_other_numbers(text: str) -> None:
+    assert redact(text) == text
