@@ -220,13 +220,10 @@ def probe_audit_verify(path: Path, runs: int) -> dict[str, Any]:
     so the machine's noise hits both alike. Wall time of the whole command, startup included."""
     cli: list[dict[str, Any]] = []
     raw: list[dict[str, Any]] = []
+    command = [sys.executable, str(ROOT / "main.py"), "--db", f"sqlite:///{path}", "audit"]
+    command.append("verify")
     for _ in range(runs):
-        cli.append(
-            _timed(
-                [sys.executable, str(ROOT / "main.py"), "--db", f"sqlite:///{path}"]
-                + ["audit", "verify"]
-            )
-        )
+        cli.append(_timed(command))
         done = _timed([sys.executable, "-m", "bench.audit_probe", "raw", str(path)])
         done["result"] = json.loads(done["stdout"].strip().splitlines()[-1])
         raw.append(done)

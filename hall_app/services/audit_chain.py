@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,15 +29,8 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
-    String,
-    Text,
-    and_,
-    cast,
-    func,
-    or_,
     select,
     text,
-    type_coerce,
 )
 from sqlalchemy.orm import Session
 
@@ -339,7 +332,7 @@ def _row_digest(r: Raw) -> str:
 
 def _sound(r: Raw) -> bool:
     """The row's own hash is right."""
-    return _row_digest(r) == r[_HASH]
+    return bool(_row_digest(r) == r[_HASH])
 
 
 def _describe(r: Raw) -> str:
@@ -372,7 +365,7 @@ def _raw_cursor(conn: Connection) -> Any:
     return dbapi.cursor()
 
 
-def _rows(conn: Connection, sql: _Sql, start: int) -> Iterator[Raw]:
+def _rows(conn: Connection, sql: _Sql, start: int) -> Generator[Raw]:
     """The chain's entries from ``start`` in seq order (equal seqs together), streamed."""
     cursor = _raw_cursor(conn)
     try:
