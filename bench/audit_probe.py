@@ -5,7 +5,7 @@ entries written as the app writes them: the demo's counters and staff, each entr
 hashed by :func:`hall_app.services.audit_chain.entry_hash` as the next of its counter's chain
 and stored through audit_log's own column types (the ORM's flush would store the same text).
 The payloads mimic the app's: order completions, payments, record views, changes of a
-customer's data (masked numbers, Chinese text), 60–400 bytes of JSON.
+customer's data (masked numbers, Chinese text), up to some 300 bytes of JSON.
 
 :func:`raw_pass` is the baseline: a bare ``sqlite3`` cursor reading the same rows in chain
 order and hashing each entry's canonical form with hashlib, nothing else.
