@@ -340,10 +340,11 @@ def _describe(r: Raw) -> str:
 
 
 class _Break(Exception):
-    def __init__(self, seq: int | None, problem: str) -> None:
+    def __init__(self, seq: int | None, problem: str, checked: int | None = None) -> None:
         super().__init__(problem)
         self.seq = seq
         self.problem = problem
+        self.checked = checked  # the entries checked until the break, when known here
 
 
 def _chain_label(counter_id: uuid.UUID | None, names: Mapping[Any, str]) -> str:
@@ -469,37 +470,82 @@ def _check_chain(
                 settle(group)
         finally:
             pages.close()
-        # Entries outside the chain: written by the central database itself (hashed), or
-        # recorded before the chain began (migration 0018); any other is an insertion.
-        loose = f"SELECT {sql.columns} FROM {sql.table} WHERE {sql.chain} AND seq IS NULL"
-        params = dict(sql.params)
-        if first_at is not None:
-            since = sql.param("since")
-            params["since"] = (
-                first_at  # SQLite compares the stored text
-                if sql.dialect == "sqlite"
-                else datetime.strptime(first_at, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
-            )
-            if last is not None:
-                loose += f" AND at >= {since}"
-            else:
-                loose += f" AND (entry_hash IS NOT NULL OR at >= {since})"
-        else:
-            loose += " AND entry_hash IS NOT NULL"
-        cursor = _raw_cursor(conn)
-        try:
-            cursor.execute(loose + " ORDER BY at", params)
-            while page := cursor.fetchmany(_STREAM):
-                for row in page:
-                    checked += 1
-                    if row[_ACTION] in CENTRAL_MADE and row[_HASH] is not None and _sound(row):
-                        continue
-                    raise _Break(None, f"插入了不属于审计链的记录{_describe(row)}")
-        finally:
-            cursor.close()
+        checked = _check_loose(conn, sql, first_at, last, checked)
     except _Break as brk:
-        return checked, brk.seq, brk.problem
+        return (checked if brk.checked is None else brk.checked), brk.seq, brk.problem
     return checked, None, ""
+
+
+def _check_loose(
+    conn: Connection, sql: _Sql, first_at: str | None, last: int | None, checked: int
+) -> int:
+    """Entries outside the chain: written by the central database itself (hashed), or
+    recorded before the chain began (migration 0018); any other is an insertion (_Break).
+    Returns ``checked`` with them counted."""
+    loose = f"SELECT {sql.columns} FROM {sql.table} WHERE {sql.chain} AND seq IS NULL"
+    params = dict(sql.params)
+    if first_at is not None:
+        since = sql.param("since")
+        params["since"] = (
+            first_at  # SQLite compares the stored text
+            if sql.dialect == "sqlite"
+            else datetime.strptime(first_at, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+        )
+        if last is not None:
+            loose += f" AND at >= {since}"
+        else:
+            loose += f" AND (entry_hash IS NOT NULL OR at >= {since})"
+    else:
+        loose += " AND entry_hash IS NOT NULL"
+    cursor = _raw_cursor(conn)
+    try:
+        cursor.execute(loose + " ORDER BY at", params)
+        while page := cursor.fetchmany(_STREAM):
+            for row in page:
+                checked += 1
+                if row[_ACTION] in CENTRAL_MADE and row[_HASH] is not None and _sound(row):
+                    continue
+                raise _Break(None, f"插入了不属于审计链的记录{_describe(row)}", checked)
+    finally:
+        cursor.close()
+    return checked
+
+
+def _scan(conn: Connection) -> dict[str | None, tuple[int, str]]:
+    """Every chain read at once in the table's own order (one sequential pass: far fewer
+    page reads than each chain through its index when the file outgrows the page cache). A
+    chain whose entries come 1, 2, 3 … each linked to the one before and its hash right is
+    whole: {counter's hex id or None: (entries, first entry's time)}. Any other (a break, or
+    entries stored out of seq order) is left out, for :func:`_check_chain` to read in seq
+    order and name what is wrong."""
+    dialect = conn.dialect.name
+    if dialect not in _COLUMNS_SQL:
+        raise ValueError(f"audit chain: unsupported database {dialect}")
+    table = "audit_log NOT INDEXED" if dialect == "sqlite" else "audit_log"
+    state: dict[str | None, list[Any]] = {}  # [next seq, last hash, entries, first time]
+    left_out: set[str | None] = set()
+    digest = _row_digest
+    cursor = _raw_cursor(conn)
+    try:
+        cursor.execute(f"SELECT {_COLUMNS_SQL[dialect]} FROM {table} WHERE seq IS NOT NULL")
+        while page := cursor.fetchmany(_STREAM):
+            for row in page:
+                key = row[4]
+                chain = state.get(key)
+                if chain is None:
+                    if key in left_out:
+                        continue
+                    chain = state[key] = [1, GENESIS, 0, row[_AT]]
+                if row[_SEQ] == chain[0] and row[_PREV] == chain[1] and digest(row) == row[_HASH]:
+                    chain[0] += 1
+                    chain[1] = row[_HASH]
+                    chain[2] += 1
+                else:
+                    left_out.add(key)
+                    del state[key]
+    finally:
+        cursor.close()
+    return {key: (chain[2], chain[3]) for key, chain in state.items()}
 
 
 def verify(
@@ -523,9 +569,21 @@ def verify(
     else:
         chains = list(conn.scalars(select(AuditEntry.counter_id).distinct()))
         chains.sort(key=lambda c: (c is not None, str(c)))
+    # The whole of every chain: one pass in table order first; only a chain it leaves out is
+    # read again in seq order.
+    whole = _scan(conn) if last is None and counter_id is None else {}
     total = 0
     for chain in chains:
-        checked, bad_seq, problem = _check_chain(conn, chain, last)
+        key = None if chain is None else chain.hex
+        if key in whole:
+            entries, first_at = whole[key]
+            try:
+                checked = _check_loose(conn, _Sql(conn, chain), first_at, None, entries)
+                bad_seq, problem = None, ""
+            except _Break as brk:
+                checked, bad_seq, problem = brk.checked or entries, brk.seq, brk.problem
+        else:
+            checked, bad_seq, problem = _check_chain(conn, chain, last)
         total += checked
         if problem:
             label = _chain_label(chain, names)

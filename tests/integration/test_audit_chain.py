@@ -214,6 +214,31 @@ def test_a_chain_read_a_few_rows_at_a_time_names_the_same_break(
     assert audit_chain.verify(hall.db.engine, counter_id=clerk.counter_id, last=2).ok
 
 
+def test_a_chain_stored_out_of_seq_order_is_read_again_in_seq_order(
+    hall: HallApp, clerk: Actor
+) -> None:
+    """The one pass in table order proves a chain whole only when its entries come in seq
+    order; one stored otherwise is read again through its index, and found whole."""
+    _record(hall.db, 6, clerk)
+    whole = audit_chain.verify(hall.db.engine)
+    assert whole.ok
+    with hall.db.engine.connect() as conn:
+        assert clerk.counter_id is not None and clerk.counter_id.hex in audit_chain._scan(conn)
+    chain = _chain(hall.db, clerk.counter_id)
+    columns = [c.name for c in AuditEntry.__table__.c]
+    rows = [{c: getattr(e, c) for c in columns} for e in chain]
+    with hall.db.unit_of_work() as s:
+        s.execute(delete(AuditEntry).where(AuditEntry.counter_id == clerk.counter_id))
+        for row in reversed(rows):
+            s.execute(insert(AuditEntry), [row])
+    with hall.db.engine.connect() as conn:
+        assert clerk.counter_id.hex not in audit_chain._scan(conn)
+    report = audit_chain.verify(hall.db.engine)
+    assert report.ok and report.checked == whole.checked, report.problem
+    _tamper(hall.db, "altered", _chain(hall.db, clerk.counter_id))
+    assert "已被修改" in audit_chain.verify(hall.db.engine).problem
+
+
 def test_each_rows_digest_is_the_canonical_serialisations() -> None:
     """verify's per-row digest (the canonical form written out) hashes what entry_hash hashes,
     whichever nullable field is NULL."""
