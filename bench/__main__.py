@@ -34,6 +34,8 @@ FULL = {
     "import_rows": 100_000,
     "desk_months": 5,
     "reviews": 50,  # S14 day reviews; S15 reviews the busiest month n/10 times, S16 n/5 PDFs
+    "audit_entries": 1_000_000,  # S23: hall-app audit verify over them
+    "audit_runs": 3,
 }
 QUICK = {
     "customers": 2_000,
@@ -51,6 +53,8 @@ QUICK = {
     "import_rows": 2_000,
     "desk_months": 2,
     "reviews": 10,
+    "audit_entries": 5_000,
+    "audit_runs": 1,
 }
 README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
@@ -330,6 +334,41 @@ def sealed_rows(db: str, n: int) -> list[Row]:
             )
         )
     return rows
+
+
+def audit_verify_row(cache: Path, n: int, runs: int) -> Row:
+    """S23: ``hall-app audit verify`` (the CLI, in a fresh process) over ``n`` chained audit
+    entries of a scratch database built once into the cache (bench/audit_probe.py), beside a
+    bare sqlite3 + hashlib pass over the same rows."""
+    from bench.audit_probe import ensure_audit_database, probe_audit_verify
+
+    result = probe_audit_verify(ensure_audit_database(cache, n), runs)
+    cli, raw = result["cli"], result["raw"]
+    med, p95 = _stats([r["wall_ms"] for r in cli])
+    base, _ = _stats([r["wall_ms"] for r in raw])
+    return Row(
+        "S23",
+        f"hall-app audit verify 审计链全量校验 over {n:,} entries (wall, startup included)",
+        round(med, 1),
+        round(p95, 1),
+        "bare sqlite3 + hashlib pass, same rows",
+        round(base, 1),
+        round(med / base, 2) if base else None,
+        max(r["peak_rss_mb"] for r in cli),
+        "≤ 10 s at 1,000,000 entries",
+        med <= 10_000,
+        {
+            "entries": n,
+            "runs": runs,
+            "cpu_ms_median": round(statistics.median(r["cpu_ms"] for r in cli), 1),
+            "baseline_cpu_ms_median": round(statistics.median(r["cpu_ms"] for r in raw), 1),
+            "baseline_hashed": raw[-1]["result"]["checked"],
+            "baseline_all_matched": all(
+                r["result"]["matched"] == r["result"]["checked"] for r in raw
+            ),
+            "output": cli[-1]["stdout"].strip().splitlines()[-1],
+        },
+    )
 
 
 def stall_row(db: str, n: int) -> Row:
@@ -778,6 +817,7 @@ def main() -> int:
     rows += report_rows(db, cfg["reviews"])
     rows += screen_rows(db, cfg["screens"], args.cache_dir)
     rows += desk_rows(db, cfg["desk_months"])
+    rows.append(audit_verify_row(args.cache_dir, cfg["audit_entries"], cfg["audit_runs"]))
     info = machine()
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -17,8 +17,6 @@ from hall_app.config import Settings
 from hall_app.db.engine import Database
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.db.models import Hall
-from hall_app.documents.queue_daily import render_daily_pdf
-from hall_app.documents.report_xlsx import write_queue_xlsx
 from hall_app.domain.errors import ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.services.actor import Actor, system_actor
@@ -40,6 +38,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def daily_report(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    # Here, not at the top: every other command would import matplotlib with them.
+    from hall_app.documents.queue_daily import render_daily_pdf
+    from hall_app.documents.report_xlsx import write_queue_xlsx
+
     out = Path(args.out)
     kind = out.suffix.lower()
     if kind not in (".pdf", ".xlsx"):

@@ -195,6 +195,90 @@ def test_verify_names_the_first_tampered_entry_postgres(pg_db: Database, how: st
     assert WORDS[how] in report.problem and "无窗口的审计链" in report.problem
 
 
+@pytest.mark.parametrize("how", sorted(WORDS))
+def test_a_chain_read_a_few_rows_at_a_time_names_the_same_break(
+    hall: HallApp, clerk: Actor, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain is streamed from the cursor a page at a time: a break on a page's edge (a
+    forged duplicate seq split over two pages, two swapped entries on either side) is named
+    as when read at once."""
+    _record(hall.db, 8, clerk)
+    chain = _chain(hall.db, clerk.counter_id)
+    seq = _tamper(hall.db, how, chain)
+    whole = audit_chain.verify(hall.db.engine)
+    for page in (1, 2, 3):
+        monkeypatch.setattr(audit_chain, "_STREAM", page)
+        report = audit_chain.verify(hall.db.engine)
+        assert report == whole and report.first_bad_seq == seq, (page, report.problem)
+    monkeypatch.setattr(audit_chain, "_STREAM", 2)
+    assert audit_chain.verify(hall.db.engine, counter_id=clerk.counter_id, last=2).ok
+
+
+def test_a_chain_stored_out_of_seq_order_is_read_again_in_seq_order(
+    hall: HallApp, clerk: Actor
+) -> None:
+    """The one pass in table order proves a chain whole only when its entries come in seq
+    order; one stored otherwise is read again through its index, and found whole."""
+    _record(hall.db, 6, clerk)
+    whole = audit_chain.verify(hall.db.engine)
+    assert whole.ok
+    with hall.db.engine.connect() as conn:
+        assert clerk.counter_id is not None and clerk.counter_id.hex in audit_chain._scan(conn)
+    chain = _chain(hall.db, clerk.counter_id)
+    columns = [c.name for c in AuditEntry.__table__.c]
+    rows = [{c: getattr(e, c) for c in columns} for e in chain]
+    with hall.db.unit_of_work() as s:
+        s.execute(delete(AuditEntry).where(AuditEntry.counter_id == clerk.counter_id))
+        for row in reversed(rows):
+            s.execute(insert(AuditEntry), [row])
+    with hall.db.engine.connect() as conn:
+        assert clerk.counter_id.hex not in audit_chain._scan(conn)
+    report = audit_chain.verify(hall.db.engine)
+    assert report.ok and report.checked == whole.checked, report.problem
+    _tamper(hall.db, "altered", _chain(hall.db, clerk.counter_id))
+    assert "已被修改" in audit_chain.verify(hall.db.engine).problem
+
+
+def test_each_rows_digest_is_the_canonical_serialisations() -> None:
+    """verify's per-row digest (the canonical form written out) hashes what entry_hash hashes,
+    whichever nullable field is NULL."""
+    full: tuple[object, ...] = (
+        uuid.uuid4().hex,
+        "2026-11-24 02:00:00.000123",
+        uuid.uuid4().hex,
+        "张三",
+        uuid.uuid4().hex,
+        "order.completed",
+        "order",
+        "42",
+        '{"n": 1, "\\u540d": "\\u7532"}',
+        "null",
+        7,
+        "ab" * 32,
+        "",
+    )
+    for blank in (None, 2, 4, 7, 8, 9, 10, 11):
+        row = tuple(None if i == blank else v for i, v in enumerate(full))
+        canon = audit_chain._digest(audit_chain._canon(row))
+        assert audit_chain._row_digest(row) == canon, blank
+    row = full
+    at = datetime(2026, 11, 24, 2, 0, 0, 123, tzinfo=UTC)
+    assert audit_chain._row_digest(row) == audit_chain.entry_hash(
+        id=str(row[0]),
+        at=at,
+        staff_id=str(row[2]),
+        actor_name="张三",
+        counter_id=str(row[4]),
+        action="order.completed",
+        entity="order",
+        entity_id="42",
+        before={"n": 1, "名": "甲"},
+        after=None,
+        seq=7,
+        prev_hash="ab" * 32,
+    )
+
+
 def test_an_entry_outside_the_chain_is_an_insertion(hall: HallApp, clerk: Actor) -> None:
     _record(hall.db, 2, clerk)
     chain = _chain(hall.db, clerk.counter_id)

@@ -37,6 +37,12 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         "S3 id",
         "S3 name",
         "S3 pinyin",
+        "S22 phone",
+        "S22 id",
+        "S22 name",
+        "S22 pinyin",
+        "S22 record",
+        "S22 record_unmasked",
         "S4",
         "S5",
         "S6",
@@ -67,6 +73,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
         "E4 done",
         "S17",
         "S18",
+        "S23",
     ]
     for s in report["scenarios"]:
         assert s["peak_rss_mb"] > 0, s
@@ -113,5 +120,11 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     assert s20["baseline_writes"]["UPDATE bills"] == 2, s20
     assert by_id["S21"]["extra"]["baseline_writes"]["UPDATE subscriptions"] == 1
     assert by_id["S19"]["extra"]["statements_per_call"] > 0
+    # hall-app audit verify, the real command, beside a bare pass that hashed the same entries
+    s23 = by_id["S23"]
+    assert s23["median_ms"] > 0 and s23["baseline_median_ms"] > 0, s23
+    assert s23["extra"]["baseline_all_matched"] is True, s23
+    assert s23["extra"]["baseline_hashed"] >= s23["extra"]["entries"], s23
+    assert "审计链完整" in s23["extra"]["output"], s23
     push = by_id["S8"]
     assert push["median_ms"] > 0 and push["baseline_median_ms"] > 0 and push["met"] is True
