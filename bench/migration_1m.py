@@ -265,10 +265,31 @@ def _copy(source: Path, target: Path) -> float:
     return time.perf_counter() - started
 
 
+class Figures(dict[str, Any]):
+    """The figures so far, written to ``out`` (if any) as each step ends: a run stopped
+    before its end keeps what it measured."""
+
+    def __init__(self, out: Path | None) -> None:
+        super().__init__()
+        self._out = out
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        if self._out is not None:
+            self._out.write_text(json.dumps(self, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def run(
-    source: Path, work: Path, kill_at: float, batch: int | None, people: int, full_run: bool
+    source: Path,
+    work: Path,
+    kill_at: float,
+    batch: int | None,
+    people: int,
+    full_run: bool,
+    out: Path | None = None,
 ) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
+    figures = Figures(out)
     known = known_customers(source, people)
     if len(known) < people:
         raise SystemExit(f"only {len(known)} known customers in {source}")
@@ -279,11 +300,9 @@ def run(
     before = state(old)
     if before["revision"] != "0018" or before["customers_name_sealed"]:
         raise SystemExit(f"the downgrade left {before}")
-    figures: dict[str, Any] = {
-        "customers": before["customers"],
-        "database_mb": round(old.stat().st_size / 1e6),
-        "downgrade_s": round(down_s, 1),
-    }
+    figures["customers"] = before["customers"]
+    figures["database_mb"] = round(old.stat().st_size / 1e6)
+    figures["downgrade_s"] = round(down_s, 1)
     if full_run:
         full = work / "m-full.sqlite3"
         _copy(old, full)
@@ -342,6 +361,7 @@ def main() -> int:
         args.batch,
         args.people,
         not args.skip_full,
+        args.out,
     )
     figures["total_s"] = round(time.perf_counter() - started, 1)
     killed, resumed = figures["killed_run"], figures["resumed_run"]
