@@ -155,7 +155,10 @@ def state(db: Path) -> dict[str, Any]:
 
     con = sqlite3.connect(db)
     try:
-        one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+
+        def one(sql: str) -> Any:
+            return con.execute(sql).fetchone()[0]
+
         out: dict[str, Any] = {
             "revision": one("SELECT version_num FROM alembic_version"),
             "customers": one("SELECT count(*) FROM customers"),

@@ -128,8 +128,10 @@ def test_only_runs_the_scenarios_named(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     readme = (ROOT / "README.md").read_bytes()
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "S3,S22"]
-        + ["--cache-dir", str(tmp_path), "--out", str(out)],
+        [
+            *(sys.executable, "-m", "bench", "--quick", "--only", "S3,S22"),
+            *("--cache-dir", str(tmp_path), "--out", str(out)),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
