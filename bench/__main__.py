@@ -56,6 +56,12 @@ QUICK = {
     "audit_entries": 5_000,
     "audit_runs": 1,
 }
+# What ``--only`` accepts: each scenario's id without its kind (``S3`` for S3 phone … pinyin).
+SCENARIOS = (
+    *("S1", "S2", "S2b", "S3", "S22", "S4", "S5"),
+    *("S6", "S7", "S8", "S9", "S10", "S11", "S19", "S20", "S21"),
+    *("S13", "S14", "S15", "S16", "E1", "E2", "E3", "E4", "S17", "S18", "S23"),
+)
 README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
 
@@ -445,30 +451,76 @@ def desk_rows(db: str, n: int) -> list[Row]:
     ]
 
 
-def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
-    """Orders write, so they run on a throwaway copy of the benchmark database."""
+ORDER_IDS = ("S6", "S7", "S8", "S9", "S10", "S11", "S19", "S20", "S21")
+
+
+def order_rows(
+    db: str, cfg: dict[str, int], scratch: Path, wanted: frozenset[str] = frozenset(ORDER_IDS)
+) -> list[Row]:
+    """Orders write, so they run on a throwaway copy of the benchmark database. ``wanted``:
+    the scenarios to run (``--only``); the others' probes are left out."""
     source = Path(db.removeprefix("sqlite:///"))
     copy = scratch / "orders.sqlite3"
     shutil.copyfile(source, copy)
+    got: dict[str, dict[str, Any]] = {}
     try:
         url = f"sqlite:///{copy}"
-        order = probe("order", url, cfg["orders"])
-        docs = probe("documents", url, cfg["renders"])
-        push = probe("push", url, cfg["push"])
-        fixed = probe("fixed", url, cfg["orders"])
-        handset = probe("handset", url, cfg["orders"])
-        slots = probe("slots", url, cfg["queries"])
-        unpaid = probe("unpaid-bills", url, cfg["queries"])  # before any bill is paid
-        bills = probe("pay-bills", url, cfg["orders"])
-        top_up = probe("top-up", url, cfg["orders"])
+        for rid, name, n in (
+            ("S6", "order", cfg["orders"]),
+            ("S7", "documents", cfg["renders"]),
+            ("S8", "push", cfg["push"]),
+            ("S9", "fixed", cfg["orders"]),
+            ("S11", "handset", cfg["orders"]),
+            ("S10", "slots", cfg["queries"]),
+            ("S19", "unpaid-bills", cfg["queries"]),  # before any bill is paid
+            ("S20", "pay-bills", cfg["orders"]),
+            ("S21", "top-up", cfg["orders"]),
+        ):
+            if rid in wanted:
+                got[rid] = probe(name, url, n)
     finally:
         for leftover in scratch.glob("orders.sqlite3*"):
             leftover.unlink()
-    rows = [
-        _completion_row(
-            "S6", f"开户办结（一个事务）order completion, {order['orders']} orders", order
+    rows: list[Row] = []
+    if "S6" in got:
+        order = got["S6"]
+        rows.append(
+            _completion_row(
+                "S6", f"开户办结（一个事务）order completion, {order['orders']} orders", order
+            )
         )
-    ]
+    if "S7" in got:
+        rows += _document_rows(got["S7"])
+    if "S8" in got:
+        rows.append(_push_row(got["S8"]))
+    if "S9" in got:
+        fixed = got["S9"]
+        rows.append(
+            _completion_row(
+                "S9",
+                f"宽带新装办结（一个事务）broadband install completion, {fixed['orders']} orders",
+                fixed,
+            )
+        )
+    if "S10" in got:
+        rows.append(_slots_row(got["S10"]))
+    if "S11" in got:
+        handset = got["S11"]
+        rows.append(
+            _completion_row(
+                "S11",
+                f"分期购机办结（一个事务，含还款计划）installment handset sale completion incl. "
+                f"schedule, {handset['orders']} orders",
+                handset,
+                p95_limit_ms=30,
+                ratio_limit=None,
+            ),
+        )
+    return rows + bill_rows(got.get("S19"), got.get("S20"), got.get("S21"))
+
+
+def _document_rows(docs: dict[str, Any]) -> list[Row]:
+    rows = []
     labels = {
         "receipt": "小票 receipt",
         "acceptance_form": "受理单 acceptance form",
@@ -505,102 +557,97 @@ def order_rows(db: str, cfg: dict[str, int], scratch: Path) -> list[Row]:
             r["median_ms"] <= 40,
         )
     )
-    rows.append(
-        Row(
-            "S8",
-            f"同步推送 push {push['records']:,} waiting records to PostgreSQL",
-            push["push_ms"],
-            None,
-            "raw psycopg executemany, same rows",
-            push["raw_ms"],
-            round(push["push_ms"] / push["raw_ms"], 2) if push["raw_ms"] else None,
-            push["peak_rss_mb"],
-            "≤ 10 s (ratio reported)",
-            push["push_ms"] <= 10_000 and push["quarantined"] == 0,
-        )
-    )
-    rows.append(
-        _completion_row(
-            "S9",
-            f"宽带新装办结（一个事务）broadband install completion, {fixed['orders']} orders",
-            fixed,
-        )
-    )
-    raw = slots["baseline"]
-    rows.append(
-        Row(
-            "S10",
-            f"空闲装机时段查询（未来 {slots['working_days']} 个工作日）free-slot search, "
-            f"{slots['searches']} searches over {slots['communities']} communities",
-            slots["median_ms"],
-            slots["p95_ms"],
-            "raw sqlite3, same SQL, p95",
-            raw["p95_ms"],
-            round(slots["p95_ms"] / raw["p95_ms"], 2) if raw["p95_ms"] else None,
-            slots["peak_rss_mb"],
-            "p95 ≤ 20 ms",
-            slots["p95_ms"] <= 20,
-            {
-                "slots_found_median": slots["slots_median"],
-                "searches_finding_none": slots["none_found"],
-                "statements_per_search": slots["statements"],
-                "raw_median_ms": raw["median_ms"],
-            },
-        )
-    )
-    rows.append(
-        _completion_row(
-            "S11",
-            f"分期购机办结（一个事务，含还款计划）installment handset sale completion incl. "
-            f"schedule, {handset['orders']} orders",
-            handset,
-            p95_limit_ms=30,
-            ratio_limit=None,
-        ),
-    )
-    rows += bill_rows(unpaid, bills, top_up)
     return rows
 
 
-def bill_rows(unpaid: dict[str, Any], bills: dict[str, Any], top_up: dict[str, Any]) -> list[Row]:
-    """S19–S21: a customer's unpaid bills shown, 缴费 and 充值 completed."""
-    raw = unpaid["baseline"]
-    return [
-        Row(
-            "S19",
-            f"未缴账单查询 unpaid bills of a customer shown, {unpaid['customers']} customers "
-            f"with unpaid bills (of {unpaid['with_unpaid']:,}; median {unpaid['bills_median']} "
-            "bills)",
-            unpaid["median_ms"],
-            unpaid["p95_ms"],
-            "raw sqlite3, same SQL, p95",
-            raw["p95_ms"],
-            round(unpaid["p95_ms"] / raw["p95_ms"], 2) if raw["p95_ms"] else None,
-            unpaid["peak_rss_mb"],
-            "p95 ≤ 10 ms",
-            unpaid["p95_ms"] <= 10,
-            {
-                "statements_per_call": unpaid["statements"],
-                "bills_max": unpaid["bills_max"],
-                "raw_median_ms": raw["median_ms"],
-            },
-        ),
-        _completion_row(
-            "S20",
-            f"缴费办结（一个事务，一或两张账单，现金）bill payment completion, one or two bills, "
-            f"{bills['orders']} payments",
-            bills,
-            p95_limit_ms=20,
-            ratio_limit=None,
-        ),
-        _completion_row(
-            "S21",
-            f"充值办结（一个事务）top-up completion, {top_up['orders']} top-ups",
-            top_up,
-            p95_limit_ms=20,
-            ratio_limit=None,
-        ),
-    ]
+def _push_row(push: dict[str, Any]) -> Row:
+    return Row(
+        "S8",
+        f"同步推送 push {push['records']:,} waiting records to PostgreSQL",
+        push["push_ms"],
+        None,
+        "raw psycopg executemany, same rows",
+        push["raw_ms"],
+        round(push["push_ms"] / push["raw_ms"], 2) if push["raw_ms"] else None,
+        push["peak_rss_mb"],
+        "≤ 10 s (ratio reported)",
+        push["push_ms"] <= 10_000 and push["quarantined"] == 0,
+    )
+
+
+def _slots_row(slots: dict[str, Any]) -> Row:
+    raw = slots["baseline"]
+    return Row(
+        "S10",
+        f"空闲装机时段查询（未来 {slots['working_days']} 个工作日）free-slot search, "
+        f"{slots['searches']} searches over {slots['communities']} communities",
+        slots["median_ms"],
+        slots["p95_ms"],
+        "raw sqlite3, same SQL, p95",
+        raw["p95_ms"],
+        round(slots["p95_ms"] / raw["p95_ms"], 2) if raw["p95_ms"] else None,
+        slots["peak_rss_mb"],
+        "p95 ≤ 20 ms",
+        slots["p95_ms"] <= 20,
+        {
+            "slots_found_median": slots["slots_median"],
+            "searches_finding_none": slots["none_found"],
+            "statements_per_search": slots["statements"],
+            "raw_median_ms": raw["median_ms"],
+        },
+    )
+
+
+def bill_rows(
+    unpaid: dict[str, Any] | None, bills: dict[str, Any] | None, top_up: dict[str, Any] | None
+) -> list[Row]:
+    """S19–S21: a customer's unpaid bills shown, 缴费 and 充值 completed (those run)."""
+    rows: list[Row] = []
+    if unpaid is not None:
+        raw = unpaid["baseline"]
+        rows.append(
+            Row(
+                "S19",
+                f"未缴账单查询 unpaid bills of a customer shown, {unpaid['customers']} customers "
+                f"with unpaid bills (of {unpaid['with_unpaid']:,}; median {unpaid['bills_median']} "
+                "bills)",
+                unpaid["median_ms"],
+                unpaid["p95_ms"],
+                "raw sqlite3, same SQL, p95",
+                raw["p95_ms"],
+                round(unpaid["p95_ms"] / raw["p95_ms"], 2) if raw["p95_ms"] else None,
+                unpaid["peak_rss_mb"],
+                "p95 ≤ 10 ms",
+                unpaid["p95_ms"] <= 10,
+                {
+                    "statements_per_call": unpaid["statements"],
+                    "bills_max": unpaid["bills_max"],
+                    "raw_median_ms": raw["median_ms"],
+                },
+            )
+        )
+    if bills is not None:
+        rows.append(
+            _completion_row(
+                "S20",
+                f"缴费办结（一个事务，一或两张账单，现金）bill payment completion, one or two "
+                f"bills, {bills['orders']} payments",
+                bills,
+                p95_limit_ms=20,
+                ratio_limit=None,
+            )
+        )
+    if top_up is not None:
+        rows.append(
+            _completion_row(
+                "S21",
+                f"充值办结（一个事务）top-up completion, {top_up['orders']} top-ups",
+                top_up,
+                p95_limit_ms=20,
+                ratio_limit=None,
+            )
+        )
+    return rows
 
 
 def import_row(db: str, cfg: dict[str, int], scratch: Path) -> Row:
@@ -799,29 +846,58 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="every scenario on a tiny database")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "bench" / "cache")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--only",
+        help="comma-separated scenarios to run, e.g. S3,S6,S22 (S1 and S2 run together; "
+        "S7 is every PDF, E4 every wizard step); the README is then left as it is",
+    )
     args = parser.parse_args()
+    only = frozenset(args.only.split(",")) if args.only else None
+    if only is not None and not only <= set(SCENARIOS):
+        parser.error(f"unknown scenario(s) {sorted(only - set(SCENARIOS))}: one of {SCENARIOS}")
     cfg = QUICK if args.quick else FULL
     # The benchmark database's data keys: the app (and its demo builder) seal with the keys of
     # HALL_KEY_FILE, created at the first build.
     os.environ.setdefault("HALL_KEY_FILE", str(args.cache_dir / "bench-data.key"))
-    out = args.out or (ROOT / "bench" / ("results-quick.json" if args.quick else "results.json"))
+    name = "results-quick" if args.quick else "results"
+    out = args.out or (ROOT / "bench" / f"{name}{'-only' if only else ''}.json")
     db = ensure_database(args.cache_dir, cfg)
-    rows = start_rows(db, cfg["start_runs"])
-    rows.append(typed_login_row(db, cfg["typed_logins"], cfg["typing_s"]))
-    rows += search_rows(db, cfg["queries"])
-    rows += sealed_rows(db, cfg["queries"])
-    rows.append(stall_row(db, cfg["stall"]))
-    rows.append(memory_row(db, cfg["memory"]))
-    rows += order_rows(db, cfg, args.cache_dir)
-    rows.append(import_row(db, cfg, args.cache_dir))
-    rows += report_rows(db, cfg["reviews"])
-    rows += screen_rows(db, cfg["screens"], args.cache_dir)
-    rows += desk_rows(db, cfg["desk_months"])
-    rows.append(audit_verify_row(args.cache_dir, cfg["audit_entries"], cfg["audit_runs"]))
+
+    def want(*ids: str) -> bool:
+        return only is None or not only.isdisjoint(ids)
+
+    rows: list[Row] = []
+    if want("S1", "S2"):
+        rows += start_rows(db, cfg["start_runs"])
+    if want("S2b"):
+        rows.append(typed_login_row(db, cfg["typed_logins"], cfg["typing_s"]))
+    if want("S3"):
+        rows += search_rows(db, cfg["queries"])
+    if want("S22"):
+        rows += sealed_rows(db, cfg["queries"])
+    if want("S4"):
+        rows.append(stall_row(db, cfg["stall"]))
+    if want("S5"):
+        rows.append(memory_row(db, cfg["memory"]))
+    if want(*ORDER_IDS):
+        rows += order_rows(db, cfg, args.cache_dir, only or frozenset(ORDER_IDS))
+    if want("S13"):
+        rows.append(import_row(db, cfg, args.cache_dir))
+    if want("S14", "S15", "S16"):
+        rows += report_rows(db, cfg["reviews"])
+    if want("E1", "E2", "E3", "E4"):
+        rows += screen_rows(db, cfg["screens"], args.cache_dir)
+    if want("S17", "S18"):
+        rows += desk_rows(db, cfg["desk_months"])
+    if want("S23"):
+        rows.append(audit_verify_row(args.cache_dir, cfg["audit_entries"], cfg["audit_runs"]))
+    if only is not None:  # a group's other rows (S1 with S2, S14 with S15 …) are left out
+        rows = [r for r in rows if r.id.split()[0] in only]
     info = machine()
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
+        "only": sorted(only) if only else None,
         "database": {"customers": cfg["customers"], "days": cfg["days"]},
         "machine": info,
         "scenarios": [asdict(r) for r in rows],
@@ -831,7 +907,7 @@ def main() -> int:
     text = table(rows)
     print(text)
     print(f"\nwritten to {out}")
-    if not args.quick:
+    if not args.quick and only is None:
         when = report["when"][:10]
         update_readme(
             f"Latest full run, {when}, on {info['cpu']} ({info['cores']} cores, {info['memory']}), "

@@ -101,6 +101,10 @@ def seal_all(conn: Connection) -> None:
             updates = []
             for row in rows:
                 values = row._mapping
+                if all(values[c] is None or _sealed(values[c]) for c in columns) and not (
+                    extra and values["name_p1"] is None
+                ):
+                    continue  # sealed and indexed already (a run killed before went past it)
                 row_id = values["id"]
                 change: dict[str, Any] = {}
                 plain: dict[str, str | None] = {}

@@ -128,3 +128,38 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, pg_server: str) -> No
     assert "审计链完整" in s23["extra"]["output"], s23
     push = by_id["S8"]
     assert push["median_ms"] > 0 and push["baseline_median_ms"] > 0 and push["met"] is True
+
+
+def test_only_runs_the_scenarios_named(tmp_path: Path) -> None:
+    """`python -m bench --only S3,S22`: those scenarios alone, the README left as it is."""
+    out = tmp_path / "results.json"
+    readme = (ROOT / "README.md").read_bytes()
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench", "--quick", "--only", "S3,S22"),
+            *("--cache-dir", str(tmp_path), "--out", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["only"] == ["S22", "S3"]
+    assert [s["id"] for s in report["scenarios"]] == [
+        *(f"S3 {k}" for k in ("phone", "id", "name", "pinyin")),
+        *(f"S22 {k}" for k in ("phone", "id", "name", "pinyin", "record", "record_unmasked")),
+    ]
+    assert all(s["median_ms"] > 0 for s in report["scenarios"])
+    assert (ROOT / "README.md").read_bytes() == readme
+    wrong = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "S99"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert wrong.returncode == 2 and "S99" in wrong.stderr
