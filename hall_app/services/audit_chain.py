@@ -29,6 +29,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    or_,
     select,
     text,
 )
