@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, func, insert, select
 from hall_app.clock import HALL_TZ
 from hall_app.db.models import AuditEntry, DemandRegistration, Staff
 from hall_app.domain.enums import Role
-from hall_app.services.audit_chain import GENESIS, chain_head, entry_hash
+from hall_app.services.audit_chain import GENESIS, chain_head, hash_of_row
 from hall_app.services.sensitive_views import CUSTOMER_VIEW, DEMANDS_VIEW
 
 AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
@@ -102,25 +102,9 @@ def write_sensitive_views(
             heads[cid] = chain_head(conn, cid) or (0, GENESIS)
         seq, prev = heads[cid]
         e["seq"], e["prev_hash"] = seq + 1, prev
-        e["entry_hash"] = entry_hash(**{k: e[k] for k in _HASHED})
+        e["entry_hash"] = hash_of_row(e)
         e["created_at"] = e["updated_at"] = e["at"]
         heads[cid] = (e["seq"], e["entry_hash"])
     if entries:
         conn.execute(insert(AUDIT), entries)
     return len(entries)
-
-
-_HASHED = (
-    "id",
-    "at",
-    "staff_id",
-    "actor_name",
-    "counter_id",
-    "action",
-    "entity",
-    "entity_id",
-    "before",
-    "after",
-    "seq",
-    "prev_hash",
-)
