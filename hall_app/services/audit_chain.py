@@ -19,8 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
+import sqlite3
+import threading
 import uuid
 from collections.abc import Generator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -513,41 +518,132 @@ def _check_loose(
     return checked
 
 
+# A chain's state in one stretch of the table: [first seq, its prev_hash, first time, last
+# seq, last hash, entries, whole so far].
+_Part = dict[str | None, list[Any]]
+# A full verify of a SQLite file with at least this many entries reads the table in parallel
+# stretches, one process per core (hashing is the cost; the stretches are stitched after).
+PARALLEL_MIN_ROWS = 200_000
+_MAX_WORKERS = 4
+
+
+def _scan_rows(rows: Any) -> _Part:
+    """Each chain's state over ``rows`` (pages of raw rows in table order): whole so far while
+    its entries come seq n, n+1 … each linked to the one before and its hash right."""
+    state: _Part = {}
+    digest = _row_digest
+    for page in rows:
+        for row in page:
+            key = row[4]
+            chain = state.get(key)
+            if chain is None:
+                state[key] = [
+                    row[_SEQ], row[_PREV], row[_AT], row[_SEQ], row[_HASH], 1,
+                    digest(row) == row[_HASH],
+                ]  # fmt: skip
+                continue
+            if not chain[6]:
+                continue
+            if row[_SEQ] == chain[3] + 1 and row[_PREV] == chain[4] and digest(row) == row[_HASH]:
+                chain[3] = row[_SEQ]
+                chain[4] = row[_HASH]
+                chain[5] += 1
+            else:
+                chain[6] = False
+    return state
+
+
+def _stitch(parts: list[_Part]) -> dict[str | None, tuple[int, str]]:
+    """The chains whole over consecutive stretches: each stretch of a chain starts where the
+    one before ended (the first at seq 1 from the genesis hash)."""
+    whole: dict[str | None, list[Any]] = {}  # [last seq, last hash, entries, first time]
+    left_out: set[str | None] = set()
+    for part in parts:
+        for key, (first, prev, first_at, last, last_hash, entries, ok) in part.items():
+            if key in left_out:
+                continue
+            acc = whole.get(key)
+            expected = (1, GENESIS) if acc is None else (acc[0] + 1, acc[1])
+            if not ok or (first, prev) != expected:
+                left_out.add(key)
+                whole.pop(key, None)
+            elif acc is None:
+                whole[key] = [last, last_hash, entries, first_at]
+            else:
+                acc[0], acc[1], acc[2] = last, last_hash, acc[2] + entries
+    return {key: (acc[2], acc[3]) for key, acc in whole.items()}
+
+
+def _pages_of(cursor: Any) -> Generator[list[Raw]]:
+    while page := cursor.fetchmany(_STREAM):
+        yield page
+
+
+def _scan_file_part(path: str, low: int, high: int) -> _Part:
+    """One worker's stretch of a SQLite file's audit_log (rowids ``low`` … ``high``), on its
+    own read-only connection."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        cursor = con.execute(
+            f"SELECT {_COLUMNS_SQL['sqlite']} FROM audit_log NOT INDEXED "
+            "WHERE seq IS NOT NULL AND rowid BETWEEN ? AND ?",
+            (low, high),
+        )
+        return _scan_rows(_pages_of(cursor))
+    finally:
+        con.close()
+
+
+def _workers() -> int:
+    return min(os.cpu_count() or 1, _MAX_WORKERS)
+
+
+def _may_fork() -> bool:
+    """Forking copies the locks other threads hold: only a single-threaded process (the
+    ``hall-app audit verify`` command) forks its workers."""
+    return threading.active_count() == 1
+
+
+def _parallel_parts(conn: Connection) -> list[_Part] | None:
+    """The table read in stretches by one process per core, or None where that does not pay
+    (a small table, one core, a server database, threads that forking could break)."""
+    workers = _workers()
+    path = conn.engine.url.database
+    if conn.dialect.name != "sqlite" or workers < 2 or path in (None, "", ":memory:"):
+        return None
+    if not _may_fork():
+        return None
+    low, high = conn.exec_driver_sql("SELECT min(rowid), max(rowid) FROM audit_log").one()
+    if low is None or high - low + 1 < PARALLEL_MIN_ROWS:
+        return None
+    step = (high - low) // workers + 1
+    bounds = [(low + k * step, min(high, low + (k + 1) * step - 1)) for k in range(workers)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_scan_file_part, str(path), a, b) for a, b in bounds]
+        return [f.result() for f in futures]
+
+
 def _scan(conn: Connection) -> dict[str | None, tuple[int, str]]:
     """Every chain read at once in the table's own order (one sequential pass: far fewer
-    page reads than each chain through its index when the file outgrows the page cache). A
-    chain whose entries come 1, 2, 3 … each linked to the one before and its hash right is
-    whole: {counter's hex id or None: (entries, first entry's time)}. Any other (a break, or
-    entries stored out of seq order) is left out, for :func:`_check_chain` to read in seq
-    order and name what is wrong."""
+    page reads than each chain through its index when the file outgrows the page cache; on a
+    large SQLite file, consecutive stretches of it in parallel). A chain whose entries come
+    1, 2, 3 … each linked to the one before and its hash right is whole: {counter's hex id or
+    None: (entries, first entry's time)}. Any other (a break, or entries stored out of seq
+    order) is left out, for :func:`_check_chain` to read in seq order and name what is
+    wrong."""
     dialect = conn.dialect.name
     if dialect not in _COLUMNS_SQL:
         raise ValueError(f"audit chain: unsupported database {dialect}")
+    parts = _parallel_parts(conn)
+    if parts is not None:
+        return _stitch(parts)
     table = "audit_log NOT INDEXED" if dialect == "sqlite" else "audit_log"
-    state: dict[str | None, list[Any]] = {}  # [next seq, last hash, entries, first time]
-    left_out: set[str | None] = set()
-    digest = _row_digest
     cursor = _raw_cursor(conn)
     try:
         cursor.execute(f"SELECT {_COLUMNS_SQL[dialect]} FROM {table} WHERE seq IS NOT NULL")
-        while page := cursor.fetchmany(_STREAM):
-            for row in page:
-                key = row[4]
-                chain = state.get(key)
-                if chain is None:
-                    if key in left_out:
-                        continue
-                    chain = state[key] = [1, GENESIS, 0, row[_AT]]
-                if row[_SEQ] == chain[0] and row[_PREV] == chain[1] and digest(row) == row[_HASH]:
-                    chain[0] += 1
-                    chain[1] = row[_HASH]
-                    chain[2] += 1
-                else:
-                    left_out.add(key)
-                    del state[key]
+        return _stitch([_scan_rows(_pages_of(cursor))])
     finally:
         cursor.close()
-    return {key: (chain[2], chain[3]) for key, chain in state.items()}
 
 
 def verify(

@@ -9,6 +9,7 @@ import itertools
 import threading
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -428,3 +429,81 @@ def test_the_z_report_prints_the_chain_head_at_close(hall: HallApp, clerk: Actor
     with hall.db.read() as s:  # the close itself is the next entry, naming the Z report
         close = s.scalars(select(AuditEntry).where(AuditEntry.action == "cash_session.close")).one()
         assert close.seq == head[0] + 1 and close.prev_hash == head[1]
+
+
+@pytest.mark.parametrize("how", [None, *sorted(WORDS)])
+def test_the_parallel_pass_finds_what_the_single_pass_finds(
+    hall: HallApp, clerk: Actor, how: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large SQLite file is read in consecutive stretches by one process per core and the
+    chains stitched across them: whole chains, and each tampering, come out as from the one
+    pass (stretch edges fall inside the chains here)."""
+    _record(hall.db, 9, clerk)
+    _record(hall.db, 5)  # the no-counter chain, interleaved in the table with the counter's
+    _record(hall.db, 6, clerk)
+    if how is not None:
+        _tamper(hall.db, how, _chain(hall.db, clerk.counter_id))
+    single = audit_chain.verify(hall.db.engine)
+    with hall.db.engine.connect() as conn:
+        one_pass = audit_chain._scan(conn)
+    monkeypatch.setattr(audit_chain, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(audit_chain, "_may_fork", lambda: True)
+    for workers in (2, 3, 5):
+        monkeypatch.setattr(audit_chain, "_workers", lambda w=workers: w)
+        with hall.db.engine.connect() as conn:
+            parts = audit_chain._parallel_parts(conn)
+            assert parts is not None and len(parts) == workers
+            assert audit_chain._scan(conn) == one_pass
+        assert audit_chain.verify(hall.db.engine) == single, workers
+    assert single.ok is (how is None)
+    if how is None:
+        assert clerk.counter_id is not None and clerk.counter_id.hex in one_pass
+        assert None in one_pass
+
+
+def test_stretches_are_stitched_only_where_one_ends_and_the_next_begins() -> None:
+    g, h1, h2, h3 = audit_chain.GENESIS, "a" * 64, "b" * 64, "c" * 64
+    at = "2026-11-24 02:00:00.000000"
+
+    def part(first: int, prev: str, last: int, last_hash: str, n: int, ok: bool = True) -> Any:
+        return {"k": [first, prev, at, last, last_hash, n, ok]}
+
+    stitch = audit_chain._stitch
+    assert stitch([part(1, g, 3, h1, 3), part(4, h1, 6, h2, 3)]) == {"k": (6, at)}
+    assert stitch([part(1, g, 3, h1, 3), {}, part(4, h1, 5, h2, 2)]) == {"k": (5, at)}
+    assert stitch([part(1, g, 3, h1, 3), part(5, h1, 6, h2, 2)]) == {}  # a gap at the edge
+    assert stitch([part(1, g, 3, h1, 3), part(4, h3, 6, h2, 3)]) == {}  # a broken link
+    assert stitch([part(2, g, 3, h1, 2)]) == {}  # not from the start
+    assert stitch([part(1, h1, 3, h1, 3)]) == {}  # not from the genesis hash
+    assert stitch([part(1, g, 3, h1, 3, ok=False), part(4, h1, 6, h2, 3)]) == {}
+    assert stitch([part(1, g, 3, h1, 3), part(4, h1, 6, h2, 3, ok=False)]) == {}
+    # Left out once, it stays out.
+    assert stitch([part(1, g, 3, h1, 3), part(5, h1, 6, h2, 2), part(7, h2, 8, h3, 2)]) == {}
+
+
+def test_an_entry_deleted_where_a_stretch_begins_is_found(
+    hall: HallApp, clerk: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gap falls exactly on the edge of two stretches: each stretch is whole alone, and
+    only the stitching sees the missing entry."""
+    _record(hall.db, 12, clerk)
+    monkeypatch.setattr(audit_chain, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(audit_chain, "_may_fork", lambda: True)
+    monkeypatch.setattr(audit_chain, "_workers", lambda: 2)
+    assert audit_chain.verify(hall.db.engine).ok
+    with hall.db.engine.begin() as conn:
+        low, high = conn.exec_driver_sql("SELECT min(rowid), max(rowid) FROM audit_log").one()
+        edge = low + (high - low) // 2 + 1  # the second stretch's first row
+        chain, victim = conn.exec_driver_sql(
+            "SELECT counter_id, seq FROM audit_log WHERE rowid = ?", (edge,)
+        ).one()
+        head = conn.exec_driver_sql(
+            "SELECT max(seq) FROM audit_log WHERE counter_id IS ?", (chain,)
+        ).scalar()
+        assert victim is not None and victim < head  # a chained entry, not its chain's head
+        conn.exec_driver_sql("DELETE FROM audit_log WHERE rowid = ?", (edge,))
+    with hall.db.engine.connect() as conn:
+        parts = audit_chain._parallel_parts(conn)
+        assert parts is not None and all(p[chain][6] for p in parts if chain in p)
+    report = audit_chain.verify(hall.db.engine)
+    assert not report.ok and "已被删除" in report.problem and report.first_bad_seq == victim
