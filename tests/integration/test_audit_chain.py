@@ -9,8 +9,8 @@ import itertools
 import threading
 import uuid
 from collections.abc import Iterator
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, insert, select, text, update
