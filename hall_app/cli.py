@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from datetime import date
 
 from sqlalchemy import Engine
@@ -16,6 +17,7 @@ from hall_app.db import crypto
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
 from hall_app.domain.errors import HallError
+from hall_app.logs import redacted_output
 
 COMMANDS = (
     "demo",
@@ -105,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command. Whatever it prints (its errors, a rejected row, the traceback of a bug)
+    shows ID and mobile numbers masked, as the log does."""
+    with redacted_output():
+        try:
+            return _command(argv)
+        except Exception:  # a bug: its traceback, redacted (not Python's own, in plaintext)
+            traceback.print_exc()
+            return 1
+
+
+def _command(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.load(db_url=args.db)

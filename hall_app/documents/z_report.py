@@ -1,7 +1,10 @@
 """The Z report (日结单), A4: a till's close as frozen at the time, its number, the opening
 float, cash in and out with reasons, expected against counted per payment method (the change
 already netted out), the count by denomination, the variance and who signed it off, voids
-and red-letter invoices, and the prints so far. A reprint is stamped 重打 with its reason."""
+and red-letter invoices, and the prints so far. A reprint is stamped 重打 with its reason.
+
+The reasons are what a clerk typed (a cash movement's, the variance's, a reprint's): an ID or
+mobile number in one is printed masked (``redact``), also on a Z report frozen before."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 from hall_app.clock import fmt_local
 from hall_app.documents.drawing import code128, reprint_stamp, wrap_text
 from hall_app.documents.fonts import register_cjk_font
+from hall_app.domain.masking import redact
 from hall_app.domain.money import format_yuan
 from hall_app.domain.till import print_label
 from hall_app.services.tills import ZReportView
@@ -101,7 +105,7 @@ def render_z_report(z: ZReportView, *, copy_no: int = 1, reprint_reason: str = "
     for m in c_["movements"]:
         sign = "+" if m["kind"] == "in" else "−"
         row(
-            [m["at"], m["label"], f"{sign}{_money(m['amount_fen'])}", m["reason"], m["by"]],
+            [m["at"], m["label"], f"{sign}{_money(m['amount_fen'])}", redact(m["reason"]), m["by"]],
             [left, left + 30 * mm, left + 76 * mm, left + 82 * mm, right],
             flush=(2, 4),
         )
@@ -128,7 +132,7 @@ def render_z_report(z: ZReportView, *, copy_no: int = 1, reprint_reason: str = "
     heading("四、差异")
     pair("结果", f"{c_['verdict']}（差异合计 {_money(c_['variance_fen'])}）")
     if c_["reason"]:
-        pair("原因", str(c_["reason"]))
+        pair("原因", redact(str(c_["reason"])))
     if c_["signed_off_by"]:
         pair("主管签认", f"{c_['signed_off_by']}（{c_['approval']}）")
     pair("X 报表 / 点钞", f"日结前查看 X 报表 {c_['x_reports']} 次，点钞 {c_['counts_made']} 次")
@@ -164,10 +168,11 @@ def render_z_report(z: ZReportView, *, copy_no: int = 1, reprint_reason: str = "
 
     heading("七、打印记录")
     for p in z.prints:
-        what = print_label(p.copy_no) + ("" if p.copy_no == 1 else f"：{p.reason}")
+        what = print_label(p.copy_no) + ("" if p.copy_no == 1 else f"：{redact(p.reason)}")
         row([fmt_local(p.printed_at), p.staff_name, what], [left, left + 32 * mm, left + 60 * mm])
     if copy_no > len(z.prints):  # this copy, not yet recorded (a preview)
-        what = print_label(copy_no) + ("" if copy_no == 1 else f"：{reprint_reason or '（预览）'}")
+        said = redact(reprint_reason) or "（预览）"
+        what = print_label(copy_no) + ("" if copy_no == 1 else f"：{said}")
         row(["（本份）", "", what], [left, left + 32 * mm, left + 60 * mm])
 
     new_page_if(30 * mm)

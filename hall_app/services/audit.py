@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hall_app.db.models import AuditEntry
+from hall_app.domain.masking import redact
 from hall_app.services import audit_chain
 from hall_app.services.actor import Actor
 
@@ -28,7 +29,11 @@ def record(
     staff_id: uuid.UUID | None = None,
 ) -> None:
     """Add an audit entry: who, when, what, before and after. Never holds unmasked IDs.
-    It is numbered and hashed as the next of its counter's chain in this transaction."""
+    It is numbered and hashed as the next of its counter's chain in this transaction.
+
+    Every text in ``before`` and ``after`` is redacted first: a note, a reason or a fault
+    description a clerk typed may hold a customer's ID or mobile number, stored masked here
+    (the business row keeps what was typed)."""
     entry = AuditEntry(
         id=uuid.uuid4(),
         at=at,
@@ -39,8 +44,19 @@ def record(
         action=action,
         entity=entity,
         entity_id=str(entity_id) if entity_id is not None else None,
-        before=before,
-        after=after,
+        before=_redacted(before),
+        after=_redacted(after),
     )
     audit_chain.append_fields(session, entry)
     session.add(entry)
+
+
+def _redacted(value: Any) -> Any:
+    """``value`` (audit JSON) with every ID and mobile number in its texts masked."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return value

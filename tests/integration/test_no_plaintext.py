@@ -23,17 +23,25 @@ from hall_app.clock import business_date
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.migrate import upgrade_to_head
-from hall_app.db.models import Customer, Invoice, PhoneNumber, Staff, Subscription
+from hall_app.db.models import (
+    AuditEntry,
+    Customer,
+    Invoice,
+    PhoneNumber,
+    Staff,
+    Subscription,
+    WorkOrder,
+)
 from hall_app.demo.builder import DemoBuilder
 from hall_app.demo.picks import sims_in_stock
 from hall_app.demo.reference import DEMO_PASSWORD
-from hall_app.domain.enums import FaceCheckMethod, PaymentMethod
+from hall_app.domain.enums import DemandStatus, FaceCheckMethod, PaymentMethod, WorkOrderStatus
 from hall_app.domain.payments import PaymentInput
 from hall_app.services.account_changes import CustomerDataChange
 from hall_app.services.actor import Actor
 from hall_app.services.customers import RegisterIndividual
 from hall_app.services.documents import DocumentKind
-from hall_app.services.fixed_line import RelocateRequest
+from hall_app.services.fixed_line import DemandRequest, RelocateRequest
 from hall_app.services.numbers import NumberFilter
 from hall_app.services.orders import OpenMobileRequest
 from tests.conftest import DEMO_TODAY, FakeClock
@@ -265,4 +273,67 @@ def test_the_counters_operations_leave_no_plaintext(
     )
     for where, data, values in places:
         leaked = [v for v in values if any(form in data for form in _forms(v))]
+        assert leaked == [], f"{where}: {leaked} in plaintext"
+
+
+# -- free text a clerk types ---------------------------------------------------------------------
+NOTE_ID = "11010519491231002X"  # the standard's own example
+NOTE_PHONE = "13905917731"
+
+
+def test_an_id_and_a_phone_typed_into_free_text_reach_no_audit_entry_nor_log(
+    logged: Path,
+    demo_url: str,
+    hall: HallApp,
+    clerk: Actor,
+    supervisor: Actor,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A demand registration's follow-up note and a failed install's reason (from the
+    installers' back office, ``hall-app workorder fail``) naming the customer's ID and phone:
+    the audit entries hold both masked, the log and the command's output neither. (The rows
+    themselves keep what was typed: those columns are not sealed, see README.)"""
+    typed = f"客户来电 {NOTE_PHONE}，身份证{NOTE_ID}，小区已覆盖"
+    demand = hall.fixed_line.register_demand(
+        clerk,
+        DemandRequest(
+            address="福州市晋安区未来之光花园1号楼",
+            contact_name="赵先生",
+            contact_phone="13800138000",
+            wanted="宽带",
+            note=typed,
+        ),
+    )
+    view = hall.fixed_line.follow_up_demand(supervisor, demand, DemandStatus.NOTIFIED, typed)
+    assert view.note == f"{typed}；{typed}"  # the record keeps it as typed
+    with hall.db.read() as s:
+        ref = s.scalars(
+            select(WorkOrder.work_order_no).where(
+                WorkOrder.status.in_((WorkOrderStatus.SCHEDULED, WorkOrderStatus.DISPATCHED))
+            )
+        ).first()
+    assert ref is not None
+    capsys.readouterr()
+    assert main(["--db", demo_url, "workorder", "fail", ref, "--reason", typed]) == 0
+    printed = capsys.readouterr()
+    with hall.db.read() as s:
+        entries = s.execute(
+            select(AuditEntry.action, AuditEntry.before, AuditEntry.after).where(
+                AuditEntry.action.in_(("demand.follow_up", "work_order.failed"))
+            )
+        ).all()
+        audit_json = json.dumps(
+            [list(e) for e in s.execute(select(AuditEntry.before, AuditEntry.after))]
+        )
+    assert sorted(e.action for e in entries) == ["demand.follow_up", "work_order.failed"]
+    shown = json.dumps([list(e) for e in entries], ensure_ascii=False)
+    assert "客户来电 139****7731，身份证1101**********002X，小区已覆盖" in shown
+    places = (
+        ("audit JSON", audit_json.encode()),
+        ("log", logged.read_bytes()),
+        ("output", (printed.out + printed.err).encode()),
+    )
+    assert b"INSERT INTO audit_log" in places[1][1]
+    for where, data in places:
+        leaked = [v for v in (NOTE_ID, NOTE_PHONE) if any(f in data for f in _forms(v))]
         assert leaked == [], f"{where}: {leaked} in plaintext"
