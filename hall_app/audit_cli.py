@@ -49,7 +49,7 @@ def audit_command(engine: Engine, settings: Settings, args: argparse.Namespace) 
         started = time.perf_counter()
         with target.connect() as conn:
             report = audit_chain.verify(conn, last=args.last)
-            heads = audit_chain.heads(conn)
+            heads = audit_chain.chain_heads(conn)
             names: dict[uuid.UUID | None, str] = {
                 i: code for i, code in conn.execute(select(Counter.id, Counter.code))
             }
@@ -59,9 +59,17 @@ def audit_command(engine: Engine, settings: Settings, args: argparse.Namespace) 
         if target is not engine:
             target.dispose()
     scope = f"各链最后 {args.last} 条" if args.last else "全部"
-    for counter_id, (seq, digest) in sorted(heads.items(), key=lambda h: names.get(h[0], "")):
-        label = f"窗口 {names.get(counter_id, str(counter_id))}" if counter_id else "无窗口"
-        print(f"{label}：链头第 {seq} 条，哈希 {digest[:16]}")
+
+    def label(key: tuple[uuid.UUID | None, uuid.UUID | None]) -> str:
+        counter_id, origin = key
+        if counter_id is not None:
+            return f"窗口 {names.get(counter_id, str(counter_id))}"
+        if origin is not None:
+            return f"无窗口（窗口 {names.get(origin, str(origin))} 推送）"
+        return "无窗口"
+
+    for key, (seq, digest) in sorted(heads.items(), key=lambda h: label(h[0])):
+        print(f"{label(key)}：链头第 {seq} 条，哈希 {digest[:16]}")
     for alert in alerts:
         when = alert.detected_at.strftime("%Y-%m-%d %H:%M")
         print(f"待处理的审计警告（{alert.kind_label}，{when}）：{alert.detail}")

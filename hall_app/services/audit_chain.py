@@ -28,12 +28,13 @@ from collections.abc import Generator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    and_,
     or_,
     select,
     text,
@@ -155,14 +156,22 @@ def _lock_chain(conn: Connection, counter_id: uuid.UUID | None) -> None:
         )
 
 
-def _in_chain(counter_id: uuid.UUID | None) -> ColumnElement[bool]:
-    if counter_id is None:
-        return AuditEntry.counter_id.is_(None)
-    return AuditEntry.counter_id == counter_id
+# A chain's key: (counter_id, origin_counter_id). The origin is NULL at a counter (its own
+# chains) and centrally for what the central database writes itself; the push fills it in for
+# entries with no window, whose chains would otherwise run together centrally.
+ChainKey = tuple[uuid.UUID | None, uuid.UUID | None]
 
 
-def _head_query(counter_id: uuid.UUID | None) -> Any:
-    where = _in_chain(counter_id)
+def _in_chain(counter_id: uuid.UUID | None, origin: uuid.UUID | None = None) -> ColumnElement[bool]:
+    column = AuditEntry.counter_id
+    where = column.is_(None) if counter_id is None else column == counter_id
+    if origin is None:
+        return and_(where, AuditEntry.origin_counter_id.is_(None))
+    return and_(where, AuditEntry.origin_counter_id == origin)
+
+
+def _head_query(counter_id: uuid.UUID | None, origin: uuid.UUID | None = None) -> Any:
+    where = _in_chain(counter_id, origin)
     return (
         select(AuditEntry.seq, AuditEntry.entry_hash)
         .where(where, AuditEntry.seq.is_not(None))
@@ -172,10 +181,12 @@ def _head_query(counter_id: uuid.UUID | None) -> Any:
 
 
 def chain_head(
-    session_or_conn: Session | Connection, counter_id: uuid.UUID | None
+    session_or_conn: Session | Connection,
+    counter_id: uuid.UUID | None,
+    origin: uuid.UUID | None = None,
 ) -> tuple[int, str] | None:
     """The chain's last entry: (seq, hash), or None for a chain with no entry yet."""
-    row = session_or_conn.execute(_head_query(counter_id)).first()
+    row = session_or_conn.execute(_head_query(counter_id, origin)).first()
     if row is None or row[0] is None:
         return None
     return int(row[0]), str(row[1])
@@ -208,6 +219,7 @@ def append_fields(session: Session, entry: AuditEntry) -> None:
                     other is not entry
                     and isinstance(other, AuditEntry)
                     and other.counter_id == entry.counter_id
+                    and other.origin_counter_id is None
                     and other.seq is not None
                     and other.entry_hash is not None
                     and (head is None or other.seq > head[0])
@@ -248,11 +260,13 @@ class ChainReport:
     first_bad_seq: int | None
     counter_id: uuid.UUID | None = None  # the chain of the first problem
     chains: int = 0
+    origin_counter_id: uuid.UUID | None = None  # … and its origin (centrally, no window)
 
 
-# A stored row as read raw: the 12 hashed fields (JSON as text, UUIDs as hex) and entry_hash.
+# A stored row as read raw: the 12 hashed fields (JSON as text, UUIDs as hex), entry_hash and
+# origin_counter_id (not hashed).
 Raw = tuple[Any, ...]
-_AT, _ACTION, _SEQ, _PREV, _HASH = 1, 5, 10, 11, 12
+_AT, _COUNTER, _ACTION, _SEQ, _PREV, _HASH, _ORIGIN = 1, 4, 5, 10, 11, 12, 13
 _STREAM = 5_000  # rows fetched at a time (memory stays flat)
 
 # audit_log's columns in the canonical text form, computed by the database, read on the raw
@@ -261,14 +275,15 @@ _STREAM = 5_000  # rows fetched at a time (memory stays flat)
 _COLUMNS_SQL = {
     "sqlite": (
         "id, at, staff_id, actor_name, counter_id, action, entity, entity_id, before, after, "
-        "seq, prev_hash, entry_hash"
+        "seq, prev_hash, entry_hash, origin_counter_id"
     ),
     "postgresql": (
         "replace(CAST(id AS TEXT), '-', ''), "
         "to_char(timezone('UTC', at), 'YYYY-MM-DD HH24:MI:SS.US'), "
         "replace(CAST(staff_id AS TEXT), '-', ''), actor_name, "
         "replace(CAST(counter_id AS TEXT), '-', ''), action, entity, entity_id, "
-        "CAST(before AS TEXT), CAST(after AS TEXT), seq, prev_hash, entry_hash"
+        "CAST(before AS TEXT), CAST(after AS TEXT), seq, prev_hash, entry_hash, "
+        "replace(CAST(origin_counter_id AS TEXT), '-', '')"
     ),
 }
 
@@ -276,7 +291,8 @@ _COLUMNS_SQL = {
 class _Sql:
     """The raw statements of one chain, in the connection's dialect and parameter style."""
 
-    def __init__(self, conn: Connection, counter_id: uuid.UUID | None) -> None:
+    def __init__(self, conn: Connection, key: ChainKey) -> None:
+        counter_id, origin = key
         self.dialect = conn.dialect.name
         if self.dialect not in _COLUMNS_SQL:
             raise ValueError(f"audit chain: unsupported database {self.dialect}")
@@ -293,6 +309,11 @@ class _Sql:
             self.chain = f"counter_id = {self.param('chain')}"
             # As the column stores it: SQLite's CHAR(32) hex, PostgreSQL's uuid.
             self.params["chain"] = counter_id.hex if self.dialect == "sqlite" else counter_id
+        if origin is None:
+            self.chain += " AND origin_counter_id IS NULL"
+        else:
+            self.chain += f" AND origin_counter_id = {self.param('origin')}"
+            self.params["origin"] = origin.hex if self.dialect == "sqlite" else origin
 
     def param(self, name: str) -> str:
         return f":{name}" if self.dialect == "sqlite" else f"%({name})s"
@@ -354,10 +375,13 @@ class _Break(Exception):
         self.checked = checked  # the entries checked until the break, when known here
 
 
-def _chain_label(counter_id: uuid.UUID | None, names: Mapping[Any, str]) -> str:
-    if counter_id is None:
-        return "无窗口的审计链"
-    return f"窗口 {names.get(counter_id, str(counter_id))} 的审计链"
+def _chain_label(key: ChainKey, names: Mapping[Any, str]) -> str:
+    counter_id, origin = key
+    if counter_id is not None:
+        return f"窗口 {names.get(counter_id, str(counter_id))} 的审计链"
+    if origin is not None:
+        return f"窗口 {names.get(origin, str(origin))} 推送的无窗口审计链"
+    return "无窗口的审计链"
 
 
 def _raw_cursor(conn: Connection) -> Any:
@@ -396,18 +420,48 @@ def _find_swap(row: Raw, seq: int) -> int | None:
     return None
 
 
-def _check_chain(
-    conn: Connection, counter_id: uuid.UUID | None, last: int | None
-) -> tuple[int, int | None, str]:
+def _branch_start(conn: Connection, key: ChainKey) -> tuple[int, str] | None:
+    """Where a pushed no-window chain branches off another one: a counter started from a copy
+    of another's file continues that file's no-window chain from the copy's head. (its first
+    seq, the hash it continues) when its first entry links to an entry of another no-window
+    chain with the seq before; None otherwise (it must then start at 1)."""
+    counter_id, origin = key
+    if counter_id is not None or origin is None:
+        return None
+    first = conn.execute(
+        select(AuditEntry.seq, AuditEntry.prev_hash)
+        .where(_in_chain(None, origin), AuditEntry.seq.is_not(None))
+        .order_by(AuditEntry.seq)
+        .limit(1)
+    ).first()
+    if first is None or first.seq <= 1 or first.prev_hash is None:
+        return None
+    continued = conn.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.counter_id.is_(None),
+            or_(AuditEntry.origin_counter_id.is_(None), AuditEntry.origin_counter_id != origin),
+            AuditEntry.seq == first.seq - 1,
+            AuditEntry.entry_hash == first.prev_hash,
+        )
+        .limit(1)
+    )
+    return None if continued is None else (int(first.seq), str(first.prev_hash))
+
+
+def _check_chain(conn: Connection, key: ChainKey, last: int | None) -> tuple[int, int | None, str]:
     """Entries checked; on a break its seq and description, else (checked, None, "")."""
-    chain = _in_chain(counter_id)
-    sql = _Sql(conn, counter_id)
-    head = chain_head(conn, counter_id)
-    start = 1
+    chain = _in_chain(*key)
+    sql = _Sql(conn, key)
+    head = chain_head(conn, *key)
+    start, prev = 1, cast(str | None, GENESIS)
     if last is not None and head is not None:
         start = max(1, head[0] - last + 1)
+        prev = GENESIS if start == 1 else None
+    elif (branch := _branch_start(conn, key)) is not None:
+        start, prev = branch
     checked = 0
-    expected_seq, prev = start, GENESIS if start == 1 else None
+    expected_seq = start
 
     def settle(group: list[Raw]) -> None:
         nonlocal expected_seq, prev, checked
@@ -520,7 +574,8 @@ def _check_loose(
 
 # A chain's state in one stretch of the table: [first seq, its prev_hash, first time, last
 # seq, last hash, entries, whole so far].
-_Part = dict[str | None, list[Any]]
+_HexKey = tuple[str | None, str | None]  # a chain's key as read raw: (counter, origin) in hex
+_Part = dict[_HexKey, list[Any]]
 # A full verify of a SQLite file with at least this many entries reads the table in parallel
 # stretches, one process per core (hashing is the cost; the stretches are stitched after).
 PARALLEL_MIN_ROWS = 200_000
@@ -534,7 +589,7 @@ def _scan_rows(rows: Any) -> _Part:
     digest = _row_digest
     for page in rows:
         for row in page:
-            key = row[4]
+            key = (row[_COUNTER], row[_ORIGIN])
             chain = state.get(key)
             if chain is None:
                 state[key] = [
@@ -553,11 +608,11 @@ def _scan_rows(rows: Any) -> _Part:
     return state
 
 
-def _stitch(parts: list[_Part]) -> dict[str | None, tuple[int, str]]:
+def _stitch(parts: list[_Part]) -> dict[_HexKey, tuple[int, str]]:
     """The chains whole over consecutive stretches: each stretch of a chain starts where the
     one before ended (the first at seq 1 from the genesis hash)."""
-    whole: dict[str | None, list[Any]] = {}  # [last seq, last hash, entries, first time]
-    left_out: set[str | None] = set()
+    whole: dict[_HexKey, list[Any]] = {}  # [last seq, last hash, entries, first time]
+    left_out: set[_HexKey] = set()
     for part in parts:
         for key, (first, prev, first_at, last, last_hash, entries, ok) in part.items():
             if key in left_out:
@@ -623,13 +678,13 @@ def _parallel_parts(conn: Connection) -> list[_Part] | None:
         return [f.result() for f in futures]
 
 
-def _scan(conn: Connection) -> dict[str | None, tuple[int, str]]:
+def _scan(conn: Connection) -> dict[_HexKey, tuple[int, str]]:
     """Every chain read at once in the table's own order (one sequential pass: far fewer
     page reads than each chain through its index when the file outgrows the page cache; on a
     large SQLite file, consecutive stretches of it in parallel). A chain whose entries come
-    1, 2, 3 … each linked to the one before and its hash right is whole: {counter's hex id or
-    None: (entries, first entry's time)}. Any other (a break, or entries stored out of seq
-    order) is left out, for :func:`_check_chain` to read in seq order and name what is
+    1, 2, 3 … each linked to the one before and its hash right is whole: {(counter's hex id
+    or None, origin's): (entries, first entry's time)}. Any other (a break, or entries stored
+    out of seq order) is left out, for :func:`_check_chain` to read in seq order and name what is
     wrong."""
     dialect = conn.dialect.name
     if dialect not in _COLUMNS_SQL:
@@ -663,16 +718,21 @@ def verify(
         for i, code, name in conn.execute(select(Counter.id, Counter.code, Counter.name))
     }
     if counter_id is not None:
-        chains: list[uuid.UUID | None] = [counter_id]
+        chains: list[ChainKey] = [(counter_id, None)]
     else:
-        chains = list(conn.scalars(select(AuditEntry.counter_id).distinct()))
-        chains.sort(key=lambda c: (c is not None, str(c)))
+        chains = [
+            (c, o)
+            for c, o in conn.execute(
+                select(AuditEntry.counter_id, AuditEntry.origin_counter_id).distinct()
+            )
+        ]
+        chains.sort(key=lambda k: (k[0] is not None, str(k[0]), k[1] is not None, str(k[1])))
     # The whole of every chain: one pass in table order first; only a chain it leaves out is
     # read again in seq order.
     whole = _scan(conn) if last is None and counter_id is None else {}
     total = 0
     for chain in chains:
-        key = None if chain is None else chain.hex
+        key = tuple(None if part is None else part.hex for part in chain)
         if key in whole:
             entries, first_at = whole[key]
             try:
@@ -685,17 +745,27 @@ def verify(
         total += checked
         if problem:
             label = _chain_label(chain, names)
-            return ChainReport(False, total, f"{label}：{problem}", bad_seq, chain, len(chains))
+            return ChainReport(
+                False, total, f"{label}：{problem}", bad_seq, chain[0], len(chains), chain[1]
+            )
     return ChainReport(True, total, "", None, None, len(chains))
 
 
 def heads(conn: Connection) -> dict[uuid.UUID | None, tuple[int, str]]:
-    """Every chain's head (seq, hash)."""
-    out: dict[uuid.UUID | None, tuple[int, str]] = {}
-    for cid in conn.scalars(select(AuditEntry.counter_id).distinct()):
-        head = chain_head(conn, cid)
+    """Every chain's head (seq, hash), by counter: this database's own chains (origin NULL)."""
+    return {c: head for (c, o), head in chain_heads(conn).items() if o is None}
+
+
+def chain_heads(conn: Connection) -> dict[ChainKey, tuple[int, str]]:
+    """Every chain's head (seq, hash), by (counter, origin): centrally, each counter's
+    no-window chain too."""
+    out: dict[ChainKey, tuple[int, str]] = {}
+    for cid, origin in conn.execute(
+        select(AuditEntry.counter_id, AuditEntry.origin_counter_id).distinct()
+    ):
+        head = chain_head(conn, cid, origin)
         if head is not None:
-            out[cid] = head
+            out[(cid, origin)] = head
     return out
 
 

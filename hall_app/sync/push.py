@@ -471,7 +471,15 @@ class Pusher:
                 select(table).where(table.c.id.in_([r["id"] for r in rows]))
             ).mappings()
         }
-        new = [r for r in rows if r["id"] not in held]
+        # An entry with no window is of the pushing counter's own no-window chain (each
+        # counter numbers its own): it keeps its origin centrally (migration 0020).
+        new = [
+            {**r, "origin_counter_id": self._counter_id}
+            if r["counter_id"] is None and r.get("origin_counter_id") is None
+            else r
+            for r in rows
+            if r["id"] not in held
+        ]
         if new:
             conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=["id"]), new)
         now = self._clock()

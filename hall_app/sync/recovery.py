@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -71,7 +71,9 @@ def recover(
     try:
         with central.connect() as conn:
             own = _own_rows(conn, counter_id, since) if counter_id is not None else {}
-            taken = {chain: _chain_after(conn, chain, head) for chain, head in heads.items()}
+            taken = {
+                chain: _chain_after(conn, chain, head, counter_id) for chain, head in heads.items()
+            }
     except OperationalError as exc:
         raise SyncUnavailable(LINK_LOST, "同步") from exc
     report = Recovered(
@@ -160,7 +162,20 @@ def _rechain(s: Session, entries: list[dict[str, Any]], head: tuple[int, str] | 
 
 
 def _in_chain(table: Table, chain: uuid.UUID | None) -> Any:
-    return table.c.counter_id.is_(None) if chain is None else table.c.counter_id == chain
+    """The counter's own chain here (origin NULL: written in this database)."""
+    where = table.c.counter_id.is_(None) if chain is None else table.c.counter_id == chain
+    return and_(where, table.c.origin_counter_id.is_(None))
+
+
+def _pushed_chain(table: Table, chain: uuid.UUID | None, own: uuid.UUID | None) -> Any:
+    """The same chain centrally: a window's by its id; the no-window one as this counter pushed
+    it (origin_counter_id, migration 0020; NULL for what arrived before)."""
+    if chain is not None:
+        return table.c.counter_id == chain
+    origin: Any = table.c.origin_counter_id.is_(None)
+    if own is not None:
+        origin = or_(origin, table.c.origin_counter_id == own)
+    return and_(table.c.counter_id.is_(None), origin)
 
 
 def _stamp(table: Table) -> Any:
@@ -294,11 +309,16 @@ def _resume_segments(s: Session, counter_id: uuid.UUID) -> None:
 
 
 def _chain_after(
-    conn: Connection, counter_id: uuid.UUID | None, head: tuple[int, str] | None
+    conn: Connection,
+    counter_id: uuid.UUID | None,
+    head: tuple[int, str] | None,
+    own: uuid.UUID | None,
 ) -> list[dict[str, Any]]:
-    """The central entries that continue the chain from the counter's head, in order."""
+    """The central entries that continue the chain from the counter's head, in order: the
+    origin as it is here (NULL), and of each seq the one this counter pushed (a counter
+    started from a copy of another's file shares the start of that one's no-window chain)."""
     table = Base.metadata.tables[AUDIT_LOG]
-    chain = _in_chain(table, counter_id)
+    chain = _pushed_chain(table, counter_id, own)
     seq, prev = (0, GENESIS) if head is None else head
     out: list[dict[str, Any]] = []
     while True:
@@ -316,10 +336,13 @@ def _chain_after(
         progressed = False
         while seq + 1 in by_seq:
             candidates = by_seq[seq + 1]
-            nxt = next((r for r in candidates if r["prev_hash"] == prev), None)
+            linked = [r for r in candidates if r["prev_hash"] == prev]
+            nxt = next((r for r in linked if r["origin_counter_id"] == own), None) or next(
+                iter(linked), None
+            )
             if nxt is None:
                 return out
-            out.append(nxt)
+            out.append({**nxt, "origin_counter_id": None})  # written here: no origin
             seq, prev = seq + 1, str(nxt["entry_hash"])
             progressed = True
         if not progressed or len(page) == 0:

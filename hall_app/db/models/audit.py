@@ -17,7 +17,7 @@ class AuditEntry(SyncedMixin, Base):
     __table_args__ = (
         Index("ix_audit_log_at", "at"),
         Index("ix_audit_log_entity", "entity", "entity_id"),
-        Index("ix_audit_log_chain", "counter_id", "seq"),
+        Index("ix_audit_log_chain", "counter_id", "origin_counter_id", "seq"),
     )
 
     at: Mapped[datetime]
@@ -34,6 +34,10 @@ class AuditEntry(SyncedMixin, Base):
     seq: Mapped[int | None]
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     entry_hash: Mapped[str | None] = mapped_column(String(64))
+    # The counter that pushed an entry with no window (migration 0020), filled centrally by
+    # the push; NULL at the counters. Not hashed: part of the chain's key, (counter_id,
+    # origin_counter_id), so each counter's no-window chain stays its own centrally.
+    origin_counter_id: Mapped[uuid.UUID | None]
 
 
 class AuditAlert(Base):
