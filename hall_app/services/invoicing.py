@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -24,6 +24,17 @@ from hall_app.services.actor import Actor
 from hall_app.services.approvals import redeem
 
 INVOICE_FIELD = "发票号码"
+
+
+def _later(segment: InvoiceSegment, now: datetime) -> datetime:
+    """The stamp of a number taken: now, but always later than the segment's stamp. A block is
+    made and stamped centrally (the central clock); a counter whose clock is behind would
+    otherwise stamp its count older than the block, so the push would not carry the count and
+    the next pull would take the central copy back: the numbers taken since, given out
+    again."""
+    if segment.updated_at is not None and segment.updated_at >= now:
+        return segment.updated_at + timedelta(microseconds=1)
+    return now
 
 
 def next_invoice_number(
@@ -59,7 +70,7 @@ def next_invoice_number(
                 InvoiceSegment.id == segment.id,
                 InvoiceSegment.next_seq <= InvoiceSegment.last_seq,
             )
-            .values(next_seq=InvoiceSegment.next_seq + 1, updated_at=now)
+            .values(next_seq=InvoiceSegment.next_seq + 1, updated_at=_later(segment, now))
             .returning(InvoiceSegment.next_seq)
         ).scalar_one_or_none()
         if taken is not None:
