@@ -224,7 +224,9 @@ def test_a_chain_stored_out_of_seq_order_is_read_again_in_seq_order(
     whole = audit_chain.verify(hall.db.engine)
     assert whole.ok
     with hall.db.engine.connect() as conn:
-        assert clerk.counter_id is not None and (clerk.counter_id.hex, None) in audit_chain._scan(conn)
+        assert clerk.counter_id is not None and (clerk.counter_id.hex, None) in audit_chain._scan(
+            conn
+        )
     chain = _chain(hall.db, clerk.counter_id)
     columns = [c.name for c in AuditEntry.__table__.c]
     rows = [{c: getattr(e, c) for c in columns} for e in chain]
