@@ -437,25 +437,26 @@ def restore(backup: Path, db_path: Path, clock: Clock) -> RestoreReport:
             synced = _has_synced(session)
             if synced:
                 # What this counter did after the backup is at the central database: no
-                # order or invoice number until the recovery pull brought it back, and the
-                # restore is audited then, after the pulled entries (no fork of the chain).
+                # order or invoice number until the recovery pull brought it back (and
+                # audited it, as ``backup.recovered``). The mark holds the chains' heads of
+                # the backup: the entry below, written after them and never pushed, is
+                # renumbered after the entries the recovery takes back (no fork).
                 restore_mark.mark(
                     session,
                     datetime.fromisoformat(header.created),
                     {**details, "restored_at": now.isoformat()},
                     {c: seq for c, (seq, _) in audit_chain.heads(session.connection()).items()},
                 )
-            else:
-                audit.record(
-                    session,
-                    at=now,
-                    actor=None,
-                    actor_name="system:backup",
-                    action="backup.restored",
-                    entity="backup",
-                    entity_id=None,
-                    after=details,
-                )
+            audit.record(
+                session,
+                at=now,
+                actor=None,
+                actor_name="system:backup",
+                action="backup.restored",
+                entity="backup",
+                entity_id=None,
+                after={**details, "recovery_needed": synced},
+            )
     finally:
         restored.dispose()
     return RestoreReport(

@@ -16,8 +16,9 @@ central database what it wrote itself after the backup, before it numbers anythi
 
 Rows are written silently (not queued back) and a central copy replaces the counter's only
 when it is not the older one; each invoice segment of the counter then numbers on past the
-last invoice it holds. The restore is then audited and the mark lifted, in the same
-transaction (hall_app/services/restore_mark.py)."""
+last invoice it holds. The recovery is then audited (``backup.recovered``; the restore itself
+was, as ``backup.restored``, renumbered here after the entries taken back) and the mark
+lifted, in the same transaction (hall_app/services/restore_mark.py)."""
 
 from __future__ import annotations
 
@@ -106,7 +107,7 @@ def recover(
             at=now,
             actor=None,
             actor_name="system:backup",
-            action="backup.restored",
+            action="backup.recovered",
             entity="backup",
             entity_id=None,
             after={

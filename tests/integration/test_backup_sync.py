@@ -127,11 +127,11 @@ def test_new_work_after_a_restore_takes_fresh_numbers(
     assert verify(central).ok
 
 
-def _restores(hall: HallApp) -> list[dict[str, object]]:
+def _restores(hall: HallApp, action: str = "backup.recovered") -> list[dict[str, object]]:
     with hall.db.read() as s:
         return [
             dict(e.after or {})
-            for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "backup.restored"))
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.action == action))
         ]
 
 
@@ -151,7 +151,9 @@ def test_offline_after_a_restore_numbers_nothing_until_the_recovery_pull(
             offline.sync.run_round()
         with pytest.raises(ValidationError):  # still: the recovery did not happen
             offline.orders.open_mobile_number(clerk, request)
-        assert _restores(offline) == []  # audited with the recovery, after the pulled entries
+        assert _restores(offline) == []  # the recovery: not yet
+        [restored] = _restores(offline, "backup.restored")  # the restore: at once
+        assert restored["recovery_needed"] is True and restored["file"]
     finally:
         offline.close()
     again = _counter(url, path, clock)  # the link is back
@@ -159,6 +161,17 @@ def test_offline_after_a_restore_numbers_nothing_until_the_recovery_pull(
         again.sync.run_round()
         [entry] = _restores(again)
         assert entry["recovered_rows"] and entry["recovered_audit"]
+        assert len(_restores(again, "backup.restored")) == 1  # renumbered, not doubled
+        with again.db.read() as s:
+            order = {
+                e.action: e.seq
+                for e in s.scalars(
+                    select(AuditEntry).where(
+                        AuditEntry.action.in_(["backup.restored", "backup.recovered"])
+                    )
+                )
+            }
+        assert order["backup.restored"] < order["backup.recovered"]
         assert "orders" in entry["recovered_tables"]  # type: ignore[operator]
         clerk = again.auth.log_in("clerk1", PASSWORD)
         again.orders.open_mobile_number(clerk, _request(again, clerk, skip=4))
