@@ -121,16 +121,32 @@ class Orders:
         self.clerk = clerk
         self.rng = rng
         self.png = signature_png()
+        # Units (IMEI, ICCID, modem serial) of a refused order: another window sold or took
+        # them, and this counter's copy may show them in stock until a pull; not picked again.
+        self.refused: set[str] = set()
+        self.picked: list[str] = []  # the units the order under way goes for
+
+    def refuse(self) -> None:
+        """The order under way was refused: its units are not picked again."""
+        self.refused.update(self.picked)
 
     def _unleased(self, column: str) -> str:
         """Stock not leased to another counter (a synced counter sells its own leases too)."""
         mine = self.clerk.counter_id
         return f"({column} IS NULL OR {column} = '{mine.hex}')" if mine else f"{column} IS NULL"
 
-    def _pick(self, sql: str, **params: Any) -> Any:
+    def _pick(self, sql: str, *, unit: bool = False, **params: Any) -> Any:
+        """One of the first ``CONTEND`` rows; with ``unit``, its first column a unit not
+        refused before, remembered as the order's."""
+        limit = CONTEND + (len(self.refused) if unit else 0)
         with self.hall.db.connect() as conn:
-            rows = conn.execute(text(sql + f" LIMIT {CONTEND}"), params).all()
-        return self.rng.choice(rows) if rows else None
+            rows = conn.execute(text(sql + f" LIMIT {limit}"), params).all()
+        if unit:
+            rows = [r for r in rows if str(r[0]) not in self.refused][:CONTEND]
+        row = self.rng.choice(rows) if rows else None
+        if unit and row is not None:
+            self.picked.append(str(row[0]))
+        return row
 
     def mobile(self) -> str | None:
         customer = self._pick(
@@ -141,7 +157,8 @@ class Orders:
         )
         sim = self._pick(
             "SELECT iccid FROM sim_cards WHERE status = 'in_stock' "
-            f"AND {self._unleased('lease_counter_id')} ORDER BY iccid"
+            f"AND {self._unleased('lease_counter_id')} ORDER BY iccid",
+            unit=True,
         )
         numbers = self.hall.numbers.find_numbers(self.clerk, NumberFilter(tier_code=""))
         if customer is None or sim is None or not numbers:
@@ -165,7 +182,8 @@ class Orders:
         unit = self._pick(
             "SELECT d.imei, d.product_id FROM devices d JOIN products p ON p.id = d.product_id "
             "WHERE d.status IN ('in_stock', 'returned') "
-            f"AND {self._unleased('d.lease_counter_id')} AND p.active ORDER BY d.imei"
+            f"AND {self._unleased('d.lease_counter_id')} AND p.active ORDER BY d.imei",
+            unit=True,
         )
         customer = self._pick(
             "SELECT id FROM customers WHERE kind = 'individual' AND guardian_id IS NULL "
@@ -204,7 +222,8 @@ class Orders:
         modem = self._pick(
             "SELECT e.serial FROM equipment e JOIN products p ON p.id = e.product_id "
             "WHERE e.status = 'in_stock' AND p.name LIKE '%光猫%' "
-            f"AND {self._unleased('e.lease_counter_id')} ORDER BY e.serial"
+            f"AND {self._unleased('e.lease_counter_id')} ORDER BY e.serial",
+            unit=True,
         )
         customer = self._adult()
         if area is None or modem is None or customer is None:
@@ -246,6 +265,7 @@ class Orders:
             "AND (o.valid_to IS NULL OR o.valid_to >= :today) "
             "WHERE d.status IN ('in_stock', 'returned') "
             f"AND {self._unleased('d.lease_counter_id')} AND p.active ORDER BY d.imei",
+            unit=True,
             today=today,
         )
         if unit is None:
@@ -336,9 +356,11 @@ def run(hall: HallApp, user: str, kinds: tuple[str, ...], seed: int, seconds: fl
     while deadline is None or time.monotonic() < deadline:
         kind = orders.rng.choice(kinds)
         say(f"B {kind}")
+        orders.picked.clear()
         try:
             order_no = steps[kind]()
         except HallError as exc:
+            orders.refuse()
             say(f"X {kind} {type(exc).__name__} {exc}")
         except Exception as exc:  # a bug: reported, and the loop goes on
             say(f"R {kind} {type(exc).__name__} {exc}")
