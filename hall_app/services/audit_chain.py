@@ -39,7 +39,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from hall_app.clock import Clock
 from hall_app.db.central import CentralLink, Offline
@@ -838,9 +838,30 @@ class DeskAlerts:
         return [a for a in self.alerts if a.is_open]
 
 
+_Origin = aliased(Counter, name="origin_counter")
+_Entry = aliased(AuditEntry, name="alerted_entry")
+
+
 def _of_hall(hall_id: uuid.UUID) -> ColumnElement[bool]:
-    """The hall's alerts: of its windows' chains, or of the chain with no window."""
-    return or_(AuditAlert.counter_id.is_(None), Counter.hall_id == hall_id)
+    """The hall's alerts: of its windows' chains, or of a chain with no window that one of its
+    windows pushed (the entry's origin, centrally) or that no window pushed (this database's
+    own, an entry the alert does not name, or one pushed before migration 0020)."""
+    return or_(
+        Counter.hall_id == hall_id,
+        and_(
+            AuditAlert.counter_id.is_(None),
+            or_(_Entry.origin_counter_id.is_(None), _Origin.hall_id == hall_id),
+        ),
+    )
+
+
+def _with_origin(stmt: Any) -> Any:
+    """``stmt`` on audit_alerts joined to the alert's window and its entry's origin."""
+    return (
+        stmt.outerjoin(Counter, Counter.id == AuditAlert.counter_id)
+        .outerjoin(_Entry, _Entry.id == AuditAlert.entry_id)
+        .outerjoin(_Origin, _Origin.id == _Entry.origin_counter_id)
+    )
 
 
 def hall_alerts(
@@ -849,8 +870,7 @@ def hall_alerts(
     """The hall's alerts in this database (the counter's or the central one): the open ones,
     and the last ``DESK_LIMIT`` acknowledged ones when asked."""
     stmt = (
-        select(AuditAlert, Counter.name, Staff.full_name, Staff.employee_no)
-        .outerjoin(Counter, Counter.id == AuditAlert.counter_id)
+        _with_origin(select(AuditAlert, Counter.name, Staff.full_name, Staff.employee_no))
         .outerjoin(Staff, Staff.id == AuditAlert.acknowledged_by_id)
         .where(_of_hall(hall_id))
     )
@@ -886,9 +906,13 @@ def _mark_acknowledged(
 ) -> tuple[str, int | None]:
     """The hall's open alert ``alert_id`` acknowledged by ``actor``: its (kind, seq)."""
     alert = session.get(AuditAlert, alert_id, with_for_update=True)
-    if alert is not None and alert.counter_id is not None:
-        hall = session.scalar(select(Counter.hall_id).where(Counter.id == alert.counter_id))
-        if hall != actor.hall_id:
+    if alert is not None:
+        ours = session.scalar(
+            _with_origin(select(AuditAlert.id)).where(
+                AuditAlert.id == alert_id, _of_hall(actor.hall_id)
+            )
+        )
+        if ours is None:
             alert = None  # another hall's: not this supervisor's to acknowledge
     if alert is None or alert.acknowledged_at is not None:
         raise ValidationError("没有这条待处理的审计警告", ALERT_FIELD)

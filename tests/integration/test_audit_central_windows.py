@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from hall_app.cli import main as cli_main
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
 from hall_app.db.models import AuditEntry, Counter
+from hall_app.domain.errors import ValidationError
 from hall_app.services import audit_chain
 from tests.conftest import CentralSnapshots, FakeClock, Snapshot
 from tests.integration.test_audit_chain import _record
@@ -183,3 +185,29 @@ def test_the_origin_is_filled_only_centrally(
     # Nothing edited at a window reaches the central copy through the origin either.
     with apps["02"].db.unit_of_work() as s:
         s.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(actor_name="x"))
+
+
+def test_an_alert_on_a_windows_no_window_entry_is_its_halls_only(
+    two_windows: tuple[str, Engine, dict[str, HallApp]],
+) -> None:
+    _url, central, apps = two_windows
+    two = _counter_id(central, "02")
+    victim = _no_window_chain(central, two)[1]
+    with central.begin() as conn:  # refused by the trigger, and flagged
+        conn.execute(update(AuditEntry).where(AuditEntry.id == victim.id).values(action="x"))
+    supervisor = apps["02"].auth.log_in("super1", "hall1234")
+    elsewhere = replace(supervisor, hall_id=uuid.uuid4())
+    with Session(central) as s:
+        ours = audit_chain.hall_alerts(
+            s, supervisor.hall_id, audit_chain.CENTRAL, acknowledged=False
+        )
+        theirs = audit_chain.hall_alerts(
+            s, elsewhere.hall_id, audit_chain.CENTRAL, acknowledged=False
+        )
+    [alert] = [a for a in ours if a.kind == "central_update"]
+    assert alert.counter_name == "无窗口"
+    assert all(a.id != alert.id for a in theirs)  # another hall's supervisor does not see it
+    with Session(central) as s, pytest.raises(ValidationError):
+        audit_chain._mark_acknowledged(s, elsewhere, alert.id, apps["02"].clock())
+    with Session(central) as s:
+        assert audit_chain._mark_acknowledged(s, supervisor, alert.id, apps["02"].clock())
