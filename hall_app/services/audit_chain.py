@@ -901,11 +901,15 @@ def hall_alerts(
     ]
 
 
-def _mark_acknowledged(
-    session: Session, actor: Actor, alert_id: uuid.UUID, now: datetime
-) -> tuple[str, int | None]:
-    """The hall's open alert ``alert_id`` acknowledged by ``actor``: its (kind, seq)."""
-    alert = session.get(AuditAlert, alert_id, with_for_update=True)
+def _open_alert(session: Session, actor: Actor, alert_id: uuid.UUID) -> tuple[str, int | None]:
+    """The hall's open alert ``alert_id``: its (kind, seq); another hall's, an acknowledged one
+    or none: refused (ValidationError)."""
+    alert = _hall_alert(session, actor, alert_id, lock=False)
+    return alert.kind, alert.seq
+
+
+def _hall_alert(session: Session, actor: Actor, alert_id: uuid.UUID, *, lock: bool) -> AuditAlert:
+    alert = session.get(AuditAlert, alert_id, with_for_update=lock)
     if alert is not None:
         ours = session.scalar(
             _with_origin(select(AuditAlert.id)).where(
@@ -916,6 +920,14 @@ def _mark_acknowledged(
             alert = None  # another hall's: not this supervisor's to acknowledge
     if alert is None or alert.acknowledged_at is not None:
         raise ValidationError("没有这条待处理的审计警告", ALERT_FIELD)
+    return alert
+
+
+def _mark_acknowledged(
+    session: Session, actor: Actor, alert_id: uuid.UUID, now: datetime
+) -> tuple[str, int | None]:
+    """The hall's open alert ``alert_id`` acknowledged by ``actor``: its (kind, seq)."""
+    alert = _hall_alert(session, actor, alert_id, lock=True)
     alert.acknowledged_at = now
     alert.acknowledged_by_id = actor.staff_id
     return alert.kind, alert.seq
@@ -1008,21 +1020,29 @@ class AuditChainService:
         if central:
             if self._link is None:
                 raise ValidationError("本机未接入中心数据库，没有中心的审计警告", ALERT_FIELD)
+            link = self._link
+            # Recorded here first (the counter's write lock held, the entry written), marked
+            # centrally next, committed here last: an entry that cannot be written leaves the
+            # central alert open, a central mark refused or lost leaves no entry here, and
+            # only this last commit comes between the two.
             try:
-                kind, seq = self._link.run(lambda cs: _mark_acknowledged(cs, actor, alert_id, now))
+                with self._db.unit_of_work() as s:
+                    _lock_chain(s.connection(), actor.counter_id)
+                    kind, seq = link.run(lambda cs: _open_alert(cs, actor, alert_id))
+                    audit.record(
+                        s,
+                        at=now,
+                        actor=actor,
+                        action="audit.alert_acknowledged",
+                        entity="audit_alert",
+                        entity_id=alert_id,
+                        before={"kind": kind, "seq": seq, "source": CENTRAL},
+                        after={"acknowledged": True},
+                    )
+                    s.flush()
+                    link.run(lambda cs: _mark_acknowledged(cs, actor, alert_id, now))
             except Offline:
                 raise StorageError(CENTRAL_OFFLINE_TEXT, ALERT_FIELD) from None
-            with self._db.unit_of_work() as s:
-                audit.record(
-                    s,
-                    at=now,
-                    actor=actor,
-                    action="audit.alert_acknowledged",
-                    entity="audit_alert",
-                    entity_id=alert_id,
-                    before={"kind": kind, "seq": seq, "source": CENTRAL},
-                    after={"acknowledged": True},
-                )
             return
         with self._db.unit_of_work() as s:
             kind, seq = _mark_acknowledged(s, actor, alert_id, now)

@@ -49,7 +49,7 @@ def online(
 
 
 def test_the_desk_lists_and_acknowledges_central_and_local_alerts(
-    online: tuple[HallApp, Engine], clock: FakeClock
+    online: tuple[HallApp, Engine], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hall, central = online
     supervisor = hall.auth.log_in("super1", DEMO_PASSWORD)
@@ -95,6 +95,18 @@ def test_the_desk_lists_and_acknowledges_central_and_local_alerts(
     with pytest.raises(PermissionDenied):
         hall.audit_chain.acknowledge(clerk, there.id, central=True)
 
+    # The entry here cannot be written: the central alert stays open (recorded here first).
+    with monkeypatch.context() as m:
+
+        def broken(*_args: object, **_kwargs: object) -> None:
+            raise StorageError("本机数据库写入失败", "审计")
+
+        m.setattr(audit, "record", broken)
+        with pytest.raises(StorageError):
+            hall.audit_chain.acknowledge(supervisor, there.id, central=True)
+    with central.connect() as conn:
+        still = conn.execute(select(AuditAlert).where(AuditAlert.id == there.id)).one()
+    assert still.acknowledged_at is None
     hall.audit_chain.acknowledge(supervisor, there.id, central=True)
     with central.connect() as conn:
         row = conn.execute(select(AuditAlert).where(AuditAlert.id == there.id)).one()
