@@ -83,10 +83,24 @@ def mask_address(address: str) -> str:
 # longer number: an ICCID, an invoice or order number, a UUID's digits).
 _ALONE_ID: Final = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[0-9Xx](?![0-9A-Za-z])")
 _ALONE_MOBILE: Final = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
+# As typed into a note or a reason: with the country code (+86, 0086, 86-) or grouped with
+# spaces or hyphens (138 0013 8000, 110105 19491231 002X). The separators must be the same.
+_PREFIXED_MOBILE: Final = re.compile(
+    r"(?<![0-9A-Za-z+])((?:\+|00)?86[ -]?)(1[3-9]\d{9})(?![0-9A-Za-z])"
+)
+_GROUPED_MOBILE: Final = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d([ -])\d{4}\1\d{4}(?![0-9A-Za-z])")
+_GROUPED_ID: Final = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}([ -])\d{8}\1\d{3}[0-9Xx](?![0-9A-Za-z])"
+)
 
 
 def redact(text: str) -> str:
     """Free text (a log line, a traceback, a crash report) with every resident ID number and
-    mobile number in it masked: 身份证 11010519491231002X -> 身份证 1101**********002X."""
+    mobile number in it masked: 身份证 11010519491231002X -> 身份证 1101**********002X; also
+    one with a country code (+86 13912345678 -> +86 139****5678) or grouped (139 1234 5678
+    -> 139****5678)."""
     text = _ALONE_ID.sub(lambda m: mask_id_number(m.group()), text)
-    return _ALONE_MOBILE.sub(lambda m: mask_phone(m.group()), text)
+    text = _GROUPED_ID.sub(lambda m: mask_id_number(m.group().replace(m.group(1), "")), text)
+    text = _ALONE_MOBILE.sub(lambda m: mask_phone(m.group()), text)
+    text = _PREFIXED_MOBILE.sub(lambda m: m.group(1) + mask_phone(m.group(2)), text)
+    return _GROUPED_MOBILE.sub(lambda m: mask_phone(m.group().replace(m.group(1), "")), text)

@@ -149,6 +149,22 @@ def test_redact_masks_id_and_mobile_numbers_in_free_text() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("客户电话 139 1234 5678", "客户电话 139****5678"),
+        ("联系 139-1234-5678。", "联系 139****5678。"),
+        ("+8613912345678", "+86139****5678"),
+        ("0086 13912345678", "0086 139****5678"),
+        ("86-13912345678 备用", "86-139****5678 备用"),
+        ("证件 110105 19491231 002X", "证件 1101**********002X"),
+        ("证件110105-19491231-002x", "证件1101**********002x"),
+    ],
+)
+def test_redact_masks_numbers_typed_with_a_country_code_or_grouped(text: str, masked: str) -> None:
+    assert redact(text) == masked
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "ICCID 89860312345678901234",  # longer runs of digits are other numbers
@@ -156,6 +172,9 @@ def test_redact_masks_id_and_mobile_numbers_in_free_text() -> None:
         "发票 26351000000000000736",
         "1fd8ecc6-eb60-408d-b40e-a13912345678",  # a UUID's digits
         "12345678901",  # not a mobile number's prefix
+        "139 1234-5678",  # mixed separators: not one number
+        "2026-12-02 14:47:51",  # a time
+        "138 0013 80001",  # a longer run
     ],
 )
 def test_redact_leaves_other_numbers(text: str) -> None:
