@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, select, text
 
-from soak.checks import Baseline, Findings, check_database, fresh_copy
+from soak.checks import Baseline, Findings, audit_chains, check_database, fresh_copy
 from soak.runner import Tally, Worker
 
 if TYPE_CHECKING:
@@ -321,8 +321,10 @@ DOUBLES = (
 
 def central_doubles(url: str, since: datetime, money: CentralMoney) -> Findings:
     """The central database after every counter pushed: nothing sold twice, no clash, no
-    money moved without its order."""
+    money moved without its order, every counter's audit chains whole as pushed (their
+    no-window chains too: the counters were started from copies of 01's file)."""
     found = Findings()
+    audit_chains(url.replace("postgresql://", "postgresql+psycopg://", 1), found)
     engine = _engine(url)
     try:
         with engine.connect() as conn:

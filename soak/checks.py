@@ -112,7 +112,7 @@ def check_database(
     finally:
         conn.close()
     if chain:
-        _audit_chain(f"sqlite:///{path}", found)
+        audit_chains(f"sqlite:///{path}", found)
     return found
 
 
@@ -441,7 +441,7 @@ def _invoice_numbers(conn: sqlite3.Connection, found: Findings, counter: str | N
             )
 
 
-def _audit_chain(url: str, found: Findings) -> None:
+def audit_chains(url: str, found: Findings) -> None:
     """The audit chain (hall_app.services.audit_chain.verify) is whole."""
     try:
         from hall_app.services import audit_chain  # type: ignore[attr-defined, unused-ignore]
