@@ -454,12 +454,11 @@ def _check_chain(conn: Connection, key: ChainKey, last: int | None) -> tuple[int
     chain = _in_chain(*key)
     sql = _Sql(conn, key)
     head = chain_head(conn, *key)
-    start, prev = 1, cast(str | None, GENESIS)
-    if last is not None and head is not None:
-        start = max(1, head[0] - last + 1)
-        prev = GENESIS if start == 1 else None
-    elif (branch := _branch_start(conn, key)) is not None:
-        start, prev = branch
+    # A pushed no-window chain that branches off another begins where it branched.
+    first, prev = _branch_start(conn, key) or (1, cast(str | None, GENESIS))
+    start = first
+    if last is not None and head is not None and head[0] - last + 1 > first:
+        start, prev = head[0] - last + 1, None
     checked = 0
     expected_seq = start
 

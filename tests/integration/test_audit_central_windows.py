@@ -211,3 +211,20 @@ def test_an_alert_on_a_windows_no_window_entry_is_its_halls_only(
         audit_chain._mark_acknowledged(s, elsewhere, alert.id, apps["02"].clock())
     with Session(central) as s:
         assert audit_chain._mark_acknowledged(s, supervisor, alert.id, apps["02"].clock())
+
+
+def test_the_last_entries_of_a_branched_chain_verify(
+    two_windows: tuple[str, Engine, dict[str, HallApp]],
+) -> None:
+    _url, central, _apps = two_windows
+    twos = _no_window_chain(central, _counter_id(central, "02"))
+    for last in (1, 3, len(twos), len(twos) + 5, 10_000):  # within the branch, and past it
+        report = audit_chain.verify(central, last=last)
+        assert report.ok, (last, report.problem)
+    victim = twos[-2]
+    _unguarded(central)(
+        "UPDATE audit_log SET actor_name = 'forged' WHERE id = :id", {"id": victim.id}
+    )
+    for last in (3, 10_000):
+        report = audit_chain.verify(central, last=last)
+        assert not report.ok and f"第 {victim.seq} 条审计记录已被修改" in report.problem
