@@ -1012,32 +1012,20 @@ class AuditChainService:
         """The supervisor has seen it (and will follow it up): it leaves the notice. A central
         alert is marked at the central database over the live link (offline: refused), and
         the acknowledgement audited here, pushed with the counter's other entries."""
-        from hall_app.services import audit  # audit records through this module
-
         actor.require(Permission.APPROVE)
         now = self._clock()
         if central:
             if self._link is None:
                 raise ValidationError("本机未接入中心数据库，没有中心的审计警告", ALERT_FIELD)
             link = self._link
-            # Recorded here first (the counter's write lock held, the entry written), marked
+            # Recorded here first (the entry written, the counter's write lock held), marked
             # centrally next, committed here last: an entry that cannot be written leaves the
             # central alert open, a central mark refused or lost leaves no entry here, and
             # only this last commit comes between the two.
             try:
                 with self._db.unit_of_work() as s:
-                    _lock_chain(s.connection(), actor.counter_id)
                     kind, seq = link.run(lambda cs: _open_alert(cs, actor, alert_id))
-                    audit.record(
-                        s,
-                        at=now,
-                        actor=actor,
-                        action="audit.alert_acknowledged",
-                        entity="audit_alert",
-                        entity_id=alert_id,
-                        before={"kind": kind, "seq": seq, "source": CENTRAL},
-                        after={"acknowledged": True},
-                    )
+                    _audit_acknowledged(s, actor, alert_id, now, kind, seq, CENTRAL)
                     s.flush()
                     link.run(lambda cs: _mark_acknowledged(cs, actor, alert_id, now))
             except Offline:
@@ -1045,13 +1033,30 @@ class AuditChainService:
             return
         with self._db.unit_of_work() as s:
             kind, seq = _mark_acknowledged(s, actor, alert_id, now)
-            audit.record(
-                s,
-                at=now,
-                actor=actor,
-                action="audit.alert_acknowledged",
-                entity="audit_alert",
-                entity_id=alert_id,
-                before={"kind": kind, "seq": seq},
-                after={"acknowledged": True},
-            )
+            _audit_acknowledged(s, actor, alert_id, now, kind, seq)
+
+
+def _audit_acknowledged(
+    s: Session,
+    actor: Actor,
+    alert_id: uuid.UUID,
+    now: datetime,
+    kind: str,
+    seq: int | None,
+    source: str | None = None,
+) -> None:
+    from hall_app.services import audit  # audit records through this module
+
+    before: dict[str, Any] = {"kind": kind, "seq": seq}
+    if source is not None:
+        before["source"] = source
+    audit.record(
+        s,
+        at=now,
+        actor=actor,
+        action="audit.alert_acknowledged",
+        entity="audit_alert",
+        entity_id=alert_id,
+        before=before,
+        after={"acknowledged": True},
+    )
