@@ -66,7 +66,7 @@ from hall_app.domain.masking import mask_id_number, mask_name, mask_phone
 from hall_app.domain.money import format_yuan
 from hall_app.domain.permissions import Permission
 from hall_app.domain.workorders import OPEN
-from hall_app.services import audit
+from hall_app.services import audit, restore_mark
 from hall_app.services.actor import Actor
 from hall_app.services.numbers import landline_display
 from hall_app.services.queue import TicketView
@@ -146,6 +146,9 @@ class DocumentService:
         actor.require(Permission.ORDER_CREATE)
         now = self._clock()
         with self._db.unit_of_work() as session:
+            # After a restore, prints made since the backup are still at the central database:
+            # a copy counted here could go out as a second original, without 重打.
+            restore_mark.require_recovered(session, "打印单据")
             doc_ref, document = self._load(session, order_id, kind)
             copy_no = self._printed(session, kind, doc_ref) + 1
             if copy_no > 1 and not reprint_reason.strip():

@@ -41,7 +41,7 @@ from hall_app.domain.enums import TicketStatus
 from hall_app.domain.errors import NotFound, StorageError, ValidationError
 from hall_app.domain.permissions import Permission
 from hall_app.domain.queue import estimated_wait_minutes, ticket_number
-from hall_app.services import audit
+from hall_app.services import audit, restore_mark
 from hall_app.services.actor import Actor
 
 TICKET_FIELD = "排队号"
@@ -451,6 +451,9 @@ class QueueService:
                 assert rows is not None
                 return self._mirrored(actor, rows, "queue.walk_in", {"status": "serving"})
         with self._db.unit_of_work() as session:
+            # After a restore the window's series may go on at the central database (A01-004
+            # pushed, the backup at A01-003): it numbers nothing until the recovery pull.
+            restore_mark.require_recovered(session, "为临柜客户取号")
             self._require_free(session, counter_id, now)
             ticket_id = self._insert_ticket(
                 session, actor, service_code, walk_in=True, offline_code=offline_code

@@ -1,7 +1,7 @@
 """The mark a restore leaves on a synced counter's database: until the recovery pull
 (hall_app/sync/recovery.py) has brought back from the central database what this counter
-wrote after the backup, it must not give out order or invoice numbers, which the central
-database may already hold.
+wrote after the backup, it must not give out order, invoice or walk-in ticket numbers, nor
+count a document's prints, which the central database may already hold.
 
 The mark is a ``sync_state`` row (never pushed) holding the backup's time and the restore's
 audit details; the restore's audit entry is recorded by the recovery, after the pulled
@@ -25,7 +25,7 @@ KEY = "restore_recovery"
 FIELD = "同步"
 REFUSED = (
     "本窗口刚从备份恢复，备份之后在本窗口办理的业务还在中心数据库：请先联网同步一次"
-    "（自动找回这些记录和编号），然后再受理或开票"
+    "（自动找回这些记录和编号），然后再{then}"
 )
 
 
@@ -67,7 +67,8 @@ def clear(session: Session) -> None:
     session.execute(delete(SyncState).where(SyncState.key == KEY))
 
 
-def require_recovered(session: Session) -> None:
-    """Refuse to number an order or an invoice before the recovery pull after a restore."""
+def require_recovered(session: Session, then: str = "受理或开票") -> None:
+    """Refuse to number an order, an invoice, a walk-in ticket or a document's copy before the
+    recovery pull after a restore; ``then`` names what waits for it (…然后再{then})."""
     if session.scalar(select(SyncState.key).where(SyncState.key == KEY)) is not None:
-        raise ValidationError(REFUSED, FIELD)
+        raise ValidationError(REFUSED.format(then=then), FIELD)

@@ -4,6 +4,7 @@ pull), so new work takes numbers nobody has; offline, it numbers nothing until t
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,11 +14,13 @@ from sqlalchemy import Engine, select, text
 from hall_app.app import HallApp, build_app
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
-from hall_app.db.models import AuditEntry
+from hall_app.db.models import AuditEntry, Order
+from hall_app.domain.enums import OrderType
 from hall_app.domain.errors import ValidationError
 from hall_app.services.audit_chain import verify
 from hall_app.services.backup import database_path
 from hall_app.services.backup import restore as restore_backup
+from hall_app.services.documents import DocumentKind
 from hall_app.sync.push import SyncUnavailable
 from tests.conftest import CentralSnapshots, FakeClock, Snapshot
 from tests.integration.test_open_mobile import _request
@@ -127,6 +130,16 @@ def test_new_work_after_a_restore_takes_fresh_numbers(
     assert verify(central).ok
 
 
+def _an_order(hall: HallApp) -> uuid.UUID:
+    """An order the backup holds (the demo's latest mobile opening)."""
+    with hall.db.read() as s:
+        return s.scalars(
+            select(Order.id)
+            .where(Order.order_type == OrderType.OPEN_MOBILE)
+            .order_by(Order.created_at.desc())
+        ).first() or pytest.fail("no order in the backup")
+
+
 def _restores(hall: HallApp, action: str = "backup.recovered") -> list[dict[str, object]]:
     with hall.db.read() as s:
         return [
@@ -147,6 +160,15 @@ def test_offline_after_a_restore_numbers_nothing_until_the_recovery_pull(
         with pytest.raises(ValidationError) as refused:
             offline.orders.open_mobile_number(clerk, request)
         assert refused.value.field == "同步" and "从备份恢复" in refused.value.message
+        # The window's own walk-in series and a document's copy count wait for it too: the
+        # central database may hold A01-00n and the prints made since the backup.
+        with pytest.raises(ValidationError) as walk_in:
+            offline.queue.serve_walk_in(clerk, "general")
+        assert walk_in.value.field == "同步" and walk_in.value.message.endswith("为临柜客户取号")
+        printed = _an_order(offline)
+        with pytest.raises(ValidationError) as reprint:
+            offline.documents.print_document(clerk, printed, DocumentKind.RECEIPT, "客户遗失")
+        assert reprint.value.field == "同步" and reprint.value.message.endswith("打印单据")
         with pytest.raises(SyncUnavailable):
             offline.sync.run_round()
         with pytest.raises(ValidationError):  # still: the recovery did not happen
@@ -175,6 +197,10 @@ def test_offline_after_a_restore_numbers_nothing_until_the_recovery_pull(
         assert "orders" in entry["recovered_tables"]  # type: ignore[operator]
         clerk = again.auth.log_in("clerk1", PASSWORD)
         again.orders.open_mobile_number(clerk, _request(again, clerk, skip=4))
+        copy = again.documents.print_document(clerk, printed, DocumentKind.RECEIPT, "客户遗失")
+        assert copy.copy_no >= 1
+        served = again.queue.serve_walk_in(clerk, "general")  # numbered centrally again
+        assert served.is_walk_in
         report = again.sync.run_round()
         assert report.quarantined == 0 and again.sync.status().waiting == 0
         assert _count(central, "orders") == orders + 1
