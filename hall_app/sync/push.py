@@ -265,6 +265,7 @@ class Pusher:
         sent = quarantined = batches = 0
         self._versions = {}
         self._deferred: list[tuple[Table, int, uuid.UUID]] = []
+        self._deferred_ids: dict[str, set[uuid.UUID]] = {}  # by table: the rows deferred
         with self._local.read() as s:
             waiting_tables = set(
                 s.scalars(
@@ -353,6 +354,16 @@ class Pusher:
                 )
             ]
             rows = _before_movements(s, table, rows)
+        waiting = self._referring_to_deferred(table, rows)
+        if waiting:  # their parents are not there yet: at the end of the round, after them
+            rows = [r for r in rows if r["id"] not in waiting]
+            for seq, row_id in chunk:
+                if row_id in waiting:
+                    self._defer(table, seq, row_id)
+            seqs = [seq for seq, row_id in chunk if row_id not in waiting]
+            chunk = [(seq, row_id) for seq, row_id in chunk if row_id not in waiting]
+            if not chunk:
+                return 0, 0
         try:
             with self._central.begin() as conn:
                 if rows:
@@ -369,6 +380,26 @@ class Pusher:
         if self._superseded:
             self._take_superseded()
         return len(seqs), 0
+
+    def _defer(self, table: Table, seq: int, row_id: uuid.UUID) -> None:
+        self._deferred.append((table, seq, row_id))
+        self._deferred_ids.setdefault(table.name, set()).add(row_id)
+
+    def _referring_to_deferred(self, table: Table, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+        """The rows that refer to a row deferred this round (its parent was not at the
+        central database yet): sent now they would fail, and take their whole batch one row
+        at a time with them (a first load of small pages cascaded so from a bundled
+        subscription to its orders, their lines, bills and bill items). They go at the end
+        of the round, after the rows they refer to; one whose parent is at the central
+        database already is sent then all the same."""
+        if not self._deferred_ids:
+            return set()
+        refs = [
+            (fk.parent.name, ids)
+            for fk in table.foreign_keys
+            if (ids := self._deferred_ids.get(fk.column.table.name))
+        ]
+        return {r["id"] for r in rows for col, ids in refs if r.get(col) in ids}
 
     def _one_by_one(
         self,
@@ -392,7 +423,7 @@ class Pusher:
                 if not state.startswith(("22", "23")):  # not this row's data: the whole round
                     raise SyncUnavailable(f"中心数据库拒绝同步（{_reason(exc)}）", "同步") from exc
                 if not final and state == FOREIGN_KEY_VIOLATION:
-                    self._deferred.append((table, seq, row_id))
+                    self._defer(table, seq, row_id)
                     continue
                 reason = _reason(exc)
                 log.warning("sync: %s row quarantined: %s", table.name, reason)
