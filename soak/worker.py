@@ -121,8 +121,9 @@ class Orders:
         self.clerk = clerk
         self.rng = rng
         self.png = signature_png()
-        # Units (IMEI, ICCID, modem serial) of a refused order: another window sold or took
-        # them, and this counter's copy may show them in stock until a pull; not picked again.
+        # Units (IMEI, ICCID, modem serial, bill id) of a refused order: another window sold,
+        # took or paid them, and this counter's copy may show them open until a pull; not
+        # picked again.
         self.refused: set[str] = set()
         self.picked: list[str] = []  # the units the order under way goes for
 
@@ -322,13 +323,14 @@ class Orders:
         return None if row is None else uuid.UUID(str(row[0]))
 
     def bill(self) -> str | None:
-        bill = self._pick(
-            "SELECT b.customer_id, b.id FROM bills b WHERE b.status IN ('unpaid', 'partly_paid') "
-            "ORDER BY b.due_date, b.id"
+        bill = self._pick(  # a bill refused once was paid by another window: not again
+            "SELECT b.id, b.customer_id FROM bills b WHERE b.status IN ('unpaid', 'partly_paid') "
+            "ORDER BY b.due_date, b.id",
+            unit=True,
         )
         if bill is None:
             return None
-        customer_id, bill_id = (uuid.UUID(str(v)) for v in bill)
+        bill_id, customer_id = (uuid.UUID(str(v)) for v in bill)
         ask = BillPaymentRequest(customer_id, bill_ids=(bill_id,))
         due = self.hall.bills.quote_bill_payment(self.clerk, ask)
         cash = PaymentInput(PaymentMethod.CASH, due.total_fen, tendered_fen=due.total_fen)
