@@ -197,6 +197,8 @@ def print_tally(title: str, tally: Tally) -> None:
         print(f"  audit chain entries verified: {tally.chain_entries}")
     typed = sum(tally.errors.values())
     print(f"  typed errors a clerk saw: {typed}")
+    if typed:
+        print("  by order and field: " + ", ".join(f"{k} {n}" for k, n in tally.by_field()))
     for message, n in tally.errors.most_common(8):
         print(f"    {n:5d}  {message}")
     print(f"  untyped or unclear errors: {len(tally.raw)}")
@@ -215,6 +217,7 @@ def summary(tally: Tally) -> dict[str, object]:
         "checks_failed": tally.checks_failed,
         "chain_entries_verified": tally.chain_entries,
         "typed_errors": sum(tally.errors.values()),
+        "typed_errors_by_field": dict(tally.by_field()),
         "untyped_errors": len(tally.raw),
         "problems": tally.problems[:50],
     }

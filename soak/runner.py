@@ -165,6 +165,16 @@ class Tally:
     raw: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
+    def by_field(self) -> list[tuple[str, int]]:
+        """The typed errors by order kind and the field their message names ("bill 账单"),
+        most first: what the counters contended for."""
+        counts: Counter[str] = Counter()
+        for entry, n in self.errors.items():  # "kind Class field：message"
+            kind, _cls, message = [*entry.split(" ", 2), "", ""][:3]
+            field_name = message.split("：", 1)[0] if "：" in message else "?"
+            counts[f"{kind} {field_name}"] += n
+        return counts.most_common()
+
     def told(self, told: Told) -> None:
         self.orders.update(told.by_kind)
         self.errors.update(told.errors)

@@ -17,7 +17,7 @@ import pytest
 from hall_app.app import HallApp
 from hall_app.services.actor import Actor
 from soak.checks import Baseline, check_database
-from soak.runner import Told, clear_message
+from soak.runner import Tally, Told, clear_message
 from soak.worker import Orders
 from tests.conftest import TEST_KEYS
 
@@ -234,6 +234,20 @@ def test_a_message_a_clerk_cannot_act_on_is_flagged() -> None:
     assert told.moment == "mid-transaction"
     assert clear_message("号码：19002410186 已被其他窗口预占或已使用，请另选号码")
     assert not clear_message("(sqlite3.OperationalError) 数据库")
+
+
+def test_the_refusals_are_counted_by_order_and_field() -> None:
+    tally = Tally()
+    for line in (
+        "X bill ValidationError 账单：2026-08 账单（177****2366）已由其他窗口缴费，本次未收费",
+        "X bill ValidationError 账单：2026-08 账单（180****4666）已由其他窗口缴费，本次未收费",
+        "X mobile ValidationError ICCID：这张卡已使用，请换一张",
+        "X top_up ValidationError 没有字段的消息",
+    ):
+        told = Told()
+        told.feed(line)
+        tally.told(told)
+    assert tally.by_field() == [("bill 账单", 2), ("mobile ICCID", 1), ("top_up ?", 1)]
 
 
 def test_the_checks_name_an_altered_audit_entry(soaked: tuple[Path, Baseline, list[str]]) -> None:
