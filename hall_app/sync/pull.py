@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, or_, select, update
+from sqlalchemy import Connection, Engine, Table, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -98,22 +98,29 @@ class Puller:
         with self._local.read() as s:
             mark = s.scalar(select(SyncState.value).where(SyncState.key == key))
         stamp = table.c.central_at
-        stmt = select(table).order_by(stamp)
+        window = []
         if mark:  # re-read a window behind the mark: commits that landed late
-            stmt = stmt.where(stamp >= datetime.fromisoformat(mark) - LAG)
+            window.append(stamp >= datetime.fromisoformat(mark) - LAG)
         if "hall_id" in table.c and self._halls:  # only this counter's hall
-            stmt = stmt.where(table.c.hall_id.in_(self._halls))
+            window.append(table.c.hall_id.in_(self._halls))
         elif table.name == "halls" and self._halls:
-            stmt = stmt.where(table.c.id.in_(self._halls))
+            window.append(table.c.id.in_(self._halls))
         try:
             with self._central.connect() as conn:
-                rows = [dict(r._mapping) for r in conn.execute(stmt)]
+                if mark:
+                    rows, newest = self._new_in_window(conn, table, window)
+                else:  # the first pull: everything
+                    stmt = select(table).where(*window).order_by(stamp)
+                    rows = [dict(r._mapping) for r in conn.execute(stmt)]
+                    stamps = [r["central_at"] for r in rows if r["central_at"] is not None]
+                    newest = max(stamps) if stamps else None
         except OperationalError as exc:
             raise SyncUnavailable(LINK_LOST, "同步") from exc
         if not rows:
+            if newest is not None:
+                with self._local.unit_of_work() as s:
+                    self._set_mark(s, key, newest)
             return 0
-        stamps = [r["central_at"] for r in rows if r["central_at"] is not None]
-        newest = max(stamps) if stamps else None
         own = COUNTER_STATE.get(table.name, frozenset())
         with self._local.unit_of_work() as s:
             # The outbox triggers are silent while this transaction holds the flag: what the
@@ -155,13 +162,52 @@ class Puller:
                     if lifted:
                         self._lift(s, table, lifted)
             if newest is not None:
-                state = sqlite_insert(SyncState).values(key=key, value=newest.isoformat())
-                s.execute(
-                    state.on_conflict_do_update(
-                        index_elements=["key"], set_={"value": newest.isoformat()}
-                    )
-                )
+                self._set_mark(s, key, newest)
         return len(rows)
+
+    @staticmethod
+    def _set_mark(s: Session, key: str, newest: datetime) -> None:
+        state = sqlite_insert(SyncState).values(key=key, value=newest.isoformat())
+        s.execute(
+            state.on_conflict_do_update(index_elements=["key"], set_={"value": newest.isoformat()})
+        )
+
+    def _new_in_window(
+        self, conn: Connection, table: Table, window: list[Any]
+    ) -> tuple[list[dict[str, Any]], datetime | None]:
+        """The window's rows this counter does not hold as they are centrally, and the
+        window's newest stamp. The window is read again every round for ten minutes (the
+        lag behind the mark), and right after a first load it holds every row pushed: each
+        round re-read and re-applied the whole load. Now only each row's id and stamp are
+        read; a row whose local copy carries the same central stamp (what the last pull
+        applied) is that version already, and the rest are read whole."""
+        stamp = table.c.central_at
+        light = conn.execute(select(table.c.id, stamp).where(*window)).all()
+        if not light:
+            return [], None
+        stamps = [at for _, at in light if at is not None]
+        newest = max(stamps) if stamps else None
+        held: dict[Any, Any] = {}
+        ids = [i for i, _ in light]
+        with self._local.read() as s:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                held.update(s.execute(select(table.c.id, stamp).where(table.c.id.in_(chunk))).all())
+        wanted = {i for i, at in light if at is None or held.get(i) != at}
+        if not wanted:
+            return [], newest
+        if len(wanted) * 2 > len(light):  # most of it: one read of the window
+            stmt = select(table).where(*window).order_by(stamp)
+            rows = [dict(r._mapping) for r in conn.execute(stmt)]
+            return [r for r in rows if r["id"] in wanted], newest
+        rows = []
+        wanted_ids = sorted(wanted, key=str)
+        for start in range(0, len(wanted_ids), 500):
+            chunk = wanted_ids[start : start + 500]
+            stmt = select(table).where(table.c.id.in_(chunk))
+            rows.extend(dict(r._mapping) for r in conn.execute(stmt))
+        rows.sort(key=lambda r: (r["central_at"] is None, r["central_at"] or newest))
+        return rows, newest
 
     def _audit(self, s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         """One audit entry per row the central database changed (or added) for the hall."""

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from hall_app.app import HallApp
 from hall_app.db.engine import make_engine
@@ -15,6 +15,7 @@ from hall_app.db.models import AuditEntry, Product, Staff, SyncOutbox
 from hall_app.domain.errors import AuthenticationError
 from hall_app.services.auth import hash_password
 from hall_app.services.numbers import NumberFilter
+from hall_app.sync.pull import Puller
 from hall_app.sync.push import Pusher
 from tests.conftest import FakeClock, synced_counter
 
@@ -31,6 +32,12 @@ def test_central_changes_reach_the_counter(
         hall.sync.run_round()  # the first load; the pull finds its own rows, changes nothing
         assert hall.sync.status().waiting == 0
         assert _pulled_audits(hall) == []
+        # The next rounds read the ten minutes behind the mark again, the whole load among
+        # them: only ids and stamps; no row held as it is centrally is read or applied again.
+        with central.connect() as conn:
+            window = conn.execute(select(func.count()).select_from(Product)).scalar_one()
+        assert window > 10
+        assert Puller(hall.db, central, clock).pull().rows == 0
         later = clock() + timedelta(hours=1)
         with central.begin() as conn:  # the hall's admin changes a price and a password
             conn.execute(
