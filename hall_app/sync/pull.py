@@ -98,17 +98,18 @@ class Puller:
         with self._local.read() as s:
             mark = s.scalar(select(SyncState.value).where(SyncState.key == key))
         stamp = table.c.central_at
-        window = []
+        halls: list[Any] = []
+        if "hall_id" in table.c and self._halls:  # only this counter's hall
+            halls.append(table.c.hall_id.in_(self._halls))
+        elif table.name == "halls" and self._halls:
+            halls.append(table.c.id.in_(self._halls))
+        window: list[Any] = list(halls)
         if mark:  # re-read a window behind the mark: commits that landed late
             window.append(stamp >= datetime.fromisoformat(mark) - LAG)
-        if "hall_id" in table.c and self._halls:  # only this counter's hall
-            window.append(table.c.hall_id.in_(self._halls))
-        elif table.name == "halls" and self._halls:
-            window.append(table.c.id.in_(self._halls))
         try:
             with self._central.connect() as conn:
                 if mark:
-                    rows, newest = self._new_in_window(conn, table, window)
+                    rows, newest = self._new_in_window(conn, table, window, halls)
                 else:  # the first pull: everything
                     stmt = select(table).where(*window).order_by(stamp)
                     rows = [dict(r._mapping) for r in conn.execute(stmt)]
@@ -173,7 +174,7 @@ class Puller:
         )
 
     def _new_in_window(
-        self, conn: Connection, table: Table, window: list[Any]
+        self, conn: Connection, table: Table, window: list[Any], halls: list[Any]
     ) -> tuple[list[dict[str, Any]], datetime | None]:
         """The window's rows this counter does not hold as they are centrally, and the
         window's newest stamp. The window is read again every round for ten minutes (the
@@ -204,7 +205,7 @@ class Puller:
         wanted_ids = sorted(wanted, key=str)
         for start in range(0, len(wanted_ids), 500):
             chunk = wanted_ids[start : start + 500]
-            stmt = select(table).where(table.c.id.in_(chunk))
+            stmt = select(table).where(table.c.id.in_(chunk), *halls)  # still the hall's
             rows.extend(dict(r._mapping) for r in conn.execute(stmt))
         rows.sort(key=lambda r: (r["central_at"] is None, r["central_at"] or newest))
         return rows, newest

@@ -191,6 +191,7 @@ def _own_rows(conn: Connection, counter_id: uuid.UUID, since: datetime) -> Rows:
     for name in names:
         table = Base.metadata.tables[name]
         mine = [table.c[c] == counter_id for c in OWNER_COLUMNS if c in table.c]
+        mine += _also_own(conn, table, counter_id)
         children = [
             (fk.parent, list(got[fk.column.table.name]))
             for fk in table.foreign_keys
@@ -209,6 +210,22 @@ def _own_rows(conn: Connection, counter_id: uuid.UUID, since: datetime) -> Rows:
     _add_parents(conn, got)
     order = {n: i for i, n in enumerate(synced_tables())}
     return dict(sorted(got.items(), key=lambda item: order[item[0]]))
+
+
+def _also_own(conn: Connection, table: Table, counter_id: uuid.UUID) -> list[Any]:
+    """Rows of this counter's that name no counter: the prints of its orders (a receipt
+    reprinted after the backup, for an order made before it: the next copy number counts
+    it), and the walk-ins of its own offline series (A01-004), which name another window or
+    none once transferred (the next walk-in's number counts them)."""
+    if table.name == "print_records":
+        orders = Base.metadata.tables["orders"]
+        return [table.c.order_id.in_(select(orders.c.id).where(orders.c.counter_id == counter_id))]
+    if table.name == "queue_tickets":
+        counters = Base.metadata.tables["counters"]
+        code = conn.execute(select(counters.c.code).where(counters.c.id == counter_id)).scalar()
+        if code:
+            return [and_(table.c.is_walk_in, table.c.ticket_no.like(f"_{code}-%"))]
+    return []
 
 
 def _add_parents(conn: Connection, got: Rows) -> None:

@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 
 from hall_app.app import HallApp, build_app
 from hall_app.config import Settings
 from hall_app.db.engine import make_engine
-from hall_app.db.models import AuditEntry, Order
+from hall_app.db.models import AuditEntry, Counter, Order, PrintRecord
 from hall_app.domain.enums import OrderType
 from hall_app.domain.errors import ValidationError
 from hall_app.services.audit_chain import verify
@@ -56,11 +56,35 @@ def restored_file(
         assert hall.backups is not None
         clerk = hall.auth.log_in("clerk1", PASSWORD)
         made = hall.backups.make()
+        before = _an_order(hall)
         hall.orders.open_mobile_number(clerk, _request(hall, clerk))  # after the backup
+        # …and an order of before the backup printed, a copy the backup does not hold
+        hall.documents.print_document(clerk, before, DocumentKind.RECEIPT, "客户遗失")
         assert hall.sync.run_round().quarantined == 0
         orders = _count(central, "orders")
     finally:
         hall.close()
+    # Offline, a walk-in of the window's own series (A01-001), pushed once the link is back
+    # and then transferred to the hall's queue (centrally it names no window any more).
+    offline = _counter(DEAD, path, clock)
+    try:
+        clerk = offline.auth.log_in("clerk1", PASSWORD)
+        walk_in = offline.queue.serve_walk_in(clerk, "general")
+        offline.queue.finish(clerk, walk_in.id)
+    finally:
+        offline.close()
+    assert walk_in.ticket_no.endswith("01-001"), walk_in.ticket_no
+    online = _counter(url, path, clock)
+    try:
+        assert online.sync.run_round().quarantined == 0
+    finally:
+        online.close()
+    with central.begin() as conn:
+        moved = conn.execute(
+            text("UPDATE queue_tickets SET counter_id = NULL WHERE id = :id"),
+            {"id": walk_in.id},
+        )
+        assert moved.rowcount == 1
     restore_report = restore_backup(made.path, database_path(hall.settings.db_url), clock)
     assert restore_report.kept is not None
     assert restore_report.recovery_needed  # it had synced: numbers wait for the recovery
@@ -131,13 +155,26 @@ def test_new_work_after_a_restore_takes_fresh_numbers(
 
 
 def _an_order(hall: HallApp) -> uuid.UUID:
-    """An order the backup holds (the demo's latest mobile opening)."""
+    """An order of this window's the backup holds (its latest mobile opening)."""
     with hall.db.read() as s:
         return s.scalars(
             select(Order.id)
-            .where(Order.order_type == OrderType.OPEN_MOBILE)
+            .join(Counter, Counter.id == Order.counter_id)
+            .where(Order.order_type == OrderType.OPEN_MOBILE, Counter.code == "01")
             .order_by(Order.created_at.desc())
         ).first() or pytest.fail("no order in the backup")
+
+
+def _copies(hall: HallApp, order_id: uuid.UUID) -> int:
+    with hall.db.read() as s:
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(PrintRecord)
+                .where(PrintRecord.order_id == order_id, PrintRecord.document_type == "receipt")
+            )
+            or 0
+        )
 
 
 def _restores(hall: HallApp, action: str = "backup.recovered") -> list[dict[str, object]]:
@@ -166,6 +203,7 @@ def test_offline_after_a_restore_numbers_nothing_until_the_recovery_pull(
             offline.queue.serve_walk_in(clerk, "general")
         assert walk_in.value.field == "同步" and walk_in.value.message.endswith("为临柜客户取号")
         printed = _an_order(offline)
+        in_backup = _copies(offline, printed)  # the copy printed since is not among them
         with pytest.raises(ValidationError) as reprint:
             offline.documents.print_document(clerk, printed, DocumentKind.RECEIPT, "客户遗失")
         assert reprint.value.field == "同步" and reprint.value.message.endswith("打印单据")
@@ -197,10 +235,12 @@ def test_offline_after_a_restore_numbers_nothing_until_the_recovery_pull(
         assert "orders" in entry["recovered_tables"]  # type: ignore[operator]
         clerk = again.auth.log_in("clerk1", PASSWORD)
         again.orders.open_mobile_number(clerk, _request(again, clerk, skip=4))
+        # The print made after the backup came back: this copy's number counts it
         copy = again.documents.print_document(clerk, printed, DocumentKind.RECEIPT, "客户遗失")
-        assert copy.copy_no >= 1
+        assert copy.copy_no == in_backup + 2
         served = again.queue.serve_walk_in(clerk, "general")  # numbered centrally again
         assert served.is_walk_in
+        again.queue.finish(clerk, served.id)
         report = again.sync.run_round()
         assert report.quarantined == 0 and again.sync.status().waiting == 0
         assert _count(central, "orders") == orders + 1
@@ -208,3 +248,11 @@ def test_offline_after_a_restore_numbers_nothing_until_the_recovery_pull(
         assert verify(central).ok and verify(again.db.engine).ok
     finally:
         again.close()
+    # Offline again, the window's series goes on past the walk-in transferred away
+    offline = _counter(DEAD, path, clock)
+    try:
+        clerk = offline.auth.log_in("clerk1", PASSWORD)
+        walk_in = offline.queue.serve_walk_in(clerk, "general")
+        assert walk_in.ticket_no.endswith("01-002"), walk_in.ticket_no
+    finally:
+        offline.close()
