@@ -497,6 +497,20 @@ class RawOrders:
         self.conn.close()
 
 
+def _free_numbers(hall: Any, clerk: Any, n: int) -> list[str]:
+    """n free ordinary numbers. One search lists at most ``SEARCH_LIMIT`` numbers, so the
+    search runs by two-digit ending (disjoint sets) until n are found."""
+    from hall_app.services.numbers import NumberFilter
+
+    numbers: list[str] = []
+    for tail in (f"{i:02d}" for i in range(100)):
+        if len(numbers) >= n:
+            break
+        found = hall.numbers.find_numbers(clerk, NumberFilter(ends_with=tail, tier_code=""))
+        numbers += [v.number for v in found]
+    return numbers[:n]
+
+
 def _order_requests(hall: Any, clerk: Any, n: int) -> list[Any]:
     """n ready-to-complete orders: customers without a mobile, reserved numbers, free SIMs."""
     from sqlalchemy import select
@@ -510,7 +524,6 @@ def _order_requests(hall: Any, clerk: Any, n: int) -> list[Any]:
         SubscriptionKind,
     )
     from hall_app.domain.payments import PaymentInput
-    from hall_app.services.numbers import NumberFilter
     from hall_app.services.orders import OpenMobileRequest
 
     with hall.db.read() as s:
@@ -531,7 +544,7 @@ def _order_requests(hall: Any, clerk: Any, n: int) -> list[Any]:
         sims = s.scalars(
             select(SimCard.iccid).where(SimCard.status == SimStatus.IN_STOCK).limit(n)
         ).all()
-    numbers = [v.number for v in hall.numbers.find_numbers(clerk, NumberFilter(tier_code=""))][:n]
+    numbers = _free_numbers(hall, clerk, n)
     requests = []
     # what the plan costs today, with its promotion (ordinary numbers all cost the same)
     due = hall.orders.quote(clerk, numbers[0], "5G129", ("VAS_RING",)).total_fen if numbers else 0
@@ -622,6 +635,8 @@ def probe_order(db: str, n: int) -> None:
     hall = build_app(Settings.load(db_url=db))
     clerk = hall.auth.log_in("clerk1", "hall1234")
     requests = _order_requests(hall, clerk, n + 3)
+    if len(requests) < n + 3:  # a figure over fewer orders than asked is not the figure
+        raise RuntimeError(f"only {len(requests)} of {n + 3} orders could be prepared")
 
     def complete(req: Any) -> Any:
         return hall.orders.open_mobile_number(clerk, req)

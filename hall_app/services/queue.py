@@ -406,6 +406,9 @@ class QueueService:
         self, actor: Actor, counter_id: uuid.UUID, now: datetime, *, own_only: bool
     ) -> TicketView | None:
         with self._db.unit_of_work() as session:
+            # After a restore the copy may show a ticket waiting that was called and served
+            # at the central database since the backup: nothing is called until the recovery.
+            restore_mark.require_recovered(session, "叫号")
             self._require_free(session, counter_id, now)
             ticket_id = session.execute(
                 self._claim_next(actor, counter_id, now, own_only=own_only)

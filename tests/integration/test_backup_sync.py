@@ -202,6 +202,10 @@ def test_offline_after_a_restore_numbers_nothing_until_the_recovery_pull(
         with pytest.raises(ValidationError) as walk_in:
             offline.queue.serve_walk_in(clerk, "general")
         assert walk_in.value.field == "同步" and walk_in.value.message.endswith("为临柜客户取号")
+        # …and so does calling offline: the copy may show waiting a ticket served centrally
+        with pytest.raises(ValidationError) as called:
+            offline.queue.call_next(clerk)
+        assert called.value.field == "同步" and called.value.message.endswith("叫号")
         printed = _an_order(offline)
         in_backup = _copies(offline, printed)  # the copy printed since is not among them
         with pytest.raises(ValidationError) as reprint:
