@@ -13,7 +13,8 @@ How values move:
 - Core reads give :class:`Stored` (the stored form, never plaintext); :func:`open_value` opens
   one with its row id. Core writes take a :class:`Stored` unchanged (sync copies ciphertext
   verbatim: a hall's counters and its central database share the key) or a :class:`Plain`
-  bound with :func:`plain_for`. A bare ``str`` is refused: it would be stored unsealed.
+  bound with :func:`plain_for`. A bare ``str`` is refused: it would be stored unsealed. An
+  empty value is stored empty, and opens as empty.
 
 The process holds one key set (:func:`install`), loaded at start from the key file.
 """
@@ -131,6 +132,8 @@ class DataKeys:
         return f"{FORMAT}.{self.current}.{_b64(nonce)}.{_b64(sealed)}"
 
     def open(self, stored: str, aad: str) -> str:
+        if stored == "":
+            return ""  # an empty value is stored empty (EncryptedText): nothing to hide
         try:
             fmt, kid, nonce, sealed = stored.split(".")
         except ValueError:
@@ -214,6 +217,8 @@ def seal_for(table: str, column: str, row_id: uuid.UUID | str, value: str | None
     """The stored form of a plaintext for that row, for bulk inserts (the demo, migrations)."""
     if value is None:
         return None
+    if value == "":
+        return Stored("")  # empty is stored empty
     return Stored(active().seal(value, aad_for(table, column, row_id)))
 
 
@@ -246,6 +251,10 @@ class EncryptedText(TypeDecorator[str]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
+        if value == "":
+            # Empty is stored empty: it hides nothing (a NULL tells as much), and a free-text
+            # column's default ("") may then reach a Core insert without its row.
+            return ""
         if isinstance(value, Stored):
             return str(value)
         if isinstance(value, Plain):

@@ -16,7 +16,7 @@ from hall_app.resources import migrations_dir
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0020"
+HEAD_REVISION = "0021"
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -1,5 +1,5 @@
-"""Seal (or open) a database's personal data in place, in batches: migration 0019 and its
-downgrade.
+"""Seal (or open) a database's personal data in place, in batches: migrations 0019 (``SEALED``)
+and 0021 (``FREE_TEXT``) and their downgrades.
 
 Each batch is its own transaction, so a run killed in the middle keeps what it sealed and the
 next run goes on: a value already in the ``e1.`` form is recognised and left alone, a
@@ -28,6 +28,22 @@ SEALED: dict[str, tuple[str, ...]] = {
     "subscriptions": ("address",),
     "invoices": ("buyer_name",),
 }
+# The free text a clerk types, sealed too (migration 0021): a phone, an ID number or a name
+# written into a note stays out of the database file's plaintext.
+FREE_TEXT: dict[str, tuple[str, ...]] = {
+    "customers": ("notes",),
+    "orders": ("notes",),
+    "approvals": ("reason", "request_reason"),
+    "cash_sessions": ("difference_reason",),
+    "cash_movements": ("reason",),
+    "print_records": ("reason",),
+    "invoices": ("remarks",),
+    "work_orders": ("status_reason",),
+    "demand_registrations": ("note",),
+    "service_tickets": ("description", "resolution"),
+    "resource_clashes": ("resolution",),
+    "queue_tickets": ("rating_note",),
+}
 BATCH = 5000
 # Called after each committed batch with the table and the rows done so far (a test stops a
 # run there, as a kill would).
@@ -37,7 +53,8 @@ _PREFIX = crypto.FORMAT + "."
 
 
 def _sealed(value: str | None) -> bool:
-    return value is not None and value.startswith(_PREFIX)
+    """Sealed already, or nothing to seal (empty is stored empty)."""
+    return value is not None and (value == "" or value.startswith(_PREFIX))
 
 
 def _table(name: str, columns: Sequence[str]) -> sa.TableClause:
@@ -92,11 +109,17 @@ def commit_and_run(context: Any, work: Callable[[Connection], None]) -> None:
         work(context.connection)
 
 
-def seal_all(conn: Connection) -> None:
-    """Seal every personal-data value still in plaintext and fill the customers' blind
-    indexes. ``conn`` is outside any migration transaction (each batch commits)."""
-    for name, columns in SEALED.items():
-        extra = (*blind.INDEX_COLUMNS,) if name == "customers" else ()
+def seal_all(
+    conn: Connection,
+    tables: dict[str, tuple[str, ...]] = SEALED,
+    *,
+    customer_indexes: bool = True,
+) -> None:
+    """Seal every value of ``tables`` still in plaintext and (``customer_indexes``) fill the
+    customers' blind indexes. ``conn`` is outside any migration transaction (each batch
+    commits)."""
+    for name, columns in tables.items():
+        extra = (*blind.INDEX_COLUMNS,) if name == "customers" and customer_indexes else ()
         for table, rows in _batches(conn, name, (*columns, *extra), f"加密 {name}"):
             updates = []
             for row in rows:
@@ -130,11 +153,17 @@ def seal_all(conn: Connection) -> None:
             _update(conn, table, updates)
 
 
-def open_all(conn: Connection) -> None:
-    """The reverse (the downgrade): every sealed value back to plaintext, and the customers'
-    plaintext ``name_initials`` (a column the downgrade has just added) filled."""
-    for name, columns in SEALED.items():
-        extra = ("name_initials",) if name == "customers" else ()
+def open_all(
+    conn: Connection,
+    tables: dict[str, tuple[str, ...]] = SEALED,
+    *,
+    customer_initials: bool = True,
+) -> None:
+    """The reverse (the downgrade): every sealed value of ``tables`` back to plaintext, and
+    (``customer_initials``) the customers' plaintext ``name_initials`` (a column the downgrade
+    has just added) filled."""
+    for name, columns in tables.items():
+        extra = ("name_initials",) if name == "customers" and customer_initials else ()
         for table, rows in _batches(conn, name, (*columns, *extra), f"解密 {name}"):
             updates = []
             for row in rows:
@@ -142,7 +171,7 @@ def open_all(conn: Connection) -> None:
                 change: dict[str, Any] = {}
                 for column in columns:
                     value = values[column]
-                    if _sealed(value):
+                    if value and _sealed(value):
                         change[column] = crypto.active().open(
                             value, crypto.aad_for(name, column, values["id"])
                         )

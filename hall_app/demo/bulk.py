@@ -91,8 +91,8 @@ def seal_rows(
         values: list[Any] | None = None
         for n, name in sealed:
             value = row[n]
-            if value is None or isinstance(value, Stored):
-                continue
+            if value is None or value == "" or isinstance(value, Stored):
+                continue  # empty is stored empty (EncryptedText)
             already = not isinstance(value, Plain) and value.startswith(_SEALED)
             if already and converted:
                 continue  # sealed in a worker, converted for SQLite

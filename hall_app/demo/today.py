@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hall_app.clock import HALL_TZ, business_date
 from hall_app.config import BusinessRules
+from hall_app.db.crypto import plain_for
 from hall_app.db.engine import Database
 from hall_app.db.models import (
     Customer,
@@ -249,7 +250,8 @@ def _evaluate(
         rated = finished + timedelta(seconds=after)
         if rated > now:
             continue
-        row.update(rating=Rating(value), rated_at=rated, rating_note=note, updated_at=rated)
+        sealed = plain_for("queue_tickets", "rating_note", row["id"], note)  # sealed free text
+        row.update(rating=Rating(value), rated_at=rated, rating_note=sealed, updated_at=rated)
 
 
 def top_up_slots(db: Database, now: datetime, rules: BusinessRules) -> int:

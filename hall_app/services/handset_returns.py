@@ -59,7 +59,7 @@ DAMAGE_FIELD = "外观完好"
 SUPERVISOR_FIELD = "主管授权"
 STOCKROOM = "营业厅库房"
 RETURN_PREFIX = "退货："
-NOTES_LIMIT: int = Order.__table__.c.notes.type.length  # type: ignore[attr-defined]
+NOTES_LIMIT: int = Order.__table__.c.notes.type.plain_length  # type: ignore[attr-defined]
 LINE_LIMIT: int = OrderLine.__table__.c.description.type.length  # type: ignore[attr-defined]
 LOOKBACK_DAYS = 90  # sales listed on the 退货 dialog: the recent ones (older never returnable)
 
@@ -225,15 +225,15 @@ class HandsetReturnService:
     @staticmethod
     def _return_of(s: Session, sale: Order) -> str | None:
         """The order number of this sale's return, if it was returned."""
-        return s.scalar(
-            select(Order.order_no)
-            .where(
+        # The notes are sealed, so they are matched opened: the customer's returns are few.
+        mark = f"{RETURN_PREFIX}原受理单 {sale.order_no}，"
+        returns = s.scalars(
+            select(Order).where(
                 Order.customer_id == sale.customer_id,
                 Order.order_type == OrderType.HANDSET_RETURN,
-                Order.notes.startswith(f"{RETURN_PREFIX}原受理单 {sale.order_no}，"),
             )
-            .limit(1)
         )
+        return next((r.order_no for r in returns if r.notes.startswith(mark)), None)
 
     @staticmethod
     def _from_lines(s: Session, sale: Order) -> tuple[str, str]:

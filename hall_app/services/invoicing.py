@@ -150,7 +150,7 @@ class RedLetterResult:
     total_fen: int  # negative
 
 
-REMARKS_LIMIT: int = Invoice.__table__.c.remarks.type.length  # type: ignore[attr-defined]
+REMARKS_LIMIT: int = Invoice.__table__.c.remarks.type.plain_length  # type: ignore[attr-defined]
 
 
 def _red_remarks(original_no: str, reason: str) -> str:

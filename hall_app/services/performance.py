@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 
 from hall_app.clock import HALL_TZ, Clock, business_date
 from hall_app.config import BusinessRules
+from hall_app.db import crypto
 from hall_app.db.central import CentralLink, Offline
 from hall_app.db.engine import Database
 from hall_app.db.models import Invoice, Order, Payment, PrintRecord, QueueTicket, Staff
@@ -354,7 +355,7 @@ class PerformanceService:
             )
         )
         notes: dict[uuid.UUID, tuple[datetime | None, str]] = {
-            tid: (rated_at, note)
+            tid: (rated_at, crypto.open_value(note, "queue_tickets", "rating_note", tid) or "")
             for tid, rated_at, note in session.execute(
                 select(QueueTicket.id, QueueTicket.rated_at, QueueTicket.rating_note).where(
                     *ticket_where, QueueTicket.rating == Rating.DISSATISFIED

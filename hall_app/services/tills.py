@@ -36,6 +36,7 @@ from hall_app.domain.enums import (
     OrderState,
     PaymentMethod,
 )
+from hall_app.domain.masking import redact
 from hall_app.domain.money import format_yuan
 from hall_app.domain.till import (
     DENOMINATIONS_FEN,
@@ -332,7 +333,7 @@ def z_content(
                 "kind": m.kind.value,
                 "label": m.kind.label,
                 "amount_fen": m.amount_fen,
-                "reason": m.reason,
+                "reason": redact(m.reason),  # frozen masked, as printed: free text
                 "at": fmt_local(m.moved_at),
                 "by": name,
             }
@@ -363,7 +364,7 @@ def z_content(
         ],
         "variance_fen": view.variance_fen,
         "verdict": verdict(view.checks),
-        "reason": till.difference_reason,
+        "reason": redact(till.difference_reason),
         "signed_off_by": signed_off_by,
         "approval": approval,
         "voids": [

@@ -268,12 +268,12 @@ def test_a_whole_visit_from_ticket_to_printed_documents(
 
     def prints(kind: DocumentKind) -> list[tuple[int, str]]:
         with hall.db.read() as s:
-            rows = s.execute(
-                select(PrintRecord.copy_no, PrintRecord.reason)
+            rows = s.scalars(  # the ORM opens the sealed reason
+                select(PrintRecord)
                 .where(PrintRecord.order_id == opened.order_id, PrintRecord.document_type == kind)
                 .order_by(PrintRecord.copy_no)
             ).all()
-        return [(n, r) for n, r in rows]
+            return [(r.copy_no, r.reason) for r in rows]
 
     texts: dict[str, str] = {}
     for key, name, kind in (

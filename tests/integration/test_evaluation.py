@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from hall_app.app import HallApp
 from hall_app.cli import main as cli_main
 from hall_app.clock import business_date
+from hall_app.db.crypto import open_value, plain_for
 from hall_app.db.engine import make_engine
 from hall_app.db.models import AuditEntry, QueueTicket
 from hall_app.demo.reference import DEMO_PASSWORD
@@ -154,7 +155,8 @@ def test_a_synced_counter_rates_on_the_central_database(
                     QueueTicket.id == ticket_id
                 )
             ).one()
-        assert (row.rating, row.rating_note) == (Rating.DISSATISFIED, "服务态度不好")
+        note = open_value(row.rating_note, "queue_tickets", "rating_note", ticket_id)
+        assert (row.rating, note) == (Rating.DISSATISFIED, "服务态度不好")  # sealed, bound
         with hall.db.read() as s:  # and mirrored here
             assert s.get_one(QueueTicket, ticket_id).rating is Rating.DISSATISFIED
         alerts = hall.evaluations.alerts(supervisor, business_date(clock()))
@@ -176,7 +178,11 @@ def test_a_synced_counter_rates_on_the_central_database(
             conn.execute(
                 update(QueueTicket)
                 .where(QueueTicket.id == other.id)
-                .values(rating=Rating.DISSATISFIED, rated_at=clock(), rating_note="办理速度慢")
+                .values(
+                    rating=Rating.DISSATISFIED,
+                    rated_at=clock(),
+                    rating_note=plain_for("queue_tickets", "rating_note", other.id, "办理速度慢"),
+                )
             )
             unhappy = conn.execute(
                 select(QueueTicket.id, QueueTicket.staff_id).where(

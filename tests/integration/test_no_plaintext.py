@@ -291,8 +291,8 @@ def test_an_id_and_a_phone_typed_into_free_text_reach_no_audit_entry_nor_log(
 ) -> None:
     """A demand registration's follow-up note and a failed install's reason (from the
     installers' back office, ``hall-app workorder fail``) naming the customer's ID and phone:
-    the audit entries hold both masked, the log and the command's output neither. (The rows
-    themselves keep what was typed: those columns are not sealed, see README.)"""
+    the audit entries hold both masked, the log, the command's output and the database file
+    neither: the rows keep what was typed, sealed (migration 0021)."""
     typed = f"客户来电 {NOTE_PHONE}，身份证{NOTE_ID}，小区已覆盖"
     demand = hall.fixed_line.register_demand(
         clerk,
@@ -332,6 +332,7 @@ def test_an_id_and_a_phone_typed_into_free_text_reach_no_audit_entry_nor_log(
         ("audit JSON", audit_json.encode()),
         ("log", logged.read_bytes()),
         ("output", (printed.out + printed.err).encode()),
+        ("database file", _bytes(Path(demo_url.removeprefix("sqlite:///")))),
     )
     assert b"INSERT INTO audit_log" in places[1][1]
     for where, data in places:

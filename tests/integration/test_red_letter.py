@@ -116,8 +116,8 @@ def test_a_red_letter_reason_is_kept_whole_or_refused(
             InvoiceStatus.ISSUED
         )
     red = hall.invoices.issue_red_letter(supervisor, blue_no, "因" * 162)
-    with hall.db.read() as s:
-        remarks = s.scalars(
-            select(Invoice.remarks).where(Invoice.invoice_no == red.red_invoice_no)
-        ).one()
+    with hall.db.read() as s:  # the ORM opens the sealed remarks
+        remarks = (
+            s.scalars(select(Invoice).where(Invoice.invoice_no == red.red_invoice_no)).one().remarks
+        )
     assert remarks.endswith("红冲原因：" + "因" * 162) and len(remarks) == 200

@@ -196,7 +196,9 @@ def test_a_poison_row_is_quarantined_and_the_rest_arrive(
         pusher.push()
         with a.db.unit_of_work() as s:  # SQLite takes it, the central VARCHAR(64) will not
             ids = s.scalars(select(Customer.id).order_by(Customer.id).limit(3)).all()
-            s.execute(update(Customer).where(Customer.id == ids[0]).values(notes="长" * 600))
+            s.execute(
+                update(Customer).where(Customer.id == ids[0]).values(face_check_by="长" * 600)
+            )
             for cid in ids[1:]:  # sealed, bound to each row
                 s.execute(
                     update(Customer)
@@ -215,12 +217,12 @@ def test_a_poison_row_is_quarantined_and_the_rest_arrive(
             )
             assert {open_value(a, "customers", "address", i) for i, a in addresses} == {"新地址"}
         with a.db.unit_of_work() as s:  # a supervisor corrects it: queued again by the trigger
-            s.execute(update(Customer).where(Customer.id == ids[0]).values(notes="更正后"))
+            s.execute(update(Customer).where(Customer.id == ids[0]).values(face_check_by="更正后"))
         assert pusher.push().sent == 1
         with central.connect() as conn:
-            assert conn.execute(select(Customer.notes).where(Customer.id == ids[0])).scalar() == (
-                "更正后"
-            )
+            assert conn.execute(
+                select(Customer.face_check_by).where(Customer.id == ids[0])
+            ).scalar() == ("更正后")
     finally:
         a.close()
 

@@ -42,7 +42,9 @@ class CashSession(SyncedMixin, Base):
     counts_json: Mapped[str] = mapped_column(Text, default="", server_default="")
     counted_card_fen: Mapped[int | None] = mapped_column(BigInteger)
     counted_qr_fen: Mapped[int | None] = mapped_column(BigInteger)
-    difference_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    difference_reason: Mapped[str] = mapped_column(
+        EncryptedText(200), default="", server_default=""
+    )  # free text: sealed
     # A variance beyond the tolerance is signed off by a supervisor (an approval).
     approval_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("approvals.id"))
 
@@ -56,7 +58,7 @@ class CashMovement(SyncedMixin, Base):
     staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
     kind: Mapped[CashMovementKind] = mapped_column(str_enum(CashMovementKind))
     amount_fen: Mapped[int] = mapped_column(BigInteger)  # always positive
-    reason: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(EncryptedText(200))  # free text: sealed
     moved_at: Mapped[datetime]
 
 
@@ -148,7 +150,7 @@ class Invoice(SyncedMixin, Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     tax_fen: Mapped[int] = mapped_column(BigInteger)
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
-    remarks: Mapped[str] = mapped_column(String(200), default="")
+    remarks: Mapped[str] = mapped_column(EncryptedText(200), default="")  # free text: sealed
 
     lines: Mapped[list[InvoiceLine]] = relationship(back_populates="invoice")
 
@@ -180,5 +182,5 @@ class PrintRecord(SyncedMixin, Base):
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
     staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
     copy_no: Mapped[int]  # 1 for the original
-    reason: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(EncryptedText(200), default="")  # free text: sealed
     printed_at: Mapped[datetime]

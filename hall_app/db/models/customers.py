@@ -53,7 +53,7 @@ class Customer(SyncedMixin, Base):
     # Both
     is_vip: Mapped[bool] = mapped_column(default=False)
     registered_hall_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("halls.id"))
-    notes: Mapped[str] = mapped_column(String(500), default="")
+    notes: Mapped[str] = mapped_column(EncryptedText(500), default="")  # free text: sealed
 
     # Blind indexes: exact ID and phone lookups, and name / pinyin-initials prefixes of one to
     # four characters (a longer query matches the 4-prefix, then is filtered after opening).

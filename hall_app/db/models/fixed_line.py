@@ -157,7 +157,7 @@ class WorkOrder(SyncedMixin, Base):
     promised_provisional: Mapped[bool] = mapped_column(default=False)
     installation_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[WorkOrderStatus] = mapped_column(str_enum(WorkOrderStatus))
-    status_reason: Mapped[str] = mapped_column(String(200), default="")
+    status_reason: Mapped[str] = mapped_column(EncryptedText(200), default="")  # free text: sealed
     reschedules: Mapped[int] = mapped_column(default=0)
     dispatched_at: Mapped[datetime | None]
     installed_at: Mapped[datetime | None]
@@ -197,6 +197,6 @@ class DemandRegistration(SyncedMixin, Base):
     contact_name: Mapped[str] = mapped_column(EncryptedText(32))
     contact_phone: Mapped[str] = mapped_column(EncryptedText(20))
     wanted: Mapped[str] = mapped_column(String(32))  # 宽带, 固话, 宽带+固话
-    note: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(EncryptedText(200), default="")  # free text: sealed
     status: Mapped[DemandStatus] = mapped_column(str_enum(DemandStatus))
     staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))

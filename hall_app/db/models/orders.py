@@ -46,7 +46,7 @@ class Order(SyncedMixin, Base):
     proxy_id_number: Mapped[str | None] = mapped_column(EncryptedText(32))
     submitted_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
-    notes: Mapped[str] = mapped_column(String(500), default="")
+    notes: Mapped[str] = mapped_column(EncryptedText(500), default="")  # free text: sealed
     # What the order's receipt and acceptance form print beside its lines, as the order type
     # said at completion (``OrderKind.document_details``): a JSON list of [label, value],
     # already masked. Empty for the order types whose documents read their own rows.
@@ -93,14 +93,16 @@ class Approval(SyncedMixin, Base):
     requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
     approver_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     state: Mapped[ApprovalState] = mapped_column(str_enum(ApprovalState))
-    reason: Mapped[str] = mapped_column(String(500), default="")
+    reason: Mapped[str] = mapped_column(EncryptedText(500), default="")  # free text: sealed
     decided_at: Mapped[datetime | None]
     hall_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("halls.id"))
     counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
     inline: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     requested_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
-    request_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    request_reason: Mapped[str] = mapped_column(
+        EncryptedText(200), default="", server_default=""
+    )  # free text: sealed
     summary: Mapped[str] = mapped_column(String(200), default="", server_default="")
     customer_label: Mapped[str] = mapped_column(String(64), default="", server_default="")
     subject_ref: Mapped[str] = mapped_column(String(64), default="", server_default="")

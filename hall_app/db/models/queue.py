@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hall_app.db.crypto import EncryptedText
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.org import Counter, ServiceType, Staff, str_enum
 from hall_app.domain.enums import Rating, TicketStatus
@@ -40,7 +41,9 @@ class QueueTicket(SyncedMixin, Base):
     # The customer's evaluation at the end of the visit (服务评价), of ``staff_id``.
     rating: Mapped[Rating | None] = mapped_column(str_enum(Rating))
     rated_at: Mapped[datetime | None]
-    rating_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    rating_note: Mapped[str] = mapped_column(
+        EncryptedText(200), default="", server_default=""
+    )  # free text: sealed
 
     service_type: Mapped[ServiceType] = relationship()
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])

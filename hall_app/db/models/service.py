@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hall_app.db.crypto import EncryptedText
 from hall_app.db.models.base import Base, SyncedMixin
 from hall_app.db.models.org import str_enum
 from hall_app.domain.enums import AreaType, ServiceTicketKind, ServiceTicketStatus
@@ -22,12 +23,12 @@ class ServiceTicket(SyncedMixin, Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
     subscription_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subscriptions.id"))
     category: Mapped[str] = mapped_column(String(32))
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(EncryptedText(1000))  # free text: sealed
     area: Mapped[AreaType | None] = mapped_column(str_enum(AreaType))
     status: Mapped[ServiceTicketStatus] = mapped_column(str_enum(ServiceTicketStatus))
     opened_at: Mapped[datetime]
     deadline_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
-    resolution: Mapped[str] = mapped_column(Text, default="")
+    resolution: Mapped[str] = mapped_column(EncryptedText(1000), default="")  # sealed
     staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
     hall_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("halls.id"))

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hall_app.db.crypto import EncryptedText
 from hall_app.db.models.base import Base, CentralStamped, SyncedMixin
 
 
@@ -54,4 +55,4 @@ class ResourceClash(CentralStamped, SyncedMixin, Base):
     detected_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    resolution: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(EncryptedText(500))  # free text: sealed
