@@ -292,16 +292,9 @@ class Pusher:
                         self._after_batch(batches)
                 keep = {seq for _, seq, _ in self._deferred}  # marked at the end of the round
                 self._versions = {q: v for q, v in self._versions.items() if q in keep}
-        # Rows that referred to a row not yet sent (a cycle between tables): once more, now
-        # that everything else is there; what still fails is quarantined.
-        deferred, self._deferred = self._deferred, []
-        for table, seq, row_id in deferred:
-            with self._local.read() as s:
-                row = s.execute(select(table).where(table.c.id == row_id)).mappings().first()
-                rows = _before_movements(s, table, [dict(row)] if row else [])
-            ok, bad = self._one_by_one(table, [(seq, row_id)], rows, final=True)
-            sent += ok
-            quarantined += bad
+        ok, bad = self._retry_deferred()
+        sent += ok
+        quarantined += bad
         clashes, self._clashes = self._clashes, []
         if clashes:
             settle_clashes(self._local, self._central, clashes, self._clock())
@@ -380,6 +373,28 @@ class Pusher:
         if self._superseded:
             self._take_superseded()
         return len(seqs), 0
+
+    def _retry_deferred(self) -> tuple[int, int]:
+        """Rows that referred to a row not yet sent (a cycle between tables, a parent on a
+        later page): again, now that everything else is there, in passes while a pass sends
+        any (a row deferred before its own deferred parent goes in the pass after it); what
+        still fails when a pass sends nothing is quarantined. Returns (sent, quarantined)."""
+        sent = quarantined = 0
+        deferred, self._deferred = self._deferred, []
+        final = False
+        while deferred:
+            moved = 0
+            for table, seq, row_id in deferred:
+                with self._local.read() as s:
+                    row = s.execute(select(table).where(table.c.id == row_id)).mappings().first()
+                    rows = _before_movements(s, table, [dict(row)] if row else [])
+                ok, bad = self._one_by_one(table, [(seq, row_id)], rows, final=final)
+                sent += ok
+                quarantined += bad
+                moved += ok
+            deferred, self._deferred = self._deferred, []
+            final = moved == 0  # nothing went: the last pass, refusals quarantined
+        return sent, quarantined
 
     def _defer(self, table: Table, seq: int, row_id: uuid.UUID) -> None:
         self._deferred.append((table, seq, row_id))
