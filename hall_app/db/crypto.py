@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -189,6 +190,15 @@ def active() -> DataKeys:
 
 
 # -- values --------------------------------------------------------------------------------------
+_STORED_FORM = re.compile(rf"{FORMAT}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{{16}}\.[A-Za-z0-9_-]{{22,}}")
+
+
+def looks_sealed(value: str) -> bool:
+    """Whether a text has the stored form (``e1.<key id>.<nonce>.<ciphertext>``): typed free
+    text starting with "e1." does not (a migration must seal it, not take it as sealed)."""
+    return _STORED_FORM.fullmatch(value) is not None
+
+
 class Stored(str):
     """A value as stored: sealed, never plaintext. ``open_value`` opens it."""
 

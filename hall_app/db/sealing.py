@@ -49,12 +49,12 @@ BATCH = 5000
 # run there, as a kill would).
 on_batch: Callable[[str, int], None] | None = None
 
-_PREFIX = crypto.FORMAT + "."
 
 
 def _sealed(value: str | None) -> bool:
-    """Sealed already, or nothing to seal (empty is stored empty)."""
-    return value is not None and (value == "" or value.startswith(_PREFIX))
+    """Sealed already, or nothing to seal (empty is stored empty). Typed text that merely
+    starts with "e1." is not sealed."""
+    return value is not None and (value == "" or crypto.looks_sealed(value))
 
 
 def _table(name: str, columns: Sequence[str]) -> sa.TableClause:

@@ -22,7 +22,6 @@ from hall_app.db.models import Base
 from hall_app.db.types import UTCDateTime
 
 Converter = Callable[[Any], Any]
-_SEALED = crypto.FORMAT + "."
 
 
 def model_table(model: type[Base]) -> Table:
@@ -93,7 +92,7 @@ def seal_rows(
             value = row[n]
             if value is None or value == "" or isinstance(value, Stored):
                 continue  # empty is stored empty (EncryptedText)
-            already = not isinstance(value, Plain) and value.startswith(_SEALED)
+            already = not isinstance(value, Plain) and crypto.looks_sealed(value)
             if already and converted:
                 continue  # sealed in a worker, converted for SQLite
             if values is None:

@@ -22,7 +22,7 @@ from alembic import op
 
 from hall_app.db import sealing
 from hall_app.db.crypto import sealed_length
-from hall_app.db.outbox import create_triggers, drop_triggers
+from hall_app.db.outbox import create_triggers, drop_triggers, synced_tables
 
 revision: str = "0021"
 down_revision: str | None = "0020"
@@ -55,18 +55,28 @@ assert {t: tuple(c) for t, c in COLUMNS.items()} == sealing.FREE_TEXT
 
 
 def _triggered(bind: sa.Connection) -> list[str]:
-    """The tables among ours whose changes the counter's outbox queues (SQLite only)."""
+    """The tables among ours whose changes a counter's outbox queues (SQLite only). A fixed
+    list, not the triggers found: a run killed while sealing has dropped them already, and
+    the run after it must put them back."""
     if bind.dialect.name != "sqlite":
         return []
-    names = set(
-        bind.execute(
-            sa.text(
-                "SELECT tbl_name FROM sqlite_master "
-                "WHERE type = 'trigger' AND name LIKE 'trg_outbox_%'"
-            )
-        ).scalars()
-    )
-    return [t for t in COLUMNS if t in names]
+    synced = set(synced_tables())
+    return [t for t in COLUMNS if t in synced]
+
+
+def _too_long(bind: sa.Connection) -> None:
+    """A value longer than its column's new plaintext limit (the service tickets' texts had
+    none) would not fit the sealed width on PostgreSQL: refused before anything changes."""
+    for table, columns in COLUMNS.items():
+        for name, (_old, plain, _nullable) in columns.items():
+            longest = bind.execute(
+                sa.text(f"SELECT max(length({name})) FROM {table} WHERE {name} NOT LIKE 'e1.%'")
+            ).scalar()
+            if longest is not None and longest > plain:
+                raise RuntimeError(
+                    f"{table}.{name} 有超过 {plain} 字的内容（最长 {longest} 字），加密后放不下："
+                    "请先缩短这些记录再升级"
+                )
 
 
 def _widths(table: str) -> dict[str, int | None]:
@@ -82,6 +92,7 @@ def upgrade() -> None:
         # What the rebuilt tables and the sealed cells leave free is zeroed, so the old
         # plaintext does not linger in the file's free pages.
         bind.exec_driver_sql("PRAGMA secure_delete=ON")
+    _too_long(bind)
     triggered = _triggered(bind)
     drop_triggers(bind, triggered)  # batch mode rebuilds these tables on SQLite
     for table, columns in COLUMNS.items():

@@ -106,6 +106,7 @@ def test_a_run_killed_after_the_first_batch_goes_on_where_it_stopped(
     marked: tuple[sa.Engine, Path, dict[str, uuid.UUID]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, _path, rows = marked
+    triggers = _triggers(engine)
 
     class Killed(Exception):
         pass
@@ -125,6 +126,7 @@ def test_a_run_killed_after_the_first_batch_goes_on_where_it_stopped(
     monkeypatch.setattr(sealing, "on_batch", None)
     command.upgrade(alembic_config(engine), "head")
     assert current_revision(engine) == HEAD_REVISION
+    assert _triggers(engine) == triggers  # put back by the run after the kill too
     for key, value in _stored(engine, rows).items():  # none sealed twice
         table, column = key.split(".")
         assert value is not None and value.count(".") == 3, key
@@ -147,3 +149,19 @@ def test_an_empty_value_stays_empty(demo_url: str) -> None:
         )
     finally:
         engine.dispose()
+
+
+def test_typed_text_that_starts_like_a_sealed_value_is_sealed(
+    marked: tuple[sa.Engine, Path, dict[str, uuid.UUID]],
+) -> None:
+    engine, _path, rows = marked
+    typed = "e1.客户说明：下周再来"
+    with engine.begin() as conn:  # as it stood at 0020: plaintext
+        conn.exec_driver_sql(
+            "UPDATE orders SET notes = ? WHERE id = ?", (typed, rows["orders"].hex)
+        )
+    command.upgrade(alembic_config(engine), "head")
+    stored = _stored(engine, rows)["orders.notes"]
+    assert stored is not None and stored != typed and crypto.looks_sealed(stored)
+    assert crypto.open_value(stored, "orders", "notes", rows["orders"]) == typed
+    engine.dispose()
