@@ -50,7 +50,6 @@ BATCH = 5000
 on_batch: Callable[[str, int], None] | None = None
 
 
-
 def _sealed(value: str | None) -> bool:
     """Sealed already, or nothing to seal (empty is stored empty). Typed text that merely
     starts with "e1." is not sealed."""
