@@ -165,3 +165,23 @@ def test_typed_text_that_starts_like_a_sealed_value_is_sealed(
     assert stored is not None and stored != typed and crypto.looks_sealed(stored)
     assert crypto.open_value(stored, "orders", "notes", rows["orders"]) == typed
     engine.dispose()
+
+
+def test_a_text_too_long_for_its_new_limit_stops_it_before_anything_changes(
+    marked: tuple[sa.Engine, Path, dict[str, uuid.UUID]],
+) -> None:
+    """The service tickets' texts had no limit before; one over the new limit would not fit
+    the sealed width on PostgreSQL."""
+    engine, _path, rows = marked
+    triggers = _triggers(engine)
+    with engine.begin() as conn:  # as it stood at 0020: plaintext, unlimited
+        conn.exec_driver_sql(
+            "UPDATE service_tickets SET description = ? WHERE id = ?",
+            ("长" * 1001, rows["service_tickets"].hex),
+        )
+    with pytest.raises(RuntimeError, match=r"service_tickets\.description .*1000"):
+        command.upgrade(alembic_config(engine), "head")
+    assert current_revision(engine) == "0020"
+    assert _stored(engine, rows)["customers.notes"] == NOTE  # nothing sealed
+    assert _triggers(engine) == triggers
+    engine.dispose()
