@@ -62,7 +62,7 @@ typecheck: venv
 # Two workers (the machines have 2 cores), each taking whole test files.
 PYTEST_WORKERS ?= 2
 pytest: venv
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: system venv lint typecheck pytest
 

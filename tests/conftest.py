@@ -54,51 +54,6 @@ hypothesis_settings.register_profile("long", max_examples=5000, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-# Test modules starting from the same costly central snapshot (``CentralSnapshots``, made once
-# per worker process) run on one worker, so it is made once: a module using a fixture defined
-# in another test module goes with that module (``hall`` of test_sync_resources, ``synced`` of
-# test_fixed_line_pg …), and these, which make the "online" start with test_sync_service's
-# steps in a fixture of their own, go with it. Every other module is a group of its own, as
-# with ``--dist loadfile``. (The Makefile runs ``--dist loadgroup``.)
-SAME_START = {
-    "test_backup_sync": "test_sync_service",
-    "test_audit_central_windows": "test_sync_service",
-    "test_desk_alerts_pg": "test_sync_service",
-}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the marks
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    parent: dict[str, str] = {}
-
-    def find(module: str) -> str:
-        while parent.get(module, module) != module:
-            module = parent[module]
-        return module
-
-    def join(a: str, b: str) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
-    modules: dict[pytest.Item, str] = {}
-    for item in items:
-        # By the file's name: a test module imported by another is loaded twice, as
-        # "test_x" (collected) and as "tests.integration.test_x" (imported).
-        module = getattr(getattr(item, "module", None), "__name__", "").rsplit(".", 1)[-1]
-        modules[item] = module
-        if module in SAME_START:
-            join(module, SAME_START[module])
-        info = getattr(item, "_fixtureinfo", None)
-        for defs in info.name2fixturedefs.values() if info else ():
-            for fixturedef in defs:
-                home = getattr(fixturedef.func, "__module__", "").rsplit(".", 1)[-1]
-                if home.startswith("test_") and home != module:
-                    join(module, home)
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(find(modules[item]) or item.nodeid))
-
-
 class FakeClock:
     """A settable clock for lockouts and deadlines."""
 
